@@ -1,0 +1,189 @@
+//! The lifecycle of one client socket, derived from its events.
+//!
+//! The states follow what a program using the BSD socket calls goes through:
+//! `socket()` + name lookup, `connect()`, then `send()`/`recv()` while
+//! connected, `shutdown()` by the peer (half-closed), and `close()`.
+
+use crate::protocol::{ErrorCode, EventKind};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SocketState {
+    /// No request yet.
+    Idle,
+    /// Looking up the target's addresses.
+    Resolving,
+    /// SYN sent, waiting for the handshake.
+    Connecting,
+    /// Handshake done; data can flow both ways.
+    Connected,
+    /// The peer sent FIN: it will send nothing more, we still may.
+    HalfClosed,
+    /// Closed normally.
+    Closed,
+    /// The peer answered the SYN with RST.
+    Refused,
+    /// The peer aborted an open connection with RST.
+    Reset,
+    /// No answer in time.
+    TimedOut,
+    /// Failed for another reason (see the failure's message).
+    Failed,
+}
+
+impl SocketState {
+    pub fn label(self) -> &'static str {
+        match self {
+            SocketState::Idle => "idle",
+            SocketState::Resolving => "resolving",
+            SocketState::Connecting => "connecting",
+            SocketState::Connected => "connected",
+            SocketState::HalfClosed => "half-closed",
+            SocketState::Closed => "closed",
+            SocketState::Refused => "refused",
+            SocketState::Reset => "reset",
+            SocketState::TimedOut => "timed out",
+            SocketState::Failed => "failed",
+        }
+    }
+
+    /// The socket call a program would be in (or have just made) here.
+    pub fn call(self) -> &'static str {
+        match self {
+            SocketState::Idle => "socket()",
+            SocketState::Resolving => "getaddrinfo()",
+            SocketState::Connecting => "connect()",
+            SocketState::Connected => "send() / recv()",
+            SocketState::HalfClosed => "recv() == 0",
+            SocketState::Closed => "close()",
+            SocketState::Refused => "connect() = ECONNREFUSED",
+            SocketState::Reset => "recv() = ECONNRESET",
+            SocketState::TimedOut => "connect() = ETIMEDOUT",
+            SocketState::Failed => "error",
+        }
+    }
+
+    pub fn is_error(self) -> bool {
+        matches!(
+            self,
+            SocketState::Refused | SocketState::Reset | SocketState::TimedOut | SocketState::Failed
+        )
+    }
+
+    pub fn is_open(self) -> bool {
+        matches!(self, SocketState::Connected | SocketState::HalfClosed)
+    }
+
+    /// The state after `event`, starting from `self`.
+    pub fn after(self, event: &EventKind) -> SocketState {
+        match event {
+            EventKind::Resolving { .. } | EventKind::Resolved { .. } => SocketState::Resolving,
+            EventKind::Connecting { .. } | EventKind::AttemptFailed { .. } => {
+                SocketState::Connecting
+            }
+            EventKind::Connected { .. } => SocketState::Connected,
+            EventKind::Sent { .. } | EventKind::Received { .. } => self,
+            EventKind::PeerClosed => SocketState::HalfClosed,
+            EventKind::Reset => SocketState::Reset,
+            // A reset stays the reason the socket ended.
+            EventKind::Closed { .. } if self == SocketState::Reset => SocketState::Reset,
+            EventKind::Closed { .. } => SocketState::Closed,
+            EventKind::Failed { error } => match error.code {
+                ErrorCode::Refused => SocketState::Refused,
+                ErrorCode::TimedOut => SocketState::TimedOut,
+                ErrorCode::Reset => SocketState::Reset,
+                _ => SocketState::Failed,
+            },
+        }
+    }
+}
+
+/// The states a socket went through, in order and without repeats, ending
+/// with its current state. Starts with [`SocketState::Idle`].
+pub fn path<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> Vec<SocketState> {
+    let mut path = vec![SocketState::Idle];
+    for event in events {
+        let last = *path.last().expect("path starts non-empty");
+        let next = last.after(event);
+        if next != last {
+            path.push(next);
+        }
+    }
+    path
+}
+
+/// The current state of a socket after `events`.
+pub fn current<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> SocketState {
+    *path(events).last().expect("path is never empty")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Closer, RelayError, ResolveSource};
+    use SocketState::*;
+
+    fn connected() -> EventKind {
+        EventKind::Connected {
+            local: "127.0.0.1:5".into(),
+            remote: "127.0.0.1:7".into(),
+        }
+    }
+
+    #[test]
+    fn a_normal_echo_session() {
+        let events = [
+            EventKind::Resolving {
+                host: "localhost".into(),
+            },
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:7".into()],
+                source: ResolveSource::System,
+            },
+            EventKind::Connecting {
+                addr: "127.0.0.1:7".into(),
+            },
+            connected(),
+            EventKind::Sent { bytes: 5 },
+            EventKind::Received { bytes: 5 },
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        ];
+        assert_eq!(
+            path(&events),
+            vec![Idle, Resolving, Connecting, Connected, Closed]
+        );
+    }
+
+    #[test]
+    fn refused_is_its_own_end() {
+        let events = [
+            EventKind::Connecting {
+                addr: "127.0.0.1:1".into(),
+            },
+            EventKind::Failed {
+                error: RelayError::new(ErrorCode::Refused, "connection refused"),
+            },
+        ];
+        assert_eq!(current(&events), Refused);
+        assert!(Refused.is_error());
+    }
+
+    #[test]
+    fn peer_fin_half_closes_and_reset_survives_close() {
+        assert_eq!(current(&[connected(), EventKind::PeerClosed]), HalfClosed);
+        assert_eq!(
+            current(&[
+                connected(),
+                EventKind::Reset,
+                EventKind::Closed { by: Closer::Peer }
+            ]),
+            Reset
+        );
+    }
+
+    #[test]
+    fn no_events_is_idle() {
+        assert_eq!(current(&[]), Idle);
+    }
+}

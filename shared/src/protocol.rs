@@ -1,0 +1,315 @@
+//! The browser<->relay protocol, version 1, as Rust types.
+//!
+//! The browser opens operations (for now: a TCP connection), each under an id
+//! it chooses. The relay reports every step of an operation as an [`Event`]
+//! stamped with microseconds since that operation started, and ends each
+//! operation with exactly one terminal event: [`EventKind::Closed`] or
+//! [`EventKind::Failed`]. Problems with a message itself (not with an
+//! operation) come back as [`ServerMsg::Error`]; the session stays open.
+//!
+//! `PROTOCOL.md` at the repository root documents the same thing for people
+//! who write their own clients. The JSON shown there is what `serde_json`
+//! makes of these types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::payload::Payload;
+
+/// The protocol version this build speaks. Sent in [`ClientMsg::Hello`] and
+/// echoed in [`ServerMsg::Welcome`].
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// An operation id, chosen by the browser, unique within its session.
+pub type OpId = u32;
+
+/// Messages from the browser (or any client) to the relay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMsg {
+    /// The first message of every session.
+    Hello {
+        version: u32,
+        /// How the relay should send received bytes back. Defaults to binary
+        /// frames; scripts that only speak JSON ask for `json`.
+        #[serde(default)]
+        data: DataEncoding,
+    },
+    /// Open a TCP connection. `target` is `host:port` (`[v6]:port` for IPv6
+    /// literals) or the name of a lab service such as `tcp-echo`.
+    TcpConnect {
+        op: OpId,
+        target: String,
+        /// How long to wait for the handshake of each address; the relay's
+        /// default applies when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        connect_timeout_ms: Option<u64>,
+    },
+    /// Write bytes on an open connection.
+    Send { op: OpId, data: Payload },
+    /// Close the connection (both directions) and end the operation.
+    Close { op: OpId },
+}
+
+/// How the relay delivers bytes it received from a target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataEncoding {
+    /// Binary frames (see [`crate::wire`]): no base64, no copies to speak of.
+    #[default]
+    Binary,
+    /// [`ServerMsg::Data`] as JSON text frames with a [`Payload`].
+    Json,
+}
+
+/// Messages from the relay to the browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ServerMsg {
+    /// The answer to a good [`ClientMsg::Hello`].
+    Welcome {
+        version: u32,
+        /// The relay's name and version, for display.
+        relay: String,
+        /// Lab services this relay runs, which targets may name directly.
+        services: Vec<Service>,
+    },
+    /// One step of an operation.
+    Event(Event),
+    /// Bytes received from the target of `op`, `t_us` after the operation
+    /// started. Counts as the `received` event of that operation.
+    Data { op: OpId, t_us: u64, data: Payload },
+    /// A message could not be accepted. `op` names the operation when the
+    /// message named one. The session stays open.
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<OpId>,
+        error: RelayError,
+    },
+}
+
+/// A built-in lab service that the relay runs on loopback.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Stable name a target may use, e.g. `tcp-echo`.
+    pub name: String,
+    /// What the page shows, e.g. `TCP echo (built-in)`.
+    pub label: String,
+    /// `tcp` (more protocols come with more services).
+    pub protocol: String,
+    /// The address it listens on, e.g. `127.0.0.1:41234`.
+    pub addr: String,
+}
+
+/// One step of an operation, as the relay saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub op: OpId,
+    /// Microseconds since the relay started this operation (monotonic clock).
+    pub t_us: u64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened. The variants of one TCP operation come in this order:
+/// `resolving`/`resolved` (names only), then per address tried `connecting`
+/// and either `connected` or `attempt_failed`, then any number of `sent` and
+/// received data, `peer_closed` when the target sent FIN, `reset` when it sent
+/// RST, and finally exactly one of `closed` or `failed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// Looking up the addresses of `host`.
+    Resolving { host: String },
+    /// `host` resolved to these socket addresses, tried in order. `source` is
+    /// `system` (the relay's resolver), `literal` (an IP address, no lookup)
+    /// or `lab` (a lab service name).
+    Resolved {
+        addrs: Vec<String>,
+        source: ResolveSource,
+    },
+    /// TCP handshake started (SYN sent) towards `addr`.
+    Connecting { addr: String },
+    /// Handshake finished; the socket is bound to `local` and talks to `remote`.
+    Connected { local: String, remote: String },
+    /// One address failed; the next one will be tried.
+    AttemptFailed { addr: String, error: RelayError },
+    /// `bytes` were written to the socket.
+    Sent { bytes: u64 },
+    /// The relay's copy of a [`ServerMsg::Data`]: `bytes` arrived. Traces
+    /// record it this way; on the wire it travels as the data message.
+    Received { bytes: u64 },
+    /// The target closed its side (FIN): it will send nothing more. The
+    /// relay may still send until the operation closes.
+    PeerClosed,
+    /// The target aborted the connection (RST).
+    Reset,
+    /// The operation is over and its socket is closed. Terminal.
+    Closed {
+        /// Who closed: `browser`, `peer` or `relay`.
+        by: Closer,
+    },
+    /// The operation failed. Terminal.
+    Failed { error: RelayError },
+}
+
+impl EventKind {
+    /// Whether this event ends its operation.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, EventKind::Closed { .. } | EventKind::Failed { .. })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveSource {
+    System,
+    Literal,
+    Lab,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Closer {
+    Browser,
+    Peer,
+    Relay,
+}
+
+/// A typed error: a stable code for programs and a sentence for people.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct RelayError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl RelayError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        RelayError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Stable error codes. New codes may be added; clients should show the
+/// message of a code they do not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    // Operation errors.
+    /// The target answered the SYN with RST: nothing listens on that port.
+    Refused,
+    /// No answer within the connect timeout.
+    TimedOut,
+    /// No route to the host or network.
+    Unreachable,
+    /// The name has no addresses (or the lookup failed).
+    ResolveFailed,
+    /// The target is not `host:port` or a lab service name.
+    InvalidTarget,
+    /// The connection was reset while in use.
+    Reset,
+    /// Any other socket error; the message has the details.
+    Io,
+    // Message errors.
+    /// The frame could not be decoded at all.
+    Malformed,
+    /// JSON with a `type` this relay does not know.
+    UnknownType,
+    /// The hello asked for a protocol version this relay does not speak.
+    UnsupportedVersion,
+    /// A message other than hello came before the hello.
+    ExpectedHello,
+    /// The message names an operation that does not exist or has ended.
+    UnknownOp,
+    /// The browser reused the id of an operation that is still running.
+    OpInUse,
+}
+
+impl ErrorCode {
+    /// A few words for a diagram label, e.g. `connection refused`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            ErrorCode::Refused => "connection refused",
+            ErrorCode::TimedOut => "timed out",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::ResolveFailed => "name not resolved",
+            ErrorCode::InvalidTarget => "invalid target",
+            ErrorCode::Reset => "connection reset",
+            ErrorCode::Io => "socket error",
+            ErrorCode::Malformed => "malformed message",
+            ErrorCode::UnknownType => "unknown message type",
+            ErrorCode::UnsupportedVersion => "unsupported protocol version",
+            ErrorCode::ExpectedHello => "hello expected first",
+            ErrorCode::UnknownOp => "unknown operation",
+            ErrorCode::OpInUse => "operation id in use",
+        }
+    }
+
+    /// The code's JSON spelling, e.g. `refused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Refused => "refused",
+            ErrorCode::TimedOut => "timed_out",
+            ErrorCode::Unreachable => "unreachable",
+            ErrorCode::ResolveFailed => "resolve_failed",
+            ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::Reset => "reset",
+            ErrorCode::Io => "io",
+            ErrorCode::Malformed => "malformed",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::ExpectedHello => "expected_hello",
+            ErrorCode::UnknownOp => "unknown_op",
+            ErrorCode::OpInUse => "op_in_use",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_flatten_into_one_json_object() {
+        let msg = ServerMsg::Event(Event {
+            op: 7,
+            t_us: 1234,
+            kind: EventKind::Connected {
+                local: "127.0.0.1:5000".into(),
+                remote: "127.0.0.1:7".into(),
+            },
+        });
+        assert_eq!(
+            serde_json::to_string(&msg).unwrap(),
+            r#"{"type":"event","op":7,"t_us":1234,"kind":"connected","local":"127.0.0.1:5000","remote":"127.0.0.1:7"}"#
+        );
+    }
+
+    #[test]
+    fn hello_defaults_to_binary_data() {
+        let msg: ClientMsg = serde_json::from_str(r#"{"type":"hello","version":1}"#).unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::Hello {
+                version: 1,
+                data: DataEncoding::Binary
+            }
+        );
+    }
+
+    #[test]
+    fn error_codes_serialize_as_their_names() {
+        for code in [
+            ErrorCode::Refused,
+            ErrorCode::TimedOut,
+            ErrorCode::UnknownOp,
+            ErrorCode::UnsupportedVersion,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+}

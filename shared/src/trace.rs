@@ -1,0 +1,221 @@
+//! A session's trace: every request the browser made and every event the
+//! relay reported, in the order the browser saw them.
+//!
+//! The trace is the single input of every view, live or replayed. It keeps
+//! payload bytes beside the steps that moved them, so that a label can say
+//! `"hello" (5 B)` and not only `5 B`.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::protocol::{ClientMsg, EventKind, OpId, RelayError, ServerMsg};
+
+/// What the browser asked the relay to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    Connect { target: String },
+    Send { data: Vec<u8> },
+    Close,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepKind {
+    /// The browser sent a request (it carries no relay time).
+    Request(Request),
+    /// The relay reported an event. `payload` holds the bytes of a `sent` or
+    /// `received` event.
+    Event {
+        kind: EventKind,
+        payload: Option<Vec<u8>>,
+    },
+    /// The relay refused a message about this operation.
+    Rejected(RelayError),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub op: OpId,
+    /// Relay time in microseconds since the operation started; `None` for
+    /// steps the browser took itself.
+    pub t_us: Option<u64>,
+    pub kind: StepKind,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    steps: Vec<Step>,
+    /// Bytes of sends not yet confirmed by a `sent` event, per operation. The
+    /// relay confirms each send with one `sent`, in order, so the oldest
+    /// waiting send is the one confirmed.
+    unconfirmed_sends: HashMap<OpId, VecDeque<Vec<u8>>>,
+}
+
+impl Trace {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Records a request the browser is about to send. `Hello` is not an
+    /// operation and is not recorded.
+    pub fn record_request(&mut self, msg: &ClientMsg) {
+        let (op, request) = match msg {
+            ClientMsg::Hello { .. } => return,
+            ClientMsg::TcpConnect { op, target, .. } => (
+                *op,
+                Request::Connect {
+                    target: target.clone(),
+                },
+            ),
+            ClientMsg::Send { op, data } => {
+                self.unconfirmed_sends
+                    .entry(*op)
+                    .or_default()
+                    .push_back(data.0.clone());
+                (
+                    *op,
+                    Request::Send {
+                        data: data.0.clone(),
+                    },
+                )
+            }
+            ClientMsg::Close { op } => (*op, Request::Close),
+        };
+        self.steps.push(Step {
+            op,
+            t_us: None,
+            kind: StepKind::Request(request),
+        });
+    }
+
+    /// Records a message from the relay. A `Welcome` and errors that name no
+    /// operation are about the session, not an operation, and are not recorded.
+    pub fn record_server(&mut self, msg: &ServerMsg) {
+        let step = match msg {
+            ServerMsg::Welcome { .. } | ServerMsg::Error { op: None, .. } => return,
+            ServerMsg::Event(event) => {
+                let payload = match event.kind {
+                    EventKind::Sent { .. } => self
+                        .unconfirmed_sends
+                        .get_mut(&event.op)
+                        .and_then(VecDeque::pop_front),
+                    _ => None,
+                };
+                if event.kind.is_terminal() {
+                    self.unconfirmed_sends.remove(&event.op);
+                }
+                Step {
+                    op: event.op,
+                    t_us: Some(event.t_us),
+                    kind: StepKind::Event {
+                        kind: event.kind.clone(),
+                        payload,
+                    },
+                }
+            }
+            ServerMsg::Data { op, t_us, data } => Step {
+                op: *op,
+                t_us: Some(*t_us),
+                kind: StepKind::Event {
+                    kind: EventKind::Received {
+                        bytes: data.0.len() as u64,
+                    },
+                    payload: Some(data.0.clone()),
+                },
+            },
+            ServerMsg::Error {
+                op: Some(op),
+                error,
+            } => Step {
+                op: *op,
+                t_us: None,
+                kind: StepKind::Rejected(error.clone()),
+            },
+        };
+        self.steps.push(step);
+    }
+
+    /// The relay events of one operation, in order.
+    pub fn events_of(&self, op: OpId) -> impl Iterator<Item = &EventKind> {
+        self.steps.iter().filter_map(move |step| match &step.kind {
+            StepKind::Event { kind, .. } if step.op == op => Some(kind),
+            _ => None,
+        })
+    }
+
+    /// All bytes received on `op`, concatenated.
+    pub fn received_bytes(&self, op: OpId) -> Vec<u8> {
+        let mut out = Vec::new();
+        for step in &self.steps {
+            if let StepKind::Event {
+                kind: EventKind::Received { .. },
+                payload: Some(bytes),
+            } = &step.kind
+                && step.op == op
+            {
+                out.extend_from_slice(bytes);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Payload;
+    use crate::protocol::Event;
+
+    #[test]
+    fn sent_events_get_the_bytes_of_the_send_they_confirm() {
+        let mut trace = Trace::new();
+        for text in ["one", "two"] {
+            trace.record_request(&ClientMsg::Send {
+                op: 1,
+                data: Payload(text.into()),
+            });
+        }
+        for t_us in [10, 20] {
+            trace.record_server(&ServerMsg::Event(Event {
+                op: 1,
+                t_us,
+                kind: EventKind::Sent { bytes: 3 },
+            }));
+        }
+        let payloads: Vec<_> = trace
+            .steps()
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Event { payload, .. } => payload.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(payloads, vec![b"one".to_vec(), b"two".to_vec()]);
+    }
+
+    #[test]
+    fn data_becomes_a_received_event_and_bytes_concatenate() {
+        let mut trace = Trace::new();
+        for (t_us, chunk) in [(5, "hel"), (9, "lo")] {
+            trace.record_server(&ServerMsg::Data {
+                op: 3,
+                t_us,
+                data: Payload(chunk.into()),
+            });
+        }
+        assert_eq!(trace.received_bytes(3), b"hello");
+        assert_eq!(
+            trace.events_of(3).collect::<Vec<_>>(),
+            vec![
+                &EventKind::Received { bytes: 3 },
+                &EventKind::Received { bytes: 2 }
+            ]
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! Messages as WebSocket frames, and back.
+//!
+//! Control messages are JSON text frames. Payload bytes take binary frames so
+//! that the hot path needs no base64 and no JSON escaping:
+//!
+//! ```text
+//! browser -> relay  send:  [0x01][op: u32 BE][payload ...]
+//! relay -> browser  data:  [0x02][op: u32 BE][t_us: u64 BE][payload ...]
+//! ```
+//!
+//! Every message also has a JSON form ([`ClientMsg::Send`],
+//! [`ServerMsg::Data`]), which the relay accepts from clients that cannot or
+//! would rather not build binary frames.
+
+use crate::payload::Payload;
+use crate::protocol::{ClientMsg, DataEncoding, ErrorCode, RelayError, ServerMsg};
+
+/// Binary frame kind: browser -> relay payload for [`ClientMsg::Send`].
+pub const FRAME_SEND: u8 = 0x01;
+/// Binary frame kind: relay -> browser payload for [`ServerMsg::Data`].
+pub const FRAME_DATA: u8 = 0x02;
+
+const SEND_HEADER: usize = 1 + 4;
+const DATA_HEADER: usize = 1 + 4 + 8;
+
+/// A WebSocket message, independent of any WebSocket library.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// Encodes a client message: `Send` as a binary frame, the rest as JSON.
+pub fn encode_client(msg: &ClientMsg) -> Frame {
+    match msg {
+        ClientMsg::Send { op, data } => {
+            let mut bytes = Vec::with_capacity(SEND_HEADER + data.0.len());
+            bytes.push(FRAME_SEND);
+            bytes.extend_from_slice(&op.to_be_bytes());
+            bytes.extend_from_slice(&data.0);
+            Frame::Binary(bytes)
+        }
+        other => Frame::Text(to_json(other)),
+    }
+}
+
+/// Decodes a client message from either form. Errors are typed so that the
+/// relay can answer them without closing the session.
+pub fn decode_client(frame: &Frame) -> Result<ClientMsg, RelayError> {
+    match frame {
+        Frame::Text(text) => from_json(text),
+        Frame::Binary(bytes) => match bytes.split_first() {
+            Some((&FRAME_SEND, rest)) if rest.len() >= 4 => {
+                let (op, payload) = rest.split_at(4);
+                Ok(ClientMsg::Send {
+                    op: u32::from_be_bytes(op.try_into().expect("4 bytes")),
+                    data: Payload(payload.to_vec()),
+                })
+            }
+            Some((&FRAME_SEND, _)) => Err(RelayError::new(
+                ErrorCode::Malformed,
+                "binary send frame is shorter than its 5-byte header",
+            )),
+            Some((kind, _)) => Err(RelayError::new(
+                ErrorCode::Malformed,
+                format!(
+                    "binary frame of unknown kind 0x{kind:02x} (clients send 0x{FRAME_SEND:02x})"
+                ),
+            )),
+            None => Err(RelayError::new(ErrorCode::Malformed, "empty binary frame")),
+        },
+    }
+}
+
+/// Encodes a relay message. `Data` takes a binary frame unless the client
+/// asked for JSON in its hello.
+pub fn encode_server(msg: &ServerMsg, encoding: DataEncoding) -> Frame {
+    match (msg, encoding) {
+        (ServerMsg::Data { op, t_us, data }, DataEncoding::Binary) => {
+            let mut bytes = Vec::with_capacity(DATA_HEADER + data.0.len());
+            bytes.push(FRAME_DATA);
+            bytes.extend_from_slice(&op.to_be_bytes());
+            bytes.extend_from_slice(&t_us.to_be_bytes());
+            bytes.extend_from_slice(&data.0);
+            Frame::Binary(bytes)
+        }
+        (other, _) => Frame::Text(to_json(other)),
+    }
+}
+
+/// Decodes a relay message from either form.
+pub fn decode_server(frame: &Frame) -> Result<ServerMsg, RelayError> {
+    match frame {
+        Frame::Text(text) => from_json(text),
+        Frame::Binary(bytes) => match bytes.split_first() {
+            Some((&FRAME_DATA, rest)) if rest.len() >= DATA_HEADER - 1 => {
+                let (op, rest) = rest.split_at(4);
+                let (t_us, payload) = rest.split_at(8);
+                Ok(ServerMsg::Data {
+                    op: u32::from_be_bytes(op.try_into().expect("4 bytes")),
+                    t_us: u64::from_be_bytes(t_us.try_into().expect("8 bytes")),
+                    data: Payload(payload.to_vec()),
+                })
+            }
+            _ => Err(RelayError::new(
+                ErrorCode::Malformed,
+                "binary frame is not a data frame",
+            )),
+        },
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("protocol types always serialize")
+}
+
+/// Parses JSON, telling "not JSON", "unknown type" and "bad fields" apart so
+/// that a person writing a client learns what to fix.
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, RelayError> {
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| RelayError::new(ErrorCode::Malformed, format!("not valid JSON: {e}")))?;
+    let Some(kind) = value
+        .get("type")
+        .and_then(|t| t.as_str())
+        .map(str::to_owned)
+    else {
+        return Err(RelayError::new(
+            ErrorCode::Malformed,
+            "JSON message has no string field \"type\"",
+        ));
+    };
+    serde_json::from_value(value).map_err(|e| {
+        let text = e.to_string();
+        if text.starts_with("unknown variant") {
+            RelayError::new(
+                ErrorCode::UnknownType,
+                format!("unknown message type \"{kind}\""),
+            )
+        } else {
+            RelayError::new(
+                ErrorCode::Malformed,
+                format!("bad \"{kind}\" message: {text}"),
+            )
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::*;
+    use proptest::prelude::*;
+
+    fn payload() -> impl Strategy<Value = Payload> {
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..256).prop_map(Payload),
+            ".{0,64}".prop_map(|s: String| Payload(s.into_bytes())),
+        ]
+    }
+
+    fn error() -> impl Strategy<Value = RelayError> {
+        (
+            prop::sample::select(vec![
+                ErrorCode::Refused,
+                ErrorCode::TimedOut,
+                ErrorCode::Unreachable,
+                ErrorCode::Malformed,
+                ErrorCode::OpInUse,
+            ]),
+            ".{0,40}",
+        )
+            .prop_map(|(code, message)| RelayError { code, message })
+    }
+
+    fn client_msg() -> impl Strategy<Value = ClientMsg> {
+        prop_oneof![
+            (any::<u32>(), any::<bool>()).prop_map(|(version, json)| ClientMsg::Hello {
+                version,
+                data: if json {
+                    DataEncoding::Json
+                } else {
+                    DataEncoding::Binary
+                },
+            }),
+            (any::<u32>(), ".{0,40}", any::<Option<u64>>()).prop_map(
+                |(op, target, connect_timeout_ms)| ClientMsg::TcpConnect {
+                    op,
+                    target,
+                    connect_timeout_ms
+                }
+            ),
+            (any::<u32>(), payload()).prop_map(|(op, data)| ClientMsg::Send { op, data }),
+            any::<u32>().prop_map(|op| ClientMsg::Close { op }),
+        ]
+    }
+
+    fn event_kind() -> impl Strategy<Value = EventKind> {
+        prop_oneof![
+            ".{0,20}".prop_map(|host| EventKind::Resolving { host }),
+            prop::collection::vec(".{0,20}", 0..3).prop_map(|addrs| EventKind::Resolved {
+                addrs,
+                source: ResolveSource::System
+            }),
+            ".{0,20}".prop_map(|addr| EventKind::Connecting { addr }),
+            (".{0,20}", ".{0,20}")
+                .prop_map(|(local, remote)| EventKind::Connected { local, remote }),
+            (".{0,20}", error()).prop_map(|(addr, error)| EventKind::AttemptFailed { addr, error }),
+            any::<u64>().prop_map(|bytes| EventKind::Sent { bytes }),
+            any::<u64>().prop_map(|bytes| EventKind::Received { bytes }),
+            Just(EventKind::PeerClosed),
+            Just(EventKind::Reset),
+            Just(EventKind::Closed { by: Closer::Peer }),
+            error().prop_map(|error| EventKind::Failed { error }),
+        ]
+    }
+
+    fn server_msg() -> impl Strategy<Value = ServerMsg> {
+        prop_oneof![
+            (any::<u32>(), ".{0,20}").prop_map(|(version, relay)| ServerMsg::Welcome {
+                version,
+                relay,
+                services: vec![Service {
+                    name: "tcp-echo".into(),
+                    label: "TCP echo (built-in)".into(),
+                    protocol: "tcp".into(),
+                    addr: "127.0.0.1:7".into(),
+                }],
+            }),
+            (any::<u32>(), any::<u64>(), event_kind())
+                .prop_map(|(op, t_us, kind)| ServerMsg::Event(Event { op, t_us, kind })),
+            (any::<u32>(), any::<u64>(), payload()).prop_map(|(op, t_us, data)| ServerMsg::Data {
+                op,
+                t_us,
+                data
+            }),
+            (any::<Option<u32>>(), error()).prop_map(|(op, error)| ServerMsg::Error { op, error }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn client_messages_round_trip(msg in client_msg()) {
+            prop_assert_eq!(decode_client(&encode_client(&msg)).unwrap(), msg.clone());
+            // The JSON form of every message (Send included) decodes too.
+            let json = Frame::Text(serde_json::to_string(&msg).unwrap());
+            prop_assert_eq!(decode_client(&json).unwrap(), msg);
+        }
+
+        #[test]
+        fn server_messages_round_trip(msg in server_msg(), json in any::<bool>()) {
+            let encoding = if json { DataEncoding::Json } else { DataEncoding::Binary };
+            prop_assert_eq!(decode_server(&encode_server(&msg, encoding)).unwrap(), msg);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..64), text in ".{0,64}") {
+            let _ = decode_client(&Frame::Binary(bytes.clone()));
+            let _ = decode_server(&Frame::Binary(bytes));
+            let _ = decode_client(&Frame::Text(text.clone()));
+            let _ = decode_server(&Frame::Text(text));
+        }
+    }
+
+    #[test]
+    fn send_frames_carry_raw_bytes() {
+        let frame = encode_client(&ClientMsg::Send {
+            op: 0x0102_0304,
+            data: Payload(vec![0xff, b'h', b'i']),
+        });
+        assert_eq!(
+            frame,
+            Frame::Binary(vec![0x01, 1, 2, 3, 4, 0xff, b'h', b'i'])
+        );
+    }
+
+    #[test]
+    fn data_frames_carry_raw_bytes() {
+        let frame = encode_server(
+            &ServerMsg::Data {
+                op: 1,
+                t_us: 2,
+                data: Payload(b"ok".to_vec()),
+            },
+            DataEncoding::Binary,
+        );
+        assert_eq!(
+            frame,
+            Frame::Binary(vec![0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, b'o', b'k'])
+        );
+    }
+
+    #[test]
+    fn malformed_frames_get_typed_errors() {
+        let cases: [(Frame, ErrorCode); 6] = [
+            (Frame::Binary(vec![]), ErrorCode::Malformed),
+            (Frame::Binary(vec![0x01, 0, 0]), ErrorCode::Malformed),
+            (
+                Frame::Binary(vec![0x7f, 1, 2, 3, 4, 5]),
+                ErrorCode::Malformed,
+            ),
+            (Frame::Text("{not json".into()), ErrorCode::Malformed),
+            (
+                Frame::Text(r#"{"type":"teleport","op":1}"#.into()),
+                ErrorCode::UnknownType,
+            ),
+            (
+                Frame::Text(r#"{"type":"tcp_connect","op":"one"}"#.into()),
+                ErrorCode::Malformed,
+            ),
+        ];
+        for (frame, code) in cases {
+            let err = decode_client(&frame).unwrap_err();
+            assert_eq!(err.code, code, "{frame:?}: {err}");
+        }
+    }
+}
