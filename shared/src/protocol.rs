@@ -226,6 +226,8 @@ pub enum ErrorCode {
     UnknownOp,
     /// The browser reused the id of an operation that is still running.
     OpInUse,
+    /// Bytes were sent on an operation that is not connected (yet).
+    NotConnected,
 }
 
 impl ErrorCode {
@@ -245,6 +247,7 @@ impl ErrorCode {
             ErrorCode::ExpectedHello => "hello expected first",
             ErrorCode::UnknownOp => "unknown operation",
             ErrorCode::OpInUse => "operation id in use",
+            ErrorCode::NotConnected => "not connected",
         }
     }
 
@@ -264,6 +267,7 @@ impl ErrorCode {
             ErrorCode::ExpectedHello => "expected_hello",
             ErrorCode::UnknownOp => "unknown_op",
             ErrorCode::OpInUse => "op_in_use",
+            ErrorCode::NotConnected => "not_connected",
         }
     }
 }

@@ -43,10 +43,11 @@ pub struct Step {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
     steps: Vec<Step>,
-    /// Bytes of sends not yet confirmed by a `sent` event, per operation. The
-    /// relay confirms each send with one `sent`, in order, so the oldest
-    /// waiting send is the one confirmed.
-    unconfirmed_sends: HashMap<OpId, VecDeque<Vec<u8>>>,
+    /// Bytes sent by the browser and not yet confirmed by a `sent` event, per
+    /// operation. The relay writes bytes in order and confirms each write with
+    /// a `sent` of its length (one send may take several writes), so a `sent`
+    /// of n bytes confirms the oldest n waiting bytes.
+    unconfirmed_sends: HashMap<OpId, VecDeque<u8>>,
 }
 
 impl Trace {
@@ -77,7 +78,7 @@ impl Trace {
                 self.unconfirmed_sends
                     .entry(*op)
                     .or_default()
-                    .push_back(data.0.clone());
+                    .extend(data.0.iter().copied());
                 (
                     *op,
                     Request::Send {
@@ -101,10 +102,12 @@ impl Trace {
             ServerMsg::Welcome { .. } | ServerMsg::Error { op: None, .. } => return,
             ServerMsg::Event(event) => {
                 let payload = match event.kind {
-                    EventKind::Sent { .. } => self
-                        .unconfirmed_sends
-                        .get_mut(&event.op)
-                        .and_then(VecDeque::pop_front),
+                    EventKind::Sent { bytes } => self.unconfirmed_sends.get_mut(&event.op).map(
+                        |waiting| {
+                            let n = (bytes as usize).min(waiting.len());
+                            waiting.drain(..n).collect()
+                        },
+                    ),
                     _ => None,
                 };
                 if event.kind.is_terminal() {
@@ -197,6 +200,31 @@ mod tests {
             })
             .collect();
         assert_eq!(payloads, vec![b"one".to_vec(), b"two".to_vec()]);
+    }
+
+    #[test]
+    fn partial_writes_confirm_the_oldest_bytes() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::Send {
+            op: 1,
+            data: Payload(b"abcdef".to_vec()),
+        });
+        for (t_us, bytes) in [(1, 4), (2, 2)] {
+            trace.record_server(&ServerMsg::Event(Event {
+                op: 1,
+                t_us,
+                kind: EventKind::Sent { bytes },
+            }));
+        }
+        let payloads: Vec<_> = trace
+            .steps()
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Event { payload, .. } => payload.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(payloads, vec![b"abcd".to_vec(), b"ef".to_vec()]);
     }
 
     #[test]
