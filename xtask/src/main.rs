@@ -1,1 +1,75 @@
-fn main() {}
+//! `cargo xtask`: Roundtrip's developer commands.
+//!
+//! - `cargo xtask run [ARGS...]`: install the build tools that are missing,
+//!   build the page and the relay, and serve them (`roundtrip serve ARGS...`).
+//! - `cargo xtask test`: install the same tools plus Chromium, then run every
+//!   check (format, lints, unit tests, wasm tests, browser end-to-end) and
+//!   print a summary.
+//!
+//! Std only (plus `serde_json` for `cargo metadata`) so that this crate builds
+//! in seconds on a fresh machine, before anything else is installed.
+
+mod apt;
+mod cmd;
+mod run;
+mod setup;
+mod test;
+mod workspace;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+Usage: cargo xtask <COMMAND>
+
+Commands:
+  run [ARGS...]  Install missing build tools, build the page and the relay in
+                 release mode, and start `roundtrip serve ARGS...`
+                 (e.g. `cargo xtask run --port 9000`; see `--host`, `--port`).
+  test           Install missing tools (also Chromium and chromedriver), then
+                 run every check: fmt, clippy (host and wasm32), unit tests,
+                 wasm tests in headless Chromium, and the browser end-to-end
+                 test. Prints a summary; exits non-zero if any check failed.
+  help           Print this message.
+
+Tools that are missing are installed once: the wasm32 target via rustup,
+Trunk and wasm-bindgen-cli via `cargo install` into .tools/, wasm-opt via npm
+into .tools/binaryen, Chromium via apt-get.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((command, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match command.as_str() {
+        // Everything after `run` belongs to the relay, even `--help`.
+        "run" => run::run(rest),
+        "test" if rest.is_empty() => test::test(),
+        "test" if is_help(rest) => return usage_ok(),
+        "test" => {
+            eprintln!("xtask: `test` takes no arguments, got {rest:?}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        "help" | "--help" | "-h" => return usage_ok(),
+        other => {
+            eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("\nxtask: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_help(args: &[String]) -> bool {
+    args.len() == 1 && matches!(args[0].as_str(), "--help" | "-h" | "help")
+}
+
+fn usage_ok() -> ExitCode {
+    println!("{USAGE}");
+    ExitCode::SUCCESS
+}

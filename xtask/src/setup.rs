@@ -1,0 +1,299 @@
+//! Installs what the build needs, once, and finds it again quickly on later
+//! runs. Each tool is looked for on PATH first, then in `<repo>/.tools`;
+//! only when neither fits is it installed, into `<repo>/.tools` (git-ignored),
+//! so nothing outside the repository changes except rustup targets and
+//! Debian packages.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::apt;
+use crate::cmd::{self, say};
+use crate::workspace::Workspace;
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+const TRUNK_VERSION: &str = "0.22.1";
+/// Any 0.22.x Trunk reads our Trunk.toml the same way.
+const TRUNK_SERIES: &str = "trunk 0.22.";
+const BINARYEN_VERSION: &str = "132.0.0";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// What later steps need from the set-up.
+#[derive(Debug)]
+pub struct Tools {
+    /// PATH for every child: the npm wasm-opt first (Debian's binaryen is too
+    /// old for current wasm-bindgen output), then the tools we chose.
+    pub path: OsString,
+    pub trunk: PathBuf,
+    pub test_runner: PathBuf,
+}
+
+impl Tools {
+    /// A command with our PATH, run from the repository root.
+    pub fn command(&self, ws: &Workspace, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.env("PATH", &self.path).current_dir(&ws.root);
+        command
+    }
+
+    pub fn cargo(&self, ws: &Workspace, args: &[&str]) -> Command {
+        let mut command = self.command(ws, cmd::cargo());
+        command.args(args);
+        command
+    }
+}
+
+/// Installs what is missing. `browser` adds Chromium and chromedriver.
+pub fn prepare(ws: &Workspace, browser: bool) -> Result<Tools, String> {
+    let started = Instant::now();
+    let total = if browser { 6 } else { 5 };
+    let mut n = 0;
+    let mut next = |what: &str| {
+        n += 1;
+        say(&format!("[setup {n}/{total}] {what}"));
+    };
+
+    next(&format!("Rust target {WASM_TARGET}"));
+    wasm_target()?;
+    next(&format!("Trunk {TRUNK_VERSION}"));
+    let trunk = trunk(ws)?;
+    let bindgen_version = ws.locked_wasm_bindgen()?;
+    next(&format!(
+        "wasm-bindgen-cli {bindgen_version} (the version in Cargo.lock)"
+    ));
+    check_trunk_pin(ws, &bindgen_version);
+    let bindgen_dir = wasm_bindgen(ws, &bindgen_version)?;
+    next(&format!("wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
+    wasm_opt(ws)?;
+    if browser {
+        next("Chromium and chromedriver");
+        chromium()?;
+    }
+
+    let path = child_path(&[
+        ws.binaryen_bin(),
+        bindgen_dir.clone(),
+        parent(&trunk),
+        ws.tools_bin(),
+    ]);
+    let tools = Tools {
+        path,
+        trunk,
+        test_runner: bindgen_dir.join("wasm-bindgen-test-runner"),
+    };
+
+    // Trunk.toml sets offline = true, which also makes Trunk's cargo offline:
+    // every crate must already be downloaded.
+    next("crate sources (`cargo fetch`; Trunk builds offline)");
+    cmd::run(&mut tools.cargo(ws, &["fetch"]))?;
+
+    say(&format!(
+        "tools ready ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(tools)
+}
+
+fn wasm_target() -> Result<(), String> {
+    let installed = cmd::stdout_of("rustup", &["target", "list", "--installed"]);
+    match installed {
+        Some(list) if list.lines().any(|l| l.trim() == WASM_TARGET) => {
+            say("  already installed");
+            Ok(())
+        }
+        Some(_) => {
+            say("  installing with rustup (about a minute, once)");
+            cmd::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+        }
+        // No rustup: accept a toolchain that ships the target anyway.
+        None if sysroot_has_target() => {
+            say("  present in the toolchain (no rustup)");
+            Ok(())
+        }
+        None => Err(format!(
+            "`rustup` was not found and this Rust toolchain has no {WASM_TARGET} target.\n\
+             Install Rust with rustup (https://rustup.rs), then run the same command again."
+        )),
+    }
+}
+
+fn sysroot_has_target() -> bool {
+    cmd::stdout_of("rustc", &["--print", "sysroot"]).is_some_and(|root| {
+        Path::new(&root)
+            .join("lib/rustlib")
+            .join(WASM_TARGET)
+            .is_dir()
+    })
+}
+
+fn trunk(ws: &Workspace) -> Result<PathBuf, String> {
+    let fits = |path: &Path| {
+        cmd::stdout_of(path, &["--version"]).is_some_and(|v| v.starts_with(TRUNK_SERIES))
+    };
+    if let Some(found) = find_tool(ws, "trunk", fits) {
+        return Ok(found);
+    }
+    say(&format!(
+        "  installing trunk {TRUNK_VERSION} from crates.io into {} \
+         (takes ~8 minutes on 2 cores, once)",
+        ws.tools_dir().display()
+    ));
+    // --ignore-rust-version: trunk 0.22 declares a newer rust-version than it
+    // needs; it builds and works on our toolchain.
+    cmd::run(
+        Command::new(cmd::cargo())
+            .current_dir(&ws.root)
+            .args([
+                "install",
+                "--locked",
+                "trunk",
+                "--version",
+                TRUNK_VERSION,
+                "--ignore-rust-version",
+                "--root",
+            ])
+            .arg(ws.tools_dir()),
+    )?;
+    installed(ws, "trunk", fits)
+}
+
+fn wasm_bindgen(ws: &Workspace, version: &str) -> Result<PathBuf, String> {
+    let expected = format!("wasm-bindgen {version}");
+    // The test runner comes from the same package; insist on both so that
+    // the wasm tests use the matching runner.
+    let fits = |path: &Path| {
+        cmd::stdout_of(path, &["--version"]).is_some_and(|v| v == expected)
+            && cmd::is_executable(&path.with_file_name("wasm-bindgen-test-runner"))
+    };
+    let found = match find_tool(ws, "wasm-bindgen", fits) {
+        Some(found) => found,
+        None => {
+            say(&format!(
+                "  installing wasm-bindgen-cli {version} from crates.io into {} \
+                 (takes ~3 minutes on 2 cores, once)",
+                ws.tools_dir().display()
+            ));
+            // No --locked: its lock file wants a webpki-roots release that
+            // the registry here does not serve.
+            cmd::run(
+                Command::new(cmd::cargo())
+                    .current_dir(&ws.root)
+                    .args([
+                        "install",
+                        "wasm-bindgen-cli",
+                        "--version",
+                        version,
+                        "--root",
+                    ])
+                    .arg(ws.tools_dir()),
+            )?;
+            installed(ws, "wasm-bindgen", fits)?
+        }
+    };
+    Ok(parent(&found))
+}
+
+/// Trunk refuses to build (offline) when its pin differs from the CLI.
+fn check_trunk_pin(ws: &Workspace, locked: &str) {
+    if let Some(pinned) = ws.trunk_pinned_wasm_bindgen()
+        && pinned != locked
+    {
+        say(&format!(
+            "  WARNING: Trunk.toml pins wasm_bindgen = \"{pinned}\" but Cargo.lock has \
+             {locked}; set Trunk.toml to \"{locked}\" or `trunk build` will fail"
+        ));
+    }
+}
+
+fn wasm_opt(ws: &Workspace) -> Result<(), String> {
+    let wasm_opt = ws.binaryen_bin().join("wasm-opt");
+    if wasm_opt.exists() {
+        say(&format!("  found {}", wasm_opt.display()));
+        return Ok(());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if cmd::which("npm", &path).is_none() {
+        say("  npm is missing: installing Debian's nodejs and npm (under a minute)");
+        apt::install(&["nodejs", "npm"]).map_err(|e| {
+            format!("npm is needed to install wasm-opt (npm package binaryen).\n{e}")
+        })?;
+    }
+    say("  installing with npm (seconds, once)");
+    let dir = ws.binaryen_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    cmd::run(
+        Command::new("npm")
+            .current_dir(&ws.root)
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .arg(format!("binaryen@{BINARYEN_VERSION}")),
+    )?;
+    match cmd::stdout_of(&wasm_opt, &["--version"]) {
+        Some(version) => {
+            say(&format!("  {} -> {version}", wasm_opt.display()));
+            Ok(())
+        }
+        None => Err(format!(
+            "npm installed binaryen but `{} --version` does not run; \
+             is `node` on PATH?",
+            wasm_opt.display()
+        )),
+    }
+}
+
+fn chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        say(&format!("  found {CHROMIUM} and {CHROMEDRIVER}"));
+        return Ok(());
+    }
+    say("  installing Debian's chromium and chromium-driver (about a minute, once)");
+    apt::install(&["chromium", "chromium-driver"])
+}
+
+/// A tool that `fits`, on PATH or in `.tools/bin`.
+fn find_tool(ws: &Workspace, name: &str, fits: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let candidates = cmd::which(name, &path)
+        .into_iter()
+        .chain(Some(ws.tools_bin().join(name)));
+    for candidate in candidates {
+        if fits(&candidate) {
+            let version = cmd::stdout_of(&candidate, &["--version"]).unwrap_or_default();
+            say(&format!("  found {} ({version})", candidate.display()));
+            return Some(candidate);
+        }
+    }
+    None
+}
+
+/// After `cargo install --root .tools`: the tool must be there and fit.
+fn installed(ws: &Workspace, name: &str, fits: impl Fn(&Path) -> bool) -> Result<PathBuf, String> {
+    let path = ws.tools_bin().join(name);
+    if fits(&path) {
+        Ok(path)
+    } else {
+        Err(format!(
+            "installed {name} but {} does not report the expected version",
+            path.display()
+        ))
+    }
+}
+
+fn parent(path: &Path) -> PathBuf {
+    path.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// `first` directories (in order, without repeats) ahead of the current PATH.
+fn child_path(first: &[PathBuf]) -> OsString {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    for dir in first.iter().cloned().chain(std::env::split_paths(&current)) {
+        if !dir.as_os_str().is_empty() && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    std::env::join_paths(dirs).unwrap_or(current)
+}
