@@ -1,0 +1,27 @@
+//! Harness for the browser tests: the real relay binary, chromedriver with
+//! headless Chromium, and a `Page` whose every wait polls with a deadline and
+//! explains itself when it times out.
+
+mod page;
+mod process;
+
+pub use page::{Page, Row};
+pub use process::{Browser, Relay};
+
+use std::path::PathBuf;
+
+/// The workspace target dir. Test binaries live in `<target>/debug/deps/`,
+/// which is right even when CARGO_TARGET_DIR moves the target dir.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.ancestors()
+        .nth(3)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// A port nobody listens on: bound by us, then released.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local_addr").port()
+}

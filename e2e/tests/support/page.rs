@@ -1,0 +1,269 @@
+//! The page under test, seen the way a person uses it: read text, click,
+//! type, pick from a list. Every wait polls until a deadline and, on time-out,
+//! says what it waited for, what it last saw, the page's text and the relay's
+//! output, so a red run explains itself.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use super::process::Log;
+
+pub const DEADLINE: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+
+/// Waits and actions return this: the message is the whole explanation.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// One `g.row` of `svg#sequence`.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub label: String,
+    pub from: String,
+    pub to: String,
+    pub class: String,
+}
+
+#[derive(Debug)]
+pub struct Page<'a> {
+    client: &'a Client,
+    relay_log: &'a Log,
+}
+
+impl<'a> Page<'a> {
+    pub fn new(client: &'a Client, relay_log: &'a Log) -> Self {
+        Page { client, relay_log }
+    }
+
+    pub async fn open(&self, url: &str) -> Result<()> {
+        self.client
+            .goto(url)
+            .await
+            .map_err(|e| format!("cannot open {url}: {e}"))
+    }
+
+    /// Polls `probe` until it returns Ok. Its Err is "what I see now".
+    pub async fn wait<T>(
+        &self,
+        what: &str,
+        mut probe: impl AsyncFnMut() -> Result<T>,
+    ) -> Result<T> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let last = match probe().await {
+                Ok(value) => return Ok(value),
+                Err(last) => last,
+            };
+            if Instant::now() >= deadline {
+                return Err(self.explain(what, &last).await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Text of the first element matching `css`: an input's value, else its
+    /// textContent. Err if there is no such element.
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let script = "const e = document.querySelector(arguments[0]);\
+            if (!e) return null;\
+            if (e instanceof HTMLInputElement || e instanceof HTMLTextAreaElement\
+                || e instanceof HTMLSelectElement) return e.value;\
+            return e.textContent;";
+        match self.script(script, vec![json!(css)]).await? {
+            Value::String(text) => Ok(text),
+            _ => Err(format!("no element matches `{css}`")),
+        }
+    }
+
+    /// Waits until the trimmed text of `css` is `expected` (ignoring case).
+    pub async fn wait_text_is(&self, css: &str, expected: &str) -> Result<String> {
+        self.wait(&format!("`{css}` to read \"{expected}\""), async || {
+            let text = self.text(css).await?;
+            if text.trim().eq_ignore_ascii_case(expected) {
+                Ok(text)
+            } else {
+                Err(format!("`{css}` reads {:?}", text.trim()))
+            }
+        })
+        .await
+    }
+
+    /// Waits until some element matching `css` has text containing `needle`.
+    pub async fn wait_text_contains(&self, css: &str, needle: &str) -> Result<String> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0]))\
+            .map(e => e.textContent);";
+        self.wait(&format!("`{css}` to contain \"{needle}\""), async || {
+            let texts = self.script(script, vec![json!(css)]).await?;
+            let texts: Vec<String> = serde_json::from_value(texts).unwrap_or_default();
+            match texts.iter().find(|t| t.contains(needle)) {
+                Some(text) => Ok(text.clone()),
+                None if texts.is_empty() => Err(format!("no element matches `{css}`")),
+                None => Err(format!("`{css}` texts: {texts:?}")),
+            }
+        })
+        .await
+    }
+
+    /// Clicks `css` once it exists and is enabled.
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let element = self
+            .wait(&format!("`{css}` to be present and enabled"), async || {
+                let element = self.find(css).await?;
+                match element.is_enabled().await {
+                    Ok(true) => Ok(element),
+                    Ok(false) => Err(format!("`{css}` is disabled")),
+                    Err(e) => Err(e.to_string()),
+                }
+            })
+            .await?;
+        element
+            .click()
+            .await
+            .map_err(|e| format!("clicking `{css}` failed: {e}"))
+    }
+
+    /// Replaces the text of the input `css` with `text`, typed key by key.
+    pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
+        let element = self
+            .wait(&format!("`{css}` to be present"), async || {
+                self.find(css).await
+            })
+            .await?;
+        element
+            .clear()
+            .await
+            .map_err(|e| format!("clearing `{css}` failed: {e}"))?;
+        element
+            .send_keys(text)
+            .await
+            .map_err(|e| format!("typing into `{css}` failed: {e}"))
+    }
+
+    /// Picks the option with `value` in the select `css`, as a click would.
+    pub async fn choose(&self, css: &str, value: &str) -> Result<()> {
+        let option = format!("option[value='{value}']");
+        let select = self
+            .wait(
+                &format!("`{css}` to offer option \"{value}\""),
+                async || {
+                    let select = self.find(css).await?;
+                    match select.find(Locator::Css(&option)).await {
+                        Ok(_) => Ok(select),
+                        Err(_) => Err(format!("options: {:?}", self.options(css).await)),
+                    }
+                },
+            )
+            .await?;
+        select
+            .select_by_value(value)
+            .await
+            .map_err(|e| format!("choosing \"{value}\" in `{css}` failed: {e}"))?;
+        self.wait_text_is(css, value).await.map(drop)
+    }
+
+    /// Values of the options of the select `css`.
+    pub async fn options(&self, css: &str) -> Result<Vec<String>> {
+        let script = "const s = document.querySelector(arguments[0]);\
+            return s ? Array.from(s.options).map(o => o.value) : [];";
+        let values = self.script(script, vec![json!(css)]).await?;
+        serde_json::from_value(values).map_err(|e| e.to_string())
+    }
+
+    /// Waits until the rows of `svg#sequence` satisfy `check` (Err says why not).
+    pub async fn wait_rows(
+        &self,
+        what: &str,
+        check: impl Fn(&[Row]) -> std::result::Result<(), String>,
+    ) -> Result<Vec<Row>> {
+        self.wait(what, async || {
+            let rows = self.rows().await?;
+            match check(&rows) {
+                Ok(()) => Ok(rows),
+                Err(missing) => Err(format!("{missing}; rows now:\n{}", describe(&rows))),
+            }
+        })
+        .await
+    }
+
+    pub async fn rows(&self) -> Result<Vec<Row>> {
+        let script = "return Array.from(document.querySelectorAll('svg#sequence g.row'))\
+            .map(g => [g.getAttribute('data-label') || '', g.getAttribute('data-from') || '',\
+                       g.getAttribute('data-to') || '', g.getAttribute('class') || '']);";
+        let rows: Vec<[String; 4]> = serde_json::from_value(self.script(script, vec![]).await?)
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .map(|[label, from, to, class]| Row {
+                label,
+                from,
+                to,
+                class,
+            })
+            .collect())
+    }
+
+    /// Saves a PNG of the viewport to `path`, creating its folder.
+    pub async fn screenshot(&self, path: &Path) -> Result<()> {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .map_err(|e| format!("screenshot failed: {e}"))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("screenshot: {}", path.display());
+        Ok(())
+    }
+
+    async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .map_err(|_| format!("no element matches `{css}`"))
+    }
+
+    async fn script(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        self.client
+            .execute(script, args)
+            .await
+            .map_err(|e| format!("script failed: {e}"))
+    }
+
+    /// The time-out message: what, last seen, page text, relay output.
+    async fn explain(&self, what: &str, last: &str) -> String {
+        let page = match self
+            .script(
+                "return document.body ? document.body.innerText : '(no body)';",
+                vec![],
+            )
+            .await
+        {
+            Ok(Value::String(text)) => text,
+            Ok(other) => other.to_string(),
+            Err(e) => format!("(cannot read the page: {e})"),
+        };
+        let log = self.relay_log.lock().unwrap();
+        let tail = &log[log.len().saturating_sub(40)..];
+        format!(
+            "timed out after {} s waiting for {what}\n\
+             last seen: {last}\n\
+             --- page text ---\n{page}\n\
+             --- relay output (last {} lines) ---\n{}",
+            DEADLINE.as_secs(),
+            tail.len(),
+            tail.join("\n")
+        )
+    }
+}
+
+pub fn describe(rows: &[Row]) -> String {
+    rows.iter()
+        .map(|r| format!("  [{}] {} -> {}: {:?}", r.class, r.from, r.to, r.label))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

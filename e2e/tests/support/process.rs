@@ -1,0 +1,227 @@
+//! The processes a test drives: the relay under test and chromedriver (which
+//! starts Chromium). All are killed when dropped, even if a test panics.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::mpsc;
+
+/// Output lines of a child, kept to explain failures.
+pub type Log = Arc<Mutex<Vec<String>>>;
+
+const STARTUP: Duration = Duration::from_secs(20);
+
+/// The relay binary, started as `roundtrip serve --host 127.0.0.1 --port 0`.
+#[derive(Debug)]
+pub struct Relay {
+    _child: Child,
+    /// `http://127.0.0.1:PORT`, as the relay printed it.
+    pub url: String,
+    pub log: Log,
+}
+
+impl Relay {
+    pub async fn start() -> Relay {
+        let binary = relay_binary();
+        let mut child = Command::new(&binary)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+
+        let log = Log::default();
+        // Keep draining both pipes for the whole test: a relay blocked on a
+        // full pipe would look like a hung page.
+        let (lines_tx, mut lines_rx) = mpsc::unbounded_channel();
+        collect(child.stdout.take(), "", log.clone(), Some(lines_tx));
+        collect(child.stderr.take(), "stderr: ", log.clone(), None);
+
+        let found = tokio::time::timeout(STARTUP, async {
+            while let Some(line) = lines_rx.recv().await {
+                if let Some(url) = loopback_url(&line) {
+                    return Some(url);
+                }
+            }
+            None // stdout closed: the relay exited
+        })
+        .await;
+        match found {
+            Ok(Some(url)) => Relay {
+                _child: child,
+                url,
+                log,
+            },
+            outcome => {
+                let why = if outcome.is_err() {
+                    "did not print"
+                } else {
+                    "exited before printing"
+                };
+                panic!(
+                    "the relay ({}) {why} its URL (http://127.0.0.1:PORT) on stdout within {} s.\n\
+                     --- its output ---\n{}",
+                    binary.display(),
+                    STARTUP.as_secs(),
+                    log.lock().unwrap().join("\n")
+                )
+            }
+        }
+    }
+}
+
+/// ROUNDTRIP_BIN (set by `cargo xtask test`), else the workspace's debug build.
+fn relay_binary() -> PathBuf {
+    let binary = std::env::var_os("ROUNDTRIP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| super::target_dir().join("debug").join("roundtrip"));
+    assert!(
+        binary.is_file(),
+        "relay binary {} does not exist. Run `cargo xtask test`, which builds the page \
+         and the relay first (or `trunk build --release && cargo build -p roundtrip-relay`, \
+         or set ROUNDTRIP_BIN).",
+        binary.display()
+    );
+    binary
+}
+
+/// `http://127.0.0.1:PORT` out of a line such as `listening on http://127.0.0.1:8080/`.
+fn loopback_url(line: &str) -> Option<String> {
+    const PREFIX: &str = "http://127.0.0.1:";
+    let start = line.find(PREFIX)?;
+    let digits: String = line[start + PREFIX.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!digits.is_empty()).then(|| format!("{PREFIX}{digits}"))
+}
+
+fn collect(
+    pipe: Option<impl AsyncRead + Unpin + Send + 'static>,
+    prefix: &'static str,
+    log: Log,
+    forward: Option<mpsc::UnboundedSender<String>>,
+) {
+    let Some(pipe) = pipe else { return };
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(forward) = &forward {
+                let _ = forward.send(line.clone());
+            }
+            log.lock().unwrap().push(format!("{prefix}{line}"));
+        }
+    });
+}
+
+/// chromedriver on a free loopback port, with one headless Chromium session.
+#[derive(Debug)]
+pub struct Browser {
+    pub client: Client,
+    _driver: Child,
+    profile: PathBuf,
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let chromedriver = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = env_path("CHROMIUM", "/usr/bin/chromium");
+        for tool in [&chromedriver, &chromium] {
+            assert!(
+                tool.is_file(),
+                "{} is missing; `cargo xtask test` installs Chromium \
+                 (apt-get install chromium chromium-driver)",
+                tool.display()
+            );
+        }
+        let port = super::closed_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        wait_for_port(port).await;
+
+        // A fresh profile per session: nothing leaks between tests or runs.
+        let profile =
+            std::env::temp_dir().join(format!("roundtrip-e2e-{}-{}", std::process::id(), port));
+        std::fs::create_dir_all(&profile).expect("create Chromium profile dir");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    format!("--user-data-dir={}", profile.display()),
+                    "--window-size=1280,900",
+                ],
+            }
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else {
+            unreachable!("json! object")
+        };
+        let client = ClientBuilder::rustls()
+            .expect("TLS roots for the WebDriver client")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap_or_else(|e| panic!("chromedriver could not start Chromium: {e}"));
+        Browser {
+            client,
+            _driver: driver,
+            profile,
+        }
+    }
+
+    /// Ends the session (which quits Chromium) before chromedriver is killed.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn env_path(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
+
+async fn wait_for_port(port: u16) {
+    let deadline = tokio::time::Instant::now() + STARTUP;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "chromedriver did not listen on 127.0.0.1:{port} within {} s",
+            STARTUP.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_url;
+
+    #[test]
+    fn finds_url_in_a_line() {
+        assert_eq!(
+            loopback_url("roundtrip listening on http://127.0.0.1:43123/ (Ctrl-C)").as_deref(),
+            Some("http://127.0.0.1:43123")
+        );
+        assert_eq!(loopback_url("http://127.0.0.1:"), None);
+        assert_eq!(loopback_url("starting"), None);
+    }
+}
