@@ -29,6 +29,8 @@ Commands:
                  run every check: fmt, clippy (host and wasm32), unit tests,
                  wasm tests in headless Chromium, and the browser end-to-end
                  test. Prints a summary; exits non-zero if any check failed.
+  setup          Only install what `test` needs (the first step of `run` and
+                 `test`); prints where each tool was found.
   help           Print this message.
 
 Tools that are missing are installed once: the wasm32 target via rustup,
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
             eprintln!("xtask: `test` takes no arguments, got {rest:?}\n\n{USAGE}");
             return ExitCode::from(2);
         }
+        "setup" if rest.is_empty() => setup::setup_only(),
         "help" | "--help" | "-h" => return usage_ok(),
         other => {
             eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");

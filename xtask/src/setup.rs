@@ -46,6 +46,22 @@ impl Tools {
     }
 }
 
+/// `cargo xtask setup`: everything `test` needs, nothing else.
+pub fn setup_only() -> Result<std::process::ExitCode, String> {
+    let ws = Workspace::locate()?;
+    let tools = prepare(&ws, true)?;
+    say(&format!("trunk: {}", tools.trunk.display()));
+    say(&format!(
+        "wasm-bindgen-test-runner: {}",
+        tools.test_runner.display()
+    ));
+    say(&format!(
+        "PATH for the build: {}",
+        tools.path.to_string_lossy()
+    ));
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// Installs what is missing. `browser` adds Chromium and chromedriver.
 pub fn prepare(ws: &Workspace, browser: bool) -> Result<Tools, String> {
     let started = Instant::now();
