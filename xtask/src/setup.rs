@@ -36,6 +36,14 @@ impl Tools {
     pub fn command(&self, ws: &Workspace, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);
         command.env("PATH", &self.path).current_dir(&ws.root);
+        // `cargo run` describes xtask's own package in our environment; the
+        // relay and test binaries must not mistake it for theirs.
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_MANIFEST_") {
+                command.env_remove(&*key);
+            }
+        }
         command
     }
 
