@@ -123,7 +123,7 @@ impl Diagram {
         let mut out = String::new();
         for row in &self.rows {
             let arrow = if row.is_mark() {
-                format!("{}", row.from.name())
+                row.from.name().to_owned()
             } else {
                 format!("{} -> {}", row.from.name(), row.to.name())
             };

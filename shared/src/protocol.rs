@@ -50,6 +50,18 @@ pub enum ClientMsg {
     Close { op: OpId },
 }
 
+impl ClientMsg {
+    /// The operation this message is about, if any.
+    pub fn op(&self) -> Option<OpId> {
+        match self {
+            ClientMsg::Hello { .. } => None,
+            ClientMsg::TcpConnect { op, .. }
+            | ClientMsg::Send { op, .. }
+            | ClientMsg::Close { op } => Some(*op),
+        }
+    }
+}
+
 /// How the relay delivers bytes it received from a target.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

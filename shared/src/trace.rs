@@ -102,12 +102,12 @@ impl Trace {
             ServerMsg::Welcome { .. } | ServerMsg::Error { op: None, .. } => return,
             ServerMsg::Event(event) => {
                 let payload = match event.kind {
-                    EventKind::Sent { bytes } => self.unconfirmed_sends.get_mut(&event.op).map(
-                        |waiting| {
+                    EventKind::Sent { bytes } => {
+                        self.unconfirmed_sends.get_mut(&event.op).map(|waiting| {
                             let n = (bytes as usize).min(waiting.len());
                             waiting.drain(..n).collect()
-                        },
-                    ),
+                        })
+                    }
                     _ => None,
                 };
                 if event.kind.is_terminal() {

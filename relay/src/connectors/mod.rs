@@ -1,0 +1,4 @@
+//! Connectors dial out on the browser's behalf, one module per protocol.
+//! Each runs as one task per operation and reports through [`crate::report`].
+
+pub mod tcp;

@@ -1,0 +1,347 @@
+//! The TCP connector: connect to a target, write what the browser sends,
+//! stream back what arrives, and report every step.
+//!
+//! One task owns the socket for the whole operation. Reads and writes use
+//! readiness (`readable`/`try_read`, `writable`/`try_write`) inside one
+//! `select!`, so a target that is slow to read never stops us from reading
+//! what it sends (no write/read deadlock with an echo), and every event is
+//! reported in the order it happened: a `sent` always precedes the
+//! `received` of its echo.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use crate::lab::Lab;
+use crate::report::{Reporter, SessionGone};
+use crate::target;
+
+/// What the session asks of a running TCP operation, in order.
+#[derive(Debug)]
+pub enum Command {
+    Send(Vec<u8>),
+    Close,
+}
+
+/// Bytes accepted from the browser but not yet written. Past this we stop
+/// taking commands, which pushes back on the browser's WebSocket.
+const MAX_UNWRITTEN: usize = 256 * 1024;
+/// Largest read per `received` event.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// How an operation ended, for the log line.
+#[derive(Debug)]
+enum Ending {
+    Closed(Closer),
+    Failed(ErrorCode),
+    SessionGone,
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ending::Closed(Closer::Browser) => f.write_str("closed by browser"),
+            Ending::Closed(Closer::Peer) => f.write_str("closed by peer"),
+            Ending::Closed(Closer::Relay) => f.write_str("closed by relay"),
+            Ending::Failed(code) => write!(f, "failed: {}", code.as_str()),
+            Ending::SessionGone => f.write_str("session gone"),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    sent: u64,
+    received: u64,
+}
+
+/// Runs one TCP operation to its end.
+pub async fn run(
+    lab: &Lab,
+    target: String,
+    connect_timeout: Duration,
+    mut commands: mpsc::Receiver<Command>,
+    report: Reporter,
+) {
+    let mut counts = Counts::default();
+    let ending = match drive(
+        lab,
+        &target,
+        connect_timeout,
+        &mut commands,
+        &report,
+        &mut counts,
+    )
+    .await
+    {
+        Ok(ending) => ending,
+        Err(SessionGone) => Ending::SessionGone,
+    };
+    tracing::info!(
+        op = report.op(),
+        %target,
+        %ending,
+        sent = counts.sent,
+        received = counts.received,
+        "tcp operation ended"
+    );
+}
+
+async fn drive(
+    lab: &Lab,
+    target_text: &str,
+    connect_timeout: Duration,
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+    counts: &mut Counts,
+) -> Result<Ending, SessionGone> {
+    let connecting = async {
+        let target = match target::parse(target_text, lab) {
+            Ok(target) => target,
+            Err(error) => return Ok(Err(error)),
+        };
+        let addrs = match target::resolve(&target, report).await? {
+            Ok(addrs) => addrs,
+            Err(error) => return Ok(Err(error)),
+        };
+        connect_any(&addrs, connect_timeout, report).await
+    };
+    // The browser may close (or send too early) while we resolve and connect.
+    let stream = tokio::select! {
+        result = connecting => result?,
+        () = wait_for_close(commands, report) => {
+            report.event(EventKind::Closed { by: Closer::Browser }).await?;
+            return Ok(Ending::Closed(Closer::Browser));
+        }
+    };
+    let stream = match stream {
+        Ok(stream) => stream,
+        Err(error) => return fail(report, error).await,
+    };
+    let (local, remote) = (stream.local_addr(), stream.peer_addr());
+    report
+        .event(EventKind::Connected {
+            local: local.map(|a| a.to_string()).unwrap_or_default(),
+            remote: remote.map(|a| a.to_string()).unwrap_or_default(),
+        })
+        .await?;
+    transfer(stream, commands, report, counts).await
+}
+
+/// Reads commands until the browser closes, refusing sends: there is no
+/// connection to send on yet. Returns when the browser closes or goes away.
+async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
+    while let Some(Command::Send(_)) = commands.recv().await {
+        let refusal = RelayError::new(
+            ErrorCode::NotConnected,
+            "not connected yet: wait for the connected event before sending",
+        );
+        if report.reject(refusal).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Tries each address in order, as `getaddrinfo` callers do.
+async fn connect_any(
+    addrs: &[SocketAddr],
+    connect_timeout: Duration,
+    report: &Reporter,
+) -> Result<Result<TcpStream, RelayError>, SessionGone> {
+    let mut last_error = None;
+    for (index, addr) in addrs.iter().enumerate() {
+        if let Some(error) = last_error.take() {
+            report
+                .event(EventKind::AttemptFailed {
+                    addr: addrs[index - 1].to_string(),
+                    error,
+                })
+                .await?;
+        }
+        report
+            .event(EventKind::Connecting {
+                addr: addr.to_string(),
+            })
+            .await?;
+        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => return Ok(Ok(stream)),
+            Ok(Err(error)) => last_error = Some(connect_error(&error, *addr)),
+            Err(_elapsed) => {
+                last_error = Some(RelayError::new(
+                    ErrorCode::TimedOut,
+                    format!(
+                        "connection to {addr} timed out: no answer within {} ms",
+                        connect_timeout.as_millis()
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(Err(last_error.unwrap_or_else(|| {
+        RelayError::new(ErrorCode::ResolveFailed, "no address to connect to")
+    })))
+}
+
+/// Moves bytes both ways until the browser closes, the peer resets, or an
+/// error ends the connection.
+async fn transfer(
+    stream: TcpStream,
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+    counts: &mut Counts,
+) -> Result<Ending, SessionGone> {
+    let mut unwritten: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut unwritten_len = 0usize;
+    let mut reading = true;
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        tokio::select! {
+            command = commands.recv(), if unwritten_len < MAX_UNWRITTEN => match command {
+                Some(Command::Send(bytes)) => {
+                    unwritten_len += bytes.len();
+                    unwritten.push_back(bytes);
+                }
+                // Data already accepted is still written before the close,
+                // as the kernel would do after close().
+                Some(Command::Close) | None => {
+                    let gone = command.is_none();
+                    if let Err(error) = flush(&stream, &mut unwritten, report, counts).await? {
+                        return fail(report, error).await;
+                    }
+                    drop(stream);
+                    if gone {
+                        return Ok(Ending::SessionGone);
+                    }
+                    report.event(EventKind::Closed { by: Closer::Browser }).await?;
+                    return Ok(Ending::Closed(Closer::Browser));
+                }
+            },
+            ready = stream.writable(), if !unwritten.is_empty() => {
+                let result = ready.and_then(|()| write_some(&stream, &mut unwritten));
+                match result {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        unwritten_len -= n;
+                        counts.sent += n as u64;
+                        report.event(EventKind::Sent { bytes: n as u64 }).await?;
+                    }
+                    Err(error) => return end_on_error(report, error).await,
+                }
+            },
+            ready = stream.readable(), if reading => {
+                match ready.and_then(|()| stream.try_read(&mut buf)) {
+                    Ok(0) => {
+                        reading = false;
+                        report.event(EventKind::PeerClosed).await?;
+                    }
+                    Ok(n) => {
+                        counts.received += n as u64;
+                        report.data(&buf[..n]).await?;
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(error) => return end_on_error(report, error).await,
+                }
+            },
+        }
+    }
+}
+
+/// Writes as much of the front buffer as the socket takes now; 0 when it
+/// took nothing (spurious readiness).
+fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Vec<u8>>) -> io::Result<usize> {
+    let front = unwritten
+        .front_mut()
+        .expect("only called with bytes to write");
+    match stream.try_write(front) {
+        Ok(n) => {
+            if n == front.len() {
+                unwritten.pop_front();
+            } else {
+                front.drain(..n);
+            }
+            Ok(n)
+        }
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),
+        Err(error) => Err(error),
+    }
+}
+
+/// Writes everything still waiting, reporting each write.
+async fn flush(
+    stream: &TcpStream,
+    unwritten: &mut VecDeque<Vec<u8>>,
+    report: &Reporter,
+    counts: &mut Counts,
+) -> Result<Result<(), RelayError>, SessionGone> {
+    while !unwritten.is_empty() {
+        let result = match stream.writable().await {
+            Ok(()) => write_some(stream, unwritten),
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(0) => {}
+            Ok(n) => {
+                counts.sent += n as u64;
+                report.event(EventKind::Sent { bytes: n as u64 }).await?;
+            }
+            Err(error) => return Ok(Err(io_error(&error))),
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// A read or write failed on an open connection: a reset is reported as the
+/// peer's doing, anything else as a failure.
+async fn end_on_error(report: &Reporter, error: io::Error) -> Result<Ending, SessionGone> {
+    if matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+    ) {
+        report.event(EventKind::Reset).await?;
+        report.event(EventKind::Closed { by: Closer::Peer }).await?;
+        return Ok(Ending::Closed(Closer::Peer));
+    }
+    fail(report, io_error(&error)).await
+}
+
+async fn fail(report: &Reporter, error: RelayError) -> Result<Ending, SessionGone> {
+    let code = error.code;
+    report.event(EventKind::Failed { error }).await?;
+    Ok(Ending::Failed(code))
+}
+
+/// Names a failed connect the way a learner meets it in the socket API.
+fn connect_error(error: &io::Error, addr: SocketAddr) -> RelayError {
+    use io::ErrorKind::*;
+    match error.kind() {
+        ConnectionRefused => RelayError::new(
+            ErrorCode::Refused,
+            format!(
+                "connection refused: nothing is listening on {addr} (the host answered with RST)"
+            ),
+        ),
+        // A server can accept and abort before our side sees the handshake end.
+        ConnectionReset => RelayError::new(
+            ErrorCode::Reset,
+            format!("{addr} reset the connection during the handshake"),
+        ),
+        TimedOut => RelayError::new(
+            ErrorCode::TimedOut,
+            format!("connection to {addr} timed out"),
+        ),
+        HostUnreachable | NetworkUnreachable | AddrNotAvailable => RelayError::new(
+            ErrorCode::Unreachable,
+            format!("{addr} is unreachable: {error}"),
+        ),
+        _ => RelayError::new(ErrorCode::Io, format!("cannot connect to {addr}: {error}")),
+    }
+}
+
+fn io_error(error: &io::Error) -> RelayError {
+    RelayError::new(ErrorCode::Io, format!("socket error: {error}"))
+}

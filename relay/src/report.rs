@@ -1,0 +1,88 @@
+//! How an operation tells the browser what happened.
+//!
+//! Every event is stamped with microseconds since its operation started,
+//! measured on the relay's monotonic clock when the event is sent, so the
+//! stamps of one operation never go backwards.
+
+use std::time::Instant;
+
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{Event, EventKind, OpId, RelayError, ServerMsg};
+use tokio::sync::mpsc;
+
+/// Something for the session's writer task to send.
+#[derive(Debug)]
+pub enum Outgoing {
+    Msg(ServerMsg),
+    /// Close the WebSocket with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// The session is gone: nobody is listening any more, so the operation
+/// should stop and drop its sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionGone;
+
+/// One operation's way to report.
+#[derive(Debug, Clone)]
+pub struct Reporter {
+    op: OpId,
+    start: Instant,
+    out: mpsc::Sender<Outgoing>,
+}
+
+impl Reporter {
+    /// Starts the operation's clock.
+    pub fn new(op: OpId, out: mpsc::Sender<Outgoing>) -> Self {
+        Reporter {
+            op,
+            start: Instant::now(),
+            out,
+        }
+    }
+
+    pub fn op(&self) -> OpId {
+        self.op
+    }
+
+    fn t_us(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Reports one event. Waits while the browser is slow to read: that wait
+    /// is the back-pressure that keeps the relay from buffering without bound.
+    pub async fn event(&self, kind: EventKind) -> Result<(), SessionGone> {
+        let event = Event {
+            op: self.op,
+            t_us: self.t_us(),
+            kind,
+        };
+        self.send(ServerMsg::Event(event)).await
+    }
+
+    /// Reports bytes received from the target (the `received` event).
+    pub async fn data(&self, bytes: &[u8]) -> Result<(), SessionGone> {
+        let msg = ServerMsg::Data {
+            op: self.op,
+            t_us: self.t_us(),
+            data: Payload(bytes.to_vec()),
+        };
+        self.send(msg).await
+    }
+
+    /// Refuses a message about this operation without ending it.
+    pub async fn reject(&self, error: RelayError) -> Result<(), SessionGone> {
+        let msg = ServerMsg::Error {
+            op: Some(self.op),
+            error,
+        };
+        self.send(msg).await
+    }
+
+    async fn send(&self, msg: ServerMsg) -> Result<(), SessionGone> {
+        self.out
+            .send(Outgoing::Msg(msg))
+            .await
+            .map_err(|_| SessionGone)
+    }
+}

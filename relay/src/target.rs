@@ -1,0 +1,172 @@
+//! What the browser wants to reach: `host:port`, `[v6]:port`, an IP literal
+//! with a port, or the name of a lab service. Parsing is pure; resolving
+//! reports its steps as events.
+
+use std::net::SocketAddr;
+
+use roundtrip_shared::protocol::{ErrorCode, EventKind, RelayError, ResolveSource};
+
+use crate::lab::Lab;
+use crate::report::{Reporter, SessionGone};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A lab service, by name.
+    Lab { name: String, addr: SocketAddr },
+    /// An IP address and port: nothing to look up.
+    Literal(SocketAddr),
+    /// A host name to resolve, and a port.
+    Host { host: String, port: u16 },
+}
+
+/// Parses what the browser typed. Errors say what a good target looks like.
+pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
+    let text = text.trim();
+    let invalid = |why: String| RelayError::new(ErrorCode::InvalidTarget, why);
+    if let Some(addr) = lab.lookup(text) {
+        return Ok(Target::Lab {
+            name: text.to_owned(),
+            addr,
+        });
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return check_port(addr.port(), text).map(|_| Target::Literal(addr));
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(invalid(format!(
+            "\"{text}\" is not host:port or a lab service ({})",
+            lab.names().join(", ")
+        )));
+    };
+    if host.contains(':') {
+        return Err(invalid(format!(
+            "\"{text}\": write IPv6 addresses in brackets, like [::1]:7"
+        )));
+    }
+    let port: u16 = port
+        .parse()
+        .map_err(|_| invalid(format!("\"{port}\" is not a port number (1-65535)")))?;
+    check_port(port, text)?;
+    if !is_host_name(host) {
+        return Err(invalid(format!("\"{host}\" is not a valid host name")));
+    }
+    Ok(Target::Host {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+fn check_port(port: u16, text: &str) -> Result<(), RelayError> {
+    if port == 0 {
+        return Err(RelayError::new(
+            ErrorCode::InvalidTarget,
+            format!("\"{text}\": port 0 cannot be connected to (ports are 1-65535)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Letters, digits, hyphens and dots, in labels of 1 to 63 characters (RFC
+/// 1123), plus `_` which real zones use (`_dmarc`). At most 253 characters.
+fn is_host_name(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host);
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// Resolves `target` to the addresses to try, in order, reporting
+/// `resolving` (names only) and `resolved`.
+pub async fn resolve(
+    target: &Target,
+    report: &Reporter,
+) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
+    let (addrs, source) = match target {
+        Target::Lab { addr, .. } => (vec![*addr], ResolveSource::Lab),
+        Target::Literal(addr) => (vec![*addr], ResolveSource::Literal),
+        Target::Host { host, port } => {
+            report
+                .event(EventKind::Resolving { host: host.clone() })
+                .await?;
+            match tokio::net::lookup_host((host.as_str(), *port)).await {
+                Ok(addrs) => {
+                    let addrs: Vec<SocketAddr> = addrs.collect();
+                    if addrs.is_empty() {
+                        return Ok(Err(RelayError::new(
+                            ErrorCode::ResolveFailed,
+                            format!("\"{host}\" has no addresses"),
+                        )));
+                    }
+                    (addrs, ResolveSource::System)
+                }
+                Err(error) => {
+                    return Ok(Err(RelayError::new(
+                        ErrorCode::ResolveFailed,
+                        format!("could not resolve \"{host}\": {error}"),
+                    )));
+                }
+            }
+        }
+    };
+    report
+        .event(EventKind::Resolved {
+            addrs: addrs.iter().map(ToString::to_string).collect(),
+            source,
+        })
+        .await?;
+    Ok(Ok(addrs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lab() -> Lab {
+        Lab::start().await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn parses_every_kind_of_target() {
+        let lab = lab().await;
+        assert!(matches!(parse("tcp-echo", &lab), Ok(Target::Lab { .. })));
+        assert_eq!(
+            parse("127.0.0.1:7", &lab),
+            Ok(Target::Literal("127.0.0.1:7".parse().unwrap()))
+        );
+        assert_eq!(
+            parse("[::1]:7", &lab),
+            Ok(Target::Literal("[::1]:7".parse().unwrap()))
+        );
+        assert_eq!(
+            parse(" localhost:8080 ", &lab),
+            Ok(Target::Host {
+                host: "localhost".into(),
+                port: 8080
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn bad_targets_explain_themselves() {
+        let lab = lab().await;
+        for (text, expected) in [
+            ("echo", "lab service (tcp-echo)"),
+            ("::1:7", "brackets"),
+            ("localhost:http", "not a port number"),
+            ("localhost:70000", "not a port number"),
+            ("localhost:0", "port 0"),
+            ("bad host:80", "not a valid host name"),
+            (":80", "not a valid host name"),
+        ] {
+            let err = parse(text, &lab).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidTarget, "{text}");
+            assert!(err.message.contains(expected), "{text}: {}", err.message);
+        }
+    }
+}

@@ -1,0 +1,594 @@
+//! The real relay on 127.0.0.1:0, driven by a tokio-tungstenite client the
+//! way the browser drives it. Every target is on loopback.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{
+    ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, OpId, PROTOCOL_VERSION,
+    ResolveSource, ServerMsg,
+};
+use roundtrip_shared::wire::{self, Frame};
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+async fn start_relay() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(Config::default(), Lab::start().await.unwrap());
+    tokio::spawn(roundtrip_relay::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    addr
+}
+
+struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl Client {
+    /// Connects without saying hello.
+    async fn connect(relay: SocketAddr) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
+            .await
+            .unwrap();
+        Client { ws }
+    }
+
+    /// Connects and completes the handshake; returns the lab services.
+    async fn greeted(relay: SocketAddr) -> Client {
+        let mut client = Client::connect(relay).await;
+        client.hello(DataEncoding::Binary).await;
+        client
+    }
+
+    async fn hello(&mut self, data: DataEncoding) {
+        self.send(ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data,
+        })
+        .await;
+        match self.recv().await {
+            ServerMsg::Welcome {
+                version, services, ..
+            } => {
+                assert_eq!(version, PROTOCOL_VERSION);
+                assert!(
+                    services.iter().any(|s| s.name == "tcp-echo"),
+                    "{services:?}"
+                );
+            }
+            other => panic!("expected welcome, got {other:?}"),
+        }
+    }
+
+    async fn send(&mut self, msg: ClientMsg) {
+        let message = match wire::encode_client(&msg) {
+            Frame::Text(text) => Message::Text(text.into()),
+            Frame::Binary(bytes) => Message::Binary(bytes.into()),
+        };
+        self.ws.send(message).await.unwrap();
+    }
+
+    async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
+    async fn recv_frame(&mut self) -> Frame {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for the relay")
+                .expect("relay closed the WebSocket")
+                .unwrap();
+            match message {
+                Message::Text(text) => return Frame::Text(text.to_string()),
+                Message::Binary(bytes) => return Frame::Binary(bytes.to_vec()),
+                Message::Close(frame) => panic!("relay closed the session: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    async fn recv(&mut self) -> ServerMsg {
+        let frame = self.recv_frame().await;
+        wire::decode_server(&frame).unwrap_or_else(|e| panic!("undecodable {frame:?}: {e}"))
+    }
+
+    /// The next event of `op`, as (t_us, kind); data counts as `received`.
+    async fn next_event(&mut self, op: OpId) -> (u64, EventKind, Vec<u8>) {
+        match self.recv().await {
+            ServerMsg::Event(Event {
+                op: got,
+                t_us,
+                kind,
+            }) if got == op => (t_us, kind, vec![]),
+            ServerMsg::Data {
+                op: got,
+                t_us,
+                data,
+            } if got == op => (
+                t_us,
+                EventKind::Received {
+                    bytes: data.0.len() as u64,
+                },
+                data.0,
+            ),
+            other => panic!("expected an event of op {op}, got {other:?}"),
+        }
+    }
+
+    async fn expect_error(&mut self, op: Option<OpId>, code: ErrorCode) -> String {
+        match self.recv().await {
+            ServerMsg::Error { op: got, error } => {
+                assert_eq!((got, error.code), (op, code), "{}", error.message);
+                error.message
+            }
+            other => panic!("expected error {code:?}, got {other:?}"),
+        }
+    }
+
+    /// Opens op on the lab echo and waits for `connected`.
+    async fn open_echo(&mut self, op: OpId) {
+        self.send(ClientMsg::TcpConnect {
+            op,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+        })
+        .await;
+        loop {
+            match self.next_event(op).await.1 {
+                EventKind::Connected { .. } => return,
+                EventKind::Failed { error } => panic!("echo failed: {error}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends `payload` in pieces and collects the echo until it is complete.
+    async fn echo(&mut self, op: OpId, payload: &[u8], piece: usize) -> Vec<u8> {
+        for chunk in payload.chunks(piece) {
+            self.send(ClientMsg::Send {
+                op,
+                data: Payload(chunk.to_vec()),
+            })
+            .await;
+        }
+        let (mut sent, mut received) = (0, Vec::new());
+        while sent < payload.len() || received.len() < payload.len() {
+            match self.next_event(op).await {
+                (_, EventKind::Sent { bytes }, _) => sent += bytes as usize,
+                (_, EventKind::Received { .. }, data) => received.extend(data),
+                (_, other, _) => panic!("unexpected event during echo: {other:?}"),
+            }
+        }
+        assert_eq!(sent, payload.len());
+        received
+    }
+}
+
+/// A port on loopback where nothing listens.
+async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap()
+}
+
+#[tokio::test]
+async fn echo_round_trip_reports_each_step_in_order() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 1,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+        })
+        .await;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        events.push(client.next_event(1).await);
+    }
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"hello".to_vec()),
+        })
+        .await;
+    for _ in 0..2 {
+        events.push(client.next_event(1).await);
+    }
+    client.send(ClientMsg::Close { op: 1 }).await;
+    events.push(client.next_event(1).await);
+
+    let kinds: Vec<&EventKind> = events.iter().map(|(_, kind, _)| kind).collect();
+    assert!(
+        matches!(kinds[0], EventKind::Resolved { source: ResolveSource::Lab, addrs } if addrs.len() == 1)
+    );
+    assert!(matches!(kinds[1], EventKind::Connecting { .. }));
+    let EventKind::Connected { local, remote } = kinds[2] else {
+        panic!("expected connected, got {:?}", kinds[2]);
+    };
+    assert!(local.starts_with("127.0.0.1:") && remote.starts_with("127.0.0.1:"));
+    assert_eq!(
+        kinds[3],
+        &EventKind::Sent { bytes: 5 },
+        "sent precedes its echo"
+    );
+    assert_eq!(kinds[4], &EventKind::Received { bytes: 5 });
+    assert_eq!(events[4].2, b"hello");
+    assert_eq!(
+        kinds[5],
+        &EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+    let stamps: Vec<u64> = events.iter().map(|(t, _, _)| *t).collect();
+    assert!(
+        stamps.windows(2).all(|w| w[0] <= w[1]),
+        "stamps go forward: {stamps:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_mebibyte_of_binary_comes_back_exactly() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    client.open_echo(1).await;
+    // Every byte value, in an order that is not UTF-8.
+    let payload: Vec<u8> = (0..1024 * 1024u32)
+        .map(|i| (i * 7 + i / 251) as u8)
+        .collect();
+    assert!(std::str::from_utf8(&payload).is_err());
+    let echoed = client.echo(1, &payload, 64 * 1024).await;
+    assert!(echoed == payload, "echo differs from what was sent");
+}
+
+#[tokio::test]
+async fn refused_connection_is_typed_and_the_session_goes_on() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    let closed = closed_port().await;
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 1,
+            target: closed.to_string(),
+            connect_timeout_ms: None,
+        })
+        .await;
+    assert!(matches!(
+        client.next_event(1).await.1,
+        EventKind::Resolved {
+            source: ResolveSource::Literal,
+            ..
+        }
+    ));
+    assert_eq!(
+        client.next_event(1).await.1,
+        EventKind::Connecting {
+            addr: closed.to_string()
+        }
+    );
+    match client.next_event(1).await.1 {
+        EventKind::Failed { error } => {
+            assert_eq!(error.code, ErrorCode::Refused);
+            assert!(
+                error.message.contains("connection refused"),
+                "{}",
+                error.message
+            );
+        }
+        other => panic!("expected refused, got {other:?}"),
+    }
+    // Sending on the failed operation is refused too, politely.
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"x".to_vec()),
+        })
+        .await;
+    client.expect_error(Some(1), ErrorCode::UnknownOp).await;
+    // The same session still works, and the id can be used again.
+    client.open_echo(1).await;
+    assert_eq!(client.echo(1, b"still here", 64).await, b"still here");
+}
+
+#[tokio::test]
+async fn malformed_frames_get_typed_errors_and_the_session_survives() {
+    let relay = start_relay().await;
+    let mut client = Client::connect(relay).await;
+
+    client
+        .send_raw(Message::Text(
+            r#"{"type":"tcp_connect","op":4,"target":"tcp-echo"}"#.into(),
+        ))
+        .await;
+    client.expect_error(Some(4), ErrorCode::ExpectedHello).await;
+    client
+        .send_raw(Message::Text(r#"{"type":"hello","version":99}"#.into()))
+        .await;
+    let message = client
+        .expect_error(None, ErrorCode::UnsupportedVersion)
+        .await;
+    assert!(message.contains("version 1"), "{message}");
+    client.hello(DataEncoding::Binary).await;
+
+    for (message, code) in [
+        (
+            Message::Binary(vec![0xde, 0xad, 0xbe, 0xef].into()),
+            ErrorCode::Malformed,
+        ),
+        (Message::Binary(vec![].into()), ErrorCode::Malformed),
+        (
+            Message::Binary(vec![0x01, 0x00].into()),
+            ErrorCode::Malformed,
+        ),
+        (Message::Text("{{{ not json".into()), ErrorCode::Malformed),
+        (
+            Message::Text(r#"{"type":"teleport"}"#.into()),
+            ErrorCode::UnknownType,
+        ),
+        (
+            Message::Text(r#"{"type":"send","op":1,"data":{"base64":"!!"}}"#.into()),
+            ErrorCode::Malformed,
+        ),
+    ] {
+        client.send_raw(message).await;
+        client.expect_error(None, code).await;
+    }
+    client.send(ClientMsg::Close { op: 42 }).await;
+    client.expect_error(Some(42), ErrorCode::UnknownOp).await;
+
+    client.open_echo(7).await;
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 7,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+        })
+        .await;
+    client.expect_error(Some(7), ErrorCode::OpInUse).await;
+    assert_eq!(client.echo(7, b"ok", 64).await, b"ok");
+}
+
+#[tokio::test]
+async fn bad_targets_fail_the_operation_with_a_reason() {
+    // (No unresolvable name here: asking the system resolver would send a
+    // query off this machine.)
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    for (op, target, code) in [
+        (1, "no-port-here", ErrorCode::InvalidTarget),
+        (2, "127.0.0.1:0", ErrorCode::InvalidTarget),
+    ] {
+        client
+            .send(ClientMsg::TcpConnect {
+                op,
+                target: target.into(),
+                connect_timeout_ms: None,
+            })
+            .await;
+        loop {
+            match client.next_event(op).await.1 {
+                EventKind::Failed { error } => {
+                    assert_eq!(error.code, code, "{target}: {}", error.message);
+                    break;
+                }
+                EventKind::Resolving { .. } => {}
+                other => panic!("{target}: unexpected {other:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn json_only_clients_get_data_as_json() {
+    let relay = start_relay().await;
+    let mut client = Client::connect(relay).await;
+    client.hello(DataEncoding::Json).await;
+    client.open_echo(1).await;
+    client
+        .send_raw(Message::Text(
+            r#"{"type":"send","op":1,"data":{"text":"hi there"}}"#.into(),
+        ))
+        .await;
+    let mut frames = Vec::new();
+    while frames.len() < 2 {
+        frames.push(client.recv_frame().await);
+    }
+    assert!(
+        frames.iter().all(|f| matches!(f, Frame::Text(_))),
+        "{frames:?}"
+    );
+    let Frame::Text(data) = &frames[1] else {
+        unreachable!()
+    };
+    assert!(
+        data.contains(r#""type":"data""#) && data.contains(r#""data":{"text":"hi there"}"#),
+        "{data}"
+    );
+}
+
+#[tokio::test]
+async fn peer_fin_and_peer_reset_are_told_apart() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+
+    // A server that says goodbye and closes properly (FIN).
+    let polite = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let polite_addr = polite.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = polite.accept().await.unwrap();
+        stream.write_all(b"bye\n").await.unwrap();
+        stream.shutdown().await.unwrap();
+        // Keep reading so our side stays open for the relay's writes.
+        let mut sink = tokio::io::sink();
+        let _ = tokio::io::copy(&mut stream, &mut sink).await;
+    });
+    // A server that aborts (RST) after the first byte: SO_LINGER 0 then close.
+    let rude = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let rude_addr = rude.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = rude.accept().await.unwrap();
+        let mut byte = [0u8; 1];
+        tokio::io::AsyncReadExt::read_exact(&mut stream, &mut byte)
+            .await
+            .unwrap();
+        stream.set_zero_linger().unwrap();
+        drop(stream);
+    });
+
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 1,
+            target: polite_addr.to_string(),
+            connect_timeout_ms: None,
+        })
+        .await;
+    let mut kinds = Vec::new();
+    while kinds.last() != Some(&EventKind::PeerClosed) {
+        kinds.push(client.next_event(1).await.1);
+    }
+    assert!(
+        kinds.contains(&EventKind::Received { bytes: 4 }),
+        "{kinds:?}"
+    );
+    // Half-closed: we may still send, then close ourselves.
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"ok".to_vec()),
+        })
+        .await;
+    assert_eq!(client.next_event(1).await.1, EventKind::Sent { bytes: 2 });
+    client.send(ClientMsg::Close { op: 1 }).await;
+    assert_eq!(
+        client.next_event(1).await.1,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 2,
+            target: rude_addr.to_string(),
+            connect_timeout_ms: None,
+        })
+        .await;
+    while !matches!(client.next_event(2).await.1, EventKind::Connected { .. }) {}
+    client
+        .send(ClientMsg::Send {
+            op: 2,
+            data: Payload(b"?".to_vec()),
+        })
+        .await;
+    let mut kinds = Vec::new();
+    loop {
+        let kind = client.next_event(2).await.1;
+        let done = kind.is_terminal();
+        kinds.push(kind);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(kinds[0], EventKind::Sent { bytes: 1 });
+    let tail = &kinds[kinds.len() - 2..];
+    assert_eq!(
+        tail,
+        [EventKind::Reset, EventKind::Closed { by: Closer::Peer }],
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.contains(&EventKind::PeerClosed),
+        "a reset is not a FIN: {kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    // A listener whose accept queue is full never answers new SYNs, so the
+    // connect hangs without any packet leaving loopback.
+    let (full, _held) = full_listener().await;
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 1,
+            target: full.to_string(),
+            connect_timeout_ms: Some(60_000),
+        })
+        .await;
+    assert!(matches!(
+        client.next_event(1).await.1,
+        EventKind::Resolved { .. }
+    ));
+    assert!(matches!(
+        client.next_event(1).await.1,
+        EventKind::Connecting { .. }
+    ));
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"early".to_vec()),
+        })
+        .await;
+    client.expect_error(Some(1), ErrorCode::NotConnected).await;
+    client.send(ClientMsg::Close { op: 1 }).await;
+    assert_eq!(
+        client.next_event(1).await.1,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+
+    // With a short timeout the same target times out, typed.
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 2,
+            target: full.to_string(),
+            connect_timeout_ms: Some(200),
+        })
+        .await;
+    loop {
+        match client.next_event(2).await.1 {
+            EventKind::Failed { error } => {
+                assert_eq!(error.code, ErrorCode::TimedOut, "{}", error.message);
+                break;
+            }
+            EventKind::Resolved { .. } | EventKind::Connecting { .. } => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+/// A loopback listener with backlog 1 whose queue is already full, and the
+/// client sockets that fill it (kept alive by the caller).
+async fn full_listener() -> (SocketAddr, Vec<TcpStream>) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    // Leak the listener into a task that never accepts.
+    tokio::spawn(async move {
+        let _listener = listener;
+        std::future::pending::<()>().await;
+    });
+    let mut held = Vec::new();
+    // Fill the accept queue: connects complete until it is full, then hang.
+    for _ in 0..8 {
+        match tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => held.push(stream),
+            _ => return (addr, held),
+        }
+    }
+    panic!("the accept queue of {addr} never filled");
+}
