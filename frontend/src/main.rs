@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    yew::Renderer::<roundtrip_frontend::app::App>::new().render();
+}

@@ -1,0 +1,137 @@
+//! Choosing a target (a lab service or any `host:port`) and opening or
+//! closing the connection to it.
+
+use roundtrip_shared::protocol::Service;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The `<option>` value that means "the text in `#target`".
+pub const CUSTOM: &str = "custom";
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct Props {
+    /// Lab services from the relay's welcome; the first one is the default.
+    pub services: Vec<Service>,
+    pub can_connect: bool,
+    pub can_close: bool,
+    /// Gets the target to send: a service name or the typed `host:port`.
+    pub on_connect: Callback<String>,
+    pub on_close: Callback<()>,
+}
+
+#[function_component(ConnectPanel)]
+pub fn connect_panel(props: &Props) -> Html {
+    // `None` until the learner picks something, so that the default follows
+    // the services once the welcome brings them.
+    let choice = use_state(|| None::<String>);
+    let custom = use_state(String::new);
+
+    let selected = chosen_preset(choice.as_deref(), &props.services);
+    let is_custom = selected == CUSTOM;
+    let target = if is_custom {
+        custom.trim().to_owned()
+    } else {
+        selected.clone()
+    };
+
+    // The list is set from the outside too: typing an address switches it to
+    // "custom", and the welcome brings the default. A `selected` attribute
+    // cannot do that (browsers ignore it once the learner used the list), so
+    // set the element's value after each render that changes it.
+    let preset_ref = use_node_ref();
+    {
+        let preset_ref = preset_ref.clone();
+        use_effect_with(
+            (selected.clone(), props.services.clone()),
+            move |(selected, _)| {
+                if let Some(select) = preset_ref.cast::<HtmlSelectElement>() {
+                    select.set_value(selected);
+                }
+            },
+        );
+    }
+
+    let on_preset = {
+        let choice = choice.clone();
+        Callback::from(move |e: Event| {
+            choice.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value()));
+        })
+    };
+    // Typing an address means "connect to this", whatever the list shows.
+    let on_target_input = {
+        let choice = choice.clone();
+        let custom = custom.clone();
+        Callback::from(move |e: InputEvent| {
+            custom.set(e.target_unchecked_into::<HtmlInputElement>().value());
+            choice.set(Some(CUSTOM.to_owned()));
+        })
+    };
+    let connect = {
+        let on_connect = props.on_connect.clone();
+        let can_connect = props.can_connect;
+        move || {
+            if can_connect {
+                on_connect.emit(target.clone());
+            }
+        }
+    };
+    let on_connect_click = {
+        let connect = connect.clone();
+        Callback::from(move |_: MouseEvent| connect())
+    };
+    let on_target_key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" {
+            e.prevent_default();
+            connect();
+        }
+    });
+    let on_close = props.on_close.reform(|_: MouseEvent| ());
+
+    // With a service chosen, the address box shows where that name leads.
+    let placeholder = props
+        .services
+        .iter()
+        .find(|service| service.name == selected)
+        .map_or_else(|| "host:port".to_owned(), |service| service.addr.clone());
+
+    html! {
+        <section class="panel connect" aria-labelledby="connect-heading">
+            <h2 id="connect-heading">{"Target"}</h2>
+            <div class="field-row">
+                <label for="target-preset">{"Connect to"}</label>
+                <select id="target-preset" ref={preset_ref} onchange={on_preset}>
+                    { for props.services.iter().map(|service| html! {
+                        <option value={service.name.clone()}>
+                            {service.label.clone()}
+                        </option>
+                    }) }
+                    <option value={CUSTOM}>{"Custom host:port"}</option>
+                </select>
+            </div>
+            <div class="field-row">
+                <label for="target">{"Address"}</label>
+                <input id="target" type="text" class={classes!((!is_custom).then_some("inactive"))}
+                    placeholder={placeholder} value={(*custom).clone()}
+                    autocomplete="off" spellcheck="false"
+                    oninput={on_target_input} onkeydown={on_target_key} />
+            </div>
+            <div class="buttons">
+                <button id="connect" class="primary" disabled={!props.can_connect}
+                    onclick={on_connect_click}>{"Connect"}</button>
+                <button id="close" disabled={!props.can_close} onclick={on_close}>{"Close"}</button>
+            </div>
+        </section>
+    }
+}
+
+/// The option the select shows: the learner's pick while it still exists,
+/// else the first service, else custom.
+fn chosen_preset(choice: Option<&str>, services: &[Service]) -> String {
+    let known = |name: &str| name == CUSTOM || services.iter().any(|s| s.name == name);
+    match choice {
+        Some(name) if known(name) => name.to_owned(),
+        _ => services
+            .first()
+            .map_or_else(|| CUSTOM.to_owned(), |s| s.name.clone()),
+    }
+}

@@ -1,0 +1,134 @@
+//! Writing bytes to the open connection and reading what came back.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// What to append to each message. Line-based protocols (SMTP, HTTP, Redis)
+/// only act on a line once its ending arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LineEnding {
+    None,
+    Lf,
+    CrLf,
+}
+
+impl LineEnding {
+    const ALL: [LineEnding; 3] = [LineEnding::None, LineEnding::Lf, LineEnding::CrLf];
+
+    fn value(self) -> &'static str {
+        match self {
+            LineEnding::None => "none",
+            LineEnding::Lf => "lf",
+            LineEnding::CrLf => "crlf",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            LineEnding::None => "nothing",
+            LineEnding::Lf => "\\n",
+            LineEnding::CrLf => "\\r\\n",
+        }
+    }
+
+    fn bytes(self) -> &'static [u8] {
+        match self {
+            LineEnding::None => b"",
+            LineEnding::Lf => b"\n",
+            LineEnding::CrLf => b"\r\n",
+        }
+    }
+
+    fn from_value(value: &str) -> LineEnding {
+        LineEnding::ALL
+            .into_iter()
+            .find(|ending| ending.value() == value)
+            .unwrap_or(LineEnding::None)
+    }
+}
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct Props {
+    pub can_send: bool,
+    /// Everything the current connection received, as lossy UTF-8.
+    pub received: AttrValue,
+    /// How many bytes `received` stands for (lossy text may differ).
+    pub received_bytes: usize,
+    /// Gets the bytes to write.
+    pub on_send: Callback<Vec<u8>>,
+}
+
+#[function_component(MessagePanel)]
+pub fn message_panel(props: &Props) -> Html {
+    let text = use_state(String::new);
+    let ending = use_state(|| LineEnding::None);
+
+    let send = {
+        let text = text.clone();
+        let ending = *ending;
+        let on_send = props.on_send.clone();
+        let can_send = props.can_send;
+        move || {
+            let mut bytes = text.as_bytes().to_vec();
+            bytes.extend_from_slice(ending.bytes());
+            // TCP has nothing to carry for zero bytes, and nothing would come back.
+            if can_send && !bytes.is_empty() {
+                on_send.emit(bytes);
+                text.set(String::new());
+            }
+        }
+    };
+    let on_send_click = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send())
+    };
+    let on_key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" {
+            e.prevent_default();
+            send();
+        }
+    });
+    let on_input = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| {
+            text.set(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    let on_ending = {
+        let ending = ending.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            ending.set(LineEnding::from_value(&value));
+        })
+    };
+
+    html! {
+        <section class="panel message" aria-labelledby="message-heading">
+            <h2 id="message-heading">{"Message"}</h2>
+            <div class="field-row">
+                <label for="message">{"Text"}</label>
+                <input id="message" type="text" value={(*text).clone()} placeholder="hello"
+                    autocomplete="off" spellcheck="false"
+                    oninput={on_input} onkeydown={on_key} />
+                <button id="send" class="primary" disabled={!props.can_send}
+                    onclick={on_send_click}>{"Send"}</button>
+            </div>
+            <div class="field-row">
+                <label for="line-ending">{"Then send"}</label>
+                // Only the learner changes this list, so the browser's own
+                // selection is the truth and the first option the default.
+                <select id="line-ending" onchange={on_ending}>
+                    { for LineEnding::ALL.into_iter().map(|option| html! {
+                        <option value={option.value()}>
+                            {option.label()}
+                        </option>
+                    }) }
+                </select>
+            </div>
+            <h3 class="received-heading">
+                {"Received "}<span class="byte-count">{format!("({} bytes)", props.received_bytes)}</span>
+            </h3>
+            <pre id="received" aria-live="polite">{props.received.clone()}</pre>
+        </section>
+    }
+}

@@ -1,0 +1,14 @@
+//! The page's parts. Each takes what it shows as props and reports what the
+//! learner did through callbacks; none of them holds protocol state.
+
+pub mod connect_panel;
+pub mod error_list;
+pub mod lifecycle_view;
+pub mod message_panel;
+pub mod sequence_diagram;
+
+pub use connect_panel::ConnectPanel;
+pub use error_list::ErrorList;
+pub use lifecycle_view::LifecycleView;
+pub use message_panel::MessagePanel;
+pub use sequence_diagram::SequenceDiagram;

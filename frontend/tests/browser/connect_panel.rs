@@ -1,0 +1,80 @@
+//! The target picker as the end-to-end test and a person use it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use roundtrip_frontend::components::connect_panel::{ConnectPanel, Props};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::Callback;
+
+use crate::{all, attr, click, echo_service, fire, fresh_root, one, text};
+
+#[wasm_bindgen_test]
+async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing() {
+    let root = fresh_root();
+    let connected_to = Rc::new(RefCell::new(Vec::<String>::new()));
+    let on_connect = {
+        let connected_to = connected_to.clone();
+        Callback::from(move |target| connected_to.borrow_mut().push(target))
+    };
+    yew::Renderer::<ConnectPanel>::with_root_and_props(
+        root.clone(),
+        Props {
+            services: vec![echo_service()],
+            can_connect: true,
+            can_close: false,
+            on_connect,
+            on_close: Callback::noop(),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+
+    let options: Vec<(String, String)> = all(&root, "select#target-preset option")
+        .iter()
+        .map(|option| (attr(option, "value"), text(option)))
+        .collect();
+    assert_eq!(
+        options,
+        [
+            ("tcp-echo".to_owned(), "TCP echo (built-in)".to_owned()),
+            ("custom".to_owned(), "Custom host:port".to_owned())
+        ]
+    );
+    let select: HtmlSelectElement = one(&root, "#target-preset").dyn_into().unwrap();
+    assert_eq!(select.value(), "tcp-echo");
+    assert!(one(&root, "button#close").has_attribute("disabled"));
+
+    click(&one(&root, "button#connect"));
+    yew::scheduler::flush().await;
+    assert_eq!(*connected_to.borrow(), ["tcp-echo"]);
+
+    // Choosing custom and typing sends the typed address.
+    select.set_value("custom");
+    fire(&select, "change");
+    let target: HtmlInputElement = one(&root, "input#target").dyn_into().unwrap();
+    target.set_value(" 127.0.0.1:9 ");
+    fire(&target, "input");
+    yew::scheduler::flush().await;
+    click(&one(&root, "button#connect"));
+    yew::scheduler::flush().await;
+    assert_eq!(*connected_to.borrow(), ["tcp-echo", "127.0.0.1:9"]);
+
+    // Back to the service, then typing again switches the list by itself.
+    select.set_value("tcp-echo");
+    fire(&select, "change");
+    yew::scheduler::flush().await;
+    target.set_value("localhost:7");
+    fire(&target, "input");
+    yew::scheduler::flush().await;
+    assert_eq!(select.value(), "custom");
+    click(&one(&root, "button#connect"));
+    yew::scheduler::flush().await;
+    assert_eq!(
+        *connected_to.borrow(),
+        ["tcp-echo", "127.0.0.1:9", "localhost:7"]
+    );
+    root.remove();
+}

@@ -1,0 +1,146 @@
+//! Browser tests: the components rendered by yew in headless Chromium.
+//!
+//! Run with `wasm-bindgen-test-runner` as the wasm32 runner (see
+//! TOOLCHAIN.md). Every test renders into its own element and queries only
+//! inside it, so tests do not see each other's DOM.
+
+#![cfg(target_arch = "wasm32")]
+
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{
+    ClientMsg, Closer, Event, EventKind, ResolveSource, ServerMsg, Service,
+};
+use roundtrip_shared::trace::Trace;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement};
+
+mod app;
+mod connect_panel;
+mod sequence_diagram;
+mod state;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+pub fn document() -> web_sys::Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+/// A new, empty element at the end of the body to render one test into.
+pub fn fresh_root() -> Element {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+pub fn all(root: &Element, selector: &str) -> Vec<Element> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .map(|i| list.item(i).unwrap().dyn_into::<Element>().unwrap())
+        .collect()
+}
+
+pub fn one(root: &Element, selector: &str) -> Element {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
+}
+
+pub fn attr(element: &Element, name: &str) -> String {
+    element
+        .get_attribute(name)
+        .unwrap_or_else(|| panic!("no attribute {name} on <{}>", element.tag_name()))
+}
+
+pub fn text(element: &Element) -> String {
+    element.text_content().unwrap_or_default()
+}
+
+pub fn click(element: &Element) {
+    element.dyn_ref::<HtmlElement>().unwrap().click();
+}
+
+/// Fires `kind` the way a browser does for a person: bubbling, because yew
+/// listens at the root of the app, not on each element.
+pub fn fire(element: &Element, kind: &str) {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+}
+
+pub fn echo_service() -> Service {
+    Service {
+        name: "tcp-echo".into(),
+        label: "TCP echo (built-in)".into(),
+        protocol: "tcp".into(),
+        addr: "127.0.0.1:4000".into(),
+    }
+}
+
+pub fn event(op: u32, t_us: u64, kind: EventKind) -> ServerMsg {
+    ServerMsg::Event(Event { op, t_us, kind })
+}
+
+/// The messages of one echo exchange on `op`, in the order the page sees
+/// them: `Ok` went to the relay, `Err` came from it.
+pub fn echo_exchange(op: u32) -> Vec<Result<ClientMsg, ServerMsg>> {
+    vec![
+        Ok(ClientMsg::TcpConnect {
+            op,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+        }),
+        Err(event(
+            op,
+            3,
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:4000".into()],
+                source: ResolveSource::Lab,
+            },
+        )),
+        Err(event(
+            op,
+            10,
+            EventKind::Connecting {
+                addr: "127.0.0.1:4000".into(),
+            },
+        )),
+        Err(event(
+            op,
+            150,
+            EventKind::Connected {
+                local: "127.0.0.1:51000".into(),
+                remote: "127.0.0.1:4000".into(),
+            },
+        )),
+        Ok(ClientMsg::Send {
+            op,
+            data: Payload(b"hello".to_vec()),
+        }),
+        Err(event(op, 2_000, EventKind::Sent { bytes: 5 })),
+        Err(ServerMsg::Data {
+            op,
+            t_us: 2_105,
+            data: Payload(b"hello".to_vec()),
+        }),
+        Ok(ClientMsg::Close { op }),
+        Err(event(
+            op,
+            1_500_000,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        )),
+    ]
+}
+
+pub fn echo_trace() -> Trace {
+    let mut trace = Trace::new();
+    for msg in echo_exchange(1) {
+        match msg {
+            Ok(request) => trace.record_request(&request),
+            Err(reply) => trace.record_server(&reply),
+        }
+    }
+    trace
+}

@@ -1,0 +1,250 @@
+//! The reducer driven by the messages of real exchanges, as the app feeds it.
+
+use roundtrip_frontend::relay_socket::{MAX_SEND_CHUNK, Notice, relay_url, split_sends};
+use roundtrip_frontend::state::{Action, RelayLink, State};
+use roundtrip_shared::lifecycle::SocketState;
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{
+    ClientMsg, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ServerMsg,
+};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use crate::{echo_exchange, echo_service, event};
+
+fn welcomed() -> State {
+    let mut state = State::default();
+    state.apply(Action::Relay(Notice::Opened));
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        relay: "roundtrip 0.1.0".into(),
+        services: vec![echo_service()],
+    })));
+    state
+}
+
+fn feed(state: &mut State, exchange: Vec<Result<ClientMsg, ServerMsg>>) {
+    for msg in exchange {
+        state.apply(match msg {
+            Ok(request) => Action::Requested(request),
+            Err(reply) => Action::Relay(Notice::Message(reply)),
+        });
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_relay_link_goes_from_connecting_to_connected() {
+    let mut state = State::default();
+    assert_eq!(state.relay.label(), "connecting…");
+    assert!(!state.can_connect());
+    state.apply(Action::Relay(Notice::Opened));
+    assert_eq!(state.relay.label(), "connecting…");
+    let state = welcomed();
+    assert_eq!(state.relay.label(), "connected");
+    assert_eq!(state.services, vec![echo_service()]);
+    assert!(state.can_connect());
+    assert!(!state.can_send() && !state.can_close());
+    assert_eq!(state.socket_state(), SocketState::Idle);
+    assert!(state.errors().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn an_echo_session_then_a_second_connection_in_the_same_trace() {
+    let mut state = welcomed();
+    let mut exchange = echo_exchange(state.next_op);
+    let tail = exchange.split_off(4); // up to and including `connected`
+    feed(&mut state, exchange);
+    assert_eq!(state.current.map(|c| c.op), Some(1));
+    assert_eq!(state.next_op, 2);
+    assert_eq!(state.socket_state(), SocketState::Connected);
+    assert!(state.can_send() && state.can_close() && !state.can_connect());
+    assert_eq!(state.op_for_requests(), Some(1));
+
+    feed(&mut state, tail);
+    assert_eq!(state.received(), b"hello");
+    assert_eq!(
+        state.socket_path(),
+        [
+            SocketState::Idle,
+            SocketState::Resolving,
+            SocketState::Connecting,
+            SocketState::Connected,
+            SocketState::Closed
+        ]
+    );
+    assert!(state.can_connect() && !state.can_send() && !state.can_close());
+    assert_eq!(state.trace.steps().len(), 9);
+
+    // A new Connect is a new operation; the trace keeps the old one.
+    let second = echo_exchange(state.next_op)[..2].to_vec();
+    feed(&mut state, second);
+    assert_eq!(state.current.map(|c| c.op), Some(2));
+    assert_eq!(state.next_op, 3);
+    assert!(state.received().is_empty(), "received is per operation");
+    assert_eq!(state.socket_state(), SocketState::Resolving);
+    assert_eq!(state.trace.steps().len(), 11);
+}
+
+#[wasm_bindgen_test]
+fn a_refused_connection_shows_the_relays_message() {
+    let mut state = welcomed();
+    state.apply(Action::Requested(ClientMsg::TcpConnect {
+        op: 1,
+        target: "127.0.0.1:9".into(),
+        connect_timeout_ms: None,
+    }));
+    for msg in [
+        event(
+            1,
+            2,
+            EventKind::Connecting {
+                addr: "127.0.0.1:9".into(),
+            },
+        ),
+        event(
+            1,
+            90,
+            EventKind::Failed {
+                error: RelayError::new(ErrorCode::Refused, "connection refused"),
+            },
+        ),
+    ] {
+        state.apply(Action::Relay(Notice::Message(msg)));
+    }
+    assert_eq!(state.socket_state(), SocketState::Refused);
+    assert_eq!(state.socket_state().label(), "refused");
+    assert_eq!(state.errors(), ["connection refused"]);
+    assert!(state.can_connect() && !state.can_close());
+}
+
+#[wasm_bindgen_test]
+fn session_errors_show_until_the_next_connect_and_rejections_stay_with_their_op() {
+    let mut state = welcomed();
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Error {
+        op: None,
+        error: RelayError::new(ErrorCode::Malformed, "not valid JSON"),
+    })));
+    assert_eq!(state.errors(), ["not valid JSON"]);
+    assert!(state.trace.is_empty(), "session errors are not trace steps");
+
+    feed(&mut state, echo_exchange(1)[..4].to_vec());
+    assert!(state.errors().is_empty());
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Error {
+        op: Some(1),
+        error: RelayError::new(ErrorCode::OpInUse, "operation 1 is still running"),
+    })));
+    assert_eq!(state.errors(), ["operation 1 is still running"]);
+}
+
+#[wasm_bindgen_test]
+fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one() {
+    let mut state = welcomed();
+    feed(&mut state, echo_exchange(1)[..4].to_vec());
+    state.apply(Action::Relay(Notice::Closed {
+        reason: "lost the connection to the relay (WebSocket code 1006)".into(),
+    }));
+    assert_eq!(state.relay.label(), "disconnected");
+    assert!(state.current.is_some_and(|c| c.cut_off));
+    assert!(!state.can_send() && !state.can_close() && !state.can_connect());
+    assert_eq!(
+        state.errors(),
+        ["lost the connection to the relay (WebSocket code 1006)"]
+    );
+
+    state.apply(Action::RelayConnecting);
+    assert_eq!(state.relay, RelayLink::Connecting);
+    state.apply(Action::Relay(Notice::Opened));
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        relay: "roundtrip 0.1.0".into(),
+        services: vec![echo_service()],
+    })));
+    assert!(state.can_connect());
+    assert_eq!(state.next_op, 2, "op ids keep growing across links");
+}
+
+#[wasm_bindgen_test]
+fn a_welcome_in_another_protocol_version_is_reported() {
+    let mut state = State::default();
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION + 1,
+        relay: "future".into(),
+        services: vec![],
+    })));
+    assert_eq!(state.errors().len(), 1);
+    assert!(state.errors()[0].contains("protocol version"));
+}
+
+#[wasm_bindgen_test]
+fn large_sends_leave_in_chunks_of_at_most_64_kib() {
+    let data: Vec<u8> = (0..150 * 1024).map(|i| (i % 251) as u8).collect();
+    let parts = split_sends(ClientMsg::Send {
+        op: 7,
+        data: Payload(data.clone()),
+    });
+    let sizes: Vec<usize> = parts
+        .iter()
+        .map(|part| match part {
+            ClientMsg::Send { op: 7, data } => data.0.len(),
+            other => panic!("not a send on op 7: {other:?}"),
+        })
+        .collect();
+    assert_eq!(sizes, [MAX_SEND_CHUNK, MAX_SEND_CHUNK, 22 * 1024]);
+    let joined: Vec<u8> = parts
+        .into_iter()
+        .flat_map(|part| match part {
+            ClientMsg::Send { data, .. } => data.0,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(joined, data);
+
+    let small = ClientMsg::Send {
+        op: 7,
+        data: Payload(b"hi".to_vec()),
+    };
+    assert_eq!(split_sends(small.clone()), [small]);
+    let close = ClientMsg::Close { op: 7 };
+    assert_eq!(split_sends(close.clone()), [close]);
+}
+
+#[wasm_bindgen_test]
+fn chunked_sends_are_each_confirmed_in_the_trace() {
+    let mut state = welcomed();
+    feed(&mut state, echo_exchange(1)[..4].to_vec());
+    let parts = split_sends(ClientMsg::Send {
+        op: 1,
+        data: Payload(vec![b'x'; MAX_SEND_CHUNK + 10]),
+    });
+    for part in parts {
+        state.apply(Action::Requested(part));
+    }
+    for bytes in [MAX_SEND_CHUNK as u64, 10] {
+        state.apply(Action::Relay(Notice::Message(event(
+            1,
+            3_000,
+            EventKind::Sent { bytes },
+        ))));
+    }
+    let confirmed: Vec<usize> = state
+        .trace
+        .steps()
+        .iter()
+        .filter_map(|step| match &step.kind {
+            roundtrip_shared::trace::StepKind::Event {
+                kind: EventKind::Sent { .. },
+                payload: Some(payload),
+            } => Some(payload.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(confirmed, [MAX_SEND_CHUNK, 10]);
+}
+
+#[wasm_bindgen_test]
+fn the_relay_lives_at_ws_on_the_pages_own_origin() {
+    assert_eq!(
+        relay_url("http:", "127.0.0.1:8080"),
+        "ws://127.0.0.1:8080/ws"
+    );
+    assert_eq!(relay_url("https:", "lab.example"), "wss://lab.example/ws");
+}
