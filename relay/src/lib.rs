@@ -35,7 +35,11 @@ use axum::response::Response;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
+
+/// How long open sessions get to say goodbye when the relay shuts down.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Limits and defaults that apply to every session.
 #[derive(Clone, Debug)]
@@ -71,6 +75,9 @@ struct Inner {
     /// goodbye with a close frame instead of vanishing.
     shutting_down: watch::Receiver<bool>,
     shutdown_tx: watch::Sender<bool>,
+    /// Upgraded WebSockets leave axum's graceful shutdown, so the relay
+    /// tracks its sessions itself to let them send their close frames.
+    sessions: TaskTracker,
 }
 
 impl AppState {
@@ -83,6 +90,7 @@ impl AppState {
                 next_session: AtomicU64::new(1),
                 shutting_down,
                 shutdown_tx,
+                sessions: TaskTracker::new(),
             }),
         }
     }
@@ -115,24 +123,26 @@ async fn ws_upgrade(
 ) -> Response {
     let id = state.inner.next_session.fetch_add(1, Ordering::Relaxed);
     let max = state.config().max_ws_message;
+    let sessions = state.inner.sessions.clone();
     ws.max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
             let span = tracing::info_span!("session", id, %peer);
-            session::run(socket, state).instrument(span)
+            sessions.track_future(session::run(socket, state).instrument(span))
         })
 }
 
 /// Serves the relay on `listener` until `shutdown` completes, then tells open
-/// sessions to close and returns.
+/// sessions to close and returns once they have (or after a short grace).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let shutdown_tx = state.inner.shutdown_tx.clone();
+    let sessions = state.inner.sessions.clone();
     let router = app(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
@@ -141,5 +151,13 @@ pub async fn serve(
         tracing::info!("shutting down");
         let _ = shutdown_tx.send(true);
     })
-    .await
+    .await;
+    sessions.close();
+    if tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("sessions still open after the shutdown grace period");
+    }
+    served
 }

@@ -592,3 +592,31 @@ async fn full_listener() -> (SocketAddr, Vec<TcpStream>) {
     }
     panic!("the accept queue of {addr} never filled");
 }
+
+#[tokio::test]
+async fn shutdown_says_goodbye_to_open_sessions() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = listener.local_addr().unwrap();
+    let state = AppState::new(Config::default(), Lab::start().await.unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(roundtrip_relay::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    let mut client = Client::greeted(relay).await;
+    client.open_echo(1).await;
+    stop.send(()).unwrap();
+    let close = loop {
+        match tokio::time::timeout(WAIT, client.ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close frame with a code"),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), 1001);
+    assert_eq!(close.reason.as_str(), "relay shutting down");
+    tokio::time::timeout(WAIT, server)
+        .await
+        .expect("serve() returns after shutdown")
+        .unwrap()
+        .unwrap();
+}
