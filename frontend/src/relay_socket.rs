@@ -144,6 +144,8 @@ async fn run(
                     format!("could not reach the relay at {url}")
                 } else if event.code == 1000 {
                     "the relay closed the connection".to_owned()
+                } else if event.code == 1001 {
+                    "the relay is shutting down (WebSocket code 1001)".to_owned()
                 } else if event.reason.is_empty() {
                     format!(
                         "lost the connection to the relay (WebSocket code {})",

@@ -36,8 +36,9 @@ pub fn connect_panel(props: &Props) -> Html {
 
     // The list is set from the outside too: typing an address switches it to
     // "custom", and the welcome brings the default. A `selected` attribute
-    // cannot do that (browsers ignore it once the learner used the list), so
-    // set the element's value after each render that changes it.
+    // cannot do that (browsers ignore it once the learner used the list, and
+    // yew inserts options last to first), so set the element's value after
+    // each render that changes it.
     let preset_ref = use_node_ref();
     {
         let preset_ref = preset_ref.clone();

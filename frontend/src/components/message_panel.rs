@@ -94,6 +94,17 @@ pub fn message_panel(props: &Props) -> Html {
             text.set(e.target_unchecked_into::<HtmlInputElement>().value());
         })
     };
+    // yew builds a list's options last to first, so the browser would select
+    // the last one; set the value once the options exist.
+    let ending_ref = use_node_ref();
+    {
+        let ending_ref = ending_ref.clone();
+        use_effect_with(*ending, move |ending| {
+            if let Some(select) = ending_ref.cast::<HtmlSelectElement>() {
+                select.set_value(ending.value());
+            }
+        });
+    }
     let on_ending = {
         let ending = ending.clone();
         Callback::from(move |e: Event| {
@@ -115,9 +126,7 @@ pub fn message_panel(props: &Props) -> Html {
             </div>
             <div class="field-row">
                 <label for="line-ending">{"Then send"}</label>
-                // Only the learner changes this list, so the browser's own
-                // selection is the truth and the first option the default.
-                <select id="line-ending" onchange={on_ending}>
+                <select id="line-ending" ref={ending_ref} onchange={on_ending}>
                     { for LineEnding::ALL.into_iter().map(|option| html! {
                         <option value={option.value()}>
                             {option.label()}

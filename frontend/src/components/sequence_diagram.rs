@@ -42,13 +42,35 @@ pub fn sequence_diagram(props: &Props) -> Html {
             }
         });
     }
+    // Long sessions scroll inside the panel; once the lane titles have
+    // scrolled away, a bar pinned to the top names the lanes again.
+    let lanes_pinned = use_state_eq(|| false);
+    let on_scroll = {
+        let scroller = scroller.clone();
+        let lanes_pinned = lanes_pinned.clone();
+        let header_share = Options::default().header / diagram.width;
+        Callback::from(move |_: Event| {
+            if let Some(element) = scroller.cast::<web_sys::Element>() {
+                let header_px = header_share * f64::from(element.client_width());
+                lanes_pinned.set(f64::from(element.scroll_top()) > 0.6 * header_px);
+            }
+        })
+    };
     let summary = format!(
         "Sequence diagram of the session: {} steps between the Browser, the Relay and the Target",
         diagram.rows.len()
     );
     html! {
         <figure class="sequence">
-            <div class="sequence-scroll" ref={scroller}>
+            <div class="sequence-scroll" ref={scroller} onscroll={on_scroll}>
+                <div class={classes!("lane-bar", (*lanes_pinned).then_some("is-shown"))}
+                    aria-hidden="true">
+                    { for diagram.lanes.iter().map(|lane| html! {
+                        <span style={format!("left: {:.3}%", 100.0 * lane.x / diagram.width)}>
+                            {lane.title}
+                        </span>
+                    }) }
+                </div>
                 <svg
                     id="sequence"
                     role="img"

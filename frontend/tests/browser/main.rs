@@ -16,6 +16,7 @@ use web_sys::{Element, HtmlElement};
 
 mod app;
 mod connect_panel;
+mod message_panel;
 mod sequence_diagram;
 mod state;
 
@@ -65,6 +66,17 @@ pub fn fire(element: &Element, kind: &str) {
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
     let event = web_sys::Event::new_with_event_init_dict(kind, &init).unwrap();
+    element.dispatch_event(&event).unwrap();
+}
+
+/// Presses `key` in `element`, as `keydown`.
+pub fn press(element: &Element, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    init.set_key(key);
+    let event =
+        web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
     element.dispatch_event(&event).unwrap();
 }
 
