@@ -1,18 +1,40 @@
 //! The page: Trunk's `dist/` folder.
 //!
 //! Debug builds read the files from disk on each request, so a `trunk build`
-//! shows up without rebuilding the relay. Release builds embed them, so the
-//! `roundtrip` binary alone serves the whole playground.
+//! shows up without rebuilding the relay (even if `dist/` did not exist when
+//! the relay was compiled). Release builds embed them, so the `roundtrip`
+//! binary alone serves the whole playground.
+
+use std::borrow::Cow;
 
 use axum::body::Body;
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use rust_embed::Embed;
 
-#[derive(Embed)]
+#[cfg(not(debug_assertions))]
+#[derive(rust_embed::Embed)]
 #[folder = "../dist/"]
 #[allow_missing = true]
 struct Dist;
+
+/// The bytes of the page's file at `path` (relative, `/`-separated).
+#[cfg(not(debug_assertions))]
+fn file(path: &str) -> Option<Cow<'static, [u8]>> {
+    Dist::get(path).map(|file| file.data)
+}
+
+#[cfg(debug_assertions)]
+fn file(path: &str) -> Option<Cow<'static, [u8]>> {
+    // Only plain names below dist/: no `..`, no absolute paths, no empty or
+    // `.` segments.
+    if path.split('/').any(|segment| {
+        segment.is_empty() || segment == "." || segment == ".." || segment.contains('\\')
+    }) {
+        return None;
+    }
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    std::fs::read(dist.join(path)).ok().map(Cow::Owned)
+}
 
 const NOT_BUILT: &str = "<!doctype html><title>Roundtrip</title>\
 <h1>The page has not been built</h1>\
@@ -24,10 +46,10 @@ root of the repository: it builds the page and starts the relay.</p>";
 pub async fn serve(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
-    if let Some(file) = Dist::get(path) {
-        return file_response(path, file);
+    if let Some(bytes) = file(path) {
+        return file_response(path, bytes);
     }
-    match Dist::get("index.html") {
+    match file("index.html") {
         Some(index) => file_response("index.html", index),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -38,7 +60,7 @@ pub async fn serve(uri: Uri) -> Response {
     }
 }
 
-fn file_response(path: &str, file: rust_embed::EmbeddedFile) -> Response {
+fn file_response(path: &str, bytes: Cow<'static, [u8]>) -> Response {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     // Trunk names assets by content hash, so they never change; the page
     // itself must be fetched again to pick up new asset names.
@@ -52,7 +74,20 @@ fn file_response(path: &str, file: rust_embed::EmbeddedFile) -> Response {
             (header::CONTENT_TYPE, mime.as_ref().to_owned()),
             (header::CACHE_CONTROL, cache.to_owned()),
         ],
-        Body::from(file.data.into_owned()),
+        Body::from(bytes.into_owned()),
     )
         .into_response()
+}
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::file;
+
+    #[test]
+    fn paths_outside_dist_are_never_read() {
+        // relay/Cargo.toml exists one level up from dist/'s parent's view.
+        for path in ["../relay/Cargo.toml", "./../Cargo.toml", "a//b", "..\\Cargo.toml"] {
+            assert!(file(path).is_none(), "{path}");
+        }
+    }
 }
