@@ -4,7 +4,7 @@
 //! `socket()` + name lookup, `connect()`, then `send()`/`recv()` while
 //! connected, `shutdown()` by the peer (half-closed), and `close()`.
 
-use crate::protocol::{ErrorCode, EventKind};
+use crate::protocol::{ErrorCode, EventKind, ResolveSource};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SocketState {
@@ -76,6 +76,11 @@ impl SocketState {
     /// The state after `event`, starting from `self`.
     pub fn after(self, event: &EventKind) -> SocketState {
         match event {
+            // An IP literal or a lab service needs no lookup: no resolving state.
+            EventKind::Resolved {
+                source: ResolveSource::Literal | ResolveSource::Lab,
+                ..
+            } => self,
             EventKind::Resolving { .. } | EventKind::Resolved { .. } => SocketState::Resolving,
             EventKind::Connecting { .. } | EventKind::AttemptFailed { .. } => {
                 SocketState::Connecting
@@ -119,7 +124,7 @@ pub fn current<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> SocketSta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{Closer, RelayError, ResolveSource};
+    use crate::protocol::{Closer, RelayError};
     use SocketState::*;
 
     fn connected() -> EventKind {
@@ -153,6 +158,21 @@ mod tests {
             path(&events),
             vec![Idle, Resolving, Connecting, Connected, Closed]
         );
+    }
+
+    #[test]
+    fn literals_and_lab_services_skip_resolving() {
+        let events = [
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:7".into()],
+                source: ResolveSource::Lab,
+            },
+            EventKind::Connecting {
+                addr: "127.0.0.1:7".into(),
+            },
+            connected(),
+        ];
+        assert_eq!(path(&events), vec![Idle, Connecting, Connected]);
     }
 
     #[test]
