@@ -29,8 +29,9 @@ async fn refused_connection_is_reported_and_page_recovers() {
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
     let outcome = refused_then_echo(&page, &relay.url).await;
+    // refused.png is taken at the refusal; this one shows where it ended.
     let shot = page
-        .screenshot(&support::target_dir().join("e2e/refused.png"))
+        .screenshot(&support::target_dir().join("e2e/recovered.png"))
         .await;
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
@@ -84,6 +85,8 @@ async fn refused_then_echo(page: &Page<'_>, url: &str) -> Result<(), String> {
         })
     })
     .await?;
+    page.screenshot(&support::target_dir().join("e2e/refused.png"))
+        .await?;
 
     // The same page and session must still work after the failure.
     page.choose("select#target-preset", ECHO).await?;
