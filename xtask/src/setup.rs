@@ -240,7 +240,7 @@ fn wasm_opt(ws: &Workspace) -> Result<(), String> {
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     if cmd::which("npm", &path).is_none() {
-        say("  npm is missing: installing Debian's nodejs and npm (under a minute)");
+        say("  npm is missing; it comes with Debian's nodejs and npm packages (about a minute)");
         apt::install(&["nodejs", "npm"]).map_err(|e| {
             format!("npm is needed to install wasm-opt (npm package binaryen).\n{e}")
         })?;
