@@ -70,10 +70,11 @@ pub fn setup_only() -> Result<std::process::ExitCode, String> {
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// Installs what is missing. `browser` adds Chromium and chromedriver.
-pub fn prepare(ws: &Workspace, browser: bool) -> Result<Tools, String> {
+/// Installs what is missing. `for_tests` adds rustfmt, clippy, Chromium and
+/// chromedriver.
+pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     let started = Instant::now();
-    let total = if browser { 6 } else { 5 };
+    let total = if for_tests { 7 } else { 5 };
     let mut n = 0;
     let mut next = |what: &str| {
         n += 1;
@@ -92,7 +93,9 @@ pub fn prepare(ws: &Workspace, browser: bool) -> Result<Tools, String> {
     let bindgen_dir = wasm_bindgen(ws, &bindgen_version)?;
     next(&format!("wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
     wasm_opt(ws)?;
-    if browser {
+    if for_tests {
+        next("rustfmt and clippy");
+        lint_components()?;
         next("Chromium and chromedriver");
         chromium()?;
     }
@@ -142,6 +145,25 @@ fn wasm_target() -> Result<(), String> {
              Install Rust with rustup (https://rustup.rs), then run the same command again."
         )),
     }
+}
+
+/// rustup's minimal profile leaves these out; the default profile has them.
+fn lint_components() -> Result<(), String> {
+    let missing: Vec<&str> = [("rustfmt", "fmt"), ("clippy", "clippy")]
+        .into_iter()
+        .filter(|(_, sub)| cmd::stdout_of(cmd::cargo(), &[sub, "--version"]).is_none())
+        .map(|(component, _)| component)
+        .collect();
+    if missing.is_empty() {
+        say("  already installed");
+        return Ok(());
+    }
+    say("  installing with rustup (under a minute, once)");
+    cmd::run(
+        Command::new("rustup")
+            .args(["component", "add"])
+            .args(&missing),
+    )
 }
 
 fn sysroot_has_target() -> bool {
