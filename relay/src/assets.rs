@@ -86,7 +86,12 @@ mod tests {
     #[test]
     fn paths_outside_dist_are_never_read() {
         // relay/Cargo.toml exists one level up from dist/'s parent's view.
-        for path in ["../relay/Cargo.toml", "./../Cargo.toml", "a//b", "..\\Cargo.toml"] {
+        for path in [
+            "../relay/Cargo.toml",
+            "./../Cargo.toml",
+            "a//b",
+            "..\\Cargo.toml",
+        ] {
             assert!(file(path).is_none(), "{path}");
         }
     }
