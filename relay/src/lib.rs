@@ -11,6 +11,7 @@
 //!   embedded in release builds.
 //! - [`session`]: one WebSocket session: handshake, dispatch of requests to
 //!   operations, and the single writer of outgoing frames.
+//! - [`op`]: the commands a session forwards to a running operation.
 //! - [`report`]: how an operation reports events (timestamps, ordering).
 //! - [`target`]: parsing and resolving what the browser wants to reach.
 //! - [`connectors`]: one module per protocol that dials out (TCP for now).
@@ -19,6 +20,7 @@
 pub mod assets;
 pub mod connectors;
 pub mod lab;
+pub mod op;
 pub mod report;
 pub mod session;
 pub mod target;

@@ -21,6 +21,7 @@ use tracing::Instrument as _;
 
 use crate::AppState;
 use crate::connectors::tcp;
+use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 
 /// Messages waiting for the writer. With reads of 16 KiB this bounds what a
@@ -110,7 +111,7 @@ struct Session {
     greeted: bool,
     /// Running operations. An operation whose task has ended has a closed
     /// sender; such entries are pruned when a new operation starts.
-    ops: HashMap<OpId, mpsc::Sender<tcp::Command>>,
+    ops: HashMap<OpId, mpsc::Sender<Command>>,
 }
 
 impl Session {
@@ -134,9 +135,22 @@ impl Session {
                 op,
                 target,
                 connect_timeout_ms,
-            } => self.tcp_connect(op, target, connect_timeout_ms).await,
-            ClientMsg::Send { op, data } => self.command(op, tcp::Command::Send(data.0)).await,
-            ClientMsg::Close { op } => self.command(op, tcp::Command::Close).await,
+            } => {
+                let timeout = connect_timeout_ms
+                    .map(std::time::Duration::from_millis)
+                    .unwrap_or(self.state.config().connect_timeout);
+                let state = self.state.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("tcp", op),
+                    |commands, report| async move {
+                        tcp::run(state.lab(), target, timeout, commands, report).await
+                    },
+                )
+                .await
+            }
+            ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
+            ClientMsg::Close { op } => self.command(op, Command::Close).await,
         }
     }
 
@@ -158,7 +172,12 @@ impl Session {
         let _ = self.out.send(Outgoing::Msg(welcome)).await;
     }
 
-    async fn tcp_connect(&mut self, op: OpId, target: String, timeout_ms: Option<u64>) {
+    /// Starts operation `op` as a task of its own, unless the id is taken.
+    async fn start<F, Fut>(&mut self, op: OpId, span: tracing::Span, operation: F)
+    where
+        F: FnOnce(mpsc::Receiver<Command>, Reporter) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         self.ops.retain(|_, commands| !commands.is_closed());
         if self.ops.contains_key(&op) {
             let error = RelayError::new(
@@ -169,18 +188,11 @@ impl Session {
         }
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         self.ops.insert(op, commands);
-        let state = self.state.clone();
-        let timeout = timeout_ms
-            .map(std::time::Duration::from_millis)
-            .unwrap_or(state.config().connect_timeout);
         let report = Reporter::new(op, self.out.clone());
-        tokio::spawn(
-            async move { tcp::run(state.lab(), target, timeout, command_rx, report).await }
-                .instrument(tracing::info_span!("tcp", op)),
-        );
+        tokio::spawn(operation(command_rx, report).instrument(span));
     }
 
-    async fn command(&mut self, op: OpId, command: tcp::Command) {
+    async fn command(&mut self, op: OpId, command: Command) {
         let error = match self.ops.get(&op) {
             Some(commands) => match commands.send(command).await {
                 Ok(()) => return,

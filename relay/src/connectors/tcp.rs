@@ -18,15 +18,9 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use crate::lab::Lab;
+use crate::op::Command;
 use crate::report::{Reporter, SessionGone};
 use crate::target;
-
-/// What the session asks of a running TCP operation, in order.
-#[derive(Debug)]
-pub enum Command {
-    Send(Vec<u8>),
-    Close,
-}
 
 /// Bytes accepted from the browser but not yet written. Past this we stop
 /// taking commands, which pushes back on the browser's WebSocket.
