@@ -7,22 +7,29 @@
 //!
 //! Module map:
 //!
+//! - [`access`]: who may open a session (Origin, Host and token checks).
 //! - [`assets`]: the page (Trunk's `dist/`), from disk in debug builds and
 //!   embedded in release builds.
+//! - [`settings`]: the settings file for a public relay.
 //! - [`session`]: one WebSocket session: handshake, dispatch of requests to
 //!   operations, and the single writer of outgoing frames.
 //! - [`op`]: the commands a session forwards to a running operation.
+//! - [`policy`]: what the relay may dial (local vs public mode, allow-list,
+//!   special-purpose IP ranges).
 //! - [`report`]: how an operation reports events (timestamps, ordering).
 //! - [`target`]: parsing and resolving what the browser wants to reach.
 //! - [`connectors`]: one module per protocol that dials out (TCP for now).
 //! - [`lab`]: the built-in lab services on loopback (TCP echo for now).
 
+pub mod access;
 pub mod assets;
 pub mod connectors;
 pub mod lab;
 pub mod op;
+pub mod policy;
 pub mod report;
 pub mod session;
+pub mod settings;
 pub mod target;
 
 use std::future::Future;
@@ -33,7 +40,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -51,6 +59,10 @@ pub struct Config {
     /// The largest WebSocket message (and frame) accepted from a client. The
     /// page sends payload in pieces of at most 64 KiB.
     pub max_ws_message: usize,
+    /// What operations may dial (lab services are added by [`AppState::new`]).
+    pub policy: policy::Policy,
+    /// Who may open a session.
+    pub access: access::Access,
 }
 
 impl Default for Config {
@@ -58,6 +70,8 @@ impl Default for Config {
         Config {
             connect_timeout: Duration::from_secs(10),
             max_ws_message: 256 * 1024,
+            policy: policy::Policy::local(),
+            access: access::Access::default(),
         }
     }
 }
@@ -83,7 +97,8 @@ struct Inner {
 }
 
 impl AppState {
-    pub fn new(config: Config, lab: lab::Lab) -> Self {
+    pub fn new(mut config: Config, lab: lab::Lab) -> Self {
+        config.policy.allow_lab(lab.addrs());
         let (shutdown_tx, shutting_down) = watch::channel(false);
         AppState {
             inner: Arc::new(Inner {
@@ -105,6 +120,10 @@ impl AppState {
         &self.inner.lab
     }
 
+    pub fn policy(&self) -> &policy::Policy {
+        &self.inner.config.policy
+    }
+
     pub(crate) fn shutting_down(&self) -> watch::Receiver<bool> {
         self.inner.shutting_down.clone()
     }
@@ -122,7 +141,13 @@ async fn ws_upgrade(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
 ) -> Response {
+    if let Err(reason) = state.config().access.check(&headers, uri.query()) {
+        tracing::info!(%peer, %reason, "session refused");
+        return (StatusCode::FORBIDDEN, reason).into_response();
+    }
     let id = state.inner.next_session.fetch_add(1, Ordering::Relaxed);
     let max = state.config().max_ws_message;
     let sessions = state.inner.sessions.clone();

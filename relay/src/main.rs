@@ -1,9 +1,11 @@
 //! The `roundtrip` binary: command line, logging, and Ctrl-C.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use roundtrip_relay::settings::Settings;
 use roundtrip_relay::{AppState, Config, lab};
 use tokio::net::TcpListener;
 
@@ -32,6 +34,19 @@ struct ServeArgs {
     /// Port to listen on; 0 picks a free one.
     #[arg(long, env = "ROUNDTRIP_PORT", default_value_t = 8080)]
     port: u16,
+    /// Serve the public: deny by default, allow the lab services and the
+    /// settings file's allow-list, and require an allowed Origin.
+    #[arg(long, env = "ROUNDTRIP_PUBLIC")]
+    public: bool,
+    /// Settings file (TOML): origins, token, allow-list.
+    #[arg(long, env = "ROUNDTRIP_CONFIG")]
+    config: Option<PathBuf>,
+    /// An origin allowed to open sessions in public mode (repeatable).
+    #[arg(long = "origin", env = "ROUNDTRIP_ORIGINS", value_delimiter = ',')]
+    origins: Vec<String>,
+    /// A token pages must present in public mode (`/ws?token=...`).
+    #[arg(long, env = "ROUNDTRIP_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 #[tokio::main]
@@ -44,6 +59,16 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let Command::Serve(args) = Cli::parse().command;
+    let mut settings = match &args.config {
+        Some(path) => Settings::load(path).map_err(anyhow::Error::msg)?,
+        None => Settings::default(),
+    };
+    settings.public |= args.public;
+    settings.origins.extend(args.origins.iter().cloned());
+    if args.token.is_some() {
+        settings.token = args.token.clone();
+    }
+    let (policy, access) = settings.build().map_err(anyhow::Error::msg)?;
 
     let listener = TcpListener::bind((args.host, args.port))
         .await
@@ -58,7 +83,15 @@ async fn main() -> anyhow::Result<()> {
     // The URL goes to stdout (logs go to stderr) so that scripts can read it.
     println!("Roundtrip is running at http://{addr}/  (Ctrl-C to stop)");
 
-    let state = AppState::new(Config::default(), lab);
+    let config = Config {
+        policy,
+        access,
+        ..Config::default()
+    };
+    if config.policy.mode() == roundtrip_relay::policy::Mode::Public {
+        tracing::info!("public mode: deny by default, allow-list and origins from the settings");
+    }
+    let state = AppState::new(config, lab);
     roundtrip_relay::serve(listener, state, async {
         let _ = tokio::signal::ctrl_c().await;
     })

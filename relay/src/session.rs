@@ -144,7 +144,7 @@ impl Session {
                     op,
                     tracing::info_span!("tcp", op),
                     |commands, report| async move {
-                        tcp::run(state.lab(), target, timeout, commands, report).await
+                        tcp::run(&state, target, timeout, commands, report).await
                     },
                 )
                 .await

@@ -47,6 +47,11 @@ pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
         .parse()
         .map_err(|_| invalid(format!("\"{port}\" is not a port number (1-65535)")))?;
     check_port(port, text)?;
+    // Every spelling of an address (2130706433, 0x7f.1, 127.1, ...) is an
+    // address, not a name: no lookup, and the policy sees the real address.
+    if let Some(ip) = crate::policy::ip::canonical_ip(host) {
+        return Ok(Target::Literal(SocketAddr::new(ip, port)));
+    }
     if !is_host_name(host) {
         return Err(invalid(format!("\"{host}\" is not a valid host name")));
     }
@@ -142,6 +147,10 @@ mod tests {
         assert_eq!(
             parse("[::1]:7", &lab),
             Ok(Target::Literal("[::1]:7".parse().unwrap()))
+        );
+        assert_eq!(
+            parse("0x7f.1:7", &lab),
+            Ok(Target::Literal("127.0.0.1:7".parse().unwrap()))
         );
         assert_eq!(
             parse(" localhost:8080 ", &lab),

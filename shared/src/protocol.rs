@@ -240,6 +240,8 @@ pub enum ErrorCode {
     OpInUse,
     /// Bytes were sent on an operation that is not connected (yet).
     NotConnected,
+    /// The relay's policy does not allow this destination.
+    Blocked,
 }
 
 impl ErrorCode {
@@ -260,6 +262,7 @@ impl ErrorCode {
             ErrorCode::UnknownOp => "unknown operation",
             ErrorCode::OpInUse => "operation id in use",
             ErrorCode::NotConnected => "not connected",
+            ErrorCode::Blocked => "blocked by the relay's policy",
         }
     }
 
@@ -280,6 +283,7 @@ impl ErrorCode {
             ErrorCode::UnknownOp => "unknown_op",
             ErrorCode::OpInUse => "op_in_use",
             ErrorCode::NotConnected => "not_connected",
+            ErrorCode::Blocked => "blocked",
         }
     }
 }

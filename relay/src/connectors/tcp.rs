@@ -17,8 +17,9 @@ use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use crate::lab::Lab;
+use crate::AppState;
 use crate::op::Command;
+use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
 use crate::target;
 
@@ -56,7 +57,7 @@ struct Counts {
 
 /// Runs one TCP operation to its end.
 pub async fn run(
-    lab: &Lab,
+    state: &AppState,
     target: String,
     connect_timeout: Duration,
     mut commands: mpsc::Receiver<Command>,
@@ -64,7 +65,7 @@ pub async fn run(
 ) {
     let mut counts = Counts::default();
     let ending = match drive(
-        lab,
+        state,
         &target,
         connect_timeout,
         &mut commands,
@@ -87,7 +88,7 @@ pub async fn run(
 }
 
 async fn drive(
-    lab: &Lab,
+    state: &AppState,
     target_text: &str,
     connect_timeout: Duration,
     commands: &mut mpsc::Receiver<Command>,
@@ -95,7 +96,7 @@ async fn drive(
     counts: &mut Counts,
 ) -> Result<Ending, SessionGone> {
     let connecting = async {
-        let target = match target::parse(target_text, lab) {
+        let target = match target::parse(target_text, state.lab()) {
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
         };
@@ -103,7 +104,11 @@ async fn drive(
             Ok(addrs) => addrs,
             Err(error) => return Ok(Err(error)),
         };
-        connect_any(&addrs, connect_timeout, report).await
+        let host = match &target {
+            target::Target::Host { host, .. } => Some(host.as_str()),
+            _ => None,
+        };
+        connect_any(state, host, &addrs, connect_timeout, report).await
     };
     // The browser may close (or send too early) while we resolve and connect.
     let stream = tokio::select! {
@@ -141,8 +146,12 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
     }
 }
 
-/// Tries each address in order, as `getaddrinfo` callers do.
+/// Tries each address in order, as `getaddrinfo` callers do. Each address is
+/// checked by the policy right before it is dialled, and the checked address
+/// is the one dialled.
 async fn connect_any(
+    state: &AppState,
+    host: Option<&str>,
     addrs: &[SocketAddr],
     connect_timeout: Duration,
     report: &Reporter,
@@ -156,6 +165,15 @@ async fn connect_any(
                     error,
                 })
                 .await?;
+        }
+        let destination = Destination {
+            protocol: Protocol::Tcp,
+            host,
+            addr: *addr,
+        };
+        if let Err(refusal) = state.policy().check(destination) {
+            last_error = Some(refusal);
+            continue;
         }
         report
             .event(EventKind::Connecting {

@@ -47,6 +47,11 @@ impl Lab {
             .map(|(_, addr)| *addr)
     }
 
+    /// The addresses of all services (the policy always allows them).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.services.iter().map(|(_, addr)| *addr).collect()
+    }
+
     /// The names of all services, for error messages.
     pub fn names(&self) -> Vec<&str> {
         self.services.iter().map(|(s, _)| s.name.as_str()).collect()
