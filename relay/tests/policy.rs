@@ -174,7 +174,7 @@ async fn hostile_targets_are_refused_and_the_trap_sees_nothing() {
         // The allowed server's address, on another port.
         format!("{}:{port}", allowed.ip()),
         // The allowed port on the allowed address, but SMTP is never allowed.
-        format!("127.0.0.1:25"),
+        "127.0.0.1:25".to_owned(),
     ];
     for (i, target) in hostile.iter().enumerate() {
         let op = i as u32 + 1;
