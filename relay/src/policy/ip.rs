@@ -359,6 +359,74 @@ mod tests {
         }
     }
 
+    /// Every way to write an IPv4 address that `inet_aton` accepts, plus the
+    /// IPv6 forms that carry it.
+    fn spellings(ip: Ipv4Addr) -> Vec<String> {
+        let n = u32::from(ip);
+        let [a, b, c, d] = ip.octets();
+        let (mapped, nat64) = (ip.to_ipv6_mapped(), {
+            let [p, q, r, s] = ip.octets();
+            Ipv6Addr::new(
+                0x64,
+                0xff9b,
+                0,
+                0,
+                0,
+                0,
+                u16::from_be_bytes([p, q]),
+                u16::from_be_bytes([r, s]),
+            )
+        });
+        vec![
+            ip.to_string(),
+            n.to_string(),
+            format!("0x{n:x}"),
+            format!("0X{n:08X}"),
+            format!("0{n:o}"),
+            format!("{a}.{}", n & 0x00ff_ffff),
+            format!("{a}.{b}.{}", n & 0xffff),
+            format!("0x{a:x}.0x{b:x}.0x{c:x}.0x{d:x}"),
+            format!("0{a:o}.0{b:o}.0{c:o}.0{d:o}"),
+            format!("[{mapped}]"),
+            format!("::ffff:{ip}"),
+            nat64.to_string(),
+        ]
+    }
+
+    fn forbidden_v4() -> impl proptest::strategy::Strategy<Value = Ipv4Addr> {
+        use proptest::prelude::*;
+        (0..V4.len(), any::<u32>()).prop_map(|(i, bits)| {
+            let (base, len, _) = V4[i];
+            let host_mask = if len == 32 { 0 } else { u32::MAX >> len };
+            Ipv4Addr::from(u32::from(base) | (bits & host_mask))
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_spelling_of_a_forbidden_address_is_forbidden(ip in forbidden_v4()) {
+            for spelling in spellings(ip) {
+                let canonical = canonical_ip(&spelling);
+                proptest::prop_assert!(canonical.is_some(), "{} did not parse", spelling);
+                let reason = forbidden_reason(canonical.unwrap());
+                proptest::prop_assert!(reason.is_some(), "{} ({}) was allowed", spelling, ip);
+            }
+        }
+
+        #[test]
+        fn spellings_agree(n in proptest::prelude::any::<u32>()) {
+            let ip = Ipv4Addr::from(n);
+            for spelling in spellings(ip).into_iter().take(9) {
+                proptest::prop_assert_eq!(canonical_ip(&spelling), Some(IpAddr::V4(ip)), "{}", spelling);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,40}") {
+            let _ = canonical_ip(&text).map(forbidden_reason);
+        }
+    }
+
     #[test]
     fn zones_are_stripped_and_judged() {
         assert_eq!(canonical_ip("[fe80::1%eth0]"), Some(ip("fe80::1")));
