@@ -13,6 +13,8 @@
 //! - [`settings`]: the settings file for a public relay.
 //! - [`session`]: one WebSocket session: handshake, dispatch of requests to
 //!   operations, and the single writer of outgoing frames.
+//! - [`limits`]: sessions per relay and per address, operations per
+//!   session, idle and lifetime.
 //! - [`op`]: the commands a session forwards to a running operation.
 //! - [`policy`]: what the relay may dial (local vs public mode, allow-list,
 //!   special-purpose IP ranges).
@@ -25,6 +27,7 @@ pub mod access;
 pub mod assets;
 pub mod connectors;
 pub mod lab;
+pub mod limits;
 pub mod op;
 pub mod policy;
 pub mod report;
@@ -63,6 +66,7 @@ pub struct Config {
     pub policy: policy::Policy,
     /// Who may open a session.
     pub access: access::Access,
+    pub limits: limits::Limits,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             max_ws_message: 256 * 1024,
             policy: policy::Policy::local(),
             access: access::Access::default(),
+            limits: limits::Limits::local(),
         }
     }
 }
@@ -94,6 +99,7 @@ struct Inner {
     /// Upgraded WebSockets leave axum's graceful shutdown, so the relay
     /// tracks its sessions itself to let them send their close frames.
     sessions: TaskTracker,
+    gate: Arc<limits::SessionGate>,
 }
 
 impl AppState {
@@ -108,6 +114,7 @@ impl AppState {
                 shutting_down,
                 shutdown_tx,
                 sessions: TaskTracker::new(),
+                gate: Arc::default(),
             }),
         }
     }
@@ -151,11 +158,19 @@ async fn ws_upgrade(
     let id = state.inner.next_session.fetch_add(1, Ordering::Relaxed);
     let max = state.config().max_ws_message;
     let sessions = state.inner.sessions.clone();
+    let permit = state.inner.gate.admit(peer.ip(), &state.config().limits);
     ws.max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| {
             let span = tracing::info_span!("session", id, %peer);
-            sessions.track_future(session::run(socket, state).instrument(span))
+            let session = async move {
+                match permit {
+                    // The permit lives as long as the session.
+                    Ok(_permit) => session::run(socket, state).await,
+                    Err(reason) => session::refuse(socket, &reason).await,
+                }
+            };
+            sessions.track_future(session.instrument(span))
         })
 }
 

@@ -83,9 +83,14 @@ async fn main() -> anyhow::Result<()> {
     // The URL goes to stdout (logs go to stderr) so that scripts can read it.
     println!("Roundtrip is running at http://{addr}/  (Ctrl-C to stop)");
 
+    let limits = match policy.mode() {
+        roundtrip_relay::policy::Mode::Public => roundtrip_relay::limits::Limits::public(),
+        roundtrip_relay::policy::Mode::Local => roundtrip_relay::limits::Limits::local(),
+    };
     let config = Config {
         policy,
         access,
+        limits,
         ..Config::default()
     };
     if config.policy.mode() == roundtrip_relay::policy::Mode::Public {

@@ -19,10 +19,10 @@ use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
-use crate::AppState;
 use crate::connectors::tcp;
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
+use crate::{AppState, limits};
 
 /// Messages waiting for the writer. With reads of 16 KiB this bounds what a
 /// session buffers for a slow browser to about half a mebibyte.
@@ -33,6 +33,16 @@ const COMMAND_CAPACITY: usize = 16;
 /// WebSocket close code 1001: the relay is going away.
 const CLOSE_GOING_AWAY: u16 = 1001;
 
+/// Closes a session that cannot be admitted, saying why (code 1013).
+pub async fn refuse(mut socket: WebSocket, reason: &str) {
+    tracing::info!(%reason, "session refused");
+    let frame = CloseFrame {
+        code: limits::CLOSE_TRY_AGAIN_LATER,
+        reason: Utf8Bytes::from(reason),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
 pub async fn run(socket: WebSocket, state: AppState) {
     tracing::info!("session started");
     let (sink, mut stream) = socket.split();
@@ -40,6 +50,9 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let (encoding_tx, encoding_rx) = watch::channel(DataEncoding::Binary);
     let writer = tokio::spawn(write_frames(sink, out_rx, encoding_rx));
     let mut shutting_down = state.shutting_down();
+    let limits = state.config().limits.clone();
+    let end_of_life = tokio::time::sleep(limits.session_lifetime);
+    tokio::pin!(end_of_life);
     let mut session = Session {
         state,
         out: out.clone(),
@@ -49,7 +62,17 @@ pub async fn run(socket: WebSocket, state: AppState) {
     };
     loop {
         let message = tokio::select! {
-            message = stream.next() => message,
+            message = tokio::time::timeout(limits.session_idle, stream.next()) => match message {
+                Ok(message) => message,
+                Err(_idle) => {
+                    let _ = out.send(Outgoing::Close(limits::CLOSE_IDLE, "session idle for too long")).await;
+                    break;
+                }
+            },
+            () = &mut end_of_life => {
+                let _ = out.send(Outgoing::Close(limits::CLOSE_LIFETIME, "session lifetime reached")).await;
+                break;
+            }
             () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
                 let _ = out.send(Outgoing::Close(CLOSE_GOING_AWAY, "relay shutting down")).await;
                 break;
@@ -63,6 +86,12 @@ pub async fn run(socket: WebSocket, state: AppState) {
             Some(Ok(Message::Close(_))) | None => break,
             Some(Err(error)) => {
                 tracing::info!(%error, "session read failed");
+                if is_too_large(error) {
+                    let reason = "message too large: the relay accepts at most 256 KiB";
+                    let _ = out
+                        .send(Outgoing::Close(limits::CLOSE_TOO_BIG, reason))
+                        .await;
+                }
                 break;
             }
         };
@@ -74,6 +103,13 @@ pub async fn run(socket: WebSocket, state: AppState) {
     drop(out);
     let _ = writer.await;
     tracing::info!("session ended");
+}
+
+fn is_too_large(error: axum::Error) -> bool {
+    error
+        .into_inner()
+        .downcast_ref::<tungstenite::Error>()
+        .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
 async fn write_frames(
@@ -179,6 +215,16 @@ impl Session {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         self.ops.retain(|_, commands| !commands.is_closed());
+        let max = self.state.config().limits.max_ops_per_session;
+        if self.ops.len() >= max {
+            let error = RelayError::new(
+                ErrorCode::LimitReached,
+                format!(
+                    "this session already has {max} open operations, its limit: close one first"
+                ),
+            );
+            return self.reject(Some(op), error).await;
+        }
         if self.ops.contains_key(&op) {
             let error = RelayError::new(
                 ErrorCode::OpInUse,

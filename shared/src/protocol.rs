@@ -242,6 +242,8 @@ pub enum ErrorCode {
     NotConnected,
     /// The relay's policy does not allow this destination.
     Blocked,
+    /// A limit of the relay (operations per session, ...) was reached.
+    LimitReached,
 }
 
 impl ErrorCode {
@@ -263,6 +265,7 @@ impl ErrorCode {
             ErrorCode::OpInUse => "operation id in use",
             ErrorCode::NotConnected => "not connected",
             ErrorCode::Blocked => "blocked by the relay's policy",
+            ErrorCode::LimitReached => "limit reached",
         }
     }
 
@@ -284,6 +287,7 @@ impl ErrorCode {
             ErrorCode::OpInUse => "op_in_use",
             ErrorCode::NotConnected => "not_connected",
             ErrorCode::Blocked => "blocked",
+            ErrorCode::LimitReached => "limit_reached",
         }
     }
 }

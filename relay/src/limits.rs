@@ -1,0 +1,147 @@
+//! How much of the machine sessions may take: sessions in all and per
+//! client address, operations per session, and how long a session may idle
+//! or live. A breach is answered, never silently dropped: a session that
+//! cannot be admitted is closed with code 1013 and a reason, an operation
+//! past the limit gets a typed `limit_reached` error, and everything under
+//! the limits keeps working.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// WebSocket close code 1009: a message was larger than the relay accepts.
+pub const CLOSE_TOO_BIG: u16 = 1009;
+/// WebSocket close code 1013 (try again later): the relay is full.
+pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
+/// Close code: the session sent nothing for [`Limits::session_idle`].
+pub const CLOSE_IDLE: u16 = 4000;
+/// Close code: the session reached [`Limits::session_lifetime`].
+pub const CLOSE_LIFETIME: u16 = 4001;
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_sessions: usize,
+    pub max_sessions_per_ip: usize,
+    pub max_ops_per_session: usize,
+    pub session_idle: Duration,
+    pub session_lifetime: Duration,
+}
+
+impl Limits {
+    /// For the person at this machine: roomy, but still bounded.
+    pub fn local() -> Self {
+        Limits {
+            max_sessions: 256,
+            max_sessions_per_ip: 256,
+            max_ops_per_session: 512,
+            session_idle: Duration::from_secs(24 * 60 * 60),
+            session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
+
+    /// For strangers on the internet.
+    pub fn public() -> Self {
+        Limits {
+            max_sessions: 200,
+            max_sessions_per_ip: 4,
+            max_ops_per_session: 16,
+            session_idle: Duration::from_secs(5 * 60),
+            session_lifetime: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// Counts open sessions; a [`SessionPermit`] gives its place back on drop.
+#[derive(Debug, Default)]
+pub struct SessionGate {
+    counts: Mutex<Counts>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+#[derive(Debug)]
+pub struct SessionPermit {
+    gate: Arc<SessionGate>,
+    ip: IpAddr,
+}
+
+impl SessionGate {
+    /// Admits one more session from `ip`, or says why not.
+    pub fn admit(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<SessionPermit, String> {
+        let mut counts = self.counts.lock().expect("gate lock poisoned");
+        if counts.total >= limits.max_sessions {
+            return Err(format!(
+                "the relay is full ({} sessions): try again later",
+                limits.max_sessions
+            ));
+        }
+        let mine = counts.per_ip.entry(ip).or_insert(0);
+        if *mine >= limits.max_sessions_per_ip {
+            return Err(format!(
+                "too many sessions from {ip} (at most {}): close a tab first",
+                limits.max_sessions_per_ip
+            ));
+        }
+        *mine += 1;
+        counts.total += 1;
+        Ok(SessionPermit {
+            gate: Arc::clone(self),
+            ip,
+        })
+    }
+
+    /// Open sessions in all.
+    pub fn open(&self) -> usize {
+        self.counts.lock().expect("gate lock poisoned").total
+    }
+}
+
+impl Drop for SessionPermit {
+    fn drop(&mut self) {
+        let mut counts = self.gate.counts.lock().expect("gate lock poisoned");
+        counts.total -= 1;
+        if let Some(n) = counts.per_ip.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permits_count_and_come_back() {
+        let gate = Arc::new(SessionGate::default());
+        let limits = Limits {
+            max_sessions: 3,
+            max_sessions_per_ip: 2,
+            ..Limits::public()
+        };
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let first = gate.admit(a, &limits).unwrap();
+        let _second = gate.admit(a, &limits).unwrap();
+        assert!(
+            gate.admit(a, &limits)
+                .unwrap_err()
+                .contains("too many sessions")
+        );
+        let _third = gate.admit(b, &limits).unwrap();
+        assert!(gate.admit(b, &limits).unwrap_err().contains("full"));
+        drop(first);
+        assert!(
+            gate.admit(a, &limits).is_ok(),
+            "a closed session frees its place"
+        );
+        assert_eq!(gate.open(), 3);
+    }
+}

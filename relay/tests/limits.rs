@@ -1,0 +1,202 @@
+//! Each limit: the first request past it gets its answer, the ones under it
+//! keep working, and places come back when sessions and sockets close.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use roundtrip_relay::limits::Limits;
+use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::protocol::{
+    ClientMsg, DataEncoding, ErrorCode, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
+};
+use roundtrip_shared::wire::{self, Frame};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn relay(limits: Limits) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        limits,
+        ..Config::default()
+    };
+    let state = AppState::new(config, Lab::start().await.unwrap());
+    tokio::spawn(roundtrip_relay::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    addr
+}
+
+async fn open(relay: SocketAddr) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
+        .await
+        .unwrap();
+    ws
+}
+
+async fn send(ws: &mut Ws, msg: ClientMsg) {
+    let message = match wire::encode_client(&msg) {
+        Frame::Text(text) => Message::Text(text.into()),
+        Frame::Binary(bytes) => Message::Binary(bytes.into()),
+    };
+    ws.send(message).await.unwrap();
+}
+
+/// The next message, or the close frame's (code, reason).
+async fn next(ws: &mut Ws) -> Result<ServerMsg, (u16, String)> {
+    loop {
+        let message = tokio::time::timeout(WAIT, ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let frame = match message {
+            Message::Text(text) => Frame::Text(text.to_string()),
+            Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
+            Message::Close(Some(close)) => {
+                return Err((close.code.into(), close.reason.to_string()));
+            }
+            _ => continue,
+        };
+        return Ok(wire::decode_server(&frame).unwrap());
+    }
+}
+
+async fn hello(ws: &mut Ws) {
+    send(
+        ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(next(ws).await, Ok(ServerMsg::Welcome { .. })));
+}
+
+async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
+    send(
+        ws,
+        ClientMsg::TcpConnect {
+            op,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+        },
+    )
+    .await;
+    loop {
+        match next(ws).await.unwrap() {
+            ServerMsg::Event(Event {
+                kind: EventKind::Connected { .. },
+                op: got,
+                ..
+            }) if got == op => {
+                return Ok(());
+            }
+            ServerMsg::Error {
+                op: Some(got),
+                error,
+            } if got == op => return Err(error.code),
+            ServerMsg::Event(Event { op: got, .. }) if got == op => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn sessions_per_address_are_limited_and_come_back() {
+    let relay = relay(Limits {
+        max_sessions_per_ip: 1,
+        ..Limits::local()
+    })
+    .await;
+    let mut first = open(relay).await;
+    hello(&mut first).await;
+    let mut second = open(relay).await;
+    let (code, reason) = next(&mut second).await.unwrap_err();
+    assert_eq!(code, 1013);
+    assert!(reason.contains("too many sessions"), "{reason}");
+    // The first session is unaffected.
+    connect_echo(&mut first, 1).await.unwrap();
+    first.close(None).await.unwrap();
+    drop(first);
+    // Its place comes back once it is gone.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut again = open(relay).await;
+        send(
+            &mut again,
+            ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                data: DataEncoding::Binary,
+            },
+        )
+        .await;
+        match next(&mut again).await {
+            Ok(ServerMsg::Welcome { .. }) => break,
+            Err((1013, _)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn operations_per_session_are_limited_and_come_back() {
+    let relay = relay(Limits {
+        max_ops_per_session: 2,
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    connect_echo(&mut ws, 1).await.unwrap();
+    connect_echo(&mut ws, 2).await.unwrap();
+    assert_eq!(connect_echo(&mut ws, 3).await, Err(ErrorCode::LimitReached));
+    send(&mut ws, ClientMsg::Close { op: 1 }).await;
+    loop {
+        if let Ok(ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Closed { .. },
+            ..
+        })) = next(&mut ws).await
+        {
+            break;
+        }
+    }
+    connect_echo(&mut ws, 3).await.unwrap();
+}
+
+#[tokio::test]
+async fn idle_sessions_are_closed_with_their_code() {
+    let relay = relay(Limits {
+        session_idle: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    let (code, reason) = next(&mut ws).await.unwrap_err();
+    assert_eq!((code, reason.as_str()), (4000, "session idle for too long"));
+}
+
+#[tokio::test]
+async fn oversize_messages_close_the_session_with_1009() {
+    let relay = relay(Limits::local()).await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    let mut frame = vec![0x01, 0, 0, 0, 1];
+    frame.resize(300 * 1024, b'x');
+    ws.send(Message::Binary(frame.into())).await.unwrap();
+    let (code, _reason) = next(&mut ws).await.unwrap_err();
+    assert_eq!(code, 1009);
+}
