@@ -46,6 +46,7 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
+use roundtrip_shared::protocol::RelayError;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
@@ -67,6 +68,11 @@ pub struct Config {
     /// Who may open a session.
     pub access: access::Access,
     pub limits: limits::Limits,
+    /// A last line of defence under the policy: refuse any non-loopback
+    /// address, and count each time that had to happen. The hostile-input
+    /// tests run with it on, so that even a broken policy sends nothing off
+    /// this machine (and the count shows the policy was broken).
+    pub loopback_only: bool,
 }
 
 impl Default for Config {
@@ -77,6 +83,7 @@ impl Default for Config {
             policy: policy::Policy::local(),
             access: access::Access::default(),
             limits: limits::Limits::local(),
+            loopback_only: false,
         }
     }
 }
@@ -100,6 +107,7 @@ struct Inner {
     /// tracks its sessions itself to let them send their close frames.
     sessions: TaskTracker,
     gate: Arc<limits::SessionGate>,
+    guard_trips: AtomicU64,
 }
 
 impl AppState {
@@ -115,6 +123,7 @@ impl AppState {
                 shutdown_tx,
                 sessions: TaskTracker::new(),
                 gate: Arc::default(),
+                guard_trips: AtomicU64::new(0),
             }),
         }
     }
@@ -129,6 +138,30 @@ impl AppState {
 
     pub fn policy(&self) -> &policy::Policy {
         &self.inner.config.policy
+    }
+
+    /// Every connector calls this right before it dials `dest.addr`, and then
+    /// dials exactly that address.
+    pub fn permit_dial(&self, dest: policy::Destination<'_>) -> Result<(), RelayError> {
+        self.policy().check(dest)?;
+        if self.inner.config.loopback_only && !dest.addr.ip().is_loopback() {
+            self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
+            tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
+            return Err(RelayError::new(
+                roundtrip_shared::protocol::ErrorCode::Blocked,
+                format!(
+                    "blocked: {} is not on this machine (loopback-only relay)",
+                    dest.addr
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// How often [`Config::loopback_only`] had to stop a dial the policy
+    /// allowed. Zero unless the policy is broken.
+    pub fn guard_trips(&self) -> u64 {
+        self.inner.guard_trips.load(Ordering::SeqCst)
     }
 
     pub(crate) fn shutting_down(&self) -> watch::Receiver<bool> {

@@ -25,6 +25,65 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 const ORIGIN: &str = "https://roundtrip.example";
 const WAIT: Duration = Duration::from_secs(10);
 
+/// One address in each IANA special-purpose range (IPv4 and IPv6), the
+/// metadata services, and IPv6 forms that carry a forbidden IPv4 address.
+const SPECIAL_PURPOSE: &[&str] = &[
+    "0.0.0.0",
+    "0.1.2.3",
+    "10.0.0.1",
+    "10.255.255.254",
+    "100.64.0.1",
+    "100.127.255.254",
+    "127.0.0.2",
+    "127.255.255.254",
+    "169.254.169.254",
+    "169.254.0.1",
+    "172.16.0.1",
+    "172.31.255.254",
+    "192.0.0.1",
+    "192.0.0.8",
+    "192.0.0.170",
+    "192.0.2.1",
+    "192.31.196.1",
+    "192.52.193.1",
+    "192.88.99.1",
+    "192.168.0.1",
+    "192.168.255.254",
+    "192.175.48.1",
+    "198.18.0.1",
+    "198.19.255.254",
+    "198.51.100.1",
+    "203.0.113.1",
+    "224.0.0.1",
+    "239.255.255.250",
+    "240.0.0.1",
+    "255.255.255.255",
+    "::",
+    "::1",
+    "::127.0.0.1",
+    "::ffff:10.0.0.1",
+    "::ffff:169.254.169.254",
+    "::ffff:a9fe:a9fe",
+    "64:ff9b::a00:1",
+    "64:ff9b:1::1",
+    "100::1",
+    "2001::1",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe",
+    "2001:2::1",
+    "2001:db8::1",
+    "2002:a00:1::1",
+    "2002:7f00:1::1",
+    "2620:4f:8000::1",
+    "3fff::1",
+    "5f00::1",
+    "fc00::1",
+    "fd00:ec2::254",
+    "fe80::1",
+    "fec0::1",
+    "ff02::1",
+    "ff05::1:3",
+];
+
 /// A listener that counts connections and echoes.
 async fn counting_echo() -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -48,6 +107,13 @@ async fn counting_echo() -> (SocketAddr, Arc<AtomicUsize>) {
 }
 
 async fn public_relay(allowed: SocketAddr) -> SocketAddr {
+    public_relay_state(allowed).await.0
+}
+
+/// A public relay that also refuses, and counts, any non-loopback dial the
+/// policy lets through: a broken policy fails the test without a packet
+/// leaving this machine.
+async fn public_relay_state(allowed: SocketAddr) -> (SocketAddr, AppState) {
     let rule = Rule {
         protocols: vec![roundtrip_relay::policy::Protocol::Tcp],
         cidrs: vec![format!("{}/32", allowed.ip()).parse().unwrap()],
@@ -61,6 +127,7 @@ async fn public_relay(allowed: SocketAddr) -> SocketAddr {
             origins: vec![ORIGIN.into()],
             token: None,
         },
+        loopback_only: true,
         ..Config::default()
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -68,10 +135,10 @@ async fn public_relay(allowed: SocketAddr) -> SocketAddr {
     let state = AppState::new(config, Lab::start().await.unwrap());
     tokio::spawn(roundtrip_relay::serve(
         listener,
-        state,
+        state.clone(),
         std::future::pending(),
     ));
-    addr
+    (addr, state)
 }
 
 type Ws =
@@ -144,7 +211,7 @@ async fn run_connect(ws: &mut Ws, op: u32, target: &str) -> Vec<EventKind> {
 async fn hostile_targets_are_refused_and_the_trap_sees_nothing() {
     let (allowed, allowed_count) = counting_echo().await;
     let (trap, trap_count) = counting_echo().await;
-    let relay = public_relay(allowed).await;
+    let (relay, state) = public_relay_state(allowed).await;
     let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
     send(
         &mut ws,
@@ -175,7 +242,21 @@ async fn hostile_targets_are_refused_and_the_trap_sees_nothing() {
         format!("{}:{port}", allowed.ip()),
         // The allowed port on the allowed address, but SMTP is never allowed.
         "127.0.0.1:25".to_owned(),
-    ];
+    ]
+    .into_iter()
+    .chain(SPECIAL_PURPOSE.iter().map(|ip| {
+        if ip.contains(':') {
+            format!("[{ip}]:80")
+        } else {
+            format!("{ip}:80")
+        }
+    }))
+    .collect::<Vec<_>>();
+    assert!(
+        hostile.len() >= 60,
+        "only {} hostile targets",
+        hostile.len()
+    );
     for (i, target) in hostile.iter().enumerate() {
         let op = i as u32 + 1;
         let kinds = run_connect(&mut ws, op, target).await;
@@ -199,6 +280,11 @@ async fn hostile_targets_are_refused_and_the_trap_sees_nothing() {
         );
     }
     assert_eq!(trap_count.load(Ordering::SeqCst), 0, "the trap was reached");
+    assert_eq!(
+        state.guard_trips(),
+        0,
+        "the policy let a non-loopback address through"
+    );
 
     // The next allowed operation in the same session still works.
     let op = 100;
@@ -261,4 +347,23 @@ async fn local_relays_refuse_other_sites() {
     assert!(refused.contains("403"), "{refused}");
     assert!(open(relay, Some(&format!("http://{relay}"))).await.is_ok());
     assert!(open(relay, None).await.is_ok(), "scripts send no Origin");
+}
+
+#[tokio::test]
+async fn the_loopback_guard_catches_what_a_policy_lets_through() {
+    // Local mode allows everything, so only the guard stands in the way.
+    let config = Config {
+        loopback_only: true,
+        ..Config::default()
+    };
+    let state = AppState::new(config, Lab::start().await.unwrap());
+    let dest = |addr: &str| roundtrip_relay::policy::Destination {
+        protocol: roundtrip_relay::policy::Protocol::Tcp,
+        host: None,
+        addr: addr.parse().unwrap(),
+    };
+    assert!(state.permit_dial(dest("127.0.0.1:80")).is_ok());
+    let refusal = state.permit_dial(dest("10.0.0.1:80")).unwrap_err();
+    assert_eq!(refusal.code, ErrorCode::Blocked);
+    assert_eq!(state.guard_trips(), 1);
 }

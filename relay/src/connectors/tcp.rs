@@ -171,7 +171,7 @@ async fn connect_any(
             host,
             addr: *addr,
         };
-        if let Err(refusal) = state.policy().check(destination) {
+        if let Err(refusal) = state.permit_dial(destination) {
             last_error = Some(refusal);
             continue;
         }
