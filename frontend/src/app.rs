@@ -65,6 +65,7 @@ pub fn app() -> Html {
             op,
             target,
             connect_timeout_ms: None,
+            nodelay: false,
         })
     };
     let op = state.op_for_requests();

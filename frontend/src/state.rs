@@ -194,7 +194,7 @@ impl State {
     }
 
     pub fn can_send(&self) -> bool {
-        self.live_op().is_some() && self.socket_state().is_open()
+        self.live_op().is_some() && self.socket_state().can_write()
     }
 
     /// Close is offered from the Connect on, so that a slow handshake can be

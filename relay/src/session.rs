@@ -135,21 +135,26 @@ impl Session {
                 op,
                 target,
                 connect_timeout_ms,
+                nodelay,
             } => {
-                let timeout = connect_timeout_ms
-                    .map(std::time::Duration::from_millis)
-                    .unwrap_or(self.state.config().connect_timeout);
+                let options = tcp::Options {
+                    connect_timeout: connect_timeout_ms
+                        .map(std::time::Duration::from_millis)
+                        .unwrap_or(self.state.config().connect_timeout),
+                    nodelay,
+                };
                 let state = self.state.clone();
                 self.start(
                     op,
                     tracing::info_span!("tcp", op),
                     |commands, report| async move {
-                        tcp::run(state.lab(), target, timeout, commands, report).await
+                        tcp::run(state.lab(), target, options, commands, report).await
                     },
                 )
                 .await
             }
             ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
+            ClientMsg::Shutdown { op } => self.command(op, Command::Shutdown).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
         }
     }

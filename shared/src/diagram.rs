@@ -212,8 +212,16 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
     match &step.kind {
         StepKind::Request(request) => {
             let label = match request {
-                Request::Connect { target } => format!("connect {target}"),
+                Request::Connect {
+                    target,
+                    nodelay: false,
+                } => format!("connect {target}"),
+                Request::Connect {
+                    target,
+                    nodelay: true,
+                } => format!("connect {target} (TCP_NODELAY)"),
                 Request::Send { data } => format!("send {}", data_label(data)),
+                Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
             };
             (Browser, Relay, label, Tone::Request)
@@ -259,6 +267,9 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                 ),
                 EventKind::Sent { bytes } => (Relay, Target, data(bytes), Tone::Data),
                 EventKind::Received { bytes } => (Target, Relay, data(bytes), Tone::Data),
+                EventKind::ShutdownSent => {
+                    (Relay, Target, "FIN (shutdown)".to_owned(), Tone::Control)
+                }
                 EventKind::PeerClosed => (Target, Relay, "FIN".to_owned(), Tone::Control),
                 EventKind::Reset => (Target, Relay, "RST".to_owned(), Tone::Error),
                 EventKind::Closed {
@@ -311,6 +322,7 @@ mod tests {
             op: 1,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         });
         event(
             &mut trace,
@@ -408,6 +420,7 @@ Relay -> Target  FIN (close)  @1500.000 ms
             op: 1,
             target: "127.0.0.1:9".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         });
         event(
             &mut trace,

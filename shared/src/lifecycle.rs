@@ -18,6 +18,10 @@ pub enum SocketState {
     Connected,
     /// The peer sent FIN: it will send nothing more, we still may.
     HalfClosed,
+    /// We shut down our sending side (FIN sent); we still receive.
+    LocalHalfClosed,
+    /// FINs went both ways: nothing more can flow; only `close()` is left.
+    BothShut,
     /// Closed normally.
     Closed,
     /// The peer answered the SYN with RST.
@@ -38,6 +42,8 @@ impl SocketState {
             SocketState::Connecting => "connecting",
             SocketState::Connected => "connected",
             SocketState::HalfClosed => "half-closed",
+            SocketState::LocalHalfClosed => "half-closed (local)",
+            SocketState::BothShut => "both sides shut",
             SocketState::Closed => "closed",
             SocketState::Refused => "refused",
             SocketState::Reset => "reset",
@@ -54,6 +60,8 @@ impl SocketState {
             SocketState::Connecting => "connect()",
             SocketState::Connected => "send() / recv()",
             SocketState::HalfClosed => "recv() == 0",
+            SocketState::LocalHalfClosed => "shutdown(SHUT_WR)",
+            SocketState::BothShut => "recv() == 0 after shutdown()",
             SocketState::Closed => "close()",
             SocketState::Refused => "connect() = ECONNREFUSED",
             SocketState::Reset => "recv() = ECONNRESET",
@@ -69,7 +77,19 @@ impl SocketState {
         )
     }
 
+    /// The connection exists (not closed yet), whichever ways data flows.
     pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            SocketState::Connected
+                | SocketState::HalfClosed
+                | SocketState::LocalHalfClosed
+                | SocketState::BothShut
+        )
+    }
+
+    /// Our side may still send: we have not shut down our sending side.
+    pub fn can_write(self) -> bool {
         matches!(self, SocketState::Connected | SocketState::HalfClosed)
     }
 
@@ -87,7 +107,10 @@ impl SocketState {
             }
             EventKind::Connected { .. } => SocketState::Connected,
             EventKind::Sent { .. } | EventKind::Received { .. } => self,
+            EventKind::PeerClosed if self == SocketState::LocalHalfClosed => SocketState::BothShut,
             EventKind::PeerClosed => SocketState::HalfClosed,
+            EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
+            EventKind::ShutdownSent => SocketState::LocalHalfClosed,
             EventKind::Reset => SocketState::Reset,
             // A reset stays the reason the socket ended.
             EventKind::Closed { .. } if self == SocketState::Reset => SocketState::Reset,
@@ -199,6 +222,29 @@ mod tests {
                 EventKind::Closed { by: Closer::Peer }
             ]),
             Reset
+        );
+    }
+
+    #[test]
+    fn local_shutdown_half_closes_and_the_peer_fin_finishes_it() {
+        let events = [
+            connected(),
+            EventKind::ShutdownSent,
+            EventKind::Received { bytes: 3 },
+            EventKind::PeerClosed,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        ];
+        assert_eq!(
+            path(&events),
+            vec![Idle, Connected, LocalHalfClosed, BothShut, Closed]
+        );
+        assert!(LocalHalfClosed.is_open() && !LocalHalfClosed.can_write());
+        assert!(HalfClosed.can_write());
+        assert_eq!(
+            current(&[connected(), EventKind::PeerClosed, EventKind::ShutdownSent]),
+            BothShut
         );
     }
 

@@ -43,11 +43,22 @@ pub enum ClientMsg {
         /// default applies when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         connect_timeout_ms: Option<u64>,
+        /// Set `TCP_NODELAY` (turn Nagle's algorithm off) once connected.
+        #[serde(default, skip_serializing_if = "is_false")]
+        nodelay: bool,
     },
     /// Write bytes on an open connection.
     Send { op: OpId, data: Payload },
+    /// Half-close a TCP connection: write what waits, then shut down the
+    /// sending side (`shutdown(SHUT_WR)`, a FIN). The connection still
+    /// receives until the peer's FIN; `close` ends the operation.
+    Shutdown { op: OpId },
     /// Close the connection (both directions) and end the operation.
     Close { op: OpId },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl ClientMsg {
@@ -57,6 +68,7 @@ impl ClientMsg {
             ClientMsg::Hello { .. } => None,
             ClientMsg::TcpConnect { op, .. }
             | ClientMsg::Send { op, .. }
+            | ClientMsg::Shutdown { op }
             | ClientMsg::Close { op } => Some(*op),
         }
     }
@@ -151,6 +163,9 @@ pub enum EventKind {
     /// The relay's copy of a [`ServerMsg::Data`]: `bytes` arrived. Traces
     /// record it this way; on the wire it travels as the data message.
     Received { bytes: u64 },
+    /// The relay shut down its sending side (FIN sent) after writing every
+    /// byte the browser sent before its `shutdown`. It still receives.
+    ShutdownSent,
     /// The target closed its side (FIN): it will send nothing more. The
     /// relay may still send until the operation closes.
     PeerClosed,
@@ -240,6 +255,10 @@ pub enum ErrorCode {
     OpInUse,
     /// Bytes were sent on an operation that is not connected (yet).
     NotConnected,
+    /// Bytes were sent after `shutdown`: the sending side is closed.
+    ShutDown,
+    /// The operation does not take this request (e.g. `shutdown` on UDP).
+    NotSupported,
 }
 
 impl ErrorCode {
@@ -260,6 +279,8 @@ impl ErrorCode {
             ErrorCode::UnknownOp => "unknown operation",
             ErrorCode::OpInUse => "operation id in use",
             ErrorCode::NotConnected => "not connected",
+            ErrorCode::ShutDown => "sending side shut down",
+            ErrorCode::NotSupported => "not supported here",
         }
     }
 
@@ -280,6 +301,8 @@ impl ErrorCode {
             ErrorCode::UnknownOp => "unknown_op",
             ErrorCode::OpInUse => "op_in_use",
             ErrorCode::NotConnected => "not_connected",
+            ErrorCode::ShutDown => "shut_down",
+            ErrorCode::NotSupported => "not_supported",
         }
     }
 }

@@ -12,8 +12,9 @@ use crate::protocol::{ClientMsg, EventKind, OpId, RelayError, ServerMsg};
 /// What the browser asked the relay to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Connect { target: String },
+    Connect { target: String, nodelay: bool },
     Send { data: Vec<u8> },
+    Shutdown,
     Close,
 }
 
@@ -68,10 +69,16 @@ impl Trace {
     pub fn record_request(&mut self, msg: &ClientMsg) {
         let (op, request) = match msg {
             ClientMsg::Hello { .. } => return,
-            ClientMsg::TcpConnect { op, target, .. } => (
+            ClientMsg::TcpConnect {
+                op,
+                target,
+                nodelay,
+                ..
+            } => (
                 *op,
                 Request::Connect {
                     target: target.clone(),
+                    nodelay: *nodelay,
                 },
             ),
             ClientMsg::Send { op, data } => {
@@ -86,6 +93,7 @@ impl Trace {
                     },
                 )
             }
+            ClientMsg::Shutdown { op } => (*op, Request::Shutdown),
             ClientMsg::Close { op } => (*op, Request::Close),
         };
         self.steps.push(Step {

@@ -182,14 +182,16 @@ mod tests {
                     DataEncoding::Binary
                 },
             }),
-            (any::<u32>(), ".{0,40}", any::<Option<u64>>()).prop_map(
-                |(op, target, connect_timeout_ms)| ClientMsg::TcpConnect {
+            (any::<u32>(), ".{0,40}", any::<Option<u64>>(), any::<bool>()).prop_map(
+                |(op, target, connect_timeout_ms, nodelay)| ClientMsg::TcpConnect {
                     op,
                     target,
-                    connect_timeout_ms
+                    connect_timeout_ms,
+                    nodelay,
                 }
             ),
             (any::<u32>(), payload()).prop_map(|(op, data)| ClientMsg::Send { op, data }),
+            any::<u32>().prop_map(|op| ClientMsg::Shutdown { op }),
             any::<u32>().prop_map(|op| ClientMsg::Close { op }),
         ]
     }
@@ -207,6 +209,7 @@ mod tests {
             (".{0,20}", error()).prop_map(|(addr, error)| EventKind::AttemptFailed { addr, error }),
             any::<u64>().prop_map(|bytes| EventKind::Sent { bytes }),
             any::<u64>().prop_map(|bytes| EventKind::Received { bytes }),
+            Just(EventKind::ShutdownSent),
             Just(EventKind::PeerClosed),
             Just(EventKind::Reset),
             Just(EventKind::Closed { by: Closer::Peer }),
