@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
 use crate::AppState;
-use crate::connectors::tcp;
+use crate::connectors::{tcp, udp};
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 
@@ -153,7 +153,40 @@ impl Session {
                 )
                 .await
             }
+            ClientMsg::UdpOpen {
+                op,
+                target,
+                bind_port,
+                recv_timeout_ms,
+            } => {
+                let options = udp::Options {
+                    bind_port: bind_port.unwrap_or(0),
+                    // As with SO_RCVTIMEO, 0 means no timeout.
+                    recv_timeout: recv_timeout_ms
+                        .filter(|&ms| ms > 0)
+                        .map(std::time::Duration::from_millis),
+                };
+                let state = self.state.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("udp", op),
+                    |commands, report| async move {
+                        udp::run(state.lab(), target, options, commands, report).await
+                    },
+                )
+                .await
+            }
             ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
+            ClientMsg::SendTo { op, target, data } => {
+                self.command(
+                    op,
+                    Command::SendTo {
+                        target,
+                        data: data.0,
+                    },
+                )
+                .await
+            }
             ClientMsg::Shutdown { op } => self.command(op, Command::Shutdown).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
         }

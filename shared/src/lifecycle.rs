@@ -16,6 +16,8 @@ pub enum SocketState {
     Connecting,
     /// Handshake done; data can flow both ways.
     Connected,
+    /// A UDP socket is bound to a local port: datagrams can go and come.
+    Bound,
     /// The peer sent FIN: it will send nothing more, we still may.
     HalfClosed,
     /// We shut down our sending side (FIN sent); we still receive.
@@ -41,6 +43,7 @@ impl SocketState {
             SocketState::Resolving => "resolving",
             SocketState::Connecting => "connecting",
             SocketState::Connected => "connected",
+            SocketState::Bound => "bound",
             SocketState::HalfClosed => "half-closed",
             SocketState::LocalHalfClosed => "half-closed (local)",
             SocketState::BothShut => "both sides shut",
@@ -59,6 +62,7 @@ impl SocketState {
             SocketState::Resolving => "getaddrinfo()",
             SocketState::Connecting => "connect()",
             SocketState::Connected => "send() / recv()",
+            SocketState::Bound => "sendto() / recvfrom()",
             SocketState::HalfClosed => "recv() == 0",
             SocketState::LocalHalfClosed => "shutdown(SHUT_WR)",
             SocketState::BothShut => "recv() == 0 after shutdown()",
@@ -82,6 +86,7 @@ impl SocketState {
         matches!(
             self,
             SocketState::Connected
+                | SocketState::Bound
                 | SocketState::HalfClosed
                 | SocketState::LocalHalfClosed
                 | SocketState::BothShut
@@ -90,7 +95,10 @@ impl SocketState {
 
     /// Our side may still send: we have not shut down our sending side.
     pub fn can_write(self) -> bool {
-        matches!(self, SocketState::Connected | SocketState::HalfClosed)
+        matches!(
+            self,
+            SocketState::Connected | SocketState::Bound | SocketState::HalfClosed
+        )
     }
 
     /// The state after `event`, starting from `self`.
@@ -106,7 +114,13 @@ impl SocketState {
                 SocketState::Connecting
             }
             EventKind::Connected { .. } => SocketState::Connected,
-            EventKind::Sent { .. } | EventKind::Received { .. } => self,
+            EventKind::Bound { .. } => SocketState::Bound,
+            EventKind::Sent { .. }
+            | EventKind::Received { .. }
+            | EventKind::DatagramSent { .. }
+            | EventKind::DatagramReceived { .. }
+            | EventKind::RecvTimeout { .. }
+            | EventKind::Refused { .. } => self,
             EventKind::PeerClosed if self == SocketState::LocalHalfClosed => SocketState::BothShut,
             EventKind::PeerClosed => SocketState::HalfClosed,
             EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
@@ -246,6 +260,31 @@ mod tests {
             current(&[connected(), EventKind::PeerClosed, EventKind::ShutdownSent]),
             BothShut
         );
+    }
+
+    #[test]
+    fn a_udp_socket_is_bound_until_closed_whatever_the_datagrams_do() {
+        let events = [
+            EventKind::Bound {
+                local: "127.0.0.1:5000".into(),
+                remote: Some("127.0.0.1:9".into()),
+            },
+            EventKind::DatagramSent {
+                to: "127.0.0.1:9".into(),
+                bytes: 1,
+            },
+            EventKind::Refused {
+                addr: "127.0.0.1:9".into(),
+                error: RelayError::new(ErrorCode::Refused, "port unreachable"),
+            },
+            EventKind::RecvTimeout { after_ms: 100 },
+        ];
+        assert_eq!(path(&events), vec![Idle, Bound]);
+        assert!(Bound.can_write());
+        let closed = EventKind::Closed {
+            by: Closer::Browser,
+        };
+        assert_eq!(current(events.iter().chain([&closed])), Closed);
     }
 
     #[test]

@@ -123,7 +123,7 @@ async fn drive(
     counts: &mut Counts,
 ) -> Result<Ending, SessionGone> {
     let connecting = async {
-        let target = match target::parse(target_text, lab) {
+        let target = match target::parse_for(target_text, lab, "tcp") {
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
         };
@@ -173,15 +173,26 @@ async fn connected(
 /// Reads commands until the browser closes, refusing sends (and shutdowns):
 /// there is no connection yet. Returns when the browser closes or goes away.
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
-    while let Some(Command::Send(_) | Command::Shutdown) = commands.recv().await {
-        let refusal = RelayError::new(
-            ErrorCode::NotConnected,
-            "not connected yet: wait for the connected event before sending",
-        );
+    loop {
+        let refusal = match commands.recv().await {
+            Some(Command::Send(_) | Command::Shutdown) => RelayError::new(
+                ErrorCode::NotConnected,
+                "not connected yet: wait for the connected event before sending",
+            ),
+            Some(Command::SendTo { .. }) => send_to_unsupported(),
+            Some(Command::Close) | None => return,
+        };
         if report.reject(refusal).await.is_err() {
             return;
         }
     }
+}
+
+fn send_to_unsupported() -> RelayError {
+    RelayError::new(
+        ErrorCode::NotSupported,
+        "send_to is for UDP sockets: a TCP connection sends with send",
+    )
 }
 
 /// Tries each address in order, as `getaddrinfo` callers do.
@@ -249,6 +260,7 @@ async fn transfer(
     loop {
         tokio::select! {
             command = commands.recv(), if unwritten_len < MAX_UNWRITTEN => match command {
+                Some(Command::SendTo { .. }) => report.reject(send_to_unsupported()).await?,
                 Some(Command::Send(_) | Command::Shutdown) if write_side != WriteSide::Open => {
                     report.reject(RelayError::new(
                         ErrorCode::ShutDown,
