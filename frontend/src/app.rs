@@ -65,6 +65,7 @@ pub fn app() -> Html {
             op,
             target,
             connect_timeout_ms: None,
+            nodelay: false,
         })
     };
     let op = state.op_for_requests();
@@ -113,7 +114,7 @@ pub fn app() -> Html {
             </header>
             <main class="layout">
                 <div class="controls">
-                    <ConnectPanel services={state.services.clone()} can_connect={state.can_connect()}
+                    <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
                         can_close={state.can_close()} {on_connect} {on_close} />
                     <ErrorList errors={state.errors()} />
                     <LifecycleView path={state.socket_path()} op={current.map(|c| c.op)}

@@ -159,6 +159,15 @@ impl State {
         }
     }
 
+    /// The lab services of one protocol (`tcp`, `udp`), in the relay's order.
+    pub fn services_of(&self, protocol: &str) -> Vec<Service> {
+        self.services
+            .iter()
+            .filter(|service| service.protocol == protocol)
+            .cloned()
+            .collect()
+    }
+
     /// Whether the relay reported the end of `op`.
     pub fn has_ended(&self, op: OpId) -> bool {
         self.trace.events_of(op).any(EventKind::is_terminal)
@@ -194,7 +203,7 @@ impl State {
     }
 
     pub fn can_send(&self) -> bool {
-        self.live_op().is_some() && self.socket_state().is_open()
+        self.live_op().is_some() && self.socket_state().can_write()
     }
 
     /// Close is offered from the Connect on, so that a slow handshake can be

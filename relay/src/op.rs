@@ -11,6 +11,10 @@
 pub enum Command {
     /// Write these bytes.
     Send(Vec<u8>),
+    /// Send one datagram to this target (UDP only).
+    SendTo { target: String, data: Vec<u8> },
+    /// Half-close: write what waits, then shut down the sending side.
+    Shutdown,
     /// End the operation (for a connection: write what waits, then close).
     Close,
 }

@@ -70,6 +70,18 @@ impl Reporter {
         self.send(msg).await
     }
 
+    /// Reports one datagram received from `from` (the `datagram_received`
+    /// event).
+    pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), SessionGone> {
+        let msg = ServerMsg::Datagram {
+            op: self.op,
+            t_us: self.t_us(),
+            from,
+            data: Payload(bytes.to_vec()),
+        };
+        self.send(msg).await
+    }
+
     /// Refuses a message about this operation without ending it.
     pub async fn reject(&self, error: RelayError) -> Result<(), SessionGone> {
         let msg = ServerMsg::Error {

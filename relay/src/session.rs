@@ -19,7 +19,7 @@ use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
-use crate::connectors::tcp;
+use crate::connectors::{tcp, udp};
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 use crate::{AppState, limits};
@@ -171,21 +171,59 @@ impl Session {
                 op,
                 target,
                 connect_timeout_ms,
+                nodelay,
             } => {
-                let timeout = connect_timeout_ms
-                    .map(std::time::Duration::from_millis)
-                    .unwrap_or(self.state.config().connect_timeout);
+                let options = tcp::Options {
+                    connect_timeout: connect_timeout_ms
+                        .map(std::time::Duration::from_millis)
+                        .unwrap_or(self.state.config().connect_timeout),
+                    nodelay,
+                };
                 let state = self.state.clone();
                 self.start(
                     op,
                     tracing::info_span!("tcp", op),
                     |commands, report| async move {
-                        tcp::run(&state, target, timeout, commands, report).await
+                        tcp::run(&state, target, options, commands, report).await
+                    },
+                )
+                .await
+            }
+            ClientMsg::UdpOpen {
+                op,
+                target,
+                bind_port,
+                recv_timeout_ms,
+            } => {
+                let options = udp::Options {
+                    bind_port: bind_port.unwrap_or(0),
+                    // As with SO_RCVTIMEO, 0 means no timeout.
+                    recv_timeout: recv_timeout_ms
+                        .filter(|&ms| ms > 0)
+                        .map(std::time::Duration::from_millis),
+                };
+                let state = self.state.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("udp", op),
+                    |commands, report| async move {
+                        udp::run(&state, target, options, commands, report).await
                     },
                 )
                 .await
             }
             ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
+            ClientMsg::SendTo { op, target, data } => {
+                self.command(
+                    op,
+                    Command::SendTo {
+                        target,
+                        data: data.0,
+                    },
+                )
+                .await
+            }
+            ClientMsg::Shutdown { op } => self.command(op, Command::Shutdown).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
         }
     }

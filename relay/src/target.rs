@@ -19,6 +19,32 @@ pub enum Target {
     Host { host: String, port: u16 },
 }
 
+/// Parses a target for a `protocol` (`tcp`, `udp`): like [`parse`], but a
+/// lab service of another protocol is refused, since nothing of this
+/// protocol listens at its address.
+pub fn parse_for(text: &str, lab: &Lab, protocol: &str) -> Result<Target, RelayError> {
+    let name = text.trim();
+    if let Some(service) = lab.service(name)
+        && service.protocol != protocol
+    {
+        let same: Vec<&str> = lab.services_of(protocol).map(|s| s.name.as_str()).collect();
+        return Err(RelayError::new(
+            ErrorCode::InvalidTarget,
+            format!(
+                "\"{name}\" is a {} service, not {}: try {}",
+                service.protocol.to_uppercase(),
+                protocol.to_uppercase(),
+                if same.is_empty() {
+                    "host:port".to_owned()
+                } else {
+                    same.join(", ")
+                }
+            ),
+        ));
+    }
+    parse(text, lab)
+}
+
 /// Parses what the browser typed. Errors say what a good target looks like.
 pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
     let text = text.trim();
@@ -165,7 +191,7 @@ mod tests {
     async fn bad_targets_explain_themselves() {
         let lab = lab().await;
         for (text, expected) in [
-            ("echo", "lab service (tcp-echo)"),
+            ("echo", "lab service (tcp-echo"),
             ("::1:7", "brackets"),
             ("localhost:http", "not a port number"),
             ("localhost:70000", "not a port number"),
@@ -177,5 +203,19 @@ mod tests {
             assert_eq!(err.code, ErrorCode::InvalidTarget, "{text}");
             assert!(err.message.contains(expected), "{text}: {}", err.message);
         }
+    }
+
+    #[tokio::test]
+    async fn services_of_another_protocol_are_refused() {
+        let lab = lab().await;
+        assert!(matches!(
+            parse_for("udp-echo", &lab, "udp"),
+            Ok(Target::Lab { .. })
+        ));
+        let err = parse_for("tcp-echo", &lab, "udp").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidTarget);
+        assert!(err.message.contains("TCP service"), "{}", err.message);
+        assert!(err.message.contains("udp-echo"), "{}", err.message);
+        assert!(parse_for("udp-echo", &lab, "tcp").is_err());
     }
 }

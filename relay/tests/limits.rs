@@ -89,6 +89,7 @@ async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         },
     )
     .await;

@@ -189,6 +189,7 @@ async fn run_connect(ws: &mut Ws, op: u32, target: &str) -> Vec<EventKind> {
             op,
             target: target.into(),
             connect_timeout_ms: Some(2_000),
+            nodelay: false,
         },
     )
     .await;

@@ -143,6 +143,7 @@ impl Client {
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         })
         .await;
         loop {
@@ -191,6 +192,7 @@ async fn echo_round_trip_reports_each_step_in_order() {
             op: 1,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         })
         .await;
     let mut events = Vec::new();
@@ -262,6 +264,7 @@ async fn refused_connection_is_typed_and_the_session_goes_on() {
             op: 1,
             target: closed.to_string(),
             connect_timeout_ms: None,
+            nodelay: false,
         })
         .await;
     assert!(matches!(
@@ -353,6 +356,7 @@ async fn malformed_frames_get_typed_errors_and_the_session_survives() {
             op: 7,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         })
         .await;
     client.expect_error(Some(7), ErrorCode::OpInUse).await;
@@ -374,6 +378,7 @@ async fn bad_targets_fail_the_operation_with_a_reason() {
                 op,
                 target: target.into(),
                 connect_timeout_ms: None,
+                nodelay: false,
             })
             .await;
         loop {
@@ -451,6 +456,7 @@ async fn peer_fin_and_peer_reset_are_told_apart() {
             op: 1,
             target: polite_addr.to_string(),
             connect_timeout_ms: None,
+            nodelay: false,
         })
         .await;
     let mut kinds = Vec::new();
@@ -482,6 +488,7 @@ async fn peer_fin_and_peer_reset_are_told_apart() {
             op: 2,
             target: rude_addr.to_string(),
             connect_timeout_ms: None,
+            nodelay: false,
         })
         .await;
     while !matches!(client.next_event(2).await.1, EventKind::Connected { .. }) {}
@@ -525,6 +532,7 @@ async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
             op: 1,
             target: full.to_string(),
             connect_timeout_ms: Some(60_000),
+            nodelay: false,
         })
         .await;
     assert!(matches!(
@@ -556,6 +564,7 @@ async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
             op: 2,
             target: full.to_string(),
             connect_timeout_ms: Some(200),
+            nodelay: false,
         })
         .await;
     loop {
@@ -619,4 +628,108 @@ async fn shutdown_says_goodbye_to_open_sessions() {
         .expect("serve() returns after shutdown")
         .unwrap()
         .unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_half_closes_and_the_connection_still_receives() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    client.open_echo(1).await;
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"abc".to_vec()),
+        })
+        .await;
+    client.send(ClientMsg::Shutdown { op: 1 }).await;
+    // The echo answers our FIN with its own once it has echoed everything.
+    let mut kinds = Vec::new();
+    let mut received = Vec::new();
+    while kinds.last() != Some(&EventKind::PeerClosed) {
+        let (_, kind, data) = client.next_event(1).await;
+        received.extend(data);
+        kinds.push(kind);
+    }
+    assert_eq!(received, b"abc");
+    let at = |wanted: &EventKind| kinds.iter().position(|k| k == wanted).unwrap();
+    assert!(
+        at(&EventKind::Sent { bytes: 3 }) < at(&EventKind::ShutdownSent),
+        "the bytes before the shutdown go first: {kinds:?}"
+    );
+    assert!(
+        at(&EventKind::ShutdownSent) < at(&EventKind::PeerClosed),
+        "{kinds:?}"
+    );
+    // Nothing more can be sent, and the operation goes on.
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"late".to_vec()),
+        })
+        .await;
+    client.expect_error(Some(1), ErrorCode::ShutDown).await;
+    client.send(ClientMsg::Shutdown { op: 1 }).await;
+    client.expect_error(Some(1), ErrorCode::ShutDown).await;
+    client.send(ClientMsg::Close { op: 1 }).await;
+    assert_eq!(
+        client.next_event(1).await.1,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+}
+
+#[tokio::test]
+async fn shutdown_while_the_peer_still_talks_keeps_receiving() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    // A server that reads to our FIN, then answers and closes.
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = server.accept().await.unwrap();
+        let mut got = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut got)
+            .await
+            .unwrap();
+        stream
+            .write_all(format!("you sent {} bytes\n", got.len()).as_bytes())
+            .await
+            .unwrap();
+    });
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 3,
+            target: addr.to_string(),
+            connect_timeout_ms: None,
+            nodelay: true,
+        })
+        .await;
+    while !matches!(client.next_event(3).await.1, EventKind::Connected { .. }) {}
+    client
+        .send(ClientMsg::Send {
+            op: 3,
+            data: Payload(b"12345".to_vec()),
+        })
+        .await;
+    client.send(ClientMsg::Shutdown { op: 3 }).await;
+    let mut kinds = Vec::new();
+    let mut received = Vec::new();
+    while kinds.last() != Some(&EventKind::PeerClosed) {
+        let (_, kind, data) = client.next_event(3).await;
+        received.extend(data);
+        kinds.push(kind);
+    }
+    assert_eq!(received, b"you sent 5 bytes\n", "{kinds:?}");
+    assert_eq!(
+        &kinds[..2],
+        [EventKind::Sent { bytes: 5 }, EventKind::ShutdownSent]
+    );
+    client.send(ClientMsg::Close { op: 3 }).await;
+    assert_eq!(
+        client.next_event(3).await.1,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
 }

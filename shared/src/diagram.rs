@@ -201,6 +201,17 @@ fn target_subtitle(trace: &Trace) -> String {
             StepKind::Event {
                 kind: EventKind::Connecting { addr },
                 ..
+            }
+            | StepKind::Event {
+                kind: EventKind::DatagramSent { to: addr, .. },
+                ..
+            }
+            | StepKind::Event {
+                kind:
+                    EventKind::Bound {
+                        remote: Some(addr), ..
+                    },
+                ..
             } => Some(addr.clone()),
             _ => None,
         })
@@ -212,8 +223,29 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
     match &step.kind {
         StepKind::Request(request) => {
             let label = match request {
-                Request::Connect { target } => format!("connect {target}"),
+                Request::Connect {
+                    target,
+                    nodelay: false,
+                } => format!("connect {target}"),
+                Request::Connect {
+                    target,
+                    nodelay: true,
+                } => format!("connect {target} (TCP_NODELAY)"),
+                Request::UdpOpen { target, bind_port } => {
+                    let mut label = "open UDP".to_owned();
+                    if let Some(target) = target {
+                        label.push_str(&format!(" to {target}"));
+                    }
+                    if *bind_port != 0 {
+                        label.push_str(&format!(" on port {bind_port}"));
+                    }
+                    label
+                }
                 Request::Send { data } => format!("send {}", data_label(data)),
+                Request::SendTo { target, data } => {
+                    format!("send_to {target} {}", data_label(data))
+                }
+                Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
             };
             (Browser, Relay, label, Tone::Request)
@@ -259,6 +291,43 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                 ),
                 EventKind::Sent { bytes } => (Relay, Target, data(bytes), Tone::Data),
                 EventKind::Received { bytes } => (Target, Relay, data(bytes), Tone::Data),
+                EventKind::Bound {
+                    local,
+                    remote: None,
+                } => (Relay, Relay, format!("bound {local}"), Tone::Note),
+                EventKind::Bound {
+                    local,
+                    remote: Some(remote),
+                } => (
+                    Relay,
+                    Relay,
+                    format!("bound {local}, connected to {remote}"),
+                    Tone::Note,
+                ),
+                EventKind::DatagramSent { to, bytes } => {
+                    (Relay, Target, format!("{} → {to}", data(bytes)), Tone::Data)
+                }
+                EventKind::DatagramReceived { from, bytes } => (
+                    Target,
+                    Relay,
+                    format!("{} from {from}", data(bytes)),
+                    Tone::Data,
+                ),
+                EventKind::RecvTimeout { after_ms } => (
+                    Relay,
+                    Relay,
+                    format!("recv timed out ({after_ms} ms)"),
+                    Tone::Note,
+                ),
+                EventKind::Refused { addr, .. } => (
+                    Target,
+                    Relay,
+                    format!("ICMP port unreachable: {addr}"),
+                    Tone::Error,
+                ),
+                EventKind::ShutdownSent => {
+                    (Relay, Target, "FIN (shutdown)".to_owned(), Tone::Control)
+                }
                 EventKind::PeerClosed => (Target, Relay, "FIN".to_owned(), Tone::Control),
                 EventKind::Reset => (Target, Relay, "RST".to_owned(), Tone::Error),
                 EventKind::Closed {
@@ -311,6 +380,7 @@ mod tests {
             op: 1,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         });
         event(
             &mut trace,
@@ -408,6 +478,7 @@ Relay -> Target  FIN (close)  @1500.000 ms
             op: 1,
             target: "127.0.0.1:9".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         });
         event(
             &mut trace,
@@ -456,6 +527,61 @@ Target -> Relay  \"\\xff\\xfe\\n\" (3 B)  @0.001 ms
 Target -> Relay  \"xxxxxxxxxxxxxxxxxxxxxxxx…\" (2 KiB)  @0.002 ms
 "
         );
+    }
+
+    #[test]
+    fn udp_exchange_snapshot() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::UdpOpen {
+            op: 1,
+            target: Some("udp-echo".into()),
+            bind_port: Some(5000),
+            recv_timeout_ms: None,
+        });
+        event(
+            &mut trace,
+            5,
+            EventKind::Bound {
+                local: "127.0.0.1:5000".into(),
+                remote: Some("127.0.0.1:4001".into()),
+            },
+        );
+        trace.record_request(&ClientMsg::Send {
+            op: 1,
+            data: Payload(b"ping".to_vec()),
+        });
+        event(
+            &mut trace,
+            40,
+            EventKind::DatagramSent {
+                to: "127.0.0.1:4001".into(),
+                bytes: 4,
+            },
+        );
+        trace.record_server(&ServerMsg::Datagram {
+            op: 1,
+            t_us: 90,
+            from: "127.0.0.1:4001".into(),
+            data: Payload(b"ping".to_vec()),
+        });
+        event(
+            &mut trace,
+            1_000_090,
+            EventKind::RecvTimeout { after_ms: 1000 },
+        );
+        let diagram = layout(&trace, Options::default());
+        assert_eq!(
+            diagram.describe(),
+            "\
+Browser -> Relay  open UDP to udp-echo on port 5000
+Relay  bound 127.0.0.1:5000, connected to 127.0.0.1:4001  @0.005 ms
+Browser -> Relay  send \"ping\" (4 B)
+Relay -> Target  \"ping\" (4 B) → 127.0.0.1:4001  @0.040 ms
+Target -> Relay  \"ping\" (4 B) from 127.0.0.1:4001  @0.090 ms
+Relay  recv timed out (1000 ms)  @1000.090 ms
+"
+        );
+        assert_eq!(diagram.lanes[2].subtitle, "127.0.0.1:4001");
     }
 
     #[test]

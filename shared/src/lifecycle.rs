@@ -16,8 +16,14 @@ pub enum SocketState {
     Connecting,
     /// Handshake done; data can flow both ways.
     Connected,
+    /// A UDP socket is bound to a local port: datagrams can go and come.
+    Bound,
     /// The peer sent FIN: it will send nothing more, we still may.
     HalfClosed,
+    /// We shut down our sending side (FIN sent); we still receive.
+    LocalHalfClosed,
+    /// FINs went both ways: nothing more can flow; only `close()` is left.
+    BothShut,
     /// Closed normally.
     Closed,
     /// The peer answered the SYN with RST.
@@ -37,7 +43,10 @@ impl SocketState {
             SocketState::Resolving => "resolving",
             SocketState::Connecting => "connecting",
             SocketState::Connected => "connected",
+            SocketState::Bound => "bound",
             SocketState::HalfClosed => "half-closed",
+            SocketState::LocalHalfClosed => "half-closed (local)",
+            SocketState::BothShut => "both sides shut",
             SocketState::Closed => "closed",
             SocketState::Refused => "refused",
             SocketState::Reset => "reset",
@@ -53,7 +62,10 @@ impl SocketState {
             SocketState::Resolving => "getaddrinfo()",
             SocketState::Connecting => "connect()",
             SocketState::Connected => "send() / recv()",
+            SocketState::Bound => "sendto() / recvfrom()",
             SocketState::HalfClosed => "recv() == 0",
+            SocketState::LocalHalfClosed => "shutdown(SHUT_WR)",
+            SocketState::BothShut => "recv() == 0 after shutdown()",
             SocketState::Closed => "close()",
             SocketState::Refused => "connect() = ECONNREFUSED",
             SocketState::Reset => "recv() = ECONNRESET",
@@ -69,8 +81,24 @@ impl SocketState {
         )
     }
 
+    /// The connection exists (not closed yet), whichever ways data flows.
     pub fn is_open(self) -> bool {
-        matches!(self, SocketState::Connected | SocketState::HalfClosed)
+        matches!(
+            self,
+            SocketState::Connected
+                | SocketState::Bound
+                | SocketState::HalfClosed
+                | SocketState::LocalHalfClosed
+                | SocketState::BothShut
+        )
+    }
+
+    /// Our side may still send: we have not shut down our sending side.
+    pub fn can_write(self) -> bool {
+        matches!(
+            self,
+            SocketState::Connected | SocketState::Bound | SocketState::HalfClosed
+        )
     }
 
     /// The state after `event`, starting from `self`.
@@ -86,8 +114,17 @@ impl SocketState {
                 SocketState::Connecting
             }
             EventKind::Connected { .. } => SocketState::Connected,
-            EventKind::Sent { .. } | EventKind::Received { .. } => self,
+            EventKind::Bound { .. } => SocketState::Bound,
+            EventKind::Sent { .. }
+            | EventKind::Received { .. }
+            | EventKind::DatagramSent { .. }
+            | EventKind::DatagramReceived { .. }
+            | EventKind::RecvTimeout { .. }
+            | EventKind::Refused { .. } => self,
+            EventKind::PeerClosed if self == SocketState::LocalHalfClosed => SocketState::BothShut,
             EventKind::PeerClosed => SocketState::HalfClosed,
+            EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
+            EventKind::ShutdownSent => SocketState::LocalHalfClosed,
             EventKind::Reset => SocketState::Reset,
             // A reset stays the reason the socket ended.
             EventKind::Closed { .. } if self == SocketState::Reset => SocketState::Reset,
@@ -200,6 +237,54 @@ mod tests {
             ]),
             Reset
         );
+    }
+
+    #[test]
+    fn local_shutdown_half_closes_and_the_peer_fin_finishes_it() {
+        let events = [
+            connected(),
+            EventKind::ShutdownSent,
+            EventKind::Received { bytes: 3 },
+            EventKind::PeerClosed,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        ];
+        assert_eq!(
+            path(&events),
+            vec![Idle, Connected, LocalHalfClosed, BothShut, Closed]
+        );
+        assert!(LocalHalfClosed.is_open() && !LocalHalfClosed.can_write());
+        assert!(HalfClosed.can_write());
+        assert_eq!(
+            current(&[connected(), EventKind::PeerClosed, EventKind::ShutdownSent]),
+            BothShut
+        );
+    }
+
+    #[test]
+    fn a_udp_socket_is_bound_until_closed_whatever_the_datagrams_do() {
+        let events = [
+            EventKind::Bound {
+                local: "127.0.0.1:5000".into(),
+                remote: Some("127.0.0.1:9".into()),
+            },
+            EventKind::DatagramSent {
+                to: "127.0.0.1:9".into(),
+                bytes: 1,
+            },
+            EventKind::Refused {
+                addr: "127.0.0.1:9".into(),
+                error: RelayError::new(ErrorCode::Refused, "port unreachable"),
+            },
+            EventKind::RecvTimeout { after_ms: 100 },
+        ];
+        assert_eq!(path(&events), vec![Idle, Bound]);
+        assert!(Bound.can_write());
+        let closed = EventKind::Closed {
+            by: Closer::Browser,
+        };
+        assert_eq!(current(events.iter().chain([&closed])), Closed);
     }
 
     #[test]

@@ -43,11 +43,45 @@ pub enum ClientMsg {
         /// default applies when absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         connect_timeout_ms: Option<u64>,
+        /// Set `TCP_NODELAY` (turn Nagle's algorithm off) once connected.
+        #[serde(default, skip_serializing_if = "is_false")]
+        nodelay: bool,
     },
-    /// Write bytes on an open connection.
+    /// Open a UDP socket on `127.0.0.1` (`[::1]` for an IPv6 target),
+    /// bound to `bind_port` (0 or absent: any free port). With a `target`
+    /// (`host:port` or a lab service such as `udp-echo`) the socket is
+    /// connected to it: `send` goes there, only its datagrams arrive, and an
+    /// ICMP port unreachable shows as a `refused` event.
+    UdpOpen {
+        op: OpId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bind_port: Option<u16>,
+        /// Report `recv_timeout` when no datagram arrives for this long after
+        /// the socket opens, a datagram is sent, or one arrives.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recv_timeout_ms: Option<u64>,
+    },
+    /// Write bytes on an open connection; on a UDP socket, send one datagram
+    /// to its target.
     Send { op: OpId, data: Payload },
+    /// Send one datagram to `target` from a UDP socket (JSON only).
+    SendTo {
+        op: OpId,
+        target: String,
+        data: Payload,
+    },
+    /// Half-close a TCP connection: write what waits, then shut down the
+    /// sending side (`shutdown(SHUT_WR)`, a FIN). The connection still
+    /// receives until the peer's FIN; `close` ends the operation.
+    Shutdown { op: OpId },
     /// Close the connection (both directions) and end the operation.
     Close { op: OpId },
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 impl ClientMsg {
@@ -56,7 +90,10 @@ impl ClientMsg {
         match self {
             ClientMsg::Hello { .. } => None,
             ClientMsg::TcpConnect { op, .. }
+            | ClientMsg::UdpOpen { op, .. }
             | ClientMsg::Send { op, .. }
+            | ClientMsg::SendTo { op, .. }
+            | ClientMsg::Shutdown { op }
             | ClientMsg::Close { op } => Some(*op),
         }
     }
@@ -90,6 +127,14 @@ pub enum ServerMsg {
     /// Bytes received from the target of `op`, `t_us` after the operation
     /// started. Counts as the `received` event of that operation.
     Data { op: OpId, t_us: u64, data: Payload },
+    /// One datagram received by the UDP socket of `op` from `from`, `t_us`
+    /// after the operation started. Counts as its `datagram_received` event.
+    Datagram {
+        op: OpId,
+        t_us: u64,
+        from: String,
+        data: Payload,
+    },
     /// A message could not be accepted. `op` names the operation when the
     /// message named one. The session stays open.
     Error {
@@ -107,7 +152,7 @@ pub struct Service {
     pub name: String,
     /// What the page shows, e.g. `TCP echo (built-in)`.
     pub label: String,
-    /// `tcp` (more protocols come with more services).
+    /// `tcp` or `udp`: which requests can reach it.
     pub protocol: String,
     /// The address it listens on, e.g. `127.0.0.1:41234`.
     pub addr: String,
@@ -151,6 +196,26 @@ pub enum EventKind {
     /// The relay's copy of a [`ServerMsg::Data`]: `bytes` arrived. Traces
     /// record it this way; on the wire it travels as the data message.
     Received { bytes: u64 },
+    /// A socket is bound to `local` (a UDP socket, a listener). A UDP
+    /// socket with a target is also connected to `remote`.
+    Bound {
+        local: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remote: Option<String>,
+    },
+    /// One datagram of `bytes` went to `to`.
+    DatagramSent { to: String, bytes: u64 },
+    /// The relay's copy of a [`ServerMsg::Datagram`]: a datagram of `bytes`
+    /// arrived from `from`. Traces record it this way.
+    DatagramReceived { from: String, bytes: u64 },
+    /// No datagram arrived within the receive timeout. The socket stays open.
+    RecvTimeout { after_ms: u64 },
+    /// `addr` answered a datagram with ICMP port unreachable (error code
+    /// `refused`): nothing listens there. The socket stays open.
+    Refused { addr: String, error: RelayError },
+    /// The relay shut down its sending side (FIN sent) after writing every
+    /// byte the browser sent before its `shutdown`. It still receives.
+    ShutdownSent,
     /// The target closed its side (FIN): it will send nothing more. The
     /// relay may still send until the operation closes.
     PeerClosed,
@@ -240,6 +305,14 @@ pub enum ErrorCode {
     OpInUse,
     /// Bytes were sent on an operation that is not connected (yet).
     NotConnected,
+    /// Bytes were sent after `shutdown`: the sending side is closed.
+    ShutDown,
+    /// The operation does not take this request (e.g. `shutdown` on UDP).
+    NotSupported,
+    /// A datagram larger than UDP can carry.
+    TooLarge,
+    /// The local address (port) is taken by another socket.
+    AddrInUse,
     /// The relay's policy does not allow this destination.
     Blocked,
     /// A limit of the relay (operations per session, ...) was reached.
@@ -264,6 +337,10 @@ impl ErrorCode {
             ErrorCode::UnknownOp => "unknown operation",
             ErrorCode::OpInUse => "operation id in use",
             ErrorCode::NotConnected => "not connected",
+            ErrorCode::ShutDown => "sending side shut down",
+            ErrorCode::NotSupported => "not supported here",
+            ErrorCode::TooLarge => "too large",
+            ErrorCode::AddrInUse => "address in use",
             ErrorCode::Blocked => "blocked by the relay's policy",
             ErrorCode::LimitReached => "limit reached",
         }
@@ -286,6 +363,10 @@ impl ErrorCode {
             ErrorCode::UnknownOp => "unknown_op",
             ErrorCode::OpInUse => "op_in_use",
             ErrorCode::NotConnected => "not_connected",
+            ErrorCode::ShutDown => "shut_down",
+            ErrorCode::NotSupported => "not_supported",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::AddrInUse => "addr_in_use",
             ErrorCode::Blocked => "blocked",
             ErrorCode::LimitReached => "limit_reached",
         }

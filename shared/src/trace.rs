@@ -5,15 +5,29 @@
 //! payload bytes beside the steps that moved them, so that a label can say
 //! `"hello" (5 B)` and not only `5 B`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::protocol::{ClientMsg, EventKind, OpId, RelayError, ServerMsg};
 
 /// What the browser asked the relay to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Connect { target: String },
-    Send { data: Vec<u8> },
+    Connect {
+        target: String,
+        nodelay: bool,
+    },
+    UdpOpen {
+        target: Option<String>,
+        bind_port: u16,
+    },
+    Send {
+        data: Vec<u8>,
+    },
+    SendTo {
+        target: String,
+        data: Vec<u8>,
+    },
+    Shutdown,
     Close,
 }
 
@@ -48,6 +62,12 @@ pub struct Trace {
     /// a `sent` of its length (one send may take several writes), so a `sent`
     /// of n bytes confirms the oldest n waiting bytes.
     unconfirmed_sends: HashMap<OpId, VecDeque<u8>>,
+    /// Operations that are UDP sockets: their sends are whole datagrams.
+    datagram_ops: HashSet<OpId>,
+    /// Datagrams the browser asked for and the relay has not yet answered.
+    /// The relay answers each, in order, with one `datagram_sent` or one
+    /// rejection.
+    unconfirmed_datagrams: HashMap<OpId, VecDeque<Vec<u8>>>,
 }
 
 impl Trace {
@@ -68,12 +88,58 @@ impl Trace {
     pub fn record_request(&mut self, msg: &ClientMsg) {
         let (op, request) = match msg {
             ClientMsg::Hello { .. } => return,
-            ClientMsg::TcpConnect { op, target, .. } => (
+            ClientMsg::TcpConnect {
+                op,
+                target,
+                nodelay,
+                ..
+            } => (
                 *op,
                 Request::Connect {
                     target: target.clone(),
+                    nodelay: *nodelay,
                 },
             ),
+            ClientMsg::UdpOpen {
+                op,
+                target,
+                bind_port,
+                ..
+            } => {
+                self.datagram_ops.insert(*op);
+                (
+                    *op,
+                    Request::UdpOpen {
+                        target: target.clone(),
+                        bind_port: bind_port.unwrap_or(0),
+                    },
+                )
+            }
+            ClientMsg::Send { op, data } if self.datagram_ops.contains(op) => {
+                self.unconfirmed_datagrams
+                    .entry(*op)
+                    .or_default()
+                    .push_back(data.0.clone());
+                (
+                    *op,
+                    Request::Send {
+                        data: data.0.clone(),
+                    },
+                )
+            }
+            ClientMsg::SendTo { op, target, data } => {
+                self.unconfirmed_datagrams
+                    .entry(*op)
+                    .or_default()
+                    .push_back(data.0.clone());
+                (
+                    *op,
+                    Request::SendTo {
+                        target: target.clone(),
+                        data: data.0.clone(),
+                    },
+                )
+            }
             ClientMsg::Send { op, data } => {
                 self.unconfirmed_sends
                     .entry(*op)
@@ -86,6 +152,7 @@ impl Trace {
                     },
                 )
             }
+            ClientMsg::Shutdown { op } => (*op, Request::Shutdown),
             ClientMsg::Close { op } => (*op, Request::Close),
         };
         self.steps.push(Step {
@@ -108,10 +175,15 @@ impl Trace {
                             waiting.drain(..n).collect()
                         })
                     }
+                    EventKind::DatagramSent { .. } => self
+                        .unconfirmed_datagrams
+                        .get_mut(&event.op)
+                        .and_then(VecDeque::pop_front),
                     _ => None,
                 };
                 if event.kind.is_terminal() {
                     self.unconfirmed_sends.remove(&event.op);
+                    self.unconfirmed_datagrams.remove(&event.op);
                 }
                 Step {
                     op: event.op,
@@ -132,14 +204,36 @@ impl Trace {
                     payload: Some(data.0.clone()),
                 },
             },
+            ServerMsg::Datagram {
+                op,
+                t_us,
+                from,
+                data,
+            } => Step {
+                op: *op,
+                t_us: Some(*t_us),
+                kind: StepKind::Event {
+                    kind: EventKind::DatagramReceived {
+                        from: from.clone(),
+                        bytes: data.0.len() as u64,
+                    },
+                    payload: Some(data.0.clone()),
+                },
+            },
             ServerMsg::Error {
                 op: Some(op),
                 error,
-            } => Step {
-                op: *op,
-                t_us: None,
-                kind: StepKind::Rejected(error.clone()),
-            },
+            } => {
+                // A refused datagram is answered by this rejection instead.
+                if let Some(waiting) = self.unconfirmed_datagrams.get_mut(op) {
+                    waiting.pop_front();
+                }
+                Step {
+                    op: *op,
+                    t_us: None,
+                    kind: StepKind::Rejected(error.clone()),
+                }
+            }
         };
         self.steps.push(step);
     }
@@ -166,6 +260,23 @@ impl Trace {
             }
         }
         out
+    }
+}
+
+impl Trace {
+    /// The datagrams `op` received, in order: source address and bytes.
+    pub fn datagrams(&self, op: OpId) -> Vec<(&str, &[u8])> {
+        self.steps
+            .iter()
+            .filter(|step| step.op == op)
+            .filter_map(|step| match &step.kind {
+                StepKind::Event {
+                    kind: EventKind::DatagramReceived { from, .. },
+                    payload: Some(bytes),
+                } => Some((from.as_str(), bytes.as_slice())),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -225,6 +336,73 @@ mod tests {
             })
             .collect();
         assert_eq!(payloads, vec![b"abcd".to_vec(), b"ef".to_vec()]);
+    }
+
+    #[test]
+    fn datagrams_keep_their_boundaries_sources_and_payloads() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::UdpOpen {
+            op: 5,
+            target: Some("udp-echo".into()),
+            bind_port: None,
+            recv_timeout_ms: None,
+        });
+        for (i, text) in ["one", "too big", "three"].into_iter().enumerate() {
+            let data = Payload(text.into());
+            trace.record_request(&if i == 2 {
+                ClientMsg::SendTo {
+                    op: 5,
+                    target: "127.0.0.1:9".into(),
+                    data,
+                }
+            } else {
+                ClientMsg::Send { op: 5, data }
+            });
+        }
+        let sent = |to: &str, bytes| {
+            ServerMsg::Event(Event {
+                op: 5,
+                t_us: 1,
+                kind: EventKind::DatagramSent {
+                    to: to.into(),
+                    bytes,
+                },
+            })
+        };
+        trace.record_server(&sent("127.0.0.1:7", 3));
+        trace.record_server(&ServerMsg::Error {
+            op: Some(5),
+            error: RelayError::new(crate::protocol::ErrorCode::TooLarge, "too large"),
+        });
+        trace.record_server(&sent("127.0.0.1:9", 5));
+        for (from, text) in [("127.0.0.1:7", "one"), ("127.0.0.1:7", "two")] {
+            trace.record_server(&ServerMsg::Datagram {
+                op: 5,
+                t_us: 2,
+                from: from.into(),
+                data: Payload(text.into()),
+            });
+        }
+        let payloads: Vec<_> = trace
+            .steps()
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Event {
+                    kind: EventKind::DatagramSent { .. },
+                    payload,
+                } => payload.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(payloads, vec![b"one".to_vec(), b"three".to_vec()]);
+        assert_eq!(
+            trace.datagrams(5),
+            vec![
+                ("127.0.0.1:7", b"one".as_slice()),
+                ("127.0.0.1:7", b"two".as_slice())
+            ]
+        );
+        assert!(trace.received_bytes(5).is_empty());
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! ```text
 //! browser -> relay  send:  [0x01][op: u32 BE][payload ...]
 //! relay -> browser  data:  [0x02][op: u32 BE][t_us: u64 BE][payload ...]
+//! relay -> browser  datagram:
+//!     [0x03][op: u32 BE][t_us: u64 BE][from_len: u8][from: UTF-8][payload ...]
 //! ```
 //!
 //! Every message also has a JSON form ([`ClientMsg::Send`],
-//! [`ServerMsg::Data`]), which the relay accepts from clients that cannot or
+//! [`ServerMsg::Data`], [`ServerMsg::Datagram`]), which the relay accepts from clients that cannot or
 //! would rather not build binary frames.
 
 use crate::payload::Payload;
@@ -19,9 +21,12 @@ use crate::protocol::{ClientMsg, DataEncoding, ErrorCode, RelayError, ServerMsg}
 pub const FRAME_SEND: u8 = 0x01;
 /// Binary frame kind: relay -> browser payload for [`ServerMsg::Data`].
 pub const FRAME_DATA: u8 = 0x02;
+/// Binary frame kind: relay -> browser datagram for [`ServerMsg::Datagram`].
+pub const FRAME_DATAGRAM: u8 = 0x03;
 
 const SEND_HEADER: usize = 1 + 4;
 const DATA_HEADER: usize = 1 + 4 + 8;
+const DATAGRAM_HEADER: usize = DATA_HEADER + 1;
 
 /// A WebSocket message, independent of any WebSocket library.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +89,25 @@ pub fn encode_server(msg: &ServerMsg, encoding: DataEncoding) -> Frame {
             bytes.extend_from_slice(&data.0);
             Frame::Binary(bytes)
         }
+        (
+            ServerMsg::Datagram {
+                op,
+                t_us,
+                from,
+                data,
+            },
+            DataEncoding::Binary,
+        ) if from.len() <= usize::from(u8::MAX) => {
+            let mut bytes = Vec::with_capacity(DATAGRAM_HEADER + from.len() + data.0.len());
+            bytes.push(FRAME_DATAGRAM);
+            bytes.extend_from_slice(&op.to_be_bytes());
+            bytes.extend_from_slice(&t_us.to_be_bytes());
+            bytes.push(from.len() as u8);
+            bytes.extend_from_slice(from.as_bytes());
+            bytes.extend_from_slice(&data.0);
+            Frame::Binary(bytes)
+        }
+        // (A source address too long for the binary header goes as JSON.)
         (other, _) => Frame::Text(to_json(other)),
     }
 }
@@ -102,12 +126,46 @@ pub fn decode_server(frame: &Frame) -> Result<ServerMsg, RelayError> {
                     data: Payload(payload.to_vec()),
                 })
             }
+            Some((&FRAME_DATAGRAM, rest)) => decode_datagram(rest),
             _ => Err(RelayError::new(
                 ErrorCode::Malformed,
-                "binary frame is not a data frame",
+                "binary frame is neither a data nor a datagram frame",
             )),
         },
     }
+}
+
+/// A datagram frame after its kind byte.
+fn decode_datagram(rest: &[u8]) -> Result<ServerMsg, RelayError> {
+    let short = || {
+        RelayError::new(
+            ErrorCode::Malformed,
+            "binary datagram frame is shorter than its header",
+        )
+    };
+    if rest.len() < DATAGRAM_HEADER - 1 {
+        return Err(short());
+    }
+    let (op, rest) = rest.split_at(4);
+    let (t_us, rest) = rest.split_at(8);
+    let (from_len, rest) = rest.split_at(1);
+    let from_len = usize::from(from_len[0]);
+    if rest.len() < from_len {
+        return Err(short());
+    }
+    let (from, payload) = rest.split_at(from_len);
+    let from = std::str::from_utf8(from).map_err(|_| {
+        RelayError::new(
+            ErrorCode::Malformed,
+            "binary datagram frame: the source address is not UTF-8",
+        )
+    })?;
+    Ok(ServerMsg::Datagram {
+        op: u32::from_be_bytes(op.try_into().expect("4 bytes")),
+        t_us: u64::from_be_bytes(t_us.try_into().expect("8 bytes")),
+        from: from.to_owned(),
+        data: Payload(payload.to_vec()),
+    })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -182,14 +240,35 @@ mod tests {
                     DataEncoding::Binary
                 },
             }),
-            (any::<u32>(), ".{0,40}", any::<Option<u64>>()).prop_map(
-                |(op, target, connect_timeout_ms)| ClientMsg::TcpConnect {
+            (any::<u32>(), ".{0,40}", any::<Option<u64>>(), any::<bool>()).prop_map(
+                |(op, target, connect_timeout_ms, nodelay)| ClientMsg::TcpConnect {
                     op,
                     target,
-                    connect_timeout_ms
+                    connect_timeout_ms,
+                    nodelay,
                 }
             ),
+            (
+                any::<u32>(),
+                proptest::option::of(".{0,20}"),
+                any::<Option<u16>>(),
+                any::<Option<u64>>()
+            )
+                .prop_map(|(op, target, bind_port, recv_timeout_ms)| {
+                    ClientMsg::UdpOpen {
+                        op,
+                        target,
+                        bind_port,
+                        recv_timeout_ms,
+                    }
+                }),
             (any::<u32>(), payload()).prop_map(|(op, data)| ClientMsg::Send { op, data }),
+            (any::<u32>(), ".{0,20}", payload()).prop_map(|(op, target, data)| ClientMsg::SendTo {
+                op,
+                target,
+                data
+            }),
+            any::<u32>().prop_map(|op| ClientMsg::Shutdown { op }),
             any::<u32>().prop_map(|op| ClientMsg::Close { op }),
         ]
     }
@@ -207,6 +286,14 @@ mod tests {
             (".{0,20}", error()).prop_map(|(addr, error)| EventKind::AttemptFailed { addr, error }),
             any::<u64>().prop_map(|bytes| EventKind::Sent { bytes }),
             any::<u64>().prop_map(|bytes| EventKind::Received { bytes }),
+            (".{0,20}", proptest::option::of(".{0,20}"))
+                .prop_map(|(local, remote)| EventKind::Bound { local, remote }),
+            (".{0,20}", any::<u64>()).prop_map(|(to, bytes)| EventKind::DatagramSent { to, bytes }),
+            (".{0,20}", any::<u64>())
+                .prop_map(|(from, bytes)| EventKind::DatagramReceived { from, bytes }),
+            any::<u64>().prop_map(|after_ms| EventKind::RecvTimeout { after_ms }),
+            (".{0,20}", error()).prop_map(|(addr, error)| EventKind::Refused { addr, error }),
+            Just(EventKind::ShutdownSent),
             Just(EventKind::PeerClosed),
             Just(EventKind::Reset),
             Just(EventKind::Closed { by: Closer::Peer }),
@@ -233,6 +320,14 @@ mod tests {
                 t_us,
                 data
             }),
+            (any::<u32>(), any::<u64>(), ".{0,300}", payload()).prop_map(
+                |(op, t_us, from, data)| ServerMsg::Datagram {
+                    op,
+                    t_us,
+                    from,
+                    data
+                }
+            ),
             (any::<Option<u32>>(), error()).prop_map(|(op, error)| ServerMsg::Error { op, error }),
         ]
     }
@@ -287,6 +382,30 @@ mod tests {
             frame,
             Frame::Binary(vec![0x02, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, b'o', b'k'])
         );
+    }
+
+    #[test]
+    fn datagram_frames_carry_the_source_then_raw_bytes() {
+        let frame = encode_server(
+            &ServerMsg::Datagram {
+                op: 1,
+                t_us: 2,
+                from: "1.2.3.4:5".into(),
+                data: Payload(b"ok".to_vec()),
+            },
+            DataEncoding::Binary,
+        );
+        let mut expected = vec![0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 9];
+        expected.extend_from_slice(b"1.2.3.4:5ok");
+        assert_eq!(frame, Frame::Binary(expected));
+        for bad in [
+            vec![0x03, 0, 0, 0, 1],
+            vec![0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 9, b'1'],
+            vec![0x03, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0xff],
+        ] {
+            let err = decode_server(&Frame::Binary(bad)).unwrap_err();
+            assert_eq!(err.code, ErrorCode::Malformed);
+        }
     }
 
     #[test]

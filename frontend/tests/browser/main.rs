@@ -101,6 +101,7 @@ pub fn echo_exchange(op: u32) -> Vec<Result<ClientMsg, ServerMsg>> {
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
+            nodelay: false,
         }),
         Err(event(
             op,

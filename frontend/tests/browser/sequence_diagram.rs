@@ -87,6 +87,7 @@ async fn a_refused_connection_ends_in_an_error_row_and_the_diagram_grows_live() 
         op: 1,
         target: "127.0.0.1:9".into(),
         connect_timeout_ms: None,
+        nodelay: false,
     });
     let mut handle = yew::Renderer::<SequenceDiagram>::with_root_and_props(
         root.clone(),

@@ -91,6 +91,7 @@ fn a_refused_connection_shows_the_relays_message() {
         op: 1,
         target: "127.0.0.1:9".into(),
         connect_timeout_ms: None,
+        nodelay: false,
     }));
     for msg in [
         event(

@@ -2,3 +2,4 @@
 //! Each runs as one task per operation and reports through [`crate::report`].
 
 pub mod tcp;
+pub mod udp;

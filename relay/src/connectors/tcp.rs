@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
@@ -55,25 +56,25 @@ struct Counts {
     received: u64,
 }
 
+/// How the browser wants its connection opened.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Connect timeout per address.
+    pub connect_timeout: Duration,
+    /// Set `TCP_NODELAY` once connected.
+    pub nodelay: bool,
+}
+
 /// Runs one TCP operation to its end.
 pub async fn run(
     state: &AppState,
     target: String,
-    connect_timeout: Duration,
+    options: Options,
     mut commands: mpsc::Receiver<Command>,
     report: Reporter,
 ) {
     let mut counts = Counts::default();
-    let ending = match drive(
-        state,
-        &target,
-        connect_timeout,
-        &mut commands,
-        &report,
-        &mut counts,
-    )
-    .await
-    {
+    let ending = match drive(state, &target, options, &mut commands, &report, &mut counts).await {
         Ok(ending) => ending,
         Err(SessionGone) => Ending::SessionGone,
     };
@@ -87,16 +88,43 @@ pub async fn run(
     );
 }
 
+/// Runs an operation on a connection that is already open (one the relay
+/// accepted for a listening browser): reports `connected`, then moves bytes
+/// exactly as for a connection the browser opened.
+pub async fn run_accepted(
+    stream: TcpStream,
+    mut commands: mpsc::Receiver<Command>,
+    report: Reporter,
+) {
+    let mut counts = Counts::default();
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let ending = match connected(stream, &mut commands, &report, &mut counts).await {
+        Ok(ending) => ending,
+        Err(SessionGone) => Ending::SessionGone,
+    };
+    tracing::info!(
+        op = report.op(),
+        %peer,
+        %ending,
+        sent = counts.sent,
+        received = counts.received,
+        "accepted tcp connection ended"
+    );
+}
+
 async fn drive(
     state: &AppState,
     target_text: &str,
-    connect_timeout: Duration,
+    options: Options,
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<Ending, SessionGone> {
     let connecting = async {
-        let target = match target::parse(target_text, state.lab()) {
+        let target = match target::parse_for(target_text, state.lab(), "tcp") {
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
         };
@@ -108,7 +136,7 @@ async fn drive(
             target::Target::Host { host, .. } => Some(host.as_str()),
             _ => None,
         };
-        connect_any(state, host, &addrs, connect_timeout, report).await
+        connect_any(state, host, &addrs, options.connect_timeout, report).await
     };
     // The browser may close (or send too early) while we resolve and connect.
     let stream = tokio::select! {
@@ -122,6 +150,21 @@ async fn drive(
         Ok(stream) => stream,
         Err(error) => return fail(report, error).await,
     };
+    if options.nodelay
+        && let Err(error) = stream.set_nodelay(true)
+    {
+        return fail(report, io_error(&error)).await;
+    }
+    connected(stream, commands, report, counts).await
+}
+
+/// Reports `connected`, then transfers until the connection ends.
+async fn connected(
+    stream: TcpStream,
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+    counts: &mut Counts,
+) -> Result<Ending, SessionGone> {
     let (local, remote) = (stream.local_addr(), stream.peer_addr());
     report
         .event(EventKind::Connected {
@@ -132,18 +175,29 @@ async fn drive(
     transfer(stream, commands, report, counts).await
 }
 
-/// Reads commands until the browser closes, refusing sends: there is no
-/// connection to send on yet. Returns when the browser closes or goes away.
+/// Reads commands until the browser closes, refusing sends (and shutdowns):
+/// there is no connection yet. Returns when the browser closes or goes away.
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
-    while let Some(Command::Send(_)) = commands.recv().await {
-        let refusal = RelayError::new(
-            ErrorCode::NotConnected,
-            "not connected yet: wait for the connected event before sending",
-        );
+    loop {
+        let refusal = match commands.recv().await {
+            Some(Command::Send(_) | Command::Shutdown) => RelayError::new(
+                ErrorCode::NotConnected,
+                "not connected yet: wait for the connected event before sending",
+            ),
+            Some(Command::SendTo { .. }) => send_to_unsupported(),
+            Some(Command::Close) | None => return,
+        };
         if report.reject(refusal).await.is_err() {
             return;
         }
     }
+}
+
+fn send_to_unsupported() -> RelayError {
+    RelayError::new(
+        ErrorCode::NotSupported,
+        "send_to is for UDP sockets: a TCP connection sends with send",
+    )
 }
 
 /// Tries each address in order, as `getaddrinfo` callers do. Each address is
@@ -199,10 +253,19 @@ async fn connect_any(
     })))
 }
 
+/// Our sending side: open, asked to shut down once the bytes before the
+/// `shutdown` are written, or shut down (FIN sent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum WriteSide {
+    Open,
+    ShutdownPending,
+    Shut,
+}
+
 /// Moves bytes both ways until the browser closes, the peer resets, or an
 /// error ends the connection.
 async fn transfer(
-    stream: TcpStream,
+    mut stream: TcpStream,
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
@@ -210,14 +273,23 @@ async fn transfer(
     let mut unwritten: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unwritten_len = 0usize;
     let mut reading = true;
+    let mut write_side = WriteSide::Open;
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         tokio::select! {
             command = commands.recv(), if unwritten_len < MAX_UNWRITTEN => match command {
+                Some(Command::SendTo { .. }) => report.reject(send_to_unsupported()).await?,
+                Some(Command::Send(_) | Command::Shutdown) if write_side != WriteSide::Open => {
+                    report.reject(RelayError::new(
+                        ErrorCode::ShutDown,
+                        "the sending side is already shut down: nothing more can be sent",
+                    )).await?;
+                }
                 Some(Command::Send(bytes)) => {
                     unwritten_len += bytes.len();
                     unwritten.push_back(bytes);
                 }
+                Some(Command::Shutdown) => write_side = WriteSide::ShutdownPending,
                 // Data already accepted is still written before the close,
                 // as the kernel would do after close().
                 Some(Command::Close) | None => {
@@ -259,6 +331,14 @@ async fn transfer(
                     Err(error) => return end_on_error(report, error).await,
                 }
             },
+        }
+        // The FIN goes out once every byte sent before the shutdown has.
+        if write_side == WriteSide::ShutdownPending && unwritten.is_empty() {
+            if let Err(error) = stream.shutdown().await {
+                return end_on_error(report, error).await;
+            }
+            write_side = WriteSide::Shut;
+            report.event(EventKind::ShutdownSent).await?;
         }
     }
 }

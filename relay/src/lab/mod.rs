@@ -3,11 +3,12 @@
 //! sessions by a stable name (see [`Service`]).
 
 mod echo;
+mod udp_echo;
 
 use std::net::SocketAddr;
 
 use roundtrip_shared::protocol::Service;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 
 /// The running lab services. Their tasks live as long as the runtime.
 #[derive(Debug)]
@@ -18,20 +19,48 @@ pub struct Lab {
 impl Lab {
     /// Starts every lab service on `127.0.0.1` with a port of its own.
     pub async fn start() -> std::io::Result<Lab> {
+        let mut lab = Lab {
+            services: Vec::new(),
+        };
         let echo = TcpListener::bind("127.0.0.1:0").await?;
-        let echo_addr = echo.local_addr()?;
+        lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo.local_addr()?);
         tokio::spawn(echo::run(echo));
-        Ok(Lab {
-            services: vec![(
-                Service {
-                    name: "tcp-echo".into(),
-                    label: "TCP echo (built-in)".into(),
-                    protocol: "tcp".into(),
-                    addr: echo_addr.to_string(),
-                },
-                echo_addr,
-            )],
-        })
+
+        let udp_echo = UdpSocket::bind("127.0.0.1:0").await?;
+        lab.add(
+            "udp-echo",
+            "UDP echo (built-in)",
+            "udp",
+            udp_echo.local_addr()?,
+        );
+        tokio::spawn(udp_echo::run(udp_echo));
+        Ok(lab)
+    }
+
+    fn add(&mut self, name: &str, label: &str, protocol: &str, addr: SocketAddr) {
+        let service = Service {
+            name: name.into(),
+            label: label.into(),
+            protocol: protocol.into(),
+            addr: addr.to_string(),
+        };
+        self.services.push((service, addr));
+    }
+
+    /// The service called `name`.
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.services
+            .iter()
+            .find(|(s, _)| s.name == name)
+            .map(|(s, _)| s)
+    }
+
+    /// The services of one protocol (`tcp`, `udp`).
+    pub fn services_of<'a>(&'a self, protocol: &'a str) -> impl Iterator<Item = &'a Service> {
+        self.services
+            .iter()
+            .map(|(s, _)| s)
+            .filter(move |s| s.protocol == protocol)
     }
 
     /// The services as the protocol describes them.

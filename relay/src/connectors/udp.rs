@@ -1,0 +1,403 @@
+//! The UDP connector: a UDP socket on loopback that sends datagrams for the
+//! browser and reports every datagram that arrives, with its source.
+//!
+//! The socket is bound to `127.0.0.1` (`[::1]` for an IPv6 target) on the
+//! port the browser asks for, or any free one. With a target it is also
+//! connected to that target, as `connect()` does for UDP: `send` goes there,
+//! the kernel only delivers datagrams from there, and an ICMP port
+//! unreachable answer surfaces as an error on the socket, which we report as
+//! a `refused` event. Nothing about UDP is a stream: every `send` is one
+//! datagram and every datagram received is reported whole, on its own.
+//!
+//! Every `send`/`send_to` is answered by exactly one `datagram_sent` event or
+//! one rejection, in order; traces rely on that to show each datagram's bytes.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::AppState;
+use crate::op::Command;
+use crate::policy::{Destination, Protocol};
+use crate::report::{Reporter, SessionGone};
+use crate::target::{self, Target};
+
+/// The largest UDP payload over IPv4: 65 535 − 20 (IP header) − 8 (UDP header).
+pub const MAX_DATAGRAM_V4: usize = 65_507;
+/// The largest UDP payload over IPv6 without jumbograms: 65 535 − 8.
+pub const MAX_DATAGRAM_V6: usize = 65_527;
+/// Big enough for any datagram, so that none is ever cut short.
+const RECV_BUFFER: usize = 65_536;
+
+/// How the browser wants its UDP socket.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Local port on loopback; 0 for any free port.
+    pub bind_port: u16,
+    /// Report `recv_timeout` when nothing arrives for this long.
+    pub recv_timeout: Option<Duration>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    sent: u64,
+    received: u64,
+}
+
+/// Runs one UDP operation to its end.
+pub async fn run(
+    state: &AppState,
+    target: Option<String>,
+    options: Options,
+    mut commands: mpsc::Receiver<Command>,
+    report: Reporter,
+) {
+    let mut counts = Counts::default();
+    let ending = drive(
+        state,
+        target.as_deref(),
+        options,
+        &mut commands,
+        &report,
+        &mut counts,
+    )
+    .await
+    .unwrap_or_else(|SessionGone| "session gone".to_owned());
+    tracing::info!(
+        op = report.op(),
+        target = target.as_deref().unwrap_or("-"),
+        %ending,
+        datagrams_sent = counts.sent,
+        datagrams_received = counts.received,
+        "udp operation ended"
+    );
+}
+
+async fn drive(
+    state: &AppState,
+    target_text: Option<&str>,
+    options: Options,
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+    counts: &mut Counts,
+) -> Result<String, SessionGone> {
+    let remote = match target_text {
+        None => None,
+        Some(text) => {
+            let resolving = async {
+                let target = match target::parse_for(text, state.lab(), "udp") {
+                    Ok(target) => target,
+                    Err(error) => return Ok(Err(error)),
+                };
+                let addr = match target::resolve(&target, report).await? {
+                    Ok(addrs) => addrs[0],
+                    Err(error) => return Ok(Err(error)),
+                };
+                Ok(state.permit_dial(destination(&target, addr)).map(|()| addr))
+            };
+            tokio::select! {
+                result = resolving => match result? {
+                    Ok(addr) => Some(addr),
+                    Err(error) => return fail(report, error).await,
+                },
+                () = wait_for_close(commands, report) => {
+                    report.event(EventKind::Closed { by: Closer::Browser }).await?;
+                    return Ok("closed by browser".to_owned());
+                }
+            }
+        }
+    };
+    // Loopback unless the target is elsewhere: a socket bound to 127.0.0.1
+    // can only talk to this machine.
+    let ip: IpAddr = match remote {
+        Some(addr) if !addr.ip().is_loopback() && addr.is_ipv6() => Ipv6Addr::UNSPECIFIED.into(),
+        Some(addr) if !addr.ip().is_loopback() => Ipv4Addr::UNSPECIFIED.into(),
+        Some(SocketAddr::V6(_)) => Ipv6Addr::LOCALHOST.into(),
+        _ => Ipv4Addr::LOCALHOST.into(),
+    };
+    let local = SocketAddr::new(ip, options.bind_port);
+    let socket = match UdpSocket::bind(local).await {
+        Ok(socket) => socket,
+        Err(error) => return fail(report, bind_error(&error, local)).await,
+    };
+    let local = socket.local_addr().unwrap_or(local);
+    if let Some(remote) = remote
+        && let Err(error) = socket.connect(remote).await
+    {
+        return fail(report, send_error(&error, local, remote)).await;
+    }
+    report
+        .event(EventKind::Bound {
+            local: local.to_string(),
+            remote: remote.map(|addr| addr.to_string()),
+        })
+        .await?;
+    let socket = Socket {
+        socket,
+        local,
+        remote,
+    };
+    socket.serve(state, options, commands, report, counts).await
+}
+
+struct Socket {
+    socket: UdpSocket,
+    local: SocketAddr,
+    /// The target it is connected to, if any.
+    remote: Option<SocketAddr>,
+}
+
+impl Socket {
+    async fn serve(
+        &self,
+        state: &AppState,
+        options: Options,
+        commands: &mut mpsc::Receiver<Command>,
+        report: &Reporter,
+        counts: &mut Counts,
+    ) -> Result<String, SessionGone> {
+        let mut buf = vec![0u8; RECV_BUFFER];
+        // The receive timeout runs while a program would be waiting in
+        // recvfrom(): from the start, after each send and each arrival. It
+        // fires once, then waits for the next of those.
+        let arm = || options.recv_timeout.map(|after| Instant::now() + after);
+        let mut deadline = arm();
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(Command::Send(data)) => match self.remote {
+                        Some(remote) => {
+                            if self.send(None, remote, &data, report, counts).await? {
+                                deadline = arm();
+                            }
+                        }
+                        None => report.reject(RelayError::new(
+                            ErrorCode::NotConnected,
+                            "this UDP socket has no target: open it with one, or use send_to",
+                        )).await?,
+                    },
+                    Some(Command::SendTo { target, data }) => {
+                        let to = match self.destination(state, &target, report).await? {
+                            Ok(to) => to,
+                            Err(error) => {
+                                report.reject(error).await?;
+                                continue;
+                            }
+                        };
+                        if self.send(Some(to), to, &data, report, counts).await? {
+                            deadline = arm();
+                        }
+                    }
+                    Some(Command::Shutdown) => report.reject(RelayError::new(
+                        ErrorCode::NotSupported,
+                        "UDP has no connection to shut down: close ends the socket",
+                    )).await?,
+                    Some(Command::Close) => {
+                        report.event(EventKind::Closed { by: Closer::Browser }).await?;
+                        return Ok("closed by browser".to_owned());
+                    }
+                    None => return Ok("session gone".to_owned()),
+                },
+                received = self.socket.recv_from(&mut buf) => match received {
+                    Ok((n, from)) => {
+                        counts.received += 1;
+                        report.datagram(from.to_string(), &buf[..n]).await?;
+                        deadline = arm();
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::ConnectionRefused => {
+                        self.refused(report).await?;
+                    }
+                    Err(error) => {
+                        return fail(report, RelayError::new(
+                            ErrorCode::Io,
+                            format!("receiving failed: {error}"),
+                        )).await;
+                    }
+                },
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)),
+                    if deadline.is_some() =>
+                {
+                    deadline = None;
+                    let after_ms = options.recv_timeout.map_or(0, |t| t.as_millis() as u64);
+                    report.event(EventKind::RecvTimeout { after_ms }).await?;
+                }
+            }
+        }
+    }
+
+    /// Where a `send_to` goes. Names are looked up (and reported); lab
+    /// services and IP literals need no lookup.
+    async fn destination(
+        &self,
+        state: &AppState,
+        text: &str,
+        report: &Reporter,
+    ) -> Result<Result<SocketAddr, RelayError>, SessionGone> {
+        let target = match target::parse_for(text, state.lab(), "udp") {
+            Ok(target) => target,
+            Err(error) => return Ok(Err(error)),
+        };
+        let addrs = match &target {
+            Target::Lab { addr, .. } | Target::Literal(addr) => vec![*addr],
+            Target::Host { .. } => match target::resolve(&target, report).await? {
+                Ok(addrs) => addrs,
+                Err(error) => return Ok(Err(error)),
+            },
+        };
+        let family = |addr: &&SocketAddr| addr.is_ipv4() == self.local.is_ipv4();
+        let Some(addr) = addrs.iter().find(family).copied() else {
+            return Ok(Err(RelayError::new(
+                ErrorCode::InvalidTarget,
+                format!(
+                    "this socket is bound to {}, which cannot send to {}",
+                    self.local, addrs[0]
+                ),
+            )));
+        };
+        Ok(state.permit_dial(destination(&target, addr)).map(|()| addr))
+    }
+
+    /// Sends one datagram (`to_addr` for `send_to`, else to the connected
+    /// target) and reports it, or rejects it. True when it was sent.
+    async fn send(
+        &self,
+        to_addr: Option<SocketAddr>,
+        to: SocketAddr,
+        data: &[u8],
+        report: &Reporter,
+        counts: &mut Counts,
+    ) -> Result<bool, SessionGone> {
+        let limit = if to.is_ipv4() {
+            MAX_DATAGRAM_V4
+        } else {
+            MAX_DATAGRAM_V6
+        };
+        if data.len() > limit {
+            let version = if to.is_ipv4() { "IPv4" } else { "IPv6" };
+            report
+                .reject(RelayError::new(
+                    ErrorCode::TooLarge,
+                    format!(
+                        "a UDP datagram over {version} carries at most {limit} bytes; this one has {}",
+                        data.len()
+                    ),
+                ))
+                .await?;
+            return Ok(false);
+        }
+        let mut retried = false;
+        loop {
+            let result = match to_addr {
+                Some(addr) => self.socket.send_to(data, addr).await,
+                None => self.socket.send(data).await,
+            };
+            match result {
+                Ok(n) => {
+                    counts.sent += 1;
+                    report
+                        .event(EventKind::DatagramSent {
+                            to: to.to_string(),
+                            bytes: n as u64,
+                        })
+                        .await?;
+                    return Ok(true);
+                }
+                // The ICMP answer to an earlier datagram: the kernel reports
+                // it on the next call, this send, which did not happen. Tell
+                // the browser, then send again.
+                Err(error) if error.kind() == io::ErrorKind::ConnectionRefused && !retried => {
+                    retried = true;
+                    self.refused(report).await?;
+                }
+                Err(error) => {
+                    report.reject(send_error(&error, self.local, to)).await?;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    async fn refused(&self, report: &Reporter) -> Result<(), SessionGone> {
+        let addr = self.remote.map(|addr| addr.to_string()).unwrap_or_default();
+        let error = RelayError::new(
+            ErrorCode::Refused,
+            format!(
+                "{addr} answered with ICMP port unreachable: no UDP socket is bound to that port"
+            ),
+        );
+        report.event(EventKind::Refused { addr, error }).await
+    }
+}
+
+/// Reads commands until the browser closes, refusing the others: there is no
+/// socket yet. Returns when the browser closes or goes away.
+async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
+    loop {
+        let refusal = match commands.recv().await {
+            Some(Command::Close) | None => return,
+            Some(Command::Shutdown) => RelayError::new(
+                ErrorCode::NotSupported,
+                "UDP has no connection to shut down: close ends the socket",
+            ),
+            Some(Command::Send(_) | Command::SendTo { .. }) => RelayError::new(
+                ErrorCode::NotConnected,
+                "the socket is not open yet: wait for the bound event before sending",
+            ),
+        };
+        if report.reject(refusal).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
+    let ending = format!("failed: {}", error.code.as_str());
+    report.event(EventKind::Failed { error }).await?;
+    Ok(ending)
+}
+
+fn bind_error(error: &io::Error, local: SocketAddr) -> RelayError {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => RelayError::new(
+            ErrorCode::AddrInUse,
+            format!("cannot bind {local}: another socket already uses that port"),
+        ),
+        _ => RelayError::new(ErrorCode::Io, format!("cannot bind {local}: {error}")),
+    }
+}
+
+/// Names a failed send (or UDP connect) the way a learner meets it.
+fn send_error(error: &io::Error, local: SocketAddr, to: SocketAddr) -> RelayError {
+    use io::ErrorKind::*;
+    match error.kind() {
+        InvalidInput | NetworkUnreachable | HostUnreachable | AddrNotAvailable => RelayError::new(
+            ErrorCode::Unreachable,
+            format!(
+                "{to} cannot be reached from {local}: the relay's UDP sockets are bound to \
+                 loopback and reach only this machine ({error})"
+            ),
+        ),
+        ConnectionRefused => RelayError::new(
+            ErrorCode::Refused,
+            format!("{to} answered with ICMP port unreachable"),
+        ),
+        _ => RelayError::new(ErrorCode::Io, format!("cannot send to {to}: {error}")),
+    }
+}
+
+/// What the policy is asked about a datagram to `addr` for `target`.
+fn destination(target: &Target, addr: SocketAddr) -> Destination<'_> {
+    Destination {
+        protocol: Protocol::Udp,
+        host: match target {
+            Target::Host { host, .. } => Some(host.as_str()),
+            _ => None,
+        },
+        addr,
+    }
+}

@@ -1,0 +1,202 @@
+//! A WebSocket client for the real relay, driving it the way the browser
+//! does, for the socket tests (UDP, listen, many connections). Every target
+//! is on loopback.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{
+    ClientMsg, DataEncoding, ErrorCode, Event, EventKind, OpId, PROTOCOL_VERSION, ServerMsg,
+    Service,
+};
+use roundtrip_shared::wire::{self, Frame};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub async fn start_relay() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(Config::default(), Lab::start().await.unwrap());
+    tokio::spawn(roundtrip_relay::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    addr
+}
+
+/// One step as a test sees it: the event, and the bytes (and source) of a
+/// `received` or `datagram_received`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub op: OpId,
+    pub t_us: u64,
+    pub kind: EventKind,
+    pub data: Vec<u8>,
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub services: Vec<Service>,
+}
+
+impl Client {
+    pub async fn greeted(relay: SocketAddr, data: DataEncoding) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
+            .await
+            .unwrap();
+        let mut client = Client {
+            ws,
+            services: Vec::new(),
+        };
+        client
+            .send(ClientMsg::Hello {
+                version: PROTOCOL_VERSION,
+                data,
+            })
+            .await;
+        match client.recv().await {
+            ServerMsg::Welcome { services, .. } => client.services = services,
+            other => panic!("expected welcome, got {other:?}"),
+        }
+        client
+    }
+
+    pub fn service(&self, name: &str) -> &Service {
+        self.services
+            .iter()
+            .find(|s| s.name == name)
+            .unwrap_or_else(|| panic!("no lab service {name}: {:?}", self.services))
+    }
+
+    pub async fn send(&mut self, msg: ClientMsg) {
+        let message = match wire::encode_client(&msg) {
+            Frame::Text(text) => Message::Text(text.into()),
+            Frame::Binary(bytes) => Message::Binary(bytes.into()),
+        };
+        self.ws.send(message).await.unwrap();
+    }
+
+    /// Sends `msg` as JSON, even a `send`.
+    pub async fn send_json(&mut self, msg: ClientMsg) {
+        let text = serde_json::to_string(&msg).unwrap();
+        self.ws.send(Message::Text(text.into())).await.unwrap();
+    }
+
+    pub async fn send_bytes(&mut self, op: OpId, bytes: &[u8]) {
+        self.send(ClientMsg::Send {
+            op,
+            data: Payload(bytes.to_vec()),
+        })
+        .await;
+    }
+
+    pub async fn recv_frame(&mut self) -> Frame {
+        loop {
+            let message = tokio::time::timeout(WAIT, self.ws.next())
+                .await
+                .expect("timed out waiting for the relay")
+                .expect("relay closed the WebSocket")
+                .unwrap();
+            match message {
+                Message::Text(text) => return Frame::Text(text.to_string()),
+                Message::Binary(bytes) => return Frame::Binary(bytes.to_vec()),
+                Message::Close(frame) => panic!("relay closed the session: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    pub async fn recv(&mut self) -> ServerMsg {
+        let frame = self.recv_frame().await;
+        wire::decode_server(&frame).unwrap_or_else(|e| panic!("undecodable {frame:?}: {e}"))
+    }
+
+    /// The next event of any operation; data and datagrams become their
+    /// `received` and `datagram_received` events. Errors panic.
+    pub async fn next_any(&mut self) -> Seen {
+        match self.recv().await {
+            ServerMsg::Event(Event { op, t_us, kind }) => Seen {
+                op,
+                t_us,
+                kind,
+                data: vec![],
+            },
+            ServerMsg::Data { op, t_us, data } => Seen {
+                op,
+                t_us,
+                kind: EventKind::Received {
+                    bytes: data.0.len() as u64,
+                },
+                data: data.0,
+            },
+            ServerMsg::Datagram {
+                op,
+                t_us,
+                from,
+                data,
+            } => Seen {
+                op,
+                t_us,
+                kind: EventKind::DatagramReceived {
+                    from,
+                    bytes: data.0.len() as u64,
+                },
+                data: data.0,
+            },
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+
+    /// The next event, which must be of `op`.
+    pub async fn next(&mut self, op: OpId) -> Seen {
+        let seen = self.next_any().await;
+        assert_eq!(seen.op, op, "expected an event of op {op}, got {seen:?}");
+        seen
+    }
+
+    /// Skips events of `op` until one matches; returns it.
+    pub async fn until(&mut self, op: OpId, wanted: impl Fn(&EventKind) -> bool) -> Seen {
+        loop {
+            let seen = self.next(op).await;
+            if wanted(&seen.kind) {
+                return seen;
+            }
+            assert!(
+                !seen.kind.is_terminal(),
+                "op {op} ended before the awaited event: {seen:?}"
+            );
+        }
+    }
+
+    pub async fn expect_error(&mut self, op: Option<OpId>, code: ErrorCode) -> String {
+        match self.recv().await {
+            ServerMsg::Error { op: got, error } => {
+                assert_eq!((got, error.code), (op, code), "{}", error.message);
+                error.message
+            }
+            other => panic!("expected error {code:?}, got {other:?}"),
+        }
+    }
+
+    /// Opens a TCP connection and waits for `connected`.
+    pub async fn connect(&mut self, op: OpId, target: &str) {
+        self.send(ClientMsg::TcpConnect {
+            op,
+            target: target.into(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+        self.until(op, |k| matches!(k, EventKind::Connected { .. }))
+            .await;
+    }
+}
