@@ -368,3 +368,112 @@ async fn the_loopback_guard_catches_what_a_policy_lets_through() {
     assert_eq!(refusal.code, ErrorCode::Blocked);
     assert_eq!(state.guard_trips(), 1);
 }
+
+#[tokio::test]
+async fn hostile_udp_targets_are_refused() {
+    let (allowed, _) = counting_echo().await;
+    // A UDP trap on loopback that counts datagrams.
+    let trap = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let trap_addr = trap.local_addr().unwrap();
+    let (relay, state) = public_relay_state(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+
+    let targets = [
+        "224.0.0.251:5353".to_owned(),
+        "239.255.255.250:1900".to_owned(),
+        "255.255.255.255:67".to_owned(),
+        "[ff02::fb]:5353".to_owned(),
+        "10.0.0.1:53".to_owned(),
+        trap_addr.to_string(),
+        format!("2130706433:{}", trap_addr.port()),
+    ];
+    for (i, target) in targets.iter().enumerate() {
+        let op = 200 + i as u32;
+        send(
+            &mut ws,
+            ClientMsg::UdpOpen {
+                op,
+                target: Some(target.clone()),
+                bind_port: None,
+                recv_timeout_ms: None,
+            },
+        )
+        .await;
+        loop {
+            match recv(&mut ws).await {
+                ServerMsg::Event(Event {
+                    op: got,
+                    kind: EventKind::Failed { error },
+                    ..
+                }) if got == op => {
+                    assert_eq!(
+                        error.code,
+                        ErrorCode::Blocked,
+                        "{target}: {}",
+                        error.message
+                    );
+                    break;
+                }
+                ServerMsg::Event(Event { op: got, kind, .. }) if got == op => {
+                    assert!(
+                        matches!(kind, EventKind::Resolved { .. }),
+                        "{target}: no socket may be bound: {kind:?}"
+                    );
+                }
+                other => panic!("{target}: unexpected {other:?}"),
+            }
+        }
+    }
+    // An open socket to the lab's UDP echo cannot send_to a forbidden address.
+    send(
+        &mut ws,
+        ClientMsg::UdpOpen {
+            op: 300,
+            target: Some("udp-echo".into()),
+            bind_port: None,
+            recv_timeout_ms: None,
+        },
+    )
+    .await;
+    loop {
+        if let ServerMsg::Event(Event {
+            op: 300,
+            kind: EventKind::Bound { .. },
+            ..
+        }) = recv(&mut ws).await
+        {
+            break;
+        }
+    }
+    send(
+        &mut ws,
+        ClientMsg::SendTo {
+            op: 300,
+            target: trap_addr.to_string(),
+            data: Payload(b"x".to_vec()),
+        },
+    )
+    .await;
+    match recv(&mut ws).await {
+        ServerMsg::Error {
+            op: Some(300),
+            error,
+        } => assert_eq!(error.code, ErrorCode::Blocked),
+        other => panic!("unexpected {other:?}"),
+    }
+    let mut buf = [0u8; 16];
+    assert!(
+        trap.try_recv_from(&mut buf).is_err(),
+        "the UDP trap received a datagram"
+    );
+    assert_eq!(state.guard_trips(), 0);
+}
