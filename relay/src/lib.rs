@@ -11,6 +11,8 @@
 //! - [`assets`]: the page (Trunk's `dist/`), from disk in debug builds and
 //!   embedded in release builds.
 //! - [`settings`]: the settings file for a public relay.
+//! - [`server`]: the HTTP server loop (header read timeout, graceful
+//!   shutdown).
 //! - [`session`]: one WebSocket session: handshake, dispatch of requests to
 //!   operations, and the single writer of outgoing frames.
 //! - [`limits`]: sessions per relay and per address, operations per
@@ -31,6 +33,7 @@ pub mod limits;
 pub mod op;
 pub mod policy;
 pub mod report;
+pub mod server;
 pub mod session;
 pub mod settings;
 pub mod target;
@@ -73,6 +76,8 @@ pub struct Config {
     /// tests run with it on, so that even a broken policy sends nothing off
     /// this machine (and the count shows the policy was broken).
     pub loopback_only: bool,
+    /// How long a client may take to send its request headers.
+    pub header_timeout: Duration,
 }
 
 impl Default for Config {
@@ -84,6 +89,7 @@ impl Default for Config {
             access: access::Access::default(),
             limits: limits::Limits::local(),
             loopback_only: false,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -216,16 +222,19 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let shutdown_tx = state.inner.shutdown_tx.clone();
     let sessions = state.inner.sessions.clone();
+    let header_timeout = state.config().header_timeout;
     let router = app(state);
-    let served = axum::serve(
+    server::run(
         listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
+        router,
+        header_timeout,
+        SHUTDOWN_GRACE,
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = shutdown_tx.send(true);
+        },
     )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        let _ = shutdown_tx.send(true);
-    })
     .await;
     sessions.close();
     if tokio::time::timeout(SHUTDOWN_GRACE, sessions.wait())
@@ -234,5 +243,5 @@ pub async fn serve(
     {
         tracing::warn!("sessions still open after the shutdown grace period");
     }
-    served
+    Ok(())
 }

@@ -201,3 +201,53 @@ async fn oversize_messages_close_the_session_with_1009() {
     let (code, _reason) = next(&mut ws).await.unwrap_err();
     assert_eq!(code, 1009);
 }
+
+#[tokio::test]
+async fn slow_header_senders_are_cut_off() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        header_timeout: Duration::from_millis(300),
+        ..Config::default()
+    };
+    let state = AppState::new(config, Lab::start().await.unwrap());
+    tokio::spawn(roundtrip_relay::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    // ... and never the blank line that ends the headers.
+    let started = tokio::time::Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(WAIT, slow.read_to_end(&mut rest))
+        .await
+        .expect("the relay should have closed the connection")
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // A prompt client on the same relay is served.
+    let mut prompt = tokio::net::TcpStream::connect(addr).await.unwrap();
+    prompt
+        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(WAIT, prompt.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        response.starts_with(b"HTTP/1.1 "),
+        "{}",
+        String::from_utf8_lossy(&response)
+    );
+}
