@@ -7,8 +7,11 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 /// WebSocket close code 1009: a message was larger than the relay accepts.
 pub const CLOSE_TOO_BIG: u16 = 1009;
@@ -26,7 +29,25 @@ pub struct Limits {
     pub max_ops_per_session: usize,
     pub session_idle: Duration,
     pub session_lifetime: Duration,
+    /// New operations per second per session (with a burst of as many).
+    pub ops_per_second: NonZeroU32,
+    /// Bytes per minute per session from the browser to targets; sends
+    /// past it wait (the browser's WebSocket is read more slowly).
+    pub bytes_out_per_minute: NonZeroU32,
+    /// Bytes per minute per session from targets to the browser; reads past
+    /// it wait (TCP flow control slows the target down).
+    pub bytes_in_per_minute: NonZeroU32,
 }
+
+const fn nonzero(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(n) => n,
+        None => panic!("limits are never zero"),
+    }
+}
+
+/// The largest single read or datagram a budget is asked for at once.
+const LARGEST_CHUNK: u32 = 64 * 1024;
 
 impl Limits {
     /// For the person at this machine: roomy, but still bounded.
@@ -37,6 +58,9 @@ impl Limits {
             max_ops_per_session: 512,
             session_idle: Duration::from_secs(24 * 60 * 60),
             session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
+            ops_per_second: nonzero(1_000),
+            bytes_out_per_minute: nonzero(u32::MAX),
+            bytes_in_per_minute: nonzero(u32::MAX),
         }
     }
 
@@ -48,7 +72,58 @@ impl Limits {
             max_ops_per_session: 16,
             session_idle: Duration::from_secs(5 * 60),
             session_lifetime: Duration::from_secs(30 * 60),
+            ops_per_second: nonzero(5),
+            bytes_out_per_minute: nonzero(1024 * 1024),
+            bytes_in_per_minute: nonzero(8 * 1024 * 1024),
         }
+    }
+}
+
+/// One session's rates: operations started, bytes each way.
+#[derive(Debug)]
+pub struct Budget {
+    ops: DefaultDirectRateLimiter,
+    bytes_out: DefaultDirectRateLimiter,
+    bytes_in: DefaultDirectRateLimiter,
+}
+
+impl Budget {
+    pub fn new(limits: &Limits) -> Arc<Budget> {
+        // Bursts of at least one chunk, so that any single chunk can pass.
+        let per_minute =
+            |n: NonZeroU32| Quota::per_minute(n).allow_burst(n.max(nonzero(LARGEST_CHUNK)));
+        Arc::new(Budget {
+            ops: RateLimiter::direct(Quota::per_second(limits.ops_per_second)),
+            bytes_out: RateLimiter::direct(per_minute(limits.bytes_out_per_minute)),
+            bytes_in: RateLimiter::direct(per_minute(limits.bytes_in_per_minute)),
+        })
+    }
+
+    /// Whether one more operation may start now.
+    pub fn start_op(&self) -> bool {
+        self.ops.check().is_ok()
+    }
+
+    /// Waits until `n` more bytes may go to a target.
+    pub async fn outbound(&self, n: usize) {
+        wait_for(&self.bytes_out, n).await;
+    }
+
+    /// Waits until `n` more bytes may go to the browser.
+    pub async fn inbound(&self, n: usize) {
+        wait_for(&self.bytes_in, n).await;
+    }
+}
+
+async fn wait_for(limiter: &DefaultDirectRateLimiter, n: usize) {
+    let mut left = u32::try_from(n).unwrap_or(u32::MAX);
+    while left > 0 {
+        let chunk = left.min(LARGEST_CHUNK);
+        if let Some(chunk_nz) = NonZeroU32::new(chunk) {
+            // Cannot fail: chunks never exceed the burst.
+            let _ = limiter.until_n_ready(chunk_nz).await;
+        }
+        left -= chunk;
     }
 }
 
@@ -117,6 +192,34 @@ impl Drop for SessionPermit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_per_second_are_limited() {
+        let budget = Budget::new(&Limits {
+            ops_per_second: nonzero(3),
+            ..Limits::public()
+        });
+        let allowed = (0..10).filter(|_| budget.start_op()).count();
+        assert_eq!(allowed, 3);
+    }
+
+    #[tokio::test]
+    async fn bytes_past_the_budget_wait() {
+        let budget = Budget::new(&Limits {
+            bytes_in_per_minute: nonzero(LARGEST_CHUNK),
+            ..Limits::public()
+        });
+        // The burst passes at once...
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            budget.inbound(LARGEST_CHUNK as usize),
+        )
+        .await
+        .expect("a full burst passes");
+        // ... and the next kilobyte has to wait for the budget to refill.
+        let next = tokio::time::timeout(Duration::from_millis(200), budget.inbound(1024)).await;
+        assert!(next.is_err(), "bytes past the budget must wait");
+    }
 
     #[test]
     fn permits_count_and_come_back() {

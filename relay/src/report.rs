@@ -29,6 +29,8 @@ pub struct Reporter {
     op: OpId,
     start: Instant,
     out: mpsc::Sender<Outgoing>,
+    /// The session's byte budget towards the browser, when it has one.
+    budget: Option<std::sync::Arc<crate::limits::Budget>>,
 }
 
 impl Reporter {
@@ -38,6 +40,19 @@ impl Reporter {
             op,
             start: Instant::now(),
             out,
+            budget: None,
+        }
+    }
+
+    /// Received bytes wait for the session's budget before they are sent.
+    pub fn with_budget(mut self, budget: std::sync::Arc<crate::limits::Budget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    async fn spend(&self, bytes: usize) {
+        if let Some(budget) = &self.budget {
+            budget.inbound(bytes).await;
         }
     }
 
@@ -62,9 +77,12 @@ impl Reporter {
 
     /// Reports bytes received from the target (the `received` event).
     pub async fn data(&self, bytes: &[u8]) -> Result<(), SessionGone> {
+        // Stamped on arrival, before any wait for the budget.
+        let t_us = self.t_us();
+        self.spend(bytes.len()).await;
         let msg = ServerMsg::Data {
             op: self.op,
-            t_us: self.t_us(),
+            t_us,
             data: Payload(bytes.to_vec()),
         };
         self.send(msg).await
@@ -73,9 +91,11 @@ impl Reporter {
     /// Reports one datagram received from `from` (the `datagram_received`
     /// event).
     pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), SessionGone> {
+        let t_us = self.t_us();
+        self.spend(bytes.len()).await;
         let msg = ServerMsg::Datagram {
             op: self.op,
-            t_us: self.t_us(),
+            t_us,
             from,
             data: Payload(bytes.to_vec()),
         };

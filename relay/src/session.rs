@@ -53,7 +53,9 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let limits = state.config().limits.clone();
     let end_of_life = tokio::time::sleep(limits.session_lifetime);
     tokio::pin!(end_of_life);
+    let budget = limits::Budget::new(&limits);
     let mut session = Session {
+        budget,
         state,
         out: out.clone(),
         encoding: encoding_tx,
@@ -141,6 +143,8 @@ async fn write_frames(
 }
 
 struct Session {
+    /// This session's rates (operations per second, bytes per minute).
+    budget: std::sync::Arc<limits::Budget>,
     state: AppState,
     out: mpsc::Sender<Outgoing>,
     encoding: watch::Sender<DataEncoding>,
@@ -263,6 +267,16 @@ impl Session {
             );
             return self.reject(Some(op), error).await;
         }
+        if !self.budget.start_op() {
+            let error = RelayError::new(
+                ErrorCode::LimitReached,
+                format!(
+                    "too many new operations: at most {} per second in this session",
+                    self.state.config().limits.ops_per_second
+                ),
+            );
+            return self.reject(Some(op), error).await;
+        }
         if self.ops.contains_key(&op) {
             let error = RelayError::new(
                 ErrorCode::OpInUse,
@@ -272,11 +286,16 @@ impl Session {
         }
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         self.ops.insert(op, commands);
-        let report = Reporter::new(op, self.out.clone());
+        let report = Reporter::new(op, self.out.clone()).with_budget(self.budget.clone());
         tokio::spawn(operation(command_rx, report).instrument(span));
     }
 
     async fn command(&mut self, op: OpId, command: Command) {
+        // Past the byte budget, wait: this session's WebSocket is then read
+        // more slowly, which pushes back on the browser.
+        if let Command::Send(bytes) | Command::SendTo { data: bytes, .. } = &command {
+            self.budget.outbound(bytes.len()).await;
+        }
         let error = match self.ops.get(&op) {
             Some(commands) => match commands.send(command).await {
                 Ok(()) => return,

@@ -251,3 +251,21 @@ async fn slow_header_senders_are_cut_off() {
         String::from_utf8_lossy(&response)
     );
 }
+
+#[tokio::test]
+async fn new_operations_per_second_are_limited() {
+    let relay = relay(Limits {
+        ops_per_second: std::num::NonZeroU32::new(2).unwrap(),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    connect_echo(&mut ws, 1).await.unwrap();
+    connect_echo(&mut ws, 2).await.unwrap();
+    assert_eq!(connect_echo(&mut ws, 3).await, Err(ErrorCode::LimitReached));
+    // The operations already running are unaffected, and a second later
+    // there is room again.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    connect_echo(&mut ws, 3).await.unwrap();
+}
