@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
 use crate::AppState;
-use crate::connectors::tcp;
+use crate::connectors::{http, tcp};
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 
@@ -151,6 +151,18 @@ impl Session {
             }
             ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
+            ClientMsg::HttpRequest(request) => {
+                let state = self.state.clone();
+                let op = request.op;
+                self.start(
+                    op,
+                    tracing::info_span!("http", op),
+                    |commands, report| async move {
+                        http::run(state.lab(), state.config(), request, commands, report).await
+                    },
+                )
+                .await
+            }
         }
     }
 

@@ -87,6 +87,15 @@ impl SocketState {
             }
             EventKind::Connected { .. } => SocketState::Connected,
             EventKind::Sent { .. } | EventKind::Received { .. } => self,
+            // HTTP steps happen on a connected socket; a redirect opens a
+            // new one, which its own events walk through again.
+            EventKind::TlsHandshake { .. }
+            | EventKind::RequestWritten { .. }
+            | EventKind::FirstByte
+            | EventKind::ResponseHead { .. }
+            | EventKind::Redirect { .. }
+            | EventKind::ResponseDone { .. }
+            | EventKind::Wire { .. } => self,
             EventKind::PeerClosed => SocketState::HalfClosed,
             EventKind::Reset => SocketState::Reset,
             // A reset stays the reason the socket ended.

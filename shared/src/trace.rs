@@ -15,6 +15,7 @@ pub enum Request {
     Connect { target: String },
     Send { data: Vec<u8> },
     Close,
+    Http { method: String, url: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +88,13 @@ impl Trace {
                 )
             }
             ClientMsg::Close { op } => (*op, Request::Close),
+            ClientMsg::HttpRequest(request) => (
+                request.op,
+                Request::Http {
+                    method: request.method.clone(),
+                    url: request.url.clone(),
+                },
+            ),
         };
         self.steps.push(Step {
             op,

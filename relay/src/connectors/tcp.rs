@@ -142,7 +142,7 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
 }
 
 /// Tries each address in order, as `getaddrinfo` callers do.
-async fn connect_any(
+pub(crate) async fn connect_any(
     addrs: &[SocketAddr],
     connect_timeout: Duration,
     report: &Reporter,

@@ -3,6 +3,7 @@
 //! sessions by a stable name (see [`Service`]).
 
 mod echo;
+pub mod http;
 
 use std::net::SocketAddr;
 
@@ -13,6 +14,8 @@ use tokio::net::TcpListener;
 #[derive(Debug)]
 pub struct Lab {
     services: Vec<(Service, SocketAddr)>,
+    /// The HTTPS lab's CA, which the HTTP connector trusts.
+    lab_ca: rustls::pki_types::CertificateDer<'static>,
 }
 
 impl Lab {
@@ -21,7 +24,9 @@ impl Lab {
         let echo = TcpListener::bind("127.0.0.1:0").await?;
         let echo_addr = echo.local_addr()?;
         tokio::spawn(echo::run(echo));
-        Ok(Lab {
+        let http = http::start().await?;
+        let mut lab = Lab {
+            lab_ca: http.tls.ca.clone(),
             services: vec![(
                 Service {
                     name: "tcp-echo".into(),
@@ -31,7 +36,33 @@ impl Lab {
                 },
                 echo_addr,
             )],
-        })
+        };
+        lab.services.extend([
+            (
+                Service {
+                    name: "http-lab".into(),
+                    label: "HTTP lab (built-in)".into(),
+                    protocol: "http".into(),
+                    addr: http.http.to_string(),
+                },
+                http.http,
+            ),
+            (
+                Service {
+                    name: "https-lab".into(),
+                    label: "HTTPS lab (built-in)".into(),
+                    protocol: "https".into(),
+                    addr: http.https.to_string(),
+                },
+                http.https,
+            ),
+        ]);
+        Ok(lab)
+    }
+
+    /// The certificate of the CA that signed the HTTPS lab's certificate.
+    pub fn lab_ca(&self) -> &rustls::pki_types::CertificateDer<'static> {
+        &self.lab_ca
     }
 
     /// The services as the protocol describes them.
