@@ -397,6 +397,9 @@ async fn one_hop(
         .connect_ms
         .map_or(config.connect_timeout, Duration::from_millis);
     let stream = tcp::connect_any(&addrs, connect_timeout, report).await??;
+    // As curl and browsers do: send each write at once rather than wait for
+    // ACKs (Nagle), which would add delayed-ACK pauses to the timings.
+    let _ = stream.set_nodelay(true);
     report
         .event(EventKind::Connected {
             local: stream

@@ -116,6 +116,10 @@ pub(super) async fn start() -> std::io::Result<HttpLab> {
     let http = plain.local_addr()?;
     let plain_router = router.clone();
     tokio::spawn(async move {
+        use axum::serve::ListenerExt as _;
+        let plain = plain.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         if let Err(error) = axum::serve(plain, plain_router).await {
             tracing::warn!(%error, "http lab stopped");
         }
@@ -142,6 +146,9 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router)
                 continue;
             }
         };
+        // Without this, Nagle holds the response back behind the TLS 1.3
+        // session tickets until the client's delayed ACK (about 40 ms).
+        let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let router = router.clone();
         tokio::spawn(async move {
