@@ -583,3 +583,94 @@ async fn the_json_form_posts_a_json_body() {
     assert_eq!(echoed["headers"]["content-type"], "application/json");
     assert_eq!(echoed["headers"]["x-lesson"], "1");
 }
+
+#[tokio::test]
+async fn a_certificate_from_an_unknown_ca_is_a_tls_error() {
+    // A TLS server on loopback with a self-signed certificate the relay
+    // has no reason to trust.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = acceptor.accept(stream).await;
+        }
+    });
+
+    let mut client = start(DataEncoding::Binary).await;
+    let exchange = client.run(get(1, format!("https://{addr}/"))).await;
+    assert_eq!(
+        exchange.names(),
+        names(&["resolved", "connecting", "connected", "failed"])
+    );
+    let (code, message) = exchange.failure();
+    assert_eq!(code, ErrorCode::Tls);
+    assert!(
+        message.contains("not signed by a CA the relay trusts"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn lab_service_names_work_as_url_hosts() {
+    let mut client = start(DataEncoding::Binary).await;
+    let plain = client.run(get(1, "http://http-lab/headers".into())).await;
+    assert_eq!(plain.statuses(), [200]);
+    assert_eq!(
+        plain.events[0],
+        EventKind::Resolved {
+            addrs: vec![client.http.to_string()],
+            source: ResolveSource::Lab
+        }
+    );
+    assert_eq!(plain.body_json()["headers"]["host"], "http-lab");
+    let secure = client.run(get(2, "https://https-lab/json".into())).await;
+    assert_eq!(secure.statuses(), [200]);
+}
+
+#[tokio::test]
+async fn close_cancels_a_request_in_flight() {
+    let mut client = start(DataEncoding::Binary).await;
+    client
+        .send(ClientMsg::HttpRequest(get(1, client.http_url("/delay/5"))))
+        .await;
+    // Wait until the request is out, then close.
+    loop {
+        if let ServerMsg::Event(Event {
+            kind: EventKind::RequestWritten { .. },
+            ..
+        }) = client.recv().await
+        {
+            break;
+        }
+    }
+    client.send(ClientMsg::Close { op: 1 }).await;
+    loop {
+        match client.recv().await {
+            ServerMsg::Event(Event { kind, .. }) if kind.is_terminal() => {
+                assert_eq!(
+                    kind,
+                    EventKind::Closed {
+                        by: Closer::Browser
+                    }
+                );
+                break;
+            }
+            ServerMsg::Event(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
