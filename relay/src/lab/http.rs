@@ -60,6 +60,11 @@ impl LabTls {
             .distinguished_name
             .push(DnType::OrganizationName, "Roundtrip");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Real-looking validity (from yesterday, for a year), so that a
+        // lesson about certificate dates has dates worth reading.
+        let now = time::OffsetDateTime::now_utc();
+        ca_params.not_before = now - time::Duration::days(1);
+        ca_params.not_after = now + time::Duration::days(365);
         ca_params.key_usages = vec![
             KeyUsagePurpose::KeyCertSign,
             KeyUsagePurpose::CrlSign,
@@ -77,6 +82,8 @@ impl LabTls {
         leaf_params
             .distinguished_name
             .push(DnType::CommonName, "localhost");
+        leaf_params.not_before = now - time::Duration::days(1);
+        leaf_params.not_after = now + time::Duration::days(90);
         let leaf_key = KeyPair::generate()?;
         let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
         Ok(LabTls {
