@@ -7,7 +7,9 @@ use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::ClientMsg;
 use yew::prelude::*;
 
-use crate::components::{ConnectPanel, ErrorList, LifecycleView, MessagePanel, SequenceDiagram};
+use crate::components::{
+    ConnectPanel, ErrorList, HttpPanel, LifecycleView, MessagePanel, SequenceDiagram,
+};
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
 
@@ -80,6 +82,7 @@ pub fn app() -> Html {
             }
         })
     };
+    let on_http = request.clone();
     let on_close = Callback::from(move |()| {
         if let Some(op) = op {
             request.emit(ClientMsg::Close { op });
@@ -122,6 +125,10 @@ pub fn app() -> Html {
                     <MessagePanel can_send={state.can_send()}
                         received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
                         received_bytes={received.len()} {on_send} />
+                    <HttpPanel services={state.services.clone()} trace={state.trace.clone()}
+                        next_op={state.next_op}
+                        can_request={matches!(state.relay, RelayLink::Ready { .. })}
+                        on_request={on_http} />
                 </div>
                 <section class="panel diagram" aria-labelledby="diagram-heading">
                     <h2 id="diagram-heading">{"Sequence"}</h2>

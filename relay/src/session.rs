@@ -19,7 +19,7 @@ use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
-use crate::connectors::{tcp, udp};
+use crate::connectors::{http, tcp, udp};
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 use crate::{AppState, limits};
@@ -229,6 +229,18 @@ impl Session {
             }
             ClientMsg::Shutdown { op } => self.command(op, Command::Shutdown).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
+            ClientMsg::HttpRequest(request) => {
+                let state = self.state.clone();
+                let op = request.op;
+                self.start(
+                    op,
+                    tracing::info_span!("http", op),
+                    |commands, report| async move {
+                        http::run(&state, request, commands, report).await
+                    },
+                )
+                .await
+            }
         }
     }
 

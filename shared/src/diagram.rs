@@ -7,8 +7,8 @@
 //! two lanes, or a mark on one lane for things that happen inside it (a name
 //! lookup). Rows are evenly spaced in arrival order.
 
-use crate::payload::{format_bytes, preview};
-use crate::protocol::{Closer, EventKind, OpId, ResolveSource};
+use crate::payload::{Payload, format_bytes, preview};
+use crate::protocol::{Closer, EventKind, OpId, ResolveSource, WireDir};
 use crate::trace::{Request, Step, StepKind, Trace};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -247,6 +247,7 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                 }
                 Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
+                Request::Http { method, url } => format!("{method} {url}"),
             };
             (Browser, Relay, label, Tone::Request)
         }
@@ -346,8 +347,81 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                     format!("failed: {}", error.code.summary()),
                     Tone::Error,
                 ),
+                EventKind::TlsHandshake {
+                    version, cipher, ..
+                } => (Target, Relay, format!("{version} {cipher}"), Tone::Control),
+                EventKind::RequestWritten { head, body_bytes } => (
+                    Relay,
+                    Target,
+                    request_line_label(head, *body_bytes),
+                    Tone::Data,
+                ),
+                EventKind::FirstByte => (Target, Relay, "first byte".to_owned(), Tone::Note),
+                EventKind::ResponseHead { status, reason, .. } => (
+                    Target,
+                    Relay,
+                    format!("{status} {reason}"),
+                    if *status >= 400 {
+                        Tone::Error
+                    } else {
+                        Tone::Data
+                    },
+                ),
+                EventKind::Redirect { status, location } => (
+                    Relay,
+                    Relay,
+                    format!("follow {status} → {location}"),
+                    Tone::Note,
+                ),
+                EventKind::ResponseDone {
+                    body_bytes,
+                    json,
+                    timings,
+                } => (
+                    Relay,
+                    Browser,
+                    format!(
+                        "response done: {}{} in {}",
+                        format_bytes(*body_bytes),
+                        if *json { " JSON" } else { "" },
+                        format_micros(timings.total_us)
+                    ),
+                    Tone::Note,
+                ),
+                EventKind::Wire { dir, bytes } => {
+                    let (from, to) = match dir {
+                        WireDir::Out => (Relay, Target),
+                        WireDir::In => (Target, Relay),
+                    };
+                    (
+                        from,
+                        to,
+                        format!("wire {}", data_label(&bytes.0)),
+                        Tone::Data,
+                    )
+                }
             }
         }
+    }
+}
+
+/// `GET /json` from a request head, plus the body size when there is one.
+fn request_line_label(head: &Payload, body_bytes: u64) -> String {
+    let line = head
+        .0
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or(&[]);
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split(' ');
+    let label = match (words.next(), words.next()) {
+        (Some(method), Some(path)) => format!("{method} {path}"),
+        _ => line.into_owned(),
+    };
+    if body_bytes > 0 {
+        format!("{label} + {}", format_bytes(body_bytes))
+    } else {
+        label
     }
 }
 
@@ -367,8 +441,9 @@ pub fn format_micros(t_us: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::Payload;
-    use crate::protocol::{ClientMsg, ErrorCode, Event, RelayError, ServerMsg};
+    use crate::protocol::{
+        CertInfo, ClientMsg, ErrorCode, Event, HttpRequest, HttpTimings, RelayError, ServerMsg,
+    };
 
     fn event(trace: &mut Trace, t_us: u64, kind: EventKind) {
         trace.record_server(&ServerMsg::Event(Event { op: 1, t_us, kind }));
@@ -595,6 +670,111 @@ Relay  recv timed out (1000 ms)  @1000.090 ms
         assert_eq!(
             diagram.describe(),
             "Relay -> Browser  rejected: unknown operation\n"
+        );
+    }
+
+    #[test]
+    fn https_request_snapshot() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            op: 1,
+            method: "GET".into(),
+            url: "https://localhost:4443/json".into(),
+            headers: vec![],
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 1,
+            max_body: None,
+            raw: true,
+        }));
+        let steps = [
+            EventKind::Resolving {
+                host: "localhost".into(),
+            },
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:4443".into()],
+                source: ResolveSource::System,
+            },
+            EventKind::Connecting {
+                addr: "127.0.0.1:4443".into(),
+            },
+            EventKind::Connected {
+                local: "127.0.0.1:50000".into(),
+                remote: "127.0.0.1:4443".into(),
+            },
+            EventKind::Wire {
+                dir: WireDir::Out,
+                bytes: Payload(vec![0x16, 0x03, 0x01]),
+            },
+            EventKind::TlsHandshake {
+                version: "TLS 1.3".into(),
+                cipher: "TLS13_AES_128_GCM_SHA256".into(),
+                alpn: Some("http/1.1".into()),
+                certs: vec![CertInfo {
+                    subject: "CN=localhost".into(),
+                    issuer: "CN=Roundtrip Lab CA".into(),
+                    not_before: "".into(),
+                    not_after: "".into(),
+                }],
+            },
+            EventKind::RequestWritten {
+                head: Payload(b"GET /redirect/1 HTTP/1.1\r\nhost: localhost\r\n\r\n".to_vec()),
+                body_bytes: 0,
+            },
+            EventKind::FirstByte,
+            EventKind::ResponseHead {
+                status: 302,
+                reason: "Found".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![("location".into(), "/get".into())],
+            },
+            EventKind::Redirect {
+                status: 302,
+                location: "https://localhost:4443/get".into(),
+            },
+            EventKind::RequestWritten {
+                head: Payload(b"POST /post HTTP/1.1\r\n\r\n".to_vec()),
+                body_bytes: 13,
+            },
+            EventKind::ResponseHead {
+                status: 404,
+                reason: "Not Found".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+            },
+            EventKind::ResponseDone {
+                body_bytes: 2048,
+                json: true,
+                timings: HttpTimings {
+                    total_us: 5_250,
+                    ..HttpTimings::default()
+                },
+            },
+            EventKind::Closed { by: Closer::Relay },
+        ];
+        for (t_us, kind) in steps.into_iter().enumerate() {
+            event(&mut trace, t_us as u64, kind);
+        }
+        assert_eq!(
+            layout(&trace, Options::default()).describe(),
+            "\
+Browser -> Relay  GET https://localhost:4443/json
+Relay  resolve localhost  @0.000 ms
+Relay  = 127.0.0.1:4443  @0.001 ms
+Relay -> Target  SYN → 127.0.0.1:4443  @0.002 ms
+Target -> Relay  SYN-ACK (connected)  @0.003 ms
+Relay -> Target  wire \"\\u{16}\\u{3}\\u{1}\" (3 B)  @0.004 ms
+Target -> Relay  TLS 1.3 TLS13_AES_128_GCM_SHA256  @0.005 ms
+Relay -> Target  GET /redirect/1  @0.006 ms
+Target -> Relay  first byte  @0.007 ms
+Target -> Relay  302 Found  @0.008 ms
+Relay  follow 302 → https://localhost:4443/get  @0.009 ms
+Relay -> Target  POST /post + 13 B  @0.010 ms
+Target -> Relay  404 Not Found  @0.011 ms
+Relay -> Browser  response done: 2 KiB JSON in 5.250 ms  @0.012 ms
+Relay  closed by relay  @0.013 ms
+"
         );
     }
 }

@@ -122,6 +122,15 @@ impl SocketState {
             | EventKind::RecvTimeout { .. }
             | EventKind::Refused { .. } => self,
             EventKind::PeerClosed if self == SocketState::LocalHalfClosed => SocketState::BothShut,
+            // HTTP steps happen on a connected socket; a redirect opens a
+            // new one, which its own events walk through again.
+            EventKind::TlsHandshake { .. }
+            | EventKind::RequestWritten { .. }
+            | EventKind::FirstByte
+            | EventKind::ResponseHead { .. }
+            | EventKind::Redirect { .. }
+            | EventKind::ResponseDone { .. }
+            | EventKind::Wire { .. } => self,
             EventKind::PeerClosed => SocketState::HalfClosed,
             EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
             EventKind::ShutdownSent => SocketState::LocalHalfClosed,

@@ -78,6 +78,99 @@ pub enum ClientMsg {
     Shutdown { op: OpId },
     /// Close the connection (both directions) and end the operation.
     Close { op: OpId },
+    /// Make one HTTP/1.1 request (`http://` or `https://` URL) and report
+    /// every phase. See [`HttpRequest`].
+    HttpRequest(HttpRequest),
+}
+
+/// An HTTP request as the browser describes it (`http_request`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpRequest {
+    pub op: OpId,
+    /// `GET`, `POST`, ... (any token).
+    pub method: String,
+    /// An absolute `http://` or `https://` URL.
+    pub url: String,
+    /// Extra header lines, in order, as `[name, value]` pairs.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Payload>,
+    /// The body is JSON: adds `content-type: application/json` unless a
+    /// header sets one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub json: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<HttpTimeouts>,
+    /// How many redirects to follow; 0 (the default) follows none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub follow_redirects: u8,
+    /// The largest response body accepted; the relay's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_body: Option<u64>,
+    /// Also report the bytes as they cross the TCP socket (`wire` events):
+    /// plain text for `http://`, TLS records for `https://`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw: bool,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// Per-phase limits of an HTTP request, in milliseconds; absent ones take
+/// the relay's defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpTimeouts {
+    /// Per address tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_ms: Option<u64>,
+    /// From the request written to the first byte of the response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_byte_ms: Option<u64>,
+    /// The whole operation, redirects included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<u64>,
+}
+
+/// One certificate of the chain a TLS server presented.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+}
+
+/// How long each phase of an HTTP exchange took, in microseconds, measured
+/// at the relay (the last hop when redirects were followed; `total_us` is
+/// the whole operation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpTimings {
+    pub dns_us: u64,
+    pub connect_us: u64,
+    pub tls_us: u64,
+    /// Writing the request (head and body).
+    pub request_us: u64,
+    /// Request written to first byte of the response (server time).
+    pub wait_us: u64,
+    /// First byte to the end of the body.
+    pub download_us: u64,
+    pub total_us: u64,
+}
+
+/// Which way bytes crossed the socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WireDir {
+    /// Relay to target.
+    Out,
+    /// Target to relay.
+    In,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -95,6 +188,7 @@ impl ClientMsg {
             | ClientMsg::SendTo { op, .. }
             | ClientMsg::Shutdown { op }
             | ClientMsg::Close { op } => Some(*op),
+            ClientMsg::HttpRequest(request) => Some(request.op),
         }
     }
 }
@@ -228,6 +322,38 @@ pub enum EventKind {
     },
     /// The operation failed. Terminal.
     Failed { error: RelayError },
+    /// TLS handshake done: the negotiated `version` (`TLS 1.3`), `cipher`
+    /// suite, ALPN protocol, and the chain the server presented.
+    TlsHandshake {
+        version: String,
+        cipher: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alpn: Option<String>,
+        certs: Vec<CertInfo>,
+    },
+    /// The request head went out: its exact bytes, and the body length.
+    RequestWritten { head: Payload, body_bytes: u64 },
+    /// The first byte of the response arrived.
+    FirstByte,
+    /// The status line and headers of a response.
+    ResponseHead {
+        status: u16,
+        reason: String,
+        version: String,
+        headers: Vec<(String, String)>,
+    },
+    /// A redirect is being followed to `location`.
+    Redirect { status: u16, location: String },
+    /// The whole response body arrived (it came as data messages). `json`
+    /// when the content type says JSON and the body parses.
+    ResponseDone {
+        body_bytes: u64,
+        json: bool,
+        timings: HttpTimings,
+    },
+    /// Bytes as they crossed the TCP socket (`raw` requests only): the
+    /// plain HTTP bytes, or TLS records for HTTPS.
+    Wire { dir: WireDir, bytes: Payload },
 }
 
 impl EventKind {
@@ -317,6 +443,14 @@ pub enum ErrorCode {
     Blocked,
     /// A limit of the relay (operations per session, ...) was reached.
     LimitReached,
+    /// The TLS handshake failed (e.g. a certificate from an unknown issuer).
+    Tls,
+    /// The response body is larger than the request's limit.
+    BodyTooLarge,
+    /// The URL is not an absolute `http://` or `https://` URL.
+    InvalidUrl,
+    /// The peer broke HTTP/1.1 (or a redirect could not be followed).
+    Http,
 }
 
 impl ErrorCode {
@@ -343,6 +477,10 @@ impl ErrorCode {
             ErrorCode::AddrInUse => "address in use",
             ErrorCode::Blocked => "blocked by the relay's policy",
             ErrorCode::LimitReached => "limit reached",
+            ErrorCode::Tls => "TLS error",
+            ErrorCode::BodyTooLarge => "body too large",
+            ErrorCode::InvalidUrl => "invalid URL",
+            ErrorCode::Http => "HTTP error",
         }
     }
 
@@ -369,6 +507,10 @@ impl ErrorCode {
             ErrorCode::AddrInUse => "addr_in_use",
             ErrorCode::Blocked => "blocked",
             ErrorCode::LimitReached => "limit_reached",
+            ErrorCode::Tls => "tls",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::InvalidUrl => "invalid_url",
+            ErrorCode::Http => "http",
         }
     }
 }

@@ -29,6 +29,10 @@ pub enum Request {
     },
     Shutdown,
     Close,
+    Http {
+        method: String,
+        url: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +158,13 @@ impl Trace {
             }
             ClientMsg::Shutdown { op } => (*op, Request::Shutdown),
             ClientMsg::Close { op } => (*op, Request::Close),
+            ClientMsg::HttpRequest(request) => (
+                request.op,
+                Request::Http {
+                    method: request.method.clone(),
+                    url: request.url.clone(),
+                },
+            ),
         };
         self.steps.push(Step {
             op,

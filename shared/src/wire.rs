@@ -224,6 +224,10 @@ mod tests {
                 ErrorCode::Unreachable,
                 ErrorCode::Malformed,
                 ErrorCode::OpInUse,
+                ErrorCode::Tls,
+                ErrorCode::BodyTooLarge,
+                ErrorCode::InvalidUrl,
+                ErrorCode::Http,
             ]),
             ".{0,40}",
         )
@@ -270,7 +274,49 @@ mod tests {
             }),
             any::<u32>().prop_map(|op| ClientMsg::Shutdown { op }),
             any::<u32>().prop_map(|op| ClientMsg::Close { op }),
+            http_request(),
         ]
+    }
+
+    fn http_request() -> impl Strategy<Value = ClientMsg> {
+        (
+            (any::<u32>(), "[A-Z]{1,7}", ".{0,40}"),
+            prop::collection::vec((".{0,10}", ".{0,10}"), 0..3),
+            (prop::option::of(payload()), any::<bool>(), any::<bool>()),
+            prop::option::of(
+                (
+                    any::<Option<u64>>(),
+                    any::<Option<u64>>(),
+                    any::<Option<u64>>(),
+                    any::<Option<u64>>(),
+                )
+                    .prop_map(|(connect_ms, tls_ms, first_byte_ms, total_ms)| {
+                        HttpTimeouts {
+                            connect_ms,
+                            tls_ms,
+                            first_byte_ms,
+                            total_ms,
+                        }
+                    }),
+            ),
+            (any::<u8>(), any::<Option<u64>>()),
+        )
+            .prop_map(
+                |((op, method, url), headers, (body, json, raw), timeouts, (follow, max_body))| {
+                    ClientMsg::HttpRequest(HttpRequest {
+                        op,
+                        method,
+                        url,
+                        headers,
+                        body,
+                        json,
+                        timeouts,
+                        follow_redirects: follow,
+                        max_body,
+                        raw,
+                    })
+                },
+            )
     }
 
     fn event_kind() -> impl Strategy<Value = EventKind> {
@@ -298,6 +344,70 @@ mod tests {
             Just(EventKind::Reset),
             Just(EventKind::Closed { by: Closer::Peer }),
             error().prop_map(|error| EventKind::Failed { error }),
+            http_event_kind(),
+        ]
+    }
+
+    fn http_event_kind() -> impl Strategy<Value = EventKind> {
+        let cert = (".{0,10}", ".{0,10}", ".{0,10}", ".{0,10}").prop_map(
+            |(subject, issuer, not_before, not_after)| CertInfo {
+                subject,
+                issuer,
+                not_before,
+                not_after,
+            },
+        );
+        prop_oneof![
+            (
+                ".{0,10}",
+                ".{0,10}",
+                prop::option::of(".{0,10}"),
+                prop::collection::vec(cert, 0..3)
+            )
+                .prop_map(|(version, cipher, alpn, certs)| EventKind::TlsHandshake {
+                    version,
+                    cipher,
+                    alpn,
+                    certs
+                }),
+            (payload(), any::<u64>())
+                .prop_map(|(head, body_bytes)| EventKind::RequestWritten { head, body_bytes }),
+            Just(EventKind::FirstByte),
+            (
+                any::<u16>(),
+                ".{0,10}",
+                ".{0,10}",
+                prop::collection::vec((".{0,10}", ".{0,10}"), 0..3)
+            )
+                .prop_map(|(status, reason, version, headers)| {
+                    EventKind::ResponseHead {
+                        status,
+                        reason,
+                        version,
+                        headers,
+                    }
+                }),
+            (any::<u16>(), ".{0,20}")
+                .prop_map(|(status, location)| EventKind::Redirect { status, location }),
+            (any::<u64>(), any::<bool>(), any::<[u64; 7]>()).prop_map(|(body_bytes, json, t)| {
+                EventKind::ResponseDone {
+                    body_bytes,
+                    json,
+                    timings: HttpTimings {
+                        dns_us: t[0],
+                        connect_us: t[1],
+                        tls_us: t[2],
+                        request_us: t[3],
+                        wait_us: t[4],
+                        download_us: t[5],
+                        total_us: t[6],
+                    },
+                }
+            }),
+            (any::<bool>(), payload()).prop_map(|(out, bytes)| EventKind::Wire {
+                dir: if out { WireDir::Out } else { WireDir::In },
+                bytes
+            }),
         ]
     }
 

@@ -3,12 +3,14 @@
 
 pub mod connect_panel;
 pub mod error_list;
+pub mod http_panel;
 pub mod lifecycle_view;
 pub mod message_panel;
 pub mod sequence_diagram;
 
 pub use connect_panel::ConnectPanel;
 pub use error_list::ErrorList;
+pub use http_panel::HttpPanel;
 pub use lifecycle_view::LifecycleView;
 pub use message_panel::MessagePanel;
 pub use sequence_diagram::SequenceDiagram;

@@ -203,7 +203,7 @@ fn send_to_unsupported() -> RelayError {
 /// Tries each address in order, as `getaddrinfo` callers do. Each address is
 /// checked by the policy right before it is dialled, and the checked address
 /// is the one dialled.
-async fn connect_any(
+pub(crate) async fn connect_any(
     state: &AppState,
     host: Option<&str>,
     addrs: &[SocketAddr],

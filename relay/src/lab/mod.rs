@@ -3,6 +3,7 @@
 //! sessions by a stable name (see [`Service`]).
 
 mod echo;
+pub mod http;
 mod udp_echo;
 
 use std::net::SocketAddr;
@@ -14,13 +15,17 @@ use tokio::net::{TcpListener, UdpSocket};
 #[derive(Debug)]
 pub struct Lab {
     services: Vec<(Service, SocketAddr)>,
+    /// The HTTPS lab's CA, which the HTTP connector trusts.
+    lab_ca: rustls::pki_types::CertificateDer<'static>,
 }
 
 impl Lab {
     /// Starts every lab service on `127.0.0.1` with a port of its own.
     pub async fn start() -> std::io::Result<Lab> {
+        let http = http::start().await?;
         let mut lab = Lab {
             services: Vec::new(),
+            lab_ca: http.tls.ca.clone(),
         };
         let echo = TcpListener::bind("127.0.0.1:0").await?;
         lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo.local_addr()?);
@@ -34,7 +39,15 @@ impl Lab {
             udp_echo.local_addr()?,
         );
         tokio::spawn(udp_echo::run(udp_echo));
+
+        lab.add("http-lab", "HTTP lab (built-in)", "http", http.http);
+        lab.add("https-lab", "HTTPS lab (built-in)", "https", http.https);
         Ok(lab)
+    }
+
+    /// The certificate of the CA that signed the HTTPS lab's certificate.
+    pub fn lab_ca(&self) -> &rustls::pki_types::CertificateDer<'static> {
+        &self.lab_ca
     }
 
     fn add(&mut self, name: &str, label: &str, protocol: &str, addr: SocketAddr) {

@@ -1,0 +1,507 @@
+//! The HTTP lab, in the spirit of httpbin: endpoints that echo what they
+//! got, answer with a chosen status, wait, drip, redirect, ask for
+//! credentials, or fail a set number of times for retry lessons.
+//!
+//! One axum [`Router`] served twice on loopback: in plain HTTP (`http-lab`)
+//! and over TLS (`https-lab`) with a certificate made at start by a lab CA
+//! (rcgen). The relay's HTTP client trusts that CA (see [`LabTls`]).
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, delete, get, post, put};
+use base64::Engine as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+/// Longest `/delay` and `/drip` duration, in seconds.
+const MAX_DELAY_S: f64 = 10.0;
+/// Most bytes `/drip` sends.
+const MAX_DRIP_BYTES: usize = 10 * 1024;
+/// Most hops `/redirect/{n}` asks for.
+const MAX_REDIRECTS: u32 = 20;
+/// Largest request body the echo endpoints read.
+const MAX_ECHO_BODY: usize = 1024 * 1024;
+/// `/flaky` keeps this many client keys; the oldest is forgotten first.
+const MAX_FLAKY_KEYS: usize = 1024;
+/// Longest `/flaky` key kept (longer keys are cut).
+const MAX_FLAKY_KEY_LEN: usize = 64;
+
+/// The lab CA and the leaf it signed for the HTTPS lab.
+#[derive(Debug, Clone)]
+pub struct LabTls {
+    /// The lab CA's certificate: the relay's HTTP client trusts it.
+    pub ca: CertificateDer<'static>,
+    leaf: CertificateDer<'static>,
+    leaf_key: Arc<Vec<u8>>,
+}
+
+impl LabTls {
+    /// A fresh CA (`CN=Roundtrip Lab CA`) and a leaf for `localhost`,
+    /// `127.0.0.1` and `lab.test`.
+    pub fn generate() -> Result<LabTls, rcgen::Error> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "Roundtrip Lab CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::OrganizationName, "Roundtrip");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        // Real-looking validity (from yesterday, for a year), so that a
+        // lesson about certificate dates has dates worth reading.
+        let now = time::OffsetDateTime::now_utc();
+        ca_params.not_before = now - time::Duration::days(1);
+        ca_params.not_after = now + time::Duration::days(365);
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_key = KeyPair::generate()?;
+        let ca = ca_params.self_signed(&ca_key)?;
+        let issuer = Issuer::new(ca_params, ca_key);
+
+        let mut leaf_params = CertificateParams::new(vec![
+            "localhost".to_owned(),
+            "127.0.0.1".to_owned(),
+            "lab.test".to_owned(),
+        ])?;
+        leaf_params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        leaf_params.not_before = now - time::Duration::days(1);
+        leaf_params.not_after = now + time::Duration::days(90);
+        let leaf_key = KeyPair::generate()?;
+        let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
+        Ok(LabTls {
+            ca: ca.der().clone(),
+            leaf: leaf.der().clone(),
+            leaf_key: Arc::new(leaf_key.serialize_der()),
+        })
+    }
+
+    fn server_config(&self) -> Result<rustls::ServerConfig, rustls::Error> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.as_ref().clone()));
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(vec![self.leaf.clone(), self.ca.clone()], key)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(config)
+    }
+}
+
+/// The running HTTP and HTTPS labs.
+#[derive(Debug)]
+pub(super) struct HttpLab {
+    pub http: SocketAddr,
+    pub https: SocketAddr,
+    pub tls: LabTls,
+}
+
+/// Starts both labs on `127.0.0.1` with ephemeral ports.
+pub(super) async fn start() -> std::io::Result<HttpLab> {
+    let tls = LabTls::generate().map_err(std::io::Error::other)?;
+    let config = tls.server_config().map_err(std::io::Error::other)?;
+    let router = router();
+
+    let plain = TcpListener::bind("127.0.0.1:0").await?;
+    let http = plain.local_addr()?;
+    let plain_router = router.clone();
+    tokio::spawn(async move {
+        use axum::serve::ListenerExt as _;
+        let plain = plain.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        if let Err(error) = axum::serve(plain, plain_router).await {
+            tracing::warn!(%error, "http lab stopped");
+        }
+    });
+
+    let secure = TcpListener::bind("127.0.0.1:0").await?;
+    let https = secure.local_addr()?;
+    tokio::spawn(serve_tls(
+        secure,
+        TlsAcceptor::from(Arc::new(config)),
+        router,
+    ));
+    Ok(HttpLab { http, https, tls })
+}
+
+/// Accepts TLS connections and serves `router` on each.
+async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "https lab: accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        // Without this, Nagle holds the response back behind the TLS 1.3
+        // session tickets until the client's delayed ACK (about 40 ms).
+        let _ = stream.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let router = router.clone();
+        tokio::spawn(async move {
+            let tls = match acceptor.accept(stream).await {
+                Ok(tls) => tls,
+                Err(error) => {
+                    tracing::debug!(%peer, %error, "https lab: handshake failed");
+                    return;
+                }
+            };
+            let service = hyper_util::service::TowerToHyperService::new(router);
+            let served = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                .await;
+            if let Err(error) = served {
+                tracing::debug!(%peer, %error, "https lab connection ended with an error");
+            }
+        });
+    }
+}
+
+/// The lab's routes (shared state: the `/flaky` counters).
+pub fn router() -> Router {
+    Router::new()
+        .route("/get", get(echo))
+        .route("/post", post(echo))
+        .route("/put", put(echo))
+        .route("/delete", delete(echo))
+        .route("/anything", any(echo))
+        .route("/anything/{*rest}", any(echo))
+        .route("/headers", get(headers))
+        .route("/json", get(json_sample))
+        .route("/status/{code}", any(status))
+        .route("/delay/{seconds}", any(delay))
+        .route("/drip", get(drip))
+        .route("/redirect/{n}", get(redirect))
+        .route("/bearer", get(bearer))
+        .route("/basic-auth/{user}/{pass}", get(basic_auth))
+        .route("/flaky", any(flaky))
+        .with_state(Flaky::default())
+}
+
+fn header_map(headers: &HeaderMap) -> Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        map.entry(name.as_str())
+            .and_modify(|v| {
+                if let Value::String(s) = v {
+                    s.push_str(", ");
+                    s.push_str(&value);
+                }
+            })
+            .or_insert(Value::String(value));
+    }
+    Value::Object(map)
+}
+
+/// Echoes method, URL, query arguments, headers and body (and the body as
+/// JSON when it parses).
+async fn echo(request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_ECHO_BODY).await {
+        Ok(body) => body,
+        Err(_) => {
+            return (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the lab echoes bodies of up to 1 MiB\n",
+            )
+                .into_response();
+        }
+    };
+    let args: HashMap<String, String> = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    axum::Json(json!({
+        "method": parts.method.as_str(),
+        "url": parts.uri.to_string(),
+        "args": args,
+        "headers": header_map(&parts.headers),
+        "data": String::from_utf8_lossy(&body),
+        "json": parsed,
+    }))
+    .into_response()
+}
+
+async fn headers(headers: HeaderMap) -> Response {
+    axum::Json(json!({ "headers": header_map(&headers) })).into_response()
+}
+
+async fn json_sample() -> Response {
+    axum::Json(json!({
+        "slideshow": {
+            "title": "Roundtrip sample",
+            "author": "Roundtrip lab",
+            "slides": [
+                { "title": "Hello, HTTP", "type": "all" },
+                { "title": "Status, headers, body", "type": "all",
+                  "items": ["a status line", "headers", "a body"] }
+            ]
+        }
+    }))
+    .into_response()
+}
+
+async fn status(Path(code): Path<String>) -> Response {
+    match code
+        .parse::<u16>()
+        .ok()
+        .and_then(|c| StatusCode::from_u16(c).ok())
+    {
+        Some(code) if code.as_u16() >= 200 => code.into_response(),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            format!("\"{code}\" is not a status code the lab can send (200-999)\n"),
+        )
+            .into_response(),
+    }
+}
+
+fn seconds(text: &str) -> Option<Duration> {
+    let s: f64 = text.parse().ok()?;
+    s.is_finite()
+        .then(|| Duration::from_secs_f64(s.clamp(0.0, MAX_DELAY_S)))
+}
+
+/// Waits (at most 10 s), then echoes.
+async fn delay(Path(text): Path<String>, request: Request) -> Response {
+    let Some(wait) = seconds(&text) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("\"{text}\" is not a number of seconds\n"),
+        )
+            .into_response();
+    };
+    tokio::time::sleep(wait).await;
+    echo(request).await
+}
+
+/// `numbytes` asterisks spread evenly over `duration` seconds, after an
+/// optional `delay`.
+async fn drip(Query(query): Query<HashMap<String, String>>) -> Response {
+    let get = |name: &str, default: f64| {
+        query
+            .get(name)
+            .and_then(|v| seconds(v).map(|d| d.as_secs_f64()).or(v.parse().ok()))
+            .unwrap_or(default)
+    };
+    let numbytes = query
+        .get("numbytes")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(10)
+        .min(MAX_DRIP_BYTES);
+    let duration = get("duration", 2.0).clamp(0.0, MAX_DELAY_S);
+    let delay = get("delay", 0.0).clamp(0.0, MAX_DELAY_S);
+    let pause = if numbytes > 1 {
+        Duration::from_secs_f64(duration / numbytes as f64)
+    } else {
+        Duration::from_secs_f64(duration)
+    };
+    let stream = futures_util::stream::unfold(0usize, move |sent| async move {
+        if sent == numbytes {
+            return None;
+        }
+        let wait = if sent == 0 {
+            Duration::from_secs_f64(delay)
+        } else {
+            pause
+        };
+        tokio::time::sleep(wait).await;
+        Some((Ok::<_, std::io::Error>(Bytes::from_static(b"*")), sent + 1))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(numbytes));
+    response
+}
+
+/// `302` to `/redirect/{n-1}`, and from `/redirect/1` to `/get`.
+async fn redirect(Path(n): Path<String>) -> Response {
+    let Some(n) = n
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=MAX_REDIRECTS).contains(n))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("redirect counts go from 1 to {MAX_REDIRECTS}\n"),
+        )
+            .into_response();
+    };
+    let location = if n == 1 {
+        "/get".to_owned()
+    } else {
+        format!("/redirect/{}", n - 1)
+    };
+    (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+}
+
+fn unauthorized(challenge: &'static str) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, challenge)],
+        axum::Json(json!({ "authenticated": false })),
+    )
+        .into_response()
+}
+
+/// 200 with any `Authorization: Bearer <token>`, 401 otherwise.
+async fn bearer(headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .filter(|t| !t.trim().is_empty());
+    match token {
+        Some(token) => axum::Json(json!({ "authenticated": true, "token": token })).into_response(),
+        None => unauthorized("Bearer"),
+    }
+}
+
+/// 200 when `Authorization: Basic` carries `user:pass`, 401 otherwise.
+async fn basic_auth(Path((user, pass)): Path<(String, String)>, headers: HeaderMap) -> Response {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b64| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .ok()
+        });
+    if given.as_deref() == Some(format!("{user}:{pass}").as_bytes()) {
+        axum::Json(json!({ "authenticated": true, "user": user })).into_response()
+    } else {
+        unauthorized("Basic realm=\"Roundtrip lab\"")
+    }
+}
+
+/// `/flaky` attempt counters per client key, bounded in number.
+#[derive(Clone, Debug, Default)]
+struct Flaky {
+    inner: Arc<Mutex<FlakyCounts>>,
+}
+
+#[derive(Debug, Default)]
+struct FlakyCounts {
+    attempts: HashMap<String, u32>,
+    /// Keys in the order they were first seen, to forget the oldest.
+    order: VecDeque<String>,
+}
+
+impl FlakyCounts {
+    /// Counts one more attempt for `key` and returns its number (1-based).
+    fn attempt(&mut self, key: &str) -> u32 {
+        if let Some(n) = self.attempts.get_mut(key) {
+            *n = n.saturating_add(1);
+            return *n;
+        }
+        if self.order.len() >= MAX_FLAKY_KEYS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.attempts.remove(&oldest);
+        }
+        self.order.push_back(key.to_owned());
+        self.attempts.insert(key.to_owned(), 1);
+        1
+    }
+}
+
+/// Fails the first `fail` attempts of each `key` (default 2) with `status`
+/// (500 by default; 503 and 429 carry `Retry-After: retry_after`), then
+/// succeeds.
+async fn flaky(
+    State(flaky): State<Flaky>,
+    method: Method,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let key: String = query
+        .get("key")
+        .map(String::as_str)
+        .unwrap_or("default")
+        .chars()
+        .take(MAX_FLAKY_KEY_LEN)
+        .collect();
+    let fail: u32 = query.get("fail").and_then(|v| v.parse().ok()).unwrap_or(2);
+    let status = query
+        .get("status")
+        .and_then(|v| v.parse::<u16>().ok())
+        .and_then(|c| StatusCode::from_u16(c).ok())
+        .filter(|c| c.is_server_error() || *c == StatusCode::TOO_MANY_REQUESTS)
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let retry_after: u32 = query
+        .get("retry_after")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let attempt = flaky
+        .inner
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .attempt(&key);
+    let body = json!({ "key": key, "attempt": attempt, "fail": fail, "method": method.as_str() });
+    if attempt <= fail {
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response
+    } else {
+        axum::Json(body).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flaky_counters_are_bounded() {
+        let mut counts = FlakyCounts::default();
+        assert_eq!(counts.attempt("a"), 1);
+        assert_eq!(counts.attempt("a"), 2);
+        for i in 0..MAX_FLAKY_KEYS {
+            counts.attempt(&format!("k{i}"));
+        }
+        assert_eq!(counts.attempts.len(), MAX_FLAKY_KEYS);
+        // "a" was the oldest and has been forgotten: it starts over.
+        assert_eq!(counts.attempt("a"), 1);
+    }
+
+    #[test]
+    fn lab_certificates_generate() {
+        let tls = LabTls::generate().unwrap();
+        assert!(tls.server_config().is_ok());
+    }
+}
