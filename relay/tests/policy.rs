@@ -477,3 +477,97 @@ async fn hostile_udp_targets_are_refused() {
     );
     assert_eq!(state.guard_trips(), 0);
 }
+
+/// An allowed HTTP server whose every answer redirects to `to`.
+async fn redirector(to: String) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let to = to.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(n @ 1..) => head.extend_from_slice(&buf[..n]),
+                        _ => return,
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn redirects_to_forbidden_places_are_refused_at_the_hop() {
+    let (trap, trap_count) = counting_echo().await;
+    let allowed = redirector(format!("http://127.0.0.1:{}/", trap.port())).await;
+    let (relay, state) = public_relay_state(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+
+    for (op, url) in [
+        (1, format!("http://{allowed}/start")),
+        (2, format!("http://2130706433:{}/", trap.port())),
+        (3, format!("http://[::ffff:127.0.0.1]:{}/", trap.port())),
+        (4, format!("http://0x7f.1:{}/", trap.port())),
+    ] {
+        let request = roundtrip_shared::protocol::HttpRequest {
+            op,
+            method: "GET".into(),
+            url: url.clone(),
+            headers: vec![],
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 3,
+            max_body: None,
+            raw: false,
+        };
+        send(&mut ws, ClientMsg::HttpRequest(request)).await;
+        let mut kinds = Vec::new();
+        loop {
+            match recv(&mut ws).await {
+                ServerMsg::Event(Event { op: got, kind, .. }) if got == op => {
+                    let done = kind.is_terminal();
+                    kinds.push(kind);
+                    if done {
+                        break;
+                    }
+                }
+                ServerMsg::Data { .. } => {}
+                other => panic!("{url}: unexpected {other:?}"),
+            }
+        }
+        match kinds.last() {
+            Some(EventKind::Failed { error }) => {
+                assert_eq!(error.code, ErrorCode::Blocked, "{url}: {}", error.message)
+            }
+            other => panic!("{url} was not refused: {other:?} after {kinds:?}"),
+        }
+        if op == 1 {
+            assert!(
+                kinds
+                    .iter()
+                    .any(|k| matches!(k, EventKind::Redirect { .. })),
+                "the first hop was allowed and redirected: {kinds:?}"
+            );
+        }
+    }
+    assert_eq!(trap_count.load(Ordering::SeqCst), 0, "the trap was reached");
+    assert_eq!(state.guard_trips(), 0);
+}
