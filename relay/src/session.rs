@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
 use crate::AppState;
-use crate::connectors::tcp;
+use crate::connectors::{dns, tcp};
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 
@@ -151,6 +151,33 @@ impl Session {
             }
             ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
+            ClientMsg::DnsQuery {
+                op,
+                name,
+                rtype,
+                mode,
+                server,
+                timeout_ms,
+            } => {
+                let request = dns::Request {
+                    name,
+                    rtype,
+                    mode,
+                    server,
+                    timeout: timeout_ms
+                        .map(std::time::Duration::from_millis)
+                        .unwrap_or(dns::DEFAULT_TIMEOUT),
+                };
+                let state = self.state.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("dns", op),
+                    |commands, report| async move {
+                        dns::run(state.lab(), request, commands, report).await
+                    },
+                )
+                .await
+            }
         }
     }
 

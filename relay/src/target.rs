@@ -156,7 +156,7 @@ mod tests {
     async fn bad_targets_explain_themselves() {
         let lab = lab().await;
         for (text, expected) in [
-            ("echo", "lab service (tcp-echo)"),
+            ("echo", "lab service (tcp-echo"),
             ("::1:7", "brackets"),
             ("localhost:http", "not a port number"),
             ("localhost:70000", "not a port number"),

@@ -87,6 +87,11 @@ impl SocketState {
             }
             EventKind::Connected { .. } => SocketState::Connected,
             EventKind::Sent { .. } | EventKind::Received { .. } => self,
+            // A lookup for a connection is part of resolving; a DNS query
+            // operation has no socket of its own to speak of.
+            EventKind::DnsQuerySent { .. }
+            | EventKind::DnsResponse { .. }
+            | EventKind::DnsReferral { .. } => self,
             EventKind::PeerClosed => SocketState::HalfClosed,
             EventKind::Reset => SocketState::Reset,
             // A reset stays the reason the socket ended.

@@ -7,14 +7,23 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::protocol::{ClientMsg, EventKind, OpId, RelayError, ServerMsg};
+use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
 
 /// What the browser asked the relay to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    Connect { target: String },
-    Send { data: Vec<u8> },
+    Connect {
+        target: String,
+    },
+    Send {
+        data: Vec<u8>,
+    },
     Close,
+    DnsQuery {
+        name: String,
+        rtype: DnsType,
+        mode: DnsMode,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +96,20 @@ impl Trace {
                 )
             }
             ClientMsg::Close { op } => (*op, Request::Close),
+            ClientMsg::DnsQuery {
+                op,
+                name,
+                rtype,
+                mode,
+                ..
+            } => (
+                *op,
+                Request::DnsQuery {
+                    name: name.clone(),
+                    rtype: *rtype,
+                    mode: *mode,
+                },
+            ),
         };
         self.steps.push(Step {
             op,

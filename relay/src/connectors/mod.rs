@@ -1,4 +1,5 @@
 //! Connectors dial out on the browser's behalf, one module per protocol.
 //! Each runs as one task per operation and reports through [`crate::report`].
 
+pub mod dns;
 pub mod tcp;

@@ -2,6 +2,7 @@
 //! internet. Each binds an ephemeral port on loopback and is known to
 //! sessions by a stable name (see [`Service`]).
 
+pub mod dns;
 mod echo;
 
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use tokio::net::TcpListener;
 #[derive(Debug)]
 pub struct Lab {
     services: Vec<(Service, SocketAddr)>,
+    dns: dns::DnsLab,
 }
 
 impl Lab {
@@ -21,16 +23,29 @@ impl Lab {
         let echo = TcpListener::bind("127.0.0.1:0").await?;
         let echo_addr = echo.local_addr()?;
         tokio::spawn(echo::run(echo));
+        let dns = dns::start(echo_addr.port()).await?;
         Ok(Lab {
-            services: vec![(
-                Service {
-                    name: "tcp-echo".into(),
-                    label: "TCP echo (built-in)".into(),
-                    protocol: "tcp".into(),
-                    addr: echo_addr.to_string(),
-                },
-                echo_addr,
-            )],
+            services: vec![
+                (
+                    Service {
+                        name: "tcp-echo".into(),
+                        label: "TCP echo (built-in)".into(),
+                        protocol: "tcp".into(),
+                        addr: echo_addr.to_string(),
+                    },
+                    echo_addr,
+                ),
+                (
+                    Service {
+                        name: "dns-lab".into(),
+                        label: "DNS lab: *.lab.test (built-in)".into(),
+                        protocol: "dns".into(),
+                        addr: dns.stub.to_string(),
+                    },
+                    dns.stub,
+                ),
+            ],
+            dns,
         })
     }
 
@@ -45,6 +60,11 @@ impl Lab {
             .iter()
             .find(|(s, _)| s.name == name)
             .map(|(_, addr)| *addr)
+    }
+
+    /// The DNS lab's servers.
+    pub fn dns(&self) -> dns::DnsLab {
+        self.dns
     }
 
     /// The names of all services, for error messages.
