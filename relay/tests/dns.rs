@@ -11,7 +11,7 @@ use roundtrip_relay::lab::{Lab, dns::DnsLab};
 use roundtrip_relay::{AppState, Config};
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, DnsMode, DnsRecord, DnsType, ErrorCode, Event, EventKind,
-    OpId, PROTOCOL_VERSION, ServerMsg, Service,
+    OpId, PROTOCOL_VERSION, ResolveSource, ServerMsg, Service,
 };
 use roundtrip_shared::wire::{self, Frame};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
@@ -92,6 +92,18 @@ impl Client {
         let text = self.recv_text().await;
         wire::decode_server(&Frame::Text(text.clone()))
             .unwrap_or_else(|e| panic!("undecodable {text}: {e}"))
+    }
+
+    /// The next event of `op`, whatever it is.
+    async fn next_event(&mut self, op: OpId) -> (u64, EventKind) {
+        match self.recv().await {
+            ServerMsg::Event(Event {
+                op: got,
+                t_us,
+                kind,
+            }) if got == op => (t_us, normalized(kind)),
+            other => panic!("expected an event of op {op}, got {other:?}"),
+        }
     }
 
     /// Every event of `op` up to and including its terminal one, with
@@ -622,4 +634,74 @@ async fn json_clients_query_with_text_frames() {
 fn t_us(json: &str) -> u64 {
     let value: serde_json::Value = serde_json::from_str(json).unwrap();
     value["t_us"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn tcp_connects_to_lab_names_through_the_dns_lab() {
+    let (relay, dns) = start_relay().await;
+    let mut client = Client::greeted(relay, DataEncoding::Binary).await;
+    let echo = client.service("tcp-echo");
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 1,
+            target: format!("echo.lab.test:{}", echo.port()),
+            connect_timeout_ms: None,
+        })
+        .await;
+    let mut events = vec![];
+    while !matches!(events.last(), Some(EventKind::Connected { .. })) {
+        let (_, kind) = client.next_event(1).await;
+        events.push(kind);
+    }
+    assert_eq!(
+        events[..5],
+        [
+            EventKind::Resolving {
+                host: "echo.lab.test".into()
+            },
+            sent(dns.stub, "echo.lab.test.", DnsType::A),
+            response(
+                dns.stub,
+                "NOERROR",
+                vec![rec("echo.lab.test.", 300, "A", "127.0.0.1")],
+                vec![],
+                vec![],
+            ),
+            EventKind::Resolved {
+                addrs: vec![echo.to_string()],
+                source: ResolveSource::DnsLab,
+            },
+            EventKind::Connecting {
+                addr: echo.to_string()
+            },
+        ]
+    );
+    client.send(ClientMsg::Close { op: 1 }).await;
+    let (_, closed) = client.next_event(1).await;
+    assert_eq!(
+        closed,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+
+    // A lab name that does not exist fails to resolve, after its query.
+    client
+        .send(ClientMsg::TcpConnect {
+            op: 2,
+            target: "nope.lab.test:7".into(),
+            connect_timeout_ms: None,
+        })
+        .await;
+    let mut events = vec![];
+    while !matches!(events.last(), Some(kind) if EventKind::is_terminal(kind)) {
+        let (_, kind) = client.next_event(2).await;
+        events.push(kind);
+    }
+    assert_eq!(events.len(), 4, "{events:?}");
+    let EventKind::Failed { error } = &events[3] else {
+        panic!("{events:?}");
+    };
+    assert_eq!(error.code, ErrorCode::ResolveFailed);
+    assert!(error.message.contains("NXDOMAIN"), "{}", error.message);
 }
