@@ -7,6 +7,7 @@ use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::ClientMsg;
 use yew::prelude::*;
 
+use crate::components::DnsPanel;
 use crate::components::{ConnectPanel, ErrorList, LifecycleView, MessagePanel, SequenceDiagram};
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
@@ -79,6 +80,7 @@ pub fn app() -> Html {
             }
         })
     };
+    let on_dns_query = request.clone();
     let on_close = Callback::from(move |()| {
         if let Some(op) = op {
             request.emit(ClientMsg::Close { op });
@@ -121,6 +123,8 @@ pub fn app() -> Html {
                     <MessagePanel can_send={state.can_send()}
                         received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
                         received_bytes={received.len()} {on_send} />
+                    <DnsPanel next_op={state.next_op} trace={state.trace.clone()}
+                        can_query={matches!(state.relay, RelayLink::Ready { .. })} on_query={on_dns_query} />
                 </div>
                 <section class="panel diagram" aria-labelledby="diagram-heading">
                     <h2 id="diagram-heading">{"Sequence"}</h2>

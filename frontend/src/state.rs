@@ -125,6 +125,10 @@ impl State {
                     self.next_op = self.next_op.max(op.wrapping_add(1));
                     self.session_errors.clear();
                 }
+                // Other operations (a DNS query) take ids from the same count.
+                if let ClientMsg::DnsQuery { op, .. } = msg {
+                    self.next_op = self.next_op.max(op.wrapping_add(1));
+                }
                 Rc::make_mut(&mut self.trace).record_request(&msg);
             }
         }

@@ -2,7 +2,58 @@
 //! records laid out as dig prints them (name, TTL, class, type, data in
 //! aligned columns).
 
-use crate::protocol::{DnsMode, DnsRecord, DnsType};
+use crate::protocol::{DnsMode, DnsRecord, DnsType, EventKind};
+
+/// What one DNS operation has come to so far, from its events: the last
+/// response's rcode and records, how many queries went out, and how it
+/// ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Queries sent (more than one in trace mode).
+    pub queries: usize,
+    /// The server of the last response.
+    pub server: Option<String>,
+    pub rcode: Option<String>,
+    pub answers: Vec<DnsRecord>,
+    /// How long the last response took, in microseconds.
+    pub elapsed_us: Option<u64>,
+    /// Zones the trace was referred to, in order.
+    pub referrals: Vec<String>,
+    /// The failure's message, when the operation failed.
+    pub error: Option<String>,
+    /// Whether the operation has ended.
+    pub done: bool,
+}
+
+/// Folds a DNS operation's events into its [`Outcome`].
+pub fn outcome<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> Outcome {
+    let mut outcome = Outcome::default();
+    for event in events {
+        match event {
+            EventKind::DnsQuerySent { .. } => outcome.queries += 1,
+            EventKind::DnsResponse {
+                server,
+                rcode,
+                answers,
+                elapsed_us,
+                ..
+            } => {
+                outcome.server = Some(server.clone());
+                outcome.rcode = Some(rcode.clone());
+                outcome.answers = answers.clone();
+                outcome.elapsed_us = Some(*elapsed_us);
+            }
+            EventKind::DnsReferral { zone, .. } => outcome.referrals.push(zone.clone()),
+            EventKind::Failed { error } => {
+                outcome.error = Some(error.message.clone());
+                outcome.done = true;
+            }
+            EventKind::Closed { .. } => outcome.done = true,
+            _ => {}
+        }
+    }
+    outcome
+}
 
 /// The browser's request, e.g. `dns A echo.lab.test (trace)`.
 pub fn request_label(name: &str, rtype: DnsType, mode: DnsMode) -> String {
@@ -90,6 +141,60 @@ host.lab.test. 5   IN A     127.0.0.1
 "
         );
         assert_eq!(table(&[]), "");
+    }
+
+    #[test]
+    fn outcomes_keep_the_last_response_and_the_ending() {
+        use crate::protocol::{Closer, ErrorCode, RelayError};
+        let response = |rcode: &str, answers: Vec<DnsRecord>| EventKind::DnsResponse {
+            server: "127.0.0.4:53".into(),
+            rcode: rcode.into(),
+            answers,
+            authority: vec![],
+            additional: vec![],
+            elapsed_us: 250,
+        };
+        let sent = EventKind::DnsQuerySent {
+            server: "127.0.0.2:53".into(),
+            name: "echo.lab.test.".into(),
+            rtype: DnsType::A,
+        };
+        let answer = record("echo.lab.test.", 300, "A", "127.0.0.1");
+        let events = [
+            sent.clone(),
+            response("NOERROR", vec![]),
+            EventKind::DnsReferral {
+                zone: "lab.test.".into(),
+                servers: vec![],
+                addrs: vec![],
+            },
+            sent.clone(),
+            response("NOERROR", vec![answer.clone()]),
+            EventKind::Closed { by: Closer::Relay },
+        ];
+        assert_eq!(
+            outcome(&events),
+            Outcome {
+                queries: 2,
+                server: Some("127.0.0.4:53".into()),
+                rcode: Some("NOERROR".into()),
+                answers: vec![answer],
+                elapsed_us: Some(250),
+                referrals: vec!["lab.test.".into()],
+                error: None,
+                done: true,
+            }
+        );
+        let failed = [
+            sent,
+            EventKind::Failed {
+                error: RelayError::new(ErrorCode::DnsTimeout, "no answer"),
+            },
+        ];
+        let outcome = outcome(&failed);
+        assert_eq!(outcome.error.as_deref(), Some("no answer"));
+        assert!(outcome.done && outcome.rcode.is_none());
+        assert_eq!(super::outcome(&[]), Outcome::default());
     }
 
     #[test]

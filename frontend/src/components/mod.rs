@@ -2,12 +2,14 @@
 //! learner did through callbacks; none of them holds protocol state.
 
 pub mod connect_panel;
+pub mod dns_panel;
 pub mod error_list;
 pub mod lifecycle_view;
 pub mod message_panel;
 pub mod sequence_diagram;
 
 pub use connect_panel::ConnectPanel;
+pub use dns_panel::DnsPanel;
 pub use error_list::ErrorList;
 pub use lifecycle_view::LifecycleView;
 pub use message_panel::MessagePanel;
