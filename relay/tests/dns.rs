@@ -705,3 +705,21 @@ async fn tcp_connects_to_lab_names_through_the_dns_lab() {
     assert_eq!(error.code, ErrorCode::ResolveFailed);
     assert!(error.message.contains("NXDOMAIN"), "{}", error.message);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_labs_start_side_by_side() {
+    // Relays (and tests) run side by side: each lab finds ports of its own.
+    let starts: Vec<_> = (0..12).map(|_| tokio::spawn(Lab::start())).collect();
+    let mut stubs = vec![];
+    for start in starts {
+        let lab = start.await.unwrap().unwrap();
+        let dns = lab.dns();
+        assert_eq!(dns.root.port(), dns.lab.port());
+        stubs.push(dns.stub);
+        stubs.push(dns.root);
+    }
+    let count = stubs.len();
+    stubs.sort();
+    stubs.dedup();
+    assert_eq!(stubs.len(), count);
+}

@@ -18,7 +18,7 @@
 //! zone at once: it is what a stub resolver (like `getaddrinfo`) would ask.
 //! Every server answers over UDP and TCP on its port.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -261,12 +261,25 @@ async fn bind(addr: SocketAddr) -> std::io::Result<Sockets> {
     Ok(Sockets { udp, tcp })
 }
 
+/// Binds UDP and TCP on one ephemeral port of `ip`. The UDP port the kernel
+/// picks may be taken for TCP (by another relay, a test): then try again.
+async fn bind_any(ip: Ipv4Addr) -> std::io::Result<Sockets> {
+    let mut last_error = None;
+    for _ in 0..BIND_ATTEMPTS {
+        match bind(SocketAddr::new(ip.into(), 0)).await {
+            Ok(sockets) => return Ok(sockets),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("no free port for the DNS lab")))
+}
+
 /// Binds the root, `test.` and `lab.test.` servers on one port free on all
 /// three addresses.
 async fn bind_hierarchy() -> std::io::Result<[Sockets; 3]> {
     let mut last_error = None;
     for _ in 0..BIND_ATTEMPTS {
-        let root = bind(SocketAddr::new(ROOT_IP.into(), 0)).await?;
+        let root = bind_any(ROOT_IP).await?;
         let port = root.udp.local_addr()?.port();
         let tld = bind(SocketAddr::new(TLD_IP.into(), port)).await;
         let lab = bind(SocketAddr::new(LAB_IP.into(), port)).await;
@@ -296,7 +309,7 @@ pub(super) async fn start(echo_port: u16) -> std::io::Result<DnsLab> {
     let lab = zone(&lab_zone(echo_port))?;
     let reverse = zone(&reverse_zone())?;
 
-    let stub_sockets = bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0)).await?;
+    let stub_sockets = bind_any(Ipv4Addr::LOCALHOST).await?;
     let [root_sockets, tld_sockets, lab_sockets] = bind_hierarchy().await?;
     let addrs = DnsLab {
         stub: stub_sockets.udp.local_addr()?,
