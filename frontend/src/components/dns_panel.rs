@@ -118,10 +118,12 @@ pub fn dns_panel(props: &Props) -> Html {
                         <option value={t.as_str()} selected={t == *rtype}>{t.as_str()}</option>
                     }) }
                 </select>
+            </div>
+            <div class="field-row">
                 <label for="dns-mode">{"Mode"}</label>
                 <select id="dns-mode" onchange={on_mode}>
-                    <option value="stub" selected={*mode == DnsMode::Stub}>{"stub (ask one server)"}</option>
-                    <option value="trace" selected={*mode == DnsMode::Trace}>{"trace (from the root)"}</option>
+                    <option value="stub" selected={*mode == DnsMode::Stub}>{"stub: ask one server"}</option>
+                    <option value="trace" selected={*mode == DnsMode::Trace}>{"trace: from the root"}</option>
                 </select>
             </div>
             <div class="field-row">
