@@ -723,3 +723,77 @@ async fn many_labs_start_side_by_side() {
     stubs.dedup();
     assert_eq!(stubs.len(), count);
 }
+
+/// A UDP "server" on loopback that answers every query with SERVFAIL: the
+/// query itself sent back with the response bit and rcode 2.
+async fn servfail_server() -> SocketAddr {
+    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = socket.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+            buf[2] |= 0x80; // QR: a response
+            buf[3] = (buf[3] & 0xf0) | 2; // RCODE: SERVFAIL
+            let _ = socket.send_to(&buf[..n], from).await;
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn servfail_from_every_server_fails_the_query() {
+    let (relay, _) = start_relay().await;
+    let mut client = Client::greeted(relay, DataEncoding::Binary).await;
+    let server = servfail_server().await;
+    for (op, mode) in [(1, DnsMode::Stub), (2, DnsMode::Trace)] {
+        let events = client
+            .query_at(
+                op,
+                "echo.lab.test",
+                DnsType::A,
+                mode,
+                Some(server.to_string()),
+                None,
+            )
+            .await;
+        let [query, answer, EventKind::Failed { error }] = &events[..] else {
+            panic!("{events:?}");
+        };
+        assert_eq!(query, &sent(server, "echo.lab.test.", DnsType::A));
+        assert_eq!(
+            answer,
+            &response(server, "SERVFAIL", vec![], vec![], vec![])
+        );
+        assert_eq!(error.code, ErrorCode::DnsFailed, "{}", error.message);
+        assert!(error.message.contains("SERVFAIL"), "{}", error.message);
+    }
+}
+
+#[tokio::test]
+async fn close_cancels_a_query_that_waits() {
+    let (relay, _) = start_relay().await;
+    let mut client = Client::greeted(relay, DataEncoding::Binary).await;
+    let silent = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = silent.local_addr().unwrap();
+    client
+        .send(ClientMsg::DnsQuery {
+            op: 1,
+            name: "echo.lab.test".into(),
+            rtype: DnsType::A,
+            mode: DnsMode::Stub,
+            server: Some(server.to_string()),
+            timeout_ms: Some(60_000),
+        })
+        .await;
+    let (_, query) = client.next_event(1).await;
+    assert_eq!(query, sent(server, "echo.lab.test.", DnsType::A));
+    client.send(ClientMsg::Close { op: 1 }).await;
+    let (_, closed) = client.next_event(1).await;
+    assert_eq!(
+        closed,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+    drop(silent);
+}
