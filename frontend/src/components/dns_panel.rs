@@ -41,7 +41,9 @@ pub fn dns_panel(props: &Props) -> Html {
             (name.clone(), rtype.clone(), mode.clone(), server.clone());
         let last_op = last_op.clone();
         let on_query = props.on_query.clone();
-        let (op, can_query) = (props.next_op, props.can_query && !running);
+        // A query that never ends (the relay link was lost) must not block
+        // the next one: every query has an op of its own.
+        let (op, can_query) = (props.next_op, props.can_query);
         move || {
             if !can_query {
                 return;
@@ -133,7 +135,7 @@ pub fn dns_panel(props: &Props) -> Html {
                     autocomplete="off" spellcheck="false" oninput={on_server} />
             </div>
             <div class="buttons">
-                <button id="dns-query" class="primary" disabled={!props.can_query || running}
+                <button id="dns-query" class="primary" disabled={!props.can_query}
                     onclick={on_query_click}>{"Query"}</button>
             </div>
             { summary(&outcome, running) }
