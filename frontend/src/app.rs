@@ -8,7 +8,7 @@ use roundtrip_shared::protocol::ClientMsg;
 use yew::prelude::*;
 
 use crate::components::{
-    ConnectPanel, ErrorList, HttpPanel, LifecycleView, MessagePanel, SequenceDiagram,
+    ConnectPanel, DnsPanel, ErrorList, HttpPanel, LifecycleView, MessagePanel, SequenceDiagram,
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
@@ -83,6 +83,7 @@ pub fn app() -> Html {
         })
     };
     let on_http = request.clone();
+    let on_dns_query = request.clone();
     let on_close = Callback::from(move |()| {
         if let Some(op) = op {
             request.emit(ClientMsg::Close { op });
@@ -129,6 +130,8 @@ pub fn app() -> Html {
                         next_op={state.next_op}
                         can_request={matches!(state.relay, RelayLink::Ready { .. })}
                         on_request={on_http} />
+                    <DnsPanel next_op={state.next_op} trace={state.trace.clone()}
+                        can_query={matches!(state.relay, RelayLink::Ready { .. })} on_query={on_dns_query} />
                 </div>
                 <section class="panel diagram" aria-labelledby="diagram-heading">
                     <h2 id="diagram-heading">{"Sequence"}</h2>

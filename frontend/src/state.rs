@@ -125,8 +125,10 @@ impl State {
                     self.next_op = self.next_op.max(op.wrapping_add(1));
                     self.session_errors.clear();
                 }
-                if let ClientMsg::HttpRequest(request) = &msg {
-                    self.next_op = self.next_op.max(request.op.wrapping_add(1));
+                // Every operation (a connection, a UDP socket, a DNS query, an
+                // HTTP request) takes its id from the same count.
+                if let Some(op) = msg.op() {
+                    self.next_op = self.next_op.max(op.wrapping_add(1));
                 }
                 Rc::make_mut(&mut self.trace).record_request(&msg);
             }

@@ -19,7 +19,7 @@ use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
-use crate::connectors::{http, tcp, udp};
+use crate::connectors::{dns, http, tcp, udp};
 use crate::op::Command;
 use crate::report::{Outgoing, Reporter};
 use crate::{AppState, limits};
@@ -237,6 +237,33 @@ impl Session {
                     tracing::info_span!("http", op),
                     |commands, report| async move {
                         http::run(&state, request, commands, report).await
+                    },
+                )
+                .await
+            }
+            ClientMsg::DnsQuery {
+                op,
+                name,
+                rtype,
+                mode,
+                server,
+                timeout_ms,
+            } => {
+                let request = dns::Request {
+                    name,
+                    rtype,
+                    mode,
+                    server,
+                    timeout: timeout_ms
+                        .map(std::time::Duration::from_millis)
+                        .unwrap_or(dns::DEFAULT_TIMEOUT),
+                };
+                let state = self.state.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("dns", op),
+                    |commands, report| async move {
+                        dns::run(&state, request, commands, report).await
                     },
                 )
                 .await

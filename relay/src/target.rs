@@ -1,6 +1,11 @@
 //! What the browser wants to reach: `host:port`, `[v6]:port`, an IP literal
 //! with a port, or the name of a lab service. Parsing is pure; resolving
 //! reports its steps as events.
+//!
+//! Names under `lab.test` resolve through the DNS lab (and report the DNS
+//! query and response between `resolving` and `resolved`); other names go to
+//! the system resolver. Any connector that starts from a name (TCP, HTTP)
+//! gets both by calling [`parse`] then [`resolve`].
 
 use std::net::SocketAddr;
 
@@ -17,6 +22,13 @@ pub enum Target {
     Literal(SocketAddr),
     /// A host name to resolve, and a port.
     Host { host: String, port: u16 },
+    /// A name under `lab.test`, resolved by asking the DNS lab's stub
+    /// server `dns`.
+    LabHost {
+        host: String,
+        port: u16,
+        dns: SocketAddr,
+    },
 }
 
 /// Parses a target for a `protocol` (`tcp`, `udp`): like [`parse`], but a
@@ -81,6 +93,13 @@ pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
     if !is_host_name(host) {
         return Err(invalid(format!("\"{host}\" is not a valid host name")));
     }
+    if crate::lab::dns::is_lab_name(host) {
+        return Ok(Target::LabHost {
+            host: host.to_owned(),
+            port,
+            dns: lab.dns().stub,
+        });
+    }
     Ok(Target::Host {
         host: host.to_owned(),
         port,
@@ -119,6 +138,19 @@ pub async fn resolve(
     report: &Reporter,
 ) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
     let (addrs, source) = match target {
+        Target::LabHost { host, port, dns } => {
+            report
+                .event(EventKind::Resolving { host: host.clone() })
+                .await?;
+            let timeout = crate::connectors::dns::DEFAULT_TIMEOUT;
+            match crate::connectors::dns::lookup_lab(*dns, host, timeout, report).await? {
+                Ok(ips) => {
+                    let addrs = ips.into_iter().map(|ip| SocketAddr::new(ip, *port));
+                    (addrs.collect(), ResolveSource::DnsLab)
+                }
+                Err(error) => return Ok(Err(error)),
+            }
+        }
         Target::Lab { addr, .. } => (vec![*addr], ResolveSource::Lab),
         Target::Literal(addr) => (vec![*addr], ResolveSource::Literal),
         Target::Host { host, port } => {
@@ -183,6 +215,14 @@ mod tests {
             Ok(Target::Host {
                 host: "localhost".into(),
                 port: 8080
+            })
+        );
+        assert_eq!(
+            parse("Echo.Lab.Test.:7", &lab),
+            Ok(Target::LabHost {
+                host: "Echo.Lab.Test.".into(),
+                port: 7,
+                dns: lab.dns().stub,
             })
         );
     }

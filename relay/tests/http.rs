@@ -57,7 +57,7 @@ async fn start(data: DataEncoding) -> Client {
     assert_eq!(
         services
             .iter()
-            .filter(|s| s.name.ends_with("-lab"))
+            .filter(|s| s.protocol.starts_with("http"))
             .map(|s| (s.name.as_str(), s.protocol.as_str()))
             .collect::<Vec<_>>(),
         [("http-lab", "http"), ("https-lab", "https")]

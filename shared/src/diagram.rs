@@ -248,6 +248,9 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                 Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
                 Request::Http { method, url } => format!("{method} {url}"),
+                Request::DnsQuery { name, rtype, mode } => {
+                    crate::dns::request_label(name, *rtype, *mode)
+                }
             };
             (Browser, Relay, label, Tone::Request)
         }
@@ -271,6 +274,7 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                         ResolveSource::System => "",
                         ResolveSource::Literal => " (literal)",
                         ResolveSource::Lab => " (lab service)",
+                        ResolveSource::DnsLab => " (DNS lab)",
                     };
                     let label = format!("= {}{how}", addrs.join(", "));
                     (Relay, Relay, label, Tone::Note)
@@ -399,6 +403,31 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                         format!("wire {}", data_label(&bytes.0)),
                         Tone::Data,
                     )
+                }
+                EventKind::DnsQuerySent {
+                    server,
+                    name,
+                    rtype,
+                } => (
+                    Relay,
+                    Target,
+                    format!("query {} {name} @{server}", rtype.as_str()),
+                    Tone::Request,
+                ),
+                EventKind::DnsResponse { rcode, answers, .. } => {
+                    let tone = match rcode.as_str() {
+                        "NOERROR" | "NXDOMAIN" => Tone::Data,
+                        _ => Tone::Error,
+                    };
+                    (
+                        Target,
+                        Relay,
+                        crate::dns::response_label(rcode, answers.len()),
+                        tone,
+                    )
+                }
+                EventKind::DnsReferral { zone, .. } => {
+                    (Relay, Relay, format!("referral to {zone}"), Tone::Note)
                 }
             }
         }
@@ -657,6 +686,77 @@ Relay  recv timed out (1000 ms)  @1000.090 ms
 "
         );
         assert_eq!(diagram.lanes[2].subtitle, "127.0.0.1:4001");
+    }
+
+    #[test]
+    fn dns_trace_snapshot() {
+        use crate::protocol::{DnsMode, DnsRecord, DnsType};
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::DnsQuery {
+            op: 1,
+            name: "echo.lab.test".into(),
+            rtype: DnsType::A,
+            mode: DnsMode::Trace,
+            server: None,
+            timeout_ms: None,
+        });
+        let query = |server: &str| EventKind::DnsQuerySent {
+            server: server.into(),
+            name: "echo.lab.test.".into(),
+            rtype: DnsType::A,
+        };
+        let response = |server: &str, rcode: &str, answers: usize| EventKind::DnsResponse {
+            server: server.into(),
+            rcode: rcode.into(),
+            answers: vec![
+                DnsRecord {
+                    name: "echo.lab.test.".into(),
+                    ttl: 300,
+                    class: "IN".into(),
+                    rtype: "A".into(),
+                    data: "127.0.0.1".into(),
+                };
+                answers
+            ],
+            authority: vec![],
+            additional: vec![],
+            elapsed_us: 400,
+        };
+        event(&mut trace, 10, query("127.0.0.2:5353"));
+        event(&mut trace, 500, response("127.0.0.2:5353", "NOERROR", 0));
+        event(
+            &mut trace,
+            510,
+            EventKind::DnsReferral {
+                zone: "lab.test.".into(),
+                servers: vec!["ns1.lab.test.".into()],
+                addrs: vec!["127.0.0.4:5353".into()],
+            },
+        );
+        event(&mut trace, 520, query("127.0.0.4:5353"));
+        event(&mut trace, 900, response("127.0.0.4:5353", "NOERROR", 1));
+        event(&mut trace, 910, query("127.0.0.4:5353"));
+        event(&mut trace, 990, response("127.0.0.4:5353", "NXDOMAIN", 0));
+        event(&mut trace, 995, response("127.0.0.4:5353", "SERVFAIL", 0));
+        event(&mut trace, 999, EventKind::Closed { by: Closer::Relay });
+        let diagram = layout(&trace, Options::default());
+        assert_eq!(
+            diagram.describe(),
+            "\
+Browser -> Relay  dns A echo.lab.test (trace)
+Relay -> Target  query A echo.lab.test. @127.0.0.2:5353  @0.010 ms
+Target -> Relay  NOERROR 0 answers  @0.500 ms
+Relay  referral to lab.test.  @0.510 ms
+Relay -> Target  query A echo.lab.test. @127.0.0.4:5353  @0.520 ms
+Target -> Relay  NOERROR 1 answer  @0.900 ms
+Relay -> Target  query A echo.lab.test. @127.0.0.4:5353  @0.910 ms
+Target -> Relay  NXDOMAIN  @0.990 ms
+Target -> Relay  SERVFAIL  @0.995 ms
+Relay  closed by relay  @0.999 ms
+"
+        );
+        assert_eq!(diagram.rows[8].tone, Tone::Error);
+        assert_eq!(diagram.rows[3].tone, Tone::Note);
     }
 
     #[test]

@@ -14,8 +14,10 @@
 //!   the relay reported), in arrival order.
 //! - [`lifecycle`]: the state of one socket, derived from its events.
 //! - [`diagram`]: the sequence-diagram layout: trace in, lanes and arrows out.
+//! - [`dns`]: DNS answers for people: dig-style record tables and labels.
 
 pub mod diagram;
+pub mod dns;
 pub mod lifecycle;
 pub mod payload;
 pub mod protocol;

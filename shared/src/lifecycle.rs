@@ -131,6 +131,11 @@ impl SocketState {
             | EventKind::Redirect { .. }
             | EventKind::ResponseDone { .. }
             | EventKind::Wire { .. } => self,
+            // A lookup for a connection is part of resolving; a DNS query
+            // operation has no socket of its own to speak of.
+            EventKind::DnsQuerySent { .. }
+            | EventKind::DnsResponse { .. }
+            | EventKind::DnsReferral { .. } => self,
             EventKind::PeerClosed => SocketState::HalfClosed,
             EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
             EventKind::ShutdownSent => SocketState::LocalHalfClosed,

@@ -78,6 +78,24 @@ pub enum ClientMsg {
     Shutdown { op: OpId },
     /// Close the connection (both directions) and end the operation.
     Close { op: OpId },
+    /// Ask DNS for the `rtype` records of `name` (for `PTR`, `name` may be an
+    /// IP address). `stub` asks one server (the DNS lab's unless `server` is
+    /// given); `trace` starts at the root (the lab's unless `server` is
+    /// given) and follows referrals, like `dig +trace`.
+    DnsQuery {
+        op: OpId,
+        name: String,
+        rtype: DnsType,
+        #[serde(default)]
+        mode: DnsMode,
+        /// `ip:port` (or an IP, port 53) of the server to ask first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server: Option<String>,
+        /// How long to wait for each answer; the relay's default applies
+        /// when absent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
     /// Make one HTTP/1.1 request (`http://` or `https://` URL) and report
     /// every phase. See [`HttpRequest`].
     HttpRequest(HttpRequest),
@@ -187,7 +205,8 @@ impl ClientMsg {
             | ClientMsg::Send { op, .. }
             | ClientMsg::SendTo { op, .. }
             | ClientMsg::Shutdown { op }
-            | ClientMsg::Close { op } => Some(*op),
+            | ClientMsg::Close { op }
+            | ClientMsg::DnsQuery { op, .. } => Some(*op),
             ClientMsg::HttpRequest(request) => Some(request.op),
         }
     }
@@ -354,6 +373,29 @@ pub enum EventKind {
     /// Bytes as they crossed the TCP socket (`raw` requests only): the
     /// plain HTTP bytes, or TLS records for HTTPS.
     Wire { dir: WireDir, bytes: Payload },
+    /// A DNS query for `name`/`rtype` went to `server` (`ip:port`).
+    DnsQuerySent {
+        server: String,
+        name: String,
+        rtype: DnsType,
+    },
+    /// `server` answered after `elapsed_us`. `rcode` is `NOERROR`,
+    /// `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ... as dig prints it.
+    DnsResponse {
+        server: String,
+        rcode: String,
+        answers: Vec<DnsRecord>,
+        authority: Vec<DnsRecord>,
+        additional: Vec<DnsRecord>,
+        elapsed_us: u64,
+    },
+    /// Trace mode: the server does not know the answer but delegates `zone`
+    /// to `servers` (their names); the next query goes to `addrs` (from glue).
+    DnsReferral {
+        zone: String,
+        servers: Vec<String>,
+        addrs: Vec<String>,
+    },
 }
 
 impl EventKind {
@@ -369,6 +411,8 @@ pub enum ResolveSource {
     System,
     Literal,
     Lab,
+    /// A name under `lab.test`, looked up in the DNS lab.
+    DnsLab,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -451,6 +495,13 @@ pub enum ErrorCode {
     InvalidUrl,
     /// The peer broke HTTP/1.1 (or a redirect could not be followed).
     Http,
+    // DNS.
+    /// No DNS answer within the timeout.
+    DnsTimeout,
+    /// The name is not a valid domain name (or, for PTR, IP address).
+    InvalidName,
+    /// Every server asked failed (SERVFAIL, a broken answer, a dead end).
+    DnsFailed,
 }
 
 impl ErrorCode {
@@ -481,6 +532,9 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "body too large",
             ErrorCode::InvalidUrl => "invalid URL",
             ErrorCode::Http => "HTTP error",
+            ErrorCode::DnsTimeout => "DNS timeout",
+            ErrorCode::InvalidName => "invalid name",
+            ErrorCode::DnsFailed => "DNS failed",
         }
     }
 
@@ -511,8 +565,88 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::InvalidUrl => "invalid_url",
             ErrorCode::Http => "http",
+            ErrorCode::DnsTimeout => "dns_timeout",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::DnsFailed => "dns_failed",
         }
     }
+}
+
+/// DNS record types a query may ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DnsType {
+    A,
+    Aaaa,
+    Cname,
+    Mx,
+    Txt,
+    Ns,
+    Soa,
+    Srv,
+    Ptr,
+}
+
+impl DnsType {
+    pub const ALL: [DnsType; 9] = [
+        DnsType::A,
+        DnsType::Aaaa,
+        DnsType::Cname,
+        DnsType::Mx,
+        DnsType::Txt,
+        DnsType::Ns,
+        DnsType::Soa,
+        DnsType::Srv,
+        DnsType::Ptr,
+    ];
+
+    /// The mnemonic, e.g. `AAAA`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsType::A => "A",
+            DnsType::Aaaa => "AAAA",
+            DnsType::Cname => "CNAME",
+            DnsType::Mx => "MX",
+            DnsType::Txt => "TXT",
+            DnsType::Ns => "NS",
+            DnsType::Soa => "SOA",
+            DnsType::Srv => "SRV",
+            DnsType::Ptr => "PTR",
+        }
+    }
+
+    /// Parses a mnemonic, ignoring case.
+    pub fn parse(text: &str) -> Option<DnsType> {
+        DnsType::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// How a DNS query is answered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsMode {
+    /// Ask one server and take its answer, as `getaddrinfo` does.
+    #[default]
+    Stub,
+    /// Start at the root and follow referrals, like `dig +trace`.
+    Trace,
+}
+
+/// One resource record, each field as dig prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRecord {
+    /// Fully qualified, with the final dot: `echo.lab.test.`.
+    pub name: String,
+    pub ttl: u32,
+    /// `IN` almost always.
+    pub class: String,
+    /// `A`, `CNAME`, ... (any type, not only those a query may ask for).
+    pub rtype: String,
+    /// The record data: `127.0.0.1`, `10 mail.lab.test.`, `"some text"`.
+    pub data: String,
 }
 
 #[cfg(test)]
@@ -557,6 +691,30 @@ mod tests {
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn dns_queries_read_as_the_protocol_shows_them() {
+        let msg: ClientMsg = serde_json::from_str(
+            r#"{"type":"dns_query","op":3,"name":"127.0.0.1","rtype":"PTR","mode":"trace"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            msg,
+            ClientMsg::DnsQuery {
+                op: 3,
+                name: "127.0.0.1".into(),
+                rtype: DnsType::Ptr,
+                mode: DnsMode::Trace,
+                server: None,
+                timeout_ms: None,
+            }
+        );
+        for rtype in DnsType::ALL {
+            let json = serde_json::to_string(&rtype).unwrap();
+            assert_eq!(json, format!("\"{}\"", rtype.as_str()));
+            assert_eq!(DnsType::parse(&rtype.as_str().to_lowercase()), Some(rtype));
         }
     }
 }

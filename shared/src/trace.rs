@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use crate::protocol::{ClientMsg, EventKind, OpId, RelayError, ServerMsg};
+use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
 
 /// What the browser asked the relay to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,11 @@ pub enum Request {
     Http {
         method: String,
         url: String,
+    },
+    DnsQuery {
+        name: String,
+        rtype: DnsType,
+        mode: DnsMode,
     },
 }
 
@@ -163,6 +168,20 @@ impl Trace {
                 Request::Http {
                     method: request.method.clone(),
                     url: request.url.clone(),
+                },
+            ),
+            ClientMsg::DnsQuery {
+                op,
+                name,
+                rtype,
+                mode,
+                ..
+            } => (
+                *op,
+                Request::DnsQuery {
+                    name: name.clone(),
+                    rtype: *rtype,
+                    mode: *mode,
                 },
             ),
         };

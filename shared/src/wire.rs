@@ -189,7 +189,9 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, RelayError
     };
     serde_json::from_value(value).map_err(|e| {
         let text = e.to_string();
-        if text.starts_with("unknown variant") {
+        // Only the message's own `type` is an unknown type; an unknown
+        // variant in a field (say an `rtype`) is a bad field.
+        if text.starts_with(&format!("unknown variant `{kind}`")) {
             RelayError::new(
                 ErrorCode::UnknownType,
                 format!("unknown message type \"{kind}\""),
@@ -228,6 +230,9 @@ mod tests {
                 ErrorCode::BodyTooLarge,
                 ErrorCode::InvalidUrl,
                 ErrorCode::Http,
+                ErrorCode::DnsTimeout,
+                ErrorCode::InvalidName,
+                ErrorCode::DnsFailed,
             ]),
             ".{0,40}",
         )
@@ -274,6 +279,24 @@ mod tests {
             }),
             any::<u32>().prop_map(|op| ClientMsg::Shutdown { op }),
             any::<u32>().prop_map(|op| ClientMsg::Close { op }),
+            (
+                any::<u32>(),
+                ".{0,40}",
+                dns_type(),
+                any::<bool>(),
+                proptest::option::of(".{0,20}"),
+                any::<Option<u64>>(),
+            )
+                .prop_map(|(op, name, rtype, trace, server, timeout_ms)| {
+                    ClientMsg::DnsQuery {
+                        op,
+                        name,
+                        rtype,
+                        mode: if trace { DnsMode::Trace } else { DnsMode::Stub },
+                        server,
+                        timeout_ms,
+                    }
+                }),
             http_request(),
         ]
     }
@@ -319,6 +342,25 @@ mod tests {
             )
     }
 
+    fn dns_type() -> impl Strategy<Value = DnsType> {
+        prop::sample::select(DnsType::ALL.to_vec())
+    }
+
+    fn dns_records() -> impl Strategy<Value = Vec<DnsRecord>> {
+        prop::collection::vec(
+            (".{0,20}", any::<u32>(), ".{0,4}", ".{0,6}", ".{0,30}").prop_map(
+                |(name, ttl, class, rtype, data)| DnsRecord {
+                    name,
+                    ttl,
+                    class,
+                    rtype,
+                    data,
+                },
+            ),
+            0..3,
+        )
+    }
+
     fn event_kind() -> impl Strategy<Value = EventKind> {
         prop_oneof![
             ".{0,20}".prop_map(|host| EventKind::Resolving { host }),
@@ -344,6 +386,43 @@ mod tests {
             Just(EventKind::Reset),
             Just(EventKind::Closed { by: Closer::Peer }),
             error().prop_map(|error| EventKind::Failed { error }),
+            (".{0,20}", ".{0,20}", dns_type()).prop_map(|(server, name, rtype)| {
+                EventKind::DnsQuerySent {
+                    server,
+                    name,
+                    rtype,
+                }
+            }),
+            (
+                ".{0,20}",
+                ".{0,8}",
+                dns_records(),
+                dns_records(),
+                dns_records(),
+                any::<u64>()
+            )
+                .prop_map(
+                    |(server, rcode, answers, authority, additional, elapsed_us)| {
+                        EventKind::DnsResponse {
+                            server,
+                            rcode,
+                            answers,
+                            authority,
+                            additional,
+                            elapsed_us,
+                        }
+                    }
+                ),
+            (
+                ".{0,20}",
+                prop::collection::vec(".{0,20}", 0..3),
+                prop::collection::vec(".{0,20}", 0..3)
+            )
+                .prop_map(|(zone, servers, addrs)| EventKind::DnsReferral {
+                    zone,
+                    servers,
+                    addrs
+                }),
             http_event_kind(),
         ]
     }
@@ -541,5 +620,13 @@ mod tests {
             let err = decode_client(&frame).unwrap_err();
             assert_eq!(err.code, code, "{frame:?}: {err}");
         }
+    }
+
+    #[test]
+    fn an_unknown_value_in_a_field_is_not_an_unknown_type() {
+        let frame = Frame::Text(r#"{"type":"dns_query","op":1,"name":"x","rtype":"ZZ"}"#.into());
+        let err = decode_client(&frame).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Malformed, "{err}");
+        assert!(err.message.contains("ZZ"), "{err}");
     }
 }

@@ -2,6 +2,7 @@
 //! learner did through callbacks; none of them holds protocol state.
 
 pub mod connect_panel;
+pub mod dns_panel;
 pub mod error_list;
 pub mod http_panel;
 pub mod lifecycle_view;
@@ -9,6 +10,7 @@ pub mod message_panel;
 pub mod sequence_diagram;
 
 pub use connect_panel::ConnectPanel;
+pub use dns_panel::DnsPanel;
 pub use error_list::ErrorList;
 pub use http_panel::HttpPanel;
 pub use lifecycle_view::LifecycleView;

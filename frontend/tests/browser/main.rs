@@ -16,6 +16,7 @@ use web_sys::{Element, HtmlElement};
 
 mod app;
 mod connect_panel;
+mod dns_panel;
 mod http_panel;
 mod message_panel;
 mod sequence_diagram;

@@ -1,6 +1,7 @@
 //! Connectors dial out on the browser's behalf, one module per protocol.
 //! Each runs as one task per operation and reports through [`crate::report`].
 
+pub mod dns;
 pub mod http;
 pub mod tcp;
 pub mod udp;

@@ -244,10 +244,12 @@ impl Socket {
         };
         let addrs = match &target {
             Target::Lab { addr, .. } | Target::Literal(addr) => vec![*addr],
-            Target::Host { .. } => match target::resolve(&target, report).await? {
-                Ok(addrs) => addrs,
-                Err(error) => return Ok(Err(error)),
-            },
+            Target::Host { .. } | Target::LabHost { .. } => {
+                match target::resolve(&target, report).await? {
+                    Ok(addrs) => addrs,
+                    Err(error) => return Ok(Err(error)),
+                }
+            }
         };
         let family = |addr: &&SocketAddr| addr.is_ipv4() == self.local.is_ipv4();
         let Some(addr) = addrs.iter().find(family).copied() else {

@@ -2,6 +2,7 @@
 //! internet. Each binds an ephemeral port on loopback and is known to
 //! sessions by a stable name (see [`Service`]).
 
+pub mod dns;
 mod echo;
 pub mod http;
 mod udp_echo;
@@ -17,18 +18,21 @@ pub struct Lab {
     services: Vec<(Service, SocketAddr)>,
     /// The HTTPS lab's CA, which the HTTP connector trusts.
     lab_ca: rustls::pki_types::CertificateDer<'static>,
+    dns: dns::DnsLab,
 }
 
 impl Lab {
     /// Starts every lab service on `127.0.0.1` with a port of its own.
     pub async fn start() -> std::io::Result<Lab> {
         let http = http::start().await?;
+        let echo = TcpListener::bind("127.0.0.1:0").await?;
+        let echo_addr = echo.local_addr()?;
         let mut lab = Lab {
             services: Vec::new(),
             lab_ca: http.tls.ca.clone(),
+            dns: dns::start(echo_addr.port()).await?,
         };
-        let echo = TcpListener::bind("127.0.0.1:0").await?;
-        lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo.local_addr()?);
+        lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo_addr);
         tokio::spawn(echo::run(echo));
 
         let udp_echo = UdpSocket::bind("127.0.0.1:0").await?;
@@ -42,6 +46,13 @@ impl Lab {
 
         lab.add("http-lab", "HTTP lab (built-in)", "http", http.http);
         lab.add("https-lab", "HTTPS lab (built-in)", "https", http.https);
+        // The SRV record of the DNS lab points at the TCP echo.
+        lab.add(
+            "dns-lab",
+            "DNS lab: *.lab.test (built-in)",
+            "dns",
+            lab.dns.stub,
+        );
         Ok(lab)
     }
 
@@ -89,9 +100,20 @@ impl Lab {
             .map(|(_, addr)| *addr)
     }
 
-    /// The addresses of all services (the policy always allows them).
+    /// The addresses of all services and of every DNS lab server (the
+    /// policy always allows them).
     pub fn addrs(&self) -> Vec<SocketAddr> {
-        self.services.iter().map(|(_, addr)| *addr).collect()
+        let dns = [self.dns.stub, self.dns.root, self.dns.tld, self.dns.lab];
+        self.services
+            .iter()
+            .map(|(_, addr)| *addr)
+            .chain(dns)
+            .collect()
+    }
+
+    /// The DNS lab's servers.
+    pub fn dns(&self) -> dns::DnsLab {
+        self.dns
     }
 
     /// The names of all services, for error messages.

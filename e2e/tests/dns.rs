@@ -1,0 +1,62 @@
+//! End-to-end: the DNS panel asks the relay's DNS lab, in stub and trace
+//! mode, and the answer and the referral walk show on the page. Every query
+//! goes to the lab on loopback.
+
+#[allow(dead_code, unused_imports)]
+mod support;
+
+use support::{Browser, Page, Relay};
+
+#[tokio::test]
+async fn dns_panel_traces_a_lab_name_from_the_root() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = trace_echo(&page, &relay.url).await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/dns.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn trace_echo(page: &Page<'_>, url: &str) -> Result<(), String> {
+    page.open(url).await?;
+    page.wait_text_is("#relay-status", "connected").await?;
+
+    // Stub: the CNAME chain of the default name, in one query.
+    page.click("button#dns-query").await?;
+    page.wait_text_is("#dns-rcode", "NOERROR").await?;
+    page.wait_text_contains("#dns-answers", "host.lab.test.")
+        .await?;
+
+    // Trace: root, then test., then lab.test.
+    page.type_into("input#dns-name", "echo.lab.test").await?;
+    page.choose("select#dns-mode", "trace").await?;
+    page.click("button#dns-query").await?;
+    page.wait_text_contains(".dns-summary", "(3 queries)")
+        .await?;
+    page.wait_text_contains("#dns-answers", "127.0.0.1").await?;
+    page.wait_rows("the referral walk in the diagram", |rows| {
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        for wanted in [
+            "dns A echo.lab.test (trace)",
+            "referral to test.",
+            "referral to lab.test.",
+            "NOERROR 1 answer",
+        ] {
+            if !labels.contains(&wanted) {
+                return Err(format!("missing a row `{wanted}`"));
+            }
+        }
+        if !labels
+            .iter()
+            .any(|l| l.starts_with("query A echo.lab.test. @127.0.0.2:"))
+        {
+            return Err("missing the query to the root (127.0.0.2)".to_owned());
+        }
+        Ok(())
+    })
+    .await
+    .map(drop)
+}

@@ -1,0 +1,575 @@
+//! The DNS operation: one query (`stub`) or a walk down the hierarchy from
+//! the root (`trace`, like `dig +trace`), with one event per query sent, per
+//! response and per referral.
+//!
+//! Messages are built and parsed with hickory-proto; the relay sends them
+//! itself, one UDP datagram per query (TCP when the answer comes back
+//! truncated), so that every query the learner sees is exactly one query on
+//! the wire and nothing is retried or cached behind their back.
+//!
+//! [`lookup_lab`] is the same machinery for connectors that start from a
+//! name under `lab.test` (see [`crate::target::resolve`]).
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Message, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use roundtrip_shared::protocol::{
+    Closer, DnsMode, DnsRecord, DnsType, ErrorCode, EventKind, RelayError,
+};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use crate::AppState;
+use crate::op::Command;
+use crate::policy::{Destination, Protocol};
+use crate::report::{Reporter, SessionGone};
+
+/// How long to wait for each answer when the browser does not say.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Trace mode gives up after this many referrals (real chains need 3 or 4).
+const MAX_REFERRALS: usize = 8;
+/// The largest UDP answer the relay reads (EDNS is not used: 512 is enough
+/// without it, but a broken server may send more).
+const MAX_UDP_ANSWER: usize = 4096;
+
+/// A DNS query as the browser asked for it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub name: String,
+    pub rtype: DnsType,
+    pub mode: DnsMode,
+    pub server: Option<String>,
+    pub timeout: Duration,
+}
+
+/// Runs one DNS operation to its terminal event.
+pub async fn run(
+    state: &AppState,
+    request: Request,
+    mut commands: mpsc::Receiver<Command>,
+    report: Reporter,
+) {
+    let started = Instant::now();
+    let work = query(state, &request, &report);
+    tokio::pin!(work);
+    let outcome = loop {
+        tokio::select! {
+            outcome = &mut work => break outcome,
+            command = commands.recv() => match command {
+                Some(Command::Close) => break Ok(Err(None)),
+                Some(Command::Send(_) | Command::SendTo { .. } | Command::Shutdown) => {
+                    let error = RelayError::new(
+                        ErrorCode::NotSupported,
+                        "a DNS query takes no data: send a new dns_query instead",
+                    );
+                    if report.reject(error).await.is_err() {
+                        return;
+                    }
+                }
+                // The session is gone.
+                None => return,
+            },
+        }
+    };
+    let elapsed_ms = started.elapsed().as_millis();
+    let (name, rtype, mode) = (&request.name, request.rtype.as_str(), request.mode);
+    let terminal = match outcome {
+        Err(SessionGone) => return,
+        Ok(Ok(rcode)) => {
+            tracing::info!(name, rtype, ?mode, rcode, elapsed_ms, "dns query answered");
+            EventKind::Closed { by: Closer::Relay }
+        }
+        Ok(Err(None)) => {
+            tracing::info!(name, rtype, ?mode, elapsed_ms, "dns query cancelled");
+            EventKind::Closed {
+                by: Closer::Browser,
+            }
+        }
+        Ok(Err(Some(error))) => {
+            tracing::info!(
+                name,
+                rtype,
+                ?mode,
+                code = error.code.as_str(),
+                elapsed_ms,
+                "dns query failed"
+            );
+            EventKind::Failed { error }
+        }
+    };
+    let _ = report.event(terminal).await;
+}
+
+/// The final rcode, a typed error, or `None` for "cancelled".
+type Outcome = Result<Result<&'static str, Option<RelayError>>, SessionGone>;
+
+async fn query(state: &AppState, request: &Request, report: &Reporter) -> Outcome {
+    let lab = state.lab();
+    let name = match parse_name(&request.name, request.rtype) {
+        Ok(name) => name,
+        Err(error) => return Ok(Err(Some(error))),
+    };
+    let first = match &request.server {
+        None => match request.mode {
+            DnsMode::Stub => lab.dns().stub,
+            DnsMode::Trace => lab.dns().root,
+        },
+        Some(text) => match parse_server(text) {
+            Ok(addr) => addr,
+            Err(error) => return Ok(Err(Some(error))),
+        },
+    };
+    let rtype = request.rtype;
+    match request.mode {
+        DnsMode::Stub => {
+            if let Err(refusal) = permit(state, first) {
+                return Ok(Err(Some(refusal)));
+            }
+            let response = match ask(first, &name, rtype, true, request.timeout, report).await? {
+                Ok(response) => response,
+                Err(error) => return Ok(Err(Some(error))),
+            };
+            let rcode = rcode_text(response.metadata.response_code);
+            if response.metadata.response_code == ResponseCode::ServFail {
+                return Ok(Err(Some(servfail(&[first]))));
+            }
+            Ok(Ok(rcode))
+        }
+        DnsMode::Trace => trace(state, first, &name, rtype, request.timeout, report).await,
+    }
+}
+
+/// Whether the policy lets a query go to `server`.
+fn permit(state: &AppState, server: SocketAddr) -> Result<(), RelayError> {
+    state.permit_dial(Destination {
+        protocol: Protocol::Dns,
+        host: None,
+        addr: server,
+    })
+}
+
+/// Iterative resolution from `root`: ask, follow referrals (by their glue,
+/// on `root`'s port), stop at an answer or an error code.
+async fn trace(
+    state: &AppState,
+    root: SocketAddr,
+    name: &Name,
+    rtype: DnsType,
+    timeout: Duration,
+    report: &Reporter,
+) -> Outcome {
+    let port = root.port();
+    let mut zone = Name::root();
+    let mut servers = vec![root];
+    for _ in 0..=MAX_REFERRALS {
+        let mut last_error = None;
+        let mut response = None;
+        for &server in &servers {
+            // Each server of a referral is checked before it is asked.
+            if let Err(refusal) = permit(state, server) {
+                last_error = Some(refusal);
+                continue;
+            }
+            match ask(server, name, rtype, false, timeout, report).await? {
+                Ok(answer)
+                    if matches!(
+                        answer.metadata.response_code,
+                        ResponseCode::ServFail | ResponseCode::Refused
+                    ) =>
+                {
+                    last_error = Some(servfail(&servers));
+                }
+                Ok(answer) => {
+                    response = Some(answer);
+                    break;
+                }
+                Err(error) => last_error = Some(error),
+            }
+        }
+        let Some(response) = response else {
+            return Ok(Err(last_error));
+        };
+        let rcode = rcode_text(response.metadata.response_code);
+        if response.metadata.response_code != ResponseCode::NoError || !response.answers.is_empty()
+        {
+            return Ok(Ok(rcode));
+        }
+        let Some((child, ns_names)) = referral(&response, &zone, name) else {
+            // NOERROR without answers and without a referral: the name
+            // exists but has no records of this type.
+            return Ok(Ok(rcode));
+        };
+        let addrs: Vec<SocketAddr> = response
+            .additionals
+            .iter()
+            .filter(|r| ns_names.contains(&r.name))
+            .filter_map(|r| r.data.ip_addr())
+            .map(|ip| SocketAddr::new(ip, port))
+            .collect();
+        report
+            .event(EventKind::DnsReferral {
+                zone: child.to_string(),
+                servers: ns_names.iter().map(ToString::to_string).collect(),
+                addrs: addrs.iter().map(ToString::to_string).collect(),
+            })
+            .await?;
+        if addrs.is_empty() {
+            return Ok(Err(Some(RelayError::new(
+                ErrorCode::DnsFailed,
+                format!(
+                    "the referral to {child} came without glue addresses; this trace only \
+                     follows glue (it does not look up the name servers' own names)"
+                ),
+            ))));
+        }
+        zone = child;
+        servers = addrs;
+    }
+    Ok(Err(Some(RelayError::new(
+        ErrorCode::DnsFailed,
+        format!("gave up after {MAX_REFERRALS} referrals: the delegations may form a loop"),
+    ))))
+}
+
+/// A referral: NS records in the authority section for a zone below `zone`
+/// that contains `name`. Returns the zone and its name servers.
+fn referral(response: &Message, zone: &Name, name: &Name) -> Option<(Name, Vec<Name>)> {
+    let ns: Vec<&Record> = response
+        .authorities
+        .iter()
+        .filter(|r| r.record_type() == RecordType::NS)
+        .collect();
+    let child = ns.first()?.name.clone();
+    let closer = zone.zone_of(&child) && child.num_labels() > zone.num_labels();
+    if !closer || !child.zone_of(name) {
+        return None;
+    }
+    let servers = ns
+        .iter()
+        .filter(|r| r.name == child)
+        .filter_map(|r| match &r.data {
+            RData::NS(ns) => Some(ns.0.clone()),
+            _ => None,
+        })
+        .collect();
+    Some((child, servers))
+}
+
+fn servfail(servers: &[SocketAddr]) -> RelayError {
+    let list: Vec<String> = servers.iter().map(ToString::to_string).collect();
+    RelayError::new(
+        ErrorCode::DnsFailed,
+        format!(
+            "no usable answer: {} answered SERVFAIL or REFUSED (it could not or would not answer \
+             for this name)",
+            list.join(", ")
+        ),
+    )
+}
+
+/// Sends one query to `server` and waits for its answer, reporting
+/// `dns_query_sent` and (when an answer came) `dns_response`.
+async fn ask(
+    server: SocketAddr,
+    name: &Name,
+    rtype: DnsType,
+    recursion_desired: bool,
+    timeout: Duration,
+    report: &Reporter,
+) -> Result<Result<Message, RelayError>, SessionGone> {
+    let mut message = Message::query();
+    message.metadata.recursion_desired = recursion_desired;
+    message.add_query(Query::query(name.clone(), record_type(rtype)));
+    let bytes = match message.to_vec() {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            return Ok(Err(RelayError::new(
+                ErrorCode::InvalidName,
+                format!("cannot build a query for \"{name}\": {error}"),
+            )));
+        }
+    };
+    report
+        .event(EventKind::DnsQuerySent {
+            server: server.to_string(),
+            name: name.to_string(),
+            rtype,
+        })
+        .await?;
+    let sent = Instant::now();
+    let exchanged =
+        tokio::time::timeout(timeout, exchange(server, &bytes, message.metadata.id)).await;
+    let elapsed_us = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let response = match exchanged {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => return Ok(Err(error)),
+        Err(_) => {
+            return Ok(Err(RelayError::new(
+                ErrorCode::DnsTimeout,
+                format!(
+                    "no answer from {server} within {} ms: is a DNS server listening there?",
+                    timeout.as_millis()
+                ),
+            )));
+        }
+    };
+    report
+        .event(EventKind::DnsResponse {
+            server: server.to_string(),
+            rcode: rcode_text(response.metadata.response_code).to_owned(),
+            answers: response.answers.iter().map(record).collect(),
+            authority: response.authorities.iter().map(record).collect(),
+            additional: response.additionals.iter().map(record).collect(),
+            elapsed_us,
+        })
+        .await?;
+    Ok(Ok(response))
+}
+
+/// One query over UDP; again over TCP if the answer was truncated.
+async fn exchange(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, RelayError> {
+    let io = |error: std::io::Error| {
+        let code = match error.kind() {
+            std::io::ErrorKind::ConnectionRefused => ErrorCode::Refused,
+            _ => ErrorCode::Io,
+        };
+        let why = if code == ErrorCode::Refused {
+            "nothing is listening on that UDP port (ICMP port unreachable)".to_owned()
+        } else {
+            error.to_string()
+        };
+        RelayError::new(code, format!("DNS query to {server} failed: {why}"))
+    };
+    let local: SocketAddr = match server.ip() {
+        IpAddr::V4(_) => "0.0.0.0:0".parse().expect("address"),
+        IpAddr::V6(_) => "[::]:0".parse().expect("address"),
+    };
+    let socket = UdpSocket::bind(local).await.map_err(io)?;
+    // A connected socket only hears from `server` and learns of ICMP errors.
+    socket.connect(server).await.map_err(io)?;
+    socket.send(query).await.map_err(io)?;
+    let mut buf = vec![0; MAX_UDP_ANSWER];
+    let response = loop {
+        let n = socket.recv(&mut buf).await.map_err(io)?;
+        match Message::from_vec(&buf[..n]) {
+            // Another query's late answer: keep waiting for ours.
+            Ok(response) if response.metadata.id != id => continue,
+            Ok(response) => break response,
+            Err(error) => return Err(malformed(server, error)),
+        }
+    };
+    if !response.metadata.truncation {
+        return Ok(response);
+    }
+    let mut stream = TcpStream::connect(server).await.map_err(io)?;
+    let len = u16::try_from(query.len()).expect("queries are small");
+    stream.write_all(&len.to_be_bytes()).await.map_err(io)?;
+    stream.write_all(query).await.map_err(io)?;
+    let len = stream.read_u16().await.map_err(io)?;
+    let mut buf = vec![0; usize::from(len)];
+    stream.read_exact(&mut buf).await.map_err(io)?;
+    Message::from_vec(&buf).map_err(|error| malformed(server, error))
+}
+
+fn malformed(server: SocketAddr, error: impl std::fmt::Display) -> RelayError {
+    RelayError::new(
+        ErrorCode::DnsFailed,
+        format!("{server} sent something that is not a DNS message: {error}"),
+    )
+}
+
+/// Looks up the IPv4 addresses of `host` (a name under `lab.test`) at the
+/// DNS lab's stub `server`, reporting the query and the response. The DNS lab serves
+/// loopback IPv4 addresses only, so only `A` is asked for.
+pub async fn lookup_lab(
+    server: SocketAddr,
+    host: &str,
+    timeout: Duration,
+    report: &Reporter,
+) -> Result<Result<Vec<IpAddr>, RelayError>, SessionGone> {
+    let name = match parse_name(host, DnsType::A) {
+        Ok(name) => name,
+        Err(error) => return Ok(Err(error)),
+    };
+    let response = match ask(server, &name, DnsType::A, true, timeout, report).await? {
+        Ok(response) => response,
+        Err(error) => return Ok(Err(error)),
+    };
+    let code = response.metadata.response_code;
+    if code != ResponseCode::NoError {
+        return Ok(Err(RelayError::new(
+            ErrorCode::ResolveFailed,
+            format!(
+                "the DNS lab answered {} for \"{host}\"{}",
+                rcode_text(code),
+                if code == ResponseCode::NXDomain {
+                    ": no such name"
+                } else {
+                    ""
+                }
+            ),
+        )));
+    }
+    let addrs: Vec<IpAddr> = response
+        .answers
+        .iter()
+        .filter_map(|r| r.data.ip_addr())
+        .collect();
+    if addrs.is_empty() {
+        return Ok(Err(RelayError::new(
+            ErrorCode::ResolveFailed,
+            format!("\"{host}\" has no A records in the DNS lab"),
+        )));
+    }
+    Ok(Ok(addrs))
+}
+
+/// A name to ask about. For `PTR`, an IP address becomes its reverse name
+/// (`127.0.0.1` → `1.0.0.127.in-addr.arpa.`).
+pub fn parse_name(text: &str, rtype: DnsType) -> Result<Name, RelayError> {
+    let text = text.trim();
+    if rtype == DnsType::Ptr
+        && let Ok(ip) = text.parse::<IpAddr>()
+    {
+        return Ok(Name::from(ip));
+    }
+    let invalid = |why: &str| {
+        RelayError::new(
+            ErrorCode::InvalidName,
+            format!("\"{text}\" is not a domain name: {why}"),
+        )
+    };
+    if text == "." {
+        return Ok(Name::root());
+    }
+    let bare = text.strip_suffix('.').unwrap_or(text);
+    if bare.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    if bare.len() > 253 {
+        return Err(invalid("names are at most 253 characters"));
+    }
+    for label in bare.split('.') {
+        if label.is_empty() {
+            return Err(invalid("it has an empty label (two dots in a row?)"));
+        }
+        if label.len() > 63 {
+            return Err(invalid(
+                "each label (between dots) is at most 63 characters",
+            ));
+        }
+        if !label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(invalid(
+                "use letters, digits, '-' and '_' in labels separated by dots",
+            ));
+        }
+    }
+    let mut name = Name::from_ascii(bare).map_err(|e| invalid(&e.to_string()))?;
+    name.set_fqdn(true);
+    Ok(name)
+}
+
+/// `ip:port`, or an IP address alone for port 53.
+fn parse_server(text: &str) -> Result<SocketAddr, RelayError> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    Err(RelayError::new(
+        ErrorCode::InvalidTarget,
+        format!("\"{text}\" is not a DNS server address: write ip:port, like 127.0.0.1:53"),
+    ))
+}
+
+fn record_type(rtype: DnsType) -> RecordType {
+    match rtype {
+        DnsType::A => RecordType::A,
+        DnsType::Aaaa => RecordType::AAAA,
+        DnsType::Cname => RecordType::CNAME,
+        DnsType::Mx => RecordType::MX,
+        DnsType::Txt => RecordType::TXT,
+        DnsType::Ns => RecordType::NS,
+        DnsType::Soa => RecordType::SOA,
+        DnsType::Srv => RecordType::SRV,
+        DnsType::Ptr => RecordType::PTR,
+    }
+}
+
+/// The rcode as dig prints it.
+fn rcode_text(code: ResponseCode) -> &'static str {
+    match code {
+        ResponseCode::NoError => "NOERROR",
+        ResponseCode::FormErr => "FORMERR",
+        ResponseCode::ServFail => "SERVFAIL",
+        ResponseCode::NXDomain => "NXDOMAIN",
+        ResponseCode::NotImp => "NOTIMP",
+        ResponseCode::Refused => "REFUSED",
+        ResponseCode::YXDomain => "YXDOMAIN",
+        ResponseCode::YXRRSet => "YXRRSET",
+        ResponseCode::NXRRSet => "NXRRSET",
+        ResponseCode::NotAuth => "NOTAUTH",
+        ResponseCode::NotZone => "NOTZONE",
+        _ => "UNKNOWN",
+    }
+}
+
+/// A record with its data as dig prints it (TXT strings quoted).
+fn record(record: &Record) -> DnsRecord {
+    let data = match &record.data {
+        RData::TXT(txt) => txt
+            .txt_data
+            .iter()
+            .map(|s| format!("{:?}", String::from_utf8_lossy(s)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    };
+    DnsRecord {
+        name: record.name.to_string(),
+        ttl: record.ttl,
+        class: record.dns_class.to_string(),
+        rtype: record.record_type().to_string(),
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_and_ptr_takes_addresses() {
+        assert_eq!(
+            parse_name("echo.lab.test", DnsType::A).unwrap().to_string(),
+            "echo.lab.test."
+        );
+        assert_eq!(
+            parse_name("127.0.0.1", DnsType::Ptr).unwrap().to_string(),
+            "1.0.0.127.in-addr.arpa."
+        );
+        assert_eq!(parse_name(".", DnsType::Ns).unwrap(), Name::root());
+        for bad in ["", "a..b", "bad name.test", &"x".repeat(64)] {
+            let error = parse_name(bad, DnsType::A).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidName, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn servers_default_to_port_53() {
+        assert_eq!(parse_server("1.1.1.1").unwrap().port(), 53);
+        assert_eq!(parse_server("127.0.0.1:5300").unwrap().port(), 5300);
+        assert_eq!(
+            parse_server("dns.example").unwrap_err().code,
+            ErrorCode::InvalidTarget
+        );
+    }
+}

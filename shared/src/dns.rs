@@ -1,0 +1,215 @@
+//! DNS answers for people: the labels the diagram uses for DNS steps, and
+//! records laid out as dig prints them (name, TTL, class, type, data in
+//! aligned columns).
+
+use crate::protocol::{DnsMode, DnsRecord, DnsType, EventKind};
+
+/// What one DNS operation has come to so far, from its events: the last
+/// response's rcode and records, how many queries went out, and how it
+/// ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Queries sent (more than one in trace mode).
+    pub queries: usize,
+    /// The server of the last response.
+    pub server: Option<String>,
+    pub rcode: Option<String>,
+    pub answers: Vec<DnsRecord>,
+    /// How long the last response took, in microseconds.
+    pub elapsed_us: Option<u64>,
+    /// Zones the trace was referred to, in order.
+    pub referrals: Vec<String>,
+    /// The failure's message, when the operation failed.
+    pub error: Option<String>,
+    /// Whether the operation has ended.
+    pub done: bool,
+}
+
+/// Folds a DNS operation's events into its [`Outcome`].
+pub fn outcome<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> Outcome {
+    let mut outcome = Outcome::default();
+    for event in events {
+        match event {
+            EventKind::DnsQuerySent { .. } => outcome.queries += 1,
+            EventKind::DnsResponse {
+                server,
+                rcode,
+                answers,
+                elapsed_us,
+                ..
+            } => {
+                outcome.server = Some(server.clone());
+                outcome.rcode = Some(rcode.clone());
+                outcome.answers = answers.clone();
+                outcome.elapsed_us = Some(*elapsed_us);
+            }
+            EventKind::DnsReferral { zone, .. } => outcome.referrals.push(zone.clone()),
+            EventKind::Failed { error } => {
+                outcome.error = Some(error.message.clone());
+                outcome.done = true;
+            }
+            EventKind::Closed { .. } => outcome.done = true,
+            _ => {}
+        }
+    }
+    outcome
+}
+
+/// The browser's request, e.g. `dns A echo.lab.test (trace)`.
+pub fn request_label(name: &str, rtype: DnsType, mode: DnsMode) -> String {
+    let mode = match mode {
+        DnsMode::Stub => "",
+        DnsMode::Trace => " (trace)",
+    };
+    format!("dns {} {name}{mode}", rtype.as_str())
+}
+
+/// A response, e.g. `NOERROR 1 answer`, `NOERROR 3 answers`, `NXDOMAIN`.
+/// A NOERROR response without answers is a referral or an empty answer:
+/// `NOERROR 0 answers`.
+pub fn response_label(rcode: &str, answers: usize) -> String {
+    match (rcode, answers) {
+        ("NOERROR", 1) => "NOERROR 1 answer".to_owned(),
+        ("NOERROR", n) => format!("NOERROR {n} answers"),
+        (rcode, 0) => rcode.to_owned(),
+        (rcode, 1) => format!("{rcode} 1 answer"),
+        (rcode, n) => format!("{rcode} {n} answers"),
+    }
+}
+
+/// The five columns of a record, as dig prints them.
+pub fn columns(record: &DnsRecord) -> [String; 5] {
+    [
+        record.name.clone(),
+        record.ttl.to_string(),
+        record.class.clone(),
+        record.rtype.clone(),
+        record.data.clone(),
+    ]
+}
+
+/// Records as a dig-style table: one line per record, columns separated by
+/// at least one space and padded to line up (the data column is not padded).
+pub fn table(records: &[DnsRecord]) -> String {
+    let rows: Vec<[String; 5]> = records.iter().map(columns).collect();
+    let mut widths = [0usize; 4];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row.iter()) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        for (cell, width) in row.iter().zip(widths) {
+            out.push_str(cell);
+            let pad = width - cell.chars().count() + 1;
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push_str(&row[4]);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
+        DnsRecord {
+            name: name.into(),
+            ttl,
+            class: "IN".into(),
+            rtype: rtype.into(),
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn tables_line_up_like_dig() {
+        let records = [
+            record("www.lab.test.", 300, "CNAME", "web.lab.test."),
+            record("web.lab.test.", 300, "CNAME", "host.lab.test."),
+            record("host.lab.test.", 5, "A", "127.0.0.1"),
+        ];
+        assert_eq!(
+            table(&records),
+            "\
+www.lab.test.  300 IN CNAME web.lab.test.
+web.lab.test.  300 IN CNAME host.lab.test.
+host.lab.test. 5   IN A     127.0.0.1
+"
+        );
+        assert_eq!(table(&[]), "");
+    }
+
+    #[test]
+    fn outcomes_keep_the_last_response_and_the_ending() {
+        use crate::protocol::{Closer, ErrorCode, RelayError};
+        let response = |rcode: &str, answers: Vec<DnsRecord>| EventKind::DnsResponse {
+            server: "127.0.0.4:53".into(),
+            rcode: rcode.into(),
+            answers,
+            authority: vec![],
+            additional: vec![],
+            elapsed_us: 250,
+        };
+        let sent = EventKind::DnsQuerySent {
+            server: "127.0.0.2:53".into(),
+            name: "echo.lab.test.".into(),
+            rtype: DnsType::A,
+        };
+        let answer = record("echo.lab.test.", 300, "A", "127.0.0.1");
+        let events = [
+            sent.clone(),
+            response("NOERROR", vec![]),
+            EventKind::DnsReferral {
+                zone: "lab.test.".into(),
+                servers: vec![],
+                addrs: vec![],
+            },
+            sent.clone(),
+            response("NOERROR", vec![answer.clone()]),
+            EventKind::Closed { by: Closer::Relay },
+        ];
+        assert_eq!(
+            outcome(&events),
+            Outcome {
+                queries: 2,
+                server: Some("127.0.0.4:53".into()),
+                rcode: Some("NOERROR".into()),
+                answers: vec![answer],
+                elapsed_us: Some(250),
+                referrals: vec!["lab.test.".into()],
+                error: None,
+                done: true,
+            }
+        );
+        let failed = [
+            sent,
+            EventKind::Failed {
+                error: RelayError::new(ErrorCode::DnsTimeout, "no answer"),
+            },
+        ];
+        let outcome = outcome(&failed);
+        assert_eq!(outcome.error.as_deref(), Some("no answer"));
+        assert!(outcome.done && outcome.rcode.is_none());
+        assert_eq!(super::outcome(&[]), Outcome::default());
+    }
+
+    #[test]
+    fn labels_say_what_happened() {
+        assert_eq!(response_label("NOERROR", 1), "NOERROR 1 answer");
+        assert_eq!(response_label("NOERROR", 3), "NOERROR 3 answers");
+        assert_eq!(response_label("NOERROR", 0), "NOERROR 0 answers");
+        assert_eq!(response_label("NXDOMAIN", 0), "NXDOMAIN");
+        assert_eq!(
+            request_label("echo.lab.test", DnsType::A, DnsMode::Trace),
+            "dns A echo.lab.test (trace)"
+        );
+        assert_eq!(
+            request_label("127.0.0.1", DnsType::Ptr, DnsMode::Stub),
+            "dns PTR 127.0.0.1"
+        );
+    }
+}
