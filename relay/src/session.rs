@@ -13,15 +13,16 @@ use std::collections::HashMap;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_shared::protocol::{
-    ClientMsg, DataEncoding, ErrorCode, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
+    ClientMsg, DataEncoding, ErrorCode, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError,
+    ServerMsg,
 };
 use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
 use crate::AppState;
-use crate::connectors::{tcp, udp};
-use crate::op::Command;
+use crate::connectors::{listen, tcp, udp};
+use crate::op::{Command, Registration, Spawner};
 use crate::report::{Outgoing, Reporter};
 
 /// Messages waiting for the writer. With reads of 16 KiB this bounds what a
@@ -29,6 +30,9 @@ use crate::report::{Outgoing, Reporter};
 const OUTGOING_CAPACITY: usize = 32;
 /// Commands waiting for one operation.
 const COMMAND_CAPACITY: usize = 16;
+/// Operations created by operations (accepted connections) waiting to be
+/// registered. A full queue makes listeners wait before accepting more.
+const REGISTRATION_CAPACITY: usize = 64;
 
 /// WebSocket close code 1001: the relay is going away.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -40,15 +44,25 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let (encoding_tx, encoding_rx) = watch::channel(DataEncoding::Binary);
     let writer = tokio::spawn(write_frames(sink, out_rx, encoding_rx));
     let mut shutting_down = state.shutting_down();
+    let (registrations, mut registered) = mpsc::channel(REGISTRATION_CAPACITY);
     let mut session = Session {
         state,
         out: out.clone(),
         encoding: encoding_tx,
         greeted: false,
         ops: HashMap::new(),
+        spawner: Spawner::new(registrations),
     };
     loop {
         let message = tokio::select! {
+            // Registrations first: an operation registers a new id before it
+            // tells the browser about it, so the browser's requests about
+            // that id, which come later, must find it registered.
+            biased;
+            Some(registration) = registered.recv() => {
+                session.register(registration);
+                continue;
+            }
             message = stream.next() => message,
             () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
                 let _ = out.send(Outgoing::Close(CLOSE_GOING_AWAY, "relay shutting down")).await;
@@ -112,6 +126,8 @@ struct Session {
     /// Running operations. An operation whose task has ended has a closed
     /// sender; such entries are pruned when a new operation starts.
     ops: HashMap<OpId, mpsc::Sender<Command>>,
+    /// Ids and registration for operations that operations create.
+    spawner: Spawner,
 }
 
 impl Session {
@@ -176,6 +192,17 @@ impl Session {
                 )
                 .await
             }
+            ClientMsg::TcpListen { op, port } => {
+                let spawner = self.spawner.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("listen", op),
+                    |commands, report| async move {
+                        listen::run(port.unwrap_or(0), spawner, commands, report).await
+                    },
+                )
+                .await
+            }
             ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
             ClientMsg::SendTo { op, target, data } => {
                 self.command(
@@ -217,6 +244,16 @@ impl Session {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         self.ops.retain(|_, commands| !commands.is_closed());
+        if op >= FIRST_RELAY_OP {
+            let error = RelayError::new(
+                ErrorCode::OpInUse,
+                format!(
+                    "ids from {FIRST_RELAY_OP} (0x80000000) up are the relay's, for accepted \
+                     connections: pick a smaller id"
+                ),
+            );
+            return self.reject(Some(op), error).await;
+        }
         if self.ops.contains_key(&op) {
             let error = RelayError::new(
                 ErrorCode::OpInUse,
@@ -228,6 +265,12 @@ impl Session {
         self.ops.insert(op, commands);
         let report = Reporter::new(op, self.out.clone());
         tokio::spawn(operation(command_rx, report).instrument(span));
+    }
+
+    /// Routes requests about an operation another operation created.
+    fn register(&mut self, registration: Registration) {
+        self.ops.retain(|_, commands| !commands.is_closed());
+        self.ops.insert(registration.op, registration.commands);
     }
 
     async fn command(&mut self, op: OpId, command: Command) {

@@ -241,6 +241,8 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                     }
                     label
                 }
+                Request::Listen { port: 0 } => "listen (any free port)".to_owned(),
+                Request::Listen { port } => format!("listen on port {port}"),
                 Request::Send { data } => format!("send {}", data_label(data)),
                 Request::SendTo { target, data } => {
                     format!("send_to {target} {}", data_label(data))
@@ -303,6 +305,15 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                     Relay,
                     format!("bound {local}, connected to {remote}"),
                     Tone::Note,
+                ),
+                EventKind::Listening { addr } => {
+                    (Relay, Relay, format!("listening on {addr}"), Tone::Note)
+                }
+                EventKind::Accepted { conn, peer } => (
+                    Target,
+                    Relay,
+                    format!("SYN from {peer}: accepted as op {conn}"),
+                    Tone::Control,
                 ),
                 EventKind::DatagramSent { to, bytes } => {
                     (Relay, Target, format!("{} → {to}", data(bytes)), Tone::Data)

@@ -20,6 +20,9 @@ pub enum Request {
         target: Option<String>,
         bind_port: u16,
     },
+    Listen {
+        port: u16,
+    },
     Send {
         data: Vec<u8>,
     },
@@ -115,6 +118,12 @@ impl Trace {
                     },
                 )
             }
+            ClientMsg::TcpListen { op, port } => (
+                *op,
+                Request::Listen {
+                    port: port.unwrap_or(0),
+                },
+            ),
             ClientMsg::Send { op, data } if self.datagram_ops.contains(op) => {
                 self.unconfirmed_datagrams
                     .entry(*op)

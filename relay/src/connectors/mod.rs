@@ -1,5 +1,6 @@
 //! Connectors dial out on the browser's behalf, one module per protocol.
 //! Each runs as one task per operation and reports through [`crate::report`].
 
+pub mod listen;
 pub mod tcp;
 pub mod udp;
