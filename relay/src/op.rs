@@ -1,6 +1,6 @@
 //! What every operation shares: the commands a session forwards to it.
 //!
-//! An operation is one task (a TCP connection, later a listener, a UDP
+//! An operation is one task (a TCP connection, a listener, a UDP
 //! socket, a DNS query, an HTTP request) started by the session. The session
 //! keeps only the sending end of the operation's command channel; the task
 //! owns everything else and reports through its [`crate::report::Reporter`].

@@ -16,9 +16,11 @@ use web_sys::{Element, HtmlElement};
 
 mod app;
 mod connect_panel;
+mod listen_panel;
 mod message_panel;
 mod sequence_diagram;
 mod state;
+mod udp_panel;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
