@@ -226,8 +226,10 @@ mod tests {
         let lab = Lab::start().await.unwrap();
         let serial = fire(&lab, Mode::Serial, 3).await;
         assert!(serial[0] >= 200, "{serial:?}");
+        // The third waits for two others' work, then does its own: about 600 ms
+        // (a little less if it connected a little after the first).
         assert!(
-            serial[2] >= 590,
+            serial[2] >= 500,
             "the third waits for two others: {serial:?}"
         );
         for mode in [Mode::Threads, Mode::Async] {
