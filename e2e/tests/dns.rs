@@ -2,7 +2,6 @@
 //! mode, and the answer and the referral walk show on the page. Every query
 //! goes to the lab on loopback.
 
-#[allow(dead_code, unused_imports)]
 mod support;
 
 use support::{Browser, Page, Relay};

@@ -65,6 +65,14 @@ impl RelaySocket {
             .take_while(|part| self.outbox.unbounded_send(part.clone()).is_ok())
             .collect()
     }
+
+    /// Queues `msg` as it is, never split: a UDP `Send` is one datagram, and
+    /// splitting it would send several. (The relay refuses datagrams over
+    /// 65 507 bytes, far below its WebSocket message limit.) Returns whether
+    /// it was queued.
+    pub fn send_whole(&self, msg: ClientMsg) -> bool {
+        self.outbox.unbounded_send(msg).is_ok()
+    }
 }
 
 /// Splits a `Send` whose payload exceeds [`MAX_SEND_CHUNK`] into consecutive

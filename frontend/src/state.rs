@@ -41,7 +41,8 @@ impl RelayLink {
     }
 }
 
-/// The operation the controls act on: the one the last Connect started.
+/// An operation a panel acts on: the one its last Connect (Open, Listen)
+/// started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CurrentOp {
     pub op: OpId,
@@ -59,7 +60,16 @@ pub struct State {
     /// Every step of every operation of this page. Shared with the views so
     /// that a render does not copy it.
     pub trace: Rc<Trace>,
+    /// The TCP connection the Target and Message panels act on.
     pub current: Option<CurrentOp>,
+    /// The UDP socket the UDP panel acts on.
+    pub udp: Option<CurrentOp>,
+    /// The listener the Listen panel acts on.
+    pub listener: Option<CurrentOp>,
+    /// Where the steps of the current relay session begin in the trace. The
+    /// relay numbers accepted connections per session, so their ids repeat
+    /// across reconnects: only this session's steps count for them.
+    pub session_start: usize,
     /// The id the next Connect uses. Ids only grow, also across relay
     /// reconnects, so every operation keeps its own rows in the trace.
     pub next_op: OpId,
@@ -74,6 +84,9 @@ impl Default for State {
             services: Vec::new(),
             trace: Rc::default(),
             current: None,
+            udp: None,
+            listener: None,
+            session_start: 0,
             next_op: 1,
             session_errors: Vec::new(),
         }
@@ -108,6 +121,7 @@ impl State {
             Action::RelayConnecting => {
                 self.relay = RelayLink::Connecting;
                 self.cut_off_current();
+                self.session_start = self.trace.steps().len();
             }
             Action::Relay(Notice::Opened) => self.relay = RelayLink::Greeting,
             Action::Relay(Notice::Message(msg)) => self.receive(msg),
@@ -120,10 +134,21 @@ impl State {
                 self.cut_off_current();
             }
             Action::Requested(msg) => {
-                if let ClientMsg::TcpConnect { op, .. } = msg {
-                    self.current = Some(CurrentOp { op, cut_off: false });
+                let started = |op| Some(CurrentOp { op, cut_off: false });
+                match msg {
+                    ClientMsg::TcpConnect { op, .. } => {
+                        self.current = started(op);
+                        self.session_errors.clear();
+                    }
+                    ClientMsg::UdpOpen { op, .. } => self.udp = started(op),
+                    ClientMsg::TcpListen { op, .. } => self.listener = started(op),
+                    _ => {}
+                }
+                if let ClientMsg::TcpConnect { op, .. }
+                | ClientMsg::UdpOpen { op, .. }
+                | ClientMsg::TcpListen { op, .. } = msg
+                {
                     self.next_op = self.next_op.max(op.wrapping_add(1));
-                    self.session_errors.clear();
                 }
                 // Every operation (a connection, a UDP socket, a DNS query, an
                 // HTTP request) takes its id from the same count.
@@ -153,15 +178,18 @@ impl State {
         }
     }
 
+    /// The relay link ended: no operation of it can take requests any more.
     fn cut_off_current(&mut self) {
-        if let Some(current) = self.current
-            && !self.has_ended(current.op)
-        {
-            self.current = Some(CurrentOp {
+        let cut = |state: &State, slot: Option<CurrentOp>| match slot {
+            Some(current) if !state.has_ended(current.op) => Some(CurrentOp {
                 cut_off: true,
                 ..current
-            });
-        }
+            }),
+            other => other,
+        };
+        self.current = cut(self, self.current);
+        self.udp = cut(self, self.udp);
+        self.listener = cut(self, self.listener);
     }
 
     /// The lab services of one protocol (`tcp`, `udp`), in the relay's order.
@@ -196,11 +224,23 @@ impl State {
 
     /// The current operation while it can still take requests.
     fn live_op(&self) -> Option<OpId> {
-        let current = self.current?;
+        self.live(self.current)
+    }
+
+    /// `slot`'s operation while it can still take requests.
+    fn live(&self, slot: Option<CurrentOp>) -> Option<OpId> {
+        let current = slot?;
         (matches!(self.relay, RelayLink::Ready { .. })
             && !current.cut_off
             && !self.has_ended(current.op))
         .then_some(current.op)
+    }
+
+    /// The state of `slot`'s socket; idle before it started.
+    fn state_of(&self, slot: Option<CurrentOp>) -> SocketState {
+        slot.map_or(SocketState::Idle, |current| {
+            lifecycle::current(self.trace.events_of(current.op))
+        })
     }
 
     pub fn can_connect(&self) -> bool {
@@ -209,6 +249,11 @@ impl State {
 
     pub fn can_send(&self) -> bool {
         self.live_op().is_some() && self.socket_state().can_write()
+    }
+
+    /// Shutdown (half-close) is offered while our sending side is open.
+    pub fn can_shutdown(&self) -> bool {
+        self.can_send()
     }
 
     /// Close is offered from the Connect on, so that a slow handshake can be
@@ -230,31 +275,183 @@ impl State {
     }
 
     /// Every error the learner should read now, in the order they happened:
-    /// the current operation's failures and refused messages, then problems
-    /// of the session, then a lost relay link.
+    /// the failures and refused messages of the current connection, UDP
+    /// socket, listener and accepted connections, then problems of the
+    /// session, then a lost relay link.
     pub fn errors(&self) -> Vec<String> {
-        let mut errors: Vec<String> = match self.current {
-            Some(current) => self
-                .trace
-                .steps()
-                .iter()
-                .filter(|step| step.op == current.op)
-                .filter_map(|step| match &step.kind {
-                    StepKind::Event {
-                        kind: EventKind::Failed { error },
-                        ..
-                    }
-                    | StepKind::Rejected(error) => Some(error.message.clone()),
-                    _ => None,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
+        let current: Vec<OpId> = [self.current, self.udp, self.listener]
+            .into_iter()
+            .flatten()
+            .map(|current| current.op)
+            .collect();
+        let conns: Vec<OpId> = self.accepted().into_iter().map(|(op, _)| op).collect();
+        let mut errors: Vec<String> = self
+            .trace
+            .steps()
+            .iter()
+            .enumerate()
+            .filter(|(i, step)| {
+                current.contains(&step.op) || (*i >= self.session_start && conns.contains(&step.op))
+            })
+            .filter_map(|(_, step)| match &step.kind {
+                StepKind::Event {
+                    kind: EventKind::Failed { error },
+                    ..
+                }
+                | StepKind::Rejected(error) => Some(error.message.clone()),
+                _ => None,
+            })
+            .collect();
         errors.extend(self.session_errors.iter().cloned());
         if let RelayLink::Lost { reason } = &self.relay {
             errors.push(reason.clone());
         }
         errors
+    }
+}
+
+/// One connection a listener of this relay session accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    pub op: OpId,
+    pub peer: String,
+    pub state: SocketState,
+    /// Everything it received.
+    pub received: Vec<u8>,
+    pub can_send: bool,
+    pub can_close: bool,
+}
+
+impl State {
+    // The UDP panel.
+
+    pub fn can_open_udp(&self) -> bool {
+        matches!(self.relay, RelayLink::Ready { .. }) && self.live(self.udp).is_none()
+    }
+
+    pub fn udp_state(&self) -> SocketState {
+        self.state_of(self.udp)
+    }
+
+    /// The UDP socket while it can send.
+    pub fn udp_op(&self) -> Option<OpId> {
+        self.live(self.udp)
+            .filter(|_| self.udp_state() == SocketState::Bound)
+    }
+
+    /// The UDP socket's local address and its target, once bound.
+    pub fn udp_addresses(&self) -> Option<(String, Option<String>)> {
+        let udp = self.udp?;
+        self.trace.events_of(udp.op).find_map(|kind| match kind {
+            EventKind::Bound { local, remote } => Some((local.clone(), remote.clone())),
+            _ => None,
+        })
+    }
+
+    /// Send (to the socket's target) needs a target.
+    pub fn can_send_udp(&self) -> bool {
+        self.udp_op().is_some()
+            && self
+                .udp_addresses()
+                .is_some_and(|(_, remote)| remote.is_some())
+    }
+
+    pub fn can_close_udp(&self) -> bool {
+        self.live(self.udp).is_some()
+    }
+
+    /// The datagrams the UDP socket received: source and bytes.
+    pub fn datagrams(&self) -> Vec<(String, Vec<u8>)> {
+        self.udp
+            .map(|udp| {
+                self.trace
+                    .datagrams(udp.op)
+                    .into_iter()
+                    .map(|(from, bytes)| (from.to_owned(), bytes.to_vec()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    // The Listen panel.
+
+    pub fn can_listen(&self) -> bool {
+        matches!(self.relay, RelayLink::Ready { .. }) && self.live(self.listener).is_none()
+    }
+
+    pub fn listener_state(&self) -> SocketState {
+        self.state_of(self.listener)
+    }
+
+    pub fn listener_op(&self) -> Option<OpId> {
+        self.live(self.listener)
+    }
+
+    /// Where the live listener listens.
+    pub fn listening_on(&self) -> Option<String> {
+        let op = self.listener_op()?;
+        self.trace.events_of(op).find_map(|kind| match kind {
+            EventKind::Listening { addr } => Some(addr.clone()),
+            _ => None,
+        })
+    }
+
+    /// The connections accepted in this relay session, by any listener:
+    /// their ids and peers, in the order they came.
+    fn accepted(&self) -> Vec<(OpId, String)> {
+        self.trace.steps()[self.session_start.min(self.trace.steps().len())..]
+            .iter()
+            .filter_map(|step| match &step.kind {
+                StepKind::Event {
+                    kind: EventKind::Accepted { conn, peer },
+                    ..
+                } => Some((*conn, peer.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every connection accepted in this relay session, with what the
+    /// Listen panel shows of it.
+    pub fn accepted_connections(&self) -> Vec<Accepted> {
+        let ready = matches!(self.relay, RelayLink::Ready { .. });
+        let steps = &self.trace.steps()[self.session_start.min(self.trace.steps().len())..];
+        self.accepted()
+            .into_iter()
+            .map(|(op, peer)| {
+                let events =
+                    steps
+                        .iter()
+                        .filter(|step| step.op == op)
+                        .filter_map(|step| match &step.kind {
+                            StepKind::Event { kind, .. } => Some(kind),
+                            _ => None,
+                        });
+                let state = lifecycle::current(events);
+                let received = steps
+                    .iter()
+                    .filter(|step| step.op == op)
+                    .filter_map(|step| match &step.kind {
+                        StepKind::Event {
+                            kind: EventKind::Received { .. },
+                            payload: Some(bytes),
+                        } => Some(bytes.as_slice()),
+                        _ => None,
+                    })
+                    .flatten()
+                    .copied()
+                    .collect();
+                let open = ready && state.is_open();
+                Accepted {
+                    op,
+                    peer,
+                    state,
+                    received,
+                    can_send: open && state.can_write(),
+                    can_close: open,
+                }
+            })
+            .collect()
     }
 }
 

@@ -22,8 +22,10 @@
 //!   special-purpose IP ranges).
 //! - [`report`]: how an operation reports events (timestamps, ordering).
 //! - [`target`]: parsing and resolving what the browser wants to reach.
-//! - [`connectors`]: one module per protocol that dials out (TCP for now).
-//! - [`lab`]: the built-in lab services on loopback (TCP echo for now).
+//! - [`connectors`]: one module per kind of socket: TCP connections, TCP
+//!   listeners (the browser as a server), UDP sockets.
+//! - [`lab`]: the built-in lab services on loopback (TCP and UDP echo, a chat
+//!   room, the slow servers of the concurrency lab).
 
 pub mod access;
 pub mod assets;

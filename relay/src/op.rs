@@ -1,10 +1,23 @@
 //! What every operation shares: the commands a session forwards to it.
 //!
-//! An operation is one task (a TCP connection, later a listener, a UDP
+//! An operation is one task (a TCP connection, a listener, a UDP
 //! socket, a DNS query, an HTTP request) started by the session. The session
 //! keeps only the sending end of the operation's command channel; the task
 //! owns everything else and reports through its [`crate::report::Reporter`].
 //! When the session ends, the channel closes and the task ends with it.
+//!
+//! Most operations are started by the browser. A listener creates
+//! operations of its own, one per accepted connection: it takes an id from
+//! the session's [`Spawner`] and registers the new operation's command sender
+//! with the session, which routes the browser's requests to it from then on.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use roundtrip_shared::protocol::{FIRST_RELAY_OP, OpId};
+use tokio::sync::mpsc;
+
+use crate::report::SessionGone;
 
 /// What the browser asks of a running operation, in the order it asked.
 #[derive(Debug)]
@@ -17,4 +30,45 @@ pub enum Command {
     Shutdown,
     /// End the operation (for a connection: write what waits, then close).
     Close,
+}
+
+/// An operation the relay created, for the session to route requests to.
+#[derive(Debug)]
+pub struct Registration {
+    pub op: OpId,
+    pub commands: mpsc::Sender<Command>,
+}
+
+/// How operations create operations: relay-chosen ids, registered with the
+/// session. One per session; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Spawner {
+    next: Arc<AtomicU32>,
+    registrations: mpsc::Sender<Registration>,
+}
+
+impl Spawner {
+    pub fn new(registrations: mpsc::Sender<Registration>) -> Self {
+        Spawner {
+            next: Arc::new(AtomicU32::new(0)),
+            registrations,
+        }
+    }
+
+    /// Takes the next relay-chosen id and registers a command channel for
+    /// it. Once this returns, the session routes the browser's requests
+    /// about the id to the returned receiver: the caller may announce it.
+    pub async fn create(
+        &self,
+        capacity: usize,
+    ) -> Result<(OpId, mpsc::Receiver<Command>), SessionGone> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let op = FIRST_RELAY_OP | (n & !FIRST_RELAY_OP);
+        let (commands, command_rx) = mpsc::channel(capacity);
+        self.registrations
+            .send(Registration { op, commands })
+            .await
+            .map_err(|_| SessionGone)?;
+        Ok((op, command_rx))
+    }
 }

@@ -60,6 +60,12 @@ impl Reporter {
         self.op
     }
 
+    /// A reporter for another operation of the same session (one this
+    /// operation created), with a clock of its own that starts now.
+    pub fn for_op(&self, op: OpId) -> Reporter {
+        Reporter::new(op, self.out.clone())
+    }
+
     fn t_us(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_micros()).unwrap_or(u64::MAX)
     }

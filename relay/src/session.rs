@@ -13,14 +13,15 @@ use std::collections::HashMap;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_shared::protocol::{
-    ClientMsg, DataEncoding, ErrorCode, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
+    ClientMsg, DataEncoding, ErrorCode, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError,
+    ServerMsg,
 };
 use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
-use crate::connectors::{dns, http, tcp, udp};
-use crate::op::Command;
+use crate::connectors::{dns, http, listen, tcp, udp};
+use crate::op::{Command, Registration, Spawner};
 use crate::report::{Outgoing, Reporter};
 use crate::{AppState, limits};
 
@@ -29,6 +30,9 @@ use crate::{AppState, limits};
 const OUTGOING_CAPACITY: usize = 32;
 /// Commands waiting for one operation.
 const COMMAND_CAPACITY: usize = 16;
+/// Operations created by operations (accepted connections) waiting to be
+/// registered. A full queue makes listeners wait before accepting more.
+const REGISTRATION_CAPACITY: usize = 64;
 
 /// WebSocket close code 1001: the relay is going away.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -54,6 +58,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let end_of_life = tokio::time::sleep(limits.session_lifetime);
     tokio::pin!(end_of_life);
     let budget = limits::Budget::new(&limits);
+    let (registrations, mut registered) = mpsc::channel(REGISTRATION_CAPACITY);
     let mut session = Session {
         budget,
         state,
@@ -61,9 +66,18 @@ pub async fn run(socket: WebSocket, state: AppState) {
         encoding: encoding_tx,
         greeted: false,
         ops: HashMap::new(),
+        spawner: Spawner::new(registrations),
     };
     loop {
         let message = tokio::select! {
+            // Registrations first: an operation registers a new id before it
+            // tells the browser about it, so the browser's requests about
+            // that id, which come later, must find it registered.
+            biased;
+            Some(registration) = registered.recv() => {
+                session.register(registration);
+                continue;
+            }
             message = tokio::time::timeout(limits.session_idle, stream.next()) => match message {
                 Ok(message) => message,
                 Err(_idle) => {
@@ -152,6 +166,8 @@ struct Session {
     /// Running operations. An operation whose task has ended has a closed
     /// sender; such entries are pruned when a new operation starts.
     ops: HashMap<OpId, mpsc::Sender<Command>>,
+    /// Ids and registration for operations that operations create.
+    spawner: Spawner,
 }
 
 impl Session {
@@ -212,6 +228,17 @@ impl Session {
                     tracing::info_span!("udp", op),
                     |commands, report| async move {
                         udp::run(&state, target, options, commands, report).await
+                    },
+                )
+                .await
+            }
+            ClientMsg::TcpListen { op, port } => {
+                let spawner = self.spawner.clone();
+                self.start(
+                    op,
+                    tracing::info_span!("listen", op),
+                    |commands, report| async move {
+                        listen::run(port.unwrap_or(0), spawner, commands, report).await
                     },
                 )
                 .await
@@ -296,6 +323,16 @@ impl Session {
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
         self.ops.retain(|_, commands| !commands.is_closed());
+        if op >= FIRST_RELAY_OP {
+            let error = RelayError::new(
+                ErrorCode::OpInUse,
+                format!(
+                    "ids from {FIRST_RELAY_OP} (0x80000000) up are the relay's, for accepted \
+                     connections: pick a smaller id"
+                ),
+            );
+            return self.reject(Some(op), error).await;
+        }
         let max = self.state.config().limits.max_ops_per_session;
         if self.ops.len() >= max {
             let error = RelayError::new(
@@ -327,6 +364,12 @@ impl Session {
         self.ops.insert(op, commands);
         let report = Reporter::new(op, self.out.clone()).with_budget(self.budget.clone());
         tokio::spawn(operation(command_rx, report).instrument(span));
+    }
+
+    /// Routes requests about an operation another operation created.
+    fn register(&mut self, registration: Registration) {
+        self.ops.retain(|_, commands| !commands.is_closed());
+        self.ops.insert(registration.op, registration.commands);
     }
 
     async fn command(&mut self, op: OpId, command: Command) {

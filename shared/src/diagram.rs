@@ -9,7 +9,7 @@
 
 use crate::payload::{Payload, format_bytes, preview};
 use crate::protocol::{Closer, EventKind, OpId, ResolveSource, WireDir};
-use crate::trace::{Request, Step, StepKind, Trace};
+use crate::trace::{Request, SocketKind, Step, StepKind, Trace};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lane {
@@ -151,7 +151,7 @@ pub fn layout(trace: &Trace, options: Options) -> Diagram {
         .iter()
         .enumerate()
         .map(|(index, step)| {
-            let (from, to, label, tone) = describe_step(step);
+            let (from, to, label, tone) = describe_step(step, trace.kind_of(step.op));
             Row {
                 step: index,
                 op: step.op,
@@ -203,6 +203,10 @@ fn target_subtitle(trace: &Trace) -> String {
                 ..
             }
             | StepKind::Event {
+                kind: EventKind::Accepted { peer: addr, .. },
+                ..
+            }
+            | StepKind::Event {
                 kind: EventKind::DatagramSent { to: addr, .. },
                 ..
             }
@@ -218,7 +222,7 @@ fn target_subtitle(trace: &Trace) -> String {
         .unwrap_or_default()
 }
 
-fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
+fn describe_step(step: &Step, socket: SocketKind) -> (Lane, Lane, String, Tone) {
     use Lane::*;
     match &step.kind {
         StepKind::Request(request) => {
@@ -241,6 +245,8 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                     }
                     label
                 }
+                Request::Listen { port: 0 } => "listen (any free port)".to_owned(),
+                Request::Listen { port } => format!("listen on port {port}"),
                 Request::Send { data } => format!("send {}", data_label(data)),
                 Request::SendTo { target, data } => {
                     format!("send_to {target} {}", data_label(data))
@@ -282,6 +288,13 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                 EventKind::Connecting { addr } => {
                     (Relay, Target, format!("SYN → {addr}"), Tone::Control)
                 }
+                // A server answers the SYN it accepted.
+                EventKind::Connected { .. } if socket == SocketKind::AcceptedConnection => (
+                    Relay,
+                    Target,
+                    "SYN-ACK (connected)".to_owned(),
+                    Tone::Control,
+                ),
                 EventKind::Connected { .. } => (
                     Target,
                     Relay,
@@ -300,14 +313,25 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                     local,
                     remote: None,
                 } => (Relay, Relay, format!("bound {local}"), Tone::Note),
+                // (The target's address heads the Target lane.)
                 EventKind::Bound {
                     local,
-                    remote: Some(remote),
+                    remote: Some(_),
                 } => (
                     Relay,
                     Relay,
-                    format!("bound {local}, connected to {remote}"),
+                    format!("bound {local} (connected)"),
                     Tone::Note,
+                ),
+                EventKind::Listening { addr } => {
+                    (Relay, Relay, format!("listening on {addr}"), Tone::Note)
+                }
+                // (The peer's address heads the Target lane.)
+                EventKind::Accepted { conn, .. } => (
+                    Target,
+                    Relay,
+                    format!("SYN: accepted as op {conn}"),
+                    Tone::Control,
                 ),
                 EventKind::DatagramSent { to, bytes } => {
                     (Relay, Target, format!("{} → {to}", data(bytes)), Tone::Data)
@@ -335,6 +359,17 @@ fn describe_step(step: &Step) -> (Lane, Lane, String, Tone) {
                 }
                 EventKind::PeerClosed => (Target, Relay, "FIN".to_owned(), Tone::Control),
                 EventKind::Reset => (Target, Relay, "RST".to_owned(), Tone::Error),
+                // Closing a UDP socket or a listener sends nothing.
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } if socket == SocketKind::UdpSocket => {
+                    (Relay, Relay, "closed (UDP: no FIN)".to_owned(), Tone::Note)
+                }
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } if socket == SocketKind::TcpListener => {
+                    (Relay, Relay, "stopped listening".to_owned(), Tone::Note)
+                }
                 EventKind::Closed {
                     by: Closer::Browser,
                 } => (Relay, Target, "FIN (close)".to_owned(), Tone::Control),
@@ -673,16 +708,26 @@ Target -> Relay  \"xxxxxxxxxxxxxxxxxxxxxxxx…\" (2 KiB)  @0.002 ms
             1_000_090,
             EventKind::RecvTimeout { after_ms: 1000 },
         );
+        trace.record_request(&ClientMsg::Close { op: 1 });
+        event(
+            &mut trace,
+            1_000_100,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        );
         let diagram = layout(&trace, Options::default());
         assert_eq!(
             diagram.describe(),
             "\
 Browser -> Relay  open UDP to udp-echo on port 5000
-Relay  bound 127.0.0.1:5000, connected to 127.0.0.1:4001  @0.005 ms
+Relay  bound 127.0.0.1:5000 (connected)  @0.005 ms
 Browser -> Relay  send \"ping\" (4 B)
 Relay -> Target  \"ping\" (4 B) → 127.0.0.1:4001  @0.040 ms
 Target -> Relay  \"ping\" (4 B) from 127.0.0.1:4001  @0.090 ms
 Relay  recv timed out (1000 ms)  @1000.090 ms
+Browser -> Relay  close
+Relay  closed (UDP: no FIN)  @1000.100 ms
 "
         );
         assert_eq!(diagram.lanes[2].subtitle, "127.0.0.1:4001");
@@ -757,6 +802,66 @@ Relay  closed by relay  @0.999 ms
         );
         assert_eq!(diagram.rows[8].tone, Tone::Error);
         assert_eq!(diagram.rows[3].tone, Tone::Note);
+    }
+
+    #[test]
+    fn listener_and_accepted_connection_snapshot() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::TcpListen { op: 1, port: None });
+        for (t_us, kind) in [
+            (
+                2,
+                EventKind::Bound {
+                    local: "127.0.0.1:5000".into(),
+                    remote: None,
+                },
+            ),
+            (
+                3,
+                EventKind::Listening {
+                    addr: "127.0.0.1:5000".into(),
+                },
+            ),
+            (
+                90,
+                EventKind::Accepted {
+                    conn: 0x8000_0000,
+                    peer: "127.0.0.1:40000".into(),
+                },
+            ),
+        ] {
+            event(&mut trace, t_us, kind);
+        }
+        trace.record_server(&ServerMsg::Event(Event {
+            op: 0x8000_0000,
+            t_us: 1,
+            kind: EventKind::Connected {
+                local: "127.0.0.1:5000".into(),
+                remote: "127.0.0.1:40000".into(),
+            },
+        }));
+        trace.record_request(&ClientMsg::Close { op: 1 });
+        event(
+            &mut trace,
+            500,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        );
+        let diagram = layout(&trace, Options::default());
+        assert_eq!(
+            diagram.describe(),
+            "\
+Browser -> Relay  listen (any free port)
+Relay  bound 127.0.0.1:5000  @0.002 ms
+Relay  listening on 127.0.0.1:5000  @0.003 ms
+Target -> Relay  SYN: accepted as op 2147483648  @0.090 ms
+Relay -> Target  SYN-ACK (connected)  @0.001 ms
+Browser -> Relay  close
+Relay  stopped listening  @0.500 ms
+"
+        );
+        assert_eq!(diagram.lanes[2].subtitle, "127.0.0.1:40000");
     }
 
     #[test]

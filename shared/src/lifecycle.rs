@@ -18,6 +18,8 @@ pub enum SocketState {
     Connected,
     /// A UDP socket is bound to a local port: datagrams can go and come.
     Bound,
+    /// A TCP socket listens: connections can come in.
+    Listening,
     /// The peer sent FIN: it will send nothing more, we still may.
     HalfClosed,
     /// We shut down our sending side (FIN sent); we still receive.
@@ -44,6 +46,7 @@ impl SocketState {
             SocketState::Connecting => "connecting",
             SocketState::Connected => "connected",
             SocketState::Bound => "bound",
+            SocketState::Listening => "listening",
             SocketState::HalfClosed => "half-closed",
             SocketState::LocalHalfClosed => "half-closed (local)",
             SocketState::BothShut => "both sides shut",
@@ -63,6 +66,7 @@ impl SocketState {
             SocketState::Connecting => "connect()",
             SocketState::Connected => "send() / recv()",
             SocketState::Bound => "sendto() / recvfrom()",
+            SocketState::Listening => "listen() / accept()",
             SocketState::HalfClosed => "recv() == 0",
             SocketState::LocalHalfClosed => "shutdown(SHUT_WR)",
             SocketState::BothShut => "recv() == 0 after shutdown()",
@@ -87,6 +91,7 @@ impl SocketState {
             self,
             SocketState::Connected
                 | SocketState::Bound
+                | SocketState::Listening
                 | SocketState::HalfClosed
                 | SocketState::LocalHalfClosed
                 | SocketState::BothShut
@@ -114,7 +119,10 @@ impl SocketState {
                 SocketState::Connecting
             }
             EventKind::Connected { .. } => SocketState::Connected,
-            EventKind::Bound { .. } => SocketState::Bound,
+            EventKind::Bound { .. } if self == SocketState::Idle => SocketState::Bound,
+            EventKind::Bound { .. } => self,
+            EventKind::Listening { .. } => SocketState::Listening,
+            EventKind::Accepted { .. } => self,
             EventKind::Sent { .. }
             | EventKind::Received { .. }
             | EventKind::DatagramSent { .. }
@@ -299,6 +307,28 @@ mod tests {
             by: Closer::Browser,
         };
         assert_eq!(current(events.iter().chain([&closed])), Closed);
+    }
+
+    #[test]
+    fn a_listener_binds_then_listens_and_accepting_keeps_it_listening() {
+        let events = [
+            EventKind::Bound {
+                local: "127.0.0.1:5000".into(),
+                remote: None,
+            },
+            EventKind::Listening {
+                addr: "127.0.0.1:5000".into(),
+            },
+            EventKind::Accepted {
+                conn: 0x8000_0000,
+                peer: "127.0.0.1:40000".into(),
+            },
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        ];
+        assert_eq!(path(&events), vec![Idle, Bound, Listening, Closed]);
+        assert!(Listening.is_open() && !Listening.can_write());
     }
 
     #[test]

@@ -19,8 +19,14 @@ use crate::payload::Payload;
 /// echoed in [`ServerMsg::Welcome`].
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// An operation id, chosen by the browser, unique within its session.
+/// An operation id, unique within its session. The browser chooses the ids
+/// of the operations it starts, below [`FIRST_RELAY_OP`]; the relay chooses
+/// those of the connections it accepts for a listening browser, from
+/// [`FIRST_RELAY_OP`] up.
 pub type OpId = u32;
+
+/// The first operation id the relay hands out (to accepted connections).
+pub const FIRST_RELAY_OP: OpId = 0x8000_0000;
 
 /// Messages from the browser (or any client) to the relay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +68,16 @@ pub enum ClientMsg {
         /// the socket opens, a datagram is sent, or one arrives.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         recv_timeout_ms: Option<u64>,
+    },
+    /// Listen for TCP connections on `127.0.0.1:port` (0 or absent: any free
+    /// port). Each connection accepted becomes an operation of its own, with
+    /// an id the relay chooses, announced by an `accepted` event; it then
+    /// reports and takes requests like a connection the browser opened.
+    /// `close` stops listening; accepted connections stay open.
+    TcpListen {
+        op: OpId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        port: Option<u16>,
     },
     /// Write bytes on an open connection; on a UDP socket, send one datagram
     /// to its target.
@@ -202,6 +218,7 @@ impl ClientMsg {
             ClientMsg::Hello { .. } => None,
             ClientMsg::TcpConnect { op, .. }
             | ClientMsg::UdpOpen { op, .. }
+            | ClientMsg::TcpListen { op, .. }
             | ClientMsg::Send { op, .. }
             | ClientMsg::SendTo { op, .. }
             | ClientMsg::Shutdown { op }
@@ -316,6 +333,11 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         remote: Option<String>,
     },
+    /// The socket listens on `addr`: connections can come in.
+    Listening { addr: String },
+    /// A connection from `peer` was accepted; it is operation `conn` from now
+    /// on, whose own events start with `connected`.
+    Accepted { conn: OpId, peer: String },
     /// One datagram of `bytes` went to `to`.
     DatagramSent { to: String, bytes: u64 },
     /// The relay's copy of a [`ServerMsg::Datagram`]: a datagram of `bytes`

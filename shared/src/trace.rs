@@ -20,6 +20,9 @@ pub enum Request {
         target: Option<String>,
         bind_port: u16,
     },
+    Listen {
+        port: u16,
+    },
     Send {
         data: Vec<u8>,
     },
@@ -73,6 +76,10 @@ pub struct Trace {
     unconfirmed_sends: HashMap<OpId, VecDeque<u8>>,
     /// Operations that are UDP sockets: their sends are whole datagrams.
     datagram_ops: HashSet<OpId>,
+    /// Operations that are TCP listeners.
+    listener_ops: HashSet<OpId>,
+    /// Operations that are connections a listener accepted.
+    accepted_ops: HashSet<OpId>,
     /// Datagrams the browser asked for and the relay has not yet answered.
     /// The relay answers each, in order, with one `datagram_sent` or one
     /// rejection.
@@ -121,6 +128,15 @@ impl Trace {
                     Request::UdpOpen {
                         target: target.clone(),
                         bind_port: bind_port.unwrap_or(0),
+                    },
+                )
+            }
+            ClientMsg::TcpListen { op, port } => {
+                self.listener_ops.insert(*op);
+                (
+                    *op,
+                    Request::Listen {
+                        port: port.unwrap_or(0),
                     },
                 )
             }
@@ -198,6 +214,9 @@ impl Trace {
         let step = match msg {
             ServerMsg::Welcome { .. } | ServerMsg::Error { op: None, .. } => return,
             ServerMsg::Event(event) => {
+                if let EventKind::Accepted { conn, .. } = event.kind {
+                    self.accepted_ops.insert(conn);
+                }
                 let payload = match event.kind {
                     EventKind::Sent { bytes } => {
                         self.unconfirmed_sends.get_mut(&event.op).map(|waiting| {
@@ -293,7 +312,30 @@ impl Trace {
     }
 }
 
+/// What kind of socket an operation is, as far as the trace knows: the
+/// browser's request says so (accepted connections are TCP connections).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketKind {
+    TcpConnection,
+    UdpSocket,
+    TcpListener,
+    /// A connection a listener accepted: the relay is the server.
+    AcceptedConnection,
+}
+
 impl Trace {
+    pub fn kind_of(&self, op: OpId) -> SocketKind {
+        if self.datagram_ops.contains(&op) {
+            SocketKind::UdpSocket
+        } else if self.listener_ops.contains(&op) {
+            SocketKind::TcpListener
+        } else if self.accepted_ops.contains(&op) {
+            SocketKind::AcceptedConnection
+        } else {
+            SocketKind::TcpConnection
+        }
+    }
+
     /// The datagrams `op` received, in order: source address and bytes.
     pub fn datagrams(&self, op: OpId) -> Vec<(&str, &[u8])> {
         self.steps

@@ -271,6 +271,8 @@ mod tests {
                         recv_timeout_ms,
                     }
                 }),
+            (any::<u32>(), any::<Option<u16>>())
+                .prop_map(|(op, port)| ClientMsg::TcpListen { op, port }),
             (any::<u32>(), payload()).prop_map(|(op, data)| ClientMsg::Send { op, data }),
             (any::<u32>(), ".{0,20}", payload()).prop_map(|(op, target, data)| ClientMsg::SendTo {
                 op,
@@ -380,6 +382,8 @@ mod tests {
             (".{0,20}", any::<u64>())
                 .prop_map(|(from, bytes)| EventKind::DatagramReceived { from, bytes }),
             any::<u64>().prop_map(|after_ms| EventKind::RecvTimeout { after_ms }),
+            ".{0,20}".prop_map(|addr| EventKind::Listening { addr }),
+            (any::<u32>(), ".{0,20}").prop_map(|(conn, peer)| EventKind::Accepted { conn, peer }),
             (".{0,20}", error()).prop_map(|(addr, error)| EventKind::Refused { addr, error }),
             Just(EventKind::ShutdownSent),
             Just(EventKind::PeerClosed),

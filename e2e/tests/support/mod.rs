@@ -2,6 +2,9 @@
 //! headless Chromium, and a `Page` whose every wait polls with a deadline and
 //! explains itself when it times out.
 
+// Each test file uses its own part of the harness.
+#![allow(dead_code, unused_imports)]
+
 mod page;
 mod process;
 

@@ -125,6 +125,19 @@ impl<'a> Page<'a> {
             .map_err(|e| format!("clicking `{css}` failed: {e}"))
     }
 
+    /// Waits until `css` exists and is disabled.
+    pub async fn wait_disabled(&self, css: &str) -> Result<()> {
+        self.wait(&format!("`{css}` to be disabled"), async || {
+            let element = self.find(css).await?;
+            match element.is_enabled().await {
+                Ok(false) => Ok(()),
+                Ok(true) => Err(format!("`{css}` is enabled")),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await
+    }
+
     /// Replaces the text of the input `css` with `text`, typed key by key.
     pub async fn type_into(&self, css: &str, text: &str) -> Result<()> {
         let element = self

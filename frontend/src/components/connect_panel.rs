@@ -1,5 +1,5 @@
-//! Choosing a target (a lab service or any `host:port`) and opening or
-//! closing the connection to it.
+//! Choosing a target (a lab service or any `host:port`) and opening,
+//! half-closing or closing the connection to it.
 
 use roundtrip_shared::protocol::Service;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -8,15 +8,28 @@ use yew::prelude::*;
 /// The `<option>` value that means "the text in `#target`".
 pub const CUSTOM: &str = "custom";
 
+/// What Connect asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectRequest {
+    /// A service name or the typed `host:port`.
+    pub target: String,
+    /// Set `TCP_NODELAY` (Nagle off).
+    pub nodelay: bool,
+}
+
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
-    /// Lab services from the relay's welcome; the first one is the default.
+    /// TCP lab services from the relay's welcome; the first one is the
+    /// default.
     pub services: Vec<Service>,
     pub can_connect: bool,
     pub can_close: bool,
-    /// Gets the target to send: a service name or the typed `host:port`.
-    pub on_connect: Callback<String>,
+    #[prop_or_default]
+    pub can_shutdown: bool,
+    pub on_connect: Callback<ConnectRequest>,
     pub on_close: Callback<()>,
+    #[prop_or_default]
+    pub on_shutdown: Callback<()>,
 }
 
 #[function_component(ConnectPanel)]
@@ -25,6 +38,7 @@ pub fn connect_panel(props: &Props) -> Html {
     // the services once the welcome brings them.
     let choice = use_state(|| None::<String>);
     let custom = use_state(String::new);
+    let nodelay = use_state(|| false);
 
     let selected = chosen_preset(choice.as_deref(), &props.services);
     let is_custom = selected == CUSTOM;
@@ -70,12 +84,23 @@ pub fn connect_panel(props: &Props) -> Html {
     let connect = {
         let on_connect = props.on_connect.clone();
         let can_connect = props.can_connect;
+        let nodelay = *nodelay;
         move || {
             if can_connect {
-                on_connect.emit(target.clone());
+                on_connect.emit(ConnectRequest {
+                    target: target.clone(),
+                    nodelay,
+                });
             }
         }
     };
+    let on_nodelay = {
+        let nodelay = nodelay.clone();
+        Callback::from(move |e: Event| {
+            nodelay.set(e.target_unchecked_into::<HtmlInputElement>().checked());
+        })
+    };
+    let on_shutdown = props.on_shutdown.reform(|_: MouseEvent| ());
     let on_connect_click = {
         let connect = connect.clone();
         Callback::from(move |_: MouseEvent| connect())
@@ -116,9 +141,17 @@ pub fn connect_panel(props: &Props) -> Html {
                     autocomplete="off" spellcheck="false"
                     oninput={on_target_input} onkeydown={on_target_key} />
             </div>
+            <div class="field-row check-row">
+                <input id="nodelay" type="checkbox" checked={*nodelay} onchange={on_nodelay} />
+                <label for="nodelay">
+                    {"TCP_NODELAY "}<span class="hint">{"(Nagle off: small writes leave at once)"}</span>
+                </label>
+            </div>
             <div class="buttons">
                 <button id="connect" class="primary" disabled={!props.can_connect}
                     onclick={on_connect_click}>{"Connect"}</button>
+                <button id="shutdown" disabled={!props.can_shutdown} onclick={on_shutdown}
+                    title="shutdown(SHUT_WR): send FIN, keep receiving">{"Shutdown"}</button>
                 <button id="close" disabled={!props.can_close} onclick={on_close}>{"Close"}</button>
             </div>
         </section>

@@ -6,13 +6,17 @@ pub mod dns_panel;
 pub mod error_list;
 pub mod http_panel;
 pub mod lifecycle_view;
+pub mod listen_panel;
 pub mod message_panel;
 pub mod sequence_diagram;
+pub mod udp_panel;
 
 pub use connect_panel::ConnectPanel;
 pub use dns_panel::DnsPanel;
 pub use error_list::ErrorList;
 pub use http_panel::HttpPanel;
 pub use lifecycle_view::LifecycleView;
+pub use listen_panel::ListenPanel;
 pub use message_panel::MessagePanel;
 pub use sequence_diagram::SequenceDiagram;
+pub use udp_panel::UdpPanel;

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::connect_panel::{ConnectPanel, Props};
+use roundtrip_frontend::components::connect_panel::{ConnectPanel, ConnectRequest, Props};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -17,16 +17,28 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
     let connected_to = Rc::new(RefCell::new(Vec::<String>::new()));
     let on_connect = {
         let connected_to = connected_to.clone();
-        Callback::from(move |target| connected_to.borrow_mut().push(target))
+        Callback::from(move |request: ConnectRequest| {
+            connected_to.borrow_mut().push(if request.nodelay {
+                format!("{} (nodelay)", request.target)
+            } else {
+                request.target
+            })
+        })
     };
+    let shutdowns = Rc::new(RefCell::new(0));
     yew::Renderer::<ConnectPanel>::with_root_and_props(
         root.clone(),
         Props {
             services: vec![echo_service()],
             can_connect: true,
             can_close: false,
+            can_shutdown: true,
             on_connect,
             on_close: Callback::noop(),
+            on_shutdown: {
+                let shutdowns = shutdowns.clone();
+                Callback::from(move |()| *shutdowns.borrow_mut() += 1)
+            },
         },
     )
     .render();
@@ -76,5 +88,21 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
         *connected_to.borrow(),
         ["tcp-echo", "127.0.0.1:9", "localhost:7"]
     );
+
+    // TCP_NODELAY rides along with the connect; Shutdown has its button.
+    let nodelay: HtmlInputElement = one(&root, "input#nodelay").dyn_into().unwrap();
+    assert!(!nodelay.checked());
+    nodelay.set_checked(true);
+    fire(&nodelay, "change");
+    yew::scheduler::flush().await;
+    click(&one(&root, "button#connect"));
+    yew::scheduler::flush().await;
+    assert_eq!(
+        connected_to.borrow().last().map(String::as_str),
+        Some("localhost:7 (nodelay)")
+    );
+    click(&one(&root, "button#shutdown"));
+    yew::scheduler::flush().await;
+    assert_eq!(*shutdowns.borrow(), 1);
     root.remove();
 }

@@ -18,9 +18,11 @@ mod app;
 mod connect_panel;
 mod dns_panel;
 mod http_panel;
+mod listen_panel;
 mod message_panel;
 mod sequence_diagram;
 mod state;
+mod udp_panel;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

@@ -249,3 +249,164 @@ fn the_relay_lives_at_ws_on_the_pages_own_origin() {
     );
     assert_eq!(relay_url("https:", "lab.example"), "wss://lab.example/ws");
 }
+
+fn udp_service() -> roundtrip_shared::protocol::Service {
+    roundtrip_shared::protocol::Service {
+        name: "udp-echo".into(),
+        label: "UDP echo (built-in)".into(),
+        protocol: "udp".into(),
+        addr: "127.0.0.1:4001".into(),
+    }
+}
+
+#[wasm_bindgen_test]
+fn services_are_told_apart_by_protocol() {
+    let mut state = welcomed();
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        relay: "roundtrip 0.1.0".into(),
+        services: vec![echo_service(), udp_service()],
+    })));
+    assert_eq!(state.services_of("tcp"), [echo_service()]);
+    assert_eq!(state.services_of("udp"), [udp_service()]);
+}
+
+#[wasm_bindgen_test]
+fn a_udp_socket_next_to_a_tcp_connection() {
+    let mut state = welcomed();
+    feed(&mut state, echo_exchange(1)[..4].to_vec());
+    assert!(state.can_open_udp() && !state.can_send_udp());
+    state.apply(Action::Requested(ClientMsg::UdpOpen {
+        op: state.next_op,
+        target: Some("udp-echo".into()),
+        bind_port: None,
+        recv_timeout_ms: None,
+    }));
+    assert_eq!(state.udp.map(|u| u.op), Some(2));
+    assert_eq!(state.next_op, 3);
+    assert_eq!(state.current.map(|c| c.op), Some(1), "the TCP op stays");
+    assert!(!state.can_open_udp() && state.can_close_udp() && !state.can_send_udp());
+    for msg in [
+        event(
+            2,
+            5,
+            EventKind::Bound {
+                local: "127.0.0.1:5000".into(),
+                remote: Some("127.0.0.1:4001".into()),
+            },
+        ),
+        ServerMsg::Datagram {
+            op: 2,
+            t_us: 9,
+            from: "127.0.0.1:4001".into(),
+            data: Payload(b"ping".to_vec()),
+        },
+    ] {
+        state.apply(Action::Relay(Notice::Message(msg)));
+    }
+    assert_eq!(state.udp_state(), SocketState::Bound);
+    assert_eq!(state.udp_op(), Some(2));
+    assert!(state.can_send_udp());
+    assert_eq!(
+        state.udp_addresses(),
+        Some(("127.0.0.1:5000".into(), Some("127.0.0.1:4001".into())))
+    );
+    assert_eq!(
+        state.datagrams(),
+        [("127.0.0.1:4001".to_owned(), b"ping".to_vec())]
+    );
+    assert!(state.received().is_empty(), "datagrams are not TCP bytes");
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Error {
+        op: Some(2),
+        error: RelayError::new(
+            ErrorCode::TooLarge,
+            "a UDP datagram carries at most 65507 bytes",
+        ),
+    })));
+    assert_eq!(
+        state.errors(),
+        ["a UDP datagram carries at most 65507 bytes"]
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_listener_lists_its_connections_until_the_relay_link_ends() {
+    let mut state = welcomed();
+    let conn = roundtrip_shared::protocol::FIRST_RELAY_OP;
+    state.apply(Action::Requested(ClientMsg::TcpListen {
+        op: 1,
+        port: None,
+    }));
+    assert!(!state.can_listen());
+    for msg in [
+        event(
+            1,
+            2,
+            EventKind::Bound {
+                local: "127.0.0.1:5000".into(),
+                remote: None,
+            },
+        ),
+        event(
+            1,
+            3,
+            EventKind::Listening {
+                addr: "127.0.0.1:5000".into(),
+            },
+        ),
+        event(
+            1,
+            900,
+            EventKind::Accepted {
+                conn,
+                peer: "127.0.0.1:40000".into(),
+            },
+        ),
+        event(
+            conn,
+            1,
+            EventKind::Connected {
+                local: "127.0.0.1:5000".into(),
+                remote: "127.0.0.1:40000".into(),
+            },
+        ),
+        ServerMsg::Data {
+            op: conn,
+            t_us: 50,
+            data: Payload(b"hi server\n".to_vec()),
+        },
+    ] {
+        state.apply(Action::Relay(Notice::Message(msg)));
+    }
+    assert_eq!(state.listener_state(), SocketState::Listening);
+    assert_eq!(state.listening_on().as_deref(), Some("127.0.0.1:5000"));
+    let conns = state.accepted_connections();
+    assert_eq!(conns.len(), 1);
+    assert_eq!(
+        (conns[0].op, conns[0].peer.as_str()),
+        (conn, "127.0.0.1:40000")
+    );
+    assert_eq!(conns[0].state, SocketState::Connected);
+    assert_eq!(conns[0].received, b"hi server\n");
+    assert!(conns[0].can_send && conns[0].can_close);
+
+    // Stopping the listener leaves the connection.
+    state.apply(Action::Requested(ClientMsg::Close { op: 1 }));
+    state.apply(Action::Relay(Notice::Message(event(
+        1,
+        2_000,
+        EventKind::Closed {
+            by: roundtrip_shared::protocol::Closer::Browser,
+        },
+    ))));
+    assert!(state.can_listen() && state.listening_on().is_none());
+    assert!(state.accepted_connections()[0].can_send);
+
+    // A new relay session numbers its connections afresh: the old ones go.
+    state.apply(Action::Relay(Notice::Closed {
+        reason: "gone".into(),
+    }));
+    assert!(!state.accepted_connections()[0].can_send);
+    state.apply(Action::RelayConnecting);
+    assert!(state.accepted_connections().is_empty());
+}

@@ -1,7 +1,9 @@
-//! Connectors dial out on the browser's behalf, one module per protocol.
-//! Each runs as one task per operation and reports through [`crate::report`].
+//! Connectors open sockets on the browser's behalf, one module per kind of
+//! socket. Each runs as one task per operation and reports through
+//! [`crate::report`].
 
 pub mod dns;
 pub mod http;
+pub mod listen;
 pub mod tcp;
 pub mod udp;

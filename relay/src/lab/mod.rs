@@ -2,9 +2,11 @@
 //! internet. Each binds an ephemeral port on loopback and is known to
 //! sessions by a stable name (see [`Service`]).
 
+mod chat;
 pub mod dns;
 mod echo;
 pub mod http;
+pub mod slow;
 mod udp_echo;
 
 use std::net::SocketAddr;
@@ -43,6 +45,43 @@ impl Lab {
             udp_echo.local_addr()?,
         );
         tokio::spawn(udp_echo::run(udp_echo));
+
+        let chat = TcpListener::bind("127.0.0.1:0").await?;
+        lab.add(
+            "tcp-chat",
+            "TCP chat room (built-in)",
+            "tcp",
+            chat.local_addr()?,
+        );
+        tokio::spawn(chat::run(chat));
+
+        // The concurrency lab: the same slow work, served three ways. The
+        // serial and threaded servers use blocking std::net on threads of
+        // their own, which live as long as the process.
+        let serial = std::net::TcpListener::bind("127.0.0.1:0")?;
+        lab.add(
+            slow::Mode::Serial.name(),
+            "Slow server, one client at a time (built-in)",
+            "tcp",
+            serial.local_addr()?,
+        );
+        slow::start_serial(serial)?;
+        let threads = std::net::TcpListener::bind("127.0.0.1:0")?;
+        lab.add(
+            slow::Mode::Threads.name(),
+            "Slow server, a thread per client (built-in)",
+            "tcp",
+            threads.local_addr()?,
+        );
+        slow::start_threads(threads)?;
+        let tasks = TcpListener::bind("127.0.0.1:0").await?;
+        lab.add(
+            slow::Mode::Async.name(),
+            "Slow server, a task per client (built-in)",
+            "tcp",
+            tasks.local_addr()?,
+        );
+        tokio::spawn(slow::run_async(tasks));
 
         lab.add("http-lab", "HTTP lab (built-in)", "http", http.http);
         lab.add("https-lab", "HTTPS lab (built-in)", "https", http.https);

@@ -1,0 +1,149 @@
+//! The browser as a server: listen on a loopback port through the relay,
+//! then talk on every connection it accepts (another tab can connect to it).
+
+use roundtrip_shared::lifecycle::SocketState;
+use roundtrip_shared::protocol::OpId;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::state::Accepted;
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct Props {
+    pub can_listen: bool,
+    pub can_stop: bool,
+    pub state: SocketState,
+    /// Where the listener listens, while it does.
+    pub listening_on: Option<String>,
+    /// Every connection accepted in this relay session.
+    pub connections: Vec<Accepted>,
+    /// Gets the port to listen on (`None`: any free port).
+    pub on_listen: Callback<Option<u16>>,
+    pub on_stop: Callback<()>,
+    /// Gets the connection and the bytes (a line: `\n` is added).
+    pub on_conn_send: Callback<(OpId, Vec<u8>)>,
+    pub on_conn_close: Callback<OpId>,
+}
+
+#[function_component(ListenPanel)]
+pub fn listen_panel(props: &Props) -> Html {
+    let port = use_state(String::new);
+    let parsed: Result<Option<u16>, ()> = match port.trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some).map_err(|_| ()),
+    };
+    let on_port = {
+        let port = port.clone();
+        Callback::from(move |e: InputEvent| {
+            port.set(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    let on_listen = {
+        let on_listen = props.on_listen.clone();
+        let can_listen = props.can_listen;
+        Callback::from(move |_: MouseEvent| {
+            if let (true, Ok(port)) = (can_listen, parsed) {
+                on_listen.emit(port);
+            }
+        })
+    };
+    let on_stop = props.on_stop.reform(|_: MouseEvent| ());
+    html! {
+        <section class="panel listen" aria-labelledby="listen-heading">
+            <h2 id="listen-heading">{"Listen (you are the server)"}</h2>
+            <div class="field-row">
+                <label for="listen-port">{"Port"}</label>
+                <input id="listen-port" type="text" inputmode="numeric" placeholder="any free port"
+                    class={classes!(parsed.is_err().then_some("invalid"))}
+                    value={(*port).clone()} oninput={on_port} />
+            </div>
+            <div class="buttons">
+                <button id="listen" class="primary" disabled={!props.can_listen || parsed.is_err()}
+                    onclick={on_listen}>{"Listen"}</button>
+                <button id="listen-stop" disabled={!props.can_stop} onclick={on_stop}>
+                    {"Stop listening"}
+                </button>
+            </div>
+            <p class="socket-now">
+                {"State: "}
+                <span id="listen-state" class="state-chip">{props.state.label()}</span>
+                if let Some(addr) = &props.listening_on {
+                    <span class="hint">{"connect to "}<code id="listen-addr">{addr.clone()}</code></span>
+                }
+            </p>
+            <h3>
+                {"Accepted connections "}
+                <span class="byte-count">{format!("({})", props.connections.len())}</span>
+            </h3>
+            <ul id="accepted" class="connections">
+                { for props.connections.iter().map(|conn| html! {
+                    <ConnRow key={conn.op} conn={conn.clone()}
+                        on_send={props.on_conn_send.clone()} on_close={props.on_conn_close.clone()} />
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+#[derive(Debug, Properties, PartialEq)]
+struct RowProps {
+    conn: Accepted,
+    on_send: Callback<(OpId, Vec<u8>)>,
+    on_close: Callback<OpId>,
+}
+
+#[function_component(ConnRow)]
+fn conn_row(props: &RowProps) -> Html {
+    let text = use_state(String::new);
+    let conn = &props.conn;
+    let send = {
+        let text = text.clone();
+        let on_send = props.on_send.clone();
+        let (op, can_send) = (conn.op, conn.can_send);
+        move || {
+            if can_send {
+                on_send.emit((op, format!("{}\n", *text).into_bytes()));
+                text.set(String::new());
+            }
+        }
+    };
+    let on_click = {
+        let send = send.clone();
+        Callback::from(move |_: MouseEvent| send())
+    };
+    let on_key = Callback::from(move |e: KeyboardEvent| {
+        if e.key() == "Enter" {
+            e.prevent_default();
+            send();
+        }
+    });
+    let on_input = {
+        let text = text.clone();
+        Callback::from(move |e: InputEvent| {
+            text.set(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+    let on_close = {
+        let op = conn.op;
+        props.on_close.reform(move |_: MouseEvent| op)
+    };
+    html! {
+        <li class="conn" data-op={conn.op.to_string()}>
+            <p class="conn-head">
+                {"op "}{conn.op}{" from "}<code class="conn-peer">{conn.peer.clone()}</code>
+                {" "}<span class="conn-state state-chip">{conn.state.label()}</span>
+            </p>
+            <pre class="conn-received">{String::from_utf8_lossy(&conn.received).into_owned()}</pre>
+            <div class="field-row">
+                <input class="conn-message" type="text" placeholder="a line to send"
+                    aria-label={format!("Line to send on op {}", conn.op)}
+                    value={(*text).clone()} autocomplete="off" spellcheck="false"
+                    oninput={on_input} onkeydown={on_key} />
+                <button class="conn-send primary" disabled={!conn.can_send}
+                    onclick={on_click}>{"Send line"}</button>
+                <button class="conn-close" disabled={!conn.can_close}
+                    onclick={on_close}>{"Close"}</button>
+            </div>
+        </li>
+    }
+}

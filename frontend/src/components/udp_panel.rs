@@ -1,0 +1,241 @@
+//! A UDP socket: open it (with or without a target, on a chosen port, with a
+//! receive timeout), send datagrams to its target or to any address, and see
+//! every datagram that arrived with the address it came from.
+
+use roundtrip_shared::lifecycle::SocketState;
+use roundtrip_shared::payload::{format_bytes, preview};
+use roundtrip_shared::protocol::Service;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+/// The target `<option>` for "no target: send_to only".
+pub const NO_TARGET: &str = "none";
+/// The target `<option>` for "the text in `#udp-target`".
+pub const CUSTOM: &str = "custom";
+
+/// What Open asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UdpOpenRequest {
+    pub target: Option<String>,
+    pub bind_port: Option<u16>,
+    pub recv_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct Props {
+    /// UDP lab services from the relay's welcome; the first is the default.
+    pub services: Vec<Service>,
+    pub can_open: bool,
+    pub can_close: bool,
+    /// Send to the socket's target: bound, with a target.
+    pub can_send: bool,
+    /// Send to any address: bound.
+    pub can_send_to: bool,
+    pub state: SocketState,
+    /// Local address and target once bound.
+    pub addresses: Option<(String, Option<String>)>,
+    /// Every datagram received: source address and bytes.
+    pub datagrams: Vec<(String, Vec<u8>)>,
+    pub on_open: Callback<UdpOpenRequest>,
+    pub on_send: Callback<Vec<u8>>,
+    /// Gets the target and the bytes.
+    pub on_send_to: Callback<(String, Vec<u8>)>,
+    pub on_close: Callback<()>,
+}
+
+#[function_component(UdpPanel)]
+pub fn udp_panel(props: &Props) -> Html {
+    let choice = use_state(|| None::<String>);
+    let custom = use_state(String::new);
+    let port = use_state(String::new);
+    let timeout = use_state(String::new);
+    let message = use_state(String::new);
+    let send_to = use_state(String::new);
+
+    let selected = match choice.as_deref() {
+        Some(name)
+            if name == NO_TARGET
+                || name == CUSTOM
+                || props.services.iter().any(|s| s.name == name) =>
+        {
+            name.to_owned()
+        }
+        _ => props
+            .services
+            .first()
+            .map_or_else(|| NO_TARGET.to_owned(), |s| s.name.clone()),
+    };
+    let target = match selected.as_str() {
+        NO_TARGET => None,
+        CUSTOM => Some(custom.trim().to_owned()).filter(|t| !t.is_empty()),
+        name => Some(name.to_owned()),
+    };
+    let bind_port = parse_optional::<u16>(&port);
+    let recv_timeout_ms = parse_optional::<u64>(&timeout);
+    let request = match (bind_port, recv_timeout_ms) {
+        (Ok(bind_port), Ok(recv_timeout_ms)) => Some(UdpOpenRequest {
+            target,
+            bind_port,
+            recv_timeout_ms,
+        }),
+        _ => None,
+    };
+
+    // As in the TCP picker: the list's value is set after each render that
+    // changes it (yew inserts options last to first).
+    let preset_ref = use_node_ref();
+    {
+        let preset_ref = preset_ref.clone();
+        use_effect_with(
+            (selected.clone(), props.services.clone()),
+            move |(selected, _)| {
+                if let Some(select) = preset_ref.cast::<HtmlSelectElement>() {
+                    select.set_value(selected);
+                }
+            },
+        );
+    }
+    let on_preset = {
+        let choice = choice.clone();
+        Callback::from(move |e: Event| {
+            choice.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value()));
+        })
+    };
+    let on_custom = {
+        let choice = choice.clone();
+        let custom = custom.clone();
+        Callback::from(move |e: InputEvent| {
+            custom.set(e.target_unchecked_into::<HtmlInputElement>().value());
+            choice.set(Some(CUSTOM.to_owned()));
+        })
+    };
+    let on_open = {
+        let on_open = props.on_open.clone();
+        let can_open = props.can_open;
+        let request = request.clone();
+        Callback::from(move |_: MouseEvent| {
+            if let (true, Some(request)) = (can_open, request.clone()) {
+                on_open.emit(request);
+            }
+        })
+    };
+    let on_send = {
+        let on_send = props.on_send.clone();
+        let message = message.clone();
+        let can_send = props.can_send;
+        Callback::from(move |_: MouseEvent| {
+            // An empty datagram is a real datagram: UDP can carry 0 bytes.
+            if can_send {
+                on_send.emit(message.as_bytes().to_vec());
+            }
+        })
+    };
+    let on_send_to = {
+        let on_send_to = props.on_send_to.clone();
+        let message = message.clone();
+        let send_to = send_to.clone();
+        let can_send_to = props.can_send_to;
+        Callback::from(move |_: MouseEvent| {
+            let to = send_to.trim().to_owned();
+            if can_send_to && !to.is_empty() {
+                on_send_to.emit((to, message.as_bytes().to_vec()));
+            }
+        })
+    };
+    let on_close = props.on_close.reform(|_: MouseEvent| ());
+    let text_input = |state: &UseStateHandle<String>| {
+        let state = state.clone();
+        Callback::from(move |e: InputEvent| {
+            state.set(e.target_unchecked_into::<HtmlInputElement>().value());
+        })
+    };
+
+    let placeholder = props
+        .services
+        .iter()
+        .find(|service| service.name == selected)
+        .map_or_else(|| "host:port".to_owned(), |service| service.addr.clone());
+    let where_ = match &props.addresses {
+        Some((local, Some(remote))) => format!("{local} → {remote}"),
+        Some((local, None)) => local.clone(),
+        None => String::new(),
+    };
+    html! {
+        <section class="panel udp" aria-labelledby="udp-heading">
+            <h2 id="udp-heading">{"UDP socket"}</h2>
+            <div class="field-row">
+                <label for="udp-target-preset">{"Target"}</label>
+                <select id="udp-target-preset" ref={preset_ref} onchange={on_preset}>
+                    { for props.services.iter().map(|service| html! {
+                        <option value={service.name.clone()}>{service.label.clone()}</option>
+                    }) }
+                    <option value={NO_TARGET}>{"None (send_to only)"}</option>
+                    <option value={CUSTOM}>{"Custom host:port"}</option>
+                </select>
+            </div>
+            <div class="field-row">
+                <label for="udp-target">{"Address"}</label>
+                <input id="udp-target" type="text"
+                    class={classes!((selected != CUSTOM).then_some("inactive"))}
+                    placeholder={placeholder} value={(*custom).clone()}
+                    autocomplete="off" spellcheck="false" oninput={on_custom} />
+            </div>
+            <div class="field-row">
+                <label for="udp-bind-port">{"Local port"}</label>
+                <input id="udp-bind-port" type="text" inputmode="numeric" placeholder="any"
+                    class={classes!(bind_port.is_err().then_some("invalid"))}
+                    value={(*port).clone()} oninput={text_input(&port)} />
+                <label for="udp-timeout" class="inline-label">{"recv timeout"}</label>
+                <input id="udp-timeout" type="text" inputmode="numeric" placeholder="none (ms)"
+                    class={classes!(recv_timeout_ms.is_err().then_some("invalid"))}
+                    value={(*timeout).clone()} oninput={text_input(&timeout)} />
+            </div>
+            <div class="buttons">
+                <button id="udp-open" class="primary"
+                    disabled={!props.can_open || request.is_none()} onclick={on_open}>{"Open"}</button>
+                <button id="udp-close" disabled={!props.can_close} onclick={on_close}>{"Close"}</button>
+            </div>
+            <p class="socket-now">
+                {"State: "}
+                <span id="udp-state" class="state-chip">{props.state.label()}</span>
+                <code id="udp-where">{where_}</code>
+            </p>
+            <div class="field-row">
+                <label for="udp-message">{"Datagram"}</label>
+                <input id="udp-message" type="text" placeholder="ping" value={(*message).clone()}
+                    autocomplete="off" spellcheck="false" oninput={text_input(&message)} />
+                <button id="udp-send" class="primary" disabled={!props.can_send}
+                    onclick={on_send} title="send(): one datagram to the socket's target">{"Send"}</button>
+            </div>
+            <div class="field-row">
+                <label for="udp-to">{"or send_to"}</label>
+                <input id="udp-to" type="text" placeholder="host:port or udp-echo"
+                    value={(*send_to).clone()} autocomplete="off" spellcheck="false"
+                    oninput={text_input(&send_to)} />
+                <button id="udp-send-to" disabled={!props.can_send_to}
+                    onclick={on_send_to}>{"Send to"}</button>
+            </div>
+            <h3 class="received-heading">
+                {"Datagrams received "}
+                <span class="byte-count">{format!("({})", props.datagrams.len())}</span>
+            </h3>
+            <ol id="udp-datagrams" class="datagrams" aria-live="polite">
+                { for props.datagrams.iter().map(|(from, bytes)| html! {
+                    <li class="datagram">
+                        <span class="datagram-from">{from.clone()}</span>
+                        <code class="datagram-data">{preview(bytes, 60)}</code>
+                        <span class="byte-count">{format_bytes(bytes.len() as u64)}</span>
+                    </li>
+                }) }
+            </ol>
+        </section>
+    }
+}
+
+/// Empty is `None`; anything else must parse.
+fn parse_optional<T: std::str::FromStr>(text: &str) -> Result<Option<T>, ()> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some).map_err(|_| ()),
+    }
+}

@@ -1,0 +1,134 @@
+//! The TCP listener: the browser as a server. The relay binds
+//! `127.0.0.1:port` for the session, listens, and turns every connection it
+//! accepts into an operation of its own, with a relay-chosen id announced by
+//! an `accepted` event. That operation then runs exactly like a connection
+//! the browser opened (see [`tcp::run_accepted`]): `connected`, data, `sent`,
+//! `peer_closed`, `reset`, `closed`, and it takes `send`, `shutdown` and
+//! `close`.
+//!
+//! Closing the listener stops accepting; connections already accepted stay
+//! open until they are closed themselves.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+
+use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use tokio::net::TcpSocket;
+use tokio::sync::mpsc;
+use tracing::Instrument as _;
+
+use crate::connectors::tcp;
+use crate::op::{Command, Spawner};
+use crate::report::{Reporter, SessionGone};
+
+/// Connections waiting in the kernel for `accept()`.
+const BACKLOG: u32 = 128;
+/// Commands waiting for one accepted connection (as for any operation).
+const COMMAND_CAPACITY: usize = 16;
+
+/// Runs one listener to its end.
+pub async fn run(
+    port: u16,
+    spawner: Spawner,
+    mut commands: mpsc::Receiver<Command>,
+    report: Reporter,
+) {
+    let mut accepted = 0u64;
+    let ending = drive(port, &spawner, &mut commands, &report, &mut accepted)
+        .await
+        .unwrap_or_else(|SessionGone| "session gone".to_owned());
+    tracing::info!(op = report.op(), port, %ending, accepted, "tcp listener ended");
+}
+
+async fn drive(
+    port: u16,
+    spawner: &Spawner,
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+    accepted: &mut u64,
+) -> Result<String, SessionGone> {
+    let local = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    // socket(), bind(), listen(): each step as a program takes it.
+    let socket = match TcpSocket::new_v4().and_then(|socket| {
+        // As servers do, so that a restart need not wait out TIME_WAIT.
+        socket.set_reuseaddr(true)?;
+        socket.bind(local)?;
+        Ok(socket)
+    }) {
+        Ok(socket) => socket,
+        Err(error) => return fail(report, bind_error(&error, local)).await,
+    };
+    let local = socket.local_addr().unwrap_or(local);
+    report
+        .event(EventKind::Bound {
+            local: local.to_string(),
+            remote: None,
+        })
+        .await?;
+    let listener = match socket.listen(BACKLOG) {
+        Ok(listener) => listener,
+        Err(error) => {
+            let error =
+                RelayError::new(ErrorCode::Io, format!("cannot listen on {local}: {error}"));
+            return fail(report, error).await;
+        }
+    };
+    report
+        .event(EventKind::Listening {
+            addr: local.to_string(),
+        })
+        .await?;
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(Command::Close) => {
+                    report.event(EventKind::Closed { by: Closer::Browser }).await?;
+                    return Ok("closed by browser".to_owned());
+                }
+                None => return Err(SessionGone),
+                Some(_) => report.reject(RelayError::new(
+                    ErrorCode::NotSupported,
+                    "a listener only accepts: send on the operation of an accepted connection",
+                )).await?,
+            },
+            result = listener.accept() => match result {
+                Ok((stream, peer)) => {
+                    // Register first, so that the browser's requests about
+                    // the new id find it as soon as it learns the id.
+                    let (conn, conn_commands) = spawner.create(COMMAND_CAPACITY).await?;
+                    *accepted += 1;
+                    report
+                        .event(EventKind::Accepted { conn, peer: peer.to_string() })
+                        .await?;
+                    let conn_report = report.for_op(conn);
+                    tokio::spawn(
+                        tcp::run_accepted(stream, conn_commands, conn_report)
+                            .instrument(tracing::info_span!("accepted", op = conn)),
+                    );
+                }
+                // Out of file descriptors, or a connection that died in the
+                // queue: the listener goes on.
+                Err(error) => {
+                    tracing::debug!(%error, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
+    let ending = format!("failed: {}", error.code.as_str());
+    report.event(EventKind::Failed { error }).await?;
+    Ok(ending)
+}
+
+fn bind_error(error: &io::Error, local: SocketAddr) -> RelayError {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => RelayError::new(
+            ErrorCode::AddrInUse,
+            format!("cannot listen on {local}: another socket already uses that port"),
+        ),
+        _ => RelayError::new(ErrorCode::Io, format!("cannot bind {local}: {error}")),
+    }
+}

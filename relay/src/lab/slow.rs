@@ -1,0 +1,244 @@
+//! The concurrency lab: three servers that do the same slow work for each
+//! client in three ways, so that a lesson can fire N clients at each and see
+//! who waits.
+//!
+//! Each reads one line, works for [`WORK`] (a sleep standing in for a disk
+//! or a database), then answers with one line that names its mode and says
+//! how long after connecting the client got its answer, and closes:
+//!
+//! ```text
+//! tcp-slow-serial: answered 612 ms after you connected (200 ms of work; one client at a time)
+//! ```
+//!
+//! - `tcp-slow-serial`: one client at a time. A thread accepts every
+//!   connection at once (so that the wait is measured from the connect) and
+//!   queues it for a single worker thread: the N-th client waits N × 200 ms.
+//! - `tcp-slow-threads`: a thread per client, with blocking `std::net` I/O.
+//! - `tcp-slow-async`: a tokio task per client.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+
+/// The work each request takes.
+pub const WORK: Duration = Duration::from_millis(200);
+/// Longest request line read; the rest of a longer line is ignored.
+const MAX_LINE: u64 = 1024;
+/// How long a server waits for a client's line before giving up on it. In
+/// serial mode a silent client blocks everyone behind it for this long.
+const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// At most this many client threads at once in threads mode.
+const MAX_THREADS: usize = 256;
+
+/// The three modes, by service name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Serial,
+    Threads,
+    Async,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Serial => "tcp-slow-serial",
+            Mode::Threads => "tcp-slow-threads",
+            Mode::Async => "tcp-slow-async",
+        }
+    }
+
+    fn how(self) -> &'static str {
+        match self {
+            Mode::Serial => "one client at a time",
+            Mode::Threads => "a thread per client",
+            Mode::Async => "a tokio task per client",
+        }
+    }
+
+    fn answer(self, connected: Instant) -> String {
+        format!(
+            "{}: answered {} ms after you connected ({} ms of work; {})\n",
+            self.name(),
+            connected.elapsed().as_millis(),
+            WORK.as_millis(),
+            self.how()
+        )
+    }
+}
+
+/// Starts the serial server on `listener`: an accepting thread and one worker.
+pub(super) fn start_serial(listener: TcpListener) -> std::io::Result<()> {
+    let (queue, queued) = std::sync::mpsc::channel::<(TcpStream, Instant)>();
+    std::thread::Builder::new()
+        .name("tcp-slow-serial worker".into())
+        .spawn(move || {
+            for (stream, connected) in queued {
+                serve_blocking(Mode::Serial, stream, connected);
+            }
+        })?;
+    std::thread::Builder::new()
+        .name("tcp-slow-serial accept".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                match stream {
+                    Ok(stream) => {
+                        if queue.send((stream, Instant::now())).is_err() {
+                            return;
+                        }
+                    }
+                    Err(error) => accept_failed(Mode::Serial, &error),
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Starts the thread-per-client server on `listener`.
+pub(super) fn start_threads(listener: TcpListener) -> std::io::Result<()> {
+    let running = Arc::new(AtomicUsize::new(0));
+    std::thread::Builder::new()
+        .name("tcp-slow-threads accept".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = match stream {
+                    Ok(stream) => stream,
+                    Err(error) => {
+                        accept_failed(Mode::Threads, &error);
+                        continue;
+                    }
+                };
+                let connected = Instant::now();
+                if running.fetch_add(1, Ordering::SeqCst) >= MAX_THREADS {
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    let _ = stream.write_all(b"tcp-slow-threads: too many clients, try later\n");
+                    continue;
+                }
+                let running = running.clone();
+                let spawned = std::thread::Builder::new()
+                    .name("tcp-slow-threads client".into())
+                    .spawn(move || {
+                        serve_blocking(Mode::Threads, stream, connected);
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    });
+                if let Err(error) = spawned {
+                    tracing::warn!(%error, "tcp-slow-threads: cannot start a thread");
+                }
+            }
+        })?;
+    Ok(())
+}
+
+/// Runs the task-per-client server on `listener`.
+pub(super) async fn run_async(listener: tokio::net::TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let connected = Instant::now();
+                tokio::spawn(serve_async(stream, connected));
+            }
+            Err(error) => {
+                accept_failed(Mode::Async, &error);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+fn accept_failed(mode: Mode, error: &std::io::Error) {
+    tracing::warn!(%error, "{}: accept failed", mode.name());
+    std::thread::sleep(Duration::from_millis(100));
+}
+
+fn serve_blocking(mode: Mode, stream: TcpStream, connected: Instant) {
+    let result = (|| -> std::io::Result<()> {
+        stream.set_read_timeout(Some(READ_TIMEOUT))?;
+        let mut line = Vec::new();
+        BufReader::new((&stream).take(MAX_LINE)).read_until(b'\n', &mut line)?;
+        std::thread::sleep(WORK);
+        (&stream).write_all(mode.answer(connected).as_bytes())?;
+        stream.shutdown(Shutdown::Write)
+    })();
+    if let Err(error) = result {
+        tracing::debug!(%error, "{}: client ended with an error", mode.name());
+    }
+}
+
+async fn serve_async(mut stream: tokio::net::TcpStream, connected: Instant) {
+    let result = async {
+        let mut line = Vec::new();
+        let (reader, mut writer) = stream.split();
+        let mut reader = tokio::io::BufReader::new(reader.take(MAX_LINE));
+        tokio::time::timeout(READ_TIMEOUT, reader.read_until(b'\n', &mut line))
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        tokio::time::sleep(WORK).await;
+        writer
+            .write_all(Mode::Async.answer(connected).as_bytes())
+            .await?;
+        writer.shutdown().await
+    }
+    .await;
+    if let Err(error) = result {
+        tracing::debug!(%error, "tcp-slow-async: client ended with an error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lab::Lab;
+
+    /// Connects `n` clients at once to `service`, each sends a line; returns
+    /// the waits each answer reports, sorted.
+    async fn fire(lab: &Lab, mode: Mode, n: usize) -> Vec<u64> {
+        let addr = lab.lookup(mode.name()).unwrap();
+        let clients = (0..n).map(|i| async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            stream
+                .write_all(format!("client {i}\n").as_bytes())
+                .await
+                .unwrap();
+            let mut answer = String::new();
+            tokio::time::timeout(Duration::from_secs(20), stream.read_to_string(&mut answer))
+                .await
+                .unwrap()
+                .unwrap();
+            let prefix = format!("{}: answered ", mode.name());
+            assert!(answer.starts_with(&prefix), "{answer}");
+            assert!(
+                answer.ends_with(&format!("; {})\n", mode.how())),
+                "{answer}"
+            );
+            let ms = answer[prefix.len()..].split(' ').next().unwrap();
+            ms.parse::<u64>().unwrap()
+        });
+        let mut waits = futures_util::future::join_all(clients).await;
+        waits.sort_unstable();
+        waits
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn serial_clients_wait_in_line_and_concurrent_ones_do_not() {
+        let lab = Lab::start().await.unwrap();
+        let serial = fire(&lab, Mode::Serial, 3).await;
+        assert!(serial[0] >= 200, "{serial:?}");
+        // The third waits for two others' work, then does its own: about 600 ms
+        // (a little less if it connected a little after the first).
+        assert!(
+            serial[2] >= 500,
+            "the third waits for two others: {serial:?}"
+        );
+        for mode in [Mode::Threads, Mode::Async] {
+            let waits = fire(&lab, mode, 5).await;
+            assert!(waits[0] >= 200, "{mode:?}: {waits:?}");
+            assert!(
+                waits[4] < 450,
+                "{mode:?}: nobody waits for another: {waits:?}"
+            );
+        }
+    }
+}
