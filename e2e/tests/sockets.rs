@@ -89,6 +89,15 @@ async fn udp_echo_from_the_page_shows_datagrams_with_their_source() {
         need(&rows, "a datagram sent to the echo", |r| {
             r.from == "Relay" && r.label.starts_with("\"ping\" (4 B) → 127.0.0.1:")
         })?;
+        // The datagram rows' rule sits near the end of the stylesheet: it
+        // applies only if every rule before it is well-formed.
+        let display = page
+            .computed_style("#udp-datagrams .datagram", "display")
+            .await?;
+        check(
+            display == "flex",
+            format!("the stylesheet's last rules are applied: .datagram is display {display:?}"),
+        )?;
         page.click("button#udp-close").await?;
         page.wait_text_is("#udp-state", "closed").await.map(drop)
     });

@@ -10,7 +10,8 @@ use std::rc::Rc;
 
 use roundtrip_shared::lifecycle::{self, SocketState};
 use roundtrip_shared::protocol::{
-    ClientMsg, ErrorCode, EventKind, OpId, PROTOCOL_VERSION, RelayError, ServerMsg, Service,
+    ClientMsg, ErrorCode, EventKind, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
+    Service,
 };
 use roundtrip_shared::trace::{StepKind, Trace};
 use yew::Reducible;
@@ -144,15 +145,11 @@ impl State {
                     ClientMsg::TcpListen { op, .. } => self.listener = started(op),
                     _ => {}
                 }
-                if let ClientMsg::TcpConnect { op, .. }
-                | ClientMsg::UdpOpen { op, .. }
-                | ClientMsg::TcpListen { op, .. } = msg
-                {
-                    self.next_op = self.next_op.max(op.wrapping_add(1));
-                }
-                // Every operation (a connection, a UDP socket, a DNS query, an
-                // HTTP request) takes its id from the same count.
-                if let Some(op) = msg.op() {
+                // Every operation the page starts (a connection, a UDP
+                // socket, a listener, a DNS query, an HTTP request) takes its
+                // id from the same count. The ids of accepted connections
+                // are the relay's, from FIRST_RELAY_OP up: not ours to count.
+                if let Some(op) = msg.op().filter(|&op| op < FIRST_RELAY_OP) {
                     self.next_op = self.next_op.max(op.wrapping_add(1));
                 }
                 Rc::make_mut(&mut self.trace).record_request(&msg);

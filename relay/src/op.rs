@@ -14,8 +14,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use roundtrip_shared::protocol::{FIRST_RELAY_OP, OpId};
-use tokio::sync::mpsc;
+use roundtrip_shared::protocol::{FIRST_RELAY_OP, OpId, RelayError};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::report::SessionGone;
 
@@ -37,38 +37,54 @@ pub enum Command {
 pub struct Registration {
     pub op: OpId,
     pub commands: mpsc::Sender<Command>,
+    /// The session's answer: routed from now on, or refused (the session
+    /// is at its limit of operations).
+    pub admitted: oneshot::Sender<Result<(), RelayError>>,
 }
+
+/// What [`Spawner::create`] gives: the new id, its commands, and the
+/// session's answer to come.
+pub type Created = (
+    OpId,
+    mpsc::Receiver<Command>,
+    oneshot::Receiver<Result<(), RelayError>>,
+);
 
 /// How operations create operations: relay-chosen ids, registered with the
 /// session. One per session; cheap to clone.
+///
+/// The registration queue is unbounded, yet small: an operation waits for
+/// the session's answer before it creates the next one, so at most one
+/// registration per such operation is ever waiting.
 #[derive(Debug, Clone)]
 pub struct Spawner {
     next: Arc<AtomicU32>,
-    registrations: mpsc::Sender<Registration>,
+    registrations: mpsc::UnboundedSender<Registration>,
 }
 
 impl Spawner {
-    pub fn new(registrations: mpsc::Sender<Registration>) -> Self {
+    pub fn new(registrations: mpsc::UnboundedSender<Registration>) -> Self {
         Spawner {
             next: Arc::new(AtomicU32::new(0)),
             registrations,
         }
     }
 
-    /// Takes the next relay-chosen id and registers a command channel for
-    /// it. Once this returns, the session routes the browser's requests
-    /// about the id to the returned receiver: the caller may announce it.
-    pub async fn create(
-        &self,
-        capacity: usize,
-    ) -> Result<(OpId, mpsc::Receiver<Command>), SessionGone> {
+    /// Takes the next relay-chosen id and asks the session to route it to a
+    /// new command channel. Once the answer is `Ok`, requests about the id
+    /// reach the returned receiver: the caller may announce it.
+    pub fn create(&self, capacity: usize) -> Result<Created, SessionGone> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let op = FIRST_RELAY_OP | (n & !FIRST_RELAY_OP);
         let (commands, command_rx) = mpsc::channel(capacity);
+        let (admitted, answer) = oneshot::channel();
         self.registrations
-            .send(Registration { op, commands })
-            .await
+            .send(Registration {
+                op,
+                commands,
+                admitted,
+            })
             .map_err(|_| SessionGone)?;
-        Ok((op, command_rx))
+        Ok((op, command_rx, answer))
     }
 }

@@ -63,7 +63,12 @@ impl Reporter {
     /// A reporter for another operation of the same session (one this
     /// operation created), with a clock of its own that starts now.
     pub fn for_op(&self, op: OpId) -> Reporter {
-        Reporter::new(op, self.out.clone())
+        Reporter {
+            op,
+            start: Instant::now(),
+            out: self.out.clone(),
+            budget: self.budget.clone(),
+        }
     }
 
     fn t_us(&self) -> u64 {
@@ -122,5 +127,27 @@ impl Reporter {
             .send(Outgoing::Msg(msg))
             .await
             .map_err(|_| SessionGone)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{Budget, Limits};
+
+    #[test]
+    fn operations_created_by_operations_share_the_sessions_budget() {
+        let (out, _rx) = mpsc::channel(1);
+        let budget = Budget::new(&Limits::public());
+        let listener = Reporter::new(1, out).with_budget(budget.clone());
+        let accepted = listener.for_op(2);
+        assert_eq!(accepted.op(), 2);
+        assert!(
+            accepted
+                .budget
+                .as_ref()
+                .is_some_and(|b| std::sync::Arc::ptr_eq(b, &budget)),
+            "an accepted connection spends from the same budget"
+        );
     }
 }

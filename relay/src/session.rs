@@ -30,9 +30,6 @@ use crate::{AppState, limits};
 const OUTGOING_CAPACITY: usize = 32;
 /// Commands waiting for one operation.
 const COMMAND_CAPACITY: usize = 16;
-/// Operations created by operations (accepted connections) waiting to be
-/// registered. A full queue makes listeners wait before accepting more.
-const REGISTRATION_CAPACITY: usize = 64;
 
 /// WebSocket close code 1001: the relay is going away.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -54,11 +51,11 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let (encoding_tx, encoding_rx) = watch::channel(DataEncoding::Binary);
     let writer = tokio::spawn(write_frames(sink, out_rx, encoding_rx));
     let mut shutting_down = state.shutting_down();
+    let (registrations, mut registered) = mpsc::unbounded_channel();
     let limits = state.config().limits.clone();
     let end_of_life = tokio::time::sleep(limits.session_lifetime);
     tokio::pin!(end_of_life);
     let budget = limits::Budget::new(&limits);
-    let (registrations, mut registered) = mpsc::channel(REGISTRATION_CAPACITY);
     let mut session = Session {
         budget,
         state,
@@ -234,11 +231,12 @@ impl Session {
             }
             ClientMsg::TcpListen { op, port } => {
                 let spawner = self.spawner.clone();
+                let state = self.state.clone();
                 self.start(
                     op,
                     tracing::info_span!("listen", op),
                     |commands, report| async move {
-                        listen::run(port.unwrap_or(0), spawner, commands, report).await
+                        listen::run(&state, port.unwrap_or(0), spawner, commands, report).await
                     },
                 )
                 .await
@@ -366,10 +364,24 @@ impl Session {
         tokio::spawn(operation(command_rx, report).instrument(span));
     }
 
-    /// Routes requests about an operation another operation created.
+    /// Routes requests about an operation another operation created, if
+    /// the session has room for one more; answers either way.
     fn register(&mut self, registration: Registration) {
         self.ops.retain(|_, commands| !commands.is_closed());
-        self.ops.insert(registration.op, registration.commands);
+        let max = self.state.config().limits.max_ops_per_session;
+        let answer = if self.ops.len() >= max {
+            Err(RelayError::new(
+                ErrorCode::LimitReached,
+                format!(
+                    "this session already has {max} open operations, its limit: the \
+                     connection was closed"
+                ),
+            ))
+        } else {
+            self.ops.insert(registration.op, registration.commands);
+            Ok(())
+        };
+        let _ = registration.admitted.send(answer);
     }
 
     async fn command(&mut self, op: OpId, command: Command) {

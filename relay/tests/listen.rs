@@ -3,10 +3,15 @@
 
 mod support;
 
+use std::net::SocketAddr;
+
+use roundtrip_relay::limits::Limits;
+use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, ErrorCode, EventKind, FIRST_RELAY_OP,
 };
 use support::{Client, start_relay};
+use tokio::io::AsyncReadExt as _;
 
 /// Starts a listener on `op` and returns the address it listens on.
 async fn listen(client: &mut Client, op: u32, port: Option<u16>) -> String {
@@ -196,4 +201,46 @@ async fn a_taken_port_and_a_relay_id_are_refused() {
         listen(&mut server, 3, Some(free)).await,
         format!("127.0.0.1:{free}")
     );
+}
+
+/// A relay whose sessions may hold at most `max_ops` operations.
+async fn relay_with_max_ops(max_ops: usize) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config {
+        limits: Limits {
+            max_ops_per_session: max_ops,
+            ..Limits::local()
+        },
+        ..Config::default()
+    };
+    let state = AppState::new(config, Lab::start().await.unwrap());
+    tokio::spawn(roundtrip_relay::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    addr
+}
+
+#[tokio::test]
+async fn accepted_connections_count_against_the_sessions_operations() {
+    // The listener and one connection fill the session; a second
+    // connection is closed and the listener says why.
+    let relay = relay_with_max_ops(2).await;
+    let mut server = Client::greeted(relay, DataEncoding::Binary).await;
+    let addr = listen(&mut server, 1, None).await;
+    let _first = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (conn, _) = accepted(&mut server, 1).await;
+    let mut second = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    server.expect_error(Some(1), ErrorCode::LimitReached).await;
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(support::WAIT, second.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the refused connection is closed");
+    // Room again once the first connection ends.
+    server.send(ClientMsg::Close { op: conn }).await;
+    assert!(server.next(conn).await.kind.is_terminal());
+    let _third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let (third, _) = accepted(&mut server, 1).await;
+    assert!(third > conn);
 }

@@ -571,3 +571,28 @@ async fn redirects_to_forbidden_places_are_refused_at_the_hop() {
     assert_eq!(trap_count.load(Ordering::SeqCst), 0, "the trap was reached");
     assert_eq!(state.guard_trips(), 0);
 }
+
+#[tokio::test]
+async fn a_public_relay_does_not_listen() {
+    let (allowed, _) = counting_echo().await;
+    let relay = public_relay(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+    send(&mut ws, ClientMsg::TcpListen { op: 1, port: None }).await;
+    match recv(&mut ws).await {
+        ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Failed { error },
+            ..
+        }) => assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message),
+        other => panic!("expected a blocked listener, got {other:?}"),
+    }
+}

@@ -125,6 +125,20 @@ impl<'a> Page<'a> {
             .map_err(|e| format!("clicking `{css}` failed: {e}"))
     }
 
+    /// The computed value of CSS `property` on the first element matching
+    /// `css`, as the browser applies the stylesheet.
+    pub async fn computed_style(&self, css: &str, property: &str) -> Result<String> {
+        let script = "const e = document.querySelector(arguments[0]);\
+            return e ? getComputedStyle(e).getPropertyValue(arguments[1]) : null;";
+        match self
+            .script(script, vec![json!(css), json!(property)])
+            .await?
+        {
+            Value::String(value) => Ok(value),
+            _ => Err(format!("no element matches `{css}`")),
+        }
+    }
+
     /// Waits until `css` exists and is disabled.
     pub async fn wait_disabled(&self, css: &str) -> Result<()> {
         self.wait(&format!("`{css}` to be disabled"), async || {

@@ -389,6 +389,12 @@ fn a_listener_lists_its_connections_until_the_relay_link_ends() {
     assert_eq!(conns[0].state, SocketState::Connected);
     assert_eq!(conns[0].received, b"hi server\n");
     assert!(conns[0].can_send && conns[0].can_close);
+    // Talking on the relay's id does not move the page's own count.
+    state.apply(Action::Requested(ClientMsg::Send {
+        op: conn,
+        data: Payload(b"hi client\n".to_vec()),
+    }));
+    assert_eq!(state.next_op, 2);
 
     // Stopping the listener leaves the connection.
     state.apply(Action::Requested(ClientMsg::Close { op: 1 }));

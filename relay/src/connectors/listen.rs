@@ -17,8 +17,10 @@ use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
+use crate::AppState;
 use crate::connectors::tcp;
 use crate::op::{Command, Spawner};
+use crate::policy::Mode;
 use crate::report::{Reporter, SessionGone};
 
 /// Connections waiting in the kernel for `accept()`.
@@ -28,15 +30,26 @@ const COMMAND_CAPACITY: usize = 16;
 
 /// Runs one listener to its end.
 pub async fn run(
+    state: &AppState,
     port: u16,
     spawner: Spawner,
     mut commands: mpsc::Receiver<Command>,
     report: Reporter,
 ) {
     let mut accepted = 0u64;
-    let ending = drive(port, &spawner, &mut commands, &report, &mut accepted)
-        .await
-        .unwrap_or_else(|SessionGone| "session gone".to_owned());
+    let ending = if state.policy().mode() == Mode::Public {
+        // Its loopback is no place for strangers: a listener there would
+        // only squat the machine's ports (and the policy keeps other
+        // sessions from dialling it anyway).
+        let error = RelayError::new(
+            ErrorCode::Blocked,
+            "blocked: a public relay does not listen; run Roundtrip on your own machine to be the server",
+        );
+        fail(&report, error).await
+    } else {
+        drive(port, &spawner, &mut commands, &report, &mut accepted).await
+    }
+    .unwrap_or_else(|SessionGone| "session gone".to_owned());
     tracing::info!(op = report.op(), port, %ending, accepted, "tcp listener ended");
 }
 
@@ -86,16 +99,22 @@ async fn drive(
                     return Ok("closed by browser".to_owned());
                 }
                 None => return Err(SessionGone),
-                Some(_) => report.reject(RelayError::new(
-                    ErrorCode::NotSupported,
-                    "a listener only accepts: send on the operation of an accepted connection",
-                )).await?,
+                Some(_) => report.reject(not_a_sender()).await?,
             },
             result = listener.accept() => match result {
                 Ok((stream, peer)) => {
                     // Register first, so that the browser's requests about
                     // the new id find it as soon as it learns the id.
-                    let (conn, conn_commands) = spawner.create(COMMAND_CAPACITY).await?;
+                    let (conn, conn_commands, answer) = spawner.create(COMMAND_CAPACITY)?;
+                    match admission(answer, commands, report).await? {
+                        Admission::Admitted => {}
+                        Admission::Refused(error) => {
+                            // Dropping the stream closes the connection.
+                            report.reject(error).await?;
+                            continue;
+                        }
+                        Admission::Closed => return Ok("closed by browser".to_owned()),
+                    }
                     *accepted += 1;
                     report
                         .event(EventKind::Accepted { conn, peer: peer.to_string() })
@@ -115,6 +134,46 @@ async fn drive(
             },
         }
     }
+}
+
+enum Admission {
+    Admitted,
+    Refused(RelayError),
+    /// The browser closed the listener meanwhile.
+    Closed,
+}
+
+/// Waits for the session's answer to a registration, taking the browser's
+/// requests meanwhile (the session may be waiting to hand us one).
+async fn admission(
+    mut answer: tokio::sync::oneshot::Receiver<Result<(), RelayError>>,
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+) -> Result<Admission, SessionGone> {
+    loop {
+        tokio::select! {
+            answer = &mut answer => return match answer {
+                Ok(Ok(())) => Ok(Admission::Admitted),
+                Ok(Err(error)) => Ok(Admission::Refused(error)),
+                Err(_) => Err(SessionGone),
+            },
+            command = commands.recv() => match command {
+                Some(Command::Close) => {
+                    report.event(EventKind::Closed { by: Closer::Browser }).await?;
+                    return Ok(Admission::Closed);
+                }
+                None => return Err(SessionGone),
+                Some(_) => report.reject(not_a_sender()).await?,
+            },
+        }
+    }
+}
+
+fn not_a_sender() -> RelayError {
+    RelayError::new(
+        ErrorCode::NotSupported,
+        "a listener only accepts: send on the operation of an accepted connection",
+    )
 }
 
 async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
