@@ -20,6 +20,7 @@
 //! - [`op`]: the commands a session forwards to a running operation.
 //! - [`policy`]: what the relay may dial (local vs public mode, allow-list,
 //!   special-purpose IP ranges).
+//! - [`resolver`]: host names to addresses (the system's, or a test table).
 //! - [`report`]: how an operation reports events (timestamps, ordering).
 //! - [`target`]: parsing and resolving what the browser wants to reach.
 //! - [`connectors`]: one module per kind of socket: TCP connections, TCP
@@ -35,6 +36,7 @@ pub mod limits;
 pub mod op;
 pub mod policy;
 pub mod report;
+pub mod resolver;
 pub mod server;
 pub mod session;
 pub mod settings;
@@ -80,6 +82,8 @@ pub struct Config {
     pub loopback_only: bool,
     /// How long a client may take to send its request headers.
     pub header_timeout: Duration,
+    /// How names outside the lab are resolved.
+    pub resolver: resolver::Resolver,
 }
 
 impl Default for Config {
@@ -92,6 +96,7 @@ impl Default for Config {
             limits: limits::Limits::local(),
             loopback_only: false,
             header_timeout: Duration::from_secs(10),
+            resolver: resolver::Resolver::System,
         }
     }
 }

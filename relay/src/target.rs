@@ -134,6 +134,7 @@ fn is_host_name(host: &str) -> bool {
 /// Resolves `target` to the addresses to try, in order, reporting
 /// `resolving` (names only) and `resolved`.
 pub async fn resolve(
+    state: &crate::AppState,
     target: &Target,
     report: &Reporter,
 ) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
@@ -157,9 +158,8 @@ pub async fn resolve(
             report
                 .event(EventKind::Resolving { host: host.clone() })
                 .await?;
-            match tokio::net::lookup_host((host.as_str(), *port)).await {
+            match state.config().resolver.lookup(host, *port).await {
                 Ok(addrs) => {
-                    let addrs: Vec<SocketAddr> = addrs.collect();
                     if addrs.is_empty() {
                         return Ok(Err(RelayError::new(
                             ErrorCode::ResolveFailed,

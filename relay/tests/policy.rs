@@ -596,3 +596,132 @@ async fn a_public_relay_does_not_listen() {
         other => panic!("expected a blocked listener, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn names_that_resolve_to_forbidden_places_are_refused_and_rebinding_gets_nowhere() {
+    use roundtrip_relay::resolver::Resolver;
+    let (allowed, allowed_count) = counting_echo().await;
+    // The trap listens where a second, rebound answer for the allowed name
+    // would lead: another loopback address, same port.
+    let trap = TcpListener::bind(("127.0.0.2", allowed.port()))
+        .await
+        .unwrap();
+    let trap_count = Arc::new(AtomicUsize::new(0));
+    let counter = trap_count.clone();
+    tokio::spawn(async move {
+        while trap.accept().await.is_ok() {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    let resolver = Resolver::table([
+        // Public (allowed) the first time, the trap the second time.
+        (
+            "rebind.example",
+            vec![vec![ip("127.0.0.1")], vec![ip("127.0.0.2")]],
+        ),
+        ("private.example", vec![vec![ip("10.0.0.1")]]),
+        ("metadata.example", vec![vec![ip("169.254.169.254")]]),
+        ("ula.example", vec![vec![ip("fd00::1")]]),
+        ("mapped.example", vec![vec![ip("::ffff:10.0.0.1")]]),
+        (
+            "mixed.example",
+            vec![vec![ip("192.168.1.1"), ip("127.0.0.2")]],
+        ),
+    ]);
+    let rules = vec![
+        Rule {
+            cidrs: vec!["127.0.0.1/32".parse().unwrap()],
+            ports: vec![allowed.port().to_string()],
+            ..Rule::default()
+        },
+        // Names under .example are allowed by name: which must never open a
+        // special-purpose address they resolve to.
+        Rule {
+            hosts: vec!["*.example".into()],
+            ports: vec![allowed.port().to_string(), "80".into()],
+            ..Rule::default()
+        },
+    ];
+    let config = Config {
+        policy: Policy::public(rules).unwrap(),
+        access: Access {
+            mode: Mode::Public,
+            origins: vec![ORIGIN.into()],
+            token: None,
+        },
+        loopback_only: true,
+        resolver,
+        ..Config::default()
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relay = listener.local_addr().unwrap();
+    let state = AppState::new(config, Lab::start().await.unwrap());
+    tokio::spawn(roundtrip_relay::serve(
+        listener,
+        state.clone(),
+        std::future::pending(),
+    ));
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+
+    // First lookup: the allowed address, which is the one dialled.
+    let port = allowed.port();
+    let kinds = run_connect(&mut ws, 1, &format!("rebind.example:{port}")).await;
+    assert!(
+        matches!(kinds.last(), Some(EventKind::Connected { remote, .. }) if remote == &allowed.to_string()),
+        "{kinds:?}"
+    );
+    // Second lookup: the name now points at the trap, and is refused.
+    for (op, target) in [
+        (2, format!("rebind.example:{port}")),
+        (3, "private.example:80".to_owned()),
+        (4, "metadata.example:80".to_owned()),
+        (5, "ula.example:80".to_owned()),
+        (6, "mapped.example:80".to_owned()),
+        (7, format!("mixed.example:{port}")),
+    ] {
+        let kinds = run_connect(&mut ws, op, &target).await;
+        match kinds.last() {
+            Some(EventKind::Failed { error }) => {
+                assert_eq!(
+                    error.code,
+                    ErrorCode::Blocked,
+                    "{target}: {}",
+                    error.message
+                );
+                assert!(
+                    error.message.contains("resolved to"),
+                    "{target}: {}",
+                    error.message
+                );
+            }
+            other => panic!("{target} was not refused: {other:?}"),
+        }
+        assert!(
+            !kinds
+                .iter()
+                .any(|k| matches!(k, EventKind::Connecting { .. })),
+            "{target}: {kinds:?}"
+        );
+    }
+    assert_eq!(
+        trap_count.load(Ordering::SeqCst),
+        0,
+        "the rebound name reached the trap"
+    );
+    assert_eq!(allowed_count.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        state.guard_trips(),
+        0,
+        "the policy let a non-loopback address through"
+    );
+}

@@ -387,7 +387,7 @@ async fn one_hop(
     let mut timings = HttpTimings::default();
 
     let t = Instant::now();
-    let addrs = target::resolve(&target, report).await??;
+    let addrs = target::resolve(state, &target, report).await??;
     timings.dns_us = micros(t.elapsed());
 
     let t = Instant::now();
