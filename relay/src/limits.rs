@@ -37,6 +37,10 @@ pub struct Limits {
     /// Bytes per minute per session from targets to the browser; reads past
     /// it wait (TCP flow control slows the target down).
     pub bytes_in_per_minute: NonZeroU32,
+    /// A connection that moves no byte either way for this long is closed.
+    pub socket_idle: Duration,
+    /// A connection is closed after this long, busy or not.
+    pub socket_lifetime: Duration,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -61,6 +65,8 @@ impl Limits {
             ops_per_second: nonzero(1_000),
             bytes_out_per_minute: nonzero(u32::MAX),
             bytes_in_per_minute: nonzero(u32::MAX),
+            socket_idle: Duration::from_secs(24 * 60 * 60),
+            socket_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
         }
     }
 
@@ -75,16 +81,21 @@ impl Limits {
             ops_per_second: nonzero(5),
             bytes_out_per_minute: nonzero(1024 * 1024),
             bytes_in_per_minute: nonzero(8 * 1024 * 1024),
+            socket_idle: Duration::from_secs(5 * 60),
+            socket_lifetime: Duration::from_secs(30 * 60),
         }
     }
 }
 
-/// One session's rates: operations started, bytes each way.
+/// What one session may spend: operations started, bytes each way, and
+/// how long its connections may idle and live.
 #[derive(Debug)]
 pub struct Budget {
     ops: DefaultDirectRateLimiter,
     bytes_out: DefaultDirectRateLimiter,
     bytes_in: DefaultDirectRateLimiter,
+    pub socket_idle: Duration,
+    pub socket_lifetime: Duration,
 }
 
 impl Budget {
@@ -96,6 +107,8 @@ impl Budget {
             ops: RateLimiter::direct(Quota::per_second(limits.ops_per_second)),
             bytes_out: RateLimiter::direct(per_minute(limits.bytes_out_per_minute)),
             bytes_in: RateLimiter::direct(per_minute(limits.bytes_in_per_minute)),
+            socket_idle: limits.socket_idle,
+            socket_lifetime: limits.socket_lifetime,
         })
     }
 

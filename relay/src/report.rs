@@ -50,6 +50,13 @@ impl Reporter {
         self
     }
 
+    /// How long a connection of this operation may idle, and live.
+    pub fn socket_times(&self) -> Option<(std::time::Duration, std::time::Duration)> {
+        self.budget
+            .as_ref()
+            .map(|budget| (budget.socket_idle, budget.socket_lifetime))
+    }
+
     async fn spend(&self, bytes: usize) {
         if let Some(budget) = &self.budget {
             budget.inbound(bytes).await;

@@ -269,3 +269,34 @@ async fn new_operations_per_second_are_limited() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     connect_echo(&mut ws, 3).await.unwrap();
 }
+
+#[tokio::test]
+async fn idle_connections_are_closed_by_the_relay_with_a_reason() {
+    let relay = relay(Limits {
+        socket_idle: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    connect_echo(&mut ws, 1).await.unwrap();
+    match next(&mut ws).await.unwrap() {
+        ServerMsg::Error { op: Some(1), error } => {
+            assert_eq!(error.code, ErrorCode::LimitReached);
+            assert!(error.message.contains("no byte moved"), "{}", error.message);
+        }
+        other => panic!("expected the idle refusal, got {other:?}"),
+    }
+    assert!(matches!(
+        next(&mut ws).await.unwrap(),
+        ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Closed {
+                by: roundtrip_shared::protocol::Closer::Relay
+            },
+            ..
+        })
+    ));
+    // The session goes on: a new connection works.
+    connect_echo(&mut ws, 2).await.unwrap();
+}

@@ -275,8 +275,22 @@ async fn transfer(
     let mut reading = true;
     let mut write_side = WriteSide::Open;
     let mut buf = vec![0u8; READ_CHUNK];
+    // The session's limits on how long a connection may idle and live; an
+    // operation without a session budget (a test's) has none.
+    let (idle_limit, lifetime) = report.socket_times().unwrap_or((FOREVER, FOREVER));
+    let idle = tokio::time::sleep(idle_limit);
+    let end_of_life = tokio::time::sleep(lifetime);
+    tokio::pin!(idle, end_of_life);
     loop {
         tokio::select! {
+            () = &mut idle => {
+                let why = format!("closed: no byte moved for {} s", idle_limit.as_secs());
+                return close_by_relay(stream, report, why).await;
+            }
+            () = &mut end_of_life => {
+                let why = format!("closed: connections live at most {} s here", lifetime.as_secs());
+                return close_by_relay(stream, report, why).await;
+            }
             command = commands.recv(), if unwritten_len < MAX_UNWRITTEN => match command {
                 Some(Command::SendTo { .. }) => report.reject(send_to_unsupported()).await?,
                 Some(Command::Send(_) | Command::Shutdown) if write_side != WriteSide::Open => {
@@ -332,6 +346,8 @@ async fn transfer(
                 }
             },
         }
+        idle.as_mut()
+            .reset(tokio::time::Instant::now() + idle_limit);
         // The FIN goes out once every byte sent before the shutdown has.
         if write_side == WriteSide::ShutdownPending && unwritten.is_empty() {
             if let Err(error) = stream.shutdown().await {
@@ -341,6 +357,25 @@ async fn transfer(
             report.event(EventKind::ShutdownSent).await?;
         }
     }
+}
+
+/// Far enough in the future to mean "never" (and to add to an `Instant`).
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Ends a connection on the relay's own limits, saying which.
+async fn close_by_relay(
+    stream: TcpStream,
+    report: &Reporter,
+    why: String,
+) -> Result<Ending, SessionGone> {
+    drop(stream);
+    report
+        .reject(RelayError::new(ErrorCode::LimitReached, why))
+        .await?;
+    report
+        .event(EventKind::Closed { by: Closer::Relay })
+        .await?;
+    Ok(Ending::Closed(Closer::Relay))
 }
 
 /// Writes as much of the front buffer as the socket takes now; 0 when it
