@@ -49,6 +49,13 @@ async fn echo(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.wait_text_is("select#target-preset", ECHO).await?;
 
     connect_and_echo(page, "hello").await?;
+    // The session's use of its limits is on the page: one connection open,
+    // the echo counted both ways.
+    page.wait_text_contains(
+        "#quota",
+        "1 of 512 operations open · sent 5 B, received 5 B",
+    )
+    .await?;
 
     page.wait_rows("the sequence diagram of connect + echo", |rows| {
         need(rows, "a row `connect tcp-echo`", |r| {

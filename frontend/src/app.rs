@@ -190,18 +190,23 @@ pub fn app() -> Html {
                     <h1>{"Roundtrip"}</h1>
                     <p class="tagline">{"Open TCP connections, UDP sockets and listeners from your browser and watch every step."}</p>
                 </div>
-                <p class="relay-line">
-                    {"Relay: "}
-                    <span id="relay-status" class={classes!("relay-status", relay_class(&state.relay))}>
-                        {state.relay.label()}
-                    </span>
-                    if let RelayLink::Ready { relay } = &state.relay {
-                        <span class="relay-name">{relay.clone()}</span>
+                <div class="relay-box">
+                    <p class="relay-line">
+                        {"Relay: "}
+                        <span id="relay-status" class={classes!("relay-status", relay_class(&state.relay))}>
+                            {state.relay.label()}
+                        </span>
+                        if let RelayLink::Ready { relay } = &state.relay {
+                            <span class="relay-name">{relay.clone()}</span>
+                        }
+                        if matches!(state.relay, RelayLink::Lost { .. }) {
+                            <button id="reconnect" onclick={on_reconnect}>{"Reconnect"}</button>
+                        }
+                    </p>
+                    if let Some(quota) = state.quota() {
+                        <p id="quota" class="quota">{"This session: "}{quota}</p>
                     }
-                    if matches!(state.relay, RelayLink::Lost { .. }) {
-                        <button id="reconnect" onclick={on_reconnect}>{"Reconnect"}</button>
-                    }
-                </p>
+                </div>
             </header>
             <main class="layout">
                 <div class="controls">

@@ -9,9 +9,10 @@
 use std::rc::Rc;
 
 use roundtrip_shared::lifecycle::{self, SocketState};
+use roundtrip_shared::payload::format_bytes;
 use roundtrip_shared::protocol::{
     ClientMsg, ErrorCode, EventKind, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
-    Service,
+    Service, SessionLimits,
 };
 use roundtrip_shared::trace::{StepKind, Trace};
 use yew::Reducible;
@@ -76,6 +77,8 @@ pub struct State {
     pub next_op: OpId,
     /// Problems that belong to no operation, shown until the next Connect.
     pub session_errors: Vec<String>,
+    /// The limits of the current relay session, from its welcome.
+    pub limits: Option<SessionLimits>,
 }
 
 impl Default for State {
@@ -90,6 +93,7 @@ impl Default for State {
             session_start: 0,
             next_op: 1,
             session_errors: Vec::new(),
+            limits: None,
         }
     }
 }
@@ -163,12 +167,14 @@ impl State {
                 version,
                 relay,
                 services,
+                limits,
             } => {
                 if let Some(error) = version_mismatch(version) {
                     self.session_errors.push(error.message);
                 }
                 self.relay = RelayLink::Ready { relay };
                 self.services = services;
+                self.limits = limits;
             }
             ServerMsg::Error { op: None, error } => self.session_errors.push(error.message),
             other => Rc::make_mut(&mut self.trace).record_server(&other),
@@ -269,6 +275,38 @@ impl State {
         self.current
             .map(|current| self.trace.received_bytes(current.op))
             .unwrap_or_default()
+    }
+
+    /// What this relay session uses of its limits, for the page: open
+    /// operations of the most allowed, bytes moved so far, and the rates,
+    /// e.g. `2 of 16 operations open · sent 5 B, received 5 B · at most 5
+    /// new per second · 1 MiB/min out, 8 MiB/min in`. `None` before the
+    /// welcome.
+    pub fn quota(&self) -> Option<String> {
+        let limits = self.limits.as_ref()?;
+        let open = self.trace.open_ops(self.session_start).len();
+        let (sent, received) = self.trace.bytes_moved(self.session_start);
+        let mut parts = vec![
+            format!("{open} of {} operations open", limits.max_ops),
+            format!(
+                "sent {}, received {}",
+                format_bytes(sent),
+                format_bytes(received)
+            ),
+            format!("at most {} new per second", limits.ops_per_second),
+        ];
+        let rate = |n: Option<u64>, way: &str| n.map(|n| format!("{}/min {way}", format_bytes(n)));
+        let rates: Vec<String> = [
+            rate(limits.bytes_out_per_minute, "out"),
+            rate(limits.bytes_in_per_minute, "in"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !rates.is_empty() {
+            parts.push(rates.join(", "));
+        }
+        Some(parts.join(" · "))
     }
 
     /// Every error the learner should read now, in the order they happened:

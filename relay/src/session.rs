@@ -118,6 +118,19 @@ pub async fn run(socket: WebSocket, state: AppState) {
     tracing::info!("session ended");
 }
 
+/// The limits as the page shows them; "unlimited" byte rates are left out.
+fn session_limits(limits: &limits::Limits) -> roundtrip_shared::protocol::SessionLimits {
+    let per_minute = |n: std::num::NonZeroU32| (n.get() != u32::MAX).then_some(u64::from(n.get()));
+    roundtrip_shared::protocol::SessionLimits {
+        max_ops: u32::try_from(limits.max_ops_per_session).unwrap_or(u32::MAX),
+        ops_per_second: limits.ops_per_second.get(),
+        bytes_out_per_minute: per_minute(limits.bytes_out_per_minute),
+        bytes_in_per_minute: per_minute(limits.bytes_in_per_minute),
+        session_idle_s: limits.session_idle.as_secs(),
+        session_lifetime_s: limits.session_lifetime.as_secs(),
+    }
+}
+
 fn is_too_large(error: axum::Error) -> bool {
     error
         .into_inner()
@@ -310,6 +323,7 @@ impl Session {
             version: PROTOCOL_VERSION,
             relay: format!("roundtrip {}", env!("CARGO_PKG_VERSION")),
             services: self.state.lab().services(),
+            limits: Some(session_limits(&self.state.config().limits)),
         };
         let _ = self.out.send(Outgoing::Msg(welcome)).await;
     }

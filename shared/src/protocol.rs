@@ -251,6 +251,9 @@ pub enum ServerMsg {
         relay: String,
         /// Lab services this relay runs, which targets may name directly.
         services: Vec<Service>,
+        /// What this session may use, so that the page can show it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limits: Option<SessionLimits>,
     },
     /// One step of an operation.
     Event(Event),
@@ -272,6 +275,25 @@ pub enum ServerMsg {
         op: Option<OpId>,
         error: RelayError,
     },
+}
+
+/// The limits a session runs under (absent fields: no limit).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLimits {
+    /// Operations open at once.
+    pub max_ops: u32,
+    /// New operations per second.
+    pub ops_per_second: u32,
+    /// Bytes per minute from the browser to targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_out_per_minute: Option<u64>,
+    /// Bytes per minute from targets to the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_in_per_minute: Option<u64>,
+    /// Seconds without a message before the session is closed.
+    pub session_idle_s: u64,
+    /// Seconds a session may last.
+    pub session_lifetime_s: u64,
 }
 
 /// A built-in lab service that the relay runs on loopback.

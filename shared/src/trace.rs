@@ -295,6 +295,49 @@ impl Trace {
         })
     }
 
+    /// The operations that have started and not ended (no `closed` or
+    /// `failed` yet) among the steps from index `from` on, in the order they
+    /// started.
+    pub fn open_ops(&self, from: usize) -> Vec<OpId> {
+        let mut open: Vec<OpId> = Vec::new();
+        let mut ended: std::collections::HashSet<OpId> = std::collections::HashSet::new();
+        for step in self.steps.iter().skip(from) {
+            match &step.kind {
+                StepKind::Event { kind, .. } if kind.is_terminal() => {
+                    ended.insert(step.op);
+                }
+                StepKind::Request(_) | StepKind::Event { .. } => {
+                    if !open.contains(&step.op) && !ended.contains(&step.op) {
+                        open.push(step.op);
+                    }
+                }
+                StepKind::Rejected(_) => {}
+            }
+        }
+        open.retain(|op| !ended.contains(op));
+        open
+    }
+
+    /// Bytes the relay reported written to targets and received from them,
+    /// in the steps from index `from` on.
+    pub fn bytes_moved(&self, from: usize) -> (u64, u64) {
+        let (mut sent, mut received) = (0, 0);
+        for step in self.steps.iter().skip(from) {
+            if let StepKind::Event { kind, .. } = &step.kind {
+                match kind {
+                    EventKind::Sent { bytes } | EventKind::DatagramSent { bytes, .. } => {
+                        sent += bytes
+                    }
+                    EventKind::Received { bytes } | EventKind::DatagramReceived { bytes, .. } => {
+                        received += bytes
+                    }
+                    _ => {}
+                }
+            }
+        }
+        (sent, received)
+    }
+
     /// All bytes received on `op`, concatenated.
     pub fn received_bytes(&self, op: OpId) -> Vec<u8> {
         let mut out = Vec::new();
@@ -383,6 +426,40 @@ mod tests {
             })
             .collect();
         assert_eq!(payloads, vec![b"one".to_vec(), b"two".to_vec()]);
+    }
+
+    #[test]
+    fn open_operations_and_bytes_moved() {
+        let mut trace = Trace::new();
+        for op in [1, 2] {
+            trace.record_request(&ClientMsg::Close { op });
+        }
+        trace.record_server(&ServerMsg::Event(Event {
+            op: 1,
+            t_us: 1,
+            kind: EventKind::Sent { bytes: 7 },
+        }));
+        trace.record_server(&ServerMsg::Data {
+            op: 2,
+            t_us: 2,
+            data: Payload(b"abc".to_vec()),
+        });
+        assert_eq!(trace.open_ops(0), vec![1, 2]);
+        assert_eq!(
+            trace.open_ops(1),
+            vec![2],
+            "steps before `from` do not count"
+        );
+        trace.record_server(&ServerMsg::Event(Event {
+            op: 1,
+            t_us: 3,
+            kind: EventKind::Closed {
+                by: crate::protocol::Closer::Browser,
+            },
+        }));
+        assert_eq!(trace.open_ops(0), vec![2]);
+        assert_eq!(trace.bytes_moved(0), (7, 3));
+        assert_eq!(trace.bytes_moved(3), (0, 3));
     }
 
     #[test]

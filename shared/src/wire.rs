@@ -505,6 +505,14 @@ mod tests {
                     protocol: "tcp".into(),
                     addr: "127.0.0.1:7".into(),
                 }],
+                limits: Some(SessionLimits {
+                    max_ops: 16,
+                    ops_per_second: 5,
+                    bytes_out_per_minute: Some(1 << 20),
+                    bytes_in_per_minute: None,
+                    session_idle_s: 300,
+                    session_lifetime_s: 1800,
+                }),
             }),
             (any::<u32>(), any::<u64>(), event_kind())
                 .prop_map(|(op, t_us, kind)| ServerMsg::Event(Event { op, t_us, kind })),

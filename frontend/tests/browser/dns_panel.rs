@@ -126,6 +126,7 @@ fn a_dns_query_takes_an_op_id_and_leaves_the_tcp_controls_alone() {
         version: PROTOCOL_VERSION,
         relay: "roundtrip 0.1.0".into(),
         services: vec![],
+        limits: None,
     })));
     let op = state.next_op;
     state.apply(Action::Requested(ClientMsg::DnsQuery {

@@ -18,6 +18,7 @@ fn welcomed() -> State {
         version: PROTOCOL_VERSION,
         relay: "roundtrip 0.1.0".into(),
         services: vec![echo_service()],
+        limits: None,
     })));
     state
 }
@@ -158,6 +159,7 @@ fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one()
         version: PROTOCOL_VERSION,
         relay: "roundtrip 0.1.0".into(),
         services: vec![echo_service()],
+        limits: None,
     })));
     assert!(state.can_connect());
     assert_eq!(state.next_op, 2, "op ids keep growing across links");
@@ -170,6 +172,7 @@ fn a_welcome_in_another_protocol_version_is_reported() {
         version: PROTOCOL_VERSION + 1,
         relay: "future".into(),
         services: vec![],
+        limits: None,
     })));
     assert_eq!(state.errors().len(), 1);
     assert!(state.errors()[0].contains("protocol version"));
@@ -266,6 +269,7 @@ fn services_are_told_apart_by_protocol() {
         version: PROTOCOL_VERSION,
         relay: "roundtrip 0.1.0".into(),
         services: vec![echo_service(), udp_service()],
+        limits: None,
     })));
     assert_eq!(state.services_of("tcp"), [echo_service()]);
     assert_eq!(state.services_of("udp"), [udp_service()]);
@@ -415,4 +419,40 @@ fn a_listener_lists_its_connections_until_the_relay_link_ends() {
     assert!(!state.accepted_connections()[0].can_send);
     state.apply(Action::RelayConnecting);
     assert!(state.accepted_connections().is_empty());
+}
+
+#[wasm_bindgen_test]
+fn the_quota_line_shows_what_the_session_uses_of_its_limits() {
+    let mut state = State::default();
+    assert_eq!(state.quota(), None, "nothing to show before the welcome");
+    state.apply(Action::Relay(Notice::Opened));
+    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
+        version: PROTOCOL_VERSION,
+        relay: "roundtrip 0.1.0".into(),
+        services: vec![echo_service()],
+        limits: Some(roundtrip_shared::protocol::SessionLimits {
+            max_ops: 16,
+            ops_per_second: 5,
+            bytes_out_per_minute: Some(1024 * 1024),
+            bytes_in_per_minute: None,
+            session_idle_s: 300,
+            session_lifetime_s: 1800,
+        }),
+    })));
+    let mut exchange = echo_exchange(state.next_op);
+    let tail = exchange.split_off(4); // up to `connected`: the op is open
+    feed(&mut state, exchange);
+    assert_eq!(
+        state.quota().as_deref(),
+        Some(
+            "1 of 16 operations open · sent 0 B, received 0 B · at most 5 new per second · 1 MiB/min out"
+        )
+    );
+    feed(&mut state, tail);
+    assert_eq!(
+        state.quota().as_deref(),
+        Some(
+            "0 of 16 operations open · sent 5 B, received 5 B · at most 5 new per second · 1 MiB/min out"
+        )
+    );
 }
