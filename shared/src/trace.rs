@@ -446,7 +446,7 @@ mod tests {
         });
         assert_eq!(trace.open_ops(0), vec![1, 2]);
         assert_eq!(
-            trace.open_ops(1),
+            trace.open_ops(3),
             vec![2],
             "steps before `from` do not count"
         );
