@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::access::Access;
 use roundtrip_relay::policy::{Mode, Policy, Rule};
+use roundtrip_relay::resolver::Resolver;
 use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
@@ -120,14 +121,21 @@ async fn public_relay_state(allowed: SocketAddr) -> (SocketAddr, AppState) {
         ports: vec![allowed.port().to_string()],
         ..Rule::default()
     };
+    public_relay_with(vec![rule], Resolver::System).await
+}
+
+/// A public, loopback-guarded relay with these allow-list rules and this
+/// resolver.
+async fn public_relay_with(rules: Vec<Rule>, resolver: Resolver) -> (SocketAddr, AppState) {
     let config = Config {
-        policy: Policy::public(vec![rule]).unwrap(),
+        policy: Policy::public(rules).unwrap(),
         access: Access {
             mode: Mode::Public,
             origins: vec![ORIGIN.into()],
             token: None,
         },
         loopback_only: true,
+        resolver,
         ..Config::default()
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -599,7 +607,6 @@ async fn a_public_relay_does_not_listen() {
 
 #[tokio::test]
 async fn names_that_resolve_to_forbidden_places_are_refused_and_rebinding_gets_nowhere() {
-    use roundtrip_relay::resolver::Resolver;
     let (allowed, allowed_count) = counting_echo().await;
     // The trap listens where a second, rebound answer for the allowed name
     // would lead: another loopback address, same port.
@@ -643,25 +650,7 @@ async fn names_that_resolve_to_forbidden_places_are_refused_and_rebinding_gets_n
             ..Rule::default()
         },
     ];
-    let config = Config {
-        policy: Policy::public(rules).unwrap(),
-        access: Access {
-            mode: Mode::Public,
-            origins: vec![ORIGIN.into()],
-            token: None,
-        },
-        loopback_only: true,
-        resolver,
-        ..Config::default()
-    };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = listener.local_addr().unwrap();
-    let state = AppState::new(config, Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
+    let (relay, state) = public_relay_with(rules, resolver).await;
     let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
     send(
         &mut ws,
