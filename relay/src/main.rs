@@ -60,7 +60,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let Command::Serve(args) = Cli::parse().command;
     let mut settings = match &args.config {
-        Some(path) => Settings::load(path).map_err(anyhow::Error::msg)?,
+        Some(path) => Settings::load(path).unwrap_or_else(|e| usage_error(&e)),
         None => Settings::default(),
     };
     settings.public |= args.public;
@@ -68,7 +68,7 @@ async fn main() -> anyhow::Result<()> {
     if args.token.is_some() {
         settings.token = args.token.clone();
     }
-    let (policy, access) = settings.build().map_err(anyhow::Error::msg)?;
+    let (policy, access, limits) = settings.build().unwrap_or_else(|e| usage_error(&e));
 
     let listener = TcpListener::bind((args.host, args.port))
         .await
@@ -83,10 +83,6 @@ async fn main() -> anyhow::Result<()> {
     // The URL goes to stdout (logs go to stderr) so that scripts can read it.
     println!("Roundtrip is running at http://{addr}/  (Ctrl-C to stop)");
 
-    let limits = match policy.mode() {
-        roundtrip_relay::policy::Mode::Public => roundtrip_relay::limits::Limits::public(),
-        roundtrip_relay::policy::Mode::Local => roundtrip_relay::limits::Limits::local(),
-    };
     let config = Config {
         policy,
         access,
@@ -102,4 +98,10 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     Ok(())
+}
+
+/// A mistake in the settings: say it plainly and exit 2, as for a bad flag.
+fn usage_error(message: &str) -> ! {
+    eprintln!("roundtrip: {message}");
+    std::process::exit(2)
 }

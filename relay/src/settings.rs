@@ -10,13 +10,22 @@
 //! hosts = ["*.example.com", "example.org"]
 //! ports = ["80", "443", "7000-7010"]
 //! cidrs = ["203.0.113.0/24"]
+//!
+//! [limits]                                   # any of them; the rest keep
+//! max_sessions_per_ip = 2                    # the mode's defaults
+//! ops_per_second = 3
+//! bytes_in_per_minute = 4194304
+//! socket_idle_s = 120
 //! ```
 
+use std::num::NonZeroU32;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::access::Access;
+use crate::limits::Limits;
 use crate::policy::{Mode, Policy, Rule};
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -30,6 +39,54 @@ pub struct Settings {
     pub token: Option<String>,
     #[serde(default)]
     pub allow: Vec<Rule>,
+    #[serde(default)]
+    pub limits: LimitSettings,
+}
+
+/// Limits that replace the mode's defaults (see [`Limits`]).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub max_sessions: Option<usize>,
+    pub max_sessions_per_ip: Option<usize>,
+    pub max_ops_per_session: Option<usize>,
+    pub ops_per_second: Option<u32>,
+    pub bytes_out_per_minute: Option<u32>,
+    pub bytes_in_per_minute: Option<u32>,
+    pub session_idle_s: Option<u64>,
+    pub session_lifetime_s: Option<u64>,
+    pub socket_idle_s: Option<u64>,
+    pub socket_lifetime_s: Option<u64>,
+}
+
+impl LimitSettings {
+    /// `base` with every limit this names put in.
+    fn apply(&self, mut base: Limits) -> Result<Limits, String> {
+        let nonzero = |name: &str, n: Option<u32>, default: NonZeroU32| match n {
+            None => Ok(default),
+            Some(n) => NonZeroU32::new(n).ok_or(format!("limits.{name} must be at least 1")),
+        };
+        let secs = |n: Option<u64>, default: Duration| n.map_or(default, Duration::from_secs);
+        base.max_sessions = self.max_sessions.unwrap_or(base.max_sessions);
+        base.max_sessions_per_ip = self.max_sessions_per_ip.unwrap_or(base.max_sessions_per_ip);
+        base.max_ops_per_session = self.max_ops_per_session.unwrap_or(base.max_ops_per_session);
+        base.ops_per_second = nonzero("ops_per_second", self.ops_per_second, base.ops_per_second)?;
+        base.bytes_out_per_minute = nonzero(
+            "bytes_out_per_minute",
+            self.bytes_out_per_minute,
+            base.bytes_out_per_minute,
+        )?;
+        base.bytes_in_per_minute = nonzero(
+            "bytes_in_per_minute",
+            self.bytes_in_per_minute,
+            base.bytes_in_per_minute,
+        )?;
+        base.session_idle = secs(self.session_idle_s, base.session_idle);
+        base.session_lifetime = secs(self.session_lifetime_s, base.session_lifetime);
+        base.socket_idle = secs(self.socket_idle_s, base.socket_idle);
+        base.socket_lifetime = secs(self.socket_lifetime_s, base.socket_lifetime);
+        Ok(base)
+    }
 }
 
 impl Settings {
@@ -39,10 +96,11 @@ impl Settings {
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// The policy and access checks these settings describe.
-    pub fn build(self) -> Result<(Policy, Access), String> {
+    /// The policy, access checks and limits these settings describe.
+    pub fn build(self) -> Result<(Policy, Access, Limits), String> {
         if !self.public {
-            return Ok((Policy::local(), Access::default()));
+            let limits = self.limits.apply(Limits::local())?;
+            return Ok((Policy::local(), Access::default(), limits));
         }
         if self.origins.is_empty() {
             return Err(
@@ -51,13 +109,14 @@ impl Settings {
                     .to_owned(),
             );
         }
+        let limits = self.limits.apply(Limits::public())?;
         let policy = Policy::public(self.allow)?;
         let access = Access {
             mode: Mode::Public,
             origins: self.origins,
             token: self.token.filter(|t| !t.is_empty()),
         };
-        Ok((policy, access))
+        Ok((policy, access, limits))
     }
 }
 
@@ -77,7 +136,15 @@ mod tests {
         let settings: Settings = toml::from_str(&doc).unwrap();
         assert!(settings.public);
         assert_eq!(settings.allow.len(), 1);
-        let (policy, access) = settings.build().unwrap();
+        let (policy, access, limits) = settings.build().unwrap();
+        assert_eq!(limits.max_sessions_per_ip, 2);
+        assert_eq!(limits.ops_per_second.get(), 3);
+        assert_eq!(limits.socket_idle, Duration::from_secs(120));
+        // Unnamed limits keep the public defaults.
+        assert_eq!(
+            limits.max_ops_per_session,
+            Limits::public().max_ops_per_session
+        );
         assert_eq!(policy.mode(), Mode::Public);
         assert_eq!(access.origins, ["https://roundtrip.example"]);
     }
@@ -89,6 +156,12 @@ mod tests {
             ..Settings::default()
         };
         assert!(settings.build().unwrap_err().contains("origin"));
+    }
+
+    #[test]
+    fn zero_rates_are_errors() {
+        let settings: Settings = toml::from_str("[limits]\nops_per_second = 0").unwrap();
+        assert!(settings.build().unwrap_err().contains("ops_per_second"));
     }
 
     #[test]
