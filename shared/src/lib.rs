@@ -15,11 +15,16 @@
 //! - [`lifecycle`]: the state of one socket, derived from its events.
 //! - [`diagram`]: the sequence-diagram layout: trace in, lanes and arrows out.
 //! - [`dns`]: DNS answers for people: dig-style record tables and labels.
+//! - [`recording`]: a session's messages with their times: saved, loaded and
+//!   replayed into a trace.
+//! - [`share`]: links that carry an experiment or a recording.
 
 pub mod diagram;
 pub mod dns;
 pub mod lifecycle;
 pub mod payload;
 pub mod protocol;
+pub mod recording;
+pub mod share;
 pub mod trace;
 pub mod wire;

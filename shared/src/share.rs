@@ -1,0 +1,232 @@
+//! Links that carry work to another person, in the URL's fragment (after
+//! `#`), which browsers never send to a server:
+//!
+//! - `#experiment=…`: what to connect to and what to send. Opening it fills in
+//!   the panels; nothing runs until the person presses the button.
+//! - `#trace=…`: a whole recording, compressed. Opening it replays the views
+//!   and never opens a socket, so such links are safe on a public demo.
+//!
+//! Both are JSON in base64url (no padding); the trace is deflated first.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+
+use crate::protocol::{DnsMode, DnsType};
+use crate::recording::{Recording, RecordingError};
+
+/// The longest fragment value read, in characters: a link is typed, pasted
+/// and shown, so anything larger should travel as a file.
+pub const MAX_LINK_CHARS: usize = 2_000_000;
+/// The most bytes a trace link may inflate to (a deflate bomb stops here).
+pub const MAX_TRACE_BYTES: usize = 32 * 1024 * 1024;
+
+/// What an experiment link sets up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Experiment {
+    /// A TCP connection, and optionally text to send once connected.
+    Tcp {
+        target: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nodelay: bool,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        send: String,
+    },
+    /// A UDP socket and a datagram to send.
+    Udp {
+        target: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        send: String,
+    },
+    /// An HTTP request.
+    Http {
+        method: String,
+        url: String,
+        /// `Name: value` lines, as the HTTP panel takes them.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        headers: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        body: String,
+    },
+    /// A DNS question.
+    Dns {
+        name: String,
+        rtype: DnsType,
+        #[serde(default)]
+        mode: DnsMode,
+    },
+}
+
+/// What a link's fragment holds.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shared {
+    Experiment(Experiment),
+    Trace(Recording),
+}
+
+/// Why a link could not be opened.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error("the link is too long to open (over {MAX_LINK_CHARS} characters)")]
+    TooLong,
+    #[error("the link is damaged: its data is not valid base64url")]
+    NotBase64,
+    #[error("the link is damaged: its trace does not decompress")]
+    NotDeflate,
+    #[error("the link's trace is larger than {} MiB", MAX_TRACE_BYTES / 1024 / 1024)]
+    TooLarge,
+    #[error("the link's experiment is not valid: {0}")]
+    BadExperiment(String),
+    #[error("the link's trace cannot be read: {0}")]
+    BadTrace(#[from] RecordingError),
+}
+
+impl Experiment {
+    /// The fragment (without `#`) that carries this experiment.
+    pub fn to_fragment(&self) -> String {
+        let json = serde_json::to_vec(self).expect("an experiment is always serialisable");
+        format!("experiment={}", URL_SAFE_NO_PAD.encode(json))
+    }
+}
+
+/// The fragment (without `#`) that carries a recording.
+pub fn trace_fragment(recording: &Recording) -> String {
+    let json = serde_json::to_vec(recording).expect("a recording is always serialisable");
+    let packed = miniz_oxide::deflate::compress_to_vec(&json, 9);
+    format!("trace={}", URL_SAFE_NO_PAD.encode(packed))
+}
+
+/// Reads a location's fragment (with or without its `#`). `Ok(None)` when it
+/// carries nothing of ours (an empty fragment, or an anchor).
+pub fn parse_fragment(fragment: &str) -> Result<Option<Shared>, LinkError> {
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    let (key, value) = fragment.split_once('=').unwrap_or((fragment, ""));
+    if !matches!(key, "experiment" | "trace") {
+        return Ok(None);
+    }
+    if value.len() > MAX_LINK_CHARS {
+        return Err(LinkError::TooLong);
+    }
+    let bytes = URL_SAFE_NO_PAD
+        .decode(value.trim_end_matches('='))
+        .map_err(|_| LinkError::NotBase64)?;
+    if key == "experiment" {
+        return serde_json::from_slice(&bytes)
+            .map(|e| Some(Shared::Experiment(e)))
+            .map_err(|e| LinkError::BadExperiment(e.to_string()));
+    }
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_TRACE_BYTES)
+        .map_err(|e| match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => LinkError::TooLarge,
+            _ => LinkError::NotDeflate,
+        })?;
+    let text = String::from_utf8(json)
+        .map_err(|_| LinkError::BadTrace(RecordingError::NotJson("not UTF-8".to_owned())))?;
+    Ok(Some(Shared::Trace(Recording::from_json(&text)?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::ClientMsg;
+    use crate::recording::Message;
+
+    #[test]
+    fn experiments_travel_in_links() {
+        let experiments = [
+            Experiment::Tcp {
+                target: "echo.lab.test:7".to_owned(),
+                nodelay: true,
+                send: "hello\n".to_owned(),
+            },
+            Experiment::Udp {
+                target: "udp-echo".to_owned(),
+                send: "ping".to_owned(),
+            },
+            Experiment::Http {
+                method: "POST".to_owned(),
+                url: "http://www.lab.test/post?x=1&y=é".to_owned(),
+                headers: "Content-Type: application/json".to_owned(),
+                body: "{\"a\": 1}".to_owned(),
+            },
+            Experiment::Dns {
+                name: "www.lab.test".to_owned(),
+                rtype: DnsType::Cname,
+                mode: DnsMode::Trace,
+            },
+        ];
+        for experiment in experiments {
+            let fragment = experiment.to_fragment();
+            // Nothing in it needs escaping in a URL.
+            assert!(
+                fragment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "=-_".contains(c)),
+                "{fragment}"
+            );
+            assert_eq!(
+                parse_fragment(&format!("#{fragment}")),
+                Ok(Some(Shared::Experiment(experiment)))
+            );
+        }
+    }
+
+    #[test]
+    fn traces_travel_in_links_compressed() {
+        let mut recording = Recording::default();
+        for op in 1..200 {
+            recording.push(op as f64, Message::Out(ClientMsg::Close { op }));
+        }
+        let fragment = trace_fragment(&recording);
+        assert!(fragment.len() < recording.to_json().len() / 4);
+        assert_eq!(
+            parse_fragment(&fragment),
+            Ok(Some(Shared::Trace(recording)))
+        );
+    }
+
+    #[test]
+    fn other_fragments_are_not_ours() {
+        assert_eq!(parse_fragment(""), Ok(None));
+        assert_eq!(parse_fragment("#"), Ok(None));
+        assert_eq!(parse_fragment("#diagram-heading"), Ok(None));
+        assert_eq!(parse_fragment("#other=abc"), Ok(None));
+    }
+
+    #[test]
+    fn damaged_links_say_so() {
+        assert_eq!(parse_fragment("#experiment=***"), Err(LinkError::NotBase64));
+        assert!(matches!(
+            parse_fragment(&format!(
+                "#experiment={}",
+                URL_SAFE_NO_PAD.encode(br#"{"kind":"warp"}"#)
+            )),
+            Err(LinkError::BadExperiment(_))
+        ));
+        assert_eq!(
+            parse_fragment(&format!("#trace={}", URL_SAFE_NO_PAD.encode(b"plain"))),
+            Err(LinkError::NotDeflate)
+        );
+        let not_a_trace = miniz_oxide::deflate::compress_to_vec(br#"{"a":1}"#, 6);
+        assert_eq!(
+            parse_fragment(&format!("#trace={}", URL_SAFE_NO_PAD.encode(not_a_trace))),
+            Err(LinkError::BadTrace(RecordingError::NotATrace))
+        );
+        assert_eq!(
+            parse_fragment(&format!("#trace={}", "A".repeat(MAX_LINK_CHARS + 1))),
+            Err(LinkError::TooLong)
+        );
+    }
+
+    #[test]
+    fn a_deflate_bomb_stops_at_the_limit() {
+        let zeros = vec![b' '; MAX_TRACE_BYTES + 1];
+        let bomb = miniz_oxide::deflate::compress_to_vec(&zeros, 9);
+        assert!(bomb.len() < 100_000);
+        assert_eq!(
+            parse_fragment(&format!("#trace={}", URL_SAFE_NO_PAD.encode(bomb))),
+            Err(LinkError::TooLarge)
+        );
+    }
+}
