@@ -17,6 +17,7 @@
 //! - [`dns`]: DNS answers for people: dig-style record tables and labels.
 //! - [`recording`]: a session's messages with their times: saved, loaded and
 //!   replayed into a trace.
+//! - [`replay`]: stepping and playing through a recording.
 //! - [`share`]: links that carry an experiment or a recording.
 
 pub mod diagram;
@@ -25,6 +26,7 @@ pub mod lifecycle;
 pub mod payload;
 pub mod protocol;
 pub mod recording;
+pub mod replay;
 pub mod share;
 pub mod trace;
 pub mod wire;
