@@ -1,20 +1,47 @@
-//! The page: owns the state and the relay socket, wires the panels to them.
+//! The page: owns the state and the relay socket, wires the panels to them,
+//! and chooses what the views show (the live session, or a recording being
+//! replayed).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::ClientMsg;
+use roundtrip_shared::recording::Recording;
+use roundtrip_shared::replay::{Command, Player};
+use roundtrip_shared::share::{self, Experiment, Shared};
+use roundtrip_shared::trace::Trace;
 use yew::prelude::*;
 
+use crate::browser;
 use crate::components::connect_panel::ConnectRequest;
 use crate::components::udp_panel::UdpOpenRequest;
 use crate::components::{
     ConnectPanel, DnsPanel, ErrorList, HttpPanel, LifecycleView, ListenPanel, MessagePanel,
-    SequenceDiagram, UdpPanel,
+    PageTools, ReplayBar, SequenceDiagram, Tab, TabPanel, Tabs, UdpPanel,
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
+
+/// A recording opened from a file or a link, shown instead of the live
+/// session.
+#[derive(Debug, PartialEq)]
+struct Opened {
+    recording: Recording,
+    /// Where it came from, for the replay bar.
+    source: String,
+    /// Tells one opening from the next (the same file may be opened twice).
+    serial: u32,
+}
+
+fn experiment_tab(experiment: &Experiment) -> &'static str {
+    match experiment {
+        Experiment::Tcp { .. } => "tcp",
+        Experiment::Udp { .. } => "udp",
+        Experiment::Http { .. } => "http",
+        Experiment::Dns { .. } => "dns",
+    }
+}
 
 #[function_component(App)]
 pub fn app() -> Html {
@@ -23,10 +50,64 @@ pub fn app() -> Html {
     let link_generation = use_state(|| 0_u32);
     let socket: Rc<RefCell<Option<RelaySocket>>> = use_mut_ref(|| None);
 
+    // What the page's address carried when it loaded: an experiment to set
+    // up, or a trace to replay with no relay at all.
+    let shared = use_memo((), |_| share::parse_fragment(&browser::fragment()));
+    let preset = match &*shared {
+        Ok(Some(Shared::Experiment(experiment))) => Some(experiment.clone()),
+        _ => None,
+    };
+    let replay_only = matches!(&*shared, Ok(Some(Shared::Trace(_))));
+    // A link pasted into this tab that differs only after `#` does not load
+    // the page again; make it, so the link does what it says.
+    use_effect_with((), |_| {
+        let watch = browser::watch_fragment(|fragment| {
+            if !matches!(share::parse_fragment(&fragment), Ok(None)) {
+                browser::reload();
+            }
+        });
+        move || drop(watch)
+    });
+    let opened = use_state(|| match &*shared {
+        Ok(Some(Shared::Trace(recording))) => Some(Rc::new(Opened {
+            recording: recording.clone(),
+            source: "a shared link".to_owned(),
+            serial: 0,
+        })),
+        _ => None,
+    });
+    let player = use_state(|| {
+        if opened.is_some() {
+            Player::at_start()
+        } else {
+            Player::default()
+        }
+    });
+    let problem = use_state(|| match &*shared {
+        Err(error) => Some(format!("The link could not be opened: {error}")),
+        _ => None,
+    });
+    let share_link = use_state(|| None::<AttrValue>);
+    let control_tab = use_state(|| AttrValue::from(preset.as_ref().map_or("tcp", experiment_tab)));
+    let view_tab = use_state(|| AttrValue::from("sequence"));
+    let theme = use_state(|| {
+        AttrValue::from(browser::preference("roundtrip-theme").unwrap_or_else(|| "auto".to_owned()))
+    });
+    let presenter =
+        use_state(|| browser::preference("roundtrip-presenter").as_deref() == Some("on"));
+    use_effect_with(((*theme).clone(), *presenter), |(theme, presenter)| {
+        browser::set_root_attribute("data-theme", theme);
+        browser::set_root_attribute("data-presenter", if *presenter { "on" } else { "off" });
+    });
+
     {
         let dispatcher = state.dispatcher();
         let socket = socket.clone();
         use_effect_with(*link_generation, move |_| {
+            if replay_only {
+                // A shared trace replays on its own: no socket, no relay.
+                return Box::new(|| ()) as Box<dyn FnOnce()>;
+            }
             dispatcher.dispatch(Action::RelayConnecting);
             let on_notice = {
                 let dispatcher = dispatcher.clone();
@@ -39,9 +120,213 @@ pub fn app() -> Html {
                     dispatcher.dispatch(Action::Relay(relay_socket::Notice::Closed { reason }))
                 }
             }
-            move || drop(socket.borrow_mut().take())
+            Box::new(move || drop(socket.borrow_mut().take()))
         });
     }
+
+    // What the views show: the live trace, or the trace of the first
+    // messages of a recording (the live one paused, or one opened).
+    let recorder = state.recorder.clone();
+    let recording_now = {
+        let recorder = recorder.clone();
+        let opened = opened.clone();
+        move || match &*opened {
+            Some(opened) => opened.recording.clone(),
+            None => recorder.snapshot(),
+        }
+    };
+    let opened_serial = opened.as_ref().map(|o| o.serial);
+    let following_live = player.is_live() && opened.is_none();
+    let shown: Rc<Trace> = {
+        let recording_now = recording_now.clone();
+        let live = state.trace.clone();
+        let player = *player;
+        (*use_memo(
+            (
+                recorder.len(),
+                player.position,
+                opened_serial,
+                following_live,
+            ),
+            move |_| {
+                if following_live {
+                    live
+                } else {
+                    let recording = recording_now();
+                    Rc::new(recording.trace(player.shown(&recording)))
+                }
+            },
+        ))
+        .clone()
+    };
+    let step = if following_live {
+        let steps = state.trace.steps().len();
+        (steps, steps)
+    } else {
+        player.step_of(&recording_now())
+    };
+    // Playing: one step per tick, with the recorded gaps.
+    {
+        let player = player.clone();
+        let recording_now = recording_now.clone();
+        use_effect_with(
+            (*player, opened_serial, recorder.len()),
+            move |(current, _, _)| {
+                let recording = recording_now();
+                let timer = current.next_delay_ms(&recording).map(|delay| {
+                    let mut next = *current;
+                    gloo_timers::callback::Timeout::new(delay.round() as u32, move || {
+                        next.apply(Command::Tick, &recording);
+                        player.set(next);
+                    })
+                });
+                move || drop(timer)
+            },
+        );
+    }
+    let on_replay = {
+        let player = player.clone();
+        let recording_now = recording_now.clone();
+        Callback::from(move |command: Command| {
+            let mut next = *player;
+            next.apply(command, &recording_now());
+            player.set(next);
+        })
+    };
+
+    let open_recording = {
+        let opened = opened.clone();
+        let player = player.clone();
+        let problem = problem.clone();
+        Callback::from(
+            move |(text, source): (String, String)| match Recording::from_json(&text) {
+                Ok(recording) => {
+                    let serial = opened.as_ref().map_or(1, |o| o.serial + 1);
+                    opened.set(Some(Rc::new(Opened {
+                        recording,
+                        source,
+                        serial,
+                    })));
+                    player.set(Player::at_start());
+                    problem.set(None);
+                }
+                Err(error) => problem.set(Some(format!("{source} cannot be opened: {error}"))),
+            },
+        )
+    };
+    let on_open_file = {
+        let problem = problem.clone();
+        Callback::from(move |file: web_sys::File| {
+            let open_recording = open_recording.clone();
+            let problem = problem.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let name = file.name();
+                match browser::read_text(file).await {
+                    Ok(text) => open_recording.emit((text, name)),
+                    Err(error) => problem.set(Some(error)),
+                }
+            });
+        })
+    };
+    let on_drop = {
+        let on_open_file = on_open_file.clone();
+        Callback::from(move |event: DragEvent| {
+            event.prevent_default();
+            if let Some(file) = event
+                .data_transfer()
+                .and_then(|data| data.files())
+                .and_then(|files| files.get(0))
+            {
+                on_open_file.emit(file);
+            }
+        })
+    };
+    // Without this the browser opens a dropped file itself.
+    let on_drag_over = Callback::from(|event: DragEvent| event.prevent_default());
+    let on_save = {
+        let recording_now = recording_now.clone();
+        let problem = problem.clone();
+        Callback::from(move |()| {
+            let name = format!(
+                "roundtrip-trace-{}.json",
+                js_sys::Date::new_0()
+                    .to_iso_string()
+                    .as_string()
+                    .unwrap_or_default()
+                    .replace([':', '.'], "-")
+            );
+            if let Err(error) =
+                browser::download(&name, "application/json", &recording_now().to_json())
+            {
+                problem.set(Some(format!("The trace could not be saved: {error}")));
+            }
+        })
+    };
+    let show_link = {
+        let share_link = share_link.clone();
+        let problem = problem.clone();
+        Callback::from(
+            move |fragment: String| match browser::link_with_fragment(&fragment) {
+                Ok(link) => {
+                    share_link.set(Some(link.clone().into()));
+                    problem.set(None);
+                    // Copying is a convenience: the link is shown either way.
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = browser::copy(&link).await;
+                    });
+                }
+                Err(error) => problem.set(Some(format!("No link could be made: {error}"))),
+            },
+        )
+    };
+    let on_share_trace = {
+        let recording_now = recording_now.clone();
+        let show_link = show_link.clone();
+        Callback::from(move |()| show_link.emit(share::trace_fragment(&recording_now())))
+    };
+    let on_share_experiment = {
+        let recorder = recorder.clone();
+        let problem = problem.clone();
+        Callback::from(move |()| {
+            match share::last_experiment(&recorder.snapshot()) {
+            Some(experiment) => show_link.emit(experiment.to_fragment()),
+            None => problem.set(Some(
+                "Start something first (connect, open, request or query): the link carries what you ran last."
+                    .to_owned(),
+            )),
+        }
+        })
+    };
+    let on_theme = {
+        let theme = theme.clone();
+        Callback::from(move |value: AttrValue| {
+            browser::remember("roundtrip-theme", &value);
+            theme.set(value);
+        })
+    };
+    let on_presenter = {
+        let presenter = presenter.clone();
+        Callback::from(move |on: bool| {
+            browser::remember("roundtrip-presenter", if on { "on" } else { "off" });
+            presenter.set(on);
+        })
+    };
+    let on_close_opened = {
+        let opened = opened.clone();
+        let player = player.clone();
+        Callback::from(move |_: MouseEvent| {
+            opened.set(None);
+            player.set(Player::default());
+        })
+    };
+    let on_control_tab = {
+        let control_tab = control_tab.clone();
+        Callback::from(move |id| control_tab.set(id))
+    };
+    let on_view_tab = {
+        let view_tab = view_tab.clone();
+        Callback::from(move |id| view_tab.set(id))
+    };
 
     // Every request goes on the wire first and into the trace second, as the
     // messages that really left (a large send leaves in several pieces).
@@ -183,70 +468,128 @@ pub fn app() -> Html {
 
     let received = state.received();
     let current = state.current;
+    let relay_ready = matches!(state.relay, RelayLink::Ready { .. });
+    let control_tabs = vec![
+        Tab::new("tcp", "TCP client"),
+        Tab::new("listen", "TCP server"),
+        Tab::new("udp", "UDP"),
+        Tab::new("dns", "DNS"),
+        Tab::new("http", "HTTP"),
+    ];
+    let view_tabs = vec![Tab::new("sequence", "Sequence")];
+    let source = match &*opened {
+        Some(opened) => format!("Trace from {}", opened.source),
+        None => "This session".to_owned(),
+    };
+    let preset_text = match &preset {
+        Some(Experiment::Tcp { send, .. }) => AttrValue::from(send.clone()),
+        _ => AttrValue::default(),
+    };
     html! {
-        <div class="page">
+        <div class="page" ondragover={on_drag_over} ondrop={on_drop}>
             <header class="masthead">
                 <div>
                     <h1>{"Roundtrip"}</h1>
                     <p class="tagline">{"Open TCP connections, UDP sockets and listeners from your browser and watch every step."}</p>
                 </div>
                 <div class="relay-box">
-                    <p class="relay-line">
-                        {"Relay: "}
-                        <span id="relay-status" class={classes!("relay-status", relay_class(&state.relay))}>
-                            {state.relay.label()}
-                        </span>
-                        if let RelayLink::Ready { relay } = &state.relay {
-                            <span class="relay-name">{relay.clone()}</span>
-                        }
-                        if matches!(state.relay, RelayLink::Lost { .. }) {
-                            <button id="reconnect" onclick={on_reconnect}>{"Reconnect"}</button>
-                        }
-                    </p>
+                    if replay_only {
+                        <p class="relay-line">
+                            {"Replaying a shared trace: no connection is opened. "}
+                            <a id="leave-replay" href="./">{"Open the playground"}</a>
+                        </p>
+                    } else {
+                        <p class="relay-line">
+                            {"Relay: "}
+                            <span id="relay-status" class={classes!("relay-status", relay_class(&state.relay))}>
+                                {state.relay.label()}
+                            </span>
+                            if let RelayLink::Ready { relay } = &state.relay {
+                                <span class="relay-name">{relay.clone()}</span>
+                            }
+                            if matches!(state.relay, RelayLink::Lost { .. }) {
+                                <button id="reconnect" onclick={on_reconnect}>{"Reconnect"}</button>
+                            }
+                        </p>
+                    }
                     if let Some(quota) = state.quota() {
                         <p id="quota" class="quota">{"This session: "}{quota}</p>
                     }
                 </div>
+                <PageTools theme={(*theme).clone()} presenter={*presenter} link={(*share_link).clone()}
+                    {on_theme} {on_presenter} {on_save} on_open={on_open_file}
+                    {on_share_trace} {on_share_experiment} />
             </header>
+            if let Some(problem) = &*problem {
+                <p id="page-problem" class="page-problem" role="alert">{problem.clone()}</p>
+            }
             <main class="layout">
                 <div class="controls">
-                    <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
-                        can_close={state.can_close()} can_shutdown={state.can_shutdown()}
-                        {on_connect} {on_close} {on_shutdown} />
-                    <ErrorList errors={state.errors()} />
-                    <LifecycleView path={state.socket_path()} op={current.map(|c| c.op)}
-                        cut_off={current.is_some_and(|c| c.cut_off)} />
-                    <MessagePanel can_send={state.can_send()}
-                        received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
-                        received_bytes={received.len()} {on_send} />
-                    <UdpPanel services={state.services_of("udp")} can_open={state.can_open_udp()}
-                        can_close={state.can_close_udp()} can_send={state.can_send_udp()}
-                        can_send_to={udp_op.is_some()} state={state.udp_state()}
-                        addresses={state.udp_addresses()} datagrams={state.datagrams()}
-                        on_open={on_udp_open} on_send={on_udp_send} on_send_to={on_udp_send_to}
-                        on_close={on_udp_close} />
-                    <ListenPanel can_listen={state.can_listen()} can_stop={state.listener_op().is_some()}
-                        state={state.listener_state()} listening_on={state.listening_on()}
-                        connections={state.accepted_connections()} {on_listen}
-                        on_stop={on_stop_listening} {on_conn_send} {on_conn_close} />
-                    <HttpPanel services={state.services.clone()} trace={state.trace.clone()}
-                        next_op={state.next_op}
-                        can_request={matches!(state.relay, RelayLink::Ready { .. })}
-                        on_request={on_http} />
-                    <DnsPanel next_op={state.next_op} trace={state.trace.clone()}
-                        can_query={matches!(state.relay, RelayLink::Ready { .. })} on_query={on_dns_query} />
+                    <Tabs label="Experiment" tabs={control_tabs} selected={(*control_tab).clone()}
+                        on_select={on_control_tab} />
+                    <TabPanel id="tcp" selected={(*control_tab).clone()} class="tab-panel">
+                        <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
+                            can_close={state.can_close()} can_shutdown={state.can_shutdown()}
+                            {on_connect} {on_close} {on_shutdown} preset={preset.clone()} />
+                        <ErrorList errors={state.errors()} />
+                        <LifecycleView path={state.socket_path()} op={current.map(|c| c.op)}
+                            cut_off={current.is_some_and(|c| c.cut_off)} />
+                        <MessagePanel can_send={state.can_send()}
+                            received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
+                            received_bytes={received.len()} {on_send} preset={preset_text} />
+                    </TabPanel>
+                    <TabPanel id="listen" selected={(*control_tab).clone()} class="tab-panel">
+                        <ListenPanel can_listen={state.can_listen()} can_stop={state.listener_op().is_some()}
+                            state={state.listener_state()} listening_on={state.listening_on()}
+                            connections={state.accepted_connections()} {on_listen}
+                            on_stop={on_stop_listening} {on_conn_send} {on_conn_close} />
+                    </TabPanel>
+                    <TabPanel id="udp" selected={(*control_tab).clone()} class="tab-panel">
+                        <UdpPanel services={state.services_of("udp")} can_open={state.can_open_udp()}
+                            can_close={state.can_close_udp()} can_send={state.can_send_udp()}
+                            can_send_to={udp_op.is_some()} state={state.udp_state()}
+                            addresses={state.udp_addresses()} datagrams={state.datagrams()}
+                            on_open={on_udp_open} on_send={on_udp_send} on_send_to={on_udp_send_to}
+                            on_close={on_udp_close} preset={preset.clone()} />
+                    </TabPanel>
+                    <TabPanel id="dns" selected={(*control_tab).clone()} class="tab-panel">
+                        <DnsPanel next_op={state.next_op} trace={state.trace.clone()}
+                            can_query={relay_ready} on_query={on_dns_query} preset={preset.clone()} />
+                    </TabPanel>
+                    <TabPanel id="http" selected={(*control_tab).clone()} class="tab-panel">
+                        <HttpPanel services={state.services.clone()} trace={state.trace.clone()}
+                            next_op={state.next_op} can_request={relay_ready}
+                            on_request={on_http} preset={preset.clone()} />
+                    </TabPanel>
                 </div>
-                <section class="panel diagram" aria-labelledby="diagram-heading">
-                    <h2 id="diagram-heading">{"Sequence"}</h2>
-                    <ul class="legend" aria-label="Colours">
-                        <li class="tone-request">{"request"}</li>
-                        <li class="tone-control">{"TCP control"}</li>
-                        <li class="tone-data">{"data"}</li>
-                        <li class="tone-note">{"inside the relay"}</li>
-                        <li class="tone-error">{"error"}</li>
-                    </ul>
-                    <SequenceDiagram trace={state.trace.clone()} />
-                </section>
+                <div class="views">
+                    <ReplayBar step={step} live={following_live} playing={player.playing}
+                        speed={player.speed} can_go_live={opened.is_none() && !replay_only}
+                        source={source} on_command={on_replay} />
+                    if opened.is_some() && !replay_only {
+                        <p class="opened-note">
+                            {"The views show an opened trace; your session goes on behind it. "}
+                            <button type="button" id="close-opened" onclick={on_close_opened}>
+                                {"Back to this session"}
+                            </button>
+                        </p>
+                    }
+                    <Tabs label="Views" tabs={view_tabs} selected={(*view_tab).clone()}
+                        on_select={on_view_tab} />
+                    <TabPanel id="sequence" selected={(*view_tab).clone()}>
+                        <section class="panel diagram" aria-labelledby="diagram-heading">
+                            <h2 id="diagram-heading">{"Sequence"}</h2>
+                            <ul class="legend" aria-label="Colours">
+                                <li class="tone-request">{"request"}</li>
+                                <li class="tone-control">{"TCP control"}</li>
+                                <li class="tone-data">{"data"}</li>
+                                <li class="tone-note">{"inside the relay"}</li>
+                                <li class="tone-error">{"error"}</li>
+                            </ul>
+                            <SequenceDiagram trace={shown.clone()} />
+                        </section>
+                    </TabPanel>
+                </div>
             </main>
         </div>
     }

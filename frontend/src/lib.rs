@@ -3,9 +3,13 @@
 //! Module map:
 //!
 //! - [`app`]: the page; owns the state and the relay socket.
+//! - [`browser`]: files, links, clipboard and preferences, with readable
+//!   errors.
 //! - [`relay_socket`]: the one WebSocket to the relay. Only this module knows
 //!   the browser's socket API; it speaks `ClientMsg`/`ServerMsg`.
 //! - [`state`]: the page state as data, and a pure reducer over it.
+//! - [`recorder`]: the session's messages with their times, for saving,
+//!   sharing and replay.
 //! - [`components`]: the panels and the sequence diagram; props in,
 //!   callbacks out.
 //!
@@ -13,6 +17,8 @@
 //! `roundtrip_shared`, where they are tested natively: this crate draws them.
 
 pub mod app;
+pub mod browser;
 pub mod components;
+pub mod recorder;
 pub mod relay_socket;
 pub mod state;

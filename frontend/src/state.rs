@@ -17,6 +17,9 @@ use roundtrip_shared::protocol::{
 use roundtrip_shared::trace::{StepKind, Trace};
 use yew::Reducible;
 
+use roundtrip_shared::recording::Message;
+
+use crate::recorder::Recorder;
 use crate::relay_socket::Notice;
 
 /// How far the page's link to the relay has come.
@@ -79,6 +82,9 @@ pub struct State {
     pub session_errors: Vec<String>,
     /// The limits of the current relay session, from its welcome.
     pub limits: Option<SessionLimits>,
+    /// Every message to and from the relay, with its time: what "Save
+    /// trace", share links and replay work from.
+    pub recorder: Recorder,
 }
 
 impl Default for State {
@@ -94,6 +100,7 @@ impl Default for State {
             next_op: 1,
             session_errors: Vec::new(),
             limits: None,
+            recorder: Recorder::default(),
         }
     }
 }
@@ -115,12 +122,25 @@ impl Reducible for State {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut next = (*self).clone();
-        next.apply(action);
+        next.apply_at(js_sys::Date::now(), action);
         next.into()
     }
 }
 
 impl State {
+    /// [`State::apply`], recording the messages in the action as seen at
+    /// `now_ms` (any clock in milliseconds).
+    pub fn apply_at(&mut self, now_ms: f64, action: Action) {
+        match &action {
+            Action::Requested(msg) => self.recorder.record(now_ms, Message::Out(msg.clone())),
+            Action::Relay(Notice::Message(msg)) => {
+                self.recorder.record(now_ms, Message::In(msg.clone()))
+            }
+            _ => {}
+        }
+        self.apply(action);
+    }
+
     pub fn apply(&mut self, action: Action) {
         match action {
             Action::RelayConnecting => {

@@ -12,8 +12,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{DnsMode, DnsType};
-use crate::recording::{Recording, RecordingError};
+use crate::protocol::{ClientMsg, DnsMode, DnsType, OpId};
+use crate::recording::{Message, Recording, RecordingError};
 
 /// The longest fragment value read, in characters: a link is typed, pasted
 /// and shown, so anything larger should travel as a file.
@@ -90,6 +90,71 @@ impl Experiment {
     }
 }
 
+/// The last experiment the page started in `recording`: the target of its
+/// newest TCP connection, UDP socket, HTTP request or DNS question, and for
+/// TCP and UDP the first text sent on it. `None` before any.
+pub fn last_experiment(recording: &Recording) -> Option<Experiment> {
+    let outgoing = || {
+        recording.entries.iter().filter_map(|e| match &e.message {
+            Message::Out(msg) => Some(msg),
+            Message::In(_) => None,
+        })
+    };
+    let first_send = |op: OpId| {
+        outgoing()
+            .find_map(|msg| match msg {
+                ClientMsg::Send { op: sent_on, data } if *sent_on == op => {
+                    Some(String::from_utf8_lossy(&data.0).into_owned())
+                }
+                _ => None,
+            })
+            .unwrap_or_default()
+    };
+    outgoing().rev().find_map(|msg| match msg {
+        ClientMsg::TcpConnect {
+            op,
+            target,
+            nodelay,
+            ..
+        } => Some(Experiment::Tcp {
+            target: target.clone(),
+            nodelay: *nodelay,
+            send: first_send(*op),
+        }),
+        ClientMsg::UdpOpen {
+            op,
+            target: Some(target),
+            ..
+        } => Some(Experiment::Udp {
+            target: target.clone(),
+            send: first_send(*op),
+        }),
+        ClientMsg::HttpRequest(request) => Some(Experiment::Http {
+            method: request.method.clone(),
+            url: request.url.clone(),
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| format!("{name}: {value}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            body: request
+                .body
+                .as_ref()
+                .map(|b| String::from_utf8_lossy(&b.0).into_owned())
+                .unwrap_or_default(),
+        }),
+        ClientMsg::DnsQuery {
+            name, rtype, mode, ..
+        } => Some(Experiment::Dns {
+            name: name.clone(),
+            rtype: *rtype,
+            mode: *mode,
+        }),
+        _ => None,
+    })
+}
+
 /// The fragment (without `#`) that carries a recording.
 pub fn trace_fragment(recording: &Recording) -> String {
     let json = serde_json::to_vec(recording).expect("a recording is always serialisable");
@@ -129,8 +194,7 @@ pub fn parse_fragment(fragment: &str) -> Result<Option<Shared>, LinkError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::ClientMsg;
-    use crate::recording::Message;
+    use crate::payload::Payload;
 
     #[test]
     fn experiments_travel_in_links() {
@@ -183,6 +247,67 @@ mod tests {
         assert_eq!(
             parse_fragment(&fragment),
             Ok(Some(Shared::Trace(recording)))
+        );
+    }
+
+    #[test]
+    fn the_last_experiment_is_the_newest_operation_with_its_first_send() {
+        let mut rec = Recording::default();
+        assert_eq!(last_experiment(&rec), None);
+        let mut out = |msg| {
+            rec.push(0.0, Message::Out(msg));
+        };
+        out(ClientMsg::UdpOpen {
+            op: 1,
+            target: Some("udp-echo".to_owned()),
+            bind_port: None,
+            recv_timeout_ms: None,
+        });
+        out(ClientMsg::TcpConnect {
+            op: 2,
+            target: "echo.lab.test:7".to_owned(),
+            connect_timeout_ms: None,
+            nodelay: true,
+        });
+        out(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"not this one".to_vec()),
+        });
+        out(ClientMsg::Send {
+            op: 2,
+            data: Payload(b"hello\n".to_vec()),
+        });
+        out(ClientMsg::Send {
+            op: 2,
+            data: Payload(b"later".to_vec()),
+        });
+        out(ClientMsg::Close { op: 2 });
+        assert_eq!(
+            last_experiment(&rec),
+            Some(Experiment::Tcp {
+                target: "echo.lab.test:7".to_owned(),
+                nodelay: true,
+                send: "hello\n".to_owned(),
+            })
+        );
+        rec.push(
+            1.0,
+            Message::Out(ClientMsg::DnsQuery {
+                op: 3,
+                name: "lab.test".to_owned(),
+                rtype: DnsType::Mx,
+                mode: DnsMode::Stub,
+                server: None,
+                timeout_ms: None,
+            }),
+        );
+        assert_eq!(
+            last_experiment(&rec),
+            Some(Experiment::Dns {
+                name: "lab.test".to_owned(),
+                rtype: DnsType::Mx,
+                mode: DnsMode::Stub,
+            })
         );
     }
 

@@ -8,7 +8,7 @@
 mod page;
 mod process;
 
-pub use page::{Page, Row};
+pub use page::{Page, Row, describe};
 pub use process::{Browser, Relay};
 
 use std::path::PathBuf;

@@ -169,6 +169,19 @@ impl<'a> Page<'a> {
             .map_err(|e| format!("typing into `{css}` failed: {e}"))
     }
 
+    /// Chooses the file at `path` in the file input `css`.
+    pub async fn upload(&self, css: &str, path: &Path) -> Result<()> {
+        let input = self
+            .wait(&format!("`{css}` to be present"), async || {
+                self.find(css).await
+            })
+            .await?;
+        input
+            .send_keys(&path.display().to_string())
+            .await
+            .map_err(|e| format!("choosing {} in `{css}` failed: {e}", path.display()))
+    }
+
     /// Picks the option with `value` in the select `css`, as a click would.
     pub async fn choose(&self, css: &str, value: &str) -> Result<()> {
         let option = format!("option[value='{value}']");
@@ -247,7 +260,21 @@ impl<'a> Page<'a> {
         Ok(())
     }
 
+    /// Finds `css` to act on it. An element on a hidden tab is first shown
+    /// by clicking its tab, as a person would.
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        let tab = "const e = document.querySelector(arguments[0]);\
+            const panel = e && e.closest('[role=tabpanel]');\
+            return panel && panel.hidden ? panel.getAttribute('aria-labelledby') : null;";
+        if let Value::String(tab) = self.script(tab, vec![json!(css)]).await? {
+            self.client
+                .find(Locator::Id(&tab))
+                .await
+                .map_err(|e| format!("no tab `{tab}`: {e}"))?
+                .click()
+                .await
+                .map_err(|e| format!("clicking the tab `{tab}` failed: {e}"))?;
+        }
         self.client
             .find(Locator::Css(css))
             .await

@@ -156,7 +156,7 @@ impl Browser {
         // A fresh profile per session: nothing leaks between tests or runs.
         let profile =
             std::env::temp_dir().join(format!("roundtrip-e2e-{}-{}", std::process::id(), port));
-        std::fs::create_dir_all(&profile).expect("create Chromium profile dir");
+        std::fs::create_dir_all(profile.join("downloads")).expect("create Chromium profile dir");
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
@@ -167,6 +167,11 @@ impl Browser {
                     format!("--user-data-dir={}", profile.display()),
                     "--window-size=1280,900",
                 ],
+                // Downloads ("Save trace") land where a test can read them.
+                "prefs": {
+                    "download.default_directory": profile.join("downloads"),
+                    "download.prompt_for_download": false,
+                },
             }
         });
         let serde_json::Value::Object(capabilities) = capabilities else {
@@ -183,6 +188,11 @@ impl Browser {
             _driver: driver,
             profile,
         }
+    }
+
+    /// Where the page's downloads are saved.
+    pub fn downloads(&self) -> PathBuf {
+        self.profile.join("downloads")
     }
 
     /// Ends the session (which quits Chromium) before chromedriver is killed.

@@ -2,6 +2,7 @@
 //! half-closing or closing the connection to it.
 
 use roundtrip_shared::protocol::Service;
+use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -30,15 +31,38 @@ pub struct Props {
     pub on_close: Callback<()>,
     #[prop_or_default]
     pub on_shutdown: Callback<()>,
+    /// Settings from an experiment link, used when the panel first shows.
+    #[prop_or_default]
+    pub preset: Option<Experiment>,
 }
 
 #[function_component(ConnectPanel)]
 pub fn connect_panel(props: &Props) -> Html {
     // `None` until the learner picks something, so that the default follows
     // the services once the welcome brings them.
-    let choice = use_state(|| None::<String>);
-    let custom = use_state(String::new);
-    let nodelay = use_state(|| false);
+    let (preset_target, preset_nodelay) = match &props.preset {
+        Some(Experiment::Tcp {
+            target, nodelay, ..
+        }) => (Some(target.clone()), *nodelay),
+        _ => (None, false),
+    };
+    // A preset names a lab service or an address; the list cannot know
+    // which until the welcome, so an address goes to the text field.
+    let choice = use_state(|| {
+        preset_target.as_ref().map(|target| {
+            if target.contains(':') {
+                CUSTOM.to_owned()
+            } else {
+                target.clone()
+            }
+        })
+    });
+    let custom = use_state(|| {
+        preset_target
+            .filter(|target| target.contains(':'))
+            .unwrap_or_default()
+    });
+    let nodelay = use_state(|| preset_nodelay);
 
     let selected = chosen_preset(choice.as_deref(), &props.services);
     let is_custom = selected == CUSTOM;

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::dns::{self, Outcome};
 use roundtrip_shared::protocol::{ClientMsg, DnsMode, DnsType, OpId};
+use roundtrip_shared::share::Experiment;
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -20,13 +21,24 @@ pub struct Props {
     pub trace: Rc<Trace>,
     /// Gets the `dns_query` to send.
     pub on_query: Callback<ClientMsg>,
+    /// Settings from an experiment link, used when the panel first shows.
+    #[prop_or_default]
+    pub preset: Option<Experiment>,
 }
 
 #[function_component(DnsPanel)]
 pub fn dns_panel(props: &Props) -> Html {
-    let name = use_state(|| "www.lab.test".to_owned());
-    let rtype = use_state(|| DnsType::A);
-    let mode = use_state(|| DnsMode::Stub);
+    let preset = match &props.preset {
+        Some(Experiment::Dns { name, rtype, mode }) => Some((name.clone(), *rtype, *mode)),
+        _ => None,
+    };
+    let name = use_state(|| {
+        preset
+            .as_ref()
+            .map_or_else(|| "www.lab.test".to_owned(), |p| p.0.clone())
+    });
+    let rtype = use_state(|| preset.as_ref().map_or(DnsType::A, |p| p.1));
+    let mode = use_state(|| preset.as_ref().map_or(DnsMode::Stub, |p| p.2));
     let server = use_state(String::new);
     // The operation of the last query this panel sent.
     let last_op = use_state(|| None::<OpId>);

@@ -10,6 +10,7 @@ use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
+use roundtrip_shared::share::Experiment;
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -26,6 +27,9 @@ pub struct Props {
     /// The relay is ready for requests.
     pub can_request: bool,
     pub on_request: Callback<ClientMsg>,
+    /// Settings from an experiment link, used when the panel first shows.
+    #[prop_or_default]
+    pub preset: Option<Experiment>,
 }
 
 /// What the trace says about one HTTP operation (the last hop's response).
@@ -110,11 +114,20 @@ fn millis(text: &str) -> Option<u64> {
 
 #[function_component(HttpPanel)]
 pub fn http_panel(props: &Props) -> Html {
-    let method = use_state(|| "GET".to_owned());
+    let preset = match &props.preset {
+        Some(Experiment::Http {
+            method,
+            url,
+            headers,
+            body,
+        }) => Some((method.clone(), url.clone(), headers.clone(), body.clone())),
+        _ => None,
+    };
+    let method = use_state(|| preset.as_ref().map_or("GET".to_owned(), |p| p.0.clone()));
     // `None` until the learner types, so the default follows the welcome.
-    let url = use_state(|| None::<String>);
-    let headers = use_state(String::new);
-    let body = use_state(String::new);
+    let url = use_state(|| preset.as_ref().map(|p| p.1.clone()));
+    let headers = use_state(|| preset.as_ref().map(|p| p.2.clone()).unwrap_or_default());
+    let body = use_state(|| preset.as_ref().map(|p| p.3.clone()).unwrap_or_default());
     let json = use_state(|| false);
     let raw = use_state(|| false);
     let redirects = use_state(|| "0".to_owned());

@@ -56,11 +56,14 @@ pub struct Props {
     pub received_bytes: usize,
     /// Gets the bytes to write.
     pub on_send: Callback<Vec<u8>>,
+    /// Text from an experiment link, ready to send.
+    #[prop_or_default]
+    pub preset: AttrValue,
 }
 
 #[function_component(MessagePanel)]
 pub fn message_panel(props: &Props) -> Html {
-    let text = use_state(String::new);
+    let text = use_state(|| props.preset.to_string());
     let ending = use_state(|| LineEnding::None);
 
     let send = {

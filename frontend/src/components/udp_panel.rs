@@ -5,6 +5,7 @@
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::{format_bytes, preview};
 use roundtrip_shared::protocol::Service;
+use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -41,15 +42,34 @@ pub struct Props {
     /// Gets the target and the bytes.
     pub on_send_to: Callback<(String, Vec<u8>)>,
     pub on_close: Callback<()>,
+    /// Settings from an experiment link, used when the panel first shows.
+    #[prop_or_default]
+    pub preset: Option<Experiment>,
 }
 
 #[function_component(UdpPanel)]
 pub fn udp_panel(props: &Props) -> Html {
-    let choice = use_state(|| None::<String>);
-    let custom = use_state(String::new);
+    let (preset_target, preset_send) = match &props.preset {
+        Some(Experiment::Udp { target, send }) => (Some(target.clone()), send.clone()),
+        _ => (None, String::new()),
+    };
+    let choice = use_state(|| {
+        preset_target.as_ref().map(|target| {
+            if target.contains(':') {
+                CUSTOM.to_owned()
+            } else {
+                target.clone()
+            }
+        })
+    });
+    let custom = use_state(|| {
+        preset_target
+            .filter(|target| target.contains(':'))
+            .unwrap_or_default()
+    });
     let port = use_state(String::new);
     let timeout = use_state(String::new);
-    let message = use_state(String::new);
+    let message = use_state(|| preset_send);
     let send_to = use_state(String::new);
 
     let selected = match choice.as_deref() {

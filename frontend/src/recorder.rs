@@ -1,0 +1,63 @@
+//! The page's recording of its session: every message to and from the
+//! relay, with when the page saw it (see `roundtrip_shared::recording`).
+//!
+//! The state is cloned on every action, so the recording is one append-only
+//! log shared by every clone; each state remembers how much of it it has
+//! seen. Adding a message is O(1) however long the session.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use roundtrip_shared::recording::{Message, Recording};
+
+#[derive(Clone, Default)]
+pub struct Recorder {
+    log: Rc<RefCell<Recording>>,
+    /// How many entries of `log` belong to this state.
+    len: usize,
+    /// The clock reading (ms) of the first message; times count from it.
+    origin_ms: Option<f64>,
+}
+
+impl Recorder {
+    /// Records `message`, seen when the clock read `now_ms`.
+    pub fn record(&mut self, now_ms: f64, message: Message) {
+        let origin = *self.origin_ms.get_or_insert(now_ms);
+        let mut log = self.log.borrow_mut();
+        // Another state moved on from an older point: this one starts its own
+        // branch (never happens with a single reducer, but stays correct).
+        log.entries.truncate(self.len);
+        log.push(now_ms - origin, message);
+        self.len = log.len();
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A copy of what this state has seen, to save or to replay from.
+    pub fn snapshot(&self) -> Recording {
+        let log = self.log.borrow();
+        Recording {
+            entries: log.entries[..self.len.min(log.len())].to_vec(),
+            ..Recording::default()
+        }
+    }
+}
+
+impl PartialEq for Recorder {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.log, &other.log) && self.len == other.len
+    }
+}
+
+impl fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Recorder({} messages)", self.len)
+    }
+}
