@@ -24,10 +24,17 @@ impl Recorder {
     /// Records `message`, seen when the clock read `now_ms`.
     pub fn record(&mut self, now_ms: f64, message: Message) {
         let origin = *self.origin_ms.get_or_insert(now_ms);
+        // Another state already moved on from this point: this one starts
+        // a log of its own (a reducer always moves on from the newest state,
+        // so this is rare; it keeps both states' recordings right).
+        if self.log.borrow().len() != self.len {
+            let entries = self.log.borrow().entries[..self.len].to_vec();
+            self.log = Rc::new(RefCell::new(Recording {
+                entries,
+                ..Recording::default()
+            }));
+        }
         let mut log = self.log.borrow_mut();
-        // Another state moved on from an older point: this one starts its own
-        // branch (never happens with a single reducer, but stays correct).
-        log.entries.truncate(self.len);
         log.push(now_ms - origin, message);
         self.len = log.len();
     }

@@ -29,6 +29,7 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
     yew::Renderer::<ConnectPanel>::with_root_and_props(
         root.clone(),
         Props {
+            preset: Default::default(),
             services: vec![echo_service()],
             can_connect: true,
             can_close: false,

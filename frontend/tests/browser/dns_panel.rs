@@ -55,6 +55,7 @@ async fn sends_the_query_and_shows_the_answer_like_dig() {
     yew::Renderer::<DnsPanel>::with_root_and_props(
         root.clone(),
         Props {
+            preset: Default::default(),
             next_op: 7,
             can_query: true,
             trace: Rc::new(trace),

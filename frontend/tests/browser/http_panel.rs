@@ -35,6 +35,7 @@ async fn the_form_sends_a_request_and_the_answer_shows_with_timings() {
         Callback::from(move |msg| sent.borrow_mut().push(msg))
     };
     let props = |trace: Trace, on_request: Callback<ClientMsg>| Props {
+        preset: None,
         services: vec![http_lab()],
         trace: Rc::new(trace),
         next_op: 7,

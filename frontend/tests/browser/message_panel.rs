@@ -14,6 +14,7 @@ use crate::{click, fire, fresh_root, one, press, text};
 fn props(can_send: bool, sent: &Rc<RefCell<Vec<Vec<u8>>>>) -> Props {
     let sent = sent.clone();
     Props {
+        preset: Default::default(),
         can_send,
         received: "hello\u{fffd}".into(),
         received_bytes: 6,

@@ -23,6 +23,7 @@ struct Heard {
 fn props(heard: &Rc<RefCell<Heard>>) -> Props {
     let (a, b, c) = (heard.clone(), heard.clone(), heard.clone());
     Props {
+        preset: Default::default(),
         services: vec![Service {
             name: "udp-echo".into(),
             label: "UDP echo (built-in)".into(),
