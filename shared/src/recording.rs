@@ -290,6 +290,19 @@ mod tests {
         );
     }
 
+    /// PROTOCOL.md's example trace file is one this code reads.
+    #[test]
+    fn the_documented_example_reads() {
+        let doc = include_str!("../../PROTOCOL.md");
+        let section = &doc[doc
+            .find("## Trace files")
+            .expect("PROTOCOL.md has the section")..];
+        let start = section.find("```json\n").expect("an example") + "```json\n".len();
+        let example = &section[start..start + section[start..].find("```").unwrap()];
+        let rec = Recording::from_json(example).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(rec.trace(usize::MAX).received_bytes(1), b"hello");
+    }
+
     #[test]
     fn a_full_recording_keeps_nothing_more() {
         let mut rec = Recording::default();

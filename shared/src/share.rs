@@ -311,6 +311,22 @@ mod tests {
         );
     }
 
+    /// PROTOCOL.md's example experiments are ones this code reads.
+    #[test]
+    fn the_documented_experiments_read() {
+        let doc = include_str!("../../PROTOCOL.md");
+        let section = &doc[doc
+            .find("An **experiment link**")
+            .expect("PROTOCOL.md says")..];
+        let start = section.find("```json\n").expect("examples") + "```json\n".len();
+        let examples = &section[start..start + section[start..].find("```").unwrap()];
+        let read: Vec<Experiment> = examples
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+            .collect();
+        assert_eq!(read.len(), 4);
+    }
+
     #[test]
     fn other_fragments_are_not_ours() {
         assert_eq!(parse_fragment(""), Ok(None));
