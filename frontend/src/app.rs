@@ -214,7 +214,7 @@ pub fn app() -> Html {
                         can_close={state.can_close()} can_shutdown={state.can_shutdown()}
                         {on_connect} {on_close} {on_shutdown} />
                     <ErrorList errors={state.errors()} />
-                    <LifecycleView path={state.socket_path()} op={current.map(|c| c.op)}
+                    <LifecycleView trace={state.trace.clone()} current={current.map(|c| c.op)}
                         cut_off={current.is_some_and(|c| c.cut_off)} />
                     <MessagePanel can_send={state.can_send()}
                         received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}

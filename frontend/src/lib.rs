@@ -8,11 +8,14 @@
 //! - [`state`]: the page state as data, and a pure reducer over it.
 //! - [`components`]: the panels and the sequence diagram; props in,
 //!   callbacks out.
+//! - [`download`]: hands text the page made (an export) to the browser as
+//!   a file.
 //!
 //! Protocol, trace, lifecycle and diagram layout come from
 //! `roundtrip_shared`, where they are tested natively: this crate draws them.
 
 pub mod app;
 pub mod components;
+pub mod download;
 pub mod relay_socket;
 pub mod state;

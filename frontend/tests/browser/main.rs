@@ -18,6 +18,7 @@ mod app;
 mod connect_panel;
 mod dns_panel;
 mod http_panel;
+mod lifecycle_view;
 mod listen_panel;
 mod message_panel;
 mod sequence_diagram;

@@ -571,16 +571,16 @@ mod frames {
         let mut trace = Trace::new();
         connect(&mut trace, 1, "tcp-echo", "127.0.0.1:4000", 3);
         let mut t_us = 200;
-        let mut i = 0;
+        let mut i = 0_usize;
         while trace.steps().len() < n {
             i += 1;
             t_us += 37 + (i as u64 * 7919) % 500;
-            if i % 97 == 0 {
+            if i.is_multiple_of(97) {
                 trace.record_server(&ServerMsg::Error {
                     op: Some(1),
                     error: RelayError::new(ErrorCode::LimitReached, "slow down"),
                 });
-            } else if i % 2 == 0 {
+            } else if i.is_multiple_of(2) {
                 trace.record_request(&ClientMsg::Send {
                     op: 1,
                     data: Payload(format!("line {i}").into_bytes()),
@@ -814,6 +814,10 @@ mod frames {
         assert_eq!(end.top, content - v.body(&g));
         assert_eq!(end.panned(500.0, &tl, &g).top, end.top, "nor below the end");
         assert_eq!(end.home().top, 0.0);
+        let whole = end.fitted(&tl, &g);
+        let fits = view::content_height(&tl, &g, &whole);
+        assert!((fits - whole.body(&g)).abs() < 0.01, "{fits}");
+        assert_eq!(whole.top, 0.0);
         // Zooming keeps the row under the pointer under the pointer.
         let v = Viewport { top: 1000.0, ..v };
         let anchor = 264.0;

@@ -287,5 +287,13 @@ pub fn timeline(trace: &Trace) -> Timeline {
             tone,
         });
     }
+    // Before anything talked to a peer, an empty Target lane shows where
+    // the other side will be.
+    if lanes.len() == 2 {
+        lanes.push(Lane {
+            kind: LaneKind::Target,
+            subtitle: String::new(),
+        });
+    }
     Timeline { lanes, items }
 }

@@ -466,6 +466,18 @@ impl Viewport {
         self.clamped(timeline, geometry)
     }
 
+    /// Zoomed so that the whole session fits the window, from the start.
+    pub fn fitted(mut self, timeline: &Timeline, geometry: &Geometry) -> Viewport {
+        // Content is 1.5 rows of padding plus a span that grows with zoom.
+        let fixed = geometry.row_height * 1.5;
+        let span = (content_height(timeline, geometry, &self) - fixed) / self.zoom;
+        if span > 0.0 {
+            self.zoom = ((self.body(geometry) - fixed) / span).clamp(MIN_ZOOM, MAX_ZOOM);
+        }
+        self.top = 0.0;
+        self
+    }
+
     /// The window at the very start.
     pub fn home(mut self) -> Viewport {
         self.top = 0.0;
