@@ -357,7 +357,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
                                 </text>
                             </g>
                         }) }
-                        { for frame.rows.iter().map(|row| row_view(row, scale)) }
+                        { for frame.rows.iter().map(|row| row_view(row, scale, &timeline)) }
                         { for frame.more.iter().map(|more| more_view(more, &frame, on_more(more))) }
                     </g>
                     if frame.total == 0 {
@@ -411,7 +411,7 @@ fn lane_view(lane: &LaneGeom, frame: &Frame) -> Html {
     }
 }
 
-fn row_view(row: &Row, scale: Scale) -> Html {
+fn row_view(row: &Row, scale: Scale, timeline: &Timeline) -> Html {
     let y = row.y.to_string();
     let body = if row.is_mark() {
         html! {
@@ -442,6 +442,8 @@ fn row_view(row: &Row, scale: Scale) -> Html {
             tabindex="0"
             aria-label={row.title.clone()}
             data-from={row.from.name()} data-to={row.to.name()}
+            data-from-lane={timeline.lanes[row.from_lane].full_name()}
+            data-to-lane={timeline.lanes[row.to_lane].full_name()}
             data-label={row.label.clone()} data-op={row.op.to_string()}
             data-step={row.step.to_string()}>
             <title>{row.title.clone()}</title>

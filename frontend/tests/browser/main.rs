@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 mod app;
+mod bench;
 mod connect_panel;
 mod dns_panel;
 mod http_panel;
