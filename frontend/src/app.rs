@@ -476,7 +476,10 @@ pub fn app() -> Html {
         Tab::new("dns", "DNS"),
         Tab::new("http", "HTTP"),
     ];
-    let view_tabs = vec![Tab::new("sequence", "Sequence")];
+    let view_tabs = vec![
+        Tab::new("sequence", "Sequence"),
+        Tab::new("lifecycle", "Socket lifecycle"),
+    ];
     let source = match &*opened {
         Some(opened) => format!("Trace from {}", opened.source),
         None => "This session".to_owned(),
@@ -532,8 +535,6 @@ pub fn app() -> Html {
                             can_close={state.can_close()} can_shutdown={state.can_shutdown()}
                             {on_connect} {on_close} {on_shutdown} preset={preset.clone()} />
                         <ErrorList errors={state.errors()} />
-                        <LifecycleView path={state.socket_path()} op={current.map(|c| c.op)}
-                            cut_off={current.is_some_and(|c| c.cut_off)} />
                         <MessagePanel can_send={state.can_send()}
                             received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
                             received_bytes={received.len()} {on_send} preset={preset_text} />
@@ -588,6 +589,10 @@ pub fn app() -> Html {
                             </ul>
                             <SequenceDiagram trace={shown.clone()} />
                         </section>
+                    </TabPanel>
+                    <TabPanel id="lifecycle" selected={(*view_tab).clone()}>
+                        <LifecycleView trace={shown.clone()} current={current.map(|c| c.op)}
+                            cut_off={current.is_some_and(|c| c.cut_off)} />
                     </TabPanel>
                 </div>
             </main>

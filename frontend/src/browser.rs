@@ -21,14 +21,19 @@ fn describe(error: JsValue) -> String {
         .unwrap_or_else(|| format!("{error:?}"))
 }
 
-/// Offers `text` as a file download named `filename`.
+/// Offers `text` as a file download named `filename`: a Blob, an object
+/// URL and a click on a temporary link, the one way a page can hand a file
+/// to the browser's downloads without a server.
 pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(describe)?;
-    let document = window()?.document().ok_or("no document")?;
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("cannot make the file: {}", describe(e)))?;
+    let url = Url::create_object_url_with_blob(&blob)
+        .map_err(|e| format!("cannot make a link to the file: {}", describe(e)))?;
+    let window = window()?;
+    let document = window.document().ok_or("no document")?;
     let anchor: HtmlAnchorElement = document
         .create_element("a")
         .map_err(describe)?
@@ -36,7 +41,13 @@ pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
     anchor.set_href(&url);
     anchor.set_download(filename);
     anchor.click();
-    Url::revoke_object_url(&url).map_err(describe)
+    // The download reads the URL after this task ends; free it a while later.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = Url::revoke_object_url(&url);
+    });
+    let _ = window
+        .set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 10_000);
+    Ok(())
 }
 
 /// The most bytes of a file the page reads (a trace file).

@@ -13,7 +13,10 @@
 //! - [`trace`]: the recorded steps of a session (what the browser asked, what
 //!   the relay reported), in arrival order.
 //! - [`lifecycle`]: the state of one socket, derived from its events.
-//! - [`diagram`]: the sequence-diagram layout: trace in, lanes and arrows out.
+//! - [`lifecycle_graph`]: a socket's state machine as a graph to draw, its
+//!   path lit, and the socket calls made so far.
+//! - [`diagram`]: the sequence diagram: trace in, lanes, arrows and the
+//!   visible window out; SVG and Mermaid export.
 //! - [`dns`]: DNS answers for people: dig-style record tables and labels.
 //! - [`recording`]: a session's messages with their times: saved, loaded and
 //!   replayed into a trace.
@@ -23,6 +26,7 @@
 pub mod diagram;
 pub mod dns;
 pub mod lifecycle;
+pub mod lifecycle_graph;
 pub mod payload;
 pub mod protocol;
 pub mod recording;

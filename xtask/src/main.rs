@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask run [ARGS...]`: install the build tools that are missing,
 //!   build the page and the relay, and serve them (`roundtrip serve ARGS...`).
+//! - `cargo xtask bench-diagram`: the sequence diagram's rendering benchmark
+//!   (10,000 steps, pan and zoom, culling on and off) in headless Chromium.
 //! - `cargo xtask test`: install the same tools plus Chromium, then run every
 //!   check (format, lints, unit tests, wasm tests, browser end-to-end) and
 //!   print a summary.
@@ -10,6 +12,7 @@
 //! in seconds on a fresh machine, before anything else is installed.
 
 mod apt;
+mod bench;
 mod cmd;
 mod run;
 mod setup;
@@ -29,6 +32,9 @@ Commands:
                  run every check: fmt, clippy (host and wasm32), unit tests,
                  wasm tests in headless Chromium, and the browser end-to-end
                  test. Prints a summary; exits non-zero if any check failed.
+  bench-diagram  Rendering benchmark of the sequence diagram: 10,000 steps
+                 in headless Chromium (release build), frame times during
+                 pan and zoom with culling on, then off as the baseline.
   setup          Only install what `test` needs (the first step of `run` and
                  `test`); prints where each tool was found.
   help           Print this message.
@@ -53,6 +59,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         "setup" if rest.is_empty() => setup::setup_only(),
+        "bench-diagram" if rest.is_empty() => bench::bench_diagram(),
         "help" | "--help" | "-h" => return usage_ok(),
         other => {
             eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");

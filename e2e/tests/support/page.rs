@@ -260,6 +260,38 @@ impl<'a> Page<'a> {
         Ok(())
     }
 
+    /// Saves a PNG of the first element matching `css`, scrolled into view.
+    pub async fn screenshot_of(&self, css: &str, path: &Path) -> Result<()> {
+        self.script(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+            vec![json!(css)],
+        )
+        .await?;
+        let png = self
+            .find(css)
+            .await?
+            .screenshot()
+            .await
+            .map_err(|e| format!("screenshot of `{css}` failed: {e}"))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("screenshot: {}", path.display());
+        Ok(())
+    }
+
+    /// The value of `attribute` on every element matching `css`.
+    pub async fn attributes(&self, css: &str, attribute: &str) -> Result<Vec<String>> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0]))\
+            .map(e => e.getAttribute(arguments[1]) || '');";
+        serde_json::from_value(
+            self.script(script, vec![json!(css), json!(attribute)])
+                .await?,
+        )
+        .map_err(|e| e.to_string())
+    }
+
     /// Finds `css` to act on it. An element on a hidden tab is first shown
     /// by clicking its tab, as a person would.
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {

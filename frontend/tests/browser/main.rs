@@ -15,9 +15,11 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
 
 mod app;
+mod bench;
 mod connect_panel;
 mod dns_panel;
 mod http_panel;
+mod lifecycle_view;
 mod listen_panel;
 mod message_panel;
 mod replay;

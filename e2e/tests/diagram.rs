@@ -1,0 +1,140 @@
+//! End-to-end: a TCP echo and a UDP echo from the page, against the real
+//! relay, draw the expected sequence diagram (one lane per target) and
+//! socket lifecycles. Screenshots of both views go to `target/e2e/`.
+
+mod support;
+
+use support::{Browser, Page, Relay, Row};
+
+#[tokio::test]
+async fn tcp_and_udp_echo_draw_the_expected_diagram() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = run(&page, &relay.url).await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn run(page: &Page<'_>, url: &str) -> Result<(), String> {
+    page.open(url).await?;
+    page.wait_text_is("#relay-status", "connected").await?;
+
+    // TCP echo: connect, send, see it back, close.
+    page.click("button#connect").await?;
+    page.wait_text_is("#socket-state", "connected").await?;
+    page.type_into("input#message", "hello").await?;
+    page.click("button#send").await?;
+    page.wait_text_contains("#received", "hello").await?;
+    page.click("button#close").await?;
+    page.wait_text_is("#socket-state", "closed").await?;
+
+    // UDP echo: open, one datagram each way.
+    page.click("button#udp-open").await?;
+    page.wait_text_is("#udp-state", "bound").await?;
+    page.type_into("input#udp-message", "ping").await?;
+    page.click("button#udp-send").await?;
+    page.wait_text_contains("#udp-datagrams .datagram-data", "ping")
+        .await?;
+
+    let rows = page
+        .wait_rows("the TCP and UDP echo in the diagram", |rows| {
+            need(rows, "`connect tcp-echo`", |r| {
+                r.label == "connect tcp-echo"
+            })?;
+            need(rows, "the SYN-ACK from the target", |r| {
+                r.from == "Target" && r.label == "SYN-ACK (connected)"
+            })?;
+            need(rows, "`\"hello\" (5 B)` back from the target", |r| {
+                r.from == "Target" && r.to == "Relay" && r.label == "\"hello\" (5 B)"
+            })?;
+            need(rows, "the close's FIN", |r| r.label == "FIN (close)")?;
+            need(rows, "the datagram to the UDP echo", |r| {
+                r.from == "Relay" && r.label.starts_with("\"ping\" (4 B) → 127.0.0.1:")
+            })?;
+            need(rows, "the datagram back", |r| {
+                r.from == "Target" && r.label.starts_with("\"ping\" (4 B) from 127.0.0.1:")
+            })
+        })
+        .await?;
+    check(
+        !rows.iter().any(|r| r.class.contains("tone-error")),
+        "no error rows in a clean echo".to_owned(),
+    )?;
+
+    // One lane per target: the TCP echo and the UDP echo are two servers.
+    let lanes = page
+        .attributes("svg#sequence g.lane", "data-lane-name")
+        .await?;
+    let targets: Vec<&String> = lanes
+        .iter()
+        .filter(|l| l.starts_with("Target 127.0.0.1:"))
+        .collect();
+    check(
+        lanes.len() == 4 && targets.len() == 2 && targets[0] != targets[1],
+        format!("lanes Browser, Relay and two targets: {lanes:?}"),
+    )?;
+    // The TCP data goes to the first target, the datagram to the second.
+    let to_lanes = page
+        .attributes("svg#sequence g.row.tone-data", "data-to-lane")
+        .await?;
+    check(
+        to_lanes.contains(targets[0]) && to_lanes.contains(targets[1]),
+        format!("data rows reach both targets: {to_lanes:?}"),
+    )?;
+    // Each row tells its timing on hover and focus.
+    let titles = page.attributes("svg#sequence g.row", "aria-label").await?;
+    check(
+        titles
+            .iter()
+            .any(|t| t.contains("after the operation's previous step")),
+        format!("rows carry timings: {titles:?}"),
+    )?;
+
+    // The text alternative: the same steps as a table.
+    page.click("button#sequence-table-toggle").await?;
+    let table = page.text("#sequence-table").await?;
+    check(
+        table.contains("SYN-ACK (connected)") && table.contains("\"ping\" (4 B) from"),
+        format!("the table lists the steps: {table}"),
+    )?;
+    page.click("button#sequence-table-toggle").await?;
+
+    // Real time: an axis of times appears; back to steps for the picture.
+    page.click("button#scale-time").await?;
+    page.wait_text_contains("svg#sequence .tick-label", "ms")
+        .await?;
+    page.click("button#scale-steps").await?;
+
+    // The lifecycle of the UDP socket (the page's current socket is TCP).
+    page.choose("select#lifecycle-op", "2").await?;
+    page.wait_text_is("#socket-state", "bound").await?;
+    page.wait_text_contains("#lifecycle-graph g.state.is-current", "1 sent, 1 received")
+        .await?;
+    page.screenshot_of(
+        "section.lifecycle",
+        &support::target_dir().join("e2e/lifecycle-udp.png"),
+    )
+    .await?;
+    page.choose("select#lifecycle-op", "1").await?;
+    page.wait_text_is("#socket-state", "closed").await?;
+    page.screenshot_of(
+        "section.lifecycle",
+        &support::target_dir().join("e2e/lifecycle-tcp.png"),
+    )
+    .await?;
+
+    page.screenshot_of(
+        "section.diagram",
+        &support::target_dir().join("e2e/diagram.png"),
+    )
+    .await
+}
+
+fn check(ok: bool, why: String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(why) }
+}
+
+fn need(rows: &[Row], what: &str, found: impl Fn(&Row) -> bool) -> Result<(), String> {
+    check(rows.iter().any(found), format!("missing {what}"))
+}

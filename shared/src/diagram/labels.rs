@@ -1,0 +1,304 @@
+//! What each step of a trace says: which side sends it, which side receives
+//! it, its label and its tone. Positions are not decided here (see
+//! [`super::timeline`] and [`super::view`]).
+
+use super::{Tone, format_micros};
+use crate::payload::{Payload, format_bytes, preview};
+use crate::protocol::{Closer, EventKind, ResolveSource, WireDir};
+use crate::trace::{Request, SocketKind, Step, StepKind};
+
+/// The side of an arrow, before the peer is known: `Target` stands for
+/// whatever the operation talks to (a server, a DNS server, a client that
+/// connected), which [`super::timeline`] turns into a lane of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    Browser,
+    Relay,
+    Target,
+}
+
+pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, String, Tone) {
+    use Role::*;
+    match &step.kind {
+        StepKind::Request(request) => {
+            let label = match request {
+                Request::Connect {
+                    target,
+                    nodelay: false,
+                } => format!("connect {target}"),
+                Request::Connect {
+                    target,
+                    nodelay: true,
+                } => format!("connect {target} (TCP_NODELAY)"),
+                Request::UdpOpen { target, bind_port } => {
+                    let mut label = "open UDP".to_owned();
+                    if let Some(target) = target {
+                        label.push_str(&format!(" to {target}"));
+                    }
+                    if *bind_port != 0 {
+                        label.push_str(&format!(" on port {bind_port}"));
+                    }
+                    label
+                }
+                Request::Listen { port: 0 } => "listen (any free port)".to_owned(),
+                Request::Listen { port } => format!("listen on port {port}"),
+                Request::Send { data } => format!("send {}", data_label(data)),
+                Request::SendTo { target, data } => {
+                    format!("send_to {target} {}", data_label(data))
+                }
+                Request::Shutdown => "shutdown (write side)".to_owned(),
+                Request::Close => "close".to_owned(),
+                Request::Http { method, url } => format!("{method} {url}"),
+                Request::DnsQuery { name, rtype, mode } => {
+                    crate::dns::request_label(name, *rtype, *mode)
+                }
+            };
+            (Browser, Relay, label, Tone::Request)
+        }
+        StepKind::Rejected(error) => (Relay, Browser, refusal("rejected", error), Tone::Error),
+        StepKind::Event { kind, payload } => {
+            let data = |bytes: &u64| match payload {
+                Some(payload) => data_label(payload),
+                None => format_bytes(*bytes),
+            };
+            match kind {
+                EventKind::Resolving { host } => {
+                    (Relay, Relay, format!("resolve {host}"), Tone::Note)
+                }
+                EventKind::Resolved { addrs, source } => {
+                    let how = match source {
+                        ResolveSource::System => "",
+                        ResolveSource::Literal => " (literal)",
+                        ResolveSource::Lab => " (lab service)",
+                        ResolveSource::DnsLab => " (DNS lab)",
+                    };
+                    let label = format!("= {}{how}", addrs.join(", "));
+                    (Relay, Relay, label, Tone::Note)
+                }
+                EventKind::Connecting { addr } => {
+                    (Relay, Target, format!("SYN → {addr}"), Tone::Control)
+                }
+                // A server answers the SYN it accepted.
+                EventKind::Connected { .. } if socket == SocketKind::AcceptedConnection => (
+                    Relay,
+                    Target,
+                    "SYN-ACK (connected)".to_owned(),
+                    Tone::Control,
+                ),
+                EventKind::Connected { .. } => (
+                    Target,
+                    Relay,
+                    "SYN-ACK (connected)".to_owned(),
+                    Tone::Control,
+                ),
+                EventKind::AttemptFailed { addr, error } => (
+                    Target,
+                    Relay,
+                    format!("{}: {addr}", error.code.summary()),
+                    Tone::Error,
+                ),
+                EventKind::Sent { bytes } => (Relay, Target, data(bytes), Tone::Data),
+                EventKind::Received { bytes } => (Target, Relay, data(bytes), Tone::Data),
+                EventKind::Bound {
+                    local,
+                    remote: None,
+                } => (Relay, Relay, format!("bound {local}"), Tone::Note),
+                // (The target's address heads the Target lane.)
+                EventKind::Bound {
+                    local,
+                    remote: Some(_),
+                } => (
+                    Relay,
+                    Relay,
+                    format!("bound {local} (connected)"),
+                    Tone::Note,
+                ),
+                EventKind::Listening { addr } => {
+                    (Relay, Relay, format!("listening on {addr}"), Tone::Note)
+                }
+                // (The peer's address heads the Target lane.)
+                EventKind::Accepted { conn, .. } => (
+                    Target,
+                    Relay,
+                    format!("SYN: accepted as op {conn}"),
+                    Tone::Control,
+                ),
+                EventKind::DatagramSent { to, bytes } => {
+                    (Relay, Target, format!("{} → {to}", data(bytes)), Tone::Data)
+                }
+                EventKind::DatagramReceived { from, bytes } => (
+                    Target,
+                    Relay,
+                    format!("{} from {from}", data(bytes)),
+                    Tone::Data,
+                ),
+                EventKind::RecvTimeout { after_ms } => (
+                    Relay,
+                    Relay,
+                    format!("recv timed out ({after_ms} ms)"),
+                    Tone::Note,
+                ),
+                EventKind::Refused { addr, .. } => (
+                    Target,
+                    Relay,
+                    format!("ICMP port unreachable: {addr}"),
+                    Tone::Error,
+                ),
+                EventKind::ShutdownSent => {
+                    (Relay, Target, "FIN (shutdown)".to_owned(), Tone::Control)
+                }
+                EventKind::PeerClosed => (Target, Relay, "FIN".to_owned(), Tone::Control),
+                EventKind::Reset => (Target, Relay, "RST".to_owned(), Tone::Error),
+                // Closing a UDP socket or a listener sends nothing.
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } if socket == SocketKind::UdpSocket => {
+                    (Relay, Relay, "closed (UDP: no FIN)".to_owned(), Tone::Note)
+                }
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } if socket == SocketKind::TcpListener => {
+                    (Relay, Relay, "stopped listening".to_owned(), Tone::Note)
+                }
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } => (Relay, Target, "FIN (close)".to_owned(), Tone::Control),
+                EventKind::Closed { by } => {
+                    let by = match by {
+                        Closer::Peer => "peer",
+                        _ => "relay",
+                    };
+                    (Relay, Relay, format!("closed by {by}"), Tone::Note)
+                }
+                EventKind::Failed { error } => {
+                    (Relay, Browser, refusal("failed", error), Tone::Error)
+                }
+                EventKind::TlsHandshake {
+                    version, cipher, ..
+                } => (Target, Relay, format!("{version} {cipher}"), Tone::Control),
+                EventKind::RequestWritten { head, body_bytes } => (
+                    Relay,
+                    Target,
+                    request_line_label(head, *body_bytes),
+                    Tone::Data,
+                ),
+                EventKind::FirstByte => (Target, Relay, "first byte".to_owned(), Tone::Note),
+                EventKind::ResponseHead { status, reason, .. } => (
+                    Target,
+                    Relay,
+                    format!("{status} {reason}"),
+                    if *status >= 400 {
+                        Tone::Error
+                    } else {
+                        Tone::Data
+                    },
+                ),
+                EventKind::Redirect { status, location } => (
+                    Relay,
+                    Relay,
+                    format!("follow {status} → {location}"),
+                    Tone::Note,
+                ),
+                EventKind::ResponseDone {
+                    body_bytes,
+                    json,
+                    timings,
+                } => (
+                    Relay,
+                    Browser,
+                    format!(
+                        "response done: {}{} in {}",
+                        format_bytes(*body_bytes),
+                        if *json { " JSON" } else { "" },
+                        format_micros(timings.total_us)
+                    ),
+                    Tone::Note,
+                ),
+                EventKind::Wire { dir, bytes } => {
+                    let (from, to) = match dir {
+                        WireDir::Out => (Relay, Target),
+                        WireDir::In => (Target, Relay),
+                    };
+                    (
+                        from,
+                        to,
+                        format!("wire {}", data_label(&bytes.0)),
+                        Tone::Data,
+                    )
+                }
+                EventKind::DnsQuerySent {
+                    server,
+                    name,
+                    rtype,
+                } => (
+                    Relay,
+                    Target,
+                    format!("query {} {name} @{server}", rtype.as_str()),
+                    Tone::Request,
+                ),
+                EventKind::DnsResponse { rcode, answers, .. } => {
+                    let tone = match rcode.as_str() {
+                        "NOERROR" | "NXDOMAIN" => Tone::Data,
+                        _ => Tone::Error,
+                    };
+                    (
+                        Target,
+                        Relay,
+                        crate::dns::response_label(rcode, answers.len()),
+                        tone,
+                    )
+                }
+                EventKind::DnsReferral { zone, .. } => {
+                    (Relay, Relay, format!("referral to {zone}"), Tone::Note)
+                }
+            }
+        }
+    }
+}
+
+/// `GET /json` from a request head, plus the body size when there is one.
+fn request_line_label(head: &Payload, body_bytes: u64) -> String {
+    let line = head
+        .0
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or(&[]);
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.split(' ');
+    let label = match (words.next(), words.next()) {
+        (Some(method), Some(path)) => format!("{method} {path}"),
+        _ => line.into_owned(),
+    };
+    if body_bytes > 0 {
+        format!("{label} + {}", format_bytes(body_bytes))
+    } else {
+        label
+    }
+}
+
+fn data_label(bytes: &[u8]) -> String {
+    format!(
+        "{} ({})",
+        preview(bytes, 24),
+        format_bytes(bytes.len() as u64)
+    )
+}
+
+/// `failed: connection refused`; a policy refusal says why, as the relay
+/// put it: `blocked: 10.0.0.1 is a private address`.
+fn refusal(what: &str, error: &crate::protocol::RelayError) -> String {
+    match error.code {
+        crate::protocol::ErrorCode::Blocked => {
+            let reason = error
+                .message
+                .strip_prefix("blocked: ")
+                .unwrap_or(&error.message);
+            let mut short: String = reason.chars().take(60).collect();
+            if reason.chars().count() > 60 {
+                short.push('…');
+            }
+            format!("blocked: {short}")
+        }
+        _ => format!("{what}: {}", error.code.summary()),
+    }
+}

@@ -1,0 +1,62 @@
+//! The sequence diagram: a [`Trace`](crate::trace::Trace) in, what to draw
+//! out. The page only draws what these functions return, so the whole
+//! diagram is tested here, natively, without a browser.
+//!
+//! - [`labels`]: what each step says and which sides it joins.
+//! - [`timeline`]: the lanes (one per DNS server, target and client) and
+//!   every step on one session clock. Built once per trace change.
+//! - [`view`]: the visible window (scale, zoom, scroll) laid out in screen
+//!   coordinates, with crowded rows merged. Cheap enough for every frame.
+//! - [`export`]: the whole diagram as standalone SVG and as Mermaid text.
+
+pub mod export;
+pub mod labels;
+pub mod timeline;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+pub use timeline::{Item, Lane, LaneKind, Timeline, timeline};
+pub use view::{Frame, Geometry, More, Row, Scale, Viewport, frame};
+
+/// What a row means, so that colours carry the same meaning everywhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tone {
+    /// Something the browser asked for.
+    Request,
+    /// TCP control traffic: SYN, SYN-ACK, FIN.
+    Control,
+    /// Payload bytes.
+    Data,
+    /// A lookup or other work inside one lane.
+    Note,
+    /// A failure, refusal or reset.
+    Error,
+}
+
+impl Tone {
+    pub const ALL: [Tone; 5] = [
+        Tone::Request,
+        Tone::Control,
+        Tone::Data,
+        Tone::Note,
+        Tone::Error,
+    ];
+
+    /// CSS class suffix, e.g. `tone-error`.
+    pub fn class(self) -> &'static str {
+        match self {
+            Tone::Request => "tone-request",
+            Tone::Control => "tone-control",
+            Tone::Data => "tone-data",
+            Tone::Note => "tone-note",
+            Tone::Error => "tone-error",
+        }
+    }
+}
+
+/// Relay microseconds as milliseconds with three decimals: `1.204 ms`.
+pub fn format_micros(t_us: u64) -> String {
+    format!("{}.{:03} ms", t_us / 1000, t_us % 1000)
+}

@@ -1,0 +1,512 @@
+//! What is on screen: a [`Timeline`] and a [`Viewport`] in, the lanes,
+//! arrows, marks and time ticks of the visible part out, in screen
+//! coordinates.
+//!
+//! Only what is visible is returned, so the page draws a few dozen elements
+//! whatever the trace's length. Steps closer together than
+//! [`Geometry::min_gap`] would print over each other: they are merged into
+//! one "N more" mark, which zooming in opens up. The cost of a frame is a
+//! binary search plus the visible rows.
+
+use super::timeline::{LaneKind, Timeline};
+use super::{Tone, format_micros};
+use crate::protocol::OpId;
+
+/// How time runs down the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// One row per step, evenly spaced: every step readable.
+    Steps,
+    /// Distances follow the session clock: waits look long.
+    RealTime,
+}
+
+/// Fixed sizes, in diagram units (CSS pixels at 100 %).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Geometry {
+    /// Lane titles live in this band at the top; rows scroll below it.
+    pub header: f64,
+    /// Distance between steps on the even scale, at zoom 1.
+    pub row_height: f64,
+    /// Pixels per millisecond on the real-time scale, at zoom 1.
+    pub px_per_ms: f64,
+    /// Left and right of the outer lanes.
+    pub margin: f64,
+    /// The least distance between two lanes.
+    pub lane_spacing: f64,
+    /// The diagram is at least this wide.
+    pub min_width: f64,
+    /// Rows closer than this are merged into a "N more" mark.
+    pub min_gap: f64,
+}
+
+impl Default for Geometry {
+    fn default() -> Self {
+        Geometry {
+            header: 64.0,
+            row_height: 36.0,
+            px_per_ms: 4.0,
+            margin: 120.0,
+            lane_spacing: 240.0,
+            min_width: 720.0,
+            min_gap: 18.0,
+        }
+    }
+}
+
+/// The visible window onto the diagram.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viewport {
+    pub scale: Scale,
+    /// Multiplies distances along time: 2 is twice as tall.
+    pub zoom: f64,
+    /// Content offset (below the header) at the top of the window.
+    pub top: f64,
+    /// Height of the window, header included.
+    pub height: f64,
+    /// Draw only what is visible and merge crowded rows. Off, every row is
+    /// drawn: the baseline the benchmark compares against.
+    pub cull: bool,
+}
+
+impl Default for Viewport {
+    fn default() -> Self {
+        Viewport {
+            scale: Scale::Steps,
+            zoom: 1.0,
+            top: 0.0,
+            height: 560.0,
+            cull: true,
+        }
+    }
+}
+
+pub const MIN_ZOOM: f64 = 1.0 / 4096.0;
+pub const MAX_ZOOM: f64 = 4096.0;
+
+/// One lane, placed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaneGeom {
+    pub index: usize,
+    pub kind: LaneKind,
+    pub subtitle: String,
+    pub x: f64,
+}
+
+/// One arrow (or mark, when `from == to`), placed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// Index into the timeline's items, and the trace step it draws.
+    pub item: usize,
+    pub step: usize,
+    pub op: OpId,
+    pub from: LaneKind,
+    pub to: LaneKind,
+    pub from_lane: usize,
+    pub to_lane: usize,
+    pub x1: f64,
+    pub x2: f64,
+    pub y: f64,
+    pub label: String,
+    /// Relay time since the operation started, e.g. `1.204 ms`; empty for
+    /// the browser's own steps.
+    pub time: String,
+    /// What hovering or focusing the row tells: where, when, how long.
+    pub title: String,
+    pub tone: Tone,
+}
+
+impl Row {
+    pub fn is_mark(&self) -> bool {
+        self.from_lane == self.to_lane
+    }
+}
+
+/// Steps too close together to draw, drawn as one mark.
+#[derive(Clone, Debug, PartialEq)]
+pub struct More {
+    pub y: f64,
+    pub count: usize,
+    /// Item range `first..=last`.
+    pub first: usize,
+    pub last: usize,
+    /// The run holds at least one error.
+    pub has_error: bool,
+}
+
+impl More {
+    pub fn label(&self) -> String {
+        format!("{} more", self.count)
+    }
+}
+
+/// A time label on the left edge (real-time scale only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    pub y: f64,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    pub width: f64,
+    /// The window's height, header included.
+    pub height: f64,
+    pub header: f64,
+    /// Height of the whole diagram's content (below the header).
+    pub content_height: f64,
+    pub lanes: Vec<LaneGeom>,
+    pub rows: Vec<Row>,
+    pub more: Vec<More>,
+    pub ticks: Vec<Tick>,
+    /// Items in the window (drawn or merged), as `first..end`.
+    pub visible: std::ops::Range<usize>,
+    pub total: usize,
+}
+
+impl Frame {
+    /// One line per row and mark, top to bottom, for snapshot tests:
+    /// `y  Relay -> Target  label`.
+    pub fn describe(&self) -> String {
+        let mut lines: Vec<(f64, String)> = Vec::new();
+        for row in &self.rows {
+            let arrow = if row.is_mark() {
+                row.from.name().to_owned()
+            } else {
+                format!("{} -> {}", row.from.name(), row.to.name())
+            };
+            lines.push((row.y, format!("{arrow}  {}", row.label)));
+        }
+        for more in &self.more {
+            lines.push((
+                more.y,
+                format!(
+                    "[{} items {}..={}{}]",
+                    more.label(),
+                    more.first,
+                    more.last,
+                    if more.has_error { ", error" } else { "" }
+                ),
+            ));
+        }
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut out = format!(
+            "{} of {} items visible, content {:.1} high\n",
+            self.visible.len(),
+            self.total,
+            self.content_height
+        );
+        for lane in &self.lanes {
+            out.push_str(&format!(
+                "lane {} {} x={:.1}\n",
+                lane.kind.name(),
+                lane.subtitle,
+                lane.x
+            ));
+        }
+        for tick in &self.ticks {
+            out.push_str(&format!("tick {:.1} {}\n", tick.y, tick.label));
+        }
+        for (y, line) in lines {
+            out.push_str(&format!("{y:7.1}  {line}\n"));
+        }
+        out
+    }
+}
+
+/// The content offset of the item `index` at session time `at_us`.
+fn content_y(geometry: &Geometry, view: &Viewport, index: usize, at_us: u64) -> f64 {
+    let pad = geometry.row_height / 2.0;
+    match view.scale {
+        Scale::Steps => pad + index as f64 * geometry.row_height * view.zoom,
+        Scale::RealTime => pad + at_us as f64 / 1000.0 * geometry.px_per_ms * view.zoom,
+    }
+}
+
+/// Height of all content below the header.
+pub fn content_height(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> f64 {
+    match timeline.items.last() {
+        None => geometry.row_height,
+        Some(last) => {
+            content_y(geometry, view, timeline.items.len() - 1, last.at_us) + geometry.row_height
+        }
+    }
+}
+
+/// Lane x positions: evenly spread over the minimum width, further apart
+/// only when there are many lanes.
+pub fn lane_xs(lanes: usize, geometry: &Geometry) -> (Vec<f64>, f64) {
+    let gaps = lanes.saturating_sub(1).max(1) as f64;
+    let spacing = ((geometry.min_width - 2.0 * geometry.margin) / gaps).max(geometry.lane_spacing);
+    let xs = (0..lanes)
+        .map(|i| geometry.margin + spacing * i as f64)
+        .collect();
+    let width = (2.0 * geometry.margin + spacing * gaps).max(geometry.min_width);
+    (xs, width)
+}
+
+/// Lays out what `view` shows of `timeline`.
+pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame {
+    let (xs, width) = lane_xs(timeline.lanes.len(), geometry);
+    let lanes = timeline
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(index, lane)| LaneGeom {
+            index,
+            kind: lane.kind,
+            subtitle: lane.subtitle.clone(),
+            x: xs[index],
+        })
+        .collect();
+    let content_height = content_height(timeline, geometry, view);
+    let body = (view.height - geometry.header).max(0.0);
+    let items = &timeline.items;
+    let y_of = |i: usize| content_y(geometry, view, i, items[i].at_us);
+    let visible = if view.cull {
+        // Content y grows with the index on both scales, so the window is
+        // found by binary search. A row just below the bottom edge still
+        // shows its label, which sits above it.
+        let start = partition(items.len(), |i| y_of(i) < view.top);
+        let end = partition(items.len(), |i| {
+            y_of(i) <= view.top + body + geometry.row_height
+        });
+        start..end.max(start)
+    } else {
+        0..items.len()
+    };
+    let screen = |content: f64| geometry.header + content - view.top;
+
+    // `free` is the first content y at which something can be drawn without
+    // printing over what is above it. A step above it joins the run of
+    // hidden steps, whose mark takes the next free place.
+    let mut rows = Vec::new();
+    let mut more: Vec<More> = Vec::new();
+    let mut free = f64::NEG_INFINITY;
+    let mut pending: Option<More> = None;
+    for i in visible.clone() {
+        let y = y_of(i);
+        let item = &items[i];
+        if view.cull && y < free {
+            let run = pending.get_or_insert_with(|| {
+                let at = free;
+                free = at + geometry.min_gap;
+                More {
+                    y: screen(at),
+                    count: 0,
+                    first: i,
+                    last: i,
+                    has_error: false,
+                }
+            });
+            run.count += 1;
+            run.last = i;
+            run.has_error |= item.tone == Tone::Error;
+            continue;
+        }
+        more.extend(pending.take());
+        free = y + geometry.min_gap;
+        let from = &timeline.lanes[item.from];
+        let to = &timeline.lanes[item.to];
+        rows.push(Row {
+            item: i,
+            step: item.step,
+            op: item.op,
+            from: from.kind,
+            to: to.kind,
+            from_lane: item.from,
+            to_lane: item.to,
+            x1: xs[item.from],
+            x2: xs[item.to],
+            y: screen(y),
+            title: row_title(timeline, i),
+            label: item.label.clone(),
+            time: item.t_us.map(format_micros).unwrap_or_default(),
+            tone: item.tone,
+        });
+    }
+    more.extend(pending);
+
+    let ticks = match view.scale {
+        Scale::Steps => Vec::new(),
+        Scale::RealTime => ticks(geometry, view, body, screen),
+    };
+    Frame {
+        width,
+        height: view.height,
+        header: geometry.header,
+        content_height,
+        lanes,
+        rows,
+        more,
+        ticks,
+        visible,
+        total: items.len(),
+    }
+}
+
+/// The first index in `0..len` for which `before` is false (`before` must
+/// be true for a prefix and false after it).
+fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Hover and focus text: `Relay → Target 127.0.0.1:4000: SYN → …`, when it
+/// happened, and how long after the operation's previous step.
+pub fn row_title(timeline: &Timeline, i: usize) -> String {
+    let item = &timeline.items[i];
+    let from = timeline.lanes[item.from].full_name();
+    let mut title = if item.is_mark() {
+        format!("{from}: {}", item.label)
+    } else {
+        format!(
+            "{from} → {}: {}",
+            timeline.lanes[item.to].full_name(),
+            item.label
+        )
+    };
+    title.push_str(&format!(
+        "\nat {} in the session (operation {})",
+        format_micros(item.at_us),
+        item.op
+    ));
+    if let Some(since) = item.since_prev_us {
+        title.push_str(&format!(
+            "\n{} after the operation's previous step",
+            format_micros(since)
+        ));
+    }
+    title
+}
+
+/// Time labels every 1, 2 or 5 × 10ⁿ ms, at least 80 px apart.
+fn ticks(
+    geometry: &Geometry,
+    view: &Viewport,
+    body: f64,
+    screen: impl Fn(f64) -> f64,
+) -> Vec<Tick> {
+    let px_per_ms = geometry.px_per_ms * view.zoom;
+    if px_per_ms <= 0.0 || !px_per_ms.is_finite() {
+        return Vec::new();
+    }
+    let min_ms = 80.0 / px_per_ms;
+    let mut step_ms = 10f64.powf(min_ms.log10().floor());
+    for factor in [1.0, 2.0, 5.0, 10.0] {
+        if step_ms * factor >= min_ms {
+            step_ms *= factor;
+            break;
+        }
+    }
+    let pad = geometry.row_height / 2.0;
+    let first_ms = ((view.top - pad) / px_per_ms / step_ms).floor().max(0.0) * step_ms;
+    let mut out = Vec::new();
+    let mut ms = first_ms;
+    while out.len() < 200 {
+        let content = pad + ms * px_per_ms;
+        if content > view.top + body {
+            break;
+        }
+        if content >= view.top {
+            out.push(Tick {
+                y: screen(content),
+                label: format_micros((ms * 1000.0).round() as u64),
+            });
+        }
+        ms += step_ms;
+    }
+    out
+}
+
+/// Moves and zooms of the window, as pure functions of the viewport and
+/// the content's size, so the page's mouse and keyboard handling is tested
+/// here.
+impl Viewport {
+    /// The window's height below the header.
+    pub fn body(&self, geometry: &Geometry) -> f64 {
+        (self.height - geometry.header).max(0.0)
+    }
+
+    /// The same viewport, `top` kept within the content.
+    pub fn clamped(mut self, timeline: &Timeline, geometry: &Geometry) -> Viewport {
+        let max_top = (content_height(timeline, geometry, &self) - self.body(geometry)).max(0.0);
+        self.top = self.top.clamp(0.0, max_top);
+        self
+    }
+
+    pub fn panned(mut self, dy: f64, timeline: &Timeline, geometry: &Geometry) -> Viewport {
+        self.top += dy;
+        self.clamped(timeline, geometry)
+    }
+
+    /// Zooms by `factor`, keeping the content under screen height `anchor`
+    /// (header included) where it is.
+    pub fn zoomed(
+        mut self,
+        factor: f64,
+        anchor: f64,
+        timeline: &Timeline,
+        geometry: &Geometry,
+    ) -> Viewport {
+        let new_zoom = (self.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
+        let factor = new_zoom / self.zoom;
+        let pad = geometry.row_height / 2.0;
+        let under = self.top + (anchor - geometry.header).max(0.0);
+        self.zoom = new_zoom;
+        self.top = (under - pad) * factor + pad - (anchor - geometry.header).max(0.0);
+        self.clamped(timeline, geometry)
+    }
+
+    /// Zoomed so that the whole session fits the window, from the start.
+    pub fn fitted(mut self, timeline: &Timeline, geometry: &Geometry) -> Viewport {
+        // Content is 1.5 rows of padding plus a span that grows with zoom.
+        let fixed = geometry.row_height * 1.5;
+        let span = (content_height(timeline, geometry, &self) - fixed) / self.zoom;
+        if span > 0.0 {
+            self.zoom = ((self.body(geometry) - fixed) / span).clamp(MIN_ZOOM, MAX_ZOOM);
+        }
+        self.top = 0.0;
+        self
+    }
+
+    /// The window at the very start.
+    pub fn home(mut self) -> Viewport {
+        self.top = 0.0;
+        self
+    }
+
+    /// The window at the end: the newest step at the bottom.
+    pub fn end(mut self, timeline: &Timeline, geometry: &Geometry) -> Viewport {
+        self.top = f64::INFINITY;
+        self.top = (content_height(timeline, geometry, &self) - self.body(geometry)).max(0.0);
+        self
+    }
+
+    /// Switches the scale, keeping the item nearest the top in view.
+    pub fn with_scale(
+        mut self,
+        scale: Scale,
+        timeline: &Timeline,
+        geometry: &Geometry,
+    ) -> Viewport {
+        let items = &timeline.items;
+        let first = partition(items.len(), |i| {
+            content_y(geometry, &self, i, items[i].at_us) < self.top
+        });
+        self.scale = scale;
+        self.top = match items.get(first) {
+            Some(item) => content_y(geometry, &self, first, item.at_us) - geometry.row_height / 2.0,
+            None => 0.0,
+        };
+        self.clamped(timeline, geometry)
+    }
+}
