@@ -328,7 +328,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
                     width={format!("{:.0}", frame.width)}
                     height={format!("{:.0}", frame.height)}
                     // Many lanes scroll sideways rather than shrink unreadably.
-                    style={format!("min-width: {:.0}px", frame.width * 0.75)}
+                    style={format!("min-width: {:.0}px", frame.width * 0.6)}
                     data-zoom={view.zoom.to_string()}
                     data-top={format!("{:.1}", view.top)}
                     onwheel={on_wheel}
