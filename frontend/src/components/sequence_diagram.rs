@@ -327,8 +327,8 @@ pub fn sequence_diagram(props: &Props) -> Html {
                     viewBox={format!("0 0 {:.1} {:.1}", frame.width, frame.height)}
                     width={format!("{:.0}", frame.width)}
                     height={format!("{:.0}", frame.height)}
-                    // Many lanes scroll sideways rather than shrink unreadably.
-                    style={format!("min-width: {:.0}px", frame.width * 0.6)}
+                    // Many lanes scroll sideways rather than shrink below projector size.
+                    style={format!("min-width: {:.0}px", frame.width * 0.9)}
                     data-zoom={view.zoom.to_string()}
                     data-top={format!("{:.1}", view.top)}
                     onwheel={on_wheel}
