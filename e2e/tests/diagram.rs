@@ -37,6 +37,9 @@ async fn run(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.wait_text_contains("#udp-datagrams .datagram-data", "ping")
         .await?;
 
+    // Following live shows the newest steps; the whole session fits the
+    // window after "Whole session".
+    page.click("button#zoom-whole").await?;
     let rows = page
         .wait_rows("the TCP and UDP echo in the diagram", |rows| {
             need(rows, "`connect tcp-echo`", |r| {

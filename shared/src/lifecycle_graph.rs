@@ -309,7 +309,7 @@ fn edge_path((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
     let (sx, sy) = (x1 + w / 2.0, y1 + h);
     let (ex, ey) = (x2 + w / 2.0, y2);
     if x1 == x2 && (y2 - y1) > ROW * 1.5 {
-        let bend = x1 - 6.0;
+        let bend = x1 - 16.0;
         return format!(
             "M {:.1} {:.1} C {bend:.1} {:.1}, {bend:.1} {:.1}, {:.1} {:.1}",
             x1 + 10.0,

@@ -131,11 +131,11 @@ fn graph_view(graph: &Graph) -> Html {
             xmlns="http://www.w3.org/2000/svg">
             <defs>
                 <marker id="lifecycle-arrow" viewBox="0 0 10 10" refX="10" refY="5"
-                    markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                    markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" />
                 </marker>
                 <marker id="lifecycle-arrow-taken" viewBox="0 0 10 10" refX="10" refY="5"
-                    markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+                    markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
                     <path d="M 0 0 L 10 5 L 0 10 z" />
                 </marker>
             </defs>

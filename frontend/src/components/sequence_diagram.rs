@@ -246,7 +246,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
         let (timeline, set_view) = (timeline.clone(), set_view.clone());
         move |more: &More| {
             let (timeline, set_view, anchor) = (timeline.clone(), set_view.clone(), more.y);
-            Callback::from(move |_: MouseEvent| {
+            Callback::from(move |()| {
                 set_view.emit((view.zoomed(MORE_ZOOM, anchor, &timeline, &geometry), false))
             })
         }
@@ -326,8 +326,8 @@ pub fn sequence_diagram(props: &Props) -> Html {
                     viewBox={format!("0 0 {:.1} {:.1}", frame.width, frame.height)}
                     width={format!("{:.0}", frame.width)}
                     height={format!("{:.0}", frame.height)}
-                    // Many lanes scroll sideways rather than shrink unreadably.
-                    style={format!("min-width: {:.0}px", frame.width * 0.75)}
+                    // Many lanes scroll sideways rather than shrink below projector size.
+                    style={format!("min-width: {:.0}px", frame.width * 0.9)}
                     data-zoom={view.zoom.to_string()}
                     data-top={format!("{:.1}", view.top)}
                     onwheel={on_wheel}
@@ -456,12 +456,22 @@ fn row_view(row: &Row, scale: Scale, timeline: &Timeline) -> Html {
     }
 }
 
-fn more_view(more: &More, frame: &Frame, on_click: Callback<MouseEvent>) -> Html {
+fn more_view(more: &More, frame: &Frame, open: Callback<()>) -> Html {
     let x = frame.width / 2.0;
+    let on_click = open.reform(|_: MouseEvent| ());
+    // Enter or Space on a focused mark opens it, as a click would.
+    let on_key = Callback::from(move |e: KeyboardEvent| {
+        if matches!(e.key().as_str(), "Enter" | " ") {
+            e.prevent_default();
+            e.stop_propagation();
+            open.emit(());
+        }
+    });
     let label = format!("⋯ {}", more.label());
     html! {
         <g class={classes!("more", more.has_error.then_some("has-error"))}
-            data-count={more.count.to_string()} tabindex="0" onclick={on_click}
+            data-count={more.count.to_string()} tabindex="0" role="button"
+            onclick={on_click} onkeydown={on_key}
             aria-label={format!("{} steps too close to draw; click to zoom in", more.count)}>
             <title>{format!("{} steps too close together to draw apart: click or zoom in (+) to see them", more.count)}</title>
             <rect class="more-pill" x={(x - 54.0).to_string()} y={(more.y - 9.0).to_string()}

@@ -268,6 +268,11 @@ async fn ten_thousand_steps_draw_a_window_that_keys_wheel_and_buttons_move() {
     more[0].dispatch_event(&event).unwrap();
     yew::scheduler::flush().await;
     assert!(zoom() > before);
+    // So does Enter on a focused one.
+    let before = zoom();
+    press(&all(&root, "svg#sequence g.more")[0], "Enter");
+    yew::scheduler::flush().await;
+    assert!(zoom() > before);
     root.remove();
 }
 

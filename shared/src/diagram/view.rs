@@ -47,7 +47,7 @@ impl Default for Geometry {
             row_height: 36.0,
             px_per_ms: 4.0,
             margin: 120.0,
-            lane_spacing: 240.0,
+            lane_spacing: 200.0,
             min_width: 720.0,
             min_gap: 18.0,
         }
