@@ -253,7 +253,7 @@ fn describe_step(step: &Step, socket: SocketKind) -> (Lane, Lane, String, Tone) 
                 }
                 Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
-                Request::Http { method, url } => format!("{method} {url}"),
+                Request::Http { method, url, .. } => format!("{method} {url}"),
                 Request::DnsQuery { name, rtype, mode } => {
                     crate::dns::request_label(name, *rtype, *mode)
                 }
