@@ -10,8 +10,8 @@ use yew::prelude::*;
 use crate::components::connect_panel::ConnectRequest;
 use crate::components::udp_panel::UdpOpenRequest;
 use crate::components::{
-    ConnectPanel, DnsPanel, ErrorList, HttpPanel, LifecycleView, ListenPanel, MessagePanel,
-    SequenceDiagram, UdpPanel,
+    ConnectPanel, DnsPanel, DnsView, ErrorList, HttpPanel, LifecycleView, ListenPanel,
+    MessagePanel, PayloadInspector, SequenceDiagram, UdpPanel, WaterfallView,
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
@@ -213,7 +213,7 @@ pub fn app() -> Html {
                     <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
                         can_close={state.can_close()} can_shutdown={state.can_shutdown()}
                         {on_connect} {on_close} {on_shutdown} />
-                    <ErrorList errors={state.errors()} />
+                    <ErrorList errors={state.shown_errors()} />
                     <LifecycleView path={state.socket_path()} op={current.map(|c| c.op)}
                         cut_off={current.is_some_and(|c| c.cut_off)} />
                     <MessagePanel can_send={state.can_send()}
@@ -248,6 +248,11 @@ pub fn app() -> Html {
                     <SequenceDiagram trace={state.trace.clone()} />
                 </section>
             </main>
+            <div class="inspect-views">
+                <WaterfallView trace={state.trace.clone()} />
+                <DnsView trace={state.trace.clone()} />
+                <PayloadInspector trace={state.trace.clone()} />
+            </div>
         </div>
     }
 }

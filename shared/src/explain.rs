@@ -210,6 +210,24 @@ pub fn error(code: ErrorCode) -> Explanation {
     }
 }
 
+/// The explanation of an error the page shows: its code's, or for
+/// `blocked` the policy's reason when the message names one; without a
+/// code, the refusal a `WebSocket code N` in the message stands for.
+pub fn for_error(code: Option<ErrorCode>, message: &str) -> Option<Explanation> {
+    match code {
+        Some(ErrorCode::Blocked) => Some(
+            Refusal::from_blocked_message(message)
+                .map_or_else(|| error(ErrorCode::Blocked), Refusal::explanation),
+        ),
+        Some(code) => Some(error(code)),
+        None => {
+            let (_, after) = message.split_once("WebSocket code ")?;
+            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+            Refusal::from_close_code(digits.parse().ok()?).map(Refusal::explanation)
+        }
+    }
+}
+
 /// The ways the relay refuses other than an error code: reasons a policy
 /// gives with `blocked`, and the WebSocket close codes of a session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -719,6 +737,34 @@ mod tests {
         for (message, wanted) in cases {
             assert_eq!(Refusal::from_blocked_message(message), wanted, "{message}");
         }
+    }
+
+    #[test]
+    fn errors_on_the_page_find_their_explanation() {
+        assert_eq!(
+            for_error(Some(ErrorCode::Refused), "connection refused"),
+            Some(error(ErrorCode::Refused))
+        );
+        assert_eq!(
+            for_error(
+                Some(ErrorCode::Blocked),
+                "blocked: 1.2.3.4:25 port 25 (SMTP) is closed"
+            ),
+            Some(Refusal::SmtpPort.explanation())
+        );
+        assert_eq!(
+            for_error(Some(ErrorCode::Blocked), "blocked: who knows"),
+            Some(error(ErrorCode::Blocked))
+        );
+        assert_eq!(
+            for_error(
+                None,
+                "lost the connection to the relay: idle (WebSocket code 4000)"
+            ),
+            Some(Refusal::Idle.explanation())
+        );
+        assert_eq!(for_error(None, "could not reach the relay"), None);
+        assert_eq!(for_error(None, "closed (WebSocket code 1006)"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use std::rc::Rc;
 
+use roundtrip_shared::explain;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
@@ -13,6 +14,8 @@ use roundtrip_shared::protocol::{
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
+
+use super::explainer::Explainer;
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
@@ -33,6 +36,7 @@ pub struct Props {
 pub struct HttpView {
     /// `HTTP/1.1 200 OK`, once the head arrived.
     pub status_line: Option<String>,
+    pub status: Option<u16>,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub json: bool,
@@ -53,6 +57,7 @@ impl HttpView {
                     headers,
                 } => {
                     view.status_line = Some(format!("{version} {status} {reason}"));
+                    view.status = Some(*status);
                     view.headers = headers.clone();
                 }
                 EventKind::ResponseDone { json, timings, .. } => {
@@ -281,6 +286,9 @@ pub fn http_panel(props: &Props) -> Html {
                 <div id="http-response">
                     if let Some(line) = &view.status_line {
                         <p id="http-status"><strong>{line.clone()}</strong></p>
+                    }
+                    if let Some(explanation) = view.status.and_then(explain::status) {
+                        <Explainer {explanation} />
                     }
                     if let Some(error) = &view.error {
                         <p id="http-error" class="error">{error.clone()}</p>
