@@ -151,13 +151,13 @@ fn rung(rung: &Rung) -> Html {
     html! {
         <li class={classes!("rung", class)}>
             <span class="rung-zone">{zone_name(&rung.zone)}</span>
-            <span class="rung-server">{rung.server.clone()}</span>
-            <span class="rung-asked">{format!("? {}", rung.asked)}</span>
+            <span class="rung-query">
+                <span class="rung-server">{rung.server.clone()}</span>
+                <span class="rung-asked">{format!(" ? {}", rung.asked)}</span>
+            </span>
             <span class="rung-rcode">{rung.rcode.clone().unwrap_or_else(|| "…".to_owned())}</span>
+            <span class="rung-time">{rung.elapsed_us.map(format_micros).unwrap_or_default()}</span>
             <span class="rung-said">{said}</span>
-            if let Some(us) = rung.elapsed_us {
-                <span class="rung-time">{format_micros(us)}</span>
-            }
         </li>
     }
 }

@@ -220,7 +220,7 @@ fn http_part(trace: &Trace, item: &Item) -> Html {
                 let head: String = r
                     .bytes
                     .iter()
-                    .take(12)
+                    .take(8)
                     .map(|b| format!("{b:02x}"))
                     .collect::<Vec<_>>()
                     .join(" ");
