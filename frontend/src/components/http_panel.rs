@@ -9,7 +9,7 @@ use std::rc::Rc;
 use roundtrip_shared::explain;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
+    ClientMsg, ErrorCode, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -42,6 +42,8 @@ pub struct HttpView {
     pub json: bool,
     pub timings: Option<HttpTimings>,
     pub error: Option<String>,
+    /// The failure's code, for its explanation.
+    pub error_code: Option<ErrorCode>,
     pub finished: bool,
 }
 
@@ -64,7 +66,10 @@ impl HttpView {
                     view.json = *json;
                     view.timings = Some(*timings);
                 }
-                EventKind::Failed { error } => view.error = Some(error.message.clone()),
+                EventKind::Failed { error } => {
+                    view.error = Some(error.message.clone());
+                    view.error_code = Some(error.code);
+                }
                 _ => {}
             }
             view.finished |= kind.is_terminal();
@@ -292,6 +297,9 @@ pub fn http_panel(props: &Props) -> Html {
                     }
                     if let Some(error) = &view.error {
                         <p id="http-error" class="error">{error.clone()}</p>
+                        if let Some(explanation) = explain::for_error(view.error_code, error) {
+                            <Explainer {explanation} />
+                        }
                     }
                     <pre id="http-response-headers">{
                         view.headers.iter().map(|(n, v)| format!("{n}: {v}\n")).collect::<String>()
