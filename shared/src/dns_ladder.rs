@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::protocol::{DnsMode, DnsRecord, DnsType, EventKind, OpId};
+use crate::protocol::{DnsMode, DnsRecord, DnsType, ErrorCode, EventKind, OpId};
 use crate::trace::{Request, StepKind, Trace};
 
 /// One DNS query of the trace, as the browser asked it.
@@ -78,6 +78,8 @@ pub struct Ladder {
     /// Relay time the final answer arrived.
     pub answered_us: Option<u64>,
     pub error: Option<String>,
+    /// The failure's code, for its explanation.
+    pub error_code: Option<ErrorCode>,
     pub done: bool,
 }
 
@@ -88,6 +90,7 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
         answers: Vec::new(),
         answered_us: None,
         error: None,
+        error_code: None,
         done: false,
     };
     let mut zone = match mode {
@@ -152,6 +155,7 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
             }
             EventKind::Failed { error } => {
                 out.error = Some(error.message.clone());
+                out.error_code = Some(error.code);
                 out.done = true;
             }
             EventKind::Closed { .. } => out.done = true,
@@ -284,7 +288,7 @@ pub fn text(ladder: &Ladder) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, RelayError, ServerMsg};
+    use crate::protocol::{ClientMsg, Closer, Event, RelayError, ServerMsg};
 
     fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
         DnsRecord {
@@ -398,7 +402,9 @@ mod tests {
                 },
             ],
         );
-        insta::assert_snapshot!(text(&ladder(&trace, 3, DnsMode::Stub)));
+        let failed = ladder(&trace, 3, DnsMode::Stub);
+        assert_eq!(failed.error_code, Some(ErrorCode::DnsTimeout));
+        insta::assert_snapshot!(text(&failed));
         let trace = query(
             4,
             DnsMode::Stub,

@@ -15,10 +15,13 @@ use gloo_timers::callback::Interval;
 use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::dns;
 use roundtrip_shared::dns_ladder::{self, Ladder, Rung, Said};
+use roundtrip_shared::explain;
 use roundtrip_shared::protocol::{DnsMode, OpId};
 use roundtrip_shared::trace::Trace;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
+
+use super::explainer::Explainer;
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
@@ -100,7 +103,12 @@ pub fn dns_view(props: &Props) -> Html {
             </p>
             { rungs(&ladder) }
             if let Some(error) = &ladder.error {
-                <p id="dns-view-error" class="error-message">{error.clone()}</p>
+                <div id="dns-view-error" class="error-message">
+                    {error.clone()}
+                    if let Some(explanation) = explain::for_error(ladder.error_code, error) {
+                        <Explainer {explanation} />
+                    }
+                </div>
             }
             { answers(&ladder, elapsed_ms) }
             { chains(&ladder) }

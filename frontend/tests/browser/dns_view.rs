@@ -121,5 +121,35 @@ async fn no_lookup_and_an_unanswered_stub_lookup() {
     assert_eq!(text(&one(&root, ".rung-zone")), "resolver");
     assert_eq!(text(&one(&root, ".rung-said")), "no response");
     assert!(root.query_selector("#dns-view-answers").unwrap().is_none());
+    assert!(root.query_selector("#dns-view-error").unwrap().is_none());
+    root.remove();
+
+    // The lookup times out: the error says so and explains itself.
+    let root = fresh_root();
+    let mut trace = Trace::new();
+    dns_query(&mut trace, 6, "slow.example", DnsMode::Stub);
+    trace.record_server(&crate::event(
+        6,
+        2_000_000,
+        roundtrip_shared::protocol::EventKind::Failed {
+            error: roundtrip_shared::protocol::RelayError::new(
+                roundtrip_shared::protocol::ErrorCode::DnsTimeout,
+                "no answer from 127.0.0.1:5353 within 2000 ms",
+            ),
+        },
+    ));
+    yew::Renderer::<DnsView>::with_root_and_props(
+        root.clone(),
+        Props {
+            trace: Rc::new(trace),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    assert!(text(&one(&root, "#dns-view-error")).starts_with("no answer from 127.0.0.1:5353"));
+    assert_eq!(
+        text(&one(&root, "#dns-view-error .explain-title")),
+        "DNS timeout"
+    );
     root.remove();
 }
