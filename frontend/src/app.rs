@@ -17,8 +17,9 @@ use crate::browser;
 use crate::components::connect_panel::ConnectRequest;
 use crate::components::udp_panel::UdpOpenRequest;
 use crate::components::{
-    ConnectPanel, DnsPanel, ErrorList, HttpPanel, LifecycleView, ListenPanel, MessagePanel,
-    PageTools, ReplayBar, SequenceDiagram, Tab, TabPanel, Tabs, UdpPanel,
+    ConnectPanel, DnsPanel, DnsView, ErrorList, HttpPanel, LifecycleView, ListenPanel,
+    MessagePanel, PageTools, PayloadInspector, ReplayBar, SequenceDiagram, Tab, TabPanel, Tabs,
+    UdpPanel, WaterfallView,
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
@@ -479,6 +480,9 @@ pub fn app() -> Html {
     let view_tabs = vec![
         Tab::new("sequence", "Sequence"),
         Tab::new("lifecycle", "Socket lifecycle"),
+        Tab::new("timing", "Timing"),
+        Tab::new("dns-view", "DNS"),
+        Tab::new("inspector", "Payloads"),
     ];
     let source = match &*opened {
         Some(opened) => format!("Trace from {}", opened.source),
@@ -534,7 +538,7 @@ pub fn app() -> Html {
                         <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
                             can_close={state.can_close()} can_shutdown={state.can_shutdown()}
                             {on_connect} {on_close} {on_shutdown} preset={preset.clone()} />
-                        <ErrorList errors={state.errors()} />
+                        <ErrorList errors={state.shown_errors()} />
                         <MessagePanel can_send={state.can_send()}
                             received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
                             received_bytes={received.len()} {on_send} preset={preset_text} />
@@ -593,6 +597,15 @@ pub fn app() -> Html {
                     <TabPanel id="lifecycle" selected={(*view_tab).clone()}>
                         <LifecycleView trace={shown.clone()} current={current.map(|c| c.op)}
                             cut_off={current.is_some_and(|c| c.cut_off)} />
+                    </TabPanel>
+                    <TabPanel id="timing" selected={(*view_tab).clone()}>
+                        <WaterfallView trace={shown.clone()} />
+                    </TabPanel>
+                    <TabPanel id="dns-view" selected={(*view_tab).clone()}>
+                        <DnsView trace={shown.clone()} />
+                    </TabPanel>
+                    <TabPanel id="inspector" selected={(*view_tab).clone()}>
+                        <PayloadInspector trace={shown.clone()} />
                     </TabPanel>
                 </div>
             </main>

@@ -8,6 +8,7 @@
 
 use std::rc::Rc;
 
+use roundtrip_shared::explain;
 use roundtrip_shared::lifecycle::{self, SocketState};
 use roundtrip_shared::payload::format_bytes;
 use roundtrip_shared::protocol::{
@@ -19,6 +20,7 @@ use yew::Reducible;
 
 use roundtrip_shared::recording::Message;
 
+use crate::components::error_list::ShownError;
 use crate::recorder::Recorder;
 use crate::relay_socket::Notice;
 
@@ -334,13 +336,29 @@ impl State {
     /// socket, listener and accepted connections, then problems of the
     /// session, then a lost relay link.
     pub fn errors(&self) -> Vec<String> {
+        self.coded_errors().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// [`State::errors`], each with its explanation when the page has one.
+    pub fn shown_errors(&self) -> Vec<ShownError> {
+        self.coded_errors()
+            .into_iter()
+            .map(|(code, message)| ShownError {
+                explanation: explain::for_error(code, &message),
+                message,
+            })
+            .collect()
+    }
+
+    /// The errors with their codes (none for problems of the session).
+    fn coded_errors(&self) -> Vec<(Option<ErrorCode>, String)> {
         let current: Vec<OpId> = [self.current, self.udp, self.listener]
             .into_iter()
             .flatten()
             .map(|current| current.op)
             .collect();
         let conns: Vec<OpId> = self.accepted().into_iter().map(|(op, _)| op).collect();
-        let mut errors: Vec<String> = self
+        let mut errors: Vec<(Option<ErrorCode>, String)> = self
             .trace
             .steps()
             .iter()
@@ -353,13 +371,13 @@ impl State {
                     kind: EventKind::Failed { error },
                     ..
                 }
-                | StepKind::Rejected(error) => Some(error.message.clone()),
+                | StepKind::Rejected(error) => Some((Some(error.code), error.message.clone())),
                 _ => None,
             })
             .collect();
-        errors.extend(self.session_errors.iter().cloned());
+        errors.extend(self.session_errors.iter().map(|m| (None, m.clone())));
         if let RelayLink::Lost { reason } = &self.relay {
-            errors.push(reason.clone());
+            errors.push((None, reason.clone()));
         }
         errors
     }

@@ -22,9 +22,27 @@
 //!   replayed into a trace.
 //! - [`replay`]: stepping and playing through a recording.
 //! - [`share`]: links that carry an experiment or a recording.
+//! - [`dns_ladder`]: a DNS lookup rung by rung (root → TLD → authoritative),
+//!   CNAME chains, TTL countdowns.
+//! - [`inspect`]: the payloads a trace holds, HTTP exchanges as raw text, the
+//!   bytes as they crossed the socket.
+//! - [`hexdump`]: payload bytes as text (encoding named, bad bytes marked) and
+//!   as an `xxd`-style hex dump.
+//! - [`json_check`]: JSON payloads re-indented, expected keys checked.
+//! - [`tls_record`]: the TLS records an eavesdropper sees.
+//! - [`waterfall`]: the timing waterfall of HTTP requests and TCP connections.
+//! - [`explain`]: "what does this mean?" for HTTP statuses, error codes and
+//!   the relay's refusals.
+//! - [`har`]: the HTTP exchanges as a HAR 1.2 archive.
 
 pub mod diagram;
 pub mod dns;
+pub mod dns_ladder;
+pub mod explain;
+pub mod har;
+pub mod hexdump;
+pub mod inspect;
+pub mod json_check;
 pub mod lifecycle;
 pub mod lifecycle_graph;
 pub mod payload;
@@ -32,5 +50,7 @@ pub mod protocol;
 pub mod recording;
 pub mod replay;
 pub mod share;
+pub mod tls_record;
 pub mod trace;
+pub mod waterfall;
 pub mod wire;

@@ -35,6 +35,8 @@ pub enum Request {
     Http {
         method: String,
         url: String,
+        /// The request body, kept for the payload inspector and HAR export.
+        body: Option<Vec<u8>>,
     },
     DnsQuery {
         name: String,
@@ -184,6 +186,7 @@ impl Trace {
                 Request::Http {
                     method: request.method.clone(),
                     url: request.url.clone(),
+                    body: request.body.as_ref().map(|body| body.0.clone()),
                 },
             ),
             ClientMsg::DnsQuery {

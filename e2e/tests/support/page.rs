@@ -245,6 +245,25 @@ impl<'a> Page<'a> {
             .collect())
     }
 
+    /// Text of every element matching `css`, in document order.
+    pub async fn texts(&self, css: &str) -> Result<Vec<String>> {
+        let script = "return Array.from(document.querySelectorAll(arguments[0]))\
+            .map(e => e.textContent || '');";
+        let texts = self.script(script, vec![json!(css)]).await?;
+        serde_json::from_value(texts).map_err(|e| e.to_string())
+    }
+
+    /// Scrolls the page so that the first element matching `css` is at the
+    /// top of the viewport (for a screenshot of it).
+    pub async fn scroll_to(&self, css: &str) -> Result<()> {
+        let script = "const e = document.querySelector(arguments[0]);\
+            if (!e) return false; e.scrollIntoView({block: 'start'}); return true;";
+        match self.script(script, vec![json!(css)]).await? {
+            Value::Bool(true) => Ok(()),
+            _ => Err(format!("no element matches `{css}`")),
+        }
+    }
+
     /// Saves a PNG of the viewport to `path`, creating its folder.
     pub async fn screenshot(&self, path: &Path) -> Result<()> {
         let png = self

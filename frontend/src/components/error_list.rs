@@ -1,10 +1,21 @@
-//! The errors the learner should read, each in words.
+//! The errors the learner should read, each in words, with an expandable
+//! explanation when the error is one the page knows.
 
+use roundtrip_shared::explain::Explanation;
 use yew::prelude::*;
+
+use super::explainer::Explainer;
+
+/// One error as the list shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownError {
+    pub message: String,
+    pub explanation: Option<Explanation>,
+}
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
-    pub errors: Vec<String>,
+    pub errors: Vec<ShownError>,
 }
 
 #[function_component(ErrorList)]
@@ -13,8 +24,13 @@ pub fn error_list(props: &Props) -> Html {
     // only what is added to an element that already exists.
     html! {
         <ul class="errors" role="status" aria-live="polite">
-            { for props.errors.iter().map(|message| html! {
-                <li class="error-message tone-error">{message.clone()}</li>
+            { for props.errors.iter().map(|error| html! {
+                <li class="error-message tone-error">
+                    {error.message.clone()}
+                    if let Some(explanation) = error.explanation {
+                        <Explainer {explanation} />
+                    }
+                </li>
             }) }
         </ul>
     }

@@ -6,14 +6,17 @@
 
 use std::rc::Rc;
 
+use roundtrip_shared::explain;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
+    ClientMsg, ErrorCode, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
 use roundtrip_shared::share::Experiment;
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
+
+use super::explainer::Explainer;
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
@@ -37,11 +40,14 @@ pub struct Props {
 pub struct HttpView {
     /// `HTTP/1.1 200 OK`, once the head arrived.
     pub status_line: Option<String>,
+    pub status: Option<u16>,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub json: bool,
     pub timings: Option<HttpTimings>,
     pub error: Option<String>,
+    /// The failure's code, for its explanation.
+    pub error_code: Option<ErrorCode>,
     pub finished: bool,
 }
 
@@ -57,13 +63,17 @@ impl HttpView {
                     headers,
                 } => {
                     view.status_line = Some(format!("{version} {status} {reason}"));
+                    view.status = Some(*status);
                     view.headers = headers.clone();
                 }
                 EventKind::ResponseDone { json, timings, .. } => {
                     view.json = *json;
                     view.timings = Some(*timings);
                 }
-                EventKind::Failed { error } => view.error = Some(error.message.clone()),
+                EventKind::Failed { error } => {
+                    view.error = Some(error.message.clone());
+                    view.error_code = Some(error.code);
+                }
                 _ => {}
             }
             view.finished |= kind.is_terminal();
@@ -295,8 +305,14 @@ pub fn http_panel(props: &Props) -> Html {
                     if let Some(line) = &view.status_line {
                         <p id="http-status"><strong>{line.clone()}</strong></p>
                     }
+                    if let Some(explanation) = view.status.and_then(explain::status) {
+                        <Explainer {explanation} />
+                    }
                     if let Some(error) = &view.error {
                         <p id="http-error" class="error">{error.clone()}</p>
+                        if let Some(explanation) = explain::for_error(view.error_code, error) {
+                            <Explainer {explanation} />
+                        }
                     }
                     <pre id="http-response-headers">{
                         view.headers.iter().map(|(n, v)| format!("{n}: {v}\n")).collect::<String>()

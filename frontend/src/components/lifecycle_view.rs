@@ -184,7 +184,7 @@ fn operations(trace: &Trace) -> Vec<(OpId, String)> {
                 None => "UDP".to_owned(),
             },
             StepKind::Request(Request::Listen { .. }) => "listener".to_owned(),
-            StepKind::Request(Request::Http { method, url }) => format!("{method} {url}"),
+            StepKind::Request(Request::Http { method, url, .. }) => format!("{method} {url}"),
             StepKind::Request(Request::DnsQuery { name, .. }) => format!("DNS {name}"),
             _ => Machine::of(trace.kind_of(step.op)).title().to_owned(),
         };

@@ -3,26 +3,34 @@
 
 pub mod connect_panel;
 pub mod dns_panel;
+pub mod dns_view;
 pub mod error_list;
+pub mod explainer;
+pub mod har_export;
 pub mod http_panel;
 pub mod lifecycle_view;
 pub mod listen_panel;
 pub mod message_panel;
 pub mod page_tools;
+pub mod payload_inspector;
 pub mod replay_bar;
 pub mod sequence_diagram;
 pub mod tabs;
 pub mod udp_panel;
+pub mod waterfall_view;
 
 pub use connect_panel::ConnectPanel;
 pub use dns_panel::DnsPanel;
+pub use dns_view::DnsView;
 pub use error_list::ErrorList;
 pub use http_panel::HttpPanel;
 pub use lifecycle_view::LifecycleView;
 pub use listen_panel::ListenPanel;
 pub use message_panel::MessagePanel;
 pub use page_tools::PageTools;
+pub use payload_inspector::PayloadInspector;
 pub use replay_bar::ReplayBar;
 pub use sequence_diagram::SequenceDiagram;
 pub use tabs::{Tab, TabPanel, Tabs};
 pub use udp_panel::UdpPanel;
+pub use waterfall_view::WaterfallView;

@@ -136,6 +136,11 @@ async fn the_form_sends_a_request_and_the_answer_shows_with_timings() {
     app.update(props(trace, on_request));
     yew::scheduler::flush().await;
     assert_eq!(text(&one(&root, "#http-status")), "HTTP/1.1 200 OK");
+    // The status line links to what 200 means.
+    assert_eq!(
+        text(&one(&root, "#http-response details.explain .explain-title")),
+        "200 OK"
+    );
     assert_eq!(
         text(&one(&root, "#http-response-headers")),
         "content-type: application/json\n"
@@ -162,4 +167,43 @@ fn header_lines_must_have_a_colon() {
         Ok(vec![("A".into(), "b".into()), ("C".into(), "d".into())])
     );
     assert!(parse_headers("nonsense").unwrap_err().contains("line 1"));
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_request_explains_its_error() {
+    use roundtrip_shared::protocol::{ErrorCode, RelayError};
+
+    let root = fresh_root();
+    let mut trace = Trace::new();
+    trace.record_server(&event(
+        3,
+        50,
+        EventKind::Failed {
+            error: RelayError::new(ErrorCode::Tls, "invalid peer certificate: UnknownIssuer"),
+        },
+    ));
+    yew::Renderer::<HttpPanel>::with_root_and_props(
+        root.clone(),
+        Props {
+            services: vec![http_lab()],
+            trace: Rc::new(trace),
+            next_op: 3,
+            can_request: true,
+            on_request: Callback::noop(),
+            preset: None,
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    click(&one(&root, "button#http-send"));
+    yew::scheduler::flush().await;
+    assert_eq!(
+        text(&one(&root, "#http-error")),
+        "invalid peer certificate: UnknownIssuer"
+    );
+    assert_eq!(
+        text(&one(&root, "#http-response details.explain .explain-title")),
+        "TLS error"
+    );
+    root.remove();
 }

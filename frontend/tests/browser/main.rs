@@ -18,14 +18,19 @@ mod app;
 mod bench;
 mod connect_panel;
 mod dns_panel;
+mod dns_view;
+mod error_list;
 mod http_panel;
+mod inspect_fixtures;
 mod lifecycle_view;
 mod listen_panel;
 mod message_panel;
+mod payload_inspector;
 mod replay;
 mod sequence_diagram;
 mod state;
 mod udp_panel;
+mod waterfall_view;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 

@@ -48,7 +48,7 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                 }
                 Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
-                Request::Http { method, url } => format!("{method} {url}"),
+                Request::Http { method, url, .. } => format!("{method} {url}"),
                 Request::DnsQuery { name, rtype, mode } => {
                     crate::dns::request_label(name, *rtype, *mode)
                 }

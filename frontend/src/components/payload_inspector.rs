@@ -1,0 +1,263 @@
+//! The payload inspector: any payload of the trace as text (encoding named,
+//! bad bytes marked), as a hex dump, or as JSON with the keys a lesson
+//! expects; for HTTP the raw exchange, and for HTTPS with wire bytes the
+//! TLS records an eavesdropper sees beside the decrypted exchange.
+//!
+//! Everything shown comes from `shared::inspect`, `hexdump`, `json_check`
+//! and `tls_record`; the component keeps only what the learner picked.
+
+use std::rc::Rc;
+
+use roundtrip_shared::hexdump::{self, TextPiece};
+use roundtrip_shared::inspect::{self, Direction, Item};
+use roundtrip_shared::json_check;
+use roundtrip_shared::payload::format_bytes;
+use roundtrip_shared::tls_record;
+use roundtrip_shared::trace::Trace;
+use web_sys::{HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct Props {
+    pub trace: Rc<Trace>,
+}
+
+/// How the picked payload is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Text,
+    Hex,
+    Json,
+}
+
+impl Tab {
+    fn name(self) -> &'static str {
+        match self {
+            Tab::Text => "Text",
+            Tab::Hex => "Hex",
+            Tab::Json => "JSON",
+        }
+    }
+}
+
+#[function_component(PayloadInspector)]
+pub fn payload_inspector(props: &Props) -> Html {
+    // `None`: follow the newest payload.
+    let picked = use_state(|| None::<usize>);
+    // `None`: JSON when the payload is JSON, text otherwise.
+    let tab = use_state(|| None::<Tab>);
+    let expected = use_state(String::new);
+
+    let items = inspect::items(&props.trace);
+    let index = picked
+        .filter(|i| *i < items.len())
+        .or_else(|| items.len().checked_sub(1));
+
+    let on_pick = {
+        let picked = picked.clone();
+        Callback::from(move |e: Event| {
+            let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+            picked.set(value.parse().ok());
+        })
+    };
+    let on_keys = {
+        let expected = expected.clone();
+        Callback::from(move |e: InputEvent| {
+            expected.set(e.target_unchecked_into::<HtmlInputElement>().value())
+        })
+    };
+
+    let Some(index) = index else {
+        return html! {
+            <section class="panel inspector" aria-labelledby="inspector-heading">
+                <h2 id="inspector-heading">{"Payload inspector"}</h2>
+                <p id="inspector-empty" class="view-empty">
+                    {"No payloads yet: send data, a datagram or an HTTP request."}
+                </p>
+            </section>
+        };
+    };
+    let item = &items[index];
+    let json = json_check::json_view(&item.bytes);
+    let shown = tab.unwrap_or(if json.is_some() { Tab::Json } else { Tab::Text });
+    let text = hexdump::text_view(&item.bytes);
+
+    let tab_button = |which: Tab| {
+        let tab = tab.clone();
+        let selected = shown == which;
+        let disabled = which == Tab::Json && json.is_none();
+        html! {
+            <button role="tab" class={classes!("tab", selected.then_some("is-selected"))}
+                id={format!("inspector-tab-{}", which.name().to_lowercase())}
+                aria-selected={selected.to_string()} {disabled}
+                onclick={Callback::from(move |_: MouseEvent| tab.set(Some(which)))}>
+                {which.name()}
+            </button>
+        }
+    };
+
+    let body = match shown {
+        Tab::Text => html! {
+            <pre id="inspector-text" class="payload-text">
+                { for text.pieces.iter().map(|piece| match piece {
+                    TextPiece::Text(t) => html! { {t.clone()} },
+                    TextPiece::Invalid(bytes) => html! {
+                        <mark class="invalid-bytes" title="not UTF-8">{bytes.clone()}</mark>
+                    },
+                }) }
+            </pre>
+        },
+        Tab::Hex => html! {
+            <pre id="inspector-hex" class="hexdump">
+                { for hexdump::hex_lines(&item.bytes).into_iter().map(|line| html! {
+                    <span class="hex-line">
+                        <span class="hex-offset">{line.offset}{": "}</span>
+                        <span class="hex-bytes">{line.hex}</span>
+                        {"  "}
+                        <span class="hex-ascii">{line.ascii}</span>
+                        {"\n"}
+                    </span>
+                }) }
+            </pre>
+        },
+        Tab::Json => {
+            let checks =
+                json_check::check_keys(&item.bytes, &json_check::parse_key_list(&expected));
+            html! {
+                <>
+                    <pre id="inspector-json" class="payload-json">
+                        {json.as_ref().map(|j| j.pretty.clone()).unwrap_or_default()}
+                    </pre>
+                    <div class="field-row">
+                        <label for="inspector-keys">{"Expected keys"}</label>
+                        <input id="inspector-keys" type="text" value={(*expected).clone()}
+                            placeholder="url, headers.Host, items.0.id"
+                            autocomplete="off" spellcheck="false" oninput={on_keys} />
+                    </div>
+                    <ul id="inspector-key-checks" class="key-checks">
+                        { for checks.into_iter().map(|check| html! {
+                            <li class={if check.present { "key-present" } else { "key-missing" }}>
+                                {if check.present { "✓ " } else { "✗ " }}
+                                <code>{check.path}</code>
+                                {if check.present { " present" } else { " missing" }}
+                            </li>
+                        }) }
+                    </ul>
+                </>
+            }
+        }
+    };
+
+    html! {
+        <section class="panel inspector" aria-labelledby="inspector-heading">
+            <h2 id="inspector-heading">{"Payload inspector"}</h2>
+            <div class="field-row">
+                <label for="inspector-pick">{"Payload"}</label>
+                <select id="inspector-pick" onchange={on_pick}>
+                    { for items.iter().enumerate().map(|(i, it)| html! {
+                        <option value={i.to_string()} selected={i == index}>{it.label.clone()}</option>
+                    }) }
+                </select>
+            </div>
+            { meta(item, &text.encoding) }
+            <div class="tabs" role="tablist" aria-label="Show as">
+                { tab_button(Tab::Text) }
+                { tab_button(Tab::Hex) }
+                { tab_button(Tab::Json) }
+            </div>
+            { body }
+            { http_part(&props.trace, item) }
+        </section>
+    }
+}
+
+/// Which way, how big, which encoding.
+fn meta(item: &Item, encoding: &str) -> Html {
+    let (class, words) = match item.dir {
+        Direction::Out => ("dir-out", "browser → target"),
+        Direction::In => ("dir-in", "target → browser"),
+    };
+    html! {
+        <p id="inspector-meta" class="inspector-meta">
+            <span class={classes!("dir-badge", class)}>{words}</span>
+            <span id="inspector-size">{format_bytes(item.bytes.len() as u64)}</span>
+            <span id="inspector-encoding" class="encoding">{format!("encoding: {encoding}")}</span>
+        </p>
+    }
+}
+
+/// For a payload of an HTTP operation: the exchange as raw text, and with
+/// HTTPS wire bytes the records an eavesdropper sees beside it.
+fn http_part(trace: &Trace, item: &Item) -> Html {
+    let Some(messages) = inspect::http_messages(trace, item.op) else {
+        return html! {};
+    };
+    let wire = inspect::wire_bytes(trace, item.op);
+    let decrypted = html! {
+        <div class="http-raw">
+            <h3>{"Request"}</h3>
+            <pre id="inspector-http-request">{messages.request.clone()}</pre>
+            <h3>{"Response"}</h3>
+            <pre id="inspector-http-response">{messages.response.clone().unwrap_or_else(|| "(no response yet)".to_owned())}</pre>
+        </div>
+    };
+    if !wire.tls || (wire.out.is_empty() && wire.inbound.is_empty()) {
+        return html! {
+            <div id="inspector-http" class="inspector-http">
+                <h3 class="sub">{format!("HTTP exchange (op {})", item.op)}</h3>
+                { decrypted }
+            </div>
+        };
+    }
+    let records = |dir: Direction, bytes: &[u8]| {
+        let (class, arrow) = match dir {
+            Direction::Out => ("dir-out", "→"),
+            Direction::In => ("dir-in", "←"),
+        };
+        tls_record::records(bytes)
+            .into_iter()
+            .map(|r| {
+                let head: String = r
+                    .bytes
+                    .iter()
+                    .take(8)
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                html! {
+                    <tr class={classes!(class, r.partial.then_some("is-partial"))}>
+                        <td class="arrow">{arrow}</td>
+                        <td class="record-type">{r.content_type}</td>
+                        <td>{r.message.unwrap_or("")}</td>
+                        <td class="num">{r.length}</td>
+                        <td class="record-bytes">{head}{"…"}</td>
+                    </tr>
+                }
+            })
+            .collect::<Html>()
+    };
+    html! {
+        <div id="inspector-http" class="inspector-http">
+            <h3 class="sub">{format!("HTTPS exchange (op {})", item.op)}</h3>
+            <div class="eavesdrop">
+                <div class="eavesdrop-wire">
+                    <h3>{"What an eavesdropper sees"}</h3>
+                    <p class="hint">{"TLS records on the wire: only their type and length are readable."}</p>
+                    <table id="inspector-tls-records" class="tls-records">
+                        <thead>
+                            <tr><th></th><th>{"record"}</th><th>{"message"}</th><th>{"bytes"}</th><th>{"first bytes"}</th></tr>
+                        </thead>
+                        <tbody>
+                            { records(Direction::Out, &wire.out) }
+                            { records(Direction::In, &wire.inbound) }
+                        </tbody>
+                    </table>
+                </div>
+                <div class="eavesdrop-plain">
+                    <h3>{"What the endpoints see (decrypted)"}</h3>
+                    { decrypted }
+                </div>
+            </div>
+        </div>
+    }
+}

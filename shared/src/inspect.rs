@@ -1,0 +1,381 @@
+//! The payloads a trace holds, for the payload inspector: every chunk of TCP
+//! data and every datagram each way, and for HTTP the request head and body,
+//! the response body, the exchange as raw text, and the bytes as they
+//! crossed the socket (TLS records for HTTPS).
+
+use crate::payload::{format_bytes, preview};
+use crate::protocol::{EventKind, OpId, WireDir};
+use crate::trace::{Request, StepKind, Trace};
+
+/// Which way a payload went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// From the browser (through the relay) to the target.
+    Out,
+    /// From the target to the browser.
+    In,
+}
+
+/// What a payload was.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Tcp,
+    /// A datagram, with the address it went to or came from.
+    Datagram {
+        peer: String,
+    },
+    HttpRequestHead,
+    HttpRequestBody,
+    HttpResponseBody,
+    /// Every byte one way on the socket under HTTP (TLS records for HTTPS).
+    Wire,
+}
+
+/// One payload the learner can pick.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub op: OpId,
+    pub dir: Direction,
+    pub source: Source,
+    /// For the picker: `op 1 · TCP received · "hello" (5 B)`.
+    pub label: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One HTTP request of the trace, as the browser asked for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpOp<'a> {
+    pub op: OpId,
+    pub method: &'a str,
+    pub url: &'a str,
+    pub body: Option<&'a [u8]>,
+}
+
+/// The HTTP requests of the trace, in the order they were made.
+pub fn http_ops(trace: &Trace) -> Vec<HttpOp<'_>> {
+    trace
+        .steps()
+        .iter()
+        .filter_map(|step| match &step.kind {
+            StepKind::Request(Request::Http { method, url, body }) => Some(HttpOp {
+                op: step.op,
+                method,
+                url,
+                body: body.as_deref(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every payload of the trace, in the order it moved. An HTTP response body
+/// and the wire bytes are listed whole, once the operation has ended.
+pub fn items(trace: &Trace) -> Vec<Item> {
+    let http = http_ops(trace);
+    let http_of = |op: OpId| http.iter().find(|h| h.op == op);
+    let mut out = Vec::new();
+    for step in trace.steps() {
+        let StepKind::Event { kind, payload } = &step.kind else {
+            continue;
+        };
+        let op = step.op;
+        let mut push = |dir, source, what: &str, bytes: &[u8]| {
+            out.push(Item {
+                op,
+                dir,
+                source,
+                label: format!(
+                    "op {op} · {what} · {} ({})",
+                    preview(bytes, 24),
+                    format_bytes(bytes.len() as u64)
+                ),
+                bytes: bytes.to_vec(),
+            })
+        };
+        match (kind, payload) {
+            (EventKind::Sent { .. }, Some(bytes)) => {
+                push(Direction::Out, Source::Tcp, "TCP sent", bytes)
+            }
+            (EventKind::Received { .. }, Some(bytes)) if http_of(op).is_none() => {
+                push(Direction::In, Source::Tcp, "TCP received", bytes)
+            }
+            (EventKind::DatagramSent { to, .. }, Some(bytes)) => push(
+                Direction::Out,
+                Source::Datagram { peer: to.clone() },
+                &format!("datagram to {to}"),
+                bytes,
+            ),
+            (EventKind::DatagramReceived { from, .. }, Some(bytes)) => push(
+                Direction::In,
+                Source::Datagram { peer: from.clone() },
+                &format!("datagram from {from}"),
+                bytes,
+            ),
+            (EventKind::RequestWritten { head, .. }, _) => {
+                push(
+                    Direction::Out,
+                    Source::HttpRequestHead,
+                    "HTTP request head",
+                    &head.0,
+                );
+                if let Some(body) = http_of(op).and_then(|h| h.body) {
+                    push(
+                        Direction::Out,
+                        Source::HttpRequestBody,
+                        "HTTP request body",
+                        body,
+                    );
+                }
+            }
+            (terminal, _) if terminal.is_terminal() && http_of(op).is_some() => {
+                let body = trace.received_bytes(op);
+                if !body.is_empty() {
+                    push(
+                        Direction::In,
+                        Source::HttpResponseBody,
+                        "HTTP response body",
+                        &body,
+                    );
+                }
+                let wire = wire_bytes(trace, op);
+                if !wire.out.is_empty() {
+                    push(Direction::Out, Source::Wire, "wire bytes out", &wire.out);
+                }
+                if !wire.inbound.is_empty() {
+                    push(Direction::In, Source::Wire, "wire bytes in", &wire.inbound);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The bytes of one operation as they crossed its TCP socket (`wire`
+/// events of a `raw` HTTP request), each direction concatenated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WireBytes {
+    pub out: Vec<u8>,
+    pub inbound: Vec<u8>,
+    /// The socket carried TLS: these are records, not HTTP.
+    pub tls: bool,
+}
+
+pub fn wire_bytes(trace: &Trace, op: OpId) -> WireBytes {
+    let mut wire = WireBytes::default();
+    for kind in trace.events_of(op) {
+        match kind {
+            EventKind::Wire { dir, bytes } => match dir {
+                WireDir::Out => wire.out.extend_from_slice(&bytes.0),
+                WireDir::In => wire.inbound.extend_from_slice(&bytes.0),
+            },
+            EventKind::TlsHandshake { .. } => wire.tls = true,
+            _ => {}
+        }
+    }
+    // A handshake that failed still sent records; the URL says what it was.
+    wire.tls |= http_ops(trace).iter().any(|h| {
+        h.op == op
+            && h.url
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    });
+    wire
+}
+
+/// An HTTP exchange as text, the way it would read on a plain socket: the
+/// request head as written and its body, then the status line, headers and
+/// body of the (last) response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpMessages {
+    pub request: String,
+    /// `None` until a response head arrived.
+    pub response: Option<String>,
+    pub status: Option<u16>,
+}
+
+/// The exchange of HTTP operation `op`, once its request head went out.
+/// Bodies that are not UTF-8 show with replacement characters here; the
+/// payload inspector has their bytes.
+pub fn http_messages(trace: &Trace, op: OpId) -> Option<HttpMessages> {
+    let request_body = http_ops(trace).into_iter().find(|h| h.op == op)?.body;
+    let mut request = None;
+    let mut response = None;
+    for kind in trace.events_of(op) {
+        match kind {
+            EventKind::RequestWritten { head, .. } => {
+                let mut text = crlf_to_lf(&head.0);
+                if let Some(body) = request_body {
+                    text.push_str(&String::from_utf8_lossy(body));
+                }
+                request = Some(text);
+            }
+            EventKind::ResponseHead {
+                status,
+                reason,
+                version,
+                headers,
+            } => response = Some((*status, format!("{version} {status} {reason}"), headers)),
+            _ => {}
+        }
+    }
+    let request = request?;
+    let (status, response) = match response {
+        Some((status, line, headers)) => {
+            let mut text = line;
+            text.push('\n');
+            for (name, value) in headers {
+                text.push_str(&format!("{name}: {value}\n"));
+            }
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(&trace.received_bytes(op)));
+            (Some(status), Some(text))
+        }
+        None => (None, None),
+    };
+    Some(HttpMessages {
+        request,
+        response,
+        status,
+    })
+}
+
+fn crlf_to_lf(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace("\r\n", "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Payload;
+    use crate::protocol::{
+        ClientMsg, Closer, Event, EventKind, HttpRequest, HttpTimings, ServerMsg,
+    };
+
+    pub(crate) fn http_trace(op: OpId, url: &str, body: Option<&str>) -> Trace {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            op,
+            method: if body.is_some() { "POST" } else { "GET" }.into(),
+            url: url.into(),
+            headers: vec![],
+            body: body.map(|b| Payload(b.into())),
+            json: body.is_some(),
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: true,
+        }));
+        let event = |t_us, kind| ServerMsg::Event(Event { op, t_us, kind });
+        let head = format!(
+            "{} /json HTTP/1.1\r\nhost: lab\r\n\r\n",
+            if body.is_some() { "POST" } else { "GET" }
+        );
+        for msg in [
+            event(
+                10,
+                EventKind::Wire {
+                    dir: WireDir::Out,
+                    bytes: Payload(head.clone().into_bytes()),
+                },
+            ),
+            event(
+                20,
+                EventKind::RequestWritten {
+                    head: Payload(head.into_bytes()),
+                    body_bytes: body.map_or(0, |b| b.len() as u64),
+                },
+            ),
+            event(
+                30,
+                EventKind::Wire {
+                    dir: WireDir::In,
+                    bytes: Payload(b"HTTP/1.1 200 OK\r\n\r\n{}".to_vec()),
+                },
+            ),
+            event(
+                40,
+                EventKind::ResponseHead {
+                    status: 200,
+                    reason: "OK".into(),
+                    version: "HTTP/1.1".into(),
+                    headers: vec![("content-type".into(), "application/json".into())],
+                },
+            ),
+            ServerMsg::Data {
+                op,
+                t_us: 50,
+                data: Payload(b"{\"ok\":true}".to_vec()),
+            },
+            event(
+                60,
+                EventKind::ResponseDone {
+                    body_bytes: 11,
+                    json: true,
+                    timings: HttpTimings::default(),
+                },
+            ),
+            event(70, EventKind::Closed { by: Closer::Relay }),
+        ] {
+            trace.record_server(&msg);
+        }
+        trace
+    }
+
+    #[test]
+    fn an_empty_trace_has_nothing_to_inspect() {
+        assert_eq!(items(&Trace::new()), vec![]);
+        assert_eq!(http_messages(&Trace::new(), 1), None);
+    }
+
+    #[test]
+    fn tcp_chunks_and_datagrams_are_listed_each_way() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::Send {
+            op: 1,
+            data: Payload(b"hello".to_vec()),
+        });
+        trace.record_server(&ServerMsg::Event(Event {
+            op: 1,
+            t_us: 5,
+            kind: EventKind::Sent { bytes: 5 },
+        }));
+        trace.record_server(&ServerMsg::Data {
+            op: 1,
+            t_us: 9,
+            data: Payload(vec![b'h', b'i', 0xff]),
+        });
+        trace.record_server(&ServerMsg::Datagram {
+            op: 2,
+            t_us: 3,
+            from: "127.0.0.1:7".into(),
+            data: Payload(b"ping".to_vec()),
+        });
+        let labels: Vec<_> = items(&trace).into_iter().map(|i| i.label).collect();
+        insta::assert_debug_snapshot!(labels);
+    }
+
+    #[test]
+    fn http_lists_head_body_response_and_wire() {
+        let trace = http_trace(4, "http://lab/json", Some("{\"a\":1}"));
+        let listed: Vec<_> = items(&trace)
+            .into_iter()
+            .map(|i| (i.dir, i.source, i.label))
+            .collect();
+        insta::assert_debug_snapshot!(listed);
+    }
+
+    #[test]
+    fn http_exchanges_read_as_raw_text() {
+        let trace = http_trace(4, "http://lab/json", Some("{\"a\":1}"));
+        let messages = http_messages(&trace, 4).unwrap();
+        insta::assert_snapshot!(format!(
+            "{}---\n{}",
+            messages.request,
+            messages.response.unwrap()
+        ));
+        assert_eq!(messages.status, Some(200));
+        assert!(!wire_bytes(&trace, 4).tls);
+        assert!(wire_bytes(&http_trace(1, "HTTPS://lab/", None), 1).tls);
+    }
+}

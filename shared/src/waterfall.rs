@@ -1,0 +1,626 @@
+//! The timing waterfall: one row per HTTP request or TCP connection, its
+//! phases (DNS, connect, TLS, send, wait, download) as bars on one time
+//! scale, like a browser's network panel, so that a cold and a warm request
+//! can be compared at a glance.
+//!
+//! Every time is the relay's, from the operation's own start: each row
+//! begins at zero. A finished HTTP request takes its phases from the
+//! relay's `response_done` timings; anything else (TCP, a request that
+//! failed or is still running) from the times of its events.
+
+use crate::diagram::format_micros;
+use crate::protocol::{EventKind, OpId};
+use crate::trace::{Request, StepKind, Trace};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Time before the last hop of an HTTP request: earlier hops of a
+    /// redirect, and the relay's own work.
+    Blocked,
+    Dns,
+    Connect,
+    Tls,
+    /// Writing the request.
+    Send,
+    /// Waiting for the first byte of the answer (time to first byte).
+    Wait,
+    /// From the first byte of the answer to the last.
+    Download,
+}
+
+impl Phase {
+    pub const ALL: [Phase; 7] = [
+        Phase::Blocked,
+        Phase::Dns,
+        Phase::Connect,
+        Phase::Tls,
+        Phase::Send,
+        Phase::Wait,
+        Phase::Download,
+    ];
+
+    /// The word in labels and the legend.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Blocked => "blocked",
+            Phase::Dns => "DNS",
+            Phase::Connect => "connect",
+            Phase::Tls => "TLS",
+            Phase::Send => "send",
+            Phase::Wait => "wait",
+            Phase::Download => "download",
+        }
+    }
+
+    /// A stable token for a CSS class, `phase-dns`.
+    pub fn class(self) -> &'static str {
+        match self {
+            Phase::Blocked => "phase-blocked",
+            Phase::Dns => "phase-dns",
+            Phase::Connect => "phase-connect",
+            Phase::Tls => "phase-tls",
+            Phase::Send => "phase-send",
+            Phase::Wait => "phase-wait",
+            Phase::Download => "phase-download",
+        }
+    }
+}
+
+/// One phase of one row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub phase: Phase,
+    pub start_us: u64,
+    pub duration_us: u64,
+    /// Where the bar starts and how wide it is, in percent of the scale.
+    pub left: f64,
+    pub width: f64,
+    /// `DNS 0.120 ms`.
+    pub label: String,
+    /// The operation failed during this phase.
+    pub failed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowKind {
+    Http,
+    Tcp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub op: OpId,
+    pub kind: RowKind,
+    /// `GET http://127.0.0.1:8081/json`, `TCP tcp-echo`.
+    pub label: String,
+    /// `200 OK` once an HTTP response head arrived.
+    pub status: Option<String>,
+    pub bars: Vec<Bar>,
+    /// When the last bar ends.
+    pub end_us: u64,
+    /// `12.345 ms`.
+    pub total_label: String,
+    pub error: Option<String>,
+}
+
+/// A time mark on the axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    pub left: f64,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waterfall {
+    pub rows: Vec<Row>,
+    /// The time the full width stands for: the longest row, rounded up to a
+    /// tick.
+    pub scale_us: u64,
+    pub ticks: Vec<Tick>,
+}
+
+/// Lays out every HTTP request and TCP connection of the trace.
+pub fn layout(trace: &Trace) -> Waterfall {
+    let mut rows: Vec<Row> = Vec::new();
+    for step in trace.steps() {
+        let StepKind::Request(request) = &step.kind else {
+            continue;
+        };
+        let (kind, label) = match request {
+            Request::Http { method, url, .. } => (RowKind::Http, format!("{method} {url}")),
+            Request::Connect { target, .. } => (RowKind::Tcp, format!("TCP {target}")),
+            _ => continue,
+        };
+        if rows.iter().any(|row| row.op == step.op) {
+            continue;
+        }
+        rows.push(row(trace, step.op, kind, label));
+    }
+    let longest = rows.iter().map(|row| row.end_us).max().unwrap_or(0);
+    let (scale_us, step_us) = scale(longest);
+    for row in &mut rows {
+        for bar in &mut row.bars {
+            bar.left = percent(bar.start_us, scale_us);
+            bar.width = percent(bar.duration_us, scale_us);
+        }
+    }
+    let ticks = (0..=scale_us / step_us)
+        .map(|i| Tick {
+            left: percent(i * step_us, scale_us),
+            label: short_ms(i * step_us),
+        })
+        .collect();
+    Waterfall {
+        rows,
+        scale_us,
+        ticks,
+    }
+}
+
+fn percent(us: u64, scale_us: u64) -> f64 {
+    (us as f64 * 100.0 / scale_us as f64 * 100.0).round() / 100.0
+}
+
+/// A scale that ends on a round tick, and the tick step: 1, 2 or 5 times a
+/// power of ten microseconds, at most six steps.
+fn scale(longest_us: u64) -> (u64, u64) {
+    let longest = longest_us.max(1);
+    let mut unit = 1u64;
+    loop {
+        for factor in [1, 2, 5] {
+            let step = unit * factor;
+            if longest.div_ceil(step) <= 6 {
+                return (longest.div_ceil(step) * step, step);
+            }
+        }
+        unit *= 10;
+    }
+}
+
+/// A tick label: `0`, `500 µs`, `2 ms`, `1.5 s`.
+fn short_ms(us: u64) -> String {
+    if us == 0 {
+        "0".to_owned()
+    } else if us < 1_000 {
+        format!("{us} µs")
+    } else if us < 1_000_000 {
+        trim(us as f64 / 1_000.0, "ms")
+    } else {
+        trim(us as f64 / 1_000_000.0, "s")
+    }
+}
+
+fn trim(value: f64, unit: &str) -> String {
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} {unit}")
+}
+
+/// The times an operation's events mark, as far as they got.
+#[derive(Default)]
+struct Marks {
+    resolving: Option<u64>,
+    resolved: Option<u64>,
+    connecting: Option<u64>,
+    connected: Option<u64>,
+    tls: Option<u64>,
+    written: Option<u64>,
+    first_byte: Option<u64>,
+    first_sent: Option<u64>,
+    first_received: Option<u64>,
+    last_received: Option<u64>,
+    end: Option<u64>,
+    last: u64,
+}
+
+fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
+    let mut marks = Marks::default();
+    let mut timings = None;
+    let mut status = None;
+    let mut error = None;
+    for step in trace.steps().iter().filter(|step| step.op == op) {
+        let (StepKind::Event { kind: event, .. }, Some(t)) = (&step.kind, step.t_us) else {
+            continue;
+        };
+        marks.last = marks.last.max(t);
+        let first = |slot: &mut Option<u64>| {
+            slot.get_or_insert(t);
+        };
+        match event {
+            // A redirect starts a new hop: its phases replace the last ones.
+            EventKind::Redirect { .. } => {
+                marks = Marks {
+                    last: t,
+                    ..Marks::default()
+                }
+            }
+            EventKind::Resolving { .. } => first(&mut marks.resolving),
+            EventKind::Resolved { .. } => first(&mut marks.resolved),
+            EventKind::Connecting { .. } => first(&mut marks.connecting),
+            EventKind::Connected { .. } => first(&mut marks.connected),
+            EventKind::TlsHandshake { .. } => first(&mut marks.tls),
+            EventKind::RequestWritten { .. } => first(&mut marks.written),
+            EventKind::FirstByte => first(&mut marks.first_byte),
+            EventKind::Sent { .. } => first(&mut marks.first_sent),
+            EventKind::Received { .. } => {
+                first(&mut marks.first_received);
+                marks.last_received = Some(t);
+            }
+            EventKind::ResponseHead {
+                status: s, reason, ..
+            } => status = Some(format!("{s} {reason}")),
+            EventKind::ResponseDone { timings: done, .. } => timings = Some(*done),
+            EventKind::Failed { error: e } => {
+                error = Some(e.message.clone());
+                marks.end = Some(t);
+            }
+            EventKind::Closed { .. } => marks.end = Some(t),
+            _ => {}
+        }
+    }
+    let mut bars = match (kind, timings) {
+        (RowKind::Http, Some(t)) => {
+            let phases = [
+                (Phase::Dns, t.dns_us),
+                (Phase::Connect, t.connect_us),
+                (Phase::Tls, t.tls_us),
+                (Phase::Send, t.request_us),
+                (Phase::Wait, t.wait_us),
+                (Phase::Download, t.download_us),
+            ];
+            let sum: u64 = phases.iter().map(|(_, us)| us).sum();
+            let mut at = 0;
+            let mut bars = Vec::new();
+            for (phase, us) in
+                std::iter::once((Phase::Blocked, t.total_us.saturating_sub(sum))).chain(phases)
+            {
+                bars.push(bar(phase, at, at + us));
+                at += us;
+            }
+            bars
+        }
+        (RowKind::Http, None) => http_from_events(&marks),
+        (RowKind::Tcp, _) => tcp_from_events(&marks),
+    };
+    bars.retain(|bar| bar.duration_us > 0);
+    if error.is_some()
+        && let Some(last) = bars.last_mut()
+    {
+        last.failed = true;
+    }
+    let end_us = bars
+        .iter()
+        .map(|b| b.start_us + b.duration_us)
+        .max()
+        .unwrap_or(0);
+    Row {
+        op,
+        kind,
+        label,
+        status,
+        bars,
+        end_us,
+        total_label: format_micros(end_us),
+        error,
+    }
+}
+
+fn bar(phase: Phase, from: u64, to: u64) -> Bar {
+    let duration_us = to.saturating_sub(from);
+    Bar {
+        phase,
+        start_us: from,
+        duration_us,
+        left: 0.0,
+        width: 0.0,
+        label: format!("{} {}", phase.name(), format_micros(duration_us)),
+        failed: false,
+    }
+}
+
+/// DNS and connect, as far as the events go; a phase that never finished
+/// runs to the end (the failure) or, while running, to the last event.
+fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
+    let end = marks.end.unwrap_or(marks.last);
+    let mut bars = Vec::new();
+    if let Some(resolved) = marks.resolved {
+        bars.push(bar(Phase::Dns, marks.resolving.unwrap_or(0), resolved));
+    } else if let Some(resolving) = marks.resolving {
+        bars.push(bar(Phase::Dns, resolving, end));
+        return (bars, None);
+    }
+    match (marks.connecting, marks.connected) {
+        (Some(from), Some(to)) => bars.push(bar(Phase::Connect, from, to)),
+        (Some(from), None) => {
+            bars.push(bar(Phase::Connect, from, end));
+            return (bars, None);
+        }
+        _ => {}
+    }
+    (bars, marks.connected)
+}
+
+fn http_from_events(marks: &Marks) -> Vec<Bar> {
+    let end = marks.end.unwrap_or(marks.last);
+    let (mut bars, connected) = opening(marks);
+    let Some(connected) = connected else {
+        return bars;
+    };
+    let mut at = connected;
+    for (phase, mark) in [
+        (Phase::Tls, marks.tls),
+        (Phase::Send, marks.written),
+        (Phase::Wait, marks.first_byte),
+    ] {
+        match mark {
+            Some(t) => {
+                bars.push(bar(phase, at, t));
+                at = t;
+            }
+            // TLS is only there for https; a missing mark after it means the
+            // operation stopped in this phase.
+            None if phase == Phase::Tls => {}
+            None => {
+                bars.push(bar(phase, at, end));
+                return bars;
+            }
+        }
+    }
+    bars.push(bar(Phase::Download, at, end));
+    bars
+}
+
+fn tcp_from_events(marks: &Marks) -> Vec<Bar> {
+    let (mut bars, _) = opening(marks);
+    if let (Some(sent), Some(received)) = (marks.first_sent, marks.first_received)
+        && received >= sent
+    {
+        bars.push(bar(Phase::Wait, sent, received));
+        if let Some(last) = marks.last_received {
+            bars.push(bar(Phase::Download, received, last));
+        }
+    }
+    bars
+}
+
+/// The waterfall as text, `width` characters for the time axis: one line per
+/// row with its bars drawn in letters (`d` DNS, `c` connect, `t` TLS, `s`
+/// send, `w` wait, `r` download, `b` blocked), then the phase timings.
+pub fn text(waterfall: &Waterfall, width: usize) -> String {
+    if waterfall.rows.is_empty() {
+        return "no HTTP requests or TCP connections yet\n".to_owned();
+    }
+    let mut out = format!("scale {}\n", short_ms(waterfall.scale_us));
+    for row in &waterfall.rows {
+        let mut line = vec![' '; width];
+        for bar in &row.bars {
+            let from = ((bar.left / 100.0) * width as f64).floor() as usize;
+            let to = (((bar.left + bar.width) / 100.0) * width as f64).ceil() as usize;
+            let letter = match bar.phase {
+                Phase::Blocked => 'b',
+                Phase::Dns => 'd',
+                Phase::Connect => 'c',
+                Phase::Tls => 't',
+                Phase::Send => 's',
+                Phase::Wait => 'w',
+                Phase::Download => 'r',
+            };
+            for cell in line.iter_mut().take(to.min(width)).skip(from.min(width)) {
+                *cell = letter;
+            }
+        }
+        let status = row.status.as_deref().unwrap_or("");
+        out.push_str(&format!(
+            "{} {} {}\n  |{}| {}\n",
+            row.label,
+            status,
+            row.error.as_deref().unwrap_or(""),
+            line.into_iter().collect::<String>(),
+            row.total_label
+        ));
+        for bar in &row.bars {
+            out.push_str(&format!(
+                "  {} at {}{}\n",
+                bar.label,
+                format_micros(bar.start_us),
+                if bar.failed { " (failed)" } else { "" }
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Payload;
+    use crate::protocol::{
+        ClientMsg, Closer, ErrorCode, Event, HttpRequest, HttpTimings, RelayError, ResolveSource,
+        ServerMsg,
+    };
+
+    fn event(trace: &mut Trace, op: OpId, t_us: u64, kind: EventKind) {
+        trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
+    }
+
+    fn http(trace: &mut Trace, op: OpId, url: &str) {
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            op,
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![],
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+        }));
+    }
+
+    fn done(trace: &mut Trace, op: OpId, timings: HttpTimings) {
+        event(
+            trace,
+            op,
+            1,
+            EventKind::ResponseHead {
+                status: 200,
+                reason: "OK".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+            },
+        );
+        event(
+            trace,
+            op,
+            timings.total_us,
+            EventKind::ResponseDone {
+                body_bytes: 10,
+                json: false,
+                timings,
+            },
+        );
+        event(
+            trace,
+            op,
+            timings.total_us,
+            EventKind::Closed { by: Closer::Relay },
+        );
+    }
+
+    #[test]
+    fn an_empty_trace_has_no_rows() {
+        let waterfall = layout(&Trace::new());
+        assert!(waterfall.rows.is_empty());
+        insta::assert_snapshot!(text(&waterfall, 40));
+    }
+
+    #[test]
+    fn a_cold_and_a_warm_https_request_share_one_scale() {
+        let mut trace = Trace::new();
+        http(&mut trace, 1, "https://127.0.0.1:8443/json");
+        done(
+            &mut trace,
+            1,
+            HttpTimings {
+                dns_us: 2_000,
+                connect_us: 1_000,
+                tls_us: 6_000,
+                request_us: 200,
+                wait_us: 3_000,
+                download_us: 800,
+                total_us: 13_500,
+            },
+        );
+        http(&mut trace, 2, "https://127.0.0.1:8443/json");
+        done(
+            &mut trace,
+            2,
+            HttpTimings {
+                dns_us: 20,
+                connect_us: 300,
+                tls_us: 2_500,
+                request_us: 100,
+                wait_us: 1_000,
+                download_us: 80,
+                total_us: 4_000,
+            },
+        );
+        let waterfall = layout(&trace);
+        assert_eq!(waterfall.scale_us, 15_000);
+        assert_eq!(waterfall.rows[0].bars[0].phase, Phase::Blocked);
+        assert_eq!(waterfall.rows[0].bars[0].duration_us, 500);
+        insta::assert_snapshot!(text(&waterfall, 60));
+    }
+
+    #[test]
+    fn tcp_rows_come_from_events_and_failures_are_marked() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::TcpConnect {
+            op: 3,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        });
+        event(
+            &mut trace,
+            3,
+            5,
+            EventKind::Resolving {
+                host: "tcp-echo".into(),
+            },
+        );
+        event(
+            &mut trace,
+            3,
+            40,
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:7".into()],
+                source: ResolveSource::Lab,
+            },
+        );
+        event(
+            &mut trace,
+            3,
+            50,
+            EventKind::Connecting {
+                addr: "127.0.0.1:7".into(),
+            },
+        );
+        event(
+            &mut trace,
+            3,
+            250,
+            EventKind::Connected {
+                local: "127.0.0.1:5000".into(),
+                remote: "127.0.0.1:7".into(),
+            },
+        );
+        trace.record_request(&ClientMsg::Send {
+            op: 3,
+            data: Payload(b"hello".to_vec()),
+        });
+        event(&mut trace, 3, 1_000, EventKind::Sent { bytes: 5 });
+        trace.record_server(&ServerMsg::Data {
+            op: 3,
+            t_us: 1_300,
+            data: Payload(b"hel".to_vec()),
+        });
+        trace.record_server(&ServerMsg::Data {
+            op: 3,
+            t_us: 1_400,
+            data: Payload(b"lo".to_vec()),
+        });
+        http(&mut trace, 4, "http://127.0.0.1:9/");
+        event(
+            &mut trace,
+            4,
+            10,
+            EventKind::Connecting {
+                addr: "127.0.0.1:9".into(),
+            },
+        );
+        event(
+            &mut trace,
+            4,
+            90,
+            EventKind::Failed {
+                error: RelayError::new(ErrorCode::Refused, "connection refused"),
+            },
+        );
+        let waterfall = layout(&trace);
+        assert!(waterfall.rows[1].bars.last().unwrap().failed);
+        insta::assert_snapshot!(text(&waterfall, 50));
+    }
+
+    #[test]
+    fn scales_end_on_round_ticks() {
+        assert_eq!(scale(0), (1, 1));
+        assert_eq!(scale(7), (8, 2));
+        assert_eq!(scale(13_500), (15_000, 5_000));
+        assert_eq!(scale(1_000_001), (1_200_000, 200_000));
+        assert_eq!(short_ms(1_500), "1.5 ms");
+        assert_eq!(short_ms(2_000_000), "2 s");
+        assert_eq!(short_ms(500), "500 µs");
+    }
+}
