@@ -412,6 +412,33 @@ fn describe_step(step: &Step, socket: SocketKind) -> (Lane, Lane, String, Tone) 
                     format!("follow {status} → {location}"),
                     Tone::Note,
                 ),
+                EventKind::Attempt { n, of } => {
+                    (Relay, Relay, format!("attempt {n} of {of}"), Tone::Note)
+                }
+                EventKind::Backoff {
+                    wait_ms, reason, ..
+                } => (
+                    Relay,
+                    Relay,
+                    format!(
+                        "{}: wait {}",
+                        reason.end().label(),
+                        crate::retry::timeline::format_us(wait_ms * 1000)
+                    ),
+                    Tone::Note,
+                ),
+                EventKind::GaveUp {
+                    attempts,
+                    last_error,
+                } => (
+                    Relay,
+                    Browser,
+                    format!(
+                        "gave up after {attempts} attempts ({})",
+                        last_error.end().label()
+                    ),
+                    Tone::Error,
+                ),
                 EventKind::ResponseDone {
                     body_bytes,
                     json,
@@ -892,6 +919,7 @@ Relay  stopped listening  @0.500 ms
             follow_redirects: 1,
             max_body: None,
             raw: true,
+            retry: None,
         }));
         let steps = [
             EventKind::Resolving {

@@ -15,11 +15,14 @@
 //! - [`lifecycle`]: the state of one socket, derived from its events.
 //! - [`diagram`]: the sequence-diagram layout: trace in, lanes and arrows out.
 //! - [`dns`]: DNS answers for people: dig-style record tables and labels.
+//! - [`retry`]: retry policies, backoff with jitter, a simulator, and the
+//!   timeline of simulated and real runs.
 
 pub mod diagram;
 pub mod dns;
 pub mod lifecycle;
 pub mod payload;
 pub mod protocol;
+pub mod retry;
 pub mod trace;
 pub mod wire;

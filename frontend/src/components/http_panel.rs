@@ -213,6 +213,7 @@ pub fn http_panel(props: &Props) -> Html {
                 follow_redirects,
                 max_body: None,
                 raw: *raw,
+                retry: None,
             }));
         })
     };

@@ -93,6 +93,7 @@ async fn the_form_sends_a_request_and_the_answer_shows_with_timings() {
             follow_redirects: 3,
             max_body: None,
             raw: false,
+            retry: None,
         }
     );
 
