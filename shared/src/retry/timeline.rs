@@ -155,10 +155,9 @@ pub fn runs_from_trace(trace: &Trace) -> Vec<Run> {
         let run = &mut building.run;
         let attempts = run.attempts.last().map_or(0, |a| a.n);
         match kind {
+            // A wait is drawn as long as the relay announced (and slept);
+            // the next attempt starts when it reports, a little later.
             EventKind::Attempt { n, .. } => {
-                if let Some(wait) = run.waits.last_mut() {
-                    wait.end_us = t;
-                }
                 building.status = None;
                 run.attempts.push(AttemptSpan {
                     n: *n,
