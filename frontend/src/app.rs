@@ -11,7 +11,7 @@ use crate::components::connect_panel::ConnectRequest;
 use crate::components::udp_panel::UdpOpenRequest;
 use crate::components::{
     ConnectPanel, DnsPanel, ErrorList, HttpPanel, LifecycleView, ListenPanel, MessagePanel,
-    SequenceDiagram, UdpPanel,
+    RetryView, SequenceDiagram, UdpPanel,
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
@@ -171,6 +171,7 @@ pub fn app() -> Html {
     };
     let on_http = request.clone();
     let on_dns_query = request.clone();
+    let on_retry_run = request.clone();
     let on_close = Callback::from(move |()| {
         if let Some(op) = op {
             request.emit(ClientMsg::Close { op });
@@ -247,6 +248,9 @@ pub fn app() -> Html {
                     </ul>
                     <SequenceDiagram trace={state.trace.clone()} />
                 </section>
+                <RetryView trace={state.trace.clone()} services={state.services.clone()}
+                    next_op={state.next_op} can_request={matches!(state.relay, RelayLink::Ready { .. })}
+                    on_request={on_retry_run} />
             </main>
         </div>
     }

@@ -8,6 +8,7 @@ pub mod http_panel;
 pub mod lifecycle_view;
 pub mod listen_panel;
 pub mod message_panel;
+pub mod retry_view;
 pub mod sequence_diagram;
 pub mod udp_panel;
 
@@ -18,5 +19,6 @@ pub use http_panel::HttpPanel;
 pub use lifecycle_view::LifecycleView;
 pub use listen_panel::ListenPanel;
 pub use message_panel::MessagePanel;
+pub use retry_view::RetryView;
 pub use sequence_diagram::SequenceDiagram;
 pub use udp_panel::UdpPanel;

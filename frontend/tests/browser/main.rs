@@ -20,6 +20,7 @@ mod dns_panel;
 mod http_panel;
 mod listen_panel;
 mod message_panel;
+mod retry_view;
 mod sequence_diagram;
 mod state;
 mod udp_panel;
