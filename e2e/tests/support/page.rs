@@ -247,6 +247,41 @@ impl<'a> Page<'a> {
         Ok(())
     }
 
+    /// A screenshot of the first element matching `css` alone (scrolled
+    /// into view), for parts of the page below the fold.
+    pub async fn screenshot_of(&self, css: &str, path: &Path) -> Result<()> {
+        let element = self.find(css).await?;
+        // A window tall enough for the whole element, which is then
+        // scrolled to the top: the browser captures only what it paints.
+        let height = self
+            .script(
+                "const r = arguments[0].getBoundingClientRect(); return Math.ceil(r.height);",
+                vec![json!(element)],
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(900);
+        self.client
+            .set_window_size(1280, (height + 200).max(900) as u32)
+            .await
+            .map_err(|e| format!("resizing the window failed: {e}"))?;
+        self.script(
+            "arguments[0].scrollIntoView({block: 'start'});",
+            vec![json!(element)],
+        )
+        .await?;
+        let png = element
+            .screenshot()
+            .await
+            .map_err(|e| format!("screenshot of `{css}` failed: {e}"))?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::write(path, png).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("screenshot: {}", path.display());
+        Ok(())
+    }
+
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
         self.client
             .find(Locator::Css(css))
