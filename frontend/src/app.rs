@@ -18,8 +18,8 @@ use crate::components::connect_panel::ConnectRequest;
 use crate::components::udp_panel::UdpOpenRequest;
 use crate::components::{
     ConnectPanel, DnsPanel, DnsView, ErrorList, HttpPanel, LifecycleView, ListenPanel,
-    MessagePanel, PageTools, PayloadInspector, ReplayBar, SequenceDiagram, Tab, TabPanel, Tabs,
-    UdpPanel, WaterfallView,
+    MessagePanel, PageTools, PayloadInspector, ReplayBar, RetryView, SequenceDiagram, Tab,
+    TabPanel, Tabs, UdpPanel, WaterfallView,
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
@@ -457,6 +457,7 @@ pub fn app() -> Html {
     };
     let on_http = request.clone();
     let on_dns_query = request.clone();
+    let on_retry_run = request.clone();
     let on_close = Callback::from(move |()| {
         if let Some(op) = op {
             request.emit(ClientMsg::Close { op });
@@ -483,6 +484,7 @@ pub fn app() -> Html {
         Tab::new("timing", "Timing"),
         Tab::new("dns-view", "DNS"),
         Tab::new("inspector", "Payloads"),
+        Tab::new("retries", "Retries"),
     ];
     let source = match &*opened {
         Some(opened) => format!("Trace from {}", opened.source),
@@ -606,6 +608,11 @@ pub fn app() -> Html {
                     </TabPanel>
                     <TabPanel id="inspector" selected={(*view_tab).clone()}>
                         <PayloadInspector trace={shown.clone()} />
+                    </TabPanel>
+                    <TabPanel id="retries" selected={(*view_tab).clone()}>
+                        <RetryView trace={shown.clone()} services={state.services.clone()}
+                            next_op={state.next_op} can_request={relay_ready}
+                            on_request={on_retry_run} />
                     </TabPanel>
                 </div>
             </main>

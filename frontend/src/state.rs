@@ -107,7 +107,7 @@ impl Default for State {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     /// A new WebSocket to the relay is being opened.
     RelayConnecting,

@@ -79,6 +79,7 @@ fn get(op: OpId, url: String) -> HttpRequest {
         follow_redirects: 0,
         max_body: None,
         raw: false,
+        retry: None,
     }
 }
 

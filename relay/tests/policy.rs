@@ -545,6 +545,7 @@ async fn redirects_to_forbidden_places_are_refused_at_the_hop() {
             follow_redirects: 3,
             max_body: None,
             raw: false,
+            retry: None,
         };
         send(&mut ws, ClientMsg::HttpRequest(request)).await;
         let mut kinds = Vec::new();

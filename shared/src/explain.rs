@@ -183,6 +183,12 @@ pub fn error(code: ErrorCode) -> Explanation {
             "a missing scheme, a typo, or a relative path.",
             "write the whole URL, e.g. http://127.0.0.1:8080/json.",
         ),
+        ErrorCode::InvalidRetry => ex(
+            "invalid retry policy",
+            "The retry policy asks for something the relay does not do: a field it does not know, or more attempts, longer waits or a longer per-attempt timeout than its caps allow.",
+            "a typo in a field name, or a policy copied from a tool with looser limits.",
+            "stay within the caps in PROTOCOL.md (at most 10 attempts, 30 s per wait, 60 s of waits, 60 s per attempt).",
+        ),
         ErrorCode::Http => ex(
             "HTTP error",
             "The exchange broke the rules of HTTP/1.1.",
@@ -614,7 +620,7 @@ mod tests {
 
     /// Every error code, in declaration order. `index` has no wildcard: a new
     /// code fails to compile until it is listed here (and in `error`).
-    const ALL_CODES: [ErrorCode; 27] = [
+    const ALL_CODES: [ErrorCode; 28] = [
         ErrorCode::Refused,
         ErrorCode::TimedOut,
         ErrorCode::Unreachable,
@@ -642,6 +648,7 @@ mod tests {
         ErrorCode::DnsTimeout,
         ErrorCode::InvalidName,
         ErrorCode::DnsFailed,
+        ErrorCode::InvalidRetry,
     ];
 
     fn index(code: ErrorCode) -> usize {
@@ -673,6 +680,7 @@ mod tests {
             ErrorCode::DnsTimeout => 24,
             ErrorCode::InvalidName => 25,
             ErrorCode::DnsFailed => 26,
+            ErrorCode::InvalidRetry => 27,
         }
     }
 

@@ -34,6 +34,8 @@
 //! - [`explain`]: "what does this mean?" for HTTP statuses, error codes and
 //!   the relay's refusals.
 //! - [`har`]: the HTTP exchanges as a HAR 1.2 archive.
+//! - [`retry`]: retry policies, backoff with jitter, a simulator, and the
+//!   timeline of simulated and real runs.
 
 pub mod diagram;
 pub mod dns;
@@ -49,6 +51,7 @@ pub mod payload;
 pub mod protocol;
 pub mod recording;
 pub mod replay;
+pub mod retry;
 pub mod share;
 pub mod tls_record;
 pub mod trace;

@@ -137,6 +137,9 @@ impl SocketState {
             | EventKind::FirstByte
             | EventKind::ResponseHead { .. }
             | EventKind::Redirect { .. }
+            | EventKind::Attempt { .. }
+            | EventKind::Backoff { .. }
+            | EventKind::GaveUp { .. }
             | EventKind::ResponseDone { .. }
             | EventKind::Wire { .. } => self,
             // A lookup for a connection is part of resolving; a DNS query

@@ -29,7 +29,7 @@ pub type OpId = u32;
 pub const FIRST_RELAY_OP: OpId = 0x8000_0000;
 
 /// Messages from the browser (or any client) to the relay.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMsg {
     /// The first message of every session.
@@ -118,7 +118,7 @@ pub enum ClientMsg {
 }
 
 /// An HTTP request as the browser describes it (`http_request`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HttpRequest {
     pub op: OpId,
@@ -147,6 +147,10 @@ pub struct HttpRequest {
     /// plain text for `http://`, TLS records for `https://`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub raw: bool,
+    /// Retry the request under this policy: the relay runs the attempts and
+    /// waits itself (`attempt`, `backoff`, `gave_up` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<crate::retry::RetryPolicy>,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -320,6 +324,25 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+/// How an attempt of a retried request ended, when it is retried (or was
+/// the last): `{"status": 503}` or `{"error": {"code": ..., "message": ...}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptReason {
+    Status(u16),
+    Error(RelayError),
+}
+
+impl AttemptReason {
+    /// The ending the retry policy judges.
+    pub fn end(&self) -> crate::retry::AttemptEnd {
+        match self {
+            AttemptReason::Status(status) => crate::retry::AttemptEnd::Status(*status),
+            AttemptReason::Error(error) => crate::retry::AttemptEnd::Error(error.code),
+        }
+    }
+}
+
 /// What happened. The variants of one TCP operation come in this order:
 /// `resolving`/`resolved` (names only), then per address tried `connecting`
 /// and either `connected` or `attempt_failed`, then any number of `sent` and
@@ -407,6 +430,26 @@ pub enum EventKind {
     },
     /// A redirect is being followed to `location`.
     Redirect { status: u16, location: String },
+    /// HTTP with `retry`: attempt `n` (of at most `of`) begins; its phase
+    /// events follow.
+    Attempt { n: u32, of: u32 },
+    /// HTTP with `retry`: attempt `attempt` ended with `reason`, which the
+    /// policy retries; the relay waits `wait_ms` before the next attempt.
+    /// `retry_after_ms`: the server's `Retry-After` as honoured (capped).
+    Backoff {
+        attempt: u32,
+        wait_ms: u64,
+        reason: AttemptReason,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// HTTP with `retry`: the last attempt allowed ended with `last_error`,
+    /// which the policy would have retried. The operation then ends as that
+    /// attempt did: `closed` after a response, `failed` after an error.
+    GaveUp {
+        attempts: u32,
+        last_error: AttemptReason,
+    },
     /// The whole response body arrived (it came as data messages). `json`
     /// when the content type says JSON and the body parses.
     ResponseDone {
@@ -539,6 +582,8 @@ pub enum ErrorCode {
     InvalidUrl,
     /// The peer broke HTTP/1.1 (or a redirect could not be followed).
     Http,
+    /// The retry policy is malformed or asks for more than the relay does.
+    InvalidRetry,
     // DNS.
     /// No DNS answer within the timeout.
     DnsTimeout,
@@ -576,6 +621,7 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "body too large",
             ErrorCode::InvalidUrl => "invalid URL",
             ErrorCode::Http => "HTTP error",
+            ErrorCode::InvalidRetry => "invalid retry policy",
             ErrorCode::DnsTimeout => "DNS timeout",
             ErrorCode::InvalidName => "invalid name",
             ErrorCode::DnsFailed => "DNS failed",
@@ -609,6 +655,7 @@ impl ErrorCode {
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::InvalidUrl => "invalid_url",
             ErrorCode::Http => "http",
+            ErrorCode::InvalidRetry => "invalid_retry",
             ErrorCode::DnsTimeout => "dns_timeout",
             ErrorCode::InvalidName => "invalid_name",
             ErrorCode::DnsFailed => "dns_failed",

@@ -32,7 +32,7 @@ pub struct Entry {
 }
 
 /// Which way a message went.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dir", content = "msg", rename_all = "snake_case")]
 pub enum Message {
     /// From the page to the relay.

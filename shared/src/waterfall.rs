@@ -445,6 +445,7 @@ mod tests {
 
     fn http(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            retry: None,
             op,
             method: "GET".into(),
             url: url.into(),

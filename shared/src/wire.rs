@@ -339,6 +339,7 @@ mod tests {
                         follow_redirects: follow,
                         max_body,
                         raw,
+                        retry: None,
                     })
                 },
             )

@@ -279,16 +279,30 @@ impl<'a> Page<'a> {
         Ok(())
     }
 
-    /// Saves a PNG of the first element matching `css`, scrolled into view.
+    /// A screenshot of the first element matching `css` alone (scrolled
+    /// into view), for parts of the page below the fold.
     pub async fn screenshot_of(&self, css: &str, path: &Path) -> Result<()> {
+        let element = self.find(css).await?;
+        // A window tall enough for the whole element, which is then
+        // scrolled to the top: the browser captures only what it paints.
+        let height = self
+            .script(
+                "const r = arguments[0].getBoundingClientRect(); return Math.ceil(r.height);",
+                vec![json!(element)],
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(900);
+        self.client
+            .set_window_size(1280, (height + 200).max(900) as u32)
+            .await
+            .map_err(|e| format!("resizing the window failed: {e}"))?;
         self.script(
-            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
-            vec![json!(css)],
+            "arguments[0].scrollIntoView({block: 'start'});",
+            vec![json!(element)],
         )
         .await?;
-        let png = self
-            .find(css)
-            .await?
+        let png = element
             .screenshot()
             .await
             .map_err(|e| format!("screenshot of `{css}` failed: {e}"))?;

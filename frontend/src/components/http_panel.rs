@@ -2,7 +2,9 @@
 //! line, headers, body (pretty when JSON) and the phase timings.
 //!
 //! The panel keeps only its form and the id of its last request; what it
-//! shows of the answer is derived from the trace ([`HttpView::of`]).
+//! shows of the answer is derived from the trace ([`HttpView::of`]). With
+//! "Retry" on, the request carries a retry policy and the answer shown is
+//! the last attempt's (the Retries section draws every attempt).
 
 use std::rc::Rc;
 
@@ -11,8 +13,9 @@ use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, ErrorCode, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
+use roundtrip_shared::retry::{Jitter, RetryPolicy};
 use roundtrip_shared::share::Experiment;
-use roundtrip_shared::trace::Trace;
+use roundtrip_shared::trace::{StepKind, Trace};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -49,13 +52,29 @@ pub struct HttpView {
     /// The failure's code, for its explanation.
     pub error_code: Option<ErrorCode>,
     pub finished: bool,
+    /// `attempt 2 of 3` for a retried request.
+    pub attempt: Option<String>,
 }
 
 impl HttpView {
     pub fn of(trace: &Trace, op: OpId) -> HttpView {
         let mut view = HttpView::default();
-        for kind in trace.events_of(op) {
+        let steps = trace.steps().iter().filter(|step| step.op == op);
+        for (kind, payload) in steps.filter_map(|step| match &step.kind {
+            StepKind::Event { kind, payload } => Some((kind, payload)),
+            _ => None,
+        }) {
             match kind {
+                // A new attempt: what is shown is the newest attempt's.
+                EventKind::Attempt { n, of } => {
+                    view = HttpView {
+                        attempt: Some(format!("attempt {n} of {of}")),
+                        ..HttpView::default()
+                    };
+                }
+                EventKind::Received { .. } => view
+                    .body
+                    .extend_from_slice(payload.as_deref().unwrap_or_default()),
                 EventKind::ResponseHead {
                     status,
                     reason,
@@ -78,7 +97,6 @@ impl HttpView {
             }
             view.finished |= kind.is_terminal();
         }
-        view.body = trace.received_bytes(op);
         view
     }
 
@@ -118,6 +136,30 @@ fn default_url(services: &[Service]) -> String {
         .map_or_else(String::new, |s| format!("http://{}/json", s.addr))
 }
 
+/// The retry fields (attempts, attempt timeout, base delay) as a policy;
+/// the relay checks its bounds, the page only that they are numbers.
+pub fn retry_policy(fields: &[String; 3], jitter: Jitter) -> Result<RetryPolicy, String> {
+    let Ok(max_attempts) = fields[0].trim().parse::<u32>() else {
+        return Err("retry attempts is a number from 1 to 10".to_owned());
+    };
+    let attempt_timeout_ms = match fields[1].trim() {
+        "" => None,
+        text => Some(text.parse::<u64>().map_err(|_| {
+            "the attempt timeout is a number of milliseconds, or empty for none".to_owned()
+        })?),
+    };
+    let Ok(base_ms) = fields[2].trim().parse::<u64>() else {
+        return Err("the base delay is a number of milliseconds".to_owned());
+    };
+    Ok(RetryPolicy {
+        max_attempts,
+        attempt_timeout_ms,
+        base_ms,
+        jitter,
+        ..RetryPolicy::default()
+    })
+}
+
 fn millis(text: &str) -> Option<u64> {
     text.trim().parse().ok()
 }
@@ -144,6 +186,10 @@ pub fn http_panel(props: &Props) -> Html {
     let timeouts = use_state(|| [String::new(), String::new(), String::new(), String::new()]);
     let problem = use_state(|| None::<String>);
     let last_op = use_state(|| None::<OpId>);
+    let retry = use_state(|| false);
+    // Attempts, attempt timeout (ms), base delay (ms), jitter.
+    let retry_fields = use_state(|| ["3".to_owned(), String::new(), "200".to_owned()]);
+    let retry_jitter = use_state(|| Jitter::Full);
 
     let shown_url = (*url)
         .clone()
@@ -185,7 +231,34 @@ pub fn http_panel(props: &Props) -> Html {
         })
     };
 
+    let on_retry_field = |index: usize| {
+        let retry_fields = retry_fields.clone();
+        Callback::from(move |e: InputEvent| {
+            let mut next = (*retry_fields).clone();
+            next[index] = e.target_unchecked_into::<HtmlInputElement>().value();
+            retry_fields.set(next);
+        })
+    };
+    let on_retry_jitter = {
+        let retry_jitter = retry_jitter.clone();
+        Callback::from(move |e: Event| {
+            retry_jitter.set(
+                match e
+                    .target_unchecked_into::<HtmlSelectElement>()
+                    .value()
+                    .as_str()
+                {
+                    "none" => Jitter::None,
+                    "equal" => Jitter::Equal,
+                    _ => Jitter::Full,
+                },
+            )
+        })
+    };
+
     let on_send = {
+        let (retry, retry_fields, retry_jitter) =
+            (retry.clone(), retry_fields.clone(), retry_jitter.clone());
         let (method, headers, body, json, raw) = (
             method.clone(),
             headers.clone(),
@@ -216,6 +289,14 @@ pub fn http_panel(props: &Props) -> Html {
                     "the redirect limit is a number from 0 to 255".to_owned(),
                 ));
             };
+            let retry = if *retry {
+                match retry_policy(&retry_fields, *retry_jitter) {
+                    Ok(policy) => Some(policy),
+                    Err(message) => return problem.set(Some(message)),
+                }
+            } else {
+                None
+            };
             let t = &*timeouts;
             let limits = HttpTimeouts {
                 connect_ms: millis(&t[0]),
@@ -236,6 +317,7 @@ pub fn http_panel(props: &Props) -> Html {
                 follow_redirects,
                 max_body: None,
                 raw: *raw,
+                retry,
             }));
         })
     };
@@ -293,6 +375,31 @@ pub fn http_panel(props: &Props) -> Html {
                     </label>
                 }) }
             </div>
+            <div class="field-row http-retry">
+                <label><input id="http-retry" type="checkbox" checked={*retry}
+                    onchange={check(retry.clone())} />{" Retry"}</label>
+                if *retry {
+                    <label>{"attempts "}
+                        <input id="http-retry-attempts" type="number" min="1" max="10"
+                            value={retry_fields[0].clone()} oninput={on_retry_field(0)} />
+                    </label>
+                    <label>{"attempt timeout ms "}
+                        <input id="http-retry-timeout-ms" type="number" min="1" placeholder="none"
+                            value={retry_fields[1].clone()} oninput={on_retry_field(1)} />
+                    </label>
+                    <label>{"base delay ms "}
+                        <input id="http-retry-base-ms" type="number" min="0"
+                            value={retry_fields[2].clone()} oninput={on_retry_field(2)} />
+                    </label>
+                    <label>{"jitter "}
+                        <select id="http-retry-jitter" onchange={on_retry_jitter}>
+                            { for [Jitter::None, Jitter::Full, Jitter::Equal].into_iter().map(|j| html! {
+                                <option value={j.as_str()} selected={j == *retry_jitter}>{j.as_str()}</option>
+                            }) }
+                        </select>
+                    </label>
+                }
+            </div>
             <div class="buttons">
                 <button id="http-send" class="primary" disabled={!props.can_request}
                     onclick={on_send}>{"Send request"}</button>
@@ -302,6 +409,9 @@ pub fn http_panel(props: &Props) -> Html {
             }
             if let Some(view) = view {
                 <div id="http-response">
+                    if let Some(attempt) = &view.attempt {
+                        <p id="http-attempt" class="http-attempt">{attempt.clone()}</p>
+                    }
                     if let Some(line) = &view.status_line {
                         <p id="http-status"><strong>{line.clone()}</strong></p>
                     }

@@ -94,6 +94,7 @@ async fn the_form_sends_a_request_and_the_answer_shows_with_timings() {
             follow_redirects: 3,
             max_body: None,
             raw: false,
+            retry: None,
         }
     );
 
@@ -206,4 +207,124 @@ async fn a_failed_request_explains_its_error() {
         "TLS error"
     );
     root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn retry_controls_add_a_policy_and_the_last_attempt_is_shown() {
+    let root = fresh_root();
+    let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
+    let on_request = {
+        let sent = sent.clone();
+        Callback::from(move |msg| sent.borrow_mut().push(msg))
+    };
+    let props = |trace: Trace, on_request: Callback<ClientMsg>| Props {
+        services: vec![http_lab()],
+        trace: Rc::new(trace),
+        next_op: 4,
+        can_request: true,
+        on_request,
+        preset: None,
+    };
+    let mut app = yew::Renderer::<HttpPanel>::with_root_and_props(
+        root.clone(),
+        props(Trace::new(), on_request.clone()),
+    )
+    .render();
+    yew::scheduler::flush().await;
+    assert!(
+        root.query_selector("#http-retry-attempts")
+            .unwrap()
+            .is_none()
+    );
+    let retry: HtmlInputElement = one(&root, "#http-retry").dyn_into().unwrap();
+    retry.set_checked(true);
+    fire(&retry, "change");
+    yew::scheduler::flush().await;
+
+    // Not a number: a readable problem, nothing sent.
+    let attempts: HtmlInputElement = one(&root, "#http-retry-attempts").dyn_into().unwrap();
+    attempts.set_value("many");
+    fire(&attempts, "input");
+    yew::scheduler::flush().await;
+    click(&one(&root, "#http-send"));
+    yew::scheduler::flush().await;
+    assert!(text(&one(&root, "#http-problem")).contains("retry attempts"));
+    assert!(sent.borrow().is_empty());
+
+    attempts.set_value("2");
+    fire(&attempts, "input");
+    let timeout: HtmlInputElement = one(&root, "#http-retry-timeout-ms").dyn_into().unwrap();
+    timeout.set_value("300");
+    fire(&timeout, "input");
+    yew::scheduler::flush().await;
+    click(&one(&root, "#http-send"));
+    yew::scheduler::flush().await;
+    let request = match sent.borrow().as_slice() {
+        [ClientMsg::HttpRequest(request)] => request.clone(),
+        other => panic!("expected one http_request, got {other:?}"),
+    };
+    assert_eq!(
+        request.retry,
+        Some(roundtrip_shared::retry::RetryPolicy {
+            max_attempts: 2,
+            attempt_timeout_ms: Some(300),
+            base_ms: 200,
+            ..Default::default()
+        })
+    );
+
+    // Two attempts in the trace: the panel shows the second's answer only.
+    let mut trace = Trace::new();
+    trace.record_request(&ClientMsg::HttpRequest(request));
+    let head = |t, status| {
+        event(
+            4,
+            t,
+            EventKind::ResponseHead {
+                status,
+                reason: if status == 200 {
+                    "OK"
+                } else {
+                    "Service Unavailable"
+                }
+                .into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![],
+            },
+        )
+    };
+    for msg in [
+        event(4, 1, EventKind::Attempt { n: 1, of: 2 }),
+        head(100, 503),
+        ServerMsg::Data {
+            op: 4,
+            t_us: 120,
+            data: Payload(b"first".to_vec()),
+        },
+        event(
+            4,
+            200,
+            EventKind::Backoff {
+                attempt: 1,
+                wait_ms: 100,
+                reason: roundtrip_shared::protocol::AttemptReason::Status(503),
+                retry_after_ms: None,
+            },
+        ),
+        event(4, 100_300, EventKind::Attempt { n: 2, of: 2 }),
+        head(100_400, 200),
+        ServerMsg::Data {
+            op: 4,
+            t_us: 100_420,
+            data: Payload(b"second".to_vec()),
+        },
+        event(4, 100_500, EventKind::Closed { by: Closer::Relay }),
+    ] {
+        trace.record_server(&msg);
+    }
+    app.update(props(trace, on_request));
+    yew::scheduler::flush().await;
+    assert_eq!(text(&one(&root, "#http-attempt")), "attempt 2 of 2");
+    assert_eq!(text(&one(&root, "#http-status")), "HTTP/1.1 200 OK");
+    assert_eq!(text(&one(&root, "#http-response-body")), "second");
 }

@@ -29,6 +29,7 @@ pub fn http_request(trace: &mut Trace, op: u32, url: &str) {
         follow_redirects: 0,
         max_body: None,
         raw: true,
+        retry: None,
     }));
 }
 

@@ -27,6 +27,7 @@ mod listen_panel;
 mod message_panel;
 mod payload_inspector;
 mod replay;
+mod retry_view;
 mod sequence_diagram;
 mod state;
 mod udp_panel;

@@ -37,7 +37,7 @@ use tokio_rustls::TlsConnector;
 use url::Url;
 
 use crate::AppState;
-use crate::connectors::tcp;
+use crate::connectors::{http_retry, tcp};
 use crate::lab::Lab;
 use crate::op::Command;
 use crate::report::{Reporter, SessionGone};
@@ -58,7 +58,7 @@ const WIRE_BUDGET: usize = 256 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
 
 /// Why an exchange stopped early.
-enum Stop {
+pub(super) enum Stop {
     Fail(RelayError),
     Gone,
 }
@@ -75,15 +75,20 @@ impl From<RelayError> for Stop {
     }
 }
 
-fn fail<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, Stop> {
+pub(super) fn fail<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, Stop> {
     Err(Stop::Fail(RelayError::new(code, message)))
 }
 
-/// What the log line says about a finished exchange.
+/// What the log line says about a finished exchange (and what a retry
+/// needs to know of its response).
 #[derive(Debug, Default)]
-struct Summary {
-    status: u16,
-    body_bytes: u64,
+pub(super) struct Summary {
+    pub(super) status: u16,
+    pub(super) body_bytes: u64,
+    /// The last response's `Retry-After` header.
+    pub(super) retry_after: Option<String>,
+    /// Attempts made (retried requests).
+    pub(super) attempts: u32,
 }
 
 /// Runs one `http_request` operation to its end.
@@ -100,10 +105,19 @@ pub async fn run(
         .map_or(DEFAULT_TOTAL, Duration::from_millis);
     let where_to = loggable(&request.url);
     let mut summary = Summary::default();
-    let exchange = tokio::time::timeout(
-        total,
-        exchange(state, &request, started, &report, &mut summary),
-    );
+    let work = async {
+        match &request.retry {
+            None => exchange(state, &request, started, &report, &mut summary).await,
+            Some(policy) => {
+                http_retry::attempts(state, &request, policy, started, &report, &mut summary).await
+            }
+        }?;
+        report
+            .event(EventKind::Closed { by: Closer::Relay })
+            .await
+            .map_err(Stop::from)
+    };
+    let exchange = tokio::time::timeout(total, work);
     let stopped = tokio::select! {
         result = exchange => match result {
             Ok(result) => result,
@@ -139,6 +153,7 @@ pub async fn run(
         %ending,
         status = summary.status,
         body_bytes = summary.body_bytes,
+        attempts = summary.attempts,
         "http operation ended"
     );
 }
@@ -185,7 +200,9 @@ struct Hop {
     body: Bytes,
 }
 
-async fn exchange(
+/// One attempt: the request, and the redirects it follows. Reports every
+/// phase, but not the operation's end.
+pub(super) async fn exchange(
     state: &AppState,
     request: &HttpRequest,
     started: Instant,
@@ -517,6 +534,10 @@ async fn one_hop(
     let (parts, mut body) = response.into_parts();
     let status = parts.status.as_u16();
     summary.status = status;
+    summary.retry_after = parts
+        .headers
+        .get(header::RETRY_AFTER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     report
         .event(EventKind::ResponseHead {
             status,
@@ -623,9 +644,6 @@ async fn one_hop(
         .await?;
     drop(sender);
     drop(connection);
-    report
-        .event(EventKind::Closed { by: Closer::Relay })
-        .await?;
     Ok(None)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod http;
+mod http_retry;
 pub mod listen;
 pub mod tcp;
 pub mod udp;

@@ -199,6 +199,33 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                     format!("follow {status} → {location}"),
                     Tone::Note,
                 ),
+                EventKind::Attempt { n, of } => {
+                    (Relay, Relay, format!("attempt {n} of {of}"), Tone::Note)
+                }
+                EventKind::Backoff {
+                    wait_ms, reason, ..
+                } => (
+                    Relay,
+                    Relay,
+                    format!(
+                        "{}: wait {}",
+                        reason.end().label(),
+                        crate::retry::timeline::format_us(wait_ms * 1000)
+                    ),
+                    Tone::Note,
+                ),
+                EventKind::GaveUp {
+                    attempts,
+                    last_error,
+                } => (
+                    Relay,
+                    Browser,
+                    format!(
+                        "gave up after {attempts} attempts ({})",
+                        last_error.end().label()
+                    ),
+                    Tone::Error,
+                ),
                 EventKind::ResponseDone {
                     body_bytes,
                     json,

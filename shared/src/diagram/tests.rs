@@ -357,6 +357,7 @@ fn rejected_messages_point_back_to_the_browser() {
 fn https_request_snapshot() {
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+        retry: None,
         op: 1,
         method: "GET".into(),
         url: "https://localhost:4443/json".into(),

@@ -1,0 +1,791 @@
+//! Runs of retried requests on a time axis: attempts as bars coloured by how
+//! they ended, the waits between them, and where the run succeeded or gave
+//! up. A run comes from the simulator or from the trace of a real one; both
+//! share one axis so they can be compared.
+
+use std::collections::HashMap;
+
+use super::policy::AttemptEnd;
+use crate::diagram::Tone;
+use crate::protocol::{Closer, EventKind, OpId};
+use crate::trace::{Request, StepKind, Trace};
+
+/// One attempt, in microseconds since the run's first attempt began.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptSpan {
+    /// 1-based.
+    pub n: u32,
+    pub start_us: u64,
+    pub end_us: u64,
+    /// `None` while the attempt runs.
+    pub end: Option<AttemptEnd>,
+}
+
+/// A wait between attempts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WaitSpan {
+    /// The attempt it follows.
+    pub after: u32,
+    pub start_us: u64,
+    pub end_us: u64,
+    /// The server's `Retry-After` set this wait (it was longer than the
+    /// backoff).
+    pub retry_after: bool,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    Running,
+    /// An attempt got a response the run accepts (below 400).
+    Succeeded {
+        at_us: u64,
+        attempts: u32,
+        status: u16,
+    },
+    /// An attempt ended in a way the policy does not retry (a 404, a TLS
+    /// error, ...).
+    NotRetried {
+        at_us: u64,
+        attempts: u32,
+        end: AttemptEnd,
+    },
+    /// Every attempt allowed failed.
+    GaveUp {
+        at_us: u64,
+        attempts: u32,
+        last: AttemptEnd,
+    },
+    /// The browser closed the operation.
+    Cancelled {
+        at_us: u64,
+        attempts: u32,
+    },
+}
+
+/// One run of a retried request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Run {
+    pub label: String,
+    pub attempts: Vec<AttemptSpan>,
+    pub waits: Vec<WaitSpan>,
+    pub end: RunEnd,
+}
+
+impl Run {
+    /// When the last thing in the run ends.
+    pub fn span_us(&self) -> u64 {
+        let attempts = self.attempts.iter().map(|a| a.end_us);
+        let waits = self.waits.iter().map(|w| w.end_us);
+        attempts.chain(waits).max().unwrap_or(0)
+    }
+
+    /// `200 on attempt 3 after 1.46 s`, `gave up after 4 attempts (timed out)`.
+    pub fn summary(&self) -> String {
+        match &self.end {
+            RunEnd::Running => format!(
+                "running: attempt {}",
+                self.attempts.last().map_or(1, |a| a.n)
+            ),
+            RunEnd::Succeeded {
+                at_us,
+                attempts,
+                status,
+            } => format!("{status} on attempt {attempts} after {}", format_us(*at_us)),
+            RunEnd::NotRetried {
+                at_us,
+                attempts,
+                end,
+            } => format!(
+                "{} on attempt {attempts} after {}: not retried",
+                end.label(),
+                format_us(*at_us)
+            ),
+            RunEnd::GaveUp {
+                at_us,
+                attempts,
+                last,
+            } => format!(
+                "gave up after {attempts} attempts ({}) at {}",
+                last.label(),
+                format_us(*at_us)
+            ),
+            RunEnd::Cancelled { at_us, attempts } => format!(
+                "cancelled during attempt {attempts} at {}",
+                format_us(*at_us)
+            ),
+        }
+    }
+}
+
+/// The real runs in the trace: every HTTP operation that retried (its
+/// events include `attempt`), in the order they started.
+pub fn runs_from_trace(trace: &Trace) -> Vec<Run> {
+    struct Building {
+        run: Run,
+        /// Relay time of the first attempt: the run's zero.
+        zero: Option<u64>,
+        status: Option<u16>,
+    }
+    let mut runs: Vec<Building> = Vec::new();
+    let mut current: HashMap<OpId, usize> = HashMap::new();
+    for step in trace.steps() {
+        if let StepKind::Request(Request::Http { method, url, .. }) = &step.kind {
+            current.insert(step.op, runs.len());
+            runs.push(Building {
+                run: Run {
+                    label: format!("op {}: {method} {}", step.op, path_of(url)),
+                    attempts: Vec::new(),
+                    waits: Vec::new(),
+                    end: RunEnd::Running,
+                },
+                zero: None,
+                status: None,
+            });
+            continue;
+        }
+        let (StepKind::Event { kind, .. }, Some(t)) = (&step.kind, step.t_us) else {
+            continue;
+        };
+        let Some(building) = current.get(&step.op).map(|&i| &mut runs[i]) else {
+            continue;
+        };
+        let zero = *building.zero.get_or_insert(t);
+        let t = t.saturating_sub(zero);
+        let run = &mut building.run;
+        let attempts = run.attempts.last().map_or(0, |a| a.n);
+        match kind {
+            // A wait is drawn as long as the relay announced (and slept);
+            // the next attempt starts when it reports, a little later.
+            EventKind::Attempt { n, .. } => {
+                building.status = None;
+                run.attempts.push(AttemptSpan {
+                    n: *n,
+                    start_us: t,
+                    end_us: t,
+                    end: None,
+                });
+            }
+            EventKind::ResponseHead { status, .. } => building.status = Some(*status),
+            EventKind::ResponseDone { .. } => {
+                if let (Some(attempt), Some(status)) = (run.attempts.last_mut(), building.status) {
+                    attempt.end_us = t;
+                    attempt.end = Some(AttemptEnd::Status(status));
+                }
+            }
+            EventKind::Backoff {
+                attempt: after,
+                wait_ms,
+                reason,
+                retry_after_ms,
+            } => {
+                if let Some(attempt) = run.attempts.last_mut()
+                    && attempt.end.is_none()
+                {
+                    attempt.end_us = t;
+                    attempt.end = Some(reason.end());
+                }
+                run.waits.push(WaitSpan {
+                    after: *after,
+                    start_us: t,
+                    end_us: t + wait_ms * 1000,
+                    retry_after: retry_after_ms.is_some_and(|ra| ra >= *wait_ms),
+                });
+            }
+            EventKind::GaveUp {
+                attempts,
+                last_error,
+            } => {
+                if let Some(attempt) = run.attempts.last_mut()
+                    && attempt.end.is_none()
+                {
+                    attempt.end_us = t;
+                    attempt.end = Some(last_error.end());
+                }
+                run.end = RunEnd::GaveUp {
+                    at_us: t,
+                    attempts: *attempts,
+                    last: last_error.end(),
+                };
+            }
+            EventKind::Failed { error } => {
+                if let Some(attempt) = run.attempts.last_mut()
+                    && attempt.end.is_none()
+                {
+                    attempt.end_us = t;
+                    attempt.end = Some(AttemptEnd::Error(error.code));
+                }
+                if run.end == RunEnd::Running {
+                    run.end = RunEnd::NotRetried {
+                        at_us: t,
+                        attempts,
+                        end: AttemptEnd::Error(error.code),
+                    };
+                }
+            }
+            EventKind::Closed { by } => {
+                if run.end != RunEnd::Running {
+                    continue;
+                }
+                let last = run.attempts.last().and_then(|a| a.end);
+                run.end = match (by, last) {
+                    (Closer::Browser, _) | (_, None) => {
+                        if let Some(attempt) = run.attempts.last_mut()
+                            && attempt.end.is_none()
+                        {
+                            attempt.end_us = t;
+                        }
+                        RunEnd::Cancelled { at_us: t, attempts }
+                    }
+                    (_, Some(AttemptEnd::Status(status))) if status < 400 => RunEnd::Succeeded {
+                        at_us: t,
+                        attempts,
+                        status,
+                    },
+                    (_, Some(end)) => RunEnd::NotRetried {
+                        at_us: t,
+                        attempts,
+                        end,
+                    },
+                };
+            }
+            _ => {}
+        }
+    }
+    runs.into_iter()
+        .filter(|b| !b.run.attempts.is_empty())
+        .map(|b| b.run)
+        .collect()
+}
+
+/// `/flaky?key=a` from `http://127.0.0.1:8080/flaky?key=a`.
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+/// Width of the drawing, in SVG user units.
+pub const WIDTH: f64 = 760.0;
+/// Room on the left for the run's label.
+const LABEL_WIDTH: f64 = 0.0;
+const ROW_HEIGHT: f64 = 56.0;
+const BAR_HEIGHT: f64 = 22.0;
+const TOP: f64 = 8.0;
+const AXIS_HEIGHT: f64 = 26.0;
+const RIGHT_PAD: f64 = 12.0;
+/// Roughly how wide one character of a bar label is.
+const CHAR_WIDTH: f64 = 6.6;
+/// The narrowest bar, so an instant attempt still shows.
+const MIN_BAR: f64 = 3.0;
+
+/// What a bar stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BarKind {
+    Attempt,
+    Wait,
+}
+
+/// One attempt or wait, placed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    pub kind: BarKind,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+    pub tone: Tone,
+    /// Short text inside the bar (`#2 503`, `wait 240 ms`), when it fits.
+    pub label: Option<String>,
+    /// The whole story, for a tooltip.
+    pub title: String,
+}
+
+/// Where a run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub x: f64,
+    pub y1: f64,
+    pub y2: f64,
+    pub tone: Tone,
+    /// `✓ 200`, `✗ gave up`.
+    pub label: String,
+}
+
+/// One run, placed in its row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub label: String,
+    pub label_y: f64,
+    pub bars: Vec<Bar>,
+    pub end: Option<Marker>,
+    pub summary: String,
+    /// `succeeded`, `gave-up`, `not-retried`, `cancelled`, `running`: for
+    /// CSS and tests.
+    pub state: &'static str,
+}
+
+/// A tick on the time axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tick {
+    pub x: f64,
+    pub label: String,
+}
+
+/// Runs on one time axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timeline {
+    pub width: f64,
+    pub height: f64,
+    /// Where the axis line is drawn.
+    pub axis_y: f64,
+    pub x0: f64,
+    pub x1: f64,
+    pub ticks: Vec<Tick>,
+    pub rows: Vec<Row>,
+}
+
+/// Places `runs` one row each on a shared axis from 0 to the longest run.
+pub fn layout(runs: &[Run]) -> Timeline {
+    let span_us = runs.iter().map(Run::span_us).max().unwrap_or(0).max(1_000);
+    let step_us = nice_step(span_us);
+    // The axis ends on the tick after the longest run.
+    let axis_us = span_us.div_ceil(step_us) * step_us;
+    let x0 = LABEL_WIDTH + 4.0;
+    let x1 = WIDTH - RIGHT_PAD;
+    let x_of = |us: u64| x0 + (x1 - x0) * us as f64 / axis_us as f64;
+    let rows: Vec<Row> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, run)| {
+            let top = TOP + i as f64 * ROW_HEIGHT;
+            let bar_y = top + 18.0;
+            let mut bars = Vec::new();
+            for attempt in &run.attempts {
+                let x = x_of(attempt.start_us);
+                let width = (x_of(attempt.end_us) - x).max(MIN_BAR);
+                let (tone, what) = match attempt.end {
+                    None => (Tone::Request, "running".to_owned()),
+                    Some(end) if end.is_success() => (Tone::Data, end.label()),
+                    Some(end) => (Tone::Error, end.label()),
+                };
+                let label = format!("#{} {what}", attempt.n);
+                bars.push(Bar {
+                    kind: BarKind::Attempt,
+                    x,
+                    y: bar_y,
+                    width,
+                    height: BAR_HEIGHT,
+                    tone,
+                    label: fits(&label, width),
+                    title: format!(
+                        "attempt {}: {what} after {}",
+                        attempt.n,
+                        format_us(attempt.end_us - attempt.start_us)
+                    ),
+                });
+            }
+            for wait in &run.waits {
+                let x = x_of(wait.start_us);
+                let width = (x_of(wait.end_us) - x).max(MIN_BAR);
+                let took = format_us(wait.end_us - wait.start_us);
+                let label = if wait.retry_after {
+                    format!("Retry-After {took}")
+                } else {
+                    format!("wait {took}")
+                };
+                bars.push(Bar {
+                    kind: BarKind::Wait,
+                    x,
+                    y: bar_y + BAR_HEIGHT / 4.0,
+                    width,
+                    height: BAR_HEIGHT / 2.0,
+                    tone: Tone::Note,
+                    label: fits(&label, width),
+                    title: format!(
+                        "{} after attempt {}{}",
+                        label,
+                        wait.after,
+                        if wait.retry_after {
+                            " (the server's Retry-After, longer than the backoff)"
+                        } else {
+                            " (backoff)"
+                        }
+                    ),
+                });
+            }
+            let marker = |at_us: u64, tone: Tone, label: String| Marker {
+                x: x_of(at_us),
+                y1: bar_y - 4.0,
+                y2: bar_y + BAR_HEIGHT + 4.0,
+                tone,
+                label,
+            };
+            let (end, state) = match &run.end {
+                RunEnd::Running => (None, "running"),
+                RunEnd::Succeeded { at_us, status, .. } => (
+                    Some(marker(*at_us, Tone::Data, format!("✓ {status}"))),
+                    "succeeded",
+                ),
+                RunEnd::NotRetried { at_us, end, .. } => (
+                    Some(marker(*at_us, Tone::Error, format!("✗ {}", end.label()))),
+                    "not-retried",
+                ),
+                RunEnd::GaveUp { at_us, .. } => (
+                    Some(marker(*at_us, Tone::Error, "✗ gave up".to_owned())),
+                    "gave-up",
+                ),
+                RunEnd::Cancelled { at_us, .. } => (
+                    Some(marker(*at_us, Tone::Note, "cancelled".to_owned())),
+                    "cancelled",
+                ),
+            };
+            Row {
+                label: run.label.clone(),
+                label_y: top + 12.0,
+                bars,
+                end,
+                summary: run.summary(),
+                state,
+            }
+        })
+        .collect();
+    let axis_y = TOP + rows.len() as f64 * ROW_HEIGHT;
+    let ticks = (0..=axis_us / step_us)
+        .map(|k| Tick {
+            x: x_of(k * step_us),
+            label: format_us(k * step_us),
+        })
+        .collect();
+    Timeline {
+        width: WIDTH,
+        height: axis_y + AXIS_HEIGHT,
+        axis_y,
+        x0,
+        x1,
+        ticks,
+        rows,
+    }
+}
+
+fn fits(label: &str, width: f64) -> Option<String> {
+    (label.chars().count() as f64 * CHAR_WIDTH + 8.0 <= width).then(|| label.to_owned())
+}
+
+/// A step of 1, 2 or 5 times a power of ten that cuts `span_us` into 4 to 10
+/// pieces.
+fn nice_step(span_us: u64) -> u64 {
+    let mut power = 1u64;
+    loop {
+        for factor in [1, 2, 5] {
+            let step = factor * power;
+            if span_us / step <= 8 {
+                return step;
+            }
+        }
+        power = power.saturating_mul(10);
+    }
+}
+
+/// `0 ms`, `240 ms`, `1.5 s`, `12 s`.
+pub fn format_us(us: u64) -> String {
+    if us < 1_000 && us > 0 {
+        return format!("{us} µs");
+    }
+    let ms = us / 1_000;
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else {
+        let seconds = format!("{:.2}", us as f64 / 1e6);
+        let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
+        format!("{seconds} s")
+    }
+}
+
+/// A run as text, one line per attempt and wait: for tests and for people
+/// reading without the picture.
+pub fn describe(run: &Run) -> String {
+    let mut events: Vec<(u64, String)> = Vec::new();
+    for attempt in &run.attempts {
+        events.push((
+            attempt.start_us,
+            format!(
+                "attempt {}: {} after {}",
+                attempt.n,
+                attempt.end.map_or("running".to_owned(), |e| e.label()),
+                format_us(attempt.end_us - attempt.start_us)
+            ),
+        ));
+    }
+    for wait in &run.waits {
+        events.push((
+            wait.start_us,
+            format!(
+                "{} {}",
+                if wait.retry_after {
+                    "retry-after"
+                } else {
+                    "backoff"
+                },
+                format_us(wait.end_us - wait.start_us)
+            ),
+        ));
+    }
+    events.sort_by_key(|(t, _)| *t);
+    let mut text: Vec<String> = events
+        .into_iter()
+        .map(|(t, line)| format!("{:>9} {line}", format_us(t)))
+        .collect();
+    text.push(run.summary());
+    text.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payload::Payload;
+    use crate::protocol::{
+        AttemptReason, ClientMsg, ErrorCode, Event, HttpRequest, HttpTimings, RelayError, ServerMsg,
+    };
+
+    fn event(trace: &mut Trace, op: OpId, t_us: u64, kind: EventKind) {
+        trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
+    }
+
+    fn request(trace: &mut Trace, op: OpId, url: &str) {
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            op,
+            method: "GET".to_owned(),
+            url: url.to_owned(),
+            headers: Vec::new(),
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+            retry: Some(Default::default()),
+        }));
+    }
+
+    fn response(trace: &mut Trace, op: OpId, t_us: u64, status: u16) {
+        event(
+            trace,
+            op,
+            t_us,
+            EventKind::ResponseHead {
+                status,
+                reason: String::new(),
+                version: "HTTP/1.1".to_owned(),
+                headers: Vec::new(),
+            },
+        );
+        event(
+            trace,
+            op,
+            t_us + 100,
+            EventKind::ResponseDone {
+                body_bytes: 0,
+                json: false,
+                timings: HttpTimings::default(),
+            },
+        );
+    }
+
+    /// `/flaky` failing twice with 503 + Retry-After: 1, then 200.
+    fn flaky_trace() -> Trace {
+        let mut trace = Trace::new();
+        request(
+            &mut trace,
+            1,
+            "http://127.0.0.1:4000/flaky?key=a&status=503",
+        );
+        event(&mut trace, 1, 50, EventKind::Attempt { n: 1, of: 3 });
+        response(&mut trace, 1, 2_000, 503);
+        event(
+            &mut trace,
+            1,
+            2_200,
+            EventKind::Backoff {
+                attempt: 1,
+                wait_ms: 1_000,
+                reason: AttemptReason::Status(503),
+                retry_after_ms: Some(1_000),
+            },
+        );
+        event(&mut trace, 1, 1_003_000, EventKind::Attempt { n: 2, of: 3 });
+        response(&mut trace, 1, 1_005_000, 503);
+        event(
+            &mut trace,
+            1,
+            1_005_200,
+            EventKind::Backoff {
+                attempt: 2,
+                wait_ms: 1_000,
+                reason: AttemptReason::Status(503),
+                retry_after_ms: Some(1_000),
+            },
+        );
+        event(&mut trace, 1, 2_006_000, EventKind::Attempt { n: 3, of: 3 });
+        response(&mut trace, 1, 2_008_000, 200);
+        event(
+            &mut trace,
+            1,
+            2_008_200,
+            EventKind::Closed { by: Closer::Relay },
+        );
+        trace
+    }
+
+    #[test]
+    fn a_real_run_from_the_trace() {
+        let runs = runs_from_trace(&flaky_trace());
+        assert_eq!(runs.len(), 1);
+        insta::assert_snapshot!(describe(&runs[0]));
+    }
+
+    #[test]
+    fn timeouts_then_gave_up_from_the_trace() {
+        let mut trace = Trace::new();
+        request(&mut trace, 2, "http://127.0.0.1:4000/delay/3");
+        let timeout = RelayError::new(ErrorCode::TimedOut, "attempt timeout");
+        event(&mut trace, 2, 0, EventKind::Attempt { n: 1, of: 2 });
+        event(
+            &mut trace,
+            2,
+            300_000,
+            EventKind::Backoff {
+                attempt: 1,
+                wait_ms: 100,
+                reason: AttemptReason::Error(timeout.clone()),
+                retry_after_ms: None,
+            },
+        );
+        event(&mut trace, 2, 400_000, EventKind::Attempt { n: 2, of: 2 });
+        event(
+            &mut trace,
+            2,
+            700_000,
+            EventKind::GaveUp {
+                attempts: 2,
+                last_error: AttemptReason::Error(timeout.clone()),
+            },
+        );
+        event(&mut trace, 2, 700_100, EventKind::Failed { error: timeout });
+        let runs = runs_from_trace(&trace);
+        assert_eq!(
+            runs[0].end,
+            RunEnd::GaveUp {
+                at_us: 700_000,
+                attempts: 2,
+                last: AttemptEnd::Error(ErrorCode::TimedOut)
+            }
+        );
+        assert_eq!(
+            describe(&runs[0]),
+            "     0 ms attempt 1: timed out after 300 ms\n   300 ms backoff 100 ms\n   400 ms attempt 2: timed out after 300 ms\ngave up after 2 attempts (timed out) at 700 ms"
+        );
+    }
+
+    #[test]
+    fn requests_without_retry_are_not_runs() {
+        let mut trace = Trace::new();
+        request(&mut trace, 3, "http://x/get");
+        response(&mut trace, 3, 1_000, 200);
+        event(
+            &mut trace,
+            3,
+            1_200,
+            EventKind::Closed { by: Closer::Relay },
+        );
+        event(
+            &mut trace,
+            4,
+            0,
+            EventKind::Received {
+                bytes: Payload(Vec::new()).0.len() as u64,
+            },
+        );
+        assert!(runs_from_trace(&trace).is_empty());
+    }
+
+    #[test]
+    fn a_404_is_not_retried() {
+        let mut trace = Trace::new();
+        request(&mut trace, 5, "http://x/status/404");
+        event(&mut trace, 5, 10, EventKind::Attempt { n: 1, of: 3 });
+        response(&mut trace, 5, 1_000, 404);
+        event(
+            &mut trace,
+            5,
+            1_200,
+            EventKind::Closed { by: Closer::Relay },
+        );
+        let runs = runs_from_trace(&trace);
+        assert_eq!(
+            runs[0].summary(),
+            "404 on attempt 1 after 1 ms: not retried"
+        );
+    }
+
+    #[test]
+    fn layout_snapshot() {
+        let real = runs_from_trace(&flaky_trace());
+        let timeline = layout(&real);
+        let mut text = format!(
+            "{}x{} axis at {}\nticks: {}\n",
+            timeline.width,
+            timeline.height,
+            timeline.axis_y,
+            timeline
+                .ticks
+                .iter()
+                .map(|t| format!("{:.0}={}", t.x, t.label))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for row in &timeline.rows {
+            text.push_str(&format!("{} [{}] {}\n", row.label, row.state, row.summary));
+            for bar in &row.bars {
+                text.push_str(&format!(
+                    "  {:?} x={:.1} w={:.1} {} {:?}\n",
+                    bar.kind,
+                    bar.x,
+                    bar.width,
+                    bar.tone.class(),
+                    bar.label
+                ));
+            }
+            if let Some(end) = &row.end {
+                text.push_str(&format!("  end x={:.1} {}\n", end.x, end.label));
+            }
+        }
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn every_bar_stays_inside_the_drawing() {
+        let sim = crate::retry::simulate(
+            &crate::retry::RetryPolicy::default(),
+            &crate::retry::Scenario {
+                failure_rate: 1.0,
+                ..Default::default()
+            },
+        );
+        let timeline = layout(&[sim, runs_from_trace(&flaky_trace()).remove(0)]);
+        for bar in timeline.rows.iter().flat_map(|r| &r.bars) {
+            assert!(bar.x >= timeline.x0 && bar.x + bar.width <= timeline.x1 + MIN_BAR);
+        }
+        assert_eq!(timeline.rows.len(), 2);
+    }
+
+    #[test]
+    fn times_for_people() {
+        assert_eq!(format_us(0), "0 ms");
+        assert_eq!(format_us(250), "250 µs");
+        assert_eq!(format_us(240_000), "240 ms");
+        assert_eq!(format_us(1_500_000), "1.5 s");
+        assert_eq!(format_us(2_000_000), "2 s");
+        assert_eq!(nice_step(2_008_000), 500_000);
+        assert_eq!(nice_step(1_000), 200);
+    }
+}
