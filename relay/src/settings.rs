@@ -6,7 +6,9 @@
 //! token = "a long random string"            # optional shared secret
 //!
 //! [[allow]]                                  # any number of rules
-//! protocols = ["tcp"]                        # empty or absent: any
+//! protocols = ["tcp"]                        # tcp, udp, dns, http, https;
+//!                                            # tcp covers http and https;
+//!                                            # empty or absent: any
 //! hosts = ["*.example.com", "example.org"]
 //! ports = ["80", "443", "7000-7010"]
 //! cidrs = ["203.0.113.0/24"]
