@@ -202,12 +202,14 @@ impl Session {
                 target,
                 connect_timeout_ms,
                 nodelay,
+                faults,
             } => {
                 let options = tcp::Options {
                     connect_timeout: connect_timeout_ms
                         .map(std::time::Duration::from_millis)
                         .unwrap_or(self.state.config().connect_timeout),
                     nodelay,
+                    faults,
                 };
                 let state = self.state.clone();
                 self.start(
@@ -224,6 +226,7 @@ impl Session {
                 target,
                 bind_port,
                 recv_timeout_ms,
+                faults,
             } => {
                 let options = udp::Options {
                     bind_port: bind_port.unwrap_or(0),
@@ -231,6 +234,7 @@ impl Session {
                     recv_timeout: recv_timeout_ms
                         .filter(|&ms| ms > 0)
                         .map(std::time::Duration::from_millis),
+                    faults,
                 };
                 let state = self.state.clone();
                 self.start(

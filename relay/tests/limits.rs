@@ -86,6 +86,7 @@ async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
     send(
         ws,
         ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,

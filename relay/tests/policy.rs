@@ -194,6 +194,7 @@ async fn run_connect(ws: &mut Ws, op: u32, target: &str) -> Vec<EventKind> {
     send(
         ws,
         ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: target.into(),
             connect_timeout_ms: Some(2_000),
@@ -409,6 +410,7 @@ async fn hostile_udp_targets_are_refused() {
         send(
             &mut ws,
             ClientMsg::UdpOpen {
+                faults: None,
                 op,
                 target: Some(target.clone()),
                 bind_port: None,
@@ -445,6 +447,7 @@ async fn hostile_udp_targets_are_refused() {
     send(
         &mut ws,
         ClientMsg::UdpOpen {
+            faults: None,
             op: 300,
             target: Some("udp-echo".into()),
             bind_port: None,
@@ -535,6 +538,7 @@ async fn redirects_to_forbidden_places_are_refused_at_the_hop() {
         (4, format!("http://0x7f.1:{}/", trap.port())),
     ] {
         let request = roundtrip_shared::protocol::HttpRequest {
+            faults: None,
             op,
             method: "GET".into(),
             url: url.clone(),

@@ -309,6 +309,15 @@ fn describe_step(step: &Step, socket: SocketKind) -> (Lane, Lane, String, Tone) 
                 ),
                 EventKind::Sent { bytes } => (Relay, Target, data(bytes), Tone::Data),
                 EventKind::Received { bytes } => (Target, Relay, data(bytes), Tone::Data),
+                EventKind::SendBlocked { waiting } => (
+                    Relay,
+                    Relay,
+                    format!(
+                        "send buffer full: {} wait (peer's window closed)",
+                        format_bytes(*waiting)
+                    ),
+                    Tone::Note,
+                ),
                 EventKind::Bound {
                     local,
                     remote: None,
@@ -516,6 +525,7 @@ mod tests {
     fn echo_trace() -> Trace {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
@@ -614,6 +624,7 @@ Relay -> Target  FIN (close)  @1500.000 ms
     fn refused_connection_snapshot() {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: "127.0.0.1:9".into(),
             connect_timeout_ms: None,
@@ -672,6 +683,7 @@ Target -> Relay  \"xxxxxxxxxxxxxxxxxxxxxxxx…\" (2 KiB)  @0.002 ms
     fn udp_exchange_snapshot() {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::UdpOpen {
+            faults: None,
             op: 1,
             target: Some("udp-echo".into()),
             bind_port: Some(5000),
@@ -882,6 +894,7 @@ Relay  stopped listening  @0.500 ms
     fn https_request_snapshot() {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            faults: None,
             op: 1,
             method: "GET".into(),
             url: "https://localhost:4443/json".into(),

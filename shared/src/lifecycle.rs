@@ -124,6 +124,7 @@ impl SocketState {
             EventKind::Listening { .. } => SocketState::Listening,
             EventKind::Accepted { .. } => self,
             EventKind::Sent { .. }
+            | EventKind::SendBlocked { .. }
             | EventKind::Received { .. }
             | EventKind::DatagramSent { .. }
             | EventKind::DatagramReceived { .. }

@@ -8,11 +8,13 @@ use std::rc::Rc;
 
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
+    ClientMsg, EventKind, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
+
+use super::faults::{FaultsForm, Transport};
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
@@ -121,6 +123,7 @@ pub fn http_panel(props: &Props) -> Html {
     let timeouts = use_state(|| [String::new(), String::new(), String::new(), String::new()]);
     let problem = use_state(|| None::<String>);
     let last_op = use_state(|| None::<OpId>);
+    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
     let shown_url = (*url)
         .clone()
@@ -177,6 +180,7 @@ pub fn http_panel(props: &Props) -> Html {
             last_op.clone(),
         );
         let shown_url = shown_url.clone();
+        let faults = faults.clone();
         let on_request = props.on_request.clone();
         let op = props.next_op;
         let can_request = props.can_request;
@@ -192,6 +196,10 @@ pub fn http_panel(props: &Props) -> Html {
                 return problem.set(Some(
                     "the redirect limit is a number from 0 to 255".to_owned(),
                 ));
+            };
+            let faults = match &*faults {
+                Ok(faults) => *faults,
+                Err(message) => return problem.set(Some(message.clone())),
             };
             let t = &*timeouts;
             let limits = HttpTimeouts {
@@ -213,6 +221,7 @@ pub fn http_panel(props: &Props) -> Html {
                 follow_redirects,
                 max_body: None,
                 raw: *raw,
+                faults,
             }));
         })
     };
@@ -270,6 +279,11 @@ pub fn http_panel(props: &Props) -> Html {
                     </label>
                 }) }
             </div>
+            <FaultsForm prefix="http" transport={Transport::Tcp}
+                on_change={{
+                    let faults = faults.clone();
+                    Callback::from(move |asked| faults.set(asked))
+                }} />
             <div class="buttons">
                 <button id="http-send" class="primary" disabled={!props.can_request}
                     onclick={on_send}>{"Send request"}</button>

@@ -4,6 +4,7 @@
 pub mod connect_panel;
 pub mod dns_panel;
 pub mod error_list;
+pub mod faults;
 pub mod http_panel;
 pub mod lifecycle_view;
 pub mod listen_panel;

@@ -17,6 +17,7 @@ use web_sys::{Element, HtmlElement};
 mod app;
 mod connect_panel;
 mod dns_panel;
+mod faults;
 mod http_panel;
 mod listen_panel;
 mod message_panel;
@@ -102,6 +103,7 @@ pub fn event(op: u32, t_us: u64, kind: EventKind) -> ServerMsg {
 pub fn echo_exchange(op: u32) -> Vec<Result<ClientMsg, ServerMsg>> {
     vec![
         Ok(ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,

@@ -40,6 +40,7 @@ use crate::AppState;
 use crate::connectors::tcp;
 use crate::lab::Lab;
 use crate::op::Command;
+use crate::policy::Protocol;
 use crate::report::{Reporter, SessionGone};
 use crate::target::{self, Target};
 
@@ -394,11 +395,21 @@ async fn one_hop(
     let connect_timeout = timeouts
         .connect_ms
         .map_or(config.connect_timeout, Duration::from_millis);
-    let policy_host = match &target {
-        Target::Host { host, .. } => Some(host.as_str()),
-        _ => None,
+    let dial = tcp::Dial {
+        protocol: if https {
+            Protocol::Https
+        } else {
+            Protocol::Http
+        },
+        host: match &target {
+            Target::Host { host, .. } => Some(host.as_str()),
+            _ => None,
+        },
+        timeout: connect_timeout,
+        faults: request.faults,
     };
-    let stream = tcp::connect_any(state, policy_host, &addrs, connect_timeout, report).await??;
+    // The guard keeps the lab's faults registered for this hop's connection.
+    let (stream, _faults) = tcp::connect_any(state, &dial, &addrs, report).await??;
     // As curl and browsers do: send each write at once rather than wait for
     // ACKs (Nagle), which would add delayed-ACK pauses to the timings.
     let _ = stream.set_nodelay(true);

@@ -16,12 +16,13 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, Faults, RelayError};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::AppState;
+use crate::lab::faults::{self, FaultTarget};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
@@ -41,6 +42,8 @@ pub struct Options {
     pub bind_port: u16,
     /// Report `recv_timeout` when nothing arrives for this long.
     pub recv_timeout: Option<Duration>,
+    /// Faults for the lab service (the target) to inject.
+    pub faults: Option<Faults>,
 }
 
 #[derive(Debug, Default)]
@@ -86,7 +89,16 @@ async fn drive(
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<String, SessionGone> {
+    let faults = options.faults.filter(|f| !f.is_empty());
     let remote = match target_text {
+        None if faults.is_some() => {
+            let error = RelayError::new(
+                ErrorCode::NotSupported,
+                "faults need a target: open the socket with udp-echo (or its address) as its \
+                 target, and the echo injects them",
+            );
+            return fail(report, error).await;
+        }
         None => None,
         Some(text) => {
             let resolving = async {
@@ -98,7 +110,17 @@ async fn drive(
                     Ok(addrs) => addrs[0],
                     Err(error) => return Ok(Err(error)),
                 };
-                Ok(state.permit_dial(destination(&target, addr)).map(|()| addr))
+                let permitted =
+                    state
+                        .permit_dial(destination(&target, addr))
+                        .and_then(|()| match (&faults, state.lab().fault_target(addr)) {
+                            (None, _) => Ok(()),
+                            (Some(faults), Some(kind @ FaultTarget::Udp)) => {
+                                faults::check(faults, kind)
+                            }
+                            (Some(_), _) => Err(faults::not_a_lab_service(addr)),
+                        });
+                Ok(permitted.map(|()| addr))
             };
             tokio::select! {
                 result = resolving => match result? {
@@ -131,6 +153,9 @@ async fn drive(
     {
         return fail(report, send_error(&error, local, remote)).await;
     }
+    // Registered under the socket's address before its first datagram, for
+    // the echo to find; gone when the socket is.
+    let _faults = faults.map(|faults| state.lab().faults().register(local, faults));
     report
         .event(EventKind::Bound {
             local: local.to_string(),

@@ -5,11 +5,13 @@
 mod chat;
 pub mod dns;
 mod echo;
+pub mod faults;
 pub mod http;
 pub mod slow;
 mod udp_echo;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use roundtrip_shared::protocol::Service;
 use tokio::net::{TcpListener, UdpSocket};
@@ -21,21 +23,26 @@ pub struct Lab {
     /// The HTTPS lab's CA, which the HTTP connector trusts.
     lab_ca: rustls::pki_types::CertificateDer<'static>,
     dns: dns::DnsLab,
+    /// Faults the browser asked for, by the relay-side address of each
+    /// connection or socket (see [`faults`]).
+    faults: Arc<faults::FaultTable>,
 }
 
 impl Lab {
     /// Starts every lab service on `127.0.0.1` with a port of its own.
     pub async fn start() -> std::io::Result<Lab> {
-        let http = http::start().await?;
+        let table = Arc::new(faults::FaultTable::default());
+        let http = http::start(table.clone()).await?;
         let echo = TcpListener::bind("127.0.0.1:0").await?;
         let echo_addr = echo.local_addr()?;
         let mut lab = Lab {
             services: Vec::new(),
             lab_ca: http.tls.ca.clone(),
             dns: dns::start(echo_addr.port()).await?,
+            faults: table.clone(),
         };
         lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo_addr);
-        tokio::spawn(echo::run(echo));
+        tokio::spawn(echo::run(echo, table.clone()));
 
         let udp_echo = UdpSocket::bind("127.0.0.1:0").await?;
         lab.add(
@@ -44,7 +51,7 @@ impl Lab {
             "udp",
             udp_echo.local_addr()?,
         );
-        tokio::spawn(udp_echo::run(udp_echo));
+        tokio::spawn(udp_echo::run(udp_echo, table));
 
         let chat = TcpListener::bind("127.0.0.1:0").await?;
         lab.add(
@@ -98,6 +105,22 @@ impl Lab {
     /// The certificate of the CA that signed the HTTPS lab's certificate.
     pub fn lab_ca(&self) -> &rustls::pki_types::CertificateDer<'static> {
         &self.lab_ca
+    }
+
+    /// Where faults are registered for the lab services to find.
+    pub fn faults(&self) -> &Arc<faults::FaultTable> {
+        &self.faults
+    }
+
+    /// Which faults the lab service at `addr` can inject, if it takes any:
+    /// only the echo services and the HTTP labs do.
+    pub fn fault_target(&self, addr: SocketAddr) -> Option<faults::FaultTarget> {
+        let (service, _) = self.services.iter().find(|(_, a)| *a == addr)?;
+        match service.name.as_str() {
+            "tcp-echo" | "http-lab" | "https-lab" => Some(faults::FaultTarget::Tcp),
+            "udp-echo" => Some(faults::FaultTarget::Udp),
+            _ => None,
+        }
     }
 
     fn add(&mut self, name: &str, label: &str, protocol: &str, addr: SocketAddr) {
