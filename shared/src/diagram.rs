@@ -285,6 +285,12 @@ fn describe_step(step: &Step, socket: SocketKind) -> (Lane, Lane, String, Tone) 
                     let label = format!("= {}{how}", addrs.join(", "));
                     (Relay, Relay, label, Tone::Note)
                 }
+                EventKind::LabPort { from, to, .. } => (
+                    Relay,
+                    Relay,
+                    format!("{from} → {to} (lab service)"),
+                    Tone::Note,
+                ),
                 EventKind::Connecting { addr } => {
                     (Relay, Target, format!("SYN → {addr}"), Tone::Control)
                 }
@@ -573,6 +579,48 @@ mod tests {
             },
         );
         trace
+    }
+
+    #[test]
+    fn lab_ports_and_stalled_sends_are_notes_on_the_relay() {
+        let mut trace = Trace::new();
+        trace.record_request(&ClientMsg::TcpConnect {
+            op: 1,
+            target: "echo.lab.test:7".into(),
+            connect_timeout_ms: None,
+            nodelay: false,
+            faults: None,
+        });
+        event(
+            &mut trace,
+            5,
+            EventKind::LabPort {
+                from: "echo.lab.test:7".into(),
+                to: "127.0.0.1:41234".into(),
+                service: "tcp-echo".into(),
+            },
+        );
+        event(&mut trace, 9, EventKind::SendBlocked { waiting: 2048 });
+        let diagram = layout(&trace, Options::default());
+        let notes: Vec<(&str, Tone)> = diagram
+            .rows
+            .iter()
+            .filter(|row| row.from == Lane::Relay && row.to == Lane::Relay)
+            .map(|row| (row.label.as_str(), row.tone))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                (
+                    "echo.lab.test:7 → 127.0.0.1:41234 (lab service)",
+                    Tone::Note
+                ),
+                (
+                    "send buffer full: 2 KiB wait (peer's window closed)",
+                    Tone::Note
+                ),
+            ]
+        );
     }
 
     #[test]

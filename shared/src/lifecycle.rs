@@ -115,6 +115,7 @@ impl SocketState {
                 ..
             } => self,
             EventKind::Resolving { .. } | EventKind::Resolved { .. } => SocketState::Resolving,
+            EventKind::LabPort { .. } => self,
             EventKind::Connecting { .. } | EventKind::AttemptFailed { .. } => {
                 SocketState::Connecting
             }

@@ -387,6 +387,15 @@ pub enum EventKind {
         addrs: Vec<String>,
         source: ResolveSource,
     },
+    /// `from` (a `lab.test` name with a service's well-known port, such as
+    /// `echo.lab.test:7`) is the lab service `service`, which listens on
+    /// `to` (an ephemeral loopback port): the relay dials `to`. Comes right
+    /// after `resolved`.
+    LabPort {
+        from: String,
+        to: String,
+        service: String,
+    },
     /// TCP handshake started (SYN sent) towards `addr`.
     Connecting { addr: String },
     /// Handshake finished; the socket is bound to `local` and talks to `remote`.

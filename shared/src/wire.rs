@@ -401,6 +401,11 @@ mod tests {
                 addrs,
                 source: ResolveSource::System
             }),
+            (".{0,20}", ".{0,20}", ".{0,10}").prop_map(|(from, to, service)| EventKind::LabPort {
+                from,
+                to,
+                service
+            }),
             ".{0,20}".prop_map(|addr| EventKind::Connecting { addr }),
             (".{0,20}", ".{0,20}")
                 .prop_map(|(local, remote)| EventKind::Connected { local, remote }),

@@ -375,6 +375,16 @@ async fn one_hop(
             },
             "localhost".to_owned(),
         ),
+        // Names under lab.test go to the DNS lab (and `www.lab.test` on 80
+        // or 443 to the HTTP labs, whose certificate covers *.lab.test).
+        (Some(url::Host::Domain(_)), None) if crate::lab::dns::is_lab_name(&host) => (
+            Target::LabHost {
+                host: host.clone(),
+                port,
+                dns: lab.dns().stub,
+            },
+            host.trim_end_matches('.').to_owned(),
+        ),
         (Some(url::Host::Ipv4(ip)), _) => (Target::Literal(SocketAddr::new(ip.into(), port)), host),
         (Some(url::Host::Ipv6(ip)), _) => (Target::Literal(SocketAddr::new(ip.into(), port)), host),
         _ => (
@@ -388,7 +398,8 @@ async fn one_hop(
     let mut timings = HttpTimings::default();
 
     let t = Instant::now();
-    let addrs = target::resolve(state, &target, report).await??;
+    let transport = if https { "https" } else { "http" };
+    let addrs = target::resolve(state, &target, transport, report).await??;
     timings.dns_us = micros(t.elapsed());
 
     let t = Instant::now();

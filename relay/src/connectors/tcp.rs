@@ -132,7 +132,7 @@ async fn drive(
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
         };
-        let addrs = match target::resolve(state, &target, report).await? {
+        let addrs = match target::resolve(state, &target, "tcp", report).await? {
             Ok(addrs) => addrs,
             Err(error) => return Ok(Err(error)),
         };

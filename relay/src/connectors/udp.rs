@@ -106,7 +106,7 @@ async fn drive(
                     Ok(target) => target,
                     Err(error) => return Ok(Err(error)),
                 };
-                let addr = match target::resolve(state, &target, report).await? {
+                let addr = match target::resolve(state, &target, "udp", report).await? {
                     Ok(addrs) => addrs[0],
                     Err(error) => return Ok(Err(error)),
                 };
@@ -270,7 +270,7 @@ impl Socket {
         let addrs = match &target {
             Target::Lab { addr, .. } | Target::Literal(addr) => vec![*addr],
             Target::Host { .. } | Target::LabHost { .. } => {
-                match target::resolve(state, &target, report).await? {
+                match target::resolve(state, &target, "udp", report).await? {
                     Ok(addrs) => addrs,
                     Err(error) => return Ok(Err(error)),
                 }

@@ -49,7 +49,7 @@ pub struct LabTls {
 
 impl LabTls {
     /// A fresh CA (`CN=Roundtrip Lab CA`) and a leaf for `localhost`,
-    /// `127.0.0.1` and `lab.test`.
+    /// `127.0.0.1`, `lab.test` and `*.lab.test` (`https://www.lab.test/`).
     pub fn generate() -> Result<LabTls, rcgen::Error> {
         use rcgen::{
             BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -80,6 +80,7 @@ impl LabTls {
             "localhost".to_owned(),
             "127.0.0.1".to_owned(),
             "lab.test".to_owned(),
+            "*.lab.test".to_owned(),
         ])?;
         leaf_params
             .distinguished_name

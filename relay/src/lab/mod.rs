@@ -16,6 +16,18 @@ use std::sync::Arc;
 use roundtrip_shared::protocol::Service;
 use tokio::net::{TcpListener, UdpSocket};
 
+/// The ports the lab services answer on under `lab.test` names, as their
+/// counterparts out in the world do: echo on 7, the IANA "chat" port 531,
+/// HTTP on 80 and HTTPS on 443. The services themselves listen on ephemeral
+/// loopback ports; the relay dials those (see [`Lab::well_known`]).
+pub const WELL_KNOWN_PORTS: [(&str, u16); 5] = [
+    ("tcp-echo", 7),
+    ("udp-echo", 7),
+    ("tcp-chat", 531),
+    ("http-lab", 80),
+    ("https-lab", 443),
+];
+
 /// The running lab services. Their tasks live as long as the runtime.
 #[derive(Debug)]
 pub struct Lab {
@@ -41,13 +53,18 @@ impl Lab {
             dns: dns::start(echo_addr.port()).await?,
             faults: table.clone(),
         };
-        lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo_addr);
+        lab.add(
+            "tcp-echo",
+            "TCP echo (built-in) · echo.lab.test:7",
+            "tcp",
+            echo_addr,
+        );
         tokio::spawn(echo::run(echo, table.clone()));
 
         let udp_echo = UdpSocket::bind("127.0.0.1:0").await?;
         lab.add(
             "udp-echo",
-            "UDP echo (built-in)",
+            "UDP echo (built-in) · echo.lab.test:7",
             "udp",
             udp_echo.local_addr()?,
         );
@@ -56,7 +73,7 @@ impl Lab {
         let chat = TcpListener::bind("127.0.0.1:0").await?;
         lab.add(
             "tcp-chat",
-            "TCP chat room (built-in)",
+            "TCP chat room (built-in) · chat.lab.test:531",
             "tcp",
             chat.local_addr()?,
         );
@@ -90,8 +107,18 @@ impl Lab {
         );
         tokio::spawn(slow::run_async(tasks));
 
-        lab.add("http-lab", "HTTP lab (built-in)", "http", http.http);
-        lab.add("https-lab", "HTTPS lab (built-in)", "https", http.https);
+        lab.add(
+            "http-lab",
+            "HTTP lab (built-in) · http://www.lab.test/",
+            "http",
+            http.http,
+        );
+        lab.add(
+            "https-lab",
+            "HTTPS lab (built-in) · https://www.lab.test/",
+            "https",
+            http.https,
+        );
         // The SRV record of the DNS lab points at the TCP echo.
         lab.add(
             "dns-lab",
@@ -105,6 +132,23 @@ impl Lab {
     /// The certificate of the CA that signed the HTTPS lab's certificate.
     pub fn lab_ca(&self) -> &rustls::pki_types::CertificateDer<'static> {
         &self.lab_ca
+    }
+
+    /// The lab service a `lab.test` name with the well-known `port` means to
+    /// a connector of `transport` (`tcp`, `udp`, `http`, `https`; the HTTP
+    /// labs are TCP services too): its name and where it really listens.
+    pub fn well_known(&self, transport: &str, port: u16) -> Option<(&str, SocketAddr)> {
+        WELL_KNOWN_PORTS
+            .iter()
+            .filter(|(_, p)| *p == port)
+            .find_map(|(name, _)| {
+                let (service, addr) = self.services.iter().find(|(s, _)| s.name == *name)?;
+                let fits = match transport {
+                    "tcp" => matches!(service.protocol.as_str(), "tcp" | "http" | "https"),
+                    other => service.protocol == other,
+                };
+                fits.then_some((service.name.as_str(), *addr))
+            })
     }
 
     /// Where faults are registered for the lab services to find.
