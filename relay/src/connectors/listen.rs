@@ -37,23 +37,26 @@ pub async fn run(
     report: Reporter,
 ) {
     let mut accepted = 0u64;
-    let ending = if state.policy().mode() == Mode::Public {
-        // Its loopback is no place for strangers: a listener there would
-        // only squat the machine's ports (and the policy keeps other
-        // sessions from dialling it anyway).
+    let ending = if state.policy().mode() == Mode::Public && port != 0 {
+        // Strangers do not choose ports on the host's loopback: that would
+        // let them squat the ports of services yet to start.
         let error = RelayError::new(
             ErrorCode::Blocked,
-            "blocked: a public relay does not listen; run Roundtrip on your own machine to be the server",
+            format!(
+                "blocked: a public relay picks the port of a listener itself; ask for port 0 \
+                 (any), not {port}"
+            ),
         );
         fail(&report, error).await
     } else {
-        drive(port, &spawner, &mut commands, &report, &mut accepted).await
+        drive(state, port, &spawner, &mut commands, &report, &mut accepted).await
     }
     .unwrap_or_else(|SessionGone| "session gone".to_owned());
     tracing::info!(op = report.op(), port, %ending, accepted, "tcp listener ended");
 }
 
 async fn drive(
+    state: &AppState,
     port: u16,
     spawner: &Spawner,
     commands: &mut mpsc::Receiver<Command>,
@@ -86,6 +89,9 @@ async fn drive(
             return fail(report, error).await;
         }
     };
+    // Other sessions may dial it (on a public relay, it alone on loopback)
+    // while it listens.
+    let _entry = state.listeners().add(local);
     report
         .event(EventKind::Listening {
             addr: local.to_string(),

@@ -15,6 +15,7 @@
 //!   resolves to a private address is still refused. Port 25 is refused.
 
 pub mod ip;
+pub mod listeners;
 
 use std::net::{IpAddr, SocketAddr};
 
