@@ -124,6 +124,7 @@ struct Inner {
     /// Live session listeners: on a public relay, the only loopback
     /// addresses sessions may dial (besides the lab).
     listeners: Arc<policy::listeners::Listeners>,
+    sockets: Arc<limits::SocketGate>,
 }
 
 impl AppState {
@@ -141,6 +142,7 @@ impl AppState {
                 gate: Arc::default(),
                 guard_trips: AtomicU64::new(0),
                 listeners: Arc::default(),
+                sockets: Arc::default(),
             }),
         }
     }
@@ -186,6 +188,21 @@ impl AppState {
     /// allowed. Zero unless the policy is broken.
     pub fn guard_trips(&self) -> u64 {
         self.inner.guard_trips.load(Ordering::SeqCst)
+    }
+
+    /// A place for one more open socket under the relay's limit, or the
+    /// refusal for the one past it.
+    pub fn open_socket(&self) -> Result<limits::SocketPermit, RelayError> {
+        let max = self.config().limits.max_open_sockets;
+        self.inner
+            .sockets
+            .acquire(max)
+            .ok_or_else(|| limits::sockets_full(max))
+    }
+
+    /// Sockets open now, across all sessions.
+    pub fn open_sockets(&self) -> usize {
+        self.inner.sockets.open()
     }
 
     /// The listeners sessions run now.

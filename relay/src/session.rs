@@ -376,10 +376,22 @@ impl Session {
             );
             return self.reject(Some(op), error).await;
         }
+        // Every operation holds a socket (or a few, one after the other).
+        let socket = match self.state.open_socket() {
+            Ok(socket) => socket,
+            Err(error) => return self.reject(Some(op), error).await,
+        };
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         self.ops.insert(op, commands);
         let report = Reporter::new(op, self.out.clone()).with_budget(self.budget.clone());
-        tokio::spawn(operation(command_rx, report).instrument(span));
+        let operation = operation(command_rx, report);
+        tokio::spawn(
+            async move {
+                operation.await;
+                drop(socket);
+            }
+            .instrument(span),
+        );
     }
 
     /// Routes requests about an operation another operation created, if

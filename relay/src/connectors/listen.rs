@@ -109,6 +109,15 @@ async fn drive(
             },
             result = listener.accept() => match result {
                 Ok((stream, peer)) => {
+                    // The accepted connection is a socket like any other.
+                    let socket = match state.open_socket() {
+                        Ok(socket) => socket,
+                        Err(error) => {
+                            drop(stream);
+                            report.reject(error).await?;
+                            continue;
+                        }
+                    };
                     // Register first, so that the browser's requests about
                     // the new id find it as soon as it learns the id.
                     let (conn, conn_commands, answer) = spawner.create(COMMAND_CAPACITY)?;
@@ -126,9 +135,13 @@ async fn drive(
                         .event(EventKind::Accepted { conn, peer: peer.to_string() })
                         .await?;
                     let conn_report = report.for_op(conn);
+                    let connection = tcp::run_accepted(stream, conn_commands, conn_report);
                     tokio::spawn(
-                        tcp::run_accepted(stream, conn_commands, conn_report)
-                            .instrument(tracing::info_span!("accepted", op = conn)),
+                        async move {
+                            connection.await;
+                            drop(socket);
+                        }
+                        .instrument(tracing::info_span!("accepted", op = conn)),
                     );
                 }
                 // Out of file descriptors, or a connection that died in the
