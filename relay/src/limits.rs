@@ -40,9 +40,11 @@ pub struct Limits {
     /// Bytes per minute per session from targets to the browser; reads past
     /// it wait (TCP flow control slows the target down).
     pub bytes_in_per_minute: NonZeroU32,
-    /// A connection that moves no byte either way for this long is closed.
+    /// A connection that moves no byte either way (a UDP socket no
+    /// datagram, a listener no new connection) for this long is closed.
     pub socket_idle: Duration,
-    /// A connection is closed after this long, busy or not.
+    /// A connection, UDP socket or listener is closed after this long,
+    /// busy or not.
     pub socket_lifetime: Duration,
 }
 

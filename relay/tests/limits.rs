@@ -357,3 +357,78 @@ async fn open_sockets_across_sessions_are_limited_and_come_back() {
     drop(b);
     open_sockets_reach(&state, 0).await;
 }
+
+/// Opens a UDP socket to the echo (op 1) and a listener (op 2), then waits
+/// for the relay to close both itself; returns each one's refusal.
+async fn udp_and_listener_closed_by_relay(ws: &mut Ws) -> [String; 2] {
+    send(
+        ws,
+        ClientMsg::UdpOpen {
+            op: 1,
+            target: Some("udp-echo".into()),
+            bind_port: None,
+            recv_timeout_ms: None,
+            faults: None,
+        },
+    )
+    .await;
+    send(ws, ClientMsg::TcpListen { op: 2, port: None }).await;
+    let mut why = [String::new(), String::new()];
+    let mut closed = [false, false];
+    while closed != [true, true] {
+        match next(ws).await.unwrap() {
+            ServerMsg::Error {
+                op: Some(op @ 1..=2),
+                error,
+            } => {
+                assert_eq!(error.code, ErrorCode::LimitReached);
+                why[op as usize - 1] = error.message;
+            }
+            ServerMsg::Event(Event {
+                op: op @ 1..=2,
+                kind,
+                ..
+            }) if kind.is_terminal() => {
+                assert_eq!(
+                    kind,
+                    EventKind::Closed {
+                        by: roundtrip_shared::protocol::Closer::Relay
+                    }
+                );
+                closed[op as usize - 1] = true;
+            }
+            _ => {}
+        }
+    }
+    why
+}
+
+#[tokio::test]
+async fn idle_udp_sockets_and_listeners_are_closed_by_the_relay() {
+    let relay = relay(Limits {
+        socket_idle: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    let [udp, listener] = udp_and_listener_closed_by_relay(&mut ws).await;
+    assert!(udp.contains("no datagram moved"), "{udp}");
+    assert!(listener.contains("no connection came"), "{listener}");
+    // The session goes on.
+    connect_echo(&mut ws, 3).await.unwrap();
+}
+
+#[tokio::test]
+async fn udp_sockets_and_listeners_live_at_most_their_lifetime() {
+    let relay = relay(Limits {
+        socket_lifetime: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    let [udp, listener] = udp_and_listener_closed_by_relay(&mut ws).await;
+    assert!(udp.contains("UDP sockets live at most"), "{udp}");
+    assert!(listener.contains("listeners live at most"), "{listener}");
+}

@@ -97,8 +97,23 @@ async fn drive(
             addr: local.to_string(),
         })
         .await?;
+    // The session's limits on how long a listener may idle (no connection
+    // accepted) and live; none for an operation without a budget.
+    let forever = std::time::Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    let (idle_limit, lifetime) = report.socket_times().unwrap_or((forever, forever));
+    let idle = tokio::time::sleep(idle_limit);
+    let end_of_life = tokio::time::sleep(lifetime);
+    tokio::pin!(idle, end_of_life);
     loop {
         tokio::select! {
+            () = &mut idle => {
+                let why = format!("closed: no connection came for {} s", idle_limit.as_secs());
+                return close_by_relay(report, why).await;
+            }
+            () = &mut end_of_life => {
+                let why = format!("closed: listeners live at most {} s here", lifetime.as_secs());
+                return close_by_relay(report, why).await;
+            }
             command = commands.recv() => match command {
                 Some(Command::Close) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
@@ -131,6 +146,7 @@ async fn drive(
                         Admission::Closed => return Ok("closed by browser".to_owned()),
                     }
                     *accepted += 1;
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
                     report
                         .event(EventKind::Accepted { conn, peer: peer.to_string() })
                         .await?;
@@ -193,6 +209,18 @@ fn not_a_sender() -> RelayError {
         ErrorCode::NotSupported,
         "a listener only accepts: send on the operation of an accepted connection",
     )
+}
+
+/// Stops listening on the relay's own limits, saying which. Connections
+/// already accepted stay.
+async fn close_by_relay(report: &Reporter, why: String) -> Result<String, SessionGone> {
+    report
+        .reject(RelayError::new(ErrorCode::LimitReached, why))
+        .await?;
+    report
+        .event(EventKind::Closed { by: Closer::Relay })
+        .await?;
+    Ok("closed by relay".to_owned())
 }
 
 async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {

@@ -192,8 +192,23 @@ impl Socket {
         // fires once, then waits for the next of those.
         let arm = || options.recv_timeout.map(|after| Instant::now() + after);
         let mut deadline = arm();
+        // The session's limits on how long a socket may idle (no datagram
+        // either way) and live; none for an operation without a budget.
+        let (idle_limit, lifetime) = report.socket_times().unwrap_or((FOREVER, FOREVER));
+        let idle = tokio::time::sleep(idle_limit);
+        let end_of_life = tokio::time::sleep(lifetime);
+        tokio::pin!(idle, end_of_life);
         loop {
+            let (sent, received) = (counts.sent, counts.received);
             tokio::select! {
+                () = &mut idle => {
+                    let why = format!("closed: no datagram moved for {} s", idle_limit.as_secs());
+                    return close_by_relay(report, why).await;
+                }
+                () = &mut end_of_life => {
+                    let why = format!("closed: UDP sockets live at most {} s here", lifetime.as_secs());
+                    return close_by_relay(report, why).await;
+                }
                 command = commands.recv() => match command {
                     Some(Command::Send(data)) => match self.remote {
                         Some(remote) => {
@@ -251,6 +266,9 @@ impl Socket {
                     let after_ms = options.recv_timeout.map_or(0, |t| t.as_millis() as u64);
                     report.event(EventKind::RecvTimeout { after_ms }).await?;
                 }
+            }
+            if (counts.sent, counts.received) != (sent, received) {
+                idle.as_mut().reset(Instant::now() + idle_limit);
             }
         }
     }
@@ -380,6 +398,20 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
             return;
         }
     }
+}
+
+/// Far enough in the future to mean "never" (and to add to an `Instant`).
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Ends a socket on the relay's own limits, saying which.
+async fn close_by_relay(report: &Reporter, why: String) -> Result<String, SessionGone> {
+    report
+        .reject(RelayError::new(ErrorCode::LimitReached, why))
+        .await?;
+    report
+        .event(EventKind::Closed { by: Closer::Relay })
+        .await?;
+    Ok("closed by relay".to_owned())
 }
 
 async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
