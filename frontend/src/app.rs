@@ -373,6 +373,7 @@ pub fn app() -> Html {
             target: connect.target,
             connect_timeout_ms: None,
             nodelay: connect.nodelay,
+            faults: connect.faults,
         })
     };
     let on_udp_open = {
@@ -382,6 +383,7 @@ pub fn app() -> Html {
             target: open.target,
             bind_port: open.bind_port,
             recv_timeout_ms: open.recv_timeout_ms,
+            faults: open.faults,
         })
     };
     let udp_op = state.udp_op();

@@ -119,7 +119,8 @@ pub fn page_relay_url() -> Result<String, String> {
 /// Whichever happens first: a frame from the relay or a message to send.
 enum Next {
     Incoming(Option<Result<Message, WebSocketError>>),
-    Outgoing(Option<ClientMsg>),
+    // Boxed: a request is far larger than a frame's handle.
+    Outgoing(Option<Box<ClientMsg>>),
 }
 
 async fn run(
@@ -143,7 +144,7 @@ async fn run(
     loop {
         let next = match select(ws.next(), outbox.next()).await {
             Either::Left((incoming, _)) => Next::Incoming(incoming),
-            Either::Right((outgoing, _)) => Next::Outgoing(outgoing),
+            Either::Right((outgoing, _)) => Next::Outgoing(outgoing.map(Box::new)),
         };
         match next {
             Next::Incoming(Some(Ok(message))) => on_notice.emit(read(message)),

@@ -121,6 +121,10 @@ struct Inner {
     sessions: TaskTracker,
     gate: Arc<limits::SessionGate>,
     guard_trips: AtomicU64,
+    /// Live session listeners: on a public relay, the only loopback
+    /// addresses sessions may dial (besides the lab).
+    listeners: Arc<policy::listeners::Listeners>,
+    sockets: Arc<limits::SocketGate>,
 }
 
 impl AppState {
@@ -137,6 +141,8 @@ impl AppState {
                 sessions: TaskTracker::new(),
                 gate: Arc::default(),
                 guard_trips: AtomicU64::new(0),
+                listeners: Arc::default(),
+                sockets: Arc::default(),
             }),
         }
     }
@@ -156,7 +162,14 @@ impl AppState {
     /// Every connector calls this right before it dials `dest.addr`, and then
     /// dials exactly that address.
     pub fn permit_dial(&self, dest: policy::Destination<'_>) -> Result<(), RelayError> {
-        self.policy().check(dest)?;
+        // A session's live listener, by its exact address: on a public relay
+        // the one way to another session's server. Everything else on
+        // loopback stays as the policy says.
+        let to_listener =
+            dest.protocol == policy::Protocol::Tcp && self.inner.listeners.contains(dest.addr);
+        if !to_listener {
+            self.policy().check(dest)?;
+        }
         if self.inner.config.loopback_only && !dest.addr.ip().is_loopback() {
             self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
             tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
@@ -175,6 +188,26 @@ impl AppState {
     /// allowed. Zero unless the policy is broken.
     pub fn guard_trips(&self) -> u64 {
         self.inner.guard_trips.load(Ordering::SeqCst)
+    }
+
+    /// A place for one more open socket under the relay's limit, or the
+    /// refusal for the one past it.
+    pub fn open_socket(&self) -> Result<limits::SocketPermit, RelayError> {
+        let max = self.config().limits.max_open_sockets;
+        self.inner
+            .sockets
+            .acquire(max)
+            .ok_or_else(|| limits::sockets_full(max))
+    }
+
+    /// Sockets open now, across all sessions.
+    pub fn open_sockets(&self) -> usize {
+        self.inner.sockets.open()
+    }
+
+    /// The listeners sessions run now.
+    pub fn listeners(&self) -> &Arc<policy::listeners::Listeners> {
+        &self.inner.listeners
     }
 
     pub(crate) fn shutting_down(&self) -> watch::Receiver<bool> {

@@ -27,6 +27,9 @@ pub struct Limits {
     pub max_sessions: usize,
     pub max_sessions_per_ip: usize,
     pub max_ops_per_session: usize,
+    /// Open sockets (operations: connections, UDP sockets, listeners,
+    /// accepted connections, requests, queries) across all sessions.
+    pub max_open_sockets: usize,
     pub session_idle: Duration,
     pub session_lifetime: Duration,
     /// New operations per second per session (with a burst of as many).
@@ -37,9 +40,11 @@ pub struct Limits {
     /// Bytes per minute per session from targets to the browser; reads past
     /// it wait (TCP flow control slows the target down).
     pub bytes_in_per_minute: NonZeroU32,
-    /// A connection that moves no byte either way for this long is closed.
+    /// A connection that moves no byte either way (a UDP socket no
+    /// datagram, a listener no new connection) for this long is closed.
     pub socket_idle: Duration,
-    /// A connection is closed after this long, busy or not.
+    /// A connection, UDP socket or listener is closed after this long,
+    /// busy or not.
     pub socket_lifetime: Duration,
 }
 
@@ -60,6 +65,7 @@ impl Limits {
             max_sessions: 256,
             max_sessions_per_ip: 256,
             max_ops_per_session: 512,
+            max_open_sockets: 4096,
             session_idle: Duration::from_secs(24 * 60 * 60),
             session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             ops_per_second: nonzero(1_000),
@@ -76,6 +82,7 @@ impl Limits {
             max_sessions: 200,
             max_sessions_per_ip: 4,
             max_ops_per_session: 16,
+            max_open_sockets: 1024,
             session_idle: Duration::from_secs(5 * 60),
             session_lifetime: Duration::from_secs(30 * 60),
             ops_per_second: nonzero(5),
@@ -138,6 +145,54 @@ async fn wait_for(limiter: &DefaultDirectRateLimiter, n: usize) {
         }
         left -= chunk;
     }
+}
+
+/// Counts open sockets across sessions; a [`SocketPermit`] gives its place
+/// back on drop.
+#[derive(Debug, Default)]
+pub struct SocketGate {
+    open: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Debug)]
+pub struct SocketPermit {
+    gate: Arc<SocketGate>,
+}
+
+impl SocketGate {
+    /// One more open socket, if fewer than `max` are open.
+    pub fn acquire(self: &Arc<Self>, max: usize) -> Option<SocketPermit> {
+        use std::sync::atomic::Ordering;
+        self.open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(SocketPermit {
+            gate: Arc::clone(self),
+        })
+    }
+
+    /// Open sockets now.
+    pub fn open(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl Drop for SocketPermit {
+    fn drop(&mut self) {
+        self.gate
+            .open
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The refusal for the socket past the relay's limit.
+pub fn sockets_full(max: usize) -> roundtrip_shared::protocol::RelayError {
+    roundtrip_shared::protocol::RelayError::new(
+        roundtrip_shared::protocol::ErrorCode::LimitReached,
+        format!("the relay has {max} sockets open in all, its limit: try again in a moment"),
+    )
 }
 
 /// Counts open sessions; a [`SessionPermit`] gives its place back on drop.
@@ -232,6 +287,17 @@ mod tests {
         // ... and the next kilobyte has to wait for the budget to refill.
         let next = tokio::time::timeout(Duration::from_millis(200), budget.inbound(1024)).await;
         assert!(next.is_err(), "bytes past the budget must wait");
+    }
+
+    #[test]
+    fn socket_permits_count_and_come_back() {
+        let gate = Arc::new(SocketGate::default());
+        let first = gate.acquire(2).unwrap();
+        let _second = gate.acquire(2).unwrap();
+        assert!(gate.acquire(2).is_none());
+        drop(first);
+        assert!(gate.acquire(2).is_some());
+        assert_eq!(gate.open(), 1);
     }
 
     #[test]

@@ -202,12 +202,14 @@ impl Session {
                 target,
                 connect_timeout_ms,
                 nodelay,
+                faults,
             } => {
                 let options = tcp::Options {
                     connect_timeout: connect_timeout_ms
                         .map(std::time::Duration::from_millis)
                         .unwrap_or(self.state.config().connect_timeout),
                     nodelay,
+                    faults,
                 };
                 let state = self.state.clone();
                 self.start(
@@ -224,6 +226,7 @@ impl Session {
                 target,
                 bind_port,
                 recv_timeout_ms,
+                faults,
             } => {
                 let options = udp::Options {
                     bind_port: bind_port.unwrap_or(0),
@@ -231,6 +234,7 @@ impl Session {
                     recv_timeout: recv_timeout_ms
                         .filter(|&ms| ms > 0)
                         .map(std::time::Duration::from_millis),
+                    faults,
                 };
                 let state = self.state.clone();
                 self.start(
@@ -372,10 +376,22 @@ impl Session {
             );
             return self.reject(Some(op), error).await;
         }
+        // Every operation holds a socket (or a few, one after the other).
+        let socket = match self.state.open_socket() {
+            Ok(socket) => socket,
+            Err(error) => return self.reject(Some(op), error).await,
+        };
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         self.ops.insert(op, commands);
         let report = Reporter::new(op, self.out.clone()).with_budget(self.budget.clone());
-        tokio::spawn(operation(command_rx, report).instrument(span));
+        let operation = operation(command_rx, report);
+        tokio::spawn(
+            async move {
+                operation.await;
+                drop(socket);
+            }
+            .instrument(span),
+        );
     }
 
     /// Routes requests about an operation another operation created, if

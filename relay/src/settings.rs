@@ -6,7 +6,9 @@
 //! token = "a long random string"            # optional shared secret
 //!
 //! [[allow]]                                  # any number of rules
-//! protocols = ["tcp"]                        # empty or absent: any
+//! protocols = ["tcp"]                        # tcp, udp, dns, http, https;
+//!                                            # tcp covers http and https;
+//!                                            # empty or absent: any
 //! hosts = ["*.example.com", "example.org"]
 //! ports = ["80", "443", "7000-7010"]
 //! cidrs = ["203.0.113.0/24"]
@@ -14,6 +16,7 @@
 //! [limits]                                   # any of them; the rest keep
 //! max_sessions_per_ip = 2                    # the mode's defaults
 //! ops_per_second = 3
+//! max_open_sockets = 500                     # across all sessions
 //! bytes_in_per_minute = 4194304
 //! socket_idle_s = 120
 //! ```
@@ -50,6 +53,7 @@ pub struct LimitSettings {
     pub max_sessions: Option<usize>,
     pub max_sessions_per_ip: Option<usize>,
     pub max_ops_per_session: Option<usize>,
+    pub max_open_sockets: Option<usize>,
     pub ops_per_second: Option<u32>,
     pub bytes_out_per_minute: Option<u32>,
     pub bytes_in_per_minute: Option<u32>,
@@ -70,6 +74,7 @@ impl LimitSettings {
         base.max_sessions = self.max_sessions.unwrap_or(base.max_sessions);
         base.max_sessions_per_ip = self.max_sessions_per_ip.unwrap_or(base.max_sessions_per_ip);
         base.max_ops_per_session = self.max_ops_per_session.unwrap_or(base.max_ops_per_session);
+        base.max_open_sockets = self.max_open_sockets.unwrap_or(base.max_open_sockets);
         base.ops_per_second = nonzero("ops_per_second", self.ops_per_second, base.ops_per_second)?;
         base.bytes_out_per_minute = nonzero(
             "bytes_out_per_minute",

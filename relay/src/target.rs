@@ -132,10 +132,14 @@ fn is_host_name(host: &str) -> bool {
 }
 
 /// Resolves `target` to the addresses to try, in order, reporting
-/// `resolving` (names only) and `resolved`.
+/// `resolving` (names only) and `resolved`. A `lab.test` name with the
+/// well-known port of a lab service for `transport` (`tcp`, `udp`, `http`,
+/// `https`), such as `echo.lab.test:7`, leads to that service's real
+/// address, reported by a `lab_port` event.
 pub async fn resolve(
     state: &crate::AppState,
     target: &Target,
+    transport: &str,
     report: &Reporter,
 ) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
     let (addrs, source) = match target {
@@ -183,6 +187,22 @@ pub async fn resolve(
             source,
         })
         .await?;
+    // The lab services listen on 127.0.0.1 only, where lab names lead.
+    if let Target::LabHost { host, port, .. } = target
+        && addrs
+            .iter()
+            .any(|a| a.ip() == std::net::Ipv4Addr::LOCALHOST)
+        && let Some((service, addr)) = state.lab().well_known(transport, *port)
+    {
+        report
+            .event(EventKind::LabPort {
+                from: format!("{host}:{port}"),
+                to: addr.to_string(),
+                service: service.to_owned(),
+            })
+            .await?;
+        return Ok(Ok(vec![addr]));
+    }
     Ok(Ok(addrs))
 }
 

@@ -643,6 +643,7 @@ async fn tcp_connects_to_lab_names_through_the_dns_lab() {
     let echo = client.service("tcp-echo");
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: format!("echo.lab.test:{}", echo.port()),
             connect_timeout_ms: None,
@@ -689,6 +690,7 @@ async fn tcp_connects_to_lab_names_through_the_dns_lab() {
     // A lab name that does not exist fails to resolve, after its query.
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 2,
             target: "nope.lab.test:7".into(),
             connect_timeout_ms: None,

@@ -69,6 +69,7 @@ async fn start(data: DataEncoding) -> Client {
 
 fn get(op: OpId, url: String) -> HttpRequest {
     HttpRequest {
+        faults: None,
         op,
         method: "GET".into(),
         url,

@@ -20,6 +20,10 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn relay(limits: Limits) -> SocketAddr {
+    relay_state(limits).await.0
+}
+
+async fn relay_state(limits: Limits) -> (SocketAddr, AppState) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let config = Config {
@@ -29,10 +33,21 @@ async fn relay(limits: Limits) -> SocketAddr {
     let state = AppState::new(config, Lab::start().await.unwrap());
     tokio::spawn(roundtrip_relay::serve(
         listener,
-        state,
+        state.clone(),
         std::future::pending(),
     ));
-    addr
+    (addr, state)
+}
+
+/// Waits (boundedly) until `n` sockets are open across the relay.
+async fn open_sockets_reach(state: &AppState, n: usize) {
+    for _ in 0..500 {
+        if state.open_sockets() == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{} sockets open, expected {n}", state.open_sockets());
 }
 
 async fn open(relay: SocketAddr) -> Ws {
@@ -86,6 +101,7 @@ async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
     send(
         ws,
         ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
@@ -299,4 +315,120 @@ async fn idle_connections_are_closed_by_the_relay_with_a_reason() {
     ));
     // The session goes on: a new connection works.
     connect_echo(&mut ws, 2).await.unwrap();
+}
+
+#[tokio::test]
+async fn open_sockets_across_sessions_are_limited_and_come_back() {
+    let (relay, state) = relay_state(Limits {
+        max_open_sockets: 2,
+        ..Limits::local()
+    })
+    .await;
+    let mut a = open(relay).await;
+    hello(&mut a).await;
+    let mut b = open(relay).await;
+    hello(&mut b).await;
+    connect_echo(&mut a, 1).await.unwrap();
+    connect_echo(&mut b, 1).await.unwrap();
+    // The third socket, in either session, is one too many.
+    assert_eq!(connect_echo(&mut b, 2).await, Err(ErrorCode::LimitReached));
+    assert_eq!(connect_echo(&mut a, 2).await, Err(ErrorCode::LimitReached));
+    assert_eq!(state.open_sockets(), 2);
+    // The open ones keep working.
+    send(
+        &mut a,
+        ClientMsg::Send {
+            op: 1,
+            data: roundtrip_shared::payload::Payload(b"still here".to_vec()),
+        },
+    )
+    .await;
+    loop {
+        if let Ok(ServerMsg::Data { op: 1, data, .. }) = next(&mut a).await {
+            assert_eq!(data.0, b"still here");
+            break;
+        }
+    }
+    // A socket closed in one session makes room in the other.
+    send(&mut a, ClientMsg::Close { op: 1 }).await;
+    open_sockets_reach(&state, 1).await;
+    connect_echo(&mut b, 3).await.unwrap();
+    drop(a);
+    drop(b);
+    open_sockets_reach(&state, 0).await;
+}
+
+/// Opens a UDP socket to the echo (op 1) and a listener (op 2), then waits
+/// for the relay to close both itself; returns each one's refusal.
+async fn udp_and_listener_closed_by_relay(ws: &mut Ws) -> [String; 2] {
+    send(
+        ws,
+        ClientMsg::UdpOpen {
+            op: 1,
+            target: Some("udp-echo".into()),
+            bind_port: None,
+            recv_timeout_ms: None,
+            faults: None,
+        },
+    )
+    .await;
+    send(ws, ClientMsg::TcpListen { op: 2, port: None }).await;
+    let mut why = [String::new(), String::new()];
+    let mut closed = [false, false];
+    while closed != [true, true] {
+        match next(ws).await.unwrap() {
+            ServerMsg::Error {
+                op: Some(op @ 1..=2),
+                error,
+            } => {
+                assert_eq!(error.code, ErrorCode::LimitReached);
+                why[op as usize - 1] = error.message;
+            }
+            ServerMsg::Event(Event {
+                op: op @ 1..=2,
+                kind,
+                ..
+            }) if kind.is_terminal() => {
+                assert_eq!(
+                    kind,
+                    EventKind::Closed {
+                        by: roundtrip_shared::protocol::Closer::Relay
+                    }
+                );
+                closed[op as usize - 1] = true;
+            }
+            _ => {}
+        }
+    }
+    why
+}
+
+#[tokio::test]
+async fn idle_udp_sockets_and_listeners_are_closed_by_the_relay() {
+    let relay = relay(Limits {
+        socket_idle: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    let [udp, listener] = udp_and_listener_closed_by_relay(&mut ws).await;
+    assert!(udp.contains("no datagram moved"), "{udp}");
+    assert!(listener.contains("no connection came"), "{listener}");
+    // The session goes on.
+    connect_echo(&mut ws, 3).await.unwrap();
+}
+
+#[tokio::test]
+async fn udp_sockets_and_listeners_live_at_most_their_lifetime() {
+    let relay = relay(Limits {
+        socket_lifetime: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    hello(&mut ws).await;
+    let [udp, listener] = udp_and_listener_closed_by_relay(&mut ws).await;
+    assert!(udp.contains("UDP sockets live at most"), "{udp}");
+    assert!(listener.contains("listeners live at most"), "{listener}");
 }

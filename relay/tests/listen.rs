@@ -149,6 +149,7 @@ async fn every_connection_gets_its_own_id_and_a_closed_listener_refuses() {
     assert!(server.next(7).await.kind.is_terminal());
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 9,
             target: addr,
             connect_timeout_ms: None,
@@ -183,6 +184,7 @@ async fn a_taken_port_and_a_relay_id_are_refused() {
     }
     server
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: FIRST_RELAY_OP,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,

@@ -32,6 +32,7 @@ async fn two_hundred_parallel_echoes_lose_and_reorder_nothing() {
     for op in 1..=OPS {
         client
             .send(ClientMsg::TcpConnect {
+                faults: None,
                 op,
                 target: "tcp-echo".into(),
                 connect_timeout_ms: None,

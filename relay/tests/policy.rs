@@ -194,6 +194,7 @@ async fn run_connect(ws: &mut Ws, op: u32, target: &str) -> Vec<EventKind> {
     send(
         ws,
         ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: target.into(),
             connect_timeout_ms: Some(2_000),
@@ -409,6 +410,7 @@ async fn hostile_udp_targets_are_refused() {
         send(
             &mut ws,
             ClientMsg::UdpOpen {
+                faults: None,
                 op,
                 target: Some(target.clone()),
                 bind_port: None,
@@ -445,6 +447,7 @@ async fn hostile_udp_targets_are_refused() {
     send(
         &mut ws,
         ClientMsg::UdpOpen {
+            faults: None,
             op: 300,
             target: Some("udp-echo".into()),
             bind_port: None,
@@ -535,6 +538,7 @@ async fn redirects_to_forbidden_places_are_refused_at_the_hop() {
         (4, format!("http://0x7f.1:{}/", trap.port())),
     ] {
         let request = roundtrip_shared::protocol::HttpRequest {
+            faults: None,
             op,
             method: "GET".into(),
             url: url.clone(),
@@ -581,29 +585,135 @@ async fn redirects_to_forbidden_places_are_refused_at_the_hop() {
     assert_eq!(state.guard_trips(), 0);
 }
 
-#[tokio::test]
-async fn a_public_relay_does_not_listen() {
-    let (allowed, _) = counting_echo().await;
-    let relay = public_relay(allowed).await;
+/// Reads messages until `wanted` picks one out; skips the rest.
+async fn wait_for<T>(ws: &mut Ws, wanted: impl Fn(&ServerMsg) -> Option<T>) -> T {
+    loop {
+        let msg = recv(ws).await;
+        if let Some(found) = wanted(&msg) {
+            return found;
+        }
+    }
+}
+
+async fn greeted(relay: SocketAddr) -> Ws {
     let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
     send(
         &mut ws,
         ClientMsg::Hello {
             version: PROTOCOL_VERSION,
-            data: DataEncoding::Binary,
+            data: DataEncoding::Json,
         },
     )
     .await;
     assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
-    send(&mut ws, ClientMsg::TcpListen { op: 1, port: None }).await;
-    match recv(&mut ws).await {
+    ws
+}
+
+#[tokio::test]
+async fn public_sessions_reach_each_others_listeners_and_nothing_else() {
+    let (allowed, _) = counting_echo().await;
+    let (relay, state) = public_relay_state(allowed).await;
+    let mut server = greeted(relay).await;
+    let mut client = greeted(relay).await;
+
+    // Strangers do not pick ports on the host.
+    send(
+        &mut server,
+        ClientMsg::TcpListen {
+            op: 9,
+            port: Some(4444),
+        },
+    )
+    .await;
+    let refusal = wait_for(&mut server, |msg| match msg {
         ServerMsg::Event(Event {
-            op: 1,
+            op: 9,
             kind: EventKind::Failed { error },
             ..
-        }) => assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message),
-        other => panic!("expected a blocked listener, got {other:?}"),
+        }) => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(refusal.code, ErrorCode::Blocked, "{}", refusal.message);
+
+    send(&mut server, ClientMsg::TcpListen { op: 1, port: None }).await;
+    let listening = wait_for(&mut server, |msg| match msg {
+        ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Listening { addr },
+            ..
+        }) => Some(addr.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(listening.starts_with("127.0.0.1:"), "{listening}");
+    assert_eq!(state.listeners().len(), 1);
+
+    let kinds = run_connect(&mut client, 1, &listening).await;
+    assert!(
+        matches!(kinds.last(), Some(EventKind::Connected { .. })),
+        "{kinds:?}"
+    );
+    let conn = wait_for(&mut server, |msg| match msg {
+        ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Accepted { conn, .. },
+            ..
+        }) => Some(*conn),
+        _ => None,
+    })
+    .await;
+
+    // A line each way.
+    send(
+        &mut client,
+        ClientMsg::Send {
+            op: 1,
+            data: Payload(b"hello from b\n".to_vec()),
+        },
+    )
+    .await;
+    let heard = wait_for(&mut server, |msg| match msg {
+        ServerMsg::Data { op, data, .. } if *op == conn => Some(data.0.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(heard, b"hello from b\n");
+    send(
+        &mut server,
+        ClientMsg::Send {
+            op: conn,
+            data: Payload(b"hi b\n".to_vec()),
+        },
+    )
+    .await;
+    let heard = wait_for(&mut client, |msg| match msg {
+        ServerMsg::Data { op: 1, data, .. } => Some(data.0.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(heard, b"hi b\n");
+
+    // Once the listener is closed, its port is loopback like any other.
+    send(&mut server, ClientMsg::Close { op: 1 }).await;
+    wait_for(&mut server, |msg| match msg {
+        ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Closed { .. },
+            ..
+        }) => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(state.listeners().is_empty());
+    let kinds = run_connect(&mut client, 2, &listening).await;
+    match kinds.last() {
+        Some(EventKind::Failed { error }) => {
+            assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message)
+        }
+        other => panic!("expected blocked, got {other:?}"),
     }
+    assert_eq!(state.guard_trips(), 0);
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 fn get(op: OpId, url: String, retry: RetryPolicy) -> HttpRequest {
     HttpRequest {
+        faults: None,
         op,
         method: "GET".into(),
         url,

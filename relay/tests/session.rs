@@ -140,6 +140,7 @@ impl Client {
     /// Opens op on the lab echo and waits for `connected`.
     async fn open_echo(&mut self, op: OpId) {
         self.send(ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
@@ -189,6 +190,7 @@ async fn echo_round_trip_reports_each_step_in_order() {
     let mut client = Client::greeted(relay).await;
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
@@ -261,6 +263,7 @@ async fn refused_connection_is_typed_and_the_session_goes_on() {
     let closed = closed_port().await;
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: closed.to_string(),
             connect_timeout_ms: None,
@@ -353,6 +356,7 @@ async fn malformed_frames_get_typed_errors_and_the_session_survives() {
     client.open_echo(7).await;
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 7,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,
@@ -375,6 +379,7 @@ async fn bad_targets_fail_the_operation_with_a_reason() {
     ] {
         client
             .send(ClientMsg::TcpConnect {
+                faults: None,
                 op,
                 target: target.into(),
                 connect_timeout_ms: None,
@@ -453,6 +458,7 @@ async fn peer_fin_and_peer_reset_are_told_apart() {
 
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: polite_addr.to_string(),
             connect_timeout_ms: None,
@@ -485,6 +491,7 @@ async fn peer_fin_and_peer_reset_are_told_apart() {
 
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 2,
             target: rude_addr.to_string(),
             connect_timeout_ms: None,
@@ -529,6 +536,7 @@ async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
     let (full, _held) = full_listener().await;
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: full.to_string(),
             connect_timeout_ms: Some(60_000),
@@ -561,6 +569,7 @@ async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
     // With a short timeout the same target times out, typed.
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 2,
             target: full.to_string(),
             connect_timeout_ms: Some(200),
@@ -699,6 +708,7 @@ async fn shutdown_while_the_peer_still_talks_keeps_receiving() {
     });
     client
         .send(ClientMsg::TcpConnect {
+            faults: None,
             op: 3,
             target: addr.to_string(),
             connect_timeout_ms: None,

@@ -11,6 +11,7 @@ use tokio::net::UdpSocket;
 
 fn open(op: u32, target: Option<&str>) -> ClientMsg {
     ClientMsg::UdpOpen {
+        faults: None,
         op,
         target: target.map(str::to_owned),
         bind_port: None,
@@ -185,6 +186,7 @@ async fn a_receive_timeout_is_an_event_and_the_socket_stays_usable() {
     let mut client = Client::greeted(relay, DataEncoding::Binary).await;
     client
         .send(ClientMsg::UdpOpen {
+            faults: None,
             op: 4,
             target: Some("udp-echo".into()),
             bind_port: None,
@@ -296,6 +298,7 @@ async fn bind_port_is_used_and_a_taken_port_is_typed() {
     };
     client
         .send(ClientMsg::UdpOpen {
+            faults: None,
             op: 7,
             target: None,
             bind_port: Some(port),
@@ -306,6 +309,7 @@ async fn bind_port_is_used_and_a_taken_port_is_typed() {
     assert_eq!(local, format!("127.0.0.1:{port}"));
     client
         .send(ClientMsg::UdpOpen {
+            faults: None,
             op: 8,
             target: None,
             bind_port: Some(port),

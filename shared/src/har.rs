@@ -327,6 +327,7 @@ mod tests {
 
     fn request(trace: &mut Trace, op: u32, method: &str, url: &str, body: Option<&str>) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            faults: None,
             retry: None,
             op,
             method: method.into(),

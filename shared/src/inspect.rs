@@ -255,6 +255,7 @@ mod tests {
     pub(crate) fn http_trace(op: OpId, url: &str, body: Option<&str>) -> Trace {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            faults: None,
             retry: None,
             op,
             method: if body.is_some() { "POST" } else { "GET" }.into(),

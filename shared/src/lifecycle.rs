@@ -115,6 +115,7 @@ impl SocketState {
                 ..
             } => self,
             EventKind::Resolving { .. } | EventKind::Resolved { .. } => SocketState::Resolving,
+            EventKind::LabPort { .. } => self,
             EventKind::Connecting { .. } | EventKind::AttemptFailed { .. } => {
                 SocketState::Connecting
             }
@@ -124,6 +125,7 @@ impl SocketState {
             EventKind::Listening { .. } => SocketState::Listening,
             EventKind::Accepted { .. } => self,
             EventKind::Sent { .. }
+            | EventKind::SendBlocked { .. }
             | EventKind::Received { .. }
             | EventKind::DatagramSent { .. }
             | EventKind::DatagramReceived { .. }

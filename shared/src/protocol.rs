@@ -52,6 +52,10 @@ pub enum ClientMsg {
         /// Set `TCP_NODELAY` (turn Nagle's algorithm off) once connected.
         #[serde(default, skip_serializing_if = "is_false")]
         nodelay: bool,
+        /// Faults the lab service injects on this connection (lab services
+        /// only; see [`Faults`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        faults: Option<Faults>,
     },
     /// Open a UDP socket on `127.0.0.1` (`[::1]` for an IPv6 target),
     /// bound to `bind_port` (0 or absent: any free port). With a `target`
@@ -68,6 +72,10 @@ pub enum ClientMsg {
         /// the socket opens, a datagram is sent, or one arrives.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         recv_timeout_ms: Option<u64>,
+        /// Faults the lab service injects on this socket's datagrams (a
+        /// target that is a lab service only; see [`Faults`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        faults: Option<Faults>,
     },
     /// Listen for TCP connections on `127.0.0.1:port` (0 or absent: any free
     /// port). Each connection accepted becomes an operation of its own, with
@@ -151,6 +159,48 @@ pub struct HttpRequest {
     /// waits itself (`attempt`, `backoff`, `gave_up` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<crate::retry::RetryPolicy>,
+    /// Faults the HTTP lab injects on the connection (lab URLs only; see
+    /// [`Faults`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<Faults>,
+}
+
+/// Faults a lab service injects on one connection or UDP socket, chosen by
+/// the browser when it opens it. They are real: the lab service itself
+/// delays, drops, resets or reads slowly on its socket, so what the relay
+/// (and the learner) sees is what a real network or server would show.
+/// Only the lab's echo and HTTP services take faults; each field left out is
+/// no fault.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// The service sees each piece of data (TCP) or datagram (UDP) this many
+    /// milliseconds after it arrived, so every answer comes that much later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u32>,
+    /// UDP only: the service drops this percentage (0-100) of the datagrams
+    /// it receives, unanswered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_percent: Option<u8>,
+    /// UDP only: seeds the drop decisions, so the same seed drops the same
+    /// datagrams. Without it each socket draws its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_seed: Option<u64>,
+    /// TCP only: once the service has read this many bytes (and answered
+    /// them), it aborts the connection with an RST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_after_bytes: Option<u64>,
+    /// TCP only: the service reads at most this many bytes per second (with
+    /// a small receive buffer), so its window fills and the sender waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_bytes_per_s: Option<u32>,
+}
+
+impl Faults {
+    /// Whether no fault is set.
+    pub fn is_empty(&self) -> bool {
+        *self == Faults::default()
+    }
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -360,6 +410,15 @@ pub enum EventKind {
         addrs: Vec<String>,
         source: ResolveSource,
     },
+    /// `from` (a `lab.test` name with a service's well-known port, such as
+    /// `echo.lab.test:7`) is the lab service `service`, which listens on
+    /// `to` (an ephemeral loopback port): the relay dials `to`. Comes right
+    /// after `resolved`.
+    LabPort {
+        from: String,
+        to: String,
+        service: String,
+    },
     /// TCP handshake started (SYN sent) towards `addr`.
     Connecting { addr: String },
     /// Handshake finished; the socket is bound to `local` and talks to `remote`.
@@ -368,6 +427,10 @@ pub enum EventKind {
     AttemptFailed { addr: String, error: RelayError },
     /// `bytes` were written to the socket.
     Sent { bytes: u64 },
+    /// The socket's send buffer is full (the peer's receive window is
+    /// closed): `waiting` bytes wait in the relay until the peer reads.
+    /// Reported once each time writing stalls; `sent` events resume after.
+    SendBlocked { waiting: u64 },
     /// The relay's copy of a [`ServerMsg::Data`]: `bytes` arrived. Traces
     /// record it this way; on the wire it travels as the data message.
     Received { bytes: u64 },

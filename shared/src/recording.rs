@@ -185,6 +185,7 @@ mod tests {
         rec.push(
             1.0,
             out(ClientMsg::TcpConnect {
+                faults: None,
                 op: 1,
                 target: "tcp-echo".to_owned(),
                 connect_timeout_ms: None,

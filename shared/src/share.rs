@@ -258,12 +258,14 @@ mod tests {
             rec.push(0.0, Message::Out(msg));
         };
         out(ClientMsg::UdpOpen {
+            faults: None,
             op: 1,
             target: Some("udp-echo".to_owned()),
             bind_port: None,
             recv_timeout_ms: None,
         });
         out(ClientMsg::TcpConnect {
+            faults: None,
             op: 2,
             target: "echo.lab.test:7".to_owned(),
             connect_timeout_ms: None,

@@ -494,6 +494,7 @@ mod tests {
     fn datagrams_keep_their_boundaries_sources_and_payloads() {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::UdpOpen {
+            faults: None,
             op: 5,
             target: Some("udp-echo".into()),
             bind_port: None,

@@ -445,6 +445,7 @@ mod tests {
 
     fn http(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            faults: None,
             retry: None,
             op,
             method: "GET".into(),
@@ -538,6 +539,7 @@ mod tests {
     fn tcp_rows_come_from_events_and_failures_are_marked() {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::TcpConnect {
+            faults: None,
             op: 3,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,

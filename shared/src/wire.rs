@@ -249,14 +249,22 @@ mod tests {
                     DataEncoding::Binary
                 },
             }),
-            (any::<u32>(), ".{0,40}", any::<Option<u64>>(), any::<bool>()).prop_map(
-                |(op, target, connect_timeout_ms, nodelay)| ClientMsg::TcpConnect {
-                    op,
-                    target,
-                    connect_timeout_ms,
-                    nodelay,
-                }
-            ),
+            (
+                any::<u32>(),
+                ".{0,40}",
+                any::<Option<u64>>(),
+                any::<bool>(),
+                prop::option::of(faults())
+            )
+                .prop_map(|(op, target, connect_timeout_ms, nodelay, faults)| {
+                    ClientMsg::TcpConnect {
+                        op,
+                        target,
+                        connect_timeout_ms,
+                        nodelay,
+                        faults,
+                    }
+                }),
             (
                 any::<u32>(),
                 proptest::option::of(".{0,20}"),
@@ -265,6 +273,7 @@ mod tests {
             )
                 .prop_map(|(op, target, bind_port, recv_timeout_ms)| {
                     ClientMsg::UdpOpen {
+                        faults: None,
                         op,
                         target,
                         bind_port,
@@ -329,6 +338,7 @@ mod tests {
             .prop_map(
                 |((op, method, url), headers, (body, json, raw), timeouts, (follow, max_body))| {
                     ClientMsg::HttpRequest(HttpRequest {
+                        faults: None,
                         op,
                         method,
                         url,
@@ -341,6 +351,27 @@ mod tests {
                         raw,
                         retry: None,
                     })
+                },
+            )
+    }
+
+    fn faults() -> impl Strategy<Value = Faults> {
+        (
+            any::<Option<u32>>(),
+            any::<Option<u8>>(),
+            any::<Option<u64>>(),
+            any::<Option<u64>>(),
+            any::<Option<u32>>(),
+        )
+            .prop_map(
+                |(latency_ms, drop_percent, drop_seed, reset_after_bytes, read_bytes_per_s)| {
+                    Faults {
+                        latency_ms,
+                        drop_percent,
+                        drop_seed,
+                        reset_after_bytes,
+                        read_bytes_per_s,
+                    }
                 },
             )
     }
@@ -371,6 +402,11 @@ mod tests {
                 addrs,
                 source: ResolveSource::System
             }),
+            (".{0,20}", ".{0,20}", ".{0,10}").prop_map(|(from, to, service)| EventKind::LabPort {
+                from,
+                to,
+                service
+            }),
             ".{0,20}".prop_map(|addr| EventKind::Connecting { addr }),
             (".{0,20}", ".{0,20}")
                 .prop_map(|(local, remote)| EventKind::Connected { local, remote }),
@@ -387,6 +423,7 @@ mod tests {
             (any::<u32>(), ".{0,20}").prop_map(|(conn, peer)| EventKind::Accepted { conn, peer }),
             (".{0,20}", error()).prop_map(|(addr, error)| EventKind::Refused { addr, error }),
             Just(EventKind::ShutdownSent),
+            any::<u64>().prop_map(|waiting| EventKind::SendBlocked { waiting }),
             Just(EventKind::PeerClosed),
             Just(EventKind::Reset),
             Just(EventKind::Closed { by: Closer::Peer }),

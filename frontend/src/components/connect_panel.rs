@@ -1,10 +1,12 @@
 //! Choosing a target (a lab service or any `host:port`) and opening,
 //! half-closing or closing the connection to it.
 
-use roundtrip_shared::protocol::Service;
+use roundtrip_shared::protocol::{Faults, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+use super::faults::{FaultsForm, Transport};
 
 /// The `<option>` value that means "the text in `#target`".
 pub const CUSTOM: &str = "custom";
@@ -16,6 +18,8 @@ pub struct ConnectRequest {
     pub target: String,
     /// Set `TCP_NODELAY` (Nagle off).
     pub nodelay: bool,
+    /// Faults for a lab service to inject on this connection.
+    pub faults: Option<Faults>,
 }
 
 #[derive(Debug, Properties, PartialEq)]
@@ -63,6 +67,7 @@ pub fn connect_panel(props: &Props) -> Html {
             .unwrap_or_default()
     });
     let nodelay = use_state(|| preset_nodelay);
+    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
     let selected = chosen_preset(choice.as_deref(), &props.services);
     let is_custom = selected == CUSTOM;
@@ -109,11 +114,14 @@ pub fn connect_panel(props: &Props) -> Html {
         let on_connect = props.on_connect.clone();
         let can_connect = props.can_connect;
         let nodelay = *nodelay;
+        let faults = (*faults).clone();
         move || {
-            if can_connect {
+            // Faults that do not parse say so in the form; nothing is sent.
+            if let (true, Ok(faults)) = (can_connect, &faults) {
                 on_connect.emit(ConnectRequest {
                     target: target.clone(),
                     nodelay,
+                    faults: *faults,
                 });
             }
         }
@@ -136,6 +144,10 @@ pub fn connect_panel(props: &Props) -> Html {
         }
     });
     let on_close = props.on_close.reform(|_: MouseEvent| ());
+    let on_faults = {
+        let faults = faults.clone();
+        Callback::from(move |asked| faults.set(asked))
+    };
 
     // With a service chosen, the address box shows where that name leads.
     let placeholder = props
@@ -171,8 +183,10 @@ pub fn connect_panel(props: &Props) -> Html {
                     {"TCP_NODELAY "}<span class="hint">{"(Nagle off: small writes leave at once)"}</span>
                 </label>
             </div>
+            <FaultsForm prefix="tcp" transport={Transport::Tcp} on_change={on_faults} />
             <div class="buttons">
-                <button id="connect" class="primary" disabled={!props.can_connect}
+                <button id="connect" class="primary"
+                    disabled={!props.can_connect || faults.is_err()}
                     onclick={on_connect_click}>{"Connect"}</button>
                 <button id="shutdown" disabled={!props.can_shutdown} onclick={on_shutdown}
                     title="shutdown(SHUT_WR): send FIN, keep receiving">{"Shutdown"}</button>

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use roundtrip_shared::explain;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, ErrorCode, EventKind, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
+    ClientMsg, ErrorCode, EventKind, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
 use roundtrip_shared::retry::{Jitter, RetryPolicy};
 use roundtrip_shared::share::Experiment;
@@ -20,6 +20,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::explainer::Explainer;
+use super::faults::{FaultsForm, Transport};
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
@@ -190,6 +191,7 @@ pub fn http_panel(props: &Props) -> Html {
     // Attempts, attempt timeout (ms), base delay (ms), jitter.
     let retry_fields = use_state(|| ["3".to_owned(), String::new(), "200".to_owned()]);
     let retry_jitter = use_state(|| Jitter::Full);
+    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
     let shown_url = (*url)
         .clone()
@@ -273,6 +275,7 @@ pub fn http_panel(props: &Props) -> Html {
             last_op.clone(),
         );
         let shown_url = shown_url.clone();
+        let faults = faults.clone();
         let on_request = props.on_request.clone();
         let op = props.next_op;
         let can_request = props.can_request;
@@ -297,6 +300,10 @@ pub fn http_panel(props: &Props) -> Html {
             } else {
                 None
             };
+            let faults = match &*faults {
+                Ok(faults) => *faults,
+                Err(message) => return problem.set(Some(message.clone())),
+            };
             let t = &*timeouts;
             let limits = HttpTimeouts {
                 connect_ms: millis(&t[0]),
@@ -318,6 +325,7 @@ pub fn http_panel(props: &Props) -> Html {
                 max_body: None,
                 raw: *raw,
                 retry,
+                faults,
             }));
         })
     };
@@ -400,6 +408,11 @@ pub fn http_panel(props: &Props) -> Html {
                     </label>
                 }
             </div>
+            <FaultsForm prefix="http" transport={Transport::Tcp}
+                on_change={{
+                    let faults = faults.clone();
+                    Callback::from(move |asked| faults.set(asked))
+                }} />
             <div class="buttons">
                 <button id="http-send" class="primary" disabled={!props.can_request}
                     onclick={on_send}>{"Send request"}</button>

@@ -6,6 +6,7 @@ pub mod dns_panel;
 pub mod dns_view;
 pub mod error_list;
 pub mod explainer;
+pub mod faults;
 pub mod har_export;
 pub mod http_panel;
 pub mod lifecycle_view;

@@ -181,6 +181,7 @@ pub fn retry_view(props: &Props) -> Html {
             // A key of its own, so earlier runs' counts do not carry over.
             let key = format!("page-{op}-{}", js_sys::Date::now() as u64);
             on_request.emit(ClientMsg::HttpRequest(HttpRequest {
+                faults: None,
                 op,
                 method: "GET".to_owned(),
                 url: format!("http://{}/flaky?key={key}&fail={fail}&status=500", lab.addr),

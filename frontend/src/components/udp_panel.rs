@@ -4,10 +4,12 @@
 
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::{format_bytes, preview};
-use roundtrip_shared::protocol::Service;
+use roundtrip_shared::protocol::{Faults, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
+
+use super::faults::{FaultsForm, Transport};
 
 /// The target `<option>` for "no target: send_to only".
 pub const NO_TARGET: &str = "none";
@@ -20,6 +22,8 @@ pub struct UdpOpenRequest {
     pub target: Option<String>,
     pub bind_port: Option<u16>,
     pub recv_timeout_ms: Option<u64>,
+    /// Faults for the lab service (the target) to inject.
+    pub faults: Option<Faults>,
 }
 
 #[derive(Debug, Properties, PartialEq)]
@@ -71,6 +75,7 @@ pub fn udp_panel(props: &Props) -> Html {
     let timeout = use_state(String::new);
     let message = use_state(|| preset_send);
     let send_to = use_state(String::new);
+    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
     let selected = match choice.as_deref() {
         Some(name)
@@ -92,11 +97,12 @@ pub fn udp_panel(props: &Props) -> Html {
     };
     let bind_port = parse_optional::<u16>(&port);
     let recv_timeout_ms = parse_optional::<u64>(&timeout);
-    let request = match (bind_port, recv_timeout_ms) {
-        (Ok(bind_port), Ok(recv_timeout_ms)) => Some(UdpOpenRequest {
+    let request = match (bind_port, recv_timeout_ms, &*faults) {
+        (Ok(bind_port), Ok(recv_timeout_ms), Ok(faults)) => Some(UdpOpenRequest {
             target,
             bind_port,
             recv_timeout_ms,
+            faults: *faults,
         }),
         _ => None,
     };
@@ -210,6 +216,11 @@ pub fn udp_panel(props: &Props) -> Html {
                     class={classes!(recv_timeout_ms.is_err().then_some("invalid"))}
                     value={(*timeout).clone()} oninput={text_input(&timeout)} />
             </div>
+            <FaultsForm prefix="udp" transport={Transport::Udp}
+                on_change={{
+                    let faults = faults.clone();
+                    Callback::from(move |asked| faults.set(asked))
+                }} />
             <div class="buttons">
                 <button id="udp-open" class="primary"
                     disabled={!props.can_open || request.is_none()} onclick={on_open}>{"Open"}</button>

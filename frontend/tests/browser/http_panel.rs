@@ -78,6 +78,7 @@ async fn the_form_sends_a_request_and_the_answer_shows_with_timings() {
     assert_eq!(
         request,
         HttpRequest {
+            faults: None,
             op: 7,
             method: "GET".into(),
             url: "http://127.0.0.1:4100/json".into(),

@@ -19,6 +19,7 @@ fn tls_record(kind: u8, body: &[u8]) -> Vec<u8> {
 
 pub fn http_request(trace: &mut Trace, op: u32, url: &str) {
     trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+        faults: None,
         op,
         method: "GET".into(),
         url: url.into(),

@@ -12,6 +12,7 @@ use crate::{all, attr, echo_trace, event, fire, fresh_root, one, text};
 fn two_sockets() -> Trace {
     let mut trace = echo_trace();
     trace.record_request(&ClientMsg::TcpConnect {
+        faults: None,
         op: 2,
         target: "127.0.0.1:9".into(),
         connect_timeout_ms: None,
@@ -99,6 +100,7 @@ async fn a_udp_socket_and_a_listener_draw_their_own_machines() {
     let root = fresh_root();
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::UdpOpen {
+        faults: None,
         op: 3,
         target: Some("udp-echo".into()),
         bind_port: None,

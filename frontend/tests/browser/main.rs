@@ -20,6 +20,7 @@ mod connect_panel;
 mod dns_panel;
 mod dns_view;
 mod error_list;
+mod faults;
 mod http_panel;
 mod inspect_fixtures;
 mod lifecycle_view;
@@ -111,6 +112,7 @@ pub fn event(op: u32, t_us: u64, kind: EventKind) -> ServerMsg {
 pub fn echo_exchange(op: u32) -> Vec<Result<ClientMsg, ServerMsg>> {
     vec![
         Ok(ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: "tcp-echo".into(),
             connect_timeout_ms: None,

@@ -130,6 +130,7 @@ async fn real_runs_from_the_trace_share_the_axis() {
     let root = fresh_root();
     let mut trace = Trace::new();
     let request = ClientMsg::HttpRequest(roundtrip_shared::protocol::HttpRequest {
+        faults: None,
         op: 3,
         method: "GET".into(),
         url: "http://127.0.0.1:4100/flaky?key=k&fail=1&status=500".into(),

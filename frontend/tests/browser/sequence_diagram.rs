@@ -146,6 +146,7 @@ async fn a_refused_connection_ends_in_an_error_row_and_the_diagram_grows_live() 
     let root = fresh_root();
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::TcpConnect {
+        faults: None,
         op: 1,
         target: "127.0.0.1:9".into(),
         connect_timeout_ms: None,

@@ -89,6 +89,7 @@ fn an_echo_session_then_a_second_connection_in_the_same_trace() {
 fn a_refused_connection_shows_the_relays_message() {
     let mut state = welcomed();
     state.apply(Action::Requested(ClientMsg::TcpConnect {
+        faults: None,
         op: 1,
         target: "127.0.0.1:9".into(),
         connect_timeout_ms: None,
@@ -281,6 +282,7 @@ fn a_udp_socket_next_to_a_tcp_connection() {
     feed(&mut state, echo_exchange(1)[..4].to_vec());
     assert!(state.can_open_udp() && !state.can_send_udp());
     state.apply(Action::Requested(ClientMsg::UdpOpen {
+        faults: None,
         op: state.next_op,
         target: Some("udp-echo".into()),
         bind_port: None,

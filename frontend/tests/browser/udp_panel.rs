@@ -110,11 +110,13 @@ async fn opens_with_its_options_sends_and_lists_datagrams_with_their_source() {
         heard.opened,
         [
             UdpOpenRequest {
+                faults: None,
                 target: Some("udp-echo".into()),
                 bind_port: Some(5000),
                 recv_timeout_ms: Some(1500),
             },
             UdpOpenRequest {
+                faults: None,
                 target: None,
                 bind_port: None,
                 recv_timeout_ms: Some(1500),

@@ -40,6 +40,7 @@ use crate::AppState;
 use crate::connectors::{http_retry, tcp};
 use crate::lab::Lab;
 use crate::op::Command;
+use crate::policy::Protocol;
 use crate::report::{Reporter, SessionGone};
 use crate::target::{self, Target};
 
@@ -391,6 +392,16 @@ async fn one_hop(
             },
             "localhost".to_owned(),
         ),
+        // Names under lab.test go to the DNS lab (and `www.lab.test` on 80
+        // or 443 to the HTTP labs, whose certificate covers *.lab.test).
+        (Some(url::Host::Domain(_)), None) if crate::lab::dns::is_lab_name(&host) => (
+            Target::LabHost {
+                host: host.clone(),
+                port,
+                dns: lab.dns().stub,
+            },
+            host.trim_end_matches('.').to_owned(),
+        ),
         (Some(url::Host::Ipv4(ip)), _) => (Target::Literal(SocketAddr::new(ip.into(), port)), host),
         (Some(url::Host::Ipv6(ip)), _) => (Target::Literal(SocketAddr::new(ip.into(), port)), host),
         _ => (
@@ -404,18 +415,29 @@ async fn one_hop(
     let mut timings = HttpTimings::default();
 
     let t = Instant::now();
-    let addrs = target::resolve(state, &target, report).await??;
+    let transport = if https { "https" } else { "http" };
+    let addrs = target::resolve(state, &target, transport, report).await??;
     timings.dns_us = micros(t.elapsed());
 
     let t = Instant::now();
     let connect_timeout = timeouts
         .connect_ms
         .map_or(config.connect_timeout, Duration::from_millis);
-    let policy_host = match &target {
-        Target::Host { host, .. } => Some(host.as_str()),
-        _ => None,
+    let dial = tcp::Dial {
+        protocol: if https {
+            Protocol::Https
+        } else {
+            Protocol::Http
+        },
+        host: match &target {
+            Target::Host { host, .. } => Some(host.as_str()),
+            _ => None,
+        },
+        timeout: connect_timeout,
+        faults: request.faults,
     };
-    let stream = tcp::connect_any(state, policy_host, &addrs, connect_timeout, report).await??;
+    // The guard keeps the lab's faults registered for this hop's connection.
+    let (stream, _faults) = tcp::connect_any(state, &dial, &addrs, report).await??;
     // As curl and browsers do: send each write at once rather than wait for
     // ACKs (Nagle), which would add delayed-ACK pauses to the timings.
     let _ = stream.set_nodelay(true);

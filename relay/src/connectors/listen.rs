@@ -37,23 +37,26 @@ pub async fn run(
     report: Reporter,
 ) {
     let mut accepted = 0u64;
-    let ending = if state.policy().mode() == Mode::Public {
-        // Its loopback is no place for strangers: a listener there would
-        // only squat the machine's ports (and the policy keeps other
-        // sessions from dialling it anyway).
+    let ending = if state.policy().mode() == Mode::Public && port != 0 {
+        // Strangers do not choose ports on the host's loopback: that would
+        // let them squat the ports of services yet to start.
         let error = RelayError::new(
             ErrorCode::Blocked,
-            "blocked: a public relay does not listen; run Roundtrip on your own machine to be the server",
+            format!(
+                "blocked: a public relay picks the port of a listener itself; ask for port 0 \
+                 (any), not {port}"
+            ),
         );
         fail(&report, error).await
     } else {
-        drive(port, &spawner, &mut commands, &report, &mut accepted).await
+        drive(state, port, &spawner, &mut commands, &report, &mut accepted).await
     }
     .unwrap_or_else(|SessionGone| "session gone".to_owned());
     tracing::info!(op = report.op(), port, %ending, accepted, "tcp listener ended");
 }
 
 async fn drive(
+    state: &AppState,
     port: u16,
     spawner: &Spawner,
     commands: &mut mpsc::Receiver<Command>,
@@ -86,13 +89,31 @@ async fn drive(
             return fail(report, error).await;
         }
     };
+    // Other sessions may dial it (on a public relay, it alone on loopback)
+    // while it listens.
+    let _entry = state.listeners().add(local);
     report
         .event(EventKind::Listening {
             addr: local.to_string(),
         })
         .await?;
+    // The session's limits on how long a listener may idle (no connection
+    // accepted) and live; none for an operation without a budget.
+    let forever = std::time::Duration::from_secs(100 * 365 * 24 * 60 * 60);
+    let (idle_limit, lifetime) = report.socket_times().unwrap_or((forever, forever));
+    let idle = tokio::time::sleep(idle_limit);
+    let end_of_life = tokio::time::sleep(lifetime);
+    tokio::pin!(idle, end_of_life);
     loop {
         tokio::select! {
+            () = &mut idle => {
+                let why = format!("closed: no connection came for {} s", idle_limit.as_secs());
+                return close_by_relay(report, why).await;
+            }
+            () = &mut end_of_life => {
+                let why = format!("closed: listeners live at most {} s here", lifetime.as_secs());
+                return close_by_relay(report, why).await;
+            }
             command = commands.recv() => match command {
                 Some(Command::Close) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
@@ -103,6 +124,15 @@ async fn drive(
             },
             result = listener.accept() => match result {
                 Ok((stream, peer)) => {
+                    // The accepted connection is a socket like any other.
+                    let socket = match state.open_socket() {
+                        Ok(socket) => socket,
+                        Err(error) => {
+                            drop(stream);
+                            report.reject(error).await?;
+                            continue;
+                        }
+                    };
                     // Register first, so that the browser's requests about
                     // the new id find it as soon as it learns the id.
                     let (conn, conn_commands, answer) = spawner.create(COMMAND_CAPACITY)?;
@@ -116,13 +146,18 @@ async fn drive(
                         Admission::Closed => return Ok("closed by browser".to_owned()),
                     }
                     *accepted += 1;
+                    idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
                     report
                         .event(EventKind::Accepted { conn, peer: peer.to_string() })
                         .await?;
                     let conn_report = report.for_op(conn);
+                    let connection = tcp::run_accepted(stream, conn_commands, conn_report);
                     tokio::spawn(
-                        tcp::run_accepted(stream, conn_commands, conn_report)
-                            .instrument(tracing::info_span!("accepted", op = conn)),
+                        async move {
+                            connection.await;
+                            drop(socket);
+                        }
+                        .instrument(tracing::info_span!("accepted", op = conn)),
                     );
                 }
                 // Out of file descriptors, or a connection that died in the
@@ -174,6 +209,18 @@ fn not_a_sender() -> RelayError {
         ErrorCode::NotSupported,
         "a listener only accepts: send on the operation of an accepted connection",
     )
+}
+
+/// Stops listening on the relay's own limits, saying which. Connections
+/// already accepted stay.
+async fn close_by_relay(report: &Reporter, why: String) -> Result<String, SessionGone> {
+    report
+        .reject(RelayError::new(ErrorCode::LimitReached, why))
+        .await?;
+    report
+        .event(EventKind::Closed { by: Closer::Relay })
+        .await?;
+    Ok("closed by relay".to_owned())
 }
 
 async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {

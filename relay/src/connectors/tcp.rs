@@ -13,12 +13,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use roundtrip_shared::protocol::Faults;
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
 use tokio::io::AsyncWriteExt as _;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::AppState;
+use crate::lab::faults::{self, FaultGuard, FaultTarget};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
@@ -63,6 +65,8 @@ pub struct Options {
     pub connect_timeout: Duration,
     /// Set `TCP_NODELAY` once connected.
     pub nodelay: bool,
+    /// Faults for the lab service to inject.
+    pub faults: Option<Faults>,
 }
 
 /// Runs one TCP operation to its end.
@@ -128,15 +132,20 @@ async fn drive(
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
         };
-        let addrs = match target::resolve(state, &target, report).await? {
+        let addrs = match target::resolve(state, &target, "tcp", report).await? {
             Ok(addrs) => addrs,
             Err(error) => return Ok(Err(error)),
         };
-        let host = match &target {
-            target::Target::Host { host, .. } => Some(host.as_str()),
-            _ => None,
+        let dial = Dial {
+            protocol: Protocol::Tcp,
+            host: match &target {
+                target::Target::Host { host, .. } => Some(host.as_str()),
+                _ => None,
+            },
+            timeout: options.connect_timeout,
+            faults: options.faults,
         };
-        connect_any(state, host, &addrs, options.connect_timeout, report).await
+        connect_any(state, &dial, &addrs, report).await
     };
     // The browser may close (or send too early) while we resolve and connect.
     let stream = tokio::select! {
@@ -146,8 +155,9 @@ async fn drive(
             return Ok(Ending::Closed(Closer::Browser));
         }
     };
-    let stream = match stream {
-        Ok(stream) => stream,
+    // The guard keeps the lab's faults registered while the connection lives.
+    let (stream, _faults) = match stream {
+        Ok(dialled) => dialled,
         Err(error) => return fail(report, error).await,
     };
     if options.nodelay
@@ -200,16 +210,32 @@ fn send_to_unsupported() -> RelayError {
     )
 }
 
+/// How a connector wants its connection dialled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dial<'a> {
+    /// What the policy is asked about (`tcp`, `http`, `https`).
+    pub protocol: Protocol,
+    /// The name the learner typed, when it was a name.
+    pub host: Option<&'a str>,
+    /// Connect timeout per address.
+    pub timeout: Duration,
+    /// Faults for the lab service to inject on the connection.
+    pub faults: Option<Faults>,
+}
+
+/// An open connection, and the faults registered for it (kept until the
+/// connection's operation ends).
+pub(crate) type Dialled = (TcpStream, Option<FaultGuard>);
+
 /// Tries each address in order, as `getaddrinfo` callers do. Each address is
 /// checked by the policy right before it is dialled, and the checked address
 /// is the one dialled.
 pub(crate) async fn connect_any(
     state: &AppState,
-    host: Option<&str>,
+    dial: &Dial<'_>,
     addrs: &[SocketAddr],
-    connect_timeout: Duration,
     report: &Reporter,
-) -> Result<Result<TcpStream, RelayError>, SessionGone> {
+) -> Result<Result<Dialled, RelayError>, SessionGone> {
     let mut last_error = None;
     for (index, addr) in addrs.iter().enumerate() {
         if let Some(error) = last_error.take() {
@@ -221,28 +247,42 @@ pub(crate) async fn connect_any(
                 .await?;
         }
         let destination = Destination {
-            protocol: Protocol::Tcp,
-            host,
+            protocol: dial.protocol,
+            host: dial.host,
             addr: *addr,
         };
         if let Err(refusal) = state.permit_dial(destination) {
             last_error = Some(refusal);
             continue;
         }
+        let socket = match prepare(state, *addr, dial.faults) {
+            Ok(socket) => socket,
+            Err(refusal) => {
+                last_error = Some(refusal);
+                continue;
+            }
+        };
         report
             .event(EventKind::Connecting {
                 addr: addr.to_string(),
             })
             .await?;
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => return Ok(Ok(stream)),
+        let (socket, guard) = socket;
+        let connect = async {
+            match socket {
+                Some(socket) => socket.connect(*addr).await,
+                None => TcpStream::connect(addr).await,
+            }
+        };
+        match tokio::time::timeout(dial.timeout, connect).await {
+            Ok(Ok(stream)) => return Ok(Ok((stream, guard))),
             Ok(Err(error)) => last_error = Some(connect_error(&error, *addr)),
             Err(_elapsed) => {
                 last_error = Some(RelayError::new(
                     ErrorCode::TimedOut,
                     format!(
                         "connection to {addr} timed out: no answer within {} ms",
-                        connect_timeout.as_millis()
+                        dial.timeout.as_millis()
                     ),
                 ))
             }
@@ -251,6 +291,43 @@ pub(crate) async fn connect_any(
     Ok(Err(last_error.unwrap_or_else(|| {
         RelayError::new(ErrorCode::ResolveFailed, "no address to connect to")
     })))
+}
+
+/// With faults to inject, a socket bound before it connects, so that its
+/// faults are registered under its address before the lab service can
+/// accept it. Without faults, nothing to prepare.
+#[allow(clippy::type_complexity)]
+fn prepare(
+    state: &AppState,
+    addr: SocketAddr,
+    faults: Option<Faults>,
+) -> Result<(Option<TcpSocket>, Option<FaultGuard>), RelayError> {
+    let Some(faults) = faults.filter(|f| !f.is_empty()) else {
+        return Ok((None, None));
+    };
+    let Some(kind) = state.lab().fault_target(addr) else {
+        return Err(faults::not_a_lab_service(addr));
+    };
+    faults::check(&faults, kind)?;
+    if kind != FaultTarget::Tcp {
+        return Err(faults::not_a_lab_service(addr));
+    }
+    let bind = |socket: TcpSocket| -> io::Result<TcpSocket> {
+        socket.bind(SocketAddr::new(addr.ip(), 0))?;
+        Ok(socket)
+    };
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .and_then(bind)
+    .map_err(|error| RelayError::new(ErrorCode::Io, format!("cannot bind a socket: {error}")))?;
+    let local = socket
+        .local_addr()
+        .map_err(|error| RelayError::new(ErrorCode::Io, format!("socket error: {error}")))?;
+    let guard = state.lab().faults().register(local, faults);
+    Ok((Some(socket), Some(guard)))
 }
 
 /// Our sending side: open, asked to shut down once the bytes before the
@@ -274,6 +351,9 @@ async fn transfer(
     let mut unwritten_len = 0usize;
     let mut reading = true;
     let mut write_side = WriteSide::Open;
+    // Whether writing stalled on a full send buffer since the relay last
+    // had nothing waiting.
+    let mut stalled = false;
     let mut buf = vec![0u8; READ_CHUNK];
     // The session's limits on how long a connection may idle and live; an
     // operation without a session budget (a test's) has none.
@@ -306,29 +386,39 @@ async fn transfer(
                 Some(Command::Shutdown) => write_side = WriteSide::ShutdownPending,
                 // Data already accepted is still written before the close,
                 // as the kernel would do after close().
-                Some(Command::Close) | None => {
-                    let gone = command.is_none();
+                Some(Command::Close) => {
                     if let Err(error) = flush(&stream, &mut unwritten, report, counts).await? {
                         return fail(report, error).await;
                     }
                     drop(stream);
-                    if gone {
-                        return Ok(Ending::SessionGone);
-                    }
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
                     return Ok(Ending::Closed(Closer::Browser));
                 }
+                // Nobody is left to report to, and a peer that reads slowly
+                // (or never) must not keep the connection alive for bytes
+                // nobody will hear about.
+                None => return Ok(Ending::SessionGone),
             },
             ready = stream.writable(), if !unwritten.is_empty() => {
+                let wanted = unwritten.front().map_or(0, Vec::len);
                 let result = ready.and_then(|()| write_some(&stream, &mut unwritten));
-                match result {
-                    Ok(0) => {}
-                    Ok(n) => {
-                        unwritten_len -= n;
-                        counts.sent += n as u64;
-                        report.event(EventKind::Sent { bytes: n as u64 }).await?;
-                    }
+                let n = match result {
+                    Ok(n) => n,
                     Err(error) => return end_on_error(report, error).await,
+                };
+                if n > 0 {
+                    unwritten_len -= n;
+                    counts.sent += n as u64;
+                    report.event(EventKind::Sent { bytes: n as u64 }).await?;
+                }
+                // The kernel took less than offered: its send buffer is full
+                // because the peer's window is. Say so once per stall.
+                if n < wanted && !stalled {
+                    stalled = true;
+                    report.event(EventKind::SendBlocked { waiting: unwritten_len as u64 }).await?;
+                }
+                if unwritten.is_empty() {
+                    stalled = false;
                 }
             },
             ready = stream.readable(), if reading => {

@@ -16,12 +16,13 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, Faults, RelayError};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::AppState;
+use crate::lab::faults::{self, FaultTarget};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
@@ -41,6 +42,8 @@ pub struct Options {
     pub bind_port: u16,
     /// Report `recv_timeout` when nothing arrives for this long.
     pub recv_timeout: Option<Duration>,
+    /// Faults for the lab service (the target) to inject.
+    pub faults: Option<Faults>,
 }
 
 #[derive(Debug, Default)]
@@ -86,7 +89,16 @@ async fn drive(
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<String, SessionGone> {
+    let faults = options.faults.filter(|f| !f.is_empty());
     let remote = match target_text {
+        None if faults.is_some() => {
+            let error = RelayError::new(
+                ErrorCode::NotSupported,
+                "faults need a target: open the socket with udp-echo (or its address) as its \
+                 target, and the echo injects them",
+            );
+            return fail(report, error).await;
+        }
         None => None,
         Some(text) => {
             let resolving = async {
@@ -94,11 +106,21 @@ async fn drive(
                     Ok(target) => target,
                     Err(error) => return Ok(Err(error)),
                 };
-                let addr = match target::resolve(state, &target, report).await? {
+                let addr = match target::resolve(state, &target, "udp", report).await? {
                     Ok(addrs) => addrs[0],
                     Err(error) => return Ok(Err(error)),
                 };
-                Ok(state.permit_dial(destination(&target, addr)).map(|()| addr))
+                let permitted =
+                    state
+                        .permit_dial(destination(&target, addr))
+                        .and_then(|()| match (&faults, state.lab().fault_target(addr)) {
+                            (None, _) => Ok(()),
+                            (Some(faults), Some(kind @ FaultTarget::Udp)) => {
+                                faults::check(faults, kind)
+                            }
+                            (Some(_), _) => Err(faults::not_a_lab_service(addr)),
+                        });
+                Ok(permitted.map(|()| addr))
             };
             tokio::select! {
                 result = resolving => match result? {
@@ -131,6 +153,9 @@ async fn drive(
     {
         return fail(report, send_error(&error, local, remote)).await;
     }
+    // Registered under the socket's address before its first datagram, for
+    // the echo to find; gone when the socket is.
+    let _faults = faults.map(|faults| state.lab().faults().register(local, faults));
     report
         .event(EventKind::Bound {
             local: local.to_string(),
@@ -167,8 +192,23 @@ impl Socket {
         // fires once, then waits for the next of those.
         let arm = || options.recv_timeout.map(|after| Instant::now() + after);
         let mut deadline = arm();
+        // The session's limits on how long a socket may idle (no datagram
+        // either way) and live; none for an operation without a budget.
+        let (idle_limit, lifetime) = report.socket_times().unwrap_or((FOREVER, FOREVER));
+        let idle = tokio::time::sleep(idle_limit);
+        let end_of_life = tokio::time::sleep(lifetime);
+        tokio::pin!(idle, end_of_life);
         loop {
+            let (sent, received) = (counts.sent, counts.received);
             tokio::select! {
+                () = &mut idle => {
+                    let why = format!("closed: no datagram moved for {} s", idle_limit.as_secs());
+                    return close_by_relay(report, why).await;
+                }
+                () = &mut end_of_life => {
+                    let why = format!("closed: UDP sockets live at most {} s here", lifetime.as_secs());
+                    return close_by_relay(report, why).await;
+                }
                 command = commands.recv() => match command {
                     Some(Command::Send(data)) => match self.remote {
                         Some(remote) => {
@@ -227,6 +267,9 @@ impl Socket {
                     report.event(EventKind::RecvTimeout { after_ms }).await?;
                 }
             }
+            if (counts.sent, counts.received) != (sent, received) {
+                idle.as_mut().reset(Instant::now() + idle_limit);
+            }
         }
     }
 
@@ -245,7 +288,7 @@ impl Socket {
         let addrs = match &target {
             Target::Lab { addr, .. } | Target::Literal(addr) => vec![*addr],
             Target::Host { .. } | Target::LabHost { .. } => {
-                match target::resolve(state, &target, report).await? {
+                match target::resolve(state, &target, "udp", report).await? {
                     Ok(addrs) => addrs,
                     Err(error) => return Ok(Err(error)),
                 }
@@ -355,6 +398,20 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
             return;
         }
     }
+}
+
+/// Far enough in the future to mean "never" (and to add to an `Instant`).
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Ends a socket on the relay's own limits, saying which.
+async fn close_by_relay(report: &Reporter, why: String) -> Result<String, SessionGone> {
+    report
+        .reject(RelayError::new(ErrorCode::LimitReached, why))
+        .await?;
+    report
+        .event(EventKind::Closed { by: Closer::Relay })
+        .await?;
+    Ok("closed by relay".to_owned())
 }
 
 async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {

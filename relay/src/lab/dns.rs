@@ -95,6 +95,7 @@ ns1        IN A     {LAB_IP}
 mail       IN A     127.0.0.1
 echo       IN A     127.0.0.1
 echo       IN AAAA  ::1
+chat       IN A     127.0.0.1
 www        IN CNAME web.lab.test.
 web        IN CNAME host.lab.test.
 host       IN A     127.0.0.1

@@ -23,6 +23,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use super::faults::{FaultTable, FaultyListener, FaultyStream};
+
 /// Longest `/delay` and `/drip` duration, in seconds.
 const MAX_DELAY_S: f64 = 10.0;
 /// Most bytes `/drip` sends.
@@ -47,7 +49,7 @@ pub struct LabTls {
 
 impl LabTls {
     /// A fresh CA (`CN=Roundtrip Lab CA`) and a leaf for `localhost`,
-    /// `127.0.0.1` and `lab.test`.
+    /// `127.0.0.1`, `lab.test` and `*.lab.test` (`https://www.lab.test/`).
     pub fn generate() -> Result<LabTls, rcgen::Error> {
         use rcgen::{
             BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -78,6 +80,7 @@ impl LabTls {
             "localhost".to_owned(),
             "127.0.0.1".to_owned(),
             "lab.test".to_owned(),
+            "*.lab.test".to_owned(),
         ])?;
         leaf_params
             .distinguished_name
@@ -114,7 +117,7 @@ pub(super) struct HttpLab {
 }
 
 /// Starts both labs on `127.0.0.1` with ephemeral ports.
-pub(super) async fn start() -> std::io::Result<HttpLab> {
+pub(super) async fn start(faults: Arc<FaultTable>) -> std::io::Result<HttpLab> {
     let tls = LabTls::generate().map_err(std::io::Error::other)?;
     let config = tls.server_config().map_err(std::io::Error::other)?;
     let router = router();
@@ -122,11 +125,11 @@ pub(super) async fn start() -> std::io::Result<HttpLab> {
     let plain = TcpListener::bind("127.0.0.1:0").await?;
     let http = plain.local_addr()?;
     let plain_router = router.clone();
+    let plain = FaultyListener {
+        listener: plain,
+        table: faults.clone(),
+    };
     tokio::spawn(async move {
-        use axum::serve::ListenerExt as _;
-        let plain = plain.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
         if let Err(error) = axum::serve(plain, plain_router).await {
             tracing::warn!(%error, "http lab stopped");
         }
@@ -138,12 +141,18 @@ pub(super) async fn start() -> std::io::Result<HttpLab> {
         secure,
         TlsAcceptor::from(Arc::new(config)),
         router,
+        faults,
     ));
     Ok(HttpLab { http, https, tls })
 }
 
 /// Accepts TLS connections and serves `router` on each.
-async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router) {
+async fn serve_tls(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    router: Router,
+    faults: Arc<FaultTable>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
@@ -156,6 +165,8 @@ async fn serve_tls(listener: TcpListener, acceptor: TlsAcceptor, router: Router)
         // Without this, Nagle holds the response back behind the TLS 1.3
         // session tickets until the client's delayed ACK (about 40 ms).
         let _ = stream.set_nodelay(true);
+        // Faults act on the TCP bytes, under TLS, as a network's would.
+        let stream = FaultyStream::new(stream, peer, &faults);
         let acceptor = acceptor.clone();
         let router = router.clone();
         tokio::spawn(async move {

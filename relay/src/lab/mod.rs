@@ -5,14 +5,28 @@
 mod chat;
 pub mod dns;
 mod echo;
+pub mod faults;
 pub mod http;
 pub mod slow;
 mod udp_echo;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use roundtrip_shared::protocol::Service;
 use tokio::net::{TcpListener, UdpSocket};
+
+/// The ports the lab services answer on under `lab.test` names, as their
+/// counterparts out in the world do: echo on 7, the IANA "chat" port 531,
+/// HTTP on 80 and HTTPS on 443. The services themselves listen on ephemeral
+/// loopback ports; the relay dials those (see [`Lab::well_known`]).
+pub const WELL_KNOWN_PORTS: [(&str, u16); 5] = [
+    ("tcp-echo", 7),
+    ("udp-echo", 7),
+    ("tcp-chat", 531),
+    ("http-lab", 80),
+    ("https-lab", 443),
+];
 
 /// The running lab services. Their tasks live as long as the runtime.
 #[derive(Debug)]
@@ -21,35 +35,45 @@ pub struct Lab {
     /// The HTTPS lab's CA, which the HTTP connector trusts.
     lab_ca: rustls::pki_types::CertificateDer<'static>,
     dns: dns::DnsLab,
+    /// Faults the browser asked for, by the relay-side address of each
+    /// connection or socket (see [`faults`]).
+    faults: Arc<faults::FaultTable>,
 }
 
 impl Lab {
     /// Starts every lab service on `127.0.0.1` with a port of its own.
     pub async fn start() -> std::io::Result<Lab> {
-        let http = http::start().await?;
+        let table = Arc::new(faults::FaultTable::default());
+        let http = http::start(table.clone()).await?;
         let echo = TcpListener::bind("127.0.0.1:0").await?;
         let echo_addr = echo.local_addr()?;
         let mut lab = Lab {
             services: Vec::new(),
             lab_ca: http.tls.ca.clone(),
             dns: dns::start(echo_addr.port()).await?,
+            faults: table.clone(),
         };
-        lab.add("tcp-echo", "TCP echo (built-in)", "tcp", echo_addr);
-        tokio::spawn(echo::run(echo));
+        lab.add(
+            "tcp-echo",
+            "TCP echo (built-in) · echo.lab.test:7",
+            "tcp",
+            echo_addr,
+        );
+        tokio::spawn(echo::run(echo, table.clone()));
 
         let udp_echo = UdpSocket::bind("127.0.0.1:0").await?;
         lab.add(
             "udp-echo",
-            "UDP echo (built-in)",
+            "UDP echo (built-in) · echo.lab.test:7",
             "udp",
             udp_echo.local_addr()?,
         );
-        tokio::spawn(udp_echo::run(udp_echo));
+        tokio::spawn(udp_echo::run(udp_echo, table));
 
         let chat = TcpListener::bind("127.0.0.1:0").await?;
         lab.add(
             "tcp-chat",
-            "TCP chat room (built-in)",
+            "TCP chat room (built-in) · chat.lab.test:531",
             "tcp",
             chat.local_addr()?,
         );
@@ -83,8 +107,18 @@ impl Lab {
         );
         tokio::spawn(slow::run_async(tasks));
 
-        lab.add("http-lab", "HTTP lab (built-in)", "http", http.http);
-        lab.add("https-lab", "HTTPS lab (built-in)", "https", http.https);
+        lab.add(
+            "http-lab",
+            "HTTP lab (built-in) · http://www.lab.test/",
+            "http",
+            http.http,
+        );
+        lab.add(
+            "https-lab",
+            "HTTPS lab (built-in) · https://www.lab.test/",
+            "https",
+            http.https,
+        );
         // The SRV record of the DNS lab points at the TCP echo.
         lab.add(
             "dns-lab",
@@ -98,6 +132,39 @@ impl Lab {
     /// The certificate of the CA that signed the HTTPS lab's certificate.
     pub fn lab_ca(&self) -> &rustls::pki_types::CertificateDer<'static> {
         &self.lab_ca
+    }
+
+    /// The lab service a `lab.test` name with the well-known `port` means to
+    /// a connector of `transport` (`tcp`, `udp`, `http`, `https`; the HTTP
+    /// labs are TCP services too): its name and where it really listens.
+    pub fn well_known(&self, transport: &str, port: u16) -> Option<(&str, SocketAddr)> {
+        WELL_KNOWN_PORTS
+            .iter()
+            .filter(|(_, p)| *p == port)
+            .find_map(|(name, _)| {
+                let (service, addr) = self.services.iter().find(|(s, _)| s.name == *name)?;
+                let fits = match transport {
+                    "tcp" => matches!(service.protocol.as_str(), "tcp" | "http" | "https"),
+                    other => service.protocol == other,
+                };
+                fits.then_some((service.name.as_str(), *addr))
+            })
+    }
+
+    /// Where faults are registered for the lab services to find.
+    pub fn faults(&self) -> &Arc<faults::FaultTable> {
+        &self.faults
+    }
+
+    /// Which faults the lab service at `addr` can inject, if it takes any:
+    /// only the echo services and the HTTP labs do.
+    pub fn fault_target(&self, addr: SocketAddr) -> Option<faults::FaultTarget> {
+        let (service, _) = self.services.iter().find(|(_, a)| *a == addr)?;
+        match service.name.as_str() {
+            "tcp-echo" | "http-lab" | "https-lab" => Some(faults::FaultTarget::Tcp),
+            "udp-echo" => Some(faults::FaultTarget::Udp),
+            _ => None,
+        }
     }
 
     fn add(&mut self, name: &str, label: &str, protocol: &str, addr: SocketAddr) {

@@ -15,6 +15,7 @@
 //!   resolves to a private address is still refused. Port 25 is refused.
 
 pub mod ip;
+pub mod listeners;
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -159,8 +160,13 @@ fn blocked(reason: String) -> RelayError {
 }
 
 impl Rule {
+    /// HTTP and HTTPS run over TCP, so a rule for `tcp` allows them too; a
+    /// rule for `http` or `https` alone allows no raw TCP connection.
     fn allows_protocol(&self, protocol: Protocol) -> bool {
-        self.protocols.is_empty() || self.protocols.contains(&protocol)
+        let over_tcp = matches!(protocol, Protocol::Http | Protocol::Https);
+        self.protocols.is_empty()
+            || self.protocols.contains(&protocol)
+            || over_tcp && self.protocols.contains(&Protocol::Tcp)
     }
 
     fn allows_port(&self, port: u16) -> bool {
@@ -285,6 +291,37 @@ mod tests {
             );
             assert!(err.message.starts_with("blocked: "), "{}", err.message);
         }
+    }
+
+    #[test]
+    fn rules_tell_http_and_https_from_tcp() {
+        let only = |protocols: Vec<Protocol>| {
+            Policy::public(vec![Rule {
+                protocols,
+                hosts: vec!["www.example.com".into()],
+                ..Rule::default()
+            }])
+            .unwrap()
+        };
+        let to = |protocol| Destination {
+            protocol,
+            host: Some("www.example.com"),
+            addr: "93.184.215.14:443".parse().unwrap(),
+        };
+        let https_only = only(vec![Protocol::Https]);
+        assert!(https_only.check(to(Protocol::Https)).is_ok());
+        assert!(https_only.check(to(Protocol::Http)).is_err());
+        assert!(https_only.check(to(Protocol::Tcp)).is_err());
+        let http_only = only(vec![Protocol::Http]);
+        assert!(http_only.check(to(Protocol::Http)).is_ok());
+        assert!(http_only.check(to(Protocol::Https)).is_err());
+        assert!(http_only.check(to(Protocol::Tcp)).is_err());
+        // HTTP is TCP: a rule for tcp covers both.
+        let tcp = only(vec![Protocol::Tcp]);
+        for protocol in [Protocol::Tcp, Protocol::Http, Protocol::Https] {
+            assert!(tcp.check(to(protocol)).is_ok(), "{protocol:?}");
+        }
+        assert!(tcp.check(to(Protocol::Udp)).is_err());
     }
 
     #[test]

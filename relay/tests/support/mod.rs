@@ -190,6 +190,7 @@ impl Client {
     /// Opens a TCP connection and waits for `connected`.
     pub async fn connect(&mut self, op: OpId, target: &str) {
         self.send(ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: target.into(),
             connect_timeout_ms: None,

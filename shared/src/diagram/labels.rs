@@ -199,6 +199,21 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                     format!("follow {status} → {location}"),
                     Tone::Note,
                 ),
+                EventKind::LabPort { from, to, .. } => (
+                    Relay,
+                    Relay,
+                    format!("{from} → {to} (lab service)"),
+                    Tone::Note,
+                ),
+                EventKind::SendBlocked { waiting } => (
+                    Relay,
+                    Relay,
+                    format!(
+                        "send buffer full: {} wait (peer's window closed)",
+                        format_bytes(*waiting)
+                    ),
+                    Tone::Note,
+                ),
                 EventKind::Attempt { n, of } => {
                     (Relay, Relay, format!("attempt {n} of {of}"), Tone::Note)
                 }

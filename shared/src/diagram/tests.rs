@@ -16,6 +16,7 @@ fn event(trace: &mut Trace, t_us: u64, kind: EventKind) {
 fn echo_trace() -> Trace {
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::TcpConnect {
+        faults: None,
         op: 1,
         target: "tcp-echo".into(),
         connect_timeout_ms: None,
@@ -89,6 +90,7 @@ Relay -> Target  FIN (close)  @1500.000 ms
 fn refused_connection_snapshot() {
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::TcpConnect {
+        faults: None,
         op: 1,
         target: "127.0.0.1:9".into(),
         connect_timeout_ms: None,
@@ -147,6 +149,7 @@ Target -> Relay  \"xxxxxxxxxxxxxxxxxxxxxxxx…\" (2 KiB)  @0.002 ms
 fn udp_exchange_snapshot() {
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::UdpOpen {
+        faults: None,
         op: 1,
         target: Some("udp-echo".into()),
         bind_port: Some(5000),
@@ -357,6 +360,7 @@ fn rejected_messages_point_back_to_the_browser() {
 fn https_request_snapshot() {
     let mut trace = Trace::new();
     trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+        faults: None,
         retry: None,
         op: 1,
         method: "GET".into(),
@@ -475,6 +479,7 @@ mod frames {
 
     fn connect(trace: &mut Trace, op: u32, target: &str, addr: &str, t0: u64) {
         trace.record_request(&ClientMsg::TcpConnect {
+            faults: None,
             op,
             target: target.into(),
             connect_timeout_ms: None,
@@ -530,6 +535,7 @@ mod frames {
             },
         );
         trace.record_request(&ClientMsg::UdpOpen {
+            faults: None,
             op: 2,
             target: Some("udp-echo".into()),
             bind_port: None,
@@ -630,6 +636,7 @@ mod frames {
     fn refused_connection_is_an_error_row() {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::TcpConnect {
+            faults: None,
             op: 1,
             target: "127.0.0.1:9".into(),
             connect_timeout_ms: None,

@@ -553,6 +553,7 @@ mod tests {
 
     fn request(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            faults: None,
             op,
             method: "GET".to_owned(),
             url: url.to_owned(),
