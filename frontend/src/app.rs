@@ -571,7 +571,9 @@ pub fn app() -> Html {
                             on_request={on_http} preset={preset.clone()} />
                     </TabPanel>
                 </div>
-                <div class="views">
+                // Replaying, the newest arrow draws itself, at the replay's pace.
+                <div class={classes!("views", (!following_live).then_some("is-replaying"))}
+                    style={format!("--replay-step: {}ms", (600.0 / player.speed).round())}>
                     <ReplayBar step={step} live={following_live} playing={player.playing}
                         speed={player.speed} can_go_live={opened.is_none() && !replay_only}
                         source={source} on_command={on_replay} />
