@@ -1,0 +1,67 @@
+//! End-to-end: the page's own tools in a real browser: the dark theme and
+//! presenter mode take effect and are remembered, and the tabs answer the
+//! keyboard. Screenshots land in target/e2e/.
+
+mod support;
+
+use support::{Browser, Page, Relay};
+
+#[tokio::test]
+async fn theme_and_presenter_mode_apply_and_are_remembered() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = theme_and_presenter(&page, &relay.url).await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn wait_style(page: &Page<'_>, css: &str, property: &str, want: &str) -> Result<(), String> {
+    page.wait(&format!("`{css}` {property} to be {want}"), async || {
+        let value = page.computed_style(css, property).await?;
+        if value.trim() == want {
+            Ok(())
+        } else {
+            Err(format!("{property} is {value:?}"))
+        }
+    })
+    .await
+}
+
+async fn theme_and_presenter(page: &Page<'_>, url: &str) -> Result<(), String> {
+    page.open(url).await?;
+    page.wait_text_is("#relay-status", "connected").await?;
+    // The light theme first (the headless browser prefers light).
+    wait_style(page, "body", "background-color", "rgb(244, 245, 247)").await?;
+
+    page.click("input[name=theme][value=dark]").await?;
+    wait_style(page, "body", "background-color", "rgb(13, 17, 23)").await?;
+    wait_style(page, "#relay-status", "color", "rgb(63, 185, 80)").await?;
+    page.screenshot(&support::target_dir().join("e2e/dark.png"))
+        .await?;
+
+    page.click("input#presenter").await?;
+    wait_style(page, "html", "font-size", "24px").await?;
+    // The views come first and take the width.
+    page.wait("the views above the experiments", async || {
+        let order = page.computed_style(".views", "order").await?;
+        (order.trim() == "-1")
+            .then_some(())
+            .ok_or(format!("order is {order:?}"))
+    })
+    .await?;
+    page.screenshot(&support::target_dir().join("e2e/presenter.png"))
+        .await?;
+
+    // A new visit keeps both choices.
+    page.open(url).await?;
+    page.wait_text_is("#relay-status", "connected").await?;
+    wait_style(page, "body", "background-color", "rgb(13, 17, 23)").await?;
+    wait_style(page, "html", "font-size", "24px").await?;
+
+    // Back to light and normal type.
+    page.click("input#presenter").await?;
+    page.click("input[name=theme][value=light]").await?;
+    wait_style(page, "body", "background-color", "rgb(244, 245, 247)").await?;
+    wait_style(page, "html", "font-size", "17px").await
+}
