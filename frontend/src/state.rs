@@ -328,6 +328,14 @@ impl State {
         if !rates.is_empty() {
             parts.push(rates.join(", "));
         }
+        if let Some(total) = limits.session_bytes {
+            let left = total.saturating_sub(sent.saturating_add(received));
+            parts.push(format!(
+                "{} of {} left",
+                format_bytes(left),
+                format_bytes(total)
+            ));
+        }
         Some(parts.join(" · "))
     }
 

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,6 +47,10 @@ pub struct Limits {
     /// A connection, UDP socket or listener is closed after this long,
     /// busy or not.
     pub socket_lifetime: Duration,
+    /// Bytes a session may move in all, both ways together. Past it a send
+    /// is refused and receiving ends the operation (`limit_reached`); the
+    /// session itself goes on (DNS, closing, new sessions).
+    pub session_bytes: u64,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -73,6 +78,7 @@ impl Limits {
             bytes_in_per_minute: nonzero(u32::MAX),
             socket_idle: Duration::from_secs(24 * 60 * 60),
             socket_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
+            session_bytes: u64::MAX,
         }
     }
 
@@ -90,6 +96,7 @@ impl Limits {
             bytes_in_per_minute: nonzero(8 * 1024 * 1024),
             socket_idle: Duration::from_secs(5 * 60),
             socket_lifetime: Duration::from_secs(30 * 60),
+            session_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -101,6 +108,9 @@ pub struct Budget {
     ops: DefaultDirectRateLimiter,
     bytes_out: DefaultDirectRateLimiter,
     bytes_in: DefaultDirectRateLimiter,
+    /// Bytes moved so far, both ways, and the most allowed.
+    moved: AtomicU64,
+    pub max_bytes: u64,
     pub socket_idle: Duration,
     pub socket_lifetime: Duration,
 }
@@ -114,6 +124,8 @@ impl Budget {
             ops: RateLimiter::direct(Quota::per_second(limits.ops_per_second)),
             bytes_out: RateLimiter::direct(per_minute(limits.bytes_out_per_minute)),
             bytes_in: RateLimiter::direct(per_minute(limits.bytes_in_per_minute)),
+            moved: AtomicU64::new(0),
+            max_bytes: limits.session_bytes,
             socket_idle: limits.socket_idle,
             socket_lifetime: limits.socket_lifetime,
         })
@@ -122,6 +134,31 @@ impl Budget {
     /// Whether one more operation may start now.
     pub fn start_op(&self) -> bool {
         self.ops.check().is_ok()
+    }
+
+    /// Counts `n` more bytes against the session's total. False (and
+    /// nothing counted) when they would take it past [`Limits::session_bytes`].
+    pub fn charge(&self, n: usize) -> bool {
+        let n = u64::try_from(n).unwrap_or(u64::MAX);
+        self.moved
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |moved| {
+                moved
+                    .checked_add(n)
+                    .filter(|&total| total <= self.max_bytes)
+            })
+            .is_ok()
+    }
+
+    /// The error for bytes past the session's total.
+    pub fn total_reached(&self) -> roundtrip_shared::protocol::RelayError {
+        roundtrip_shared::protocol::RelayError::new(
+            roundtrip_shared::protocol::ErrorCode::LimitReached,
+            format!(
+                "this session has moved {}, its limit: no more bytes pass (open a new \
+                 session to go on)",
+                roundtrip_shared::payload::format_bytes(self.max_bytes)
+            ),
+        )
     }
 
     /// Waits until `n` more bytes may go to a target.

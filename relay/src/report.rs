@@ -57,10 +57,16 @@ impl Reporter {
             .map(|budget| (budget.socket_idle, budget.socket_lifetime))
     }
 
-    async fn spend(&self, bytes: usize) {
+    async fn spend(&self, bytes: usize) -> Result<(), SessionGone> {
         if let Some(budget) = &self.budget {
+            if !budget.charge(bytes) {
+                let error = budget.total_reached();
+                self.event(EventKind::Failed { error }).await?;
+                return Err(SessionGone);
+            }
             budget.inbound(bytes).await;
         }
+        Ok(())
     }
 
     pub fn op(&self) -> OpId {
@@ -94,10 +100,12 @@ impl Reporter {
     }
 
     /// Reports bytes received from the target (the `received` event).
+    /// Past the session's byte total the operation fails instead (a
+    /// `failed` event) and this returns `Err`, so the connector stops.
     pub async fn data(&self, bytes: &[u8]) -> Result<(), SessionGone> {
         // Stamped on arrival, before any wait for the budget.
         let t_us = self.t_us();
-        self.spend(bytes.len()).await;
+        self.spend(bytes.len()).await?;
         let msg = ServerMsg::Data {
             op: self.op,
             t_us,
@@ -110,7 +118,7 @@ impl Reporter {
     /// event).
     pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), SessionGone> {
         let t_us = self.t_us();
-        self.spend(bytes.len()).await;
+        self.spend(bytes.len()).await?;
         let msg = ServerMsg::Datagram {
             op: self.op,
             t_us,

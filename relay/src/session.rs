@@ -128,6 +128,7 @@ fn session_limits(limits: &limits::Limits) -> roundtrip_shared::protocol::Sessio
         bytes_in_per_minute: per_minute(limits.bytes_in_per_minute),
         session_idle_s: limits.session_idle.as_secs(),
         session_lifetime_s: limits.session_lifetime.as_secs(),
+        session_bytes: (limits.session_bytes != u64::MAX).then_some(limits.session_bytes),
     }
 }
 
@@ -418,6 +419,17 @@ impl Session {
         // Past the byte budget, wait: this session's WebSocket is then read
         // more slowly, which pushes back on the browser.
         if let Command::Send(bytes) | Command::SendTo { data: bytes, .. } = &command {
+            if !self.budget.charge(bytes.len()) {
+                let error = self.budget.total_reached();
+                let _ = self
+                    .out
+                    .send(Outgoing::Msg(ServerMsg::Error {
+                        op: Some(op),
+                        error,
+                    }))
+                    .await;
+                return;
+            }
             self.budget.outbound(bytes.len()).await;
         }
         let error = match self.ops.get(&op) {

@@ -18,6 +18,7 @@
 //! ops_per_second = 3
 //! max_open_sockets = 500                     # across all sessions
 //! bytes_in_per_minute = 4194304
+//! session_bytes = 67108864                   # in all, both ways
 //! socket_idle_s = 120
 //! ```
 
@@ -61,6 +62,7 @@ pub struct LimitSettings {
     pub session_lifetime_s: Option<u64>,
     pub socket_idle_s: Option<u64>,
     pub socket_lifetime_s: Option<u64>,
+    pub session_bytes: Option<u64>,
 }
 
 impl LimitSettings {
@@ -90,6 +92,7 @@ impl LimitSettings {
         base.session_lifetime = secs(self.session_lifetime_s, base.session_lifetime);
         base.socket_idle = secs(self.socket_idle_s, base.socket_idle);
         base.socket_lifetime = secs(self.socket_lifetime_s, base.socket_lifetime);
+        base.session_bytes = self.session_bytes.unwrap_or(base.session_bytes);
         Ok(base)
     }
 }

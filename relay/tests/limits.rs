@@ -432,3 +432,131 @@ async fn udp_sockets_and_listeners_live_at_most_their_lifetime() {
     assert!(udp.contains("UDP sockets live at most"), "{udp}");
     assert!(listener.contains("listeners live at most"), "{listener}");
 }
+
+/// Sends `text` on `op` and waits for the echo's data (Ok) or for what the
+/// relay said instead (Err).
+async fn echo_text(ws: &mut Ws, op: u32, text: &str) -> Result<Vec<u8>, ServerMsg> {
+    send(
+        ws,
+        ClientMsg::Send {
+            op,
+            data: roundtrip_shared::payload::Payload(text.as_bytes().to_vec()),
+        },
+    )
+    .await;
+    let mut got = Vec::new();
+    loop {
+        match next(ws).await.unwrap() {
+            ServerMsg::Data { op: o, data, .. } if o == op => {
+                got.extend_from_slice(&data.0);
+                if got.len() >= text.len() {
+                    return Ok(got);
+                }
+            }
+            ServerMsg::Event(Event {
+                kind: EventKind::Sent { .. },
+                ..
+            }) => {}
+            other => return Err(other),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_session_moves_at_most_its_total_bytes_and_goes_on() {
+    let relay = relay(Limits {
+        session_bytes: 1000,
+        ..Limits::local()
+    })
+    .await;
+    let mut ws = open(relay).await;
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    match next(&mut ws).await.unwrap() {
+        ServerMsg::Welcome {
+            limits: Some(limits),
+            ..
+        } => assert_eq!(limits.session_bytes, Some(1000)),
+        other => panic!("expected a welcome with limits, got {other:?}"),
+    }
+    connect_echo(&mut ws, 1).await.unwrap();
+    let a = "a".repeat(300);
+    // 300 out and 300 back: 600 of 1000.
+    assert_eq!(echo_text(&mut ws, 1, &a).await.unwrap(), a.as_bytes());
+    // 600 more would pass the total: the send is refused, nothing leaves.
+    let b = "b".repeat(300);
+    let c = "c".repeat(150);
+    match echo_text(&mut ws, 1, &(b.clone() + &b)).await {
+        Err(ServerMsg::Error { op: Some(1), error }) => {
+            assert_eq!(error.code, ErrorCode::LimitReached);
+            assert!(error.message.contains("1000 B"), "{}", error.message);
+        }
+        other => panic!("expected the refusal, got {other:?}"),
+    }
+    // The connection still works under the total: 150 out and 150 back
+    // (900 of 1000).
+    assert_eq!(echo_text(&mut ws, 1, &c).await.unwrap(), c.as_bytes());
+    let d = "d".repeat(100);
+    // 100 out (1000 of 1000): allowed; the 100 back would pass the total, so
+    // the relay ends the operation with limit_reached instead.
+    send(
+        &mut ws,
+        ClientMsg::Send {
+            op: 1,
+            data: roundtrip_shared::payload::Payload(d.into_bytes()),
+        },
+    )
+    .await;
+    loop {
+        match next(&mut ws).await.unwrap() {
+            ServerMsg::Event(Event {
+                op: 1,
+                kind: EventKind::Failed { error },
+                ..
+            }) => {
+                assert_eq!(error.code, ErrorCode::LimitReached);
+                break;
+            }
+            ServerMsg::Event(Event {
+                op: 1,
+                kind: EventKind::Sent { .. },
+                ..
+            }) => {}
+            other => panic!("expected the operation to fail at the total, got {other:?}"),
+        }
+    }
+    // The session goes on: operations that move no payload still work.
+    send(
+        &mut ws,
+        ClientMsg::DnsQuery {
+            op: 2,
+            name: "echo.lab.test".into(),
+            rtype: roundtrip_shared::protocol::DnsType::A,
+            mode: roundtrip_shared::protocol::DnsMode::Stub,
+            server: None,
+            timeout_ms: None,
+        },
+    )
+    .await;
+    loop {
+        match next(&mut ws).await.unwrap() {
+            ServerMsg::Event(Event {
+                op: 2,
+                kind: EventKind::Closed { .. },
+                ..
+            }) => break,
+            ServerMsg::Event(Event {
+                op: 2,
+                kind: EventKind::Failed { error },
+                ..
+            }) => panic!("the DNS query failed: {error:?}"),
+            _ => {}
+        }
+    }
+}

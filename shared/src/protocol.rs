@@ -348,6 +348,9 @@ pub struct SessionLimits {
     pub session_idle_s: u64,
     /// Seconds a session may last.
     pub session_lifetime_s: u64,
+    /// Bytes the session may move in all, both ways together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_bytes: Option<u64>,
 }
 
 /// A built-in lab service that the relay runs on loopback.

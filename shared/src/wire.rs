@@ -544,6 +544,7 @@ mod tests {
                     addr: "127.0.0.1:7".into(),
                 }],
                 limits: Some(SessionLimits {
+                    session_bytes: None,
                     max_ops: 16,
                     ops_per_second: 5,
                     bytes_out_per_minute: Some(1 << 20),

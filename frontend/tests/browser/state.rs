@@ -433,6 +433,7 @@ fn the_quota_line_shows_what_the_session_uses_of_its_limits() {
         relay: "roundtrip 0.1.0".into(),
         services: vec![echo_service()],
         limits: Some(roundtrip_shared::protocol::SessionLimits {
+            session_bytes: Some(1024),
             max_ops: 16,
             ops_per_second: 5,
             bytes_out_per_minute: Some(1024 * 1024),
@@ -447,14 +448,14 @@ fn the_quota_line_shows_what_the_session_uses_of_its_limits() {
     assert_eq!(
         state.quota().as_deref(),
         Some(
-            "1 of 16 operations open · sent 0 B, received 0 B · at most 5 new per second · 1 MiB/min out"
+            "1 of 16 operations open · sent 0 B, received 0 B · at most 5 new per second · 1 MiB/min out · 1 KiB of 1 KiB left"
         )
     );
     feed(&mut state, tail);
     assert_eq!(
         state.quota().as_deref(),
         Some(
-            "0 of 16 operations open · sent 5 B, received 5 B · at most 5 new per second · 1 MiB/min out"
+            "0 of 16 operations open · sent 5 B, received 5 B · at most 5 new per second · 1 MiB/min out · 1014 B of 1 KiB left"
         )
     );
 }
