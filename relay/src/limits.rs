@@ -51,6 +51,9 @@ pub struct Limits {
     /// is refused and receiving ends the operation (`limit_reached`); the
     /// session itself goes on (DNS, closing, new sessions).
     pub session_bytes: u64,
+    /// A new session must say `hello` within this long (close 4000): an
+    /// open WebSocket that never speaks should not hold a session's place.
+    pub hello_timeout: Duration,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -79,6 +82,7 @@ impl Limits {
             socket_idle: Duration::from_secs(24 * 60 * 60),
             socket_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             session_bytes: u64::MAX,
+            hello_timeout: Duration::from_secs(10),
         }
     }
 
@@ -97,6 +101,7 @@ impl Limits {
             socket_idle: Duration::from_secs(5 * 60),
             socket_lifetime: Duration::from_secs(30 * 60),
             session_bytes: 64 * 1024 * 1024,
+            hello_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -55,6 +55,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let limits = state.config().limits.clone();
     let end_of_life = tokio::time::sleep(limits.session_lifetime);
     tokio::pin!(end_of_life);
+    let hello_by = tokio::time::Instant::now() + limits.hello_timeout;
     let budget = limits::Budget::new(&limits);
     let mut session = Session {
         budget,
@@ -75,10 +76,22 @@ pub async fn run(socket: WebSocket, state: AppState) {
                 session.register(registration);
                 continue;
             }
-            message = tokio::time::timeout(limits.session_idle, stream.next()) => match message {
+            message = tokio::time::timeout(
+                if session.greeted {
+                    limits.session_idle
+                } else {
+                    limits.session_idle.min(hello_by.saturating_duration_since(tokio::time::Instant::now()))
+                },
+                stream.next(),
+            ) => match message {
                 Ok(message) => message,
                 Err(_idle) => {
-                    let _ = out.send(Outgoing::Close(limits::CLOSE_IDLE, "session idle for too long")).await;
+                    let reason = if session.greeted {
+                        "session idle for too long"
+                    } else {
+                        "no hello in time"
+                    };
+                    let _ = out.send(Outgoing::Close(limits::CLOSE_IDLE, reason)).await;
                     break;
                 }
             },

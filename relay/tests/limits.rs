@@ -207,6 +207,28 @@ async fn idle_sessions_are_closed_with_their_code() {
 }
 
 #[tokio::test]
+async fn a_session_without_hello_is_closed_and_a_greeted_one_stays() {
+    let relay = relay(Limits {
+        hello_timeout: Duration::from_millis(300),
+        ..Limits::local()
+    })
+    .await;
+    let mut greeted = open(relay).await;
+    hello(&mut greeted).await;
+    // Messages that are not a hello do not keep a session's place.
+    let mut silent = open(relay).await;
+    send(&mut silent, ClientMsg::Close { op: 1 }).await;
+    match next(&mut silent).await {
+        Ok(ServerMsg::Error { error, .. }) => assert_eq!(error.code, ErrorCode::ExpectedHello),
+        other => panic!("expected expected_hello, got {other:?}"),
+    }
+    let (code, reason) = next(&mut silent).await.unwrap_err();
+    assert_eq!((code, reason.as_str()), (4000, "no hello in time"));
+    // The greeted session is past the hello time and still works.
+    connect_echo(&mut greeted, 1).await.unwrap();
+}
+
+#[tokio::test]
 async fn oversize_messages_close_the_session_with_1009() {
     let relay = relay(Limits::local()).await;
     let mut ws = open(relay).await;
