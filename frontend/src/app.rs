@@ -1,6 +1,6 @@
 //! The page: owns the state and the relay socket, wires the panels to them,
-//! and chooses what the views show (the live session, or a recording being
-//! replayed).
+//! lays out the experiment and view tabs, and hands the views the trace
+//! `views_source` chooses (the live session, or a recording being replayed).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,9 +8,8 @@ use std::rc::Rc;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::ClientMsg;
 use roundtrip_shared::recording::Recording;
-use roundtrip_shared::replay::{Command, Player};
+use roundtrip_shared::replay::Command;
 use roundtrip_shared::share::{self, Experiment, Shared};
-use roundtrip_shared::trace::Trace;
 use yew::prelude::*;
 
 use crate::browser;
@@ -23,17 +22,7 @@ use crate::components::{
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
-
-/// A recording opened from a file or a link, shown instead of the live
-/// session.
-#[derive(Debug, PartialEq)]
-struct Opened {
-    recording: Recording,
-    /// Where it came from, for the replay bar.
-    source: String,
-    /// Tells one opening from the next (the same file may be opened twice).
-    serial: u32,
-}
+use crate::views_source::{use_shown_trace, use_views_source};
 
 fn experiment_tab(experiment: &Experiment) -> &'static str {
     match experiment {
@@ -69,21 +58,15 @@ pub fn app() -> Html {
         });
         move || drop(watch)
     });
-    let opened = use_state(|| match &*shared {
-        Ok(Some(Shared::Trace(recording))) => Some(Rc::new(Opened {
-            recording: recording.clone(),
-            source: "a shared link".to_owned(),
-            serial: 0,
-        })),
-        _ => None,
-    });
-    let player = use_state(|| {
-        if opened.is_some() {
-            Player::at_start()
-        } else {
-            Player::default()
-        }
-    });
+    let views = use_views_source(
+        &state.recorder,
+        match &*shared {
+            Ok(Some(Shared::Trace(recording))) => {
+                Some((recording.clone(), "a shared link".to_owned()))
+            }
+            _ => None,
+        },
+    );
     let problem = use_state(|| match &*shared {
         Err(error) => Some(format!("The link could not be opened: {error}")),
         _ => None,
@@ -125,90 +108,21 @@ pub fn app() -> Html {
         });
     }
 
-    // What the views show: the live trace, or the trace of the first
-    // messages of a recording (the live one paused, or one opened).
-    let recorder = state.recorder.clone();
-    let recording_now = {
-        let recorder = recorder.clone();
-        let opened = opened.clone();
-        move || match &*opened {
-            Some(opened) => opened.recording.clone(),
-            None => recorder.snapshot(),
-        }
-    };
-    let opened_serial = opened.as_ref().map(|o| o.serial);
-    let following_live = player.is_live() && opened.is_none();
-    let shown: Rc<Trace> = {
-        let recording_now = recording_now.clone();
-        let live = state.trace.clone();
-        let player = *player;
-        (*use_memo(
-            (
-                recorder.len(),
-                player.position,
-                opened_serial,
-                following_live,
-            ),
-            move |_| {
-                if following_live {
-                    live
-                } else {
-                    let recording = recording_now();
-                    Rc::new(recording.trace(player.shown(&recording)))
-                }
-            },
-        ))
-        .clone()
-    };
-    let step = if following_live {
-        let steps = state.trace.steps().len();
-        (steps, steps)
-    } else {
-        player.step_of(&recording_now())
-    };
-    // Playing: one step per tick, with the recorded gaps.
-    {
-        let player = player.clone();
-        let recording_now = recording_now.clone();
-        use_effect_with(
-            (*player, opened_serial, recorder.len()),
-            move |(current, _, _)| {
-                let recording = recording_now();
-                let timer = current.next_delay_ms(&recording).map(|delay| {
-                    let mut next = *current;
-                    gloo_timers::callback::Timeout::new(delay.round() as u32, move || {
-                        next.apply(Command::Tick, &recording);
-                        player.set(next);
-                    })
-                });
-                move || drop(timer)
-            },
-        );
-    }
+    // What the views show: the live trace, or a recording's first messages.
+    let shown = use_shown_trace(&views, state.trace.clone());
+    let step = views.step(state.trace.steps().len());
     let on_replay = {
-        let player = player.clone();
-        let recording_now = recording_now.clone();
-        Callback::from(move |command: Command| {
-            let mut next = *player;
-            next.apply(command, &recording_now());
-            player.set(next);
-        })
+        let views = views.clone();
+        Callback::from(move |command: Command| views.command(command))
     };
 
     let open_recording = {
-        let opened = opened.clone();
-        let player = player.clone();
+        let views = views.clone();
         let problem = problem.clone();
         Callback::from(
             move |(text, source): (String, String)| match Recording::from_json(&text) {
                 Ok(recording) => {
-                    let serial = opened.as_ref().map_or(1, |o| o.serial + 1);
-                    opened.set(Some(Rc::new(Opened {
-                        recording,
-                        source,
-                        serial,
-                    })));
-                    player.set(Player::at_start());
+                    views.open(recording, source);
                     problem.set(None);
                 }
                 Err(error) => problem.set(Some(format!("{source} cannot be opened: {error}"))),
@@ -245,7 +159,7 @@ pub fn app() -> Html {
     // Without this the browser opens a dropped file itself.
     let on_drag_over = Callback::from(|event: DragEvent| event.prevent_default());
     let on_save = {
-        let recording_now = recording_now.clone();
+        let views = views.clone();
         let problem = problem.clone();
         Callback::from(move |()| {
             let name = format!(
@@ -257,7 +171,7 @@ pub fn app() -> Html {
                     .replace([':', '.'], "-")
             );
             if let Err(error) =
-                browser::download(&name, "application/json", &recording_now().to_json())
+                browser::download(&name, "application/json", &views.recording().to_json())
             {
                 problem.set(Some(format!("The trace could not be saved: {error}")));
             }
@@ -281,12 +195,12 @@ pub fn app() -> Html {
         )
     };
     let on_share_trace = {
-        let recording_now = recording_now.clone();
+        let views = views.clone();
         let show_link = show_link.clone();
-        Callback::from(move |()| show_link.emit(share::trace_fragment(&recording_now())))
+        Callback::from(move |()| show_link.emit(share::trace_fragment(&views.recording())))
     };
     let on_share_experiment = {
-        let recorder = recorder.clone();
+        let recorder = state.recorder.clone();
         let problem = problem.clone();
         Callback::from(move |()| {
             match share::last_experiment(&recorder.snapshot()) {
@@ -313,12 +227,8 @@ pub fn app() -> Html {
         })
     };
     let on_close_opened = {
-        let opened = opened.clone();
-        let player = player.clone();
-        Callback::from(move |_: MouseEvent| {
-            opened.set(None);
-            player.set(Player::default());
-        })
+        let views = views.clone();
+        Callback::from(move |_: MouseEvent| views.close())
     };
     let on_control_tab = {
         let control_tab = control_tab.clone();
@@ -488,10 +398,13 @@ pub fn app() -> Html {
         Tab::new("inspector", "Payloads"),
         Tab::new("retries", "Retries"),
     ];
-    let source = match &*opened {
-        Some(opened) => format!("Trace from {}", opened.source),
+    let source = match views.opened_from() {
+        Some(from) => format!("Trace from {from}"),
         None => "This session".to_owned(),
     };
+    let player = views.player();
+    let following_live = views.is_live();
+    let opened = views.opened_from().is_some();
     let preset_text = match &preset {
         Some(Experiment::Tcp { send, .. }) => AttrValue::from(send.clone()),
         _ => AttrValue::default(),
@@ -575,9 +488,9 @@ pub fn app() -> Html {
                 <div class={classes!("views", (!following_live).then_some("is-replaying"))}
                     style={format!("--replay-step: {}ms", (600.0 / player.speed).round())}>
                     <ReplayBar step={step} live={following_live} playing={player.playing}
-                        speed={player.speed} can_go_live={opened.is_none() && !replay_only}
+                        speed={player.speed} can_go_live={!opened && !replay_only}
                         source={source} on_command={on_replay} />
-                    if opened.is_some() && !replay_only {
+                    if opened && !replay_only {
                         <p class="opened-note">
                             {"The views show an opened trace; your session goes on behind it. "}
                             <button type="button" id="close-opened" onclick={on_close_opened}>

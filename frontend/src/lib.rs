@@ -8,6 +8,8 @@
 //! - [`relay_socket`]: the one WebSocket to the relay. Only this module knows
 //!   the browser's socket API; it speaks `ClientMsg`/`ServerMsg`.
 //! - [`state`]: the page state as data, and a pure reducer over it.
+//! - [`views_source`]: what the views show (live, paused, replaying, or an
+//!   opened recording) and the playback timer.
 //! - [`recorder`]: the session's messages with their times, for saving,
 //!   sharing and replay.
 //! - [`components`]: the panels and the sequence diagram; props in,
@@ -22,3 +24,4 @@ pub mod components;
 pub mod recorder;
 pub mod relay_socket;
 pub mod state;
+pub mod views_source;
