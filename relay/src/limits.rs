@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 /// WebSocket close code 1009: a message was larger than the relay accepts.
 pub const CLOSE_TOO_BIG: u16 = 1009;
@@ -27,6 +27,9 @@ pub const CLOSE_LIFETIME: u16 = 4001;
 pub struct Limits {
     pub max_sessions: usize,
     pub max_sessions_per_ip: usize,
+    /// New sessions per client address per minute (with a burst of as
+    /// many): reconnecting in a loop cannot churn the relay.
+    pub sessions_per_minute_per_ip: NonZeroU32,
     pub max_ops_per_session: usize,
     /// Open sockets (operations: connections, UDP sockets, listeners,
     /// accepted connections, requests, queries) across all sessions.
@@ -72,6 +75,7 @@ impl Limits {
         Limits {
             max_sessions: 256,
             max_sessions_per_ip: 256,
+            sessions_per_minute_per_ip: nonzero(1_000),
             max_ops_per_session: 512,
             max_open_sockets: 4096,
             session_idle: Duration::from_secs(24 * 60 * 60),
@@ -91,6 +95,7 @@ impl Limits {
         Limits {
             max_sessions: 200,
             max_sessions_per_ip: 4,
+            sessions_per_minute_per_ip: nonzero(20),
             max_ops_per_session: 16,
             max_open_sockets: 1024,
             session_idle: Duration::from_secs(5 * 60),
@@ -238,10 +243,25 @@ pub fn sockets_full(max: usize) -> roundtrip_shared::protocol::RelayError {
 }
 
 /// Counts open sessions; a [`SessionPermit`] gives its place back on drop.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SessionGate {
     counts: Mutex<Counts>,
+    /// New sessions per address, made on first use from the relay's limits
+    /// (which do not change while it runs).
+    new_per_ip: OnceLock<DefaultKeyedRateLimiter<IpAddr>>,
 }
+
+impl std::fmt::Debug for SessionGate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionGate")
+            .field("counts", &self.counts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Past this many addresses in the new-session limiter, forget the ones
+/// whose budget is full again.
+const RECENT_ADDRESSES: usize = 4096;
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -271,6 +291,18 @@ impl SessionGate {
                 "too many sessions from {ip} (at most {}): close a tab first",
                 limits.max_sessions_per_ip
             ));
+        }
+        let new_per_ip = self.new_per_ip.get_or_init(|| {
+            RateLimiter::keyed(Quota::per_minute(limits.sessions_per_minute_per_ip))
+        });
+        if new_per_ip.check_key(&ip).is_err() {
+            return Err(format!(
+                "too many new sessions from {ip} (at most {} a minute): wait a moment",
+                limits.sessions_per_minute_per_ip
+            ));
+        }
+        if new_per_ip.len() > RECENT_ADDRESSES {
+            new_per_ip.retain_recent();
         }
         *mine += 1;
         counts.total += 1;
@@ -339,6 +371,27 @@ mod tests {
         assert!(gate.acquire(2).is_none());
         drop(first);
         assert!(gate.acquire(2).is_some());
+        assert_eq!(gate.open(), 1);
+    }
+
+    #[test]
+    fn new_sessions_per_address_are_limited_per_minute() {
+        let gate = Arc::new(SessionGate::default());
+        let limits = Limits {
+            sessions_per_minute_per_ip: nonzero(3),
+            ..Limits::public()
+        };
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        // Open and close three: closing gives the place back, not the rate.
+        for _ in 0..3 {
+            drop(gate.admit(a, &limits).unwrap());
+        }
+        let refused = gate.admit(a, &limits).unwrap_err();
+        assert!(refused.contains("too many new sessions"), "{refused}");
+        let _other = gate
+            .admit(b, &limits)
+            .expect("other addresses are not held up");
         assert_eq!(gate.open(), 1);
     }
 

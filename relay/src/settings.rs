@@ -53,6 +53,7 @@ pub struct Settings {
 pub struct LimitSettings {
     pub max_sessions: Option<usize>,
     pub max_sessions_per_ip: Option<usize>,
+    pub sessions_per_minute_per_ip: Option<u32>,
     pub max_ops_per_session: Option<usize>,
     pub max_open_sockets: Option<usize>,
     pub ops_per_second: Option<u32>,
@@ -78,6 +79,11 @@ impl LimitSettings {
         base.max_ops_per_session = self.max_ops_per_session.unwrap_or(base.max_ops_per_session);
         base.max_open_sockets = self.max_open_sockets.unwrap_or(base.max_open_sockets);
         base.ops_per_second = nonzero("ops_per_second", self.ops_per_second, base.ops_per_second)?;
+        base.sessions_per_minute_per_ip = nonzero(
+            "sessions_per_minute_per_ip",
+            self.sessions_per_minute_per_ip,
+            base.sessions_per_minute_per_ip,
+        )?;
         base.bytes_out_per_minute = nonzero(
             "bytes_out_per_minute",
             self.bytes_out_per_minute,
