@@ -50,22 +50,9 @@ pub fn connect_panel(props: &Props) -> Html {
         }) => (Some(target.clone()), *nodelay),
         _ => (None, false),
     };
-    // A preset names a lab service or an address; the list cannot know
-    // which until the welcome, so an address goes to the text field.
-    let choice = use_state(|| {
-        preset_target.as_ref().map(|target| {
-            if target.contains(':') {
-                CUSTOM.to_owned()
-            } else {
-                target.clone()
-            }
-        })
-    });
-    let custom = use_state(|| {
-        preset_target
-            .filter(|target| target.contains(':'))
-            .unwrap_or_default()
-    });
+    let (preset_choice, preset_custom) = picker_preset(preset_target.as_deref());
+    let choice = use_state(|| preset_choice);
+    let custom = use_state(|| preset_custom);
     let nodelay = use_state(|| preset_nodelay);
     let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
@@ -198,6 +185,18 @@ pub fn connect_panel(props: &Props) -> Html {
 
 /// The option the select shows: the learner's pick while it still exists,
 /// else the first service, else custom.
+/// Where a target from an experiment link goes in a target picker: the
+/// list's choice and the text field. A preset names a lab service or an
+/// address; the list cannot know which until the welcome, so an address
+/// (anything with a port) goes to the text field and the list to "custom".
+pub fn picker_preset(target: Option<&str>) -> (Option<String>, String) {
+    match target {
+        Some(address) if address.contains(':') => (Some(CUSTOM.to_owned()), address.to_owned()),
+        Some(service) => (Some(service.to_owned()), String::new()),
+        None => (None, String::new()),
+    }
+}
+
 fn chosen_preset(choice: Option<&str>, services: &[Service]) -> String {
     let known = |name: &str| name == CUSTOM || services.iter().any(|s| s.name == name);
     match choice {

@@ -9,6 +9,7 @@ use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use super::connect_panel::picker_preset;
 use super::faults::{FaultsForm, Transport};
 
 /// The target `<option>` for "no target: send_to only".
@@ -57,20 +58,9 @@ pub fn udp_panel(props: &Props) -> Html {
         Some(Experiment::Udp { target, send }) => (Some(target.clone()), send.clone()),
         _ => (None, String::new()),
     };
-    let choice = use_state(|| {
-        preset_target.as_ref().map(|target| {
-            if target.contains(':') {
-                CUSTOM.to_owned()
-            } else {
-                target.clone()
-            }
-        })
-    });
-    let custom = use_state(|| {
-        preset_target
-            .filter(|target| target.contains(':'))
-            .unwrap_or_default()
-    });
+    let (preset_choice, preset_custom) = picker_preset(preset_target.as_deref());
+    let choice = use_state(|| preset_choice);
+    let custom = use_state(|| preset_custom);
     let port = use_state(String::new);
     let timeout = use_state(String::new);
     let message = use_state(|| preset_send);
