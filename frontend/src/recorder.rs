@@ -21,8 +21,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Records `message`, seen when the clock read `now_ms`.
-    pub fn record(&mut self, now_ms: f64, message: Message) {
+    /// Records `message`, seen when the clock read `now_ms`, and returns
+    /// that time in ms since the first message (also once the recording is
+    /// full and keeps nothing more).
+    pub fn record(&mut self, now_ms: f64, message: Message) -> f64 {
         let origin = *self.origin_ms.get_or_insert(now_ms);
         // Another state already moved on from this point: this one starts
         // a log of its own (a reducer always moves on from the newest state,
@@ -35,8 +37,13 @@ impl Recorder {
             }));
         }
         let mut log = self.log.borrow_mut();
-        log.push(now_ms - origin, message);
+        let kept = log.push(now_ms - origin, message);
         self.len = log.len();
+        match log.entries.last() {
+            // As kept: a clock that stepped back is clamped.
+            Some(entry) if kept => entry.at_ms,
+            _ => now_ms - origin,
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -133,12 +133,16 @@ impl State {
     /// [`State::apply`], recording the messages in the action as seen at
     /// `now_ms` (any clock in milliseconds).
     pub fn apply_at(&mut self, now_ms: f64, action: Action) {
-        match &action {
-            Action::Requested(msg) => self.recorder.record(now_ms, Message::Out(msg.clone())),
-            Action::Relay(Notice::Message(msg)) => {
-                self.recorder.record(now_ms, Message::In(msg.clone()))
-            }
-            _ => {}
+        let message = match &action {
+            Action::Requested(msg) => Some(Message::Out(msg.clone())),
+            Action::Relay(Notice::Message(msg)) => Some(Message::In(msg.clone())),
+            _ => None,
+        };
+        if let Some(message) = message {
+            let at_ms = self.recorder.record(now_ms, message);
+            // The trace's steps carry the recording's times, so the live
+            // diagram and a replay of it are drawn alike.
+            Rc::make_mut(&mut self.trace).seen_at(at_ms);
         }
         self.apply(action);
     }

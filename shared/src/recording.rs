@@ -106,6 +106,7 @@ impl Recording {
     pub fn trace(&self, upto: usize) -> Trace {
         let mut trace = Trace::new();
         for entry in &self.entries[..upto.min(self.entries.len())] {
+            trace.seen_at(entry.at_ms);
             match &entry.message {
                 Message::Out(msg) => trace.record_request(msg),
                 Message::In(msg) => trace.record_server(msg),

@@ -65,6 +65,10 @@ pub struct Step {
     /// Relay time in microseconds since the operation started; `None` for
     /// steps the browser took itself.
     pub t_us: Option<u64>,
+    /// When the page sent or received the step's message, in microseconds
+    /// by the page's clock since its recording started; `None` when the
+    /// trace was built without times.
+    pub seen_us: Option<u64>,
     pub kind: StepKind,
 }
 
@@ -86,6 +90,8 @@ pub struct Trace {
     /// The relay answers each, in order, with one `datagram_sent` or one
     /// rejection.
     unconfirmed_datagrams: HashMap<OpId, VecDeque<Vec<u8>>>,
+    /// The page time given to the steps recorded next (see [`Trace::seen_at`]).
+    clock_us: Option<u64>,
 }
 
 impl Trace {
@@ -99,6 +105,14 @@ impl Trace {
 
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
+    }
+
+    /// Sets the page time (milliseconds since the recording started) of the
+    /// messages recorded next: the steps remember it as `seen_us`, which
+    /// lets the diagram show the time between operations.
+    pub fn seen_at(&mut self, at_ms: f64) {
+        self.clock_us =
+            (at_ms.is_finite() && at_ms >= 0.0).then(|| (at_ms * 1000.0).round() as u64);
     }
 
     /// Records a request the browser is about to send. `Hello` is not an
@@ -207,6 +221,7 @@ impl Trace {
         self.steps.push(Step {
             op,
             t_us: None,
+            seen_us: self.clock_us,
             kind: StepKind::Request(request),
         });
     }
@@ -240,6 +255,7 @@ impl Trace {
                 Step {
                     op: event.op,
                     t_us: Some(event.t_us),
+                    seen_us: self.clock_us,
                     kind: StepKind::Event {
                         kind: event.kind.clone(),
                         payload,
@@ -249,6 +265,7 @@ impl Trace {
             ServerMsg::Data { op, t_us, data } => Step {
                 op: *op,
                 t_us: Some(*t_us),
+                seen_us: self.clock_us,
                 kind: StepKind::Event {
                     kind: EventKind::Received {
                         bytes: data.0.len() as u64,
@@ -264,6 +281,7 @@ impl Trace {
             } => Step {
                 op: *op,
                 t_us: Some(*t_us),
+                seen_us: self.clock_us,
                 kind: StepKind::Event {
                     kind: EventKind::DatagramReceived {
                         from: from.clone(),
@@ -283,6 +301,7 @@ impl Trace {
                 Step {
                     op: *op,
                     t_us: None,
+                    seen_us: self.clock_us,
                     kind: StepKind::Rejected(error.clone()),
                 }
             }

@@ -356,6 +356,17 @@ pub fn sequence_diagram(props: &Props) -> Html {
                                 </text>
                             </g>
                         }) }
+                        { for frame.breaks.iter().map(|mark| html! {
+                            // Idle time left out of the real-time scale.
+                            <g class="idle-break">
+                                <rect class="idle-band" x="0" y={(mark.y - 12.0).to_string()}
+                                    width={frame.width.to_string()} height="24" />
+                                <text class="idle-label" x={(frame.width / 2.0).to_string()}
+                                    y={(mark.y + 4.0).to_string()} text-anchor="middle">
+                                    {format!("⋯ {} ⋯", mark.label)}
+                                </text>
+                            </g>
+                        }) }
                         { for frame.rows.iter().map(|row| row_view(row, scale, &timeline)) }
                         { for frame.more.iter().map(|more| more_view(more, &frame, on_more(more))) }
                     </g>
@@ -488,12 +499,33 @@ struct TextProps {
     show_table: bool,
 }
 
+/// Rows the table shows at a time: a 10,000-step session opens as fast as a
+/// short one.
+const TABLE_PAGE: usize = 500;
+
 /// The text alternative: every step as plain text (always, for screen
-/// readers) and, on demand, as a table. A child of its own so that panning,
-/// which redraws the diagram on every frame, does not diff 10,000 lines.
+/// readers) and, on demand, as a table, a page at a time. A child of its own
+/// so that panning, which redraws the diagram on every frame, does not diff
+/// the table.
 #[function_component(SequenceText)]
 fn sequence_text(props: &TextProps) -> Html {
     let timeline = &props.timeline.0;
+    // `None`: the last page, which follows the session as it grows.
+    let page = use_state(|| None::<usize>);
+    let pages = timeline.items.len().div_ceil(TABLE_PAGE).max(1);
+    let shown = page.map_or(pages - 1, |p| p.min(pages - 1));
+    let rows = shown * TABLE_PAGE..((shown + 1) * TABLE_PAGE).min(timeline.items.len());
+    let go = |target: Option<usize>| {
+        let page = page.clone();
+        Callback::from(move |_: MouseEvent| page.set(target))
+    };
+    let last = pages - 1;
+    let breaks: std::collections::HashMap<usize, String> = timeline
+        .breaks
+        .iter()
+        .filter(|b| rows.contains(&b.before_item))
+        .map(|b| (b.before_item, b.label()))
+        .collect();
     html! {
         <>
             <p id="sequence-desc" class="visually-hidden">
@@ -506,6 +538,19 @@ fn sequence_text(props: &TextProps) -> Html {
             </p>
             <pre id="sequence-text" class="visually-hidden">{timeline.describe()}</pre>
             if props.show_table {
+                if pages > 1 {
+                    <nav class="table-pages" aria-label="Table pages">
+                        <button id="table-first" disabled={shown == 0} onclick={go(Some(0))}>{"First"}</button>
+                        <button id="table-prev" disabled={shown == 0}
+                            onclick={go(Some(shown.saturating_sub(1)))}>{"Previous"}</button>
+                        <span id="table-range" aria-live="polite">
+                            {format!("steps {}–{} of {}", rows.start + 1, rows.end, timeline.items.len())}
+                        </span>
+                        <button id="table-next" disabled={shown == last}
+                            onclick={go(if shown + 1 >= last { None } else { Some(shown + 1) })}>{"Next"}</button>
+                        <button id="table-last" disabled={shown == last} onclick={go(None)}>{"Last"}</button>
+                    </nav>
+                }
                 <div class="sequence-table-scroll">
                     <table id="sequence-table" class="sequence-table">
                         <caption>{format!("Every step of the session ({})", timeline.items.len())}</caption>
@@ -521,16 +566,26 @@ fn sequence_text(props: &TextProps) -> Html {
                             </tr>
                         </thead>
                         <tbody>
-                            { for timeline.items.iter().enumerate().map(|(i, item)| html! {
-                                <tr class={item.tone.class()} key={i}>
-                                    <td>{i + 1}</td>
-                                    <td>{diagram::format_micros(item.at_us)}</td>
-                                    <td>{item.op}</td>
-                                    <td>{timeline.lanes[item.from].full_name()}</td>
-                                    <td>{if item.is_mark() { String::new() } else { timeline.lanes[item.to].full_name() }}</td>
-                                    <td>{item.label.clone()}</td>
-                                    <td>{item.since_prev_us.map(diagram::format_micros).unwrap_or_default()}</td>
-                                </tr>
+                            { for rows.map(|i| {
+                                let item = &timeline.items[i];
+                                html! {
+                                    <>
+                                        if let Some(idle) = breaks.get(&i) {
+                                            <tr class="idle-row">
+                                                <td colspan="7">{format!("⋯ {idle} ⋯")}</td>
+                                            </tr>
+                                        }
+                                        <tr class={item.tone.class()}>
+                                            <td>{i + 1}</td>
+                                            <td>{diagram::format_span(item.at_us)}</td>
+                                            <td>{item.op}</td>
+                                            <td>{timeline.lanes[item.from].full_name()}</td>
+                                            <td>{if item.is_mark() { String::new() } else { timeline.lanes[item.to].full_name() }}</td>
+                                            <td>{item.label.clone()}</td>
+                                            <td>{item.since_prev_us.map(diagram::format_span).unwrap_or_default()}</td>
+                                        </tr>
+                                    </>
+                                }
                             }) }
                         </tbody>
                     </table>

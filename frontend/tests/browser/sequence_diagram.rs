@@ -327,3 +327,59 @@ async fn export_buttons_make_files_without_errors() {
     }
     root.remove();
 }
+
+#[wasm_bindgen_test]
+async fn a_long_table_opens_a_page_at_a_time() {
+    let root = fresh_root();
+    let _app = render(&root, long_trace(1_200));
+    yew::scheduler::flush().await;
+    click(&one(&root, "button#sequence-table-toggle"));
+    yew::scheduler::flush().await;
+    // The last page first: the newest steps.
+    assert_eq!(all(&root, "#sequence-table tbody tr").len(), 200);
+    assert_eq!(text(&one(&root, "#table-range")), "steps 1001–1200 of 1200");
+    assert!(one(&root, "button#table-next").has_attribute("disabled"));
+    click(&one(&root, "button#table-first"));
+    yew::scheduler::flush().await;
+    assert_eq!(all(&root, "#sequence-table tbody tr").len(), 500);
+    assert_eq!(text(&one(&root, "#table-range")), "steps 1–500 of 1200");
+    let first = one(&root, "#sequence-table tbody tr td");
+    assert_eq!(text(&first), "1");
+    click(&one(&root, "button#table-next"));
+    yew::scheduler::flush().await;
+    assert_eq!(text(&one(&root, "#table-range")), "steps 501–1000 of 1200");
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn idle_time_is_a_labelled_break_on_the_real_time_scale() {
+    let root = fresh_root();
+    let mut trace = Trace::new();
+    let mut at_ms = 0.0;
+    for msg in crate::echo_exchange(1) {
+        trace.seen_at(at_ms);
+        match msg {
+            Ok(request) => {
+                // The learner waits 3 s before each thing they do.
+                at_ms += 3_000.0;
+                trace.seen_at(at_ms);
+                trace.record_request(&request)
+            }
+            Err(reply) => trace.record_server(&reply),
+        }
+    }
+    let breaks = timeline(&trace).breaks.len();
+    assert!(breaks >= 2, "{breaks}");
+    let _app = render(&root, trace);
+    yew::scheduler::flush().await;
+    assert!(root.query_selector("g.idle-break").unwrap().is_none());
+    click(&one(&root, "button#scale-time"));
+    yew::scheduler::flush().await;
+    let marks = all(&root, "g.idle-break");
+    assert!(!marks.is_empty());
+    assert!(text(&marks[0]).contains("s idle"), "{}", text(&marks[0]));
+    click(&one(&root, "button#sequence-table-toggle"));
+    yew::scheduler::flush().await;
+    assert_eq!(all(&root, "#sequence-table tr.idle-row").len(), breaks);
+    root.remove();
+}

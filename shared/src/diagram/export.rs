@@ -150,6 +150,18 @@ fn render_svg(frame: &Frame) -> String {
             more.label()
         );
     }
+    for mark in &frame.breaks {
+        let _ = writeln!(
+            out,
+            "<rect x=\"0\" y=\"{:.1}\" width=\"{:.1}\" height=\"24\" fill=\"#ffffff\" stroke=\"{INK_SOFT}\" stroke-dasharray=\"6 4\"/>\
+<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" {FONT} font-size=\"12\" font-style=\"italic\" fill=\"{INK_SOFT}\">⋯ {} ⋯</text>",
+            mark.y - 12.0,
+            frame.width,
+            frame.width / 2.0,
+            mark.y + 4.0,
+            xml_escape(&mark.label)
+        );
+    }
     for tick in &frame.ticks {
         let _ = writeln!(
             out,
@@ -206,7 +218,16 @@ pub fn mermaid(timeline: &Timeline) -> String {
             mermaid_text(&lane.full_name())
         );
     }
-    for item in &timeline.items {
+    let last_lane = timeline.lanes.len().saturating_sub(1);
+    let mut breaks = timeline.breaks.iter().peekable();
+    for (index, item) in timeline.items.iter().enumerate() {
+        if let Some(idle) = breaks.next_if(|b| b.before_item == index) {
+            let _ = writeln!(
+                out,
+                "    Note over L0,L{last_lane}: {}",
+                mermaid_text(&idle.label())
+            );
+        }
         let text = match item.t_us {
             Some(t_us) => format!("{} @{}", item.label, format_micros(t_us)),
             None => item.label.clone(),

@@ -463,6 +463,8 @@ Relay  closed by relay  @0.013 ms
     );
 }
 
+mod session_clock;
+
 mod frames {
     use super::super::export::{mermaid, mermaid_text, svg, xml_escape};
     use super::super::view::{MAX_ZOOM, MIN_ZOOM};
@@ -505,7 +507,7 @@ mod frames {
             op,
             t0 + 150,
             EventKind::Connected {
-                local: "127.0.0.1:51000".into(),
+                local: format!("127.0.0.1:{}", 51000 + op),
                 remote: addr.into(),
             },
         );
@@ -731,8 +733,8 @@ mod frames {
     #[test]
     fn every_peer_gets_a_lane_and_clients_are_their_own() {
         let mut trace = Trace::new();
-        // The concurrency lab: three servers; the chat: two connections to
-        // one server share its lane.
+        // The concurrency lab: three servers, one connection each; the
+        // chat: two connections to one server, each with a Client lane.
         for (op, addr) in [
             (1, "127.0.0.1:7001"),
             (2, "127.0.0.1:7002"),
@@ -768,6 +770,31 @@ mod frames {
         assert!(f.width > 720.0, "many lanes widen the diagram");
         let data_from_client = tl.items.last().unwrap();
         assert_eq!(tl.lanes[data_from_client.from].subtitle, "127.0.0.1:40002");
+        // Each chat connection's SYN leaves from its own lane; the browser's
+        // requests still go to the Relay.
+        let lane_of_syn = |op| {
+            let syn = tl
+                .items
+                .iter()
+                .find(|i| i.op == op && i.label.starts_with("SYN →"))
+                .unwrap();
+            (tl.lanes[syn.from].full_name(), tl.lanes[syn.to].full_name())
+        };
+        assert_eq!(
+            lane_of_syn(4),
+            (
+                "Client 127.0.0.1:51004 (#1)".to_owned(),
+                "Target 127.0.0.1:6000".to_owned()
+            )
+        );
+        assert_eq!(lane_of_syn(5).0, "Client 127.0.0.1:51005 (#2)");
+        assert_eq!(
+            lane_of_syn(1).0,
+            "Relay",
+            "one connection keeps the Relay lane"
+        );
+        let request = tl.items.iter().find(|i| i.op == 5).unwrap();
+        assert_eq!((request.from, request.to), (0, 1));
     }
 
     #[test]

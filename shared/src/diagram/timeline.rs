@@ -3,24 +3,35 @@
 //!
 //! Lanes: the Browser, the Relay, then one lane per peer the relay talked to,
 //! in order of first appearance: each DNS server, each target (a server or a
-//! UDP peer), each client that connected to a listener.
+//! UDP peer), each client that connected to a listener. When the page opens
+//! several sockets to one peer (chat, the concurrency lab), each of them gets
+//! a Client lane of its own between the Relay and that peer, so the arrows of
+//! one client are not mixed with another's.
 //!
 //! The clock: the relay stamps each event in microseconds since *its
-//! operation* started, and the browser's requests carry no time at all. To
-//! draw one time axis, each operation gets an anchor, the session time at
-//! which it started: the latest time known when its first step arrived (for
-//! a connection a listener accepted, the time of the `accepted` event). A
-//! step's session time is its operation's anchor plus its `t_us`, and never
-//! earlier than the step before it, so time only runs downward. Only relay
-//! time is used, so idle time between operations (the learner thinking)
-//! does not show; time inside an operation is exact.
+//! operation* started; the page stamps each message with when it saw it
+//! (`seen_us`, when the trace has times). Each operation gets an anchor, the
+//! session time at which it started: when the page sent its first request
+//! (for a connection a listener accepted, the time of the `accepted` event).
+//! A request's session time is when the page sent it; an event's is its
+//! operation's anchor plus its `t_us`, so time inside an operation is the
+//! relay's, exact. No step is earlier than the step before it: time only
+//! runs downward.
+//!
+//! Idle time: a gap of more than [`IDLE_MIN_US`] while nothing is under way
+//! (no DNS query or HTTP request waiting, no connection being set up) is the
+//! learner thinking or a peer keeping quiet. Drawn to scale it would push
+//! everything else off screen, so it becomes a [`Break`]: left out of
+//! `draw_us` and drawn as one mark that says how long it was. Waits that are
+//! the lesson (backoff, timeouts, slow servers) happen while an operation is
+//! under way and are always drawn to scale.
 
 use std::collections::HashMap;
 
 use super::Tone;
 use super::labels::{Role, describe_step};
 use crate::protocol::{EventKind, OpId};
-use crate::trace::{SocketKind, StepKind, Trace};
+use crate::trace::{Request, SocketKind, StepKind, Trace};
 
 /// What a lane stands for; colours and the text alternative use it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,6 +99,11 @@ pub struct Item {
     pub to: usize,
     /// Session time in microseconds (see the module's doc).
     pub at_us: u64,
+    /// Session time with the idle breaks before it left out: what the
+    /// real-time scale draws.
+    pub draw_us: u64,
+    /// How many idle breaks come before this step.
+    pub breaks: usize,
     /// The relay's own time for the step, since its operation started.
     pub t_us: Option<u64>,
     /// Time since the previous step of the same operation.
@@ -102,10 +118,29 @@ impl Item {
     }
 }
 
+/// A stretch of idle time left out of the real-time scale (see the module's
+/// doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Break {
+    /// The item right after the break.
+    pub before_item: usize,
+    /// How long nothing happened.
+    pub idle_us: u64,
+}
+
+impl Break {
+    /// `4.200 s idle`.
+    pub fn label(&self) -> String {
+        format!("{} idle", super::format_span(self.idle_us))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     pub lanes: Vec<Lane>,
     pub items: Vec<Item>,
+    /// In session order; `items[b.before_item].breaks` counts `b` itself.
+    pub breaks: Vec<Break>,
 }
 
 impl Timeline {
@@ -119,7 +154,11 @@ impl Timeline {
     /// Used in snapshot tests and as a plain-text alternative.
     pub fn describe(&self) -> String {
         let mut out = String::new();
-        for item in &self.items {
+        let mut breaks = self.breaks.iter().peekable();
+        for (index, item) in self.items.iter().enumerate() {
+            if let Some(idle) = breaks.next_if(|b| b.before_item == index) {
+                out.push_str(&format!("  ({})\n", idle.label()));
+            }
             let from = self.lanes[item.from].kind.name();
             if item.is_mark() {
                 out.push_str(from);
@@ -145,6 +184,9 @@ impl Timeline {
     }
 }
 
+/// Gaps longer than this while nothing is under way become idle breaks.
+pub const IDLE_MIN_US: u64 = 1_000_000;
+
 /// What the timeline remembers about each operation while it walks the trace.
 #[derive(Default)]
 struct OpClock {
@@ -156,50 +198,126 @@ struct OpClock {
     peer: Option<usize>,
     /// The lane of the DNS server it last queried.
     dns: Option<usize>,
+    /// A socket the page opened towards a peer (a TCP connection or a UDP
+    /// socket): several of them to one peer get Client lanes of their own.
+    client_socket: bool,
+    /// The socket's own address, from `connected` or `bound`.
+    local: Option<String>,
+    /// Something is under way: a DNS query or HTTP request not yet ended,
+    /// a socket not yet set up. Gaps then are never idle.
+    busy: bool,
+}
+
+/// The lanes, each peer's found by its kind and address.
+struct Lanes {
+    list: Vec<Lane>,
+    index: HashMap<(LaneKind, String), usize>,
+}
+
+impl Lanes {
+    fn get(&mut self, kind: LaneKind, addr: &str) -> usize {
+        let list = &mut self.list;
+        *self
+            .index
+            .entry((kind, addr.to_owned()))
+            .or_insert_with(|| {
+                list.push(Lane {
+                    kind,
+                    subtitle: addr.to_owned(),
+                });
+                list.len() - 1
+            })
+    }
 }
 
 /// Builds the lanes and places every step of `trace`. Linear in the steps;
 /// call it when the trace changes, not on every frame.
 pub fn timeline(trace: &Trace) -> Timeline {
-    let mut lanes = vec![
-        Lane {
-            kind: LaneKind::Browser,
-            subtitle: "you".to_owned(),
-        },
-        Lane {
-            kind: LaneKind::Relay,
-            subtitle: "roundtrip".to_owned(),
-        },
-    ];
-    let mut lane_of: HashMap<(LaneKind, String), usize> = HashMap::new();
-    let mut lane = |kind: LaneKind, addr: &str| -> usize {
-        *lane_of.entry((kind, addr.to_owned())).or_insert_with(|| {
-            lanes.push(Lane {
-                kind,
-                subtitle: addr.to_owned(),
-            });
-            lanes.len() - 1
-        })
+    let mut lanes = Lanes {
+        list: vec![
+            Lane {
+                kind: LaneKind::Browser,
+                subtitle: "you".to_owned(),
+            },
+            Lane {
+                kind: LaneKind::Relay,
+                subtitle: "roundtrip".to_owned(),
+            },
+        ],
+        index: HashMap::new(),
     };
     let mut ops: HashMap<OpId, OpClock> = HashMap::new();
+    // Operations in order of their first step, for the Client lanes.
+    let mut op_order: Vec<OpId> = Vec::new();
+    let mut busy = 0_usize;
     let mut now = 0_u64;
+    let mut idle_total = 0_u64;
+    let mut breaks = Vec::new();
     let mut items = Vec::with_capacity(trace.steps().len());
 
     for (index, step) in trace.steps().iter().enumerate() {
         let socket = trace.kind_of(step.op);
         let (from, to, label, tone) = describe_step(step, socket);
-        let clock = ops.entry(step.op).or_default();
+        let clock = ops.entry(step.op).or_insert_with(|| {
+            op_order.push(step.op);
+            OpClock::default()
+        });
+        // The page's time for the step, never before the step above.
+        let seen = step.seen_us.unwrap_or(now).max(now);
         let at_us = match step.t_us {
-            Some(t_us) => *clock.anchor.get_or_insert(now.saturating_sub(t_us)) + t_us,
+            Some(t_us) => *clock.anchor.get_or_insert(seen.saturating_sub(t_us)) + t_us,
             None => {
-                clock.anchor.get_or_insert(now);
-                now
+                clock.anchor.get_or_insert(seen);
+                seen
             }
         }
         .max(now);
+        if busy == 0 && at_us - now > IDLE_MIN_US && !items.is_empty() {
+            idle_total += at_us - now;
+            breaks.push(Break {
+                before_item: index,
+                idle_us: at_us - now,
+            });
+        }
         now = at_us;
         let since_prev_us = clock.last.map(|last| at_us - last);
         clock.last = Some(at_us);
+
+        // Whether the operation is under way after this step.
+        let was_busy = clock.busy;
+        match &step.kind {
+            StepKind::Request(request) => match request {
+                Request::Connect { .. } | Request::UdpOpen { .. } => {
+                    clock.client_socket = true;
+                    clock.busy = true;
+                }
+                // Closing waits for the queued bytes and the peer's FIN.
+                Request::Listen { .. }
+                | Request::Http { .. }
+                | Request::DnsQuery { .. }
+                | Request::Close => clock.busy = true,
+                _ => {}
+            },
+            StepKind::Event { kind, .. } => match kind {
+                EventKind::Connected { local, .. } | EventKind::Bound { local, .. } => {
+                    clock.local = Some(local.clone());
+                    // The socket is set up; an HTTP request goes on after
+                    // connecting, and a listener after listening.
+                    if clock.client_socket {
+                        clock.busy = false;
+                    }
+                }
+                EventKind::Listening { .. } => clock.busy = false,
+                kind if kind.is_terminal() => clock.busy = false,
+                _ => {}
+            },
+            StepKind::Rejected(_) => clock.busy = false,
+        }
+        match (was_busy, clock.busy) {
+            (false, true) => busy += 1,
+            (true, false) => busy -= 1,
+            _ => {}
+        }
 
         // The lane this step's `Target` side stands for.
         let peer_kind = if socket == SocketKind::AcceptedConnection {
@@ -211,17 +329,17 @@ pub fn timeline(trace: &Trace) -> Timeline {
         let named = match &step.kind {
             StepKind::Event { kind, .. } => match kind {
                 EventKind::Connecting { addr } | EventKind::AttemptFailed { addr, .. } => {
-                    Some(lane(peer_kind, addr))
+                    Some(lanes.get(peer_kind, addr))
                 }
-                EventKind::Connected { remote, .. } => Some(lane(peer_kind, remote)),
+                EventKind::Connected { remote, .. } => Some(lanes.get(peer_kind, remote)),
                 EventKind::Bound {
                     remote: Some(addr), ..
-                } => Some(lane(LaneKind::Target, addr)),
+                } => Some(lanes.get(LaneKind::Target, addr)),
                 EventKind::DatagramSent { to: addr, .. }
                 | EventKind::DatagramReceived { from: addr, .. }
-                | EventKind::Refused { addr, .. } => Some(lane(LaneKind::Target, addr)),
+                | EventKind::Refused { addr, .. } => Some(lanes.get(LaneKind::Target, addr)),
                 EventKind::Accepted { conn, peer } => {
-                    let client = lane(LaneKind::Client, peer);
+                    let client = lanes.get(LaneKind::Client, peer);
                     accepted = Some((*conn, client));
                     Some(client)
                 }
@@ -235,14 +353,14 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 kind: EventKind::DnsQuerySent { server, .. },
                 ..
             } => {
-                let server = lane(LaneKind::Dns, server);
+                let server = lanes.get(LaneKind::Dns, server);
                 clock.dns = Some(server);
                 Some(server)
             }
             StepKind::Event {
                 kind: EventKind::DnsResponse { server, .. },
                 ..
-            } => Some(lane(LaneKind::Dns, server)),
+            } => Some(lanes.get(LaneKind::Dns, server)),
             _ => None,
         };
         // A listener's `accepted` names its client but is not the
@@ -258,14 +376,17 @@ pub fn timeline(trace: &Trace) -> Timeline {
             // Nothing named the peer (a trace that starts midway): one lane
             // for whatever it is.
             None if needs_peer => {
-                let unknown = lane(peer_kind, "");
+                let unknown = lanes.get(peer_kind, "");
                 clock.peer = Some(unknown);
                 unknown
             }
             None => 1,
         };
         if let Some((conn, client)) = accepted {
-            let conn = ops.entry(conn).or_default();
+            let conn = ops.entry(conn).or_insert_with(|| {
+                op_order.push(conn);
+                OpClock::default()
+            });
             conn.anchor.get_or_insert(at_us);
             conn.peer.get_or_insert(client);
         }
@@ -281,12 +402,16 @@ pub fn timeline(trace: &Trace) -> Timeline {
             from: index_of(from),
             to: index_of(to),
             at_us,
+            draw_us: at_us - idle_total,
+            breaks: breaks.len(),
             t_us: step.t_us,
             since_prev_us,
             label,
             tone,
         });
     }
+    let mut lanes = lanes.list;
+    split_clients(&mut lanes, &mut items, &ops, &op_order);
     // Before anything talked to a peer, an empty Target lane shows where
     // the other side will be.
     if lanes.len() == 2 {
@@ -295,5 +420,69 @@ pub fn timeline(trace: &Trace) -> Timeline {
             subtitle: String::new(),
         });
     }
-    Timeline { lanes, items }
+    Timeline {
+        lanes,
+        items,
+        breaks,
+    }
+}
+
+/// Gives each socket the page opened its own Client lane when several of
+/// them talk to the same peer, placed between the Relay and the peers: the
+/// socket's steps that the Relay lane held move to its lane, the browser's
+/// requests stay between Browser and Relay.
+fn split_clients(
+    lanes: &mut Vec<Lane>,
+    items: &mut [Item],
+    ops: &HashMap<OpId, OpClock>,
+    op_order: &[OpId],
+) {
+    let mut sockets_of: HashMap<usize, Vec<OpId>> = HashMap::new();
+    for op in op_order {
+        let clock = &ops[op];
+        if let (true, Some(peer)) = (clock.client_socket, clock.peer) {
+            sockets_of.entry(peer).or_default().push(*op);
+        }
+    }
+    let mut own: HashMap<OpId, usize> = HashMap::new();
+    let mut new_lanes = Vec::new();
+    for op in op_order {
+        let Some(peer) = ops[op].peer else { continue };
+        let shared = sockets_of
+            .get(&peer)
+            .is_some_and(|sockets| sockets.len() > 1);
+        if ops[op].client_socket && shared {
+            let number = sockets_of[&peer].iter().position(|o| o == op).unwrap_or(0) + 1;
+            let subtitle = match &ops[op].local {
+                Some(local) => format!("{local} (#{number})"),
+                None => format!("#{number}"),
+            };
+            own.insert(*op, 2 + new_lanes.len());
+            new_lanes.push(Lane {
+                kind: LaneKind::Client,
+                subtitle,
+            });
+        }
+    }
+    if new_lanes.is_empty() {
+        return;
+    }
+    let added = new_lanes.len();
+    let moved = |lane: usize| if lane >= 2 { lane + added } else { lane };
+    for item in items.iter_mut() {
+        item.from = moved(item.from);
+        item.to = moved(item.to);
+        if let Some(&lane) = own.get(&item.op)
+            && item.from != 0
+            && item.to != 0
+        {
+            if item.from == 1 {
+                item.from = lane;
+            }
+            if item.to == 1 {
+                item.to = lane;
+            }
+        }
+    }
+    lanes.splice(2..2, new_lanes);
 }

@@ -8,7 +8,7 @@
 //! one "N more" mark, which zooming in opens up. The cost of a frame is a
 //! binary search plus the visible rows.
 
-use super::timeline::{LaneKind, Timeline};
+use super::timeline::{Item, LaneKind, Timeline};
 use super::{Tone, format_micros};
 use crate::protocol::OpId;
 
@@ -38,6 +38,8 @@ pub struct Geometry {
     pub min_width: f64,
     /// Rows closer than this are merged into a "N more" mark.
     pub min_gap: f64,
+    /// Height of an idle break on the real-time scale, whatever the zoom.
+    pub break_height: f64,
 }
 
 impl Default for Geometry {
@@ -50,6 +52,7 @@ impl Default for Geometry {
             lane_spacing: 200.0,
             min_width: 720.0,
             min_gap: 18.0,
+            break_height: 40.0,
         }
     }
 }
@@ -140,6 +143,15 @@ impl More {
     }
 }
 
+/// Idle time left out of the real-time scale, drawn across the lanes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakMark {
+    /// The middle of the break's band.
+    pub y: f64,
+    /// `4.2 s idle`.
+    pub label: String,
+}
+
 /// A time label on the left edge (real-time scale only).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tick {
@@ -158,6 +170,8 @@ pub struct Frame {
     pub lanes: Vec<LaneGeom>,
     pub rows: Vec<Row>,
     pub more: Vec<More>,
+    /// Idle breaks in the window (real-time scale only).
+    pub breaks: Vec<BreakMark>,
     pub ticks: Vec<Tick>,
     /// Items in the window (drawn or merged), as `first..end`.
     pub visible: std::ops::Range<usize>,
@@ -207,6 +221,10 @@ impl Frame {
         for tick in &self.ticks {
             out.push_str(&format!("tick {:.1} {}\n", tick.y, tick.label));
         }
+        for mark in &self.breaks {
+            lines.push((mark.y, format!("~~ {} ~~", mark.label)));
+        }
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
         for (y, line) in lines {
             out.push_str(&format!("{y:7.1}  {line}\n"));
         }
@@ -214,12 +232,15 @@ impl Frame {
     }
 }
 
-/// The content offset of the item `index` at session time `at_us`.
-fn content_y(geometry: &Geometry, view: &Viewport, index: usize, at_us: u64) -> f64 {
+/// The content offset of the item `index`.
+fn content_y(geometry: &Geometry, view: &Viewport, index: usize, item: &Item) -> f64 {
     let pad = geometry.row_height / 2.0;
     match view.scale {
         Scale::Steps => pad + index as f64 * geometry.row_height * view.zoom,
-        Scale::RealTime => pad + at_us as f64 / 1000.0 * geometry.px_per_ms * view.zoom,
+        Scale::RealTime => {
+            pad + item.draw_us as f64 / 1000.0 * geometry.px_per_ms * view.zoom
+                + item.breaks as f64 * geometry.break_height
+        }
     }
 }
 
@@ -228,7 +249,7 @@ pub fn content_height(timeline: &Timeline, geometry: &Geometry, view: &Viewport)
     match timeline.items.last() {
         None => geometry.row_height,
         Some(last) => {
-            content_y(geometry, view, timeline.items.len() - 1, last.at_us) + geometry.row_height
+            content_y(geometry, view, timeline.items.len() - 1, last) + geometry.row_height
         }
     }
 }
@@ -262,7 +283,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame
     let content_height = content_height(timeline, geometry, view);
     let body = (view.height - geometry.header).max(0.0);
     let items = &timeline.items;
-    let y_of = |i: usize| content_y(geometry, view, i, items[i].at_us);
+    let y_of = |i: usize| content_y(geometry, view, i, &items[i]);
     let visible = if view.cull {
         // Content y grows with the index on both scales, so the window is
         // found by binary search. A row just below the bottom edge still
@@ -327,9 +348,25 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame
     }
     more.extend(pending);
 
-    let ticks = match view.scale {
-        Scale::Steps => Vec::new(),
-        Scale::RealTime => ticks(geometry, view, body, screen),
+    let (ticks, breaks) = match view.scale {
+        Scale::Steps => (Vec::new(), Vec::new()),
+        Scale::RealTime => {
+            let breaks = timeline
+                .breaks
+                .iter()
+                .map(|b| BreakMark {
+                    y: y_of(b.before_item) - geometry.break_height / 2.0,
+                    label: b.label(),
+                })
+                .skip_while(|mark| mark.y < view.top - geometry.break_height)
+                .take_while(|mark| mark.y <= view.top + body + geometry.break_height)
+                .map(|mark| BreakMark {
+                    y: screen(mark.y),
+                    ..mark
+                })
+                .collect();
+            (ticks(timeline, geometry, view, body, screen), breaks)
+        }
     };
     Frame {
         width,
@@ -339,6 +376,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame
         lanes,
         rows,
         more,
+        breaks,
         ticks,
         visible,
         total: items.len(),
@@ -388,8 +426,11 @@ pub fn row_title(timeline: &Timeline, i: usize) -> String {
     title
 }
 
-/// Time labels every 1, 2 or 5 × 10ⁿ ms, at least 80 px apart.
+/// Time labels every 1, 2 or 5 × 10ⁿ ms, at least 80 px apart. Each stretch
+/// between idle breaks is drawn to scale on its own, so the labels are
+/// placed stretch by stretch and none falls inside a break.
 fn ticks(
+    timeline: &Timeline,
     geometry: &Geometry,
     view: &Viewport,
     body: f64,
@@ -408,23 +449,66 @@ fn ticks(
         }
     }
     let pad = geometry.row_height / 2.0;
-    let first_ms = ((view.top - pad) / px_per_ms / step_ms).floor().max(0.0) * step_ms;
+    let items = &timeline.items;
+    let breaks = &timeline.breaks;
     let mut out = Vec::new();
-    let mut ms = first_ms;
-    while out.len() < 200 {
-        let content = pad + ms * px_per_ms;
-        if content > view.top + body {
+    // Stretch k starts at break k-1 (or at 0) and ends before break k.
+    let first = partition(breaks.len(), |k| {
+        content_y(
+            geometry,
+            view,
+            breaks[k].before_item,
+            &items[breaks[k].before_item],
+        ) < view.top
+    });
+    for k in first..=breaks.len() {
+        let (start_us, hidden_us) = match k.checked_sub(1).map(|b| &items[breaks[b].before_item]) {
+            Some(item) => (item.at_us, item.at_us - item.draw_us),
+            None => (0, 0),
+        };
+        let end_us = breaks
+            .get(k)
+            .map_or(u64::MAX, |b| items[b.before_item - 1].at_us);
+        let y_at = |ms: f64| {
+            pad + (ms - hidden_us as f64 / 1000.0) * px_per_ms + k as f64 * geometry.break_height
+        };
+        if y_at(start_us as f64 / 1000.0) > view.top + body {
             break;
         }
-        if content >= view.top {
-            out.push(Tick {
-                y: screen(content),
-                label: format_micros((ms * 1000.0).round() as u64),
-            });
+        let mut ms = (start_us as f64 / 1000.0 / step_ms).ceil() * step_ms;
+        // Skip ahead to the window without walking every label above it.
+        let top_ms = (view.top - y_at(0.0)) / px_per_ms;
+        if top_ms > ms {
+            ms = (top_ms / step_ms).floor() * step_ms;
         }
-        ms += step_ms;
+        while out.len() < 200 && ms * 1000.0 <= end_us as f64 {
+            let content = y_at(ms);
+            if content > view.top + body {
+                break;
+            }
+            if content >= view.top {
+                out.push(Tick {
+                    y: screen(content),
+                    label: tick_label(ms, step_ms),
+                });
+            }
+            ms += step_ms;
+        }
+        if out.len() >= 200 {
+            break;
+        }
     }
     out
+}
+
+/// `0.250 ms` below a second; above it in seconds, with as many decimals
+/// as the labels' spacing needs (`15.0001 s` 0.1 ms apart).
+fn tick_label(ms: f64, step_ms: f64) -> String {
+    if ms < 1000.0 {
+        return format_micros((ms * 1000.0).round() as u64);
+    }
+    let decimals = (-(step_ms / 1000.0).log10()).ceil().clamp(0.0, 6.0) as usize;
+    format!("{:.*} s", decimals, ms / 1000.0)
 }
 
 /// Moves and zooms of the window, as pure functions of the viewport and
@@ -500,11 +584,11 @@ impl Viewport {
     ) -> Viewport {
         let items = &timeline.items;
         let first = partition(items.len(), |i| {
-            content_y(geometry, &self, i, items[i].at_us) < self.top
+            content_y(geometry, &self, i, &items[i]) < self.top
         });
         self.scale = scale;
         self.top = match items.get(first) {
-            Some(item) => content_y(geometry, &self, first, item.at_us) - geometry.row_height / 2.0,
+            Some(item) => content_y(geometry, &self, first, item) - geometry.row_height / 2.0,
             None => 0.0,
         };
         self.clamped(timeline, geometry)

@@ -1,0 +1,271 @@
+//! The session clock with the page's times: idle time between operations,
+//! breaks on the real-time scale, and waits that stay to scale.
+
+use super::super::*;
+use crate::payload::Payload;
+use crate::protocol::{ClientMsg, Closer, Event, EventKind, HttpRequest, ServerMsg};
+use crate::trace::Trace;
+
+/// Records `msg` as sent by the page `at_ms` into the session.
+fn request(trace: &mut Trace, at_ms: f64, msg: ClientMsg) {
+    trace.seen_at(at_ms);
+    trace.record_request(&msg);
+}
+
+/// Records an event of `op` at relay time `t_us`, seen by the page `at_ms`.
+fn event(trace: &mut Trace, at_ms: f64, op: u32, t_us: u64, kind: EventKind) {
+    trace.seen_at(at_ms);
+    trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
+}
+
+fn connect_msg(op: u32) -> ClientMsg {
+    ClientMsg::TcpConnect {
+        faults: None,
+        op,
+        target: "tcp-echo".into(),
+        connect_timeout_ms: None,
+        nodelay: false,
+    }
+}
+
+fn connected(local: &str) -> EventKind {
+    EventKind::Connected {
+        local: local.into(),
+        remote: "127.0.0.1:4000".into(),
+    }
+}
+
+/// Connect, then send 5 s later (the learner typing), then close 10 s
+/// after that.
+fn echo_with_pauses() -> Trace {
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_msg(1));
+    event(
+        &mut trace,
+        0.3,
+        1,
+        10,
+        EventKind::Connecting {
+            addr: "127.0.0.1:4000".into(),
+        },
+    );
+    event(&mut trace, 0.4, 1, 150, connected("127.0.0.1:51000"));
+    request(
+        &mut trace,
+        5_000.0,
+        ClientMsg::Send {
+            op: 1,
+            data: Payload(b"hello".to_vec()),
+        },
+    );
+    event(
+        &mut trace,
+        5_000.3,
+        1,
+        5_000_100,
+        EventKind::Sent { bytes: 5 },
+    );
+    trace.seen_at(5_000.5);
+    trace.record_server(&ServerMsg::Data {
+        op: 1,
+        t_us: 5_000_200,
+        data: Payload(b"hello".to_vec()),
+    });
+    request(&mut trace, 15_000.0, ClientMsg::Close { op: 1 });
+    event(
+        &mut trace,
+        15_000.4,
+        1,
+        15_000_100,
+        EventKind::Closed {
+            by: Closer::Browser,
+        },
+    );
+    trace
+}
+
+#[test]
+fn time_between_operations_counts_and_becomes_breaks() {
+    let tl = timeline(&echo_with_pauses());
+    let send = tl
+        .items
+        .iter()
+        .find(|i| i.label.starts_with("send"))
+        .unwrap();
+    assert_eq!(
+        send.at_us, 5_000_000,
+        "the send is placed when the page sent it"
+    );
+    let echo = &tl.items[send.step + 2];
+    assert_eq!(echo.at_us, 5_000_200, "events keep the relay's time");
+    assert_eq!(
+        tl.breaks,
+        vec![
+            timeline::Break {
+                before_item: 3,
+                idle_us: 5_000_000 - 150,
+            },
+            timeline::Break {
+                before_item: 6,
+                idle_us: 15_000_000 - 5_000_200,
+            },
+        ]
+    );
+    // Drawn time leaves the idle stretches out; steps in between keep
+    // their spacing.
+    assert_eq!(tl.items[3].draw_us, 150);
+    assert_eq!(tl.items[5].draw_us - tl.items[3].draw_us, 200);
+    assert_eq!(tl.items[6].breaks, 2);
+    assert!(
+        tl.describe()
+            .contains(&format!("  ({})\n", tl.breaks[0].label()))
+    );
+}
+
+#[test]
+fn idle_breaks_on_the_real_time_scale() {
+    let tl = timeline(&echo_with_pauses());
+    let geometry = Geometry::default();
+    let view = Viewport {
+        scale: Scale::RealTime,
+        zoom: 256.0,
+        top: 0.0,
+        height: 1200.0,
+        cull: true,
+    };
+    let f = frame(&tl, &geometry, &view);
+    insta::assert_snapshot!(f.describe());
+    let labels: Vec<&str> = f.breaks.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(labels, ["4.999 s idle", "9.999 s idle"]);
+    // Each break is one band, whatever the idle time or the zoom.
+    let y = |item: usize| f.rows.iter().find(|r| r.item == item).unwrap().y;
+    assert!((y(3) - y(2) - geometry.break_height).abs() < 1e-9);
+    // No time label falls inside a break, and labels only grow.
+    for mark in &f.breaks {
+        let inside = |y: f64| (y - mark.y).abs() < geometry.break_height / 2.0 - 1e-6;
+        assert!(f.ticks.iter().all(|t| !inside(t.y)), "{f:#?}");
+    }
+    let times: Vec<&str> = f.ticks.iter().map(|t| t.label.as_str()).collect();
+    assert!(times.contains(&"5.0000 s"), "{times:?}");
+    assert!(f.ticks.windows(2).all(|w| w[0].y < w[1].y));
+    // The steps scale has no breaks.
+    let steps = frame(
+        &tl,
+        &geometry,
+        &Viewport {
+            scale: Scale::Steps,
+            ..view
+        },
+    );
+    assert!(steps.breaks.is_empty());
+}
+
+#[test]
+fn waits_inside_an_operation_stay_to_scale() {
+    // An HTTP request whose answer takes 3 s (a retry's backoff, a slow
+    // server): the request is under way, so the wait is drawn as time.
+    let mut trace = Trace::new();
+    request(
+        &mut trace,
+        0.0,
+        ClientMsg::HttpRequest(HttpRequest {
+            faults: None,
+            retry: None,
+            op: 1,
+            method: "GET".into(),
+            url: "http://127.0.0.1:8080/delay/3".into(),
+            headers: vec![],
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+        }),
+    );
+    event(
+        &mut trace,
+        0.5,
+        1,
+        100,
+        EventKind::Connecting {
+            addr: "127.0.0.1:8080".into(),
+        },
+    );
+    event(&mut trace, 3_000.0, 1, 3_000_000, EventKind::FirstByte);
+    event(
+        &mut trace,
+        3_000.1,
+        1,
+        3_000_100,
+        EventKind::Closed { by: Closer::Relay },
+    );
+    let tl = timeline(&trace);
+    assert!(tl.breaks.is_empty());
+    assert_eq!(tl.items.last().unwrap().draw_us, 3_000_100);
+}
+
+#[test]
+fn without_page_times_the_relay_clock_is_used() {
+    // A trace built without times: a request is placed right after the
+    // step before it, events at their operation's relay time.
+    let mut trace = Trace::new();
+    trace.record_request(&connect_msg(1));
+    trace.record_server(&ServerMsg::Event(Event {
+        op: 1,
+        t_us: 150,
+        kind: connected("127.0.0.1:51000"),
+    }));
+    trace.record_request(&ClientMsg::Send {
+        op: 1,
+        data: Payload(b"hello".to_vec()),
+    });
+    trace.record_server(&ServerMsg::Event(Event {
+        op: 1,
+        t_us: 5_000_100,
+        kind: EventKind::Sent { bytes: 5 },
+    }));
+    let tl = timeline(&trace);
+    let at: Vec<u64> = tl.items.iter().map(|i| i.at_us).collect();
+    assert_eq!(at, [0, 150, 150, 5_000_100]);
+}
+
+#[test]
+fn quiet_peers_make_breaks_too() {
+    // A chat connection: a message from another member 20 s later is idle
+    // time for this page, not a wait it asked for.
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_msg(1));
+    event(&mut trace, 0.2, 1, 150, connected("127.0.0.1:51000"));
+    trace.seen_at(20_000.0);
+    trace.record_server(&ServerMsg::Data {
+        op: 1,
+        t_us: 20_000_000,
+        data: Payload(b"hi all\n".to_vec()),
+    });
+    let tl = timeline(&trace);
+    assert_eq!(tl.breaks.len(), 1);
+    assert_eq!(tl.breaks[0].idle_us, 20_000_000 - 150);
+}
+
+#[test]
+fn exports_show_the_breaks() {
+    let tl = timeline(&echo_with_pauses());
+    let whole = Viewport {
+        scale: Scale::RealTime,
+        ..Viewport::default()
+    };
+    let svg = export::svg(&tl, &Geometry::default(), &whole);
+    assert!(svg.contains("⋯ 4.999 s idle ⋯"), "{svg}");
+    assert!(svg.contains("⋯ 9.999 s idle ⋯"));
+    let mermaid = export::mermaid(&tl);
+    let lines: Vec<&str> = mermaid.lines().collect();
+    let note = lines
+        .iter()
+        .position(|l| *l == "    Note over L0,L2: 4.999 s idle")
+        .expect(&mermaid);
+    assert!(
+        lines[note + 1].contains("send"),
+        "the note comes right before the send"
+    );
+}
