@@ -134,6 +134,84 @@ async fn run(page: &Page<'_>, url: &str) -> Result<(), String> {
     .await
 }
 
+#[tokio::test]
+async fn two_chat_clients_in_one_page_get_a_lane_each() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = chat(&page, &relay.url).await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The chat practice project from one page: two connections to the chat
+/// room; a line sent on the second reaches the first through the server.
+async fn chat(page: &Page<'_>, url: &str) -> Result<(), String> {
+    page.open(url).await?;
+    page.wait_text_is("#relay-status", "connected").await?;
+    page.choose("select#target-preset", "tcp-chat").await?;
+    page.click("button#connect").await?;
+    page.wait_text_is("#socket-state", "connected").await?;
+    page.wait_text_is("button#connect", "Connect another")
+        .await?;
+    page.click("button#connect").await?;
+    page.wait("two open connections to pick from", async || {
+        let options = page.texts("select#connection-pick option").await?;
+        if options.len() == 2 && options.iter().all(|o| o.ends_with("· connected")) {
+            Ok(())
+        } else {
+            Err(format!("{options:?}"))
+        }
+    })
+    .await?;
+    page.wait_text_is("#socket-state", "connected").await?;
+    // The second client speaks; the first hears it through the room.
+    page.choose("select#line-ending", "lf").await?;
+    page.type_into("input#message", "hi from two").await?;
+    page.click("button#send").await?;
+    page.choose("select#connection-pick", "1").await?;
+    page.wait_text_contains("#received", "hi from two").await?;
+
+    let lanes = page
+        .attributes("svg#sequence g.lane", "data-lane-name")
+        .await?;
+    let clients: Vec<&String> = lanes
+        .iter()
+        .filter(|l| l.starts_with("Client 127.0.0.1:"))
+        .collect();
+    check(
+        clients.len() == 2 && clients[0].ends_with("(#1)") && clients[1].ends_with("(#2)"),
+        format!("a Client lane per chat connection: {lanes:?}"),
+    )?;
+    // The line leaves from client #2 and arrives at client #1.
+    page.click("button#zoom-whole").await?;
+    let from = page
+        .attributes("svg#sequence g.row", "data-from-lane")
+        .await?;
+    let to = page
+        .attributes("svg#sequence g.row", "data-to-lane")
+        .await?;
+    let labels = page.attributes("svg#sequence g.row", "data-label").await?;
+    let said = |lane: &str, towards: bool| {
+        labels
+            .iter()
+            .zip(from.iter().zip(&to))
+            .any(|(label, (f, t))| {
+                // Long labels are cut: `"[127.0.0.1:42038] hi fro…" (30 B)`.
+                label.contains("hi fro") && if towards { f == lane } else { t == lane }
+            })
+    };
+    check(
+        said(clients[1], true) && said(clients[0], false),
+        format!("the line goes client #2 → server → client #1: {labels:?} {from:?} {to:?}"),
+    )?;
+    page.screenshot_of(
+        "section.diagram",
+        &support::target_dir().join("e2e/diagram-chat.png"),
+    )
+    .await
+}
+
 fn check(ok: bool, why: String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(why) }
 }

@@ -348,6 +348,10 @@ pub fn app() -> Html {
     });
     let on_conn_close = request.reform(|op: u32| ClientMsg::Close { op });
     let op = state.op_for_requests();
+    let on_select_connection = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |op| dispatcher.dispatch(Action::SelectConnection(op)))
+    };
     let on_shutdown = {
         let request = request.clone();
         Callback::from(move |()| {
@@ -454,7 +458,9 @@ pub fn app() -> Html {
                     <TabPanel id="tcp" selected={(*control_tab).clone()} class="tab-panel">
                         <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
                             can_close={state.can_close()} can_shutdown={state.can_shutdown()}
-                            {on_connect} {on_close} {on_shutdown} preset={preset.clone()} />
+                            {on_connect} {on_close} {on_shutdown} preset={preset.clone()}
+                            connections={state.connections()} current={state.current.map(|c| c.op)}
+                            on_select={on_select_connection} />
                         <ErrorList errors={state.shown_errors()} />
                         <MessagePanel can_send={state.can_send()}
                             received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}

@@ -7,7 +7,7 @@
 
 use futures::channel::mpsc;
 use futures::future::{Either, select};
-use futures::{SinkExt, StreamExt};
+use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
 use roundtrip_shared::payload::Payload;
@@ -22,6 +22,13 @@ use yew::Callback;
 /// header, and keep one large paste from holding up the socket's queue.
 pub const MAX_SEND_CHUNK: usize = 64 * 1024;
 
+/// The most messages handed to the page in one [`Notice::Messages`]. While
+/// the page draws, messages pile up in the socket; taking them together
+/// makes one update of the views instead of one per message, so a flood of
+/// echoes costs a few redraws, not thousands. The bound keeps each update
+/// short.
+pub const MAX_BATCH: usize = 1024;
+
 /// What the socket tells the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
@@ -29,6 +36,9 @@ pub enum Notice {
     Opened,
     /// A message from the relay.
     Message(ServerMsg),
+    /// Several messages that had all arrived when the page looked: the page
+    /// takes them in one update (see [`MAX_BATCH`]).
+    Messages(Vec<ServerMsg>),
     /// A frame from the relay that this page could not decode.
     Unreadable(RelayError),
     /// A message could not be handed to the browser's WebSocket.
@@ -141,13 +151,33 @@ async fn run(
         on_notice.emit(Notice::Opened);
     }
     let mut close_reason = None;
+    // Something taken from the socket while batching, handled next.
+    let mut held = None;
     loop {
-        let next = match select(ws.next(), outbox.next()).await {
-            Either::Left((incoming, _)) => Next::Incoming(incoming),
-            Either::Right((outgoing, _)) => Next::Outgoing(outgoing.map(Box::new)),
+        let next = match held.take() {
+            Some(incoming) => Next::Incoming(incoming),
+            None => match select(ws.next(), outbox.next()).await {
+                Either::Left((incoming, _)) => Next::Incoming(incoming),
+                Either::Right((outgoing, _)) => Next::Outgoing(outgoing.map(Box::new)),
+            },
         };
         match next {
-            Next::Incoming(Some(Ok(message))) => on_notice.emit(read(message)),
+            Next::Incoming(Some(Ok(message))) => {
+                let mut batch = vec![message];
+                while batch.len() < MAX_BATCH {
+                    match ws.next().now_or_never() {
+                        Some(Some(Ok(message))) => batch.push(message),
+                        Some(other) => {
+                            held = Some(other);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+                for notice in notices(batch) {
+                    on_notice.emit(notice);
+                }
+            }
             Next::Incoming(Some(Err(WebSocketError::ConnectionClose(event)))) => {
                 close_reason = Some(if !opened {
                     format!("could not reach the relay at {url}")
@@ -195,6 +225,30 @@ fn to_message(msg: &ClientMsg) -> Message {
         Frame::Text(text) => Message::Text(text),
         Frame::Binary(bytes) => Message::Bytes(bytes),
     }
+}
+
+/// The notices for messages read together: runs of readable messages as
+/// one [`Notice::Messages`] (a lone one as [`Notice::Message`]), each
+/// unreadable frame on its own, in order.
+pub fn notices(batch: Vec<Message>) -> Vec<Notice> {
+    let mut out = Vec::new();
+    let mut run = Vec::new();
+    let flush = |run: &mut Vec<ServerMsg>, out: &mut Vec<Notice>| match run.len() {
+        0 => {}
+        1 => out.extend(run.pop().map(Notice::Message)),
+        _ => out.push(Notice::Messages(std::mem::take(run))),
+    };
+    for message in batch {
+        match read(message) {
+            Notice::Message(msg) => run.push(msg),
+            other => {
+                flush(&mut run, &mut out);
+                out.push(other);
+            }
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn read(message: Message) -> Notice {

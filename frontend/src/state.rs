@@ -15,7 +15,7 @@ use roundtrip_shared::protocol::{
     ClientMsg, ErrorCode, EventKind, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
     Service, SessionLimits,
 };
-use roundtrip_shared::trace::{StepKind, Trace};
+use roundtrip_shared::trace::{Request, StepKind, Trace};
 use yew::Reducible;
 
 use roundtrip_shared::recording::Message;
@@ -117,6 +117,17 @@ pub enum Action {
     Requested(ClientMsg),
     /// The page could not do what the learner asked.
     Problem(String),
+    /// The learner picked which open connection the Target and Message
+    /// panels act on.
+    SelectConnection(OpId),
+}
+
+/// An open TCP connection of this relay session, for the connection picker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    pub op: OpId,
+    /// `#2 tcp-chat · 127.0.0.1:51002 → 127.0.0.1:6000 · connected`.
+    pub label: String,
 }
 
 impl Reducible for State {
@@ -133,18 +144,31 @@ impl State {
     /// [`State::apply`], recording the messages in the action as seen at
     /// `now_ms` (any clock in milliseconds).
     pub fn apply_at(&mut self, now_ms: f64, action: Action) {
-        let message = match &action {
-            Action::Requested(msg) => Some(Message::Out(msg.clone())),
-            Action::Relay(Notice::Message(msg)) => Some(Message::In(msg.clone())),
-            _ => None,
-        };
-        if let Some(message) = message {
-            let at_ms = self.recorder.record(now_ms, message);
-            // The trace's steps carry the recording's times, so the live
-            // diagram and a replay of it are drawn alike.
-            Rc::make_mut(&mut self.trace).seen_at(at_ms);
+        match action {
+            Action::Requested(msg) => {
+                self.note(now_ms, Message::Out(msg.clone()));
+                self.apply(Action::Requested(msg));
+            }
+            Action::Relay(Notice::Message(msg)) => {
+                self.note(now_ms, Message::In(msg.clone()));
+                self.receive(msg);
+            }
+            Action::Relay(Notice::Messages(msgs)) => {
+                for msg in msgs {
+                    self.note(now_ms, Message::In(msg.clone()));
+                    self.receive(msg);
+                }
+            }
+            other => self.apply(other),
         }
-        self.apply(action);
+    }
+
+    /// Records `message` and gives the trace steps that follow its time:
+    /// they carry the recording's times, so the live diagram and a replay of
+    /// it are drawn alike.
+    fn note(&mut self, now_ms: f64, message: Message) {
+        let at_ms = self.recorder.record(now_ms, message);
+        Rc::make_mut(&mut self.trace).seen_at(at_ms);
     }
 
     pub fn apply(&mut self, action: Action) {
@@ -156,6 +180,9 @@ impl State {
             }
             Action::Relay(Notice::Opened) => self.relay = RelayLink::Greeting,
             Action::Relay(Notice::Message(msg)) => self.receive(msg),
+            Action::Relay(Notice::Messages(msgs)) => {
+                msgs.into_iter().for_each(|msg| self.receive(msg))
+            }
             Action::Relay(Notice::Unreadable(error)) => self.session_errors.push(error.message),
             Action::Relay(Notice::SendFailed(message)) | Action::Problem(message) => {
                 self.session_errors.push(message)
@@ -163,6 +190,11 @@ impl State {
             Action::Relay(Notice::Closed { reason }) => {
                 self.relay = RelayLink::Lost { reason };
                 self.cut_off_current();
+            }
+            Action::SelectConnection(op) => {
+                if self.connections().iter().any(|c| c.op == op) {
+                    self.current = Some(CurrentOp { op, cut_off: false });
+                }
             }
             Action::Requested(msg) => {
                 let started = |op| Some(CurrentOp { op, cut_off: false });
@@ -272,8 +304,38 @@ impl State {
         })
     }
 
+    /// Connect is offered whenever the relay is there: a second connection
+    /// (a second chat client) opens beside the first and becomes current.
     pub fn can_connect(&self) -> bool {
-        matches!(self.relay, RelayLink::Ready { .. }) && self.live_op().is_none()
+        matches!(self.relay, RelayLink::Ready { .. })
+    }
+
+    /// The TCP connections this page opened over the current relay link
+    /// and that have not ended, oldest first, plus the current one.
+    pub fn connections(&self) -> Vec<Connection> {
+        if !matches!(self.relay, RelayLink::Ready { .. }) {
+            return Vec::new();
+        }
+        let steps = &self.trace.steps()[self.session_start.min(self.trace.steps().len())..];
+        steps
+            .iter()
+            .filter_map(|step| match &step.kind {
+                StepKind::Request(Request::Connect { target, .. }) => Some((step.op, target)),
+                _ => None,
+            })
+            .filter(|(op, _)| !self.has_ended(*op) || self.current.is_some_and(|c| c.op == *op))
+            .map(|(op, target)| {
+                let mut label = format!("#{op} {target}");
+                for kind in self.trace.events_of(op) {
+                    if let EventKind::Connected { local, remote } = kind {
+                        label.push_str(&format!(" · {local} → {remote}"));
+                    }
+                }
+                let state = lifecycle::current(self.trace.events_of(op));
+                label.push_str(&format!(" · {}", state.label()));
+                Connection { op, label }
+            })
+            .collect()
     }
 
     pub fn can_send(&self) -> bool {

@@ -124,7 +124,13 @@ pub fn use_views_source(recorder: &Recorder, initial: Option<(Recording, String)
         use_effect_with(
             (source.player(), source.serial(), recorder.len()),
             move |(current, _, _)| {
-                let recording = source.recording();
+                // Copying the recording costs its length: only when playing,
+                // not on every live message.
+                let recording = if current.playing {
+                    source.recording()
+                } else {
+                    Recording::default()
+                };
                 let timer = current.next_delay_ms(&recording).map(|delay| {
                     let mut next = *current;
                     gloo_timers::callback::Timeout::new(delay.round() as u32, move || {

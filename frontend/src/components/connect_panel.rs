@@ -1,12 +1,14 @@
 //! Choosing a target (a lab service or any `host:port`) and opening,
-//! half-closing or closing the connection to it.
+//! half-closing or closing the connection to it; with several connections
+//! open (two chat clients), choosing which one the panels act on.
 
-use roundtrip_shared::protocol::{Faults, Service};
+use roundtrip_shared::protocol::{Faults, OpId, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::faults::{FaultsForm, Transport};
+use crate::state::Connection;
 
 /// The `<option>` value that means "the text in `#target`".
 pub const CUSTOM: &str = "custom";
@@ -38,6 +40,14 @@ pub struct Props {
     /// Settings from an experiment link, used when the panel first shows.
     #[prop_or_default]
     pub preset: Option<Experiment>,
+    /// The open connections; a picker shows when there are several.
+    #[prop_or_default]
+    pub connections: Vec<Connection>,
+    /// The connection Shutdown, Close and Send act on.
+    #[prop_or_default]
+    pub current: Option<OpId>,
+    #[prop_or_default]
+    pub on_select: Callback<OpId>,
 }
 
 #[function_component(ConnectPanel)]
@@ -143,6 +153,32 @@ pub fn connect_panel(props: &Props) -> Html {
         .find(|service| service.name == selected)
         .map_or_else(|| "host:port".to_owned(), |service| service.addr.clone());
 
+    let on_pick = props.on_select.reform(|e: Event| {
+        e.target_unchecked_into::<HtmlSelectElement>()
+            .value()
+            .parse::<OpId>()
+            .unwrap_or_default()
+    });
+    // As with the target list, the element's value follows the state.
+    let pick_ref = use_node_ref();
+    {
+        let pick_ref = pick_ref.clone();
+        use_effect_with(
+            (props.current, props.connections.clone()),
+            move |(current, _)| {
+                if let (Some(select), Some(op)) = (pick_ref.cast::<HtmlSelectElement>(), current) {
+                    select.set_value(&op.to_string());
+                }
+            },
+        );
+    }
+    // A second connection opens beside the first (a second chat client).
+    let connect_label = if props.can_close {
+        "Connect another"
+    } else {
+        "Connect"
+    };
+
     html! {
         <section class="panel connect" aria-labelledby="connect-heading">
             <h2 id="connect-heading">{"Target"}</h2>
@@ -174,11 +210,21 @@ pub fn connect_panel(props: &Props) -> Html {
             <div class="buttons">
                 <button id="connect" class="primary"
                     disabled={!props.can_connect || faults.is_err()}
-                    onclick={on_connect_click}>{"Connect"}</button>
+                    onclick={on_connect_click}>{connect_label}</button>
                 <button id="shutdown" disabled={!props.can_shutdown} onclick={on_shutdown}
                     title="shutdown(SHUT_WR): send FIN, keep receiving">{"Shutdown"}</button>
                 <button id="close" disabled={!props.can_close} onclick={on_close}>{"Close"}</button>
             </div>
+            if props.connections.len() > 1 {
+                <div class="field-row">
+                    <label for="connection-pick">{"Acting on"}</label>
+                    <select id="connection-pick" ref={pick_ref} onchange={on_pick}>
+                        { for props.connections.iter().map(|connection| html! {
+                            <option value={connection.op.to_string()}>{connection.label.clone()}</option>
+                        }) }
+                    </select>
+                </div>
+            }
         </section>
     }
 }

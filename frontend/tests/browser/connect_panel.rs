@@ -40,6 +40,9 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
                 let shutdowns = shutdowns.clone();
                 Callback::from(move |()| *shutdowns.borrow_mut() += 1)
             },
+            connections: Vec::new(),
+            current: None,
+            on_select: Callback::noop(),
         },
     )
     .render();
@@ -105,5 +108,53 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
     click(&one(&root, "button#shutdown"));
     yew::scheduler::flush().await;
     assert_eq!(*shutdowns.borrow(), 1);
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn with_two_connections_open_the_learner_picks_which_one_to_act_on() {
+    use roundtrip_frontend::state::Connection;
+    let root = fresh_root();
+    let picked = Rc::new(RefCell::new(Vec::new()));
+    let connection = |op: u32| Connection {
+        op,
+        label: format!("#{op} tcp-chat · connected"),
+    };
+    yew::Renderer::<ConnectPanel>::with_root_and_props(
+        root.clone(),
+        Props {
+            preset: None,
+            services: vec![echo_service()],
+            can_connect: true,
+            can_close: true,
+            can_shutdown: true,
+            on_connect: Callback::noop(),
+            on_close: Callback::noop(),
+            on_shutdown: Callback::noop(),
+            connections: vec![connection(1), connection(2)],
+            current: Some(2),
+            on_select: {
+                let picked = picked.clone();
+                Callback::from(move |op| picked.borrow_mut().push(op))
+            },
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    // A connection is open: Connect opens another beside it.
+    assert_eq!(text(&one(&root, "button#connect")), "Connect another");
+    let pick: HtmlSelectElement = one(&root, "select#connection-pick").unchecked_into();
+    let options: Vec<String> = all(&root, "#connection-pick option")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(
+        options,
+        ["#1 tcp-chat · connected", "#2 tcp-chat · connected"]
+    );
+    assert_eq!(pick.value(), "2", "the current connection is shown");
+    pick.set_value("1");
+    fire(&pick, "change");
+    assert_eq!(*picked.borrow(), [1]);
     root.remove();
 }

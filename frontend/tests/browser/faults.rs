@@ -100,6 +100,9 @@ async fn the_tcp_panel_sends_its_faults_with_the_connect() {
             on_connect,
             on_close: Callback::noop(),
             on_shutdown: Callback::noop(),
+            connections: Vec::new(),
+            current: None,
+            on_select: Callback::noop(),
         },
     )
     .render();
