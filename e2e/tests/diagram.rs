@@ -1,9 +1,16 @@
 //! End-to-end: a TCP echo and a UDP echo from the page, against the real
 //! relay, draw the expected sequence diagram (one lane per target) and
-//! socket lifecycles. Screenshots of both views go to `target/e2e/`.
+//! socket lifecycles. Screenshots of both views go to `target/e2e/`. The
+//! diagram's Mermaid export is read back by Mermaid's own parser.
 
 mod support;
 
+use std::path::{Path, PathBuf};
+
+use roundtrip_shared::diagram;
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{ClientMsg, Event, EventKind, ServerMsg};
+use roundtrip_shared::trace::Trace;
 use support::{Browser, Page, Relay, Row};
 
 #[tokio::test]
@@ -11,12 +18,12 @@ async fn tcp_and_udp_echo_draw_the_expected_diagram() {
     let relay = Relay::start().await;
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
-    let outcome = run(&page, &relay.url).await;
+    let outcome = run(&page, &relay.url, &browser.downloads()).await;
     browser.close().await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
 
-async fn run(page: &Page<'_>, url: &str) -> Result<(), String> {
+async fn run(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
 
@@ -131,7 +138,81 @@ async fn run(page: &Page<'_>, url: &str) -> Result<(), String> {
         "section.diagram",
         &support::target_dir().join("e2e/diagram.png"),
     )
-    .await
+    .await?;
+
+    // The Mermaid export of this real session parses in Mermaid itself.
+    page.click("button#export-mermaid").await?;
+    let file = page
+        .wait("roundtrip-sequence.mmd in the downloads", async || {
+            saved(downloads, "roundtrip-sequence.mmd")
+        })
+        .await?;
+    let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    let kind = page.mermaid_parse(&text).await?;
+    check(kind == "sequence", format!("Mermaid read a {kind} diagram"))
+}
+
+#[tokio::test]
+async fn mermaid_reads_the_export_of_idle_breaks_and_refuses_broken_text() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = mermaid_checks(&page).await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn mermaid_checks(page: &Page<'_>) -> Result<(), String> {
+    // A session with pauses: the breaks become notes across all lanes.
+    let mut trace = Trace::new();
+    trace.seen_at(0.0);
+    trace.record_request(&ClientMsg::TcpConnect {
+        faults: None,
+        op: 1,
+        target: "tcp-echo".into(),
+        connect_timeout_ms: None,
+        nodelay: false,
+    });
+    trace.record_server(&ServerMsg::Event(Event {
+        op: 1,
+        t_us: 150,
+        kind: EventKind::Connected {
+            local: "127.0.0.1:51000".into(),
+            remote: "127.0.0.1:4000".into(),
+        },
+    }));
+    trace.seen_at(4_000.0);
+    trace.record_request(&ClientMsg::Send {
+        op: 1,
+        data: Payload(b"a; b # c".to_vec()),
+    });
+    let text = diagram::export::mermaid(&diagram::timeline(&trace));
+    check(
+        text.contains("Note over L0,L2: "),
+        format!("an idle note in the export:\n{text}"),
+    )?;
+    let kind = page.mermaid_parse(&text).await?;
+    check(kind == "sequence", format!("Mermaid read a {kind} diagram"))?;
+    // The check itself can fail: a message without its colon does not parse.
+    match page
+        .mermaid_parse("sequenceDiagram\n    participant A\n    A->>B hello\n")
+        .await
+    {
+        Err(error) => check(
+            error.contains("Mermaid cannot parse it"),
+            format!("unexpected failure: {error}"),
+        ),
+        Ok(kind) => Err(format!("broken text parsed as {kind}")),
+    }
+}
+
+/// The downloaded file `name`, once it is complete.
+fn saved(downloads: &Path, name: &str) -> Result<PathBuf, String> {
+    let path = downloads.join(name);
+    match std::fs::metadata(&path) {
+        Ok(meta) if meta.len() > 0 => Ok(path),
+        _ => Err(format!("no {name} yet")),
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,9 @@ const TRUNK_VERSION: &str = "0.22.1";
 /// Any 0.22.x Trunk reads our Trunk.toml the same way.
 const TRUNK_SERIES: &str = "trunk 0.22.";
 const BINARYEN_VERSION: &str = "132.0.0";
+/// Mermaid, whose own parser checks the diagram's Mermaid export in the
+/// browser tests (one file of its npm package, no dependencies).
+const MERMAID_VERSION: &str = "11.17.2";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -74,7 +77,7 @@ pub fn setup_only() -> Result<std::process::ExitCode, String> {
 /// chromedriver.
 pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     let started = Instant::now();
-    let total = if for_tests { 7 } else { 5 };
+    let total = if for_tests { 8 } else { 5 };
     let mut n = 0;
     let mut next = |what: &str| {
         n += 1;
@@ -98,6 +101,10 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
         lint_components()?;
         next("Chromium and chromedriver");
         chromium()?;
+        next(&format!(
+            "Mermaid {MERMAID_VERSION} (npm, checks the Mermaid export)"
+        ));
+        mermaid(ws)?;
     }
 
     let path = child_path(&[
@@ -287,6 +294,44 @@ fn wasm_opt(ws: &Workspace) -> Result<(), String> {
              is `node` on PATH?",
             wasm_opt.display()
         )),
+    }
+}
+
+/// `.tools/mermaid/mermaid.min.js`: the self-contained browser build from
+/// Mermaid's npm package, taken with `npm pack` (the package alone, none of
+/// its dependencies) and `tar`.
+fn mermaid(ws: &Workspace) -> Result<(), String> {
+    let js = ws.mermaid_js();
+    if js.exists() {
+        say(&format!("  found {}", js.display()));
+        return Ok(());
+    }
+    let dir = ws.tools_dir().join("mermaid");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    say("  downloading the package with `npm pack` (seconds, once)");
+    cmd::run(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["pack", "--silent"])
+            .arg(format!("mermaid@{MERMAID_VERSION}")),
+    )?;
+    let tarball = dir.join(format!("mermaid-{MERMAID_VERSION}.tgz"));
+    cmd::run(
+        Command::new("tar")
+            .current_dir(&dir)
+            .arg("-xzf")
+            .arg(&tarball)
+            .args(["--strip-components=2", "package/dist/mermaid.min.js"]),
+    )?;
+    let _ = std::fs::remove_file(&tarball);
+    if js.exists() {
+        say(&format!("  {}", js.display()));
+        Ok(())
+    } else {
+        Err(format!(
+            "`npm pack mermaid@{MERMAID_VERSION}` did not give {}",
+            js.display()
+        ))
     }
 }
 

@@ -81,6 +81,7 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
     trunk.args(["build", "--release"]);
     let mut e2e = cargo(&["test", "-p", "roundtrip-e2e"]);
     e2e.env("ROUNDTRIP_BIN", relay_debug_binary(&ws.target_dir))
+        .env("ROUNDTRIP_MERMAID_JS", ws.mermaid_js())
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
         .env("CHROMIUM", setup::CHROMIUM);
 

@@ -32,6 +32,11 @@ impl Workspace {
         self.tools_dir().join("bin")
     }
 
+    /// Mermaid's browser build, for the export check in the browser tests.
+    pub fn mermaid_js(&self) -> PathBuf {
+        self.tools_dir().join("mermaid").join("mermaid.min.js")
+    }
+
     pub fn binaryen_dir(&self) -> PathBuf {
         self.tools_dir().join("binaryen")
     }

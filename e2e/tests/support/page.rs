@@ -346,6 +346,49 @@ impl<'a> Page<'a> {
             .map_err(|_| format!("no element matches `{css}`"))
     }
 
+    /// Parses `text` with Mermaid's own parser (the browser build named by
+    /// `ROUNDTRIP_MERMAID_JS`, which `cargo xtask test` sets) in a blank
+    /// page, and returns the diagram type it read; Err with Mermaid's
+    /// message when it does not parse. This leaves the page under test.
+    pub async fn mermaid_parse(&self, text: &str) -> Result<String> {
+        let path = std::env::var_os("ROUNDTRIP_MERMAID_JS").ok_or(
+            "ROUNDTRIP_MERMAID_JS is not set; `cargo xtask test` sets it to \
+             .tools/mermaid/mermaid.min.js (installed by `cargo xtask setup`)",
+        )?;
+        let source = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read Mermaid at {path:?}: {e}"))?;
+        self.client
+            .goto("about:blank")
+            .await
+            .map_err(|e| format!("cannot open about:blank: {e}"))?;
+        // A classic script: the build sets `globalThis.mermaid`.
+        let loaded = self
+            .script(
+                "const s = document.createElement('script');\
+                 s.textContent = arguments[0];\
+                 document.head.appendChild(s);\
+                 return typeof globalThis.mermaid;",
+                vec![json!(source)],
+            )
+            .await?;
+        if loaded != json!("object") {
+            return Err(format!("Mermaid did not load from {path:?}: {loaded}"));
+        }
+        let parsed = self
+            .script(
+                "return mermaid.parse(arguments[0]).then(\
+                   r => ({ ok: r.diagramType }),\
+                   e => ({ error: String(e && e.message || e) }));",
+                vec![json!(text)],
+            )
+            .await?;
+        match (parsed.get("ok"), parsed.get("error")) {
+            (Some(Value::String(kind)), _) => Ok(kind.clone()),
+            (_, Some(error)) => Err(format!("Mermaid cannot parse it: {error}")),
+            _ => Err(format!("unexpected answer from mermaid.parse: {parsed}")),
+        }
+    }
+
     async fn script(&self, script: &str, args: Vec<Value>) -> Result<Value> {
         self.client
             .execute(script, args)

@@ -203,12 +203,11 @@ pub fn mermaid_text(text: &str) -> String {
 /// named after the lanes, one message or note per step. Replies and
 /// anything toward the browser are dashed; failures end in a cross.
 ///
-/// Checked against Mermaid itself (11.17.2, `mermaid.parse` in Node with
-/// jsdom, 2026-11-25): the `mermaid_sequence_diagram` and `empty_trace`
-/// snapshots parse, with 4 participants and 16 messages and the escaped
-/// `;`/`#` coming back as text; the same message with a raw `;` does not.
-/// The rules relied on (one statement per line, `;` and `#` as entities,
-/// `:` allowed in aliases and message text) are tested in `tests.rs`.
+/// Checked against Mermaid itself: the browser tests (`e2e/tests/diagram.rs`)
+/// hand the export of a real session, and one with idle notes and `;`/`#`
+/// in a message, to Mermaid's own `mermaid.parse` in Chromium. The rules
+/// relied on (one statement per line, `;` and `#` as entities, `:` allowed
+/// in aliases and message text) are tested in `tests.rs`.
 pub fn mermaid(timeline: &Timeline) -> String {
     let mut out = String::from("sequenceDiagram\n");
     for (i, lane) in timeline.lanes.iter().enumerate() {
