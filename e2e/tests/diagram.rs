@@ -290,6 +290,28 @@ async fn chat(page: &Page<'_>, url: &str) -> Result<(), String> {
         "section.diagram",
         &support::target_dir().join("e2e/diagram-chat.png"),
     )
+    .await?;
+
+    // A pause of more than a second with nothing under way is one labelled
+    // band on the real-time scale.
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    page.type_into("input#message", "back again").await?;
+    page.click("button#send").await?;
+    page.choose("select#connection-pick", "2").await?;
+    page.wait_text_contains("#received", "back again").await?;
+    page.click("button#scale-time").await?;
+    page.click("button#zoom-whole").await?;
+    let idle = page
+        .wait_text_contains("svg#sequence g.idle-break", " s idle")
+        .await?;
+    check(
+        idle.starts_with("⋯ 1.") || idle.starts_with("⋯ 2."),
+        format!("about a second and a half idle: {idle}"),
+    )?;
+    page.screenshot_of(
+        "section.diagram",
+        &support::target_dir().join("e2e/diagram-idle.png"),
+    )
     .await
 }
 

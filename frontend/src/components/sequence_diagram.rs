@@ -359,8 +359,8 @@ pub fn sequence_diagram(props: &Props) -> Html {
                         { for frame.breaks.iter().map(|mark| html! {
                             // Idle time left out of the real-time scale.
                             <g class="idle-break">
-                                <rect class="idle-band" x="0" y={(mark.y - 12.0).to_string()}
-                                    width={frame.width.to_string()} height="24" />
+                                <rect class="idle-band" x="0" y={(mark.y - 9.0).to_string()}
+                                    width={frame.width.to_string()} height="18" />
                                 <text class="idle-label" x={(frame.width / 2.0).to_string()}
                                     y={(mark.y + 4.0).to_string()} text-anchor="middle">
                                     {format!("⋯ {} ⋯", mark.label)}

@@ -153,9 +153,9 @@ fn render_svg(frame: &Frame) -> String {
     for mark in &frame.breaks {
         let _ = writeln!(
             out,
-            "<rect x=\"0\" y=\"{:.1}\" width=\"{:.1}\" height=\"24\" fill=\"#ffffff\" stroke=\"{INK_SOFT}\" stroke-dasharray=\"6 4\"/>\
+            "<rect x=\"0\" y=\"{:.1}\" width=\"{:.1}\" height=\"18\" fill=\"#ffffff\" stroke=\"{INK_SOFT}\" stroke-dasharray=\"6 4\"/>\
 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" {FONT} font-size=\"12\" font-style=\"italic\" fill=\"{INK_SOFT}\">⋯ {} ⋯</text>",
-            mark.y - 12.0,
+            mark.y - 9.0,
             frame.width,
             frame.width / 2.0,
             mark.y + 4.0,

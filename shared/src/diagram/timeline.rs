@@ -10,7 +10,7 @@
 //!
 //! The clock: the relay stamps each event in microseconds since *its
 //! operation* started; the page stamps each message with when it saw it
-//! (`seen_us`, when the trace has times). Each operation gets an anchor, the
+//! (`seen_us`, when the trace has times). Session time 0 is the first step. Each operation gets an anchor, the
 //! session time at which it started: when the page sent its first request
 //! (for a connection a listener accepted, the time of the `accepted` event).
 //! A request's session time is when the page sent it; an event's is its
@@ -250,6 +250,13 @@ pub fn timeline(trace: &Trace) -> Timeline {
     // Operations in order of their first step, for the Client lanes.
     let mut op_order: Vec<OpId> = Vec::new();
     let mut busy = 0_usize;
+    // The session starts with its first step: the time before it (the page
+    // opening, the learner reading) is not part of it.
+    let origin = trace
+        .steps()
+        .first()
+        .and_then(|step| step.seen_us)
+        .unwrap_or(0);
     let mut now = 0_u64;
     let mut idle_total = 0_u64;
     let mut breaks = Vec::new();
@@ -263,7 +270,10 @@ pub fn timeline(trace: &Trace) -> Timeline {
             OpClock::default()
         });
         // The page's time for the step, never before the step above.
-        let seen = step.seen_us.unwrap_or(now).max(now);
+        let seen = step
+            .seen_us
+            .map_or(now, |seen| seen.saturating_sub(origin))
+            .max(now);
         let at_us = match step.t_us {
             Some(t_us) => *clock.anchor.get_or_insert(seen.saturating_sub(t_us)) + t_us,
             None => {

@@ -38,7 +38,9 @@ pub struct Geometry {
     pub min_width: f64,
     /// Rows closer than this are merged into a "N more" mark.
     pub min_gap: f64,
-    /// Height of an idle break on the real-time scale, whatever the zoom.
+    /// Height of an idle break on the real-time scale, whatever the zoom:
+    /// room for a "N more" mark under the row above, the break's label,
+    /// and the label of the row below (labels sit above their arrows).
     pub break_height: f64,
 }
 
@@ -52,7 +54,7 @@ impl Default for Geometry {
             lane_spacing: 200.0,
             min_width: 720.0,
             min_gap: 18.0,
-            break_height: 40.0,
+            break_height: 68.0,
         }
     }
 }
@@ -146,7 +148,7 @@ impl More {
 /// Idle time left out of the real-time scale, drawn across the lanes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BreakMark {
-    /// The middle of the break's band.
+    /// The middle of the break's label, in the upper part of its band.
     pub y: f64,
     /// `4.2 s idle`.
     pub label: String,
@@ -355,7 +357,9 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame
                 .breaks
                 .iter()
                 .map(|b| BreakMark {
-                    y: y_of(b.before_item) - geometry.break_height / 2.0,
+                    // Below a "N more" mark of the rows above (min_gap
+                    // under the last of them, 9 high).
+                    y: y_of(b.before_item) - geometry.break_height + geometry.min_gap + 18.0,
                     label: b.label(),
                 })
                 .skip_while(|mark| mark.y < view.top - geometry.break_height)

@@ -141,9 +141,10 @@ fn idle_breaks_on_the_real_time_scale() {
     let y = |item: usize| f.rows.iter().find(|r| r.item == item).unwrap().y;
     assert!((y(3) - y(2) - geometry.break_height).abs() < 1e-9);
     // No time label falls inside a break, and labels only grow.
-    for mark in &f.breaks {
-        let inside = |y: f64| (y - mark.y).abs() < geometry.break_height / 2.0 - 1e-6;
+    for (above, below) in [(2, 3), (5, 6)] {
+        let inside = |t: f64| t > y(above) + 1e-6 && t < y(below) - 1e-6;
         assert!(f.ticks.iter().all(|t| !inside(t.y)), "{f:#?}");
+        assert!(f.breaks.iter().any(|b| inside(b.y)), "{f:#?}");
     }
     let times: Vec<&str> = f.ticks.iter().map(|t| t.label.as_str()).collect();
     assert!(times.contains(&"5.0000 s"), "{times:?}");
@@ -268,4 +269,16 @@ fn exports_show_the_breaks() {
         lines[note + 1].contains("send"),
         "the note comes right before the send"
     );
+}
+
+#[test]
+fn the_session_starts_at_its_first_step() {
+    // The page opened 7 s before the learner pressed Connect.
+    let mut trace = Trace::new();
+    request(&mut trace, 7_000.0, connect_msg(1));
+    event(&mut trace, 7_000.2, 1, 150, connected("127.0.0.1:51000"));
+    let tl = timeline(&trace);
+    let at: Vec<u64> = tl.items.iter().map(|i| i.at_us).collect();
+    assert_eq!(at, [0, 150]);
+    assert!(tl.breaks.is_empty());
 }
