@@ -490,6 +490,76 @@ async fn trace_walks_from_the_root_through_each_referral() {
     assert_eq!(events[8], CLOSED);
 }
 
+/// A trace's events in short: which server was asked what, what came back.
+fn walk_summary(events: &[EventKind]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| match event {
+            EventKind::DnsQuerySent { server, name, .. } => format!("ask {server} {name}"),
+            EventKind::DnsResponse {
+                rcode,
+                answers,
+                additional,
+                ..
+            } => {
+                let data: Vec<&str> = answers.iter().map(|r| r.data.as_str()).collect();
+                format!("{rcode} {data:?} glue {}", additional.len())
+            }
+            EventKind::DnsReferral { zone, addrs, .. } => format!("referral {zone} {addrs:?}"),
+            EventKind::DnsGlueless { zone, ns } => format!("glueless {zone} {ns}"),
+            EventKind::DnsNsFound { ns, addrs } => format!("found {ns} {addrs:?}"),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_referral_without_glue_is_followed_by_looking_up_the_name_server() {
+    let (relay, dns) = start_relay().await;
+    assert_eq!(dns.away.ip().to_string(), "127.0.0.5");
+    assert_eq!(dns.away.port(), dns.root.port());
+    let mut client = Client::greeted(relay, DataEncoding::Binary).await;
+    let events = client
+        .query(1, "host.away.lab.test", DnsType::A, DnsMode::Trace)
+        .await;
+    let (root, tld, lab, away) = (dns.root, dns.tld, dns.lab, dns.away);
+    let q = "host.away.lab.test.";
+    let ns = "ns.away-ns.test.";
+    assert_eq!(
+        walk_summary(&events),
+        [
+            format!("ask {root} {q}"),
+            "NOERROR [] glue 1".to_owned(),
+            format!("referral test. [\"{tld}\"]"),
+            format!("ask {tld} {q}"),
+            "NOERROR [] glue 1".to_owned(),
+            format!("referral lab.test. [\"{lab}\"]"),
+            format!("ask {lab} {q}"),
+            // The lab.test. server names the server of away.lab.test. but
+            // cannot give its address: it lives in test.
+            "NOERROR [] glue 0".to_owned(),
+            "referral away.lab.test. []".to_owned(),
+            format!("glueless away.lab.test. {ns}"),
+            format!("ask {root} {ns}"),
+            "NOERROR [] glue 1".to_owned(),
+            format!("referral test. [\"{tld}\"]"),
+            format!("ask {tld} {ns}"),
+            "NOERROR [\"127.0.0.5\"] glue 0".to_owned(),
+            format!("found {ns} [\"{away}\"]"),
+            format!("ask {away} {q}"),
+            "NOERROR [\"127.0.0.1\"] glue 0".to_owned(),
+            "Closed { by: Relay }".to_owned(),
+        ]
+    );
+    // The browser's views read the same events: the final answer is the
+    // question's, not the name server's.
+    let outcome = roundtrip_shared::dns::outcome(&events);
+    assert_eq!(outcome.answers.len(), 1);
+    assert_eq!(outcome.answers[0].name, q);
+    assert_eq!(outcome.referrals, ["test.", "lab.test.", "away.lab.test."]);
+    assert_eq!(outcome.queries, 6);
+}
+
 #[tokio::test]
 async fn a_server_that_never_answers_times_out() {
     let (relay, _) = start_relay().await;

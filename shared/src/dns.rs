@@ -28,22 +28,29 @@ pub struct Outcome {
 /// Folds a DNS operation's events into its [`Outcome`].
 pub fn outcome<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> Outcome {
     let mut outcome = Outcome::default();
+    // Inside the lookup of a name server's address (no glue): its answers
+    // are not the operation's.
+    let mut lookups = 0_usize;
     for event in events {
         match event {
             EventKind::DnsQuerySent { .. } => outcome.queries += 1,
+            EventKind::DnsGlueless { .. } => lookups += 1,
+            EventKind::DnsNsFound { .. } => lookups = lookups.saturating_sub(1),
             EventKind::DnsResponse {
                 server,
                 rcode,
                 answers,
                 elapsed_us,
                 ..
-            } => {
+            } if lookups == 0 => {
                 outcome.server = Some(server.clone());
                 outcome.rcode = Some(rcode.clone());
                 outcome.answers = answers.clone();
                 outcome.elapsed_us = Some(*elapsed_us);
             }
-            EventKind::DnsReferral { zone, .. } => outcome.referrals.push(zone.clone()),
+            EventKind::DnsReferral { zone, .. } if lookups == 0 => {
+                outcome.referrals.push(zone.clone())
+            }
             EventKind::Failed { error } => {
                 outcome.error = Some(error.message.clone());
                 outcome.done = true;

@@ -62,6 +62,9 @@ pub struct Rung {
     pub zone: String,
     /// `echo.lab.test. A`.
     pub asked: String,
+    /// Asked while looking up this name server's address (its referral
+    /// came without glue), not for the question itself.
+    pub lookup_of: Option<String>,
     /// Relay time the query went out.
     pub sent_us: u64,
     pub rcode: Option<String>,
@@ -97,6 +100,9 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
         DnsMode::Stub => "resolver".to_owned(),
         DnsMode::Trace => ".".to_owned(),
     };
+    // Lookups of name servers' addresses under way (a referral without
+    // glue), innermost last, with the zone to go back to.
+    let mut lookups: Vec<(String, String)> = Vec::new();
     for step in trace.steps().iter().filter(|step| step.op == op) {
         let StepKind::Event { kind, .. } = &step.kind else {
             continue;
@@ -111,6 +117,7 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
                 server: server.clone(),
                 zone: zone.clone(),
                 asked: format!("{name} {}", rtype.as_str()),
+                lookup_of: lookups.last().map(|(ns, _)| ns.clone()),
                 sent_us: t,
                 rcode: None,
                 elapsed_us: None,
@@ -134,7 +141,7 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
                         Said::Answer(answers.clone())
                     };
                 }
-                if !answers.is_empty() {
+                if !answers.is_empty() && lookups.is_empty() {
                     out.answers = answers.clone();
                     out.answered_us = Some(t);
                 }
@@ -152,6 +159,14 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
                     };
                 }
                 zone = next.clone();
+            }
+            EventKind::DnsGlueless { ns, .. } => {
+                lookups.push((ns.clone(), std::mem::replace(&mut zone, ".".to_owned())));
+            }
+            EventKind::DnsNsFound { .. } => {
+                if let Some((_, back)) = lookups.pop() {
+                    zone = back;
+                }
             }
             EventKind::Failed { error } => {
                 out.error = Some(error.message.clone());
@@ -258,6 +273,9 @@ pub fn text(ladder: &Ladder) -> String {
             Said::Answer(records) => format!("{} answer(s)", records.len()),
             Said::Empty { .. } => "no records".to_owned(),
         };
+        if let Some(ns) = &rung.lookup_of {
+            out.push_str(&format!("(address of {ns}) "));
+        }
         out.push_str(&format!(
             "[{}] {} asked {} -> {} {}\n",
             rung.zone,
@@ -388,6 +406,66 @@ mod tests {
             ],
         );
         insta::assert_snapshot!(text(&ladder(&trace, 2, DnsMode::Trace)));
+    }
+
+    #[test]
+    fn a_referral_without_glue_shows_the_lookup_of_its_name_server() {
+        let ns_sent = |server: &str| EventKind::DnsQuerySent {
+            server: server.into(),
+            name: "ns.away-ns.test.".into(),
+            rtype: DnsType::A,
+        };
+        let referral = |zone: &str, addrs: Vec<String>| EventKind::DnsReferral {
+            zone: zone.into(),
+            servers: vec!["ns.away-ns.test.".into()],
+            addrs,
+        };
+        let ns_answer = vec![record("ns.away-ns.test.", 86400, "A", "127.0.0.5")];
+        let trace = query(
+            4,
+            DnsMode::Trace,
+            vec![
+                sent("127.0.0.4:53"),
+                response("127.0.0.4:53", "NOERROR", vec![]),
+                referral("away.lab.test.", vec![]),
+                EventKind::DnsGlueless {
+                    zone: "away.lab.test.".into(),
+                    ns: "ns.away-ns.test.".into(),
+                },
+                ns_sent("127.0.0.2:53"),
+                response("127.0.0.2:53", "NOERROR", vec![]),
+                referral("test.", vec!["127.0.0.3:53".into()]),
+                ns_sent("127.0.0.3:53"),
+                response("127.0.0.3:53", "NOERROR", ns_answer),
+                EventKind::DnsNsFound {
+                    ns: "ns.away-ns.test.".into(),
+                    addrs: vec!["127.0.0.5:53".into()],
+                },
+                sent("127.0.0.5:53"),
+                response("127.0.0.5:53", "NOERROR", cname_answer()),
+                EventKind::Closed { by: Closer::Relay },
+            ],
+        );
+        let ladder = ladder(&trace, 4, DnsMode::Trace);
+        let lookups: Vec<Option<&str>> = ladder
+            .rungs
+            .iter()
+            .map(|r| r.lookup_of.as_deref())
+            .collect();
+        assert_eq!(
+            lookups,
+            [
+                None,
+                Some("ns.away-ns.test."),
+                Some("ns.away-ns.test."),
+                None
+            ]
+        );
+        let zones: Vec<&str> = ladder.rungs.iter().map(|r| r.zone.as_str()).collect();
+        assert_eq!(zones, [".", ".", "test.", "away.lab.test."]);
+        // The final answer is the question's, not the name server's.
+        assert_eq!(ladder.answers, cname_answer());
+        insta::assert_snapshot!(text(&ladder));
     }
 
     #[test]

@@ -148,7 +148,9 @@ impl SocketState {
             // operation has no socket of its own to speak of.
             EventKind::DnsQuerySent { .. }
             | EventKind::DnsResponse { .. }
-            | EventKind::DnsReferral { .. } => self,
+            | EventKind::DnsReferral { .. }
+            | EventKind::DnsGlueless { .. }
+            | EventKind::DnsNsFound { .. } => self,
             EventKind::PeerClosed => SocketState::HalfClosed,
             EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
             EventKind::ShutdownSent => SocketState::LocalHalfClosed,

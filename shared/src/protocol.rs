@@ -549,6 +549,14 @@ pub enum EventKind {
         servers: Vec<String>,
         addrs: Vec<String>,
     },
+    /// Trace mode: the referral to `zone` named its name servers without
+    /// their addresses (no glue), so the walk first looks up the address of
+    /// `ns` from the root. The queries up to `dns_ns_found` are that lookup.
+    DnsGlueless { zone: String, ns: String },
+    /// The lookup of name server `ns` ended: the walk goes on at `addrs`
+    /// (`ip:port`; empty when `ns` has no address, and the next name server
+    /// is tried).
+    DnsNsFound { ns: String, addrs: Vec<String> },
 }
 
 impl EventKind {

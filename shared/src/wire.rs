@@ -465,6 +465,9 @@ mod tests {
                     servers,
                     addrs
                 }),
+            (".{0,20}", ".{0,20}").prop_map(|(zone, ns)| EventKind::DnsGlueless { zone, ns }),
+            (".{0,20}", prop::collection::vec(".{0,20}", 0..3))
+                .prop_map(|(ns, addrs)| EventKind::DnsNsFound { ns, addrs }),
             http_event_kind(),
         ]
     }

@@ -144,7 +144,11 @@ fn rung(rung: &Rung) -> Html {
             format!(
                 "referral: ask {} for {zone} ({})",
                 servers.join(", "),
-                addrs.join(", ")
+                if addrs.is_empty() {
+                    "no glue: address not given".to_owned()
+                } else {
+                    addrs.join(", ")
+                }
             ),
         ),
         Said::Answer(records) => (
@@ -157,8 +161,14 @@ fn rung(rung: &Rung) -> Html {
         Said::Empty { .. } => ("said-empty", "no records of that type".to_owned()),
     };
     html! {
-        <li class={classes!("rung", class)}>
-            <span class="rung-zone">{zone_name(&rung.zone)}</span>
+        <li class={classes!("rung", class, rung.lookup_of.is_some().then_some("is-lookup"))}>
+            <span class="rung-zone">
+                {zone_name(&rung.zone)}
+                if let Some(ns) = &rung.lookup_of {
+                    // A side trip: the referral named a server without glue.
+                    <span class="rung-lookup">{format!("address of {ns}")}</span>
+                }
+            </span>
             <span class="rung-query">
                 <span class="rung-server">{rung.server.clone()}</span>
                 <span class="rung-asked">{format!(" ? {}", rung.asked)}</span>

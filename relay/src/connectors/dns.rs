@@ -1,6 +1,8 @@
 //! The DNS operation: one query (`stub`) or a walk down the hierarchy from
 //! the root (`trace`, like `dig +trace`), with one event per query sent, per
-//! response and per referral.
+//! response and per referral. A referral without glue (name servers named
+//! in another zone, common on the Internet) is followed by first walking to
+//! the name server's own address, as a resolver does.
 //!
 //! Messages are built and parsed with hickory-proto; the relay sends them
 //! itself, one UDP datagram per query (TCP when the answer comes back
@@ -10,7 +12,10 @@
 //! [`lookup_lab`] is the same machinery for connectors that start from a
 //! name under `lab.test` (see [`crate::target::resolve`]).
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, Query, ResponseCode};
@@ -31,6 +36,17 @@ use crate::report::{Reporter, SessionGone};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Trace mode gives up after this many referrals (real chains need 3 or 4).
 const MAX_REFERRALS: usize = 8;
+/// How deep lookups of name servers' addresses may nest (the name server of
+/// a name server without glue, and so on): real delegations need 1.
+const MAX_NS_LOOKUPS: usize = 2;
+/// How many of a glueless referral's name servers are looked up before the
+/// walk gives up.
+const NS_TRIED: usize = 3;
+/// The most queries one trace sends, lookups of name servers included: a
+/// real walk needs under a dozen, and a hostile hierarchy (referrals that
+/// never end, name servers that never resolve) must not turn one request
+/// into thousands of queries.
+const MAX_TRACE_QUERIES: usize = 30;
 /// The largest UDP answer the relay reads (EDNS is not used: 512 is enough
 /// without it, but a broken server may send more).
 const MAX_UDP_ANSWER: usize = 4096;
@@ -152,7 +168,8 @@ fn permit(state: &AppState, server: SocketAddr) -> Result<(), RelayError> {
 }
 
 /// Iterative resolution from `root`: ask, follow referrals (by their glue,
-/// on `root`'s port), stop at an answer or an error code.
+/// on `root`'s port, or by looking up the name servers' addresses), stop
+/// at an answer or an error code.
 async fn trace(
     state: &AppState,
     root: SocketAddr,
@@ -161,77 +178,180 @@ async fn trace(
     timeout: Duration,
     report: &Reporter,
 ) -> Outcome {
-    let port = root.port();
-    let mut zone = Name::root();
-    let mut servers = vec![root];
-    for _ in 0..=MAX_REFERRALS {
-        let mut last_error = None;
-        let mut response = None;
-        for &server in &servers {
-            // Each server of a referral is checked before it is asked.
-            if let Err(refusal) = permit(state, server) {
-                last_error = Some(refusal);
-                continue;
-            }
-            match ask(server, name, rtype, false, timeout, report).await? {
-                Ok(answer)
-                    if matches!(
-                        answer.metadata.response_code,
-                        ResponseCode::ServFail | ResponseCode::Refused
-                    ) =>
+    let walk = Walk {
+        state,
+        root,
+        timeout,
+        report,
+        queries: AtomicUsize::new(0),
+    };
+    Ok(walk
+        .resolve(name, rtype, 0)
+        .await?
+        .map(|response| rcode_text(response.metadata.response_code)))
+}
+
+/// The final response of a walk, a typed error, or `None` for "cancelled".
+type WalkEnd = Result<Result<Message, Option<RelayError>>, SessionGone>;
+
+/// One trace-mode walk: where it starts and how it reports.
+struct Walk<'a> {
+    state: &'a AppState,
+    root: SocketAddr,
+    timeout: Duration,
+    report: &'a Reporter,
+    /// Queries sent so far (see [`MAX_TRACE_QUERIES`]).
+    queries: AtomicUsize,
+}
+
+impl Walk<'_> {
+    /// Walks from the root to the answer for `name`. `depth` counts the
+    /// name server lookups this walk is part of. Boxed: a lookup of a name
+    /// server's address is a walk of its own.
+    fn resolve<'b>(
+        &'b self,
+        name: &'b Name,
+        rtype: DnsType,
+        depth: usize,
+    ) -> Pin<Box<dyn Future<Output = WalkEnd> + Send + 'b>> {
+        Box::pin(async move {
+            let mut zone = Name::root();
+            let mut servers = vec![self.root];
+            for _ in 0..=MAX_REFERRALS {
+                let mut last_error = None;
+                let mut response = None;
+                for &server in &servers {
+                    // Each server of a referral is checked before it is asked.
+                    if let Err(refusal) = permit(self.state, server) {
+                        last_error = Some(refusal);
+                        continue;
+                    }
+                    if self.queries.fetch_add(1, Ordering::Relaxed) >= MAX_TRACE_QUERIES {
+                        return Ok(Err(Some(RelayError::new(
+                            ErrorCode::DnsFailed,
+                            format!(
+                                "gave up after {MAX_TRACE_QUERIES} queries: the walk does not \
+                                 come to an answer"
+                            ),
+                        ))));
+                    }
+                    match ask(server, name, rtype, false, self.timeout, self.report).await? {
+                        Ok(answer)
+                            if matches!(
+                                answer.metadata.response_code,
+                                ResponseCode::ServFail | ResponseCode::Refused
+                            ) =>
+                        {
+                            last_error = Some(servfail(&servers));
+                        }
+                        Ok(answer) => {
+                            response = Some(answer);
+                            break;
+                        }
+                        Err(error) => last_error = Some(error),
+                    }
+                }
+                let Some(response) = response else {
+                    return Ok(Err(last_error));
+                };
+                if response.metadata.response_code != ResponseCode::NoError
+                    || !response.answers.is_empty()
                 {
-                    last_error = Some(servfail(&servers));
+                    return Ok(Ok(response));
                 }
-                Ok(answer) => {
-                    response = Some(answer);
-                    break;
-                }
-                Err(error) => last_error = Some(error),
+                let Some((child, ns_names)) = referral(&response, &zone, name) else {
+                    // NOERROR without answers and without a referral: the
+                    // name exists but has no records of this type.
+                    return Ok(Ok(response));
+                };
+                let port = self.root.port();
+                let glue: Vec<SocketAddr> = response
+                    .additionals
+                    .iter()
+                    .filter(|r| ns_names.contains(&r.name))
+                    .filter_map(|r| r.data.ip_addr())
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect();
+                self.report
+                    .event(EventKind::DnsReferral {
+                        zone: child.to_string(),
+                        servers: ns_names.iter().map(ToString::to_string).collect(),
+                        addrs: glue.iter().map(ToString::to_string).collect(),
+                    })
+                    .await?;
+                servers = if glue.is_empty() {
+                    match self.find_servers(&child, &ns_names, depth).await? {
+                        Ok(found) => found,
+                        Err(error) => return Ok(Err(Some(error))),
+                    }
+                } else {
+                    glue
+                };
+                zone = child;
             }
-        }
-        let Some(response) = response else {
-            return Ok(Err(last_error));
-        };
-        let rcode = rcode_text(response.metadata.response_code);
-        if response.metadata.response_code != ResponseCode::NoError || !response.answers.is_empty()
-        {
-            return Ok(Ok(rcode));
-        }
-        let Some((child, ns_names)) = referral(&response, &zone, name) else {
-            // NOERROR without answers and without a referral: the name
-            // exists but has no records of this type.
-            return Ok(Ok(rcode));
-        };
-        let addrs: Vec<SocketAddr> = response
-            .additionals
-            .iter()
-            .filter(|r| ns_names.contains(&r.name))
-            .filter_map(|r| r.data.ip_addr())
-            .map(|ip| SocketAddr::new(ip, port))
-            .collect();
-        report
-            .event(EventKind::DnsReferral {
-                zone: child.to_string(),
-                servers: ns_names.iter().map(ToString::to_string).collect(),
-                addrs: addrs.iter().map(ToString::to_string).collect(),
-            })
-            .await?;
-        if addrs.is_empty() {
-            return Ok(Err(Some(RelayError::new(
+            Ok(Err(Some(RelayError::new(
+                ErrorCode::DnsFailed,
+                format!("gave up after {MAX_REFERRALS} referrals: the delegations may form a loop"),
+            ))))
+        })
+    }
+
+    /// The addresses of a glueless referral's name servers: each name
+    /// looked up from the root in turn (A records, on the root's port)
+    /// until one has an address.
+    async fn find_servers(
+        &self,
+        child: &Name,
+        ns_names: &[Name],
+        depth: usize,
+    ) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
+        if depth >= MAX_NS_LOOKUPS {
+            return Ok(Err(RelayError::new(
                 ErrorCode::DnsFailed,
                 format!(
-                    "the referral to {child} came without glue addresses; this trace only \
-                     follows glue (it does not look up the name servers' own names)"
+                    "the referral to {child} came without glue, and looking up its name \
+                     servers' addresses needs more than {MAX_NS_LOOKUPS} nested lookups"
                 ),
-            ))));
+            )));
         }
-        zone = child;
-        servers = addrs;
+        for ns in ns_names.iter().take(NS_TRIED) {
+            self.report
+                .event(EventKind::DnsGlueless {
+                    zone: child.to_string(),
+                    ns: ns.to_string(),
+                })
+                .await?;
+            let found: Vec<SocketAddr> = match self.resolve(ns, DnsType::A, depth + 1).await? {
+                Ok(response) => response
+                    .answers
+                    .iter()
+                    .filter(|r| r.record_type() == RecordType::A)
+                    .filter_map(|r| r.data.ip_addr())
+                    .map(|ip| SocketAddr::new(ip, self.root.port()))
+                    .collect(),
+                // Cancelled or failed: the next name server may do.
+                Err(_) => Vec::new(),
+            };
+            self.report
+                .event(EventKind::DnsNsFound {
+                    ns: ns.to_string(),
+                    addrs: found.iter().map(ToString::to_string).collect(),
+                })
+                .await?;
+            if !found.is_empty() {
+                return Ok(Ok(found));
+            }
+        }
+        let names: Vec<String> = ns_names.iter().map(ToString::to_string).collect();
+        Ok(Err(RelayError::new(
+            ErrorCode::DnsFailed,
+            format!(
+                "the referral to {child} came without glue, and none of its name servers ({}) \
+                 could be found: their names have no address",
+                names.join(", ")
+            ),
+        )))
     }
-    Ok(Err(Some(RelayError::new(
-        ErrorCode::DnsFailed,
-        format!("gave up after {MAX_REFERRALS} referrals: the delegations may form a loop"),
-    ))))
 }
 
 /// A referral: NS records in the authority section for a zone below `zone`

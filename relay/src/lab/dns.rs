@@ -1,16 +1,23 @@
 //! The DNS lab: a small, offline DNS hierarchy served by hickory-server.
 //!
-//! Three authoritative servers make a real referral walk possible:
+//! Four authoritative servers make a real referral walk possible:
 //!
 //! ```text
 //! 127.0.0.2:P  the root zone "."       delegates test.      to ns1.test.     (glue 127.0.0.3)
 //! 127.0.0.3:P  the zone "test."        delegates lab.test.  to ns1.lab.test. (glue 127.0.0.4)
 //! 127.0.0.4:P  the zone "lab.test." and the reverse zone 0.0.127.in-addr.arpa.
+//!              delegates away.lab.test. to ns.away-ns.test. (no glue: the
+//!              name server's name is in test., whose server has its address)
+//! 127.0.0.5:P  the zone "away.lab.test."
 //! ```
 //!
-//! Linux routes all of 127.0.0.0/8 to the loopback interface, so the three
+//! The delegation without glue is the common case on the real Internet (a
+//! domain whose name servers are named in another TLD): a resolver must
+//! first look up the name server's own address, from the root.
+//!
+//! Linux routes all of 127.0.0.0/8 to the loopback interface, so the four
 //! servers have distinct addresses without leaving the machine. Glue records
-//! carry addresses but no ports, so the three share one ephemeral port `P`
+//! carry addresses but no ports, so the four share one ephemeral port `P`
 //! and the trace mode asks every server it is referred to on the port of the
 //! root it started from (real DNS does the same with port 53).
 //!
@@ -49,11 +56,14 @@ pub struct DnsLab {
     pub tld: SocketAddr,
     /// The server of `lab.test.` (and of the reverse zone).
     pub lab: SocketAddr,
+    /// The server of `away.lab.test.`, delegated without glue.
+    pub away: SocketAddr,
 }
 
 const ROOT_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 const TLD_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
 const LAB_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 4);
+const AWAY_IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 5);
 
 fn root_zone() -> String {
     format!(
@@ -77,6 +87,7 @@ $TTL 86400
 ns1      IN A   {TLD_IP}
 lab      IN NS  ns1.lab.test.
 ns1.lab  IN A   {LAB_IP}
+ns.away-ns IN A {AWAY_IP}
 "
     )
 }
@@ -104,8 +115,21 @@ many       IN A     127.0.0.2
 many       IN A     127.0.0.3
 short   5  IN A     127.0.0.1
 _echo._tcp IN SRV   0 0 {echo_port} echo.lab.test.
+away       IN NS    ns.away-ns.test.
 "
     )
+}
+
+/// A zone whose name server is named outside it and outside its parent, so
+/// that its delegation comes without glue.
+fn away_zone() -> String {
+    "$ORIGIN away.lab.test.
+$TTL 300
+@     IN SOA ns.away-ns.test. hostmaster.lab.test. 1 3600 600 86400 60
+@     IN NS  ns.away-ns.test.
+host  IN A   127.0.0.1
+"
+    .to_owned()
 }
 
 fn reverse_zone() -> String {
@@ -275,18 +299,19 @@ async fn bind_any(ip: Ipv4Addr) -> std::io::Result<Sockets> {
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no free port for the DNS lab")))
 }
 
-/// Binds the root, `test.` and `lab.test.` servers on one port free on all
-/// three addresses.
-async fn bind_hierarchy() -> std::io::Result<[Sockets; 3]> {
+/// Binds the root, `test.`, `lab.test.` and `away.lab.test.` servers on one
+/// port free on all four addresses.
+async fn bind_hierarchy() -> std::io::Result<[Sockets; 4]> {
     let mut last_error = None;
     for _ in 0..BIND_ATTEMPTS {
         let root = bind_any(ROOT_IP).await?;
         let port = root.udp.local_addr()?.port();
         let tld = bind(SocketAddr::new(TLD_IP.into(), port)).await;
         let lab = bind(SocketAddr::new(LAB_IP.into(), port)).await;
-        match (tld, lab) {
-            (Ok(tld), Ok(lab)) => return Ok([root, tld, lab]),
-            (Err(e), _) | (_, Err(e)) => last_error = Some(e),
+        let away = bind(SocketAddr::new(AWAY_IP.into(), port)).await;
+        match (tld, lab, away) {
+            (Ok(tld), Ok(lab), Ok(away)) => return Ok([root, tld, lab, away]),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => last_error = Some(e),
         }
     }
     Err(last_error.unwrap_or_else(|| std::io::Error::other("no free port for the DNS lab")))
@@ -303,25 +328,28 @@ fn serve(catalog: Catalog, sockets: Sockets) {
     });
 }
 
-/// Starts the four servers. Their tasks live as long as the runtime.
+/// Starts the five servers. Their tasks live as long as the runtime.
 pub(super) async fn start(echo_port: u16) -> std::io::Result<DnsLab> {
     let root = zone(&root_zone())?;
     let tld = zone(&tld_zone())?;
     let lab = zone(&lab_zone(echo_port))?;
     let reverse = zone(&reverse_zone())?;
+    let away = zone(&away_zone())?;
 
     let stub_sockets = bind_any(Ipv4Addr::LOCALHOST).await?;
-    let [root_sockets, tld_sockets, lab_sockets] = bind_hierarchy().await?;
+    let [root_sockets, tld_sockets, lab_sockets, away_sockets] = bind_hierarchy().await?;
     let addrs = DnsLab {
         stub: stub_sockets.udp.local_addr()?,
         root: root_sockets.udp.local_addr()?,
         tld: tld_sockets.udp.local_addr()?,
         lab: lab_sockets.udp.local_addr()?,
+        away: away_sockets.udp.local_addr()?,
     };
-    serve(catalog(&[&root, &tld, &lab, &reverse]), stub_sockets);
+    serve(catalog(&[&root, &tld, &lab, &reverse, &away]), stub_sockets);
     serve(catalog(&[&root]), root_sockets);
     serve(catalog(&[&tld]), tld_sockets);
     serve(catalog(&[&lab, &reverse]), lab_sockets);
+    serve(catalog(&[&away]), away_sockets);
     Ok(addrs)
 }
 

@@ -268,14 +268,11 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                         Tone::Data,
                     )
                 }
-                EventKind::DnsQuerySent {
-                    server,
-                    name,
-                    rtype,
-                } => (
+                EventKind::DnsQuerySent { name, rtype, .. } => (
                     Relay,
                     Target,
-                    format!("query {} {name} @{server}", rtype.as_str()),
+                    // The server is the lane the arrow goes to.
+                    format!("query {} {name}", rtype.as_str()),
                     Tone::Request,
                 ),
                 EventKind::DnsResponse { rcode, answers, .. } => {
@@ -293,6 +290,13 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                 EventKind::DnsReferral { zone, .. } => {
                     (Relay, Relay, format!("referral to {zone}"), Tone::Note)
                 }
+                EventKind::DnsGlueless { ns, .. } => {
+                    (Relay, Relay, format!("no glue: look up {ns}"), Tone::Note)
+                }
+                EventKind::DnsNsFound { ns, addrs } => match addrs.first() {
+                    Some(addr) => (Relay, Relay, format!("{ns} is at {addr}"), Tone::Note),
+                    None => (Relay, Relay, format!("{ns} has no address"), Tone::Error),
+                },
             }
         }
     }

@@ -267,12 +267,12 @@ fn dns_trace_snapshot() {
         diagram.describe(),
         "\
 Browser -> Relay  dns A echo.lab.test (trace)
-Relay -> DNS  query A echo.lab.test. @127.0.0.2:5353  @0.010 ms
+Relay -> DNS  query A echo.lab.test.  @0.010 ms
 DNS -> Relay  NOERROR 0 answers  @0.500 ms
 Relay  referral to lab.test.  @0.510 ms
-Relay -> DNS  query A echo.lab.test. @127.0.0.4:5353  @0.520 ms
+Relay -> DNS  query A echo.lab.test.  @0.520 ms
 DNS -> Relay  NOERROR 1 answer  @0.900 ms
-Relay -> DNS  query A echo.lab.test. @127.0.0.4:5353  @0.910 ms
+Relay -> DNS  query A echo.lab.test.  @0.910 ms
 DNS -> Relay  NXDOMAIN  @0.990 ms
 DNS -> Relay  SERVFAIL  @0.995 ms
 Relay  closed by relay  @0.999 ms
