@@ -128,7 +128,7 @@ pub fn items(trace: &Trace) -> Vec<Item> {
                 }
             }
             (terminal, _) if terminal.is_terminal() && http_of(op).is_some() => {
-                let body = trace.received_bytes(op);
+                let body = trace.response_body(op);
                 if !body.is_empty() {
                     push(
                         Direction::In,
@@ -228,7 +228,7 @@ pub fn http_messages(trace: &Trace, op: OpId) -> Option<HttpMessages> {
                 text.push_str(&format!("{name}: {value}\n"));
             }
             text.push('\n');
-            text.push_str(&String::from_utf8_lossy(&trace.received_bytes(op)));
+            text.push_str(&String::from_utf8_lossy(&trace.response_body(op)));
             (Some(status), Some(text))
         }
         None => (None, None),
