@@ -743,3 +743,78 @@ async fn shutdown_while_the_peer_still_talks_keeps_receiving() {
         }
     );
 }
+
+#[tokio::test]
+async fn close_drops_what_a_peer_that_stopped_reading_never_took() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    // A server that accepts and never reads, holding the socket open.
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (stream, _) = server.accept().await.unwrap();
+        let _ = held_tx.send(stream);
+    });
+    client
+        .send(ClientMsg::TcpConnect {
+            faults: None,
+            op: 1,
+            target: addr.to_string(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+    while !matches!(client.next_event(1).await.1, EventKind::Connected { .. }) {}
+    let _held = held_rx.await.unwrap();
+
+    // Send until the peer's window and both kernel buffers are full.
+    let chunk = vec![7u8; 64 * 1024];
+    let (mut offered, mut written) = (0u64, 0u64);
+    'fill: for _ in 0..2_000 {
+        client
+            .send(ClientMsg::Send {
+                op: 1,
+                data: Payload(chunk.clone()),
+            })
+            .await;
+        offered += chunk.len() as u64;
+        while written < offered {
+            match client.next_event(1).await.1 {
+                EventKind::Sent { bytes } => written += bytes,
+                EventKind::SendBlocked { .. } => break 'fill,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert!(written < offered, "the peer's window never filled");
+
+    // Close: the relay waits a while for the peer, then drops the rest.
+    client.send(ClientMsg::Close { op: 1 }).await;
+    loop {
+        match client.recv().await {
+            ServerMsg::Event(Event {
+                kind: EventKind::Sent { .. },
+                ..
+            }) => {}
+            ServerMsg::Error { op: Some(1), error } => {
+                assert_eq!(error.code, ErrorCode::TimedOut, "{}", error.message);
+                assert!(
+                    error.message.contains("the peer stopped reading"),
+                    "{}",
+                    error.message
+                );
+                break;
+            }
+            other => panic!("expected the dropped bytes to be reported, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        client.next_event(1).await.1,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+    // The session goes on.
+    client.open_echo(2).await;
+}

@@ -385,10 +385,28 @@ async fn transfer(
                 }
                 Some(Command::Shutdown) => write_side = WriteSide::ShutdownPending,
                 // Data already accepted is still written before the close,
-                // as the kernel would do after close().
+                // as the kernel would do after close(), for a while: a peer
+                // that stopped reading must not hold the socket forever.
                 Some(Command::Close) => {
-                    if let Err(error) = flush(&stream, &mut unwritten, report, counts).await? {
-                        return fail(report, error).await;
+                    let flushed = flush(&stream, &mut unwritten, report, counts);
+                    match tokio::time::timeout(CLOSE_LINGER, flushed).await {
+                        Ok(flushed) => {
+                            if let Err(error) = flushed? {
+                                return fail(report, error).await;
+                            }
+                        }
+                        Err(_) => {
+                            let left: usize = unwritten.iter().map(Vec::len).sum();
+                            report.reject(RelayError::new(
+                                ErrorCode::TimedOut,
+                                format!(
+                                    "{} still waited to be sent {} s after close: the peer \
+                                     stopped reading, so they were dropped",
+                                    roundtrip_shared::payload::format_bytes(left as u64),
+                                    CLOSE_LINGER.as_secs()
+                                ),
+                            )).await?;
+                        }
                     }
                     drop(stream);
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
@@ -448,6 +466,11 @@ async fn transfer(
         }
     }
 }
+
+/// How long a close waits for the bytes still queued to be written (the
+/// relay's own SO_LINGER): after that they are dropped and the socket
+/// closes.
+const CLOSE_LINGER: Duration = Duration::from_secs(5);
 
 /// Far enough in the future to mean "never" (and to add to an `Instant`).
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
