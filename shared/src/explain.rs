@@ -53,9 +53,9 @@ pub fn error(code: ErrorCode) -> Explanation {
         ),
         ErrorCode::TimedOut => ex(
             "timed out",
-            "No answer came within the time limit: the packets went out, but nothing came back in time.",
-            "a firewall that silently drops packets, a host that is down, an address that routes nowhere, or a server too busy to answer.",
-            "check the address, try a lab service to rule out the relay, or raise the timeout if the server is just slow.",
+            "No answer came within the time limit: the packets went out, but nothing came back in time. On a close, the peer did not take the last bytes in time.",
+            "a firewall that silently drops packets, a host that is down, an address that routes nowhere, or a server too busy to answer; on a close, a peer that stopped reading (its receive window stayed shut).",
+            "check the address, try a lab service to rule out the relay, or raise the timeout if the server is just slow; a peer must read what it is sent, or the sender's buffers fill and writes stall.",
         ),
         ErrorCode::Unreachable => ex(
             "unreachable",
