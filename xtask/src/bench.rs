@@ -1,6 +1,8 @@
-//! `cargo xtask bench-diagram`: the sequence diagram's rendering benchmark
-//! (`frontend/tests/browser/bench.rs`) in headless Chromium, built in
-//! release mode, with its figures printed. It measures; it does not judge.
+//! `cargo xtask bench-diagram`: the sequence diagram's benchmarks
+//! (`frontend/tests/browser/bench.rs`: pan and zoom over 10,000 steps, and
+//! a live flood of messages taken in batches or one at a time) in headless
+//! Chromium, built in release mode, with their figures printed. They
+//! measure; they do not judge.
 
 use std::process::ExitCode;
 

@@ -1,9 +1,11 @@
-//! Rendering benchmark (not a test of speed: it asserts nothing about
-//! time, it prints figures). 10,000 steps in the sequence diagram, a fixed
+//! Benchmarks (not tests of speed: they assert nothing about time, they
+//! print figures). Rendering: 10,000 steps in the sequence diagram, a fixed
 //! series of pans and zooms, and for each frame: the work (input handling,
 //! render, style and layout, measured synchronously) and the interval to
 //! the next painted frame. Once with culling (what the page does) and once
-//! with every row drawn, as the baseline, in the same run.
+//! with every row drawn, as the baseline, in the same run. Live updates: a
+//! flood of messages taken in the batches the socket hands over, and one
+//! message per update as the baseline.
 //!
 //! Ignored in the normal suite; `cargo xtask bench-diagram` runs it in
 //! release mode with the output shown.
@@ -131,4 +133,60 @@ async fn diagram_pan_and_zoom_with_10000_steps() {
     log(&format!("sequence diagram, {STEPS} steps, pan and zoom"));
     run(true, 120).await;
     run(false, 12).await;
+}
+
+/// A live flood: `n` echoed lines arriving while the page follows them.
+/// Each update does what the page does for it: the reducer's step (the
+/// state is cloned while the previous one is still held, as yew holds it)
+/// and a rebuild of the diagram's timeline.
+fn ingest(n: usize, batch: usize) -> f64 {
+    use roundtrip_frontend::relay_socket::Notice;
+    use roundtrip_frontend::state::{Action, State};
+    use roundtrip_shared::payload::Payload;
+    use roundtrip_shared::protocol::ServerMsg;
+
+    let mut state = Rc::new(State::default());
+    let next = |state: &Rc<State>, action: Action| {
+        let mut copy = (**state).clone();
+        copy.apply_at(now(), action);
+        let copy = Rc::new(copy);
+        let _ = roundtrip_shared::diagram::timeline(&copy.trace);
+        copy
+    };
+    let messages: Vec<ServerMsg> = (0..n)
+        .map(|i| ServerMsg::Data {
+            op: 1,
+            t_us: i as u64 * 50,
+            data: Payload(format!("line {i}\n").into_bytes()),
+        })
+        .collect();
+    let started = now();
+    for chunk in messages.chunks(batch) {
+        let action = match chunk {
+            [one] => Action::Relay(Notice::Message(one.clone())),
+            many => Action::Relay(Notice::Messages(many.to_vec())),
+        };
+        state = next(&state, action);
+    }
+    assert_eq!(state.trace.steps().len(), n);
+    now() - started
+}
+
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: run with `cargo xtask bench-diagram`"]
+async fn live_flood_of_5000_messages() {
+    const N: usize = 5_000;
+    log(&format!(
+        "live flood, {N} messages: state update and timeline per update"
+    ));
+    for batch in [64, 16] {
+        let ms = ingest(N, batch);
+        log(&format!(
+            "  in batches of {batch:3} (what the socket hands over when they pile up): {ms:9.1} ms"
+        ));
+    }
+    let ms = ingest(N, 1);
+    log(&format!(
+        "  one at a time (baseline):                                {ms:9.1} ms"
+    ));
 }
