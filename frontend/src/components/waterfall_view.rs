@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use roundtrip_shared::recording::PageTimes;
 use roundtrip_shared::trace::Trace;
 use roundtrip_shared::waterfall::{self, Bar, Phase, Row};
 use yew::prelude::*;
@@ -13,6 +14,9 @@ use super::har_export::HarExport;
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
     pub trace: Rc<Trace>,
+    /// The page's times of the same messages (when each operation started).
+    #[prop_or_default]
+    pub times: Rc<PageTimes>,
 }
 
 #[function_component(WaterfallView)]
@@ -22,7 +26,7 @@ pub fn waterfall_view(props: &Props) -> Html {
         <section class="panel waterfall" aria-labelledby="waterfall-heading">
             <div class="panel-head">
                 <h2 id="waterfall-heading">{"Timing"}</h2>
-                <HarExport trace={props.trace.clone()} />
+                <HarExport trace={props.trace.clone()} times={props.times.clone()} />
             </div>
             if layout.rows.is_empty() {
                 <p id="waterfall-empty" class="view-empty">

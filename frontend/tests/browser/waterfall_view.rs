@@ -21,6 +21,7 @@ async fn rows_stack_on_one_scale_with_their_milliseconds() {
         root.clone(),
         Props {
             trace: Rc::new(trace),
+            times: Rc::default(),
         },
     )
     .render();
@@ -68,6 +69,7 @@ async fn an_empty_trace_says_what_will_appear() {
         root.clone(),
         Props {
             trace: Rc::new(Trace::new()),
+            times: Rc::default(),
         },
     )
     .render();
