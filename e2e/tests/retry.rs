@@ -29,10 +29,12 @@ fn endings(steps: &str) -> Vec<String> {
     steps
         .lines()
         .filter_map(|line| {
+            // `   59 ms attempt 2: timed out after 400 ms`; the summary line
+            // (`200 on attempt 3 after …`) has no colon.
             let line = line.trim();
             let start = line.find("attempt ")?;
-            let ending = &line[start..];
-            Some(ending.split(" after ").next().unwrap_or(ending).to_owned())
+            let ending = line[start..].split(" after ").next()?;
+            ending.contains(':').then(|| ending.to_owned())
         })
         .collect()
 }
