@@ -237,7 +237,7 @@ pub fn retry_view(props: &Props) -> Html {
     html! {
         <section class="panel retry" aria-labelledby="retry-heading">
             <h2 id="retry-heading">{"Timeouts and retries"}</h2>
-            <p class="retry-lede">{"Exponential backoff with jitter: move a slider and the simulated run is drawn again. \"Run for real\" asks the relay to run the same policy (same seed, same waits) against the HTTP lab's /flaky."}</p>
+            <p class="retry-lede">{"Exponential backoff with jitter: move a slider and the simulated run is drawn again. \"Run for real\" asks the relay to run the same policy (same seed, same waits, same attempt timeout) against the HTTP lab's /flaky, which fails where the simulation failed: a 500 for a failure, a slow answer for a timeout."}</p>
             <div class="retry-knobs">
                 { slider("retry-failure", "failure rate", 0, 100, 5, u64::from(k.failure_pct),
                     format!("{} %", k.failure_pct), |k, v| k.failure_pct = v as u32) }
