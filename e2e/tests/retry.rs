@@ -23,6 +23,22 @@ async fn a_real_retry_run_against_flaky_draws_its_timeline() {
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// How each attempt of a run's steps ended (`attempt 1: timed out`), in
+/// order.
+fn endings(steps: &str) -> Vec<String> {
+    steps
+        .lines()
+        .filter_map(|line| {
+            // `   59 ms attempt 2: timed out after 400 ms`; the summary line
+            // (`200 on attempt 3 after …`) has no colon.
+            let line = line.trim();
+            let start = line.find("attempt ")?;
+            let ending = line[start..].split(" after ").next()?;
+            ending.contains(':').then(|| ending.to_owned())
+        })
+        .collect()
+}
+
 /// The `backoff …` lines of a run's steps, in order.
 fn backoffs(steps: &str) -> Vec<String> {
     steps
@@ -39,7 +55,8 @@ async fn run_for_real(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
 
-    // The default knobs: the simulation fails twice, then succeeds.
+    // The default knobs: the simulation fails twice (a timeout, a 500),
+    // then succeeds.
     page.wait_text_contains("#retry-runs .retry-summary", "200 on attempt 3")
         .await?;
     let simulated = page
@@ -53,15 +70,27 @@ async fn run_for_real(page: &Page<'_>, url: &str) -> Result<(), String> {
     if !real.starts_with("real, op ") || !real.contains("GET /flaky?key=page-") {
         return Err(format!("the real run is not labelled as such: {real}"));
     }
-    for wanted in ["attempt 1: 500", "attempt 2: 500", "attempt 3: 200"] {
-        if !real.contains(wanted) {
-            return Err(format!("the real run lacks `{wanted}`: {real}"));
-        }
-    }
-    // Same seed, same waits: the relay slept what the page simulated.
+    // Each attempt ends as simulated: the simulated timeout is a real one
+    // (/flaky answered slowly, the relay's attempt timeout ended it), not a
+    // fast 500.
     let real_steps = page
         .text("#retry-runs li:nth-child(2) .retry-steps")
         .await?;
+    let wanted = endings(&simulated);
+    if !wanted.iter().any(|e| e.ends_with(": timed out"))
+        || !wanted.iter().any(|e| e.ends_with(": 500"))
+        || wanted.last().map(String::as_str) != Some("attempt 3: 200")
+    {
+        return Err(format!(
+            "the default simulation is not a timeout, a 500 and a 200: {simulated}"
+        ));
+    }
+    if endings(&real_steps) != wanted {
+        return Err(format!(
+            "the real run's attempts do not end as simulated:\nsimulated:\n{simulated}\nreal:\n{real_steps}"
+        ));
+    }
+    // Same seed, same waits: the relay slept what the page simulated.
     if backoffs(&real_steps) != backoffs(&simulated) || backoffs(&simulated).len() != 2 {
         return Err(format!(
             "waits differ:\nsimulated:\n{simulated}\nreal:\n{real_steps}"

@@ -22,7 +22,7 @@ use crate::components::{
 };
 use crate::relay_socket::{self, RelaySocket};
 use crate::state::{Action, RelayLink, State};
-use crate::views_source::{use_shown_trace, use_views_source};
+use crate::views_source::{use_page_times, use_shown_trace, use_views_source};
 
 fn experiment_tab(experiment: &Experiment) -> &'static str {
     match experiment {
@@ -110,6 +110,7 @@ pub fn app() -> Html {
 
     // What the views show: the live trace, or a recording's first messages.
     let shown = use_shown_trace(&views, state.trace.clone());
+    let times = use_page_times(&views);
     let step = views.step(state.trace.steps().len());
     let on_replay = {
         let views = views.clone();
@@ -524,7 +525,7 @@ pub fn app() -> Html {
                             cut_off={current.is_some_and(|c| c.cut_off)} />
                     </TabPanel>
                     <TabPanel id="timing" selected={(*view_tab).clone()}>
-                        <WaterfallView trace={shown.clone()} />
+                        <WaterfallView trace={shown.clone()} times={times.clone()} />
                     </TabPanel>
                     <TabPanel id="dns-view" selected={(*view_tab).clone()}>
                         <DnsView trace={shown.clone()} />

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use roundtrip_shared::recording::{Message, Recording};
+use roundtrip_shared::recording::{Message, PageTimes, Recording};
 
 #[derive(Clone, Default)]
 pub struct Recorder {
@@ -18,6 +18,9 @@ pub struct Recorder {
     len: usize,
     /// The clock reading (ms) of the first message; times count from it.
     origin_ms: Option<f64>,
+    /// The wall clock (ms since the Unix epoch) at the first message, to
+    /// date requests in a HAR export.
+    started_at_ms: Option<f64>,
 }
 
 impl Recorder {
@@ -26,6 +29,9 @@ impl Recorder {
     /// full and keeps nothing more).
     pub fn record(&mut self, now_ms: f64, message: Message) -> f64 {
         let origin = *self.origin_ms.get_or_insert(now_ms);
+        // `now_ms` is the page's monotonic clock, which has no date: the
+        // wall clock is read once, at the same first message.
+        self.started_at_ms.get_or_insert_with(js_sys::Date::now);
         // Another state already moved on from this point: this one starts
         // a log of its own (a reducer always moves on from the newest state,
         // so this is rare; it keeps both states' recordings right).
@@ -33,6 +39,7 @@ impl Recorder {
             let entries = self.log.borrow().entries[..self.len].to_vec();
             self.log = Rc::new(RefCell::new(Recording {
                 entries,
+                started_at_ms: self.started_at_ms,
                 ..Recording::default()
             }));
         }
@@ -59,8 +66,16 @@ impl Recorder {
         let log = self.log.borrow();
         Recording {
             entries: log.entries[..self.len.min(log.len())].to_vec(),
+            started_at_ms: self.started_at_ms,
             ..Recording::default()
         }
+    }
+
+    /// The page's times of what this state has seen, without copying the
+    /// messages.
+    pub fn page_times(&self) -> PageTimes {
+        let log = self.log.borrow();
+        PageTimes::of(self.started_at_ms, &log.entries[..self.len.min(log.len())])
     }
 }
 

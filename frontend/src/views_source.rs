@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use roundtrip_shared::recording::Recording;
+use roundtrip_shared::recording::{PageTimes, Recording};
 use roundtrip_shared::replay::{Command, Player};
 use roundtrip_shared::trace::Trace;
 use yew::prelude::*;
@@ -143,6 +143,29 @@ pub fn use_views_source(recorder: &Recorder, initial: Option<(Recording, String)
         );
     }
     source
+}
+
+/// The page's times of the messages the views show (when each operation
+/// started; the wall clock at the start), recomputed only when those
+/// change.
+#[hook]
+pub fn use_page_times(source: &ViewsSource) -> Rc<PageTimes> {
+    let source = source.clone();
+    let deps = (
+        source.recorder.len(),
+        source.player().position,
+        source.serial(),
+        source.is_live(),
+    );
+    let times = use_memo(deps, move |_| {
+        if source.is_live() {
+            Rc::new(source.recorder.page_times())
+        } else {
+            let recording = source.recording();
+            Rc::new(recording.page_times(source.player().shown(&recording)))
+        }
+    });
+    (*times).clone()
 }
 
 /// The trace the views draw: `live` itself when following it, else rebuilt

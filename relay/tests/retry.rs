@@ -193,6 +193,71 @@ async fn a_delay_past_the_attempt_timeout_times_out_then_gives_up() {
     assert!(error.message.contains("attempt timeout"), "{error:?}");
 }
 
+/// `/flaky?mode=timeout`: the failing attempts are slow, not errors, so
+/// the relay's attempt timeout ends them: real timeouts, then a success.
+#[tokio::test]
+async fn flaky_in_timeout_mode_fails_by_being_slow() {
+    let mut client = Client::greeted(start_relay().await, DataEncoding::Binary).await;
+    let url = lab_url(
+        &client,
+        "/flaky?key=retry-slow&fail=2&mode=timeout&delay_ms=10000",
+    );
+    // Generous for a loopback answer, far below the slow attempts' delay.
+    let retry = RetryPolicy {
+        attempt_timeout_ms: Some(1_500),
+        ..policy()
+    };
+    let seen = run(&mut client, get(1, url, retry)).await;
+    assert_eq!(
+        story(&seen),
+        [
+            "attempt 1/3",
+            "backoff (timed out)",
+            "attempt 2/3",
+            "backoff (timed out)",
+            "attempt 3/3",
+            "200",
+            "closed"
+        ]
+    );
+    // The slow attempts reached the lab (it counted them), and no response
+    // head came back for either.
+    let heads = seen
+        .iter()
+        .filter(|s| matches!(s.kind, EventKind::ResponseHead { .. }))
+        .count();
+    assert_eq!(heads, 1);
+}
+
+/// `slow=1`: only the first attempt is slow; the second fails fast with
+/// the status, as a simulated run of a timeout then a 500 does.
+#[tokio::test]
+async fn flaky_slow_list_mixes_a_timeout_and_a_status() {
+    let mut client = Client::greeted(start_relay().await, DataEncoding::Binary).await;
+    let url = lab_url(
+        &client,
+        "/flaky?key=retry-mixed&fail=2&status=500&slow=1&delay_ms=10000",
+    );
+    let retry = RetryPolicy {
+        attempt_timeout_ms: Some(1_500),
+        ..policy()
+    };
+    let seen = run(&mut client, get(1, url, retry)).await;
+    assert_eq!(
+        story(&seen),
+        [
+            "attempt 1/3",
+            "backoff (timed out)",
+            "attempt 2/3",
+            "500",
+            "backoff (500)",
+            "attempt 3/3",
+            "200",
+            "closed"
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_404_is_not_retried() {
     let mut client = Client::greeted(start_relay().await, DataEncoding::Binary).await;

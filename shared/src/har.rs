@@ -2,96 +2,249 @@
 //! format browsers' network panels save and open
 //! (<http://www.softwareishard.com/blog/har-12-spec/>).
 //!
-//! One entry per HTTP operation, describing its last hop (after redirects).
-//! The request's headers come from the exact head the relay wrote; the
-//! timings are the relay's (`connect` includes `ssl`, as HAR asks). The
-//! relay times each operation from its own start and has no wall clock, so
-//! every entry's `startedDateTime` is the moment of the export, which the
-//! caller passes in; the log's comment says so.
+//! One entry per request on the wire, as browsers' devtools save them: each
+//! hop of a redirect, and each attempt of a retried request, is an entry of
+//! its own. The request's headers come from the exact head the relay wrote;
+//! the timings are the relay's (`connect` includes `ssl`, as HAR asks): a
+//! finished hop's from the relay's `response_done`, any other hop's from
+//! the times of its events.
+//!
+//! `startedDateTime` needs a wall clock, which the relay does not have: it
+//! times each operation from its own start. A recording that kept the
+//! page's wall clock at its start ([`PageClock`]) dates each hop at the
+//! moment the page sent its request, plus the relay's time into the
+//! operation at which the hop began. Without one (files saved before the
+//! page kept it), every entry is dated at the export, and the log's comment
+//! says so.
+
+use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::inspect::{HttpOp, http_ops};
-use crate::protocol::{EventKind, HttpTimings};
+use crate::protocol::{EventKind, HttpTimings, OpId, WireDir};
 use crate::trace::{StepKind, Trace};
 
 /// The tool named as the HAR's creator.
 pub const CREATOR: &str = "Roundtrip";
 
+/// Most response bytes kept per hop to find the end of its head in the wire
+/// bytes (a head is rarely more than a few KiB).
+const MAX_HEAD_SEARCH: usize = 64 * 1024;
+
+/// The page's clock, to date requests: the wall-clock time at which the
+/// recording started, and when the page sent each operation's request.
+#[derive(Clone, Copy, Debug)]
+pub struct PageClock<'a> {
+    /// Milliseconds since the Unix epoch at the recording's start
+    /// (`Recording::started_at_ms`).
+    pub started_at_ms: f64,
+    /// Each operation's first message, in ms since the recording started
+    /// (`Recording::op_starts`).
+    pub op_starts: &'a BTreeMap<OpId, f64>,
+}
+
+impl<'a> PageClock<'a> {
+    /// The clock of a recording's times, when it kept its wall clock.
+    pub fn of(times: &'a crate::recording::PageTimes) -> Option<PageClock<'a>> {
+        Some(PageClock {
+            started_at_ms: times.started_at_ms?,
+            op_starts: &times.op_starts,
+        })
+    }
+}
+
 /// The trace's HTTP exchanges as a HAR 1.2 document. `version` is this
 /// build's version, `exported_at` an ISO 8601 date-time
-/// (`2026-11-25T22:00:00.000Z`).
-pub fn export(trace: &Trace, version: &str, exported_at: &str) -> Value {
+/// (`2026-11-25T22:00:00.000Z`), the date of every entry when there is no
+/// `clock` (or it does not know an operation).
+pub fn export(
+    trace: &Trace,
+    version: &str,
+    exported_at: &str,
+    clock: Option<PageClock<'_>>,
+) -> Value {
     let entries: Vec<Value> = http_ops(trace)
         .iter()
-        .map(|op| entry(trace, op, exported_at))
+        .flat_map(|op| {
+            let sent_at = clock.and_then(|c| {
+                c.op_starts
+                    .get(&op.op)
+                    .map(|ms| c.started_at_ms + ms)
+                    .filter(|ms| ms.is_finite())
+            });
+            hops(trace, op)
+                .into_iter()
+                .map(move |hop| entry(op, &hop, sent_at, exported_at))
+        })
         .collect();
+    let comment = if clock.is_some() {
+        "Times are the relay's, per request; startedDateTime is when the page sent the request (its wall clock at the recording's start, plus the page's time to the request, plus the relay's time to the hop)."
+    } else {
+        "Times are the relay's, per request; startedDateTime is the time of the export (this recording did not keep the page's wall clock)."
+    };
     json!({
         "log": {
             "version": "1.2",
             "creator": { "name": CREATOR, "version": version },
             "pages": [],
             "entries": entries,
-            "comment": "Times are the relay's, per request; startedDateTime is the time of the export.",
+            "comment": comment,
         }
     })
 }
 
 /// [`export`] as indented JSON text, for a file.
-pub fn export_text(trace: &Trace, version: &str, exported_at: &str) -> String {
-    serde_json::to_string_pretty(&export(trace, version, exported_at)).unwrap_or_default()
+pub fn export_text(
+    trace: &Trace,
+    version: &str,
+    exported_at: &str,
+    clock: Option<PageClock<'_>>,
+) -> String {
+    serde_json::to_string_pretty(&export(trace, version, exported_at, clock)).unwrap_or_default()
 }
 
 /// A response head: status, reason, version, headers.
 type Head<'a> = (u16, &'a str, &'a str, &'a [(String, String)]);
 
-/// What one operation's events say about its last hop.
-#[derive(Default)]
+/// The relay times (µs into the operation) a hop's events mark.
+#[derive(Clone, Copy, Default)]
+struct Marks {
+    resolving: Option<u64>,
+    resolved: Option<u64>,
+    connecting: Option<u64>,
+    connected: Option<u64>,
+    tls: Option<u64>,
+    written: Option<u64>,
+    first_byte: Option<u64>,
+}
+
+/// One request on the wire: a hop of a redirect, in one attempt.
 struct Hop<'a> {
-    url: Option<String>,
+    url: String,
+    /// Relay time (µs into the operation) at which the hop began.
+    start_us: u64,
+    /// Its last event (the redirect, the end, or the last seen so far).
+    end_us: u64,
+    marks: Marks,
     head: Option<&'a [u8]>,
     body_bytes: Option<u64>,
     response: Option<Head<'a>>,
     response_bytes: Option<u64>,
+    /// The body, from the data the hop received.
+    body: Vec<u8>,
     timings: Option<HttpTimings>,
     remote: Option<&'a str>,
     local: Option<&'a str>,
     error: Option<&'a str>,
-    last_us: u64,
+    /// The hop went over TLS: its wire bytes are records, not the head.
+    tls: bool,
+    /// The first response bytes on the wire (plain HTTP with "wire bytes").
+    wire_in: Vec<u8>,
 }
 
-fn entry(trace: &Trace, op: &HttpOp<'_>, exported_at: &str) -> Value {
-    let mut hop = Hop::default();
+impl<'a> Hop<'a> {
+    fn new(url: String, start_us: u64) -> Hop<'a> {
+        Hop {
+            url,
+            start_us,
+            end_us: start_us,
+            marks: Marks::default(),
+            head: None,
+            body_bytes: None,
+            response: None,
+            response_bytes: None,
+            body: Vec::new(),
+            timings: None,
+            remote: None,
+            local: None,
+            error: None,
+            tls: false,
+            wire_in: Vec::new(),
+        }
+    }
+
+    /// The response head's size in bytes, from the bytes on the wire: known
+    /// only for plain HTTP with "wire bytes" on (the relay reports the head
+    /// parsed, not as bytes; over TLS the wire holds records).
+    fn response_head_size(&self) -> Option<usize> {
+        if self.tls || !self.wire_in.starts_with(b"HTTP/") {
+            return None;
+        }
+        self.wire_in
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|at| at + 4)
+    }
+}
+
+/// An operation's requests on the wire, in order: a `redirect` event ends a
+/// hop and starts the next at its location; an `attempt` after the first
+/// starts over at the operation's URL.
+fn hops<'a>(trace: &'a Trace, op: &HttpOp<'_>) -> Vec<Hop<'a>> {
+    let mut done = Vec::new();
+    let mut hop = Hop::new(op.url.to_owned(), 0);
     for step in trace.steps().iter().filter(|s| s.op == op.op) {
-        let StepKind::Event { kind, .. } = &step.kind else {
+        let StepKind::Event { kind, payload } = &step.kind else {
             continue;
         };
-        hop.last_us = hop.last_us.max(step.t_us.unwrap_or(0));
+        let t = step.t_us.unwrap_or(hop.end_us);
+        let first = |slot: &mut Option<u64>| {
+            slot.get_or_insert(t);
+        };
         match kind {
             EventKind::Redirect { location, .. } => {
-                let base = hop.url.clone().unwrap_or_else(|| op.url.to_owned());
-                hop = Hop {
-                    url: Some(join_url(&base, location)),
-                    last_us: hop.last_us,
-                    ..Hop::default()
-                };
+                hop.end_us = hop.end_us.max(t);
+                let url = join_url(&hop.url, location);
+                done.push(std::mem::replace(&mut hop, Hop::new(url, t)));
+                continue;
             }
+            EventKind::Attempt { n, .. } if *n > 1 => {
+                done.push(std::mem::replace(&mut hop, Hop::new(op.url.to_owned(), t)));
+                continue;
+            }
+            // The wait between attempts belongs to no request.
+            EventKind::Attempt { .. } | EventKind::Backoff { .. } | EventKind::GaveUp { .. } => {
+                continue;
+            }
+            EventKind::Resolving { .. } => first(&mut hop.marks.resolving),
+            EventKind::Resolved { .. } => first(&mut hop.marks.resolved),
+            EventKind::Connecting { .. } => first(&mut hop.marks.connecting),
             EventKind::Connected { local, remote } => {
+                first(&mut hop.marks.connected);
                 hop.local = Some(local);
                 hop.remote = Some(remote);
             }
+            EventKind::TlsHandshake { .. } => {
+                first(&mut hop.marks.tls);
+                hop.tls = true;
+            }
             EventKind::RequestWritten { head, body_bytes } => {
+                first(&mut hop.marks.written);
                 hop.head = Some(&head.0);
                 hop.body_bytes = Some(*body_bytes);
             }
+            EventKind::FirstByte => first(&mut hop.marks.first_byte),
             EventKind::ResponseHead {
                 status,
                 reason,
                 version,
                 headers,
             } => hop.response = Some((*status, reason, version, headers)),
+            EventKind::Received { .. } => {
+                hop.body
+                    .extend_from_slice(payload.as_deref().unwrap_or_default());
+            }
+            EventKind::Wire {
+                dir: WireDir::In,
+                bytes,
+            } if hop.wire_in.len() < MAX_HEAD_SEARCH => {
+                let room = MAX_HEAD_SEARCH - hop.wire_in.len();
+                hop.wire_in
+                    .extend_from_slice(&bytes.0[..bytes.0.len().min(room)]);
+            }
             EventKind::ResponseDone {
                 body_bytes,
                 timings,
@@ -103,20 +256,29 @@ fn entry(trace: &Trace, op: &HttpOp<'_>, exported_at: &str) -> Value {
             EventKind::Failed { error } => hop.error = Some(&error.message),
             _ => {}
         }
+        hop.end_us = hop.end_us.max(t);
     }
-    let url = hop.url.clone().unwrap_or_else(|| op.url.to_owned());
+    done.push(hop);
+    done
+}
+
+fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &str) -> Value {
+    let request_line = hop.head.and_then(request_method);
     let request_headers = hop.head.map(request_headers).unwrap_or_default();
     let mut request = json!({
-        "method": op.method,
-        "url": url,
+        // The method the relay wrote (a 303 turns a POST into a GET).
+        "method": request_line.as_deref().unwrap_or(op.method),
+        "url": hop.url,
         "httpVersion": "HTTP/1.1",
         "cookies": request_cookies(&request_headers),
         "headers": name_values(&request_headers),
-        "queryString": query_string(&url),
+        "queryString": query_string(&hop.url),
         "headersSize": hop.head.map_or(-1, |h| h.len() as i64),
         "bodySize": hop.body_bytes.map_or(-1, |n| n as i64),
     });
-    if let Some(body) = op.body {
+    if let Some(body) = op.body
+        && hop.body_bytes != Some(0)
+    {
         request["postData"] = json!({
             "mimeType": header(&request_headers, "content-type").unwrap_or_default(),
             "params": [],
@@ -124,18 +286,19 @@ fn entry(trace: &Trace, op: &HttpOp<'_>, exported_at: &str) -> Value {
         });
     }
 
-    let body = trace.received_bytes(op.op);
     let response = match hop.response {
         Some((status, reason, version, headers)) => {
             let mime = header(headers, "content-type").unwrap_or_default();
             let mut content = json!({
-                "size": body.len(),
+                "size": hop.body.len(),
                 "mimeType": mime,
             });
-            match std::str::from_utf8(&body) {
+            match std::str::from_utf8(&hop.body) {
+                // A redirect's body is never read: no text at all.
+                Ok(_) if hop.body.is_empty() && hop.response_bytes.is_none() => {}
                 Ok(text) => content["text"] = json!(text),
                 Err(_) => {
-                    content["text"] = json!(BASE64.encode(&body));
+                    content["text"] = json!(BASE64.encode(&hop.body));
                     content["encoding"] = json!("base64");
                 }
             }
@@ -147,7 +310,7 @@ fn entry(trace: &Trace, op: &HttpOp<'_>, exported_at: &str) -> Value {
                 "headers": name_values(headers),
                 "content": content,
                 "redirectURL": header(headers, "location").unwrap_or_default(),
-                "headersSize": -1,
+                "headersSize": hop.response_head_size().map_or(-1, |n| n as i64),
                 "bodySize": hop.response_bytes.map_or(-1, |n| n as i64),
             })
         }
@@ -165,35 +328,12 @@ fn entry(trace: &Trace, op: &HttpOp<'_>, exported_at: &str) -> Value {
         }),
     };
 
-    let (time, timings) = match hop.timings {
-        Some(t) => {
-            let known =
-                t.dns_us + t.connect_us + t.tls_us + t.request_us + t.wait_us + t.download_us;
-            (
-                ms(t.total_us),
-                json!({
-                    "blocked": ms(t.total_us.saturating_sub(known)),
-                    "dns": ms(t.dns_us),
-                    "connect": ms(t.connect_us + t.tls_us),
-                    "ssl": if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },
-                    "send": ms(t.request_us),
-                    "wait": ms(t.wait_us),
-                    "receive": ms(t.download_us),
-                }),
-            )
-        }
-        // Unfinished or failed: only the whole time is known.
-        None => (
-            ms(hop.last_us),
-            json!({
-                "blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
-                "send": 0, "wait": ms(hop.last_us), "receive": 0,
-            }),
-        ),
-    };
-
+    let (time, timings) = timings(hop);
+    let started = sent_at_ms
+        .map(|ms| iso_date(ms + hop.start_us as f64 / 1000.0))
+        .unwrap_or_else(|| exported_at.to_owned());
     let mut entry = json!({
-        "startedDateTime": exported_at,
+        "startedDateTime": started,
         "time": time,
         "request": request,
         "response": response,
@@ -214,6 +354,89 @@ fn entry(trace: &Trace, op: &HttpOp<'_>, exported_at: &str) -> Value {
         entry["comment"] = json!(error);
     }
     entry
+}
+
+/// The hop's whole time and its HAR timings.
+fn timings(hop: &Hop<'_>) -> (f64, Value) {
+    let span = hop.end_us.saturating_sub(hop.start_us);
+    if let Some(t) = hop.timings {
+        let known = t.dns_us + t.connect_us + t.tls_us + t.request_us + t.wait_us + t.download_us;
+        // The relay's total runs from the operation's start: for a later hop
+        // (or attempt), only the hop's own span is its time.
+        let total = if hop.start_us == 0 { t.total_us } else { span };
+        return (
+            ms(total.max(known)),
+            json!({
+                "blocked": ms(total.saturating_sub(known)),
+                "dns": ms(t.dns_us),
+                "connect": ms(t.connect_us + t.tls_us),
+                "ssl": if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },
+                "send": ms(t.request_us),
+                "wait": ms(t.wait_us),
+                "receive": ms(t.download_us),
+            }),
+        );
+    }
+    let m = hop.marks;
+    let Some(connected) = m.connected else {
+        // Nothing measured (refused, unresolved, still running): only the
+        // whole time is known.
+        return (
+            ms(span),
+            json!({
+                "blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
+                "send": 0, "wait": ms(span), "receive": 0,
+            }),
+        );
+    };
+    // A redirect's hop (or a failed one): its phases from its events.
+    let dns = m
+        .resolved
+        .map(|r| r.saturating_sub(m.resolving.unwrap_or(hop.start_us)));
+    let connect_from = m.connecting.or(m.resolved).unwrap_or(hop.start_us);
+    let secured = m.tls.unwrap_or(connected);
+    let connect = secured.saturating_sub(connect_from);
+    let ssl = m.tls.map(|t| t.saturating_sub(connected));
+    let send = m.written.map_or(0, |w| w.saturating_sub(secured));
+    let wait = match (m.written, m.first_byte) {
+        (Some(w), Some(f)) => f.saturating_sub(w),
+        (Some(w), None) => hop.end_us.saturating_sub(w),
+        _ => 0,
+    };
+    let receive = m.first_byte.map_or(0, |f| hop.end_us.saturating_sub(f));
+    let known = dns.unwrap_or(0) + connect + send + wait + receive;
+    (
+        ms(span.max(known)),
+        json!({
+            "blocked": ms(span.saturating_sub(known)),
+            "dns": dns.map_or(-1.0, ms),
+            "connect": ms(connect),
+            "ssl": ssl.map_or(-1.0, ms),
+            "send": ms(send),
+            "wait": ms(wait),
+            "receive": ms(receive),
+        }),
+    )
+}
+
+/// `ms` since the Unix epoch as an ISO 8601 UTC date-time with
+/// milliseconds, `2026-11-25T22:00:00.123Z`.
+fn iso_date(ms: f64) -> String {
+    let nanos = (ms.round() as i128).saturating_mul(1_000_000);
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|date| date.format(&format).ok())
+        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
+}
+
+fn request_method(head: &[u8]) -> Option<String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    request.parse(head).ok()?;
+    request.method.map(str::to_owned)
 }
 
 /// Milliseconds with microsecond precision.
@@ -346,8 +569,17 @@ mod tests {
         trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
     }
 
-    /// A POST that is redirected once and answered with JSON and a cookie,
-    /// and a GET that is refused.
+    fn tls_done() -> EventKind {
+        EventKind::TlsHandshake {
+            version: "TLS 1.3".into(),
+            cipher: "TLS13_AES_128_GCM_SHA256".into(),
+            alpn: Some("http/1.1".into()),
+            certs: vec![],
+        }
+    }
+
+    /// A POST that is redirected once (307) and answered with JSON and a
+    /// cookie, and a GET that is refused.
     fn sample() -> Trace {
         let mut trace = Trace::new();
         request(
@@ -357,10 +589,45 @@ mod tests {
             "https://127.0.0.1:8443/post?x=1&y=a%20b",
             Some("{\"a\":1}"),
         );
+        // The first hop: its own connection, a 307 and no body read.
         event(
             &mut trace,
             1,
-            900,
+            100,
+            EventKind::Connected {
+                local: "127.0.0.1:49999".into(),
+                remote: "127.0.0.1:8443".into(),
+            },
+        );
+        event(&mut trace, 1, 250, tls_done());
+        event(
+            &mut trace,
+            1,
+            300,
+            EventKind::RequestWritten {
+                head: Payload(
+                    b"POST /post?x=1&y=a%20b HTTP/1.1\r\nhost: 127.0.0.1:8443\r\ncontent-type: application/json\r\n\r\n"
+                        .to_vec(),
+                ),
+                body_bytes: 7,
+            },
+        );
+        event(&mut trace, 1, 700, EventKind::FirstByte);
+        event(
+            &mut trace,
+            1,
+            800,
+            EventKind::ResponseHead {
+                status: 307,
+                reason: "Temporary Redirect".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![("location".into(), "/anything?z=2".into())],
+            },
+        );
+        event(
+            &mut trace,
+            1,
+            1_000,
             EventKind::Redirect {
                 status: 307,
                 location: "/anything?z=2".into(),
@@ -369,7 +636,7 @@ mod tests {
         event(
             &mut trace,
             1,
-            1_000,
+            1_100,
             EventKind::Connected {
                 local: "127.0.0.1:50000".into(),
                 remote: "127.0.0.1:8443".into(),
@@ -416,7 +683,7 @@ mod tests {
                 timings: HttpTimings {
                     dns_us: 10,
                     connect_us: 200,
-                    tls_us: 1_500,
+                    tls_us: 900,
                     request_us: 50,
                     wait_us: 900,
                     download_us: 40,
@@ -445,23 +712,238 @@ mod tests {
 
     const AT: &str = "2026-11-25T22:00:00.000Z";
 
+    /// The page's clock for [`sample`]: the recording started at
+    /// 2026-11-25T22:00:00.000Z; op 1 was sent 10 ms in, op 2 20.5 ms in.
+    fn sample_clock(starts: &mut BTreeMap<OpId, f64>) -> PageClock<'_> {
+        starts.insert(1, 10.0);
+        starts.insert(2, 20.5);
+        PageClock {
+            started_at_ms: 1_795_644_000_000.0,
+            op_starts: starts,
+        }
+    }
+
     #[test]
     fn a_trace_exports_as_har() {
-        insta::assert_snapshot!(export_text(&sample(), "0.1.0", AT));
+        let mut starts = BTreeMap::new();
+        insta::assert_snapshot!(export_text(
+            &sample(),
+            "0.1.0",
+            AT,
+            Some(sample_clock(&mut starts))
+        ));
     }
 
     #[test]
     fn an_empty_trace_exports_an_empty_log() {
-        let har = export(&Trace::new(), "0.1.0", AT);
+        let har = export(&Trace::new(), "0.1.0", AT, None);
         assert_eq!(har["log"]["entries"], json!([]));
         check_har(&har);
     }
 
     #[test]
-    fn every_required_har_12_field_is_there_with_its_type() {
-        let har = export(&sample(), "0.1.0", AT);
-        assert_eq!(har["log"]["entries"].as_array().unwrap().len(), 2);
+    fn entries_are_dated_when_the_page_sent_them() {
+        let mut starts = BTreeMap::new();
+        let har = export(&sample(), "0.1.0", AT, Some(sample_clock(&mut starts)));
+        let dates: Vec<&str> = har["log"]["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["startedDateTime"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            dates,
+            [
+                "2026-11-25T22:00:00.010Z",
+                // The second hop began 1 ms into the operation.
+                "2026-11-25T22:00:00.011Z",
+                // 20.5 ms, to the millisecond.
+                "2026-11-25T22:00:00.021Z",
+            ]
+        );
+        assert!(
+            har["log"]["comment"]
+                .as_str()
+                .unwrap()
+                .contains("when the page sent the request")
+        );
+        // Without the page's clock: the export's time, and the log says so.
+        let har = export(&sample(), "0.1.0", AT, None);
+        for entry in har["log"]["entries"].as_array().unwrap() {
+            assert_eq!(entry["startedDateTime"], AT);
+        }
+        assert!(
+            har["log"]["comment"]
+                .as_str()
+                .unwrap()
+                .contains("startedDateTime is the time of the export")
+        );
+    }
+
+    #[test]
+    fn each_redirect_hop_is_an_entry() {
+        let har = export(&sample(), "0.1.0", AT, None);
+        let entries = har["log"]["entries"].as_array().unwrap();
+        let hop1 = &entries[0];
+        assert_eq!(hop1["request"]["method"], "POST");
+        assert_eq!(
+            hop1["request"]["url"],
+            "https://127.0.0.1:8443/post?x=1&y=a%20b"
+        );
+        assert_eq!(hop1["response"]["status"], 307);
+        assert_eq!(hop1["response"]["redirectURL"], "/anything?z=2");
+        assert_eq!(hop1["response"]["content"]["size"], 0);
+        assert_eq!(hop1["connection"], "49999");
+        // Its phases from its events: connect to 100 µs, TLS to 250, the
+        // head written at 300, the first byte at 700, the redirect at 1000.
+        assert_eq!(hop1["time"], 1.0);
+        assert_eq!(hop1["timings"]["connect"], 0.25);
+        assert_eq!(hop1["timings"]["ssl"], 0.15);
+        assert_eq!(hop1["timings"]["send"], 0.05);
+        assert_eq!(hop1["timings"]["wait"], 0.4);
+        assert_eq!(hop1["timings"]["receive"], 0.3);
+        let hop2 = &entries[1];
+        assert_eq!(
+            hop2["request"]["url"],
+            "https://127.0.0.1:8443/anything?z=2"
+        );
+        assert_eq!(hop2["response"]["status"], 200);
+        assert_eq!(hop2["response"]["content"]["text"], "{\"ok\":true}");
+        assert_eq!(hop2["connection"], "50000");
+        // Its own span (1000 to 3200 µs), not the operation's: the phases
+        // the relay timed and 0.1 ms it did not.
+        assert_eq!(hop2["time"], 2.2);
+        assert_eq!(hop2["timings"]["blocked"], 0.1);
+        assert_eq!(entries[2]["response"]["status"], 0);
+    }
+
+    #[test]
+    fn each_attempt_of_a_retried_request_is_an_entry() {
+        let mut trace = Trace::new();
+        request(
+            &mut trace,
+            5,
+            "GET",
+            "http://127.0.0.1:80/flaky?key=a",
+            None,
+        );
+        let head = |status, reason: &str| EventKind::ResponseHead {
+            status,
+            reason: reason.into(),
+            version: "HTTP/1.1".into(),
+            headers: vec![],
+        };
+        event(&mut trace, 5, 1, EventKind::Attempt { n: 1, of: 2 });
+        event(
+            &mut trace,
+            5,
+            100,
+            EventKind::Connected {
+                local: "127.0.0.1:40000".into(),
+                remote: "127.0.0.1:80".into(),
+            },
+        );
+        event(&mut trace, 5, 400, head(503, "Service Unavailable"));
+        event(
+            &mut trace,
+            5,
+            500,
+            EventKind::Backoff {
+                attempt: 1,
+                wait_ms: 100,
+                reason: crate::protocol::AttemptReason::Status(503),
+                retry_after_ms: None,
+            },
+        );
+        event(&mut trace, 5, 100_600, EventKind::Attempt { n: 2, of: 2 });
+        event(
+            &mut trace,
+            5,
+            100_700,
+            EventKind::Connected {
+                local: "127.0.0.1:40001".into(),
+                remote: "127.0.0.1:80".into(),
+            },
+        );
+        event(&mut trace, 5, 101_000, head(200, "OK"));
+        event(
+            &mut trace,
+            5,
+            101_100,
+            EventKind::Closed { by: Closer::Relay },
+        );
+        let har = export(&trace, "0.1.0", AT, None);
+        let entries = har["log"]["entries"].as_array().unwrap();
+        let statuses: Vec<&Value> = entries.iter().map(|e| &e["response"]["status"]).collect();
+        assert_eq!(statuses, [&json!(503), &json!(200)]);
+        assert_eq!(entries[1]["connection"], "40001");
+        // The backoff is in neither attempt.
+        assert_eq!(entries[0]["time"], 0.4);
+        assert_eq!(entries[1]["time"], 0.5);
         check_har(&har);
+    }
+
+    #[test]
+    fn response_head_size_comes_from_plain_wire_bytes() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n";
+        let mut trace = Trace::new();
+        request(&mut trace, 6, "GET", "http://127.0.0.1:80/", None);
+        event(
+            &mut trace,
+            6,
+            100,
+            EventKind::Connected {
+                local: "127.0.0.1:40000".into(),
+                remote: "127.0.0.1:80".into(),
+            },
+        );
+        // The head split over two reads, the body after it.
+        let (a, b) = head.split_at(10);
+        for part in [a.to_vec(), [b, b"ok"].concat()] {
+            event(
+                &mut trace,
+                6,
+                200,
+                EventKind::Wire {
+                    dir: WireDir::In,
+                    bytes: Payload(part),
+                },
+            );
+        }
+        event(
+            &mut trace,
+            6,
+            300,
+            EventKind::ResponseHead {
+                status: 200,
+                reason: "OK".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![("content-length".into(), "2".into())],
+            },
+        );
+        let har = export(&trace, "0.1.0", AT, None);
+        assert_eq!(
+            har["log"]["entries"][0]["response"]["headersSize"],
+            head.len()
+        );
+        // Over TLS the wire holds records, and without "wire bytes" there is
+        // nothing to measure: unknown.
+        let har = export(&sample(), "0.1.0", AT, None);
+        assert_eq!(har["log"]["entries"][1]["response"]["headersSize"], -1);
+    }
+
+    #[test]
+    fn every_required_har_12_field_is_there_with_its_type() {
+        let har = export(&sample(), "0.1.0", AT, None);
+        assert_eq!(har["log"]["entries"].as_array().unwrap().len(), 3);
+        check_har(&har);
+        let mut starts = BTreeMap::new();
+        check_har(&export(
+            &sample(),
+            "0.1.0",
+            AT,
+            Some(sample_clock(&mut starts)),
+        ));
         // And the check itself catches a missing or mistyped field.
         let mut broken = har.clone();
         broken["log"]["entries"][0]["timings"]
@@ -470,7 +952,7 @@ mod tests {
             .remove("wait");
         assert!(std::panic::catch_unwind(|| check_har(&broken)).is_err());
         let mut broken = har;
-        broken["log"]["entries"][1]["response"]["status"] = json!("0");
+        broken["log"]["entries"][2]["response"]["status"] = json!("0");
         assert!(std::panic::catch_unwind(|| check_har(&broken)).is_err());
     }
 
@@ -546,6 +1028,14 @@ mod tests {
                     ("cache", Obj),
                     ("timings", Obj),
                 ],
+            );
+            // ISO 8601 with a time zone, as HAR 1.2 asks.
+            let date = entry["startedDateTime"].as_str().unwrap();
+            assert!(
+                date.len() >= 20
+                    && date.as_bytes()[10] == b'T'
+                    && (date.ends_with('Z') || date[19..].contains(['+', '-'])),
+                "{at}.startedDateTime is not an ISO 8601 date-time: {date}"
             );
             let request = &entry["request"];
             has(

@@ -5,6 +5,7 @@
 
 use crate::payload::{format_bytes, preview};
 use crate::protocol::{EventKind, OpId, WireDir};
+use crate::tls_record::{self, TlsRecord};
 use crate::trace::{Request, StepKind, Trace};
 
 /// Which way a payload went.
@@ -183,6 +184,63 @@ pub fn wire_bytes(trace: &Trace, op: OpId) -> WireBytes {
     wire
 }
 
+/// One TLS record of an operation's wire bytes, and when it began to cross.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WireRecord {
+    pub dir: WireDir,
+    /// The relay's time (µs into the operation) of the `wire` event that
+    /// carried the record's first byte.
+    pub at_us: Option<u64>,
+    pub record: TlsRecord,
+}
+
+/// The TLS records of an operation in the order they began to cross the
+/// socket, both directions interleaved: ClientHello, ServerHello, ...,
+/// the request, the response. Each direction is one byte stream split into
+/// records (a record may span several reads, a read may hold several
+/// records); a record takes the place of the `wire` event that carried its
+/// first byte, and the relay reports those in the order its socket saw them.
+pub fn tls_records(trace: &Trace, op: OpId) -> Vec<WireRecord> {
+    /// Where each `wire` event's bytes start in its direction's stream.
+    #[derive(Default)]
+    struct Stream {
+        bytes: Vec<u8>,
+        /// (offset, position among the op's events, time).
+        chunks: Vec<(usize, usize, Option<u64>)>,
+    }
+    let (mut out, mut inbound) = (Stream::default(), Stream::default());
+    let steps = trace.steps().iter().filter(|step| step.op == op);
+    for (seq, step) in steps.enumerate() {
+        if let StepKind::Event {
+            kind: EventKind::Wire { dir, bytes },
+            ..
+        } = &step.kind
+        {
+            let stream = match dir {
+                WireDir::Out => &mut out,
+                WireDir::In => &mut inbound,
+            };
+            stream.chunks.push((stream.bytes.len(), seq, step.t_us));
+            stream.bytes.extend_from_slice(&bytes.0);
+        }
+    }
+    let mut all: Vec<(usize, WireRecord)> = Vec::new();
+    for (dir, stream) in [(WireDir::Out, &out), (WireDir::In, &inbound)] {
+        for record in tls_record::records(&stream.bytes) {
+            // The last chunk that starts at or before the record.
+            let chunk = stream
+                .chunks
+                .partition_point(|(offset, ..)| *offset <= record.offset)
+                .saturating_sub(1);
+            let (_, seq, at_us) = stream.chunks.get(chunk).copied().unwrap_or((0, 0, None));
+            all.push((seq, WireRecord { dir, at_us, record }));
+        }
+    }
+    // Stable: records that began in the same read keep their stream order.
+    all.sort_by_key(|(seq, _)| *seq);
+    all.into_iter().map(|(_, record)| record).collect()
+}
+
 /// An HTTP exchange as text, the way it would read on a plain socket: the
 /// request head as written and its body, then the status line, headers and
 /// body of the (last) response.
@@ -355,6 +413,63 @@ mod tests {
         });
         let labels: Vec<_> = items(&trace).into_iter().map(|i| i.label).collect();
         insta::assert_debug_snapshot!(labels);
+    }
+
+    #[test]
+    fn tls_records_come_in_the_order_they_crossed() {
+        fn record(kind: u8, body: &[u8]) -> Vec<u8> {
+            let mut out = vec![kind, 3, 3];
+            out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+            out.extend_from_slice(body);
+            out
+        }
+        let mut trace = Trace::new();
+        let wire = |trace: &mut Trace, t_us, dir, bytes: Vec<u8>| {
+            trace.record_server(&ServerMsg::Event(Event {
+                op: 3,
+                t_us,
+                kind: EventKind::Wire {
+                    dir,
+                    bytes: Payload(bytes),
+                },
+            }));
+        };
+        let client_hello = record(22, &[1, 0, 0, 1, 0]);
+        let server_flight = [
+            record(22, &[2, 0, 0, 1, 0]),
+            record(20, &[1]),
+            record(23, &[0xee; 9]),
+        ]
+        .concat();
+        let request = record(23, &[0xaa; 12]);
+        let response = record(23, &[0xbb; 30]);
+        wire(&mut trace, 100, WireDir::Out, client_hello);
+        // The server's flight in two reads, cut inside its second record.
+        wire(&mut trace, 300, WireDir::In, server_flight[..14].to_vec());
+        wire(&mut trace, 310, WireDir::In, server_flight[14..].to_vec());
+        wire(&mut trace, 400, WireDir::Out, request);
+        // The response's first read ends inside its header.
+        wire(&mut trace, 900, WireDir::In, response[..3].to_vec());
+        wire(&mut trace, 950, WireDir::In, response[3..].to_vec());
+        let seen: Vec<(WireDir, Option<u64>, String, usize)> = tls_records(&trace, 3)
+            .into_iter()
+            .map(|r| (r.dir, r.at_us, r.record.content_type, r.record.length))
+            .collect();
+        let hs = "handshake".to_owned();
+        let app = "application_data".to_owned();
+        assert_eq!(
+            seen,
+            [
+                (WireDir::Out, Some(100), hs.clone(), 5),
+                (WireDir::In, Some(300), hs, 5),
+                (WireDir::In, Some(300), "change_cipher_spec".to_owned(), 1),
+                // Begins in the second read.
+                (WireDir::In, Some(310), app.clone(), 9),
+                (WireDir::Out, Some(400), app.clone(), 12),
+                (WireDir::In, Some(900), app, 30),
+            ]
+        );
+        assert!(tls_records(&trace, 4).is_empty());
     }
 
     #[test]

@@ -7,9 +7,11 @@
 //! from them: a saved file replays through exactly the code that drew the live
 //! view, and stepping back is rebuilding from fewer messages.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{ClientMsg, ServerMsg};
+use crate::protocol::{ClientMsg, OpId, ServerMsg};
 use crate::trace::Trace;
 
 /// What a recording file says it is, so that any other JSON is refused with a
@@ -45,6 +47,12 @@ pub enum Message {
 pub struct Recording {
     pub format: String,
     pub version: u32,
+    /// The page's wall clock (ms since the Unix epoch) when the recording
+    /// started, i.e. at `at_ms` 0: what turns entry times into dates (a HAR's
+    /// `startedDateTime`). Absent in files saved before it was kept; such
+    /// files still open, with no dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at_ms: Option<f64>,
     pub entries: Vec<Entry>,
 }
 
@@ -53,8 +61,54 @@ impl Default for Recording {
         Recording {
             format: FORMAT.to_owned(),
             version: FORMAT_VERSION,
+            started_at_ms: None,
             entries: Vec::new(),
         }
+    }
+}
+
+/// When each operation started as the page saw it: its first message
+/// either way (the request the page sent, or for an operation the relay
+/// created, such as an accepted connection, the relay's first word about
+/// it), in ms since the recording started.
+pub type OpStarts = BTreeMap<OpId, f64>;
+
+/// The page's times for the messages shown: what dates a HAR's entries and
+/// lays the waterfall's rows on one session axis.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PageTimes {
+    /// [`Recording::started_at_ms`].
+    pub started_at_ms: Option<f64>,
+    pub op_starts: OpStarts,
+}
+
+impl PageTimes {
+    /// The times of `entries` (a recording's first messages).
+    pub fn of(started_at_ms: Option<f64>, entries: &[Entry]) -> PageTimes {
+        let mut op_starts = OpStarts::new();
+        for entry in entries {
+            let op = match &entry.message {
+                Message::Out(msg) => msg.op(),
+                Message::In(msg) => server_op(msg),
+            };
+            if let Some(op) = op {
+                op_starts.entry(op).or_insert(entry.at_ms);
+            }
+        }
+        PageTimes {
+            started_at_ms,
+            op_starts,
+        }
+    }
+}
+
+/// The operation a message from the relay is about, if any.
+fn server_op(msg: &ServerMsg) -> Option<OpId> {
+    match msg {
+        ServerMsg::Event(event) => Some(event.op),
+        ServerMsg::Data { op, .. } | ServerMsg::Datagram { op, .. } => Some(*op),
+        ServerMsg::Error { op, .. } => *op,
+        _ => None,
     }
 }
 
@@ -113,6 +167,15 @@ impl Recording {
             }
         }
         trace
+    }
+
+    /// The page's times of the first `upto` messages: when each operation
+    /// started (see [`OpStarts`]), and the wall clock at the start.
+    pub fn page_times(&self, upto: usize) -> PageTimes {
+        PageTimes::of(
+            self.started_at_ms,
+            &self.entries[..upto.min(self.entries.len())],
+        )
     }
 
     /// How many messages had been seen `at_ms` into the recording.
@@ -241,6 +304,46 @@ mod tests {
         assert_eq!(rec.trace(3).steps().len(), 2);
         assert!(rec.trace(5).received_bytes(1).is_empty());
         assert_eq!(rec.trace(6).received_bytes(1), b"hi\xff");
+    }
+
+    #[test]
+    fn the_wall_clock_start_is_kept_and_older_files_open_without_it() {
+        let mut rec = echo_session();
+        // Files saved before the field existed have no such key.
+        assert!(!rec.to_json().contains("started_at_ms"));
+        let old = Recording::from_json(&rec.to_json()).unwrap();
+        assert_eq!(old.started_at_ms, None);
+        rec.started_at_ms = Some(1_795_644_000_123.5);
+        let back = Recording::from_json(&rec.to_json()).unwrap();
+        assert_eq!(back.started_at_ms, Some(1_795_644_000_123.5));
+        assert_eq!(back.version, FORMAT_VERSION);
+    }
+
+    #[test]
+    fn operations_start_at_their_first_message() {
+        let mut rec = echo_session();
+        // A relay-made operation (an accepted connection) starts at the
+        // relay's first word about it.
+        rec.push(
+            7.5,
+            Message::In(ServerMsg::Event(Event {
+                op: 0x8000_0001,
+                t_us: 0,
+                kind: EventKind::Connected {
+                    local: "127.0.0.1:9".to_owned(),
+                    remote: "127.0.0.1:5001".to_owned(),
+                },
+            })),
+        );
+        rec.started_at_ms = Some(1_000.0);
+        let times = rec.page_times(usize::MAX);
+        assert_eq!(times.started_at_ms, Some(1_000.0));
+        let starts = times.op_starts;
+        assert_eq!(starts.get(&1), Some(&1.0));
+        assert_eq!(starts.get(&0x8000_0001), Some(&7.5));
+        assert_eq!(starts.len(), 2);
+        // Only the messages shown count.
+        assert!(rec.page_times(1).op_starts.is_empty());
     }
 
     #[test]

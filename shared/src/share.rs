@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::protocol::{ClientMsg, DnsMode, DnsType, OpId};
 use crate::recording::{Message, Recording, RecordingError};
+use crate::retry::RetryPolicy;
 
 /// The longest fragment value read, in characters: a link is typed, pasted
 /// and shown, so anything larger should travel as a file.
@@ -22,7 +23,7 @@ pub const MAX_LINK_CHARS: usize = 2_000_000;
 pub const MAX_TRACE_BYTES: usize = 32 * 1024 * 1024;
 
 /// What an experiment link sets up.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Experiment {
     /// A TCP connection, and optionally text to send once connected.
@@ -48,6 +49,10 @@ pub enum Experiment {
         headers: String,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         body: String,
+        /// The whole retry policy, when the request was retried: a lesson
+        /// on backoff shares its multiplier, cap, seed and what is retried.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry: Option<RetryPolicy>,
     },
     /// A DNS question.
     Dns {
@@ -143,6 +148,7 @@ pub fn last_experiment(recording: &Recording) -> Option<Experiment> {
                 .as_ref()
                 .map(|b| String::from_utf8_lossy(&b.0).into_owned())
                 .unwrap_or_default(),
+            retry: request.retry.clone(),
         }),
         ClientMsg::DnsQuery {
             name, rtype, mode, ..
@@ -213,6 +219,29 @@ mod tests {
                 url: "http://www.lab.test/post?x=1&y=é".to_owned(),
                 headers: "Content-Type: application/json".to_owned(),
                 body: "{\"a\": 1}".to_owned(),
+                retry: None,
+            },
+            Experiment::Http {
+                method: "GET".to_owned(),
+                url: "http://http-lab/flaky?key=a&status=503".to_owned(),
+                headers: String::new(),
+                body: String::new(),
+                retry: Some(RetryPolicy {
+                    max_attempts: 5,
+                    attempt_timeout_ms: Some(300),
+                    base_ms: 50,
+                    multiplier: 1.5,
+                    cap_ms: 800,
+                    jitter: crate::retry::Jitter::Equal,
+                    retry_on: crate::retry::RetryOn {
+                        timeouts: true,
+                        connect_errors: false,
+                        server_errors: true,
+                        too_many_requests: false,
+                    },
+                    honor_retry_after: false,
+                    seed: Some(42),
+                }),
             },
             Experiment::Dns {
                 name: "www.lab.test".to_owned(),
@@ -311,6 +340,41 @@ mod tests {
                 mode: DnsMode::Stub,
             })
         );
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            multiplier: 3.0,
+            cap_ms: 1_000,
+            seed: Some(7),
+            ..RetryPolicy::default()
+        };
+        rec.push(
+            2.0,
+            Message::Out(ClientMsg::HttpRequest(crate::protocol::HttpRequest {
+                op: 4,
+                method: "GET".to_owned(),
+                url: "http://http-lab/flaky".to_owned(),
+                headers: vec![("Accept".to_owned(), "*/*".to_owned())],
+                body: None,
+                json: false,
+                timeouts: None,
+                follow_redirects: 0,
+                max_body: None,
+                raw: false,
+                retry: Some(policy.clone()),
+                faults: None,
+            })),
+        );
+        // The retry policy goes with the request, whole.
+        assert_eq!(
+            last_experiment(&rec),
+            Some(Experiment::Http {
+                method: "GET".to_owned(),
+                url: "http://http-lab/flaky".to_owned(),
+                headers: "Accept: */*".to_owned(),
+                body: String::new(),
+                retry: Some(policy),
+            })
+        );
     }
 
     /// PROTOCOL.md's example experiments are ones this code reads.
@@ -326,7 +390,7 @@ mod tests {
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
             .collect();
-        assert_eq!(read.len(), 4);
+        assert_eq!(read.len(), 5);
     }
 
     #[test]

@@ -3,14 +3,43 @@
 //! scale, like a browser's network panel, so that a cold and a warm request
 //! can be compared at a glance.
 //!
-//! Every time is the relay's, from the operation's own start: each row
-//! begins at zero. A finished HTTP request takes its phases from the
-//! relay's `response_done` timings; anything else (TCP, a request that
-//! failed or is still running) from the times of its events.
+//! Two axes ([`Axis`]). In **compare** mode (the default) every row begins
+//! at zero on its own operation's clock, the relay's: a cold and a warm
+//! request line up phase by phase. On the **session** axis each row starts
+//! where the page saw its operation start (the recording's times,
+//! [`OpStarts`]), so requests that overlapped are seen overlapping; inside a
+//! row the bars keep the relay's times. The two clocks are never compared
+//! beyond that: the page's says when a row starts, the relay's how long each
+//! phase took.
+//!
+//! A finished HTTP request takes its phases from the relay's
+//! `response_done` timings; anything else (TCP, a request that failed or is
+//! still running) from the times of its events.
 
 use crate::diagram::format_micros;
 use crate::protocol::{EventKind, OpId};
+use crate::recording::OpStarts;
 use crate::trace::{Request, StepKind, Trace};
+
+/// Where the rows start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Axis {
+    /// Each row at zero on its own operation's clock: compare phases.
+    #[default]
+    Compare,
+    /// One session axis: each row where the page saw its operation start.
+    Session,
+}
+
+impl Axis {
+    /// A stable token for the page (`compare`, `session`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Axis::Compare => "compare",
+            Axis::Session => "session",
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
@@ -70,6 +99,7 @@ impl Phase {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bar {
     pub phase: Phase,
+    /// From the operation's start (the row's own clock).
     pub start_us: u64,
     pub duration_us: u64,
     /// Where the bar starts and how wide it is, in percent of the scale.
@@ -96,7 +126,11 @@ pub struct Row {
     /// `200 OK` once an HTTP response head arrived.
     pub status: Option<String>,
     pub bars: Vec<Bar>,
-    /// When the last bar ends.
+    /// Where the row starts on the axis: 0 in compare mode; on the session
+    /// axis, how long after the first row's operation this one started
+    /// (`None` when the page's times do not know it: drawn at 0).
+    pub offset_us: Option<u64>,
+    /// When the last bar ends, on the row's own clock.
     pub end_us: u64,
     /// `12.345 ms`.
     pub total_label: String,
@@ -112,6 +146,7 @@ pub struct Tick {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Waterfall {
+    pub axis: Axis,
     pub rows: Vec<Row>,
     /// The time the full width stands for: the longest row, rounded up to a
     /// tick.
@@ -119,8 +154,15 @@ pub struct Waterfall {
     pub ticks: Vec<Tick>,
 }
 
-/// Lays out every HTTP request and TCP connection of the trace.
+/// Lays out every HTTP request and TCP connection of the trace, each row
+/// from zero ([`Axis::Compare`]).
 pub fn layout(trace: &Trace) -> Waterfall {
+    layout_on(trace, Axis::Compare, &OpStarts::new())
+}
+
+/// Lays out the trace on `axis`; `starts` (when the page saw each operation
+/// start) places the rows on the session axis.
+pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
     let mut rows: Vec<Row> = Vec::new();
     for step in trace.steps() {
         let StepKind::Request(request) = &step.kind else {
@@ -136,11 +178,26 @@ pub fn layout(trace: &Trace) -> Waterfall {
         }
         rows.push(row(trace, step.op, kind, label));
     }
-    let longest = rows.iter().map(|row| row.end_us).max().unwrap_or(0);
+    if axis == Axis::Session {
+        let start_ms = |op: OpId| starts.get(&op).copied().filter(|ms| ms.is_finite());
+        let origin = rows
+            .iter()
+            .filter_map(|row| start_ms(row.op))
+            .fold(f64::INFINITY, f64::min);
+        for row in &mut rows {
+            row.offset_us = start_ms(row.op).map(|ms| ((ms - origin) * 1000.0).round() as u64);
+        }
+    }
+    let longest = rows
+        .iter()
+        .map(|row| row.offset_us.unwrap_or(0) + row.end_us)
+        .max()
+        .unwrap_or(0);
     let (scale_us, step_us) = scale(longest);
     for row in &mut rows {
+        let offset = row.offset_us.unwrap_or(0);
         for bar in &mut row.bars {
-            bar.left = percent(bar.start_us, scale_us);
+            bar.left = percent(offset + bar.start_us, scale_us);
             bar.width = percent(bar.duration_us, scale_us);
         }
     }
@@ -151,6 +208,7 @@ pub fn layout(trace: &Trace) -> Waterfall {
         })
         .collect();
     Waterfall {
+        axis,
         rows,
         scale_us,
         ticks,
@@ -299,6 +357,7 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
         label,
         status,
         bars,
+        offset_us: Some(0),
         end_us,
         total_label: format_micros(end_us),
         error,
@@ -390,7 +449,11 @@ pub fn text(waterfall: &Waterfall, width: usize) -> String {
     if waterfall.rows.is_empty() {
         return "no HTTP requests or TCP connections yet\n".to_owned();
     }
-    let mut out = format!("scale {}\n", short_ms(waterfall.scale_us));
+    let axis = match waterfall.axis {
+        Axis::Compare => "",
+        Axis::Session => "session axis, ",
+    };
+    let mut out = format!("{axis}scale {}\n", short_ms(waterfall.scale_us));
     for row in &waterfall.rows {
         let mut line = vec![' '; width];
         for bar in &row.bars {
@@ -410,13 +473,19 @@ pub fn text(waterfall: &Waterfall, width: usize) -> String {
             }
         }
         let status = row.status.as_deref().unwrap_or("");
+        let starts = match (waterfall.axis, row.offset_us) {
+            (Axis::Compare, _) => String::new(),
+            (Axis::Session, Some(offset)) => format!(" (starts at {})", format_micros(offset)),
+            (Axis::Session, None) => " (start unknown: drawn at 0)".to_owned(),
+        };
         out.push_str(&format!(
-            "{} {} {}\n  |{}| {}\n",
+            "{} {} {}\n  |{}| {}{}\n",
             row.label,
             status,
             row.error.as_deref().unwrap_or(""),
             line.into_iter().collect::<String>(),
-            row.total_label
+            row.total_label,
+            starts
         ));
         for bar in &row.bars {
             out.push_str(&format!(
@@ -614,6 +683,66 @@ mod tests {
         let waterfall = layout(&trace);
         assert!(waterfall.rows[1].bars.last().unwrap().failed);
         insta::assert_snapshot!(text(&waterfall, 50));
+    }
+
+    /// Two requests the page sent 2 ms apart, the first 12 ms long, the
+    /// second 3 ms: the second ran inside the first.
+    fn overlapping() -> (Trace, OpStarts) {
+        let mut trace = Trace::new();
+        http(&mut trace, 1, "https://127.0.0.1:8443/json");
+        http(&mut trace, 2, "https://127.0.0.1:8443/get");
+        let timings = |scale: u64| HttpTimings {
+            dns_us: 100 * scale,
+            connect_us: 250 * scale,
+            tls_us: 1_500 * scale,
+            request_us: 50 * scale,
+            wait_us: 1_000 * scale,
+            download_us: 100 * scale,
+            total_us: 3_000 * scale,
+        };
+        done(&mut trace, 1, timings(4));
+        done(&mut trace, 2, timings(1));
+        let starts = OpStarts::from([(1, 10.0), (2, 12.0)]);
+        (trace, starts)
+    }
+
+    #[test]
+    fn compare_mode_starts_every_row_at_zero() {
+        let (trace, starts) = overlapping();
+        let compare = layout_on(&trace, Axis::Compare, &starts);
+        assert_eq!(compare, layout(&trace));
+        assert_eq!(compare.scale_us, 12_000);
+        assert!(compare.rows.iter().all(|row| row.offset_us == Some(0)));
+        assert!(compare.rows.iter().all(|row| row.bars[0].left == 0.0));
+    }
+
+    #[test]
+    fn the_session_axis_shows_requests_that_overlapped() {
+        let (trace, starts) = overlapping();
+        let session = layout_on(&trace, Axis::Session, &starts);
+        assert_eq!(session.axis, Axis::Session);
+        assert_eq!(session.rows[0].offset_us, Some(0));
+        assert_eq!(session.rows[1].offset_us, Some(2_000));
+        // The second row starts before the first ends, 2 ms along the 12 ms
+        // scale; its bars keep their own durations.
+        assert_eq!(session.scale_us, 12_000);
+        assert_eq!(session.rows[1].bars[0].left, 16.67);
+        let compare = layout(&trace);
+        for (bar, alone) in session.rows[1].bars.iter().zip(&compare.rows[1].bars) {
+            assert_eq!(bar.width, alone.width);
+            assert_eq!(bar.start_us, alone.start_us);
+        }
+        insta::assert_snapshot!(text(&session, 60));
+    }
+
+    #[test]
+    fn a_row_the_page_times_do_not_know_is_drawn_at_zero_and_says_so() {
+        let (trace, _) = overlapping();
+        let starts = OpStarts::from([(2, 12.0)]);
+        let session = layout_on(&trace, Axis::Session, &starts);
+        assert_eq!(session.rows[0].offset_us, None);
+        assert_eq!(session.rows[1].offset_us, Some(0));
+        insta::assert_snapshot!(text(&session, 40));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use roundtrip_shared::har;
 use roundtrip_shared::inspect;
+use roundtrip_shared::recording::PageTimes;
 use roundtrip_shared::trace::Trace;
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
@@ -13,6 +14,9 @@ use yew::prelude::*;
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
     pub trace: Rc<Trace>,
+    /// The page's times of the same messages: they date each request.
+    #[prop_or_default]
+    pub times: Rc<PageTimes>,
 }
 
 /// The file's name.
@@ -24,10 +28,15 @@ pub fn har_export(props: &Props) -> Html {
     let last_url: Rc<RefCell<Option<String>>> = use_mut_ref(|| None);
     let count = inspect::http_ops(&props.trace).len();
     let on_click = {
-        let trace = props.trace.clone();
+        let (trace, times) = (props.trace.clone(), props.times.clone());
         Callback::from(move |_: MouseEvent| {
             let exported_at: String = js_sys::Date::new_0().to_iso_string().into();
-            let text = har::export_text(&trace, env!("CARGO_PKG_VERSION"), &exported_at);
+            let text = har::export_text(
+                &trace,
+                env!("CARGO_PKG_VERSION"),
+                &exported_at,
+                har::PageClock::of(&times),
+            );
             if let Some(old) = last_url.borrow_mut().take() {
                 let _ = web_sys::Url::revoke_object_url(&old);
             }

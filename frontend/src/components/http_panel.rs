@@ -13,7 +13,8 @@ use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, ErrorCode, EventKind, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
 };
-use roundtrip_shared::retry::{Jitter, RetryPolicy};
+use roundtrip_shared::retry::policy::RELAY_LIMITS;
+use roundtrip_shared::retry::{Jitter, RetryOn, RetryPolicy};
 use roundtrip_shared::share::Experiment;
 use roundtrip_shared::trace::{StepKind, Trace};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -137,28 +138,105 @@ fn default_url(services: &[Service]) -> String {
         .map_or_else(String::new, |s| format!("http://{}/json", s.addr))
 }
 
-/// The retry fields (attempts, attempt timeout, base delay) as a policy;
-/// the relay checks its bounds, the page only that they are numbers.
-pub fn retry_policy(fields: &[String; 3], jitter: Jitter) -> Result<RetryPolicy, String> {
-    let Ok(max_attempts) = fields[0].trim().parse::<u32>() else {
-        return Err("retry attempts is a number from 1 to 10".to_owned());
-    };
-    let attempt_timeout_ms = match fields[1].trim() {
-        "" => None,
-        text => Some(text.parse::<u64>().map_err(|_| {
-            "the attempt timeout is a number of milliseconds, or empty for none".to_owned()
-        })?),
-    };
-    let Ok(base_ms) = fields[2].trim().parse::<u64>() else {
-        return Err("the base delay is a number of milliseconds".to_owned());
-    };
-    Ok(RetryPolicy {
-        max_attempts,
-        attempt_timeout_ms,
-        base_ms,
-        jitter,
-        ..RetryPolicy::default()
-    })
+/// The retry fields as typed (text until "Send request" reads them): every
+/// part of the policy the relay runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryForm {
+    pub attempts: String,
+    /// Empty: no attempt timeout.
+    pub timeout_ms: String,
+    pub base_ms: String,
+    pub multiplier: String,
+    pub cap_ms: String,
+    pub jitter: Jitter,
+    pub retry_on: RetryOn,
+    pub honor_retry_after: bool,
+    /// Empty: the relay picks a seed.
+    pub seed: String,
+}
+
+impl Default for RetryForm {
+    fn default() -> Self {
+        RetryForm::of(&RetryPolicy::default())
+    }
+}
+
+impl RetryForm {
+    /// The form showing `policy` (a preset from an experiment link).
+    pub fn of(policy: &RetryPolicy) -> RetryForm {
+        RetryForm {
+            attempts: policy.max_attempts.to_string(),
+            timeout_ms: policy
+                .attempt_timeout_ms
+                .map(|ms| ms.to_string())
+                .unwrap_or_default(),
+            base_ms: policy.base_ms.to_string(),
+            multiplier: policy.multiplier.to_string(),
+            cap_ms: policy.cap_ms.to_string(),
+            jitter: policy.jitter,
+            retry_on: policy.retry_on,
+            honor_retry_after: policy.honor_retry_after,
+            seed: policy.seed.map(|s| s.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The fields as a policy, held to the relay's own bounds
+    /// ([`RELAY_LIMITS`]) so that a bad value is named here, beside its
+    /// field, rather than coming back as the relay's refusal.
+    pub fn policy(&self) -> Result<RetryPolicy, String> {
+        let Ok(max_attempts) = self.attempts.trim().parse::<u32>() else {
+            return Err(format!(
+                "retry attempts is a whole number from 1 to {}",
+                RELAY_LIMITS.max_attempts
+            ));
+        };
+        let attempt_timeout_ms = match self.timeout_ms.trim() {
+            "" => None,
+            text => Some(text.parse::<u64>().map_err(|_| {
+                "the attempt timeout is a whole number of milliseconds, or empty for none"
+                    .to_owned()
+            })?),
+        };
+        let Ok(base_ms) = self.base_ms.trim().parse::<u64>() else {
+            return Err("the base delay is a whole number of milliseconds".to_owned());
+        };
+        let multiplier = match self.multiplier.trim().parse::<f64>() {
+            Ok(m) if m.is_finite() => m,
+            _ => {
+                return Err(
+                    "the multiplier is a number from 1 to 10 (2 doubles each wait)".to_owned(),
+                );
+            }
+        };
+        let Ok(cap_ms) = self.cap_ms.trim().parse::<u64>() else {
+            return Err(format!(
+                "the cap is a whole number of milliseconds, at most {}",
+                RELAY_LIMITS.max_cap_ms
+            ));
+        };
+        let seed = match self.seed.trim() {
+            "" => None,
+            text => Some(text.parse::<u32>().map_err(|_| {
+                format!(
+                    "the seed is a whole number from 0 to {}, or empty to let the relay pick",
+                    u32::MAX
+                )
+            })?),
+        };
+        let policy = RetryPolicy {
+            max_attempts,
+            attempt_timeout_ms,
+            base_ms,
+            multiplier,
+            cap_ms,
+            jitter: self.jitter,
+            retry_on: self.retry_on,
+            honor_retry_after: self.honor_retry_after,
+            seed,
+        };
+        policy.check(&RELAY_LIMITS)?;
+        Ok(policy)
+    }
 }
 
 fn millis(text: &str) -> Option<u64> {
@@ -173,7 +251,14 @@ pub fn http_panel(props: &Props) -> Html {
             url,
             headers,
             body,
-        }) => Some((method.clone(), url.clone(), headers.clone(), body.clone())),
+            retry,
+        }) => Some((
+            method.clone(),
+            url.clone(),
+            headers.clone(),
+            body.clone(),
+            retry.clone(),
+        )),
         _ => None,
     };
     let method = use_state(|| preset.as_ref().map_or("GET".to_owned(), |p| p.0.clone()));
@@ -187,10 +272,9 @@ pub fn http_panel(props: &Props) -> Html {
     let timeouts = use_state(|| [String::new(), String::new(), String::new(), String::new()]);
     let problem = use_state(|| None::<String>);
     let last_op = use_state(|| None::<OpId>);
-    let retry = use_state(|| false);
-    // Attempts, attempt timeout (ms), base delay (ms), jitter.
-    let retry_fields = use_state(|| ["3".to_owned(), String::new(), "200".to_owned()]);
-    let retry_jitter = use_state(|| Jitter::Full);
+    let preset_retry = preset.as_ref().and_then(|p| p.4.as_ref());
+    let retry = use_state(|| preset_retry.is_some());
+    let retry_form = use_state(|| preset_retry.map(RetryForm::of).unwrap_or_default());
     let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
     let shown_url = (*url)
@@ -233,34 +317,47 @@ pub fn http_panel(props: &Props) -> Html {
         })
     };
 
-    let on_retry_field = |index: usize| {
-        let retry_fields = retry_fields.clone();
+    let on_retry_text = |set: fn(&mut RetryForm, String)| {
+        let retry_form = retry_form.clone();
         Callback::from(move |e: InputEvent| {
-            let mut next = (*retry_fields).clone();
-            next[index] = e.target_unchecked_into::<HtmlInputElement>().value();
-            retry_fields.set(next);
+            let mut next = (*retry_form).clone();
+            set(
+                &mut next,
+                e.target_unchecked_into::<HtmlInputElement>().value(),
+            );
+            retry_form.set(next);
+        })
+    };
+    let on_retry_tick = |set: fn(&mut RetryForm, bool)| {
+        let retry_form = retry_form.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*retry_form).clone();
+            set(
+                &mut next,
+                e.target_unchecked_into::<HtmlInputElement>().checked(),
+            );
+            retry_form.set(next);
         })
     };
     let on_retry_jitter = {
-        let retry_jitter = retry_jitter.clone();
+        let retry_form = retry_form.clone();
         Callback::from(move |e: Event| {
-            retry_jitter.set(
-                match e
-                    .target_unchecked_into::<HtmlSelectElement>()
-                    .value()
-                    .as_str()
-                {
-                    "none" => Jitter::None,
-                    "equal" => Jitter::Equal,
-                    _ => Jitter::Full,
-                },
-            )
+            let mut next = (*retry_form).clone();
+            next.jitter = match e
+                .target_unchecked_into::<HtmlSelectElement>()
+                .value()
+                .as_str()
+            {
+                "none" => Jitter::None,
+                "equal" => Jitter::Equal,
+                _ => Jitter::Full,
+            };
+            retry_form.set(next);
         })
     };
 
     let on_send = {
-        let (retry, retry_fields, retry_jitter) =
-            (retry.clone(), retry_fields.clone(), retry_jitter.clone());
+        let (retry, retry_form) = (retry.clone(), retry_form.clone());
         let (method, headers, body, json, raw) = (
             method.clone(),
             headers.clone(),
@@ -293,7 +390,7 @@ pub fn http_panel(props: &Props) -> Html {
                 ));
             };
             let retry = if *retry {
-                match retry_policy(&retry_fields, *retry_jitter) {
+                match retry_form.policy() {
                     Ok(policy) => Some(policy),
                     Err(message) => return problem.set(Some(message)),
                 }
@@ -386,28 +483,14 @@ pub fn http_panel(props: &Props) -> Html {
             <div class="field-row http-retry">
                 <label><input id="http-retry" type="checkbox" checked={*retry}
                     onchange={check(retry.clone())} />{" Retry"}</label>
-                if *retry {
-                    <label>{"attempts "}
-                        <input id="http-retry-attempts" type="number" min="1" max="10"
-                            value={retry_fields[0].clone()} oninput={on_retry_field(0)} />
-                    </label>
-                    <label>{"attempt timeout ms "}
-                        <input id="http-retry-timeout-ms" type="number" min="1" placeholder="none"
-                            value={retry_fields[1].clone()} oninput={on_retry_field(1)} />
-                    </label>
-                    <label>{"base delay ms "}
-                        <input id="http-retry-base-ms" type="number" min="0"
-                            value={retry_fields[2].clone()} oninput={on_retry_field(2)} />
-                    </label>
-                    <label>{"jitter "}
-                        <select id="http-retry-jitter" onchange={on_retry_jitter}>
-                            { for [Jitter::None, Jitter::Full, Jitter::Equal].into_iter().map(|j| html! {
-                                <option value={j.as_str()} selected={j == *retry_jitter}>{j.as_str()}</option>
-                            }) }
-                        </select>
-                    </label>
-                }
             </div>
+            if *retry {
+                { retry_fields(&retry_form, RetryCallbacks {
+                    text: &on_retry_text,
+                    tick: &on_retry_tick,
+                    jitter: on_retry_jitter,
+                }) }
+            }
             <FaultsForm prefix="http" transport={Transport::Tcp}
                 on_change={{
                     let faults = faults.clone();
@@ -457,5 +540,86 @@ pub fn http_panel(props: &Props) -> Html {
                 </div>
             }
         </section>
+    }
+}
+
+/// What the retry fields call back with.
+struct RetryCallbacks<'a> {
+    text: &'a dyn Fn(fn(&mut RetryForm, String)) -> Callback<InputEvent>,
+    tick: &'a dyn Fn(fn(&mut RetryForm, bool)) -> Callback<Event>,
+    jitter: Callback<Event>,
+}
+
+/// The retry policy's fields: the backoff (attempts, timeout, base delay,
+/// multiplier, cap, jitter, seed) and which endings are retried.
+fn retry_fields(form: &RetryForm, on: RetryCallbacks<'_>) -> Html {
+    let number = |id: &'static str,
+                  label: &'static str,
+                  value: &str,
+                  placeholder: &'static str,
+                  step: &'static str,
+                  set: fn(&mut RetryForm, String)| {
+        html! {
+            <label>{format!("{label} ")}
+                <input {id} type="number" min="0" {step} {placeholder}
+                    value={value.to_owned()} oninput={(on.text)(set)} />
+            </label>
+        }
+    };
+    let tick = |id: &'static str,
+                label: &'static str,
+                title: &'static str,
+                checked: bool,
+                set: fn(&mut RetryForm, bool)| {
+        html! {
+            <label {title}><input {id} type="checkbox" {checked}
+                onchange={(on.tick)(set)} />{format!(" {label}")}</label>
+        }
+    };
+    let max = RELAY_LIMITS.max_attempts.to_string();
+    html! {
+        <div id="http-retry-policy" class="http-retry-policy">
+            <div class="field-row">
+                <label>{"attempts "}
+                    <input id="http-retry-attempts" type="number" min="1" max={max}
+                        value={form.attempts.clone()} oninput={(on.text)(|f, v| f.attempts = v)} />
+                </label>
+                { number("http-retry-timeout-ms", "attempt timeout ms", &form.timeout_ms, "none", "1",
+                    |f, v| f.timeout_ms = v) }
+                { number("http-retry-base-ms", "base delay ms", &form.base_ms, "", "1",
+                    |f, v| f.base_ms = v) }
+                { number("http-retry-multiplier", "multiplier", &form.multiplier, "", "0.1",
+                    |f, v| f.multiplier = v) }
+                { number("http-retry-cap-ms", "cap ms", &form.cap_ms, "", "1",
+                    |f, v| f.cap_ms = v) }
+                <label>{"jitter "}
+                    <select id="http-retry-jitter" onchange={on.jitter}>
+                        { for [Jitter::None, Jitter::Full, Jitter::Equal].into_iter().map(|j| html! {
+                            <option value={j.as_str()} selected={j == form.jitter}>{j.as_str()}</option>
+                        }) }
+                    </select>
+                </label>
+                { number("http-retry-seed", "seed", &form.seed, "relay picks", "1",
+                    |f, v| f.seed = v) }
+            </div>
+            <fieldset id="http-retry-on" class="field-row http-retry-on">
+                <legend>{"retry on"}</legend>
+                { tick("http-retry-on-timeouts", "timeouts",
+                    "connect, TLS, first byte, or the attempt timeout",
+                    form.retry_on.timeouts, |f, v| f.retry_on.timeouts = v) }
+                { tick("http-retry-on-connect-errors", "connection errors",
+                    "connection refused, reset or unreachable",
+                    form.retry_on.connect_errors, |f, v| f.retry_on.connect_errors = v) }
+                { tick("http-retry-on-server-errors", "5xx",
+                    "responses 500 to 599 (503 Service Unavailable among them)",
+                    form.retry_on.server_errors, |f, v| f.retry_on.server_errors = v) }
+                { tick("http-retry-on-429", "429",
+                    "429 Too Many Requests",
+                    form.retry_on.too_many_requests, |f, v| f.retry_on.too_many_requests = v) }
+                { tick("http-retry-honor-retry-after", "wait as Retry-After asks",
+                    "wait at least as long as a 429's or 503's Retry-After header asks, up to the cap",
+                    form.honor_retry_after, |f, v| f.honor_retry_after = v) }
+            </fieldset>
+        </div>
     }
 }

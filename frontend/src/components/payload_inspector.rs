@@ -8,11 +8,12 @@
 
 use std::rc::Rc;
 
+use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::hexdump::{self, TextPiece};
 use roundtrip_shared::inspect::{self, Direction, Item};
 use roundtrip_shared::json_check;
 use roundtrip_shared::payload::format_bytes;
-use roundtrip_shared::tls_record;
+use roundtrip_shared::protocol::WireDir;
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -209,33 +210,34 @@ fn http_part(trace: &Trace, item: &Item) -> Html {
             </div>
         };
     }
-    let records = |dir: Direction, bytes: &[u8]| {
-        let (class, arrow) = match dir {
-            Direction::Out => ("dir-out", "→"),
-            Direction::In => ("dir-in", "←"),
-        };
-        tls_record::records(bytes)
-            .into_iter()
-            .map(|r| {
-                let head: String = r
-                    .bytes
-                    .iter()
-                    .take(8)
-                    .map(|b| format!("{b:02x}"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                html! {
-                    <tr class={classes!(class, r.partial.then_some("is-partial"))}>
-                        <td class="arrow">{arrow}</td>
-                        <td class="record-type">{r.content_type}</td>
-                        <td>{r.message.unwrap_or("")}</td>
-                        <td class="num">{r.length}</td>
-                        <td class="record-bytes">{head}{"…"}</td>
-                    </tr>
-                }
-            })
-            .collect::<Html>()
-    };
+    // Both directions in the order the records crossed the socket.
+    let records = inspect::tls_records(trace, item.op)
+        .into_iter()
+        .map(|r| {
+            let (class, arrow) = match r.dir {
+                WireDir::Out => ("dir-out", "→"),
+                WireDir::In => ("dir-in", "←"),
+            };
+            let record = r.record;
+            let head: String = record
+                .bytes
+                .iter()
+                .take(8)
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            html! {
+                <tr class={classes!(class, record.partial.then_some("is-partial"))}>
+                    <td class="arrow">{arrow}</td>
+                    <td class="num record-time">{r.at_us.map(format_micros).unwrap_or_default()}</td>
+                    <td class="record-type">{record.content_type}</td>
+                    <td>{record.message.unwrap_or("")}</td>
+                    <td class="num">{record.length}</td>
+                    <td class="record-bytes">{head}{"…"}</td>
+                </tr>
+            }
+        })
+        .collect::<Html>();
     html! {
         <div id="inspector-http" class="inspector-http">
             <h3 class="sub">{format!("HTTPS exchange (op {})", item.op)}</h3>
@@ -245,11 +247,10 @@ fn http_part(trace: &Trace, item: &Item) -> Html {
                     <p class="hint">{"TLS records on the wire: only their type and length are readable."}</p>
                     <table id="inspector-tls-records" class="tls-records">
                         <thead>
-                            <tr><th></th><th>{"record"}</th><th>{"message"}</th><th>{"bytes"}</th><th>{"first bytes"}</th></tr>
+                            <tr><th></th><th title="The relay's time into the request when the record began to cross">{"at"}</th><th>{"record"}</th><th>{"message"}</th><th>{"bytes"}</th><th>{"first bytes"}</th></tr>
                         </thead>
                         <tbody>
-                            { records(Direction::Out, &wire.out) }
-                            { records(Direction::In, &wire.inbound) }
+                            { records }
                         </tbody>
                     </table>
                 </div>

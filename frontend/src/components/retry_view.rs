@@ -4,16 +4,18 @@
 //! The simulated run is `shared::retry::simulate` of the sliders, computed
 //! on every change; the real runs are `shared::retry::runs_from_trace`; the
 //! drawing is `shared::retry::layout` of both. "Run for real" sends the
-//! same policy (same seed, so the same waits) to the relay against the HTTP
-//! lab's `/flaky`, made to fail as often as the simulation failed.
+//! same policy (same seed, so the same waits, and the same attempt timeout)
+//! to the relay against the HTTP lab's `/flaky`, made to fail as the
+//! simulation failed: a 500 where it drew a failing status, a slow answer
+//! where it drew a timeout.
 
 use std::rc::Rc;
 
 use roundtrip_shared::diagram::Tone;
-use roundtrip_shared::protocol::{ClientMsg, HttpRequest, OpId, Service};
+use roundtrip_shared::protocol::{ClientMsg, ErrorCode, HttpRequest, OpId, Service};
 use roundtrip_shared::retry::timeline::{BarKind, Timeline, describe};
 use roundtrip_shared::retry::{
-    Jitter, Latency, RetryPolicy, Run, Scenario, layout, runs_from_trace, simulate,
+    AttemptEnd, Jitter, Latency, RetryPolicy, Run, Scenario, layout, runs_from_trace, simulate,
 };
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -97,6 +99,36 @@ pub fn failures(run: &Run) -> usize {
         .count()
 }
 
+/// The attempts of `run` that timed out (1-based): `/flaky` makes these
+/// slow rather than failing them with a status, so that the real run times
+/// out where the simulated one did.
+pub fn timed_out(run: &Run) -> Vec<u32> {
+    run.attempts
+        .iter()
+        .filter(|a| a.end == Some(AttemptEnd::Error(ErrorCode::TimedOut)))
+        .map(|a| a.n)
+        .collect()
+}
+
+/// The `/flaky` path and query that replays `run` for real under `knobs`:
+/// as many failures as it had, a 500 for each that failed with a status,
+/// and a slow answer (one second past the attempt timeout, so the relay's
+/// timeout ends it first) for each that timed out.
+pub fn flaky_path(run: &Run, knobs: &Knobs, key: &str) -> String {
+    let fail = failures(run);
+    let mut path = format!("/flaky?key={key}&fail={fail}&status=500");
+    let slow = timed_out(run);
+    if !slow.is_empty() {
+        let list: Vec<String> = slow.iter().map(u32::to_string).collect();
+        path.push_str(&format!(
+            "&slow={}&delay_ms={}",
+            list.join(","),
+            knobs.timeout_ms + 1_000
+        ));
+    }
+    path
+}
+
 /// The simulated run and the newest real ones, on one axis.
 pub fn runs(knobs: &Knobs, trace: &Trace) -> Vec<Run> {
     let mut runs = vec![simulate(&knobs.policy(), &knobs.scenario())];
@@ -174,7 +206,7 @@ pub fn retry_view(props: &Props) -> Html {
         let on_request = props.on_request.clone();
         let op = props.next_op;
         let knobs = *knobs;
-        let fail = failures(&runs[0]);
+        let simulated = runs[0].clone();
         let lab = lab.clone();
         Callback::from(move |_: MouseEvent| {
             let Some(lab) = &lab else { return };
@@ -184,7 +216,11 @@ pub fn retry_view(props: &Props) -> Html {
                 faults: None,
                 op,
                 method: "GET".to_owned(),
-                url: format!("http://{}/flaky?key={key}&fail={fail}&status=500", lab.addr),
+                url: format!(
+                    "http://{}{}",
+                    lab.addr,
+                    flaky_path(&simulated, &knobs, &key)
+                ),
                 headers: Vec::new(),
                 body: None,
                 json: false,
@@ -201,7 +237,7 @@ pub fn retry_view(props: &Props) -> Html {
     html! {
         <section class="panel retry" aria-labelledby="retry-heading">
             <h2 id="retry-heading">{"Timeouts and retries"}</h2>
-            <p class="retry-lede">{"Exponential backoff with jitter: move a slider and the simulated run is drawn again. \"Run for real\" asks the relay to run the same policy (same seed, same waits) against the HTTP lab's /flaky."}</p>
+            <p class="retry-lede">{"Exponential backoff with jitter: move a slider and the simulated run is drawn again. \"Run for real\" asks the relay to run the same policy (same seed, same waits, same attempt timeout) against the HTTP lab's /flaky, which fails where the simulation failed: a 500 for a failure, a slow answer for a timeout."}</p>
             <div class="retry-knobs">
                 { slider("retry-failure", "failure rate", 0, 100, 5, u64::from(k.failure_pct),
                     format!("{} %", k.failure_pct), |k, v| k.failure_pct = v as u32) }

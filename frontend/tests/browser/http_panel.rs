@@ -329,3 +329,194 @@ async fn retry_controls_add_a_policy_and_the_last_attempt_is_shown() {
     assert_eq!(text(&one(&root, "#http-status")), "HTTP/1.1 200 OK");
     assert_eq!(text(&one(&root, "#http-response-body")), "second");
 }
+
+/// Sets an input's value as typing would.
+fn type_into(root: &web_sys::Element, selector: &str, value: &str) {
+    let input: HtmlInputElement = one(root, selector).dyn_into().unwrap();
+    input.set_value(value);
+    fire(&input, "input");
+}
+
+fn tick(root: &web_sys::Element, selector: &str, checked: bool) {
+    let input: HtmlInputElement = one(root, selector).dyn_into().unwrap();
+    input.set_checked(checked);
+    fire(&input, "change");
+}
+
+#[wasm_bindgen_test]
+async fn the_whole_retry_policy_is_set_from_the_form_and_bad_values_are_named() {
+    use roundtrip_shared::retry::{Jitter, RetryOn, RetryPolicy};
+    let root = fresh_root();
+    let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
+    let on_request = {
+        let sent = sent.clone();
+        Callback::from(move |msg| sent.borrow_mut().push(msg))
+    };
+    let _app = yew::Renderer::<HttpPanel>::with_root_and_props(
+        root.clone(),
+        Props {
+            services: vec![http_lab()],
+            trace: Rc::new(Trace::new()),
+            next_op: 7,
+            can_request: true,
+            on_request,
+            preset: None,
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    tick(&root, "#http-retry", true);
+    yew::scheduler::flush().await;
+
+    // Each bad value is named, and nothing is sent.
+    let problem_after = |selector: &'static str, value: &'static str| {
+        let root = root.clone();
+        async move {
+            let input: HtmlInputElement = one(&root, selector).dyn_into().unwrap();
+            let before = input.value();
+            type_into(&root, selector, value);
+            yew::scheduler::flush().await;
+            click(&one(&root, "#http-send"));
+            yew::scheduler::flush().await;
+            let problem = text(&one(&root, "#http-problem"));
+            type_into(&root, selector, &before);
+            yew::scheduler::flush().await;
+            problem
+        }
+    };
+    let problem = problem_after("#http-retry-multiplier", "fast").await;
+    assert!(
+        problem.contains("multiplier is a number from 1 to 10"),
+        "{problem}"
+    );
+    let problem = problem_after("#http-retry-multiplier", "0.5").await;
+    assert!(problem.contains("multiplier is 0.5"), "{problem}");
+    let problem = problem_after("#http-retry-cap-ms", "-3").await;
+    assert!(problem.contains("cap is a whole number"), "{problem}");
+    let problem = problem_after("#http-retry-cap-ms", "40000").await;
+    assert!(
+        problem.contains("no wait may be longer than 30000 ms"),
+        "{problem}"
+    );
+    let problem = problem_after("#http-retry-seed", "1.5").await;
+    assert!(problem.contains("the seed is a whole number"), "{problem}");
+    let problem = problem_after("#http-retry-attempts", "11").await;
+    assert!(problem.contains("at most 10 attempts"), "{problem}");
+    assert!(sent.borrow().is_empty());
+
+    // Every field reaches the request.
+    type_into(&root, "#http-retry-attempts", "5");
+    type_into(&root, "#http-retry-timeout-ms", "250");
+    type_into(&root, "#http-retry-base-ms", "40");
+    type_into(&root, "#http-retry-multiplier", "1.5");
+    type_into(&root, "#http-retry-cap-ms", "900");
+    type_into(&root, "#http-retry-seed", "31");
+    let jitter: web_sys::HtmlSelectElement = one(&root, "#http-retry-jitter").dyn_into().unwrap();
+    jitter.set_value("equal");
+    fire(&jitter, "change");
+    tick(&root, "#http-retry-on-connect-errors", false);
+    tick(&root, "#http-retry-on-429", false);
+    tick(&root, "#http-retry-honor-retry-after", false);
+    yew::scheduler::flush().await;
+    click(&one(&root, "#http-send"));
+    yew::scheduler::flush().await;
+    assert!(root.query_selector("#http-problem").unwrap().is_none());
+    let request = match sent.borrow().as_slice() {
+        [ClientMsg::HttpRequest(request)] => request.clone(),
+        other => panic!("expected one http_request, got {other:?}"),
+    };
+    assert_eq!(
+        request.retry,
+        Some(RetryPolicy {
+            max_attempts: 5,
+            attempt_timeout_ms: Some(250),
+            base_ms: 40,
+            multiplier: 1.5,
+            cap_ms: 900,
+            jitter: Jitter::Equal,
+            retry_on: RetryOn {
+                timeouts: true,
+                connect_errors: false,
+                server_errors: true,
+                too_many_requests: false,
+            },
+            honor_retry_after: false,
+            seed: Some(31),
+        })
+    );
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn an_experiment_link_fills_in_the_retry_policy() {
+    use roundtrip_shared::retry::{Jitter, RetryOn, RetryPolicy};
+    use roundtrip_shared::share::Experiment;
+    let policy = RetryPolicy {
+        max_attempts: 4,
+        attempt_timeout_ms: None,
+        base_ms: 120,
+        multiplier: 3.0,
+        cap_ms: 2_000,
+        jitter: Jitter::None,
+        retry_on: RetryOn {
+            timeouts: false,
+            ..RetryOn::default()
+        },
+        honor_retry_after: true,
+        seed: Some(5),
+    };
+    let root = fresh_root();
+    let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
+    let on_request = {
+        let sent = sent.clone();
+        Callback::from(move |msg| sent.borrow_mut().push(msg))
+    };
+    let _app = yew::Renderer::<HttpPanel>::with_root_and_props(
+        root.clone(),
+        Props {
+            services: vec![http_lab()],
+            trace: Rc::new(Trace::new()),
+            next_op: 2,
+            can_request: true,
+            on_request,
+            preset: Some(Experiment::Http {
+                method: "GET".into(),
+                url: "http://127.0.0.1:4100/flaky?key=z".into(),
+                headers: String::new(),
+                body: String::new(),
+                retry: Some(policy.clone()),
+            }),
+        },
+    )
+    .render();
+    yew::scheduler::flush().await;
+    let value = |selector| {
+        one(&root, selector)
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .value()
+    };
+    assert!(
+        one(&root, "#http-retry")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .checked()
+    );
+    assert_eq!(value("#http-retry-multiplier"), "3");
+    assert_eq!(value("#http-retry-cap-ms"), "2000");
+    assert_eq!(value("#http-retry-seed"), "5");
+    assert!(
+        !one(&root, "#http-retry-on-timeouts")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .checked()
+    );
+    // Sent untouched, the request carries the link's policy back.
+    click(&one(&root, "#http-send"));
+    yew::scheduler::flush().await;
+    match sent.borrow().as_slice() {
+        [ClientMsg::HttpRequest(request)] => assert_eq!(request.retry, Some(policy)),
+        other => panic!("expected one http_request, got {other:?}"),
+    };
+    root.remove();
+}

@@ -38,8 +38,7 @@ pub fn http_request(trace: &mut Trace, op: u32, url: &str) {
 pub fn https_exchange(trace: &mut Trace, op: u32, scale: u64) {
     http_request(trace, op, "https://127.0.0.1:8443/json");
     let head = b"GET /json HTTP/1.1\r\nhost: 127.0.0.1:8443\r\nuser-agent: roundtrip/0.1.0\r\n\r\n";
-    let mut hello = tls_record(22, &[1, 0, 0, 4, 3, 3, 0, 0]);
-    hello.extend(tls_record(23, &[0xaa; 40]));
+    let hello = tls_record(22, &[1, 0, 0, 4, 3, 3, 0, 0]);
     let events = [
         (
             10,
@@ -93,6 +92,13 @@ pub fn https_exchange(trace: &mut Trace, op: u32, scale: u64) {
                     not_before: "2026-01-01".into(),
                     not_after: "2027-01-01".into(),
                 }],
+            },
+        ),
+        (
+            1_550,
+            EventKind::Wire {
+                dir: WireDir::Out,
+                bytes: Payload(tls_record(23, &[0xaa; 40])),
             },
         ),
         (

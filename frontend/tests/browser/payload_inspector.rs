@@ -70,15 +70,21 @@ async fn an_https_body_shows_as_json_with_keys_and_the_records_beside_it() {
         .iter()
         .map(text)
         .collect();
+    // In the order they crossed: hello out, hello back, request, response.
     assert_eq!(
         records,
         [
             "handshake",
-            "application_data",
             "handshake",
+            "application_data",
             "application_data"
         ]
     );
+    let arrows: Vec<String> = all(&root, "#inspector-tls-records .arrow")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(arrows, ["→", "←", "→", "←"]);
     assert!(text(&one(&root, "#inspector-tls-records")).contains("ClientHello"));
     assert!(text(&one(&root, "#inspector-http-request")).starts_with("GET /json HTTP/1.1\nhost:"));
     assert!(

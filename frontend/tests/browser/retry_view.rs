@@ -5,10 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::retry_view::{Knobs, Props, RetryView};
+use roundtrip_frontend::components::retry_view::{Knobs, Props, RetryView, timed_out};
 use roundtrip_shared::protocol::{
     AttemptReason, ClientMsg, Closer, EventKind, HttpTimings, ServerMsg, Service,
 };
+use roundtrip_shared::retry::simulate;
 use roundtrip_shared::trace::Trace;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -116,13 +117,46 @@ async fn run_for_real_sends_the_same_policy_against_flaky() {
         "{}",
         request.url
     );
-    // The simulation failed twice: so must /flaky.
+    // The simulation failed twice, once by timing out: so must /flaky, the
+    // timed-out attempt answering a second past the attempt timeout (400 ms).
+    let knobs = Knobs::default();
+    let slow = timed_out(&simulate(&knobs.policy(), &knobs.scenario()));
+    assert_eq!(slow.len(), 1, "{slow:?}");
     assert!(
-        request.url.ends_with("&fail=2&status=500"),
+        request.url.ends_with(&format!(
+            "&fail=2&status=500&slow={}&delay_ms=1400",
+            slow[0]
+        )),
         "{}",
         request.url
     );
-    assert_eq!(request.retry, Some(Knobs::default().policy()));
+    // The same policy, attempt timeout included.
+    assert_eq!(request.retry, Some(knobs.policy()));
+    assert_eq!(request.retry.unwrap().attempt_timeout_ms, Some(400));
+}
+
+#[wasm_bindgen_test]
+async fn a_run_without_timeouts_asks_flaky_for_statuses_only() {
+    let root = fresh_root();
+    let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
+    let on_request = {
+        let sent = sent.clone();
+        Callback::from(move |msg| sent.borrow_mut().push(msg))
+    };
+    yew::Renderer::<RetryView>::with_root_and_props(root.clone(), props(Trace::new(), on_request))
+        .render();
+    yew::scheduler::flush().await;
+    // The longest attempt timeout: no answer of the made-up server is
+    // that slow for this seed, so every failure is a status.
+    set_value(&root, "#retry-timeout", "2000").await;
+    set_value(&root, "#retry-failure", "100").await;
+    click(&one(&root, "#retry-run"));
+    yew::scheduler::flush().await;
+    let url = match sent.borrow().as_slice() {
+        [ClientMsg::HttpRequest(request)] => request.url.clone(),
+        other => panic!("expected one http_request, got {other:?}"),
+    };
+    assert!(url.ends_with("&fail=4&status=500"), "{url}");
 }
 
 #[wasm_bindgen_test]

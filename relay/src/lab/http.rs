@@ -37,6 +37,13 @@ const MAX_ECHO_BODY: usize = 1024 * 1024;
 const MAX_FLAKY_KEYS: usize = 1024;
 /// Longest `/flaky` key kept (longer keys are cut).
 const MAX_FLAKY_KEY_LEN: usize = 64;
+/// How long a slow `/flaky` attempt waits before answering, by default and
+/// at most: long enough to run into an attempt timeout, short enough that
+/// the lab cannot be used to hold connections open.
+const FLAKY_DELAY_MS: u64 = 2_000;
+const MAX_FLAKY_DELAY_MS: u64 = 10_000;
+/// Most attempt numbers `/flaky?slow=` lists.
+const MAX_FLAKY_SLOW: usize = 32;
 
 /// The lab CA and the leaf it signed for the HTTPS lab.
 #[derive(Debug, Clone)]
@@ -448,9 +455,81 @@ impl FlakyCounts {
     }
 }
 
+/// How `/flaky` fails, read from its query.
+#[derive(Clone, Debug, PartialEq)]
+struct FlakyPlan {
+    fail: u32,
+    status: StatusCode,
+    retry_after: u32,
+    /// Attempts (1-based) that answer only after `delay`.
+    slow: SlowAttempts,
+    delay: Duration,
+}
+
+/// Which attempts of a key are slow.
+#[derive(Clone, Debug, PartialEq)]
+enum SlowAttempts {
+    /// Every failing one (`mode=timeout`): the failures are timeouts.
+    Failing,
+    /// These (`slow=1,3`); none by default.
+    Listed(Vec<u32>),
+}
+
+impl FlakyPlan {
+    fn from_query(query: &HashMap<String, String>) -> FlakyPlan {
+        let fail: u32 = query.get("fail").and_then(|v| v.parse().ok()).unwrap_or(2);
+        let status = query
+            .get("status")
+            .and_then(|v| v.parse::<u16>().ok())
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .filter(|c| c.is_server_error() || *c == StatusCode::TOO_MANY_REQUESTS)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after: u32 = query
+            .get("retry_after")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        let slow = if query.get("mode").map(String::as_str) == Some("timeout") {
+            SlowAttempts::Failing
+        } else {
+            SlowAttempts::Listed(
+                query
+                    .get("slow")
+                    .map(|list| {
+                        list.split(',')
+                            .filter_map(|n| n.trim().parse().ok())
+                            .take(MAX_FLAKY_SLOW)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )
+        };
+        let delay_ms = query
+            .get("delay_ms")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(FLAKY_DELAY_MS)
+            .min(MAX_FLAKY_DELAY_MS);
+        FlakyPlan {
+            fail,
+            status,
+            retry_after,
+            slow,
+            delay: Duration::from_millis(delay_ms),
+        }
+    }
+
+    fn is_slow(&self, attempt: u32) -> bool {
+        match &self.slow {
+            SlowAttempts::Failing => attempt <= self.fail,
+            SlowAttempts::Listed(list) => list.contains(&attempt),
+        }
+    }
+}
+
 /// Fails the first `fail` attempts of each `key` (default 2) with `status`
 /// (500 by default; 503 and 429 carry `Retry-After: retry_after`), then
-/// succeeds.
+/// succeeds. Slow attempts (`mode=timeout`: every failing one; or those
+/// listed in `slow=1,3`) answer only after `delay_ms` (default 2 s, at most
+/// 10 s), so a client's timeout ends them first: failures by being slow.
 async fn flaky(
     State(flaky): State<Flaky>,
     method: Method,
@@ -463,29 +542,30 @@ async fn flaky(
         .chars()
         .take(MAX_FLAKY_KEY_LEN)
         .collect();
-    let fail: u32 = query.get("fail").and_then(|v| v.parse().ok()).unwrap_or(2);
-    let status = query
-        .get("status")
-        .and_then(|v| v.parse::<u16>().ok())
-        .and_then(|c| StatusCode::from_u16(c).ok())
-        .filter(|c| c.is_server_error() || *c == StatusCode::TOO_MANY_REQUESTS)
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let retry_after: u32 = query
-        .get("retry_after")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
+    let plan = FlakyPlan::from_query(&query);
     let attempt = flaky
         .inner
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .attempt(&key);
-    let body = json!({ "key": key, "attempt": attempt, "fail": fail, "method": method.as_str() });
-    if attempt <= fail {
+    // Counted on arrival: an attempt the client gave up on still counts.
+    if plan.is_slow(attempt) {
+        tokio::time::sleep(plan.delay).await;
+    }
+    let body = json!({
+        "key": key,
+        "attempt": attempt,
+        "fail": plan.fail,
+        "method": method.as_str(),
+        "slow": plan.is_slow(attempt),
+    });
+    if attempt <= plan.fail {
+        let status = plan.status;
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                .insert(header::RETRY_AFTER, HeaderValue::from(plan.retry_after));
         }
         response
     } else {
@@ -508,6 +588,37 @@ mod tests {
         assert_eq!(counts.attempts.len(), MAX_FLAKY_KEYS);
         // "a" was the oldest and has been forgotten: it starts over.
         assert_eq!(counts.attempt("a"), 1);
+    }
+
+    fn plan(query: &str) -> FlakyPlan {
+        let pairs = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        FlakyPlan::from_query(&pairs)
+    }
+
+    #[test]
+    fn flaky_slow_attempts_are_read_and_bounded() {
+        let fast = plan("fail=2");
+        assert!(!fast.is_slow(1) && !fast.is_slow(3));
+        let timeouts = plan("fail=2&mode=timeout&delay_ms=600");
+        assert!(timeouts.is_slow(1) && timeouts.is_slow(2) && !timeouts.is_slow(3));
+        assert_eq!(timeouts.delay, Duration::from_millis(600));
+        let listed = plan("fail=3&slow=1,3,x&delay_ms=999999999");
+        assert!(listed.is_slow(1) && !listed.is_slow(2) && listed.is_slow(3));
+        // Never longer than the lab's bound.
+        assert_eq!(listed.delay, Duration::from_millis(MAX_FLAKY_DELAY_MS));
+        assert_eq!(plan("").delay, Duration::from_millis(FLAKY_DELAY_MS));
+        let many = plan(&format!(
+            "slow={}",
+            (1..100)
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+        assert!(matches!(many.slow, SlowAttempts::Listed(list) if list.len() == MAX_FLAKY_SLOW));
     }
 
     #[test]
