@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::path::Path;
+
 use support::{Browser, Page, Relay};
 
 #[tokio::test]
@@ -72,12 +74,12 @@ async fn https_requests_stack_in_the_waterfall_and_show_their_records() {
     let relay = Relay::start().await;
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
-    let outcome = https_twice(&page, &relay.url).await;
+    let outcome = https_twice(&page, &relay.url, &browser.downloads()).await;
     browser.close().await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
 
-async fn https_twice(page: &Page<'_>, url: &str) -> Result<(), String> {
+async fn https_twice(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
     page.type_into("input#http-url", "https://https-lab/json")
@@ -156,5 +158,29 @@ async fn https_twice(page: &Page<'_>, url: &str) -> Result<(), String> {
         .await?;
     page.scroll_to("#inspector-http").await?;
     page.screenshot(&support::target_dir().join("e2e/inspect-tls.png"))
-        .await
+        .await?;
+
+    // The HAR export of both requests conforms to the HAR 1.2 schema (as
+    // har-validator checks it); one without its creator does not.
+    page.click("#har-download").await?;
+    let file = page
+        .wait("roundtrip.har in the downloads", async || {
+            let path = downloads.join("roundtrip.har");
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.len() > 0 => Ok(path),
+                _ => Err("no roundtrip.har yet".to_owned()),
+            }
+        })
+        .await?;
+    let har = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+    page.har_validate(&har).await?;
+    let mut broken: serde_json::Value = serde_json::from_str(&har).map_err(|e| e.to_string())?;
+    broken["log"]
+        .as_object_mut()
+        .ok_or("the HAR has no log")?
+        .remove("creator");
+    match page.har_validate(&broken.to_string()).await {
+        Err(error) if error.contains("creator") => Ok(()),
+        other => Err(format!("a HAR without its creator should fail: {other:?}")),
+    }
 }

@@ -21,6 +21,11 @@ const BINARYEN_VERSION: &str = "132.0.0";
 /// Mermaid, whose own parser checks the diagram's Mermaid export in the
 /// browser tests (one file of its npm package, no dependencies).
 const MERMAID_VERSION: &str = "11.17.2";
+/// The HAR 1.2 JSON Schema (`har-schema`, the schemas of `har-validator`)
+/// and the validator that reads it, for checking the HAR export in the
+/// browser tests.
+const HAR_SCHEMA_VERSION: &str = "2.0.0";
+const AJV_VERSION: &str = "6.15.0";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -77,7 +82,7 @@ pub fn setup_only() -> Result<std::process::ExitCode, String> {
 /// chromedriver.
 pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     let started = Instant::now();
-    let total = if for_tests { 8 } else { 5 };
+    let total = if for_tests { 9 } else { 5 };
     let mut n = 0;
     let mut next = |what: &str| {
         n += 1;
@@ -105,6 +110,10 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
             "Mermaid {MERMAID_VERSION} (npm, checks the Mermaid export)"
         ));
         mermaid(ws)?;
+        next(&format!(
+            "har-schema {HAR_SCHEMA_VERSION} and Ajv {AJV_VERSION} (npm, check the HAR export)"
+        ));
+        har_schema(ws)?;
     }
 
     let path = child_path(&[
@@ -294,6 +303,66 @@ fn wasm_opt(ws: &Workspace) -> Result<(), String> {
              is `node` on PATH?",
             wasm_opt.display()
         )),
+    }
+}
+
+/// `.tools/har/`: `ajv.min.js` (Ajv's browser build), its draft-06 meta
+/// schema, and the HAR 1.2 schemas of `har-schema` in `schemas/`. Taken
+/// with `npm pack` (the packages alone) and `tar`.
+fn har_schema(ws: &Workspace) -> Result<(), String> {
+    let dir = ws.har_tools();
+    let ready = dir.join("ajv.min.js").exists() && dir.join("schemas").join("har.json").exists();
+    if ready {
+        say(&format!("  found {}", dir.display()));
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir.join("schemas"))
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    say("  downloading the packages with `npm pack` (seconds, once)");
+    cmd::run(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["pack", "--silent"])
+            .arg(format!("har-schema@{HAR_SCHEMA_VERSION}"))
+            .arg(format!("ajv@{AJV_VERSION}")),
+    )?;
+    let untar = |tarball: &str, strip: &str, dest: &Path, files: &[&str]| {
+        cmd::run(
+            Command::new("tar")
+                .current_dir(&dir)
+                .arg("-xzf")
+                .arg(tarball)
+                .arg("-C")
+                .arg(dest)
+                .arg(format!("--strip-components={strip}"))
+                .args(files),
+        )
+    };
+    let har = format!("har-schema-{HAR_SCHEMA_VERSION}.tgz");
+    let ajv = format!("ajv-{AJV_VERSION}.tgz");
+    untar(
+        &har,
+        "2",
+        &dir.join("schemas"),
+        &["--wildcards", "package/lib/*.json"],
+    )?;
+    untar(&ajv, "2", &dir, &["package/dist/ajv.min.js"])?;
+    untar(
+        &ajv,
+        "3",
+        &dir,
+        &["package/lib/refs/json-schema-draft-06.json"],
+    )?;
+    let _ = std::fs::remove_file(dir.join(har));
+    let _ = std::fs::remove_file(dir.join(ajv));
+    if dir.join("ajv.min.js").exists() && dir.join("json-schema-draft-06.json").exists() {
+        say(&format!("  {}", dir.display()));
+        Ok(())
+    } else {
+        Err(format!(
+            "`npm pack` did not give Ajv and the HAR schema in {}",
+            dir.display()
+        ))
     }
 }
 

@@ -82,6 +82,7 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
     let mut e2e = cargo(&["test", "-p", "roundtrip-e2e"]);
     e2e.env("ROUNDTRIP_BIN", relay_debug_binary(&ws.target_dir))
         .env("ROUNDTRIP_MERMAID_JS", ws.mermaid_js())
+        .env("ROUNDTRIP_HAR_TOOLS", ws.har_tools())
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
         .env("CHROMIUM", setup::CHROMIUM);
 

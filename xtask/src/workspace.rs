@@ -37,6 +37,11 @@ impl Workspace {
         self.tools_dir().join("mermaid").join("mermaid.min.js")
     }
 
+    /// Ajv and the HAR 1.2 schema, for the HAR check in the browser tests.
+    pub fn har_tools(&self) -> PathBuf {
+        self.tools_dir().join("har")
+    }
+
     pub fn binaryen_dir(&self) -> PathBuf {
         self.tools_dir().join("binaryen")
     }

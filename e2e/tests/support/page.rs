@@ -389,6 +389,58 @@ impl<'a> Page<'a> {
         }
     }
 
+    /// Validates `har` (HAR JSON text) against the HAR 1.2 JSON Schema of
+    /// `har-schema` with Ajv (both from `ROUNDTRIP_HAR_TOOLS`, which `cargo
+    /// xtask test` sets), in a blank page; Err lists what does not conform.
+    /// This leaves the page under test.
+    pub async fn har_validate(&self, har: &str) -> Result<()> {
+        let dir = std::env::var_os("ROUNDTRIP_HAR_TOOLS")
+            .map(std::path::PathBuf::from)
+            .ok_or(
+                "ROUNDTRIP_HAR_TOOLS is not set; `cargo xtask test` sets it to .tools/har \
+             (installed by `cargo xtask setup`)",
+            )?;
+        let read = |path: std::path::PathBuf| {
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path:?}: {e}"))
+        };
+        let ajv = read(dir.join("ajv.min.js"))?;
+        let meta = read(dir.join("json-schema-draft-06.json"))?;
+        let mut schemas = Vec::new();
+        let listing = std::fs::read_dir(dir.join("schemas"))
+            .map_err(|e| format!("cannot list the HAR schemas in {dir:?}: {e}"))?;
+        for entry in listing.flatten() {
+            schemas.push(json!(read(entry.path())?));
+        }
+        let har: Value =
+            serde_json::from_str(har).map_err(|e| format!("the HAR is not JSON: {e}"))?;
+        self.client
+            .goto("about:blank")
+            .await
+            .map_err(|e| format!("cannot open about:blank: {e}"))?;
+        let verdict = self
+            .script(
+                // Ajv's browser build exports through `module.exports`
+                // when it sees one (its `window` branch sets nothing in
+                // this release), so it gets one.
+                "const s = document.createElement('script');\
+                 s.textContent = '(function () { var module = { exports: {} };\\n\
+                   var exports = module.exports;\\n' + arguments[0] +\
+                   '\\nwindow.Ajv = module.exports; })();';\
+                 document.head.appendChild(s);\
+                 const ajv = new Ajv({ allErrors: true, schemaId: 'auto', format: 'full' });\
+                 ajv.addMetaSchema(JSON.parse(arguments[1]));\
+                 for (const text of arguments[2]) ajv.addSchema(JSON.parse(text));\
+                 const validate = ajv.getSchema('har.json#');\
+                 return validate(arguments[3]) ? 'valid' : ajv.errorsText(validate.errors);",
+                vec![json!(ajv), json!(meta), json!(schemas), har],
+            )
+            .await?;
+        match verdict {
+            Value::String(text) if text == "valid" => Ok(()),
+            other => Err(format!("the HAR does not conform to HAR 1.2: {other}")),
+        }
+    }
+
     async fn script(&self, script: &str, args: Vec<Value>) -> Result<Value> {
         self.client
             .execute(script, args)
