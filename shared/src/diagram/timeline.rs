@@ -3,10 +3,10 @@
 //!
 //! Lanes: the Browser, the Relay, then one lane per peer the relay talked to,
 //! in order of first appearance: each DNS server, each target (a server or a
-//! UDP peer), each client that connected to a listener. When the page opens
-//! several sockets to one peer (chat, the concurrency lab), each of them gets
-//! a Client lane of its own between the Relay and that peer, so the arrows of
-//! one client are not mixed with another's.
+//! UDP peer), each client that connected to a listener. When the page has
+//! several sockets open to one peer at the same time (chat, the concurrency
+//! lab), each of them gets a Client lane of its own between the Relay and
+//! that peer, so the arrows of one client are not mixed with another's.
 //!
 //! The clock: the relay stamps each event in microseconds since *its
 //! operation* started; the page stamps each message with when it saw it
@@ -24,9 +24,10 @@
 //! everything else off screen, so it becomes a [`Break`]: left out of
 //! `draw_us` and drawn as one mark that says how long it was. Waits that are
 //! the lesson (backoff, timeouts, slow servers) happen while an operation is
-//! under way and are always drawn to scale.
+//! under way and are drawn to scale, unless the operation has said nothing
+//! for a minute (its end may never come: the relay link dropped).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::Tone;
 use super::labels::{Role, describe_step};
@@ -186,6 +187,9 @@ impl Timeline {
 
 /// Gaps longer than this while nothing is under way become idle breaks.
 pub const IDLE_MIN_US: u64 = 1_000_000;
+/// An operation under way that has said nothing for this long (its end
+/// never came: the relay link dropped) no longer keeps gaps from being idle.
+const STALE_US: u64 = 60_000_000;
 
 /// What the timeline remembers about each operation while it walks the trace.
 #[derive(Default)]
@@ -206,6 +210,12 @@ struct OpClock {
     /// Something is under way: a DNS query or HTTP request not yet ended,
     /// a socket not yet set up. Gaps then are never idle.
     busy: bool,
+    /// The item of its first step, and of its terminal event once it ended:
+    /// its lifetime, to tell sockets open at once from one after another.
+    first_item: usize,
+    end_item: Option<usize>,
+    /// Whether the relay reported anything about it yet.
+    heard: bool,
 }
 
 /// The lanes, each peer's found by its kind and address.
@@ -250,6 +260,8 @@ pub fn timeline(trace: &Trace) -> Timeline {
     // Operations in order of their first step, for the Client lanes.
     let mut op_order: Vec<OpId> = Vec::new();
     let mut busy = 0_usize;
+    // Session time of the latest step of an operation under way.
+    let mut last_busy_step = 0_u64;
     // The session starts with its first step: the time before it (the page
     // opening, the learner reading) is not part of it.
     let origin = trace
@@ -267,7 +279,10 @@ pub fn timeline(trace: &Trace) -> Timeline {
         let (from, to, label, tone) = describe_step(step, socket);
         let clock = ops.entry(step.op).or_insert_with(|| {
             op_order.push(step.op);
-            OpClock::default()
+            OpClock {
+                first_item: index,
+                ..OpClock::default()
+            }
         });
         // The page's time for the step, never before the step above.
         let seen = step
@@ -282,7 +297,10 @@ pub fn timeline(trace: &Trace) -> Timeline {
             }
         }
         .max(now);
-        if busy == 0 && at_us - now > IDLE_MIN_US && !items.is_empty() {
+        // Under way only while something happens: an operation whose end
+        // never came (the relay link dropped) stops counting after a while.
+        let under_way = busy > 0 && at_us.saturating_sub(last_busy_step) <= STALE_US;
+        if !under_way && at_us - now > IDLE_MIN_US && !items.is_empty() {
             idle_total += at_us - now;
             breaks.push(Break {
                 before_item: index,
@@ -321,7 +339,19 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 kind if kind.is_terminal() => clock.busy = false,
                 _ => {}
             },
-            StepKind::Rejected(_) => clock.busy = false,
+            // A refusal of the request that started the operation ends it;
+            // a refused send on a connection being set up does not.
+            StepKind::Rejected(_) if !clock.heard => clock.busy = false,
+            StepKind::Rejected(_) => {}
+        }
+        if let StepKind::Event { kind, .. } = &step.kind {
+            clock.heard = true;
+            if kind.is_terminal() {
+                clock.end_item = Some(index);
+            }
+        }
+        if clock.busy {
+            last_busy_step = at_us;
         }
         match (was_busy, clock.busy) {
             (false, true) => busy += 1,
@@ -395,7 +425,10 @@ pub fn timeline(trace: &Trace) -> Timeline {
         if let Some((conn, client)) = accepted {
             let conn = ops.entry(conn).or_insert_with(|| {
                 op_order.push(conn);
-                OpClock::default()
+                OpClock {
+                    first_item: index,
+                    ..OpClock::default()
+                }
             });
             conn.anchor.get_or_insert(at_us);
             conn.peer.get_or_insert(client);
@@ -438,41 +471,48 @@ pub fn timeline(trace: &Trace) -> Timeline {
 }
 
 /// Gives each socket the page opened its own Client lane when several of
-/// them talk to the same peer, placed between the Relay and the peers: the
-/// socket's steps that the Relay lane held move to its lane, the browser's
-/// requests stay between Browser and Relay.
+/// them talk to the same peer at the same time, placed between the Relay
+/// and the peers: the socket's steps that the Relay lane held move to its
+/// lane, the browser's requests stay between Browser and Relay. Sockets
+/// opened one after another keep the Relay lane.
 fn split_clients(
     lanes: &mut Vec<Lane>,
     items: &mut [Item],
     ops: &HashMap<OpId, OpClock>,
     op_order: &[OpId],
 ) {
-    let mut sockets_of: HashMap<usize, Vec<OpId>> = HashMap::new();
+    // Per peer, its sockets in order of their first step; a socket open
+    // while another one to the same peer is gets a lane (as does that one).
+    let mut open_by_peer: HashMap<usize, Vec<OpId>> = HashMap::new();
+    let mut concurrent: HashSet<OpId> = HashSet::new();
     for op in op_order {
         let clock = &ops[op];
-        if let (true, Some(peer)) = (clock.client_socket, clock.peer) {
-            sockets_of.entry(peer).or_default().push(*op);
+        let (true, Some(peer)) = (clock.client_socket, clock.peer) else {
+            continue;
+        };
+        let open = open_by_peer.entry(peer).or_default();
+        open.retain(|other| ops[other].end_item.is_none_or(|end| end > clock.first_item));
+        if !open.is_empty() {
+            concurrent.extend(open.iter().chain([op]));
         }
+        open.push(*op);
     }
     let mut own: HashMap<OpId, usize> = HashMap::new();
     let mut new_lanes = Vec::new();
-    for op in op_order {
+    let mut numbers: HashMap<usize, usize> = HashMap::new();
+    for op in op_order.iter().filter(|op| concurrent.contains(op)) {
         let Some(peer) = ops[op].peer else { continue };
-        let shared = sockets_of
-            .get(&peer)
-            .is_some_and(|sockets| sockets.len() > 1);
-        if ops[op].client_socket && shared {
-            let number = sockets_of[&peer].iter().position(|o| o == op).unwrap_or(0) + 1;
-            let subtitle = match &ops[op].local {
-                Some(local) => format!("{local} (#{number})"),
-                None => format!("#{number}"),
-            };
-            own.insert(*op, 2 + new_lanes.len());
-            new_lanes.push(Lane {
-                kind: LaneKind::Client,
-                subtitle,
-            });
-        }
+        let number = numbers.entry(peer).or_default();
+        *number += 1;
+        let subtitle = match &ops[op].local {
+            Some(local) => format!("{local} (#{number})"),
+            None => format!("#{number}"),
+        };
+        own.insert(*op, 2 + new_lanes.len());
+        new_lanes.push(Lane {
+            kind: LaneKind::Client,
+            subtitle,
+        });
     }
     if new_lanes.is_empty() {
         return;

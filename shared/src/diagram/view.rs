@@ -537,7 +537,8 @@ impl Viewport {
     }
 
     /// Zooms by `factor`, keeping the content under screen height `anchor`
-    /// (header included) where it is.
+    /// (header included) where it is. Idle bands keep their height: only
+    /// the rest of the content above the anchor scales.
     pub fn zoomed(
         mut self,
         factor: f64,
@@ -548,19 +549,50 @@ impl Viewport {
         let new_zoom = (self.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM);
         let factor = new_zoom / self.zoom;
         let pad = geometry.row_height / 2.0;
-        let under = self.top + (anchor - geometry.header).max(0.0);
+        let on_screen = (anchor - geometry.header).max(0.0);
+        let under = self.top + on_screen;
+        let bands = self.bands_above(under, timeline, geometry);
         self.zoom = new_zoom;
-        self.top = (under - pad) * factor + pad - (anchor - geometry.header).max(0.0);
+        self.top = (under - pad - bands) * factor + pad + bands - on_screen;
         self.clamped(timeline, geometry)
     }
 
+    /// How much of the content above `content_y` is idle bands (which do
+    /// not scale with zoom); none on the steps scale.
+    fn bands_above(&self, content_y_at: f64, timeline: &Timeline, geometry: &Geometry) -> f64 {
+        if self.scale != Scale::RealTime {
+            return 0.0;
+        }
+        timeline
+            .breaks
+            .iter()
+            .map(|b| {
+                let end = content_y(
+                    geometry,
+                    self,
+                    b.before_item,
+                    &timeline.items[b.before_item],
+                );
+                (content_y_at - (end - geometry.break_height)).clamp(0.0, geometry.break_height)
+            })
+            .take_while(|&part| part > 0.0)
+            .sum()
+    }
+
     /// Zoomed so that the whole session fits the window, from the start.
+    /// The padding and the idle bands keep their size; the rest scales.
     pub fn fitted(mut self, timeline: &Timeline, geometry: &Geometry) -> Viewport {
-        // Content is 1.5 rows of padding plus a span that grows with zoom.
-        let fixed = geometry.row_height * 1.5;
+        let fixed = geometry.row_height * 1.5
+            + match self.scale {
+                Scale::RealTime => timeline.breaks.len() as f64 * geometry.break_height,
+                Scale::Steps => 0.0,
+            };
         let span = (content_height(timeline, geometry, &self) - fixed) / self.zoom;
         if span > 0.0 {
-            self.zoom = ((self.body(geometry) - fixed) / span).clamp(MIN_ZOOM, MAX_ZOOM);
+            // With more bands than fit, the steps between them still get a
+            // quarter of the window.
+            let room = (self.body(geometry) - fixed).max(self.body(geometry) / 4.0);
+            self.zoom = (room / span).clamp(MIN_ZOOM, MAX_ZOOM);
         }
         self.top = 0.0;
         self

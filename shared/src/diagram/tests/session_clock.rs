@@ -282,3 +282,151 @@ fn the_session_starts_at_its_first_step() {
     assert_eq!(at, [0, 150]);
     assert!(tl.breaks.is_empty());
 }
+
+#[test]
+fn zoom_keeps_the_row_under_the_pointer_and_fit_is_stable_with_breaks() {
+    let tl = timeline(&echo_with_pauses());
+    let geometry = Geometry::default();
+    // Zoomed in and scrolled down (the content is taller than the window,
+    // so nothing is clamped).
+    let view = Viewport {
+        scale: Scale::RealTime,
+        zoom: 1024.0,
+        top: 1_300.0,
+        height: 600.0,
+        cull: false,
+    };
+    // The close, after both breaks, under the pointer.
+    let y_of = |v: &Viewport, item: usize| {
+        frame(&tl, &geometry, v)
+            .rows
+            .iter()
+            .find(|r| r.item == item)
+            .map(|r| r.y)
+    };
+    let before = y_of(&view, 6).expect("the close is on screen");
+    for factor in [1.1, 0.9, 3.0] {
+        let zoomed = view.zoomed(factor, before, &tl, &geometry);
+        let after = y_of(&zoomed, 6).expect("still on screen");
+        assert!(
+            (after - before).abs() < 1e-6,
+            "{factor}: {before} → {after}"
+        );
+    }
+    // Fit: everything in the window, and fitting again changes nothing.
+    let fit = view.fitted(&tl, &geometry);
+    let again = fit.fitted(&tl, &geometry);
+    assert!(
+        (fit.zoom - again.zoom).abs() < 1e-9 * fit.zoom,
+        "{} {}",
+        fit.zoom,
+        again.zoom
+    );
+    let height = view::content_height(&tl, &geometry, &fit);
+    assert!(
+        (height - fit.body(&geometry)).abs() < 1e-6,
+        "{height} vs {}",
+        fit.body(&geometry)
+    );
+}
+
+#[test]
+fn sockets_one_after_another_keep_the_relay_lane() {
+    // Connect, close, connect again to the same echo: never two at once.
+    let mut trace = Trace::new();
+    for (op, at_ms) in [(1, 0.0), (2, 100.0)] {
+        request(&mut trace, at_ms, connect_msg(op));
+        event(
+            &mut trace,
+            at_ms + 0.2,
+            op,
+            150,
+            connected("127.0.0.1:51000"),
+        );
+        request(&mut trace, at_ms + 10.0, ClientMsg::Close { op });
+        event(
+            &mut trace,
+            at_ms + 10.2,
+            op,
+            10_150,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        );
+    }
+    let tl = timeline(&trace);
+    assert!(
+        tl.lanes
+            .iter()
+            .all(|l| l.kind != timeline::LaneKind::Client),
+        "{}",
+        tl.describe_lanes()
+    );
+    // Opened while the first is still open: both get a lane.
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_msg(1));
+    event(&mut trace, 0.2, 1, 150, connected("127.0.0.1:51001"));
+    request(&mut trace, 5.0, connect_msg(2));
+    event(&mut trace, 5.2, 2, 150, connected("127.0.0.1:51002"));
+    let lanes = timeline(&trace).describe_lanes();
+    assert!(lanes.contains("Client 127.0.0.1:51001 (#1)"), "{lanes}");
+    assert!(lanes.contains("Client 127.0.0.1:51002 (#2)"), "{lanes}");
+}
+
+#[test]
+fn an_operation_whose_end_never_came_stops_holding_breaks_back() {
+    // A connect that never hears back (the relay link dropped), then the
+    // learner comes back five minutes later.
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_msg(1));
+    request(&mut trace, 300_000.0, connect_msg(2));
+    let tl = timeline(&trace);
+    assert_eq!(tl.breaks.len(), 1, "{}", tl.describe());
+}
+
+#[test]
+fn a_refused_send_while_connecting_keeps_the_connect_under_way() {
+    // The learner sends before the connection is up; the relay refuses the
+    // send, the connect goes on and times out 3 s later: drawn to scale.
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_msg(1));
+    event(
+        &mut trace,
+        0.2,
+        1,
+        100,
+        EventKind::Connecting {
+            addr: "10.0.0.1:7".into(),
+        },
+    );
+    request(
+        &mut trace,
+        10.0,
+        ClientMsg::Send {
+            op: 1,
+            data: Payload(b"early".to_vec()),
+        },
+    );
+    trace.seen_at(10.5);
+    trace.record_server(&ServerMsg::Error {
+        op: Some(1),
+        error: crate::protocol::RelayError::new(
+            crate::protocol::ErrorCode::NotConnected,
+            "not connected yet",
+        ),
+    });
+    event(
+        &mut trace,
+        3_000.0,
+        1,
+        3_000_000,
+        EventKind::Failed {
+            error: crate::protocol::RelayError::new(
+                crate::protocol::ErrorCode::TimedOut,
+                "connect timed out",
+            ),
+        },
+    );
+    let tl = timeline(&trace);
+    assert!(tl.breaks.is_empty(), "{}", tl.describe());
+}
