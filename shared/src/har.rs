@@ -24,7 +24,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::inspect::{HttpOp, http_ops};
-use crate::protocol::{EventKind, HttpTimings, OpId, WireDir};
+use crate::protocol::{AttemptReason, EventKind, HttpTimings, OpId, WireDir};
 use crate::trace::{StepKind, Trace};
 
 /// The tool named as the HAR's creator.
@@ -205,10 +205,20 @@ fn hops<'a>(trace: &'a Trace, op: &HttpOp<'_>) -> Vec<Hop<'a>> {
                 done.push(std::mem::replace(&mut hop, Hop::new(op.url.to_owned(), t)));
                 continue;
             }
-            // The wait between attempts belongs to no request.
-            EventKind::Attempt { .. } | EventKind::Backoff { .. } | EventKind::GaveUp { .. } => {
+            // The end of an attempt: it lasted until now (a timed-out one
+            // ran into its timeout), and a failure says why. The wait that
+            // follows belongs to no request.
+            EventKind::Backoff { reason, .. }
+            | EventKind::GaveUp {
+                last_error: reason, ..
+            } => {
+                hop.end_us = hop.end_us.max(t);
+                if let AttemptReason::Error(error) = reason {
+                    hop.error = Some(&error.message);
+                }
                 continue;
             }
+            EventKind::Attempt { .. } => continue,
             EventKind::Resolving { .. } => first(&mut hop.marks.resolving),
             EventKind::Resolved { .. } => first(&mut hop.marks.resolved),
             EventKind::Connecting { .. } => first(&mut hop.marks.connecting),
@@ -877,9 +887,72 @@ mod tests {
         let statuses: Vec<&Value> = entries.iter().map(|e| &e["response"]["status"]).collect();
         assert_eq!(statuses, [&json!(503), &json!(200)]);
         assert_eq!(entries[1]["connection"], "40001");
-        // The backoff is in neither attempt.
-        assert_eq!(entries[0]["time"], 0.4);
+        // An attempt lasts until it ended; the backoff is in neither.
+        assert_eq!(entries[0]["time"], 0.5);
         assert_eq!(entries[1]["time"], 0.5);
+        check_har(&har);
+    }
+
+    #[test]
+    fn a_timed_out_attempt_lasts_until_its_timeout_and_says_why() {
+        let mut trace = Trace::new();
+        request(
+            &mut trace,
+            7,
+            "GET",
+            "http://127.0.0.1:80/flaky?mode=timeout",
+            None,
+        );
+        event(&mut trace, 7, 1, EventKind::Attempt { n: 1, of: 2 });
+        event(
+            &mut trace,
+            7,
+            100,
+            EventKind::Connected {
+                local: "127.0.0.1:40000".into(),
+                remote: "127.0.0.1:80".into(),
+            },
+        );
+        let timeout = crate::protocol::RelayError::new(
+            crate::protocol::ErrorCode::TimedOut,
+            "no first byte within 400 ms",
+        );
+        event(
+            &mut trace,
+            7,
+            400_100,
+            EventKind::Backoff {
+                attempt: 1,
+                wait_ms: 100,
+                reason: AttemptReason::Error(timeout.clone()),
+                retry_after_ms: None,
+            },
+        );
+        event(&mut trace, 7, 500_200, EventKind::Attempt { n: 2, of: 2 });
+        event(
+            &mut trace,
+            7,
+            900_300,
+            EventKind::GaveUp {
+                attempts: 2,
+                last_error: AttemptReason::Error(timeout.clone()),
+            },
+        );
+        event(&mut trace, 7, 900_300, EventKind::Failed { error: timeout });
+        let har = export(&trace, "0.1.0", AT, None);
+        let entries = har["log"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0]["time"], 400.1);
+        assert_eq!(entries[1]["time"], 400.1);
+        for entry in entries {
+            assert_eq!(entry["response"]["status"], 0);
+            assert!(
+                entry["comment"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("no first byte within 400 ms")),
+                "{entry}"
+            );
+        }
         check_har(&har);
     }
 

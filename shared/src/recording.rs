@@ -24,6 +24,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// refused.
 pub const MAX_ENTRIES: usize = 100_000;
 
+/// The latest `at_ms` a recording file may have: 30 days.
+pub const MAX_AT_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
+
 /// One message and when the page saw it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -127,6 +130,8 @@ pub enum RecordingError {
     TooLong,
     #[error("the times in this trace go backwards at message {0}")]
     TimeGoesBack(usize),
+    #[error("message {0} of this trace is more than 30 days into the session")]
+    TooLate(usize),
 }
 
 impl Recording {
@@ -222,6 +227,11 @@ impl Recording {
         for (i, entry) in recording.entries.iter().enumerate() {
             if !entry.at_ms.is_finite() || entry.at_ms < last {
                 return Err(RecordingError::TimeGoesBack(i));
+            }
+            // The views add these times up in microseconds; a session is
+            // never this long, and a file that says so is not one.
+            if entry.at_ms > MAX_AT_MS {
+                return Err(RecordingError::TooLate(i));
             }
             last = entry.at_ms;
         }
@@ -392,6 +402,18 @@ mod tests {
         assert_eq!(
             Recording::from_json(backwards),
             Err(RecordingError::TimeGoesBack(1))
+        );
+    }
+
+    #[test]
+    fn times_past_thirty_days_are_refused() {
+        let mut rec = Recording::default();
+        let msg = || Message::Out(ClientMsg::Close { op: 1 });
+        rec.push(0.0, msg());
+        rec.push(1e16, msg());
+        assert_eq!(
+            Recording::from_json(&rec.to_json()),
+            Err(RecordingError::TooLate(1))
         );
     }
 

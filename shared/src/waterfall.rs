@@ -190,14 +190,14 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
     }
     let longest = rows
         .iter()
-        .map(|row| row.offset_us.unwrap_or(0) + row.end_us)
+        .map(|row| row.offset_us.unwrap_or(0).saturating_add(row.end_us))
         .max()
         .unwrap_or(0);
     let (scale_us, step_us) = scale(longest);
     for row in &mut rows {
         let offset = row.offset_us.unwrap_or(0);
         for bar in &mut row.bars {
-            bar.left = percent(offset + bar.start_us, scale_us);
+            bar.left = percent(offset.saturating_add(bar.start_us), scale_us);
             bar.width = percent(bar.duration_us, scale_us);
         }
     }

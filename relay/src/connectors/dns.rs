@@ -314,6 +314,8 @@ impl Walk<'_> {
                 ),
             )));
         }
+        // Why the last lookup failed, for the final error.
+        let mut last_error: Option<RelayError> = None;
         for ns in ns_names.iter().take(NS_TRIED) {
             self.report
                 .event(EventKind::DnsGlueless {
@@ -329,8 +331,17 @@ impl Walk<'_> {
                     .filter_map(|r| r.data.ip_addr())
                     .map(|ip| SocketAddr::new(ip, self.root.port()))
                     .collect(),
-                // Cancelled or failed: the next name server may do.
-                Err(_) => Vec::new(),
+                Err(error) => {
+                    // Out of queries: no other name server can be tried.
+                    if self.queries.load(Ordering::Relaxed) >= MAX_TRACE_QUERIES
+                        && let Some(error) = error
+                    {
+                        return Ok(Err(error));
+                    }
+                    // Otherwise the next name server may do.
+                    last_error = error.or(last_error);
+                    Vec::new()
+                }
             };
             self.report
                 .event(EventKind::DnsNsFound {
@@ -343,11 +354,15 @@ impl Walk<'_> {
             }
         }
         let names: Vec<String> = ns_names.iter().map(ToString::to_string).collect();
+        let why = last_error.map_or_else(
+            || "their names have no address".to_owned(),
+            |error| format!("the last lookup failed: {}", error.message),
+        );
         Ok(Err(RelayError::new(
             ErrorCode::DnsFailed,
             format!(
                 "the referral to {child} came without glue, and none of its name servers ({}) \
-                 could be found: their names have no address",
+                 could be found: {why}",
                 names.join(", ")
             ),
         )))

@@ -388,14 +388,11 @@ async fn transfer(
                 // as the kernel would do after close(), for a while: a peer
                 // that stopped reading must not hold the socket forever.
                 Some(Command::Close) => {
-                    let flushed = flush(&stream, &mut unwritten, report, counts);
-                    match tokio::time::timeout(CLOSE_LINGER, flushed).await {
-                        Ok(flushed) => {
-                            if let Err(error) = flushed? {
-                                return fail(report, error).await;
-                            }
-                        }
-                        Err(_) => {
+                    let deadline = tokio::time::Instant::now() + CLOSE_LINGER;
+                    match flush(&stream, &mut unwritten, report, counts, deadline).await? {
+                        Ok(Flushed::All) => {}
+                        Err(error) => return fail(report, error).await,
+                        Ok(Flushed::OutOfTime) => {
                             let left: usize = unwritten.iter().map(Vec::len).sum();
                             report.reject(RelayError::new(
                                 ErrorCode::TimedOut,
@@ -511,17 +508,28 @@ fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Vec<u8>>) -> io::Resu
     }
 }
 
-/// Writes everything still waiting, reporting each write.
+/// How a [`flush`] ended.
+enum Flushed {
+    All,
+    /// The deadline came with bytes still waiting (the peer stopped reading).
+    OutOfTime,
+}
+
+/// Writes everything still waiting, reporting each write, until
+/// `deadline`. Only waiting for the socket is bounded: a write made is
+/// always reported.
 async fn flush(
     stream: &TcpStream,
     unwritten: &mut VecDeque<Vec<u8>>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Result<(), RelayError>, SessionGone> {
+    deadline: tokio::time::Instant,
+) -> Result<Result<Flushed, RelayError>, SessionGone> {
     while !unwritten.is_empty() {
-        let result = match stream.writable().await {
-            Ok(()) => write_some(stream, unwritten),
-            Err(error) => Err(error),
+        let result = match tokio::time::timeout_at(deadline, stream.writable()).await {
+            Err(_) => return Ok(Ok(Flushed::OutOfTime)),
+            Ok(Ok(())) => write_some(stream, unwritten),
+            Ok(Err(error)) => Err(error),
         };
         match result {
             Ok(0) => {}
@@ -532,7 +540,7 @@ async fn flush(
             Err(error) => return Ok(Err(io_error(&error))),
         }
     }
-    Ok(Ok(()))
+    Ok(Ok(Flushed::All))
 }
 
 /// A read or write failed on an open connection: a reset is reported as the

@@ -290,7 +290,11 @@ pub fn timeline(trace: &Trace) -> Timeline {
             .map_or(now, |seen| seen.saturating_sub(origin))
             .max(now);
         let at_us = match step.t_us {
-            Some(t_us) => *clock.anchor.get_or_insert(seen.saturating_sub(t_us)) + t_us,
+            // Saturating: a hostile file may carry any `t_us`.
+            Some(t_us) => clock
+                .anchor
+                .get_or_insert(seen.saturating_sub(t_us))
+                .saturating_add(t_us),
             None => {
                 clock.anchor.get_or_insert(seen);
                 seen

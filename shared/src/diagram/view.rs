@@ -485,7 +485,11 @@ fn ticks(
         if top_ms > ms {
             ms = (top_ms / step_ms).floor() * step_ms;
         }
-        while out.len() < 200 && ms * 1000.0 <= end_us as f64 {
+        // Bounded walk: far into a session, adding a small step to a large
+        // time can leave it unchanged.
+        let mut walked = 0;
+        while out.len() < 200 && walked < 10_000 && ms * 1000.0 <= end_us as f64 {
+            walked += 1;
             let content = y_at(ms);
             if content > view.top + body {
                 break;
