@@ -11,11 +11,12 @@
 //! the session's [`Spawner`] and registers the new operation's command sender
 //! with the session, which routes the browser's requests to it from then on.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use roundtrip_shared::protocol::{FIRST_RELAY_OP, OpId, RelayError};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::report::SessionGone;
 
@@ -30,6 +31,55 @@ pub enum Command {
     Shutdown,
     /// End the operation (for a connection: write what waits, then close).
     Close,
+}
+
+/// Closes that could not wait in an operation's command queue. A TCP
+/// connection whose peer stopped reading stops taking commands (its queue
+/// is full of bytes nobody takes); the browser's `close` still has to reach
+/// it, so the session asks for it here and the connection listens.
+/// One per session, shared by its operations.
+#[derive(Debug, Default)]
+pub struct Closing {
+    asked: Mutex<HashSet<OpId>>,
+    changed: Notify,
+}
+
+impl Closing {
+    /// Asks `op` to close.
+    pub fn ask(&self, op: OpId) {
+        self.asked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(op);
+        self.changed.notify_waiters();
+    }
+
+    /// Forgets `op` (it ended).
+    pub fn forget(&self, op: OpId) {
+        self.asked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&op);
+    }
+
+    /// Returns once `op` is asked to close.
+    pub async fn asked(&self, op: OpId) {
+        loop {
+            // Listen before looking, so that no ask falls in between.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self
+                .asked
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .contains(&op)
+            {
+                return;
+            }
+            changed.await;
+        }
+    }
 }
 
 /// An operation the relay created, for the session to route requests to.

@@ -31,6 +31,8 @@ pub struct Reporter {
     out: mpsc::Sender<Outgoing>,
     /// The session's byte budget towards the browser, when it has one.
     budget: Option<std::sync::Arc<crate::limits::Budget>>,
+    /// Where the session asks for closes that could not be queued.
+    closing: Option<std::sync::Arc<crate::op::Closing>>,
 }
 
 impl Reporter {
@@ -41,6 +43,23 @@ impl Reporter {
             start: Instant::now(),
             out,
             budget: None,
+            closing: None,
+        }
+    }
+
+    /// Listens for closes the session could not queue (see
+    /// [`crate::op::Closing`]).
+    pub fn with_closing(mut self, closing: std::sync::Arc<crate::op::Closing>) -> Self {
+        self.closing = Some(closing);
+        self
+    }
+
+    /// Returns once the browser asked this operation to close while its
+    /// command queue was full; never without a session.
+    pub async fn close_asked(&self) {
+        match &self.closing {
+            Some(closing) => closing.asked(self.op).await,
+            None => std::future::pending().await,
         }
     }
 
@@ -81,6 +100,7 @@ impl Reporter {
             start: Instant::now(),
             out: self.out.clone(),
             budget: self.budget.clone(),
+            closing: self.closing.clone(),
         }
     }
 

@@ -17,11 +17,12 @@ use roundtrip_shared::protocol::{
     ServerMsg,
 };
 use roundtrip_shared::wire::{self, Frame};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, watch};
 use tracing::Instrument as _;
 
 use crate::connectors::{dns, http, listen, tcp, udp};
-use crate::op::{Command, Registration, Spawner};
+use crate::op::{Closing, Command, Registration, Spawner};
 use crate::report::{Outgoing, Reporter};
 use crate::{AppState, limits};
 
@@ -30,6 +31,21 @@ use crate::{AppState, limits};
 const OUTGOING_CAPACITY: usize = 32;
 /// Commands waiting for one operation.
 const COMMAND_CAPACITY: usize = 16;
+/// How long a request waits for room in an operation's full command queue
+/// before it is refused.
+const STALL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Why a send to an operation whose peer stopped reading is refused.
+fn not_reading(op: OpId) -> RelayError {
+    RelayError::new(
+        ErrorCode::LimitReached,
+        format!(
+            "operation {op}: the peer is not reading, and the relay already holds all it will \
+             for it, so this request was refused. Wait for `sent` events before sending more, \
+             or close"
+        ),
+    )
+}
 
 /// WebSocket close code 1001: the relay is going away.
 const CLOSE_GOING_AWAY: u16 = 1001;
@@ -65,6 +81,8 @@ pub async fn run(socket: WebSocket, state: AppState) {
         greeted: false,
         ops: HashMap::new(),
         spawner: Spawner::new(registrations),
+        closing: std::sync::Arc::default(),
+        stalled: std::collections::HashSet::new(),
     };
     loop {
         let message = tokio::select! {
@@ -192,6 +210,12 @@ struct Session {
     ops: HashMap<OpId, mpsc::Sender<Command>>,
     /// Ids and registration for operations that operations create.
     spawner: Spawner,
+    /// Closes that went around a full command queue.
+    closing: std::sync::Arc<Closing>,
+    /// Operations whose queue stayed full for [`STALL`]: their sends are
+    /// refused at once while it stays full, so one peer that stopped
+    /// reading does not hold up the session's other operations.
+    stalled: std::collections::HashSet<OpId>,
 }
 
 impl Session {
@@ -352,7 +376,7 @@ impl Session {
         F: FnOnce(mpsc::Receiver<Command>, Reporter) -> Fut,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
-        self.ops.retain(|_, commands| !commands.is_closed());
+        self.prune();
         if op >= FIRST_RELAY_OP {
             let error = RelayError::new(
                 ErrorCode::OpInUse,
@@ -397,7 +421,9 @@ impl Session {
         };
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         self.ops.insert(op, commands);
-        let report = Reporter::new(op, self.out.clone()).with_budget(self.budget.clone());
+        let report = Reporter::new(op, self.out.clone())
+            .with_budget(self.budget.clone())
+            .with_closing(self.closing.clone());
         let operation = operation(command_rx, report);
         tokio::spawn(
             async move {
@@ -411,7 +437,7 @@ impl Session {
     /// Routes requests about an operation another operation created, if
     /// the session has room for one more; answers either way.
     fn register(&mut self, registration: Registration) {
-        self.ops.retain(|_, commands| !commands.is_closed());
+        self.prune();
         let max = self.state.config().limits.max_ops_per_session;
         let answer = if self.ops.len() >= max {
             Err(RelayError::new(
@@ -428,7 +454,38 @@ impl Session {
         let _ = registration.admitted.send(answer);
     }
 
+    /// Forgets operations whose task has ended.
+    fn prune(&mut self) {
+        let (closing, stalled) = (&self.closing, &mut self.stalled);
+        self.ops.retain(|op, commands| {
+            let running = !commands.is_closed();
+            if !running {
+                closing.forget(*op);
+                stalled.remove(op);
+            }
+            running
+        });
+    }
+
     async fn command(&mut self, op: OpId, command: Command) {
+        let Some(commands) = self.ops.get(&op).cloned() else {
+            let error = RelayError::new(
+                ErrorCode::UnknownOp,
+                format!("there is no operation {op} in this session"),
+            );
+            return self.reject(Some(op), error).await;
+        };
+        let ended = || {
+            RelayError::new(
+                ErrorCode::UnknownOp,
+                format!("operation {op} has already ended"),
+            )
+        };
+        let is_data = matches!(command, Command::Send(_) | Command::SendTo { .. });
+        // Still stalled: refused before it is counted against the budget.
+        if is_data && self.stalled.contains(&op) && commands.capacity() == 0 {
+            return self.reject(Some(op), not_reading(op)).await;
+        }
         // Past the byte budget, wait: this session's WebSocket is then read
         // more slowly, which pushes back on the browser.
         if let Command::Send(bytes) | Command::SendTo { data: bytes, .. } = &command {
@@ -445,20 +502,35 @@ impl Session {
             }
             self.budget.outbound(bytes.len()).await;
         }
-        let error = match self.ops.get(&op) {
-            Some(commands) => match commands.send(command).await {
-                Ok(()) => return,
-                Err(_) => RelayError::new(
-                    ErrorCode::UnknownOp,
-                    format!("operation {op} has already ended"),
-                ),
-            },
-            None => RelayError::new(
-                ErrorCode::UnknownOp,
-                format!("there is no operation {op} in this session"),
-            ),
+        let command = match commands.try_send(command) {
+            Ok(()) => {
+                self.stalled.remove(&op);
+                return;
+            }
+            Err(TrySendError::Closed(_)) => return self.reject(Some(op), ended()).await,
+            Err(TrySendError::Full(command)) => command,
         };
-        self.reject(Some(op), error).await;
+        if let Command::Close = command {
+            // The queue is full (a peer that stopped reading holds it up):
+            // the close goes around it, and into it once there is room.
+            self.closing.ask(op);
+            tokio::spawn(async move {
+                let _ = commands.send(Command::Close).await;
+            });
+            return;
+        }
+        // A full queue: wait a little, as a blocking send() would, but never
+        // long, so the session's other operations keep going.
+        match tokio::time::timeout(STALL, commands.send(command)).await {
+            Ok(Ok(())) => {
+                self.stalled.remove(&op);
+            }
+            Ok(Err(_)) => self.reject(Some(op), ended()).await,
+            Err(_) => {
+                self.stalled.insert(op);
+                self.reject(Some(op), not_reading(op)).await;
+            }
+        }
     }
 
     async fn reject(&self, op: Option<OpId>, error: RelayError) {

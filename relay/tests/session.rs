@@ -818,3 +818,96 @@ async fn close_drops_what_a_peer_that_stopped_reading_never_took() {
     // The session goes on.
     client.open_echo(2).await;
 }
+
+#[tokio::test]
+async fn a_peer_that_stopped_reading_holds_up_nothing_else() {
+    let relay = start_relay().await;
+    let mut client = Client::greeted(relay).await;
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (held_tx, held_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (stream, _) = server.accept().await.unwrap();
+        let _ = held_tx.send(stream);
+    });
+    client
+        .send(ClientMsg::TcpConnect {
+            faults: None,
+            op: 1,
+            target: addr.to_string(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+    while !matches!(client.next_event(1).await.1, EventKind::Connected { .. }) {}
+    let _held = held_rx.await.unwrap();
+
+    // A client that ignores flow control: 8 MiB at once to a peer that
+    // never reads, far past what the kernel and the relay hold for it.
+    for _ in 0..128 {
+        client
+            .send(ClientMsg::Send {
+                op: 1,
+                data: Payload(vec![7u8; 64 * 1024]),
+            })
+            .await;
+    }
+    // Another connection of the same session still works meanwhile...
+    client
+        .send(ClientMsg::TcpConnect {
+            faults: None,
+            op: 2,
+            target: "tcp-echo".into(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+    let (mut echoed, mut refused, mut dropped, mut closed) = (Vec::new(), 0, false, false);
+    while echoed != b"still here" || !closed {
+        match client.recv().await {
+            ServerMsg::Event(Event {
+                op: 2,
+                kind: EventKind::Connected { .. },
+                ..
+            }) => {
+                client
+                    .send(ClientMsg::Send {
+                        op: 2,
+                        data: Payload(b"still here".to_vec()),
+                    })
+                    .await;
+            }
+            ServerMsg::Data { op: 2, data, .. } => {
+                echoed.extend(data.0);
+                if echoed == b"still here" {
+                    // ...and so does the stuck one's close, which goes
+                    // around its queue.
+                    client.send(ClientMsg::Close { op: 1 }).await;
+                }
+            }
+            ServerMsg::Error {
+                op: Some(1),
+                error,
+            } if error.code == ErrorCode::LimitReached => {
+                assert!(error.message.contains("not reading"), "{}", error.message);
+                refused += 1;
+            }
+            ServerMsg::Error {
+                op: Some(1),
+                error,
+            } if error.code == ErrorCode::TimedOut => dropped = true,
+            ServerMsg::Event(Event {
+                op: 1,
+                kind: EventKind::Closed { by },
+                ..
+            }) => {
+                assert_eq!(by, Closer::Browser);
+                closed = true;
+            }
+            ServerMsg::Error { op, error } => panic!("unexpected error on {op:?}: {error}"),
+            _ => {}
+        }
+    }
+    assert!(refused > 0, "sends past what the relay holds are refused");
+    assert!(dropped, "what never left is reported");
+}

@@ -387,33 +387,17 @@ async fn transfer(
                 // Data already accepted is still written before the close,
                 // as the kernel would do after close(), for a while: a peer
                 // that stopped reading must not hold the socket forever.
-                Some(Command::Close) => {
-                    let deadline = tokio::time::Instant::now() + CLOSE_LINGER;
-                    match flush(&stream, &mut unwritten, report, counts, deadline).await? {
-                        Ok(Flushed::All) => {}
-                        Err(error) => return fail(report, error).await,
-                        Ok(Flushed::OutOfTime) => {
-                            let left: usize = unwritten.iter().map(Vec::len).sum();
-                            report.reject(RelayError::new(
-                                ErrorCode::TimedOut,
-                                format!(
-                                    "{} still waited to be sent {} s after close: the peer \
-                                     stopped reading, so they were dropped",
-                                    roundtrip_shared::payload::format_bytes(left as u64),
-                                    CLOSE_LINGER.as_secs()
-                                ),
-                            )).await?;
-                        }
-                    }
-                    drop(stream);
-                    report.event(EventKind::Closed { by: Closer::Browser }).await?;
-                    return Ok(Ending::Closed(Closer::Browser));
-                }
+                Some(Command::Close) => return close(stream, &mut unwritten, report, counts).await,
                 // Nobody is left to report to, and a peer that reads slowly
                 // (or never) must not keep the connection alive for bytes
                 // nobody will hear about.
                 None => return Ok(Ending::SessionGone),
             },
+            // The queue of commands is full and not read (the peer stopped
+            // reading): a close went around it.
+            () = report.close_asked(), if unwritten_len >= MAX_UNWRITTEN => {
+                return close(stream, &mut unwritten, report, counts).await;
+            }
             ready = stream.writable(), if !unwritten.is_empty() => {
                 let wanted = unwritten.front().map_or(0, Vec::len);
                 let result = ready.and_then(|()| write_some(&stream, &mut unwritten));
@@ -506,6 +490,42 @@ fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Vec<u8>>) -> io::Resu
         Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(0),
         Err(error) => Err(error),
     }
+}
+
+/// The browser's close of an open connection: what waits is written first,
+/// for at most [`CLOSE_LINGER`], then the socket closes.
+async fn close(
+    stream: TcpStream,
+    unwritten: &mut VecDeque<Vec<u8>>,
+    report: &Reporter,
+    counts: &mut Counts,
+) -> Result<Ending, SessionGone> {
+    let deadline = tokio::time::Instant::now() + CLOSE_LINGER;
+    match flush(&stream, unwritten, report, counts, deadline).await? {
+        Ok(Flushed::All) => {}
+        Err(error) => return fail(report, error).await,
+        Ok(Flushed::OutOfTime) => {
+            let left: usize = unwritten.iter().map(Vec::len).sum();
+            report
+                .reject(RelayError::new(
+                    ErrorCode::TimedOut,
+                    format!(
+                        "{} still waited to be sent {} s after close: the peer stopped \
+                         reading, so they were dropped",
+                        roundtrip_shared::payload::format_bytes(left as u64),
+                        CLOSE_LINGER.as_secs()
+                    ),
+                ))
+                .await?;
+        }
+    }
+    drop(stream);
+    report
+        .event(EventKind::Closed {
+            by: Closer::Browser,
+        })
+        .await?;
+    Ok(Ending::Closed(Closer::Browser))
 }
 
 /// How a [`flush`] ended.
