@@ -161,9 +161,9 @@ pub fn error(code: ErrorCode) -> Explanation {
         ),
         ErrorCode::LimitReached => ex(
             "limit reached",
-            "A limit of this relay session was reached: too many operations open at once, too many started per second, or a connection that idled or lived too long.",
-            "connections left open, or a script opening operations in a tight loop.",
-            "close what you no longer need, or wait a moment and try again.",
+            "A limit of this relay session was reached: too many operations open at once, too many started per second, a connection that idled or lived too long, or a send to a peer that stopped reading while the relay already held all it will for it.",
+            "connections left open, a script opening operations in a tight loop, or a server that does not read what it is sent (its receive window stays shut).",
+            "close what you no longer need, or wait a moment and try again; send more only as `sent` events confirm what was written.",
         ),
         ErrorCode::Tls => ex(
             "TLS error",
