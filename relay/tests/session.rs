@@ -885,17 +885,13 @@ async fn a_peer_that_stopped_reading_holds_up_nothing_else() {
                     client.send(ClientMsg::Close { op: 1 }).await;
                 }
             }
-            ServerMsg::Error {
-                op: Some(1),
-                error,
-            } if error.code == ErrorCode::LimitReached => {
+            ServerMsg::Error { op: Some(1), error } if error.code == ErrorCode::LimitReached => {
                 assert!(error.message.contains("not reading"), "{}", error.message);
                 refused += 1;
             }
-            ServerMsg::Error {
-                op: Some(1),
-                error,
-            } if error.code == ErrorCode::TimedOut => dropped = true,
+            ServerMsg::Error { op: Some(1), error } if error.code == ErrorCode::TimedOut => {
+                dropped = true
+            }
             ServerMsg::Event(Event {
                 op: 1,
                 kind: EventKind::Closed { by },

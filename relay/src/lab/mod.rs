@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use roundtrip_shared::protocol::Service;
+
+use crate::policy::LabAccess;
 use tokio::net::{TcpListener, UdpSocket};
 
 /// The ports the lab services answer on under `lab.test` names, as their
@@ -206,14 +208,26 @@ impl Lab {
             .map(|(_, addr)| *addr)
     }
 
-    /// The addresses of all services and of every DNS lab server (the
-    /// policy always allows them).
-    pub fn addrs(&self) -> Vec<SocketAddr> {
-        let dns = [self.dns.stub, self.dns.root, self.dns.tld, self.dns.lab];
+    /// The addresses of all services and of every DNS lab server, with what
+    /// each speaks (the policy always allows them, for that).
+    pub fn addrs(&self) -> Vec<(SocketAddr, LabAccess)> {
+        let dns = [
+            self.dns.stub,
+            self.dns.root,
+            self.dns.tld,
+            self.dns.lab,
+            self.dns.away,
+        ];
         self.services
             .iter()
-            .map(|(_, addr)| *addr)
-            .chain(dns)
+            .map(|(service, addr)| {
+                let access = match service.protocol.as_str() {
+                    "udp" => LabAccess::Udp,
+                    _ => LabAccess::Tcp,
+                };
+                (*addr, access)
+            })
+            .chain(dns.map(|addr| (addr, LabAccess::Dns)))
             .collect()
     }
 

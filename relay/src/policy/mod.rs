@@ -69,11 +69,34 @@ pub struct Destination<'a> {
     pub addr: SocketAddr,
 }
 
+/// How a lab service is reached: a lab address is allowed only for what
+/// listens there, so a UDP datagram cannot reach whatever else happens to
+/// use a lab TCP service's port number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabAccess {
+    /// A TCP service (the HTTP labs included).
+    Tcp,
+    /// A UDP service.
+    Udp,
+    /// A DNS lab server (UDP and TCP, as DNS or as plain UDP).
+    Dns,
+}
+
+impl LabAccess {
+    fn carries(self, protocol: Protocol) -> bool {
+        match self {
+            LabAccess::Tcp => matches!(protocol, Protocol::Tcp | Protocol::Http | Protocol::Https),
+            LabAccess::Udp => protocol == Protocol::Udp,
+            LabAccess::Dns => matches!(protocol, Protocol::Dns | Protocol::Udp),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
     mode: Mode,
     rules: Vec<Rule>,
-    lab: Vec<SocketAddr>,
+    lab: Vec<(SocketAddr, LabAccess)>,
 }
 
 impl Policy {
@@ -100,14 +123,19 @@ impl Policy {
         self.mode
     }
 
-    /// Lab services are always reachable, in both modes.
-    pub fn allow_lab(&mut self, addrs: impl IntoIterator<Item = SocketAddr>) {
+    /// Lab services are always reachable, in both modes, by what they
+    /// speak.
+    pub fn allow_lab(&mut self, addrs: impl IntoIterator<Item = (SocketAddr, LabAccess)>) {
         self.lab.extend(addrs);
     }
 
     /// Whether `dest` may be dialled; a refusal says why, for the learner.
     pub fn check(&self, dest: Destination<'_>) -> Result<(), RelayError> {
-        if self.mode == Mode::Local || self.lab.contains(&dest.addr) {
+        let lab = self
+            .lab
+            .iter()
+            .any(|&(addr, access)| addr == dest.addr && access.carries(dest.protocol));
+        if self.mode == Mode::Local || lab {
             return Ok(());
         }
         let ip = normalize(dest.addr.ip());
@@ -229,8 +257,25 @@ mod tests {
             },
         ];
         let mut policy = Policy::public(rules).unwrap();
-        policy.allow_lab(["127.0.0.1:4000".parse().unwrap()]);
+        policy.allow_lab([("127.0.0.1:4000".parse().unwrap(), LabAccess::Tcp)]);
         policy
+    }
+
+    #[test]
+    fn a_lab_address_is_open_only_to_what_listens_there() {
+        let policy = public();
+        let at = |protocol| Destination {
+            protocol,
+            host: None,
+            addr: "127.0.0.1:4000".parse().unwrap(),
+        };
+        for protocol in [Protocol::Tcp, Protocol::Http, Protocol::Https] {
+            assert!(policy.check(at(protocol)).is_ok(), "{protocol:?}");
+        }
+        // The TCP lab service's port number, over UDP: whatever listens
+        // there is not the lab.
+        assert!(policy.check(at(Protocol::Udp)).is_err());
+        assert!(policy.check(at(Protocol::Dns)).is_err());
     }
 
     #[test]
