@@ -156,6 +156,24 @@ impl Client {
         }
     }
 
+    /// Opens `op` on a server that accepts and never reads; returns its
+    /// side of the connection, to hold it open.
+    async fn connect_to_a_peer_that_never_reads(&mut self, op: OpId) -> TcpStream {
+        let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let accepted = tokio::spawn(async move { server.accept().await.unwrap().0 });
+        self.send(ClientMsg::TcpConnect {
+            faults: None,
+            op,
+            target: addr.to_string(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+        while !matches!(self.next_event(op).await.1, EventKind::Connected { .. }) {}
+        accepted.await.unwrap()
+    }
+
     /// Sends `payload` in pieces and collects the echo until it is complete.
     async fn echo(&mut self, op: OpId, payload: &[u8], piece: usize) -> Vec<u8> {
         for chunk in payload.chunks(piece) {
@@ -748,25 +766,7 @@ async fn shutdown_while_the_peer_still_talks_keeps_receiving() {
 async fn close_drops_what_a_peer_that_stopped_reading_never_took() {
     let relay = start_relay().await;
     let mut client = Client::greeted(relay).await;
-    // A server that accepts and never reads, holding the socket open.
-    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (held_tx, held_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let (stream, _) = server.accept().await.unwrap();
-        let _ = held_tx.send(stream);
-    });
-    client
-        .send(ClientMsg::TcpConnect {
-            faults: None,
-            op: 1,
-            target: addr.to_string(),
-            connect_timeout_ms: None,
-            nodelay: false,
-        })
-        .await;
-    while !matches!(client.next_event(1).await.1, EventKind::Connected { .. }) {}
-    let _held = held_rx.await.unwrap();
+    let _held = client.connect_to_a_peer_that_never_reads(1).await;
 
     // Send until the peer's window and both kernel buffers are full.
     let chunk = vec![7u8; 64 * 1024];
@@ -823,24 +823,7 @@ async fn close_drops_what_a_peer_that_stopped_reading_never_took() {
 async fn a_peer_that_stopped_reading_holds_up_nothing_else() {
     let relay = start_relay().await;
     let mut client = Client::greeted(relay).await;
-    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = server.local_addr().unwrap();
-    let (held_tx, held_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let (stream, _) = server.accept().await.unwrap();
-        let _ = held_tx.send(stream);
-    });
-    client
-        .send(ClientMsg::TcpConnect {
-            faults: None,
-            op: 1,
-            target: addr.to_string(),
-            connect_timeout_ms: None,
-            nodelay: false,
-        })
-        .await;
-    while !matches!(client.next_event(1).await.1, EventKind::Connected { .. }) {}
-    let _held = held_rx.await.unwrap();
+    let _held = client.connect_to_a_peer_that_never_reads(1).await;
 
     // A client that ignores flow control: 8 MiB at once to a peer that
     // never reads, far past what the kernel and the relay hold for it.

@@ -378,35 +378,29 @@ impl Trace {
                     )
             })
             .unwrap_or(0);
-        let mut out = Vec::new();
-        for step in &self.steps[last_attempt..] {
-            if let StepKind::Event {
-                kind: EventKind::Received { .. },
-                payload: Some(bytes),
-            } = &step.kind
-                && step.op == op
-            {
-                out.extend_from_slice(bytes);
-            }
-        }
-        out
+        received_in(&self.steps[last_attempt..], op)
     }
 
     /// All bytes received on `op`, concatenated.
     pub fn received_bytes(&self, op: OpId) -> Vec<u8> {
-        let mut out = Vec::new();
-        for step in &self.steps {
-            if let StepKind::Event {
-                kind: EventKind::Received { .. },
-                payload: Some(bytes),
-            } = &step.kind
-                && step.op == op
-            {
-                out.extend_from_slice(bytes);
-            }
-        }
-        out
+        received_in(&self.steps, op)
     }
+}
+
+/// The bytes `op` received in `steps`, concatenated.
+fn received_in(steps: &[Step], op: OpId) -> Vec<u8> {
+    let mut out = Vec::new();
+    for step in steps {
+        if let StepKind::Event {
+            kind: EventKind::Received { .. },
+            payload: Some(bytes),
+        } = &step.kind
+            && step.op == op
+        {
+            out.extend_from_slice(bytes);
+        }
+    }
+    out
 }
 
 /// What kind of socket an operation is, as far as the trace knows: the
