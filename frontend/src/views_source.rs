@@ -145,33 +145,16 @@ pub fn use_views_source(recorder: &Recorder, initial: Option<(Recording, String)
     source
 }
 
-/// The page's times of the messages the views show (when each operation
-/// started; the wall clock at the start), recomputed only when those
-/// change.
+/// Something the views derive from what they show: `live()` while
+/// following the live session, else `from_recording` of the recording and
+/// how many of its messages are shown. Recomputed only when what is shown
+/// changes.
 #[hook]
-pub fn use_page_times(source: &ViewsSource) -> Rc<PageTimes> {
-    let source = source.clone();
-    let deps = (
-        source.recorder.len(),
-        source.player().position,
-        source.serial(),
-        source.is_live(),
-    );
-    let times = use_memo(deps, move |_| {
-        if source.is_live() {
-            Rc::new(source.recorder.page_times())
-        } else {
-            let recording = source.recording();
-            Rc::new(recording.page_times(source.player().shown(&recording)))
-        }
-    });
-    (*times).clone()
-}
-
-/// The trace the views draw: `live` itself when following it, else rebuilt
-/// from the shown part of the recording (only when that changes).
-#[hook]
-pub fn use_shown_trace(source: &ViewsSource, live: Rc<Trace>) -> Rc<Trace> {
+fn use_shown<T: 'static>(
+    source: &ViewsSource,
+    live: impl FnOnce() -> Rc<T> + 'static,
+    from_recording: impl FnOnce(&Recording, usize) -> T + 'static,
+) -> Rc<T> {
     let source = source.clone();
     let deps = (
         source.recorder.len(),
@@ -181,11 +164,37 @@ pub fn use_shown_trace(source: &ViewsSource, live: Rc<Trace>) -> Rc<Trace> {
     );
     let shown = use_memo(deps, move |_| {
         if source.is_live() {
-            live
+            live()
         } else {
             let recording = source.recording();
-            Rc::new(recording.trace(source.player().shown(&recording)))
+            Rc::new(from_recording(
+                &recording,
+                source.player().shown(&recording),
+            ))
         }
     });
     (*shown).clone()
+}
+
+/// The page's times of the messages the views show (when each operation
+/// started; the wall clock at the start).
+#[hook]
+pub fn use_page_times(source: &ViewsSource) -> Rc<PageTimes> {
+    let recorder = source.recorder.clone();
+    use_shown(
+        source,
+        move || Rc::new(recorder.page_times()),
+        |recording, shown| recording.page_times(shown),
+    )
+}
+
+/// The trace the views draw: `live` itself when following it, else rebuilt
+/// from the shown part of the recording.
+#[hook]
+pub fn use_shown_trace(source: &ViewsSource, live: Rc<Trace>) -> Rc<Trace> {
+    use_shown(
+        source,
+        move || live,
+        |recording, shown| recording.trace(shown),
+    )
 }
