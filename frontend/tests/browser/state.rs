@@ -491,7 +491,12 @@ fn a_batch_of_messages_is_taken_as_each_one_in_order() {
     batched.apply_at(10.0, Action::Relay(Notice::Messages(replies)));
     assert_eq!(batched.trace, one_by_one.trace);
     assert_eq!(batched.recorder.len(), one_by_one.recorder.len());
-    assert_eq!(batched.recorder.snapshot(), one_by_one.recorder.snapshot());
+    // Each state read the wall clock at its own first message, so only the
+    // messages and their page times must match.
+    assert_eq!(
+        batched.recorder.snapshot().entries,
+        one_by_one.recorder.snapshot().entries
+    );
     assert_eq!(batched.socket_state(), one_by_one.socket_state());
 }
 
