@@ -144,6 +144,39 @@ impl Drop for FragmentWatch {
     }
 }
 
+/// Calls `on_resize` with `element`'s width (CSS pixels, inside its
+/// border) when it is first laid out and whenever it changes: a window
+/// resized, a side panel moved below on a narrow screen, presenter mode, a
+/// hidden tab shown. Watching stops when the returned value is dropped.
+pub fn watch_width(
+    element: &web_sys::Element,
+    on_resize: impl Fn(f64) + 'static,
+) -> Option<WidthWatch> {
+    let watched = element.clone();
+    let closure = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+        on_resize(f64::from(watched.client_width()))
+    });
+    let observer = web_sys::ResizeObserver::new(closure.as_ref().unchecked_ref()).ok()?;
+    observer.observe(element);
+    Some(WidthWatch {
+        observer,
+        _closure: closure,
+    })
+}
+
+#[derive(Debug)]
+pub struct WidthWatch {
+    observer: web_sys::ResizeObserver,
+    // Called by the observer until it is disconnected.
+    _closure: wasm_bindgen::closure::Closure<dyn Fn()>,
+}
+
+impl Drop for WidthWatch {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
+
 /// Loads the page again from its address.
 pub fn reload() {
     if let Ok(window) = window() {

@@ -52,7 +52,28 @@ impl<T> PartialEq for Same<T> {
 
 #[function_component(SequenceDiagram)]
 pub fn sequence_diagram(props: &Props) -> Html {
-    let geometry = Geometry::default();
+    // Lanes are spread over the window's width, so a chat with two client
+    // lanes stays in view on a laptop instead of scrolling its server off.
+    let window_ref = use_node_ref();
+    let fit_width = use_state_eq(|| None::<f64>);
+    {
+        let (window_ref, fit_width) = (window_ref.clone(), fit_width.clone());
+        use_effect_with((), move |_| {
+            let watch = window_ref.cast::<web_sys::Element>().and_then(|window| {
+                browser::watch_width(&window, move |width| {
+                    // A hidden tab is 0 wide: keep the last real width.
+                    if width > 0.0 {
+                        fit_width.set(Some(width));
+                    }
+                })
+            });
+            move || drop(watch)
+        });
+    }
+    let geometry = Geometry {
+        fit_width: *fit_width,
+        ..Geometry::default()
+    };
     // The reducer changes the trace in place when it can, so the address
     // alone does not say it changed; its length does.
     let key = (Rc::as_ptr(&props.trace) as usize, props.trace.steps().len());
@@ -312,7 +333,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
             if let Some(problem) = &*problem {
                 <p class="error-message">{problem.clone()}</p>
             }
-            <div class="sequence-window" tabindex="0" onkeydown={on_key}
+            <div class="sequence-window" ref={window_ref} tabindex="0" onkeydown={on_key}
                 aria-label="Sequence diagram window: arrow keys scroll, + and - zoom, Home and End jump"
                 aria-describedby="sequence-desc">
                 <svg

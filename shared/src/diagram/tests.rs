@@ -467,7 +467,7 @@ mod session_clock;
 
 mod frames {
     use super::super::export::{mermaid, mermaid_text, svg, xml_escape};
-    use super::super::view::{MAX_ZOOM, MIN_ZOOM};
+    use super::super::view::{MAX_ZOOM, MIN_ZOOM, lane_xs};
     use super::super::*;
     use crate::payload::Payload;
     use crate::protocol::{
@@ -728,6 +728,38 @@ mod frames {
             .find(|i| i.op == 2 && i.t_us == Some(40))
             .unwrap();
         assert_eq!(udp_bound.at_us, 9_000 + 40);
+    }
+
+    #[test]
+    fn lanes_come_closer_to_fit_the_screen_before_it_scrolls() {
+        let g = Geometry::default();
+        let fit = |width| Geometry {
+            fit_width: Some(width),
+            ..g
+        };
+        // Few lanes: the same layout wherever it is drawn.
+        assert_eq!(lane_xs(3, &fit(740.0)), lane_xs(3, &g));
+        assert_eq!(lane_xs(3, &g), (vec![120.0, 360.0, 600.0], 720.0));
+        // Two chat clients beside Browser, Relay and the server: 1040 wide
+        // unfitted; in a 740 px window the lanes come 150 apart instead,
+        // with narrower margins.
+        assert_eq!(lane_xs(5, &g).1, 1040.0);
+        let (xs, width) = lane_xs(5, &fit(740.0));
+        assert_eq!(xs, vec![100.0, 250.0, 400.0, 550.0, 700.0]);
+        assert_eq!(width, 800.0, "at most 10% wider than the window");
+        // A DNS server's lane too (four lanes): it just fits.
+        assert_eq!(
+            lane_xs(4, &fit(740.0)),
+            (vec![100.0, 280.0, 460.0, 640.0], 740.0)
+        );
+        // A wide window keeps the comfortable spacing, never more.
+        assert_eq!(lane_xs(5, &fit(1600.0)), lane_xs(5, &g));
+        // Never closer than the tight spacing: a phone scrolls sideways.
+        let (xs, width) = lane_xs(5, &fit(300.0));
+        assert_eq!(xs[1] - xs[0], g.tight_lane_spacing);
+        assert_eq!(width, 800.0);
+        // A window not yet laid out (0 px wide) is no measure.
+        assert_eq!(lane_xs(5, &fit(0.0)), lane_xs(5, &g));
     }
 
     #[test]

@@ -32,10 +32,20 @@ pub struct Geometry {
     pub px_per_ms: f64,
     /// Left and right of the outer lanes.
     pub margin: f64,
-    /// The least distance between two lanes.
+    /// The least distance between two lanes when there is room for it.
     pub lane_spacing: f64,
+    /// On a narrow screen lanes come this close before the diagram scrolls
+    /// sideways (labels may then reach past the next lane).
+    pub tight_lane_spacing: f64,
+    /// The margin then: room for the time labels on the left and a lane
+    /// title's half on the right.
+    pub tight_margin: f64,
     /// The diagram is at least this wide.
     pub min_width: f64,
+    /// The width the diagram has on screen, when known: many lanes (two
+    /// chat clients, a DNS server and a target) are drawn closer to fit it
+    /// rather than scroll a lane out of view.
+    pub fit_width: Option<f64>,
     /// Rows closer than this are merged into a "N more" mark.
     pub min_gap: f64,
     /// Height of an idle break on the real-time scale, whatever the zoom:
@@ -52,7 +62,10 @@ impl Default for Geometry {
             px_per_ms: 4.0,
             margin: 120.0,
             lane_spacing: 200.0,
+            tight_lane_spacing: 150.0,
+            tight_margin: 100.0,
             min_width: 720.0,
+            fit_width: None,
             min_gap: 18.0,
             break_height: 68.0,
         }
@@ -256,15 +269,26 @@ pub fn content_height(timeline: &Timeline, geometry: &Geometry, view: &Viewport)
     }
 }
 
-/// Lane x positions: evenly spread over the minimum width, further apart
-/// only when there are many lanes.
+/// Lane x positions and the diagram's width: lanes evenly spread over the
+/// minimum width, further apart only when there are many lanes, and closer
+/// (down to the tight spacing and margin) when that is what fits on screen.
 pub fn lane_xs(lanes: usize, geometry: &Geometry) -> (Vec<f64>, f64) {
     let gaps = lanes.saturating_sub(1).max(1) as f64;
-    let spacing = ((geometry.min_width - 2.0 * geometry.margin) / gaps).max(geometry.lane_spacing);
-    let xs = (0..lanes)
-        .map(|i| geometry.margin + spacing * i as f64)
-        .collect();
-    let width = (2.0 * geometry.margin + spacing * gaps).max(geometry.min_width);
+    let room = |width: f64, margin: f64| (width - 2.0 * margin) / gaps;
+    let mut margin = geometry.margin;
+    let mut spacing = room(geometry.min_width, margin).max(geometry.lane_spacing);
+    let mut min_width = geometry.min_width;
+    if let Some(fit) = geometry.fit_width.filter(|w| w.is_finite() && *w > 0.0)
+        && room(fit, margin) < spacing
+    {
+        margin = geometry.tight_margin;
+        spacing = room(fit, margin)
+            .min(spacing)
+            .max(geometry.tight_lane_spacing);
+        min_width = min_width.min(fit);
+    }
+    let xs = (0..lanes).map(|i| margin + spacing * i as f64).collect();
+    let width = (2.0 * margin + spacing * gaps).max(min_width);
     (xs, width)
 }
 
