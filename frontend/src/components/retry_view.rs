@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use roundtrip_shared::diagram::Tone;
 use roundtrip_shared::protocol::{ClientMsg, ErrorCode, HttpRequest, OpId, Service};
+use roundtrip_shared::retry::policy::RELAY_LIMITS;
 use roundtrip_shared::retry::timeline::{BarKind, Timeline, describe};
 use roundtrip_shared::retry::{
     AttemptEnd, Jitter, Latency, RetryPolicy, Run, Scenario, layout, runs_from_trace, simulate,
@@ -42,6 +43,9 @@ pub struct Knobs {
     pub failure_pct: u32,
     pub timeout_ms: u64,
     pub base_ms: u64,
+    /// The multiplier in tenths (a range input steps in whole numbers).
+    pub multiplier_tenths: u32,
+    pub cap_ms: u64,
     pub max_attempts: u32,
     pub jitter: Jitter,
     pub seed: u32,
@@ -53,6 +57,8 @@ impl Default for Knobs {
             failure_pct: 60,
             timeout_ms: 400,
             base_ms: 200,
+            multiplier_tenths: 20,
+            cap_ms: 5_000,
             max_attempts: 4,
             jitter: Jitter::Full,
             // Fails twice (a timeout, a 500), then succeeds: a run with
@@ -68,6 +74,8 @@ impl Knobs {
             max_attempts: self.max_attempts,
             attempt_timeout_ms: Some(self.timeout_ms),
             base_ms: self.base_ms,
+            multiplier: f64::from(self.multiplier_tenths) / 10.0,
+            cap_ms: self.cap_ms,
             jitter: self.jitter,
             seed: Some(self.seed),
             ..RetryPolicy::default()
@@ -234,6 +242,9 @@ pub fn retry_view(props: &Props) -> Html {
     };
 
     let k = *knobs;
+    // The sliders reach past what the relay runs (10 attempts of 10 s
+    // waits); the simulation still draws it, the real run says why not.
+    let refused = k.policy().check(&RELAY_LIMITS).err();
     html! {
         <section class="panel retry" aria-labelledby="retry-heading">
             <h2 id="retry-heading">{"Timeouts and retries"}</h2>
@@ -245,6 +256,11 @@ pub fn retry_view(props: &Props) -> Html {
                     format!("{} ms", k.timeout_ms), |k, v| k.timeout_ms = v) }
                 { slider("retry-base", "base delay", 10, 1_000, 10, k.base_ms,
                     format!("{} ms", k.base_ms), |k, v| k.base_ms = v) }
+                { slider("retry-multiplier", "multiplier", 10, 40, 5, u64::from(k.multiplier_tenths),
+                    format!("× {:.1}", f64::from(k.multiplier_tenths) / 10.0),
+                    |k, v| k.multiplier_tenths = v as u32) }
+                { slider("retry-cap", "cap", 100, 10_000, 100, k.cap_ms,
+                    format!("{} ms", k.cap_ms), |k, v| k.cap_ms = v) }
                 { slider("retry-attempts", "max attempts", 1, 10, 1, u64::from(k.max_attempts),
                     k.max_attempts.to_string(), |k, v| k.max_attempts = v as u32) }
                 <label class="retry-knob" for="retry-jitter">
@@ -262,9 +278,16 @@ pub fn retry_view(props: &Props) -> Html {
                 </label>
             </div>
             <div class="buttons">
-                <button id="retry-run" class="primary" disabled={!props.can_request || lab.is_none()}
+                <button id="retry-run" class="primary"
+                    disabled={!props.can_request || lab.is_none() || refused.is_some()}
+                    aria-describedby={refused.is_some().then_some("retry-refused")}
                     onclick={on_run}>{"Run for real against /flaky"}</button>
             </div>
+            if let Some(why) = refused {
+                <p id="retry-refused" class="error-message">
+                    {format!("The relay would not run this policy: {why}.")}
+                </p>
+            }
             { timeline_svg(&timeline) }
             <ol id="retry-runs" class="retry-runs">
                 { for runs.iter().zip(&timeline.rows).map(|(run, row)| html! {
@@ -291,7 +314,8 @@ fn timeline_svg(timeline: &Timeline) -> Html {
             { for timeline.rows.iter().map(|row| html! {
                 <g class={classes!("retry-row", format!("retry-{}", row.state))}>
                     <text class="retry-row-label" x={timeline.x0.to_string()} y={row.label_y.to_string()}>
-                        {format!("{} — {}", row.label, row.summary)}
+                        <title>{format!("{} — {}", row.label, row.summary)}</title>
+                        {row.heading.clone()}
                     </text>
                     { for row.bars.iter().map(|bar| {
                         let kind = match bar.kind {

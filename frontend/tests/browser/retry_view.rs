@@ -93,6 +93,50 @@ async fn sliders_rerun_the_simulation_at_once() {
 }
 
 #[wasm_bindgen_test]
+async fn multiplier_and_cap_shape_the_waits_and_the_relays_bounds_show() {
+    let root = fresh_root();
+    yew::Renderer::<RetryView>::with_root_and_props(
+        root.clone(),
+        props(Trace::new(), Callback::noop()),
+    )
+    .render();
+    yew::scheduler::flush().await;
+    // Every attempt fails and waits are not jittered: the waits are the
+    // ceilings, base × multiplier^(n-1) up to the cap.
+    set_value(&root, "#retry-failure", "100").await;
+    let jitter: web_sys::HtmlSelectElement = one(&root, "#retry-jitter").dyn_into().unwrap();
+    jitter.set_value("none");
+    fire(&jitter, "change");
+    yew::scheduler::flush().await;
+    set_value(&root, "#retry-base", "100").await;
+    let waits = |root: &web_sys::Element| -> Vec<String> {
+        text(&one(root, ".retry-steps"))
+            .lines()
+            .filter_map(|line| line.split_once("backoff ").map(|(_, wait)| wait.to_owned()))
+            .collect()
+    };
+    assert_eq!(waits(&root), ["100 ms", "200 ms", "400 ms"]);
+    set_value(&root, "#retry-multiplier", "30").await;
+    assert_eq!(text(&one(&root, "#retry-multiplier + output")), "× 3.0");
+    assert_eq!(waits(&root), ["100 ms", "300 ms", "900 ms"]);
+    set_value(&root, "#retry-cap", "500").await;
+    assert_eq!(text(&one(&root, "#retry-cap + output")), "500 ms");
+    assert_eq!(waits(&root), ["100 ms", "300 ms", "500 ms"]);
+    assert!(all(&root, "#retry-refused").is_empty());
+    assert!(!one(&root, "#retry-run").has_attribute("disabled"));
+
+    // Ten attempts of 10 s waits is more waiting than the relay does for
+    // one request: simulated still, but not run, and the page says why.
+    set_value(&root, "#retry-cap", "10000").await;
+    set_value(&root, "#retry-base", "1000").await;
+    set_value(&root, "#retry-attempts", "10").await;
+    assert_eq!(waits(&root).len(), 9);
+    let why = text(&one(&root, "#retry-refused"));
+    assert!(why.contains("at most 60000 ms"), "{why}");
+    assert!(one(&root, "#retry-run").has_attribute("disabled"));
+}
+
+#[wasm_bindgen_test]
 async fn run_for_real_sends_the_same_policy_against_flaky() {
     let root = fresh_root();
     let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));

@@ -275,6 +275,8 @@ const AXIS_HEIGHT: f64 = 26.0;
 const RIGHT_PAD: f64 = 12.0;
 /// Roughly how wide one character of a bar label is.
 const CHAR_WIDTH: f64 = 6.6;
+/// Roughly how wide one character of a row's heading is (bold).
+const HEADING_CHAR_WIDTH: f64 = 7.0;
 /// The narrowest bar, so an instant attempt still shows.
 const MIN_BAR: f64 = 3.0;
 
@@ -315,6 +317,9 @@ pub struct Marker {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub label: String,
+    /// `label — summary` as drawn above the row: the label is cut (`…`) so
+    /// that the summary, which says how the run ended, always shows.
+    pub heading: String,
     pub label_y: f64,
     pub bars: Vec<Bar>,
     pub end: Option<Marker>,
@@ -439,12 +444,14 @@ pub fn layout(runs: &[Run]) -> Timeline {
                     "cancelled",
                 ),
             };
+            let summary = run.summary();
             Row {
+                heading: heading(&run.label, &summary, x1 - x0),
                 label: run.label.clone(),
                 label_y: top + 12.0,
                 bars,
                 end,
-                summary: run.summary(),
+                summary,
                 state,
             }
         })
@@ -465,6 +472,20 @@ pub fn layout(runs: &[Run]) -> Timeline {
         ticks,
         rows,
     }
+}
+
+/// `label — summary` in at most `width` units, cutting the label's end
+/// (a long `/flaky?key=…` URL) rather than the summary.
+fn heading(label: &str, summary: &str, width: f64) -> String {
+    let room = (width / HEADING_CHAR_WIDTH) as usize;
+    let tail = format!(" — {summary}");
+    let tail_len = tail.chars().count();
+    if label.chars().count() + tail_len <= room {
+        return format!("{label}{tail}");
+    }
+    let keep = room.saturating_sub(tail_len + 1).max(8);
+    let cut: String = label.chars().take(keep).collect();
+    format!("{}…{tail}", cut.trim_end())
 }
 
 fn fits(label: &str, width: f64) -> Option<String> {
@@ -642,6 +663,32 @@ mod tests {
         let runs = runs_from_trace(&flaky_trace());
         assert_eq!(runs.len(), 1);
         insta::assert_snapshot!(describe(&runs[0]));
+    }
+
+    #[test]
+    fn a_long_url_is_cut_in_the_heading_but_the_outcome_shows() {
+        let mut run = runs_from_trace(&flaky_trace()).remove(0);
+        let short = layout(std::slice::from_ref(&run));
+        assert_eq!(
+            short.rows[0].heading,
+            format!("{} — {}", run.label, run.summary())
+        );
+        run.label = format!(
+            "real, op 1: GET /flaky?key=page-1-{}&fail=2",
+            "9".repeat(200)
+        );
+        let long = layout(std::slice::from_ref(&run));
+        let heading = &long.rows[0].heading;
+        assert!(heading.starts_with("real, op 1: GET /flaky?key=page-1-999"));
+        assert!(
+            heading.ends_with(&format!("… — {}", run.summary())),
+            "{heading}"
+        );
+        assert!(
+            heading.chars().count() as f64 * HEADING_CHAR_WIDTH <= long.x1 - long.x0,
+            "{heading}"
+        );
+        assert_eq!(long.rows[0].label, run.label, "the whole label is kept");
     }
 
     #[test]
