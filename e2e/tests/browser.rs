@@ -79,7 +79,7 @@ async fn refused_then_echo(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
 
-    let port = support::closed_port();
+    let (_bound, port) = support::refusing_port();
     page.choose("select#target-preset", "custom").await?;
     page.type_into("input#target", &format!("127.0.0.1:{port}"))
         .await?;

@@ -301,12 +301,21 @@ async fn chat(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.wait_text_contains("#received", "back again").await?;
     page.click("button#scale-time").await?;
     page.click("button#zoom-whole").await?;
-    let idle = page
-        .wait_text_contains("svg#sequence g.idle-break", " s idle")
+    page.wait_text_contains("svg#sequence g.idle-break", " s idle")
         .await?;
+    // A slow step of the test itself may add a break of its own, and the
+    // pause runs longer under load: one band of at least the pause is
+    // what the page must show.
+    let breaks = page.texts("svg#sequence g.idle-break").await?;
+    let seconds = |text: &str| -> Option<f64> {
+        text.trim_matches(|c: char| c == '⋯' || c.is_whitespace())
+            .strip_suffix(" s idle")?
+            .parse()
+            .ok()
+    };
     check(
-        idle.starts_with("⋯ 1.") || idle.starts_with("⋯ 2."),
-        format!("about a second and a half idle: {idle}"),
+        breaks.iter().any(|b| seconds(b).is_some_and(|s| s >= 1.4)),
+        format!("a band for the pause of a second and a half: {breaks:?}"),
     )?;
     page.screenshot_of(
         "section.diagram",

@@ -55,10 +55,24 @@ async fn run_for_real(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
 
-    // The default knobs: the simulation fails twice (a timeout, a 500),
-    // then succeeds.
+    // An attempt timeout of a second, so the real run's quick answers
+    // finish in time however loaded the machine; seed 8570 then simulates
+    // a timeout, a 500 and a 200.
     page.wait_text_contains("#retry-runs .retry-summary", "200 on attempt 3")
         .await?;
+    page.slide("#retry-timeout", 1_000).await?;
+    page.type_into("#retry-seed", "8570").await?;
+    page.wait("the simulation of seed 8570", async || {
+        let steps = page
+            .text("#retry-runs li:nth-child(1) .retry-steps")
+            .await?;
+        if steps.contains("attempt 1: timed out after 1 s") && steps.contains("200 on attempt 3") {
+            Ok(())
+        } else {
+            Err(steps)
+        }
+    })
+    .await?;
     let simulated = page
         .text("#retry-runs li:nth-child(1) .retry-steps")
         .await?;

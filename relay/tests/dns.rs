@@ -592,9 +592,11 @@ async fn a_server_that_never_answers_times_out() {
 async fn a_closed_udp_port_is_refused() {
     let (relay, _) = start_relay().await;
     let mut client = Client::greeted(relay, DataEncoding::Binary).await;
-    let closed = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    // Bound (nobody else takes the port) and connected elsewhere: the
+    // kernel answers the query with ICMP "port unreachable".
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    closed.connect("127.0.0.1:9").unwrap();
     let server = closed.local_addr().unwrap();
-    drop(closed);
     let events = client
         .query_at(
             1,

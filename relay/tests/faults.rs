@@ -307,7 +307,9 @@ async fn the_http_lab_delays_and_resets_too() {
     };
     let written = at(|k| matches!(k, EventKind::RequestWritten { .. }));
     let first = at(|k| matches!(k, EventKind::FirstByte));
-    assert!(first - written >= 300_000, "{} µs", first - written);
+    // 300 ms held back; `request_written` is stamped when the relay hears
+    // the write went out, which a busy machine may report a little late.
+    assert!(first - written >= 250_000, "{} µs", first - written);
     assert!(matches!(
         events.last().unwrap().kind,
         EventKind::Closed { .. }

@@ -204,7 +204,7 @@ async fn flaky_in_timeout_mode_fails_by_being_slow() {
     );
     // Generous for a loopback answer, far below the slow attempts' delay.
     let retry = RetryPolicy {
-        attempt_timeout_ms: Some(1_500),
+        attempt_timeout_ms: Some(3_000),
         ..policy()
     };
     let seen = run(&mut client, get(1, url, retry)).await;
@@ -239,7 +239,7 @@ async fn flaky_slow_list_mixes_a_timeout_and_a_status() {
         "/flaky?key=retry-mixed&fail=2&status=500&slow=1&delay_ms=10000",
     );
     let retry = RetryPolicy {
-        attempt_timeout_ms: Some(1_500),
+        attempt_timeout_ms: Some(3_000),
         ..policy()
     };
     let seen = run(&mut client, get(1, url, retry)).await;
@@ -269,12 +269,8 @@ async fn a_404_is_not_retried() {
 #[tokio::test]
 async fn refused_connections_are_retried_and_named_in_gave_up() {
     let mut client = Client::greeted(start_relay().await, DataEncoding::Binary).await;
-    // A port nobody listens on: bind one, then let it go.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_bound, refusing) = support::refusing_port();
+    let port = refusing.port();
     let retry = RetryPolicy {
         max_attempts: 2,
         ..policy()

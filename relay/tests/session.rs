@@ -196,10 +196,13 @@ impl Client {
     }
 }
 
-/// A port on loopback where nothing listens.
-async fn closed_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap()
+/// A port on loopback where nothing listens: bound, so that nothing else
+/// takes it while the returned socket lives, but never listening.
+fn closed_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
 }
 
 #[tokio::test]
@@ -278,7 +281,7 @@ async fn a_mebibyte_of_binary_comes_back_exactly() {
 async fn refused_connection_is_typed_and_the_session_goes_on() {
     let relay = start_relay().await;
     let mut client = Client::greeted(relay).await;
-    let closed = closed_port().await;
+    let (_bound, closed) = closed_port();
     client
         .send(ClientMsg::TcpConnect {
             faults: None,

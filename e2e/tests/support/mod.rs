@@ -23,8 +23,20 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
-/// A port nobody listens on: bound by us, then released.
-pub fn closed_port() -> u16 {
+/// A loopback TCP port that refuses connections: bound, so that nothing
+/// else takes it while the returned socket lives, but never listening.
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a TCP socket");
+    socket
+        .bind(([127, 0, 0, 1], 0).into())
+        .expect("bind 127.0.0.1:0");
+    let port = socket.local_addr().expect("local_addr").port();
+    (socket, port)
+}
+
+/// A loopback port that was free when asked for, for a program to listen
+/// on (it may be taken again before the program binds it).
+pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local_addr").port()
 }

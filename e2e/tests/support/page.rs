@@ -169,6 +169,24 @@ impl<'a> Page<'a> {
             .map_err(|e| format!("typing into `{css}` failed: {e}"))
     }
 
+    /// Moves the slider (`<input type="range">`) `css` to `value`, as a
+    /// drag would: the value changes and an `input` event bubbles up.
+    pub async fn slide(&self, css: &str, value: u64) -> Result<()> {
+        let script = "const input = document.querySelector(arguments[0]);\
+            if (!input) { return false; }\
+            input.value = String(arguments[1]);\
+            input.dispatchEvent(new Event('input', { bubbles: true }));\
+            return input.value;";
+        let set = self.script(script, vec![json!(css), json!(value)]).await?;
+        if set == json!(value.to_string()) {
+            Ok(())
+        } else {
+            Err(format!(
+                "could not move the slider `{css}` to {value}: {set}"
+            ))
+        }
+    }
+
     /// Chooses the file at `path` in the file input `css`.
     pub async fn upload(&self, css: &str, path: &Path) -> Result<()> {
         let input = self

@@ -1,7 +1,7 @@
 //! The processes a test drives: the relay under test and chromedriver (which
 //! starts Chromium). All are killed when dropped, even if a test panics.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -142,16 +142,7 @@ impl Browser {
                 tool.display()
             );
         }
-        let port = super::closed_port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        wait_for_port(port).await;
+        let (driver, port) = start_driver(&chromedriver).await;
 
         // A fresh profile per session: nothing leaks between tests or runs.
         let profile =
@@ -206,12 +197,41 @@ fn env_path(var: &str, default: &str) -> PathBuf {
     std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from)
 }
 
-async fn wait_for_port(port: u16) {
+/// Starts chromedriver on a free port. The port is free when picked, but
+/// another process may take it before chromedriver binds it; chromedriver
+/// then exits, and another port is tried.
+async fn start_driver(chromedriver: &Path) -> (Child, u16) {
+    let mut last = String::new();
+    for _ in 0..3 {
+        let port = super::free_port();
+        let mut driver = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        match wait_for_port(&mut driver, port).await {
+            Ok(()) => return (driver, port),
+            Err(why) => last = why,
+        }
+    }
+    panic!("chromedriver did not start: {last}")
+}
+
+/// Waits until chromedriver listens on `port`; Err when it exited first.
+async fn wait_for_port(driver: &mut Child, port: u16) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + STARTUP;
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .is_err()
     {
+        if let Ok(Some(status)) = driver.try_wait() {
+            return Err(format!(
+                "it exited ({status}) before listening on port {port}"
+            ));
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
             "chromedriver did not listen on 127.0.0.1:{port} within {} s",
@@ -219,6 +239,7 @@ async fn wait_for_port(port: u16) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    Ok(())
 }
 
 #[cfg(test)]

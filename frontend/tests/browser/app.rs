@@ -23,7 +23,7 @@ async fn without_a_relay_the_page_says_disconnected_and_why() {
     assert_eq!(all(&root, "svg#sequence g.lane").len(), 3);
 
     let mut status = String::new();
-    for _ in 0..50 {
+    for _ in 0..150 {
         yew::scheduler::flush().await;
         status = text(&one(&root, "#relay-status"));
         if status == "disconnected" {

@@ -33,6 +33,27 @@ pub async fn start_relay() -> SocketAddr {
     addr
 }
 
+/// A loopback TCP port that refuses connections: bound, so that nothing
+/// else takes it while the returned socket lives, but never listening (a
+/// port bound and let go could be taken by another test in between).
+pub fn refusing_port() -> (tokio::net::TcpSocket, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
+/// A loopback UDP port that answers with ICMP "port unreachable": bound,
+/// so that nothing else takes it while the returned socket lives, and
+/// connected to another port, so the kernel hands it nothing from anyone
+/// else and tells them so.
+pub fn refusing_udp_port() -> (std::net::UdpSocket, SocketAddr) {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.connect("127.0.0.1:9").unwrap();
+    let addr = socket.local_addr().unwrap();
+    (socket, addr)
+}
+
 /// One step as a test sees it: the event, and the bytes (and source) of a
 /// `received` or `datagram_received`.
 #[derive(Debug, Clone, PartialEq, Eq)]
