@@ -24,6 +24,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use crate::inspect::{HttpOp, http_ops};
+use crate::phase_marks::PhaseMarks;
 use crate::protocol::{AttemptReason, EventKind, HttpTimings, OpId, WireDir};
 use crate::trace::{StepKind, Trace};
 
@@ -109,18 +110,6 @@ pub fn export_text(
 /// A response head: status, reason, version, headers.
 type Head<'a> = (u16, &'a str, &'a str, &'a [(String, String)]);
 
-/// The relay times (µs into the operation) a hop's events mark.
-#[derive(Clone, Copy, Default)]
-struct Marks {
-    resolving: Option<u64>,
-    resolved: Option<u64>,
-    connecting: Option<u64>,
-    connected: Option<u64>,
-    tls: Option<u64>,
-    written: Option<u64>,
-    first_byte: Option<u64>,
-}
-
 /// One request on the wire: a hop of a redirect, in one attempt.
 struct Hop<'a> {
     url: String,
@@ -128,7 +117,7 @@ struct Hop<'a> {
     start_us: u64,
     /// Its last event (the redirect, the end, or the last seen so far).
     end_us: u64,
-    marks: Marks,
+    marks: PhaseMarks,
     head: Option<&'a [u8]>,
     body_bytes: Option<u64>,
     response: Option<Head<'a>>,
@@ -151,7 +140,7 @@ impl<'a> Hop<'a> {
             url,
             start_us,
             end_us: start_us,
-            marks: Marks::default(),
+            marks: PhaseMarks::default(),
             head: None,
             body_bytes: None,
             response: None,
@@ -191,9 +180,7 @@ fn hops<'a>(trace: &'a Trace, op: &HttpOp<'_>) -> Vec<Hop<'a>> {
             continue;
         };
         let t = step.t_us.unwrap_or(hop.end_us);
-        let first = |slot: &mut Option<u64>| {
-            slot.get_or_insert(t);
-        };
+        hop.marks.note(kind, t);
         match kind {
             EventKind::Redirect { location, .. } => {
                 hop.end_us = hop.end_us.max(t);
@@ -219,24 +206,15 @@ fn hops<'a>(trace: &'a Trace, op: &HttpOp<'_>) -> Vec<Hop<'a>> {
                 continue;
             }
             EventKind::Attempt { .. } => continue,
-            EventKind::Resolving { .. } => first(&mut hop.marks.resolving),
-            EventKind::Resolved { .. } => first(&mut hop.marks.resolved),
-            EventKind::Connecting { .. } => first(&mut hop.marks.connecting),
             EventKind::Connected { local, remote } => {
-                first(&mut hop.marks.connected);
                 hop.local = Some(local);
                 hop.remote = Some(remote);
             }
-            EventKind::TlsHandshake { .. } => {
-                first(&mut hop.marks.tls);
-                hop.tls = true;
-            }
+            EventKind::TlsHandshake { .. } => hop.tls = true,
             EventKind::RequestWritten { head, body_bytes } => {
-                first(&mut hop.marks.written);
                 hop.head = Some(&head.0);
                 hop.body_bytes = Some(*body_bytes);
             }
-            EventKind::FirstByte => first(&mut hop.marks.first_byte),
             EventKind::ResponseHead {
                 status,
                 reason,

@@ -48,6 +48,7 @@ pub mod json_check;
 pub mod lifecycle;
 pub mod lifecycle_graph;
 pub mod payload;
+pub mod phase_marks;
 pub mod protocol;
 pub mod recording;
 pub mod replay;

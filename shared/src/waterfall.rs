@@ -17,6 +17,7 @@
 //! still running) from the times of its events.
 
 use crate::diagram::format_micros;
+use crate::phase_marks::PhaseMarks;
 use crate::protocol::{EventKind, OpId};
 use crate::recording::OpStarts;
 use crate::trace::{Request, StepKind, Trace};
@@ -257,13 +258,8 @@ fn trim(value: f64, unit: &str) -> String {
 /// The times an operation's events mark, as far as they got.
 #[derive(Default)]
 struct Marks {
-    resolving: Option<u64>,
-    resolved: Option<u64>,
-    connecting: Option<u64>,
-    connected: Option<u64>,
-    tls: Option<u64>,
-    written: Option<u64>,
-    first_byte: Option<u64>,
+    /// DNS, connect, TLS, request written, first byte.
+    phases: PhaseMarks,
     first_sent: Option<u64>,
     first_received: Option<u64>,
     last_received: Option<u64>,
@@ -284,6 +280,7 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
         let first = |slot: &mut Option<u64>| {
             slot.get_or_insert(t);
         };
+        marks.phases.note(event, t);
         match event {
             // A redirect starts a new hop: its phases replace the last ones.
             EventKind::Redirect { .. } => {
@@ -292,13 +289,6 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
                     ..Marks::default()
                 }
             }
-            EventKind::Resolving { .. } => first(&mut marks.resolving),
-            EventKind::Resolved { .. } => first(&mut marks.resolved),
-            EventKind::Connecting { .. } => first(&mut marks.connecting),
-            EventKind::Connected { .. } => first(&mut marks.connected),
-            EventKind::TlsHandshake { .. } => first(&mut marks.tls),
-            EventKind::RequestWritten { .. } => first(&mut marks.written),
-            EventKind::FirstByte => first(&mut marks.first_byte),
             EventKind::Sent { .. } => first(&mut marks.first_sent),
             EventKind::Received { .. } => {
                 first(&mut marks.first_received);
@@ -381,14 +371,15 @@ fn bar(phase: Phase, from: u64, to: u64) -> Bar {
 /// runs to the end (the failure) or, while running, to the last event.
 fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
     let end = marks.end.unwrap_or(marks.last);
+    let phases = &marks.phases;
     let mut bars = Vec::new();
-    if let Some(resolved) = marks.resolved {
-        bars.push(bar(Phase::Dns, marks.resolving.unwrap_or(0), resolved));
-    } else if let Some(resolving) = marks.resolving {
+    if let Some(resolved) = phases.resolved {
+        bars.push(bar(Phase::Dns, phases.resolving.unwrap_or(0), resolved));
+    } else if let Some(resolving) = phases.resolving {
         bars.push(bar(Phase::Dns, resolving, end));
         return (bars, None);
     }
-    match (marks.connecting, marks.connected) {
+    match (phases.connecting, phases.connected) {
         (Some(from), Some(to)) => bars.push(bar(Phase::Connect, from, to)),
         (Some(from), None) => {
             bars.push(bar(Phase::Connect, from, end));
@@ -396,7 +387,7 @@ fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
         }
         _ => {}
     }
-    (bars, marks.connected)
+    (bars, phases.connected)
 }
 
 fn http_from_events(marks: &Marks) -> Vec<Bar> {
@@ -407,9 +398,9 @@ fn http_from_events(marks: &Marks) -> Vec<Bar> {
     };
     let mut at = connected;
     for (phase, mark) in [
-        (Phase::Tls, marks.tls),
-        (Phase::Send, marks.written),
-        (Phase::Wait, marks.first_byte),
+        (Phase::Tls, marks.phases.tls),
+        (Phase::Send, marks.phases.written),
+        (Phase::Wait, marks.phases.first_byte),
     ] {
         match mark {
             Some(t) => {
