@@ -1,5 +1,6 @@
 //! End-to-end: the page's own tools in a real browser: the dark theme and
-//! presenter mode take effect and are remembered, and the tabs answer the
+//! presenter mode take effect and are remembered, "Auto" follows the
+//! system's preference, and the tabs answer the
 //! keyboard. Screenshots land in target/e2e/.
 
 mod support;
@@ -12,6 +13,26 @@ async fn theme_and_presenter_mode_apply_and_are_remembered() {
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
     let outcome = theme_and_presenter(&page, &relay.url).await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn auto_follows_a_system_that_prefers_dark() {
+    let relay = Relay::start().await;
+    let browser = Browser::start_with(&["--force-dark-mode"]).await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // "Auto" is the first visit's choice: the system's dark colours.
+        wait_style(&page, "body", "background-color", "rgb(13, 17, 23)").await?;
+        wait_style(&page, "#relay-status", "color", "rgb(63, 185, 80)").await?;
+        // "Light" overrides the system.
+        page.click("input[name=theme][value=light]").await?;
+        wait_style(&page, "body", "background-color", "rgb(244, 245, 247)").await
+    }
+    .await;
     browser.close().await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }

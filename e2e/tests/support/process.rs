@@ -132,6 +132,12 @@ pub struct Browser {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// A browser started with more Chromium switches (`--force-dark-mode`:
+    /// a system that prefers dark).
+    pub async fn start_with(extra_args: &[&str]) -> Browser {
         let chromedriver = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = env_path("CHROMIUM", "/usr/bin/chromium");
         for tool in [&chromedriver, &chromium] {
@@ -148,16 +154,26 @@ impl Browser {
         let profile =
             std::env::temp_dir().join(format!("roundtrip-e2e-{}-{}", std::process::id(), port));
         std::fs::create_dir_all(profile.join("downloads")).expect("create Chromium profile dir");
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+        ]
+        .into_iter()
+        .chain(extra_args.iter().copied())
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    format!("--user-data-dir={}", profile.display()),
-                    "--window-size=1280,900",
-                ],
+                "args": args,
                 // Downloads ("Save trace") land where a test can read them.
                 "prefs": {
                     "download.default_directory": profile.join("downloads"),
