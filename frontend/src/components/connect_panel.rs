@@ -8,10 +8,8 @@ use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
 use super::faults::{FaultsForm, Transport};
+use super::target_picker::{CUSTOM, use_target_picker};
 use crate::state::Connection;
-
-/// The `<option>` value that means "the text in `#target`".
-pub const CUSTOM: &str = "custom";
 
 /// What Connect asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,60 +50,19 @@ pub struct Props {
 
 #[function_component(ConnectPanel)]
 pub fn connect_panel(props: &Props) -> Html {
-    // `None` until the learner picks something, so that the default follows
-    // the services once the welcome brings them.
     let (preset_target, preset_nodelay) = match &props.preset {
         Some(Experiment::Tcp {
             target, nodelay, ..
         }) => (Some(target.clone()), *nodelay),
         _ => (None, false),
     };
-    let (preset_choice, preset_custom) = picker_preset(preset_target.as_deref());
-    let choice = use_state(|| preset_choice);
-    let custom = use_state(|| preset_custom);
+    let picker = use_target_picker(preset_target, props.services.clone(), &[], CUSTOM);
     let nodelay = use_state(|| preset_nodelay);
     let faults = use_state(|| Ok::<_, String>(None::<Faults>));
-
-    let selected = chosen_preset(choice.as_deref(), &props.services);
-    let is_custom = selected == CUSTOM;
-    let target = if is_custom {
-        custom.trim().to_owned()
+    let target = if picker.is_custom() {
+        picker.custom.trim().to_owned()
     } else {
-        selected.clone()
-    };
-
-    // The list is set from the outside too: typing an address switches it to
-    // "custom", and the welcome brings the default. A `selected` attribute
-    // cannot do that (browsers ignore it once the learner used the list, and
-    // yew inserts options last to first), so set the element's value after
-    // each render that changes it.
-    let preset_ref = use_node_ref();
-    {
-        let preset_ref = preset_ref.clone();
-        use_effect_with(
-            (selected.clone(), props.services.clone()),
-            move |(selected, _)| {
-                if let Some(select) = preset_ref.cast::<HtmlSelectElement>() {
-                    select.set_value(selected);
-                }
-            },
-        );
-    }
-
-    let on_preset = {
-        let choice = choice.clone();
-        Callback::from(move |e: Event| {
-            choice.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value()));
-        })
-    };
-    // Typing an address means "connect to this", whatever the list shows.
-    let on_target_input = {
-        let choice = choice.clone();
-        let custom = custom.clone();
-        Callback::from(move |e: InputEvent| {
-            custom.set(e.target_unchecked_into::<HtmlInputElement>().value());
-            choice.set(Some(CUSTOM.to_owned()));
-        })
+        picker.selected.clone()
     };
     let connect = {
         let on_connect = props.on_connect.clone();
@@ -146,13 +103,6 @@ pub fn connect_panel(props: &Props) -> Html {
         Callback::from(move |asked| faults.set(asked))
     };
 
-    // With a service chosen, the address box shows where that name leads.
-    let placeholder = props
-        .services
-        .iter()
-        .find(|service| service.name == selected)
-        .map_or_else(|| "host:port".to_owned(), |service| service.addr.clone());
-
     let on_pick = props.on_select.reform(|e: Event| {
         e.target_unchecked_into::<HtmlSelectElement>()
             .value()
@@ -184,7 +134,8 @@ pub fn connect_panel(props: &Props) -> Html {
             <h2 id="connect-heading">{"Target"}</h2>
             <div class="field-row">
                 <label for="target-preset">{"Connect to"}</label>
-                <select id="target-preset" ref={preset_ref} onchange={on_preset}>
+                <select id="target-preset" ref={picker.list_ref.clone()}
+                    onchange={picker.on_choose.clone()}>
                     { for props.services.iter().map(|service| html! {
                         <option value={service.name.clone()}>
                             {service.label.clone()}
@@ -195,10 +146,11 @@ pub fn connect_panel(props: &Props) -> Html {
             </div>
             <div class="field-row">
                 <label for="target">{"Address"}</label>
-                <input id="target" type="text" class={classes!((!is_custom).then_some("inactive"))}
-                    placeholder={placeholder} value={(*custom).clone()}
+                <input id="target" type="text"
+                    class={classes!((!picker.is_custom()).then_some("inactive"))}
+                    placeholder={picker.placeholder.clone()} value={picker.custom.clone()}
                     autocomplete="off" spellcheck="false"
-                    oninput={on_target_input} onkeydown={on_target_key} />
+                    oninput={picker.on_type.clone()} onkeydown={on_target_key} />
             </div>
             <div class="field-row check-row">
                 <input id="nodelay" type="checkbox" checked={*nodelay} onchange={on_nodelay} />
@@ -226,29 +178,5 @@ pub fn connect_panel(props: &Props) -> Html {
                 </div>
             }
         </section>
-    }
-}
-
-/// The option the select shows: the learner's pick while it still exists,
-/// else the first service, else custom.
-/// Where a target from an experiment link goes in a target picker: the
-/// list's choice and the text field. A preset names a lab service or an
-/// address; the list cannot know which until the welcome, so an address
-/// (anything with a port) goes to the text field and the list to "custom".
-pub fn picker_preset(target: Option<&str>) -> (Option<String>, String) {
-    match target {
-        Some(address) if address.contains(':') => (Some(CUSTOM.to_owned()), address.to_owned()),
-        Some(service) => (Some(service.to_owned()), String::new()),
-        None => (None, String::new()),
-    }
-}
-
-fn chosen_preset(choice: Option<&str>, services: &[Service]) -> String {
-    let known = |name: &str| name == CUSTOM || services.iter().any(|s| s.name == name);
-    match choice {
-        Some(name) if known(name) => name.to_owned(),
-        _ => services
-            .first()
-            .map_or_else(|| CUSTOM.to_owned(), |s| s.name.clone()),
     }
 }

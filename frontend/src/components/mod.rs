@@ -18,6 +18,7 @@ pub mod replay_bar;
 pub mod retry_view;
 pub mod sequence_diagram;
 pub mod tabs;
+pub mod target_picker;
 pub mod udp_panel;
 pub mod waterfall_view;
 

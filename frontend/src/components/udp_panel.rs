@@ -6,16 +6,14 @@ use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::{format_bytes, preview};
 use roundtrip_shared::protocol::{Faults, Service};
 use roundtrip_shared::share::Experiment;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::connect_panel::picker_preset;
 use super::faults::{FaultsForm, Transport};
+use super::target_picker::{CUSTOM, use_target_picker};
 
 /// The target `<option>` for "no target: send_to only".
 pub const NO_TARGET: &str = "none";
-/// The target `<option>` for "the text in `#udp-target`".
-pub const CUSTOM: &str = "custom";
 
 /// What Open asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,31 +56,21 @@ pub fn udp_panel(props: &Props) -> Html {
         Some(Experiment::Udp { target, send }) => (Some(target.clone()), send.clone()),
         _ => (None, String::new()),
     };
-    let (preset_choice, preset_custom) = picker_preset(preset_target.as_deref());
-    let choice = use_state(|| preset_choice);
-    let custom = use_state(|| preset_custom);
+    let picker = use_target_picker(
+        preset_target,
+        props.services.clone(),
+        &[NO_TARGET],
+        NO_TARGET,
+    );
     let port = use_state(String::new);
     let timeout = use_state(String::new);
     let message = use_state(|| preset_send);
     let send_to = use_state(String::new);
     let faults = use_state(|| Ok::<_, String>(None::<Faults>));
 
-    let selected = match choice.as_deref() {
-        Some(name)
-            if name == NO_TARGET
-                || name == CUSTOM
-                || props.services.iter().any(|s| s.name == name) =>
-        {
-            name.to_owned()
-        }
-        _ => props
-            .services
-            .first()
-            .map_or_else(|| NO_TARGET.to_owned(), |s| s.name.clone()),
-    };
-    let target = match selected.as_str() {
+    let target = match picker.selected.as_str() {
         NO_TARGET => None,
-        CUSTOM => Some(custom.trim().to_owned()).filter(|t| !t.is_empty()),
+        CUSTOM => Some(picker.custom.trim().to_owned()).filter(|t| !t.is_empty()),
         name => Some(name.to_owned()),
     };
     let bind_port = parse_optional::<u16>(&port);
@@ -97,34 +85,6 @@ pub fn udp_panel(props: &Props) -> Html {
         _ => None,
     };
 
-    // As in the TCP picker: the list's value is set after each render that
-    // changes it (yew inserts options last to first).
-    let preset_ref = use_node_ref();
-    {
-        let preset_ref = preset_ref.clone();
-        use_effect_with(
-            (selected.clone(), props.services.clone()),
-            move |(selected, _)| {
-                if let Some(select) = preset_ref.cast::<HtmlSelectElement>() {
-                    select.set_value(selected);
-                }
-            },
-        );
-    }
-    let on_preset = {
-        let choice = choice.clone();
-        Callback::from(move |e: Event| {
-            choice.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value()));
-        })
-    };
-    let on_custom = {
-        let choice = choice.clone();
-        let custom = custom.clone();
-        Callback::from(move |e: InputEvent| {
-            custom.set(e.target_unchecked_into::<HtmlInputElement>().value());
-            choice.set(Some(CUSTOM.to_owned()));
-        })
-    };
     let on_open = {
         let on_open = props.on_open.clone();
         let can_open = props.can_open;
@@ -166,11 +126,6 @@ pub fn udp_panel(props: &Props) -> Html {
         })
     };
 
-    let placeholder = props
-        .services
-        .iter()
-        .find(|service| service.name == selected)
-        .map_or_else(|| "host:port".to_owned(), |service| service.addr.clone());
     let where_ = match &props.addresses {
         Some((local, Some(remote))) => format!("{local} → {remote}"),
         Some((local, None)) => local.clone(),
@@ -181,7 +136,8 @@ pub fn udp_panel(props: &Props) -> Html {
             <h2 id="udp-heading">{"UDP socket"}</h2>
             <div class="field-row">
                 <label for="udp-target-preset">{"Target"}</label>
-                <select id="udp-target-preset" ref={preset_ref} onchange={on_preset}>
+                <select id="udp-target-preset" ref={picker.list_ref.clone()}
+                    onchange={picker.on_choose.clone()}>
                     { for props.services.iter().map(|service| html! {
                         <option value={service.name.clone()}>{service.label.clone()}</option>
                     }) }
@@ -192,9 +148,9 @@ pub fn udp_panel(props: &Props) -> Html {
             <div class="field-row">
                 <label for="udp-target">{"Address"}</label>
                 <input id="udp-target" type="text"
-                    class={classes!((selected != CUSTOM).then_some("inactive"))}
-                    placeholder={placeholder} value={(*custom).clone()}
-                    autocomplete="off" spellcheck="false" oninput={on_custom} />
+                    class={classes!((!picker.is_custom()).then_some("inactive"))}
+                    placeholder={picker.placeholder.clone()} value={picker.custom.clone()}
+                    autocomplete="off" spellcheck="false" oninput={picker.on_type.clone()} />
             </div>
             <div class="field-row">
                 <label for="udp-bind-port">{"Local port"}</label>
