@@ -37,6 +37,31 @@ async fn auto_follows_a_system_that_prefers_dark() {
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Every colour written as `light-dark(light, dark)` has its light value in
+/// the fallback for browsers without `light-dark()`, which would otherwise
+/// drop it and draw the page without colours.
+#[test]
+fn every_themed_colour_has_a_fallback() {
+    let css = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/style.css"),
+    )
+    .expect("read frontend/style.css");
+    let (themed, fallback) = css
+        .split_once("@supports not (color: light-dark(")
+        .expect("a fallback block for browsers without light-dark()");
+    let mut checked = 0;
+    for line in themed.lines() {
+        let Some((name, value)) = line.trim().split_once(": light-dark(") else {
+            continue;
+        };
+        let light = value.split(',').next().unwrap_or_default().trim();
+        let wanted = format!("{name}: {light};");
+        assert!(fallback.contains(&wanted), "the fallback lacks `{wanted}`");
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} themed colours found");
+}
+
 async fn wait_style(page: &Page<'_>, css: &str, property: &str, want: &str) -> Result<(), String> {
     page.wait(&format!("`{css}` {property} to be {want}"), async || {
         let value = page.computed_style(css, property).await?;
