@@ -314,7 +314,9 @@ async fn chat(page: &Page<'_>, url: &str) -> Result<(), String> {
             .ok()
     };
     check(
-        breaks.iter().any(|b| seconds(b).is_some_and(|s| s >= 1.4)),
+        breaks
+            .iter()
+            .any(|b| seconds(b).is_some_and(|s| (1.4..10.0).contains(&s))),
         format!("a band for the pause of a second and a half: {breaks:?}"),
     )?;
     page.screenshot_of(

@@ -98,42 +98,18 @@ async fn hello(ws: &mut Ws) {
 }
 
 async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
-    send(
-        ws,
-        ClientMsg::TcpConnect {
-            faults: None,
-            op,
-            target: "tcp-echo".into(),
-            connect_timeout_ms: None,
-            nodelay: false,
-        },
-    )
-    .await;
-    loop {
-        match next(ws).await.unwrap() {
-            ServerMsg::Event(Event {
-                kind: EventKind::Connected { .. },
-                op: got,
-                ..
-            }) if got == op => {
-                return Ok(());
-            }
-            ServerMsg::Error {
-                op: Some(got),
-                error,
-            } if got == op => return Err(error.code),
-            ServerMsg::Event(Event { op: got, .. }) if got == op => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
+    connect_echoes(ws, op..=op).await.remove(0)
 }
 
-/// Asks for `n` echo connections (ops 1 to n) in one go, then reads how
-/// each ended: connected or refused. Sent together, they meet a limit
-/// together, however slow the machine (one after another, a rate limit could
-/// refill between them).
-async fn connect_echoes_at_once(ws: &mut Ws, n: u32) -> Vec<Result<(), ErrorCode>> {
-    for op in 1..=n {
+/// Asks for an echo connection for each of `ops` in one go, then reads how
+/// each ended, in op order: connected or refused. Sent together, they meet
+/// a limit together, however slow the machine (one after another, a rate
+/// limit could refill between them).
+async fn connect_echoes(
+    ws: &mut Ws,
+    ops: std::ops::RangeInclusive<u32>,
+) -> Vec<Result<(), ErrorCode>> {
+    for op in ops.clone() {
         send(
             ws,
             ClientMsg::TcpConnect {
@@ -147,22 +123,22 @@ async fn connect_echoes_at_once(ws: &mut Ws, n: u32) -> Vec<Result<(), ErrorCode
         .await;
     }
     let mut outcomes = std::collections::BTreeMap::new();
-    while outcomes.len() < n as usize {
+    while outcomes.len() < ops.clone().count() {
         match next(ws).await.unwrap() {
             ServerMsg::Event(Event {
                 kind: EventKind::Connected { .. },
                 op,
                 ..
-            }) => {
+            }) if ops.contains(&op) => {
                 outcomes.insert(op, Ok(()));
             }
             ServerMsg::Error {
                 op: Some(op),
                 error,
-            } => {
+            } if ops.contains(&op) => {
                 outcomes.insert(op, Err(error.code));
             }
-            ServerMsg::Event(_) => {}
+            ServerMsg::Event(Event { op, .. }) if ops.contains(&op) => {}
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -218,7 +194,7 @@ async fn operations_per_session_are_limited_and_come_back() {
     let mut ws = open(relay).await;
     hello(&mut ws).await;
     assert_eq!(
-        connect_echoes_at_once(&mut ws, 3).await,
+        connect_echoes(&mut ws, 1..=3).await,
         [Ok(()), Ok(()), Err(ErrorCode::LimitReached)]
     );
     send(&mut ws, ClientMsg::Close { op: 1 }).await;
@@ -344,7 +320,7 @@ async fn new_operations_per_second_are_limited() {
     let mut ws = open(relay).await;
     hello(&mut ws).await;
     assert_eq!(
-        connect_echoes_at_once(&mut ws, 3).await,
+        connect_echoes(&mut ws, 1..=3).await,
         [Ok(()), Ok(()), Err(ErrorCode::LimitReached)]
     );
     // The operations already running are unaffected, and a second later

@@ -255,7 +255,13 @@ async fn wait_for_port(driver: &mut Child, port: u16) -> Result<(), String> {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok(())
+    // Something answers; if chromedriver has exited, it was someone else.
+    match driver.try_wait() {
+        Ok(Some(status)) => Err(format!(
+            "it exited ({status}); another program listens on port {port}"
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

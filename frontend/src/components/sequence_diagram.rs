@@ -252,7 +252,12 @@ pub fn sequence_diagram(props: &Props) -> Html {
     let on_svg = {
         let (timeline, problem) = (timeline.clone(), problem.clone());
         Callback::from(move |_: MouseEvent| {
-            let text = export::svg(&timeline, &geometry, &view);
+            // A file is not drawn in this window: lanes at their full spacing.
+            let unfitted = Geometry {
+                fit_width: None,
+                ..geometry
+            };
+            let text = export::svg(&timeline, &unfitted, &view);
             problem.set(browser::download("roundtrip-sequence.svg", "image/svg+xml", &text).err());
         })
     };

@@ -737,7 +737,7 @@ mod frames {
             fit_width: Some(width),
             ..g
         };
-        // Few lanes: the same layout wherever it is drawn.
+        // Few lanes: the same layout in any window as wide as the minimum.
         assert_eq!(lane_xs(3, &fit(740.0)), lane_xs(3, &g));
         assert_eq!(lane_xs(3, &g), (vec![120.0, 360.0, 600.0], 720.0));
         // Two chat clients beside Browser, Relay and the server: 1040 wide
@@ -751,6 +751,13 @@ mod frames {
         assert_eq!(
             lane_xs(4, &fit(740.0)),
             (vec![100.0, 280.0, 460.0, 640.0], 740.0)
+        );
+        // Just short of room for four lanes 200 apart: the margins give way
+        // first, by what is missing, so the drawing narrows smoothly.
+        assert_eq!(lane_xs(4, &g), (vec![120.0, 320.0, 520.0, 720.0], 840.0));
+        assert_eq!(
+            lane_xs(4, &fit(820.0)),
+            (vec![110.0, 310.0, 510.0, 710.0], 820.0)
         );
         // A wide window keeps the comfortable spacing, never more.
         assert_eq!(lane_xs(5, &fit(1600.0)), lane_xs(5, &g));

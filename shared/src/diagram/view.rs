@@ -281,10 +281,12 @@ pub fn lane_xs(lanes: usize, geometry: &Geometry) -> (Vec<f64>, f64) {
     if let Some(fit) = geometry.fit_width.filter(|w| w.is_finite() && *w > 0.0)
         && room(fit, margin) < spacing
     {
-        margin = geometry.tight_margin;
-        spacing = room(fit, margin)
+        spacing = room(fit, geometry.tight_margin)
             .min(spacing)
             .max(geometry.tight_lane_spacing);
+        // The margins give up what the lanes still need, no more: the
+        // drawing narrows smoothly as the window does.
+        margin = ((fit - spacing * gaps) / 2.0).clamp(geometry.tight_margin, geometry.margin);
         min_width = min_width.min(fit);
     }
     let xs = (0..lanes).map(|i| margin + spacing * i as f64).collect();

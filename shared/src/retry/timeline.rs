@@ -275,8 +275,9 @@ const AXIS_HEIGHT: f64 = 26.0;
 const RIGHT_PAD: f64 = 12.0;
 /// Roughly how wide one character of a bar label is.
 const CHAR_WIDTH: f64 = 6.6;
-/// Roughly how wide one character of a row's heading is (bold).
-const HEADING_CHAR_WIDTH: f64 = 7.0;
+/// How wide one character of a row's heading (11 px, bold) may be: digits,
+/// which a `/flaky?key=…` URL is full of, are the widest.
+const HEADING_CHAR_WIDTH: f64 = 8.0;
 /// The narrowest bar, so an instant attempt still shows.
 const MIN_BAR: f64 = 3.0;
 
@@ -483,7 +484,11 @@ fn heading(label: &str, summary: &str, width: f64) -> String {
     if label.chars().count() + tail_len <= room {
         return format!("{label}{tail}");
     }
+    // At least a few characters of the label, even in a narrow drawing.
     let keep = room.saturating_sub(tail_len + 1).max(8);
+    if label.chars().count() <= keep {
+        return format!("{label}{tail}");
+    }
     let cut: String = label.chars().take(keep).collect();
     format!("{}…{tail}", cut.trim_end())
 }
