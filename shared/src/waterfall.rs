@@ -282,8 +282,9 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
         };
         marks.phases.note(event, t);
         match event {
-            // A redirect starts a new hop: its phases replace the last ones.
-            EventKind::Redirect { .. } => {
+            // A redirect starts a new hop, a retry a new attempt: its phases
+            // replace the last ones (the retry view shows every attempt).
+            EventKind::Redirect { .. } | EventKind::Attempt { n: 2.., .. } => {
                 marks = Marks {
                     last: t,
                     ..Marks::default()
@@ -674,6 +675,48 @@ mod tests {
         let waterfall = layout(&trace);
         assert!(waterfall.rows[1].bars.last().unwrap().failed);
         insta::assert_snapshot!(text(&waterfall, 50));
+    }
+
+    #[test]
+    fn a_retried_request_shows_its_last_attempt() {
+        let mut trace = Trace::new();
+        http(&mut trace, 5, "http://127.0.0.1:9/flaky");
+        let written = || EventKind::RequestWritten {
+            head: Payload(b"GET /flaky HTTP/1.1\r\n\r\n".to_vec()),
+            body_bytes: 0,
+        };
+        let connecting = || EventKind::Connecting {
+            addr: "127.0.0.1:9".into(),
+        };
+        let connected = || EventKind::Connected {
+            local: "127.0.0.1:5000".into(),
+            remote: "127.0.0.1:9".into(),
+        };
+        for (n, at) in [(1, 0), (2, 500_000)] {
+            event(&mut trace, 5, at, EventKind::Attempt { n, of: 2 });
+            event(&mut trace, 5, at + 10, connecting());
+            event(&mut trace, 5, at + 50, connected());
+            event(&mut trace, 5, at + 60, written());
+        }
+        event(&mut trace, 5, 500_560, EventKind::FirstByte);
+        let timeout = RelayError::new(ErrorCode::TimedOut, "total");
+        event(&mut trace, 5, 900_000, EventKind::Failed { error: timeout });
+        let row = &layout(&trace).rows[0];
+        let bars: Vec<(Phase, u64, u64)> = row
+            .bars
+            .iter()
+            .map(|b| (b.phase, b.start_us, b.duration_us))
+            .collect();
+        assert_eq!(
+            bars,
+            [
+                (Phase::Connect, 500_010, 40),
+                (Phase::Send, 500_050, 10),
+                (Phase::Wait, 500_060, 500),
+                (Phase::Download, 500_560, 399_440),
+            ]
+        );
+        assert!(row.bars[3].failed);
     }
 
     /// Two requests the page sent 2 ms apart, the first 12 ms long, the
