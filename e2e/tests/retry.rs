@@ -60,7 +60,7 @@ async fn run_for_real(page: &Page<'_>, url: &str) -> Result<(), String> {
     // a timeout, a 500 and a 200.
     page.wait_text_contains("#retry-runs .retry-summary", "200 on attempt 3")
         .await?;
-    page.slide("#retry-timeout", 1_000).await?;
+    page.set_value("#retry-timeout", "1000").await?;
     page.type_into("#retry-seed", "8570").await?;
     page.wait("the simulation of seed 8570", async || {
         let steps = page

@@ -151,6 +151,47 @@ async fn the_page_listens_and_a_client_talks_to_it() {
     });
 }
 
+/// Megabytes to a peer that reads 1 KiB a second: the page holds what the
+/// relay cannot take yet (as a blocking send() would wait), says so, and
+/// nothing is refused; closing drops what still waits, and says that too.
+#[tokio::test]
+async fn a_large_send_to_a_slow_reader_waits_in_the_page() {
+    on_page!("send-dropped.png", |page, url| async {
+        page.open(url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.click("#tcp-faults summary").await?;
+        page.type_into("#tcp-fault-rate", "1024").await?;
+        page.click("button#connect").await?;
+        page.wait_text_is("#socket-state", "connected").await?;
+        // Far more than the socket buffers on the way hold.
+        page.set_value("input#message", &"x".repeat(8 << 20))
+            .await?;
+        page.click("button#send").await?;
+        page.wait_text_contains("#send-waiting", "waiting to be sent")
+            .await?;
+        // Past the time the relay gives a stuck send (2 s): nothing was
+        // refused, as it would be if the page sent all at once.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let errors = page.texts(".error-message").await?;
+        check(
+            errors.is_empty(),
+            format!("no errors while the peer reads slowly: {errors:?}"),
+        )?;
+        page.wait_text_contains("#send-waiting", "waiting to be sent")
+            .await?;
+        page.scroll_to("#send-waiting").await?;
+        page.screenshot(&support::target_dir().join("e2e/send-waiting.png"))
+            .await?;
+        page.click("button#close").await?;
+        page.wait_text_contains(
+            ".error-message",
+            "never sent: you closed the connection first",
+        )
+        .await?;
+        page.wait_text_is("#socket-state", "closed").await.map(drop)
+    });
+}
+
 fn check(ok: bool, why: String) -> Result<(), String> {
     if ok { Ok(()) } else { Err(why) }
 }

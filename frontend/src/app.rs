@@ -241,23 +241,22 @@ pub fn app() -> Html {
     };
 
     // Every request goes on the wire first and into the trace second, as the
-    // messages that really left (a large send leaves in several pieces).
+    // messages that really left (a large send leaves in several pieces, and
+    // pieces that wait in the page are told when they leave).
     let request = {
         let socket = socket.clone();
         let dispatcher = state.dispatcher();
         Callback::from(move |msg: ClientMsg| {
-            let sent = socket
-                .borrow()
-                .as_ref()
-                .map(|socket| socket.send(msg))
-                .unwrap_or_default();
-            if sent.is_empty() {
-                dispatcher.dispatch(Action::Problem(
+            let sent = socket.borrow().as_ref().and_then(|socket| socket.send(msg));
+            match sent {
+                Some(sent) => {
+                    for msg in sent {
+                        dispatcher.dispatch(Action::Requested(msg));
+                    }
+                }
+                None => dispatcher.dispatch(Action::Problem(
                     "not connected to the relay: the request was not sent".to_owned(),
-                ));
-            }
-            for msg in sent {
-                dispatcher.dispatch(Action::Requested(msg));
+                )),
             }
         })
     };
@@ -465,7 +464,8 @@ pub fn app() -> Html {
                         <ErrorList errors={state.shown_errors()} />
                         <MessagePanel can_send={state.can_send()}
                             received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
-                            received_bytes={received.len()} {on_send} preset={preset_text} />
+                            received_bytes={received.len()} {on_send} preset={preset_text}
+                            waiting={state.waiting_to_send()} />
                     </TabPanel>
                     <TabPanel id="listen" selected={(*control_tab).clone()} class="tab-panel">
                         <ListenPanel can_listen={state.can_listen()} can_stop={state.listener_op().is_some()}

@@ -5,14 +5,18 @@
 //! [`Notice`]s. Frames are built and read only by `roundtrip_shared::wire`, so
 //! the page speaks exactly the protocol the relay is tested against.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use futures::channel::mpsc;
 use futures::future::{Either, select};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
+use roundtrip_shared::pacing::{Change, Pacer};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, DataEncoding, PROTOCOL_VERSION, RelayError, ServerMsg,
+    ClientMsg, DataEncoding, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
 };
 use roundtrip_shared::wire::{self, Frame};
 use yew::Callback;
@@ -22,6 +26,12 @@ use yew::Callback;
 /// header, and keep one large paste from holding up the socket's queue.
 pub const MAX_SEND_CHUNK: usize = 64 * 1024;
 
+/// The most bytes of one TCP connection on their way to the relay and not
+/// yet written by it; more waits in the page (see `shared::pacing`). Well
+/// below what the relay holds for a connection (256 KiB and 16 queued
+/// sends), so a slow reader makes the page wait, never the relay refuse.
+pub const SEND_WINDOW: usize = 3 * MAX_SEND_CHUNK;
+
 /// The most messages handed to the page in one [`Notice::Messages`]. While
 /// the page draws, messages pile up in the socket; taking them together
 /// makes one update of the views instead of one per message, so a flood of
@@ -30,7 +40,7 @@ pub const MAX_SEND_CHUNK: usize = 64 * 1024;
 pub const MAX_BATCH: usize = 1024;
 
 /// What the socket tells the page.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Notice {
     /// The WebSocket is open and the hello is on its way.
     Opened,
@@ -43,14 +53,34 @@ pub enum Notice {
     Unreadable(RelayError),
     /// A message could not be handed to the browser's WebSocket.
     SendFailed(String),
+    /// Requests that waited in the page (see [`SEND_WINDOW`]) and left now.
+    Left(Vec<ClientMsg>),
+    /// How many bytes of a connection's sends wait in the page now.
+    Waiting { op: OpId, bytes: u64 },
+    /// Bytes that waited in the page and will never be sent, and why.
+    NotSent { op: OpId, bytes: u64, why: String },
     /// The WebSocket closed (or never opened). No notice follows this one.
     Closed { reason: String },
+}
+
+impl Notice {
+    /// The relay's messages in this notice.
+    pub fn messages(&self) -> &[ServerMsg] {
+        match self {
+            Notice::Message(msg) => std::slice::from_ref(msg),
+            Notice::Messages(msgs) => msgs,
+            _ => &[],
+        }
+    }
 }
 
 /// A live link to the relay. Dropping it closes the WebSocket.
 #[derive(Debug)]
 pub struct RelaySocket {
-    outbox: mpsc::UnboundedSender<ClientMsg>,
+    /// Tells the socket's task that the pacer has messages ready.
+    wake: mpsc::UnboundedSender<()>,
+    pacer: Rc<RefCell<Pacer>>,
+    on_notice: Callback<Notice>,
 }
 
 impl RelaySocket {
@@ -60,28 +90,68 @@ impl RelaySocket {
     pub fn open(url: &str, on_notice: Callback<Notice>) -> Result<Self, String> {
         let ws =
             WebSocket::open(url).map_err(|e| format!("cannot open a WebSocket to {url}: {e}"))?;
-        let (outbox, queued) = mpsc::unbounded();
-        wasm_bindgen_futures::spawn_local(run(ws, url.to_owned(), queued, on_notice));
-        Ok(RelaySocket { outbox })
+        let (wake, woken) = mpsc::unbounded();
+        let pacer = Rc::new(RefCell::new(Pacer::new(SEND_WINDOW)));
+        wasm_bindgen_futures::spawn_local(run(
+            ws,
+            url.to_owned(),
+            woken,
+            pacer.clone(),
+            on_notice.clone(),
+        ));
+        Ok(RelaySocket {
+            wake,
+            pacer,
+            on_notice,
+        })
     }
 
-    /// Queues `msg` for the relay and returns the messages that actually go
-    /// out: a large `Send` leaves as several (see [`split_sends`]), and the
-    /// trace should show the requests the relay really got. The list is
-    /// empty when the link is already gone.
-    pub fn send(&self, msg: ClientMsg) -> Vec<ClientMsg> {
-        split_sends(msg)
-            .into_iter()
-            .take_while(|part| self.outbox.unbounded_send(part.clone()).is_ok())
-            .collect()
+    /// Queues `msg` for the relay and returns the messages that leave now:
+    /// a large `Send` leaves as several (see [`split_sends`]), and pieces
+    /// past the connection's [`SEND_WINDOW`] wait in the page, to be told in
+    /// a [`Notice::Left`] when they go; the trace should show the requests
+    /// the relay really got, when it got them. `None` when the link is
+    /// already gone.
+    pub fn send(&self, msg: ClientMsg) -> Option<Vec<ClientMsg>> {
+        self.queue(split_sends(msg), true)
     }
 
-    /// Queues `msg` as it is, never split: a UDP `Send` is one datagram, and
-    /// splitting it would send several. (The relay refuses datagrams over
-    /// 65 507 bytes, far below its WebSocket message limit.) Returns whether
-    /// it was queued.
+    /// Queues `msg` as it is, never split or held: a UDP `Send` is one
+    /// datagram, and splitting it would send several. (The relay refuses
+    /// datagrams over 65 507 bytes, far below its WebSocket message limit.)
+    /// Returns whether it was queued.
     pub fn send_whole(&self, msg: ClientMsg) -> bool {
-        self.outbox.unbounded_send(msg).is_ok()
+        self.queue(vec![msg], false).is_some()
+    }
+
+    fn queue(&self, parts: Vec<ClientMsg>, paced: bool) -> Option<Vec<ClientMsg>> {
+        if self.wake.is_closed() {
+            return None;
+        }
+        let mut now = Vec::new();
+        for part in parts {
+            let (ready, changes) = self.pacer.borrow_mut().offer(part.clone(), paced);
+            if ready {
+                now.push(part);
+            }
+            tell(&self.on_notice, changes);
+        }
+        self.wake.unbounded_send(()).ok()?;
+        Some(now)
+    }
+}
+
+/// Tells the page what the pacer's changes mean for it.
+fn tell(on_notice: &Callback<Notice>, changes: Vec<Change>) {
+    for change in changes {
+        on_notice.emit(match change {
+            Change::Waiting { op, bytes } => Notice::Waiting { op, bytes },
+            Change::Dropped { op, bytes, why } => Notice::NotSent {
+                op,
+                bytes,
+                why: why.to_owned(),
+            },
+        });
     }
 }
 
@@ -126,17 +196,18 @@ pub fn page_relay_url() -> Result<String, String> {
     ))
 }
 
-/// Whichever happens first: a frame from the relay or a message to send.
+/// Whichever happens first: a frame from the relay or messages to send.
 enum Next {
     Incoming(Option<Result<Message, WebSocketError>>),
-    // Boxed: a request is far larger than a frame's handle.
-    Outgoing(Option<Box<ClientMsg>>),
+    /// The pacer has messages ready; `None`: the page dropped its socket.
+    Outgoing(Option<()>),
 }
 
 async fn run(
     mut ws: WebSocket,
     url: String,
-    mut outbox: mpsc::UnboundedReceiver<ClientMsg>,
+    mut woken: mpsc::UnboundedReceiver<()>,
+    pacer: Rc<RefCell<Pacer>>,
     on_notice: Callback<Notice>,
 ) {
     let hello = ClientMsg::Hello {
@@ -156,9 +227,9 @@ async fn run(
     loop {
         let next = match held.take() {
             Some(incoming) => Next::Incoming(incoming),
-            None => match select(ws.next(), outbox.next()).await {
+            None => match select(ws.next(), woken.next()).await {
                 Either::Left((incoming, _)) => Next::Incoming(incoming),
-                Either::Right((outgoing, _)) => Next::Outgoing(outgoing.map(Box::new)),
+                Either::Right((outgoing, _)) => Next::Outgoing(outgoing),
             },
         };
         match next {
@@ -174,9 +245,24 @@ async fn run(
                         None => break,
                     }
                 }
-                for notice in notices(batch) {
+                let notices = notices(batch);
+                // The relay's `sent`s make room for sends that waited; the
+                // page hears of them after what made the room.
+                let mut left = Vec::new();
+                let mut changes = Vec::new();
+                for msg in notices.iter().flat_map(Notice::messages) {
+                    let (released, changed) = pacer.borrow_mut().heard(msg);
+                    left.extend(released);
+                    changes.extend(changed);
+                }
+                for notice in notices {
                     on_notice.emit(notice);
                 }
+                if !left.is_empty() {
+                    on_notice.emit(Notice::Left(left));
+                }
+                tell(&on_notice, changes);
+                put_on_wire(&mut ws, &pacer, &on_notice).await;
             }
             Next::Incoming(Some(Err(WebSocketError::ConnectionClose(event)))) => {
                 close_reason = Some(if !opened {
@@ -206,16 +292,27 @@ async fn run(
                 on_notice.emit(Notice::Closed { reason });
                 return;
             }
-            Next::Outgoing(Some(msg)) => {
-                if let Err(e) = ws.send(to_message(&msg)).await {
-                    on_notice.emit(Notice::SendFailed(format!(
-                        "could not send to the relay: {e}"
-                    )));
-                }
+            Next::Outgoing(Some(())) => {
+                put_on_wire(&mut ws, &pacer, &on_notice).await;
             }
             // The page dropped its `RelaySocket`: nobody listens any more.
             // Returning drops `ws`, which closes the WebSocket.
             Next::Outgoing(None) => return,
+        }
+    }
+}
+
+/// Sends what the pacer has ready, in order.
+async fn put_on_wire(ws: &mut WebSocket, pacer: &RefCell<Pacer>, on_notice: &Callback<Notice>) {
+    // Not borrowed across the await: the page may queue more meanwhile.
+    loop {
+        let Some(msg) = pacer.borrow_mut().next_ready() else {
+            return;
+        };
+        if let Err(e) = ws.send(to_message(&msg)).await {
+            on_notice.emit(Notice::SendFailed(format!(
+                "could not send to the relay: {e}"
+            )));
         }
     }
 }

@@ -6,6 +6,7 @@
 //! Everything the views display is derived here from the trace, never stored
 //! twice.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use roundtrip_shared::explain;
@@ -87,6 +88,9 @@ pub struct State {
     /// Every message to and from the relay, with its time: what "Save
     /// trace", share links and replay work from.
     pub recorder: Recorder,
+    /// Bytes of each TCP connection's sends that wait in the page for the
+    /// relay to write earlier ones (see `shared::pacing`).
+    pub waiting: BTreeMap<OpId, u64>,
 }
 
 impl Default for State {
@@ -103,6 +107,7 @@ impl Default for State {
             session_errors: Vec::new(),
             limits: None,
             recorder: Recorder::default(),
+            waiting: BTreeMap::new(),
         }
     }
 }
@@ -159,6 +164,11 @@ impl State {
                     self.receive(msg);
                 }
             }
+            Action::Relay(Notice::Left(msgs)) => {
+                for msg in msgs {
+                    self.apply_at(now_ms, Action::Requested(msg));
+                }
+            }
             other => self.apply(other),
         }
     }
@@ -175,6 +185,7 @@ impl State {
         match action {
             Action::RelayConnecting => {
                 self.relay = RelayLink::Connecting;
+                self.waiting.clear();
                 self.cut_off_current();
                 self.session_start = self.trace.steps().len();
             }
@@ -187,7 +198,24 @@ impl State {
             Action::Relay(Notice::SendFailed(message)) | Action::Problem(message) => {
                 self.session_errors.push(message)
             }
+            Action::Relay(Notice::Left(msgs)) => msgs
+                .into_iter()
+                .for_each(|msg| self.apply(Action::Requested(msg))),
+            Action::Relay(Notice::Waiting { op, bytes: 0 }) => {
+                self.waiting.remove(&op);
+            }
+            Action::Relay(Notice::Waiting { op, bytes }) => {
+                self.waiting.insert(op, bytes);
+            }
+            Action::Relay(Notice::NotSent { op, bytes, why }) => {
+                self.waiting.remove(&op);
+                self.session_errors.push(format!(
+                    "#{op}: {} waiting in the page were never sent: {why}",
+                    format_bytes(bytes)
+                ));
+            }
             Action::Relay(Notice::Closed { reason }) => {
+                self.waiting.clear();
                 self.relay = RelayLink::Lost { reason };
                 self.cut_off_current();
             }
@@ -340,6 +368,13 @@ impl State {
 
     pub fn can_send(&self) -> bool {
         self.live_op().is_some() && self.socket_state().can_write()
+    }
+
+    /// Bytes of the current connection's sends waiting in the page.
+    pub fn waiting_to_send(&self) -> u64 {
+        self.live_op()
+            .and_then(|op| self.waiting.get(&op).copied())
+            .unwrap_or(0)
     }
 
     /// Shutdown (half-close) is offered while our sending side is open.

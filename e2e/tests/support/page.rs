@@ -169,20 +169,22 @@ impl<'a> Page<'a> {
             .map_err(|e| format!("typing into `{css}` failed: {e}"))
     }
 
-    /// Moves the slider (`<input type="range">`) `css` to `value`, as a
-    /// drag would: the value changes and an `input` event bubbles up.
-    pub async fn slide(&self, css: &str, value: u64) -> Result<()> {
+    /// Sets the value of the input `css` at once, as a paste or a slider's
+    /// drag would (typing key by key is too slow for megabytes): the value
+    /// changes and an `input` event bubbles up.
+    pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
         let script = "const input = document.querySelector(arguments[0]);\
             if (!input) { return false; }\
-            input.value = String(arguments[1]);\
+            input.value = arguments[1];\
             input.dispatchEvent(new Event('input', { bubbles: true }));\
-            return input.value;";
+            return input.value.length;";
         let set = self.script(script, vec![json!(css), json!(value)]).await?;
-        if set == json!(value.to_string()) {
+        if set == json!(value.chars().count()) {
             Ok(())
         } else {
             Err(format!(
-                "could not move the slider `{css}` to {value}: {set}"
+                "could not set `{css}` to {} characters: {set}",
+                value.len()
             ))
         }
     }

@@ -1,5 +1,6 @@
 //! Writing bytes to the open connection and reading what came back.
 
+use roundtrip_shared::payload::format_bytes;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -59,6 +60,9 @@ pub struct Props {
     /// Text from an experiment link, ready to send.
     #[prop_or_default]
     pub preset: AttrValue,
+    /// Bytes sent that wait in the page for the peer to read earlier ones.
+    #[prop_or_default]
+    pub waiting: u64,
 }
 
 #[function_component(MessagePanel)]
@@ -137,6 +141,16 @@ pub fn message_panel(props: &Props) -> Html {
                     }) }
                 </select>
             </div>
+            if props.waiting > 0 {
+                <p id="send-waiting" class="hint" role="status">
+                    {format!(
+                        "{} waiting to be sent: the peer reads slower than you send, \
+                         so the page sends more as the relay writes what went before \
+                         (where a program's send() would block).",
+                        format_bytes(props.waiting)
+                    )}
+                </p>
+            }
             <h3 class="received-heading">
                 {"Received "}<span class="byte-count">{format!("({} bytes)", props.received_bytes)}</span>
             </h3>

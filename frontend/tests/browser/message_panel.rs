@@ -19,7 +19,25 @@ fn props(can_send: bool, sent: &Rc<RefCell<Vec<Vec<u8>>>>) -> Props {
         received: "hello\u{fffd}".into(),
         received_bytes: 6,
         on_send: Callback::from(move |bytes| sent.borrow_mut().push(bytes)),
+        waiting: 0,
     }
+}
+
+#[wasm_bindgen_test]
+async fn bytes_waiting_to_be_sent_are_shown_while_there_are_any() {
+    let root = fresh_root();
+    let sent = Rc::new(RefCell::new(Vec::new()));
+    let mut waiting = props(true, &sent);
+    waiting.waiting = 300 * 1024;
+    yew::Renderer::<MessagePanel>::with_root_and_props(root.clone(), waiting).render();
+    yew::scheduler::flush().await;
+    let note = text(&one(&root, "#send-waiting"));
+    assert!(note.starts_with("300 KiB waiting to be sent"), "{note}");
+
+    let root = fresh_root();
+    yew::Renderer::<MessagePanel>::with_root_and_props(root.clone(), props(true, &sent)).render();
+    yew::scheduler::flush().await;
+    assert!(root.query_selector("#send-waiting").unwrap().is_none());
 }
 
 async fn type_text(input: &HtmlInputElement, value: &str) {

@@ -247,6 +247,64 @@ fn chunked_sends_are_each_confirmed_in_the_trace() {
 }
 
 #[wasm_bindgen_test]
+fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
+    let mut state = welcomed();
+    feed(&mut state, echo_exchange(1)[..4].to_vec());
+    let chunk = |n: u8| ClientMsg::Send {
+        op: 1,
+        data: Payload(vec![n; 10]),
+    };
+    state.apply_at(10.0, Action::Requested(chunk(1)));
+    state.apply_at(10.0, Action::Relay(Notice::Waiting { op: 1, bytes: 20 }));
+    assert_eq!(state.waiting_to_send(), 20);
+    let recorded = state.recorder.len();
+
+    // The relay wrote the first: the two that waited leave, and are
+    // recorded then, after the `sent` that made room.
+    state.apply_at(
+        50.0,
+        Action::Relay(Notice::Message(event(
+            1,
+            3_000,
+            EventKind::Sent { bytes: 10 },
+        ))),
+    );
+    state.apply_at(50.0, Action::Relay(Notice::Left(vec![chunk(2), chunk(3)])));
+    state.apply_at(50.0, Action::Relay(Notice::Waiting { op: 1, bytes: 0 }));
+    assert_eq!(state.waiting_to_send(), 0);
+    let snapshot = state.recorder.snapshot();
+    let tail: Vec<_> = snapshot.entries[recorded..]
+        .iter()
+        .map(|e| (e.at_ms, e.message.clone()))
+        .collect();
+    use roundtrip_shared::recording::Message;
+    assert_eq!(
+        tail,
+        [
+            (
+                40.0,
+                Message::In(event(1, 3_000, EventKind::Sent { bytes: 10 }))
+            ),
+            (40.0, Message::Out(chunk(2))),
+            (40.0, Message::Out(chunk(3))),
+        ]
+    );
+
+    // Bytes dropped on a close are said, with the connection.
+    state.apply(Action::Relay(Notice::Waiting { op: 1, bytes: 64 }));
+    state.apply(Action::Relay(Notice::NotSent {
+        op: 1,
+        bytes: 64,
+        why: "you closed the connection first".into(),
+    }));
+    assert_eq!(state.waiting_to_send(), 0);
+    assert_eq!(
+        state.session_errors,
+        ["#1: 64 B waiting in the page were never sent: you closed the connection first"]
+    );
+}
+
+#[wasm_bindgen_test]
 fn the_relay_lives_at_ws_on_the_pages_own_origin() {
     assert_eq!(
         relay_url("http:", "127.0.0.1:8080"),
