@@ -159,6 +159,42 @@ async fn latency_delays_the_echo() {
     table_empties(&state).await;
 }
 
+/// A long link carries many pieces at once: a second piece sent 100 ms
+/// after the first arrives about 100 ms after it, not a whole second (the
+/// latency) later.
+#[tokio::test]
+async fn latency_delays_each_piece_without_queueing_it_behind_the_last() {
+    let (mut client, state) = start().await;
+    let faults = Faults {
+        latency_ms: Some(1_000),
+        ..Faults::default()
+    };
+    client.send(tcp(1, "tcp-echo", faults)).await;
+    client
+        .until(1, |k| matches!(k, EventKind::Connected { .. }))
+        .await;
+    client.send_bytes(1, b"one").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.send_bytes(1, b"two").await;
+    let mut echoes = Vec::new();
+    while echoes.len() < 2 {
+        let seen = client.next(1).await;
+        if matches!(seen.kind, EventKind::Received { .. }) {
+            echoes.push((seen.t_us, seen.data));
+        }
+    }
+    assert_eq!(
+        (&echoes[0].1[..], &echoes[1].1[..]),
+        (&b"one"[..], &b"two"[..])
+    );
+    // One piece after the other would put them a whole latency apart.
+    let apart = echoes[1].0 - echoes[0].0;
+    assert!(apart < 700_000, "the echoes came {apart} µs apart");
+    client.send(ClientMsg::Close { op: 1 }).await;
+    to_the_end(&mut client, 1).await;
+    table_empties(&state).await;
+}
+
 #[tokio::test]
 async fn udp_drops_all_none_or_the_same_seeded_few() {
     let (mut client, state) = start().await;

@@ -11,7 +11,7 @@
 //! or sends, so the entry is there before the first byte; the entry goes
 //! when the relay's [`FaultGuard`] drops with its operation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -24,7 +24,7 @@ use rand::{Rng as _, SeedableRng as _};
 use roundtrip_shared::protocol::{ErrorCode, Faults, RelayError};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 /// The receive buffer of a slow reader. Small, so that its window fills
 /// after a few kilobytes instead of megabytes and the sender soon waits.
@@ -170,7 +170,8 @@ impl Drop for FaultGuard {
 
 /// A lab service's end of a TCP connection, with the faults its peer asked
 /// for applied on the receive side: each piece read is handed to the
-/// service `latency_ms` after it arrived, reading slows to
+/// service `latency_ms` after it arrived, while later pieces keep arriving
+/// behind it (a long link carries many pieces at once), reading slows to
 /// `read_bytes_per_s`, and once `reset_after_bytes` have been handed over
 /// the next read aborts the connection (the service then drops it, and the
 /// kernel sends an RST). Writes pass straight through.
@@ -178,13 +179,25 @@ impl Drop for FaultGuard {
 pub struct FaultyStream {
     inner: TcpStream,
     faults: Faults,
-    /// Bytes handed to the service so far.
+    /// Bytes read from the socket so far.
     handed: u64,
-    /// Bytes read but not yet due (latency), and when they are.
-    delayed: Option<(Pin<Box<Sleep>>, Vec<u8>)>,
+    /// Pieces read but not yet due (latency), oldest first, with when each
+    /// is due.
+    in_flight: VecDeque<(Instant, Vec<u8>)>,
+    /// Bytes in `in_flight`: at most [`MAX_IN_FLIGHT`].
+    in_flight_bytes: usize,
+    /// Wakes the reader when the oldest piece in flight is due.
+    due: Pin<Box<Sleep>>,
+    /// The socket said end of stream (handed over once nothing is in flight).
+    ended: bool,
     /// When the slow reader may read again.
     pace: Option<Pin<Box<Sleep>>>,
 }
+
+/// The most bytes a faulty stream holds back for latency: a long link's
+/// bytes in flight. Past it the stream stops reading, and TCP's window
+/// slows the sender.
+const MAX_IN_FLIGHT: usize = 1024 * 1024;
 
 impl FaultyStream {
     /// Wraps `inner` with the faults registered for `peer` (none: the
@@ -200,7 +213,10 @@ impl FaultyStream {
             inner,
             faults,
             handed: 0,
-            delayed: None,
+            in_flight: VecDeque::new(),
+            in_flight_bytes: 0,
+            due: Box::pin(tokio::time::sleep(Duration::ZERO)),
+            ended: false,
             pace: None,
         }
     }
@@ -215,9 +231,9 @@ impl FaultyStream {
         )
     }
 
-    /// The most the next read may take.
-    fn allowance(&self, room: usize) -> usize {
-        let mut most = room.min(READ_CHUNK);
+    /// The most the next read from the socket may take.
+    fn allowance(&self) -> usize {
+        let mut most = READ_CHUNK.min(MAX_IN_FLIGHT.saturating_sub(self.in_flight_bytes));
         if let Some(limit) = self.faults.reset_after_bytes {
             let left = limit.saturating_sub(self.handed);
             most = most.min(usize::try_from(left).unwrap_or(usize::MAX));
@@ -228,6 +244,45 @@ impl FaultyStream {
             most = most.min(piece);
         }
         most
+    }
+
+    /// Reads what the socket has (and the faults allow) into `in_flight`,
+    /// each piece due `latency_ms` from now. Pending wakers are registered
+    /// for whatever stopped it.
+    fn take_in(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        while !self.ended {
+            if let Some(pace) = &mut self.pace {
+                if pace.as_mut().poll(cx).is_pending() {
+                    return Ok(());
+                }
+                self.pace = None;
+            }
+            let most = self.allowance();
+            if most == 0 {
+                return Ok(());
+            }
+            let mut piece = vec![0u8; most];
+            let mut piece_buf = ReadBuf::new(&mut piece);
+            match Pin::new(&mut self.inner).poll_read(cx, &mut piece_buf) {
+                Poll::Pending => return Ok(()),
+                Poll::Ready(result) => result?,
+            }
+            let n = piece_buf.filled().len();
+            if n == 0 {
+                self.ended = true;
+                return Ok(());
+            }
+            piece.truncate(n);
+            self.handed += n as u64;
+            if let Some(rate) = self.faults.read_bytes_per_s {
+                let wait = Duration::from_secs_f64(n as f64 / f64::from(rate));
+                self.pace = Some(Box::pin(tokio::time::sleep(wait)));
+            }
+            self.in_flight_bytes += n;
+            self.in_flight
+                .push_back((Instant::now() + latency(&self.faults), piece));
+        }
+        Ok(())
     }
 }
 
@@ -242,17 +297,13 @@ impl AsyncRead for FaultyStream {
         if this.faults.is_empty() {
             return Pin::new(&mut this.inner).poll_read(cx, buf);
         }
-        loop {
-            if let Some((due, bytes)) = &mut this.delayed {
-                ready!(due.as_mut().poll(cx));
-                let n = bytes.len().min(buf.remaining());
-                buf.put_slice(&bytes[..n]);
-                bytes.drain(..n);
-                if bytes.is_empty() {
-                    this.delayed = None;
-                }
-                return Poll::Ready(Ok(()));
-            }
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        this.take_in(cx)?;
+        let Some((due_at, _)) = this.in_flight.front() else {
+            // Nothing in flight: the end of the stream, or the reset that
+            // comes once the bytes asked for were handed over, or waiting.
             if this
                 .faults
                 .reset_after_bytes
@@ -260,35 +311,25 @@ impl AsyncRead for FaultyStream {
             {
                 return Poll::Ready(Err(this.abort()));
             }
-            if let Some(pace) = &mut this.pace {
-                ready!(pace.as_mut().poll(cx));
-                this.pace = None;
-            }
-            let most = this.allowance(buf.remaining());
-            if most == 0 {
-                return Poll::Ready(Ok(()));
-            }
-            let mut piece = vec![0u8; most];
-            let mut piece_buf = ReadBuf::new(&mut piece);
-            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut piece_buf))?;
-            let n = piece_buf.filled().len();
-            piece.truncate(n);
-            if n == 0 {
-                // End of stream: nothing to delay or pace.
-                return Poll::Ready(Ok(()));
-            }
-            this.handed += n as u64;
-            if let Some(rate) = this.faults.read_bytes_per_s {
-                let wait = Duration::from_secs_f64(n as f64 / f64::from(rate));
-                this.pace = Some(Box::pin(tokio::time::sleep(wait)));
-            }
-            let delay = latency(&this.faults);
-            if delay.is_zero() {
-                buf.put_slice(&piece);
-                return Poll::Ready(Ok(()));
-            }
-            this.delayed = Some((Box::pin(tokio::time::sleep(delay)), piece));
+            return if this.ended {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            };
+        };
+        if this.due.deadline() != *due_at {
+            this.due.as_mut().reset(*due_at);
         }
+        ready!(this.due.as_mut().poll(cx));
+        let (_, bytes) = this.in_flight.front_mut().expect("front seen above");
+        let n = bytes.len().min(buf.remaining());
+        buf.put_slice(&bytes[..n]);
+        bytes.drain(..n);
+        this.in_flight_bytes -= n;
+        if bytes.is_empty() {
+            this.in_flight.pop_front();
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
