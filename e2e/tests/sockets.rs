@@ -163,12 +163,25 @@ async fn a_large_send_to_a_slow_reader_waits_in_the_page() {
         page.type_into("#tcp-fault-rate", "1024").await?;
         page.click("button#connect").await?;
         page.wait_text_is("#socket-state", "connected").await?;
-        // Far more than the socket buffers on the way hold.
-        page.set_value("input#message", &"x".repeat(8 << 20))
-            .await?;
+        // Past the relay's socket send buffer (up to 4 MiB here; the slow
+        // reader's own buffer is 4 KiB): most of it has to wait.
+        page.paste("input#message", "x", 12 << 20).await?;
         page.click("button#send").await?;
         page.wait_text_contains("#send-waiting", "waiting to be sent")
             .await?;
+        // What the socket buffers take leaves the page, piece by piece as
+        // the relay writes (megabytes: far past the first window).
+        page.wait("the waiting bytes to go below 10 MiB", async || {
+            let note = page.text("#send-waiting").await?;
+            let mib = note
+                .split_once(" MiB waiting")
+                .and_then(|(n, _)| n.parse::<f64>().ok());
+            match mib {
+                Some(mib) if mib < 10.0 => Ok(()),
+                _ => Err(note),
+            }
+        })
+        .await?;
         // Past the time the relay gives a stuck send (2 s): nothing was
         // refused, as it would be if the page sent all at once.
         tokio::time::sleep(Duration::from_secs(3)).await;

@@ -5,7 +5,7 @@
 //! [`Notice`]s. Frames are built and read only by `roundtrip_shared::wire`, so
 //! the page speaks exactly the protocol the relay is tested against.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures::channel::mpsc;
@@ -32,6 +32,10 @@ pub const MAX_SEND_CHUNK: usize = 64 * 1024;
 /// sends), so a slow reader makes the page wait, never the relay refuse.
 pub const SEND_WINDOW: usize = 3 * MAX_SEND_CHUNK;
 
+/// The most sends of one TCP connection on their way: the relay queues at
+/// most 16 requests per connection.
+pub const MAX_SENDS_ON_WAY: usize = 8;
+
 /// The most messages handed to the page in one [`Notice::Messages`]. While
 /// the page draws, messages pile up in the socket; taking them together
 /// makes one update of the views instead of one per message, so a flood of
@@ -55,8 +59,13 @@ pub enum Notice {
     SendFailed(String),
     /// Requests that waited in the page (see [`SEND_WINDOW`]) and left now.
     Left(Vec<ClientMsg>),
-    /// How many bytes of a connection's sends wait in the page now.
-    Waiting { op: OpId, bytes: u64 },
+    /// How many bytes of a connection's sends wait in the page now, and
+    /// whether a shutdown waits behind them.
+    Waiting {
+        op: OpId,
+        bytes: u64,
+        shutdown: bool,
+    },
     /// Bytes that waited in the page and will never be sent, and why.
     NotSent { op: OpId, bytes: u64, why: String },
     /// The WebSocket closed (or never opened). No notice follows this one.
@@ -81,6 +90,8 @@ pub struct RelaySocket {
     wake: mpsc::UnboundedSender<()>,
     pacer: Rc<RefCell<Pacer>>,
     on_notice: Callback<Notice>,
+    /// False once dropped: see [`RelaySocket::open`].
+    alive: Rc<Cell<bool>>,
 }
 
 impl RelaySocket {
@@ -91,7 +102,18 @@ impl RelaySocket {
         let ws =
             WebSocket::open(url).map_err(|e| format!("cannot open a WebSocket to {url}: {e}"))?;
         let (wake, woken) = mpsc::unbounded();
-        let pacer = Rc::new(RefCell::new(Pacer::new(SEND_WINDOW)));
+        let pacer = Rc::new(RefCell::new(Pacer::new(SEND_WINDOW, MAX_SENDS_ON_WAY)));
+        // Once the page drops this socket (a reconnect), its task may still
+        // read a last batch: nothing it says may reach the new session.
+        let alive = Rc::new(Cell::new(true));
+        let on_notice = {
+            let alive = alive.clone();
+            Callback::from(move |notice| {
+                if alive.get() {
+                    on_notice.emit(notice);
+                }
+            })
+        };
         wasm_bindgen_futures::spawn_local(run(
             ws,
             url.to_owned(),
@@ -103,6 +125,7 @@ impl RelaySocket {
             wake,
             pacer,
             on_notice,
+            alive,
         })
     }
 
@@ -129,23 +152,47 @@ impl RelaySocket {
             return None;
         }
         let mut now = Vec::new();
+        let mut changes = Vec::new();
         for part in parts {
-            let (ready, changes) = self.pacer.borrow_mut().offer(part.clone(), paced);
+            let (ready, changed) = self.pacer.borrow_mut().offer(part.clone(), paced);
             if ready {
                 now.push(part);
             }
-            tell(&self.on_notice, changes);
+            changes.extend(changed);
         }
+        tell(&self.on_notice, changes);
         self.wake.unbounded_send(()).ok()?;
         Some(now)
     }
 }
 
-/// Tells the page what the pacer's changes mean for it.
+impl Drop for RelaySocket {
+    fn drop(&mut self) {
+        self.alive.set(false);
+    }
+}
+
+/// Tells the page what the pacer's changes mean for it: of several counts
+/// of one connection's waiting bytes, only the last (a large paste waits
+/// in many pieces, and each notice is an update of the page).
 fn tell(on_notice: &Callback<Notice>, changes: Vec<Change>) {
-    for change in changes {
-        on_notice.emit(match change {
-            Change::Waiting { op, bytes } => Notice::Waiting { op, bytes },
+    let last_count = |i: usize, op: OpId| {
+        !changes[i + 1..]
+            .iter()
+            .any(|later| matches!(later, Change::Waiting { op: o, .. } if *o == op))
+    };
+    for (i, change) in changes.iter().enumerate() {
+        on_notice.emit(match change.clone() {
+            Change::Waiting { op, .. } if !last_count(i, op) => continue,
+            Change::Waiting {
+                op,
+                bytes,
+                shutdown,
+            } => Notice::Waiting {
+                op,
+                bytes,
+                shutdown,
+            },
             Change::Dropped { op, bytes, why } => Notice::NotSent {
                 op,
                 bytes,
@@ -287,6 +334,8 @@ async fn run(
             // follows it says what happened.
             Next::Incoming(Some(Err(_))) => {}
             Next::Incoming(None) => {
+                let dropped = pacer.borrow_mut().link_lost();
+                tell(&on_notice, dropped);
                 let reason =
                     close_reason.unwrap_or_else(|| "the connection to the relay closed".to_owned());
                 on_notice.emit(Notice::Closed { reason });

@@ -14,7 +14,7 @@ use roundtrip_shared::lifecycle::{self, SocketState};
 use roundtrip_shared::payload::format_bytes;
 use roundtrip_shared::protocol::{
     ClientMsg, ErrorCode, EventKind, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
-    Service, SessionLimits,
+    Service, SessionLimits, op_name,
 };
 use roundtrip_shared::trace::{Request, StepKind, Trace};
 use yew::Reducible;
@@ -88,9 +88,9 @@ pub struct State {
     /// Every message to and from the relay, with its time: what "Save
     /// trace", share links and replay work from.
     pub recorder: Recorder,
-    /// Bytes of each TCP connection's sends that wait in the page for the
-    /// relay to write earlier ones (see `shared::pacing`).
-    pub waiting: BTreeMap<OpId, u64>,
+    /// What of each TCP connection's sends waits in the page for the relay
+    /// to write earlier ones (see `shared::pacing`).
+    pub waiting: BTreeMap<OpId, Held>,
 }
 
 impl Default for State {
@@ -125,6 +125,14 @@ pub enum Action {
     /// The learner picked which open connection the Target and Message
     /// panels act on.
     SelectConnection(OpId),
+}
+
+/// What of a connection's sends waits in the page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    pub bytes: u64,
+    /// A shutdown waits behind the bytes.
+    pub shutdown: bool,
 }
 
 /// An open TCP connection of this relay session, for the connection picker.
@@ -201,16 +209,25 @@ impl State {
             Action::Relay(Notice::Left(msgs)) => msgs
                 .into_iter()
                 .for_each(|msg| self.apply(Action::Requested(msg))),
-            Action::Relay(Notice::Waiting { op, bytes: 0 }) => {
+            Action::Relay(Notice::Waiting {
+                op,
+                bytes: 0,
+                shutdown: false,
+            }) => {
                 self.waiting.remove(&op);
             }
-            Action::Relay(Notice::Waiting { op, bytes }) => {
-                self.waiting.insert(op, bytes);
+            Action::Relay(Notice::Waiting {
+                op,
+                bytes,
+                shutdown,
+            }) => {
+                self.waiting.insert(op, Held { bytes, shutdown });
             }
             Action::Relay(Notice::NotSent { op, bytes, why }) => {
                 self.waiting.remove(&op);
                 self.session_errors.push(format!(
-                    "#{op}: {} waiting in the page were never sent: {why}",
+                    "{}: {} waiting in the page were never sent: {why}",
+                    op_name(op),
                     format_bytes(bytes)
                 ));
             }
@@ -366,15 +383,19 @@ impl State {
             .collect()
     }
 
+    /// Send is offered while our sending side is open (and no shutdown
+    /// waits in the page to close it).
     pub fn can_send(&self) -> bool {
-        self.live_op().is_some() && self.socket_state().can_write()
+        self.live_op().is_some()
+            && self.socket_state().can_write()
+            && !self.waiting_to_send().shutdown
     }
 
-    /// Bytes of the current connection's sends waiting in the page.
-    pub fn waiting_to_send(&self) -> u64 {
+    /// What of the current connection's sends waits in the page.
+    pub fn waiting_to_send(&self) -> Held {
         self.live_op()
             .and_then(|op| self.waiting.get(&op).copied())
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 
     /// Shutdown (half-close) is offered while our sending side is open.

@@ -1,25 +1,28 @@
 //! The page's sends on a TCP connection, paced like a blocking `send()`:
-//! at most a window of bytes is on its way to the relay for each
-//! connection, and the rest waits in the page until the relay says earlier
-//! ones were written (`sent`). The relay holds only so much for a peer that
-//! reads slowly; without pacing, a paste larger than that would have its
-//! later pieces refused instead of waiting their turn.
+//! at most a window of bytes (and of sends) is on its way to the relay for
+//! each connection, and the rest waits in the page until the relay says
+//! earlier ones were written (`sent`). The relay holds only so much for a
+//! peer that reads slowly (256 KiB, 16 requests); without pacing, a paste
+//! larger than that would have its later pieces refused instead of waiting
+//! their turn.
 //!
 //! Everything else leaves at once, except what must follow the waiting
 //! data: a `shutdown` (the FIN goes after the bytes). A `close` does not
 //! wait: the learner asked to be done, and a peer that does not read would
 //! keep it waiting for ever; the bytes still waiting are dropped and said
-//! so.
+//! so, as they are when the connection or the link to the relay ends.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::protocol::{ClientMsg, EventKind, OpId, ServerMsg};
+use crate::protocol::{ClientMsg, ErrorCode, EventKind, OpId, ServerMsg};
 
 /// What the pacer holds and lets go.
 #[derive(Debug)]
 pub struct Pacer {
     /// Bytes on their way (sent, not yet confirmed) per connection, at most.
     window: usize,
+    /// Sends on their way per connection, at most.
+    max_sends: usize,
     lanes: BTreeMap<OpId, Lane>,
     /// Messages to put on the wire, in order.
     ready: VecDeque<ClientMsg>,
@@ -45,16 +48,10 @@ impl Lane {
         self.waiting.iter().map(send_len).sum::<usize>() as u64
     }
 
-    /// Whether a send of `len` bytes may leave now: one always may.
-    fn fits(&self, len: usize, window: usize) -> bool {
-        self.on_way.is_empty() || self.on_way_bytes() + len <= window
-    }
-
-    /// A send of `len` bytes leaves.
-    fn leave(&mut self, len: usize) {
-        if len > 0 {
-            self.on_way.push_back(len);
-        }
+    fn shutdown_waits(&self) -> bool {
+        self.waiting
+            .iter()
+            .any(|msg| matches!(msg, ClientMsg::Shutdown { .. }))
     }
 
     /// The relay wrote `bytes` more.
@@ -75,8 +72,13 @@ impl Lane {
 /// Bytes a change left waiting, or dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// `bytes` of `op` wait in the page (0: none any more).
-    Waiting { op: OpId, bytes: u64 },
+    /// `bytes` of `op` wait in the page (0: none any more), and whether a
+    /// `shutdown` waits behind them.
+    Waiting {
+        op: OpId,
+        bytes: u64,
+        shutdown: bool,
+    },
     /// `bytes` of `op` were never sent, and why.
     Dropped {
         op: OpId,
@@ -93,14 +95,21 @@ fn send_len(msg: &ClientMsg) -> usize {
 }
 
 impl Pacer {
-    /// A pacer that lets `window` bytes per connection be on their way (one
-    /// send always goes, however large).
-    pub fn new(window: usize) -> Self {
+    /// A pacer that lets `window` bytes and `max_sends` sends per
+    /// connection be on their way (one send always goes, however large).
+    pub fn new(window: usize, max_sends: usize) -> Self {
         Pacer {
             window,
+            max_sends: max_sends.max(1),
             lanes: BTreeMap::new(),
             ready: VecDeque::new(),
         }
+    }
+
+    /// Whether a send of `len` bytes may join what `lane` has on its way.
+    fn fits(&self, lane: &Lane, len: usize) -> bool {
+        lane.on_way.is_empty()
+            || (lane.on_way.len() < self.max_sends && lane.on_way_bytes() + len <= self.window)
     }
 
     /// Takes `msg` from the page. `paced` is for sends on a TCP connection
@@ -110,22 +119,24 @@ impl Pacer {
         let mut changes = Vec::new();
         let now = match (&msg, msg.op()) {
             (ClientMsg::Send { data, .. }, Some(op)) if paced => {
-                let lane = self.lanes.entry(op).or_default();
-                if lane.waiting.is_empty() && lane.fits(data.0.len(), self.window) {
-                    lane.leave(data.0.len());
-                    true
+                let len = data.0.len();
+                let lane = self.lanes.remove(&op).unwrap_or_default();
+                let now = lane.waiting.is_empty() && self.fits(&lane, len);
+                let lane = self.lanes.entry(op).or_insert(lane);
+                if now {
+                    if len > 0 {
+                        lane.on_way.push_back(len);
+                    }
                 } else {
                     lane.waiting.push_back(msg.clone());
-                    changes.push(Change::Waiting {
-                        op,
-                        bytes: lane.waiting_bytes(),
-                    });
-                    false
+                    changes.push(waiting(op, lane));
                 }
+                now
             }
             (ClientMsg::Shutdown { .. }, Some(op)) => match self.lanes.get_mut(&op) {
                 Some(lane) if !lane.waiting.is_empty() => {
                     lane.waiting.push_back(msg.clone());
+                    changes.push(waiting(op, lane));
                     false
                 }
                 _ => true,
@@ -144,17 +155,18 @@ impl Pacer {
         (now, changes)
     }
 
-    /// Hears `msg` from the relay: a `sent` (or a refusal) for a
-    /// connection's send makes room for what waits; the end of a connection
-    /// drops what waits. Returns the requests that became ready (to record
-    /// as leaving now) and what changed.
+    /// Hears `msg` from the relay: a `sent` for a connection makes room for
+    /// what waits; a refused send is no longer on its way (but makes no
+    /// room: the refusal before a close by the relay must not let more go);
+    /// the end of a connection drops what waits. Returns the requests that
+    /// became ready (to record as leaving now) and what changed.
     pub fn heard(&mut self, msg: &ServerMsg) -> (Vec<ClientMsg>, Vec<Change>) {
         let op = match msg {
             ServerMsg::Event(event) => event.op,
             ServerMsg::Error { op: Some(op), .. } => *op,
             _ => return (Vec::new(), Vec::new()),
         };
-        let Some(lane) = self.lanes.get_mut(&op) else {
+        let Some(mut lane) = self.lanes.remove(&op) else {
             return (Vec::new(), Vec::new());
         };
         match msg {
@@ -163,38 +175,59 @@ impl Pacer {
                     lane.confirm(usize::try_from(*bytes).unwrap_or(usize::MAX));
                 }
                 kind if kind.is_terminal() => {
-                    let ended = self.lanes.remove(&op).unwrap_or_default();
-                    let changes = dropped(op, &ended, "the connection ended first");
+                    let changes = dropped(op, &lane, "the connection ended first");
                     return (Vec::new(), changes.into_iter().collect());
                 }
-                _ => return (Vec::new(), Vec::new()),
+                _ => {
+                    self.lanes.insert(op, lane);
+                    return (Vec::new(), Vec::new());
+                }
             },
-            // A refused request of the connection: when it was a send, it
-            // will never be written. It was the newest: a request is refused
-            // as it arrives, behind those already taken.
-            _ => {
-                lane.on_way.pop_back();
+            // Sends refused as they arrived (after a shutdown, before the
+            // connection, or past what the relay holds): each was the
+            // newest on its way when it was refused.
+            ServerMsg::Error { error, .. } => {
+                if matches!(
+                    error.code,
+                    ErrorCode::ShutDown | ErrorCode::NotConnected | ErrorCode::LimitReached
+                ) {
+                    lane.on_way.pop_back();
+                }
+                self.lanes.insert(op, lane);
+                return (Vec::new(), Vec::new());
             }
+            _ => {}
         }
         let mut released = Vec::new();
         while let Some(next) = lane.waiting.front() {
             let len = send_len(next);
-            if matches!(next, ClientMsg::Send { .. }) && !lane.fits(len, self.window) {
+            if matches!(next, ClientMsg::Send { .. }) && !self.fits(&lane, len) {
                 break;
             }
-            lane.leave(len);
+            if len > 0 {
+                lane.on_way.push_back(len);
+            }
             let next = lane.waiting.pop_front().expect("front exists");
             self.ready.push_back(next.clone());
             released.push(next);
         }
-        let mut changes = Vec::new();
-        if !released.is_empty() {
-            changes.push(Change::Waiting {
-                op,
-                bytes: lane.waiting_bytes(),
-            });
-        }
+        let changes = if released.is_empty() {
+            Vec::new()
+        } else {
+            vec![waiting(op, &lane)]
+        };
+        self.lanes.insert(op, lane);
         (released, changes)
+    }
+
+    /// The link to the relay is gone: everything that waited is dropped.
+    pub fn link_lost(&mut self) -> Vec<Change> {
+        let lanes = std::mem::take(&mut self.lanes);
+        self.ready.clear();
+        lanes
+            .iter()
+            .filter_map(|(op, lane)| dropped(*op, lane, "the link to the relay closed first"))
+            .collect()
     }
 
     /// The next message to put on the wire.
@@ -205,6 +238,14 @@ impl Pacer {
     /// Bytes of `op` waiting in the page.
     pub fn waiting(&self, op: OpId) -> u64 {
         self.lanes.get(&op).map_or(0, Lane::waiting_bytes)
+    }
+}
+
+fn waiting(op: OpId, lane: &Lane) -> Change {
+    Change::Waiting {
+        op,
+        bytes: lane.waiting_bytes(),
+        shutdown: lane.shutdown_waits(),
     }
 }
 
@@ -235,25 +276,37 @@ mod tests {
         event(op, EventKind::Sent { bytes })
     }
 
+    fn waits(op: OpId, bytes: u64, shutdown: bool) -> Change {
+        Change::Waiting {
+            op,
+            bytes,
+            shutdown,
+        }
+    }
+
     fn drain(pacer: &mut Pacer) -> Vec<ClientMsg> {
         std::iter::from_fn(|| pacer.next_ready()).collect()
     }
 
     #[test]
     fn sends_past_the_window_wait_for_the_relay_to_write_earlier_ones() {
-        let mut pacer = Pacer::new(100);
+        let mut pacer = Pacer::new(100, 8);
         assert_eq!(pacer.offer(send(1, 60), true), (true, vec![]));
         assert_eq!(pacer.offer(send(1, 40), true), (true, vec![]));
         assert_eq!(
             pacer.offer(send(1, 30), true),
-            (false, vec![Change::Waiting { op: 1, bytes: 30 }])
+            (false, vec![waits(1, 30, false)])
         );
         // What follows waiting data waits too, in order, even if it fits.
         assert_eq!(
             pacer.offer(send(1, 1), true),
-            (false, vec![Change::Waiting { op: 1, bytes: 31 }])
+            (false, vec![waits(1, 31, false)])
         );
-        assert!(!pacer.offer(ClientMsg::Shutdown { op: 1 }, true).0);
+        // A shutdown waits behind them, and says so.
+        assert_eq!(
+            pacer.offer(ClientMsg::Shutdown { op: 1 }, true),
+            (false, vec![waits(1, 31, true)])
+        );
         // Another connection is not held up.
         assert_eq!(pacer.offer(send(2, 100), true), (true, vec![]));
         assert_eq!(drain(&mut pacer), [send(1, 60), send(1, 40), send(2, 100)]);
@@ -264,14 +317,14 @@ mod tests {
             released,
             [send(1, 30), send(1, 1), ClientMsg::Shutdown { op: 1 }]
         );
-        assert_eq!(changes, [Change::Waiting { op: 1, bytes: 0 }]);
+        assert_eq!(changes, [waits(1, 0, false)]);
         assert_eq!(drain(&mut pacer), released);
         assert_eq!(pacer.waiting(1), 0);
     }
 
     #[test]
     fn pieces_of_a_send_written_one_by_one_confirm_it_bit_by_bit() {
-        let mut pacer = Pacer::new(100);
+        let mut pacer = Pacer::new(100, 8);
         pacer.offer(send(1, 60), true);
         pacer.offer(send(1, 40), true);
         pacer.offer(send(1, 50), true);
@@ -289,7 +342,7 @@ mod tests {
 
     #[test]
     fn one_send_always_goes_however_large() {
-        let mut pacer = Pacer::new(100);
+        let mut pacer = Pacer::new(100, 8);
         assert!(pacer.offer(send(1, 500), true).0);
         assert!(!pacer.offer(send(1, 500), true).0);
         let (released, _) = pacer.heard(&sent(1, 500));
@@ -297,20 +350,75 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_send_makes_room_too() {
-        let mut pacer = Pacer::new(100);
+    fn a_refused_send_is_off_its_way_but_lets_nothing_go() {
+        let mut pacer = Pacer::new(100, 8);
         pacer.offer(send(1, 100), true);
         pacer.offer(send(1, 100), true);
+        // The relay closes an idle connection: a refusal, then `closed`.
         let refused = ServerMsg::Error {
             op: Some(1),
-            error: RelayError::new(ErrorCode::LimitReached, "the peer is not reading"),
+            error: RelayError::new(ErrorCode::LimitReached, "idle for too long"),
         };
-        assert_eq!(pacer.heard(&refused).0, [send(1, 100)]);
+        assert_eq!(pacer.heard(&refused), (vec![], vec![]));
+        let closed = event(1, EventKind::Closed { by: Closer::Relay });
+        assert_eq!(
+            pacer.heard(&closed).1,
+            [Change::Dropped {
+                op: 1,
+                bytes: 100,
+                why: "the connection ended first"
+            }]
+        );
+        assert_eq!(drain(&mut pacer), [send(1, 100)]);
+
+        // Refused sends are off their way: the next `sent` makes room.
+        pacer.offer(send(2, 100), true);
+        pacer.offer(send(2, 50), true);
+        pacer.offer(send(2, 50), true);
+        let shut = ServerMsg::Error {
+            op: Some(2),
+            error: RelayError::new(ErrorCode::ShutDown, "shut down"),
+        };
+        // Another error about the connection changes nothing.
+        let other = ServerMsg::Error {
+            op: Some(2),
+            error: RelayError::new(ErrorCode::NotSupported, "not for TCP"),
+        };
+        assert_eq!(pacer.heard(&other), (vec![], vec![]));
+        assert_eq!(pacer.heard(&shut), (vec![], vec![]));
+        assert_eq!(pacer.heard(&sent(2, 100)).0, [send(2, 50), send(2, 50)]);
+    }
+
+    #[test]
+    fn at_most_so_many_sends_are_on_their_way() {
+        let mut pacer = Pacer::new(100, 2);
+        assert!(pacer.offer(send(1, 1), true).0);
+        assert!(pacer.offer(send(1, 1), true).0);
+        assert!(!pacer.offer(send(1, 1), true).0);
+        assert_eq!(pacer.heard(&sent(1, 1)).0, [send(1, 1)]);
+    }
+
+    #[test]
+    fn losing_the_link_drops_what_waited_and_says_so() {
+        let mut pacer = Pacer::new(10, 8);
+        pacer.offer(send(1, 10), true);
+        pacer.offer(send(1, 7), true);
+        pacer.offer(send(2, 3), true);
+        assert_eq!(
+            pacer.link_lost(),
+            [Change::Dropped {
+                op: 1,
+                bytes: 7,
+                why: "the link to the relay closed first"
+            }]
+        );
+        assert_eq!(pacer.next_ready(), None);
+        assert_eq!(pacer.waiting(1), 0);
     }
 
     #[test]
     fn close_does_not_wait_and_says_what_was_dropped() {
-        let mut pacer = Pacer::new(100);
+        let mut pacer = Pacer::new(100, 8);
         pacer.offer(send(1, 100), true);
         pacer.offer(send(1, 70), true);
         pacer.offer(send(1, 30), true);
@@ -334,7 +442,7 @@ mod tests {
 
     #[test]
     fn the_end_of_a_connection_drops_what_waits() {
-        let mut pacer = Pacer::new(10);
+        let mut pacer = Pacer::new(10, 8);
         pacer.offer(send(3, 10), true);
         pacer.offer(send(3, 5), true);
         let reset = event(3, EventKind::Closed { by: Closer::Peer });
@@ -351,7 +459,7 @@ mod tests {
 
     #[test]
     fn datagrams_and_other_requests_are_not_paced() {
-        let mut pacer = Pacer::new(10);
+        let mut pacer = Pacer::new(10, 8);
         assert!(pacer.offer(send(4, 100), false).0);
         assert!(pacer.offer(send(4, 100), false).0);
         assert!(pacer.offer(ClientMsg::Shutdown { op: 9 }, true).0);

@@ -28,6 +28,16 @@ pub type OpId = u32;
 /// The first operation id the relay hands out (to accepted connections).
 pub const FIRST_RELAY_OP: OpId = 0x8000_0000;
 
+/// How a learner reads an operation id: `op 5` for the browser's, and
+/// `conn #1` for the relay's accepted connections (numbered from 1 rather
+/// than shown as 2147483648).
+pub fn op_name(op: OpId) -> String {
+    match op.checked_sub(FIRST_RELAY_OP) {
+        Some(n) => format!("conn #{}", u64::from(n) + 1),
+        None => format!("op {op}"),
+    }
+}
+
 /// Messages from the browser (or any client) to the relay.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -817,6 +827,14 @@ pub struct DnsRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ops_read_as_the_browsers_or_as_accepted_connections() {
+        assert_eq!(op_name(5), "op 5");
+        assert_eq!(op_name(FIRST_RELAY_OP - 1), "op 2147483647");
+        assert_eq!(op_name(FIRST_RELAY_OP), "conn #1");
+        assert_eq!(op_name(u32::MAX), "conn #2147483648");
+    }
 
     #[test]
     fn events_flatten_into_one_json_object() {

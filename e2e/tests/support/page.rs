@@ -170,22 +170,27 @@ impl<'a> Page<'a> {
     }
 
     /// Sets the value of the input `css` at once, as a paste or a slider's
-    /// drag would (typing key by key is too slow for megabytes): the value
-    /// changes and an `input` event bubbles up.
+    /// drag would: the value changes and an `input` event bubbles up.
     pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
+        self.paste(css, value, 1).await
+    }
+
+    /// Pastes `text` repeated `times` into the input `css` (megabytes are
+    /// built in the page, not sent over WebDriver).
+    pub async fn paste(&self, css: &str, text: &str, times: usize) -> Result<()> {
         let script = "const input = document.querySelector(arguments[0]);\
-            if (!input) { return false; }\
-            input.value = arguments[1];\
+            if (!input) { return 'no such input'; }\
+            const value = arguments[1].repeat(arguments[2]);\
+            input.value = value;\
             input.dispatchEvent(new Event('input', { bubbles: true }));\
-            return input.value.length;";
-        let set = self.script(script, vec![json!(css), json!(value)]).await?;
-        if set == json!(value.chars().count()) {
+            return input.value === value ? 'set' : 'the input holds ' + input.value.length;";
+        let set = self
+            .script(script, vec![json!(css), json!(text), json!(times)])
+            .await?;
+        if set == json!("set") {
             Ok(())
         } else {
-            Err(format!(
-                "could not set `{css}` to {} characters: {set}",
-                value.len()
-            ))
+            Err(format!("could not set `{css}`: {set}"))
         }
     }
 

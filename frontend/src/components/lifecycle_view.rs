@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use roundtrip_shared::lifecycle::{self, SocketState};
 use roundtrip_shared::lifecycle_graph::{self, Graph, Machine, NODE_HEIGHT, NODE_WIDTH};
-use roundtrip_shared::protocol::OpId;
+use roundtrip_shared::protocol::{OpId, op_name};
 use roundtrip_shared::trace::{Request, StepKind, Trace};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
@@ -53,7 +53,7 @@ pub fn lifecycle_view(props: &Props) -> Html {
         })
     };
     let heading = match op {
-        Some(op) => format!("Socket (operation {op}) · {}", machine.title()),
+        Some(op) => format!("Socket ({}) · {}", op_name(op), machine.title()),
         None => "Socket".to_owned(),
     };
     let last = path.len().saturating_sub(1);
@@ -67,7 +67,7 @@ pub fn lifecycle_view(props: &Props) -> Html {
                         <option value="" selected={chosen.is_none()}>{"the current socket"}</option>
                         { for ops.iter().map(|(id, what)| html! {
                             <option value={id.to_string()} selected={*chosen == Some(*id)}>
-                                {format!("{id}: {what}")}
+                                {format!("{}: {what}", op_name(*id))}
                             </option>
                         }) }
                     </select>

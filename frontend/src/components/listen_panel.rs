@@ -2,7 +2,7 @@
 //! then talk on every connection it accepts (another tab can connect to it).
 
 use roundtrip_shared::lifecycle::SocketState;
-use roundtrip_shared::protocol::OpId;
+use roundtrip_shared::protocol::{OpId, op_name};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -130,13 +130,13 @@ fn conn_row(props: &RowProps) -> Html {
     html! {
         <li class="conn" data-op={conn.op.to_string()}>
             <p class="conn-head">
-                {"op "}{conn.op}{" from "}<code class="conn-peer">{conn.peer.clone()}</code>
+                {op_name(conn.op)}{" from "}<code class="conn-peer">{conn.peer.clone()}</code>
                 {" "}<span class="conn-state state-chip">{conn.state.label()}</span>
             </p>
             <pre class="conn-received">{String::from_utf8_lossy(&conn.received).into_owned()}</pre>
             <div class="field-row">
                 <input class="conn-message" type="text" placeholder="a line to send"
-                    aria-label={format!("Line to send on op {}", conn.op)}
+                    aria-label={format!("Line to send on {}", op_name(conn.op))}
                     value={(*text).clone()} autocomplete="off" spellcheck="false"
                     oninput={on_input} onkeydown={on_key} />
                 <button class="conn-send primary" disabled={!conn.can_send}

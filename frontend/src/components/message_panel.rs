@@ -4,6 +4,8 @@ use roundtrip_shared::payload::format_bytes;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+use crate::state::Held;
+
 /// What to append to each message. Line-based protocols (SMTP, HTTP, Redis)
 /// only act on a line once its ending arrives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,9 +62,10 @@ pub struct Props {
     /// Text from an experiment link, ready to send.
     #[prop_or_default]
     pub preset: AttrValue,
-    /// Bytes sent that wait in the page for the peer to read earlier ones.
+    /// Bytes sent that wait in the page for the peer to read earlier ones,
+    /// and whether a shutdown waits behind them.
     #[prop_or_default]
-    pub waiting: u64,
+    pub waiting: Held,
 }
 
 #[function_component(MessagePanel)]
@@ -141,13 +144,14 @@ pub fn message_panel(props: &Props) -> Html {
                     }) }
                 </select>
             </div>
-            if props.waiting > 0 {
+            if props.waiting.bytes > 0 {
                 <p id="send-waiting" class="hint" role="status">
                     {format!(
                         "{} waiting to be sent: the peer reads slower than you send, \
                          so the page sends more as the relay writes what went before \
-                         (where a program's send() would block).",
-                        format_bytes(props.waiting)
+                         (where a program's send() would block).{}",
+                        format_bytes(props.waiting.bytes),
+                        if props.waiting.shutdown { " The shutdown (FIN) goes after them." } else { "" }
                     )}
                 </p>
             }

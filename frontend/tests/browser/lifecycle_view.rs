@@ -91,7 +91,7 @@ async fn the_graph_lights_the_path_and_the_calls_made() {
     let current = one(&root, "#lifecycle-graph g.state.is-current");
     assert_eq!(attr(&current, "data-state"), "refused");
     assert!(current.class_list().contains("tone-error"));
-    assert!(text(&one(&root, "#lifecycle-heading")).contains("operation 2"));
+    assert!(text(&one(&root, "#lifecycle-heading")).contains("(op 2)"));
     root.remove();
 }
 

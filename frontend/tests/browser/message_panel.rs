@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use roundtrip_frontend::components::message_panel::{MessagePanel, Props};
+use roundtrip_frontend::state::Held;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -19,7 +20,7 @@ fn props(can_send: bool, sent: &Rc<RefCell<Vec<Vec<u8>>>>) -> Props {
         received: "hello\u{fffd}".into(),
         received_bytes: 6,
         on_send: Callback::from(move |bytes| sent.borrow_mut().push(bytes)),
-        waiting: 0,
+        waiting: Held::default(),
     }
 }
 
@@ -28,11 +29,18 @@ async fn bytes_waiting_to_be_sent_are_shown_while_there_are_any() {
     let root = fresh_root();
     let sent = Rc::new(RefCell::new(Vec::new()));
     let mut waiting = props(true, &sent);
-    waiting.waiting = 300 * 1024;
+    waiting.waiting = Held {
+        bytes: 300 * 1024,
+        shutdown: true,
+    };
     yew::Renderer::<MessagePanel>::with_root_and_props(root.clone(), waiting).render();
     yew::scheduler::flush().await;
     let note = text(&one(&root, "#send-waiting"));
     assert!(note.starts_with("300 KiB waiting to be sent"), "{note}");
+    assert!(
+        note.ends_with("The shutdown (FIN) goes after them."),
+        "{note}"
+    );
 
     let root = fresh_root();
     yew::Renderer::<MessagePanel>::with_root_and_props(root.clone(), props(true, &sent)).render();

@@ -1,7 +1,7 @@
 //! The reducer driven by the messages of real exchanges, as the app feeds it.
 
 use roundtrip_frontend::relay_socket::{MAX_SEND_CHUNK, Notice, relay_url, split_sends};
-use roundtrip_frontend::state::{Action, RelayLink, State};
+use roundtrip_frontend::state::{Action, Held, RelayLink, State};
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
@@ -255,8 +255,15 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
         data: Payload(vec![n; 10]),
     };
     state.apply_at(10.0, Action::Requested(chunk(1)));
-    state.apply_at(10.0, Action::Relay(Notice::Waiting { op: 1, bytes: 20 }));
-    assert_eq!(state.waiting_to_send(), 20);
+    state.apply_at(
+        10.0,
+        Action::Relay(Notice::Waiting {
+            op: 1,
+            bytes: 20,
+            shutdown: false,
+        }),
+    );
+    assert_eq!(state.waiting_to_send().bytes, 20);
     let recorded = state.recorder.len();
 
     // The relay wrote the first: the two that waited leave, and are
@@ -270,8 +277,15 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
         ))),
     );
     state.apply_at(50.0, Action::Relay(Notice::Left(vec![chunk(2), chunk(3)])));
-    state.apply_at(50.0, Action::Relay(Notice::Waiting { op: 1, bytes: 0 }));
-    assert_eq!(state.waiting_to_send(), 0);
+    state.apply_at(
+        50.0,
+        Action::Relay(Notice::Waiting {
+            op: 1,
+            bytes: 0,
+            shutdown: false,
+        }),
+    );
+    assert_eq!(state.waiting_to_send(), Held::default());
     let snapshot = state.recorder.snapshot();
     let tail: Vec<_> = snapshot.entries[recorded..]
         .iter()
@@ -290,17 +304,24 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
         ]
     );
 
+    // A shutdown waiting behind bytes closes the sending side for Send.
+    assert!(state.can_send());
+    state.apply(Action::Relay(Notice::Waiting {
+        op: 1,
+        bytes: 64,
+        shutdown: true,
+    }));
+    assert!(!state.can_send() && !state.can_shutdown());
     // Bytes dropped on a close are said, with the connection.
-    state.apply(Action::Relay(Notice::Waiting { op: 1, bytes: 64 }));
     state.apply(Action::Relay(Notice::NotSent {
         op: 1,
         bytes: 64,
         why: "you closed the connection first".into(),
     }));
-    assert_eq!(state.waiting_to_send(), 0);
+    assert_eq!(state.waiting_to_send(), Held::default());
     assert_eq!(
         state.session_errors,
-        ["#1: 64 B waiting in the page were never sent: you closed the connection first"]
+        ["op 1: 64 B waiting in the page were never sent: you closed the connection first"]
     );
 }
 

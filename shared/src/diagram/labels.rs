@@ -120,7 +120,7 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                 EventKind::Accepted { conn, .. } => (
                     Target,
                     Relay,
-                    format!("SYN: accepted as op {conn}"),
+                    format!("SYN: accepted as {}", crate::protocol::op_name(*conn)),
                     Tone::Control,
                 ),
                 EventKind::DatagramSent { to, bytes } => {

@@ -333,7 +333,7 @@ fn listener_and_accepted_connection_snapshot() {
 Browser -> Relay  listen (any free port)
 Relay  bound 127.0.0.1:5000  @0.002 ms
 Relay  listening on 127.0.0.1:5000  @0.003 ms
-Client -> Relay  SYN: accepted as op 2147483648  @0.090 ms
+Client -> Relay  SYN: accepted as conn #1  @0.090 ms
 Relay -> Client  SYN-ACK (connected)  @0.001 ms
 Browser -> Relay  close
 Relay  stopped listening  @0.500 ms
