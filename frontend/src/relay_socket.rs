@@ -295,13 +295,13 @@ async fn run(
                 let notices = notices(batch);
                 // The relay's `sent`s make room for sends that waited; the
                 // page hears of them after what made the room.
-                let mut left = Vec::new();
                 let mut changes = Vec::new();
                 for msg in notices.iter().flat_map(Notice::messages) {
-                    let (released, changed) = pacer.borrow_mut().heard(msg);
-                    left.extend(released);
-                    changes.extend(changed);
+                    changes.extend(pacer.borrow_mut().heard(msg));
                 }
+                // Only once all are heard: one may end a connection.
+                let (left, released) = pacer.borrow_mut().release();
+                changes.extend(released);
                 for notice in notices {
                     on_notice.emit(notice);
                 }

@@ -37,6 +37,8 @@ struct Lane {
     on_way: VecDeque<usize>,
     /// Requests waiting their turn, in order.
     waiting: VecDeque<ClientMsg>,
+    /// A `sent` came since the last [`Pacer::release`].
+    confirmed: bool,
 }
 
 impl Lane {
@@ -52,6 +54,13 @@ impl Lane {
         self.waiting
             .iter()
             .any(|msg| matches!(msg, ClientMsg::Shutdown { .. }))
+    }
+
+    /// Whether a send of `len` bytes may join what is on its way: one
+    /// always may.
+    fn fits(&self, len: usize, window: usize, max_sends: usize) -> bool {
+        self.on_way.is_empty()
+            || (self.on_way.len() < max_sends && self.on_way_bytes() + len <= window)
     }
 
     /// The relay wrote `bytes` more.
@@ -106,12 +115,6 @@ impl Pacer {
         }
     }
 
-    /// Whether a send of `len` bytes may join what `lane` has on its way.
-    fn fits(&self, lane: &Lane, len: usize) -> bool {
-        lane.on_way.is_empty()
-            || (lane.on_way.len() < self.max_sends && lane.on_way_bytes() + len <= self.window)
-    }
-
     /// Takes `msg` from the page. `paced` is for sends on a TCP connection
     /// (a datagram leaves whole and at once). Returns whether it is ready
     /// to leave now, and what changed for its connection.
@@ -120,9 +123,9 @@ impl Pacer {
         let now = match (&msg, msg.op()) {
             (ClientMsg::Send { data, .. }, Some(op)) if paced => {
                 let len = data.0.len();
-                let lane = self.lanes.remove(&op).unwrap_or_default();
-                let now = lane.waiting.is_empty() && self.fits(&lane, len);
-                let lane = self.lanes.entry(op).or_insert(lane);
+                let (window, max_sends) = (self.window, self.max_sends);
+                let lane = self.lanes.entry(op).or_default();
+                let now = lane.waiting.is_empty() && lane.fits(len, window, max_sends);
                 if now {
                     if len > 0 {
                         lane.on_way.push_back(len);
@@ -156,32 +159,33 @@ impl Pacer {
     }
 
     /// Hears `msg` from the relay: a `sent` for a connection makes room for
-    /// what waits; a refused send is no longer on its way (but makes no
-    /// room: the refusal before a close by the relay must not let more go);
-    /// the end of a connection drops what waits. Returns the requests that
-    /// became ready (to record as leaving now) and what changed.
-    pub fn heard(&mut self, msg: &ServerMsg) -> (Vec<ClientMsg>, Vec<Change>) {
+    /// what waits (let go by [`Pacer::release`] once the messages that came
+    /// together are all heard: one of them may end the connection); a
+    /// refused send is no longer on its way, but makes no room (the refusal
+    /// before a close by the relay must not let more go); the end of a
+    /// connection drops what waits. Returns what changed.
+    pub fn heard(&mut self, msg: &ServerMsg) -> Vec<Change> {
         let op = match msg {
             ServerMsg::Event(event) => event.op,
             ServerMsg::Error { op: Some(op), .. } => *op,
-            _ => return (Vec::new(), Vec::new()),
+            _ => return Vec::new(),
         };
-        let Some(mut lane) = self.lanes.remove(&op) else {
-            return (Vec::new(), Vec::new());
+        let Some(lane) = self.lanes.get_mut(&op) else {
+            return Vec::new();
         };
         match msg {
             ServerMsg::Event(event) => match &event.kind {
                 EventKind::Sent { bytes } => {
                     lane.confirm(usize::try_from(*bytes).unwrap_or(usize::MAX));
+                    lane.confirmed = true;
                 }
                 kind if kind.is_terminal() => {
-                    let changes = dropped(op, &lane, "the connection ended first");
-                    return (Vec::new(), changes.into_iter().collect());
+                    let lane = self.lanes.remove(&op).unwrap_or_default();
+                    return dropped(op, &lane, "the connection ended first")
+                        .into_iter()
+                        .collect();
                 }
-                _ => {
-                    self.lanes.insert(op, lane);
-                    return (Vec::new(), Vec::new());
-                }
+                _ => {}
             },
             // Sends refused as they arrived (after a shutdown, before the
             // connection, or past what the relay holds): each was the
@@ -193,30 +197,39 @@ impl Pacer {
                 ) {
                     lane.on_way.pop_back();
                 }
-                self.lanes.insert(op, lane);
-                return (Vec::new(), Vec::new());
             }
             _ => {}
         }
-        let mut released = Vec::new();
-        while let Some(next) = lane.waiting.front() {
-            let len = send_len(next);
-            if matches!(next, ClientMsg::Send { .. }) && !self.fits(&lane, len) {
-                break;
+        Vec::new()
+    }
+
+    /// Lets go what now fits on the connections that had sends confirmed
+    /// since the last call. Returns the requests that became ready (to
+    /// record as leaving now) and what changed.
+    pub fn release(&mut self) -> (Vec<ClientMsg>, Vec<Change>) {
+        let (mut released, mut changes) = (Vec::new(), Vec::new());
+        let (window, max_sends) = (self.window, self.max_sends);
+        for (op, lane) in &mut self.lanes {
+            if !std::mem::take(&mut lane.confirmed) {
+                continue;
             }
-            if len > 0 {
-                lane.on_way.push_back(len);
+            let before = released.len();
+            while let Some(next) = lane.waiting.front() {
+                let len = send_len(next);
+                if matches!(next, ClientMsg::Send { .. }) && !lane.fits(len, window, max_sends) {
+                    break;
+                }
+                if len > 0 {
+                    lane.on_way.push_back(len);
+                }
+                let next = lane.waiting.pop_front().expect("front exists");
+                self.ready.push_back(next.clone());
+                released.push(next);
             }
-            let next = lane.waiting.pop_front().expect("front exists");
-            self.ready.push_back(next.clone());
-            released.push(next);
+            if released.len() > before {
+                changes.push(waiting(*op, lane));
+            }
         }
-        let changes = if released.is_empty() {
-            Vec::new()
-        } else {
-            vec![waiting(op, &lane)]
-        };
-        self.lanes.insert(op, lane);
         (released, changes)
     }
 
@@ -276,6 +289,14 @@ mod tests {
         event(op, EventKind::Sent { bytes })
     }
 
+    /// One message heard on its own, and what it let go.
+    fn hear(pacer: &mut Pacer, msg: &ServerMsg) -> (Vec<ClientMsg>, Vec<Change>) {
+        let mut changes = pacer.heard(msg);
+        let (released, more) = pacer.release();
+        changes.extend(more);
+        (released, changes)
+    }
+
     fn waits(op: OpId, bytes: u64, shutdown: bool) -> Change {
         Change::Waiting {
             op,
@@ -312,7 +333,7 @@ mod tests {
         assert_eq!(drain(&mut pacer), [send(1, 60), send(1, 40), send(2, 100)]);
 
         // The first 60 written: room for the 30 and the 1, then the FIN.
-        let (released, changes) = pacer.heard(&sent(1, 60));
+        let (released, changes) = hear(&mut pacer, &sent(1, 60));
         assert_eq!(
             released,
             [send(1, 30), send(1, 1), ClientMsg::Shutdown { op: 1 }]
@@ -330,12 +351,12 @@ mod tests {
         pacer.offer(send(1, 50), true);
         // The kernel takes the first send in pieces: 100 - 30, then 100 - 45
         // are on their way, too many to add 50; at 100 - 50 there is room.
-        assert_eq!(pacer.heard(&sent(1, 30)).0, []);
-        assert_eq!(pacer.heard(&sent(1, 15)).0, []);
-        assert_eq!(pacer.heard(&sent(1, 5)).0, [send(1, 50)]);
+        assert_eq!(hear(&mut pacer, &sent(1, 30)).0, []);
+        assert_eq!(hear(&mut pacer, &sent(1, 15)).0, []);
+        assert_eq!(hear(&mut pacer, &sent(1, 5)).0, [send(1, 50)]);
         // Confirming past a send's end goes on to the next: 40 are left on
         // their way, so 60 more fit.
-        assert_eq!(pacer.heard(&sent(1, 60)).0, []);
+        assert_eq!(hear(&mut pacer, &sent(1, 60)).0, []);
         assert!(pacer.offer(send(1, 60), true).0);
         assert!(!pacer.offer(send(1, 1), true).0);
     }
@@ -345,7 +366,7 @@ mod tests {
         let mut pacer = Pacer::new(100, 8);
         assert!(pacer.offer(send(1, 500), true).0);
         assert!(!pacer.offer(send(1, 500), true).0);
-        let (released, _) = pacer.heard(&sent(1, 500));
+        let (released, _) = hear(&mut pacer, &sent(1, 500));
         assert_eq!(released, [send(1, 500)]);
     }
 
@@ -359,10 +380,10 @@ mod tests {
             op: Some(1),
             error: RelayError::new(ErrorCode::LimitReached, "idle for too long"),
         };
-        assert_eq!(pacer.heard(&refused), (vec![], vec![]));
+        assert_eq!(hear(&mut pacer, &refused), (vec![], vec![]));
         let closed = event(1, EventKind::Closed { by: Closer::Relay });
         assert_eq!(
-            pacer.heard(&closed).1,
+            hear(&mut pacer, &closed).1,
             [Change::Dropped {
                 op: 1,
                 bytes: 100,
@@ -384,9 +405,32 @@ mod tests {
             op: Some(2),
             error: RelayError::new(ErrorCode::NotSupported, "not for TCP"),
         };
-        assert_eq!(pacer.heard(&other), (vec![], vec![]));
-        assert_eq!(pacer.heard(&shut), (vec![], vec![]));
-        assert_eq!(pacer.heard(&sent(2, 100)).0, [send(2, 50), send(2, 50)]);
+        assert_eq!(hear(&mut pacer, &other), (vec![], vec![]));
+        assert_eq!(hear(&mut pacer, &shut), (vec![], vec![]));
+        assert_eq!(
+            hear(&mut pacer, &sent(2, 100)).0,
+            [send(2, 50), send(2, 50)]
+        );
+    }
+
+    #[test]
+    fn room_made_just_before_the_end_lets_nothing_go() {
+        // A `sent` and the reset after it, read together.
+        let mut pacer = Pacer::new(10, 8);
+        pacer.offer(send(1, 10), true);
+        pacer.offer(send(1, 10), true);
+        assert_eq!(pacer.heard(&sent(1, 10)), []);
+        let reset = event(1, EventKind::Closed { by: Closer::Peer });
+        assert_eq!(
+            pacer.heard(&reset),
+            [Change::Dropped {
+                op: 1,
+                bytes: 10,
+                why: "the connection ended first"
+            }]
+        );
+        assert_eq!(pacer.release(), (vec![], vec![]));
+        assert_eq!(drain(&mut pacer), [send(1, 10)]);
     }
 
     #[test]
@@ -395,7 +439,7 @@ mod tests {
         assert!(pacer.offer(send(1, 1), true).0);
         assert!(pacer.offer(send(1, 1), true).0);
         assert!(!pacer.offer(send(1, 1), true).0);
-        assert_eq!(pacer.heard(&sent(1, 1)).0, [send(1, 1)]);
+        assert_eq!(hear(&mut pacer, &sent(1, 1)).0, [send(1, 1)]);
     }
 
     #[test]
@@ -437,7 +481,7 @@ mod tests {
             [send(1, 100), ClientMsg::Close { op: 1 }]
         );
         // A late `sent` for the closed connection releases nothing.
-        assert_eq!(pacer.heard(&sent(1, 100)), (vec![], vec![]));
+        assert_eq!(hear(&mut pacer, &sent(1, 100)), (vec![], vec![]));
     }
 
     #[test]
@@ -447,7 +491,7 @@ mod tests {
         pacer.offer(send(3, 5), true);
         let reset = event(3, EventKind::Closed { by: Closer::Peer });
         assert_eq!(
-            pacer.heard(&reset).1,
+            hear(&mut pacer, &reset).1,
             [Change::Dropped {
                 op: 3,
                 bytes: 5,
