@@ -52,8 +52,9 @@ impl<T> PartialEq for Same<T> {
 
 #[function_component(SequenceDiagram)]
 pub fn sequence_diagram(props: &Props) -> Html {
-    // Lanes are spread over the window's width, so a chat with two client
-    // lanes stays in view on a laptop instead of scrolling its server off.
+    // Lanes come closer when many would not fit the window's width, so a
+    // chat with two client lanes stays in view on a laptop instead of
+    // scrolling its server off.
     let window_ref = use_node_ref();
     let fit_width = use_state_eq(|| None::<f64>);
     {
