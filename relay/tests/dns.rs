@@ -3,22 +3,19 @@
 //! socket of the test's own. No test asks a real DNS server or the system
 //! resolver about a name that is not local.
 
-use std::net::SocketAddr;
-use std::time::Duration;
+mod support;
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use std::net::SocketAddr;
+
 use roundtrip_relay::lab::{Lab, dns::DnsLab};
 use roundtrip_relay::{AppState, Config};
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, DnsMode, DnsRecord, DnsType, ErrorCode, Event, EventKind,
-    OpId, PROTOCOL_VERSION, ResolveSource, ServerMsg, Service,
+    OpId, ResolveSource, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use support::{Client, WAIT};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-const WAIT: Duration = Duration::from_secs(10);
 
 /// The relay, and the addresses of its DNS lab's servers.
 async fn start_relay() -> (SocketAddr, DnsLab) {
@@ -35,66 +32,34 @@ async fn start_relay() -> (SocketAddr, DnsLab) {
     (addr, dns)
 }
 
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    services: Vec<Service>,
+/// DNS queries and their events, over the shared client.
+trait DnsClient {
+    /// The next event of `op`, whatever it is.
+    async fn next_event(&mut self, op: OpId) -> (u64, EventKind);
+    /// Every event of `op` up to and including its terminal one, with
+    /// `elapsed_us` zeroed so that sequences can be compared exactly.
+    async fn events(&mut self, op: OpId) -> Vec<EventKind>;
+    /// A query to the default server, with the default timeout.
+    async fn query(
+        &mut self,
+        op: OpId,
+        name: &str,
+        rtype: DnsType,
+        mode: DnsMode,
+    ) -> Vec<EventKind>;
+    /// A query with the server and timeout given; returns its events.
+    async fn query_at(
+        &mut self,
+        op: OpId,
+        name: &str,
+        rtype: DnsType,
+        mode: DnsMode,
+        server: Option<String>,
+        timeout_ms: Option<u64>,
+    ) -> Vec<EventKind>;
 }
 
-impl Client {
-    async fn greeted(relay: SocketAddr, data: DataEncoding) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
-            .await
-            .unwrap();
-        let mut client = Client {
-            ws,
-            services: vec![],
-        };
-        client
-            .send(ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                data,
-            })
-            .await;
-        match client.recv().await {
-            ServerMsg::Welcome { services, .. } => client.services = services,
-            other => panic!("expected welcome, got {other:?}"),
-        }
-        client
-    }
-
-    fn service(&self, name: &str) -> SocketAddr {
-        let service = self.services.iter().find(|s| s.name == name).unwrap();
-        service.addr.parse().unwrap()
-    }
-
-    async fn send(&mut self, msg: ClientMsg) {
-        let message = match wire::encode_client(&msg) {
-            Frame::Text(text) => Message::Text(text.into()),
-            Frame::Binary(bytes) => Message::Binary(bytes.into()),
-        };
-        self.ws.send(message).await.unwrap();
-    }
-
-    async fn recv_text(&mut self) -> String {
-        let message = tokio::time::timeout(WAIT, self.ws.next())
-            .await
-            .expect("timed out waiting for the relay")
-            .expect("relay closed the WebSocket")
-            .unwrap();
-        match message {
-            Message::Text(text) => text.to_string(),
-            Message::Close(frame) => panic!("relay closed the session: {frame:?}"),
-            other => panic!("expected a text frame, got {other:?}"),
-        }
-    }
-
-    async fn recv(&mut self) -> ServerMsg {
-        let text = self.recv_text().await;
-        wire::decode_server(&Frame::Text(text.clone()))
-            .unwrap_or_else(|e| panic!("undecodable {text}: {e}"))
-    }
-
-    /// The next event of `op`, whatever it is.
+impl DnsClient for Client {
     async fn next_event(&mut self, op: OpId) -> (u64, EventKind) {
         match self.recv().await {
             ServerMsg::Event(Event {
@@ -106,8 +71,6 @@ impl Client {
         }
     }
 
-    /// Every event of `op` up to and including its terminal one, with
-    /// `elapsed_us` zeroed so that sequences can be compared exactly.
     async fn events(&mut self, op: OpId) -> Vec<EventKind> {
         let mut events = vec![];
         loop {
@@ -240,8 +203,8 @@ fn lab_soa() -> DnsRecord {
 async fn every_record_type_comes_back_from_the_lab() {
     let (relay, dns) = start_relay().await;
     let mut client = Client::greeted(relay, DataEncoding::Binary).await;
-    assert_eq!(client.service("dns-lab"), dns.stub);
-    let echo_port = client.service("tcp-echo").port();
+    assert_eq!(client.service_addr("dns-lab"), dns.stub);
+    let echo_port = client.service_addr("tcp-echo").port();
     let ns1 = rec("ns1.lab.test.", 300, "A", "127.0.0.4");
     let echo_a = rec("echo.lab.test.", 300, "A", "127.0.0.1");
     let echo_aaaa = rec("echo.lab.test.", 300, "AAAA", "::1");
@@ -655,12 +618,10 @@ async fn json_clients_query_with_text_frames() {
     let mut client = Client::greeted(relay, DataEncoding::Json).await;
     let send_text = |text: &str| Message::Text(text.to_owned().into());
     client
-        .ws
-        .send(send_text(
+        .send_raw(send_text(
             r#"{"type":"dns_query","op":9,"name":"echo.lab.test","rtype":"A"}"#,
         ))
-        .await
-        .unwrap();
+        .await;
     let query = client.recv_text().await;
     assert_eq!(
         query,
@@ -688,12 +649,10 @@ async fn json_clients_query_with_text_frames() {
     );
     // An unknown record type is a bad field, not an unknown message type.
     client
-        .ws
-        .send(send_text(
+        .send_raw(send_text(
             r#"{"type":"dns_query","op":10,"name":"x.lab.test","rtype":"ZZ"}"#,
         ))
-        .await
-        .unwrap();
+        .await;
     match client.recv().await {
         ServerMsg::Error { error, .. } => {
             assert_eq!(error.code, ErrorCode::Malformed, "{}", error.message);
@@ -712,7 +671,7 @@ fn t_us(json: &str) -> u64 {
 async fn tcp_connects_to_lab_names_through_the_dns_lab() {
     let (relay, dns) = start_relay().await;
     let mut client = Client::greeted(relay, DataEncoding::Binary).await;
-    let echo = client.service("tcp-echo");
+    let echo = client.service_addr("tcp-echo");
     client
         .send(ClientMsg::TcpConnect {
             faults: None,

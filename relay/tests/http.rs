@@ -1,69 +1,40 @@
 //! The HTTP connector against the relay's own HTTP and HTTPS labs, through
 //! the real relay over a real WebSocket. Every URL is on loopback.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
-use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, HttpRequest, HttpTimeouts, OpId,
-    PROTOCOL_VERSION, ResolveSource, ServerMsg, WireDir,
+    ResolveSource, ServerMsg, WireDir,
 };
-use roundtrip_shared::wire::{self, Frame};
-use tokio::net::{TcpListener, TcpStream};
+use support::{Client, start_relay};
+use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+/// Longer than the shared client's wait, as this file always had: the
+/// lab's slow endpoints (`/delay`, `/drip`) take seconds to answer.
 const WAIT: Duration = Duration::from_secs(15);
 
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    http: SocketAddr,
-    https: SocketAddr,
-}
-
+/// A relay of its own and a client greeted in `data`, which has seen both
+/// HTTP labs listed.
 async fn start(data: DataEncoding) -> Client {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let relay = listener.local_addr().unwrap();
-    let state = AppState::new(Config::default(), Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
-        .await
-        .unwrap();
-    let mut client = Client {
-        ws,
-        http: relay,
-        https: relay,
-    };
-    client
-        .send(ClientMsg::Hello {
-            version: PROTOCOL_VERSION,
-            data,
-        })
-        .await;
-    let ServerMsg::Welcome { services, .. } = client.recv().await else {
-        panic!("expected welcome");
-    };
-    let addr = |name: &str| -> SocketAddr {
-        let service = services.iter().find(|s| s.name == name).unwrap();
-        service.addr.parse().unwrap()
-    };
+    let relay = start_relay().await;
+    let mut client = Client::ungreeted(relay).await;
+    client.wait = WAIT;
+    client.hello(data).await;
     assert_eq!(
-        services
+        client
+            .services
             .iter()
             .filter(|s| s.protocol.starts_with("http"))
             .map(|s| (s.name.as_str(), s.protocol.as_str()))
             .collect::<Vec<_>>(),
         [("http-lab", "http"), ("https-lab", "https")]
     );
-    client.http = addr("http-lab");
-    client.https = addr("https-lab");
     client
 }
 
@@ -90,41 +61,36 @@ fn name(kind: &EventKind) -> String {
     json["kind"].as_str().unwrap().to_owned()
 }
 
-impl Client {
+/// The HTTP labs and requests to them, over the shared client.
+trait HttpClient {
+    /// Where the plain HTTP lab listens.
+    fn http(&self) -> SocketAddr;
+    /// Where the HTTPS lab listens.
+    fn https(&self) -> SocketAddr;
+    fn http_url(&self, path: &str) -> String;
+    fn https_url(&self, path: &str) -> String;
+    /// Sends the request and collects its events up to the terminal one.
+    /// Data messages come back as `Received` with their bytes.
+    async fn run(&mut self, request: HttpRequest) -> Exchange;
+}
+
+impl HttpClient for Client {
+    fn http(&self) -> SocketAddr {
+        self.service_addr("http-lab")
+    }
+
+    fn https(&self) -> SocketAddr {
+        self.service_addr("https-lab")
+    }
+
     fn http_url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.http)
+        format!("http://{}{path}", self.http())
     }
 
     fn https_url(&self, path: &str) -> String {
-        format!("https://{}{path}", self.https)
+        format!("https://{}{path}", self.https())
     }
 
-    async fn send(&mut self, msg: ClientMsg) {
-        let message = match wire::encode_client(&msg) {
-            Frame::Text(text) => Message::Text(text.into()),
-            Frame::Binary(bytes) => Message::Binary(bytes.into()),
-        };
-        self.ws.send(message).await.unwrap();
-    }
-
-    async fn recv(&mut self) -> ServerMsg {
-        loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("timed out waiting for the relay")
-                .expect("relay closed the WebSocket")
-                .unwrap();
-            let frame = match message {
-                Message::Text(text) => Frame::Text(text.to_string()),
-                Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
-                _ => continue,
-            };
-            return wire::decode_server(&frame).unwrap();
-        }
-    }
-
-    /// Sends the request and collects its events up to the terminal one.
-    /// Data messages come back as `Received` with their bytes.
     async fn run(&mut self, request: HttpRequest) -> Exchange {
         let op = request.op;
         self.send(ClientMsg::HttpRequest(request)).await;
@@ -214,7 +180,7 @@ fn names(list: &[&str]) -> Vec<String> {
 #[tokio::test]
 async fn plain_get_reports_every_phase_in_order_with_the_exact_head() {
     let mut client = start(DataEncoding::Binary).await;
-    let http = client.http;
+    let http = client.http();
     let exchange = client.run(get(1, client.http_url("/json"))).await;
     assert_eq!(
         exchange.names(),
@@ -329,7 +295,7 @@ async fn https_reports_the_handshake_and_the_lab_chain() {
 #[tokio::test]
 async fn localhost_is_resolved_and_matches_the_certificate() {
     let mut client = start(DataEncoding::Binary).await;
-    let url = format!("https://localhost:{}/json", client.https.port());
+    let url = format!("https://localhost:{}/json", client.https().port());
     let exchange = client.run(get(1, url)).await;
     let names = exchange.names();
     assert_eq!(names[..2], ["resolving", "resolved"]);
@@ -549,18 +515,12 @@ async fn the_json_form_posts_a_json_body() {
         r#"{{"type":"http_request","op":9,"method":"POST","url":"{}","headers":[["X-Lesson","1"]],"body":{{"text":"{{\"a\":1}}"}},"json":true}}"#,
         client.http_url("/post")
     );
-    client.ws.send(Message::Text(text.into())).await.unwrap();
+    client.send_raw(Message::Text(text.into())).await;
     let mut body = Vec::new();
     let mut kinds = Vec::new();
     loop {
-        let message = tokio::time::timeout(WAIT, client.ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let Message::Text(text) = message else {
-            panic!("JSON clients get text frames only: {message:?}")
-        };
+        // JSON clients get text frames only.
+        let text = client.recv_text().await;
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(value["op"], 9, "{text}");
         if value["type"] == "data" {
@@ -635,7 +595,7 @@ async fn lab_service_names_work_as_url_hosts() {
     assert_eq!(
         plain.events[0],
         EventKind::Resolved {
-            addrs: vec![client.http.to_string()],
+            addrs: vec![client.http().to_string()],
             source: ResolveSource::Lab
         }
     );

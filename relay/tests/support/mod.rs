@@ -17,6 +17,7 @@ use roundtrip_shared::protocol::{
 use roundtrip_shared::wire::{self, Frame};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -67,28 +68,48 @@ pub struct Seen {
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub services: Vec<Service>,
+    /// How long `recv` waits for the relay before the test fails; a test
+    /// whose targets answer slowly may wait longer.
+    pub wait: Duration,
 }
 
 impl Client {
+    /// Connects and completes the handshake.
     pub async fn greeted(relay: SocketAddr, data: DataEncoding) -> Client {
+        let mut client = Client::ungreeted(relay).await;
+        client.hello(data).await;
+        client
+    }
+
+    /// Connects without saying hello, for tests of what comes before it.
+    pub async fn ungreeted(relay: SocketAddr) -> Client {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
             .await
             .unwrap();
-        let mut client = Client {
+        Client {
             ws,
             services: Vec::new(),
-        };
-        client
-            .send(ClientMsg::Hello {
-                version: PROTOCOL_VERSION,
-                data,
-            })
-            .await;
-        match client.recv().await {
-            ServerMsg::Welcome { services, .. } => client.services = services,
+            wait: WAIT,
+        }
+    }
+
+    /// Says hello and reads the welcome, which must speak our version;
+    /// keeps the lab services it lists.
+    pub async fn hello(&mut self, data: DataEncoding) {
+        self.send(ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data,
+        })
+        .await;
+        match self.recv().await {
+            ServerMsg::Welcome {
+                version, services, ..
+            } => {
+                assert_eq!(version, PROTOCOL_VERSION);
+                self.services = services;
+            }
             other => panic!("expected welcome, got {other:?}"),
         }
-        client
     }
 
     pub fn service(&self, name: &str) -> &Service {
@@ -98,18 +119,34 @@ impl Client {
             .unwrap_or_else(|| panic!("no lab service {name}: {:?}", self.services))
     }
 
+    /// Where the lab service `name` listens, for tests that check the
+    /// addresses the relay reports.
+    pub fn service_addr(&self, name: &str) -> SocketAddr {
+        let service = self.service(name);
+        service
+            .addr
+            .parse()
+            .unwrap_or_else(|e| panic!("lab service {name} at {}: {e}", service.addr))
+    }
+
+    /// Sends a frame as it is, for tests of what the encoder would never
+    /// produce.
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
     pub async fn send(&mut self, msg: ClientMsg) {
         let message = match wire::encode_client(&msg) {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(bytes) => Message::Binary(bytes.into()),
         };
-        self.ws.send(message).await.unwrap();
+        self.send_raw(message).await;
     }
 
     /// Sends `msg` as JSON, even a `send`.
     pub async fn send_json(&mut self, msg: ClientMsg) {
         let text = serde_json::to_string(&msg).unwrap();
-        self.ws.send(Message::Text(text.into())).await.unwrap();
+        self.send_raw(Message::Text(text.into())).await;
     }
 
     pub async fn send_bytes(&mut self, op: OpId, bytes: &[u8]) {
@@ -122,7 +159,7 @@ impl Client {
 
     pub async fn recv_frame(&mut self) -> Frame {
         loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
+            let message = tokio::time::timeout(self.wait, self.ws.next())
                 .await
                 .expect("timed out waiting for the relay")
                 .expect("relay closed the WebSocket")
@@ -132,6 +169,31 @@ impl Client {
                 Message::Binary(bytes) => return Frame::Binary(bytes.to_vec()),
                 Message::Close(frame) => panic!("relay closed the session: {frame:?}"),
                 _ => continue,
+            }
+        }
+    }
+
+    /// The next frame, which must be text: JSON clients get nothing else.
+    pub async fn recv_text(&mut self) -> String {
+        match self.recv_frame().await {
+            Frame::Text(text) => text,
+            Frame::Binary(bytes) => panic!("expected a text frame, got binary {bytes:?}"),
+        }
+    }
+
+    /// Skips frames until the relay closes the session; returns its close
+    /// frame, which must carry a code.
+    pub async fn recv_close(&mut self) -> CloseFrame {
+        loop {
+            match tokio::time::timeout(self.wait, self.ws.next())
+                .await
+                .expect("timed out waiting for the relay")
+            {
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.expect("a close frame with a code");
+                }
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
             }
         }
     }
