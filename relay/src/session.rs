@@ -222,7 +222,8 @@ impl Session {
     async fn handle(&mut self, frame: Frame) {
         let msg = match wire::decode_client(&frame) {
             Ok(msg) => msg,
-            Err(error) => return self.reject(None, error).await,
+            // Said about the operation the frame names, if it names one.
+            Err(error) => return self.reject(wire::op_of(&frame), error).await,
         };
         if !self.greeted && !matches!(msg, ClientMsg::Hello { .. }) {
             let error = RelayError::new(

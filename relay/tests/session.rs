@@ -1,110 +1,54 @@
 //! The real relay on 127.0.0.1:0, driven by a tokio-tungstenite client the
 //! way the browser drives it. Every target is on loopback.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, OpId, PROTOCOL_VERSION,
-    ResolveSource, ServerMsg,
+    ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, OpId, ResolveSource, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
+use roundtrip_shared::wire::Frame;
+use support::{Client, refusing_port, start_relay};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn start_relay() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(Config::default(), Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    addr
+/// Connects and completes the handshake in binary.
+async fn greeted(relay: SocketAddr) -> Client {
+    let mut client = Client::ungreeted(relay).await;
+    hello(&mut client, DataEncoding::Binary).await;
+    client
 }
 
-struct Client {
-    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+/// Completes the handshake; every session here needs the lab echo.
+async fn hello(client: &mut Client, data: DataEncoding) {
+    client.hello(data).await;
+    assert!(
+        client.services.iter().any(|s| s.name == "tcp-echo"),
+        "{:?}",
+        client.services
+    );
 }
 
-impl Client {
-    /// Connects without saying hello.
-    async fn connect(relay: SocketAddr) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
-            .await
-            .unwrap();
-        Client { ws }
-    }
+/// The TCP steps these tests take, over the shared client.
+trait SessionClient {
+    /// The next event of `op`, as (t_us, kind, data); data counts as
+    /// `received`.
+    async fn next_event(&mut self, op: OpId) -> (u64, EventKind, Vec<u8>);
+    /// Opens op on the lab echo and waits for `connected`.
+    async fn open_echo(&mut self, op: OpId);
+    /// Opens `op` on a server that accepts and never reads; returns its
+    /// side of the connection, to hold it open.
+    async fn connect_to_a_peer_that_never_reads(&mut self, op: OpId) -> TcpStream;
+    /// Sends `payload` in pieces and collects the echo until it is complete.
+    async fn echo(&mut self, op: OpId, payload: &[u8], piece: usize) -> Vec<u8>;
+}
 
-    /// Connects and completes the handshake; returns the lab services.
-    async fn greeted(relay: SocketAddr) -> Client {
-        let mut client = Client::connect(relay).await;
-        client.hello(DataEncoding::Binary).await;
-        client
-    }
-
-    async fn hello(&mut self, data: DataEncoding) {
-        self.send(ClientMsg::Hello {
-            version: PROTOCOL_VERSION,
-            data,
-        })
-        .await;
-        match self.recv().await {
-            ServerMsg::Welcome {
-                version, services, ..
-            } => {
-                assert_eq!(version, PROTOCOL_VERSION);
-                assert!(
-                    services.iter().any(|s| s.name == "tcp-echo"),
-                    "{services:?}"
-                );
-            }
-            other => panic!("expected welcome, got {other:?}"),
-        }
-    }
-
-    async fn send(&mut self, msg: ClientMsg) {
-        let message = match wire::encode_client(&msg) {
-            Frame::Text(text) => Message::Text(text.into()),
-            Frame::Binary(bytes) => Message::Binary(bytes.into()),
-        };
-        self.ws.send(message).await.unwrap();
-    }
-
-    async fn send_raw(&mut self, message: Message) {
-        self.ws.send(message).await.unwrap();
-    }
-
-    async fn recv_frame(&mut self) -> Frame {
-        loop {
-            let message = tokio::time::timeout(WAIT, self.ws.next())
-                .await
-                .expect("timed out waiting for the relay")
-                .expect("relay closed the WebSocket")
-                .unwrap();
-            match message {
-                Message::Text(text) => return Frame::Text(text.to_string()),
-                Message::Binary(bytes) => return Frame::Binary(bytes.to_vec()),
-                Message::Close(frame) => panic!("relay closed the session: {frame:?}"),
-                _ => continue,
-            }
-        }
-    }
-
-    async fn recv(&mut self) -> ServerMsg {
-        let frame = self.recv_frame().await;
-        wire::decode_server(&frame).unwrap_or_else(|e| panic!("undecodable {frame:?}: {e}"))
-    }
-
-    /// The next event of `op`, as (t_us, kind); data counts as `received`.
+impl SessionClient for Client {
     async fn next_event(&mut self, op: OpId) -> (u64, EventKind, Vec<u8>) {
         match self.recv().await {
             ServerMsg::Event(Event {
@@ -127,17 +71,6 @@ impl Client {
         }
     }
 
-    async fn expect_error(&mut self, op: Option<OpId>, code: ErrorCode) -> String {
-        match self.recv().await {
-            ServerMsg::Error { op: got, error } => {
-                assert_eq!((got, error.code), (op, code), "{}", error.message);
-                error.message
-            }
-            other => panic!("expected error {code:?}, got {other:?}"),
-        }
-    }
-
-    /// Opens op on the lab echo and waits for `connected`.
     async fn open_echo(&mut self, op: OpId) {
         self.send(ClientMsg::TcpConnect {
             faults: None,
@@ -156,8 +89,6 @@ impl Client {
         }
     }
 
-    /// Opens `op` on a server that accepts and never reads; returns its
-    /// side of the connection, to hold it open.
     async fn connect_to_a_peer_that_never_reads(&mut self, op: OpId) -> TcpStream {
         let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = server.local_addr().unwrap();
@@ -174,7 +105,6 @@ impl Client {
         accepted.await.unwrap()
     }
 
-    /// Sends `payload` in pieces and collects the echo until it is complete.
     async fn echo(&mut self, op: OpId, payload: &[u8], piece: usize) -> Vec<u8> {
         for chunk in payload.chunks(piece) {
             self.send(ClientMsg::Send {
@@ -196,19 +126,10 @@ impl Client {
     }
 }
 
-/// A port on loopback where nothing listens: bound, so that nothing else
-/// takes it while the returned socket lives, but never listening.
-fn closed_port() -> (tokio::net::TcpSocket, SocketAddr) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
-    let addr = socket.local_addr().unwrap();
-    (socket, addr)
-}
-
 #[tokio::test]
 async fn echo_round_trip_reports_each_step_in_order() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     client
         .send(ClientMsg::TcpConnect {
             faults: None,
@@ -266,7 +187,7 @@ async fn echo_round_trip_reports_each_step_in_order() {
 #[tokio::test]
 async fn a_mebibyte_of_binary_comes_back_exactly() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     client.open_echo(1).await;
     // Every byte value, in an order that is not UTF-8.
     let payload: Vec<u8> = (0..1024 * 1024u32)
@@ -280,8 +201,8 @@ async fn a_mebibyte_of_binary_comes_back_exactly() {
 #[tokio::test]
 async fn refused_connection_is_typed_and_the_session_goes_on() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
-    let (_bound, closed) = closed_port();
+    let mut client = greeted(relay).await;
+    let (_bound, closed) = refusing_port();
     client
         .send(ClientMsg::TcpConnect {
             faults: None,
@@ -331,7 +252,7 @@ async fn refused_connection_is_typed_and_the_session_goes_on() {
 #[tokio::test]
 async fn malformed_frames_get_typed_errors_and_the_session_survives() {
     let relay = start_relay().await;
-    let mut client = Client::connect(relay).await;
+    let mut client = Client::ungreeted(relay).await;
 
     client
         .send_raw(Message::Text(
@@ -346,30 +267,45 @@ async fn malformed_frames_get_typed_errors_and_the_session_survives() {
         .expect_error(None, ErrorCode::UnsupportedVersion)
         .await;
     assert!(message.contains("version 1"), "{message}");
-    client.hello(DataEncoding::Binary).await;
+    hello(&mut client, DataEncoding::Binary).await;
 
-    for (message, code) in [
+    // A frame that names an operation is refused about it, however
+    // malformed the rest, so the client does not wait on that operation.
+    for (message, op, code) in [
         (
             Message::Binary(vec![0xde, 0xad, 0xbe, 0xef].into()),
+            None,
             ErrorCode::Malformed,
         ),
-        (Message::Binary(vec![].into()), ErrorCode::Malformed),
+        (Message::Binary(vec![].into()), None, ErrorCode::Malformed),
         (
             Message::Binary(vec![0x01, 0x00].into()),
+            None,
             ErrorCode::Malformed,
         ),
-        (Message::Text("{{{ not json".into()), ErrorCode::Malformed),
+        (
+            Message::Text("{{{ not json".into()),
+            None,
+            ErrorCode::Malformed,
+        ),
         (
             Message::Text(r#"{"type":"teleport"}"#.into()),
+            None,
             ErrorCode::UnknownType,
         ),
         (
             Message::Text(r#"{"type":"send","op":1,"data":{"base64":"!!"}}"#.into()),
+            Some(1),
+            ErrorCode::Malformed,
+        ),
+        (
+            Message::Text(r#"{"type":"dns_query","op":11,"name":"x","rtype":"ANY"}"#.into()),
+            Some(11),
             ErrorCode::Malformed,
         ),
     ] {
         client.send_raw(message).await;
-        client.expect_error(None, code).await;
+        client.expect_error(op, code).await;
     }
     client.send(ClientMsg::Close { op: 42 }).await;
     client.expect_error(Some(42), ErrorCode::UnknownOp).await;
@@ -393,7 +329,7 @@ async fn bad_targets_fail_the_operation_with_a_reason() {
     // (No unresolvable name here: asking the system resolver would send a
     // query off this machine.)
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     for (op, target, code) in [
         (1, "no-port-here", ErrorCode::InvalidTarget),
         (2, "127.0.0.1:0", ErrorCode::InvalidTarget),
@@ -423,8 +359,8 @@ async fn bad_targets_fail_the_operation_with_a_reason() {
 #[tokio::test]
 async fn json_only_clients_get_data_as_json() {
     let relay = start_relay().await;
-    let mut client = Client::connect(relay).await;
-    client.hello(DataEncoding::Json).await;
+    let mut client = Client::ungreeted(relay).await;
+    hello(&mut client, DataEncoding::Json).await;
     client.open_echo(1).await;
     client
         .send_raw(Message::Text(
@@ -451,7 +387,7 @@ async fn json_only_clients_get_data_as_json() {
 #[tokio::test]
 async fn peer_fin_and_peer_reset_are_told_apart() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
 
     // A server that says goodbye and closes properly (FIN).
     let polite = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -551,7 +487,7 @@ async fn peer_fin_and_peer_reset_are_told_apart() {
 #[tokio::test]
 async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     // A listener whose accept queue is full never answers new SYNs, so the
     // connect hangs without any packet leaving loopback.
     let (full, _held) = full_listener().await;
@@ -641,19 +577,13 @@ async fn shutdown_says_goodbye_to_open_sessions() {
     let server = tokio::spawn(roundtrip_relay::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     client.open_echo(1).await;
     stop.send(()).unwrap();
-    let close = loop {
-        match tokio::time::timeout(WAIT, client.ws.next()).await.unwrap() {
-            Some(Ok(Message::Close(frame))) => break frame.expect("a close frame with a code"),
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
+    let close = client.recv_close().await;
     assert_eq!(u16::from(close.code), 1001);
     assert_eq!(close.reason.as_str(), "relay shutting down");
-    tokio::time::timeout(WAIT, server)
+    tokio::time::timeout(support::WAIT, server)
         .await
         .expect("serve() returns after shutdown")
         .unwrap()
@@ -663,7 +593,7 @@ async fn shutdown_says_goodbye_to_open_sessions() {
 #[tokio::test]
 async fn shutdown_half_closes_and_the_connection_still_receives() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     client.open_echo(1).await;
     client
         .send(ClientMsg::Send {
@@ -712,7 +642,7 @@ async fn shutdown_half_closes_and_the_connection_still_receives() {
 #[tokio::test]
 async fn shutdown_while_the_peer_still_talks_keeps_receiving() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     // A server that reads to our FIN, then answers and closes.
     let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = server.local_addr().unwrap();
@@ -768,7 +698,7 @@ async fn shutdown_while_the_peer_still_talks_keeps_receiving() {
 #[tokio::test]
 async fn close_drops_what_a_peer_that_stopped_reading_never_took() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     let _held = client.connect_to_a_peer_that_never_reads(1).await;
 
     // Send until the peer's window and both kernel buffers are full.
@@ -825,7 +755,7 @@ async fn close_drops_what_a_peer_that_stopped_reading_never_took() {
 #[tokio::test]
 async fn a_peer_that_stopped_reading_holds_up_nothing_else() {
     let relay = start_relay().await;
-    let mut client = Client::greeted(relay).await;
+    let mut client = greeted(relay).await;
     let _held = client.connect_to_a_peer_that_never_reads(1).await;
 
     // A client that ignores flow control: 8 MiB at once to a peer that

@@ -15,7 +15,7 @@
 //! would rather not build binary frames.
 
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, DataEncoding, ErrorCode, RelayError, ServerMsg};
+use crate::protocol::{ClientMsg, DataEncoding, ErrorCode, OpId, RelayError, ServerMsg};
 
 /// Binary frame kind: browser -> relay payload for [`ClientMsg::Send`].
 pub const FRAME_SEND: u8 = 0x01;
@@ -73,6 +73,25 @@ pub fn decode_client(frame: &Frame) -> Result<ClientMsg, RelayError> {
                 ),
             )),
             None => Err(RelayError::new(ErrorCode::Malformed, "empty binary frame")),
+        },
+    }
+}
+
+/// The operation a frame names, read even when the frame cannot be decoded
+/// as a whole: an error about a malformed request still says which
+/// operation it refuses, so the client does not wait on it.
+pub fn op_of(frame: &Frame) -> Option<OpId> {
+    match frame {
+        Frame::Text(text) => serde_json::from_str::<serde_json::Value>(text)
+            .ok()?
+            .get("op")?
+            .as_u64()
+            .and_then(|op| OpId::try_from(op).ok()),
+        Frame::Binary(bytes) => match bytes.split_first() {
+            Some((&FRAME_SEND, rest)) if rest.len() >= 4 => {
+                Some(u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")))
+            }
+            _ => None,
         },
     }
 }
@@ -210,6 +229,27 @@ mod tests {
     use super::*;
     use crate::protocol::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_refused_frame_still_names_its_operation() {
+        let text = |s: &str| Frame::Text(s.to_owned());
+        let bad_rtype = text(r#"{"type":"dns_query","op":11,"name":"x","rtype":"ANY"}"#);
+        assert!(decode_client(&bad_rtype).is_err());
+        assert_eq!(op_of(&bad_rtype), Some(11));
+        assert_eq!(
+            op_of(&text(
+                r#"{"type":"send","op":12345,"data":{"base64":"!!!"}}"#
+            )),
+            Some(12345)
+        );
+        // No op, an op that is no id, or no JSON at all: none.
+        assert_eq!(op_of(&text(r#"{"type":"hello"}"#)), None);
+        assert_eq!(op_of(&text(r#"{"type":"close","op":-1}"#)), None);
+        assert_eq!(op_of(&text(r#"{"type":"close","op":4294967296}"#)), None);
+        assert_eq!(op_of(&text("not json")), None);
+        assert_eq!(op_of(&Frame::Binary(vec![FRAME_SEND, 0, 0, 0, 7])), Some(7));
+        assert_eq!(op_of(&Frame::Binary(vec![FRAME_SEND, 0, 0])), None);
+    }
 
     fn payload() -> impl Strategy<Value = Payload> {
         prop_oneof![

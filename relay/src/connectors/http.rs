@@ -59,6 +59,7 @@ const WIRE_BUDGET: usize = 256 * 1024;
 const MAX_HEAD: usize = 64 * 1024;
 
 /// Why an exchange stopped early.
+#[derive(Debug)]
 pub(super) enum Stop {
     Fail(RelayError),
     Gone,
@@ -309,7 +310,39 @@ fn parse_url(text: &str) -> Result<Url, Stop> {
 
 fn parse_headers(request: &HttpRequest) -> Result<Vec<(HeaderName, HeaderValue)>, Stop> {
     let mut headers = Vec::with_capacity(request.headers.len() + 1);
+    let body_len = request.body.as_ref().map_or(0, |body| body.0.len());
+    let mut lengths = 0;
     for (name, value) in &request.headers {
+        // How the body is framed is the relay's to say, as in any client
+        // library: a Content-Length that does not match would cut the body
+        // short or leave the server waiting for bytes that never come. One
+        // that matches is left to the relay, which sets it from the body
+        // (and drops it when a redirect drops the body).
+        if name.trim().eq_ignore_ascii_case("content-length") {
+            lengths += 1;
+            if lengths > 1 {
+                return fail(
+                    ErrorCode::Http,
+                    "Content-Length is given more than once: leave it out and the relay sets it",
+                );
+            }
+            if value.trim().parse::<usize>().ok() != Some(body_len) {
+                return fail(
+                    ErrorCode::Http,
+                    format!(
+                        "Content-Length: {} does not match the body ({body_len} bytes): leave the header out and the relay sets it",
+                        value.trim()
+                    ),
+                );
+            }
+            continue;
+        }
+        if name.trim().eq_ignore_ascii_case("transfer-encoding") {
+            return fail(
+                ErrorCode::Http,
+                "Transfer-Encoding is for the relay to choose: it sends the body whole, with a Content-Length; leave the header out",
+            );
+        }
         let name = HeaderName::from_bytes(name.trim().as_bytes()).or_else(|_| {
             fail(
                 ErrorCode::Http,
@@ -759,12 +792,28 @@ fn http_error(error: &hyper::Error) -> RelayError {
     use std::error::Error as _;
     let mut message = error.to_string();
     let mut source = error.source();
+    let mut reset = false;
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
+        reset |= cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::ConnectionReset);
         source = cause.source();
     }
-    if error.is_parse() || error.is_incomplete_message() {
+    // A reset is TCP's doing, not HTTP's: named as such, it is retried
+    // like one (`connect_errors`).
+    if reset {
+        RelayError::new(
+            ErrorCode::Reset,
+            format!("the server reset the connection (RST) during the HTTP exchange: {message}"),
+        )
+    } else if error.is_incomplete_message() {
+        RelayError::new(
+            ErrorCode::Http,
+            format!("the server closed the connection before its whole answer: {message}"),
+        )
+    } else if error.is_parse() {
         RelayError::new(
             ErrorCode::Http,
             format!("the server did not answer in HTTP/1.1: {message}"),
@@ -1023,5 +1072,69 @@ struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roundtrip_shared::payload::Payload;
+
+    fn post(headers: &[(&str, &str)], body: &str) -> HttpRequest {
+        HttpRequest {
+            faults: None,
+            retry: None,
+            op: 1,
+            method: "POST".into(),
+            url: "http://127.0.0.1:9/echo".into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Some(Payload(body.as_bytes().to_vec())),
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+        }
+    }
+
+    fn refusal(request: &HttpRequest) -> String {
+        match parse_headers(request) {
+            Err(Stop::Fail(error)) => {
+                assert_eq!(error.code, ErrorCode::Http);
+                error.message
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_body_is_framed_by_the_relay() {
+        // A length that would cut the body short, or leave the server
+        // waiting, is refused; a right one is left to the relay to set.
+        assert!(
+            refusal(&post(&[("Content-Length", "1")], "abc"))
+                .starts_with("Content-Length: 1 does not match the body (3 bytes)")
+        );
+        assert!(refusal(&post(&[("content-length", "50")], "abc")).contains("(3 bytes)"));
+        assert!(
+            refusal(&post(
+                &[("Content-Length", "3"), ("Content-Length", "3")],
+                "abc"
+            ))
+            .contains("more than once")
+        );
+        assert!(
+            refusal(&post(&[("Transfer-Encoding", "chunked")], "abc"))
+                .starts_with("Transfer-Encoding")
+        );
+        let headers =
+            parse_headers(&post(&[("Content-Length", "3"), ("X-Lesson", "1")], "abc")).unwrap();
+        assert_eq!(
+            headers.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            ["x-lesson"]
+        );
     }
 }
