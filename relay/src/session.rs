@@ -218,6 +218,22 @@ struct Session {
     stalled: std::collections::HashSet<OpId>,
 }
 
+/// The longest connect or DNS timeout a request may ask for: a wait the
+/// learner can sit through, not one that holds a socket for days.
+const MAX_TIMEOUT_MS: u64 = 60_000;
+
+/// A request's timeout `field`, when given: 1 ms to [`MAX_TIMEOUT_MS`].
+fn timeout(field: &str, ms: Option<u64>) -> Result<Option<std::time::Duration>, RelayError> {
+    match ms {
+        None => Ok(None),
+        Some(ms @ 1..=MAX_TIMEOUT_MS) => Ok(Some(std::time::Duration::from_millis(ms))),
+        Some(ms) => Err(RelayError::new(
+            ErrorCode::Malformed,
+            format!("{field} is {ms}; it must be between 1 and {MAX_TIMEOUT_MS} ms"),
+        )),
+    }
+}
+
 impl Session {
     async fn handle(&mut self, frame: Frame) {
         let msg = match wire::decode_client(&frame) {
@@ -243,10 +259,12 @@ impl Session {
                 nodelay,
                 faults,
             } => {
+                let connect_timeout = match timeout("connect_timeout_ms", connect_timeout_ms) {
+                    Ok(timeout) => timeout.unwrap_or(self.state.config().connect_timeout),
+                    Err(error) => return self.reject(Some(op), error).await,
+                };
                 let options = tcp::Options {
-                    connect_timeout: connect_timeout_ms
-                        .map(std::time::Duration::from_millis)
-                        .unwrap_or(self.state.config().connect_timeout),
+                    connect_timeout,
                     nodelay,
                     faults,
                 };
@@ -330,14 +348,16 @@ impl Session {
                 server,
                 timeout_ms,
             } => {
+                let timeout = match timeout("timeout_ms", timeout_ms) {
+                    Ok(timeout) => timeout.unwrap_or(dns::DEFAULT_TIMEOUT),
+                    Err(error) => return self.reject(Some(op), error).await,
+                };
                 let request = dns::Request {
                     name,
                     rtype,
                     mode,
                     server,
-                    timeout: timeout_ms
-                        .map(std::time::Duration::from_millis)
-                        .unwrap_or(dns::DEFAULT_TIMEOUT),
+                    timeout,
                 };
                 let state = self.state.clone();
                 self.start(
@@ -353,6 +373,14 @@ impl Session {
     }
 
     async fn hello(&mut self, version: u32, data: DataEncoding) {
+        // The encoding is the session's: one hello, one welcome.
+        if self.greeted {
+            let error = RelayError::new(
+                ErrorCode::NotSupported,
+                "this session already said hello; the first one holds (a new hello needs a new session)",
+            );
+            return self.reject(None, error).await;
+        }
         if version != PROTOCOL_VERSION {
             let error = RelayError::new(
                 ErrorCode::UnsupportedVersion,

@@ -70,15 +70,37 @@ pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
     if let Ok(addr) = text.parse::<SocketAddr>() {
         return check_port(addr.port(), text).map(|_| Target::Literal(addr));
     }
+    if text.contains("://") {
+        return Err(invalid(format!(
+            "\"{text}\" is a URL; a target is host:port, like 127.0.0.1:8080 (URLs go in an HTTP request)"
+        )));
+    }
+    if text.starts_with('[') && text.ends_with(']') {
+        return Err(invalid(format!(
+            "\"{text}\" has no port: write it after the brackets, like [::1]:7"
+        )));
+    }
     let Some((host, port)) = text.rsplit_once(':') else {
         return Err(invalid(format!(
             "\"{text}\" is not host:port or a lab service ({})",
             lab.names().join(", ")
         )));
     };
-    if host.contains(':') {
+    if host.starts_with('[') && host.ends_with(']') {
         return Err(invalid(format!(
-            "\"{text}\": write IPv6 addresses in brackets, like [::1]:7"
+            "\"{host}\" is not an IPv6 address this relay takes: write it like [::1]:7, without a zone"
+        )));
+    }
+    if host.contains(':') {
+        return Err(invalid(if host.parse::<std::net::Ipv6Addr>().is_ok() {
+            format!("\"{text}\": write IPv6 addresses in brackets, like [::1]:7")
+        } else {
+            format!("\"{text}\" has more than one ':'; a target is host:port, like 127.0.0.1:8080")
+        }));
+    }
+    if lab.lookup(host).is_some() {
+        return Err(invalid(format!(
+            "\"{host}\" is a lab service: write its name alone, it knows its port"
         )));
     }
     let port: u16 = port
@@ -258,6 +280,11 @@ mod tests {
             ("localhost:0", "port 0"),
             ("bad host:80", "not a valid host name"),
             (":80", "not a valid host name"),
+            ("http://127.0.0.1:17001", "is a URL"),
+            ("[::1]", "has no port"),
+            ("localhost:17001:1", "more than one ':'"),
+            ("tcp-echo:7", "write its name alone"),
+            ("[fe80::1%lo]:7", "without a zone"),
         ] {
             let err = parse(text, &lab).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidTarget, "{text}");

@@ -391,6 +391,22 @@ async fn a_body_past_the_limit_is_a_typed_error() {
 }
 
 #[tokio::test]
+async fn mixed_up_schemes_and_ports_say_what_is_wrong() {
+    let mut client = start(DataEncoding::Binary).await;
+    // TLS to the plain-HTTP lab: its "HTTP/1.1 400" is no TLS record.
+    let plain = client
+        .run(get(1, format!("https://{}/get", client.http())))
+        .await;
+    let (code, message) = plain.failure();
+    assert_eq!(code, ErrorCode::Tls);
+    assert!(message.contains("plain text, not TLS"), "{message}");
+    let zero = client.run(get(2, "http://127.0.0.1:0/".into())).await;
+    let (code, message) = zero.failure();
+    assert_eq!(code, ErrorCode::InvalidUrl);
+    assert!(message.contains("port 0"), "{message}");
+}
+
+#[tokio::test]
 async fn first_byte_and_total_timeouts_name_their_phase() {
     let mut client = start(DataEncoding::Binary).await;
     let mut request = get(1, client.http_url("/delay/5"));

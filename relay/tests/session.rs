@@ -9,7 +9,8 @@ use std::time::Duration;
 use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, OpId, ResolveSource, ServerMsg,
+    ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, OpId, PROTOCOL_VERSION,
+    ResolveSource, ServerMsg,
 };
 use roundtrip_shared::wire::Frame;
 use support::{Client, refusing_port, start_relay};
@@ -182,6 +183,78 @@ async fn echo_round_trip_reports_each_step_in_order() {
         stamps.windows(2).all(|w| w[0] <= w[1]),
         "stamps go forward: {stamps:?}"
     );
+}
+
+#[tokio::test]
+async fn an_empty_send_is_refused_and_the_connection_goes_on() {
+    let relay = start_relay().await;
+    let mut client = greeted(relay).await;
+    client.open_echo(1).await;
+    client.send_bytes(1, b"").await;
+    let message = client.expect_error(Some(1), ErrorCode::NotSupported).await;
+    assert!(message.contains("empty send"), "{message}");
+    assert_eq!(client.echo(1, b"still here", 64).await, b"still here");
+}
+
+#[tokio::test]
+async fn a_second_hello_is_refused_and_the_first_holds() {
+    let relay = start_relay().await;
+    let mut client = greeted(relay).await;
+    client
+        .send_json(ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Json,
+        })
+        .await;
+    let message = client.expect_error(None, ErrorCode::NotSupported).await;
+    assert!(message.contains("already said hello"), "{message}");
+    // Data still comes in binary frames, as the first hello asked.
+    client.open_echo(1).await;
+    client.send_bytes(1, b"hi").await;
+    loop {
+        match client.recv_frame().await {
+            Frame::Binary(_) => break,
+            Frame::Text(text) => assert!(!text.contains("\"data\""), "{text}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn timeouts_out_of_bounds_are_refused_with_the_field_named() {
+    let relay = start_relay().await;
+    let mut client = greeted(relay).await;
+    for (op, ms) in [(1, 0), (2, 999_999_999)] {
+        client
+            .send(ClientMsg::TcpConnect {
+                faults: None,
+                op,
+                target: "tcp-echo".into(),
+                connect_timeout_ms: Some(ms),
+                nodelay: false,
+            })
+            .await;
+        let message = client.expect_error(Some(op), ErrorCode::Malformed).await;
+        assert!(
+            message.starts_with(&format!(
+                "connect_timeout_ms is {ms}; it must be between 1 and 60000"
+            )),
+            "{message}"
+        );
+    }
+    client
+        .send(ClientMsg::DnsQuery {
+            op: 3,
+            name: "echo.lab.test".into(),
+            rtype: roundtrip_shared::protocol::DnsType::A,
+            mode: Default::default(),
+            server: None,
+            timeout_ms: Some(60_001),
+        })
+        .await;
+    let message = client.expect_error(Some(3), ErrorCode::Malformed).await;
+    assert!(message.starts_with("timeout_ms is 60001"), "{message}");
+    // The ids were not taken: the session goes on with them.
+    client.open_echo(1).await;
 }
 
 #[tokio::test]

@@ -305,6 +305,12 @@ fn parse_url(text: &str) -> Result<Url, Stop> {
     if url.host().is_none() {
         return fail(ErrorCode::InvalidUrl, format!("\"{text}\" has no host"));
     }
+    if url.port() == Some(0) {
+        return fail(
+            ErrorCode::InvalidUrl,
+            format!("\"{text}\": port 0 cannot be connected to (ports are 1-65535)"),
+        );
+    }
     Ok(url)
 }
 
@@ -767,6 +773,10 @@ fn tls_error(error: &io::Error, name: &str) -> RelayError {
             | rustls::Error::InvalidCertificate(rustls::CertificateError::ExpiredContext {
                 ..
             }) => ": the certificate has expired",
+            // A plain-text answer ("HTTP/1.1 400 ...") read as a TLS record.
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+                ": the server answered in plain text, not TLS; is it http:// on that port?"
+            }
             _ => "",
         };
         return RelayError::new(

@@ -207,7 +207,7 @@ async fn admission(
 fn not_a_sender() -> RelayError {
     RelayError::new(
         ErrorCode::NotSupported,
-        "a listener only accepts: send on the operation of an accepted connection",
+        "a listener only accepts connections: send, shutdown and close each one on its own operation (`accepted` names it)",
     )
 }
 

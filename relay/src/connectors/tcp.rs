@@ -190,9 +190,13 @@ async fn connected(
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
     loop {
         let refusal = match commands.recv().await {
-            Some(Command::Send(_) | Command::Shutdown) => RelayError::new(
+            Some(Command::Send(_)) => RelayError::new(
                 ErrorCode::NotConnected,
                 "not connected yet: wait for the connected event before sending",
+            ),
+            Some(Command::Shutdown) => RelayError::new(
+                ErrorCode::NotConnected,
+                "not connected yet: there is no sending side to shut down before the connected event (close ends the attempt)",
             ),
             Some(Command::SendTo { .. }) => send_to_unsupported(),
             Some(Command::Close) | None => return,
@@ -377,6 +381,13 @@ async fn transfer(
                     report.reject(RelayError::new(
                         ErrorCode::ShutDown,
                         "the sending side is already shut down: nothing more can be sent",
+                    )).await?;
+                }
+                // Silence would leave the client waiting for a `sent`.
+                Some(Command::Send(bytes)) if bytes.is_empty() => {
+                    report.reject(RelayError::new(
+                        ErrorCode::NotSupported,
+                        "nothing to send: TCP carries bytes, not messages, so an empty send writes nothing (UDP can send an empty datagram)",
                     )).await?;
                 }
                 Some(Command::Send(bytes)) => {
