@@ -196,6 +196,45 @@ async fn an_empty_send_is_refused_and_the_connection_goes_on() {
     assert_eq!(client.echo(1, b"still here", 64).await, b"still here");
 }
 
+/// A peer that said goodbye and closed its socket answers our next bytes
+/// with RST: the relay reports it when it comes, not at a later send.
+#[tokio::test]
+async fn a_reset_after_the_peers_fin_is_reported_when_it_comes() {
+    let relay = start_relay().await;
+    let mut client = greeted(relay).await;
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let peer = tokio::spawn(async move {
+        let (mut stream, _) = server.accept().await.unwrap();
+        stream.write_all(b"bye\n").await.unwrap();
+        // Dropped: FIN now, RST for whatever arrives later.
+    });
+    client
+        .send(ClientMsg::TcpConnect {
+            faults: None,
+            op: 1,
+            target: addr.to_string(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+    client
+        .until(1, |k| matches!(k, EventKind::PeerClosed))
+        .await;
+    peer.await.unwrap();
+    client.send_bytes(1, b"one").await;
+    client
+        .until(1, |k| matches!(k, EventKind::Sent { .. }))
+        .await;
+    // Nothing more is sent: the reset must come on its own.
+    let reset = client.next(1).await;
+    assert_eq!(reset.kind, EventKind::Reset);
+    assert_eq!(
+        client.next(1).await.kind,
+        EventKind::Closed { by: Closer::Peer }
+    );
+}
+
 #[tokio::test]
 async fn a_second_hello_is_refused_and_the_first_holds() {
     let relay = start_relay().await;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use roundtrip_shared::protocol::Faults;
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncWriteExt as _, Interest};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
@@ -354,6 +354,7 @@ async fn transfer(
     let mut unwritten: VecDeque<Vec<u8>> = VecDeque::new();
     let mut unwritten_len = 0usize;
     let mut reading = true;
+    let mut watching_errors = true;
     let mut write_side = WriteSide::Open;
     // Whether writing stalled on a full send buffer since the relay last
     // had nothing waiting.
@@ -429,6 +430,19 @@ async fn transfer(
                 }
                 if unwritten.is_empty() {
                     stalled = false;
+                }
+            },
+            // Past the peer's FIN nothing more is read, but the peer may
+            // still reset (say, when our data reaches a socket it closed):
+            // the kernel flags the error, and it is reported when it comes,
+            // not at the next send.
+            ready = stream.ready(Interest::ERROR), if !reading && watching_errors => {
+                match ready.map(|_| stream.take_error()) {
+                    Ok(Ok(Some(error))) | Ok(Err(error)) | Err(error) => {
+                        return end_on_error(report, error).await;
+                    }
+                    // Readiness without an error: nothing to watch for.
+                    Ok(Ok(None)) => watching_errors = false,
                 }
             },
             ready = stream.readable(), if reading => {
