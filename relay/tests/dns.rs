@@ -576,6 +576,46 @@ async fn a_closed_udp_port_is_refused() {
     assert_eq!(error.code, ErrorCode::Refused, "{}", error.message);
 }
 
+/// An answer too large for UDP comes back truncated, and the relay asks
+/// again over TCP; when nothing listens there, the error says so.
+#[tokio::test]
+async fn a_truncated_answer_is_asked_again_over_tcp() {
+    let (relay, _) = start_relay().await;
+    let mut client = Client::greeted(relay, DataEncoding::Binary).await;
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = udp.local_addr().unwrap();
+    // The same port over TCP: bound, not listening, so a connect is refused.
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.bind(server).unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+        // The question sent back as a response (QR) that was truncated (TC).
+        buf[2] |= 0x80 | 0x02;
+        udp.send_to(&buf[..n], from).await.unwrap();
+    });
+    let events = client
+        .query_at(
+            1,
+            "echo.lab.test",
+            DnsType::A,
+            DnsMode::Stub,
+            Some(server.to_string()),
+            Some(2000),
+        )
+        .await;
+    let Some(EventKind::Failed { error }) = events.last() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(error.code, ErrorCode::Refused, "{}", error.message);
+    assert!(
+        error.message.contains("truncated") && error.message.contains("over TCP"),
+        "{}",
+        error.message
+    );
+    drop(tcp);
+}
+
 #[tokio::test]
 async fn bad_names_and_servers_fail_without_a_query() {
     let (relay, _) = start_relay().await;

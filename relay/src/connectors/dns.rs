@@ -499,13 +499,31 @@ async fn exchange(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, 
     if !response.metadata.truncation {
         return Ok(response);
     }
-    let mut stream = TcpStream::connect(server).await.map_err(io)?;
+    // The same question over TCP, which carries any size of answer.
+    let tcp = |error: std::io::Error| {
+        let code = match error.kind() {
+            std::io::ErrorKind::ConnectionRefused => ErrorCode::Refused,
+            _ => ErrorCode::Io,
+        };
+        let why = if code == ErrorCode::Refused {
+            "nothing is listening on that TCP port".to_owned()
+        } else {
+            error.to_string()
+        };
+        RelayError::new(
+            code,
+            format!(
+                "the answer over UDP was truncated, and asking {server} again over TCP failed: {why}"
+            ),
+        )
+    };
+    let mut stream = TcpStream::connect(server).await.map_err(tcp)?;
     let len = u16::try_from(query.len()).expect("queries are small");
-    stream.write_all(&len.to_be_bytes()).await.map_err(io)?;
-    stream.write_all(query).await.map_err(io)?;
-    let len = stream.read_u16().await.map_err(io)?;
+    stream.write_all(&len.to_be_bytes()).await.map_err(tcp)?;
+    stream.write_all(query).await.map_err(tcp)?;
+    let len = stream.read_u16().await.map_err(tcp)?;
     let mut buf = vec![0; usize::from(len)];
-    stream.read_exact(&mut buf).await.map_err(io)?;
+    stream.read_exact(&mut buf).await.map_err(tcp)?;
     Message::from_vec(&buf).map_err(|error| malformed(server, error))
 }
 
