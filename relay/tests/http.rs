@@ -12,6 +12,7 @@ use roundtrip_shared::protocol::{
     ResolveSource, ServerMsg, WireDir,
 };
 use support::{Client, start_relay};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -354,6 +355,45 @@ async fn redirects_are_followed_only_when_asked_and_up_to_the_limit() {
     let (code, message) = limited.failure();
     assert_eq!(code, ErrorCode::Http);
     assert!(message.contains("too many redirects"), "{message}");
+}
+
+/// Credentials go to the origin they were given for: a redirect to
+/// another origin (here the lab, on another port) arrives without them.
+#[tokio::test]
+async fn a_redirect_to_another_origin_drops_the_credentials() {
+    let mut client = start(DataEncoding::Binary).await;
+    let elsewhere = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let from = elsewhere.local_addr().unwrap();
+    let to = client.http_url("/headers");
+    tokio::spawn(async move {
+        let (mut stream, _) = elsewhere.accept().await.unwrap();
+        let mut head = [0u8; 4096];
+        let _ = stream.read(&mut head).await.unwrap();
+        let answer = format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n");
+        stream.write_all(answer.as_bytes()).await.unwrap();
+    });
+    let mut request = get(1, format!("http://{from}/secret"));
+    request.headers = vec![
+        ("Authorization".into(), "Bearer secret".into()),
+        ("Cookie".into(), "session=1".into()),
+        ("X-Lesson".into(), "redirects".into()),
+    ];
+    request.follow_redirects = 1;
+    let run = client.run(request).await;
+    assert_eq!(run.statuses(), [302, 200]);
+    let seen = &run.body_json()["headers"];
+    assert_eq!(seen["x-lesson"], "redirects", "{seen}");
+    assert!(seen.get("authorization").is_none(), "{seen}");
+    assert!(seen.get("cookie").is_none(), "{seen}");
+
+    // Within one origin they stay.
+    let mut request = get(2, client.http_url("/redirect/1"));
+    request.headers = vec![("Authorization".into(), "Bearer secret".into())];
+    request.follow_redirects = 1;
+    let same = client.run(request).await;
+    assert_eq!(same.statuses(), [302, 200]);
+    let seen = &same.body_json()["headers"];
+    assert_eq!(seen["authorization"], "Bearer secret", "{seen}");
 }
 
 #[tokio::test]

@@ -218,7 +218,7 @@ pub(super) async fn exchange(
             format!("\"{}\" is not an HTTP method", request.method),
         )
     })?;
-    let headers = parse_headers(request)?;
+    let mut headers = parse_headers(request)?;
     let mut hop = Hop {
         method,
         url: parse_url(&request.url)?,
@@ -280,8 +280,23 @@ pub(super) async fn exchange(
             hop.method = hyper::Method::GET;
             hop.body = Bytes::new();
         }
+        // Credentials are for the origin they were given to: a redirect to
+        // another one does not carry them (as browsers and curl do).
+        if url.origin() != hop.url.origin() {
+            headers.retain(|(name, _)| !is_credential(name));
+        }
         hop.url = url;
     }
+}
+
+/// Headers that carry credentials.
+fn is_credential(name: &HeaderName) -> bool {
+    [
+        header::AUTHORIZATION,
+        header::COOKIE,
+        header::PROXY_AUTHORIZATION,
+    ]
+    .contains(name)
 }
 
 fn parse_url(text: &str) -> Result<Url, Stop> {
