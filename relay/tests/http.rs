@@ -491,6 +491,33 @@ async fn basic_auth_and_bearer_answer_401_then_200() {
     assert_eq!(allowed.statuses(), [200]);
     assert_eq!(allowed.body_json()["authenticated"], true);
 
+    // Written in the URL, as curl takes them (percent-encoded): sent as
+    // Basic credentials, never as part of the URL on the wire.
+    let lab = client.http();
+    let mut request = get(
+        5,
+        format!("http://ada:love%6Cace@{lab}/basic-auth/ada/lovelace"),
+    );
+    request.raw = true;
+    let in_url = client.run(request).await;
+    assert_eq!(in_url.statuses(), [200]);
+    let sent = String::from_utf8(wire_bytes(&in_url, WireDir::Out)).unwrap();
+    assert!(
+        sent.starts_with("GET /basic-auth/ada/lovelace HTTP/1.1\r\n"),
+        "{sent}"
+    );
+    assert!(
+        sent.contains("Authorization: Basic YWRhOmxvdmVsYWNl\r\n"),
+        "{sent}"
+    );
+    let wrong = client
+        .run(get(
+            6,
+            format!("http://ada:babbage@{lab}/basic-auth/ada/lovelace"),
+        ))
+        .await;
+    assert_eq!(wrong.statuses(), [401]);
+
     let bearer = client.run(get(3, client.http_url("/bearer"))).await;
     assert_eq!(bearer.statuses(), [401]);
     let mut request = get(4, client.http_url("/bearer"));

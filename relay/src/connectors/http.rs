@@ -219,9 +219,17 @@ pub(super) async fn exchange(
         )
     })?;
     let mut headers = parse_headers(request)?;
+    let mut url = parse_url(&request.url)?;
+    if let Some(basic) = take_credentials(&mut url)
+        && !headers
+            .iter()
+            .any(|(name, _)| name == header::AUTHORIZATION)
+    {
+        headers.push((header::AUTHORIZATION, basic));
+    }
     let mut hop = Hop {
         method,
-        url: parse_url(&request.url)?,
+        url,
         body: Bytes::from(request.body.clone().map(|p| p.0).unwrap_or_default()),
     };
     let tls = tls_connector(lab)?;
@@ -287,6 +295,27 @@ pub(super) async fn exchange(
         }
         hop.url = url;
     }
+}
+
+/// `user:pass@` in `url`, taken out of it as the Basic `Authorization`
+/// they stand for (as curl sends them; the userinfo itself never goes on
+/// the wire).
+fn take_credentials(url: &mut Url) -> Option<HeaderValue> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |text: &str| percent_encoding::percent_decode_str(text).collect::<Vec<u8>>();
+    let mut pair = decode(url.username());
+    pair.push(b':');
+    pair.extend(decode(url.password().unwrap_or_default()));
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    use base64::Engine as _;
+    let value = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    );
+    HeaderValue::from_str(&value).ok()
 }
 
 /// Headers that carry credentials.
