@@ -274,8 +274,8 @@ impl Walk<'_> {
                     .collect();
                 self.report
                     .event(EventKind::DnsReferral {
-                        zone: child.to_string(),
-                        servers: ns_names.iter().map(ToString::to_string).collect(),
+                        zone: child.to_ascii(),
+                        servers: ns_names.iter().map(|ns| ns.to_ascii()).collect(),
                         addrs: glue.iter().map(ToString::to_string).collect(),
                     })
                     .await?;
@@ -319,8 +319,8 @@ impl Walk<'_> {
         for ns in ns_names.iter().take(NS_TRIED) {
             self.report
                 .event(EventKind::DnsGlueless {
-                    zone: child.to_string(),
-                    ns: ns.to_string(),
+                    zone: child.to_ascii(),
+                    ns: ns.to_ascii(),
                 })
                 .await?;
             let found: Vec<SocketAddr> = match self.resolve(ns, DnsType::A, depth + 1).await? {
@@ -345,7 +345,7 @@ impl Walk<'_> {
             };
             self.report
                 .event(EventKind::DnsNsFound {
-                    ns: ns.to_string(),
+                    ns: ns.to_ascii(),
                     addrs: found.iter().map(ToString::to_string).collect(),
                 })
                 .await?;
@@ -430,7 +430,7 @@ async fn ask(
     report
         .event(EventKind::DnsQuerySent {
             server: server.to_string(),
-            name: name.to_string(),
+            name: name.to_ascii(),
             rtype,
         })
         .await?;
@@ -622,6 +622,11 @@ pub fn parse_name(text: &str, rtype: DnsType) -> Result<Name, RelayError> {
                 "use letters, digits, '-' and '_' in labels separated by dots",
             ));
         }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(invalid(&format!(
+                "the label \"{label}\" begins or ends with '-', which host names do not"
+            )));
+        }
     }
     let mut name = Name::from_ascii(bare).map_err(|e| invalid(&e.to_string()))?;
     name.set_fqdn(true);
@@ -687,7 +692,7 @@ fn record(record: &Record) -> DnsRecord {
         other => other.to_string(),
     };
     DnsRecord {
-        name: record.name.to_string(),
+        name: record.name.to_ascii(),
         ttl: record.ttl,
         class: record.dns_class.to_string(),
         rtype: record.record_type().to_string(),
@@ -710,10 +715,31 @@ mod tests {
             "1.0.0.127.in-addr.arpa."
         );
         assert_eq!(parse_name(".", DnsType::Ns).unwrap(), Name::root());
-        for bad in ["", "a..b", "bad name.test", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "a..b",
+            "bad name.test",
+            &"x".repeat(64),
+            "-bad.test",
+            "bad-.test",
+        ] {
             let error = parse_name(bad, DnsType::A).unwrap_err();
             assert_eq!(error.code, ErrorCode::InvalidName, "{bad:?}");
         }
+        assert!(
+            parse_name("-bad.test", DnsType::A)
+                .unwrap_err()
+                .message
+                .contains("begins or ends with '-'")
+        );
+        // An internationalised name is shown as it goes on the wire, as dig
+        // shows it.
+        assert_eq!(
+            parse_name("xn--nxasmq6b.test", DnsType::A)
+                .unwrap()
+                .to_ascii(),
+            "xn--nxasmq6b.test."
+        );
     }
 
     #[test]
