@@ -86,10 +86,19 @@ pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
             lab.names().join(", ")
         )));
     };
-    if host.starts_with('[') && host.ends_with(']') {
-        return Err(invalid(format!(
-            "\"{host}\" is not an IPv6 address this relay takes: write it like [::1]:7, without a zone"
-        )));
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        let Ok(ip) = inner.parse::<std::net::Ipv6Addr>() else {
+            return Err(invalid(if inner.contains('%') {
+                format!("\"{host}\": write IPv6 addresses without a zone (%...), like [::1]:7")
+            } else {
+                format!("\"{host}\" is not an IPv6 address; write one like [::1]:7")
+            }));
+        };
+        // A good address: what is wrong is the port.
+        let port: u16 = port
+            .parse()
+            .map_err(|_| invalid(format!("\"{port}\" is not a port number (1-65535)")))?;
+        return check_port(port, text).map(|_| Target::Literal(SocketAddr::from((ip, port))));
     }
     if host.contains(':') {
         return Err(invalid(if host.parse::<std::net::Ipv6Addr>().is_ok() {
@@ -285,6 +294,10 @@ mod tests {
             ("localhost:17001:1", "more than one ':'"),
             ("tcp-echo:7", "write its name alone"),
             ("[fe80::1%lo]:7", "without a zone"),
+            ("[::1]:70000", "not a port number"),
+            ("[::1]:", "not a port number"),
+            ("[::1]:0", "port 0"),
+            ("[nope]:7", "not an IPv6 address"),
         ] {
             let err = parse(text, &lab).unwrap_err();
             assert_eq!(err.code, ErrorCode::InvalidTarget, "{text}");

@@ -377,6 +377,7 @@ async fn a_redirect_to_another_origin_drops_the_credentials() {
         ("Authorization".into(), "Bearer secret".into()),
         ("Cookie".into(), "session=1".into()),
         ("X-Lesson".into(), "redirects".into()),
+        ("Host".into(), "old.example".into()),
     ];
     request.follow_redirects = 1;
     let run = client.run(request).await;
@@ -385,6 +386,7 @@ async fn a_redirect_to_another_origin_drops_the_credentials() {
     assert_eq!(seen["x-lesson"], "redirects", "{seen}");
     assert!(seen.get("authorization").is_none(), "{seen}");
     assert!(seen.get("cookie").is_none(), "{seen}");
+    assert_ne!(seen["host"], "old.example", "{seen}");
 
     // Within one origin they stay.
     let mut request = get(2, client.http_url("/redirect/1"));
@@ -428,6 +430,32 @@ async fn a_body_past_the_limit_is_a_typed_error() {
     let exchange = client.run(request).await;
     assert_eq!(exchange.statuses(), [200]);
     assert_eq!(exchange.failure().0, ErrorCode::BodyTooLarge);
+}
+
+/// The relay frames the body: one Content-Length, the body's, and 0 for
+/// an empty POST (which some servers refuse without one).
+#[tokio::test]
+async fn the_relay_sets_the_length_of_the_body() {
+    let mut client = start(DataEncoding::Binary).await;
+    for (op, body, given, length) in [
+        (1, Some("abc"), Some("3"), "Content-Length: 3\r\n"),
+        (2, None, None, "Content-Length: 0\r\n"),
+        (3, None, Some("0"), "Content-Length: 0\r\n"),
+    ] {
+        let mut request = get(op, client.http_url("/post"));
+        request.method = "POST".into();
+        request.body = body.map(|b| Payload(b.as_bytes().to_vec()));
+        request.headers = given
+            .map(|n| vec![("Content-Length".into(), n.into())])
+            .unwrap_or_default();
+        request.raw = true;
+        let run = client.run(request).await;
+        assert_eq!(run.statuses(), [200]);
+        let sent = String::from_utf8_lossy(&wire_bytes(&run, WireDir::Out)).to_lowercase();
+        let length = length.to_lowercase();
+        assert_eq!(sent.matches(&length).count(), 1, "{sent}");
+        assert_eq!(sent.matches("content-length").count(), 1, "{sent}");
+    }
 }
 
 #[tokio::test]

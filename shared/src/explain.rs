@@ -89,8 +89,8 @@ pub fn error(code: ErrorCode) -> Explanation {
         ),
         ErrorCode::Malformed => ex(
             "malformed message",
-            "The relay could not decode a message from the page at all.",
-            "a client that sent text that is not JSON, a binary frame with an unknown tag, or a field of the wrong type.",
+            "The relay could not decode a message from the page, or a field in it is out of range.",
+            "a client that sent text that is not JSON, a binary frame with an unknown tag, a field of the wrong type, or a timeout of 0 or past 60 s.",
             "compare the message with PROTOCOL.md; the session itself goes on.",
         ),
         ErrorCode::UnknownType => ex(
@@ -138,7 +138,7 @@ pub fn error(code: ErrorCode) -> Explanation {
         ErrorCode::NotSupported => ex(
             "not supported here",
             "This kind of operation does not take that request.",
-            "shutdown on a UDP socket, or send on an HTTP request or a DNS query.",
+            "shutdown on a UDP socket, send on an HTTP request or a DNS query, an empty send on TCP, or a second hello.",
             "use the request that fits the operation (see PROTOCOL.md).",
         ),
         ErrorCode::TooLarge => ex(

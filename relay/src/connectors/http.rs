@@ -274,6 +274,12 @@ pub(super) async fn exchange(
                 format!("the redirect goes to {url}, which is not http:// or https://"),
             );
         }
+        if url.port() == Some(0) {
+            return fail(
+                ErrorCode::Http,
+                format!("the redirect goes to {url}: port 0 cannot be connected to"),
+            );
+        }
         report
             .event(EventKind::Redirect {
                 status,
@@ -287,11 +293,14 @@ pub(super) async fn exchange(
         {
             hop.method = hyper::Method::GET;
             hop.body = Bytes::new();
+            // The body's headers went with it.
+            headers.retain(|(name, _)| name != header::CONTENT_TYPE);
         }
         // Credentials are for the origin they were given to: a redirect to
         // another one does not carry them (as browsers and curl do).
+        // A Host the learner gave named the old server.
         if url.origin() != hop.url.origin() {
-            headers.retain(|(name, _)| !is_credential(name));
+            headers.retain(|(name, _)| !is_credential(name) && name != header::HOST);
         }
         hop.url = url;
     }
@@ -315,7 +324,7 @@ fn take_credentials(url: &mut Url) -> Option<HeaderValue> {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(pair)
     );
-    HeaderValue::from_str(&value).ok()
+    Some(HeaderValue::from_str(&value).expect("base64 is a valid header value"))
 }
 
 /// Headers that carry credentials.
@@ -614,6 +623,21 @@ async fn one_hop(
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
+    // hyper gives an empty body no length; a POST without one is refused
+    // by some servers (411), so say 0, as curl and browsers do.
+    if hop.body.is_empty()
+        && !matches!(
+            hop.method,
+            hyper::Method::GET
+                | hyper::Method::HEAD
+                | hyper::Method::OPTIONS
+                | hyper::Method::CONNECT
+                | hyper::Method::TRACE
+                | hyper::Method::DELETE
+        )
+    {
+        builder = builder.header(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
     let outgoing = builder
         .body(Full::new(hop.body.clone()))
         .or_else(|e| fail(ErrorCode::Http, format!("cannot build the request: {e}")))?;
@@ -850,9 +874,15 @@ fn http_error(error: &hyper::Error) -> RelayError {
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
-        reset |= cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::ConnectionReset);
+        // A reset after the server's FIN surfaces as EPIPE on the write.
+        reset |= cause.downcast_ref::<io::Error>().is_some_and(|e| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionAborted
+            )
+        });
         source = cause.source();
     }
     // A reset is TCP's doing, not HTTP's: named as such, it is retried
