@@ -309,8 +309,9 @@ impl Walk<'_> {
             return Ok(Err(RelayError::new(
                 ErrorCode::DnsFailed,
                 format!(
-                    "the referral to {child} came without glue, and looking up its name \
-                     servers' addresses needs more than {MAX_NS_LOOKUPS} nested lookups"
+                    "the referral to {} came without glue, and looking up its name \
+                     servers' addresses needs more than {MAX_NS_LOOKUPS} nested lookups",
+                    child.to_ascii()
                 ),
             )));
         }
@@ -353,7 +354,7 @@ impl Walk<'_> {
                 return Ok(Ok(found));
             }
         }
-        let names: Vec<String> = ns_names.iter().map(ToString::to_string).collect();
+        let names: Vec<String> = ns_names.iter().map(|ns| ns.to_ascii()).collect();
         let why = last_error.map_or_else(
             || "their names have no address".to_owned(),
             |error| format!("the last lookup failed: {}", error.message),
@@ -361,8 +362,9 @@ impl Walk<'_> {
         Ok(Err(RelayError::new(
             ErrorCode::DnsFailed,
             format!(
-                "the referral to {child} came without glue, and none of its name servers ({}) \
+                "the referral to {} came without glue, and none of its name servers ({}) \
                  could be found: {why}",
+                child.to_ascii(),
                 names.join(", ")
             ),
         )))
@@ -689,6 +691,18 @@ fn record(record: &Record) -> DnsRecord {
             .map(|s| format!("{:?}", String::from_utf8_lossy(s)))
             .collect::<Vec<_>>()
             .join(" "),
+        // Names as on the wire (xn--…), as for the owner name.
+        RData::CNAME(name) => name.0.to_ascii(),
+        RData::NS(name) => name.0.to_ascii(),
+        RData::PTR(name) => name.0.to_ascii(),
+        RData::MX(mx) => format!("{} {}", mx.preference, mx.exchange.to_ascii()),
+        RData::SRV(srv) => format!(
+            "{} {} {} {}",
+            srv.priority,
+            srv.weight,
+            srv.port,
+            srv.target.to_ascii()
+        ),
         other => other.to_string(),
     };
     DnsRecord {
@@ -740,6 +754,21 @@ mod tests {
                 .to_ascii(),
             "xn--nxasmq6b.test."
         );
+    }
+
+    #[test]
+    fn names_inside_records_are_shown_as_on_the_wire_too() {
+        use hickory_proto::rr::rdata::{CNAME, MX};
+        let idn = Name::from_ascii("xn--nxasmq6b.test.").unwrap();
+        let owner = Name::from_ascii("alias.test.").unwrap();
+        let cname = record(&Record::from_rdata(
+            owner.clone(),
+            60,
+            RData::CNAME(CNAME(idn.clone())),
+        ));
+        assert_eq!(cname.data, "xn--nxasmq6b.test.");
+        let mx = record(&Record::from_rdata(owner, 60, RData::MX(MX::new(10, idn))));
+        assert_eq!(mx.data, "10 xn--nxasmq6b.test.");
     }
 
     #[test]
