@@ -576,6 +576,43 @@ async fn a_closed_udp_port_is_refused() {
     assert_eq!(error.code, ErrorCode::Refused, "{}", error.message);
 }
 
+/// A server that answers with another ID (a proxy that rewrites them, or a
+/// late answer to an old query) is not a silent one: the timeout says so.
+#[tokio::test]
+async fn an_answer_to_another_query_is_named_in_the_timeout() {
+    let (relay, _) = start_relay().await;
+    let mut client = Client::greeted(relay, DataEncoding::Binary).await;
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = udp.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+        // The question sent back as a response, with the ID changed.
+        buf[0] ^= 0xff;
+        buf[2] |= 0x80;
+        udp.send_to(&buf[..n], from).await.unwrap();
+    });
+    let events = client
+        .query_at(
+            1,
+            "echo.lab.test",
+            DnsType::A,
+            DnsMode::Stub,
+            Some(server.to_string()),
+            Some(500),
+        )
+        .await;
+    let Some(EventKind::Failed { error }) = events.last() else {
+        panic!("{events:?}");
+    };
+    assert_eq!(error.code, ErrorCode::DnsTimeout, "{}", error.message);
+    assert!(
+        error.message.contains("answered, but with ID"),
+        "{}",
+        error.message
+    );
+}
+
 /// An answer too large for UDP comes back truncated, and the relay asks
 /// again over TCP; when nothing listens there, the error says so.
 #[tokio::test]

@@ -437,17 +437,25 @@ async fn ask(
         })
         .await?;
     let sent = Instant::now();
-    let exchanged =
-        tokio::time::timeout(timeout, exchange(server, &bytes, message.metadata.id)).await;
+    let id = message.metadata.id;
+    let mut stray = None;
+    let exchanged = tokio::time::timeout(timeout, exchange(server, &bytes, id, &mut stray)).await;
     let elapsed_us = u64::try_from(sent.elapsed().as_micros()).unwrap_or(u64::MAX);
     let response = match exchanged {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => return Ok(Err(error)),
         Err(_) => {
+            let why = match stray {
+                // Something answered, just not this query.
+                Some(other) => format!(
+                    "{server} answered, but with ID {other}, not this query's {id}, so the answer is not ours (a server or proxy that rewrites IDs?)"
+                ),
+                None => "is a DNS server listening there?".to_owned(),
+            };
             return Ok(Err(RelayError::new(
                 ErrorCode::DnsTimeout,
                 format!(
-                    "no answer from {server} within {} ms: is a DNS server listening there?",
+                    "no answer from {server} within {} ms: {why}",
                     timeout.as_millis()
                 ),
             )));
@@ -467,7 +475,14 @@ async fn ask(
 }
 
 /// One query over UDP; again over TCP if the answer was truncated.
-async fn exchange(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, RelayError> {
+/// An answer with another ID is skipped (a late answer to an earlier
+/// query), and its ID kept in `stray` to explain a timeout.
+async fn exchange(
+    server: SocketAddr,
+    query: &[u8],
+    id: u16,
+    stray: &mut Option<u16>,
+) -> Result<Message, RelayError> {
     let io = |error: std::io::Error| {
         let code = match error.kind() {
             std::io::ErrorKind::ConnectionRefused => ErrorCode::Refused,
@@ -493,7 +508,10 @@ async fn exchange(server: SocketAddr, query: &[u8], id: u16) -> Result<Message, 
         let n = socket.recv(&mut buf).await.map_err(io)?;
         match Message::from_vec(&buf[..n]) {
             // Another query's late answer: keep waiting for ours.
-            Ok(response) if response.metadata.id != id => continue,
+            Ok(response) if response.metadata.id != id => {
+                *stray = Some(response.metadata.id);
+                continue;
+            }
             Ok(response) => break response,
             Err(error) => return Err(malformed(server, error)),
         }
