@@ -11,7 +11,7 @@ use roundtrip_relay::lab::{Lab, dns::DnsLab};
 use roundtrip_relay::{AppState, Config};
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, DnsMode, DnsRecord, DnsType, ErrorCode, Event, EventKind,
-    OpId, ResolveSource, ServerMsg,
+    OpId, RelayError, ResolveSource, ServerMsg,
 };
 use support::{Client, WAIT};
 use tokio::net::{TcpListener, UdpSocket};
@@ -551,6 +551,43 @@ async fn a_server_that_never_answers_times_out() {
     drop(silent);
 }
 
+/// The events of a stub query for `echo.lab.test` A to `server`.
+async fn ask_echo_at(client: &mut Client, server: SocketAddr, timeout_ms: u64) -> Vec<EventKind> {
+    client
+        .query_at(
+            1,
+            "echo.lab.test",
+            DnsType::A,
+            DnsMode::Stub,
+            Some(server.to_string()),
+            Some(timeout_ms),
+        )
+        .await
+}
+
+/// How the query ended: its last event must be `failed`.
+fn failure(events: &[EventKind]) -> &RelayError {
+    match events.last() {
+        Some(EventKind::Failed { error }) => error,
+        _ => panic!("{events:?}"),
+    }
+}
+
+/// A one-shot DNS "server" on loopback UDP: it sends the question back as
+/// a response, after `edit` changes what the test is about.
+async fn answering_with(edit: fn(&mut [u8])) -> SocketAddr {
+    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let server = udp.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 512];
+        let (n, from) = udp.recv_from(&mut buf).await.unwrap();
+        buf[2] |= 0x80; // QR: a response
+        edit(&mut buf[..n]);
+        udp.send_to(&buf[..n], from).await.unwrap();
+    });
+    server
+}
+
 #[tokio::test]
 async fn a_closed_udp_port_is_refused() {
     let (relay, _) = start_relay().await;
@@ -560,16 +597,7 @@ async fn a_closed_udp_port_is_refused() {
     let closed = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     closed.connect("127.0.0.1:9").unwrap();
     let server = closed.local_addr().unwrap();
-    let events = client
-        .query_at(
-            1,
-            "echo.lab.test",
-            DnsType::A,
-            DnsMode::Stub,
-            Some(server.to_string()),
-            Some(2000),
-        )
-        .await;
+    let events = ask_echo_at(&mut client, server, 2000).await;
     let [_, EventKind::Failed { error }] = &events[..] else {
         panic!("{events:?}");
     };
@@ -582,29 +610,9 @@ async fn a_closed_udp_port_is_refused() {
 async fn an_answer_to_another_query_is_named_in_the_timeout() {
     let (relay, _) = start_relay().await;
     let mut client = Client::greeted(relay, DataEncoding::Binary).await;
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let server = udp.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        let (n, from) = udp.recv_from(&mut buf).await.unwrap();
-        // The question sent back as a response, with the ID changed.
-        buf[0] ^= 0xff;
-        buf[2] |= 0x80;
-        udp.send_to(&buf[..n], from).await.unwrap();
-    });
-    let events = client
-        .query_at(
-            1,
-            "echo.lab.test",
-            DnsType::A,
-            DnsMode::Stub,
-            Some(server.to_string()),
-            Some(500),
-        )
-        .await;
-    let Some(EventKind::Failed { error }) = events.last() else {
-        panic!("{events:?}");
-    };
+    let server = answering_with(|answer| answer[0] ^= 0xff).await;
+    let events = ask_echo_at(&mut client, server, 500).await;
+    let error = failure(&events);
     assert_eq!(error.code, ErrorCode::DnsTimeout, "{}", error.message);
     assert!(
         error.message.contains("answered, but with ID"),
@@ -619,31 +627,12 @@ async fn an_answer_to_another_query_is_named_in_the_timeout() {
 async fn a_truncated_answer_is_asked_again_over_tcp() {
     let (relay, _) = start_relay().await;
     let mut client = Client::greeted(relay, DataEncoding::Binary).await;
-    let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let server = udp.local_addr().unwrap();
+    let server = answering_with(|answer| answer[2] |= 0x02).await; // TC
     // The same port over TCP: bound, not listening, so a connect is refused.
     let tcp = tokio::net::TcpSocket::new_v4().unwrap();
     tcp.bind(server).unwrap();
-    tokio::spawn(async move {
-        let mut buf = [0u8; 512];
-        let (n, from) = udp.recv_from(&mut buf).await.unwrap();
-        // The question sent back as a response (QR) that was truncated (TC).
-        buf[2] |= 0x80 | 0x02;
-        udp.send_to(&buf[..n], from).await.unwrap();
-    });
-    let events = client
-        .query_at(
-            1,
-            "echo.lab.test",
-            DnsType::A,
-            DnsMode::Stub,
-            Some(server.to_string()),
-            Some(2000),
-        )
-        .await;
-    let Some(EventKind::Failed { error }) = events.last() else {
-        panic!("{events:?}");
-    };
+    let events = ask_echo_at(&mut client, server, 2000).await;
+    let error = failure(&events);
     assert_eq!(error.code, ErrorCode::Refused, "{}", error.message);
     assert!(
         error.message.contains("truncated") && error.message.contains("over TCP"),

@@ -44,6 +44,14 @@ fn summaries(root: &web_sys::Element) -> Vec<String> {
         .collect()
 }
 
+/// The view rendered with `props` in a fresh root, first render done.
+async fn shown(props: Props) -> web_sys::Element {
+    let root = fresh_root();
+    yew::Renderer::<RetryView>::with_root_and_props(root.clone(), props).render();
+    yew::scheduler::flush().await;
+    root
+}
+
 async fn set_value(root: &web_sys::Element, css: &str, value: &str) {
     let input: HtmlInputElement = one(root, css).dyn_into().unwrap();
     input.set_value(value);
@@ -53,13 +61,7 @@ async fn set_value(root: &web_sys::Element, css: &str, value: &str) {
 
 #[wasm_bindgen_test]
 async fn sliders_rerun_the_simulation_at_once() {
-    let root = fresh_root();
-    yew::Renderer::<RetryView>::with_root_and_props(
-        root.clone(),
-        props(Trace::new(), Callback::noop()),
-    )
-    .render();
-    yew::scheduler::flush().await;
+    let root = shown(props(Trace::new(), Callback::noop())).await;
     // The default knobs: seed 9 fails twice, then succeeds.
     let first = summaries(&root);
     assert_eq!(first.len(), 1);
@@ -94,13 +96,7 @@ async fn sliders_rerun_the_simulation_at_once() {
 
 #[wasm_bindgen_test]
 async fn multiplier_and_cap_shape_the_waits_and_the_relays_bounds_show() {
-    let root = fresh_root();
-    yew::Renderer::<RetryView>::with_root_and_props(
-        root.clone(),
-        props(Trace::new(), Callback::noop()),
-    )
-    .render();
-    yew::scheduler::flush().await;
+    let root = shown(props(Trace::new(), Callback::noop())).await;
     // Every attempt fails and waits are not jittered: the waits are the
     // ceilings, base × multiplier^(n-1) up to the cap.
     set_value(&root, "#retry-failure", "100").await;
@@ -138,15 +134,12 @@ async fn multiplier_and_cap_shape_the_waits_and_the_relays_bounds_show() {
 
 #[wasm_bindgen_test]
 async fn run_for_real_sends_the_same_policy_against_flaky() {
-    let root = fresh_root();
     let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
     let on_request = {
         let sent = sent.clone();
         Callback::from(move |msg| sent.borrow_mut().push(msg))
     };
-    yew::Renderer::<RetryView>::with_root_and_props(root.clone(), props(Trace::new(), on_request))
-        .render();
-    yew::scheduler::flush().await;
+    let root = shown(props(Trace::new(), on_request)).await;
     click(&one(&root, "#retry-run"));
     yew::scheduler::flush().await;
     let request = match sent.borrow().as_slice() {
@@ -181,15 +174,12 @@ async fn run_for_real_sends_the_same_policy_against_flaky() {
 
 #[wasm_bindgen_test]
 async fn a_run_without_timeouts_asks_flaky_for_statuses_only() {
-    let root = fresh_root();
     let sent = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
     let on_request = {
         let sent = sent.clone();
         Callback::from(move |msg| sent.borrow_mut().push(msg))
     };
-    yew::Renderer::<RetryView>::with_root_and_props(root.clone(), props(Trace::new(), on_request))
-        .render();
-    yew::scheduler::flush().await;
+    let root = shown(props(Trace::new(), on_request)).await;
     // The longest attempt timeout: no answer of the made-up server is
     // that slow for this seed, so every failure is a status.
     set_value(&root, "#retry-timeout", "2000").await;
@@ -205,7 +195,6 @@ async fn a_run_without_timeouts_asks_flaky_for_statuses_only() {
 
 #[wasm_bindgen_test]
 async fn real_runs_from_the_trace_share_the_axis() {
-    let root = fresh_root();
     let mut trace = Trace::new();
     let request = ClientMsg::HttpRequest(roundtrip_shared::protocol::HttpRequest {
         faults: None,
@@ -267,9 +256,7 @@ async fn real_runs_from_the_trace_share_the_axis() {
     for msg in &msgs {
         trace.record_server(msg);
     }
-    yew::Renderer::<RetryView>::with_root_and_props(root.clone(), props(trace, Callback::noop()))
-        .render();
-    yew::scheduler::flush().await;
+    let root = shown(props(trace, Callback::noop())).await;
     let rows = all(&root, "#retry-runs li");
     assert_eq!(rows.len(), 2);
     let real = text(&rows[1]);
