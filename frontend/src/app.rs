@@ -100,9 +100,10 @@ pub fn app() -> Html {
             match relay_socket::page_relay_url().and_then(|url| RelaySocket::open(&url, on_notice))
             {
                 Ok(opened) => *socket.borrow_mut() = Some(opened),
-                Err(reason) => {
-                    dispatcher.dispatch(Action::Relay(relay_socket::Notice::Closed { reason }))
-                }
+                Err(reason) => dispatcher.dispatch(Action::Relay(relay_socket::Notice::Closed {
+                    code: None,
+                    reason,
+                })),
             }
             Box::new(move || drop(socket.borrow_mut().take()))
         });

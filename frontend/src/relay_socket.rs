@@ -16,13 +16,13 @@ use gloo_net::websocket::{Message, State, WebSocketError};
 use roundtrip_shared::pacing::{Change, Pacer};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, DataEncoding, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
+    ClientMsg, DataEncoding, OpId, PROTOCOL_VERSION, RelayError, ServerMsg, SessionClose,
 };
 use roundtrip_shared::wire::{self, Frame};
 use yew::Callback;
 
 /// The most payload one `Send` carries. The relay refuses WebSocket messages
-/// over 1 MiB; chunks far below that keep every frame safe whatever the
+/// over 256 KiB (`Config::max_ws_message`); chunks far below that keep every frame safe whatever the
 /// header, and keep one large paste from holding up the socket's queue.
 pub const MAX_SEND_CHUNK: usize = 64 * 1024;
 
@@ -69,7 +69,9 @@ pub enum Notice {
     /// Bytes that waited in the page and will never be sent, and why.
     NotSent { op: OpId, bytes: u64, why: String },
     /// The WebSocket closed (or never opened). No notice follows this one.
-    Closed { reason: String },
+    /// `code` is the close frame's when the relay sent one (see
+    /// `protocol::SessionClose`), for the explanation.
+    Closed { code: Option<u16>, reason: String },
 }
 
 impl Notice {
@@ -268,7 +270,7 @@ async fn run(
     if opened {
         on_notice.emit(Notice::Opened);
     }
-    let mut close_reason = None;
+    let mut closed = None;
     // Something taken from the socket while batching, handled next.
     let mut held = None;
     loop {
@@ -312,22 +314,10 @@ async fn run(
                 put_on_wire(&mut ws, &pacer, &on_notice).await;
             }
             Next::Incoming(Some(Err(WebSocketError::ConnectionClose(event)))) => {
-                close_reason = Some(if !opened {
-                    format!("could not reach the relay at {url}")
-                } else if event.code == 1000 {
-                    "the relay closed the connection".to_owned()
-                } else if event.code == 1001 {
-                    "the relay is shutting down (WebSocket code 1001)".to_owned()
-                } else if event.reason.is_empty() {
-                    format!(
-                        "lost the connection to the relay (WebSocket code {})",
-                        event.code
-                    )
+                closed = Some(if !opened {
+                    (None, format!("could not reach the relay at {url}"))
                 } else {
-                    format!(
-                        "lost the connection to the relay: {} (WebSocket code {})",
-                        event.reason, event.code
-                    )
+                    (Some(event.code), lost_reason(event.code, &event.reason))
                 });
             }
             // The error event carries no detail; the close event that always
@@ -336,9 +326,9 @@ async fn run(
             Next::Incoming(None) => {
                 let dropped = pacer.borrow_mut().link_lost();
                 tell(&on_notice, dropped);
-                let reason =
-                    close_reason.unwrap_or_else(|| "the connection to the relay closed".to_owned());
-                on_notice.emit(Notice::Closed { reason });
+                let (code, reason) = closed
+                    .unwrap_or_else(|| (None, "the connection to the relay closed".to_owned()));
+                on_notice.emit(Notice::Closed { code, reason });
                 return;
             }
             Next::Outgoing(Some(())) => {
@@ -363,6 +353,18 @@ async fn put_on_wire(ws: &mut WebSocket, pacer: &RefCell<Pacer>, on_notice: &Cal
                 "could not send to the relay: {e}"
             )));
         }
+    }
+}
+
+/// What the page says when the relay's WebSocket closes with `code`: the
+/// relay's own reason when it gave one. The code travels beside it (in
+/// [`Notice::Closed`]) for the explanation; nothing reads it back from here.
+pub fn lost_reason(code: u16, reason: &str) -> String {
+    match (code, reason.is_empty()) {
+        (1000, _) => "the relay closed the connection".to_owned(),
+        (_, _) if code == SessionClose::GoingAway.code() => "the relay is shutting down".to_owned(),
+        (_, true) => format!("lost the connection to the relay (WebSocket code {code})"),
+        (_, false) => format!("lost the connection to the relay: {reason} (WebSocket code {code})"),
     }
 }
 

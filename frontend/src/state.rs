@@ -21,7 +21,6 @@ use yew::Reducible;
 
 use roundtrip_shared::recording::Message;
 
-use crate::components::error_list::ShownError;
 use crate::recorder::Recorder;
 use crate::relay_socket::Notice;
 
@@ -34,8 +33,8 @@ pub enum RelayLink {
     Greeting,
     /// The relay welcomed us: operations may start.
     Ready { relay: String },
-    /// The WebSocket closed or never opened.
-    Lost { reason: String },
+    /// The WebSocket closed or never opened; `code` is the close frame's.
+    Lost { code: Option<u16>, reason: String },
 }
 
 impl RelayLink {
@@ -231,9 +230,9 @@ impl State {
                     format_bytes(bytes)
                 ));
             }
-            Action::Relay(Notice::Closed { reason }) => {
+            Action::Relay(Notice::Closed { code, reason }) => {
                 self.waiting.clear();
-                self.relay = RelayLink::Lost { reason };
+                self.relay = RelayLink::Lost { code, reason };
                 self.cut_off_current();
             }
             Action::SelectConnection(op) => {
@@ -466,29 +465,20 @@ impl State {
     /// socket, listener and accepted connections, then problems of the
     /// session, then a lost relay link.
     pub fn errors(&self) -> Vec<String> {
-        self.coded_errors().into_iter().map(|(_, m)| m).collect()
+        self.shown_errors().into_iter().map(|e| e.message).collect()
     }
 
-    /// [`State::errors`], each with its explanation when the page has one.
+    /// [`State::errors`], each with its explanation when the page has one:
+    /// from the relay's typed error (its refusal or code) or the close
+    /// code of a lost link, never from the words.
     pub fn shown_errors(&self) -> Vec<ShownError> {
-        self.coded_errors()
-            .into_iter()
-            .map(|(code, message)| ShownError {
-                explanation: explain::for_error(code, &message),
-                message,
-            })
-            .collect()
-    }
-
-    /// The errors with their codes (none for problems of the session).
-    fn coded_errors(&self) -> Vec<(Option<ErrorCode>, String)> {
         let current: Vec<OpId> = [self.current, self.udp, self.listener]
             .into_iter()
             .flatten()
             .map(|current| current.op)
             .collect();
         let conns: Vec<OpId> = self.accepted().into_iter().map(|(op, _)| op).collect();
-        let mut errors: Vec<(Option<ErrorCode>, String)> = self
+        let mut errors: Vec<ShownError> = self
             .trace
             .steps()
             .iter()
@@ -501,16 +491,33 @@ impl State {
                     kind: EventKind::Failed { error },
                     ..
                 }
-                | StepKind::Rejected(error) => Some((Some(error.code), error.message.clone())),
+                | StepKind::Rejected(error) => Some(ShownError {
+                    message: error.message.clone(),
+                    explanation: Some(explain::relay_error(error)),
+                }),
                 _ => None,
             })
             .collect();
-        errors.extend(self.session_errors.iter().map(|m| (None, m.clone())));
-        if let RelayLink::Lost { reason } = &self.relay {
-            errors.push((None, reason.clone()));
+        errors.extend(self.session_errors.iter().map(|m| ShownError {
+            message: m.clone(),
+            explanation: None,
+        }));
+        if let RelayLink::Lost { code, reason } = &self.relay {
+            errors.push(ShownError {
+                message: reason.clone(),
+                explanation: code.and_then(explain::close_code),
+            });
         }
         errors
     }
+}
+
+/// One error as the page shows it: the words, and the explanation when the
+/// page has one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShownError {
+    pub message: String,
+    pub explanation: Option<explain::Explanation>,
 }
 
 /// One connection a listener of this relay session accepted.

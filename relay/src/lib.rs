@@ -53,7 +53,7 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
-use roundtrip_shared::protocol::RelayError;
+use roundtrip_shared::protocol::{Refusal, RelayError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
@@ -173,12 +173,9 @@ impl AppState {
         if self.inner.config.loopback_only && !dest.addr.ip().is_loopback() {
             self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
             tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
-            return Err(RelayError::new(
-                roundtrip_shared::protocol::ErrorCode::Blocked,
-                format!(
-                    "blocked: {} is not on this machine (loopback-only relay)",
-                    dest.addr
-                ),
+            return Err(policy::blocked(
+                Refusal::NotOnThisMachine,
+                format!("{} is not on this machine (loopback-only relay)", dest.addr),
             ));
         }
         Ok(())

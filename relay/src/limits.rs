@@ -14,15 +14,6 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-/// WebSocket close code 1009: a message was larger than the relay accepts.
-pub const CLOSE_TOO_BIG: u16 = 1009;
-/// WebSocket close code 1013 (try again later): the relay is full.
-pub const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
-/// Close code: the session sent nothing for [`Limits::session_idle`].
-pub const CLOSE_IDLE: u16 = 4000;
-/// Close code: the session reached [`Limits::session_lifetime`].
-pub const CLOSE_LIFETIME: u16 = 4001;
-
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub max_sessions: usize,

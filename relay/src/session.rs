@@ -14,7 +14,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError,
-    ServerMsg,
+    ServerMsg, SessionClose,
 };
 use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::mpsc::error::TrySendError;
@@ -47,14 +47,11 @@ fn not_reading(op: OpId) -> RelayError {
     )
 }
 
-/// WebSocket close code 1001: the relay is going away.
-const CLOSE_GOING_AWAY: u16 = 1001;
-
 /// Closes a session that cannot be admitted, saying why (code 1013).
 pub async fn refuse(mut socket: WebSocket, reason: &str) {
     tracing::info!(%reason, "session refused");
     let frame = CloseFrame {
-        code: limits::CLOSE_TRY_AGAIN_LATER,
+        code: SessionClose::TryAgainLater.code(),
         reason: Utf8Bytes::from(reason),
     };
     let _ = socket.send(Message::Close(Some(frame))).await;
@@ -109,16 +106,16 @@ pub async fn run(socket: WebSocket, state: AppState) {
                     } else {
                         "no hello in time"
                     };
-                    let _ = out.send(Outgoing::Close(limits::CLOSE_IDLE, reason)).await;
+                    let _ = out.send(Outgoing::Close(SessionClose::Idle.code(), reason)).await;
                     break;
                 }
             },
             () = &mut end_of_life => {
-                let _ = out.send(Outgoing::Close(limits::CLOSE_LIFETIME, "session lifetime reached")).await;
+                let _ = out.send(Outgoing::Close(SessionClose::Lifetime.code(), "session lifetime reached")).await;
                 break;
             }
             () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
-                let _ = out.send(Outgoing::Close(CLOSE_GOING_AWAY, "relay shutting down")).await;
+                let _ = out.send(Outgoing::Close(SessionClose::GoingAway.code(), "relay shutting down")).await;
                 break;
             }
         };
@@ -133,7 +130,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
                 if is_too_large(error) {
                     let reason = "message too large: the relay accepts at most 256 KiB";
                     let _ = out
-                        .send(Outgoing::Close(limits::CLOSE_TOO_BIG, reason))
+                        .send(Outgoing::Close(SessionClose::MessageTooBig.code(), reason))
                         .await;
                 }
                 break;

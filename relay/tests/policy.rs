@@ -825,3 +825,89 @@ async fn names_that_resolve_to_forbidden_places_are_refused_and_rebinding_gets_n
         "the policy let a non-loopback address through"
     );
 }
+
+/// Every rule of the policy reaches the page as a typed `refusal`, taken
+/// here from a real public relay (and, for the loopback guard, from the
+/// relay's own dial check): the page's explanations match on these values,
+/// so a refusal the relay cannot produce, or produces without its value,
+/// fails here rather than on the page.
+#[tokio::test]
+async fn every_refusal_comes_from_the_relay_as_a_value() {
+    use roundtrip_shared::protocol::{Refusal, RelayError};
+    use std::collections::HashSet;
+    use strum::IntoEnumIterator as _;
+
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    let resolver = Resolver::table([
+        ("private.example", vec![vec![ip("10.0.0.1")]]),
+        // A global address: refused before any dial, and the loopback guard
+        // stands behind the policy, so no packet could leave anyway.
+        ("public.example", vec![vec![ip("93.184.215.14")]]),
+    ]);
+    let rules = vec![Rule {
+        hosts: vec!["private.example".into()],
+        ports: vec!["80".into()],
+        ..Rule::default()
+    }];
+    let (relay, _state) = public_relay_with(rules, resolver).await;
+    let mut ws = greeted(relay).await;
+    let mut seen = HashSet::new();
+    let mut check = |error: &RelayError, wanted: Refusal, what: &str| {
+        assert_eq!(error.code, ErrorCode::Blocked, "{what}: {}", error.message);
+        assert_eq!(error.refusal, Some(wanted), "{what}: {}", error.message);
+        seen.insert(wanted);
+    };
+    for (op, target, wanted) in [
+        (1, "10.0.0.1:80", Refusal::SpecialAddress),
+        (2, "private.example:80", Refusal::ResolvedToSpecial),
+        (3, "public.example:80", Refusal::NotAllowListed),
+        (4, "public.example:25", Refusal::SmtpPort),
+    ] {
+        let kinds = run_connect(&mut ws, op, target).await;
+        match kinds.last() {
+            Some(EventKind::Failed { error }) => check(error, wanted, target),
+            other => panic!("{target} was not refused: {other:?}"),
+        }
+    }
+    send(
+        &mut ws,
+        ClientMsg::TcpListen {
+            op: 5,
+            port: Some(8080),
+        },
+    )
+    .await;
+    let refusal = wait_for(&mut ws, |msg| match msg {
+        ServerMsg::Event(Event {
+            op: 5,
+            kind: EventKind::Failed { error },
+            ..
+        }) => Some(error.clone()),
+        _ => None,
+    })
+    .await;
+    check(&refusal, Refusal::ListenPortChosen, "listen on 8080");
+
+    // The loopback guard stands behind a local (allow-all) policy.
+    let guarded = AppState::new(
+        Config {
+            loopback_only: true,
+            ..Config::default()
+        },
+        Lab::start().await.unwrap(),
+    );
+    let refusal = guarded
+        .permit_dial(roundtrip_relay::policy::Destination {
+            protocol: roundtrip_relay::policy::Protocol::Tcp,
+            host: None,
+            addr: "192.0.2.1:80".parse().unwrap(),
+        })
+        .unwrap_err();
+    check(&refusal, Refusal::NotOnThisMachine, "the loopback guard");
+
+    let missing: Vec<Refusal> = Refusal::iter().filter(|r| !seen.contains(r)).collect();
+    assert!(
+        missing.is_empty(),
+        "never taken from the relay: {missing:?}"
+    );
+}

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::protocol::{DnsMode, DnsRecord, DnsType, ErrorCode, EventKind, OpId};
+use crate::protocol::{DnsMode, DnsRecord, DnsType, EventKind, OpId, RelayError};
 use crate::trace::{Request, StepKind, Trace};
 
 /// One DNS query of the trace, as the browser asked it.
@@ -80,9 +80,8 @@ pub struct Ladder {
     pub answers: Vec<DnsRecord>,
     /// Relay time the final answer arrived.
     pub answered_us: Option<u64>,
-    pub error: Option<String>,
-    /// The failure's code, for its explanation.
-    pub error_code: Option<ErrorCode>,
+    /// The failure, with its code and refusal for its explanation.
+    pub error: Option<RelayError>,
     pub done: bool,
 }
 
@@ -93,7 +92,6 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
         answers: Vec::new(),
         answered_us: None,
         error: None,
-        error_code: None,
         done: false,
     };
     let mut zone = match mode {
@@ -169,8 +167,7 @@ pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
                 }
             }
             EventKind::Failed { error } => {
-                out.error = Some(error.message.clone());
-                out.error_code = Some(error.code);
+                out.error = Some(error.clone());
                 out.done = true;
             }
             EventKind::Closed { .. } => out.done = true,
@@ -298,7 +295,7 @@ pub fn text(ladder: &Ladder) -> String {
         ));
     }
     if let Some(error) = &ladder.error {
-        out.push_str(&format!("error: {error}\n"));
+        out.push_str(&format!("error: {}\n", error.message));
     }
     out
 }
@@ -306,7 +303,7 @@ pub fn text(ladder: &Ladder) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ClientMsg, Closer, Event, RelayError, ServerMsg};
+    use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, ServerMsg};
 
     fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
         DnsRecord {
@@ -481,7 +478,7 @@ mod tests {
             ],
         );
         let failed = ladder(&trace, 3, DnsMode::Stub);
-        assert_eq!(failed.error_code, Some(ErrorCode::DnsTimeout));
+        assert_eq!(failed.error.as_ref().unwrap().code, ErrorCode::DnsTimeout);
         insta::assert_snapshot!(text(&failed));
         let trace = query(
             4,

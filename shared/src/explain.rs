@@ -1,12 +1,14 @@
 //! "What does this mean?": a short explanation for every HTTP status class
-//! and the common status codes, every protocol [`ErrorCode`], and every way
-//! the relay refuses (policy, limits, WebSocket close codes). Each says what
+//! and the common status codes, every protocol [`ErrorCode`], every
+//! [`Refusal`] of the relay's policy and every [`SessionClose`]. Each says what
 //! it means, the usual causes, and what to do.
 //!
-//! [`error`] matches every `ErrorCode` without a wildcard, so a new code does
-//! not compile until it has an explanation here.
+//! [`error`], [`refusal`] and [`session_close`] match without a wildcard, so
+//! a new code does not compile until it has an explanation here. The
+//! refusal and the close code come as values from the relay (`RelayError`'s
+//! `refusal`, the close frame's code): nothing here reads a message.
 
-use crate::protocol::ErrorCode;
+use crate::protocol::{ErrorCode, Refusal, RelayError, SessionClose};
 
 /// One explanation, in three parts that read as one paragraph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,166 +218,95 @@ pub fn error(code: ErrorCode) -> Explanation {
     }
 }
 
-/// The explanation of an error the page shows: its code's, or for
-/// `blocked` the policy's reason when the message names one; without a
-/// code, the refusal a `WebSocket code N` in the message stands for.
-pub fn for_error(code: Option<ErrorCode>, message: &str) -> Option<Explanation> {
-    match code {
-        Some(ErrorCode::Blocked) => Some(
-            Refusal::from_blocked_message(message)
-                .map_or_else(|| error(ErrorCode::Blocked), Refusal::explanation),
+/// The explanation of an error the relay sent: its policy rule's when it
+/// names one (`blocked`), otherwise its code's.
+pub fn relay_error(error: &RelayError) -> Explanation {
+    error
+        .refusal
+        .map_or_else(|| self::error(error.code), refusal)
+}
+
+/// The explanation of a refusal by the relay's policy.
+pub fn refusal(refusal: Refusal) -> Explanation {
+    match refusal {
+        Refusal::SpecialAddress => ex(
+            "special-purpose address",
+            "A public relay does not dial private, loopback, link-local or other special-purpose addresses (the IANA registries), so that it cannot be used to reach its own network.",
+            "an address such as 10.0.0.1, 192.168.1.1, 127.0.0.1 or 169.254.169.254, in any spelling.",
+            "use a public address, a lab service, or run the relay locally.",
         ),
-        Some(code) => Some(error(code)),
-        None => {
-            let (_, after) = message.split_once("WebSocket code ")?;
-            let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-            Refusal::from_close_code(digits.parse().ok()?).map(Refusal::explanation)
-        }
+        Refusal::ResolvedToSpecial => ex(
+            "name resolved to a special-purpose address",
+            "The name is allowed, but DNS gave an address a public relay does not dial; the relay checks the address it dials, not only the name.",
+            "a name that points at a private network, or a DNS rebinding attempt.",
+            "use a name that resolves to a public address.",
+        ),
+        Refusal::NotAllowListed => ex(
+            "not on the allow-list",
+            "This public relay only reaches the hosts, ports and networks its operator listed.",
+            "a host or port the operator did not list.",
+            "use a lab service or a listed host, or run the relay locally.",
+        ),
+        Refusal::SmtpPort => ex(
+            "port 25 closed",
+            "Port 25 (SMTP) is closed on a public relay so that it cannot send spam.",
+            "connecting to a mail server's SMTP port.",
+            "use a local relay for mail lessons.",
+        ),
+        Refusal::ListenPortChosen => ex(
+            "listener port chosen by the relay",
+            "A public relay listens for you, but it picks the port itself: strangers may not take ports of the machine that other programs may need.",
+            "asking a public relay for a particular port, such as 8080.",
+            "ask for port 0 (any free port) and use the port the relay reports; or run the relay locally to choose the port.",
+        ),
+        Refusal::NotOnThisMachine => ex(
+            "not on this machine",
+            "This relay was started to reach only this machine (loopback), and the address is elsewhere.",
+            "an address or name that leads off this machine.",
+            "use 127.0.0.1, localhost or a lab service, or start the relay without the loopback-only setting.",
+        ),
     }
 }
 
-/// The ways the relay refuses other than an error code: reasons a policy
-/// gives with `blocked`, and the WebSocket close codes of a session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// The policy: a private, loopback or other special-purpose address.
-    SpecialAddress,
-    /// The policy: a name that resolved to a special-purpose address.
-    ResolvedToSpecial,
-    /// The policy: neither host nor address is on the allow-list.
-    NotAllowListed,
-    /// The policy: port 25 (SMTP) on a public relay.
-    SmtpPort,
-    /// The policy: a public relay does not listen for the browser.
-    ListenOnPublic,
-    /// The page's origin (or token) is not one this relay accepts.
-    Forbidden,
-    /// Close 1001: the relay is shutting down.
-    ShuttingDown,
-    /// Close 1009: a message larger than the relay accepts.
-    MessageTooBig,
-    /// Close 1013: the relay is full, or this address has too many sessions.
-    Full,
-    /// Close 4000: the session was idle too long.
-    Idle,
-    /// Close 4001: the session reached its lifetime.
-    Lifetime,
+/// The explanation of a WebSocket close code the relay ends sessions with;
+/// `None` for any other code.
+pub fn close_code(code: u16) -> Option<Explanation> {
+    SessionClose::from_code(code).map(session_close)
 }
 
-impl Refusal {
-    pub const ALL: [Refusal; 11] = [
-        Refusal::SpecialAddress,
-        Refusal::ResolvedToSpecial,
-        Refusal::NotAllowListed,
-        Refusal::SmtpPort,
-        Refusal::ListenOnPublic,
-        Refusal::Forbidden,
-        Refusal::ShuttingDown,
-        Refusal::MessageTooBig,
-        Refusal::Full,
-        Refusal::Idle,
-        Refusal::Lifetime,
-    ];
-
-    /// The refusal a WebSocket close code stands for, if any.
-    pub fn from_close_code(code: u16) -> Option<Refusal> {
-        Some(match code {
-            1001 => Refusal::ShuttingDown,
-            1009 => Refusal::MessageTooBig,
-            1013 => Refusal::Full,
-            4000 => Refusal::Idle,
-            4001 => Refusal::Lifetime,
-            _ => return None,
-        })
-    }
-
-    /// Which refusal a `blocked` message is, from the words the policy uses.
-    pub fn from_blocked_message(message: &str) -> Option<Refusal> {
-        let m = message.to_ascii_lowercase();
-        if m.contains("port 25") {
-            Some(Refusal::SmtpPort)
-        } else if m.contains("resolved to") {
-            Some(Refusal::ResolvedToSpecial)
-        } else if m.contains("does not listen") {
-            Some(Refusal::ListenOnPublic)
-        } else if m.contains("allow-list") {
-            Some(Refusal::NotAllowListed)
-        } else if m.contains(" is in ") || m.contains(" carries ") {
-            Some(Refusal::SpecialAddress)
-        } else {
-            None
-        }
-    }
-
-    pub fn explanation(self) -> Explanation {
-        match self {
-            Refusal::SpecialAddress => ex(
-                "special-purpose address",
-                "A public relay does not dial private, loopback, link-local or other special-purpose addresses (the IANA registries), so that it cannot be used to reach its own network.",
-                "an address such as 10.0.0.1, 192.168.1.1, 127.0.0.1 or 169.254.169.254, in any spelling.",
-                "use a public address, a lab service, or run the relay locally.",
-            ),
-            Refusal::ResolvedToSpecial => ex(
-                "name resolved to a special-purpose address",
-                "The name is allowed, but DNS gave an address a public relay does not dial; the relay checks the address it dials, not only the name.",
-                "a name that points at a private network, or a DNS rebinding attempt.",
-                "use a name that resolves to a public address.",
-            ),
-            Refusal::NotAllowListed => ex(
-                "not on the allow-list",
-                "This public relay only reaches the hosts, ports and networks its operator listed.",
-                "a host or port the operator did not list.",
-                "use a lab service or a listed host, or run the relay locally.",
-            ),
-            Refusal::SmtpPort => ex(
-                "port 25 closed",
-                "Port 25 (SMTP) is closed on a public relay so that it cannot send spam.",
-                "connecting to a mail server's SMTP port.",
-                "use a local relay for mail lessons.",
-            ),
-            Refusal::ListenOnPublic => ex(
-                "listening not offered",
-                "A public relay does not listen for connections on the browser's behalf.",
-                "tcp_listen on a public relay.",
-                "run the relay locally (cargo xtask run) for the server lessons.",
-            ),
-            Refusal::Forbidden => ex(
-                "page not allowed",
-                "The relay refused the WebSocket before the session began: the page's origin (or token) is not one it accepts.",
-                "opening the page from another site or address than the relay's own, or a missing token.",
-                "open the page from the relay's own address.",
-            ),
-            Refusal::ShuttingDown => ex(
-                "relay shutting down (1001)",
-                "The relay is stopping and closed every session.",
-                "the relay was stopped or restarted.",
-                "reconnect once it is back.",
-            ),
-            Refusal::MessageTooBig => ex(
-                "message too big (1009)",
-                "The page sent a message larger than the relay accepts, and the relay closed the session.",
-                "a very large send in one message.",
-                "send large data in pieces; reconnect.",
-            ),
-            Refusal::Full => ex(
-                "relay full (1013)",
-                "The relay has no room for another session, or this address has too many open.",
-                "many tabs open on the same relay, or a busy public relay.",
-                "close other tabs and try again later.",
-            ),
-            Refusal::Idle => ex(
-                "session idle (4000)",
-                "The session sent nothing for too long and the relay closed it.",
-                "a tab left open in the background.",
-                "reconnect; the page keeps its trace.",
-            ),
-            Refusal::Lifetime => ex(
-                "session lifetime reached (4001)",
-                "Sessions on this relay last a limited time, and this one reached it.",
-                "a long lesson on a public relay.",
-                "reconnect to start a new session.",
-            ),
-        }
+/// The explanation of the relay ending a session.
+pub fn session_close(close: SessionClose) -> Explanation {
+    match close {
+        SessionClose::GoingAway => ex(
+            "relay shutting down (1001)",
+            "The relay is stopping and closed every session.",
+            "the relay was stopped or restarted.",
+            "reconnect once it is back.",
+        ),
+        SessionClose::MessageTooBig => ex(
+            "message too big (1009)",
+            "The page sent a message larger than the relay accepts, and the relay closed the session.",
+            "a very large send in one message.",
+            "send large data in pieces; reconnect.",
+        ),
+        SessionClose::TryAgainLater => ex(
+            "relay full (1013)",
+            "The relay has no room for another session, or this address has too many open.",
+            "many tabs open on the same relay, or a busy public relay.",
+            "close other tabs and try again later.",
+        ),
+        SessionClose::Idle => ex(
+            "session idle (4000)",
+            "The session sent nothing for too long and the relay closed it.",
+            "a tab left open in the background.",
+            "reconnect; the page keeps its trace.",
+        ),
+        SessionClose::Lifetime => ex(
+            "session lifetime reached (4001)",
+            "Sessions on this relay last a limited time, and this one reached it.",
+            "a long lesson on a public relay.",
+            "reconnect to start a new session.",
+        ),
     }
 }
 
@@ -618,72 +549,6 @@ pub const COMMON_STATUSES: [u16; 30] = [
 mod tests {
     use super::*;
 
-    /// Every error code, in declaration order. `index` has no wildcard: a new
-    /// code fails to compile until it is listed here (and in `error`).
-    const ALL_CODES: [ErrorCode; 28] = [
-        ErrorCode::Refused,
-        ErrorCode::TimedOut,
-        ErrorCode::Unreachable,
-        ErrorCode::ResolveFailed,
-        ErrorCode::InvalidTarget,
-        ErrorCode::Reset,
-        ErrorCode::Io,
-        ErrorCode::Malformed,
-        ErrorCode::UnknownType,
-        ErrorCode::UnsupportedVersion,
-        ErrorCode::ExpectedHello,
-        ErrorCode::UnknownOp,
-        ErrorCode::OpInUse,
-        ErrorCode::NotConnected,
-        ErrorCode::ShutDown,
-        ErrorCode::NotSupported,
-        ErrorCode::TooLarge,
-        ErrorCode::AddrInUse,
-        ErrorCode::Blocked,
-        ErrorCode::LimitReached,
-        ErrorCode::Tls,
-        ErrorCode::BodyTooLarge,
-        ErrorCode::InvalidUrl,
-        ErrorCode::Http,
-        ErrorCode::DnsTimeout,
-        ErrorCode::InvalidName,
-        ErrorCode::DnsFailed,
-        ErrorCode::InvalidRetry,
-    ];
-
-    fn index(code: ErrorCode) -> usize {
-        match code {
-            ErrorCode::Refused => 0,
-            ErrorCode::TimedOut => 1,
-            ErrorCode::Unreachable => 2,
-            ErrorCode::ResolveFailed => 3,
-            ErrorCode::InvalidTarget => 4,
-            ErrorCode::Reset => 5,
-            ErrorCode::Io => 6,
-            ErrorCode::Malformed => 7,
-            ErrorCode::UnknownType => 8,
-            ErrorCode::UnsupportedVersion => 9,
-            ErrorCode::ExpectedHello => 10,
-            ErrorCode::UnknownOp => 11,
-            ErrorCode::OpInUse => 12,
-            ErrorCode::NotConnected => 13,
-            ErrorCode::ShutDown => 14,
-            ErrorCode::NotSupported => 15,
-            ErrorCode::TooLarge => 16,
-            ErrorCode::AddrInUse => 17,
-            ErrorCode::Blocked => 18,
-            ErrorCode::LimitReached => 19,
-            ErrorCode::Tls => 20,
-            ErrorCode::BodyTooLarge => 21,
-            ErrorCode::InvalidUrl => 22,
-            ErrorCode::Http => 23,
-            ErrorCode::DnsTimeout => 24,
-            ErrorCode::InvalidName => 25,
-            ErrorCode::DnsFailed => 26,
-            ErrorCode::InvalidRetry => 27,
-        }
-    }
-
     fn complete(e: &Explanation) -> bool {
         [e.title, e.meaning, e.causes, e.what_to_do]
             .iter()
@@ -693,8 +558,7 @@ mod tests {
     #[test]
     fn every_error_code_has_its_own_explanation() {
         let mut titles = std::collections::HashSet::new();
-        for (i, code) in ALL_CODES.into_iter().enumerate() {
-            assert_eq!(index(code), i, "{code:?} is listed out of place");
+        for code in <ErrorCode as strum::IntoEnumIterator>::iter() {
             let explanation = error(code);
             assert!(complete(&explanation), "{code:?} has an empty part");
             assert_eq!(explanation.title, code.summary(), "{code:?}");
@@ -703,76 +567,32 @@ mod tests {
     }
 
     #[test]
-    fn every_refusal_has_an_explanation() {
-        for refusal in Refusal::ALL {
-            assert!(complete(&refusal.explanation()), "{refusal:?}");
+    fn every_refusal_and_close_has_its_own_explanation() {
+        use strum::IntoEnumIterator as _;
+        let mut titles = std::collections::HashSet::new();
+        for r in Refusal::iter() {
+            let explanation = refusal(r);
+            assert!(complete(&explanation), "{r:?}");
+            assert!(titles.insert(explanation.title), "{r:?} repeats a title");
         }
-        for code in [1001, 1009, 1013, 4000, 4001] {
-            assert!(Refusal::from_close_code(code).is_some(), "{code}");
+        for close in SessionClose::iter() {
+            let explanation = session_close(close);
+            assert!(complete(&explanation), "{close:?}");
+            assert!(explanation.title.contains(&close.code().to_string()));
+            assert_eq!(close_code(close.code()), Some(explanation));
         }
-        assert_eq!(Refusal::from_close_code(1000), None);
+        assert_eq!(close_code(1000), None);
+        assert_eq!(close_code(1006), None);
     }
 
     #[test]
-    fn blocked_messages_name_their_refusal() {
-        let cases = [
-            (
-                "blocked: 10.0.0.1 is in a private range (10.0.0.0/8)",
-                Some(Refusal::SpecialAddress),
-            ),
-            (
-                "blocked: internal.example resolved to a private range; a public relay does not go there",
-                Some(Refusal::ResolvedToSpecial),
-            ),
-            (
-                "blocked: 1.2.3.4:25 port 25 (SMTP) is closed on a public relay",
-                Some(Refusal::SmtpPort),
-            ),
-            (
-                "blocked: example.com:80 is not on this relay's allow-list",
-                Some(Refusal::NotAllowListed),
-            ),
-            (
-                "blocked: ::ffff:10.0.0.1 carries 10.0.0.1, which is a private range (10.0.0.0/8)",
-                Some(Refusal::SpecialAddress),
-            ),
-            (
-                "blocked: a public relay does not listen; run Roundtrip on your own machine to be the server",
-                Some(Refusal::ListenOnPublic),
-            ),
-            ("something else", None),
-        ];
-        for (message, wanted) in cases {
-            assert_eq!(Refusal::from_blocked_message(message), wanted, "{message}");
-        }
-    }
-
-    #[test]
-    fn errors_on_the_page_find_their_explanation() {
-        assert_eq!(
-            for_error(Some(ErrorCode::Refused), "connection refused"),
-            Some(error(ErrorCode::Refused))
-        );
-        assert_eq!(
-            for_error(
-                Some(ErrorCode::Blocked),
-                "blocked: 1.2.3.4:25 port 25 (SMTP) is closed"
-            ),
-            Some(Refusal::SmtpPort.explanation())
-        );
-        assert_eq!(
-            for_error(Some(ErrorCode::Blocked), "blocked: who knows"),
-            Some(error(ErrorCode::Blocked))
-        );
-        assert_eq!(
-            for_error(
-                None,
-                "lost the connection to the relay: idle (WebSocket code 4000)"
-            ),
-            Some(Refusal::Idle.explanation())
-        );
-        assert_eq!(for_error(None, "could not reach the relay"), None);
-        assert_eq!(for_error(None, "closed (WebSocket code 1006)"), None);
+    fn an_error_with_a_refusal_is_explained_by_the_refusal() {
+        let plain = RelayError::new(ErrorCode::Refused, "connection refused");
+        assert_eq!(relay_error(&plain), error(ErrorCode::Refused));
+        let blocked = RelayError::refused(Refusal::SmtpPort, "anything at all");
+        assert_eq!(relay_error(&blocked), refusal(Refusal::SmtpPort));
+        let bare = RelayError::new(ErrorCode::Blocked, "blocked: who knows");
+        assert_eq!(relay_error(&bare), error(ErrorCode::Blocked));
     }
 
     #[test]

@@ -31,6 +31,7 @@
 //! - [`json_check`]: JSON payloads re-indented, expected keys checked.
 //! - [`tls_record`]: the TLS records an eavesdropper sees.
 //! - [`waterfall`]: the timing waterfall of HTTP requests and TCP connections.
+//! - [`forms`]: the page's forms (faults, ...) parsed into protocol values.
 //! - [`explain`]: "what does this mean?" for HTTP statuses, error codes and
 //!   the relay's refusals.
 //! - [`har`]: the HTTP exchanges as a HAR 1.2 archive.
@@ -41,6 +42,7 @@ pub mod diagram;
 pub mod dns;
 pub mod dns_ladder;
 pub mod explain;
+pub mod forms;
 pub mod har;
 pub mod hexdump;
 pub mod inspect;

@@ -211,6 +211,45 @@ impl Faults {
     pub fn is_empty(&self) -> bool {
         *self == Faults::default()
     }
+
+    /// Whether these faults make sense for a lab service that speaks
+    /// `transport`; says why not. The relay refuses what fails this (as
+    /// `not_supported`) and the page's form checks the same before sending,
+    /// so the two cannot disagree about a bound.
+    pub fn check(&self, transport: FaultTransport) -> Result<(), RelayError> {
+        let bad = |why: &str| Err(RelayError::new(ErrorCode::NotSupported, why.to_owned()));
+        if self.drop_percent.is_some_and(|p| p > 100) {
+            return bad("faults.drop_percent is a percentage: 0 to 100");
+        }
+        if self.read_bytes_per_s == Some(0) {
+            return bad(
+                "faults.read_bytes_per_s must be at least 1: a reader that never reads is a \
+                 closed window for good",
+            );
+        }
+        match transport {
+            FaultTransport::Tcp if self.drop_percent.is_some() || self.drop_seed.is_some() => bad(
+                "faults.drop_percent is for UDP: TCP retransmits what the network loses, so the \
+                 application never sees a gap (try reset_after_bytes or latency_ms)",
+            ),
+            FaultTransport::Udp if self.reset_after_bytes.is_some() => {
+                bad("faults.reset_after_bytes is for TCP: UDP has no connection to reset")
+            }
+            FaultTransport::Udp if self.read_bytes_per_s.is_some() => bad(
+                "faults.read_bytes_per_s is for TCP: UDP has no window to fill (try drop_percent)",
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What kind of lab service faults are for: they take different faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultTransport {
+    /// The TCP echo and the HTTP and HTTPS labs: latency, reset, slow reader.
+    Tcp,
+    /// The UDP echo: latency, drops (seeded).
+    Udp,
 }
 
 fn is_zero(n: &u8) -> bool {
@@ -600,6 +639,10 @@ pub enum Closer {
 pub struct RelayError {
     pub code: ErrorCode,
     pub message: String,
+    /// With `blocked`: which rule of the relay's policy refused, so that the
+    /// page can explain it without reading the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<Refusal>,
 }
 
 impl RelayError {
@@ -607,14 +650,93 @@ impl RelayError {
         RelayError {
             code,
             message: message.into(),
+            refusal: None,
         }
+    }
+
+    /// A `blocked` error for `refusal`; the message says the particulars
+    /// (which address, which range) in words.
+    pub fn refused(refusal: Refusal, message: impl Into<String>) -> Self {
+        RelayError {
+            code: ErrorCode::Blocked,
+            message: message.into(),
+            refusal: Some(refusal),
+        }
+    }
+}
+
+/// Why the relay's policy refused: the rule, as a value. It is decided where
+/// the policy decides and travels in [`RelayError::refusal`]; the page's
+/// explanations (`explain::refusal`) match on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// A private, loopback, link-local or other special-purpose address, in
+    /// any spelling (IPv4 forms inside IPv6 included).
+    SpecialAddress,
+    /// An allowed name that resolved to a special-purpose address.
+    ResolvedToSpecial,
+    /// Neither the host nor the address is on the public relay's allow-list.
+    NotAllowListed,
+    /// Port 25 (SMTP) on a public relay.
+    SmtpPort,
+    /// A public relay picks the ports it listens on itself.
+    ListenPortChosen,
+    /// A relay started for loopback only was asked for another machine.
+    NotOnThisMachine,
+}
+
+/// The WebSocket close codes the relay ends a session with (RFC 6455 §7.4;
+/// 4000-4999 are for applications). One list for the relay, which sends
+/// them, and the page, which explains them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter)]
+pub enum SessionClose {
+    /// 1001: the relay is shutting down.
+    GoingAway,
+    /// 1009: a message larger than the relay accepts.
+    MessageTooBig,
+    /// 1013: no room for another session (the relay, or this address).
+    TryAgainLater,
+    /// 4000: the session was idle too long.
+    Idle,
+    /// 4001: the session reached its lifetime.
+    Lifetime,
+}
+
+impl SessionClose {
+    pub const fn code(self) -> u16 {
+        match self {
+            SessionClose::GoingAway => 1001,
+            SessionClose::MessageTooBig => 1009,
+            SessionClose::TryAgainLater => 1013,
+            SessionClose::Idle => 4000,
+            SessionClose::Lifetime => 4001,
+        }
+    }
+
+    /// The close a code stands for, when it is one the relay sends.
+    pub fn from_code(code: u16) -> Option<SessionClose> {
+        use strum::IntoEnumIterator as _;
+        SessionClose::iter().find(|close| close.code() == code)
     }
 }
 
 /// Stable error codes. New codes may be added; clients should show the
 /// message of a code they do not know.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     // Operation errors.
     /// The target answered the SYN with RST: nothing listens on that port.
@@ -712,44 +834,28 @@ impl ErrorCode {
         }
     }
 
-    /// The code's JSON spelling, e.g. `refused`.
+    /// The code's JSON spelling, e.g. `refused` (the same table as serde's,
+    /// from the same `snake_case` rule; a test holds them together).
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::Refused => "refused",
-            ErrorCode::TimedOut => "timed_out",
-            ErrorCode::Unreachable => "unreachable",
-            ErrorCode::ResolveFailed => "resolve_failed",
-            ErrorCode::InvalidTarget => "invalid_target",
-            ErrorCode::Reset => "reset",
-            ErrorCode::Io => "io",
-            ErrorCode::Malformed => "malformed",
-            ErrorCode::UnknownType => "unknown_type",
-            ErrorCode::UnsupportedVersion => "unsupported_version",
-            ErrorCode::ExpectedHello => "expected_hello",
-            ErrorCode::UnknownOp => "unknown_op",
-            ErrorCode::OpInUse => "op_in_use",
-            ErrorCode::NotConnected => "not_connected",
-            ErrorCode::ShutDown => "shut_down",
-            ErrorCode::NotSupported => "not_supported",
-            ErrorCode::TooLarge => "too_large",
-            ErrorCode::AddrInUse => "addr_in_use",
-            ErrorCode::Blocked => "blocked",
-            ErrorCode::LimitReached => "limit_reached",
-            ErrorCode::Tls => "tls",
-            ErrorCode::BodyTooLarge => "body_too_large",
-            ErrorCode::InvalidUrl => "invalid_url",
-            ErrorCode::Http => "http",
-            ErrorCode::InvalidRetry => "invalid_retry",
-            ErrorCode::DnsTimeout => "dns_timeout",
-            ErrorCode::InvalidName => "invalid_name",
-            ErrorCode::DnsFailed => "dns_failed",
-        }
+        self.into()
     }
 }
 
 /// DNS record types a query may ask for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumIter,
+)]
 #[serde(rename_all = "UPPERCASE")]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum DnsType {
     A,
     Aaaa,
@@ -763,38 +869,19 @@ pub enum DnsType {
 }
 
 impl DnsType {
-    pub const ALL: [DnsType; 9] = [
-        DnsType::A,
-        DnsType::Aaaa,
-        DnsType::Cname,
-        DnsType::Mx,
-        DnsType::Txt,
-        DnsType::Ns,
-        DnsType::Soa,
-        DnsType::Srv,
-        DnsType::Ptr,
-    ];
+    /// Every type, in declaration order (the DNS panel's choices).
+    pub fn all() -> impl Iterator<Item = DnsType> {
+        <DnsType as strum::IntoEnumIterator>::iter()
+    }
 
     /// The mnemonic, e.g. `AAAA`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            DnsType::A => "A",
-            DnsType::Aaaa => "AAAA",
-            DnsType::Cname => "CNAME",
-            DnsType::Mx => "MX",
-            DnsType::Txt => "TXT",
-            DnsType::Ns => "NS",
-            DnsType::Soa => "SOA",
-            DnsType::Srv => "SRV",
-            DnsType::Ptr => "PTR",
-        }
+        self.into()
     }
 
     /// Parses a mnemonic, ignoring case.
     pub fn parse(text: &str) -> Option<DnsType> {
-        DnsType::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
+        DnsType::all().find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
     }
 }
 
@@ -827,6 +914,67 @@ pub struct DnsRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The spellings PROTOCOL.md documents.
+    #[test]
+    fn refusals_travel_beside_the_message_and_plain_errors_are_unchanged() {
+        let blocked = RelayError::refused(
+            Refusal::SpecialAddress,
+            "blocked: 10.0.0.1 is in a private range",
+        );
+        assert_eq!(
+            serde_json::to_string(&blocked).unwrap(),
+            r#"{"code":"blocked","message":"blocked: 10.0.0.1 is in a private range","refusal":"special_address"}"#
+        );
+        let names: Vec<String> = <Refusal as strum::IntoEnumIterator>::iter()
+            .map(|r| serde_json::to_string(&r).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "\"special_address\"",
+                "\"resolved_to_special\"",
+                "\"not_allow_listed\"",
+                "\"smtp_port\"",
+                "\"listen_port_chosen\"",
+                "\"not_on_this_machine\""
+            ]
+        );
+        let plain = RelayError::new(ErrorCode::Refused, "connection refused");
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"code":"refused","message":"connection refused"}"#
+        );
+        // A page from before refusals existed reads the same error.
+        let old: RelayError = serde_json::from_str(r#"{"code":"blocked","message":"m"}"#).unwrap();
+        assert_eq!(old.refusal, None);
+    }
+
+    #[test]
+    fn faults_must_fit_the_service() {
+        let tcp_only = Faults {
+            reset_after_bytes: Some(10),
+            ..Faults::default()
+        };
+        let udp = |drop_percent| Faults {
+            drop_percent: Some(drop_percent),
+            drop_seed: Some(1),
+            ..Faults::default()
+        };
+        assert!(tcp_only.check(FaultTransport::Tcp).is_ok());
+        assert!(tcp_only.check(FaultTransport::Udp).is_err());
+        assert!(udp(10).check(FaultTransport::Udp).is_ok());
+        assert!(udp(100).check(FaultTransport::Udp).is_ok());
+        let err = udp(10).check(FaultTransport::Tcp).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotSupported);
+        assert!(err.message.contains("UDP"), "{}", err.message);
+        assert!(udp(101).check(FaultTransport::Udp).is_err());
+        let stalled = Faults {
+            read_bytes_per_s: Some(0),
+            ..Faults::default()
+        };
+        assert!(stalled.check(FaultTransport::Tcp).is_err());
+    }
 
     #[test]
     fn ops_read_as_the_browsers_or_as_accepted_connections() {
@@ -866,12 +1014,7 @@ mod tests {
 
     #[test]
     fn error_codes_serialize_as_their_names() {
-        for code in [
-            ErrorCode::Refused,
-            ErrorCode::TimedOut,
-            ErrorCode::UnknownOp,
-            ErrorCode::UnsupportedVersion,
-        ] {
+        for code in <ErrorCode as strum::IntoEnumIterator>::iter() {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }
@@ -894,7 +1037,7 @@ mod tests {
                 timeout_ms: None,
             }
         );
-        for rtype in DnsType::ALL {
+        for rtype in DnsType::all() {
             let json = serde_json::to_string(&rtype).unwrap();
             assert_eq!(json, format!("\"{}\"", rtype.as_str()));
             assert_eq!(DnsType::parse(&rtype.as_str().to_lowercase()), Some(rtype));

@@ -260,23 +260,19 @@ mod tests {
 
     fn error() -> impl Strategy<Value = RelayError> {
         (
-            prop::sample::select(vec![
-                ErrorCode::Refused,
-                ErrorCode::TimedOut,
-                ErrorCode::Unreachable,
-                ErrorCode::Malformed,
-                ErrorCode::OpInUse,
-                ErrorCode::Tls,
-                ErrorCode::BodyTooLarge,
-                ErrorCode::InvalidUrl,
-                ErrorCode::Http,
-                ErrorCode::DnsTimeout,
-                ErrorCode::InvalidName,
-                ErrorCode::DnsFailed,
-            ]),
+            prop::sample::select(
+                <ErrorCode as strum::IntoEnumIterator>::iter().collect::<Vec<_>>(),
+            ),
+            prop::option::of(prop::sample::select(
+                <Refusal as strum::IntoEnumIterator>::iter().collect::<Vec<_>>(),
+            )),
             ".{0,40}",
         )
-            .prop_map(|(code, message)| RelayError { code, message })
+            .prop_map(|(code, refusal, message)| RelayError {
+                code,
+                message,
+                refusal,
+            })
     }
 
     fn client_msg() -> impl Strategy<Value = ClientMsg> {
@@ -417,7 +413,7 @@ mod tests {
     }
 
     fn dns_type() -> impl Strategy<Value = DnsType> {
-        prop::sample::select(DnsType::ALL.to_vec())
+        prop::sample::select(DnsType::all().collect::<Vec<_>>())
     }
 
     fn dns_records() -> impl Strategy<Value = Vec<DnsRecord>> {

@@ -2,12 +2,12 @@
 //! half-closing or closing the connection to it; with several connections
 //! open (two chat clients), choosing which one the panels act on.
 
-use roundtrip_shared::protocol::{Faults, OpId, Service};
+use roundtrip_shared::protocol::{FaultTransport, Faults, OpId, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::faults::{FaultsForm, Transport};
+use super::faults::FaultsForm;
 use super::target_picker::{CUSTOM, use_target_picker};
 use crate::state::Connection;
 
@@ -158,7 +158,7 @@ pub fn connect_panel(props: &Props) -> Html {
                     {"TCP_NODELAY "}<span class="hint">{"(Nagle off: small writes leave at once)"}</span>
                 </label>
             </div>
-            <FaultsForm prefix="tcp" transport={Transport::Tcp} on_change={on_faults} />
+            <FaultsForm prefix="tcp" transport={FaultTransport::Tcp} on_change={on_faults} />
             <div class="buttons">
                 <button id="connect" class="primary"
                     disabled={!props.can_connect || faults.is_err()}

@@ -128,7 +128,7 @@ pub fn dns_panel(props: &Props) -> Html {
             <div class="field-row">
                 <label for="dns-type">{"Type"}</label>
                 <select id="dns-type" onchange={on_type}>
-                    { for DnsType::ALL.into_iter().map(|t| html! {
+                    { for DnsType::all().map(|t| html! {
                         <option value={t.as_str()} selected={t == *rtype}>{t.as_str()}</option>
                     }) }
                 </select>

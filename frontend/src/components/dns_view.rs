@@ -104,10 +104,8 @@ pub fn dns_view(props: &Props) -> Html {
             { rungs(&ladder) }
             if let Some(error) = &ladder.error {
                 <div id="dns-view-error" class="error-message">
-                    {error.clone()}
-                    if let Some(explanation) = explain::for_error(ladder.error_code, error) {
-                        <Explainer {explanation} />
-                    }
+                    {error.message.clone()}
+                    <Explainer explanation={explain::relay_error(error)} />
                 </div>
             }
             { answers(&ladder, elapsed_ms) }

@@ -1,17 +1,10 @@
 //! The errors the learner should read, each in words, with an expandable
 //! explanation when the error is one the page knows.
 
-use roundtrip_shared::explain::Explanation;
 use yew::prelude::*;
 
 use super::explainer::Explainer;
-
-/// One error as the list shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ShownError {
-    pub message: String,
-    pub explanation: Option<Explanation>,
-}
+pub use crate::state::ShownError;
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {

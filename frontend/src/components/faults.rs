@@ -4,107 +4,16 @@
 //! fields shown depend on the transport; the panel that holds it sends the
 //! faults with its next request.
 
-use roundtrip_shared::protocol::Faults;
+pub use roundtrip_shared::forms::faults::{Field, parse};
+use roundtrip_shared::protocol::{FaultTransport, Faults};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
-
-/// Which faults make sense where.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    /// TCP echo and the HTTP labs: latency, reset, slow reader.
-    Tcp,
-    /// UDP echo: latency, drops (seeded).
-    Udp,
-}
-
-/// One number field of the form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    Latency,
-    Drop,
-    Seed,
-    Reset,
-    Rate,
-}
-
-impl Field {
-    fn for_transport(transport: Transport) -> &'static [Field] {
-        match transport {
-            Transport::Tcp => &[Field::Latency, Field::Reset, Field::Rate],
-            Transport::Udp => &[Field::Latency, Field::Drop, Field::Seed],
-        }
-    }
-
-    /// The end of the input's id (`#<prefix>-fault-<slug>`).
-    pub fn slug(self) -> &'static str {
-        match self {
-            Field::Latency => "latency",
-            Field::Drop => "drop",
-            Field::Seed => "seed",
-            Field::Reset => "reset",
-            Field::Rate => "rate",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Field::Latency => "Latency (ms)",
-            Field::Drop => "Drop (%)",
-            Field::Seed => "Drop seed",
-            Field::Reset => "RST after (bytes)",
-            Field::Rate => "Read at most (B/s)",
-        }
-    }
-
-    fn hint(self) -> &'static str {
-        match self {
-            Field::Latency => "the lab answers each piece this much later",
-            Field::Drop => "share of datagrams the echo never answers",
-            Field::Seed => "same seed, same datagrams dropped",
-            Field::Reset => "the lab aborts with RST after reading this many",
-            Field::Rate => "a slow reader: its window fills, sends wait",
-        }
-    }
-}
-
-/// The faults the typed values ask for: `None` when every field is empty,
-/// or a sentence about the first field that is not a number in range.
-pub fn parse(transport: Transport, values: &[(Field, String)]) -> Result<Option<Faults>, String> {
-    let mut faults = Faults::default();
-    for (field, text) in values {
-        let text = text.trim();
-        if text.is_empty() || !Field::for_transport(transport).contains(field) {
-            continue;
-        }
-        let bad = || format!("{}: \"{text}\" is not a number in range", field.label());
-        match field {
-            Field::Latency => faults.latency_ms = Some(text.parse().map_err(|_| bad())?),
-            Field::Drop => {
-                let percent: u8 = text.parse().map_err(|_| bad())?;
-                if percent > 100 {
-                    return Err(bad());
-                }
-                faults.drop_percent = Some(percent);
-            }
-            Field::Seed => faults.drop_seed = Some(text.parse().map_err(|_| bad())?),
-            Field::Reset => faults.reset_after_bytes = Some(text.parse().map_err(|_| bad())?),
-            Field::Rate => {
-                let rate: u32 = text.parse().map_err(|_| bad())?;
-                if rate == 0 {
-                    return Err(bad());
-                }
-                faults.read_bytes_per_s = Some(rate);
-            }
-        }
-    }
-    Ok((!faults.is_empty()).then_some(faults))
-}
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
     /// Starts the ids: `#<prefix>-faults`, `#<prefix>-fault-latency`, ...
     pub prefix: AttrValue,
-    pub transport: Transport,
+    pub transport: FaultTransport,
     /// What the fields ask for now (after each keystroke): the faults, or
     /// why they cannot be sent.
     pub on_change: Callback<Result<Option<Faults>, String>>,

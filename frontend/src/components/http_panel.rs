@@ -11,7 +11,8 @@ use std::rc::Rc;
 use roundtrip_shared::explain;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, ErrorCode, EventKind, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId, Service,
+    ClientMsg, EventKind, FaultTransport, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId,
+    RelayError, Service,
 };
 use roundtrip_shared::retry::policy::RELAY_LIMITS;
 use roundtrip_shared::retry::{Jitter, RetryOn, RetryPolicy};
@@ -21,7 +22,7 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::explainer::Explainer;
-use super::faults::{FaultsForm, Transport};
+use super::faults::FaultsForm;
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
@@ -50,9 +51,8 @@ pub struct HttpView {
     pub body: Vec<u8>,
     pub json: bool,
     pub timings: Option<HttpTimings>,
-    pub error: Option<String>,
-    /// The failure's code, for its explanation.
-    pub error_code: Option<ErrorCode>,
+    /// The failure, with its code and refusal for its explanation.
+    pub error: Option<RelayError>,
     pub finished: bool,
     /// `attempt 2 of 3` for a retried request.
     pub attempt: Option<String>,
@@ -92,8 +92,7 @@ impl HttpView {
                     view.timings = Some(*timings);
                 }
                 EventKind::Failed { error } => {
-                    view.error = Some(error.message.clone());
-                    view.error_code = Some(error.code);
+                    view.error = Some(error.clone());
                 }
                 _ => {}
             }
@@ -491,7 +490,7 @@ pub fn http_panel(props: &Props) -> Html {
                     jitter: on_retry_jitter,
                 }) }
             }
-            <FaultsForm prefix="http" transport={Transport::Tcp}
+            <FaultsForm prefix="http" transport={FaultTransport::Tcp}
                 on_change={{
                     let faults = faults.clone();
                     Callback::from(move |asked| faults.set(asked))
@@ -515,10 +514,8 @@ pub fn http_panel(props: &Props) -> Html {
                         <Explainer {explanation} />
                     }
                     if let Some(error) = &view.error {
-                        <p id="http-error" class="error">{error.clone()}</p>
-                        if let Some(explanation) = explain::for_error(view.error_code, error) {
-                            <Explainer {explanation} />
-                        }
+                        <p id="http-error" class="error">{error.message.clone()}</p>
+                        <Explainer explanation={explain::relay_error(error)} />
                     }
                     <pre id="http-response-headers">{
                         view.headers.iter().map(|(n, v)| format!("{n}: {v}\n")).collect::<String>()

@@ -4,12 +4,12 @@
 
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::{format_bytes, preview};
-use roundtrip_shared::protocol::{Faults, Service};
+use roundtrip_shared::protocol::{FaultTransport, Faults, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::faults::{FaultsForm, Transport};
+use super::faults::FaultsForm;
 use super::target_picker::{CUSTOM, use_target_picker};
 
 /// The target `<option>` for "no target: send_to only".
@@ -162,7 +162,7 @@ pub fn udp_panel(props: &Props) -> Html {
                     class={classes!(recv_timeout_ms.is_err().then_some("invalid"))}
                     value={(*timeout).clone()} oninput={text_input(&timeout)} />
             </div>
-            <FaultsForm prefix="udp" transport={Transport::Udp}
+            <FaultsForm prefix="udp" transport={FaultTransport::Udp}
                 on_change={{
                     let faults = faults.clone();
                     Callback::from(move |asked| faults.set(asked))

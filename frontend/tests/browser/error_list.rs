@@ -16,7 +16,7 @@ async fn known_errors_expand_into_an_explanation() {
             errors: vec![
                 ShownError {
                     message: "connection refused".into(),
-                    explanation: explain::for_error(Some(ErrorCode::Refused), "connection refused"),
+                    explanation: Some(explain::error(ErrorCode::Refused)),
                 },
                 ShownError {
                     message: "something odd".into(),

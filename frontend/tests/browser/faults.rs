@@ -6,7 +6,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use roundtrip_frontend::components::connect_panel::{self, ConnectPanel, ConnectRequest};
-use roundtrip_frontend::components::faults::{Field, Transport, parse};
 use roundtrip_frontend::components::http_panel::{self, HttpPanel};
 use roundtrip_frontend::components::udp_panel::{self, UdpOpenRequest, UdpPanel};
 use roundtrip_shared::lifecycle::SocketState;
@@ -32,52 +31,6 @@ fn service(name: &str, protocol: &str) -> Service {
         label: name.into(),
         protocol: protocol.into(),
         addr: "127.0.0.1:4000".into(),
-    }
-}
-
-#[wasm_bindgen_test]
-fn typed_values_become_faults_and_mistakes_are_named() {
-    let values = |pairs: &[(Field, &str)]| -> Vec<(Field, String)> {
-        pairs.iter().map(|(f, v)| (*f, (*v).to_owned())).collect()
-    };
-    assert_eq!(parse(Transport::Tcp, &[]), Ok(None));
-    assert_eq!(
-        parse(
-            Transport::Tcp,
-            &values(&[(Field::Latency, " "), (Field::Reset, "")])
-        ),
-        Ok(None)
-    );
-    assert_eq!(
-        parse(
-            Transport::Tcp,
-            &values(&[(Field::Latency, "250"), (Field::Rate, "1024")])
-        ),
-        Ok(Some(Faults {
-            latency_ms: Some(250),
-            read_bytes_per_s: Some(1024),
-            ..Faults::default()
-        }))
-    );
-    assert_eq!(
-        parse(
-            Transport::Udp,
-            &values(&[(Field::Drop, "30"), (Field::Seed, "42")])
-        ),
-        Ok(Some(Faults {
-            drop_percent: Some(30),
-            drop_seed: Some(42),
-            ..Faults::default()
-        }))
-    );
-    for (transport, field, text) in [
-        (Transport::Udp, Field::Drop, "101"),
-        (Transport::Tcp, Field::Rate, "0"),
-        (Transport::Tcp, Field::Reset, "-1"),
-        (Transport::Tcp, Field::Latency, "soon"),
-    ] {
-        let error = parse(transport, &values(&[(field, text)])).unwrap_err();
-        assert!(error.contains(text), "{error}");
     }
 }
 

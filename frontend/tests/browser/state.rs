@@ -144,6 +144,7 @@ fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one()
     let mut state = welcomed();
     feed(&mut state, echo_exchange(1)[..4].to_vec());
     state.apply(Action::Relay(Notice::Closed {
+        code: Some(1006),
         reason: "lost the connection to the relay (WebSocket code 1006)".into(),
     }));
     assert_eq!(state.relay.label(), "disconnected");
@@ -153,6 +154,9 @@ fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one()
         state.errors(),
         ["lost the connection to the relay (WebSocket code 1006)"]
     );
+
+    // 1006 is the browser's "no close frame": nothing the relay explains.
+    assert_eq!(state.shown_errors()[0].explanation, None);
 
     state.apply(Action::RelayConnecting);
     assert_eq!(state.relay, RelayLink::Connecting);
@@ -496,6 +500,7 @@ fn a_listener_lists_its_connections_until_the_relay_link_ends() {
 
     // A new relay session numbers its connections afresh: the old ones go.
     state.apply(Action::Relay(Notice::Closed {
+        code: None,
         reason: "gone".into(),
     }));
     assert!(!state.accepted_connections()[0].can_send);
@@ -637,4 +642,21 @@ fn two_chat_clients_in_one_page_and_the_panels_act_on_the_picked_one() {
         "an ended connection leaves the list once not shown"
     );
     assert!(state.can_send());
+}
+
+#[wasm_bindgen_test]
+fn a_session_the_relay_ended_is_explained_by_its_close_code() {
+    let mut state = welcomed();
+    state.apply(Action::Relay(Notice::Closed {
+        code: Some(4000),
+        reason: "words that name no code".into(),
+    }));
+    let shown = state.shown_errors();
+    assert_eq!(shown[0].message, "words that name no code");
+    assert_eq!(
+        shown[0].explanation,
+        Some(roundtrip_shared::explain::session_close(
+            roundtrip_shared::protocol::SessionClose::Idle
+        ))
+    );
 }

@@ -12,7 +12,7 @@
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
-use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, Refusal, RelayError};
 use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
@@ -40,11 +40,11 @@ pub async fn run(
     let ending = if state.policy().mode() == Mode::Public && port != 0 {
         // Strangers do not choose ports on the host's loopback: that would
         // let them squat the ports of services yet to start.
-        let error = RelayError::new(
-            ErrorCode::Blocked,
+        let error = crate::policy::blocked(
+            Refusal::ListenPortChosen,
             format!(
-                "blocked: a public relay picks the port of a listener itself; ask for port 0 \
-                 (any), not {port}"
+                "a public relay picks the port of a listener itself; ask for port 0 (any), not \
+                 {port}"
             ),
         );
         fail(&report, error).await

@@ -13,14 +13,14 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use roundtrip_shared::protocol::Faults;
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use roundtrip_shared::protocol::{FaultTransport, Faults};
 use tokio::io::{AsyncWriteExt as _, Interest};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::AppState;
-use crate::lab::faults::{self, FaultGuard, FaultTarget};
+use crate::lab::faults::{self, FaultGuard};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
@@ -312,8 +312,8 @@ fn prepare(
     let Some(kind) = state.lab().fault_target(addr) else {
         return Err(faults::not_a_lab_service(addr));
     };
-    faults::check(&faults, kind)?;
-    if kind != FaultTarget::Tcp {
+    faults.check(kind)?;
+    if kind != FaultTransport::Tcp {
         return Err(faults::not_a_lab_service(addr));
     }
     let bind = |socket: TcpSocket| -> io::Result<TcpSocket> {

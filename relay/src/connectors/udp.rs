@@ -16,13 +16,15 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, Faults, RelayError};
+use roundtrip_shared::protocol::{
+    Closer, ErrorCode, EventKind, FaultTransport, Faults, RelayError,
+};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::AppState;
-use crate::lab::faults::{self, FaultTarget};
+use crate::lab::faults;
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
@@ -115,9 +117,7 @@ async fn drive(
                         .permit_dial(destination(&target, addr))
                         .and_then(|()| match (&faults, state.lab().fault_target(addr)) {
                             (None, _) => Ok(()),
-                            (Some(faults), Some(kind @ FaultTarget::Udp)) => {
-                                faults::check(faults, kind)
-                            }
+                            (Some(faults), Some(kind @ FaultTransport::Udp)) => faults.check(kind),
                             (Some(_), _) => Err(faults::not_a_lab_service(addr)),
                         });
                 Ok(permitted.map(|()| addr))

@@ -32,41 +32,6 @@ const SLOW_READER_BUFFER: usize = 4 * 1024;
 /// Largest piece a faulty stream reads at once.
 const READ_CHUNK: usize = 16 * 1024;
 
-/// What kind of lab service a fault is for: they take different faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultTarget {
-    /// The TCP echo and the HTTP and HTTPS labs.
-    Tcp,
-    /// The UDP echo.
-    Udp,
-}
-
-/// Whether `faults` make sense for a service of kind `target`; says why not.
-pub fn check(faults: &Faults, target: FaultTarget) -> Result<(), RelayError> {
-    let bad = |why: &str| Err(RelayError::new(ErrorCode::NotSupported, why.to_owned()));
-    if faults.drop_percent.is_some_and(|p| p > 100) {
-        return bad("faults.drop_percent is a percentage: 0 to 100");
-    }
-    if faults.read_bytes_per_s == Some(0) {
-        return bad(
-            "faults.read_bytes_per_s must be at least 1: a reader that never reads is a closed window for good",
-        );
-    }
-    match target {
-        FaultTarget::Tcp if faults.drop_percent.is_some() || faults.drop_seed.is_some() => bad(
-            "faults.drop_percent is for UDP: TCP retransmits what the network loses, so the \
-             application never sees a gap (try reset_after_bytes or latency_ms)",
-        ),
-        FaultTarget::Udp if faults.reset_after_bytes.is_some() => {
-            bad("faults.reset_after_bytes is for TCP: UDP has no connection to reset")
-        }
-        FaultTarget::Udp if faults.read_bytes_per_s.is_some() => {
-            bad("faults.read_bytes_per_s is for TCP: UDP has no window to fill (try drop_percent)")
-        }
-        _ => Ok(()),
-    }
-}
-
 /// The refusal for faults towards anything but the lab's echo and HTTP
 /// services.
 pub fn not_a_lab_service(addr: SocketAddr) -> RelayError {
@@ -433,25 +398,5 @@ mod tests {
         drop(guard);
         assert!(table.is_empty());
         assert_eq!(table.fate(peer), Fate::Answer(Duration::ZERO));
-    }
-
-    #[test]
-    fn faults_must_fit_the_service() {
-        let tcp_only = Faults {
-            reset_after_bytes: Some(10),
-            ..Faults::default()
-        };
-        assert!(check(&tcp_only, FaultTarget::Tcp).is_ok());
-        assert!(check(&tcp_only, FaultTarget::Udp).is_err());
-        assert!(check(&udp(10, 1), FaultTarget::Udp).is_ok());
-        let err = check(&udp(10, 1), FaultTarget::Tcp).unwrap_err();
-        assert_eq!(err.code, ErrorCode::NotSupported);
-        assert!(err.message.contains("UDP"), "{}", err.message);
-        assert!(check(&udp(101, 1), FaultTarget::Udp).is_err());
-        let stalled = Faults {
-            read_bytes_per_s: Some(0),
-            ..Faults::default()
-        };
-        assert!(check(&stalled, FaultTarget::Tcp).is_err());
     }
 }

@@ -160,11 +160,16 @@ impl Lab {
 
     /// Which faults the lab service at `addr` can inject, if it takes any:
     /// only the echo services and the HTTP labs do.
-    pub fn fault_target(&self, addr: SocketAddr) -> Option<faults::FaultTarget> {
+    pub fn fault_target(
+        &self,
+        addr: SocketAddr,
+    ) -> Option<roundtrip_shared::protocol::FaultTransport> {
         let (service, _) = self.services.iter().find(|(_, a)| *a == addr)?;
         match service.name.as_str() {
-            "tcp-echo" | "http-lab" | "https-lab" => Some(faults::FaultTarget::Tcp),
-            "udp-echo" => Some(faults::FaultTarget::Udp),
+            "tcp-echo" | "http-lab" | "https-lab" => {
+                Some(roundtrip_shared::protocol::FaultTransport::Tcp)
+            }
+            "udp-echo" => Some(roundtrip_shared::protocol::FaultTransport::Udp),
             _ => None,
         }
     }

@@ -20,7 +20,7 @@ pub mod listeners;
 use std::net::{IpAddr, SocketAddr};
 
 use ipnet::IpNet;
-use roundtrip_shared::protocol::{ErrorCode, RelayError};
+use roundtrip_shared::protocol::{Refusal, RelayError};
 use serde::Deserialize;
 
 /// What kind of traffic a destination is for; rules may be limited to some.
@@ -141,10 +141,13 @@ impl Policy {
         let ip = normalize(dest.addr.ip());
         let port = dest.addr.port();
         if port == 25 {
-            return Err(blocked(format!(
-                "{} port 25 (SMTP) is closed on a public relay, so that it cannot relay spam",
-                dest.addr
-            )));
+            return Err(blocked(
+                Refusal::SmtpPort,
+                format!(
+                    "{} port 25 (SMTP) is closed on a public relay, so that it cannot relay spam",
+                    dest.addr
+                ),
+            ));
         }
         let special = ip::forbidden_reason(ip);
         let mut matched_by_name = false;
@@ -161,16 +164,22 @@ impl Policy {
         }
         match (matched_by_name, special) {
             (true, None) => Ok(()),
-            (true, Some(reason)) => Err(blocked(format!(
-                "{} resolved to {reason}; a public relay does not go there",
-                dest.host.unwrap_or_default()
-            ))),
-            (false, Some(reason)) => Err(blocked(reason)),
-            (false, None) => Err(blocked(format!(
-                "{} is not on this relay's allow-list",
-                dest.host
-                    .map_or_else(|| dest.addr.to_string(), |h| format!("{h}:{port}"))
-            ))),
+            (true, Some(reason)) => Err(blocked(
+                Refusal::ResolvedToSpecial,
+                format!(
+                    "{} resolved to {reason}; a public relay does not go there",
+                    dest.host.unwrap_or_default()
+                ),
+            )),
+            (false, Some(reason)) => Err(blocked(Refusal::SpecialAddress, reason)),
+            (false, None) => Err(blocked(
+                Refusal::NotAllowListed,
+                format!(
+                    "{} is not on this relay's allow-list",
+                    dest.host
+                        .map_or_else(|| dest.addr.to_string(), |h| format!("{h}:{port}"))
+                ),
+            )),
         }
     }
 }
@@ -183,8 +192,10 @@ fn normalize(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn blocked(reason: String) -> RelayError {
-    RelayError::new(ErrorCode::Blocked, format!("blocked: {reason}"))
+/// A refusal: the rule as a value for the page's explanation, the
+/// particulars in words.
+pub fn blocked(refusal: Refusal, reason: String) -> RelayError {
+    RelayError::refused(refusal, format!("blocked: {reason}"))
 }
 
 impl Rule {
@@ -233,6 +244,7 @@ fn parse_ports(spec: &str) -> Option<(u16, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use roundtrip_shared::protocol::ErrorCode;
 
     fn dest(host: Option<&'static str>, addr: &str) -> Destination<'static> {
         Destination {
@@ -300,35 +312,59 @@ mod tests {
     #[test]
     fn public_mode_refuses_with_reasons() {
         let policy = public();
-        for (host, addr, reason) in [
-            (None, "10.0.0.1:80", "private range"),
+        for (host, addr, (refusal, reason)) in [
+            (
+                None,
+                "10.0.0.1:80",
+                (Refusal::SpecialAddress, "private range"),
+            ),
             (
                 Some("www.example.com"),
                 "10.0.0.1:80",
-                "www.example.com resolved to 10.0.0.1",
+                (
+                    Refusal::ResolvedToSpecial,
+                    "www.example.com resolved to 10.0.0.1",
+                ),
             ),
             (
                 Some("www.example.com"),
                 "[::ffff:169.254.169.254]:80",
-                "metadata",
+                (Refusal::ResolvedToSpecial, "metadata"),
             ),
             (
                 Some("www.example.com"),
                 "93.184.215.14:8080",
-                "not on this relay's allow-list",
+                (Refusal::NotAllowListed, "not on this relay's allow-list"),
             ),
             (
                 Some("example.com"),
                 "93.184.215.14:80",
-                "not on this relay's allow-list",
+                (Refusal::NotAllowListed, "not on this relay's allow-list"),
             ),
-            (Some("evil-example.com"), "93.184.215.14:80", "allow-list"),
-            (Some("www.example.com"), "93.184.215.14:25", "port 25"),
-            (None, "127.0.0.1:9001", "loopback"),
-            (None, "127.0.0.1:4001", "loopback"),
+            (
+                Some("evil-example.com"),
+                "93.184.215.14:80",
+                (Refusal::NotAllowListed, "allow-list"),
+            ),
+            (
+                Some("www.example.com"),
+                "93.184.215.14:25",
+                (Refusal::SmtpPort, "port 25"),
+            ),
+            (
+                None,
+                "127.0.0.1:9001",
+                (Refusal::SpecialAddress, "loopback"),
+            ),
+            (
+                None,
+                "127.0.0.1:4001",
+                (Refusal::SpecialAddress, "loopback"),
+            ),
         ] {
             let err = policy.check(dest(host, addr)).unwrap_err();
             assert_eq!(err.code, ErrorCode::Blocked);
+            assert_eq!(err.refusal, Some(refusal), "{host:?} {addr}");
             assert!(
                 err.message.contains(reason),
                 "{host:?} {addr}: {}",
