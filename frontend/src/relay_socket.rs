@@ -21,20 +21,7 @@ use roundtrip_shared::protocol::{
 use roundtrip_shared::wire::{self, Frame};
 use yew::Callback;
 
-/// The most payload one `Send` carries. The relay refuses WebSocket messages
-/// over 256 KiB (`Config::max_ws_message`); chunks far below that keep every frame safe whatever the
-/// header, and keep one large paste from holding up the socket's queue.
-pub const MAX_SEND_CHUNK: usize = 64 * 1024;
-
-/// The most bytes of one TCP connection on their way to the relay and not
-/// yet written by it; more waits in the page (see `shared::pacing`). Well
-/// below what the relay holds for a connection (256 KiB and 16 queued
-/// sends), so a slow reader makes the page wait, never the relay refuse.
-pub const SEND_WINDOW: usize = 3 * MAX_SEND_CHUNK;
-
-/// The most sends of one TCP connection on their way: the relay queues at
-/// most 16 requests per connection.
-pub const MAX_SENDS_ON_WAY: usize = 8;
+pub use roundtrip_shared::pacing::{MAX_SEND_CHUNK, MAX_SENDS_ON_WAY, SEND_WINDOW};
 
 /// The most messages handed to the page in one [`Notice::Messages`]. While
 /// the page draws, messages pile up in the socket; taking them together

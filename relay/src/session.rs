@@ -29,8 +29,9 @@ use crate::{AppState, limits};
 /// Messages waiting for the writer. With reads of 16 KiB this bounds what a
 /// session buffers for a slow browser to about half a mebibyte.
 const OUTGOING_CAPACITY: usize = 32;
-/// Commands waiting for one operation.
-const COMMAND_CAPACITY: usize = 16;
+// Commands waiting for one operation (shared: the page's pacing is
+// checked against it at compile time).
+use roundtrip_shared::pacing::RELAY_OP_QUEUE as COMMAND_CAPACITY;
 /// How long a request waits for room in an operation's full command queue
 /// before it is refused.
 const STALL: std::time::Duration = std::time::Duration::from_secs(2);

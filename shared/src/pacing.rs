@@ -2,7 +2,9 @@
 //! at most a window of bytes (and of sends) is on its way to the relay for
 //! each connection, and the rest waits in the page until the relay says
 //! earlier ones were written (`sent`). The relay holds only so much for a
-//! peer that reads slowly (256 KiB, 16 requests); without pacing, a paste
+//! peer that reads slowly ([`RELAY_MAX_UNWRITTEN`], [`RELAY_OP_QUEUE`]);
+//! the limits of both sides are here, checked against each other at compile
+//! time. Without pacing, a paste
 //! larger than that would have its later pieces refused instead of waiting
 //! their turn.
 //!
@@ -13,6 +15,34 @@
 //! so, as they are when the connection or the link to the relay ends.
 
 use std::collections::{BTreeMap, VecDeque};
+
+/// The most payload one `send` from the page carries: a larger send is cut
+/// into pieces this size, far below the relay's 256 KiB message limit
+/// whatever the header, so one paste does not hold up the socket's queue.
+pub const MAX_SEND_CHUNK: usize = 64 * 1024;
+
+/// The most bytes of one TCP connection on their way to the relay and not
+/// yet written by it (confirmed by `sent`); more waits in the page.
+pub const SEND_WINDOW: usize = 3 * MAX_SEND_CHUNK;
+
+/// The most sends of one TCP connection on their way to the relay.
+pub const MAX_SENDS_ON_WAY: usize = 8;
+
+/// The relay's side: bytes a TCP connection holds accepted from the page but
+/// not yet written to the peer. Past this the connection stops taking
+/// requests, which pushes back on the whole session.
+pub const RELAY_MAX_UNWRITTEN: usize = 256 * 1024;
+
+/// The relay's side: requests queued for one operation (a full queue holds
+/// the session up, then refuses with `limit_reached`).
+pub const RELAY_OP_QUEUE: usize = 16;
+
+// The page must never meet the relay's limits: its window fits in what the
+// relay holds unwritten, and its sends on their way, plus the `shutdown`
+// and `close` that may follow them, fit in the operation's queue. A change
+// to either side that breaks this does not compile.
+const _: () = assert!(SEND_WINDOW <= RELAY_MAX_UNWRITTEN);
+const _: () = assert!(MAX_SENDS_ON_WAY + 2 <= RELAY_OP_QUEUE);
 
 use crate::protocol::{ClientMsg, ErrorCode, EventKind, OpId, ServerMsg};
 

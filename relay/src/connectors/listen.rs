@@ -25,8 +25,8 @@ use crate::report::{Reporter, SessionGone};
 
 /// Connections waiting in the kernel for `accept()`.
 const BACKLOG: u32 = 128;
-/// Commands waiting for one accepted connection (as for any operation).
-const COMMAND_CAPACITY: usize = 16;
+// Commands waiting for one accepted connection (as for any operation).
+use roundtrip_shared::pacing::RELAY_OP_QUEUE as COMMAND_CAPACITY;
 
 /// Runs one listener to its end.
 pub async fn run(

@@ -26,9 +26,10 @@ use crate::policy::{Destination, Protocol};
 use crate::report::{Reporter, SessionGone};
 use crate::target;
 
-/// Bytes accepted from the browser but not yet written. Past this we stop
-/// taking commands, which pushes back on the browser's WebSocket.
-const MAX_UNWRITTEN: usize = 256 * 1024;
+// Bytes accepted from the browser but not yet written. Past this we stop
+// taking commands, which pushes back on the browser's WebSocket. Shared:
+// the page's send window is checked against it at compile time.
+use roundtrip_shared::pacing::RELAY_MAX_UNWRITTEN as MAX_UNWRITTEN;
 /// Largest read per `received` event.
 const READ_CHUNK: usize = 16 * 1024;
 
