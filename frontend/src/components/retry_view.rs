@@ -12,11 +12,12 @@
 use std::rc::Rc;
 
 use roundtrip_shared::diagram::Tone;
-use roundtrip_shared::protocol::{ClientMsg, ErrorCode, HttpRequest, OpId, Service};
+use roundtrip_shared::protocol::{ClientMsg, HttpRequest, OpId, Service};
+use roundtrip_shared::retry::FlakyPlan;
 use roundtrip_shared::retry::policy::RELAY_LIMITS;
 use roundtrip_shared::retry::timeline::{BarKind, Timeline, describe};
 use roundtrip_shared::retry::{
-    AttemptEnd, Jitter, Latency, RetryPolicy, Run, Scenario, layout, runs_from_trace, simulate,
+    Jitter, Latency, RetryPolicy, Run, Scenario, layout, runs_from_trace, simulate,
 };
 use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -98,43 +99,11 @@ impl Knobs {
     }
 }
 
-/// How many attempts of `run` failed before it ended: what `/flaky` is
-/// asked to fail, so the real run follows the simulated one.
-pub fn failures(run: &Run) -> usize {
-    run.attempts
-        .iter()
-        .filter(|a| a.end.is_some_and(|e| !e.is_success()))
-        .count()
-}
-
-/// The attempts of `run` that timed out (1-based): `/flaky` makes these
-/// slow rather than failing them with a status, so that the real run times
-/// out where the simulated one did.
-pub fn timed_out(run: &Run) -> Vec<u32> {
-    run.attempts
-        .iter()
-        .filter(|a| a.end == Some(AttemptEnd::Error(ErrorCode::TimedOut)))
-        .map(|a| a.n)
-        .collect()
-}
-
-/// The `/flaky` path and query that replays `run` for real under `knobs`:
-/// as many failures as it had, a 500 for each that failed with a status,
-/// and a slow answer (one second past the attempt timeout, so the relay's
-/// timeout ends it first) for each that timed out.
+/// The `/flaky` path and query that replays `run` for real under `knobs`
+/// (see [`FlakyPlan::replaying`]).
 pub fn flaky_path(run: &Run, knobs: &Knobs, key: &str) -> String {
-    let fail = failures(run);
-    let mut path = format!("/flaky?key={key}&fail={fail}&status=500");
-    let slow = timed_out(run);
-    if !slow.is_empty() {
-        let list: Vec<String> = slow.iter().map(u32::to_string).collect();
-        path.push_str(&format!(
-            "&slow={}&delay_ms={}",
-            list.join(","),
-            knobs.timeout_ms + 1_000
-        ));
-    }
-    path
+    let plan = FlakyPlan::replaying(run, knobs.timeout_ms, key);
+    format!("/flaky?{}", plan.to_query())
 }
 
 /// The simulated run and the newest real ones, on one axis.

@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::retry_view::{Knobs, Props, RetryView, timed_out};
+use roundtrip_frontend::components::retry_view::{Knobs, Props, RetryView};
 use roundtrip_shared::protocol::{
     AttemptReason, ClientMsg, Closer, EventKind, HttpTimings, ServerMsg, Service,
 };
@@ -157,7 +157,8 @@ async fn run_for_real_sends_the_same_policy_against_flaky() {
     // The simulation failed twice, once by timing out: so must /flaky, the
     // timed-out attempt answering a second past the attempt timeout (400 ms).
     let knobs = Knobs::default();
-    let slow = timed_out(&simulate(&knobs.policy(), &knobs.scenario()));
+    let slow =
+        roundtrip_shared::retry::flaky::timed_out(&simulate(&knobs.policy(), &knobs.scenario()));
     assert_eq!(slow.len(), 1, "{slow:?}");
     assert!(
         request.url.ends_with(&format!(

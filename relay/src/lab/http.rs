@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post, put};
 use base64::Engine as _;
+use roundtrip_shared::retry::FlakyPlan;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -35,16 +36,6 @@ const MAX_REDIRECTS: u32 = 20;
 const MAX_ECHO_BODY: usize = 1024 * 1024;
 /// `/flaky` keeps this many client keys; the oldest is forgotten first.
 const MAX_FLAKY_KEYS: usize = 1024;
-/// Longest `/flaky` key kept (longer keys are cut).
-const MAX_FLAKY_KEY_LEN: usize = 64;
-/// How long a slow `/flaky` attempt waits before answering, by default and
-/// at most: long enough to run into an attempt timeout, short enough that
-/// the lab cannot be used to hold connections open.
-const FLAKY_DELAY_MS: u64 = 2_000;
-const MAX_FLAKY_DELAY_MS: u64 = 10_000;
-/// Most attempt numbers `/flaky?slow=` lists.
-const MAX_FLAKY_SLOW: usize = 32;
-
 /// The lab CA and the leaf it signed for the HTTPS lab.
 #[derive(Debug, Clone)]
 pub struct LabTls {
@@ -455,94 +446,12 @@ impl FlakyCounts {
     }
 }
 
-/// How `/flaky` fails, read from its query.
-#[derive(Clone, Debug, PartialEq)]
-struct FlakyPlan {
-    fail: u32,
-    status: StatusCode,
-    retry_after: u32,
-    /// Attempts (1-based) that answer only after `delay`.
-    slow: SlowAttempts,
-    delay: Duration,
-}
-
-/// Which attempts of a key are slow.
-#[derive(Clone, Debug, PartialEq)]
-enum SlowAttempts {
-    /// Every failing one (`mode=timeout`): the failures are timeouts.
-    Failing,
-    /// These (`slow=1,3`); none by default.
-    Listed(Vec<u32>),
-}
-
-impl FlakyPlan {
-    fn from_query(query: &HashMap<String, String>) -> FlakyPlan {
-        let fail: u32 = query.get("fail").and_then(|v| v.parse().ok()).unwrap_or(2);
-        let status = query
-            .get("status")
-            .and_then(|v| v.parse::<u16>().ok())
-            .and_then(|c| StatusCode::from_u16(c).ok())
-            .filter(|c| c.is_server_error() || *c == StatusCode::TOO_MANY_REQUESTS)
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let retry_after: u32 = query
-            .get("retry_after")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        let slow = if query.get("mode").map(String::as_str) == Some("timeout") {
-            SlowAttempts::Failing
-        } else {
-            SlowAttempts::Listed(
-                query
-                    .get("slow")
-                    .map(|list| {
-                        list.split(',')
-                            .filter_map(|n| n.trim().parse().ok())
-                            .take(MAX_FLAKY_SLOW)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            )
-        };
-        let delay_ms = query
-            .get("delay_ms")
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(FLAKY_DELAY_MS)
-            .min(MAX_FLAKY_DELAY_MS);
-        FlakyPlan {
-            fail,
-            status,
-            retry_after,
-            slow,
-            delay: Duration::from_millis(delay_ms),
-        }
-    }
-
-    fn is_slow(&self, attempt: u32) -> bool {
-        match &self.slow {
-            SlowAttempts::Failing => attempt <= self.fail,
-            SlowAttempts::Listed(list) => list.contains(&attempt),
-        }
-    }
-}
-
-/// Fails the first `fail` attempts of each `key` (default 2) with `status`
-/// (500 by default; 503 and 429 carry `Retry-After: retry_after`), then
-/// succeeds. Slow attempts (`mode=timeout`: every failing one; or those
-/// listed in `slow=1,3`) answer only after `delay_ms` (default 2 s, at most
-/// 10 s), so a client's timeout ends them first: failures by being slow.
-async fn flaky(
-    State(flaky): State<Flaky>,
-    method: Method,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let key: String = query
-        .get("key")
-        .map(String::as_str)
-        .unwrap_or("default")
-        .chars()
-        .take(MAX_FLAKY_KEY_LEN)
-        .collect();
-    let plan = FlakyPlan::from_query(&query);
+/// Fails as the query's [`FlakyPlan`] says (`shared::retry::flaky`): the
+/// first `fail` attempts of each `key` with `status`, slow attempts only
+/// after `delay_ms`, so a client's timeout ends them first.
+async fn flaky(State(flaky): State<Flaky>, method: Method, RawQuery(query): RawQuery) -> Response {
+    let plan = FlakyPlan::from_query(query.as_deref().unwrap_or_default());
+    let key = plan.key.clone();
     let attempt = flaky
         .inner
         .lock()
@@ -550,7 +459,7 @@ async fn flaky(
         .attempt(&key);
     // Counted on arrival: an attempt the client gave up on still counts.
     if plan.is_slow(attempt) {
-        tokio::time::sleep(plan.delay).await;
+        tokio::time::sleep(Duration::from_millis(plan.delay_ms)).await;
     }
     let body = json!({
         "key": key,
@@ -560,7 +469,7 @@ async fn flaky(
         "slow": plan.is_slow(attempt),
     });
     if attempt <= plan.fail {
-        let status = plan.status;
+        let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(body)).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
             response
@@ -588,37 +497,6 @@ mod tests {
         assert_eq!(counts.attempts.len(), MAX_FLAKY_KEYS);
         // "a" was the oldest and has been forgotten: it starts over.
         assert_eq!(counts.attempt("a"), 1);
-    }
-
-    fn plan(query: &str) -> FlakyPlan {
-        let pairs = query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        FlakyPlan::from_query(&pairs)
-    }
-
-    #[test]
-    fn flaky_slow_attempts_are_read_and_bounded() {
-        let fast = plan("fail=2");
-        assert!(!fast.is_slow(1) && !fast.is_slow(3));
-        let timeouts = plan("fail=2&mode=timeout&delay_ms=600");
-        assert!(timeouts.is_slow(1) && timeouts.is_slow(2) && !timeouts.is_slow(3));
-        assert_eq!(timeouts.delay, Duration::from_millis(600));
-        let listed = plan("fail=3&slow=1,3,x&delay_ms=999999999");
-        assert!(listed.is_slow(1) && !listed.is_slow(2) && listed.is_slow(3));
-        // Never longer than the lab's bound.
-        assert_eq!(listed.delay, Duration::from_millis(MAX_FLAKY_DELAY_MS));
-        assert_eq!(plan("").delay, Duration::from_millis(FLAKY_DELAY_MS));
-        let many = plan(&format!(
-            "slow={}",
-            (1..100)
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
-        assert!(matches!(many.slow, SlowAttempts::Listed(list) if list.len() == MAX_FLAKY_SLOW));
     }
 
     #[test]

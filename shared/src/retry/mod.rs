@@ -11,18 +11,22 @@
 //! - [`backoff`]: exponential backoff with jitter ("none", "full", "equal")
 //!   from a seeded generator, and `Retry-After` on top ([`Backoff`],
 //!   [`schedule`]).
+//! - [`flaky`]: how the HTTP lab's `/flaky` fails ([`FlakyPlan`]), as the
+//!   page writes it and the lab reads it.
 //! - [`retry_after`]: the `Retry-After` header (seconds or an HTTP date).
 //! - [`simulate`]: runs of a policy against a made-up flaky server.
 //! - [`timeline`]: runs from the trace, and the layout of runs on one time
 //!   axis.
 
 pub mod backoff;
+pub mod flaky;
 pub mod policy;
 pub mod retry_after;
 pub mod simulate;
 pub mod timeline;
 
 pub use backoff::{Backoff, Wait, schedule};
+pub use flaky::FlakyPlan;
 pub use policy::{AttemptEnd, Jitter, RetryLimits, RetryOn, RetryPolicy};
 pub use simulate::{Latency, Scenario, simulate};
 pub use timeline::{Run, RunEnd, Timeline, layout, runs_from_trace};
