@@ -348,7 +348,7 @@ fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &
 fn timings(hop: &Hop<'_>) -> (f64, Value) {
     let span = hop.end_us.saturating_sub(hop.start_us);
     if let Some(t) = hop.timings {
-        let known = t.dns_us + t.connect_us + t.tls_us + t.request_us + t.wait_us + t.download_us;
+        let known = t.phases_us();
         // The relay's total runs from the operation's start: for a later hop
         // (or attempt), only the hop's own span is its time.
         let total = if hop.start_us == 0 { t.total_us } else { span };
@@ -357,7 +357,7 @@ fn timings(hop: &Hop<'_>) -> (f64, Value) {
             json!({
                 "blocked": ms(total.saturating_sub(known)),
                 "dns": ms(t.dns_us),
-                "connect": ms(t.connect_us + t.tls_us),
+                "connect": ms(t.connect_us.saturating_add(t.tls_us)),
                 "ssl": if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },
                 "send": ms(t.request_us),
                 "wait": ms(t.wait_us),
@@ -392,7 +392,9 @@ fn timings(hop: &Hop<'_>) -> (f64, Value) {
         _ => 0,
     };
     let receive = m.first_byte.map_or(0, |f| hop.end_us.saturating_sub(f));
-    let known = dns.unwrap_or(0) + connect + send + wait + receive;
+    let known = [dns.unwrap_or(0), connect, send, wait, receive]
+        .into_iter()
+        .fold(0, u64::saturating_add);
     (
         ms(span.max(known)),
         json!({

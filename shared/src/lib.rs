@@ -57,6 +57,8 @@ pub mod recording;
 pub mod replay;
 pub mod retry;
 pub mod share;
+#[cfg(any(test, feature = "test-support"))]
+pub mod testing;
 pub mod tls_record;
 pub mod trace;
 pub mod waterfall;

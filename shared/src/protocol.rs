@@ -175,6 +175,27 @@ pub struct HttpRequest {
     pub faults: Option<Faults>,
 }
 
+impl HttpRequest {
+    /// A plain `GET` of `url` with every option at its default; set the
+    /// fields that matter with struct update syntax.
+    pub fn get(op: OpId, url: impl Into<String>) -> HttpRequest {
+        HttpRequest {
+            op,
+            method: "GET".to_owned(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+            retry: None,
+            faults: None,
+        }
+    }
+}
+
 /// Faults a lab service injects on one connection or UDP socket, chosen by
 /// the browser when it opens it. They are real: the lab service itself
 /// delays, drops, resets or reads slowly on its socket, so what the relay
@@ -298,6 +319,24 @@ pub struct HttpTimings {
     /// First byte to the end of the body.
     pub download_us: u64,
     pub total_us: u64,
+}
+
+impl HttpTimings {
+    /// The phases added up (DNS to download; the total may hold more, such
+    /// as time before the first phase). Saturating: a recording from a file
+    /// may carry any numbers.
+    pub fn phases_us(&self) -> u64 {
+        [
+            self.dns_us,
+            self.connect_us,
+            self.tls_us,
+            self.request_us,
+            self.wait_us,
+            self.download_us,
+        ]
+        .into_iter()
+        .fold(0, u64::saturating_add)
+    }
 }
 
 /// Which way bytes crossed the socket.

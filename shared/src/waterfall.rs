@@ -227,12 +227,13 @@ fn scale(longest_us: u64) -> (u64, u64) {
     let mut unit = 1u64;
     loop {
         for factor in [1, 2, 5] {
-            let step = unit * factor;
+            // Saturating: a step of u64::MAX ends the search for any span.
+            let step = unit.saturating_mul(factor);
             if longest.div_ceil(step) <= 6 {
-                return (longest.div_ceil(step) * step, step);
+                return (longest.div_ceil(step).saturating_mul(step), step);
             }
         }
-        unit *= 10;
+        unit = unit.saturating_mul(10);
     }
 }
 
@@ -317,14 +318,18 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
                 (Phase::Wait, t.wait_us),
                 (Phase::Download, t.download_us),
             ];
-            let sum: u64 = phases.iter().map(|(_, us)| us).sum();
-            let mut at = 0;
+            let sum = phases
+                .iter()
+                .map(|&(_, us)| us)
+                .fold(0, u64::saturating_add);
+            let mut at = 0u64;
             let mut bars = Vec::new();
             for (phase, us) in
                 std::iter::once((Phase::Blocked, t.total_us.saturating_sub(sum))).chain(phases)
             {
-                bars.push(bar(phase, at, at + us));
-                at += us;
+                let end = at.saturating_add(us);
+                bars.push(bar(phase, at, end));
+                at = end;
             }
             bars
         }
@@ -339,7 +344,7 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
     }
     let end_us = bars
         .iter()
-        .map(|b| b.start_us + b.duration_us)
+        .map(|b| b.start_us.saturating_add(b.duration_us))
         .max()
         .unwrap_or(0);
     Row {

@@ -188,7 +188,7 @@ pub fn runs_from_trace(trace: &Trace) -> Vec<Run> {
                 run.waits.push(WaitSpan {
                     after: *after,
                     start_us: t,
-                    end_us: t + wait_ms * 1000,
+                    end_us: t.saturating_add(wait_ms.saturating_mul(1000)),
                     retry_after: retry_after_ms.is_some_and(|ra| ra >= *wait_ms),
                 });
             }
@@ -355,7 +355,7 @@ pub fn layout(runs: &[Run]) -> Timeline {
     let span_us = runs.iter().map(Run::span_us).max().unwrap_or(0).max(1_000);
     let step_us = nice_step(span_us);
     // The axis ends on the tick after the longest run.
-    let axis_us = span_us.div_ceil(step_us) * step_us;
+    let axis_us = span_us.div_ceil(step_us).saturating_mul(step_us);
     let x0 = LABEL_WIDTH + 4.0;
     let x1 = WIDTH - RIGHT_PAD;
     let x_of = |us: u64| x0 + (x1 - x0) * us as f64 / axis_us as f64;
@@ -386,14 +386,14 @@ pub fn layout(runs: &[Run]) -> Timeline {
                     title: format!(
                         "attempt {}: {what} after {}",
                         attempt.n,
-                        format_us(attempt.end_us - attempt.start_us)
+                        format_us(attempt.end_us.saturating_sub(attempt.start_us))
                     ),
                 });
             }
             for wait in &run.waits {
                 let x = x_of(wait.start_us);
                 let width = (x_of(wait.end_us) - x).max(MIN_BAR);
-                let took = format_us(wait.end_us - wait.start_us);
+                let took = format_us(wait.end_us.saturating_sub(wait.start_us));
                 let label = if wait.retry_after {
                     format!("Retry-After {took}")
                 } else {
@@ -503,7 +503,7 @@ fn nice_step(span_us: u64) -> u64 {
     let mut power = 1u64;
     loop {
         for factor in [1, 2, 5] {
-            let step = factor * power;
+            let step = power.saturating_mul(factor);
             if span_us / step <= 8 {
                 return step;
             }
@@ -538,7 +538,7 @@ pub fn describe(run: &Run) -> String {
                 "attempt {}: {} after {}",
                 attempt.n,
                 attempt.end.map_or("running".to_owned(), |e| e.label()),
-                format_us(attempt.end_us - attempt.start_us)
+                format_us(attempt.end_us.saturating_sub(attempt.start_us))
             ),
         ));
     }
@@ -552,7 +552,7 @@ pub fn describe(run: &Run) -> String {
                 } else {
                     "backoff"
                 },
-                format_us(wait.end_us - wait.start_us)
+                format_us(wait.end_us.saturating_sub(wait.start_us))
             ),
         ));
     }
