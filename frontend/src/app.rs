@@ -385,7 +385,7 @@ pub fn app() -> Html {
         Callback::from(move |_: MouseEvent| link_generation.set(*link_generation + 1))
     };
 
-    let received = state.received();
+    let (received, received_earlier, received_total) = state.received_shown();
     let current = state.current;
     let relay_ready = matches!(state.relay, RelayLink::Ready { .. });
     let control_tabs = vec![
@@ -465,7 +465,8 @@ pub fn app() -> Html {
                         <ErrorList errors={state.shown_errors()} />
                         <MessagePanel can_send={state.can_send()}
                             received={AttrValue::from(String::from_utf8_lossy(&received).into_owned())}
-                            received_bytes={received.len()} {on_send} preset={preset_text}
+                            received_bytes={received_total} {received_earlier}
+                            {on_send} preset={preset_text}
                             waiting={state.waiting_to_send()} />
                     </TabPanel>
                     <TabPanel id="listen" selected={(*control_tab).clone()} class="tab-panel">

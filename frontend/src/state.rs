@@ -59,6 +59,9 @@ pub struct CurrentOp {
     pub cut_off: bool,
 }
 
+/// The most received bytes the Message panel shows (the newest).
+pub const SHOWN_RECEIVED: usize = 64 * 1024;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct State {
     pub relay: RelayLink,
@@ -413,11 +416,28 @@ impl State {
         self.live_op()
     }
 
-    /// All bytes the current operation received.
+    /// The last bytes the current operation received (at most about
+    /// [`SHOWN_RECEIVED`]: a long stream is not copied on every render).
     pub fn received(&self) -> Vec<u8> {
-        self.current
-            .map(|current| self.trace.received_bytes(current.op))
-            .unwrap_or_default()
+        self.received_shown().0
+    }
+
+    /// [`State::received`], whether earlier bytes are left out of it, and
+    /// how many bytes the operation received in all.
+    pub fn received_shown(&self) -> (Vec<u8>, bool, u64) {
+        let Some(current) = self.current else {
+            return (Vec::new(), false, 0);
+        };
+        let (tail, earlier) = self.trace.received_tail(current.op, SHOWN_RECEIVED);
+        let total = self
+            .trace
+            .events_of(current.op)
+            .map(|kind| match kind {
+                EventKind::Received { bytes } => *bytes,
+                _ => 0,
+            })
+            .fold(0, u64::saturating_add);
+        (tail, earlier, total)
     }
 
     /// What this relay session uses of its limits, for the page: open

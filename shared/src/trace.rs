@@ -4,10 +4,23 @@
 //! The trace is the single input of every view, live or replayed. It keeps
 //! payload bytes beside the steps that moved them, so that a label can say
 //! `"hello" (5 B)` and not only `5 B`.
+//!
+//! It is bounded like the recording it mirrors: at most [`MAX_STEPS`] steps
+//! (later ones are counted, not kept), and at most [`MAX_KEPT_PAYLOAD`]
+//! bytes of the payloads the relay reported; past that the oldest are let
+//! go (the step stays, with its byte count, and `payload: None`), so a long
+//! flood from a server cannot fill the page's memory.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
+
+/// The most steps a trace keeps: as many as a recording holds.
+pub const MAX_STEPS: usize = crate::recording::MAX_ENTRIES;
+
+/// The most bytes of reported payloads (`sent`, `received`, datagrams) a
+/// trace keeps; the oldest go first.
+pub const MAX_KEPT_PAYLOAD: usize = 16 * 1024 * 1024;
 
 /// What the browser asked the relay to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +105,13 @@ pub struct Trace {
     unconfirmed_datagrams: HashMap<OpId, VecDeque<Vec<u8>>>,
     /// The page time given to the steps recorded next (see [`Trace::seen_at`]).
     clock_us: Option<u64>,
+    /// Steps holding a reported payload, oldest first, and their bytes.
+    payload_steps: VecDeque<usize>,
+    payload_bytes: usize,
+    /// Payload bytes let go to stay within [`MAX_KEPT_PAYLOAD`].
+    released_bytes: u64,
+    /// Steps not kept because the trace held [`MAX_STEPS`].
+    steps_not_kept: u64,
 }
 
 impl Trace {
@@ -218,7 +238,7 @@ impl Trace {
                 },
             ),
         };
-        self.steps.push(Step {
+        self.push(Step {
             op,
             t_us: None,
             seen_us: self.clock_us,
@@ -306,7 +326,46 @@ impl Trace {
                 }
             }
         };
+        self.push(step);
+    }
+
+    /// Keeps `step` within the bounds (see the module's documentation).
+    fn push(&mut self, step: Step) {
+        if self.steps.len() >= MAX_STEPS {
+            self.steps_not_kept += 1;
+            return;
+        }
+        if let StepKind::Event {
+            payload: Some(bytes),
+            ..
+        } = &step.kind
+        {
+            self.payload_bytes += bytes.len();
+            self.payload_steps.push_back(self.steps.len());
+        }
         self.steps.push(step);
+        while self.payload_bytes > MAX_KEPT_PAYLOAD {
+            let Some(oldest) = self.payload_steps.pop_front() else {
+                break;
+            };
+            if let StepKind::Event { payload, .. } = &mut self.steps[oldest].kind
+                && let Some(bytes) = payload.take()
+            {
+                self.payload_bytes -= bytes.len();
+                self.released_bytes += bytes.len() as u64;
+            }
+        }
+    }
+
+    /// Payload bytes let go to keep the trace within [`MAX_KEPT_PAYLOAD`]:
+    /// the oldest steps' bytes, no longer shown.
+    pub fn released_bytes(&self) -> u64 {
+        self.released_bytes
+    }
+
+    /// Steps that came after the trace held [`MAX_STEPS`] and were not kept.
+    pub fn steps_not_kept(&self) -> u64 {
+        self.steps_not_kept
     }
 
     /// The relay events of one operation, in order.
@@ -381,9 +440,43 @@ impl Trace {
         received_in(&self.steps[last_attempt..], op)
     }
 
-    /// All bytes received on `op`, concatenated.
+    /// All bytes received on `op` that the trace still keeps, concatenated.
     pub fn received_bytes(&self, op: OpId) -> Vec<u8> {
         received_in(&self.steps, op)
+    }
+
+    /// The last bytes received on `op`, at most about `max` (whole pieces,
+    /// newest last): what a view of a long stream shows without copying all
+    /// of it on every render. The flag says whether earlier bytes exist
+    /// that are not in it (left out here, or let go by the trace).
+    pub fn received_tail(&self, op: OpId, max: usize) -> (Vec<u8>, bool) {
+        let mut pieces = Vec::new();
+        let mut total = 0;
+        let mut earlier = false;
+        for step in self.steps.iter().rev().filter(|step| step.op == op) {
+            match &step.kind {
+                StepKind::Event {
+                    kind: EventKind::Received { bytes },
+                    payload,
+                } => match payload {
+                    Some(piece) if total < max => {
+                        total += piece.len();
+                        pieces.push(piece.as_slice());
+                    }
+                    _ if *bytes > 0 => {
+                        earlier = true;
+                        break;
+                    }
+                    _ => {}
+                },
+                _ => continue,
+            }
+        }
+        let mut out = Vec::with_capacity(total);
+        for piece in pieces.into_iter().rev() {
+            out.extend_from_slice(piece);
+        }
+        (out, earlier)
     }
 }
 
@@ -448,6 +541,69 @@ mod tests {
     use super::*;
     use crate::payload::Payload;
     use crate::protocol::Event;
+
+    fn data(op: OpId, t_us: u64, bytes: Vec<u8>) -> ServerMsg {
+        ServerMsg::Data {
+            op,
+            t_us,
+            data: Payload(bytes),
+        }
+    }
+
+    /// A server that never stops sending: the trace keeps the newest bytes
+    /// within its budget, every step with its byte count, and says how much
+    /// it let go.
+    #[test]
+    fn a_long_flood_keeps_the_newest_payloads_within_the_budget() {
+        let mut trace = Trace::new();
+        let piece = 16 * 1024;
+        let pieces = MAX_KEPT_PAYLOAD / piece + 100;
+        for i in 0..pieces {
+            trace.record_server(&data(1, i as u64, vec![(i % 251) as u8; piece]));
+        }
+        let kept: usize = trace
+            .steps()
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Event { payload, .. } => payload.as_ref().map(Vec::len),
+                _ => None,
+            })
+            .sum();
+        assert!(kept <= MAX_KEPT_PAYLOAD, "{kept}");
+        assert_eq!(trace.steps().len(), pieces);
+        assert_eq!(trace.released_bytes(), (pieces * piece - kept) as u64);
+        assert_eq!(trace.bytes_moved(0).1, (pieces * piece) as u64);
+        // The newest piece is there, the oldest is not.
+        let (tail, earlier) = trace.received_tail(1, piece);
+        assert_eq!(tail, vec![((pieces - 1) % 251) as u8; piece]);
+        assert!(earlier);
+        assert!(matches!(
+            &trace.steps()[0].kind,
+            StepKind::Event { payload: None, kind: EventKind::Received { bytes } } if *bytes == piece as u64
+        ));
+    }
+
+    #[test]
+    fn a_trace_keeps_at_most_as_many_steps_as_a_recording() {
+        let mut trace = Trace::new();
+        for i in 0..MAX_STEPS + 5 {
+            trace.record_server(&data(1, i as u64, Vec::new()));
+        }
+        assert_eq!(trace.steps().len(), MAX_STEPS);
+        assert_eq!(trace.steps_not_kept(), 5);
+    }
+
+    #[test]
+    fn the_received_tail_is_the_last_bytes_whole_and_in_order() {
+        let mut trace = Trace::new();
+        for (t, text) in ["ab", "cd", "ef"].into_iter().enumerate() {
+            trace.record_server(&data(1, t as u64, text.into()));
+            trace.record_server(&data(2, t as u64, b"x".to_vec()));
+        }
+        assert_eq!(trace.received_tail(1, 100), (b"abcdef".to_vec(), false));
+        assert_eq!(trace.received_tail(1, 3), (b"cdef".to_vec(), true));
+        assert_eq!(trace.received_tail(3, 3), (Vec::new(), false));
+    }
 
     #[test]
     fn sent_events_get_the_bytes_of_the_send_they_confirm() {

@@ -53,10 +53,14 @@ impl LineEnding {
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
     pub can_send: bool,
-    /// Everything the current connection received, as lossy UTF-8.
+    /// What the current connection received (the newest bytes of a long
+    /// stream), as lossy UTF-8.
     pub received: AttrValue,
-    /// How many bytes `received` stands for (lossy text may differ).
-    pub received_bytes: usize,
+    /// How many bytes the connection received in all.
+    pub received_bytes: u64,
+    /// Earlier bytes are not in `received` (only the newest are shown).
+    #[prop_or_default]
+    pub received_earlier: bool,
     /// Gets the bytes to write.
     pub on_send: Callback<Vec<u8>>,
     /// Text from an experiment link, ready to send.
@@ -158,6 +162,9 @@ pub fn message_panel(props: &Props) -> Html {
             <h3 class="received-heading">
                 {"Received "}<span class="byte-count">{format!("({} bytes)", props.received_bytes)}</span>
             </h3>
+            if props.received_earlier {
+                <p class="hint" id="received-earlier">{format!("Showing the newest {} KiB of what arrived; the count above is all of it.", crate::state::SHOWN_RECEIVED / 1024)}</p>
+            }
             <pre id="received" aria-live="polite">{props.received.clone()}</pre>
         </section>
     }

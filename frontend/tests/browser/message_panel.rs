@@ -19,6 +19,7 @@ fn props(can_send: bool, sent: &Rc<RefCell<Vec<Vec<u8>>>>) -> Props {
         can_send,
         received: "hello\u{fffd}".into(),
         received_bytes: 6,
+        received_earlier: false,
         on_send: Callback::from(move |bytes| sent.borrow_mut().push(bytes)),
         waiting: Held::default(),
     }
