@@ -21,7 +21,7 @@ use crate::components::{
     TabPanel, Tabs, UdpPanel, WaterfallView,
 };
 use crate::relay_socket::{self, RelaySocket};
-use crate::state::{Action, RelayLink, State};
+use crate::state::{Action, PageState, RelayLink};
 use crate::views_source::{use_page_times, use_shown_trace, use_views_source};
 
 fn experiment_tab(experiment: &Experiment) -> &'static str {
@@ -35,7 +35,7 @@ fn experiment_tab(experiment: &Experiment) -> &'static str {
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let state = use_reducer(State::default);
+    let state = use_reducer(PageState::default);
     // Bumped by "Reconnect": each value is one WebSocket to the relay.
     let link_generation = use_state(|| 0_u32);
     let socket: Rc<RefCell<Option<RelaySocket>>> = use_mut_ref(|| None);

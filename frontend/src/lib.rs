@@ -7,21 +7,19 @@
 //!   errors.
 //! - [`relay_socket`]: the one WebSocket to the relay. Only this module knows
 //!   the browser's socket API; it speaks `ClientMsg`/`ServerMsg`.
-//! - [`state`]: the page state as data, and a pure reducer over it.
+//! - [`state`]: the page's model (`roundtrip_shared::page`) as yew's
+//!   reducer: the clock is read here and handed to the pure `apply`.
 //! - [`views_source`]: what the views show (live, paused, replaying, or an
 //!   opened recording) and the playback timer.
-//! - [`recorder`]: the session's messages with their times, for saving,
-//!   sharing and replay.
 //! - [`components`]: the panels and the sequence diagram; props in,
 //!   callbacks out.
 //!
-//! Protocol, trace, lifecycle and diagram layout come from
+//! Protocol, trace, the page model, lifecycle and diagram layout come from
 //! `roundtrip_shared`, where they are tested natively: this crate draws them.
 
 pub mod app;
 pub mod browser;
 pub mod components;
-pub mod recorder;
 pub mod relay_socket;
 pub mod state;
 pub mod views_source;

@@ -14,7 +14,6 @@ use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
 use roundtrip_shared::pacing::{Change, Pacer};
-use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, OpId, PROTOCOL_VERSION, RelayError, ServerMsg, SessionClose,
 };
@@ -30,47 +29,7 @@ pub use roundtrip_shared::pacing::{MAX_SEND_CHUNK, MAX_SENDS_ON_WAY, SEND_WINDOW
 /// short.
 pub const MAX_BATCH: usize = 1024;
 
-/// What the socket tells the page.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Notice {
-    /// The WebSocket is open and the hello is on its way.
-    Opened,
-    /// A message from the relay.
-    Message(ServerMsg),
-    /// Several messages that had all arrived when the page looked: the page
-    /// takes them in one update (see [`MAX_BATCH`]).
-    Messages(Vec<ServerMsg>),
-    /// A frame from the relay that this page could not decode.
-    Unreadable(RelayError),
-    /// A message could not be handed to the browser's WebSocket.
-    SendFailed(String),
-    /// Requests that waited in the page (see [`SEND_WINDOW`]) and left now.
-    Left(Vec<ClientMsg>),
-    /// How many bytes of a connection's sends wait in the page now, and
-    /// whether a shutdown waits behind them.
-    Waiting {
-        op: OpId,
-        bytes: u64,
-        shutdown: bool,
-    },
-    /// Bytes that waited in the page and will never be sent, and why.
-    NotSent { op: OpId, bytes: u64, why: String },
-    /// The WebSocket closed (or never opened). No notice follows this one.
-    /// `code` is the close frame's when the relay sent one (see
-    /// `protocol::SessionClose`), for the explanation.
-    Closed { code: Option<u16>, reason: String },
-}
-
-impl Notice {
-    /// The relay's messages in this notice.
-    pub fn messages(&self) -> &[ServerMsg] {
-        match self {
-            Notice::Message(msg) => std::slice::from_ref(msg),
-            Notice::Messages(msgs) => msgs,
-            _ => &[],
-        }
-    }
-}
+pub use roundtrip_shared::page::Notice;
 
 /// A live link to the relay. Dropping it closes the WebSocket.
 #[derive(Debug)]
@@ -191,32 +150,8 @@ fn tell(on_notice: &Callback<Notice>, changes: Vec<Change>) {
     }
 }
 
-/// Splits a `Send` whose payload exceeds [`MAX_SEND_CHUNK`] into consecutive
-/// sends of at most that size; every other message passes unchanged.
-pub fn split_sends(msg: ClientMsg) -> Vec<ClientMsg> {
-    match msg {
-        ClientMsg::Send { op, data } if data.0.len() > MAX_SEND_CHUNK => data
-            .0
-            .chunks(MAX_SEND_CHUNK)
-            .map(|chunk| ClientMsg::Send {
-                op,
-                data: Payload(chunk.to_vec()),
-            })
-            .collect(),
-        other => vec![other],
-    }
-}
-
-/// The relay's WebSocket address for a page served from `protocol//host`:
-/// the relay serves the page and the socket from the same origin.
-pub fn relay_url(page_protocol: &str, host: &str) -> String {
-    let scheme = if page_protocol == "https:" {
-        "wss"
-    } else {
-        "ws"
-    };
-    format!("{scheme}://{host}/ws")
-}
+pub use roundtrip_shared::pacing::split_sends;
+pub use roundtrip_shared::page::relay_url;
 
 /// [`relay_url`] for the page currently loaded.
 pub fn page_relay_url() -> Result<String, String> {

@@ -11,7 +11,7 @@ use roundtrip_shared::replay::{Command, Player};
 use roundtrip_shared::trace::Trace;
 use yew::prelude::*;
 
-use crate::recorder::Recorder;
+use roundtrip_shared::page::Recorder;
 
 /// A recording opened from a file or a link, shown instead of the live
 /// session.

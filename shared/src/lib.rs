@@ -31,6 +31,8 @@
 //! - [`json_check`]: JSON payloads re-indented, expected keys checked.
 //! - [`tls_record`]: the TLS records an eavesdropper sees.
 //! - [`waterfall`]: the timing waterfall of HTTP requests and TCP connections.
+//! - [`page`]: the page's model: state, actions and what the panels show,
+//!   with the clock passed in.
 //! - [`forms`]: the page's forms (faults, ...) parsed into protocol values.
 //! - [`explain`]: "what does this mean?" for HTTP statuses, error codes and
 //!   the relay's refusals.
@@ -50,6 +52,7 @@ pub mod json_check;
 pub mod lifecycle;
 pub mod lifecycle_graph;
 pub mod pacing;
+pub mod page;
 pub mod payload;
 pub mod phase_marks;
 pub mod protocol;

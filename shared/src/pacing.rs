@@ -44,7 +44,24 @@ pub const RELAY_OP_QUEUE: usize = 16;
 const _: () = assert!(SEND_WINDOW <= RELAY_MAX_UNWRITTEN);
 const _: () = assert!(MAX_SENDS_ON_WAY + 2 <= RELAY_OP_QUEUE);
 
+use crate::payload::Payload;
 use crate::protocol::{ClientMsg, ErrorCode, EventKind, OpId, ServerMsg};
+
+/// Splits a `Send` whose payload exceeds [`MAX_SEND_CHUNK`] into consecutive
+/// sends of at most that size; every other message passes unchanged.
+pub fn split_sends(msg: ClientMsg) -> Vec<ClientMsg> {
+    match msg {
+        ClientMsg::Send { op, data } if data.0.len() > MAX_SEND_CHUNK => data
+            .0
+            .chunks(MAX_SEND_CHUNK)
+            .map(|chunk| ClientMsg::Send {
+                op,
+                data: Payload(chunk.to_vec()),
+            })
+            .collect(),
+        other => vec![other],
+    }
+}
 
 /// What the pacer holds and lets go.
 #[derive(Debug)]

@@ -148,7 +148,7 @@ fn ingest(n: usize, batch: usize) -> f64 {
     let mut state = Rc::new(State::default());
     let next = |state: &Rc<State>, action: Action| {
         let mut copy = (**state).clone();
-        copy.apply_at(now(), action);
+        copy.apply(now(), action);
         let copy = Rc::new(copy);
         let _ = roundtrip_shared::diagram::timeline(&copy.trace);
         copy

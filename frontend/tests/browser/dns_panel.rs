@@ -122,22 +122,28 @@ fn a_dns_query_takes_an_op_id_and_leaves_the_tcp_controls_alone() {
     use roundtrip_shared::protocol::{PROTOCOL_VERSION, ServerMsg};
 
     let mut state = State::default();
-    state.apply(Action::Relay(Notice::Opened));
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        relay: "roundtrip 0.1.0".into(),
-        services: vec![],
-        limits: None,
-    })));
+    state.apply(0.0, Action::Relay(Notice::Opened));
+    state.apply(
+        0.0,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            relay: "roundtrip 0.1.0".into(),
+            services: vec![],
+            limits: None,
+        })),
+    );
     let op = state.next_op;
-    state.apply(Action::Requested(ClientMsg::DnsQuery {
-        op,
-        name: "echo.lab.test".into(),
-        rtype: DnsType::A,
-        mode: DnsMode::Stub,
-        server: None,
-        timeout_ms: None,
-    }));
+    state.apply(
+        0.0,
+        Action::Requested(ClientMsg::DnsQuery {
+            op,
+            name: "echo.lab.test".into(),
+            rtype: DnsType::A,
+            mode: DnsMode::Stub,
+            server: None,
+            timeout_ms: None,
+        }),
+    );
     assert_eq!(state.next_op, op + 1);
     assert!(state.current.is_none());
     assert!(state.can_connect());

@@ -6,10 +6,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use roundtrip_shared::payload::Payload;
-use roundtrip_shared::protocol::{
-    ClientMsg, Closer, Event, EventKind, ResolveSource, ServerMsg, Service,
-};
+use roundtrip_shared::protocol::{ClientMsg, ServerMsg};
 use roundtrip_shared::trace::Trace;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement};
@@ -27,10 +24,10 @@ mod lifecycle_view;
 mod listen_panel;
 mod message_panel;
 mod payload_inspector;
+mod relay_socket;
 mod replay;
 mod retry_view;
 mod sequence_diagram;
-mod state;
 mod udp_panel;
 mod waterfall_view;
 
@@ -94,72 +91,18 @@ pub fn press(element: &Element, key: &str) {
     element.dispatch_event(&event).unwrap();
 }
 
-pub fn echo_service() -> Service {
-    Service {
-        name: "tcp-echo".into(),
-        label: "TCP echo (built-in)".into(),
-        protocol: "tcp".into(),
-        addr: "127.0.0.1:4000".into(),
-    }
-}
-
-pub fn event(op: u32, t_us: u64, kind: EventKind) -> ServerMsg {
-    ServerMsg::Event(Event { op, t_us, kind })
-}
+pub use roundtrip_shared::testing::fixtures::{echo_service, event};
 
 /// The messages of one echo exchange on `op`, in the order the page sees
 /// them: `Ok` went to the relay, `Err` came from it.
 pub fn echo_exchange(op: u32) -> Vec<Result<ClientMsg, ServerMsg>> {
-    vec![
-        Ok(ClientMsg::TcpConnect {
-            faults: None,
-            op,
-            target: "tcp-echo".into(),
-            connect_timeout_ms: None,
-            nodelay: false,
-        }),
-        Err(event(
-            op,
-            3,
-            EventKind::Resolved {
-                addrs: vec!["127.0.0.1:4000".into()],
-                source: ResolveSource::Lab,
-            },
-        )),
-        Err(event(
-            op,
-            10,
-            EventKind::Connecting {
-                addr: "127.0.0.1:4000".into(),
-            },
-        )),
-        Err(event(
-            op,
-            150,
-            EventKind::Connected {
-                local: "127.0.0.1:51000".into(),
-                remote: "127.0.0.1:4000".into(),
-            },
-        )),
-        Ok(ClientMsg::Send {
-            op,
-            data: Payload(b"hello".to_vec()),
-        }),
-        Err(event(op, 2_000, EventKind::Sent { bytes: 5 })),
-        Err(ServerMsg::Data {
-            op,
-            t_us: 2_105,
-            data: Payload(b"hello".to_vec()),
-        }),
-        Ok(ClientMsg::Close { op }),
-        Err(event(
-            op,
-            1_500_000,
-            EventKind::Closed {
-                by: Closer::Browser,
-            },
-        )),
-    ]
+    roundtrip_shared::testing::fixtures::echo_exchange(op)
+        .into_iter()
+        .map(|msg| match msg {
+            roundtrip_shared::recording::Message::Out(request) => Ok(request),
+            roundtrip_shared::recording::Message::In(reply) => Err(reply),
+        })
+        .collect()
 }
 
 pub fn echo_trace() -> Trace {

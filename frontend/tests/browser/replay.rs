@@ -150,12 +150,12 @@ async fn the_replay_bar_offers_what_makes_sense_where_it_stands() {
 #[wasm_bindgen_test]
 fn the_state_records_every_message_with_its_time() {
     let mut state = State::default();
-    state.apply_at(1_000.0, Action::Relay(Notice::Opened));
+    state.apply(1_000.0, Action::Relay(Notice::Opened));
     for (i, msg) in echo_exchange(1).into_iter().enumerate() {
         let at = 1_000.0 + 10.0 * i as f64;
         match msg {
-            Ok(request) => state.apply_at(at, Action::Requested(request)),
-            Err(reply) => state.apply_at(at, Action::Relay(Notice::Message(reply))),
+            Ok(request) => state.apply(at, Action::Requested(request)),
+            Err(reply) => state.apply(at, Action::Relay(Notice::Message(reply))),
         }
     }
     let recording = state.recorder.snapshot();
@@ -171,11 +171,11 @@ fn the_state_records_every_message_with_its_time() {
     // Two states that move on from the same older one each keep their own
     // messages.
     let mut older = State::default();
-    older.apply_at(0.0, Action::Requested(echo_exchange(2)[0].clone().unwrap()));
+    older.apply(0.0, Action::Requested(echo_exchange(2)[0].clone().unwrap()));
     let mut branch = older.clone();
     let mut other = older.clone();
-    branch.apply_at(5.0, Action::Requested(echo_exchange(3)[0].clone().unwrap()));
-    other.apply_at(6.0, Action::Requested(echo_exchange(4)[0].clone().unwrap()));
+    branch.apply(5.0, Action::Requested(echo_exchange(3)[0].clone().unwrap()));
+    other.apply(6.0, Action::Requested(echo_exchange(4)[0].clone().unwrap()));
     let (branch, other) = (branch.recorder.snapshot(), other.recorder.snapshot());
     assert_eq!((branch.len(), other.len()), (2, 2));
     assert_eq!(branch.entries[1].at_ms, 5.0);

@@ -3,6 +3,7 @@
 //! that runs every view and export over a recording, for tests and the
 //! `open_recording` fuzz target. Not part of the page or the relay.
 
+pub mod fixtures;
 mod render;
 
 pub use render::render_everything;

@@ -1,43 +1,50 @@
-//! The reducer driven by the messages of real exchanges, as the app feeds it.
+//! The page model driven by the messages of real exchanges, as the app
+//! feeds it: natively, through the one entry production uses.
 
-use roundtrip_frontend::relay_socket::{MAX_SEND_CHUNK, Notice, relay_url, split_sends};
-use roundtrip_frontend::state::{Action, Held, RelayLink, State};
-use roundtrip_shared::lifecycle::SocketState;
-use roundtrip_shared::payload::Payload;
-use roundtrip_shared::protocol::{
-    ClientMsg, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ServerMsg,
-};
-use wasm_bindgen_test::wasm_bindgen_test;
+use super::*;
+use crate::lifecycle::SocketState;
+use crate::pacing::{MAX_SEND_CHUNK, split_sends};
+use crate::payload::Payload;
+use crate::protocol::{ClientMsg, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ServerMsg};
+use crate::recording::Message;
+use crate::testing::fixtures::{echo_exchange, echo_service, event};
 
-use crate::{echo_exchange, echo_service, event};
+/// The page's clock for these tests (any value: only differences count).
+const NOW: f64 = 1_795_644_000_000.0;
 
 fn welcomed() -> State {
     let mut state = State::default();
-    state.apply(Action::Relay(Notice::Opened));
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        relay: "roundtrip 0.1.0".into(),
-        services: vec![echo_service()],
-        limits: None,
-    })));
+    state.apply(NOW, Action::Relay(Notice::Opened));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            relay: "roundtrip 0.1.0".into(),
+            services: vec![echo_service()],
+            limits: None,
+        })),
+    );
     state
 }
 
-fn feed(state: &mut State, exchange: Vec<Result<ClientMsg, ServerMsg>>) {
+fn feed(state: &mut State, exchange: Vec<Message>) {
     for msg in exchange {
-        state.apply(match msg {
-            Ok(request) => Action::Requested(request),
-            Err(reply) => Action::Relay(Notice::Message(reply)),
-        });
+        state.apply(
+            NOW,
+            match msg {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
     }
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_relay_link_goes_from_connecting_to_connected() {
     let mut state = State::default();
     assert_eq!(state.relay.label(), "connecting…");
     assert!(!state.can_connect());
-    state.apply(Action::Relay(Notice::Opened));
+    state.apply(NOW, Action::Relay(Notice::Opened));
     assert_eq!(state.relay.label(), "connecting…");
     let state = welcomed();
     assert_eq!(state.relay.label(), "connected");
@@ -48,7 +55,7 @@ fn the_relay_link_goes_from_connecting_to_connected() {
     assert!(state.errors().is_empty());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn an_echo_session_then_a_second_connection_in_the_same_trace() {
     let mut state = welcomed();
     let mut exchange = echo_exchange(state.next_op);
@@ -86,16 +93,19 @@ fn an_echo_session_then_a_second_connection_in_the_same_trace() {
     assert_eq!(state.trace.steps().len(), 11);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_refused_connection_shows_the_relays_message() {
     let mut state = welcomed();
-    state.apply(Action::Requested(ClientMsg::TcpConnect {
-        faults: None,
-        op: 1,
-        target: "127.0.0.1:9".into(),
-        connect_timeout_ms: None,
-        nodelay: false,
-    }));
+    state.apply(
+        NOW,
+        Action::Requested(ClientMsg::TcpConnect {
+            faults: None,
+            op: 1,
+            target: "127.0.0.1:9".into(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        }),
+    );
     for msg in [
         event(
             1,
@@ -112,7 +122,7 @@ fn a_refused_connection_shows_the_relays_message() {
             },
         ),
     ] {
-        state.apply(Action::Relay(Notice::Message(msg)));
+        state.apply(NOW, Action::Relay(Notice::Message(msg)));
     }
     assert_eq!(state.socket_state(), SocketState::Refused);
     assert_eq!(state.socket_state().label(), "refused");
@@ -120,33 +130,42 @@ fn a_refused_connection_shows_the_relays_message() {
     assert!(state.can_connect() && !state.can_close());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn session_errors_show_until_the_next_connect_and_rejections_stay_with_their_op() {
     let mut state = welcomed();
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Error {
-        op: None,
-        error: RelayError::new(ErrorCode::Malformed, "not valid JSON"),
-    })));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Error {
+            op: None,
+            error: RelayError::new(ErrorCode::Malformed, "not valid JSON"),
+        })),
+    );
     assert_eq!(state.errors(), ["not valid JSON"]);
     assert!(state.trace.is_empty(), "session errors are not trace steps");
 
     feed(&mut state, echo_exchange(1)[..4].to_vec());
     assert!(state.errors().is_empty());
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Error {
-        op: Some(1),
-        error: RelayError::new(ErrorCode::OpInUse, "operation 1 is still running"),
-    })));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Error {
+            op: Some(1),
+            error: RelayError::new(ErrorCode::OpInUse, "operation 1 is still running"),
+        })),
+    );
     assert_eq!(state.errors(), ["operation 1 is still running"]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one() {
     let mut state = welcomed();
     feed(&mut state, echo_exchange(1)[..4].to_vec());
-    state.apply(Action::Relay(Notice::Closed {
-        code: Some(1006),
-        reason: "lost the connection to the relay (WebSocket code 1006)".into(),
-    }));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Closed {
+            code: Some(1006),
+            reason: "lost the connection to the relay (WebSocket code 1006)".into(),
+        }),
+    );
     assert_eq!(state.relay.label(), "disconnected");
     assert!(state.current.is_some_and(|c| c.cut_off));
     assert!(!state.can_send() && !state.can_close() && !state.can_connect());
@@ -158,33 +177,39 @@ fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one()
     // 1006 is the browser's "no close frame": nothing the relay explains.
     assert_eq!(state.shown_errors()[0].explanation, None);
 
-    state.apply(Action::RelayConnecting);
+    state.apply(NOW, Action::RelayConnecting);
     assert_eq!(state.relay, RelayLink::Connecting);
-    state.apply(Action::Relay(Notice::Opened));
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        relay: "roundtrip 0.1.0".into(),
-        services: vec![echo_service()],
-        limits: None,
-    })));
+    state.apply(NOW, Action::Relay(Notice::Opened));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            relay: "roundtrip 0.1.0".into(),
+            services: vec![echo_service()],
+            limits: None,
+        })),
+    );
     assert!(state.can_connect());
     assert_eq!(state.next_op, 2, "op ids keep growing across links");
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_welcome_in_another_protocol_version_is_reported() {
     let mut state = State::default();
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
-        version: PROTOCOL_VERSION + 1,
-        relay: "future".into(),
-        services: vec![],
-        limits: None,
-    })));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION + 1,
+            relay: "future".into(),
+            services: vec![],
+            limits: None,
+        })),
+    );
     assert_eq!(state.errors().len(), 1);
     assert!(state.errors()[0].contains("protocol version"));
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn large_sends_leave_in_chunks_of_at_most_64_kib() {
     let data: Vec<u8> = (0..150 * 1024).map(|i| (i % 251) as u8).collect();
     let parts = split_sends(ClientMsg::Send {
@@ -217,7 +242,7 @@ fn large_sends_leave_in_chunks_of_at_most_64_kib() {
     assert_eq!(split_sends(close.clone()), [close]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn chunked_sends_are_each_confirmed_in_the_trace() {
     let mut state = welcomed();
     feed(&mut state, echo_exchange(1)[..4].to_vec());
@@ -226,21 +251,20 @@ fn chunked_sends_are_each_confirmed_in_the_trace() {
         data: Payload(vec![b'x'; MAX_SEND_CHUNK + 10]),
     });
     for part in parts {
-        state.apply(Action::Requested(part));
+        state.apply(NOW, Action::Requested(part));
     }
     for bytes in [MAX_SEND_CHUNK as u64, 10] {
-        state.apply(Action::Relay(Notice::Message(event(
-            1,
-            3_000,
-            EventKind::Sent { bytes },
-        ))));
+        state.apply(
+            NOW,
+            Action::Relay(Notice::Message(event(1, 3_000, EventKind::Sent { bytes }))),
+        );
     }
     let confirmed: Vec<usize> = state
         .trace
         .steps()
         .iter()
         .filter_map(|step| match &step.kind {
-            roundtrip_shared::trace::StepKind::Event {
+            crate::trace::StepKind::Event {
                 kind: EventKind::Sent { .. },
                 payload: Some(payload),
             } => Some(payload.len()),
@@ -250,7 +274,7 @@ fn chunked_sends_are_each_confirmed_in_the_trace() {
     assert_eq!(confirmed, [MAX_SEND_CHUNK, 10]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
     let mut state = welcomed();
     feed(&mut state, echo_exchange(1)[..4].to_vec());
@@ -258,9 +282,9 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
         op: 1,
         data: Payload(vec![n; 10]),
     };
-    state.apply_at(10.0, Action::Requested(chunk(1)));
-    state.apply_at(
-        10.0,
+    state.apply(NOW + 10.0, Action::Requested(chunk(1)));
+    state.apply(
+        NOW + 10.0,
         Action::Relay(Notice::Waiting {
             op: 1,
             bytes: 20,
@@ -272,17 +296,20 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
 
     // The relay wrote the first: the two that waited leave, and are
     // recorded then, after the `sent` that made room.
-    state.apply_at(
-        50.0,
+    state.apply(
+        NOW + 50.0,
         Action::Relay(Notice::Message(event(
             1,
             3_000,
             EventKind::Sent { bytes: 10 },
         ))),
     );
-    state.apply_at(50.0, Action::Relay(Notice::Left(vec![chunk(2), chunk(3)])));
-    state.apply_at(
-        50.0,
+    state.apply(
+        NOW + 50.0,
+        Action::Relay(Notice::Left(vec![chunk(2), chunk(3)])),
+    );
+    state.apply(
+        NOW + 50.0,
         Action::Relay(Notice::Waiting {
             op: 1,
             bytes: 0,
@@ -295,33 +322,39 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
         .iter()
         .map(|e| (e.at_ms, e.message.clone()))
         .collect();
-    use roundtrip_shared::recording::Message;
+    use crate::recording::Message;
     assert_eq!(
         tail,
         [
             (
-                40.0,
+                50.0,
                 Message::In(event(1, 3_000, EventKind::Sent { bytes: 10 }))
             ),
-            (40.0, Message::Out(chunk(2))),
-            (40.0, Message::Out(chunk(3))),
+            (50.0, Message::Out(chunk(2))),
+            (50.0, Message::Out(chunk(3))),
         ]
     );
 
     // A shutdown waiting behind bytes closes the sending side for Send.
     assert!(state.can_send());
-    state.apply(Action::Relay(Notice::Waiting {
-        op: 1,
-        bytes: 64,
-        shutdown: true,
-    }));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Waiting {
+            op: 1,
+            bytes: 64,
+            shutdown: true,
+        }),
+    );
     assert!(!state.can_send() && !state.can_shutdown());
     // Bytes dropped on a close are said, with the connection.
-    state.apply(Action::Relay(Notice::NotSent {
-        op: 1,
-        bytes: 64,
-        why: "you closed the connection first".into(),
-    }));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::NotSent {
+            op: 1,
+            bytes: 64,
+            why: "you closed the connection first".into(),
+        }),
+    );
     assert_eq!(state.waiting_to_send(), Held::default());
     assert_eq!(
         state.session_errors,
@@ -329,7 +362,7 @@ fn sends_that_wait_in_the_page_are_recorded_when_they_leave() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_relay_lives_at_ws_on_the_pages_own_origin() {
     assert_eq!(
         relay_url("http:", "127.0.0.1:8080"),
@@ -338,8 +371,8 @@ fn the_relay_lives_at_ws_on_the_pages_own_origin() {
     assert_eq!(relay_url("https:", "lab.example"), "wss://lab.example/ws");
 }
 
-fn udp_service() -> roundtrip_shared::protocol::Service {
-    roundtrip_shared::protocol::Service {
+fn udp_service() -> crate::protocol::Service {
+    crate::protocol::Service {
         name: "udp-echo".into(),
         label: "UDP echo (built-in)".into(),
         protocol: "udp".into(),
@@ -347,31 +380,37 @@ fn udp_service() -> roundtrip_shared::protocol::Service {
     }
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn services_are_told_apart_by_protocol() {
     let mut state = welcomed();
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        relay: "roundtrip 0.1.0".into(),
-        services: vec![echo_service(), udp_service()],
-        limits: None,
-    })));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            relay: "roundtrip 0.1.0".into(),
+            services: vec![echo_service(), udp_service()],
+            limits: None,
+        })),
+    );
     assert_eq!(state.services_of("tcp"), [echo_service()]);
     assert_eq!(state.services_of("udp"), [udp_service()]);
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_udp_socket_next_to_a_tcp_connection() {
     let mut state = welcomed();
     feed(&mut state, echo_exchange(1)[..4].to_vec());
     assert!(state.can_open_udp() && !state.can_send_udp());
-    state.apply(Action::Requested(ClientMsg::UdpOpen {
-        faults: None,
-        op: state.next_op,
-        target: Some("udp-echo".into()),
-        bind_port: None,
-        recv_timeout_ms: None,
-    }));
+    state.apply(
+        NOW,
+        Action::Requested(ClientMsg::UdpOpen {
+            faults: None,
+            op: state.next_op,
+            target: Some("udp-echo".into()),
+            bind_port: None,
+            recv_timeout_ms: None,
+        }),
+    );
     assert_eq!(state.udp.map(|u| u.op), Some(2));
     assert_eq!(state.next_op, 3);
     assert_eq!(state.current.map(|c| c.op), Some(1), "the TCP op stays");
@@ -392,7 +431,7 @@ fn a_udp_socket_next_to_a_tcp_connection() {
             data: Payload(b"ping".to_vec()),
         },
     ] {
-        state.apply(Action::Relay(Notice::Message(msg)));
+        state.apply(NOW, Action::Relay(Notice::Message(msg)));
     }
     assert_eq!(state.udp_state(), SocketState::Bound);
     assert_eq!(state.udp_op(), Some(2));
@@ -406,27 +445,30 @@ fn a_udp_socket_next_to_a_tcp_connection() {
         [("127.0.0.1:4001".to_owned(), b"ping".to_vec())]
     );
     assert!(state.received().is_empty(), "datagrams are not TCP bytes");
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Error {
-        op: Some(2),
-        error: RelayError::new(
-            ErrorCode::TooLarge,
-            "a UDP datagram carries at most 65507 bytes",
-        ),
-    })));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Error {
+            op: Some(2),
+            error: RelayError::new(
+                ErrorCode::TooLarge,
+                "a UDP datagram carries at most 65507 bytes",
+            ),
+        })),
+    );
     assert_eq!(
         state.errors(),
         ["a UDP datagram carries at most 65507 bytes"]
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_listener_lists_its_connections_until_the_relay_link_ends() {
     let mut state = welcomed();
-    let conn = roundtrip_shared::protocol::FIRST_RELAY_OP;
-    state.apply(Action::Requested(ClientMsg::TcpListen {
-        op: 1,
-        port: None,
-    }));
+    let conn = crate::protocol::FIRST_RELAY_OP;
+    state.apply(
+        NOW,
+        Action::Requested(ClientMsg::TcpListen { op: 1, port: None }),
+    );
     assert!(!state.can_listen());
     for msg in [
         event(
@@ -466,7 +508,7 @@ fn a_listener_lists_its_connections_until_the_relay_link_ends() {
             data: Payload(b"hi server\n".to_vec()),
         },
     ] {
-        state.apply(Action::Relay(Notice::Message(msg)));
+        state.apply(NOW, Action::Relay(Notice::Message(msg)));
     }
     assert_eq!(state.listener_state(), SocketState::Listening);
     assert_eq!(state.listening_on().as_deref(), Some("127.0.0.1:5000"));
@@ -480,53 +522,65 @@ fn a_listener_lists_its_connections_until_the_relay_link_ends() {
     assert_eq!(conns[0].received, b"hi server\n");
     assert!(conns[0].can_send && conns[0].can_close);
     // Talking on the relay's id does not move the page's own count.
-    state.apply(Action::Requested(ClientMsg::Send {
-        op: conn,
-        data: Payload(b"hi client\n".to_vec()),
-    }));
+    state.apply(
+        NOW,
+        Action::Requested(ClientMsg::Send {
+            op: conn,
+            data: Payload(b"hi client\n".to_vec()),
+        }),
+    );
     assert_eq!(state.next_op, 2);
 
     // Stopping the listener leaves the connection.
-    state.apply(Action::Requested(ClientMsg::Close { op: 1 }));
-    state.apply(Action::Relay(Notice::Message(event(
-        1,
-        2_000,
-        EventKind::Closed {
-            by: roundtrip_shared::protocol::Closer::Browser,
-        },
-    ))));
+    state.apply(NOW, Action::Requested(ClientMsg::Close { op: 1 }));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(event(
+            1,
+            2_000,
+            EventKind::Closed {
+                by: crate::protocol::Closer::Browser,
+            },
+        ))),
+    );
     assert!(state.can_listen() && state.listening_on().is_none());
     assert!(state.accepted_connections()[0].can_send);
 
     // A new relay session numbers its connections afresh: the old ones go.
-    state.apply(Action::Relay(Notice::Closed {
-        code: None,
-        reason: "gone".into(),
-    }));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Closed {
+            code: None,
+            reason: "gone".into(),
+        }),
+    );
     assert!(!state.accepted_connections()[0].can_send);
-    state.apply(Action::RelayConnecting);
+    state.apply(NOW, Action::RelayConnecting);
     assert!(state.accepted_connections().is_empty());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn the_quota_line_shows_what_the_session_uses_of_its_limits() {
     let mut state = State::default();
     assert_eq!(state.quota(), None, "nothing to show before the welcome");
-    state.apply(Action::Relay(Notice::Opened));
-    state.apply(Action::Relay(Notice::Message(ServerMsg::Welcome {
-        version: PROTOCOL_VERSION,
-        relay: "roundtrip 0.1.0".into(),
-        services: vec![echo_service()],
-        limits: Some(roundtrip_shared::protocol::SessionLimits {
-            session_bytes: Some(1024),
-            max_ops: 16,
-            ops_per_second: 5,
-            bytes_out_per_minute: Some(1024 * 1024),
-            bytes_in_per_minute: None,
-            session_idle_s: 300,
-            session_lifetime_s: 1800,
-        }),
-    })));
+    state.apply(NOW, Action::Relay(Notice::Opened));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            relay: "roundtrip 0.1.0".into(),
+            services: vec![echo_service()],
+            limits: Some(crate::protocol::SessionLimits {
+                session_bytes: Some(1024),
+                max_ops: 16,
+                ops_per_second: 5,
+                bytes_out_per_minute: Some(1024 * 1024),
+                bytes_in_per_minute: None,
+                session_idle_s: 300,
+                session_lifetime_s: 1800,
+            }),
+        })),
+    );
     let mut exchange = echo_exchange(state.next_op);
     let tail = exchange.split_off(4); // up to `connected`: the op is open
     feed(&mut state, exchange);
@@ -545,7 +599,7 @@ fn the_quota_line_shows_what_the_session_uses_of_its_limits() {
     );
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_batch_of_messages_is_taken_as_each_one_in_order() {
     // The socket hands over whatever has arrived in one notice; the page
     // must end up exactly where it would one message at a time, with the
@@ -556,59 +610,32 @@ fn a_batch_of_messages_is_taken_as_each_one_in_order() {
     let mut replies = Vec::new();
     for msg in exchange {
         match msg {
-            Ok(request) => {
+            Message::Out(request) => {
                 if !replies.is_empty() {
-                    batched.apply_at(
-                        10.0,
+                    batched.apply(
+                        NOW + 10.0,
                         Action::Relay(Notice::Messages(std::mem::take(&mut replies))),
                     );
                 }
-                one_by_one.apply_at(10.0, Action::Requested(request.clone()));
-                batched.apply_at(10.0, Action::Requested(request));
+                one_by_one.apply(NOW + 10.0, Action::Requested(request.clone()));
+                batched.apply(NOW + 10.0, Action::Requested(request));
             }
-            Err(reply) => {
-                one_by_one.apply_at(10.0, Action::Relay(Notice::Message(reply.clone())));
+            Message::In(reply) => {
+                one_by_one.apply(NOW + 10.0, Action::Relay(Notice::Message(reply.clone())));
                 replies.push(reply);
             }
         }
     }
-    batched.apply_at(10.0, Action::Relay(Notice::Messages(replies)));
+    batched.apply(NOW + 10.0, Action::Relay(Notice::Messages(replies)));
     assert_eq!(batched.trace, one_by_one.trace);
     assert_eq!(batched.recorder.len(), one_by_one.recorder.len());
-    // Each state read the wall clock at its own first message, so only the
-    // messages and their page times must match.
-    assert_eq!(
-        batched.recorder.snapshot().entries,
-        one_by_one.recorder.snapshot().entries
-    );
+    // The clock is passed in, so the two recordings are the same, dates
+    // included.
+    assert_eq!(batched.recorder.snapshot(), one_by_one.recorder.snapshot());
     assert_eq!(batched.socket_state(), one_by_one.socket_state());
 }
 
-#[wasm_bindgen_test]
-fn messages_read_together_keep_their_order_and_unreadable_frames() {
-    use gloo_net::websocket::Message;
-    use roundtrip_frontend::relay_socket::notices;
-    let data = |t_us: u64| {
-        Message::Text(format!(
-            r#"{{"type":"data","op":1,"t_us":{t_us},"data":{{"text":"hi"}}}}"#
-        ))
-    };
-    let out = notices(vec![
-        data(1),
-        data(2),
-        Message::Text("{not json".into()),
-        data(3),
-    ]);
-    assert_eq!(out.len(), 3, "{out:?}");
-    assert!(matches!(&out[0], Notice::Messages(run) if run.len() == 2));
-    assert!(matches!(&out[1], Notice::Unreadable(_)));
-    assert!(matches!(
-        &out[2],
-        Notice::Message(ServerMsg::Data { t_us: 3, .. })
-    ));
-}
-
-#[wasm_bindgen_test]
+#[test]
 fn two_chat_clients_in_one_page_and_the_panels_act_on_the_picked_one() {
     let mut state = welcomed();
     feed(&mut state, echo_exchange(1)[..4].to_vec());
@@ -624,17 +651,17 @@ fn two_chat_clients_in_one_page_and_the_panels_act_on_the_picked_one() {
         "{:?}",
         state.connections()
     );
-    state.apply(Action::SelectConnection(1));
+    state.apply(NOW, Action::SelectConnection(1));
     assert_eq!(state.op_for_requests(), Some(1));
     // Something that is not an open connection of this page is ignored.
-    state.apply(Action::SelectConnection(77));
+    state.apply(NOW, Action::SelectConnection(77));
     assert_eq!(state.op_for_requests(), Some(1));
     // Closing the picked one leaves it shown (closed) and the other open.
     feed(&mut state, echo_exchange(1)[7..].to_vec());
     assert_eq!(state.socket_state(), SocketState::Closed);
     let listed: Vec<u32> = state.connections().iter().map(|c| c.op).collect();
     assert_eq!(listed, [1, 2]);
-    state.apply(Action::SelectConnection(2));
+    state.apply(NOW, Action::SelectConnection(2));
     let listed: Vec<u32> = state.connections().iter().map(|c| c.op).collect();
     assert_eq!(
         listed,
@@ -644,19 +671,22 @@ fn two_chat_clients_in_one_page_and_the_panels_act_on_the_picked_one() {
     assert!(state.can_send());
 }
 
-#[wasm_bindgen_test]
+#[test]
 fn a_session_the_relay_ended_is_explained_by_its_close_code() {
     let mut state = welcomed();
-    state.apply(Action::Relay(Notice::Closed {
-        code: Some(4000),
-        reason: "words that name no code".into(),
-    }));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Closed {
+            code: Some(4000),
+            reason: "words that name no code".into(),
+        }),
+    );
     let shown = state.shown_errors();
     assert_eq!(shown[0].message, "words that name no code");
     assert_eq!(
         shown[0].explanation,
-        Some(roundtrip_shared::explain::session_close(
-            roundtrip_shared::protocol::SessionClose::Idle
+        Some(crate::explain::session_close(
+            crate::protocol::SessionClose::Idle
         ))
     );
 }

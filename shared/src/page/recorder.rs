@@ -1,5 +1,5 @@
 //! The page's recording of its session: every message to and from the
-//! relay, with when the page saw it (see `roundtrip_shared::recording`).
+//! relay, with when the page saw it (see `crate::recording`).
 //!
 //! The state is cloned on every action, so the recording is one append-only
 //! log shared by every clone; each state remembers how much of it it has
@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::rc::Rc;
 
-use roundtrip_shared::recording::{Message, PageTimes, Recording};
+use crate::recording::{Message, PageTimes, Recording};
 
 #[derive(Clone, Default)]
 pub struct Recorder {
@@ -28,10 +28,10 @@ impl Recorder {
     /// that time in ms since the first message (also once the recording is
     /// full and keeps nothing more).
     pub fn record(&mut self, now_ms: f64, message: Message) -> f64 {
+        // `now_ms` is the page's wall clock (ms since the Unix epoch): times
+        // count from the first message, which also dates the recording.
         let origin = *self.origin_ms.get_or_insert(now_ms);
-        // `now_ms` is the page's monotonic clock, which has no date: the
-        // wall clock is read once, at the same first message.
-        self.started_at_ms.get_or_insert_with(js_sys::Date::now);
+        self.started_at_ms.get_or_insert(now_ms);
         // Another state already moved on from this point: this one starts
         // a log of its own (a reducer always moves on from the newest state,
         // so this is rare; it keeps both states' recordings right).
