@@ -14,8 +14,8 @@ use roundtrip_shared::protocol::{
     ClientMsg, EventKind, FaultTransport, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId,
     RelayError, Service,
 };
+use roundtrip_shared::retry::Jitter;
 use roundtrip_shared::retry::policy::RELAY_LIMITS;
-use roundtrip_shared::retry::{Jitter, RetryOn, RetryPolicy};
 use roundtrip_shared::share::Experiment;
 use roundtrip_shared::trace::{StepKind, Trace};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -23,6 +23,7 @@ use yew::prelude::*;
 
 use super::explainer::Explainer;
 use super::faults::FaultsForm;
+pub use roundtrip_shared::forms::http::{RetryForm, parse_headers};
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
@@ -113,129 +114,11 @@ impl HttpView {
     }
 }
 
-/// `Name: value` lines into pairs; blank lines are skipped.
-pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| match line.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                Ok((name.trim().to_owned(), value.trim().to_owned()))
-            }
-            _ => Err(format!(
-                "header line {} is not \"Name: value\": {line}",
-                index + 1
-            )),
-        })
-        .collect()
-}
-
 fn default_url(services: &[Service]) -> String {
     services
         .iter()
         .find(|s| s.name == "http-lab")
         .map_or_else(String::new, |s| format!("http://{}/json", s.addr))
-}
-
-/// The retry fields as typed (text until "Send request" reads them): every
-/// part of the policy the relay runs.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RetryForm {
-    pub attempts: String,
-    /// Empty: no attempt timeout.
-    pub timeout_ms: String,
-    pub base_ms: String,
-    pub multiplier: String,
-    pub cap_ms: String,
-    pub jitter: Jitter,
-    pub retry_on: RetryOn,
-    pub honor_retry_after: bool,
-    /// Empty: the relay picks a seed.
-    pub seed: String,
-}
-
-impl Default for RetryForm {
-    fn default() -> Self {
-        RetryForm::of(&RetryPolicy::default())
-    }
-}
-
-impl RetryForm {
-    /// The form showing `policy` (a preset from an experiment link).
-    pub fn of(policy: &RetryPolicy) -> RetryForm {
-        RetryForm {
-            attempts: policy.max_attempts.to_string(),
-            timeout_ms: policy
-                .attempt_timeout_ms
-                .map(|ms| ms.to_string())
-                .unwrap_or_default(),
-            base_ms: policy.base_ms.to_string(),
-            multiplier: policy.multiplier.to_string(),
-            cap_ms: policy.cap_ms.to_string(),
-            jitter: policy.jitter,
-            retry_on: policy.retry_on,
-            honor_retry_after: policy.honor_retry_after,
-            seed: policy.seed.map(|s| s.to_string()).unwrap_or_default(),
-        }
-    }
-
-    /// The fields as a policy, held to the relay's own bounds
-    /// ([`RELAY_LIMITS`]) so that a bad value is named here, beside its
-    /// field, rather than coming back as the relay's refusal.
-    pub fn policy(&self) -> Result<RetryPolicy, String> {
-        let Ok(max_attempts) = self.attempts.trim().parse::<u32>() else {
-            return Err(format!(
-                "retry attempts is a whole number from 1 to {}",
-                RELAY_LIMITS.max_attempts
-            ));
-        };
-        let attempt_timeout_ms = match self.timeout_ms.trim() {
-            "" => None,
-            text => Some(text.parse::<u64>().map_err(|_| {
-                "the attempt timeout is a whole number of milliseconds, or empty for none"
-                    .to_owned()
-            })?),
-        };
-        let Ok(base_ms) = self.base_ms.trim().parse::<u64>() else {
-            return Err("the base delay is a whole number of milliseconds".to_owned());
-        };
-        let multiplier = match self.multiplier.trim().parse::<f64>() {
-            Ok(m) if m.is_finite() => m,
-            _ => {
-                return Err(
-                    "the multiplier is a number from 1 to 10 (2 doubles each wait)".to_owned(),
-                );
-            }
-        };
-        let Ok(cap_ms) = self.cap_ms.trim().parse::<u64>() else {
-            return Err(format!(
-                "the cap is a whole number of milliseconds, at most {}",
-                RELAY_LIMITS.max_cap_ms
-            ));
-        };
-        let seed = match self.seed.trim() {
-            "" => None,
-            text => Some(text.parse::<u32>().map_err(|_| {
-                format!(
-                    "the seed is a whole number from 0 to {}, or empty to let the relay pick",
-                    u32::MAX
-                )
-            })?),
-        };
-        let policy = RetryPolicy {
-            max_attempts,
-            attempt_timeout_ms,
-            base_ms,
-            multiplier,
-            cap_ms,
-            jitter: self.jitter,
-            retry_on: self.retry_on,
-            honor_retry_after: self.honor_retry_after,
-            seed,
-        };
-        policy.check(&RELAY_LIMITS)?;
-        Ok(policy)
-    }
 }
 
 fn millis(text: &str) -> Option<u64> {

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::http_panel::{HttpPanel, Props, parse_headers};
+use roundtrip_frontend::components::http_panel::{HttpPanel, Props};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, EventKind, HttpRequest, HttpTimings, ServerMsg, Service,
@@ -160,15 +160,6 @@ async fn the_form_sends_a_request_and_the_answer_shows_with_timings() {
         "2.500 ms"
     );
     root.remove();
-}
-
-#[wasm_bindgen_test]
-fn header_lines_must_have_a_colon() {
-    assert_eq!(
-        parse_headers("A: b\n  \nC:d"),
-        Ok(vec![("A".into(), "b".into()), ("C".into(), "d".into())])
-    );
-    assert!(parse_headers("nonsense").unwrap_err().contains("line 1"));
 }
 
 #[wasm_bindgen_test]

@@ -3,3 +3,4 @@
 //! tested natively and the form components only render.
 
 pub mod faults;
+pub mod http;

@@ -154,12 +154,20 @@ impl FlakyPlan {
             .iter()
             .filter(|a| a.end.is_some_and(|e| !e.is_success()))
             .count();
+        let slow = timed_out(run);
+        // The delay matters only to slow attempts: without any, the query
+        // asks for statuses only.
+        let delay_ms = if slow.is_empty() {
+            DEFAULT_DELAY_MS
+        } else {
+            attempt_timeout_ms.saturating_add(1_000).min(MAX_DELAY_MS)
+        };
         FlakyPlan {
             key: key.chars().take(MAX_KEY_LEN).collect(),
             fail: u32::try_from(fail).unwrap_or(u32::MAX),
             status: 500,
-            slow: SlowAttempts::Listed(timed_out(run)),
-            delay_ms: attempt_timeout_ms.saturating_add(1_000).min(MAX_DELAY_MS),
+            slow: SlowAttempts::Listed(slow),
+            delay_ms,
             ..FlakyPlan::default()
         }
     }
@@ -235,6 +243,44 @@ mod tests {
             ..FlakyPlan::default()
         };
         assert_eq!(statuses_only.to_query(), "key=default&fail=4&status=500");
+    }
+
+    fn run(ends: &[AttemptEnd]) -> Run {
+        Run {
+            label: "simulated".into(),
+            attempts: ends
+                .iter()
+                .zip(1..)
+                .map(|(&end, n)| super::super::timeline::AttemptSpan {
+                    n,
+                    start_us: u64::from(n) * 1_000,
+                    end_us: u64::from(n) * 1_000 + 500,
+                    end: Some(end),
+                })
+                .collect(),
+            waits: Vec::new(),
+            end: super::super::timeline::RunEnd::Running,
+        }
+    }
+
+    #[test]
+    fn a_simulated_run_is_replayed_failure_for_failure() {
+        let timed_out = AttemptEnd::Error(ErrorCode::TimedOut);
+        let plan = FlakyPlan::replaying(
+            &run(&[AttemptEnd::Status(500), timed_out, AttemptEnd::Status(200)]),
+            400,
+            "k",
+        );
+        assert_eq!(plan.fail, 2);
+        assert_eq!(plan.slow, SlowAttempts::Listed(vec![2]));
+        // A second past the attempt timeout: the client's timeout ends it.
+        assert_eq!(plan.delay_ms, 1_400);
+        let statuses_only = FlakyPlan::replaying(
+            &run(&[AttemptEnd::Status(503), AttemptEnd::Status(200)]),
+            400,
+            "k",
+        );
+        assert_eq!(statuses_only.to_query(), "key=k&fail=1&status=500");
     }
 
     proptest! {
