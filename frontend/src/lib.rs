@@ -2,7 +2,11 @@
 //!
 //! Module map:
 //!
-//! - [`app`]: the page; owns the state and the relay socket.
+//! - [`app`]: the page: the experiment tabs wired to the page model, the
+//!   masthead and the views.
+//! - [`hooks`]: `use_relay` (the page model and its relay socket) and
+//!   `use_preferences` (theme, presenter mode).
+//! - [`trace_files`]: open, save and share traces.
 //! - [`browser`]: files, links, clipboard and preferences, with readable
 //!   errors.
 //! - [`relay_socket`]: the one WebSocket to the relay. Only this module knows
@@ -20,6 +24,8 @@
 pub mod app;
 pub mod browser;
 pub mod components;
+pub mod hooks;
 pub mod relay_socket;
 pub mod state;
+pub mod trace_files;
 pub mod views_source;

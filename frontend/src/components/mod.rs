@@ -11,6 +11,7 @@ pub mod har_export;
 pub mod http_panel;
 pub mod lifecycle_view;
 pub mod listen_panel;
+pub mod masthead;
 pub mod message_panel;
 pub mod page_tools;
 pub mod payload_inspector;
@@ -20,6 +21,7 @@ pub mod sequence_diagram;
 pub mod tabs;
 pub mod target_picker;
 pub mod udp_panel;
+pub mod views;
 pub mod waterfall_view;
 
 pub use connect_panel::ConnectPanel;

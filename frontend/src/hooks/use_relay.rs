@@ -1,0 +1,102 @@
+//! The page model and its link to the relay: one reducer, one WebSocket per
+//! link generation ("Reconnect" starts the next), and the callbacks through
+//! which panels send requests.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use roundtrip_shared::protocol::ClientMsg;
+use yew::prelude::*;
+
+use crate::relay_socket::{self, Notice, RelaySocket};
+use crate::state::{Action, PageState};
+
+/// What [`use_relay`] gives the page.
+#[derive(Clone, Debug)]
+pub struct Relay {
+    pub state: UseReducerHandle<PageState>,
+    /// Sends a request; large sends leave in pieces, each recorded as it
+    /// really left.
+    pub request: Callback<ClientMsg>,
+    /// Sends a request whole (a datagram is never split).
+    pub request_whole: Callback<ClientMsg>,
+    /// Drops the current WebSocket and opens a new one.
+    pub reconnect: Callback<()>,
+}
+
+/// The page model with a live link to the relay, or none when `replay_only`
+/// (a shared trace replays with no relay at all).
+#[hook]
+pub fn use_relay(replay_only: bool) -> Relay {
+    let state = use_reducer(PageState::default);
+    // Bumped by "Reconnect": each value is one WebSocket to the relay.
+    let link_generation = use_state(|| 0_u32);
+    let socket: Rc<RefCell<Option<RelaySocket>>> = use_mut_ref(|| None);
+
+    {
+        let dispatcher = state.dispatcher();
+        let socket = socket.clone();
+        use_effect_with(*link_generation, move |_| {
+            if replay_only {
+                return Box::new(|| ()) as Box<dyn FnOnce()>;
+            }
+            dispatcher.dispatch(Action::RelayConnecting);
+            let on_notice = {
+                let dispatcher = dispatcher.clone();
+                Callback::from(move |notice| dispatcher.dispatch(Action::Relay(notice)))
+            };
+            match relay_socket::page_relay_url().and_then(|url| RelaySocket::open(&url, on_notice))
+            {
+                Ok(opened) => *socket.borrow_mut() = Some(opened),
+                Err(reason) => {
+                    dispatcher.dispatch(Action::Relay(Notice::Closed { code: None, reason }))
+                }
+            }
+            Box::new(move || drop(socket.borrow_mut().take()))
+        });
+    }
+
+    // Every request goes on the wire first and into the trace second, as the
+    // messages that really left (a large send leaves in several pieces, and
+    // pieces that wait in the page are told when they leave).
+    let request = {
+        let socket = socket.clone();
+        let dispatcher = state.dispatcher();
+        Callback::from(move |msg: ClientMsg| {
+            let sent = socket.borrow().as_ref().and_then(|socket| socket.send(msg));
+            match sent {
+                Some(sent) => {
+                    for msg in sent {
+                        dispatcher.dispatch(Action::Requested(msg));
+                    }
+                }
+                None => dispatcher.dispatch(not_connected()),
+            }
+        })
+    };
+    let request_whole = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |msg: ClientMsg| {
+            let sent = socket
+                .borrow()
+                .as_ref()
+                .is_some_and(|socket| socket.send_whole(msg.clone()));
+            dispatcher.dispatch(if sent {
+                Action::Requested(msg)
+            } else {
+                not_connected()
+            });
+        })
+    };
+    let reconnect = Callback::from(move |()| link_generation.set(*link_generation + 1));
+    Relay {
+        state,
+        request,
+        request_whole,
+        reconnect,
+    }
+}
+
+fn not_connected() -> Action {
+    Action::Problem("not connected to the relay: the request was not sent".to_owned())
+}
