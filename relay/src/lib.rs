@@ -23,10 +23,12 @@
 //! - [`resolver`]: host names to addresses (the system's, or a test table).
 //! - [`report`]: how an operation reports events (timestamps, ordering).
 //! - [`target`]: parsing and resolving what the browser wants to reach.
-//! - [`connectors`]: one module per kind of socket: TCP connections, TCP
-//!   listeners (the browser as a server), UDP sockets.
+//! - [`connectors`]: one module per kind of operation: TCP connections, TCP
+//!   listeners (the browser as a server), UDP sockets, DNS queries, HTTP
+//!   requests (and their retries).
 //! - [`lab`]: the built-in lab services on loopback (TCP and UDP echo, a chat
-//!   room, the slow servers of the concurrency lab).
+//!   room, the slow servers of the concurrency lab, the HTTP and HTTPS lab,
+//!   the DNS lab's hierarchy) and the faults they inject.
 
 pub mod access;
 pub mod assets;

@@ -33,7 +33,14 @@
 //! - [`waterfall`]: the timing waterfall of HTTP requests and TCP connections.
 //! - [`page`]: the page's model: state, actions and what the panels show,
 //!   with the clock passed in.
-//! - [`forms`]: the page's forms (faults, ...) parsed into protocol values.
+//! - [`forms`]: the page's forms (faults, headers, retry fields) parsed into
+//!   protocol values.
+//! - [`pacing`]: the page's sends paced like a blocking `send()`, and the
+//!   limits the page and the relay must agree on.
+//! - [`phase_marks`]: when an operation's connection phases began, from
+//!   its events.
+//! - `testing` (feature `test-support`): fixtures, and every view run over
+//!   a recording.
 //! - [`explain`]: "what does this mean?" for HTTP statuses, error codes and
 //!   the relay's refusals.
 //! - [`har`]: the HTTP exchanges as a HAR 1.2 archive.

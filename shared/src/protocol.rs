@@ -1,7 +1,7 @@
 //! The browser<->relay protocol, version 1, as Rust types.
 //!
-//! The browser opens operations (for now: a TCP connection), each under an id
-//! it chooses. The relay reports every step of an operation as an [`Event`]
+//! The browser opens operations (TCP connections, TCP listeners, UDP sockets,
+//! DNS queries, HTTP requests), each under an id it chooses. The relay reports every step of an operation as an [`Event`]
 //! stamped with microseconds since that operation started, and ends each
 //! operation with exactly one terminal event: [`EventKind::Closed`] or
 //! [`EventKind::Failed`]. Problems with a message itself (not with an

@@ -1,5 +1,6 @@
 //! The page's parts. Each takes what it shows as props and reports what the
-//! learner did through callbacks; none of them holds protocol state.
+//! learner did through callbacks; the page model (`shared::page`) holds the
+//! session's state, and a panel keeps only its own form's fields.
 
 pub mod connect_panel;
 pub mod dns_panel;

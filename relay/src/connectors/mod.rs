@@ -1,5 +1,6 @@
 //! Connectors open sockets on the browser's behalf, one module per kind of
-//! socket. Each runs as one task per operation and reports through
+//! operation (a connection, a listener, a UDP socket, a DNS query, an HTTP
+//! request). Each runs as one task per operation and reports through
 //! [`crate::report`].
 
 pub mod dns;

@@ -43,7 +43,8 @@ pub struct Lab {
 }
 
 impl Lab {
-    /// Starts every lab service on `127.0.0.1` with a port of its own.
+    /// Starts every lab service on loopback with a port of its own
+    /// (`127.0.0.1`; the DNS lab's hierarchy also on 127.0.0.2-5).
     pub async fn start() -> std::io::Result<Lab> {
         let table = Arc::new(faults::FaultTable::default());
         let http = http::start(table.clone()).await?;
