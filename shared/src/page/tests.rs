@@ -14,6 +14,12 @@ const NOW: f64 = 1_795_644_000_000.0;
 
 fn welcomed() -> State {
     let mut state = State::default();
+    welcome(&mut state);
+    state
+}
+
+/// The link opens and the relay welcomes the page, offering the echo.
+fn welcome(state: &mut State) {
     state.apply(NOW, Action::Relay(Notice::Opened));
     state.apply(
         NOW,
@@ -24,7 +30,6 @@ fn welcomed() -> State {
             limits: None,
         })),
     );
-    state
 }
 
 fn feed(state: &mut State, exchange: Vec<Message>) {
@@ -179,16 +184,7 @@ fn losing_the_relay_cuts_off_the_open_socket_and_reconnecting_allows_a_new_one()
 
     state.apply(NOW, Action::RelayConnecting);
     assert_eq!(state.relay, RelayLink::Connecting);
-    state.apply(NOW, Action::Relay(Notice::Opened));
-    state.apply(
-        NOW,
-        Action::Relay(Notice::Message(ServerMsg::Welcome {
-            version: PROTOCOL_VERSION,
-            relay: "roundtrip 0.1.0".into(),
-            services: vec![echo_service()],
-            limits: None,
-        })),
-    );
+    welcome(&mut state);
     assert!(state.can_connect());
     assert_eq!(state.next_op, 2, "op ids keep growing across links");
 }
