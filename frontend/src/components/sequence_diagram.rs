@@ -365,7 +365,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
                 >
                     <title>{summary.clone()}</title>
                     <defs>
-                        { for Tone::ALL.iter().map(|&tone| arrowhead(tone)) }
+                        { for Tone::all().map(arrowhead) }
                         <clipPath id="sequence-body-clip">
                             <rect x="0" y={(frame.header - 16.0).to_string()}
                                 width={frame.width.to_string()}

@@ -78,7 +78,7 @@ fn render_svg(frame: &Frame) -> String {
 <rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n<defs>\n",
         frame.total
     );
-    for tone in Tone::ALL {
+    for tone in Tone::all() {
         let _ = writeln!(
             out,
             "<marker id=\"arrow-{}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" markerUnits=\"strokeWidth\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"{}\"/></marker>",

@@ -21,7 +21,8 @@ pub use timeline::{Item, Lane, LaneKind, Timeline, timeline};
 pub use view::{Frame, Geometry, More, Row, Scale, Viewport, frame};
 
 /// What a row means, so that colours carry the same meaning everywhere.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "kebab-case", prefix = "tone-")]
 pub enum Tone {
     /// Something the browser asked for.
     Request,
@@ -36,23 +37,14 @@ pub enum Tone {
 }
 
 impl Tone {
-    pub const ALL: [Tone; 5] = [
-        Tone::Request,
-        Tone::Control,
-        Tone::Data,
-        Tone::Note,
-        Tone::Error,
-    ];
+    /// Every tone, in declaration order.
+    pub fn all() -> impl Iterator<Item = Tone> {
+        <Tone as strum::IntoEnumIterator>::iter()
+    }
 
-    /// CSS class suffix, e.g. `tone-error`.
+    /// CSS class, e.g. `tone-error`.
     pub fn class(self) -> &'static str {
-        match self {
-            Tone::Request => "tone-request",
-            Tone::Control => "tone-control",
-            Tone::Data => "tone-data",
-            Tone::Note => "tone-note",
-            Tone::Error => "tone-error",
-        }
+        self.into()
     }
 }
 
