@@ -10,10 +10,8 @@ use roundtrip_shared::share::{self, Experiment, Shared};
 use yew::prelude::*;
 
 use crate::browser;
-use crate::components::connect_panel::ConnectRequest;
 use crate::components::masthead::Masthead;
 use crate::components::page_tools;
-use crate::components::udp_panel::UdpOpenRequest;
 use crate::components::views::Views;
 use crate::components::{
     ConnectPanel, DnsPanel, ErrorList, HttpPanel, ListenPanel, MessagePanel, Tab, TabPanel, Tabs,
@@ -92,92 +90,22 @@ pub fn app() -> Html {
 
     let request = relay.request.clone();
     let request_whole = relay.request_whole.clone();
-    let on_connect = {
-        let op = state.next_op;
-        request.reform(move |connect: ConnectRequest| ClientMsg::TcpConnect {
-            op,
-            target: connect.target,
-            connect_timeout_ms: None,
-            nodelay: connect.nodelay,
-            faults: connect.faults,
-        })
-    };
-    let on_udp_open = {
-        let op = state.next_op;
-        request.reform(move |open: UdpOpenRequest| ClientMsg::UdpOpen {
-            op,
-            target: open.target,
-            bind_port: open.bind_port,
-            recv_timeout_ms: open.recv_timeout_ms,
-            faults: open.faults,
-        })
-    };
-    let udp_op = state.udp_op();
-    let on_udp_send = {
-        let request_whole = request_whole.clone();
-        Callback::from(move |bytes: Vec<u8>| {
-            if let Some(op) = udp_op {
-                request_whole.emit(ClientMsg::Send {
-                    op,
-                    data: Payload(bytes),
-                });
-            }
-        })
-    };
-    let on_udp_send_to = Callback::from(move |(target, bytes): (String, Vec<u8>)| {
-        if let Some(op) = udp_op {
-            request_whole.emit(ClientMsg::SendTo {
-                op,
-                target,
-                data: Payload(bytes),
-            });
-        }
-    });
-    let on_udp_close = {
+    // The UDP panel's datagrams leave whole; everything else as any request.
+    let on_udp_request = {
         let request = request.clone();
-        let udp = state
-            .can_close_udp()
-            .then(|| state.udp.map(|u| u.op))
-            .flatten();
-        Callback::from(move |()| {
-            if let Some(op) = udp {
-                request.emit(ClientMsg::Close { op });
-            }
+        Callback::from(move |msg: ClientMsg| match msg {
+            ClientMsg::Send { .. } | ClientMsg::SendTo { .. } => request_whole.emit(msg),
+            other => request.emit(other),
         })
     };
-    let on_listen = {
-        let op = state.next_op;
-        request.reform(move |port: Option<u16>| ClientMsg::TcpListen { op, port })
-    };
-    let on_stop_listening = {
-        let request = request.clone();
-        let listener = state.listener_op();
-        Callback::from(move |()| {
-            if let Some(op) = listener {
-                request.emit(ClientMsg::Close { op });
-            }
-        })
-    };
-    let on_conn_send = request.reform(|(op, bytes): (u32, Vec<u8>)| ClientMsg::Send {
-        op,
-        data: Payload(bytes),
-    });
-    let on_conn_close = request.reform(|op: u32| ClientMsg::Close { op });
-    let op = state.op_for_requests();
     let on_select_connection = {
         let dispatcher = state.dispatcher();
         Callback::from(move |op| dispatcher.dispatch(Action::SelectConnection(op)))
     };
-    let on_shutdown = {
-        let request = request.clone();
-        Callback::from(move |()| {
-            if let Some(op) = op {
-                request.emit(ClientMsg::Shutdown { op });
-            }
-        })
-    };
+    // The Message panel sends on the connection the Target panel acts on.
     let on_send = {
         let request = request.clone();
+        let op = state.op_for_requests();
         Callback::from(move |bytes: Vec<u8>| {
             if let Some(op) = op {
                 request.emit(ClientMsg::Send {
@@ -187,14 +115,7 @@ pub fn app() -> Html {
             }
         })
     };
-    let on_http = request.clone();
-    let on_dns_query = request.clone();
-    let on_retry_run = request.clone();
-    let on_close = Callback::from(move |()| {
-        if let Some(op) = op {
-            request.emit(ClientMsg::Close { op });
-        }
-    });
+
     let (received, received_earlier, received_total) = state.received_shown();
     let relay_ready = matches!(state.relay, RelayLink::Ready { .. });
     let control_tabs = vec![
@@ -233,7 +154,7 @@ pub fn app() -> Html {
                     <TabPanel id="tcp" selected={(*control_tab).clone()} class="tab-panel">
                         <ConnectPanel services={state.services_of("tcp")} can_connect={state.can_connect()}
                             can_close={state.can_close()} can_shutdown={state.can_shutdown()}
-                            {on_connect} {on_close} {on_shutdown} preset={preset.clone()}
+                            next_op={state.next_op} on_request={request.clone()} preset={preset.clone()}
                             connections={state.connections()} current={state.current.map(|c| c.op)}
                             on_select={on_select_connection} />
                         <ErrorList errors={state.shown_errors()} />
@@ -246,32 +167,32 @@ pub fn app() -> Html {
                     <TabPanel id="listen" selected={(*control_tab).clone()} class="tab-panel">
                         <ListenPanel can_listen={state.can_listen()} can_stop={state.listener_op().is_some()}
                             state={state.listener_state()} listening_on={state.listening_on()}
-                            connections={state.accepted_connections()} {on_listen}
-                            on_stop={on_stop_listening} {on_conn_send} {on_conn_close} />
+                            connections={state.accepted_connections()} next_op={state.next_op}
+                            listener={state.listener_op()} on_request={request.clone()} />
                     </TabPanel>
                     <TabPanel id="udp" selected={(*control_tab).clone()} class="tab-panel">
                         <UdpPanel services={state.services_of("udp")} can_open={state.can_open_udp()}
                             can_close={state.can_close_udp()} can_send={state.can_send_udp()}
-                            can_send_to={udp_op.is_some()} state={state.udp_state()}
+                            can_send_to={state.udp_op().is_some()} state={state.udp_state()}
                             addresses={state.udp_addresses()} datagrams={state.datagrams()}
-                            on_open={on_udp_open} on_send={on_udp_send} on_send_to={on_udp_send_to}
-                            on_close={on_udp_close} preset={preset.clone()} />
+                            next_op={state.next_op} op={state.udp.map(|u| u.op)}
+                            on_request={on_udp_request} preset={preset.clone()} />
                     </TabPanel>
                     <TabPanel id="dns" selected={(*control_tab).clone()} class="tab-panel">
                         <DnsPanel next_op={state.next_op} trace={state.trace.clone()}
-                            can_query={relay_ready} on_query={on_dns_query} preset={preset.clone()} />
+                            can_query={relay_ready} on_query={request.clone()} preset={preset.clone()} />
                     </TabPanel>
                     <TabPanel id="http" selected={(*control_tab).clone()} class="tab-panel">
                         <HttpPanel services={state.services.clone()} trace={state.trace.clone()}
                             next_op={state.next_op} can_request={relay_ready}
-                            on_request={on_http} preset={preset.clone()} />
+                            on_request={request.clone()} preset={preset.clone()} />
                     </TabPanel>
                 </div>
                 <Views trace={shown} times={times} {step} player={views.player()}
                     live={views.is_live()} opened_from={views.opened_from().map(|f| AttrValue::from(f.to_owned()))}
                     {replay_only} {on_replay} {on_close_opened} current={state.current}
                     services={state.services.clone()} next_op={state.next_op}
-                    can_request={relay_ready} on_request={on_retry_run} />
+                    can_request={relay_ready} on_request={request} />
             </main>
         </div>
     }

@@ -2,7 +2,7 @@
 //! half-closing or closing the connection to it; with several connections
 //! open (two chat clients), choosing which one the panels act on.
 
-use roundtrip_shared::protocol::{FaultTransport, Faults, OpId, Service};
+use roundtrip_shared::protocol::{ClientMsg, FaultTransport, Faults, OpId, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -10,17 +10,6 @@ use yew::prelude::*;
 use super::faults::FaultsForm;
 use super::target_picker::{CUSTOM, use_target_picker};
 use crate::state::Connection;
-
-/// What Connect asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConnectRequest {
-    /// A service name or the typed `host:port`.
-    pub target: String,
-    /// Set `TCP_NODELAY` (Nagle off).
-    pub nodelay: bool,
-    /// Faults for a lab service to inject on this connection.
-    pub faults: Option<Faults>,
-}
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
@@ -31,10 +20,11 @@ pub struct Props {
     pub can_close: bool,
     #[prop_or_default]
     pub can_shutdown: bool,
-    pub on_connect: Callback<ConnectRequest>,
-    pub on_close: Callback<()>,
-    #[prop_or_default]
-    pub on_shutdown: Callback<()>,
+    /// The id Connect gives the connection.
+    pub next_op: OpId,
+    /// Every request, complete: `tcp_connect`, and `shutdown` and `close`
+    /// on the current connection.
+    pub on_request: Callback<ClientMsg>,
     /// Settings from an experiment link, used when the panel first shows.
     #[prop_or_default]
     pub preset: Option<Experiment>,
@@ -65,15 +55,17 @@ pub fn connect_panel(props: &Props) -> Html {
         picker.selected.clone()
     };
     let connect = {
-        let on_connect = props.on_connect.clone();
-        let can_connect = props.can_connect;
+        let on_request = props.on_request.clone();
+        let (can_connect, op) = (props.can_connect, props.next_op);
         let nodelay = *nodelay;
         let faults = (*faults).clone();
         move || {
             // Faults that do not parse say so in the form; nothing is sent.
             if let (true, Ok(faults)) = (can_connect, &faults) {
-                on_connect.emit(ConnectRequest {
+                on_request.emit(ClientMsg::TcpConnect {
+                    op,
                     target: target.clone(),
+                    connect_timeout_ms: None,
                     nodelay,
                     faults: *faults,
                 });
@@ -86,7 +78,17 @@ pub fn connect_panel(props: &Props) -> Html {
             nodelay.set(e.target_unchecked_into::<HtmlInputElement>().checked());
         })
     };
-    let on_shutdown = props.on_shutdown.reform(|_: MouseEvent| ());
+    let on_current = |can: bool, msg: fn(OpId) -> ClientMsg| {
+        let on_request = props.on_request.clone();
+        let current = props.current.filter(|_| can);
+        Callback::from(move |_: MouseEvent| {
+            if let Some(op) = current {
+                on_request.emit(msg(op));
+            }
+        })
+    };
+    let on_shutdown = on_current(props.can_shutdown, |op| ClientMsg::Shutdown { op });
+    let on_close = on_current(props.can_close, |op| ClientMsg::Close { op });
     let on_connect_click = {
         let connect = connect.clone();
         Callback::from(move |_: MouseEvent| connect())
@@ -97,7 +99,6 @@ pub fn connect_panel(props: &Props) -> Html {
             connect();
         }
     });
-    let on_close = props.on_close.reform(|_: MouseEvent| ());
     let on_faults = {
         let faults = faults.clone();
         Callback::from(move |asked| faults.set(asked))

@@ -2,7 +2,8 @@
 //! then talk on every connection it accepts (another tab can connect to it).
 
 use roundtrip_shared::lifecycle::SocketState;
-use roundtrip_shared::protocol::{OpId, op_name};
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{ClientMsg, OpId, op_name};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -17,12 +18,13 @@ pub struct Props {
     pub listening_on: Option<String>,
     /// Every connection accepted in this relay session.
     pub connections: Vec<Accepted>,
-    /// Gets the port to listen on (`None`: any free port).
-    pub on_listen: Callback<Option<u16>>,
-    pub on_stop: Callback<()>,
-    /// Gets the connection and the bytes (a line: `\n` is added).
-    pub on_conn_send: Callback<(OpId, Vec<u8>)>,
-    pub on_conn_close: Callback<OpId>,
+    /// The id Listen gives the listener.
+    pub next_op: OpId,
+    /// The listener Stop closes, while there is one.
+    pub listener: Option<OpId>,
+    /// Every request, complete: `tcp_listen`, and `send` (a line: `\n` is
+    /// added) and `close` on the listener or an accepted connection.
+    pub on_request: Callback<ClientMsg>,
 }
 
 #[function_component(ListenPanel)]
@@ -39,15 +41,23 @@ pub fn listen_panel(props: &Props) -> Html {
         })
     };
     let on_listen = {
-        let on_listen = props.on_listen.clone();
-        let can_listen = props.can_listen;
+        let on_request = props.on_request.clone();
+        let (can_listen, op) = (props.can_listen, props.next_op);
         Callback::from(move |_: MouseEvent| {
             if let (true, Ok(port)) = (can_listen, parsed) {
-                on_listen.emit(port);
+                on_request.emit(ClientMsg::TcpListen { op, port });
             }
         })
     };
-    let on_stop = props.on_stop.reform(|_: MouseEvent| ());
+    let on_stop = {
+        let on_request = props.on_request.clone();
+        let listener = props.listener.filter(|_| props.can_stop);
+        Callback::from(move |_: MouseEvent| {
+            if let Some(op) = listener {
+                on_request.emit(ClientMsg::Close { op });
+            }
+        })
+    };
     html! {
         <section class="panel listen" aria-labelledby="listen-heading">
             <h2 id="listen-heading">{"Listen (you are the server)"}</h2>
@@ -78,7 +88,7 @@ pub fn listen_panel(props: &Props) -> Html {
             <ul id="accepted" class="connections">
                 { for props.connections.iter().map(|conn| html! {
                     <ConnRow key={conn.op} conn={conn.clone()}
-                        on_send={props.on_conn_send.clone()} on_close={props.on_conn_close.clone()} />
+                        on_request={props.on_request.clone()} />
                 }) }
             </ul>
         </section>
@@ -88,8 +98,7 @@ pub fn listen_panel(props: &Props) -> Html {
 #[derive(Debug, Properties, PartialEq)]
 struct RowProps {
     conn: Accepted,
-    on_send: Callback<(OpId, Vec<u8>)>,
-    on_close: Callback<OpId>,
+    on_request: Callback<ClientMsg>,
 }
 
 #[function_component(ConnRow)]
@@ -98,11 +107,14 @@ fn conn_row(props: &RowProps) -> Html {
     let conn = &props.conn;
     let send = {
         let text = text.clone();
-        let on_send = props.on_send.clone();
+        let on_request = props.on_request.clone();
         let (op, can_send) = (conn.op, conn.can_send);
         move || {
             if can_send {
-                on_send.emit((op, format!("{}\n", *text).into_bytes()));
+                on_request.emit(ClientMsg::Send {
+                    op,
+                    data: Payload(format!("{}\n", *text).into_bytes()),
+                });
                 text.set(String::new());
             }
         }
@@ -125,7 +137,9 @@ fn conn_row(props: &RowProps) -> Html {
     };
     let on_close = {
         let op = conn.op;
-        props.on_close.reform(move |_: MouseEvent| op)
+        props
+            .on_request
+            .reform(move |_: MouseEvent| ClientMsg::Close { op })
     };
     html! {
         <li class="conn" data-op={conn.op.to_string()}>

@@ -3,8 +3,8 @@
 //! every datagram that arrived with the address it came from.
 
 use roundtrip_shared::lifecycle::SocketState;
-use roundtrip_shared::payload::{format_bytes, preview};
-use roundtrip_shared::protocol::{FaultTransport, Faults, Service};
+use roundtrip_shared::payload::{Payload, format_bytes, preview};
+use roundtrip_shared::protocol::{ClientMsg, FaultTransport, Faults, OpId, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -14,16 +14,6 @@ use super::target_picker::{CUSTOM, use_target_picker};
 
 /// The target `<option>` for "no target: send_to only".
 pub const NO_TARGET: &str = "none";
-
-/// What Open asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UdpOpenRequest {
-    pub target: Option<String>,
-    pub bind_port: Option<u16>,
-    pub recv_timeout_ms: Option<u64>,
-    /// Faults for the lab service (the target) to inject.
-    pub faults: Option<Faults>,
-}
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
@@ -40,11 +30,12 @@ pub struct Props {
     pub addresses: Option<(String, Option<String>)>,
     /// Every datagram received: source address and bytes.
     pub datagrams: Vec<(String, Vec<u8>)>,
-    pub on_open: Callback<UdpOpenRequest>,
-    pub on_send: Callback<Vec<u8>>,
-    /// Gets the target and the bytes.
-    pub on_send_to: Callback<(String, Vec<u8>)>,
-    pub on_close: Callback<()>,
+    /// The id Open gives the socket.
+    pub next_op: OpId,
+    /// The socket Send, Send to and Close act on.
+    pub op: Option<OpId>,
+    /// Every request, complete: `udp_open`, `send`, `send_to`, `close`.
+    pub on_request: Callback<ClientMsg>,
     /// Settings from an experiment link, used when the panel first shows.
     #[prop_or_default]
     pub preset: Option<Experiment>,
@@ -75,8 +66,10 @@ pub fn udp_panel(props: &Props) -> Html {
     };
     let bind_port = parse_optional::<u16>(&port);
     let recv_timeout_ms = parse_optional::<u64>(&timeout);
+    let op = props.next_op;
     let request = match (bind_port, recv_timeout_ms, &*faults) {
-        (Ok(bind_port), Ok(recv_timeout_ms), Ok(faults)) => Some(UdpOpenRequest {
+        (Ok(bind_port), Ok(recv_timeout_ms), Ok(faults)) => Some(ClientMsg::UdpOpen {
+            op,
             target,
             bind_port,
             recv_timeout_ms,
@@ -86,39 +79,54 @@ pub fn udp_panel(props: &Props) -> Html {
     };
 
     let on_open = {
-        let on_open = props.on_open.clone();
+        let on_request = props.on_request.clone();
         let can_open = props.can_open;
         let request = request.clone();
         Callback::from(move |_: MouseEvent| {
             if let (true, Some(request)) = (can_open, request.clone()) {
-                on_open.emit(request);
+                on_request.emit(request);
             }
         })
     };
     let on_send = {
-        let on_send = props.on_send.clone();
+        let on_request = props.on_request.clone();
         let message = message.clone();
-        let can_send = props.can_send;
+        let socket = props.op.filter(|_| props.can_send);
         Callback::from(move |_: MouseEvent| {
             // An empty datagram is a real datagram: UDP can carry 0 bytes.
-            if can_send {
-                on_send.emit(message.as_bytes().to_vec());
+            if let Some(op) = socket {
+                on_request.emit(ClientMsg::Send {
+                    op,
+                    data: Payload(message.as_bytes().to_vec()),
+                });
             }
         })
     };
     let on_send_to = {
-        let on_send_to = props.on_send_to.clone();
+        let on_request = props.on_request.clone();
         let message = message.clone();
         let send_to = send_to.clone();
-        let can_send_to = props.can_send_to;
+        let socket = props.op.filter(|_| props.can_send_to);
         Callback::from(move |_: MouseEvent| {
-            let to = send_to.trim().to_owned();
-            if can_send_to && !to.is_empty() {
-                on_send_to.emit((to, message.as_bytes().to_vec()));
+            let target = send_to.trim().to_owned();
+            if let (Some(op), false) = (socket, target.is_empty()) {
+                on_request.emit(ClientMsg::SendTo {
+                    op,
+                    target,
+                    data: Payload(message.as_bytes().to_vec()),
+                });
             }
         })
     };
-    let on_close = props.on_close.reform(|_: MouseEvent| ());
+    let on_close = {
+        let on_request = props.on_request.clone();
+        let socket = props.op.filter(|_| props.can_close);
+        Callback::from(move |_: MouseEvent| {
+            if let Some(op) = socket {
+                on_request.emit(ClientMsg::Close { op });
+            }
+        })
+    };
     let text_input = |state: &UseStateHandle<String>| {
         let state = state.clone();
         Callback::from(move |e: InputEvent| {

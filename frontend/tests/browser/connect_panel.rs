@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::connect_panel::{ConnectPanel, ConnectRequest, Props};
+use roundtrip_frontend::components::connect_panel::{ConnectPanel, Props};
+use roundtrip_shared::protocol::ClientMsg;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -15,17 +16,25 @@ use crate::{all, attr, click, echo_service, fire, fresh_root, one, text};
 async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing() {
     let root = fresh_root();
     let connected_to = Rc::new(RefCell::new(Vec::<String>::new()));
-    let on_connect = {
+    let shutdowns = Rc::new(RefCell::new(Vec::new()));
+    let on_request = {
         let connected_to = connected_to.clone();
-        Callback::from(move |request: ConnectRequest| {
-            connected_to.borrow_mut().push(if request.nodelay {
-                format!("{} (nodelay)", request.target)
+        let shutdowns = shutdowns.clone();
+        Callback::from(move |msg: ClientMsg| match msg {
+            ClientMsg::TcpConnect {
+                op: 7,
+                target,
+                nodelay,
+                ..
+            } => connected_to.borrow_mut().push(if nodelay {
+                format!("{target} (nodelay)")
             } else {
-                request.target
-            })
+                target
+            }),
+            ClientMsg::Shutdown { op } => shutdowns.borrow_mut().push(op),
+            other => panic!("unexpected {other:?}"),
         })
     };
-    let shutdowns = Rc::new(RefCell::new(0));
     yew::Renderer::<ConnectPanel>::with_root_and_props(
         root.clone(),
         Props {
@@ -34,14 +43,10 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
             can_connect: true,
             can_close: false,
             can_shutdown: true,
-            on_connect,
-            on_close: Callback::noop(),
-            on_shutdown: {
-                let shutdowns = shutdowns.clone();
-                Callback::from(move |()| *shutdowns.borrow_mut() += 1)
-            },
+            next_op: 7,
+            on_request,
             connections: Vec::new(),
-            current: None,
+            current: Some(1),
             on_select: Callback::noop(),
         },
     )
@@ -107,7 +112,11 @@ async fn picks_the_first_service_by_default_and_switches_to_custom_when_typing()
     );
     click(&one(&root, "button#shutdown"));
     yew::scheduler::flush().await;
-    assert_eq!(*shutdowns.borrow(), 1);
+    assert_eq!(
+        *shutdowns.borrow(),
+        [1],
+        "Shutdown acts on the current connection"
+    );
     root.remove();
 }
 
@@ -128,9 +137,8 @@ async fn with_two_connections_open_the_learner_picks_which_one_to_act_on() {
             can_connect: true,
             can_close: true,
             can_shutdown: true,
-            on_connect: Callback::noop(),
-            on_close: Callback::noop(),
-            on_shutdown: Callback::noop(),
+            next_op: 3,
+            on_request: Callback::noop(),
             connections: vec![connection(1), connection(2)],
             current: Some(2),
             on_select: {

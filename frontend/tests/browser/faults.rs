@@ -5,9 +5,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::connect_panel::{self, ConnectPanel, ConnectRequest};
+use roundtrip_frontend::components::connect_panel::{self, ConnectPanel};
 use roundtrip_frontend::components::http_panel::{self, HttpPanel};
-use roundtrip_frontend::components::udp_panel::{self, UdpOpenRequest, UdpPanel};
+use roundtrip_frontend::components::udp_panel::{self, UdpPanel};
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::protocol::{ClientMsg, Faults, Service};
 use roundtrip_shared::trace::Trace;
@@ -37,10 +37,13 @@ fn service(name: &str, protocol: &str) -> Service {
 #[wasm_bindgen_test]
 async fn the_tcp_panel_sends_its_faults_with_the_connect() {
     let root = fresh_root();
-    let asked = Rc::new(RefCell::new(Vec::<ConnectRequest>::new()));
-    let on_connect = {
+    let asked = Rc::new(RefCell::new(Vec::<Option<Faults>>::new()));
+    let on_request = {
         let asked = asked.clone();
-        Callback::from(move |request| asked.borrow_mut().push(request))
+        Callback::from(move |msg| match msg {
+            ClientMsg::TcpConnect { faults, .. } => asked.borrow_mut().push(faults),
+            other => panic!("unexpected {other:?}"),
+        })
     };
     yew::Renderer::<ConnectPanel>::with_root_and_props(
         root.clone(),
@@ -50,9 +53,8 @@ async fn the_tcp_panel_sends_its_faults_with_the_connect() {
             can_connect: true,
             can_close: false,
             can_shutdown: false,
-            on_connect,
-            on_close: Callback::noop(),
-            on_shutdown: Callback::noop(),
+            next_op: 1,
+            on_request,
             connections: Vec::new(),
             current: None,
             on_select: Callback::noop(),
@@ -81,7 +83,7 @@ async fn the_tcp_panel_sends_its_faults_with_the_connect() {
     type_into(&root, "#tcp-fault-latency", "200").await;
     click(&one(&root, "button#connect"));
     yew::scheduler::flush().await;
-    let faults: Vec<Option<Faults>> = asked.borrow().iter().map(|r| r.faults).collect();
+    let faults: Vec<Option<Faults>> = asked.borrow().clone();
     assert_eq!(
         faults,
         [
@@ -112,10 +114,13 @@ async fn the_tcp_panel_sends_its_faults_with_the_connect() {
 #[wasm_bindgen_test]
 async fn the_udp_panel_sends_drops_with_the_open() {
     let root = fresh_root();
-    let opened = Rc::new(RefCell::new(Vec::<UdpOpenRequest>::new()));
-    let on_open = {
+    let opened = Rc::new(RefCell::new(Vec::<Option<Faults>>::new()));
+    let on_request = {
         let opened = opened.clone();
-        Callback::from(move |request| opened.borrow_mut().push(request))
+        Callback::from(move |msg| match msg {
+            ClientMsg::UdpOpen { faults, .. } => opened.borrow_mut().push(faults),
+            other => panic!("unexpected {other:?}"),
+        })
     };
     yew::Renderer::<UdpPanel>::with_root_and_props(
         root.clone(),
@@ -129,10 +134,9 @@ async fn the_udp_panel_sends_drops_with_the_open() {
             state: SocketState::Idle,
             addresses: None,
             datagrams: vec![],
-            on_open,
-            on_send: Callback::noop(),
-            on_send_to: Callback::noop(),
-            on_close: Callback::noop(),
+            next_op: 1,
+            op: None,
+            on_request,
         },
     )
     .render();
@@ -153,7 +157,7 @@ async fn the_udp_panel_sends_drops_with_the_open() {
     click(&one(&root, "#udp-open"));
     yew::scheduler::flush().await;
     assert_eq!(
-        opened.borrow().last().and_then(|r| r.faults),
+        opened.borrow().last().copied().flatten(),
         Some(Faults {
             drop_percent: Some(30),
             drop_seed: Some(42),

@@ -7,7 +7,8 @@ use std::rc::Rc;
 use roundtrip_frontend::components::listen_panel::{ListenPanel, Props};
 use roundtrip_frontend::state::Accepted;
 use roundtrip_shared::lifecycle::SocketState;
-use roundtrip_shared::protocol::OpId;
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{ClientMsg, OpId};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::HtmlInputElement;
@@ -18,9 +19,7 @@ use crate::{all, attr, click, fire, fresh_root, one, press, text};
 #[wasm_bindgen_test]
 async fn listens_and_talks_on_each_connection_separately() {
     let root = fresh_root();
-    let listened = Rc::new(RefCell::new(Vec::<Option<u16>>::new()));
-    let sent = Rc::new(RefCell::new(Vec::<(OpId, Vec<u8>)>::new()));
-    let closed = Rc::new(RefCell::new(Vec::<OpId>::new()));
+    let asked = Rc::new(RefCell::new(Vec::<ClientMsg>::new()));
     let conn = |op: OpId, peer: &str, state| Accepted {
         op,
         peer: peer.into(),
@@ -38,18 +37,11 @@ async fn listens_and_talks_on_each_connection_separately() {
             conn(0x8000_0000, "127.0.0.1:40000", SocketState::Connected),
             conn(0x8000_0001, "127.0.0.1:40001", SocketState::Closed),
         ],
-        on_listen: {
-            let listened = listened.clone();
-            Callback::from(move |port| listened.borrow_mut().push(port))
-        },
-        on_stop: Callback::noop(),
-        on_conn_send: {
-            let sent = sent.clone();
-            Callback::from(move |sent_now| sent.borrow_mut().push(sent_now))
-        },
-        on_conn_close: {
-            let closed = closed.clone();
-            Callback::from(move |op| closed.borrow_mut().push(op))
+        next_op: 9,
+        listener: Some(8),
+        on_request: {
+            let asked = asked.clone();
+            Callback::from(move |msg| asked.borrow_mut().push(msg))
         },
     };
     yew::Renderer::<ListenPanel>::with_root_and_props(root.clone(), props).render();
@@ -82,8 +74,23 @@ async fn listens_and_talks_on_each_connection_separately() {
     click(&one(&root, "#listen"));
     yew::scheduler::flush().await;
 
-    assert_eq!(*sent.borrow(), [(0x8000_0000, b"hi client\n".to_vec())]);
-    assert_eq!(*closed.borrow(), [0x8000_0000]);
-    assert_eq!(*listened.borrow(), [Some(5000)]);
+    click(&one(&root, "#listen-stop"));
+    yew::scheduler::flush().await;
+
+    assert_eq!(
+        *asked.borrow(),
+        [
+            ClientMsg::Send {
+                op: 0x8000_0000,
+                data: Payload(b"hi client\n".to_vec())
+            },
+            ClientMsg::Close { op: 0x8000_0000 },
+            ClientMsg::TcpListen {
+                op: 9,
+                port: Some(5000)
+            },
+            ClientMsg::Close { op: 8 },
+        ]
+    );
     root.remove();
 }

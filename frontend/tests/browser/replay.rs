@@ -199,10 +199,9 @@ async fn an_experiment_link_fills_in_the_udp_panel() {
         state: roundtrip_shared::lifecycle::SocketState::Idle,
         addresses: None,
         datagrams: Vec::new(),
-        on_open: Callback::noop(),
-        on_send: Callback::noop(),
-        on_send_to: Callback::noop(),
-        on_close: Callback::noop(),
+        next_op: 1,
+        op: None,
+        on_request: Callback::noop(),
     };
     yew::Renderer::<UdpPanel>::with_root_and_props(root.clone(), props).render();
     yew::scheduler::flush().await;

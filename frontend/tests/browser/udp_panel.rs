@@ -3,9 +3,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_frontend::components::udp_panel::{Props, UdpOpenRequest, UdpPanel};
+use roundtrip_frontend::components::udp_panel::{Props, UdpPanel};
 use roundtrip_shared::lifecycle::SocketState;
-use roundtrip_shared::protocol::Service;
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{ClientMsg, Service};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
@@ -15,13 +16,13 @@ use crate::{all, click, fire, fresh_root, one, text};
 
 #[derive(Default)]
 struct Heard {
-    opened: Vec<UdpOpenRequest>,
-    sent: Vec<Vec<u8>>,
-    sent_to: Vec<(String, Vec<u8>)>,
+    opened: Vec<ClientMsg>,
+    sent: Vec<ClientMsg>,
 }
 
+/// The open socket is op 3; the next one would be op 4.
 fn props(heard: &Rc<RefCell<Heard>>) -> Props {
-    let (a, b, c) = (heard.clone(), heard.clone(), heard.clone());
+    let heard = heard.clone();
     Props {
         preset: Default::default(),
         services: vec![Service {
@@ -40,10 +41,15 @@ fn props(heard: &Rc<RefCell<Heard>>) -> Props {
             ("127.0.0.1:4001".into(), b"one".to_vec()),
             ("127.0.0.1:9999".into(), vec![0xff, b'!']),
         ],
-        on_open: Callback::from(move |r| a.borrow_mut().opened.push(r)),
-        on_send: Callback::from(move |d| b.borrow_mut().sent.push(d)),
-        on_send_to: Callback::from(move |d| c.borrow_mut().sent_to.push(d)),
-        on_close: Callback::noop(),
+        next_op: 4,
+        op: Some(3),
+        on_request: Callback::from(move |msg| {
+            let mut heard = heard.borrow_mut();
+            match msg {
+                ClientMsg::UdpOpen { .. } => heard.opened.push(msg),
+                _ => heard.sent.push(msg),
+            }
+        }),
     }
 }
 
@@ -109,13 +115,15 @@ async fn opens_with_its_options_sends_and_lists_datagrams_with_their_source() {
     assert_eq!(
         heard.opened,
         [
-            UdpOpenRequest {
+            ClientMsg::UdpOpen {
+                op: 4,
                 faults: None,
                 target: Some("udp-echo".into()),
                 bind_port: Some(5000),
                 recv_timeout_ms: Some(1500),
             },
-            UdpOpenRequest {
+            ClientMsg::UdpOpen {
+                op: 4,
                 faults: None,
                 target: None,
                 bind_port: None,
@@ -123,10 +131,19 @@ async fn opens_with_its_options_sends_and_lists_datagrams_with_their_source() {
             }
         ]
     );
-    assert_eq!(heard.sent, [b"ping".to_vec()]);
     assert_eq!(
-        heard.sent_to,
-        [("127.0.0.1:9".to_owned(), b"ping".to_vec())]
+        heard.sent,
+        [
+            ClientMsg::Send {
+                op: 3,
+                data: Payload(b"ping".to_vec())
+            },
+            ClientMsg::SendTo {
+                op: 3,
+                target: "127.0.0.1:9".into(),
+                data: Payload(b"ping".to_vec())
+            }
+        ]
     );
     root.remove();
 }
