@@ -4,19 +4,26 @@
 //! browser's WebSocket, the clock, files), and every rule here is tested
 //! with plain `cargo test`.
 //!
-//! - [`state`]: [`State`], [`Action`] and the selectors the panels read.
+//! - [`state`]: [`State`], [`Action`] and the one way the state changes.
+//! - `tcp`, `udp`, `listen`, `session`: what each panel reads from the
+//!   state (methods of [`State`]).
 //! - [`notice`]: what the page's relay socket reports ([`Notice`]).
 //! - [`recorder`]: the session's messages with their times, shared by
 //!   every clone of the state.
 
+mod listen;
 pub mod notice;
 pub mod recorder;
+mod session;
 pub mod state;
+mod tcp;
 #[cfg(test)]
 mod tests;
+mod udp;
 
+pub use listen::Accepted;
 pub use notice::{Notice, relay_url};
 pub use recorder::Recorder;
-pub use state::{
-    Accepted, Action, Connection, CurrentOp, Held, RelayLink, SHOWN_RECEIVED, ShownError, State,
-};
+pub use session::ShownError;
+pub use state::{Action, CurrentOp, Held, RelayLink, State};
+pub use tcp::{Connection, SHOWN_RECEIVED};
