@@ -52,18 +52,8 @@ fn udp(op: OpId, target: Option<&str>, recv_timeout_ms: u64, faults: Faults) -> 
 
 fn http_get(op: OpId, url: String, faults: Faults) -> ClientMsg {
     ClientMsg::HttpRequest(HttpRequest {
-        retry: None,
-        op,
-        method: "GET".into(),
-        url,
-        headers: vec![],
-        body: None,
-        json: false,
-        timeouts: None,
-        follow_redirects: 0,
-        max_body: None,
-        raw: false,
         faults: Some(faults),
+        ..HttpRequest::get(op, url)
     })
 }
 

@@ -185,20 +185,7 @@ async fn www_lab_test_is_the_http_lab_on_80_and_443() {
     ] {
         let real = client.service(service).addr.clone();
         client
-            .send(ClientMsg::HttpRequest(HttpRequest {
-                retry: None,
-                op,
-                method: "GET".into(),
-                url: url.into(),
-                headers: vec![],
-                body: None,
-                json: false,
-                timeouts: None,
-                follow_redirects: 0,
-                max_body: None,
-                raw: false,
-                faults: None,
-            }))
+            .send(ClientMsg::HttpRequest(HttpRequest::get(op, url)))
             .await;
         let mut events = Vec::new();
         loop {

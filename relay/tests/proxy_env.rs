@@ -98,20 +98,7 @@ fn start_relay(proxy: SocketAddr) -> (Relay, SocketAddr) {
 }
 
 fn get(op: u32, url: String) -> ClientMsg {
-    ClientMsg::HttpRequest(HttpRequest {
-        retry: None,
-        op,
-        method: "GET".into(),
-        url,
-        headers: vec![],
-        body: None,
-        json: false,
-        timeouts: None,
-        follow_redirects: 0,
-        max_body: None,
-        raw: false,
-        faults: None,
-    })
+    ClientMsg::HttpRequest(HttpRequest::get(op, url))
 }
 
 #[tokio::test]

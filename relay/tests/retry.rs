@@ -14,18 +14,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 fn get(op: OpId, url: String, retry: RetryPolicy) -> HttpRequest {
     HttpRequest {
-        faults: None,
-        op,
-        method: "GET".into(),
-        url,
-        headers: vec![],
-        body: None,
-        json: false,
-        timeouts: None,
-        follow_redirects: 0,
-        max_body: None,
-        raw: false,
         retry: Some(retry),
+        ..HttpRequest::get(op, url)
     }
 }
 

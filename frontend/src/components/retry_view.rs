@@ -190,22 +190,15 @@ pub fn retry_view(props: &Props) -> Html {
             // A key of its own, so earlier runs' counts do not carry over.
             let key = format!("page-{op}-{}", js_sys::Date::now() as u64);
             on_request.emit(ClientMsg::HttpRequest(HttpRequest {
-                faults: None,
-                op,
-                method: "GET".to_owned(),
-                url: format!(
-                    "http://{}{}",
-                    lab.addr,
-                    flaky_path(&simulated, &knobs, &key)
-                ),
-                headers: Vec::new(),
-                body: None,
-                json: false,
-                timeouts: None,
-                follow_redirects: 0,
-                max_body: None,
-                raw: false,
                 retry: Some(knobs.policy()),
+                ..HttpRequest::get(
+                    op,
+                    format!(
+                        "http://{}{}",
+                        lab.addr,
+                        flaky_path(&simulated, &knobs, &key)
+                    ),
+                )
             }));
         })
     };

@@ -198,18 +198,11 @@ async fn a_run_without_timeouts_asks_flaky_for_statuses_only() {
 async fn real_runs_from_the_trace_share_the_axis() {
     let mut trace = Trace::new();
     let request = ClientMsg::HttpRequest(roundtrip_shared::protocol::HttpRequest {
-        faults: None,
-        op: 3,
-        method: "GET".into(),
-        url: "http://127.0.0.1:4100/flaky?key=k&fail=1&status=500".into(),
-        headers: vec![],
-        body: None,
-        json: false,
-        timeouts: None,
-        follow_redirects: 0,
-        max_body: None,
-        raw: false,
         retry: Some(Knobs::default().policy()),
+        ..roundtrip_shared::protocol::HttpRequest::get(
+            3,
+            "http://127.0.0.1:4100/flaky?key=k&fail=1&status=500",
+        )
     });
     trace.record_request(&request);
     let head = |t, status| {

@@ -169,20 +169,7 @@ fn waits_inside_an_operation_stay_to_scale() {
     request(
         &mut trace,
         0.0,
-        ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op: 1,
-            method: "GET".into(),
-            url: "http://127.0.0.1:8080/delay/3".into(),
-            headers: vec![],
-            body: None,
-            json: false,
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
-            raw: false,
-        }),
+        ClientMsg::HttpRequest(HttpRequest::get(1, "http://127.0.0.1:8080/delay/3")),
     );
     event(
         &mut trace,
