@@ -13,6 +13,7 @@
 //! - [`cli`]: the `roundtrip` command line (options, defaults, variables).
 //! - [`startup`]: from `roundtrip serve`'s arguments to a running relay,
 //!   and the one-line start-up errors.
+//! - [`logging`]: log lines to stderr, coloured only on a terminal.
 //! - [`settings`]: the settings file for a public relay.
 //! - [`server`]: the HTTP server loop (header read timeout, graceful
 //!   shutdown).
@@ -37,6 +38,7 @@ pub mod cli;
 pub mod connectors;
 pub mod lab;
 pub mod limits;
+pub mod logging;
 pub mod op;
 pub mod policy;
 pub mod report;

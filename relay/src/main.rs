@@ -5,17 +5,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use roundtrip_relay::cli::{Cli, Command};
-use roundtrip_relay::startup;
+use roundtrip_relay::{logging, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "roundtrip_relay=info,roundtrip=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     let Command::Serve(args) = Cli::parse().command;
     match startup::serve(args).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
 //! The real `roundtrip` binary as a user meets it: start-up errors are one
 //! line on stderr with the way out and a non-zero status, even with
-//! `RUST_BACKTRACE=1`.
+//! `RUST_BACKTRACE=1`; logs into a pipe carry no colour codes.
 
+use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -149,4 +150,27 @@ fn a_bad_origin_says_how_to_write_one() {
         ),
         "{line}"
     );
+}
+
+#[test]
+fn logs_into_a_pipe_carry_no_escape_codes() {
+    let mut child = roundtrip(&["serve", "--host", "127.0.0.1", "--port", "0"])
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    // The relay logs each lab service as it starts; the last is dns-lab.
+    let mut logs = String::new();
+    while !logs.contains("dns-lab") {
+        if stderr.read_line(&mut logs).unwrap() == 0 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(logs.contains("lab service"), "{logs}");
+    assert!(!logs.contains('\x1b'), "{logs:?}");
 }
