@@ -1,11 +1,14 @@
 //! The real `roundtrip` binary as a user meets it: start-up errors are one
 //! line on stderr with the way out and a non-zero status, even with
-//! `RUST_BACKTRACE=1`; logs into a pipe carry no colour codes.
+//! `RUST_BACKTRACE=1`; logs into a pipe carry no colour codes; `--help`
+//! shows every option's default and variable; `--version` the protocol's.
 
 use std::io::{BufRead as _, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use roundtrip_shared::protocol::PROTOCOL_VERSION;
 
 /// The binary with none of the user's `ROUNDTRIP_*` settings, and with
 /// backtraces asked for, as many Rust developers have them.
@@ -173,4 +176,34 @@ fn logs_into_a_pipe_carry_no_escape_codes() {
     let _ = child.wait();
     assert!(logs.contains("lab service"), "{logs}");
     assert!(!logs.contains('\x1b'), "{logs:?}");
+}
+
+#[test]
+fn help_shows_every_option_with_its_default_and_variable() {
+    let output = finish(&mut roundtrip(&["serve", "--help"]));
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    let options: Vec<&str> = help
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with("--"))
+        .collect();
+    assert_eq!(options.len(), 6, "{help}");
+    for line in options {
+        assert!(line.contains("[env: ROUNDTRIP_"), "{line}");
+        assert!(line.contains("[default: "), "{line}");
+    }
+}
+
+#[test]
+fn version_names_the_protocol() {
+    let output = finish(&mut roundtrip(&["--version"]));
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim(),
+        format!(
+            "roundtrip {} (protocol {PROTOCOL_VERSION})",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
 }
