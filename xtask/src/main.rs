@@ -14,6 +14,7 @@
 mod apt;
 mod bench;
 mod cmd;
+mod page;
 mod run;
 mod setup;
 mod test;
