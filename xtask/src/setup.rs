@@ -207,7 +207,7 @@ fn trunk(ws: &Workspace) -> Result<PathBuf, String> {
     }
     say(&format!(
         "  installing trunk {TRUNK_VERSION} from crates.io into {}: the longest \
-         step, 8-18 minutes on 2 cores (more while the machine is busy), once",
+         step, 8-22 minutes on 2 cores (the longer while the machine is busy), once",
         ws.tools_dir().display()
     ));
     // --ignore-rust-version: trunk 0.22 declares a newer rust-version than it
@@ -235,7 +235,7 @@ fn wasm_bindgen(ws: &Workspace, version: &str) -> Result<PathBuf, String> {
         None => {
             say(&format!(
                 "  installing wasm-bindgen-cli {version} from crates.io into {}: \
-                 3-6 minutes on 2 cores, once",
+                 3-10 minutes on 2 cores, once",
                 ws.tools_dir().display()
             ));
             // No --locked: its lock file wants a webpki-roots release that
