@@ -42,7 +42,7 @@ pub fn build(ws: &Workspace, tools: &Tools) -> Result<PathBuf, String> {
     page::build(ws, tools)?;
     say("[build 2/2] the relay, release mode, dist/ embedded \
          (first time: 5-9 minutes; after a change to the page or the relay: \
-         about 2 minutes, it links with LTO; nothing changed: seconds)");
+         2-4 minutes, it links with LTO; nothing changed: seconds)");
     cmd::run(&mut tools.cargo(ws, &["build", "--release", "-p", "roundtrip-relay"]))?;
     Ok(release_binary(ws))
 }
