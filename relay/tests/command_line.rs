@@ -14,7 +14,12 @@ use roundtrip_shared::protocol::PROTOCOL_VERSION;
 /// backtraces asked for, as many Rust developers have them.
 fn roundtrip(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_roundtrip"));
-    command.args(args).env("RUST_BACKTRACE", "1");
+    // The default log filter, so the relay logs its start whatever the
+    // developer's RUST_LOG says.
+    command
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("RUST_LOG");
     for (key, _) in std::env::vars_os() {
         if key.to_string_lossy().starts_with("ROUNDTRIP_") {
             command.env_remove(key);
