@@ -65,6 +65,35 @@ impl Access {
     }
 }
 
+/// A configured origin, checked and written as a browser sends it in the
+/// `Origin` header (lower-case scheme and host, no default port, no
+/// trailing slash), since [`Access::check`] compares it with that header
+/// as text. `Err` says what is wrong and how to write it.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let problem = |why: &str| {
+        Err(format!(
+            "\"{text}\" is not an origin ({why}): write scheme://host[:port] as the browser \
+             sends it, e.g. https://demo.example or http://localhost:8080"
+        ))
+    };
+    let Ok(url) = url::Url::parse(text.trim()) else {
+        return problem("not a URL");
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return problem("the scheme must be http or https");
+    }
+    if url.host().is_none() {
+        return problem("no host");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return problem("it has a user name");
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return problem("it has a path");
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -200,5 +229,28 @@ mod tests {
                 .check(&headers(&no_origin), Some("token=s3cret"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn origins_are_normalised_or_refused_with_the_reason() {
+        for (given, origin) in [
+            ("https://demo.example", "https://demo.example"),
+            ("https://Demo.Example/", "https://demo.example"),
+            ("https://demo.example:443", "https://demo.example"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ] {
+            assert_eq!(parse_origin(given).as_deref(), Ok(origin), "{given}");
+        }
+        for (given, why) in [
+            ("demo.example", "not a URL"),
+            ("localhost:8080", "scheme"),
+            ("ftp://demo.example", "scheme"),
+            ("https://demo.example/app", "path"),
+            ("https://demo.example/?a=1", "path"),
+            ("https://me@demo.example", "user name"),
+        ] {
+            let error = parse_origin(given).unwrap_err();
+            assert!(error.contains(why), "{given}: {error}");
+        }
     }
 }

@@ -10,6 +10,10 @@
 //! - [`access`]: who may open a session (Origin, Host and token checks).
 //! - [`assets`]: the page (Trunk's `dist/`), from disk in debug builds and
 //!   embedded in release builds.
+//! - [`cli`]: the `roundtrip` command line (options, defaults, variables).
+//! - [`startup`]: from `roundtrip serve`'s arguments to a running relay,
+//!   and the one-line start-up errors.
+//! - [`logging`]: log lines to stderr, coloured only on a terminal.
 //! - [`settings`]: the settings file for a public relay.
 //! - [`server`]: the HTTP server loop (header read timeout, graceful
 //!   shutdown).
@@ -32,9 +36,11 @@
 
 pub mod access;
 pub mod assets;
+pub mod cli;
 pub mod connectors;
 pub mod lab;
 pub mod limits;
+pub mod logging;
 pub mod op;
 pub mod policy;
 pub mod report;
@@ -42,6 +48,7 @@ pub mod resolver;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod startup;
 pub mod target;
 
 use std::future::Future;

@@ -23,7 +23,7 @@
 //! ```
 
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -103,11 +103,72 @@ impl LimitSettings {
     }
 }
 
+/// Why a settings file could not be used: each names the file, and a
+/// mistake in it the line (and that line's text) or the field.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(
+        "cannot read the settings file {}: {source} (check the path given to --config or ROUNDTRIP_CONFIG)",
+        path.display()
+    )]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("settings file {}, line {line} (`{text}`): {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        /// The offending line as written, trimmed.
+        text: String,
+        message: String,
+    },
+    #[error("settings file {}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
 impl Settings {
-    pub fn load(path: &Path) -> Result<Settings, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SettingsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|mut error| {
+            error.set_path(path);
+            error
+        })
+    }
+
+    /// Settings from TOML text (errors name no file until [`Self::load`]
+    /// puts it in). Origins are checked here so that a wrong one is
+    /// reported against the file, not found later as a refused page.
+    pub fn parse(text: &str) -> Result<Settings, SettingsError> {
+        let mut settings: Settings = toml::from_str(text).map_err(|e| {
+            // toml's own message spans several lines with a caret drawing;
+            // a start-up error is one line, so keep the line number, the
+            // line and the message.
+            let start = e.span().map_or(0, |span| span.start).min(text.len());
+            let line = text[..start].matches('\n').count() + 1;
+            SettingsError::Syntax {
+                path: PathBuf::new(),
+                line,
+                text: text
+                    .lines()
+                    .nth(line - 1)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+                message: e.message().trim().to_owned(),
+            }
+        })?;
+        for origin in &mut settings.origins {
+            *origin =
+                crate::access::parse_origin(origin).map_err(|reason| SettingsError::Invalid {
+                    path: PathBuf::new(),
+                    message: format!("origins: {reason}"),
+                })?;
+        }
+        Ok(settings)
     }
 
     /// The policy, access checks and limits these settings describe.
@@ -131,6 +192,16 @@ impl Settings {
             token: self.token.filter(|t| !t.is_empty()),
         };
         Ok((policy, access, limits))
+    }
+}
+
+impl SettingsError {
+    fn set_path(&mut self, file: &Path) {
+        match self {
+            SettingsError::Read { path, .. }
+            | SettingsError::Syntax { path, .. }
+            | SettingsError::Invalid { path, .. } => *path = file.to_owned(),
+        }
     }
 }
 
@@ -181,5 +252,26 @@ mod tests {
     #[test]
     fn unknown_keys_are_errors() {
         assert!(toml::from_str::<Settings>("publik = true").is_err());
+    }
+
+    #[test]
+    fn a_mistake_is_one_line_naming_the_line() {
+        let text = "public = true\n\n[limits]\nops_per_second = \"many\"\n";
+        let mut error = Settings::parse(text).unwrap_err();
+        error.set_path(Path::new("demo.toml"));
+        let message = error.to_string();
+        assert!(!message.contains('\n'), "{message}");
+        assert!(
+            message.starts_with("settings file demo.toml, line 4 (`ops_per_second = \"many\"`): "),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn origins_are_checked_and_written_as_browsers_send_them() {
+        let settings = Settings::parse("origins = [\"HTTPS://Demo.Example:443/\"]").unwrap();
+        assert_eq!(settings.origins, ["https://demo.example"]);
+        let error = Settings::parse("origins = [\"https://demo.example/app\"]").unwrap_err();
+        assert!(error.to_string().contains("origins: "), "{error}");
     }
 }

@@ -14,6 +14,7 @@
 mod apt;
 mod bench;
 mod cmd;
+mod page;
 mod run;
 mod setup;
 mod test;
@@ -30,8 +31,9 @@ Commands:
                  (e.g. `cargo xtask run --port 9000`; see `--host`, `--port`).
   test           Install missing tools (also Chromium and chromedriver), then
                  run every check: fmt, clippy (host and wasm32), unit tests,
-                 wasm tests in headless Chromium, and the browser end-to-end
-                 test. Prints a summary; exits non-zero if any check failed.
+                 wasm tests in headless Chromium, the browser end-to-end
+                 test, and that a second `run` would rebuild nothing. Prints
+                 a summary; exits non-zero if any check failed.
   bench-diagram  Rendering benchmark of the sequence diagram: 10,000 steps
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.

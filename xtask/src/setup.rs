@@ -99,6 +99,13 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     ));
     check_trunk_pin(ws, &bindgen_version);
     let bindgen_dir = wasm_bindgen(ws, &bindgen_version)?;
+    // Both cargo-installed tools are in place: their shared build folder
+    // (a gigabyte or more) has done its job.
+    let shared_target = tools_target_dir(ws);
+    if shared_target.exists() {
+        say(&format!("  removing {}", shared_target.display()));
+        let _ = std::fs::remove_dir_all(&shared_target);
+    }
     next(&format!("wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
     wasm_opt(ws)?;
     if for_tests {
@@ -199,26 +206,19 @@ fn trunk(ws: &Workspace) -> Result<PathBuf, String> {
         return Ok(found);
     }
     say(&format!(
-        "  installing trunk {TRUNK_VERSION} from crates.io into {} \
-         (takes ~8 minutes on 2 cores, once)",
+        "  installing trunk {TRUNK_VERSION} from crates.io into {}: the longest \
+         step, 8-22 minutes on 2 cores (the longer while the machine is busy), once",
         ws.tools_dir().display()
     ));
     // --ignore-rust-version: trunk 0.22 declares a newer rust-version than it
     // needs; it builds and works on our toolchain.
-    cmd::run(
-        Command::new(cmd::cargo())
-            .current_dir(&ws.root)
-            .args([
-                "install",
-                "--locked",
-                "trunk",
-                "--version",
-                TRUNK_VERSION,
-                "--ignore-rust-version",
-                "--root",
-            ])
-            .arg(ws.tools_dir()),
-    )?;
+    cmd::run(cargo_install(ws).args([
+        "--locked",
+        "trunk",
+        "--version",
+        TRUNK_VERSION,
+        "--ignore-rust-version",
+    ]))?;
     installed(ws, "trunk", fits)
 }
 
@@ -234,28 +234,42 @@ fn wasm_bindgen(ws: &Workspace, version: &str) -> Result<PathBuf, String> {
         Some(found) => found,
         None => {
             say(&format!(
-                "  installing wasm-bindgen-cli {version} from crates.io into {} \
-                 (takes ~3 minutes on 2 cores, once)",
+                "  installing wasm-bindgen-cli {version} from crates.io into {}: \
+                 3-10 minutes on 2 cores, once",
                 ws.tools_dir().display()
             ));
             // No --locked: its lock file wants a webpki-roots release that
             // the registry here does not serve.
-            cmd::run(
-                Command::new(cmd::cargo())
-                    .current_dir(&ws.root)
-                    .args([
-                        "install",
-                        "wasm-bindgen-cli",
-                        "--version",
-                        version,
-                        "--root",
-                    ])
-                    .arg(ws.tools_dir()),
-            )?;
+            cmd::run(cargo_install(ws).args(["wasm-bindgen-cli", "--version", version]))?;
             installed(ws, "wasm-bindgen", fits)?
         }
     };
     Ok(parent(&found))
+}
+
+/// `cargo install --root .tools` for a build tool, built the quick way.
+///
+/// The tools share one target dir (`.tools/cargo-target`), so the
+/// dependencies they have in common (same version and features: tokio,
+/// serde, syn, ...) are compiled once; [`prepare`] removes it once both are
+/// installed. And they are built without link-time optimisation and with
+/// the default 16 codegen units (Trunk's own profile asks for fat LTO and
+/// one unit, which makes its last crate alone take many minutes on two
+/// cores): they orchestrate a build, their own speed hardly matters.
+fn cargo_install(ws: &Workspace) -> Command {
+    let mut command = Command::new(cmd::cargo());
+    command
+        .current_dir(&ws.root)
+        .env("CARGO_TARGET_DIR", tools_target_dir(ws))
+        .env("CARGO_PROFILE_RELEASE_LTO", "off")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .args(["install", "--root"])
+        .arg(ws.tools_dir());
+    command
+}
+
+fn tools_target_dir(ws: &Workspace) -> PathBuf {
+    ws.tools_dir().join("cargo-target")
 }
 
 /// Trunk refuses to build (offline) when its pin differs from the CLI.
@@ -456,4 +470,29 @@ fn child_path(first: &[PathBuf]) -> OsString {
         }
     }
     std::env::join_paths(dirs).unwrap_or(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_installs_share_one_target_dir_and_skip_lto() {
+        let ws = Workspace {
+            root: PathBuf::from("/repo"),
+            target_dir: PathBuf::from("/repo/target"),
+        };
+        let command = cargo_install(&ws);
+        let envs: Vec<(String, String)> = command
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
+            .collect();
+        let env = |key: &str| envs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        // Not the workspace's target dir (its lock file and profile are
+        // ours, not the tools'), and the same for every tool.
+        assert_eq!(env("CARGO_TARGET_DIR"), Some("/repo/.tools/cargo-target"));
+        assert_eq!(env("CARGO_PROFILE_RELEASE_LTO"), Some("off"));
+        let args: Vec<_> = command.get_args().collect();
+        assert_eq!(args, ["install", "--root", "/repo/.tools"]);
+    }
 }

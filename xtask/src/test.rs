@@ -1,18 +1,31 @@
 //! `cargo xtask test`: every check, in order, each with a header; a failed
 //! step does not stop the others so that the summary is complete.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crate::cmd::{self, say};
 use crate::setup::{self, Tools};
 use crate::workspace::Workspace;
+use crate::{page, run};
 
-/// One check: one or more commands that must all succeed.
-struct Step {
+/// One check: one or more commands that must all succeed, or a check made
+/// here in xtask.
+struct Step<'a> {
     name: &'static str,
     commands: Vec<Command>,
+    check: Option<Box<dyn FnOnce() -> Result<(), String> + 'a>>,
+}
+
+impl Step<'_> {
+    fn commands(name: &'static str, commands: Vec<Command>) -> Self {
+        Step {
+            name,
+            commands,
+            check: None,
+        }
+    }
 }
 
 struct Outcome {
@@ -35,7 +48,13 @@ pub fn test() -> Result<ExitCode, String> {
             step.name
         );
         let started = Instant::now();
-        let passed = run_all(step.commands);
+        let mut passed = run_all(step.commands);
+        if let Some(check) = step.check
+            && let Err(message) = check()
+        {
+            say(&message);
+            passed = false;
+        }
         let seconds = started.elapsed().as_secs_f64();
         say(&format!(
             "[{}/{total}] {}: {} ({seconds:.1} s)",
@@ -66,7 +85,7 @@ fn run_all(commands: Vec<Command>) -> bool {
     passed
 }
 
-fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
+fn steps<'a>(ws: &'a Workspace, tools: &'a Tools) -> Vec<Step<'a>> {
     let cargo = |args: &[&str]| tools.cargo(ws, args);
     let in_browser = |mut command: Command| {
         command
@@ -77,8 +96,6 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
             .env("CHROMEDRIVER", setup::CHROMEDRIVER);
         command
     };
-    let mut trunk = tools.command(ws, &tools.trunk);
-    trunk.args(["build", "--release"]);
     let mut e2e = cargo(&["test", "-p", "roundtrip-e2e"]);
     e2e.env("ROUNDTRIP_BIN", relay_debug_binary(&ws.target_dir))
         .env("ROUNDTRIP_MERMAID_JS", ws.mermaid_js())
@@ -87,13 +104,13 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
         .env("CHROMIUM", setup::CHROMIUM);
 
     vec![
-        Step {
-            name: "format (cargo fmt --check)",
-            commands: vec![cargo(&["fmt", "--all", "--check"])],
-        },
-        Step {
-            name: "clippy, host",
-            commands: vec![cargo(&[
+        Step::commands(
+            "format (cargo fmt --check)",
+            vec![cargo(&["fmt", "--all", "--check"])],
+        ),
+        Step::commands(
+            "clippy, host",
+            vec![cargo(&[
                 "clippy",
                 "--workspace",
                 "--exclude",
@@ -103,13 +120,13 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
                 "-D",
                 "warnings",
             ])],
-        },
-        Step {
-            name: "clippy, wasm32",
+        ),
+        Step::commands(
+            "clippy, wasm32",
             // shared's tests cannot build for wasm32 (proptest -> getrandom
             // has no wasm32-unknown-unknown backend), so shared is linted as
             // a library there; its tests are linted on the host (step 2).
-            commands: vec![
+            vec![
                 cargo(&[
                     "clippy",
                     "-p",
@@ -132,10 +149,10 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
                     "warnings",
                 ]),
             ],
-        },
-        Step {
-            name: "unit and integration tests, host",
-            commands: vec![cargo(&[
+        ),
+        Step::commands(
+            "unit and integration tests, host",
+            vec![cargo(&[
                 "test",
                 "--workspace",
                 "--exclude",
@@ -143,28 +160,91 @@ fn steps(ws: &Workspace, tools: &Tools) -> Vec<Step> {
                 "--exclude",
                 "roundtrip-e2e",
             ])],
-        },
+        ),
         // Only the frontend: shared's tests are plain #[test]s with proptest,
         // which does not build for wasm32; they run on the host in step 4.
-        Step {
-            name: "wasm tests in headless Chromium",
-            commands: vec![in_browser(cargo(&[
+        Step::commands(
+            "wasm tests in headless Chromium",
+            vec![in_browser(cargo(&[
                 "test",
                 "-p",
                 "roundtrip-frontend",
                 "--target",
                 "wasm32-unknown-unknown",
             ]))],
-        },
+        ),
         Step {
             name: "build page (trunk) and debug relay",
-            commands: vec![trunk, cargo(&["build", "-p", "roundtrip-relay"])],
+            commands: vec![cargo(&["build", "-p", "roundtrip-relay"])],
+            // The same page build as `run`'s, so that this step leaves
+            // dist/ as `run` left it when nothing changed.
+            check: Some(Box::new(|| page::build(ws, tools).map(drop))),
         },
+        Step::commands("browser end-to-end (relay + Chromium)", vec![e2e]),
         Step {
-            name: "browser end-to-end (relay + Chromium)",
-            commands: vec![e2e],
+            name: "a second `cargo xtask run` rebuilds nothing",
+            commands: Vec::new(),
+            check: Some(Box::new(|| second_run_rebuilds_nothing(ws, tools))),
         },
     ]
+}
+
+/// Runs the build part of `cargo xtask run` (the same function), then again
+/// with nothing changed, then the page build this command does, then `run`'s
+/// build once more: neither later build may rewrite a file of dist/ or
+/// relink the release relay (cargo leaves a fresh binary untouched, so its
+/// modification time tells).
+fn second_run_rebuilds_nothing(ws: &Workspace, tools: &Tools) -> Result<(), String> {
+    let binary = run::build(ws, tools)?;
+    let before = Snapshot::take(&binary, &ws.root.join("dist"))?;
+    say("built once; building again with nothing changed");
+    run::build(ws, tools)?;
+    before.unchanged_after("a second `cargo xtask run`")?;
+    say("and now the page build of `cargo xtask test`, then `run`'s build again");
+    page::build(ws, tools)?;
+    run::build(ws, tools)?;
+    before.unchanged_after("`cargo xtask test`'s page build and another `run`")
+}
+
+/// Modification times of the relay binary and of every file in dist/.
+struct Snapshot {
+    files: Vec<(PathBuf, SystemTime)>,
+}
+
+impl Snapshot {
+    fn take(binary: &Path, dist: &Path) -> Result<Self, String> {
+        let paths = std::iter::once(binary.to_path_buf())
+            .chain(page::files_under(dist)?.into_iter().map(|f| dist.join(f)));
+        let mut files = Vec::new();
+        for path in paths {
+            let time = modified(&path)?;
+            files.push((path, time));
+        }
+        Ok(Snapshot { files })
+    }
+
+    fn unchanged_after(&self, what: &str) -> Result<(), String> {
+        for (path, time) in &self.files {
+            if modified(path)? != *time {
+                return Err(format!(
+                    "{what} with nothing changed rewrote {}: the release relay \
+                     would be rebuilt on every run",
+                    path.display()
+                ));
+            }
+        }
+        say(&format!(
+            "{what}: the relay binary and dist/'s {} file(s) untouched",
+            self.files.len() - 1
+        ));
+        Ok(())
+    }
+}
+
+fn modified(path: &Path) -> Result<SystemTime, String> {
+    path.metadata()
+        .and_then(|m| m.modified())
+        .map_err(|e| format!("cannot stat {}: {e}", path.display()))
 }
 
 fn relay_debug_binary(target_dir: &Path) -> std::path::PathBuf {

@@ -1,0 +1,97 @@
+//! The `roundtrip` command line: every option with its default and the
+//! environment variable that can set it, as `--help` shows them.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+use clap::{Parser, Subcommand};
+use roundtrip_shared::protocol::PROTOCOL_VERSION;
+
+/// Where `serve --help` and the start-up errors send people for more.
+const AFTER_HELP: &str = "\
+Options may also come from the environment variables shown; a flag given on
+the command line wins. Public mode's defaults and threat model: SECURITY.md.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "roundtrip",
+    version = version_text(),
+    about = "Roundtrip: see network programming happen",
+    long_about = "Roundtrip: see network programming happen.\n\n\
+                  `roundtrip serve` serves the playground's page, the relay that opens \
+                  real sockets for it, and the lab services, on http://127.0.0.1:8080/ \
+                  by default. `roundtrip serve --help` lists its options."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the playground (page, relay and lab services).
+    #[command(after_help = AFTER_HELP)]
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on. The default keeps the relay on this machine.
+    #[arg(long, env = "ROUNDTRIP_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "ROUNDTRIP_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Serve the public: deny by default, allow the lab services and the
+    /// settings file's allow-list, and require an allowed Origin.
+    /// [default: off, local mode]
+    #[arg(long, env = "ROUNDTRIP_PUBLIC")]
+    pub public: bool,
+    /// Settings file (TOML): origins, token, allow-list, limits; the format
+    /// is in relay/src/settings.rs. [default: none, the mode's defaults]
+    #[arg(long, env = "ROUNDTRIP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// An origin allowed to open sessions in public mode, as the browser
+    /// sends it: scheme://host[:port], no path (repeatable, or
+    /// comma-separated). [default: none]
+    #[arg(long = "origin", env = "ROUNDTRIP_ORIGINS", value_delimiter = ',')]
+    pub origins: Vec<String>,
+    /// A token pages must present in public mode (`/ws?token=...`).
+    /// [default: none]
+    #[arg(long, env = "ROUNDTRIP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// How the user started the relay, for the commands that start-up errors
+    /// suggest (`cargo xtask run` sets it to itself).
+    #[arg(
+        long,
+        env = "ROUNDTRIP_COMMAND",
+        default_value = "roundtrip serve",
+        hide = true
+    )]
+    pub command_name: String,
+}
+
+/// `0.1.0 (protocol 1)`: the protocol version is what a page and a relay
+/// must agree on, so `--version` says it.
+fn version_text() -> &'static str {
+    static TEXT: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "{} (protocol {PROTOCOL_VERSION})",
+            env!("CARGO_PKG_VERSION")
+        )
+    });
+    &TEXT
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
