@@ -42,12 +42,22 @@ const NOT_BUILT: &str = "<!doctype html><title>Roundtrip</title>\
 root of the repository: it builds the page and starts the relay.</p>";
 
 /// Serves a file of the page; any other path gets `index.html` with status
-/// 200, as a single-page app expects.
+/// 200, as a single-page app expects (`/learn/tcp` is a page of the app),
+/// except a missing *file* (a name with an extension, such as
+/// `/favicon.ico`): that is 404, not the page in its place.
 pub async fn serve(uri: Uri) -> Response {
     let path = uri.path().trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
     if let Some(bytes) = file(path) {
         return file_response(path, bytes);
+    }
+    if names_a_file(path) {
+        return (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "not found",
+        )
+            .into_response();
     }
     match file("index.html") {
         Some(index) => file_response("index.html", index),
@@ -58,6 +68,15 @@ pub async fn serve(uri: Uri) -> Response {
         )
             .into_response(),
     }
+}
+
+/// Whether `path` asks for a file rather than a page of the app: its last
+/// segment has an extension.
+fn names_a_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .and_then(|last| last.rsplit_once('.'))
+        .is_some_and(|(stem, ext)| !stem.is_empty() && !ext.is_empty())
 }
 
 fn file_response(path: &str, bytes: Cow<'static, [u8]>) -> Response {
@@ -93,6 +112,25 @@ mod tests {
             "..\\Cargo.toml",
         ] {
             assert!(file(path).is_none(), "{path}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod routes {
+    use super::names_a_file;
+
+    #[test]
+    fn files_are_told_from_pages_of_the_app() {
+        for file in [
+            "favicon.ico",
+            "x/roundtrip-frontend-1a2b_bg.wasm",
+            "a.b.css",
+        ] {
+            assert!(names_a_file(file), "{file}");
+        }
+        for page in ["learn/tcp-echo", "learn", "", ".hidden", "learn/v1."] {
+            assert!(!names_a_file(page), "{page}");
         }
     }
 }
