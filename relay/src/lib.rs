@@ -80,7 +80,8 @@ pub struct Config {
     /// tests run with it on, so that even a broken policy sends nothing off
     /// this machine (and the count shows the policy was broken).
     pub loopback_only: bool,
-    /// How long a client may take to send its request headers.
+    /// How long a client may take from connecting to the end of its first
+    /// request head (and hyper's limit for the heads after it).
     pub header_timeout: Duration,
     /// How names outside the lab are resolved.
     pub resolver: resolver::Resolver,
@@ -253,6 +254,24 @@ async fn ws_upgrade(
         })
 }
 
+/// Raises this process's soft limit on open files to its hard limit: each
+/// session and each socket it opens holds a descriptor, and the common
+/// soft limit (1,024) is far below what the relay's own limits allow. The
+/// binary calls this once at start, and it logs the outcome; returns the
+/// limit now in force, if it could be read.
+pub fn raise_descriptor_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::debug!(limit, "open file limit");
+            Some(limit)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot raise the open file limit; the relay may run out of descriptors early");
+            None
+        }
+    }
+}
+
 /// Serves the relay on `listener` until `shutdown` completes, then tells open
 /// sessions to close and returns once they have (or after a short grace).
 pub async fn serve(
@@ -263,11 +282,13 @@ pub async fn serve(
     let shutdown_tx = state.inner.shutdown_tx.clone();
     let sessions = state.inner.sessions.clone();
     let header_timeout = state.config().header_timeout;
+    let per_ip = state.config().limits.max_connections_per_ip;
     let router = app(state);
     server::run(
         listener,
         router,
         header_timeout,
+        per_ip,
         SHUTDOWN_GRACE,
         async move {
             shutdown.await;

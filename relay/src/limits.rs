@@ -57,6 +57,11 @@ pub struct Limits {
     /// A new session must say `hello` within this long (close 4000): an
     /// open WebSocket that never speaks should not hold a session's place.
     pub hello_timeout: Duration,
+    /// Connections per client address ([`client_key`]) that have not (yet)
+    /// become a session: page loads and WebSocket requests still sending
+    /// their head. The one past it gets a 503 and is closed, so one address
+    /// cannot hold the relay's descriptors.
+    pub max_connections_per_ip: usize,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -87,6 +92,7 @@ impl Limits {
             socket_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             session_bytes: u64::MAX,
             hello_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 1024,
         }
     }
 
@@ -107,6 +113,7 @@ impl Limits {
             socket_lifetime: Duration::from_secs(30 * 60),
             session_bytes: 64 * 1024 * 1024,
             hello_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 32,
         }
     }
 }
@@ -240,6 +247,77 @@ pub fn sockets_full(max: usize) -> roundtrip_shared::protocol::RelayError {
         roundtrip_shared::protocol::ErrorCode::LimitReached,
         format!("the relay has {max} sockets open in all, its limit: try again in a moment"),
     )
+}
+
+/// The address a client is counted under: an IPv4 address as it is, an
+/// IPv6 address by its /64. One IPv6 customer usually gets a whole /64 (or
+/// more) and can pick any address in it, so per-/128 counting would give
+/// one client unlimited places. An IPv4 address carried in IPv6 (mapped)
+/// counts as that IPv4 address.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
+/// Counts something per client address ([`client_key`]): connections
+/// waiting for their request head, open sockets. An [`AddressPermit`]
+/// gives its place back on drop; an address with nothing open takes no
+/// memory.
+#[derive(Debug, Default)]
+pub struct PerAddress {
+    counts: Mutex<HashMap<IpAddr, usize>>,
+}
+
+#[derive(Debug)]
+pub struct AddressPermit {
+    gate: Arc<PerAddress>,
+    key: IpAddr,
+}
+
+impl PerAddress {
+    /// One more for the client at `ip`, if it holds fewer than `max`.
+    pub fn acquire(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<AddressPermit> {
+        let key = client_key(ip);
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = counts.entry(key).or_insert(0);
+        if *mine >= max {
+            if *mine == 0 {
+                counts.remove(&key);
+            }
+            return None;
+        }
+        *mine += 1;
+        Some(AddressPermit {
+            gate: Arc::clone(self),
+            key,
+        })
+    }
+
+    /// What the client at `ip` holds now.
+    pub fn held(&self, ip: IpAddr) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.get(&client_key(ip)).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for AddressPermit {
+    fn drop(&mut self) {
+        let mut counts = self.gate.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// Counts open sessions; a [`SessionPermit`] gives its place back on drop.
@@ -393,6 +471,34 @@ mod tests {
             .admit(b, &limits)
             .expect("other addresses are not held up");
         assert_eq!(gate.open(), 1);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2::"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1").to_string(), "2001:db8:1:2::");
+        // IPv4 stays per address, also when it comes mapped into IPv6.
+        assert_eq!(key("192.0.2.7").to_string(), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+    }
+
+    #[test]
+    fn per_address_places_are_shared_by_a_64_and_come_back() {
+        let gate = Arc::new(PerAddress::default());
+        let a1: IpAddr = "2001:db8::1".parse().unwrap();
+        let a2: IpAddr = "2001:db8::2".parse().unwrap();
+        let other: IpAddr = "2001:db8:0:1::1".parse().unwrap();
+        let first = gate.acquire(a1, 2).unwrap();
+        let _second = gate.acquire(a2, 2).unwrap();
+        assert!(gate.acquire(a1, 2).is_none(), "the /64 holds its two");
+        assert!(gate.acquire(other, 2).is_some(), "another /64 is apart");
+        drop(first);
+        assert!(gate.acquire(a2, 2).is_some());
+        assert_eq!(gate.held(a1), 2);
     }
 
     #[test]

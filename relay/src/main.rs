@@ -59,6 +59,7 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let Command::Serve(args) = Cli::parse().command;
+    roundtrip_relay::raise_descriptor_limit();
     let mut settings = match &args.config {
         Some(path) => Settings::load(path).unwrap_or_else(|e| usage_error(&e)),
         None => Settings::default(),

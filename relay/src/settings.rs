@@ -64,6 +64,7 @@ pub struct LimitSettings {
     pub socket_idle_s: Option<u64>,
     pub socket_lifetime_s: Option<u64>,
     pub session_bytes: Option<u64>,
+    pub max_connections_per_ip: Option<usize>,
 }
 
 impl LimitSettings {
@@ -99,6 +100,9 @@ impl LimitSettings {
         base.socket_idle = secs(self.socket_idle_s, base.socket_idle);
         base.socket_lifetime = secs(self.socket_lifetime_s, base.socket_lifetime);
         base.session_bytes = self.session_bytes.unwrap_or(base.session_bytes);
+        base.max_connections_per_ip = self
+            .max_connections_per_ip
+            .unwrap_or(base.max_connections_per_ip);
         Ok(base)
     }
 }
