@@ -497,8 +497,11 @@ mod tests {
         assert!(gate.acquire(a1, 2).is_none(), "the /64 holds its two");
         assert!(gate.acquire(other, 2).is_some(), "another /64 is apart");
         drop(first);
-        assert!(gate.acquire(a2, 2).is_some());
+        let again = gate.acquire(a2, 2);
+        assert!(again.is_some(), "a closed one gives its place back");
         assert_eq!(gate.held(a1), 2);
+        drop(again);
+        assert_eq!(gate.held(a1), 1);
     }
 
     #[test]
