@@ -206,6 +206,11 @@ impl AppState {
         self.inner.sockets.open()
     }
 
+    /// Sessions open now.
+    pub fn open_sessions(&self) -> usize {
+        self.inner.gate.open()
+    }
+
     /// The listeners sessions run now.
     pub fn listeners(&self) -> &Arc<policy::listeners::Listeners> {
         &self.inner.listeners

@@ -62,6 +62,9 @@ pub struct Limits {
     /// their head. The one past it gets a 503 and is closed, so one address
     /// cannot hold the relay's descriptors.
     pub max_connections_per_ip: usize,
+    /// A WebSocket frame the browser does not take within this long ends
+    /// the session: a browser that stops reading cannot hold its place.
+    pub write_timeout: Duration,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -93,6 +96,7 @@ impl Limits {
             session_bytes: u64::MAX,
             hello_timeout: Duration::from_secs(10),
             max_connections_per_ip: 1024,
+            write_timeout: Duration::from_secs(10),
         }
     }
 
@@ -114,6 +118,7 @@ impl Limits {
             session_bytes: 64 * 1024 * 1024,
             hello_timeout: Duration::from_secs(10),
             max_connections_per_ip: 32,
+            write_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -65,6 +65,7 @@ pub struct LimitSettings {
     pub socket_lifetime_s: Option<u64>,
     pub session_bytes: Option<u64>,
     pub max_connections_per_ip: Option<usize>,
+    pub write_timeout_s: Option<u64>,
 }
 
 impl LimitSettings {
@@ -100,6 +101,7 @@ impl LimitSettings {
         base.socket_idle = secs(self.socket_idle_s, base.socket_idle);
         base.socket_lifetime = secs(self.socket_lifetime_s, base.socket_lifetime);
         base.session_bytes = self.session_bytes.unwrap_or(base.session_bytes);
+        base.write_timeout = secs(self.write_timeout_s, base.write_timeout);
         base.max_connections_per_ip = self
             .max_connections_per_ip
             .unwrap_or(base.max_connections_per_ip);

@@ -410,6 +410,11 @@ async fn transfer(
             () = report.close_asked(), if unwritten_len >= MAX_UNWRITTEN => {
                 return close(stream, &mut unwritten, report, counts).await;
             }
+            // Commands are not read while the queue is full, so the end of
+            // the session (its command sender dropped) must be heard here.
+            () = report.session_ended(), if unwritten_len >= MAX_UNWRITTEN => {
+                return Ok(Ending::SessionGone);
+            }
             ready = stream.writable(), if !unwritten.is_empty() => {
                 let wanted = unwritten.front().map_or(0, Vec::len);
                 let result = ready.and_then(|()| write_some(&stream, &mut unwritten));
