@@ -103,6 +103,20 @@ impl Reporter {
         Ok(())
     }
 
+    /// Counts `bytes` the operation is about to send (not through `send`:
+    /// an HTTP request's body) against the session's total, then waits for
+    /// its rate. The total is checked first, so what cannot fit is refused
+    /// before anything is sent.
+    pub async fn spend_out(&self, bytes: usize) -> Result<(), RelayError> {
+        if let Some(budget) = &self.budget {
+            if !budget.charge(bytes) {
+                return Err(budget.total_reached());
+            }
+            budget.outbound(bytes).await;
+        }
+        Ok(())
+    }
+
     pub fn op(&self) -> OpId {
         self.op
     }

@@ -306,6 +306,16 @@ pub(super) async fn exchange(
     }
 }
 
+/// What a hop sends that the learner chose: the body, the URL and the
+/// headers (the relay's own few header lines are not counted).
+fn outgoing_bytes(hop: &Hop, headers: &[(HeaderName, HeaderValue)]) -> usize {
+    let head: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    hop.body.len() + hop.url.as_str().len() + head
+}
+
 /// `user:pass@` in `url`, taken out of it as the Basic `Authorization`
 /// they stand for (as curl sends them; the userinfo itself never goes on
 /// the wire).
@@ -464,6 +474,11 @@ async fn one_hop(
     may_follow: bool,
 ) -> Result<Option<(u16, String)>, Stop> {
     let (lab, config) = (state.lab(), state.config());
+    // What this hop sends counts against the session's byte budgets, on
+    // every hop and every attempt (a 307/308 or a retry sends the body
+    // again). Counted before dialling: what cannot fit is refused before a
+    // connection opens, and a wait for the rate holds no connection.
+    report.spend_out(outgoing_bytes(hop, headers)).await?;
     let timeouts = request.timeouts.unwrap_or_default();
     let url = &hop.url;
     let https = url.scheme() == "https";
