@@ -77,8 +77,7 @@ async fn server(answer: &'static str) -> (SocketAddr, Arc<AtomicUsize>) {
     (addr, bodies)
 }
 
-const REDIRECT: &str =
-    "HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const REDIRECT: &str = "HTTP/1.1 307 Temporary Redirect\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 const UNAVAILABLE: &str =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
@@ -139,7 +138,11 @@ async fn each_redirect_hop_spends_the_body_from_the_session_total() {
         ..post(1, format!("http://{server}/"))
     };
     let seen = run(&mut client, request).await;
-    assert_eq!(failed_with(&seen), Some(ErrorCode::LimitReached), "{seen:?}");
+    assert_eq!(
+        failed_with(&seen),
+        Some(ErrorCode::LimitReached),
+        "{seen:?}"
+    );
     assert_eq!(bodies.load(Ordering::SeqCst), 2, "{seen:?}");
 }
 
@@ -159,13 +162,23 @@ async fn each_retried_attempt_spends_the_body_from_the_session_total() {
         ..post(1, format!("http://{server}/"))
     };
     let seen = run(&mut client, request).await;
-    assert_eq!(failed_with(&seen), Some(ErrorCode::LimitReached), "{seen:?}");
+    assert_eq!(
+        failed_with(&seen),
+        Some(ErrorCode::LimitReached),
+        "{seen:?}"
+    );
     assert_eq!(bodies.load(Ordering::SeqCst), 2, "{seen:?}");
     // A body that cannot fit at all is refused before it is sent.
     let seen = run(&mut client, post(2, format!("http://{server}/"))).await;
-    assert_eq!(failed_with(&seen), Some(ErrorCode::LimitReached), "{seen:?}");
+    assert_eq!(
+        failed_with(&seen),
+        Some(ErrorCode::LimitReached),
+        "{seen:?}"
+    );
     assert!(
-        !seen.iter().any(|e| matches!(e, EventKind::Connecting { .. })),
+        !seen
+            .iter()
+            .any(|e| matches!(e, EventKind::Connecting { .. })),
         "refused before connecting: {seen:?}"
     );
     assert_eq!(bodies.load(Ordering::SeqCst), 2);

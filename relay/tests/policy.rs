@@ -825,3 +825,79 @@ async fn names_that_resolve_to_forbidden_places_are_refused_and_rebinding_gets_n
         "the policy let a non-loopback address through"
     );
 }
+
+/// The first terminal-or-bound event of UDP operation `op`.
+async fn udp_outcome(ws: &mut Ws, op: u32) -> EventKind {
+    loop {
+        match recv(ws).await {
+            ServerMsg::Event(Event { op: got, kind, .. })
+                if got == op && (kind.is_terminal() || matches!(kind, EventKind::Bound { .. })) =>
+            {
+                return kind;
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_public_relay_refuses_a_chosen_udp_port() {
+    let (allowed, _) = counting_echo().await;
+    // A local program's UDP port, which a stranger would like to take over
+    // once the program lets go of it.
+    let program = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = program.local_addr().unwrap().port();
+    drop(program);
+    let (relay, _state) = public_relay_state(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+    for (op, target) in [(1, Some("udp-echo")), (2, None)] {
+        send(
+            &mut ws,
+            ClientMsg::UdpOpen {
+                faults: None,
+                op,
+                target: target.map(str::to_owned),
+                bind_port: Some(port),
+                recv_timeout_ms: None,
+            },
+        )
+        .await;
+        match udp_outcome(&mut ws, op).await {
+            EventKind::Failed { error } => {
+                assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message);
+                assert_eq!(
+                    roundtrip_shared::explain::Refusal::from_blocked_message(&error.message),
+                    Some(roundtrip_shared::explain::Refusal::ChosenUdpPort),
+                    "{}",
+                    error.message
+                );
+            }
+            other => panic!("{target:?}: bind_port {port} must be refused, got {other:?}"),
+        }
+    }
+    // Any port is fine, and the relay picks it.
+    send(
+        &mut ws,
+        ClientMsg::UdpOpen {
+            faults: None,
+            op: 3,
+            target: Some("udp-echo".into()),
+            bind_port: Some(0),
+            recv_timeout_ms: None,
+        },
+    )
+    .await;
+    match udp_outcome(&mut ws, 3).await {
+        EventKind::Bound { local, .. } => assert!(local.starts_with("127.0.0.1:"), "{local}"),
+        other => panic!("expected bound, got {other:?}"),
+    }
+}

@@ -248,6 +248,8 @@ pub enum Refusal {
     SmtpPort,
     /// The policy: a public relay does not listen for the browser.
     ListenOnPublic,
+    /// The policy: a public relay picks a UDP socket's local port itself.
+    ChosenUdpPort,
     /// The page's origin (or token) is not one this relay accepts.
     Forbidden,
     /// Close 1001: the relay is shutting down.
@@ -263,12 +265,13 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 11] = [
+    pub const ALL: [Refusal; 12] = [
         Refusal::SpecialAddress,
         Refusal::ResolvedToSpecial,
         Refusal::NotAllowListed,
         Refusal::SmtpPort,
         Refusal::ListenOnPublic,
+        Refusal::ChosenUdpPort,
         Refusal::Forbidden,
         Refusal::ShuttingDown,
         Refusal::MessageTooBig,
@@ -298,6 +301,8 @@ impl Refusal {
             Some(Refusal::ResolvedToSpecial)
         } else if m.contains("does not listen") {
             Some(Refusal::ListenOnPublic)
+        } else if m.contains("local port of a udp socket") {
+            Some(Refusal::ChosenUdpPort)
         } else if m.contains("allow-list") {
             Some(Refusal::NotAllowListed)
         } else if m.contains(" is in ") || m.contains(" carries ") {
@@ -338,6 +343,12 @@ impl Refusal {
                 "A public relay does not listen for connections on the browser's behalf.",
                 "tcp_listen on a public relay.",
                 "run the relay locally (cargo xtask run) for the server lessons.",
+            ),
+            Refusal::ChosenUdpPort => ex(
+                "local port chosen by the relay",
+                "A public relay picks the local port of a UDP socket itself: a port chosen by a stranger could be one a program on the relay's machine sends to, and the stranger would read what it sends.",
+                "udp_open with bind_port on a public relay.",
+                "leave bind_port out (any port); run the relay locally to bind a port of your choice.",
             ),
             Refusal::Forbidden => ex(
                 "page not allowed",
@@ -739,6 +750,10 @@ mod tests {
             (
                 "blocked: a public relay does not listen; run Roundtrip on your own machine to be the server",
                 Some(Refusal::ListenOnPublic),
+            ),
+            (
+                "blocked: a public relay picks the local port of a UDP socket itself; leave bind_port out (or 0), not 8126",
+                Some(Refusal::ChosenUdpPort),
             ),
             ("something else", None),
         ];
