@@ -102,6 +102,14 @@ impl Default for Config {
     }
 }
 
+/// One open socket's places under the relay's limit and its client
+/// address's; both come back on drop.
+#[derive(Debug)]
+pub struct SocketPlace {
+    _relay: limits::SocketPermit,
+    _address: limits::AddressPermit,
+}
+
 /// What every request handler can reach. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -126,11 +134,18 @@ struct Inner {
     /// addresses sessions may dial (besides the lab).
     listeners: Arc<policy::listeners::Listeners>,
     sockets: Arc<limits::SocketGate>,
+    /// Open sockets per client address.
+    sockets_per_ip: Arc<limits::PerAddress>,
+    /// TCP connections to the lab services per client address.
+    lab_per_ip: Arc<limits::PerAddress>,
 }
 
 impl AppState {
     pub fn new(mut config: Config, lab: lab::Lab) -> Self {
         config.policy.allow_lab(lab.addrs());
+        if config.policy.mode() == policy::Mode::Public {
+            lab.for_public();
+        }
         let (shutdown_tx, shutting_down) = watch::channel(false);
         AppState {
             inner: Arc::new(Inner {
@@ -144,6 +159,8 @@ impl AppState {
                 guard_trips: AtomicU64::new(0),
                 listeners: Arc::default(),
                 sockets: Arc::default(),
+                sockets_per_ip: Arc::default(),
+                lab_per_ip: Arc::default(),
             }),
         }
     }
@@ -191,14 +208,43 @@ impl AppState {
         self.inner.guard_trips.load(Ordering::SeqCst)
     }
 
-    /// A place for one more open socket under the relay's limit, or the
-    /// refusal for the one past it.
-    pub fn open_socket(&self) -> Result<limits::SocketPermit, RelayError> {
-        let max = self.config().limits.max_open_sockets;
-        self.inner
+    /// A place for one more open socket of the client at `client`, under
+    /// the relay's limit and the address's, or the refusal for the one past
+    /// either.
+    pub fn open_socket(&self, client: std::net::IpAddr) -> Result<SocketPlace, RelayError> {
+        let limits = &self.config().limits;
+        let address = self
+            .inner
+            .sockets_per_ip
+            .acquire(client, limits.max_open_sockets_per_ip)
+            .ok_or_else(|| limits::address_sockets_full(limits.max_open_sockets_per_ip))?;
+        let relay = self
+            .inner
             .sockets
-            .acquire(max)
-            .ok_or_else(|| limits::sockets_full(max))
+            .acquire(limits.max_open_sockets)
+            .ok_or_else(|| limits::sockets_full(limits.max_open_sockets))?;
+        Ok(SocketPlace {
+            _relay: relay,
+            _address: address,
+        })
+    }
+
+    /// A place for one more TCP connection of the client at `client` to
+    /// the lab services, or the refusal past its limit.
+    pub fn open_lab_connection(
+        &self,
+        client: std::net::IpAddr,
+    ) -> Result<limits::AddressPermit, RelayError> {
+        let max = self.config().limits.max_lab_connections_per_ip;
+        self.inner.lab_per_ip.acquire(client, max).ok_or_else(|| {
+            RelayError::new(
+                roundtrip_shared::protocol::ErrorCode::LimitReached,
+                format!(
+                    "your address has {max} connections open to the lab services, its limit \
+                     (the lab is shared by everyone): close one first"
+                ),
+            )
+        })
     }
 
     /// Sockets open now, across all sessions.
@@ -251,7 +297,7 @@ async fn ws_upgrade(
             let session = async move {
                 match permit {
                     // The permit lives as long as the session.
-                    Ok(_permit) => session::run(socket, state).await,
+                    Ok(_permit) => session::run(socket, state, peer.ip()).await,
                     Err(reason) => session::refuse(socket, &reason).await,
                 }
             };

@@ -34,6 +34,13 @@ pub struct Limits {
     /// Open sockets (operations: connections, UDP sockets, listeners,
     /// accepted connections, requests, queries) across all sessions.
     pub max_open_sockets: usize,
+    /// Open sockets per client address ([`client_key`]), across its
+    /// sessions: a few addresses cannot take every socket of the relay.
+    pub max_open_sockets_per_ip: usize,
+    /// TCP connections per client address to the lab services: the lab
+    /// is shared by everyone, and the one-at-a-time server serves one
+    /// client at a time.
+    pub max_lab_connections_per_ip: usize,
     pub session_idle: Duration,
     pub session_lifetime: Duration,
     /// New operations per second per session (with a burst of as many).
@@ -86,6 +93,8 @@ impl Limits {
             sessions_per_minute_per_ip: nonzero(1_000),
             max_ops_per_session: 512,
             max_open_sockets: 4096,
+            max_open_sockets_per_ip: 4096,
+            max_lab_connections_per_ip: 4096,
             session_idle: Duration::from_secs(24 * 60 * 60),
             session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             ops_per_second: nonzero(1_000),
@@ -108,6 +117,8 @@ impl Limits {
             sessions_per_minute_per_ip: nonzero(20),
             max_ops_per_session: 16,
             max_open_sockets: 1024,
+            max_open_sockets_per_ip: 32,
+            max_lab_connections_per_ip: 4,
             session_idle: Duration::from_secs(5 * 60),
             session_lifetime: Duration::from_secs(30 * 60),
             ops_per_second: nonzero(5),
@@ -325,6 +336,17 @@ impl Drop for AddressPermit {
     }
 }
 
+/// The refusal for the socket past a client address's limit.
+pub fn address_sockets_full(max: usize) -> roundtrip_shared::protocol::RelayError {
+    roundtrip_shared::protocol::RelayError::new(
+        roundtrip_shared::protocol::ErrorCode::LimitReached,
+        format!(
+            "your address has {max} sockets open across its sessions, its limit: close some \
+             first"
+        ),
+    )
+}
+
 /// Counts open sessions; a [`SessionPermit`] gives its place back on drop.
 #[derive(Default)]
 pub struct SessionGate {
@@ -361,6 +383,8 @@ pub struct SessionPermit {
 impl SessionGate {
     /// Admits one more session from `ip`, or says why not.
     pub fn admit(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<SessionPermit, String> {
+        // An IPv6 client is counted by its /64.
+        let ip = client_key(ip);
         let mut counts = self.counts.lock().expect("gate lock poisoned");
         if counts.total >= limits.max_sessions {
             return Err(format!(

@@ -62,7 +62,7 @@ pub async fn refuse(mut socket: WebSocket, reason: &str) {
     let _ = tokio::time::timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await;
 }
 
-pub async fn run(socket: WebSocket, state: AppState) {
+pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
     tracing::info!("session started");
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
@@ -87,7 +87,7 @@ pub async fn run(socket: WebSocket, state: AppState) {
         encoding: encoding_tx,
         greeted: false,
         ops: HashMap::new(),
-        spawner: Spawner::new(registrations),
+        spawner: Spawner::new(registrations, client),
         closing: std::sync::Arc::default(),
         stalled: std::collections::HashSet::new(),
         ended: ended.clone(),
@@ -349,6 +349,7 @@ impl Session {
                     Err(error) => return self.reject(Some(op), error).await,
                 };
                 let options = tcp::Options {
+                    client: self.spawner.client(),
                     connect_timeout,
                     nodelay,
                     faults,
@@ -529,7 +530,7 @@ impl Session {
             return self.reject(Some(op), error).await;
         }
         // Every operation holds a socket (or a few, one after the other).
-        let socket = match self.state.open_socket() {
+        let socket = match self.state.open_socket(self.spawner.client()) {
             Ok(socket) => socket,
             Err(error) => return self.reject(Some(op), error).await,
         };

@@ -56,6 +56,8 @@ pub struct LimitSettings {
     pub sessions_per_minute_per_ip: Option<u32>,
     pub max_ops_per_session: Option<usize>,
     pub max_open_sockets: Option<usize>,
+    pub max_open_sockets_per_ip: Option<usize>,
+    pub max_lab_connections_per_ip: Option<usize>,
     pub ops_per_second: Option<u32>,
     pub bytes_out_per_minute: Option<u32>,
     pub bytes_in_per_minute: Option<u32>,
@@ -80,6 +82,12 @@ impl LimitSettings {
         base.max_sessions_per_ip = self.max_sessions_per_ip.unwrap_or(base.max_sessions_per_ip);
         base.max_ops_per_session = self.max_ops_per_session.unwrap_or(base.max_ops_per_session);
         base.max_open_sockets = self.max_open_sockets.unwrap_or(base.max_open_sockets);
+        base.max_lab_connections_per_ip = self
+            .max_lab_connections_per_ip
+            .unwrap_or(base.max_lab_connections_per_ip);
+        base.max_open_sockets_per_ip = self
+            .max_open_sockets_per_ip
+            .unwrap_or(base.max_open_sockets_per_ip);
         base.ops_per_second = nonzero("ops_per_second", self.ops_per_second, base.ops_per_second)?;
         base.sessions_per_minute_per_ip = nonzero(
             "sessions_per_minute_per_ip",
