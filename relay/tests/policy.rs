@@ -901,3 +901,69 @@ async fn a_public_relay_refuses_a_chosen_udp_port() {
         other => panic!("expected bound, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn the_dns_labs_stub_server_takes_no_raw_tcp_or_http() {
+    let (allowed, _) = counting_echo().await;
+    let (relay, _state) = public_relay_state(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    let ServerMsg::Welcome { services, .. } = recv(&mut ws).await else {
+        panic!("expected welcome");
+    };
+    let stub = services
+        .iter()
+        .find(|s| s.name == "dns-lab")
+        .expect("the DNS lab is listed")
+        .addr
+        .clone();
+    let kinds = run_connect(&mut ws, 1, &stub).await;
+    match kinds.last() {
+        Some(EventKind::Failed { error }) => {
+            assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message);
+        }
+        other => panic!("raw TCP to the stub server {stub}: {other:?}"),
+    }
+    send(
+        &mut ws,
+        ClientMsg::HttpRequest(roundtrip_shared::protocol::HttpRequest {
+            faults: None,
+            op: 2,
+            method: "GET".into(),
+            url: format!("http://{stub}/"),
+            headers: vec![],
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+            retry: None,
+        }),
+    )
+    .await;
+    loop {
+        match recv(&mut ws).await {
+            ServerMsg::Event(Event {
+                op: 2,
+                kind: EventKind::Failed { error },
+                ..
+            }) => {
+                assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message);
+                break;
+            }
+            ServerMsg::Event(Event { op: 2, kind, .. }) => assert!(
+                !matches!(kind, EventKind::Connected { .. }),
+                "HTTP to the stub server connected"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -239,6 +239,9 @@ impl Lab {
             .map(|(service, addr)| {
                 let access = match service.protocol.as_str() {
                     "udp" => LabAccess::Udp,
+                    // The stub server, listed as a service, is a DNS
+                    // server like the others: no raw TCP or HTTP to it.
+                    "dns" => LabAccess::Dns,
                     _ => LabAccess::Tcp,
                 };
                 (*addr, access)
