@@ -213,7 +213,10 @@ mod tests {
             token: Some("a+b/c=".into()),
             ..access.clone()
         };
-        assert!(odd.check(&headers(&good), Some("x=1&token=a%2Bb%2Fc%3D")).is_ok());
+        assert!(
+            odd.check(&headers(&good), Some("x=1&token=a%2Bb%2Fc%3D"))
+                .is_ok()
+        );
         let mut with_bearer = good.to_vec();
         with_bearer.push(("authorization", "Bearer a+b/c="));
         assert!(odd.check(&headers(&with_bearer), None).is_ok());

@@ -5,6 +5,7 @@
 pub mod dns;
 pub mod http;
 mod http_retry;
+mod json_check;
 pub mod listen;
 pub mod tcp;
 pub mod udp;
