@@ -30,6 +30,10 @@ use crate::limits::PerAddress;
 /// so that closing does not reset the connection before the client has
 /// read the refusal.
 const REFUSAL_LINGER: Duration = Duration::from_millis(500);
+/// Refused connections lingering at once, at most; past it they close at
+/// once, so that refusals cannot hold descriptors in bulk.
+const MAX_LINGERING: usize = 64;
+static LINGERING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// At most one "accept failed" line per this long; the others are counted.
 const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -199,6 +203,13 @@ fn refuse(stream: TcpStream, reason: &str, linger: Option<Duration>) {
     let Some(linger) = linger else {
         return;
     };
+    use std::sync::atomic::Ordering;
+    let lingering = LINGERING.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+        (n < MAX_LINGERING).then_some(n + 1)
+    });
+    if lingering.is_err() {
+        return;
+    }
     tokio::spawn(async move {
         // Half-close, then read and discard until the client closes (or the
         // linger ends): bytes still on their way would meet a closed socket
@@ -215,6 +226,8 @@ fn refuse(stream: TcpStream, reason: &str, linger: Option<Duration>) {
             }
         };
         let _ = tokio::time::timeout(linger, drain).await;
+        drop(stream);
+        LINGERING.fetch_sub(1, Ordering::SeqCst);
     });
 }
 

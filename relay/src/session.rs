@@ -4,6 +4,9 @@
 //! the sending half and is the only one that writes frames. Operations send
 //! their events to the writer through one bounded channel, so a browser that
 //! reads slowly slows the operations down instead of growing a buffer.
+//! A browser that stops reading does not keep its session: a frame it does
+//! not take within the write deadline ends the session, and the closes
+//! (idle, lifetime, shutdown) go to the writer beside the queue.
 //!
 //! A bad message never ends the session: it is answered with a typed
 //! [`ServerMsg::Error`] and the session reads on.

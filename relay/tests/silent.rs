@@ -137,3 +137,26 @@ async fn connections_per_address_are_capped_before_the_upgrade() {
     }
     assert!(again.is_some(), "the address got its places back");
 }
+
+#[tokio::test]
+async fn a_kept_alive_connection_that_goes_silent_is_closed_too() {
+    let relay = relay(Config {
+        header_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    let mut stream = TcpStream::connect(relay).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer comes, and then nothing more is asked.
+    let started = tokio::time::Instant::now();
+    let answer = read_until_closed(&mut stream).await;
+    assert!(answer.starts_with(b"HTTP/1.1 "));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "an idle kept-alive connection stayed {:?}",
+        started.elapsed()
+    );
+}
