@@ -17,6 +17,8 @@
 //! max_sessions_per_ip = 2                    # the mode's defaults
 //! ops_per_second = 3
 //! max_open_sockets = 500                     # across all sessions
+//! max_open_sockets_per_ip = 16              # per client address (IPv6: /64)
+//! write_timeout_s = 5                        # a browser that stops reading
 //! bytes_in_per_minute = 4194304
 //! session_bytes = 67108864                   # in all, both ways
 //! socket_idle_s = 120
@@ -168,6 +170,8 @@ mod tests {
         assert_eq!(limits.max_sessions_per_ip, 2);
         assert_eq!(limits.ops_per_second.get(), 3);
         assert_eq!(limits.socket_idle, Duration::from_secs(120));
+        assert_eq!(limits.max_open_sockets_per_ip, 16);
+        assert_eq!(limits.write_timeout, Duration::from_secs(5));
         // Unnamed limits keep the public defaults.
         assert_eq!(
             limits.max_ops_per_session,
