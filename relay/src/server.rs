@@ -126,9 +126,16 @@ pub async fn run(
             let _place = place;
             tokio::pin!(connection);
             let first_head = tokio::time::timeout(header_timeout, async {
-                let _ = head_rx.wait_for(|&head| head).await;
+                // The sender goes with the connection, which the other
+                // branch sees end.
+                if head_rx.wait_for(|&head| head).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
             });
             let result = tokio::select! {
+                // The connection first: once it has ended it is not polled
+                // again below.
+                biased;
                 result = &mut connection => result,
                 waited = first_head => {
                     if waited.is_err() {
