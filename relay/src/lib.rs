@@ -323,6 +323,25 @@ pub fn raise_descriptor_limit() -> Option<u64> {
     }
 }
 
+/// Says so at start when the open-file limit is below what the relay's own
+/// limits may use: each session and each socket holds a descriptor, and a
+/// connection to a lab service two (the lab is in this process). Past it,
+/// new clients get a 503 (see [`server`]) before the limits are reached.
+fn warn_if_few_descriptors(limits: &limits::Limits) {
+    let Ok((soft, _hard)) = rlimit::Resource::NOFILE.get() else {
+        return;
+    };
+    let wanted = limits.max_sessions as u64 + 2 * limits.max_open_sockets as u64 + 64;
+    if soft < wanted {
+        tracing::warn!(
+            open_file_limit = soft,
+            wanted,
+            "the open file limit is below what the relay's limits may use: raise the hard \
+             limit (ulimit -Hn, LimitNOFILE=) or lower max_open_sockets"
+        );
+    }
+}
+
 /// Serves the relay on `listener` until `shutdown` completes, then tells open
 /// sessions to close and returns once they have (or after a short grace).
 pub async fn serve(
@@ -330,6 +349,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    warn_if_few_descriptors(&state.config().limits);
     let shutdown_tx = state.inner.shutdown_tx.clone();
     let sessions = state.inner.sessions.clone();
     let header_timeout = state.config().header_timeout;

@@ -3,7 +3,8 @@
 //! limit away from other tests), answers a client it cannot serve with a
 //! 503 instead of leaving it waiting, logs the failed accepts once per
 //! interval rather than once each, and serves again once descriptors free
-//! up. It also raises a soft limit below the hard one at start.
+//! up. It also raises a soft limit below the hard one at start, and says
+//! when the limit is below what its own limits may use.
 
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
@@ -134,6 +135,10 @@ async fn out_of_descriptors_a_new_session_gets_503_and_the_log_stays_short() {
     }
     assert!(served, "sessions are served again");
     let log = relay.log();
+    assert!(
+        log.contains("open file limit is below"),
+        "a limit below what the relay's limits may use is told at start:\n{log}"
+    );
     let lines = log.matches("accept failed").count();
     assert!(
         (1..=2).contains(&lines),
