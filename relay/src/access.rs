@@ -54,8 +54,10 @@ impl Access {
                     return Err(format!("origin {origin} is not allowed on this relay"));
                 }
                 if let Some(expected) = &self.token {
-                    let presented = bearer(headers).or_else(|| query.and_then(query_token));
-                    if !presented.is_some_and(|t| same_secret(t, expected)) {
+                    let presented = bearer(headers)
+                        .map(std::borrow::Cow::Borrowed)
+                        .or_else(|| query.and_then(query_token));
+                    if !presented.is_some_and(|t| same_secret(&t, expected)) {
                         return Err("a valid token is required".to_owned());
                     }
                 }
@@ -115,14 +117,21 @@ fn is_loopback_origin(origin: &str) -> bool {
         .is_some_and(|rest| !rest.contains('/') && is_loopback_host(rest))
 }
 
+/// The token of `Authorization: Bearer <token>`. The scheme name is
+/// case-insensitive (RFC 7235), and one or more spaces may follow it.
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    header_str(headers, header::AUTHORIZATION)?.strip_prefix("Bearer ")
+    let value = header_str(headers, header::AUTHORIZATION)?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim_start_matches(' '))
 }
 
-fn query_token(query: &str) -> Option<&str> {
-    query
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))
+/// `token=` in the query, decoded as a form value (RFC 6750 §2.3: `%2B`,
+/// `%2F`, `%3D` and the like stand for the characters a token may hold).
+fn query_token(query: &str) -> Option<std::borrow::Cow<'_, str>> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find_map(|(name, value)| (name == "token").then_some(value))
 }
 
 /// Compares without stopping at the first difference, so the time taken
@@ -223,6 +232,27 @@ mod tests {
                 "{origin}"
             );
         }
+        // Any case of the scheme, and a percent-encoded query token.
+        for bearer in ["bearer s3cret", "BEARER s3cret", "Bearer  s3cret"] {
+            let mut pairs = good.to_vec();
+            pairs.push(("authorization", bearer));
+            assert!(access.check(&headers(&pairs), None).is_ok(), "{bearer}");
+        }
+        let odd = Access {
+            token: Some("a+b/c=".into()),
+            ..access.clone()
+        };
+        assert!(
+            odd.check(&headers(&good), Some("x=1&token=a%2Bb%2Fc%3D"))
+                .is_ok()
+        );
+        let mut with_bearer = good.to_vec();
+        with_bearer.push(("authorization", "Bearer a+b/c="));
+        assert!(odd.check(&headers(&with_bearer), None).is_ok());
+        assert!(odd.check(&headers(&good), Some("token=a%2Bb")).is_err());
+        let mut other_scheme = good.to_vec();
+        other_scheme.push(("authorization", "Basic s3cret"));
+        assert!(access.check(&headers(&other_scheme), None).is_err());
         let no_origin = [("host", "roundtrip.example")];
         assert!(
             access

@@ -89,7 +89,8 @@ pub struct Config {
     /// tests run with it on, so that even a broken policy sends nothing off
     /// this machine (and the count shows the policy was broken).
     pub loopback_only: bool,
-    /// How long a client may take to send its request headers.
+    /// How long a client may take from connecting to the end of its first
+    /// request head (and hyper's limit for the heads after it).
     pub header_timeout: Duration,
     /// How names outside the lab are resolved.
     pub resolver: resolver::Resolver,
@@ -108,6 +109,14 @@ impl Default for Config {
             resolver: resolver::Resolver::System,
         }
     }
+}
+
+/// One open socket's places under the relay's limit and its client
+/// address's; both come back on drop.
+#[derive(Debug)]
+pub struct SocketPlace {
+    _relay: limits::SocketPermit,
+    _address: limits::AddressPermit,
 }
 
 /// What every request handler can reach. Cheap to clone.
@@ -134,11 +143,18 @@ struct Inner {
     /// addresses sessions may dial (besides the lab).
     listeners: Arc<policy::listeners::Listeners>,
     sockets: Arc<limits::SocketGate>,
+    /// Open sockets per client address.
+    sockets_per_ip: Arc<limits::PerAddress>,
+    /// TCP connections to the lab services per client address.
+    lab_per_ip: Arc<limits::PerAddress>,
 }
 
 impl AppState {
     pub fn new(mut config: Config, lab: lab::Lab) -> Self {
         config.policy.allow_lab(lab.addrs());
+        if config.policy.mode() == policy::Mode::Public {
+            lab.for_public();
+        }
         let (shutdown_tx, shutting_down) = watch::channel(false);
         AppState {
             inner: Arc::new(Inner {
@@ -152,6 +168,8 @@ impl AppState {
                 guard_trips: AtomicU64::new(0),
                 listeners: Arc::default(),
                 sockets: Arc::default(),
+                sockets_per_ip: Arc::default(),
+                lab_per_ip: Arc::default(),
             }),
         }
     }
@@ -196,19 +214,53 @@ impl AppState {
         self.inner.guard_trips.load(Ordering::SeqCst)
     }
 
-    /// A place for one more open socket under the relay's limit, or the
-    /// refusal for the one past it.
-    pub fn open_socket(&self) -> Result<limits::SocketPermit, RelayError> {
-        let max = self.config().limits.max_open_sockets;
-        self.inner
+    /// A place for one more open socket of the client at `client`, under
+    /// the relay's limit and the address's, or the refusal for the one past
+    /// either.
+    pub fn open_socket(&self, client: std::net::IpAddr) -> Result<SocketPlace, RelayError> {
+        let limits = &self.config().limits;
+        let address = self
+            .inner
+            .sockets_per_ip
+            .acquire(client, limits.max_open_sockets_per_ip)
+            .ok_or_else(|| limits::address_sockets_full(limits.max_open_sockets_per_ip))?;
+        let relay = self
+            .inner
             .sockets
-            .acquire(max)
-            .ok_or_else(|| limits::sockets_full(max))
+            .acquire(limits.max_open_sockets)
+            .ok_or_else(|| limits::sockets_full(limits.max_open_sockets))?;
+        Ok(SocketPlace {
+            _relay: relay,
+            _address: address,
+        })
+    }
+
+    /// A place for one more TCP connection of the client at `client` to
+    /// the lab services, or the refusal past its limit.
+    pub fn open_lab_connection(
+        &self,
+        client: std::net::IpAddr,
+    ) -> Result<limits::AddressPermit, RelayError> {
+        let max = self.config().limits.max_lab_connections_per_ip;
+        self.inner.lab_per_ip.acquire(client, max).ok_or_else(|| {
+            RelayError::new(
+                roundtrip_shared::protocol::ErrorCode::LimitReached,
+                format!(
+                    "your address has {max} connections open to the lab services, its limit \
+                     (the lab is shared by everyone): close one first"
+                ),
+            )
+        })
     }
 
     /// Sockets open now, across all sessions.
     pub fn open_sockets(&self) -> usize {
         self.inner.sockets.open()
+    }
+
+    /// Sessions open now.
+    pub fn open_sessions(&self) -> usize {
+        self.inner.gate.open()
     }
 
     /// The listeners sessions run now.
@@ -251,12 +303,49 @@ async fn ws_upgrade(
             let session = async move {
                 match permit {
                     // The permit lives as long as the session.
-                    Ok(_permit) => session::run(socket, state).await,
+                    Ok(_permit) => session::run(socket, state, peer.ip()).await,
                     Err(reason) => session::refuse(socket, &reason).await,
                 }
             };
             sessions.track_future(session.instrument(span))
         })
+}
+
+/// Raises this process's soft limit on open files to its hard limit: each
+/// session and each socket it opens holds a descriptor, and the common
+/// soft limit (1,024) is far below what the relay's own limits allow. The
+/// binary calls this once at start, and it logs the outcome; returns the
+/// limit now in force, if it could be read.
+pub fn raise_descriptor_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::debug!(limit, "open file limit");
+            Some(limit)
+        }
+        Err(error) => {
+            tracing::warn!(%error, "cannot raise the open file limit; the relay may run out of descriptors early");
+            None
+        }
+    }
+}
+
+/// Says so at start when the open-file limit is below what the relay's own
+/// limits may use: each session and each socket holds a descriptor, and a
+/// connection to a lab service two (the lab is in this process). Past it,
+/// new clients get a 503 (see [`server`]) before the limits are reached.
+fn warn_if_few_descriptors(limits: &limits::Limits) {
+    let Ok((soft, _hard)) = rlimit::Resource::NOFILE.get() else {
+        return;
+    };
+    let wanted = limits.max_sessions as u64 + 2 * limits.max_open_sockets as u64 + 64;
+    if soft < wanted {
+        tracing::warn!(
+            open_file_limit = soft,
+            wanted,
+            "the open file limit is below what the relay's limits may use: raise the hard \
+             limit (ulimit -Hn, LimitNOFILE=) or lower max_open_sockets"
+        );
+    }
 }
 
 /// Serves the relay on `listener` until `shutdown` completes, then tells open
@@ -266,14 +355,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    warn_if_few_descriptors(&state.config().limits);
     let shutdown_tx = state.inner.shutdown_tx.clone();
     let sessions = state.inner.sessions.clone();
     let header_timeout = state.config().header_timeout;
+    let per_ip = state.config().limits.max_connections_per_ip;
     let router = app(state);
     server::run(
         listener,
         router,
         header_timeout,
+        per_ip,
         SHUTDOWN_GRACE,
         async move {
             shutdown.await;

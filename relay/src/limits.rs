@@ -25,6 +25,13 @@ pub struct Limits {
     /// Open sockets (operations: connections, UDP sockets, listeners,
     /// accepted connections, requests, queries) across all sessions.
     pub max_open_sockets: usize,
+    /// Open sockets per client address ([`client_key`]), across its
+    /// sessions: a few addresses cannot take every socket of the relay.
+    pub max_open_sockets_per_ip: usize,
+    /// TCP connections per client address to the lab services: the lab
+    /// is shared by everyone, and the one-at-a-time server serves one
+    /// client at a time.
+    pub max_lab_connections_per_ip: usize,
     pub session_idle: Duration,
     pub session_lifetime: Duration,
     /// New operations per second per session (with a burst of as many).
@@ -48,6 +55,14 @@ pub struct Limits {
     /// A new session must say `hello` within this long (close 4000): an
     /// open WebSocket that never speaks should not hold a session's place.
     pub hello_timeout: Duration,
+    /// Connections per client address ([`client_key`]) that have not (yet)
+    /// become a session: page loads and WebSocket requests still sending
+    /// their head. The one past it gets a 503 and is closed, so one address
+    /// cannot hold the relay's descriptors.
+    pub max_connections_per_ip: usize,
+    /// A WebSocket frame the browser does not take within this long ends
+    /// the session: a browser that stops reading cannot hold its place.
+    pub write_timeout: Duration,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -69,6 +84,8 @@ impl Limits {
             sessions_per_minute_per_ip: nonzero(1_000),
             max_ops_per_session: 512,
             max_open_sockets: 4096,
+            max_open_sockets_per_ip: 4096,
+            max_lab_connections_per_ip: 4096,
             session_idle: Duration::from_secs(24 * 60 * 60),
             session_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             ops_per_second: nonzero(1_000),
@@ -78,6 +95,8 @@ impl Limits {
             socket_lifetime: Duration::from_secs(7 * 24 * 60 * 60),
             session_bytes: u64::MAX,
             hello_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 1024,
+            write_timeout: Duration::from_secs(10),
         }
     }
 
@@ -89,6 +108,8 @@ impl Limits {
             sessions_per_minute_per_ip: nonzero(20),
             max_ops_per_session: 16,
             max_open_sockets: 1024,
+            max_open_sockets_per_ip: 32,
+            max_lab_connections_per_ip: 4,
             session_idle: Duration::from_secs(5 * 60),
             session_lifetime: Duration::from_secs(30 * 60),
             ops_per_second: nonzero(5),
@@ -98,6 +119,8 @@ impl Limits {
             socket_lifetime: Duration::from_secs(30 * 60),
             session_bytes: 64 * 1024 * 1024,
             hello_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 32,
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -233,6 +256,88 @@ pub fn sockets_full(max: usize) -> roundtrip_shared::protocol::RelayError {
     )
 }
 
+/// The address a client is counted under: an IPv4 address as it is, an
+/// IPv6 address by its /64. One IPv6 customer usually gets a whole /64 (or
+/// more) and can pick any address in it, so per-/128 counting would give
+/// one client unlimited places. An IPv4 address carried in IPv6 (mapped)
+/// counts as that IPv4 address.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(prefix))
+            }
+        },
+    }
+}
+
+/// Counts something per client address ([`client_key`]): connections
+/// waiting for their request head, open sockets. An [`AddressPermit`]
+/// gives its place back on drop; an address with nothing open takes no
+/// memory.
+#[derive(Debug, Default)]
+pub struct PerAddress {
+    counts: Mutex<HashMap<IpAddr, usize>>,
+}
+
+#[derive(Debug)]
+pub struct AddressPermit {
+    gate: Arc<PerAddress>,
+    key: IpAddr,
+}
+
+impl PerAddress {
+    /// One more for the client at `ip`, if it holds fewer than `max`.
+    pub fn acquire(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<AddressPermit> {
+        let key = client_key(ip);
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let mine = counts.entry(key).or_insert(0);
+        if *mine >= max {
+            if *mine == 0 {
+                counts.remove(&key);
+            }
+            return None;
+        }
+        *mine += 1;
+        Some(AddressPermit {
+            gate: Arc::clone(self),
+            key,
+        })
+    }
+
+    /// What the client at `ip` holds now.
+    pub fn held(&self, ip: IpAddr) -> usize {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.get(&client_key(ip)).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for AddressPermit {
+    fn drop(&mut self) {
+        let mut counts = self.gate.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// The refusal for the socket past a client address's limit.
+pub fn address_sockets_full(max: usize) -> roundtrip_shared::protocol::RelayError {
+    roundtrip_shared::protocol::RelayError::new(
+        roundtrip_shared::protocol::ErrorCode::LimitReached,
+        format!(
+            "your address has {max} sockets open across its sessions, its limit: close some \
+             first"
+        ),
+    )
+}
+
 /// Counts open sessions; a [`SessionPermit`] gives its place back on drop.
 #[derive(Default)]
 pub struct SessionGate {
@@ -269,6 +374,8 @@ pub struct SessionPermit {
 impl SessionGate {
     /// Admits one more session from `ip`, or says why not.
     pub fn admit(self: &Arc<Self>, ip: IpAddr, limits: &Limits) -> Result<SessionPermit, String> {
+        // An IPv6 client is counted by its /64.
+        let ip = client_key(ip);
         let mut counts = self.counts.lock().expect("gate lock poisoned");
         if counts.total >= limits.max_sessions {
             return Err(format!(
@@ -384,6 +491,37 @@ mod tests {
             .admit(b, &limits)
             .expect("other addresses are not held up");
         assert_eq!(gate.open(), 1);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let key = |s: &str| client_key(s.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:1:2:3"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2::"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("2001:db8:1:2:aaaa::1").to_string(), "2001:db8:1:2::");
+        // IPv4 stays per address, also when it comes mapped into IPv6.
+        assert_eq!(key("192.0.2.7").to_string(), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"));
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+    }
+
+    #[test]
+    fn per_address_places_are_shared_by_a_64_and_come_back() {
+        let gate = Arc::new(PerAddress::default());
+        let a1: IpAddr = "2001:db8::1".parse().unwrap();
+        let a2: IpAddr = "2001:db8::2".parse().unwrap();
+        let other: IpAddr = "2001:db8:0:1::1".parse().unwrap();
+        let first = gate.acquire(a1, 2).unwrap();
+        let _second = gate.acquire(a2, 2).unwrap();
+        assert!(gate.acquire(a1, 2).is_none(), "the /64 holds its two");
+        assert!(gate.acquire(other, 2).is_some(), "another /64 is apart");
+        drop(first);
+        let again = gate.acquire(a2, 2);
+        assert!(again.is_some(), "a closed one gives its place back");
+        assert_eq!(gate.held(a1), 2);
+        drop(again);
+        assert_eq!(gate.held(a1), 1);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use roundtrip_relay::{logging, startup};
 async fn main() -> ExitCode {
     logging::init();
     let Command::Serve(args) = Cli::parse().command;
+    roundtrip_relay::raise_descriptor_limit();
     match startup::serve(args).await {
         Ok(()) => ExitCode::SUCCESS,
         // Printed by hand, not returned: a returned error would come with

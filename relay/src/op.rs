@@ -110,14 +110,26 @@ pub type Created = (
 pub struct Spawner {
     next: Arc<AtomicU32>,
     registrations: mpsc::UnboundedSender<Registration>,
+    /// The session's client address, which the sockets it opens count
+    /// against.
+    client: std::net::IpAddr,
 }
 
 impl Spawner {
-    pub fn new(registrations: mpsc::UnboundedSender<Registration>) -> Self {
+    pub fn new(
+        registrations: mpsc::UnboundedSender<Registration>,
+        client: std::net::IpAddr,
+    ) -> Self {
         Spawner {
             next: Arc::new(AtomicU32::new(0)),
             registrations,
+            client,
         }
+    }
+
+    /// The session's client address.
+    pub fn client(&self) -> std::net::IpAddr {
+        self.client
     }
 
     /// Takes the next relay-chosen id and asks the session to route it to a

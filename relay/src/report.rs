@@ -14,8 +14,6 @@ use tokio::sync::mpsc;
 #[derive(Debug)]
 pub enum Outgoing {
     Msg(ServerMsg),
-    /// Close the WebSocket with this code and reason.
-    Close(u16, &'static str),
 }
 
 /// The session is gone: nobody is listening any more, so the operation
@@ -33,6 +31,8 @@ pub struct Reporter {
     budget: Option<std::sync::Arc<crate::limits::Budget>>,
     /// Where the session asks for closes that could not be queued.
     closing: Option<std::sync::Arc<crate::op::Closing>>,
+    /// Cancelled when the session ends.
+    ended: tokio_util::sync::CancellationToken,
 }
 
 impl Reporter {
@@ -44,7 +44,22 @@ impl Reporter {
             out,
             budget: None,
             closing: None,
+            ended: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Ends with the session: reports fail with [`SessionGone`] from then
+    /// on, and [`Reporter::session_ended`] returns.
+    pub fn with_session_end(mut self, ended: tokio_util::sync::CancellationToken) -> Self {
+        self.ended = ended;
+        self
+    }
+
+    /// Returns once the session has ended. An operation that has stopped
+    /// taking commands (its peer stopped reading) watches this, so that it
+    /// does not outlive its session.
+    pub async fn session_ended(&self) {
+        self.ended.cancelled().await;
     }
 
     /// Listens for closes the session could not queue (see
@@ -88,6 +103,20 @@ impl Reporter {
         Ok(())
     }
 
+    /// Counts `bytes` the operation is about to send (not through `send`:
+    /// an HTTP request's body) against the session's total, then waits for
+    /// its rate. The total is checked first, so what cannot fit is refused
+    /// before anything is sent.
+    pub async fn spend_out(&self, bytes: usize) -> Result<(), RelayError> {
+        if let Some(budget) = &self.budget {
+            if !budget.charge(bytes) {
+                return Err(budget.total_reached());
+            }
+            budget.outbound(bytes).await;
+        }
+        Ok(())
+    }
+
     pub fn op(&self) -> OpId {
         self.op
     }
@@ -101,6 +130,7 @@ impl Reporter {
             out: self.out.clone(),
             budget: self.budget.clone(),
             closing: self.closing.clone(),
+            ended: self.ended.clone(),
         }
     }
 
@@ -158,10 +188,11 @@ impl Reporter {
     }
 
     async fn send(&self, msg: ServerMsg) -> Result<(), SessionGone> {
-        self.out
-            .send(Outgoing::Msg(msg))
-            .await
-            .map_err(|_| SessionGone)
+        tokio::select! {
+            sent = self.out.send(Outgoing::Msg(msg)) => sent.map_err(|_| SessionGone),
+            // A full queue to a session that ended is never emptied.
+            () = self.ended.cancelled() => Err(SessionGone),
+        }
     }
 }
 

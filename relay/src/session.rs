@@ -4,11 +4,15 @@
 //! the sending half and is the only one that writes frames. Operations send
 //! their events to the writer through one bounded channel, so a browser that
 //! reads slowly slows the operations down instead of growing a buffer.
+//! A browser that stops reading does not keep its session: a frame it does
+//! not take within the write deadline ends the session, and the closes
+//! (idle, lifetime, shutdown) go to the writer beside the queue.
 //!
 //! A bad message never ends the session: it is answered with a typed
 //! [`ServerMsg::Error`] and the session reads on.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
@@ -18,7 +22,8 @@ use roundtrip_shared::protocol::{
 };
 use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::connectors::{dns, http, listen, tcp, udp};
@@ -55,21 +60,26 @@ pub async fn refuse(mut socket: WebSocket, reason: &str) {
         code: SessionClose::TryAgainLater.code(),
         reason: Utf8Bytes::from(reason),
     };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(CLOSE_GRACE, socket.send(Message::Close(Some(frame)))).await;
 }
 
-pub async fn run(socket: WebSocket, state: AppState) {
+pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
     tracing::info!("session started");
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
+    let (close_tx, close_rx) = oneshot::channel();
     let (encoding_tx, encoding_rx) = watch::channel(DataEncoding::Binary);
-    let writer = tokio::spawn(write_frames(sink, out_rx, encoding_rx));
+    let limits = state.config().limits.clone();
+    let mut writer = tokio::spawn(write_frames(
+        sink,
+        out_rx,
+        close_rx,
+        encoding_rx,
+        limits.write_timeout,
+    ));
     let mut shutting_down = state.shutting_down();
     let (registrations, mut registered) = mpsc::unbounded_channel();
-    let limits = state.config().limits.clone();
-    let end_of_life = tokio::time::sleep(limits.session_lifetime);
-    tokio::pin!(end_of_life);
-    let hello_by = tokio::time::Instant::now() + limits.hello_timeout;
+    let ended = CancellationToken::new();
     let budget = limits::Budget::new(&limits);
     let mut session = Session {
         budget,
@@ -78,10 +88,56 @@ pub async fn run(socket: WebSocket, state: AppState) {
         encoding: encoding_tx,
         greeted: false,
         ops: HashMap::new(),
-        spawner: Spawner::new(registrations),
+        spawner: Spawner::new(registrations, client),
         closing: std::sync::Arc::default(),
         stalled: std::collections::HashSet::new(),
+        ended: ended.clone(),
     };
+    // The lifetime, a shutdown and a writer that gave up are watched from
+    // outside the read loop: the loop can be held up (by a full outgoing
+    // queue, say, when the browser stops reading), and these must end the
+    // session all the same.
+    let mut writer_ended = false;
+    let close = tokio::select! {
+        close = read_frames(&mut stream, &mut session, &mut registered, &limits) => close,
+        () = tokio::time::sleep(limits.session_lifetime) => {
+            Some((SessionClose::Lifetime.code(), "session lifetime reached"))
+        }
+        () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
+            Some((SessionClose::GoingAway.code(), "relay shutting down"))
+        }
+        // The browser is gone, or stopped taking frames.
+        _ = &mut writer => {
+            writer_ended = true;
+            None
+        }
+    };
+    // Every operation ends with the session, whatever it is waiting for.
+    ended.cancel();
+    // Without a close to send, dropping the sender tells the writer to end.
+    if let Some(close) = close {
+        let _ = close_tx.send(close);
+    } else {
+        drop(close_tx);
+    }
+    drop(session);
+    drop(out);
+    // Bounded: the writer gives a close at most CLOSE_GRACE.
+    if !writer_ended {
+        let _ = writer.await;
+    }
+    tracing::info!("session ended");
+}
+
+/// Reads and handles the browser's frames until the session should end;
+/// the close to send, if any.
+async fn read_frames(
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    session: &mut Session,
+    registered: &mut mpsc::UnboundedReceiver<Registration>,
+    limits: &limits::Limits,
+) -> Option<CloseWith> {
+    let hello_by = tokio::time::Instant::now() + limits.hello_timeout;
     loop {
         let message = tokio::select! {
             // Registrations first: an operation registers a new id before it
@@ -107,44 +163,27 @@ pub async fn run(socket: WebSocket, state: AppState) {
                     } else {
                         "no hello in time"
                     };
-                    let _ = out.send(Outgoing::Close(SessionClose::Idle.code(), reason)).await;
-                    break;
+                    return Some((SessionClose::Idle.code(), reason));
                 }
             },
-            () = &mut end_of_life => {
-                let _ = out.send(Outgoing::Close(SessionClose::Lifetime.code(), "session lifetime reached")).await;
-                break;
-            }
-            () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
-                let _ = out.send(Outgoing::Close(SessionClose::GoingAway.code(), "relay shutting down")).await;
-                break;
-            }
         };
         let frame = match message {
             Some(Ok(Message::Text(text))) => Frame::Text(text.to_string()),
             Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes.to_vec()),
             // axum answers pings itself.
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(Message::Close(_))) | None => return None,
             Some(Err(error)) => {
                 tracing::info!(%error, "session read failed");
                 if is_too_large(error) {
                     let reason = "message too large: the relay accepts at most 256 KiB";
-                    let _ = out
-                        .send(Outgoing::Close(SessionClose::MessageTooBig.code(), reason))
-                        .await;
+                    return Some((SessionClose::MessageTooBig.code(), reason));
                 }
-                break;
+                return None;
             }
         };
         session.handle(frame).await;
     }
-    // Dropping the operations' command senders ends their tasks, which drop
-    // their sockets; the writer ends when the last sender of `out` is gone.
-    drop(session);
-    drop(out);
-    let _ = writer.await;
-    tracing::info!("session ended");
 }
 
 /// The limits as the page shows them; "unlimited" byte rates are left out.
@@ -168,32 +207,78 @@ fn is_too_large(error: axum::Error) -> bool {
         .is_some_and(|e| matches!(e, tungstenite::Error::Capacity(_)))
 }
 
+/// The close code and reason a session ends with.
+type CloseWith = (u16, &'static str);
+
+/// How long a closing session gives the browser to take what is queued and
+/// the close frame (and a frame already on its way to finish). A browser
+/// that takes nothing does not hold the session's place past it.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// The writer: sends queued messages until the session asks it to close (or
+/// ends). A frame that cannot be written within `write_timeout` (the browser
+/// stopped reading) ends it, and with it the session.
 async fn write_frames(
     mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
     mut outgoing: mpsc::Receiver<Outgoing>,
+    mut close: oneshot::Receiver<CloseWith>,
     encoding: watch::Receiver<DataEncoding>,
+    write_timeout: Duration,
 ) {
-    while let Some(item) = outgoing.recv().await {
-        let message = match item {
-            Outgoing::Msg(msg) => match wire::encode_server(&msg, *encoding.borrow()) {
-                Frame::Text(text) => Message::Text(text.into()),
-                Frame::Binary(bytes) => Message::Binary(bytes.into()),
+    let encode = |item: Outgoing| match item {
+        Outgoing::Msg(msg) => match wire::encode_server(&msg, *encoding.borrow()) {
+            Frame::Text(text) => Message::Text(text.into()),
+            Frame::Binary(bytes) => Message::Binary(bytes.into()),
+        },
+    };
+    let asked = loop {
+        let item = tokio::select! {
+            biased;
+            asked = &mut close => break asked,
+            item = outgoing.recv() => item,
+        };
+        let Some(item) = item else { return };
+        let send = tokio::time::timeout(write_timeout, sink.send(encode(item)));
+        tokio::pin!(send);
+        let (sent, asked) = tokio::select! {
+            biased;
+            sent = &mut send => (sent, None),
+            asked = &mut close => match tokio::time::timeout(CLOSE_GRACE, &mut send).await {
+                Ok(sent) => (sent, Some(asked)),
+                // The browser takes nothing: no close frame can follow.
+                Err(_) => return,
             },
-            Outgoing::Close(code, reason) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: Utf8Bytes::from_static(reason),
-                    })))
-                    .await;
+        };
+        match sent {
+            Ok(Ok(())) => {}
+            // The browser is gone; the read loop notices too.
+            Ok(Err(_)) => return,
+            Err(_) => {
+                tracing::info!(
+                    "the browser took no frame for {} s: session ended",
+                    write_timeout.as_secs_f32()
+                );
                 return;
             }
-        };
-        if sink.send(message).await.is_err() {
-            // The browser is gone; the read loop will notice too.
-            return;
         }
-    }
+        if let Some(asked) = asked {
+            break asked;
+        }
+    };
+    // No close asked for (the session just ended): nothing more to say.
+    let Ok((code, reason)) = asked else { return };
+    let closing = async {
+        // What is queued already goes first.
+        while let Ok(item) = outgoing.try_recv() {
+            sink.send(encode(item)).await?;
+        }
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        sink.send(Message::Close(Some(frame))).await
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, closing).await;
 }
 
 struct Session {
@@ -214,6 +299,9 @@ struct Session {
     /// refused at once while it stays full, so one peer that stopped
     /// reading does not hold up the session's other operations.
     stalled: std::collections::HashSet<OpId>,
+    /// Cancelled when the session ends: operations stop whatever they wait
+    /// for (a peer that stopped reading, a full queue).
+    ended: CancellationToken,
 }
 
 /// The longest connect or DNS timeout a request may ask for: a wait the
@@ -262,6 +350,7 @@ impl Session {
                     Err(error) => return self.reject(Some(op), error).await,
                 };
                 let options = tcp::Options {
+                    client: self.spawner.client(),
                     connect_timeout,
                     nodelay,
                     faults,
@@ -442,7 +531,7 @@ impl Session {
             return self.reject(Some(op), error).await;
         }
         // Every operation holds a socket (or a few, one after the other).
-        let socket = match self.state.open_socket() {
+        let socket = match self.state.open_socket(self.spawner.client()) {
             Ok(socket) => socket,
             Err(error) => return self.reject(Some(op), error).await,
         };
@@ -450,11 +539,20 @@ impl Session {
         self.ops.insert(op, commands);
         let report = Reporter::new(op, self.out.clone())
             .with_budget(self.budget.clone())
-            .with_closing(self.closing.clone());
+            .with_closing(self.closing.clone())
+            .with_session_end(self.ended.clone());
         let operation = operation(command_rx, report);
+        let ended = self.ended.clone();
         tokio::spawn(
             async move {
-                operation.await;
+                // The operation is told the session ended and ends on its own
+                // (saying so in its log line); an operation waiting on
+                // something else is dropped, sockets and all.
+                tokio::select! {
+                    biased;
+                    () = operation => {}
+                    () = ended.cancelled() => {}
+                }
                 drop(socket);
             }
             .instrument(span),

@@ -17,6 +17,8 @@
 //! max_sessions_per_ip = 2                    # the mode's defaults
 //! ops_per_second = 3
 //! max_open_sockets = 500                     # across all sessions
+//! max_open_sockets_per_ip = 16              # per client address (IPv6: /64)
+//! write_timeout_s = 5                        # a browser that stops reading
 //! bytes_in_per_minute = 4194304
 //! session_bytes = 67108864                   # in all, both ways
 //! socket_idle_s = 120
@@ -56,6 +58,8 @@ pub struct LimitSettings {
     pub sessions_per_minute_per_ip: Option<u32>,
     pub max_ops_per_session: Option<usize>,
     pub max_open_sockets: Option<usize>,
+    pub max_open_sockets_per_ip: Option<usize>,
+    pub max_lab_connections_per_ip: Option<usize>,
     pub ops_per_second: Option<u32>,
     pub bytes_out_per_minute: Option<u32>,
     pub bytes_in_per_minute: Option<u32>,
@@ -64,6 +68,8 @@ pub struct LimitSettings {
     pub socket_idle_s: Option<u64>,
     pub socket_lifetime_s: Option<u64>,
     pub session_bytes: Option<u64>,
+    pub max_connections_per_ip: Option<usize>,
+    pub write_timeout_s: Option<u64>,
 }
 
 impl LimitSettings {
@@ -78,6 +84,12 @@ impl LimitSettings {
         base.max_sessions_per_ip = self.max_sessions_per_ip.unwrap_or(base.max_sessions_per_ip);
         base.max_ops_per_session = self.max_ops_per_session.unwrap_or(base.max_ops_per_session);
         base.max_open_sockets = self.max_open_sockets.unwrap_or(base.max_open_sockets);
+        base.max_lab_connections_per_ip = self
+            .max_lab_connections_per_ip
+            .unwrap_or(base.max_lab_connections_per_ip);
+        base.max_open_sockets_per_ip = self
+            .max_open_sockets_per_ip
+            .unwrap_or(base.max_open_sockets_per_ip);
         base.ops_per_second = nonzero("ops_per_second", self.ops_per_second, base.ops_per_second)?;
         base.sessions_per_minute_per_ip = nonzero(
             "sessions_per_minute_per_ip",
@@ -99,6 +111,10 @@ impl LimitSettings {
         base.socket_idle = secs(self.socket_idle_s, base.socket_idle);
         base.socket_lifetime = secs(self.socket_lifetime_s, base.socket_lifetime);
         base.session_bytes = self.session_bytes.unwrap_or(base.session_bytes);
+        base.write_timeout = secs(self.write_timeout_s, base.write_timeout);
+        base.max_connections_per_ip = self
+            .max_connections_per_ip
+            .unwrap_or(base.max_connections_per_ip);
         Ok(base)
     }
 }
@@ -225,6 +241,8 @@ mod tests {
         assert_eq!(limits.max_sessions_per_ip, 2);
         assert_eq!(limits.ops_per_second.get(), 3);
         assert_eq!(limits.socket_idle, Duration::from_secs(120));
+        assert_eq!(limits.max_open_sockets_per_ip, 16);
+        assert_eq!(limits.write_timeout, Duration::from_secs(5));
         // Unnamed limits keep the public defaults.
         assert_eq!(
             limits.max_ops_per_session,

@@ -432,6 +432,23 @@ async fn a_body_past_the_limit_is_a_typed_error() {
     assert_eq!(exchange.failure().0, ErrorCode::BodyTooLarge);
 }
 
+/// `max_body` has a ceiling on the relay, as timeouts do: past it the
+/// request is refused before it goes out, at it the request runs.
+#[tokio::test]
+async fn max_body_past_the_relays_ceiling_is_refused() {
+    let mut client = start(DataEncoding::Binary).await;
+    let mut request = get(1, client.http_url("/get"));
+    request.max_body = Some(roundtrip_relay::connectors::http::MAX_MAX_BODY + 1);
+    let exchange = client.run(request).await;
+    assert_eq!(exchange.statuses(), [0u16; 0]);
+    let (code, message) = exchange.failure();
+    assert_eq!(code, ErrorCode::Malformed, "{message}");
+    assert!(message.contains("max_body"), "{message}");
+    let mut request = get(2, client.http_url("/get"));
+    request.max_body = Some(roundtrip_relay::connectors::http::MAX_MAX_BODY);
+    assert_eq!(client.run(request).await.statuses(), [200]);
+}
+
 /// The relay frames the body: one Content-Length, the body's, and 0 for
 /// an empty POST (which some servers refuse without one).
 #[tokio::test]

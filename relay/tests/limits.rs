@@ -102,7 +102,8 @@ async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
 }
 
 /// Asks for an echo connection for each of `ops` in one go, then reads how
-/// each ended, in op order: connected or refused. Sent together, they meet
+/// each ended, in op order: connected, or refused (before it started, or
+/// failed). Sent together, they meet
 /// a limit together, however slow the machine (one after another, a rate
 /// limit could refill between them).
 async fn connect_echoes(
@@ -136,6 +137,13 @@ async fn connect_echoes(
                 op: Some(op),
                 error,
             } if ops.contains(&op) => {
+                outcomes.insert(op, Err(error.code));
+            }
+            ServerMsg::Event(Event {
+                kind: EventKind::Failed { error },
+                op,
+                ..
+            }) if ops.contains(&op) => {
                 outcomes.insert(op, Err(error.code));
             }
             ServerMsg::Event(Event { op, .. }) if ops.contains(&op) => {}
@@ -602,4 +610,87 @@ async fn a_session_moves_at_most_its_total_bytes_and_goes_on() {
             _ => {}
         }
     }
+}
+
+/// A session from the loopback address 127.0.0.`last` (all of 127/8 is this
+/// machine, and each address counts as another client).
+async fn open_from(relay: SocketAddr, last: u8) -> Ws {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, last], 0)))
+        .unwrap();
+    let stream = socket.connect(relay).await.unwrap();
+    let (ws, _) = tokio_tungstenite::client_async(
+        format!("ws://{relay}/ws"),
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .unwrap();
+    ws
+}
+
+#[tokio::test]
+async fn open_sockets_per_address_are_limited_across_its_sessions_and_come_back() {
+    let (relay, state) = relay_state(Limits {
+        max_open_sockets_per_ip: 3,
+        ..Limits::local()
+    })
+    .await;
+    let mut a = open_from(relay, 2).await;
+    hello(&mut a).await;
+    let mut b = open_from(relay, 2).await;
+    hello(&mut b).await;
+    assert_eq!(connect_echoes(&mut a, 1..=2).await, [Ok(()), Ok(())]);
+    connect_echo(&mut b, 1).await.unwrap();
+    // The address's fourth socket, in either session, is one too many...
+    assert_eq!(connect_echo(&mut b, 2).await, Err(ErrorCode::LimitReached));
+    assert_eq!(connect_echo(&mut a, 3).await, Err(ErrorCode::LimitReached));
+    // ... while another address opens its own.
+    let mut other = open_from(relay, 3).await;
+    hello(&mut other).await;
+    connect_echo(&mut other, 1).await.unwrap();
+    assert_eq!(state.open_sockets(), 4);
+    // A socket closed in one session makes room in the address's other.
+    send(&mut a, ClientMsg::Close { op: 1 }).await;
+    open_sockets_reach(&state, 3).await;
+    connect_echo(&mut b, 4).await.unwrap();
+}
+
+#[tokio::test]
+async fn lab_connections_per_address_are_limited() {
+    let (relay, _state) = relay_state(Limits {
+        max_lab_connections_per_ip: 2,
+        ..Limits::local()
+    })
+    .await;
+    let mut a = open_from(relay, 2).await;
+    hello(&mut a).await;
+    assert_eq!(connect_echoes(&mut a, 1..=2).await, [Ok(()), Ok(())]);
+    assert_eq!(connect_echo(&mut a, 3).await, Err(ErrorCode::LimitReached));
+    // Another address has its own places.
+    let mut b = open_from(relay, 3).await;
+    hello(&mut b).await;
+    connect_echo(&mut b, 1).await.unwrap();
+    // A closed one gives its place back.
+    send(&mut a, ClientMsg::Close { op: 1 }).await;
+    loop {
+        if let Ok(ServerMsg::Event(Event {
+            op: 1,
+            kind: EventKind::Closed { .. },
+            ..
+        })) = next(&mut a).await
+        {
+            break;
+        }
+    }
+    // The place goes back when the operation's task ends, just after.
+    let mut again = Err(ErrorCode::LimitReached);
+    for op in 10..60 {
+        again = connect_echo(&mut a, op).await;
+        if again.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(again, Ok(()));
 }

@@ -887,6 +887,21 @@ async fn every_refusal_comes_from_the_relay_as_a_value() {
     })
     .await;
     check(&refusal, Refusal::ListenPortChosen, "listen on 8080");
+    send(
+        &mut ws,
+        ClientMsg::UdpOpen {
+            faults: None,
+            op: 6,
+            target: None,
+            bind_port: Some(5353),
+            recv_timeout_ms: None,
+        },
+    )
+    .await;
+    match udp_outcome(&mut ws, 6).await {
+        EventKind::Failed { error } => check(&error, Refusal::UdpPortChosen, "udp bind_port"),
+        other => panic!("bind_port 5353 must be refused, got {other:?}"),
+    }
 
     // The loopback guard stands behind a local (allow-all) policy.
     let guarded = AppState::new(
@@ -910,4 +925,146 @@ async fn every_refusal_comes_from_the_relay_as_a_value() {
         missing.is_empty(),
         "never taken from the relay: {missing:?}"
     );
+}
+
+/// The first terminal-or-bound event of UDP operation `op`.
+async fn udp_outcome(ws: &mut Ws, op: u32) -> EventKind {
+    loop {
+        match recv(ws).await {
+            ServerMsg::Event(Event { op: got, kind, .. })
+                if got == op && (kind.is_terminal() || matches!(kind, EventKind::Bound { .. })) =>
+            {
+                return kind;
+            }
+            _ => continue,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_public_relay_refuses_a_chosen_udp_port() {
+    let (allowed, _) = counting_echo().await;
+    // A local program's UDP port, which a stranger would like to take over
+    // once the program lets go of it.
+    let program = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = program.local_addr().unwrap().port();
+    drop(program);
+    let (relay, _state) = public_relay_state(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    assert!(matches!(recv(&mut ws).await, ServerMsg::Welcome { .. }));
+    for (op, target) in [(1, Some("udp-echo")), (2, None)] {
+        send(
+            &mut ws,
+            ClientMsg::UdpOpen {
+                faults: None,
+                op,
+                target: target.map(str::to_owned),
+                bind_port: Some(port),
+                recv_timeout_ms: None,
+            },
+        )
+        .await;
+        match udp_outcome(&mut ws, op).await {
+            EventKind::Failed { error } => {
+                assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message);
+                assert_eq!(
+                    error.refusal,
+                    Some(roundtrip_shared::protocol::Refusal::UdpPortChosen),
+                    "{}",
+                    error.message
+                );
+            }
+            other => panic!("{target:?}: bind_port {port} must be refused, got {other:?}"),
+        }
+    }
+    // Any port is fine, and the relay picks it.
+    send(
+        &mut ws,
+        ClientMsg::UdpOpen {
+            faults: None,
+            op: 3,
+            target: Some("udp-echo".into()),
+            bind_port: Some(0),
+            recv_timeout_ms: None,
+        },
+    )
+    .await;
+    match udp_outcome(&mut ws, 3).await {
+        EventKind::Bound { local, .. } => assert!(local.starts_with("127.0.0.1:"), "{local}"),
+        other => panic!("expected bound, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_dns_labs_stub_server_takes_no_raw_tcp_or_http() {
+    let (allowed, _) = counting_echo().await;
+    let (relay, _state) = public_relay_state(allowed).await;
+    let mut ws = open(relay, Some(ORIGIN)).await.unwrap();
+    send(
+        &mut ws,
+        ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            data: DataEncoding::Binary,
+        },
+    )
+    .await;
+    let ServerMsg::Welcome { services, .. } = recv(&mut ws).await else {
+        panic!("expected welcome");
+    };
+    let stub = services
+        .iter()
+        .find(|s| s.name == "dns-lab")
+        .expect("the DNS lab is listed")
+        .addr
+        .clone();
+    let kinds = run_connect(&mut ws, 1, &stub).await;
+    match kinds.last() {
+        Some(EventKind::Failed { error }) => {
+            assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message);
+        }
+        other => panic!("raw TCP to the stub server {stub}: {other:?}"),
+    }
+    send(
+        &mut ws,
+        ClientMsg::HttpRequest(roundtrip_shared::protocol::HttpRequest {
+            faults: None,
+            op: 2,
+            method: "GET".into(),
+            url: format!("http://{stub}/"),
+            headers: vec![],
+            body: None,
+            json: false,
+            timeouts: None,
+            follow_redirects: 0,
+            max_body: None,
+            raw: false,
+            retry: None,
+        }),
+    )
+    .await;
+    loop {
+        match recv(&mut ws).await {
+            ServerMsg::Event(Event {
+                op: 2,
+                kind: EventKind::Failed { error },
+                ..
+            }) => {
+                assert_eq!(error.code, ErrorCode::Blocked, "{}", error.message);
+                break;
+            }
+            ServerMsg::Event(Event { op: 2, kind, .. }) => assert!(
+                !matches!(kind, EventKind::Connected { .. }),
+                "HTTP to the stub server connected"
+            ),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

@@ -259,6 +259,12 @@ pub fn refusal(refusal: Refusal) -> Explanation {
             "asking a public relay for a particular port, such as 8080.",
             "ask for port 0 (any free port) and use the port the relay reports; or run the relay locally to choose the port.",
         ),
+        Refusal::UdpPortChosen => ex(
+            "local port chosen by the relay",
+            "A public relay picks the local port of a UDP socket itself: a port chosen by a stranger could be one a program on the relay's machine sends to, and the stranger would read what it sends.",
+            "udp_open with bind_port on a public relay.",
+            "leave bind_port out (any port); run the relay locally to bind a port of your choice.",
+        ),
         Refusal::NotOnThisMachine => ex(
             "not on this machine",
             "This relay was started to reach only this machine (loopback), and the address is elsewhere.",

@@ -721,6 +721,8 @@ pub enum Refusal {
     SmtpPort,
     /// A public relay picks the ports it listens on itself.
     ListenPortChosen,
+    /// A public relay picks the local port of a UDP socket itself.
+    UdpPortChosen,
     /// A relay started for loopback only was asked for another machine.
     NotOnThisMachine,
 }
@@ -976,6 +978,7 @@ mod tests {
                 "\"not_allow_listed\"",
                 "\"smtp_port\"",
                 "\"listen_port_chosen\"",
+                "\"udp_port_chosen\"",
                 "\"not_on_this_machine\""
             ]
         );

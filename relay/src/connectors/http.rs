@@ -50,6 +50,9 @@ const DEFAULT_FIRST_BYTE: Duration = Duration::from_secs(30);
 const DEFAULT_TOTAL: Duration = Duration::from_secs(60);
 /// Largest response body when the request sets no `max_body`.
 pub const DEFAULT_MAX_BODY: u64 = 4 * 1024 * 1024;
+/// The largest `max_body` a request may ask for, as timeouts have theirs: a
+/// body a lesson can use, not one that ties the relay up for hours.
+pub const MAX_MAX_BODY: u64 = 64 * 1024 * 1024;
 /// Largest piece of body (or of wire bytes) per message.
 const CHUNK: usize = 16 * 1024;
 /// Most wire bytes reported per operation (`raw` requests); past this the
@@ -212,6 +215,16 @@ pub(super) async fn exchange(
     summary: &mut Summary,
 ) -> Result<(), Stop> {
     let lab = state.lab();
+    if let Some(asked) = request.max_body
+        && asked > MAX_MAX_BODY
+    {
+        return fail(
+            ErrorCode::Malformed,
+            format!(
+                "max_body is {asked}; it can be at most {MAX_MAX_BODY} bytes (64 MiB) on this relay"
+            ),
+        );
+    }
     let method = hyper::Method::from_bytes(request.method.trim().as_bytes()).or_else(|_| {
         fail(
             ErrorCode::Http,
@@ -304,6 +317,16 @@ pub(super) async fn exchange(
         }
         hop.url = url;
     }
+}
+
+/// What a hop sends that the learner chose: the body, the URL and the
+/// headers (the relay's own few header lines are not counted).
+fn outgoing_bytes(hop: &Hop, headers: &[(HeaderName, HeaderValue)]) -> usize {
+    let head: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    hop.body.len() + hop.url.as_str().len() + head
 }
 
 /// `user:pass@` in `url`, taken out of it as the Basic `Authorization`
@@ -464,6 +487,11 @@ async fn one_hop(
     may_follow: bool,
 ) -> Result<Option<(u16, String)>, Stop> {
     let (lab, config) = (state.lab(), state.config());
+    // What this hop sends counts against the session's byte budgets, on
+    // every hop and every attempt (a 307/308 or a retry sends the body
+    // again). Counted before dialling: what cannot fit is refused before a
+    // connection opens, and a wait for the rate holds no connection.
+    report.spend_out(outgoing_bytes(hop, headers)).await?;
     let timeouts = request.timeouts.unwrap_or_default();
     let url = &hop.url;
     let https = url.scheme() == "https";
@@ -727,7 +755,8 @@ async fn one_hop(
                 .to_ascii_lowercase();
             mime == "application/json" || mime.ends_with("+json")
         });
-    let mut kept = Vec::new();
+    // Checked as it streams past, never held whole.
+    let mut json_check = json_type.then(super::json_check::JsonCheck::start);
     let mut received = 0u64;
     loop {
         let frame = match pump(body.frame(), &mut taps, report, &mut marks).await? {
@@ -742,8 +771,8 @@ async fn one_hop(
         if received > max_body {
             return too_large();
         }
-        if json_type {
-            kept.extend_from_slice(&data);
+        if let Some(check) = &mut json_check {
+            check.feed(data.clone()).await;
         }
         for piece in data.chunks(CHUNK) {
             report.data(piece).await?;
@@ -763,7 +792,10 @@ async fn one_hop(
         .first_byte
         .map_or(0, |f| micros(end.saturating_duration_since(f)));
     timings.total_us = micros(end.saturating_duration_since(started));
-    let json = json_type && serde_json::from_slice::<serde::de::IgnoredAny>(&kept).is_ok();
+    let json = match json_check {
+        Some(check) => check.finish().await,
+        None => false,
+    };
     report
         .event(EventKind::ResponseDone {
             body_bytes: received,

@@ -125,7 +125,7 @@ async fn drive(
             result = listener.accept() => match result {
                 Ok((stream, peer)) => {
                     // The accepted connection is a socket like any other.
-                    let socket = match state.open_socket() {
+                    let socket = match state.open_socket(spawner.client()) {
                         Ok(socket) => socket,
                         Err(error) => {
                             drop(stream);

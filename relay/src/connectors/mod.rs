@@ -6,6 +6,7 @@
 pub mod dns;
 pub mod http;
 mod http_retry;
+mod json_check;
 pub mod listen;
 pub mod tcp;
 pub mod udp;

@@ -68,6 +68,9 @@ pub struct Options {
     pub nodelay: bool,
     /// Faults for the lab service to inject.
     pub faults: Option<Faults>,
+    /// The session's client address, which connections to the lab count
+    /// against.
+    pub client: std::net::IpAddr,
 }
 
 /// Runs one TCP operation to its end.
@@ -137,6 +140,16 @@ async fn drive(
             Ok(addrs) => addrs,
             Err(error) => return Ok(Err(error)),
         };
+        // A connection to a lab service holds one of its client's places
+        // there for as long as it lives.
+        let lab_place = if addrs.iter().any(|addr| state.lab().is_service(*addr)) {
+            match state.open_lab_connection(options.client) {
+                Ok(place) => Some(place),
+                Err(error) => return Ok(Err(error)),
+            }
+        } else {
+            None
+        };
         let dial = Dial {
             protocol: Protocol::Tcp,
             host: match &target {
@@ -146,7 +159,9 @@ async fn drive(
             timeout: options.connect_timeout,
             faults: options.faults,
         };
-        connect_any(state, &dial, &addrs, report).await
+        Ok(connect_any(state, &dial, &addrs, report)
+            .await?
+            .map(|dialled| (dialled, lab_place)))
     };
     // The browser may close (or send too early) while we resolve and connect.
     let stream = tokio::select! {
@@ -157,7 +172,7 @@ async fn drive(
         }
     };
     // The guard keeps the lab's faults registered while the connection lives.
-    let (stream, _faults) = match stream {
+    let ((stream, _faults), _lab_place) = match stream {
         Ok(dialled) => dialled,
         Err(error) => return fail(report, error).await,
     };
@@ -410,6 +425,11 @@ async fn transfer(
             // reading): a close went around it.
             () = report.close_asked(), if unwritten_len >= MAX_UNWRITTEN => {
                 return close(stream, &mut unwritten, report, counts).await;
+            }
+            // Commands are not read while the queue is full, so the end of
+            // the session (its command sender dropped) must be heard here.
+            () = report.session_ended(), if unwritten_len >= MAX_UNWRITTEN => {
+                return Ok(Ending::SessionGone);
             }
             ready = stream.writable(), if !unwritten.is_empty() => {
                 let wanted = unwritten.front().map_or(0, Vec::len);

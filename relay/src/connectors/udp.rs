@@ -1,8 +1,10 @@
 //! The UDP connector: a UDP socket on loopback that sends datagrams for the
 //! browser and reports every datagram that arrives, with its source.
 //!
-//! The socket is bound to `127.0.0.1` (`[::1]` for an IPv6 target) on the
-//! port the browser asks for, or any free one. With a target it is also
+//! The socket is bound to `127.0.0.1` (`[::1]` for an IPv6 target), or for a
+//! target off this machine to the local address of the route to it (never
+//! the wildcard), on the port the browser asks for (locally) or any free
+//! one. With a target it is also
 //! connected to that target, as `connect()` does for UDP: `send` goes there,
 //! the kernel only delivers datagrams from there, and an ICMP port
 //! unreachable answer surfaces as an error on the socket, which we report as
@@ -17,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use roundtrip_shared::protocol::{
-    Closer, ErrorCode, EventKind, FaultTransport, Faults, RelayError,
+    Closer, ErrorCode, EventKind, FaultTransport, Faults, Refusal, RelayError,
 };
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
@@ -40,7 +42,7 @@ const RECV_BUFFER: usize = 65_536;
 /// How the browser wants its UDP socket.
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
-    /// Local port on loopback; 0 for any free port.
+    /// Local port; 0 for any free port (the only choice on a public relay).
     pub bind_port: u16,
     /// Report `recv_timeout` when nothing arrives for this long.
     pub recv_timeout: Option<Duration>,
@@ -91,6 +93,9 @@ async fn drive(
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<String, SessionGone> {
+    if let Err(error) = permit_bind_port(state, options.bind_port) {
+        return fail(report, error).await;
+    }
     let faults = options.faults.filter(|f| !f.is_empty());
     let remote = match target_text {
         None if faults.is_some() => {
@@ -135,10 +140,14 @@ async fn drive(
         }
     };
     // Loopback unless the target is elsewhere: a socket bound to 127.0.0.1
-    // can only talk to this machine.
+    // can only talk to this machine. For a target elsewhere, the address of
+    // the route to it, never the wildcard: a socket on every interface
+    // would take datagrams sent to any of the host's addresses.
     let ip: IpAddr = match remote {
-        Some(addr) if !addr.ip().is_loopback() && addr.is_ipv6() => Ipv6Addr::UNSPECIFIED.into(),
-        Some(addr) if !addr.ip().is_loopback() => Ipv4Addr::UNSPECIFIED.into(),
+        Some(addr) if !addr.ip().is_loopback() => match route_source(addr).await {
+            Ok(ip) => ip,
+            Err(error) => return fail(report, send_error(&error, addr, addr)).await,
+        },
         Some(SocketAddr::V6(_)) => Ipv6Addr::LOCALHOST.into(),
         _ => Ipv4Addr::LOCALHOST.into(),
     };
@@ -414,6 +423,37 @@ async fn close_by_relay(report: &Reporter, why: String) -> Result<String, Sessio
     Ok("closed by relay".to_owned())
 }
 
+/// The policy on local ports: a public relay picks them itself. A stranger
+/// who chooses the port could take over one that a program on the relay's
+/// machine sends to (and read what it sends), or one a service is about to
+/// listen on; below 1024 too when the relay runs as root. Named apart, as
+/// the listener's refusal is, for the typed refusals to take over.
+fn permit_bind_port(state: &AppState, port: u16) -> Result<(), RelayError> {
+    if state.policy().mode() == crate::policy::Mode::Public && port != 0 {
+        return Err(crate::policy::blocked(
+            Refusal::UdpPortChosen,
+            format!(
+                "a public relay picks the local port of a UDP socket itself; leave bind_port out \
+                 (or 0), not {port}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The local address the kernel would send from to reach `remote`: a
+/// UDP connect only picks the route (nothing is sent).
+async fn route_source(remote: SocketAddr) -> io::Result<IpAddr> {
+    let any: IpAddr = if remote.is_ipv6() {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    };
+    let probe = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
+    probe.connect(remote).await?;
+    Ok(probe.local_addr()?.ip())
+}
+
 async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
     let ending = format!("failed: {}", error.code.as_str());
     report.event(EventKind::Failed { error }).await?;
@@ -458,5 +498,24 @@ fn destination(target: &Target, addr: SocketAddr) -> Destination<'_> {
             _ => None,
         },
         addr,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_route_source_is_an_address_not_the_wildcard() {
+        for remote in ["127.0.0.1:9", "127.3.2.1:9", "[::1]:9"] {
+            let remote: SocketAddr = remote.parse().unwrap();
+            let Ok(ip) = route_source(remote).await else {
+                // No IPv6 on this machine.
+                assert!(remote.is_ipv6());
+                continue;
+            };
+            assert!(!ip.is_unspecified(), "{remote}: {ip}");
+            assert!(ip.is_loopback(), "{remote}: {ip}");
+        }
     }
 }

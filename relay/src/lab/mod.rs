@@ -40,6 +40,8 @@ pub struct Lab {
     /// Faults the browser asked for, by the relay-side address of each
     /// connection or socket (see [`faults`]).
     faults: Arc<faults::FaultTable>,
+    /// How long the slow servers wait for a client's line.
+    slow_read_timeout: Arc<slow::ReadTimeout>,
 }
 
 impl Lab {
@@ -55,6 +57,7 @@ impl Lab {
             lab_ca: http.tls.ca.clone(),
             dns: dns::start(echo_addr.port()).await?,
             faults: table.clone(),
+            slow_read_timeout: Arc::default(),
         };
         lab.add(
             "tcp-echo",
@@ -92,7 +95,7 @@ impl Lab {
             "tcp",
             serial.local_addr()?,
         );
-        slow::start_serial(serial)?;
+        slow::start_serial(serial, lab.slow_read_timeout.clone())?;
         let threads = std::net::TcpListener::bind("127.0.0.1:0")?;
         lab.add(
             slow::Mode::Threads.name(),
@@ -100,7 +103,7 @@ impl Lab {
             "tcp",
             threads.local_addr()?,
         );
-        slow::start_threads(threads)?;
+        slow::start_threads(threads, lab.slow_read_timeout.clone())?;
         let tasks = TcpListener::bind("127.0.0.1:0").await?;
         lab.add(
             slow::Mode::Async.name(),
@@ -108,7 +111,7 @@ impl Lab {
             "tcp",
             tasks.local_addr()?,
         );
-        tokio::spawn(slow::run_async(tasks));
+        tokio::spawn(slow::run_async(tasks, lab.slow_read_timeout.clone()));
 
         lab.add(
             "http-lab",
@@ -130,6 +133,19 @@ impl Lab {
             lab.dns.stub,
         );
         Ok(lab)
+    }
+
+    /// Shortens what strangers can hold up: the slow servers wait
+    /// [`slow::PUBLIC_READ_TIMEOUT`] for a client's line (a silent client
+    /// in the one-at-a-time line holds everyone behind it that long).
+    pub fn for_public(&self) {
+        self.slow_read_timeout.set(slow::PUBLIC_READ_TIMEOUT);
+    }
+
+    /// Whether `addr` is where a lab service listens (the DNS servers
+    /// apart).
+    pub fn is_service(&self, addr: SocketAddr) -> bool {
+        self.services.iter().any(|(_, a)| *a == addr)
     }
 
     /// The certificate of the CA that signed the HTTPS lab's certificate.
@@ -229,6 +245,9 @@ impl Lab {
             .map(|(service, addr)| {
                 let access = match service.protocol.as_str() {
                     "udp" => LabAccess::Udp,
+                    // The stub server, listed as a service, is a DNS
+                    // server like the others: no raw TCP or HTTP to it.
+                    "dns" => LabAccess::Dns,
                     _ => LabAccess::Tcp,
                 };
                 (*addr, access)
