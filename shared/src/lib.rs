@@ -49,6 +49,7 @@ pub mod inspect;
 pub mod json_check;
 pub mod lifecycle;
 pub mod lifecycle_graph;
+pub mod model;
 pub mod pacing;
 pub mod payload;
 pub mod phase_marks;
