@@ -243,7 +243,8 @@ fn entry(
 /// The hop's whole time and its HAR timings.
 fn timings(hop: &Hop<'_>) -> (f64, Value) {
     let span = hop.end_us.saturating_sub(hop.start_us);
-    if let Some(t) = hop.done.map(|done| done.timings) {
+    if let Some(done) = hop.done {
+        let t = done.timings;
         let known = t.phases_us();
         // The relay's total runs from the operation's start: for a later hop
         // (or attempt), only the hop's own span is its time.
@@ -251,7 +252,7 @@ fn timings(hop: &Hop<'_>) -> (f64, Value) {
         return (
             ms(total.max(known)),
             json!({
-                "blocked": ms(total.saturating_sub(known)),
+                "blocked": ms(done.blocked_us(total)),
                 "dns": ms(t.dns_us),
                 "connect": ms(t.connect_us.saturating_add(t.tls_us)),
                 "ssl": if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },

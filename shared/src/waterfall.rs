@@ -14,9 +14,13 @@
 //!
 //! A finished HTTP request takes its phases from the relay's
 //! `response_done` timings; anything else (TCP, a request that failed or is
-//! still running) from the times of its events.
+//! still running) from the times of its events. HTTP rows read the HTTP
+//! model ([`crate::model::http`]); TCP rows read their connection's events.
+
+use std::collections::{HashMap, HashSet};
 
 use crate::diagram::format_micros;
+use crate::model::http::{Exchange, exchanges};
 use crate::phase_marks::PhaseMarks;
 use crate::protocol::{EventKind, OpId};
 use crate::recording::OpStarts;
@@ -164,20 +168,31 @@ pub fn layout(trace: &Trace) -> Waterfall {
 /// Lays out the trace on `axis`; `starts` (when the page saw each operation
 /// start) places the rows on the session axis.
 pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
+    let exchanges = exchanges(trace);
+    let mut http: HashMap<OpId, &Exchange<'_>> = HashMap::new();
+    for exchange in &exchanges {
+        http.entry(exchange.op).or_insert(exchange);
+    }
     let mut rows: Vec<Row> = Vec::new();
+    let mut seen = HashSet::new();
     for step in trace.steps() {
         let StepKind::Request(request) = &step.kind else {
             continue;
         };
-        let (kind, label) = match request {
-            Request::Http { method, url, .. } => (RowKind::Http, format!("{method} {url}")),
-            Request::Connect { target, .. } => (RowKind::Tcp, format!("TCP {target}")),
-            _ => continue,
-        };
-        if rows.iter().any(|row| row.op == step.op) {
+        if !matches!(request, Request::Http { .. } | Request::Connect { .. })
+            || !seen.insert(step.op)
+        {
             continue;
         }
-        rows.push(row(trace, step.op, kind, label));
+        rows.push(match request {
+            Request::Http { method, url, .. } => http_row(
+                http.get(&step.op).copied(),
+                step.op,
+                format!("{method} {url}"),
+            ),
+            Request::Connect { target, .. } => tcp_row(trace, step.op, format!("TCP {target}")),
+            _ => continue,
+        });
     }
     if axis == Axis::Session {
         let start_ms = |op: OpId| starts.get(&op).copied().filter(|ms| ms.is_finite());
@@ -256,10 +271,10 @@ fn trim(value: f64, unit: &str) -> String {
     format!("{text} {unit}")
 }
 
-/// The times an operation's events mark, as far as they got.
+/// The times a TCP connection's events mark, as far as they got.
 #[derive(Default)]
-struct Marks {
-    /// DNS, connect, TLS, request written, first byte.
+struct TcpMarks {
+    /// DNS and connect.
     phases: PhaseMarks,
     first_sent: Option<u64>,
     first_received: Option<u64>,
@@ -268,10 +283,55 @@ struct Marks {
     last: u64,
 }
 
-fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
-    let mut marks = Marks::default();
-    let mut timings = None;
-    let mut status = None;
+/// An HTTP request's row: its status and failure, and the phases of its
+/// last hop, from the relay's timings once the answer is complete.
+fn http_row(exchange: Option<&Exchange<'_>>, op: OpId, label: String) -> Row {
+    let hops = || exchange.into_iter().flat_map(|exchange| exchange.hops());
+    let status = hops()
+        .rev()
+        .find_map(|hop| hop.response)
+        .map(|head| format!("{} {}", head.status, head.reason));
+    let error = exchange
+        .and_then(Exchange::failure)
+        .map(|error| error.message.clone());
+    let bars = match hops().rev().find_map(|hop| hop.done) {
+        Some(done) => {
+            let t = done.timings;
+            let phases = [
+                (Phase::Dns, t.dns_us),
+                (Phase::Connect, t.connect_us),
+                (Phase::Tls, t.tls_us),
+                (Phase::Send, t.request_us),
+                (Phase::Wait, t.wait_us),
+                (Phase::Download, t.download_us),
+            ];
+            let mut at = 0u64;
+            let mut bars = Vec::new();
+            for (phase, us) in
+                std::iter::once((Phase::Blocked, done.blocked_us(t.total_us))).chain(phases)
+            {
+                let end = at.saturating_add(us);
+                bars.push(bar(phase, at, end));
+                at = end;
+            }
+            bars
+        }
+        // A redirect or a retry starts over: the last hop's phases show.
+        None => match hops().next_back() {
+            Some(hop) => {
+                let end = exchange
+                    .and_then(|exchange| exchange.end)
+                    .map_or(hop.end_us, |end| end.at_us);
+                http_from_marks(&hop.marks, end)
+            }
+            None => Vec::new(),
+        },
+    };
+    finish_row(op, RowKind::Http, label, status, bars, error)
+}
+
+fn tcp_row(trace: &Trace, op: OpId, label: String) -> Row {
+    let mut marks = TcpMarks::default();
     let mut error = None;
     for step in trace.steps().iter().filter(|step| step.op == op) {
         let (StepKind::Event { kind: event, .. }, Some(t)) = (&step.kind, step.t_us) else {
@@ -283,23 +343,11 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
         };
         marks.phases.note(event, t);
         match event {
-            // A redirect starts a new hop, a retry a new attempt: its phases
-            // replace the last ones (the retry view shows every attempt).
-            EventKind::Redirect { .. } | EventKind::Attempt { n: 2.., .. } => {
-                marks = Marks {
-                    last: t,
-                    ..Marks::default()
-                }
-            }
             EventKind::Sent { .. } => first(&mut marks.first_sent),
             EventKind::Received { .. } => {
                 first(&mut marks.first_received);
                 marks.last_received = Some(t);
             }
-            EventKind::ResponseHead {
-                status: s, reason, ..
-            } => status = Some(format!("{s} {reason}")),
-            EventKind::ResponseDone { timings: done, .. } => timings = Some(*done),
             EventKind::Failed { error: e } => {
                 error = Some(e.message.clone());
                 marks.end = Some(t);
@@ -308,34 +356,18 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
             _ => {}
         }
     }
-    let mut bars = match (kind, timings) {
-        (RowKind::Http, Some(t)) => {
-            let phases = [
-                (Phase::Dns, t.dns_us),
-                (Phase::Connect, t.connect_us),
-                (Phase::Tls, t.tls_us),
-                (Phase::Send, t.request_us),
-                (Phase::Wait, t.wait_us),
-                (Phase::Download, t.download_us),
-            ];
-            let sum = phases
-                .iter()
-                .map(|&(_, us)| us)
-                .fold(0, u64::saturating_add);
-            let mut at = 0u64;
-            let mut bars = Vec::new();
-            for (phase, us) in
-                std::iter::once((Phase::Blocked, t.total_us.saturating_sub(sum))).chain(phases)
-            {
-                let end = at.saturating_add(us);
-                bars.push(bar(phase, at, end));
-                at = end;
-            }
-            bars
-        }
-        (RowKind::Http, None) => http_from_events(&marks),
-        (RowKind::Tcp, _) => tcp_from_events(&marks),
-    };
+    let bars = tcp_from_events(&marks);
+    finish_row(op, RowKind::Tcp, label, None, bars, error)
+}
+
+fn finish_row(
+    op: OpId,
+    kind: RowKind,
+    label: String,
+    status: Option<String>,
+    mut bars: Vec<Bar>,
+    error: Option<String>,
+) -> Row {
     bars.retain(|bar| bar.duration_us > 0);
     if error.is_some()
         && let Some(last) = bars.last_mut()
@@ -373,11 +405,9 @@ fn bar(phase: Phase, from: u64, to: u64) -> Bar {
     }
 }
 
-/// DNS and connect, as far as the events go; a phase that never finished
-/// runs to the end (the failure) or, while running, to the last event.
-fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
-    let end = marks.end.unwrap_or(marks.last);
-    let phases = &marks.phases;
+/// DNS and connect, as far as the marks go; a phase that never finished
+/// runs to `end` (the failure, or while running the last event).
+fn opening(phases: &PhaseMarks, end: u64) -> (Vec<Bar>, Option<u64>) {
     let mut bars = Vec::new();
     if let Some(resolved) = phases.resolved {
         bars.push(bar(Phase::Dns, phases.resolving.unwrap_or(0), resolved));
@@ -396,17 +426,16 @@ fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
     (bars, phases.connected)
 }
 
-fn http_from_events(marks: &Marks) -> Vec<Bar> {
-    let end = marks.end.unwrap_or(marks.last);
-    let (mut bars, connected) = opening(marks);
+fn http_from_marks(phases: &PhaseMarks, end: u64) -> Vec<Bar> {
+    let (mut bars, connected) = opening(phases, end);
     let Some(connected) = connected else {
         return bars;
     };
     let mut at = connected;
     for (phase, mark) in [
-        (Phase::Tls, marks.phases.tls),
-        (Phase::Send, marks.phases.written),
-        (Phase::Wait, marks.phases.first_byte),
+        (Phase::Tls, phases.tls),
+        (Phase::Send, phases.written),
+        (Phase::Wait, phases.first_byte),
     ] {
         match mark {
             Some(t) => {
@@ -426,8 +455,8 @@ fn http_from_events(marks: &Marks) -> Vec<Bar> {
     bars
 }
 
-fn tcp_from_events(marks: &Marks) -> Vec<Bar> {
-    let (mut bars, _) = opening(marks);
+fn tcp_from_events(marks: &TcpMarks) -> Vec<Bar> {
+    let (mut bars, _) = opening(&marks.phases, marks.end.unwrap_or(marks.last));
     if let (Some(sent), Some(received)) = (marks.first_sent, marks.first_received)
         && received >= sent
     {

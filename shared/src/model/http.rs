@@ -168,6 +168,14 @@ pub struct WirePiece<'t> {
     pub bytes: &'t [u8],
 }
 
+impl BodyDone {
+    /// The part of `total_us` the measured phases do not cover (time before
+    /// the first, the earlier hops of a redirect): what HAR calls blocked.
+    pub fn blocked_us(&self, total_us: u64) -> u64 {
+        total_us.saturating_sub(self.timings.phases_us())
+    }
+}
+
 impl<'t> Hop<'t> {
     fn new(url: &'t str, start_us: u64) -> Hop<'t> {
         Hop {
