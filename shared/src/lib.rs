@@ -45,6 +45,7 @@ pub mod explain;
 pub mod forms;
 pub mod har;
 pub mod hexdump;
+pub mod http_view;
 pub mod inspect;
 pub mod json_check;
 pub mod lifecycle;
