@@ -4,7 +4,7 @@
 //! crossed the socket (TLS records for HTTPS). HTTP payloads come from the
 //! HTTP model ([`crate::model::http`]).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use crate::model::http::{Exchange, exchange, exchanges};
 use crate::payload::{format_bytes, preview};
@@ -76,20 +76,12 @@ pub fn http_ops(trace: &Trace) -> Vec<HttpOp<'_>> {
 /// Every payload of the trace, in the order it moved. An HTTP response body
 /// and the wire bytes are listed whole, once the operation has ended.
 pub fn items(trace: &Trace) -> Vec<Item> {
-    let exchanges = exchanges(trace);
-    let mut http: HashMap<OpId, &Exchange<'_>> = HashMap::new();
-    for exchange in &exchanges {
-        http.entry(exchange.op).or_insert(exchange);
-    }
-    let http_of = |op: OpId| http.get(&op).copied();
-    let mut out = Vec::new();
-    for step in trace.steps() {
-        let StepKind::Event { kind, payload } = &step.kind else {
-            continue;
-        };
-        let op = step.op;
-        let mut push = |dir, source, what: &str, bytes: &[u8]| {
-            out.push(Item {
+    // Each payload with the trace step that moved it, to list them in order.
+    let mut out: Vec<(usize, Item)> = Vec::new();
+    let mut push = |at: usize, op: OpId, dir, source, what: &str, bytes: &[u8]| {
+        out.push((
+            at,
+            Item {
                 op,
                 dir,
                 source,
@@ -99,68 +91,97 @@ pub fn items(trace: &Trace) -> Vec<Item> {
                     format_bytes(bytes.len() as u64)
                 ),
                 bytes: bytes.to_vec(),
-            })
+            },
+        ))
+    };
+    // HTTP payloads from the model: each request as it was written, and
+    // once the operation has ended its body and wire bytes whole.
+    let exchanges = exchanges(trace);
+    let mut http: HashSet<OpId> = HashSet::new();
+    for exchange in &exchanges {
+        http.insert(exchange.op);
+        let op = exchange.op;
+        for written in exchange.hops().filter_map(|hop| hop.request) {
+            let at = written.step;
+            let (out, head) = (Direction::Out, Source::HttpRequestHead);
+            push(at, op, out, head, "HTTP request head", written.head);
+            if let Some(body) = exchange.request_body {
+                let source = Source::HttpRequestBody;
+                push(at, op, out, source, "HTTP request body", body);
+            }
+        }
+        let Some(end) = exchange.end else {
+            continue;
         };
+        let body = exchange.response_body();
+        if !body.is_empty() {
+            let source = Source::HttpResponseBody;
+            push(
+                end.step,
+                op,
+                Direction::In,
+                source,
+                "HTTP response body",
+                &body,
+            );
+        }
+        let wire = WireBytes::of(exchange);
+        if !wire.out.is_empty() {
+            push(
+                end.step,
+                op,
+                Direction::Out,
+                Source::Wire,
+                "wire bytes out",
+                &wire.out,
+            );
+        }
+        if !wire.inbound.is_empty() {
+            let inbound = &wire.inbound;
+            push(
+                end.step,
+                op,
+                Direction::In,
+                Source::Wire,
+                "wire bytes in",
+                inbound,
+            );
+        }
+    }
+    for (at, step) in trace.steps().iter().enumerate() {
+        let StepKind::Event { kind, payload } = &step.kind else {
+            continue;
+        };
+        let op = step.op;
         match (kind, payload) {
             (EventKind::Sent { .. }, Some(bytes)) => {
-                push(Direction::Out, Source::Tcp, "TCP sent", bytes)
+                push(at, op, Direction::Out, Source::Tcp, "TCP sent", bytes)
             }
-            (EventKind::Received { .. }, Some(bytes)) if http_of(op).is_none() => {
-                push(Direction::In, Source::Tcp, "TCP received", bytes)
+            (EventKind::Received { .. }, Some(bytes)) if !http.contains(&op) => {
+                push(at, op, Direction::In, Source::Tcp, "TCP received", bytes)
             }
             (EventKind::DatagramSent { to, .. }, Some(bytes)) => push(
+                at,
+                op,
                 Direction::Out,
                 Source::Datagram { peer: to.clone() },
                 &format!("datagram to {to}"),
                 bytes,
             ),
             (EventKind::DatagramReceived { from, .. }, Some(bytes)) => push(
+                at,
+                op,
                 Direction::In,
                 Source::Datagram { peer: from.clone() },
                 &format!("datagram from {from}"),
                 bytes,
             ),
-            (EventKind::RequestWritten { head, .. }, _) => {
-                push(
-                    Direction::Out,
-                    Source::HttpRequestHead,
-                    "HTTP request head",
-                    &head.0,
-                );
-                if let Some(body) = http_of(op).and_then(|h| h.request_body) {
-                    push(
-                        Direction::Out,
-                        Source::HttpRequestBody,
-                        "HTTP request body",
-                        body,
-                    );
-                }
-            }
-            (terminal, _) if terminal.is_terminal() && http_of(op).is_some() => {
-                let Some(exchange) = http_of(op) else {
-                    continue;
-                };
-                let body = exchange.response_body();
-                if !body.is_empty() {
-                    push(
-                        Direction::In,
-                        Source::HttpResponseBody,
-                        "HTTP response body",
-                        &body,
-                    );
-                }
-                let wire = WireBytes::of(exchange);
-                if !wire.out.is_empty() {
-                    push(Direction::Out, Source::Wire, "wire bytes out", &wire.out);
-                }
-                if !wire.inbound.is_empty() {
-                    push(Direction::In, Source::Wire, "wire bytes in", &wire.inbound);
-                }
-            }
             _ => {}
         }
     }
-    out
+    // Stable: the payloads of one step keep the order they were listed in.
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, item)| item).collect()
 }
 
 /// The bytes of one operation as they crossed its TCP socket (`wire`

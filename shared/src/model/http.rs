@@ -93,6 +93,8 @@ pub struct GaveUp<'t> {
 pub struct ExchangeEnd<'t> {
     pub at_us: u64,
     pub how: Ending<'t>,
+    /// Index of its trace step.
+    pub step: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,6 +141,9 @@ pub struct RequestHead<'t> {
     /// The exact bytes of the request line and headers.
     pub head: &'t [u8],
     pub body_bytes: u64,
+    /// Index of the trace step that reported it: where it falls among the
+    /// other operations' steps.
+    pub step: usize,
 }
 
 /// A response's status line and headers.
@@ -286,7 +291,7 @@ impl<'t> Exchange<'t> {
     }
 
     /// Notes one event of the operation, seen at relay time `t`.
-    fn note(&mut self, kind: &'t EventKind, payload: Option<&'t [u8]>, t: u64) {
+    fn note(&mut self, step: usize, kind: &'t EventKind, payload: Option<&'t [u8]>, t: u64) {
         self.first_event_us.get_or_insert(t);
         // An `attempt` event starts an attempt; any other event before one
         // belongs to the single attempt of a request without retry.
@@ -357,6 +362,7 @@ impl<'t> Exchange<'t> {
                 attempt.hop().request = Some(RequestHead {
                     head: &head.0,
                     body_bytes: *body_bytes,
+                    step,
                 })
             }
             EventKind::ResponseHead {
@@ -409,12 +415,14 @@ impl<'t> Exchange<'t> {
                 self.end = Some(ExchangeEnd {
                     at_us: t,
                     how: Ending::Failed(error),
+                    step,
                 });
             }
             EventKind::Closed { by } => {
                 self.end = Some(ExchangeEnd {
                     at_us: t,
                     how: Ending::Closed(*by),
+                    step,
                 })
             }
             _ => {}
@@ -431,7 +439,7 @@ impl<'t> Exchange<'t> {
 pub fn exchanges(trace: &Trace) -> Vec<Exchange<'_>> {
     let mut out: Vec<Exchange<'_>> = Vec::new();
     let mut index: HashMap<OpId, usize> = HashMap::new();
-    for step in trace.steps() {
+    for (at, step) in trace.steps().iter().enumerate() {
         match &step.kind {
             StepKind::Request(Request::Http { method, url, body }) => {
                 index.insert(step.op, out.len());
@@ -449,7 +457,7 @@ pub fn exchanges(trace: &Trace) -> Vec<Exchange<'_>> {
                             .and_then(|a| a.hops.last())
                             .map_or(0, |hop| hop.end_us)
                     });
-                    exchange.note(kind, payload.as_deref(), t);
+                    exchange.note(at, kind, payload.as_deref(), t);
                 }
             }
             _ => {}
@@ -562,7 +570,8 @@ mod tests {
             exchange.end,
             Some(ExchangeEnd {
                 at_us: 80,
-                how: Ending::Closed(Closer::Relay)
+                how: Ending::Closed(Closer::Relay),
+                step: 8,
             })
         );
     }
