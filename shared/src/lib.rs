@@ -16,7 +16,7 @@
 //! - [`model`]: an operation's events folded once into meaning, for every
 //!   view and export: an HTTP exchange (attempts → hops: URL, heads, body,
 //!   phase marks, wire bytes, error) and a DNS ladder (its dig-style outcome
-//!   derived). No geometry, no display strings.
+//!   derived). No geometry.
 //! - [`phase_marks`]: when an operation's connection phases began.
 //! - [`lifecycle_graph`]: a socket's state machine as a graph to draw, its
 //!   path lit, and the socket calls made so far.
