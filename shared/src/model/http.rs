@@ -640,6 +640,32 @@ mod tests {
     }
 
     #[test]
+    fn a_retried_requests_body_is_its_last_attempts() {
+        let mut trace = trace_of(&[]);
+        let data = |trace: &mut Trace, body: &str| {
+            trace.record_server(&ServerMsg::Data {
+                op: 1,
+                t_us: 1,
+                data: Payload(body.into()),
+            })
+        };
+        data(&mut trace, "no attempts yet ");
+        assert_eq!(
+            exchange(&trace, 1).unwrap().response_body(),
+            b"no attempts yet "
+        );
+        event(&mut trace, 1, EventKind::Attempt { n: 1, of: 3 });
+        data(&mut trace, "{\"attempt\":1}");
+        event(&mut trace, 1, EventKind::Attempt { n: 2, of: 3 });
+        data(&mut trace, "{\"attempt\":");
+        data(&mut trace, "2}");
+        let exchange = exchange(&trace, 1).unwrap();
+        assert_eq!(exchange.response_body(), b"{\"attempt\":2}");
+        assert_eq!(exchange.attempts[1].body(), b"{\"attempt\":1}");
+        assert!(trace.received_bytes(1).starts_with(b"no attempts yet {"));
+    }
+
+    #[test]
     fn wire_bytes_and_tls_stay_with_their_hop() {
         let trace = trace_of(&[
             (
