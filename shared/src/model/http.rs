@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::phase_marks::PhaseMarks;
 use crate::protocol::{AttemptReason, Closer, EventKind, HttpTimings, OpId, RelayError, WireDir};
 use crate::retry::AttemptEnd;
-use crate::trace::{Request, StepKind, Trace};
+use crate::trace::{Request, Step, StepKind, Trace};
 
 /// One HTTP operation: the request the browser made, and what came of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -290,6 +290,22 @@ impl<'t> Exchange<'t> {
                 .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
     }
 
+    /// Notes trace step `at`, one of the operation's events.
+    fn note_step(&mut self, at: usize, step: &'t Step) {
+        let StepKind::Event { kind, payload } = &step.kind else {
+            return;
+        };
+        // Every event the relay reports has its time; a step without one
+        // stays where the hop is.
+        let t = step.t_us.unwrap_or_else(|| {
+            self.attempts
+                .last()
+                .and_then(|a| a.hops.last())
+                .map_or(0, |hop| hop.end_us)
+        });
+        self.note(at, kind, payload.as_deref(), t);
+    }
+
     /// Notes one event of the operation, seen at relay time `t`.
     fn note(&mut self, step: usize, kind: &'t EventKind, payload: Option<&'t [u8]>, t: u64) {
         self.first_event_us.get_or_insert(t);
@@ -445,19 +461,9 @@ pub fn exchanges(trace: &Trace) -> Vec<Exchange<'_>> {
                 index.insert(step.op, out.len());
                 out.push(Exchange::new(step.op, method, url, body.as_deref()));
             }
-            StepKind::Event { kind, payload } => {
+            StepKind::Event { .. } => {
                 if let Some(&i) = index.get(&step.op) {
-                    let exchange = &mut out[i];
-                    // Every event the relay reports has its time; a step
-                    // without one stays where the hop is.
-                    let t = step.t_us.unwrap_or_else(|| {
-                        exchange
-                            .attempts
-                            .last()
-                            .and_then(|a| a.hops.last())
-                            .map_or(0, |hop| hop.end_us)
-                    });
-                    exchange.note(at, kind, payload.as_deref(), t);
+                    out[i].note_step(at, step);
                 }
             }
             _ => {}
@@ -466,11 +472,25 @@ pub fn exchanges(trace: &Trace) -> Vec<Exchange<'_>> {
     out
 }
 
-/// HTTP operation `op`, if the trace has it.
+/// HTTP operation `op`, if the trace has it: the same as its entry in
+/// [`exchanges`], folding only its own steps.
 pub fn exchange(trace: &Trace, op: OpId) -> Option<Exchange<'_>> {
-    exchanges(trace)
-        .into_iter()
-        .find(|exchange| exchange.op == op)
+    let mut found: Option<Exchange<'_>> = None;
+    for (at, step) in trace.steps().iter().enumerate() {
+        if step.op != op {
+            continue;
+        }
+        match (&step.kind, &mut found) {
+            (StepKind::Request(Request::Http { method, url, body }), None) => {
+                found = Some(Exchange::new(op, method, url, body.as_deref()));
+            }
+            // A second request under its id starts another exchange.
+            (StepKind::Request(Request::Http { .. }), Some(_)) => break,
+            (StepKind::Event { .. }, Some(exchange)) => exchange.note_step(at, step),
+            _ => {}
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -541,6 +561,7 @@ mod tests {
         event(&mut trace, 70, done());
         event(&mut trace, 80, EventKind::Closed { by: Closer::Relay });
         let exchange = exchange(&trace, 1).unwrap();
+        assert_eq!(exchanges(&trace).first(), Some(&exchange));
         assert_eq!(exchange.attempts.len(), 1);
         let attempt = &exchange.attempts[0];
         assert_eq!(attempt.announced, None);
@@ -706,6 +727,7 @@ mod tests {
         });
         let all = exchanges(&trace);
         assert_eq!(all.len(), 1);
+        assert_eq!(exchange(&trace, 1).as_ref(), all.first());
         assert!(all[0].attempts.is_empty());
         assert_eq!(all[0].response_body(), b"");
         assert!(exchange(&trace, 2).is_none());
