@@ -74,15 +74,7 @@ pub fn table(records: &[DnsRecord]) -> String {
 mod tests {
     use super::*;
 
-    fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
-        DnsRecord {
-            name: name.into(),
-            ttl,
-            class: "IN".into(),
-            rtype: rtype.into(),
-            data: data.into(),
-        }
-    }
+    use crate::model::dns::tests::record;
 
     #[test]
     fn tables_line_up_like_dig() {

@@ -177,15 +177,7 @@ mod tests {
     use super::*;
     use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, EventKind, RelayError, ServerMsg};
 
-    fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
-        DnsRecord {
-            name: name.into(),
-            ttl,
-            class: "IN".into(),
-            rtype: rtype.into(),
-            data: data.into(),
-        }
-    }
+    use crate::model::dns::tests::record;
 
     fn query(op: OpId, mode: DnsMode, events: Vec<EventKind>) -> Trace {
         let mut trace = Trace::new();

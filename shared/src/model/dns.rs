@@ -206,16 +206,17 @@ impl Ladder {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::protocol::{Closer, DnsType};
 
-    fn record(name: &str, data: &str) -> DnsRecord {
+    /// A record as dig prints it, for the DNS tests.
+    pub(crate) fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
         DnsRecord {
             name: name.into(),
-            ttl: 60,
+            ttl,
             class: "IN".into(),
-            rtype: "A".into(),
+            rtype: rtype.into(),
             data: data.into(),
         }
     }
@@ -258,7 +259,7 @@ mod tests {
             sent("127.0.0.2:53", "ns.away-ns.test."),
             response(
                 "127.0.0.2:53",
-                vec![record("ns.away-ns.test.", "127.0.0.5")],
+                vec![record("ns.away-ns.test.", 60, "A", "127.0.0.5")],
             ),
             EventKind::DnsNsFound {
                 ns: "ns.away-ns.test.".into(),
