@@ -419,18 +419,11 @@ mod tests {
 
     fn request(trace: &mut Trace, op: u32, method: &str, url: &str, body: Option<&str>) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op,
             method: method.into(),
-            url: url.into(),
-            headers: vec![],
             body: body.map(|b| Payload(b.into())),
             json: body.is_some(),
-            timeouts: None,
             follow_redirects: 1,
-            max_body: None,
-            raw: false,
+            ..HttpRequest::get(op, url)
         }));
     }
 

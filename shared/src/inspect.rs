@@ -328,18 +328,11 @@ mod tests {
     pub(crate) fn http_trace(op: OpId, url: &str, body: Option<&str>) -> Trace {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op,
             method: if body.is_some() { "POST" } else { "GET" }.into(),
-            url: url.into(),
-            headers: vec![],
             body: body.map(|b| Payload(b.into())),
             json: body.is_some(),
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
             raw: true,
+            ..HttpRequest::get(op, url)
         }));
         let event = |t_us, kind| ServerMsg::Event(Event { op, t_us, kind });
         let head = format!(

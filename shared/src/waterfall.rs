@@ -539,20 +539,7 @@ mod tests {
     }
 
     fn http(trace: &mut Trace, op: OpId, url: &str) {
-        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op,
-            method: "GET".into(),
-            url: url.into(),
-            headers: vec![],
-            body: None,
-            json: false,
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
-            raw: false,
-        }));
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest::get(op, url)));
     }
 
     fn done(trace: &mut Trace, op: OpId, timings: HttpTimings) {

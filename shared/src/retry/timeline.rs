@@ -542,18 +542,8 @@ mod tests {
 
     fn request(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            op,
-            method: "GET".to_owned(),
-            url: url.to_owned(),
-            headers: Vec::new(),
-            body: None,
-            json: false,
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
-            raw: false,
             retry: Some(Default::default()),
+            ..HttpRequest::get(op, url)
         }));
     }
 
