@@ -884,6 +884,17 @@ mod tests {
     }
 
     #[test]
+    fn a_request_the_relay_has_not_answered_yet_is_an_entry_without_response() {
+        let mut trace = Trace::new();
+        request(&mut trace, 7, "GET", "http://127.0.0.1:8081/slow", None);
+        let har = export(&trace, "0.1.0", AT, None);
+        let entries = har["log"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["request"]["url"], "http://127.0.0.1:8081/slow");
+        assert_eq!(entries[0]["response"]["status"], 0);
+    }
+
+    #[test]
     fn a_redirects_hop_is_at_the_location_the_relay_resolved() {
         let har = export(&sample(), "0.1.0", AT, None);
         let entries = har["log"]["entries"].as_array().unwrap();

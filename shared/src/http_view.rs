@@ -34,12 +34,7 @@ impl HttpView {
             return HttpView::default();
         };
         let finished = exchange.end.is_some();
-        let Some(attempt) = exchange.last_attempt() else {
-            return HttpView {
-                finished,
-                ..HttpView::default()
-            };
-        };
+        let attempt = exchange.last_attempt();
         let head = attempt.response();
         let done = attempt.done();
         HttpView {

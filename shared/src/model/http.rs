@@ -29,7 +29,8 @@ pub struct Exchange<'t> {
     pub request_body: Option<&'t [u8]>,
     /// Relay time of the operation's first event: where a run's axis starts.
     pub first_event_us: Option<u64>,
-    /// In order; empty until the relay reported anything.
+    /// In order; never empty: a request is under way from the moment the
+    /// browser makes it.
     pub attempts: Vec<Attempt<'t>>,
     /// The retry policy's last allowed attempt failed (`gave_up`).
     pub gave_up: Option<GaveUp<'t>>,
@@ -251,7 +252,7 @@ impl<'t> Exchange<'t> {
             url,
             request_body: body,
             first_event_us: None,
-            attempts: Vec::new(),
+            attempts: vec![Attempt::new(None, 0, url)],
             gave_up: None,
             end: None,
         }
@@ -263,8 +264,8 @@ impl<'t> Exchange<'t> {
     }
 
     /// The attempt shown as the answer: the newest.
-    pub fn last_attempt(&self) -> Option<&Attempt<'t>> {
-        self.attempts.last()
+    pub fn last_attempt(&self) -> &Attempt<'t> {
+        self.attempts.last().expect("an exchange has an attempt")
     }
 
     /// The operation's failure, if it failed.
@@ -277,7 +278,7 @@ impl<'t> Exchange<'t> {
 
     /// The body of the last attempt (each attempt brings its own).
     pub fn response_body(&self) -> Vec<u8> {
-        self.last_attempt().map(Attempt::body).unwrap_or_default()
+        self.last_attempt().body()
     }
 
     /// The socket carried TLS: a handshake finished, or the URL is
@@ -308,21 +309,25 @@ impl<'t> Exchange<'t> {
 
     /// Notes one event of the operation, seen at relay time `t`.
     fn note(&mut self, step: usize, kind: &'t EventKind, payload: Option<&'t [u8]>, t: u64) {
+        let first_event = self.first_event_us.is_none();
         self.first_event_us.get_or_insert(t);
-        // An `attempt` event starts an attempt; any other event before one
-        // belongs to the single attempt of a request without retry.
+        // An `attempt` event starts an attempt; events before one belong to
+        // the single attempt of a request without retry.
         if let EventKind::Attempt { n, of } = kind {
-            // The first attempt starts with the operation; HAR dates and
-            // times its first hop from there.
-            let start = if self.attempts.is_empty() { 0 } else { t };
             let announced = Some(Announced { n: *n, of: *of });
-            self.attempts.push(Attempt::new(announced, start, self.url));
+            if first_event {
+                // The first attempt starts with the operation; HAR dates and
+                // times its first hop from there.
+                self.attempts = vec![Attempt::new(announced, 0, self.url)];
+            } else {
+                self.attempts.push(Attempt::new(announced, t, self.url));
+            }
             return;
         }
-        if self.attempts.is_empty() {
-            self.attempts.push(Attempt::new(None, 0, self.url));
-        }
-        let attempt = self.attempts.last_mut().expect("pushed above");
+        let attempt = self
+            .attempts
+            .last_mut()
+            .expect("an exchange has an attempt");
         attempt.hop().marks.note(kind, t);
         match kind {
             EventKind::Redirect { location, .. } => {
@@ -657,7 +662,7 @@ mod tests {
         assert_eq!(exchange.gave_up.map(|g| g.attempts), Some(2));
         assert_eq!(exchange.failure(), Some(&timeout));
         // The answer shown is the last attempt's: it has none.
-        assert_eq!(exchange.last_attempt().unwrap().response(), None);
+        assert_eq!(exchange.last_attempt().response(), None);
     }
 
     #[test]
@@ -716,7 +721,7 @@ mod tests {
     }
 
     #[test]
-    fn a_request_without_events_has_no_attempts_and_other_ops_are_not_http() {
+    fn a_request_without_events_is_one_attempt_at_its_url_and_other_ops_are_not_http() {
         let mut trace = trace_of(&[]);
         trace.record_request(&ClientMsg::TcpConnect {
             op: 2,
@@ -728,7 +733,9 @@ mod tests {
         let all = exchanges(&trace);
         assert_eq!(all.len(), 1);
         assert_eq!(exchange(&trace, 1).as_ref(), all.first());
-        assert!(all[0].attempts.is_empty());
+        let hops: Vec<_> = all[0].hops().map(|hop| (hop.url, hop.start_us)).collect();
+        assert_eq!(hops, [(URL, 0)]);
+        assert_eq!(all[0].attempts[0].announced, None);
         assert_eq!(all[0].response_body(), b"");
         assert!(exchange(&trace, 2).is_none());
     }
