@@ -51,7 +51,9 @@
 //! The layers: [`protocol`] ← [`trace`] ← [`model`] ← views and exports
 //! ([`waterfall`], [`retry`]'s timeline, [`dns_ladder`], [`inspect`],
 //! [`http_view`], [`har`]). A view of an HTTP or DNS operation reads the
-//! model, never that operation's events; the model knows no geometry.
+//! model, never the events that give the operation its structure (the
+//! sequence diagram, which draws each event as a step, and the lifecycle
+//! read events one by one); the model knows no geometry.
 
 pub mod diagram;
 pub mod dns;
