@@ -54,7 +54,7 @@ pub struct Attempt<'t> {
     /// when the operation was cancelled during it.
     pub end: Option<AttemptOutcome>,
     /// The wait the relay announced after it (the policy retries it).
-    pub backoff: Option<Backoff>,
+    pub backoff: Option<RetryWait>,
 }
 
 /// An `attempt` event: attempt `n` of at most `of`.
@@ -71,9 +71,10 @@ pub struct AttemptOutcome {
     pub end: AttemptEnd,
 }
 
-/// A `backoff` event: the relay waits `wait_ms` after attempt `after`.
+/// A `backoff` event: the relay waits `wait_ms` after attempt `after`
+/// (named apart from `retry::Backoff`, the policy's delays).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Backoff {
+pub struct RetryWait {
     pub at_us: u64,
     pub after: u32,
     pub wait_ms: u64,
@@ -342,7 +343,7 @@ impl<'t> Exchange<'t> {
                 reason,
                 retry_after_ms,
             } => {
-                attempt.backoff = Some(Backoff {
+                attempt.backoff = Some(RetryWait {
                     at_us: t,
                     after: *after,
                     wait_ms: *wait_ms,
