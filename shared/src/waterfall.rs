@@ -173,6 +173,7 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
     for exchange in &exchanges {
         http.entry(exchange.op).or_insert(exchange);
     }
+    let tcp = tcp_marks(trace);
     let mut rows: Vec<Row> = Vec::new();
     let mut seen = HashSet::new();
     for step in trace.steps() {
@@ -190,7 +191,9 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
                 step.op,
                 format!("{method} {url}"),
             ),
-            Request::Connect { target, .. } => tcp_row(trace, step.op, format!("TCP {target}")),
+            Request::Connect { target, .. } => {
+                tcp_row(tcp.get(&step.op), step.op, format!("TCP {target}"))
+            }
             _ => continue,
         });
     }
@@ -281,6 +284,8 @@ struct TcpMarks {
     last_received: Option<u64>,
     end: Option<u64>,
     last: u64,
+    /// The failure's message.
+    error: Option<String>,
 }
 
 /// An HTTP request's row: its status and failure, and the phases of its
@@ -330,34 +335,54 @@ fn http_row(exchange: Option<&Exchange<'_>>, op: OpId, label: String) -> Row {
     finish_row(op, RowKind::Http, label, status, bars, error)
 }
 
-fn tcp_row(trace: &Trace, op: OpId, label: String) -> Row {
-    let mut marks = TcpMarks::default();
-    let mut error = None;
-    for step in trace.steps().iter().filter(|step| step.op == op) {
-        let (StepKind::Event { kind: event, .. }, Some(t)) = (&step.kind, step.t_us) else {
-            continue;
-        };
-        marks.last = marks.last.max(t);
+impl TcpMarks {
+    /// Notes one event of the connection, seen at relay time `t`.
+    fn note(&mut self, event: &EventKind, t: u64) {
+        self.last = self.last.max(t);
         let first = |slot: &mut Option<u64>| {
             slot.get_or_insert(t);
         };
-        marks.phases.note(event, t);
+        self.phases.note(event, t);
         match event {
-            EventKind::Sent { .. } => first(&mut marks.first_sent),
+            EventKind::Sent { .. } => first(&mut self.first_sent),
             EventKind::Received { .. } => {
-                first(&mut marks.first_received);
-                marks.last_received = Some(t);
+                first(&mut self.first_received);
+                self.last_received = Some(t);
             }
-            EventKind::Failed { error: e } => {
-                error = Some(e.message.clone());
-                marks.end = Some(t);
+            EventKind::Failed { error } => {
+                self.error = Some(error.message.clone());
+                self.end = Some(t);
             }
-            EventKind::Closed { .. } => marks.end = Some(t),
+            EventKind::Closed { .. } => self.end = Some(t),
             _ => {}
         }
     }
-    let bars = tcp_from_events(&marks);
-    finish_row(op, RowKind::Tcp, label, None, bars, error)
+}
+
+/// The marks of every TCP connection the browser asked for, in one pass
+/// over the trace.
+fn tcp_marks(trace: &Trace) -> HashMap<OpId, TcpMarks> {
+    let mut marks: HashMap<OpId, TcpMarks> = trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(Request::Connect { .. })))
+        .map(|step| (step.op, TcpMarks::default()))
+        .collect();
+    for step in trace.steps() {
+        if let (StepKind::Event { kind, .. }, Some(t)) = (&step.kind, step.t_us)
+            && let Some(connection) = marks.get_mut(&step.op)
+        {
+            connection.note(kind, t);
+        }
+    }
+    marks
+}
+
+fn tcp_row(marks: Option<&TcpMarks>, op: OpId, label: String) -> Row {
+    let none = TcpMarks::default();
+    let marks = marks.unwrap_or(&none);
+    let bars = tcp_from_events(marks);
+    finish_row(op, RowKind::Tcp, label, None, bars, marks.error.clone())
 }
 
 fn finish_row(
