@@ -331,6 +331,8 @@ async fn redirects_are_followed_only_when_asked_and_up_to_the_limit() {
     request.follow_redirects = 5;
     let on = client.run(request).await;
     assert_eq!(on.statuses(), [302, 302, 200]);
+    // The lab's `Location` is relative; the `redirect` event's is absolute,
+    // as PROTOCOL.md promises and the page's views rely on.
     let redirects: Vec<_> = on
         .events
         .iter()

@@ -4,62 +4,14 @@
 
 use crate::protocol::{DnsMode, DnsRecord, DnsType, EventKind};
 
-/// What one DNS operation has come to so far, from its events: the last
-/// response's rcode and records, how many queries went out, and how it
-/// ended.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    /// Queries sent (more than one in trace mode).
-    pub queries: usize,
-    /// The server of the last response.
-    pub server: Option<String>,
-    pub rcode: Option<String>,
-    pub answers: Vec<DnsRecord>,
-    /// How long the last response took, in microseconds.
-    pub elapsed_us: Option<u64>,
-    /// Zones the trace was referred to, in order.
-    pub referrals: Vec<String>,
-    /// The failure's message, when the operation failed.
-    pub error: Option<String>,
-    /// Whether the operation has ended.
-    pub done: bool,
-}
+pub use crate::model::dns::Outcome;
 
-/// Folds a DNS operation's events into its [`Outcome`].
+/// What DNS operation's events come to so far: derived from its
+/// [`Ladder`](crate::model::dns::Ladder), the one DNS fold.
 pub fn outcome<'a>(events: impl IntoIterator<Item = &'a EventKind>) -> Outcome {
-    let mut outcome = Outcome::default();
-    // Inside the lookup of a name server's address (no glue): its answers
-    // are not the operation's.
-    let mut lookups = 0_usize;
-    for event in events {
-        match event {
-            EventKind::DnsQuerySent { .. } => outcome.queries += 1,
-            EventKind::DnsGlueless { .. } => lookups += 1,
-            EventKind::DnsNsFound { .. } => lookups = lookups.saturating_sub(1),
-            EventKind::DnsResponse {
-                server,
-                rcode,
-                answers,
-                elapsed_us,
-                ..
-            } if lookups == 0 => {
-                outcome.server = Some(server.clone());
-                outcome.rcode = Some(rcode.clone());
-                outcome.answers = answers.clone();
-                outcome.elapsed_us = Some(*elapsed_us);
-            }
-            EventKind::DnsReferral { zone, .. } if lookups == 0 => {
-                outcome.referrals.push(zone.clone())
-            }
-            EventKind::Failed { error } => {
-                outcome.error = Some(error.message.clone());
-                outcome.done = true;
-            }
-            EventKind::Closed { .. } => outcome.done = true,
-            _ => {}
-        }
-    }
-    outcome
+    // The outcome needs neither times nor zones.
+    crate::model::dns::Ladder::of_events(DnsMode::Stub, events.into_iter().map(|e| (0, e)))
+        .outcome()
 }
 
 /// The browser's request, e.g. `dns A echo.lab.test (trace)`.
@@ -122,15 +74,7 @@ pub fn table(records: &[DnsRecord]) -> String {
 mod tests {
     use super::*;
 
-    fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
-        DnsRecord {
-            name: name.into(),
-            ttl,
-            class: "IN".into(),
-            rtype: rtype.into(),
-            data: data.into(),
-        }
-    }
+    use crate::model::dns::tests::record;
 
     #[test]
     fn tables_line_up_like_dig() {

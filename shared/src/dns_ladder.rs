@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::protocol::{DnsMode, DnsRecord, DnsType, EventKind, OpId, RelayError};
+use crate::protocol::{DnsMode, DnsRecord, DnsType, OpId};
 use crate::trace::{Request, StepKind, Trace};
 
 /// One DNS query of the trace, as the browser asked it.
@@ -34,147 +34,19 @@ pub fn questions(trace: &Trace) -> Vec<Question> {
         .collect()
 }
 
-/// What a server said.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Said {
-    /// No response yet (or none ever: the operation failed).
-    Nothing,
-    /// "Not me: ask the servers of `zone`."
-    Referral {
-        zone: String,
-        servers: Vec<String>,
-        addrs: Vec<String>,
-    },
-    /// The answer records (CNAMEs included).
-    Answer(Vec<DnsRecord>),
-    /// A response without answers: NXDOMAIN, or NOERROR with no records of
-    /// that type (the authority section has the zone's SOA).
-    Empty { authority: Vec<DnsRecord> },
-}
+pub use crate::model::dns::{Ladder, Rung, Said};
 
-/// One query to one server and its response.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rung {
-    /// `127.0.0.2:53`.
-    pub server: String,
-    /// Whom the server speaks for: `.` (the root), a referral's zone, or
-    /// `resolver` for a stub query.
-    pub zone: String,
-    /// `echo.lab.test. A`.
-    pub asked: String,
-    /// Asked while looking up this name server's address (its referral
-    /// came without glue), not for the question itself.
-    pub lookup_of: Option<String>,
-    /// Relay time the query went out.
-    pub sent_us: u64,
-    pub rcode: Option<String>,
-    pub elapsed_us: Option<u64>,
-    pub said: Said,
-}
-
-/// A DNS operation, rung by rung.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ladder {
-    pub rungs: Vec<Rung>,
-    /// The final answer's records (empty until there is one).
-    pub answers: Vec<DnsRecord>,
-    /// Relay time the final answer arrived.
-    pub answered_us: Option<u64>,
-    /// The failure, with its code and refusal for its explanation.
-    pub error: Option<RelayError>,
-    pub done: bool,
-}
-
-/// The ladder of DNS operation `op`, in `mode`.
+/// The ladder of DNS operation `op`, in `mode`: the one DNS fold
+/// ([`Ladder::of_events`]) over its events.
 pub fn ladder(trace: &Trace, op: OpId, mode: DnsMode) -> Ladder {
-    let mut out = Ladder {
-        rungs: Vec::new(),
-        answers: Vec::new(),
-        answered_us: None,
-        error: None,
-        done: false,
-    };
-    let mut zone = match mode {
-        DnsMode::Stub => "resolver".to_owned(),
-        DnsMode::Trace => ".".to_owned(),
-    };
-    // Lookups of name servers' addresses under way (a referral without
-    // glue), innermost last, with the zone to go back to.
-    let mut lookups: Vec<(String, String)> = Vec::new();
-    for step in trace.steps().iter().filter(|step| step.op == op) {
-        let StepKind::Event { kind, .. } = &step.kind else {
-            continue;
-        };
-        let t = step.t_us.unwrap_or(0);
-        match kind {
-            EventKind::DnsQuerySent {
-                server,
-                name,
-                rtype,
-            } => out.rungs.push(Rung {
-                server: server.clone(),
-                zone: zone.clone(),
-                asked: format!("{name} {}", rtype.as_str()),
-                lookup_of: lookups.last().map(|(ns, _)| ns.clone()),
-                sent_us: t,
-                rcode: None,
-                elapsed_us: None,
-                said: Said::Nothing,
-            }),
-            EventKind::DnsResponse {
-                rcode,
-                answers,
-                authority,
-                elapsed_us,
-                ..
-            } => {
-                if let Some(rung) = out.rungs.last_mut() {
-                    rung.rcode = Some(rcode.clone());
-                    rung.elapsed_us = Some(*elapsed_us);
-                    rung.said = if answers.is_empty() {
-                        Said::Empty {
-                            authority: authority.clone(),
-                        }
-                    } else {
-                        Said::Answer(answers.clone())
-                    };
-                }
-                if !answers.is_empty() && lookups.is_empty() {
-                    out.answers = answers.clone();
-                    out.answered_us = Some(t);
-                }
-            }
-            EventKind::DnsReferral {
-                zone: next,
-                servers,
-                addrs,
-            } => {
-                if let Some(rung) = out.rungs.last_mut() {
-                    rung.said = Said::Referral {
-                        zone: next.clone(),
-                        servers: servers.clone(),
-                        addrs: addrs.clone(),
-                    };
-                }
-                zone = next.clone();
-            }
-            EventKind::DnsGlueless { ns, .. } => {
-                lookups.push((ns.clone(), std::mem::replace(&mut zone, ".".to_owned())));
-            }
-            EventKind::DnsNsFound { .. } => {
-                if let Some((_, back)) = lookups.pop() {
-                    zone = back;
-                }
-            }
-            EventKind::Failed { error } => {
-                out.error = Some(error.clone());
-                out.done = true;
-            }
-            EventKind::Closed { .. } => out.done = true,
-            _ => {}
-        }
-    }
-    out
+    let events = trace.steps().iter().filter(|step| step.op == op);
+    Ladder::of_events(
+        mode,
+        events.filter_map(|step| match &step.kind {
+            StepKind::Event { kind, .. } => Some((step.t_us.unwrap_or(0), kind)),
+            _ => None,
+        }),
+    )
 }
 
 /// Names that alias one another, in the order DNS followed them, and the
@@ -303,17 +175,9 @@ pub fn text(ladder: &Ladder) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, ServerMsg};
+    use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, EventKind, RelayError, ServerMsg};
 
-    fn record(name: &str, ttl: u32, rtype: &str, data: &str) -> DnsRecord {
-        DnsRecord {
-            name: name.into(),
-            ttl,
-            class: "IN".into(),
-            rtype: rtype.into(),
-            data: data.into(),
-        }
-    }
+    use crate::model::dns::tests::record;
 
     fn query(op: OpId, mode: DnsMode, events: Vec<EventKind>) -> Trace {
         let mut trace = Trace::new();

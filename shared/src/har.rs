@@ -4,7 +4,8 @@
 //!
 //! One entry per request on the wire, as browsers' devtools save them: each
 //! hop of a redirect, and each attempt of a retried request, is an entry of
-//! its own. The request's headers come from the exact head the relay wrote;
+//! its own (the hops of [`crate::model::http`]'s exchanges; this module only
+//! renders them). The request's headers come from the exact head the relay wrote;
 //! the timings are the relay's (`connect` includes `ssl`, as HAR asks): a
 //! finished hop's from the relay's `response_done`, any other hop's from
 //! the times of its events.
@@ -23,15 +24,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
-use crate::inspect::{HttpOp, http_ops};
-use crate::phase_marks::PhaseMarks;
-use crate::protocol::{AttemptReason, EventKind, HttpTimings, OpId, WireDir};
-use crate::trace::{StepKind, Trace};
+use crate::model::http::{Exchange, Hop, ResponseHead, exchanges};
+use crate::protocol::{OpId, WireDir};
+use crate::trace::Trace;
 
 /// The tool named as the HAR's creator.
 pub const CREATOR: &str = "Roundtrip";
 
-/// Most response bytes kept per hop to find the end of its head in the wire
+/// Most response bytes searched per hop for the end of its head in the wire
 /// bytes (a head is rarely more than a few KiB).
 const MAX_HEAD_SEARCH: usize = 64 * 1024;
 
@@ -67,18 +67,18 @@ pub fn export(
     exported_at: &str,
     clock: Option<PageClock<'_>>,
 ) -> Value {
-    let entries: Vec<Value> = http_ops(trace)
+    let entries: Vec<Value> = exchanges(trace)
         .iter()
-        .flat_map(|op| {
+        .flat_map(|exchange| {
             let sent_at = clock.and_then(|c| {
                 c.op_starts
-                    .get(&op.op)
+                    .get(&exchange.op)
                     .map(|ms| c.started_at_ms + ms)
                     .filter(|ms| ms.is_finite())
             });
-            hops(trace, op)
-                .into_iter()
-                .map(move |hop| entry(op, &hop, sent_at, exported_at))
+            exchange
+                .hops()
+                .map(move |hop| entry(exchange, hop, sent_at, exported_at))
         })
         .collect();
     let comment = if clock.is_some() {
@@ -107,165 +107,54 @@ pub fn export_text(
     serde_json::to_string_pretty(&export(trace, version, exported_at, clock)).unwrap_or_default()
 }
 
-/// A response head: status, reason, version, headers.
-type Head<'a> = (u16, &'a str, &'a str, &'a [(String, String)]);
-
-/// One request on the wire: a hop of a redirect, in one attempt.
-struct Hop<'a> {
-    url: String,
-    /// Relay time (µs into the operation) at which the hop began.
-    start_us: u64,
-    /// Its last event (the redirect, the end, or the last seen so far).
-    end_us: u64,
-    marks: PhaseMarks,
-    head: Option<&'a [u8]>,
-    body_bytes: Option<u64>,
-    response: Option<Head<'a>>,
-    response_bytes: Option<u64>,
-    /// The body, from the data the hop received.
-    body: Vec<u8>,
-    timings: Option<HttpTimings>,
-    remote: Option<&'a str>,
-    local: Option<&'a str>,
-    error: Option<&'a str>,
-    /// The hop went over TLS: its wire bytes are records, not the head.
-    tls: bool,
-    /// The first response bytes on the wire (plain HTTP with "wire bytes").
-    wire_in: Vec<u8>,
+/// The response head's size in bytes, from the bytes on the wire: known
+/// only for plain HTTP with "wire bytes" on (the relay reports the head
+/// parsed, not as bytes; over TLS the wire holds records).
+fn response_head_size(hop: &Hop<'_>) -> Option<usize> {
+    if hop.tls {
+        return None;
+    }
+    // The first response bytes; a head is rarely more than a few KiB.
+    let mut first = Vec::new();
+    for piece in hop.wire.iter().filter(|piece| piece.dir == WireDir::In) {
+        if first.len() >= MAX_HEAD_SEARCH {
+            break;
+        }
+        let room = MAX_HEAD_SEARCH - first.len();
+        first.extend_from_slice(&piece.bytes[..piece.bytes.len().min(room)]);
+    }
+    if !first.starts_with(b"HTTP/") {
+        return None;
+    }
+    first
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
 }
 
-impl<'a> Hop<'a> {
-    fn new(url: String, start_us: u64) -> Hop<'a> {
-        Hop {
-            url,
-            start_us,
-            end_us: start_us,
-            marks: PhaseMarks::default(),
-            head: None,
-            body_bytes: None,
-            response: None,
-            response_bytes: None,
-            body: Vec::new(),
-            timings: None,
-            remote: None,
-            local: None,
-            error: None,
-            tls: false,
-            wire_in: Vec::new(),
-        }
-    }
-
-    /// The response head's size in bytes, from the bytes on the wire: known
-    /// only for plain HTTP with "wire bytes" on (the relay reports the head
-    /// parsed, not as bytes; over TLS the wire holds records).
-    fn response_head_size(&self) -> Option<usize> {
-        if self.tls || !self.wire_in.starts_with(b"HTTP/") {
-            return None;
-        }
-        self.wire_in
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map(|at| at + 4)
-    }
-}
-
-/// An operation's requests on the wire, in order: a `redirect` event ends a
-/// hop and starts the next at its location; an `attempt` after the first
-/// starts over at the operation's URL.
-fn hops<'a>(trace: &'a Trace, op: &HttpOp<'_>) -> Vec<Hop<'a>> {
-    let mut done = Vec::new();
-    let mut hop = Hop::new(op.url.to_owned(), 0);
-    for step in trace.steps().iter().filter(|s| s.op == op.op) {
-        let StepKind::Event { kind, payload } = &step.kind else {
-            continue;
-        };
-        let t = step.t_us.unwrap_or(hop.end_us);
-        hop.marks.note(kind, t);
-        match kind {
-            EventKind::Redirect { location, .. } => {
-                hop.end_us = hop.end_us.max(t);
-                let url = join_url(&hop.url, location);
-                done.push(std::mem::replace(&mut hop, Hop::new(url, t)));
-                continue;
-            }
-            EventKind::Attempt { n, .. } if *n > 1 => {
-                done.push(std::mem::replace(&mut hop, Hop::new(op.url.to_owned(), t)));
-                continue;
-            }
-            // The end of an attempt: it lasted until now (a timed-out one
-            // ran into its timeout), and a failure says why. The wait that
-            // follows belongs to no request.
-            EventKind::Backoff { reason, .. }
-            | EventKind::GaveUp {
-                last_error: reason, ..
-            } => {
-                hop.end_us = hop.end_us.max(t);
-                if let AttemptReason::Error(error) = reason {
-                    hop.error = Some(&error.message);
-                }
-                continue;
-            }
-            EventKind::Attempt { .. } => continue,
-            EventKind::Connected { local, remote } => {
-                hop.local = Some(local);
-                hop.remote = Some(remote);
-            }
-            EventKind::TlsHandshake { .. } => hop.tls = true,
-            EventKind::RequestWritten { head, body_bytes } => {
-                hop.head = Some(&head.0);
-                hop.body_bytes = Some(*body_bytes);
-            }
-            EventKind::ResponseHead {
-                status,
-                reason,
-                version,
-                headers,
-            } => hop.response = Some((*status, reason, version, headers)),
-            EventKind::Received { .. } => {
-                hop.body
-                    .extend_from_slice(payload.as_deref().unwrap_or_default());
-            }
-            EventKind::Wire {
-                dir: WireDir::In,
-                bytes,
-            } if hop.wire_in.len() < MAX_HEAD_SEARCH => {
-                let room = MAX_HEAD_SEARCH - hop.wire_in.len();
-                hop.wire_in
-                    .extend_from_slice(&bytes.0[..bytes.0.len().min(room)]);
-            }
-            EventKind::ResponseDone {
-                body_bytes,
-                timings,
-                ..
-            } => {
-                hop.response_bytes = Some(*body_bytes);
-                hop.timings = Some(*timings);
-            }
-            EventKind::Failed { error } => hop.error = Some(&error.message),
-            _ => {}
-        }
-        hop.end_us = hop.end_us.max(t);
-    }
-    done.push(hop);
-    done
-}
-
-fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &str) -> Value {
-    let request_line = hop.head.and_then(request_method);
-    let request_headers = hop.head.map(request_headers).unwrap_or_default();
+fn entry(
+    exchange: &Exchange<'_>,
+    hop: &Hop<'_>,
+    sent_at_ms: Option<f64>,
+    exported_at: &str,
+) -> Value {
+    let head = hop.request.map(|request| request.head);
+    let body_bytes = hop.request.map(|request| request.body_bytes);
+    let request_line = head.and_then(request_method);
+    let request_headers = head.map(request_headers).unwrap_or_default();
     let mut request = json!({
         // The method the relay wrote (a 303 turns a POST into a GET).
-        "method": request_line.as_deref().unwrap_or(op.method),
+        "method": request_line.as_deref().unwrap_or(exchange.method),
         "url": hop.url,
         "httpVersion": "HTTP/1.1",
         "cookies": request_cookies(&request_headers),
         "headers": name_values(&request_headers),
-        "queryString": query_string(&hop.url),
-        "headersSize": hop.head.map_or(-1, |h| h.len() as i64),
-        "bodySize": hop.body_bytes.map_or(-1, |n| n as i64),
+        "queryString": query_string(hop.url),
+        "headersSize": head.map_or(-1, |h| h.len() as i64),
+        "bodySize": body_bytes.map_or(-1, |n| n as i64),
     });
-    if let Some(body) = op.body
-        && hop.body_bytes != Some(0)
+    if let Some(body) = exchange.request_body
+        && body_bytes != Some(0)
     {
         request["postData"] = json!({
             "mimeType": header(&request_headers, "content-type").unwrap_or_default(),
@@ -274,19 +163,26 @@ fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &
         });
     }
 
+    let response_bytes = hop.done.map(|done| done.body_bytes);
     let response = match hop.response {
-        Some((status, reason, version, headers)) => {
+        Some(ResponseHead {
+            status,
+            reason,
+            version,
+            headers,
+        }) => {
             let mime = header(headers, "content-type").unwrap_or_default();
+            let body = hop.body_bytes();
             let mut content = json!({
-                "size": hop.body.len(),
+                "size": body.len(),
                 "mimeType": mime,
             });
-            match std::str::from_utf8(&hop.body) {
+            match std::str::from_utf8(&body) {
                 // A redirect's body is never read: no text at all.
-                Ok(_) if hop.body.is_empty() && hop.response_bytes.is_none() => {}
+                Ok(_) if body.is_empty() && response_bytes.is_none() => {}
                 Ok(text) => content["text"] = json!(text),
                 Err(_) => {
-                    content["text"] = json!(BASE64.encode(&hop.body));
+                    content["text"] = json!(BASE64.encode(&body));
                     content["encoding"] = json!("base64");
                 }
             }
@@ -298,8 +194,8 @@ fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &
                 "headers": name_values(headers),
                 "content": content,
                 "redirectURL": header(headers, "location").unwrap_or_default(),
-                "headersSize": hop.response_head_size().map_or(-1, |n| n as i64),
-                "bodySize": hop.response_bytes.map_or(-1, |n| n as i64),
+                "headersSize": response_head_size(hop).map_or(-1, |n| n as i64),
+                "bodySize": response_bytes.map_or(-1, |n| n as i64),
             })
         }
         // No response: the way browsers save a request that failed.
@@ -339,7 +235,7 @@ fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &
         entry["connection"] = json!(local.rsplit_once(':').map_or(local, |(_, port)| port));
     }
     if let Some(error) = hop.error {
-        entry["comment"] = json!(error);
+        entry["comment"] = json!(error.message);
     }
     entry
 }
@@ -347,7 +243,8 @@ fn entry(op: &HttpOp<'_>, hop: &Hop<'_>, sent_at_ms: Option<f64>, exported_at: &
 /// The hop's whole time and its HAR timings.
 fn timings(hop: &Hop<'_>) -> (f64, Value) {
     let span = hop.end_us.saturating_sub(hop.start_us);
-    if let Some(t) = hop.timings {
+    if let Some(done) = hop.done {
+        let t = done.timings;
         let known = t.phases_us();
         // The relay's total runs from the operation's start: for a later hop
         // (or attempt), only the hop's own span is its time.
@@ -355,7 +252,7 @@ fn timings(hop: &Hop<'_>) -> (f64, Value) {
         return (
             ms(total.max(known)),
             json!({
-                "blocked": ms(total.saturating_sub(known)),
+                "blocked": ms(done.blocked_us(total)),
                 "dns": ms(t.dns_us),
                 "connect": ms(t.connect_us.saturating_add(t.tls_us)),
                 "ssl": if t.tls_us > 0 { ms(t.tls_us) } else { -1.0 },
@@ -511,47 +408,22 @@ fn response_cookies(headers: &[(String, String)]) -> Vec<Value> {
         .collect()
 }
 
-/// `location` from a response to `base`, as an absolute URL.
-fn join_url(base: &str, location: &str) -> String {
-    if location.contains("://") {
-        return location.to_owned();
-    }
-    let (scheme, rest) = base.split_once("://").unwrap_or(("http", base));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if location.starts_with('/') {
-        format!("{scheme}://{authority}{location}")
-    } else {
-        let dir = rest
-            .split(['?', '#'])
-            .next()
-            .and_then(|path| path.rsplit_once('/'))
-            .map_or(authority, |(dir, _)| dir);
-        format!("{scheme}://{dir}/{location}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::payload::Payload;
     use crate::protocol::{
-        ClientMsg, Closer, ErrorCode, Event, HttpRequest, RelayError, ServerMsg,
+        AttemptReason, ClientMsg, Closer, ErrorCode, Event, EventKind, HttpRequest, HttpTimings,
+        RelayError, ServerMsg,
     };
 
     fn request(trace: &mut Trace, op: u32, method: &str, url: &str, body: Option<&str>) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op,
             method: method.into(),
-            url: url.into(),
-            headers: vec![],
             body: body.map(|b| Payload(b.into())),
             json: body.is_some(),
-            timeouts: None,
             follow_redirects: 1,
-            max_body: None,
-            raw: false,
+            ..HttpRequest::get(op, url)
         }));
     }
 
@@ -618,9 +490,11 @@ mod tests {
             &mut trace,
             1,
             1_000,
+            // The relay resolves the response's relative `Location` against
+            // the hop's URL: the event's location is absolute.
             EventKind::Redirect {
                 status: 307,
-                location: "/anything?z=2".into(),
+                location: "https://127.0.0.1:8443/anything?z=2".into(),
             },
         );
         event(
@@ -1010,11 +884,27 @@ mod tests {
     }
 
     #[test]
-    fn relative_redirects_join_their_base() {
-        assert_eq!(join_url("http://h:1/a/b?q", "/c"), "http://h:1/c");
-        assert_eq!(join_url("http://h:1/a/b?q", "c"), "http://h:1/a/c");
-        assert_eq!(join_url("http://h:1", "c"), "http://h:1/c");
-        assert_eq!(join_url("http://h/a", "https://x/y"), "https://x/y");
+    fn a_request_the_relay_has_not_answered_yet_is_an_entry_without_response() {
+        let mut trace = Trace::new();
+        request(&mut trace, 7, "GET", "http://127.0.0.1:8081/slow", None);
+        let har = export(&trace, "0.1.0", AT, None);
+        let entries = har["log"]["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0]["request"]["url"], "http://127.0.0.1:8081/slow");
+        assert_eq!(entries[0]["response"]["status"], 0);
+    }
+
+    #[test]
+    fn a_redirects_hop_is_at_the_location_the_relay_resolved() {
+        let har = export(&sample(), "0.1.0", AT, None);
+        let entries = har["log"]["entries"].as_array().unwrap();
+        // The head said `/anything?z=2`; the hop went where the relay's
+        // `redirect` event says, which PROTOCOL.md promises is absolute.
+        assert_eq!(entries[0]["response"]["redirectURL"], "/anything?z=2");
+        assert_eq!(
+            entries[1]["request"]["url"],
+            "https://127.0.0.1:8443/anything?z=2"
+        );
     }
 
     #[derive(Clone, Copy)]

@@ -1,8 +1,12 @@
 //! The payloads a trace holds, for the payload inspector: every chunk of TCP
 //! data and every datagram each way, and for HTTP the request head and body,
 //! the response body, the exchange as raw text, and the bytes as they
-//! crossed the socket (TLS records for HTTPS).
+//! crossed the socket (TLS records for HTTPS). HTTP payloads come from the
+//! HTTP model ([`crate::model::http`]).
 
+use std::collections::HashSet;
+
+use crate::model::http::{Exchange, exchange, exchanges};
 use crate::payload::{format_bytes, preview};
 use crate::protocol::{EventKind, OpId, WireDir};
 use crate::tls_record::{self, TlsRecord};
@@ -72,16 +76,12 @@ pub fn http_ops(trace: &Trace) -> Vec<HttpOp<'_>> {
 /// Every payload of the trace, in the order it moved. An HTTP response body
 /// and the wire bytes are listed whole, once the operation has ended.
 pub fn items(trace: &Trace) -> Vec<Item> {
-    let http = http_ops(trace);
-    let http_of = |op: OpId| http.iter().find(|h| h.op == op);
-    let mut out = Vec::new();
-    for step in trace.steps() {
-        let StepKind::Event { kind, payload } = &step.kind else {
-            continue;
-        };
-        let op = step.op;
-        let mut push = |dir, source, what: &str, bytes: &[u8]| {
-            out.push(Item {
+    // Each payload with the trace step that moved it, to list them in order.
+    let mut out: Vec<(usize, Item)> = Vec::new();
+    let mut push = |at: usize, op: OpId, dir, source, what: &str, bytes: &[u8]| {
+        out.push((
+            at,
+            Item {
                 op,
                 dir,
                 source,
@@ -91,65 +91,97 @@ pub fn items(trace: &Trace) -> Vec<Item> {
                     format_bytes(bytes.len() as u64)
                 ),
                 bytes: bytes.to_vec(),
-            })
+            },
+        ))
+    };
+    // HTTP payloads from the model: each request as it was written, and
+    // once the operation has ended its body and wire bytes whole.
+    let exchanges = exchanges(trace);
+    let mut http: HashSet<OpId> = HashSet::new();
+    for exchange in &exchanges {
+        http.insert(exchange.op);
+        let op = exchange.op;
+        for written in exchange.hops().filter_map(|hop| hop.request) {
+            let at = written.step;
+            let (out, head) = (Direction::Out, Source::HttpRequestHead);
+            push(at, op, out, head, "HTTP request head", written.head);
+            if let Some(body) = exchange.request_body {
+                let source = Source::HttpRequestBody;
+                push(at, op, out, source, "HTTP request body", body);
+            }
+        }
+        let Some(end) = exchange.end else {
+            continue;
         };
+        let body = exchange.response_body();
+        if !body.is_empty() {
+            let source = Source::HttpResponseBody;
+            push(
+                end.step,
+                op,
+                Direction::In,
+                source,
+                "HTTP response body",
+                &body,
+            );
+        }
+        let wire = WireBytes::of(exchange);
+        if !wire.out.is_empty() {
+            push(
+                end.step,
+                op,
+                Direction::Out,
+                Source::Wire,
+                "wire bytes out",
+                &wire.out,
+            );
+        }
+        if !wire.inbound.is_empty() {
+            let inbound = &wire.inbound;
+            push(
+                end.step,
+                op,
+                Direction::In,
+                Source::Wire,
+                "wire bytes in",
+                inbound,
+            );
+        }
+    }
+    for (at, step) in trace.steps().iter().enumerate() {
+        let StepKind::Event { kind, payload } = &step.kind else {
+            continue;
+        };
+        let op = step.op;
         match (kind, payload) {
             (EventKind::Sent { .. }, Some(bytes)) => {
-                push(Direction::Out, Source::Tcp, "TCP sent", bytes)
+                push(at, op, Direction::Out, Source::Tcp, "TCP sent", bytes)
             }
-            (EventKind::Received { .. }, Some(bytes)) if http_of(op).is_none() => {
-                push(Direction::In, Source::Tcp, "TCP received", bytes)
+            (EventKind::Received { .. }, Some(bytes)) if !http.contains(&op) => {
+                push(at, op, Direction::In, Source::Tcp, "TCP received", bytes)
             }
             (EventKind::DatagramSent { to, .. }, Some(bytes)) => push(
+                at,
+                op,
                 Direction::Out,
                 Source::Datagram { peer: to.clone() },
                 &format!("datagram to {to}"),
                 bytes,
             ),
             (EventKind::DatagramReceived { from, .. }, Some(bytes)) => push(
+                at,
+                op,
                 Direction::In,
                 Source::Datagram { peer: from.clone() },
                 &format!("datagram from {from}"),
                 bytes,
             ),
-            (EventKind::RequestWritten { head, .. }, _) => {
-                push(
-                    Direction::Out,
-                    Source::HttpRequestHead,
-                    "HTTP request head",
-                    &head.0,
-                );
-                if let Some(body) = http_of(op).and_then(|h| h.body) {
-                    push(
-                        Direction::Out,
-                        Source::HttpRequestBody,
-                        "HTTP request body",
-                        body,
-                    );
-                }
-            }
-            (terminal, _) if terminal.is_terminal() && http_of(op).is_some() => {
-                let body = trace.response_body(op);
-                if !body.is_empty() {
-                    push(
-                        Direction::In,
-                        Source::HttpResponseBody,
-                        "HTTP response body",
-                        &body,
-                    );
-                }
-                let wire = wire_bytes(trace, op);
-                if !wire.out.is_empty() {
-                    push(Direction::Out, Source::Wire, "wire bytes out", &wire.out);
-                }
-                if !wire.inbound.is_empty() {
-                    push(Direction::In, Source::Wire, "wire bytes in", &wire.inbound);
-                }
-            }
             _ => {}
         }
     }
-    out
+    // Stable: the payloads of one step keep the order they were listed in.
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, item)| item).collect()
 }
 
 /// The bytes of one operation as they crossed its TCP socket (`wire`
@@ -162,29 +194,32 @@ pub struct WireBytes {
     pub tls: bool,
 }
 
-pub fn wire_bytes(trace: &Trace, op: OpId) -> WireBytes {
-    let mut wire = WireBytes::default();
-    for kind in trace.events_of(op) {
-        match kind {
-            EventKind::Wire { dir, bytes } => match dir {
-                WireDir::Out => wire.out.extend_from_slice(&bytes.0),
-                WireDir::In => wire.inbound.extend_from_slice(&bytes.0),
-            },
-            EventKind::TlsHandshake { .. } => wire.tls = true,
-            _ => {}
+impl WireBytes {
+    /// An exchange's wire bytes, every hop's, each direction joined.
+    pub fn of(exchange: &Exchange<'_>) -> WireBytes {
+        let mut wire = WireBytes {
+            tls: exchange.tls(),
+            ..WireBytes::default()
+        };
+        for piece in exchange.hops().flat_map(|hop| &hop.wire) {
+            match piece.dir {
+                WireDir::Out => wire.out.extend_from_slice(piece.bytes),
+                WireDir::In => wire.inbound.extend_from_slice(piece.bytes),
+            }
         }
+        wire
     }
-    // A handshake that failed still sent records; the URL says what it was.
-    wire.tls |= http_ops(trace).iter().any(|h| {
-        h.op == op
-            && h.url
-                .get(..8)
-                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
-    });
-    wire
 }
 
-/// One TLS record of an operation's wire bytes, and when it began to cross.
+/// The wire bytes of HTTP operation `op` (none for any other operation).
+pub fn wire_bytes(trace: &Trace, op: OpId) -> WireBytes {
+    exchange(trace, op)
+        .map(|exchange| WireBytes::of(&exchange))
+        .unwrap_or_default()
+}
+
+/// One TLS record of an HTTP operation's wire bytes, and when it began to
+/// cross.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WireRecord {
     pub dir: WireDir,
@@ -194,7 +229,7 @@ pub struct WireRecord {
     pub record: TlsRecord,
 }
 
-/// The TLS records of an operation in the order they began to cross the
+/// The TLS records of an HTTP operation in the order they began to cross the
 /// socket, both directions interleaved: ClientHello, ServerHello, ...,
 /// the request, the response. Each direction is one byte stream split into
 /// records (a record may span several reads, a read may hold several
@@ -205,24 +240,23 @@ pub fn tls_records(trace: &Trace, op: OpId) -> Vec<WireRecord> {
     #[derive(Default)]
     struct Stream {
         bytes: Vec<u8>,
-        /// (offset, position among the op's events, time).
+        /// (offset, position among the op's wire pieces, time).
         chunks: Vec<(usize, usize, Option<u64>)>,
     }
+    let Some(exchange) = exchange(trace, op) else {
+        return Vec::new();
+    };
     let (mut out, mut inbound) = (Stream::default(), Stream::default());
-    let steps = trace.steps().iter().filter(|step| step.op == op);
-    for (seq, step) in steps.enumerate() {
-        if let StepKind::Event {
-            kind: EventKind::Wire { dir, bytes },
-            ..
-        } = &step.kind
-        {
-            let stream = match dir {
-                WireDir::Out => &mut out,
-                WireDir::In => &mut inbound,
-            };
-            stream.chunks.push((stream.bytes.len(), seq, step.t_us));
-            stream.bytes.extend_from_slice(&bytes.0);
-        }
+    let pieces = exchange.hops().flat_map(|hop| &hop.wire);
+    for (seq, piece) in pieces.enumerate() {
+        let stream = match piece.dir {
+            WireDir::Out => &mut out,
+            WireDir::In => &mut inbound,
+        };
+        stream
+            .chunks
+            .push((stream.bytes.len(), seq, Some(piece.at_us)));
+        stream.bytes.extend_from_slice(piece.bytes);
     }
     let mut all: Vec<(usize, WireRecord)> = Vec::new();
     for (dir, stream) in [(WireDir::Out, &out), (WireDir::In, &inbound)] {
@@ -256,45 +290,26 @@ pub struct HttpMessages {
 /// Bodies that are not UTF-8 show with replacement characters here; the
 /// payload inspector has their bytes.
 pub fn http_messages(trace: &Trace, op: OpId) -> Option<HttpMessages> {
-    let request_body = http_ops(trace).into_iter().find(|h| h.op == op)?.body;
-    let mut request = None;
-    let mut response = None;
-    for kind in trace.events_of(op) {
-        match kind {
-            EventKind::RequestWritten { head, .. } => {
-                let mut text = crlf_to_lf(&head.0);
-                if let Some(body) = request_body {
-                    text.push_str(&String::from_utf8_lossy(body));
-                }
-                request = Some(text);
-            }
-            EventKind::ResponseHead {
-                status,
-                reason,
-                version,
-                headers,
-            } => response = Some((*status, format!("{version} {status} {reason}"), headers)),
-            _ => {}
-        }
+    let exchange = exchange(trace, op)?;
+    let written = exchange.hops().rev().find_map(|hop| hop.request)?;
+    let mut request = crlf_to_lf(written.head);
+    if let Some(body) = exchange.request_body {
+        request.push_str(&String::from_utf8_lossy(body));
     }
-    let request = request?;
-    let (status, response) = match response {
-        Some((status, line, headers)) => {
-            let mut text = line;
-            text.push('\n');
-            for (name, value) in headers {
-                text.push_str(&format!("{name}: {value}\n"));
-            }
-            text.push('\n');
-            text.push_str(&String::from_utf8_lossy(&trace.response_body(op)));
-            (Some(status), Some(text))
+    let head = exchange.hops().rev().find_map(|hop| hop.response);
+    let response = head.map(|head| {
+        let mut text = format!("{} {} {}\n", head.version, head.status, head.reason);
+        for (name, value) in head.headers {
+            text.push_str(&format!("{name}: {value}\n"));
         }
-        None => (None, None),
-    };
+        text.push('\n');
+        text.push_str(&String::from_utf8_lossy(&exchange.response_body()));
+        text
+    });
     Some(HttpMessages {
         request,
         response,
-        status,
+        status: head.map(|head| head.status),
     })
 }
 
@@ -313,18 +328,11 @@ mod tests {
     pub(crate) fn http_trace(op: OpId, url: &str, body: Option<&str>) -> Trace {
         let mut trace = Trace::new();
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op,
             method: if body.is_some() { "POST" } else { "GET" }.into(),
-            url: url.into(),
-            headers: vec![],
             body: body.map(|b| Payload(b.into())),
             json: body.is_some(),
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
             raw: true,
+            ..HttpRequest::get(op, url)
         }));
         let event = |t_us, kind| ServerMsg::Event(Event { op, t_us, kind });
         let head = format!(
@@ -424,6 +432,11 @@ mod tests {
             out
         }
         let mut trace = Trace::new();
+        // Only a `raw` HTTP request has wire events.
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
+            raw: true,
+            ..HttpRequest::get(3, "https://127.0.0.1:8443/json")
+        }));
         let wire = |trace: &mut Trace, t_us, dir, bytes: Vec<u8>| {
             trace.record_server(&ServerMsg::Event(Event {
                 op: 3,

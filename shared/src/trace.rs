@@ -419,27 +419,6 @@ impl Trace {
         (sent, received)
     }
 
-    /// The body of HTTP operation `op`'s last attempt: the bytes received
-    /// since its last `attempt` event (all of them without retries). Each
-    /// attempt of a retried request brings its own body.
-    pub fn response_body(&self, op: OpId) -> Vec<u8> {
-        let last_attempt = self
-            .steps
-            .iter()
-            .rposition(|step| {
-                step.op == op
-                    && matches!(
-                        step.kind,
-                        StepKind::Event {
-                            kind: EventKind::Attempt { .. },
-                            ..
-                        }
-                    )
-            })
-            .unwrap_or(0);
-        received_in(&self.steps[last_attempt..], op)
-    }
-
     /// All bytes received on `op` that the trace still keeps, concatenated.
     pub fn received_bytes(&self, op: OpId) -> Vec<u8> {
         received_in(&self.steps, op)
@@ -777,33 +756,5 @@ mod tests {
                 &EventKind::Received { bytes: 2 }
             ]
         );
-    }
-
-    #[test]
-    fn a_retried_request_s_body_is_its_last_attempt_s() {
-        let mut trace = Trace::new();
-        let data = |trace: &mut Trace, body: &str| {
-            trace.record_server(&ServerMsg::Data {
-                op: 4,
-                t_us: 1,
-                data: Payload(body.into()),
-            })
-        };
-        let attempt = |trace: &mut Trace, n: u32| {
-            trace.record_server(&ServerMsg::Event(crate::protocol::Event {
-                op: 4,
-                t_us: 1,
-                kind: EventKind::Attempt { n, of: 3 },
-            }))
-        };
-        data(&mut trace, "no attempts yet ");
-        assert_eq!(trace.response_body(4), b"no attempts yet ");
-        attempt(&mut trace, 1);
-        data(&mut trace, "{\"attempt\":1}");
-        attempt(&mut trace, 2);
-        data(&mut trace, "{\"attempt\":");
-        data(&mut trace, "2}");
-        assert_eq!(trace.response_body(4), b"{\"attempt\":2}");
-        assert!(trace.received_bytes(4).starts_with(b"no attempts yet {"));
     }
 }

@@ -14,9 +14,13 @@
 //!
 //! A finished HTTP request takes its phases from the relay's
 //! `response_done` timings; anything else (TCP, a request that failed or is
-//! still running) from the times of its events.
+//! still running) from the times of its events. HTTP rows read the HTTP
+//! model ([`crate::model::http`]); TCP rows read their connection's events.
+
+use std::collections::{HashMap, HashSet};
 
 use crate::diagram::format_micros;
+use crate::model::http::{Exchange, exchanges};
 use crate::phase_marks::PhaseMarks;
 use crate::protocol::{EventKind, OpId};
 use crate::recording::OpStarts;
@@ -164,20 +168,34 @@ pub fn layout(trace: &Trace) -> Waterfall {
 /// Lays out the trace on `axis`; `starts` (when the page saw each operation
 /// start) places the rows on the session axis.
 pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
+    let exchanges = exchanges(trace);
+    let mut http: HashMap<OpId, &Exchange<'_>> = HashMap::new();
+    for exchange in &exchanges {
+        http.entry(exchange.op).or_insert(exchange);
+    }
+    let tcp = tcp_marks(trace);
     let mut rows: Vec<Row> = Vec::new();
+    let mut seen = HashSet::new();
     for step in trace.steps() {
         let StepKind::Request(request) = &step.kind else {
             continue;
         };
-        let (kind, label) = match request {
-            Request::Http { method, url, .. } => (RowKind::Http, format!("{method} {url}")),
-            Request::Connect { target, .. } => (RowKind::Tcp, format!("TCP {target}")),
-            _ => continue,
-        };
-        if rows.iter().any(|row| row.op == step.op) {
+        if !matches!(request, Request::Http { .. } | Request::Connect { .. })
+            || !seen.insert(step.op)
+        {
             continue;
         }
-        rows.push(row(trace, step.op, kind, label));
+        rows.push(match request {
+            Request::Http { method, url, .. } => http_row(
+                http.get(&step.op).copied(),
+                step.op,
+                format!("{method} {url}"),
+            ),
+            Request::Connect { target, .. } => {
+                tcp_row(tcp.get(&step.op), step.op, format!("TCP {target}"))
+            }
+            _ => continue,
+        });
     }
     if axis == Axis::Session {
         let start_ms = |op: OpId| starts.get(&op).copied().filter(|ms| ms.is_finite());
@@ -256,60 +274,34 @@ fn trim(value: f64, unit: &str) -> String {
     format!("{text} {unit}")
 }
 
-/// The times an operation's events mark, as far as they got.
+/// The times a TCP connection's events mark, as far as they got.
 #[derive(Default)]
-struct Marks {
-    /// DNS, connect, TLS, request written, first byte.
+struct TcpMarks {
+    /// DNS and connect.
     phases: PhaseMarks,
     first_sent: Option<u64>,
     first_received: Option<u64>,
     last_received: Option<u64>,
     end: Option<u64>,
     last: u64,
+    /// The failure's message.
+    error: Option<String>,
 }
 
-fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
-    let mut marks = Marks::default();
-    let mut timings = None;
-    let mut status = None;
-    let mut error = None;
-    for step in trace.steps().iter().filter(|step| step.op == op) {
-        let (StepKind::Event { kind: event, .. }, Some(t)) = (&step.kind, step.t_us) else {
-            continue;
-        };
-        marks.last = marks.last.max(t);
-        let first = |slot: &mut Option<u64>| {
-            slot.get_or_insert(t);
-        };
-        marks.phases.note(event, t);
-        match event {
-            // A redirect starts a new hop, a retry a new attempt: its phases
-            // replace the last ones (the retry view shows every attempt).
-            EventKind::Redirect { .. } | EventKind::Attempt { n: 2.., .. } => {
-                marks = Marks {
-                    last: t,
-                    ..Marks::default()
-                }
-            }
-            EventKind::Sent { .. } => first(&mut marks.first_sent),
-            EventKind::Received { .. } => {
-                first(&mut marks.first_received);
-                marks.last_received = Some(t);
-            }
-            EventKind::ResponseHead {
-                status: s, reason, ..
-            } => status = Some(format!("{s} {reason}")),
-            EventKind::ResponseDone { timings: done, .. } => timings = Some(*done),
-            EventKind::Failed { error: e } => {
-                error = Some(e.message.clone());
-                marks.end = Some(t);
-            }
-            EventKind::Closed { .. } => marks.end = Some(t),
-            _ => {}
-        }
-    }
-    let mut bars = match (kind, timings) {
-        (RowKind::Http, Some(t)) => {
+/// An HTTP request's row: its status and failure, and the phases of its
+/// last hop, from the relay's timings once the answer is complete.
+fn http_row(exchange: Option<&Exchange<'_>>, op: OpId, label: String) -> Row {
+    let hops = || exchange.into_iter().flat_map(|exchange| exchange.hops());
+    let status = hops()
+        .rev()
+        .find_map(|hop| hop.response)
+        .map(|head| format!("{} {}", head.status, head.reason));
+    let error = exchange
+        .and_then(Exchange::failure)
+        .map(|error| error.message.clone());
+    let bars = match hops().rev().find_map(|hop| hop.done) {
+        Some(done) => {
+            let t = done.timings;
             let phases = [
                 (Phase::Dns, t.dns_us),
                 (Phase::Connect, t.connect_us),
@@ -318,14 +310,10 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
                 (Phase::Wait, t.wait_us),
                 (Phase::Download, t.download_us),
             ];
-            let sum = phases
-                .iter()
-                .map(|&(_, us)| us)
-                .fold(0, u64::saturating_add);
             let mut at = 0u64;
             let mut bars = Vec::new();
             for (phase, us) in
-                std::iter::once((Phase::Blocked, t.total_us.saturating_sub(sum))).chain(phases)
+                std::iter::once((Phase::Blocked, done.blocked_us(t.total_us))).chain(phases)
             {
                 let end = at.saturating_add(us);
                 bars.push(bar(phase, at, end));
@@ -333,9 +321,78 @@ fn row(trace: &Trace, op: OpId, kind: RowKind, label: String) -> Row {
             }
             bars
         }
-        (RowKind::Http, None) => http_from_events(&marks),
-        (RowKind::Tcp, _) => tcp_from_events(&marks),
+        // A redirect or a retry starts over: the last hop's phases show.
+        None => match hops().next_back() {
+            Some(hop) => {
+                let end = exchange
+                    .and_then(|exchange| exchange.end)
+                    .map_or(hop.end_us, |end| end.at_us);
+                http_from_marks(&hop.marks, end)
+            }
+            None => Vec::new(),
+        },
     };
+    finish_row(op, RowKind::Http, label, status, bars, error)
+}
+
+impl TcpMarks {
+    /// Notes one event of the connection, seen at relay time `t`.
+    fn note(&mut self, event: &EventKind, t: u64) {
+        self.last = self.last.max(t);
+        let first = |slot: &mut Option<u64>| {
+            slot.get_or_insert(t);
+        };
+        self.phases.note(event, t);
+        match event {
+            EventKind::Sent { .. } => first(&mut self.first_sent),
+            EventKind::Received { .. } => {
+                first(&mut self.first_received);
+                self.last_received = Some(t);
+            }
+            EventKind::Failed { error } => {
+                self.error = Some(error.message.clone());
+                self.end = Some(t);
+            }
+            EventKind::Closed { .. } => self.end = Some(t),
+            _ => {}
+        }
+    }
+}
+
+/// The marks of every TCP connection the browser asked for, in one pass
+/// over the trace.
+fn tcp_marks(trace: &Trace) -> HashMap<OpId, TcpMarks> {
+    let mut marks: HashMap<OpId, TcpMarks> = trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(Request::Connect { .. })))
+        .map(|step| (step.op, TcpMarks::default()))
+        .collect();
+    for step in trace.steps() {
+        if let (StepKind::Event { kind, .. }, Some(t)) = (&step.kind, step.t_us)
+            && let Some(connection) = marks.get_mut(&step.op)
+        {
+            connection.note(kind, t);
+        }
+    }
+    marks
+}
+
+fn tcp_row(marks: Option<&TcpMarks>, op: OpId, label: String) -> Row {
+    let none = TcpMarks::default();
+    let marks = marks.unwrap_or(&none);
+    let bars = tcp_from_events(marks);
+    finish_row(op, RowKind::Tcp, label, None, bars, marks.error.clone())
+}
+
+fn finish_row(
+    op: OpId,
+    kind: RowKind,
+    label: String,
+    status: Option<String>,
+    mut bars: Vec<Bar>,
+    error: Option<String>,
+) -> Row {
     bars.retain(|bar| bar.duration_us > 0);
     if error.is_some()
         && let Some(last) = bars.last_mut()
@@ -373,11 +430,9 @@ fn bar(phase: Phase, from: u64, to: u64) -> Bar {
     }
 }
 
-/// DNS and connect, as far as the events go; a phase that never finished
-/// runs to the end (the failure) or, while running, to the last event.
-fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
-    let end = marks.end.unwrap_or(marks.last);
-    let phases = &marks.phases;
+/// DNS and connect, as far as the marks go; a phase that never finished
+/// runs to `end` (the failure, or while running the last event).
+fn opening(phases: &PhaseMarks, end: u64) -> (Vec<Bar>, Option<u64>) {
     let mut bars = Vec::new();
     if let Some(resolved) = phases.resolved {
         bars.push(bar(Phase::Dns, phases.resolving.unwrap_or(0), resolved));
@@ -396,17 +451,16 @@ fn opening(marks: &Marks) -> (Vec<Bar>, Option<u64>) {
     (bars, phases.connected)
 }
 
-fn http_from_events(marks: &Marks) -> Vec<Bar> {
-    let end = marks.end.unwrap_or(marks.last);
-    let (mut bars, connected) = opening(marks);
+fn http_from_marks(phases: &PhaseMarks, end: u64) -> Vec<Bar> {
+    let (mut bars, connected) = opening(phases, end);
     let Some(connected) = connected else {
         return bars;
     };
     let mut at = connected;
     for (phase, mark) in [
-        (Phase::Tls, marks.phases.tls),
-        (Phase::Send, marks.phases.written),
-        (Phase::Wait, marks.phases.first_byte),
+        (Phase::Tls, phases.tls),
+        (Phase::Send, phases.written),
+        (Phase::Wait, phases.first_byte),
     ] {
         match mark {
             Some(t) => {
@@ -426,8 +480,8 @@ fn http_from_events(marks: &Marks) -> Vec<Bar> {
     bars
 }
 
-fn tcp_from_events(marks: &Marks) -> Vec<Bar> {
-    let (mut bars, _) = opening(marks);
+fn tcp_from_events(marks: &TcpMarks) -> Vec<Bar> {
+    let (mut bars, _) = opening(&marks.phases, marks.end.unwrap_or(marks.last));
     if let (Some(sent), Some(received)) = (marks.first_sent, marks.first_received)
         && received >= sent
     {
@@ -510,20 +564,7 @@ mod tests {
     }
 
     fn http(trace: &mut Trace, op: OpId, url: &str) {
-        trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            retry: None,
-            op,
-            method: "GET".into(),
-            url: url.into(),
-            headers: vec![],
-            body: None,
-            json: false,
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
-            raw: false,
-        }));
+        trace.record_request(&ClientMsg::HttpRequest(HttpRequest::get(op, url)));
     }
 
     fn done(trace: &mut Trace, op: OpId, timings: HttpTimings) {

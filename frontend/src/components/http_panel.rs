@@ -2,22 +2,23 @@
 //! line, headers, body (pretty when JSON) and the phase timings.
 //!
 //! The panel keeps only its form and the id of its last request; what it
-//! shows of the answer is derived from the trace ([`HttpView::of`]). With
+//! shows of the answer is derived from the trace by
+//! `roundtrip_shared::http_view::HttpView::of`; this file only renders it. With
 //! "Retry" on, the request carries a retry policy and the answer shown is
 //! the last attempt's (the Retries section draws every attempt).
 
 use std::rc::Rc;
 
 use roundtrip_shared::explain;
+use roundtrip_shared::http_view::HttpView;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, EventKind, FaultTransport, Faults, HttpRequest, HttpTimeouts, HttpTimings, OpId,
-    RelayError, Service,
+    ClientMsg, FaultTransport, Faults, HttpRequest, HttpTimeouts, OpId, Service,
 };
 use roundtrip_shared::retry::Jitter;
 use roundtrip_shared::retry::policy::RELAY_LIMITS;
 use roundtrip_shared::share::Experiment;
-use roundtrip_shared::trace::{StepKind, Trace};
+use roundtrip_shared::trace::Trace;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -40,78 +41,6 @@ pub struct Props {
     /// Settings from an experiment link, used when the panel first shows.
     #[prop_or_default]
     pub preset: Option<Experiment>,
-}
-
-/// What the trace says about one HTTP operation (the last hop's response).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct HttpView {
-    /// `HTTP/1.1 200 OK`, once the head arrived.
-    pub status_line: Option<String>,
-    pub status: Option<u16>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-    pub json: bool,
-    pub timings: Option<HttpTimings>,
-    /// The failure, with its code and refusal for its explanation.
-    pub error: Option<RelayError>,
-    pub finished: bool,
-    /// `attempt 2 of 3` for a retried request.
-    pub attempt: Option<String>,
-}
-
-impl HttpView {
-    pub fn of(trace: &Trace, op: OpId) -> HttpView {
-        let mut view = HttpView::default();
-        let steps = trace.steps().iter().filter(|step| step.op == op);
-        for (kind, payload) in steps.filter_map(|step| match &step.kind {
-            StepKind::Event { kind, payload } => Some((kind, payload)),
-            _ => None,
-        }) {
-            match kind {
-                // A new attempt: what is shown is the newest attempt's.
-                EventKind::Attempt { n, of } => {
-                    view = HttpView {
-                        attempt: Some(format!("attempt {n} of {of}")),
-                        ..HttpView::default()
-                    };
-                }
-                EventKind::Received { .. } => view
-                    .body
-                    .extend_from_slice(payload.as_deref().unwrap_or_default()),
-                EventKind::ResponseHead {
-                    status,
-                    reason,
-                    version,
-                    headers,
-                } => {
-                    view.status_line = Some(format!("{version} {status} {reason}"));
-                    view.status = Some(*status);
-                    view.headers = headers.clone();
-                }
-                EventKind::ResponseDone { json, timings, .. } => {
-                    view.json = *json;
-                    view.timings = Some(*timings);
-                }
-                EventKind::Failed { error } => {
-                    view.error = Some(error.clone());
-                }
-                _ => {}
-            }
-            view.finished |= kind.is_terminal();
-        }
-        view
-    }
-
-    /// The body as text: re-indented when it is JSON.
-    pub fn body_text(&self) -> String {
-        if self.json
-            && let Ok(value) = serde_json::from_slice::<serde_json::Value>(&self.body)
-            && let Ok(pretty) = serde_json::to_string_pretty(&value)
-        {
-            return pretty;
-        }
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
 }
 
 fn default_url(services: &[Service]) -> String {

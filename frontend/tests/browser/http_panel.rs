@@ -168,6 +168,11 @@ async fn a_failed_request_explains_its_error() {
 
     let root = fresh_root();
     let mut trace = Trace::new();
+    // The page records its request before the relay answers.
+    trace.record_request(&ClientMsg::HttpRequest(HttpRequest::get(
+        3,
+        "https://127.0.0.1:4100/json",
+    )));
     trace.record_server(&event(
         3,
         50,

@@ -3,12 +3,11 @@
 //! up. A run comes from the simulator or from the trace of a real one; both
 //! share one axis so they can be compared.
 
-use std::collections::HashMap;
-
 use super::policy::AttemptEnd;
 use crate::diagram::Tone;
-use crate::protocol::{Closer, EventKind, OpId};
-use crate::trace::{Request, StepKind, Trace};
+use crate::model::http::{Ending, Exchange, exchanges};
+use crate::protocol::Closer;
+use crate::trace::Trace;
 
 /// One attempt, in microseconds since the run's first attempt began.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,144 +117,107 @@ impl Run {
     }
 }
 
-/// The real runs in the trace: every HTTP operation that retried (its
-/// events include `attempt`), in the order they started.
+/// The real runs in the trace: every HTTP operation that retried (the relay
+/// announced its attempts), in the order they started, from the HTTP
+/// model's attempts.
 pub fn runs_from_trace(trace: &Trace) -> Vec<Run> {
-    struct Building {
-        run: Run,
-        /// Relay time of the first attempt: the run's zero.
-        zero: Option<u64>,
-        status: Option<u16>,
+    exchanges(trace).iter().filter_map(run_of).collect()
+}
+
+/// One exchange's run, on an axis from its first event; `None` without
+/// announced attempts (no retry policy).
+fn run_of(exchange: &Exchange<'_>) -> Option<Run> {
+    let zero = exchange.first_event_us.unwrap_or(0);
+    let at = |t: u64| t.saturating_sub(zero);
+    let announced = || {
+        exchange
+            .attempts
+            .iter()
+            .filter_map(|attempt| Some((attempt.announced?, attempt)))
+    };
+    let mut attempts: Vec<AttemptSpan> = announced()
+        .map(|(announced, attempt)| {
+            let start_us = at(attempt.start_us);
+            AttemptSpan {
+                n: announced.n,
+                start_us,
+                end_us: attempt.end.map_or(start_us, |end| at(end.at_us)),
+                end: attempt.end.map(|end| end.end),
+            }
+        })
+        .collect();
+    if attempts.is_empty() {
+        return None;
     }
-    let mut runs: Vec<Building> = Vec::new();
-    let mut current: HashMap<OpId, usize> = HashMap::new();
-    for step in trace.steps() {
-        if let StepKind::Request(Request::Http { method, url, .. }) = &step.kind {
-            current.insert(step.op, runs.len());
-            runs.push(Building {
-                run: Run {
-                    label: format!("op {}: {method} {}", step.op, path_of(url)),
-                    attempts: Vec::new(),
-                    waits: Vec::new(),
-                    end: RunEnd::Running,
+    // A wait is drawn as long as the relay announced (and slept); the next
+    // attempt starts when it reports, a little later.
+    let waits = announced()
+        .filter_map(|(_, attempt)| attempt.backoff)
+        .map(|backoff| {
+            let start_us = at(backoff.at_us);
+            WaitSpan {
+                after: backoff.after,
+                start_us,
+                end_us: start_us.saturating_add(backoff.wait_ms.saturating_mul(1000)),
+                retry_after: backoff
+                    .retry_after_ms
+                    .is_some_and(|ra| ra >= backoff.wait_ms),
+            }
+        })
+        .collect();
+    let last = attempts.last_mut().expect("not empty");
+    let tried = last.n;
+    let end = match (exchange.gave_up, exchange.end) {
+        (Some(gave_up), _) => RunEnd::GaveUp {
+            at_us: at(gave_up.at_us),
+            attempts: gave_up.attempts,
+            last: gave_up.last.end(),
+        },
+        (None, None) => RunEnd::Running,
+        (None, Some(end)) => {
+            let at_us = at(end.at_us);
+            match (end.how, last.end) {
+                (Ending::Failed(error), _) => RunEnd::NotRetried {
+                    at_us,
+                    attempts: tried,
+                    end: AttemptEnd::Error(error.code),
                 },
-                zero: None,
-                status: None,
-            });
-            continue;
-        }
-        let (StepKind::Event { kind, .. }, Some(t)) = (&step.kind, step.t_us) else {
-            continue;
-        };
-        let Some(building) = current.get(&step.op).map(|&i| &mut runs[i]) else {
-            continue;
-        };
-        let zero = *building.zero.get_or_insert(t);
-        let t = t.saturating_sub(zero);
-        let run = &mut building.run;
-        let attempts = run.attempts.last().map_or(0, |a| a.n);
-        match kind {
-            // A wait is drawn as long as the relay announced (and slept);
-            // the next attempt starts when it reports, a little later.
-            EventKind::Attempt { n, .. } => {
-                building.status = None;
-                run.attempts.push(AttemptSpan {
-                    n: *n,
-                    start_us: t,
-                    end_us: t,
-                    end: None,
-                });
-            }
-            EventKind::ResponseHead { status, .. } => building.status = Some(*status),
-            EventKind::ResponseDone { .. } => {
-                if let (Some(attempt), Some(status)) = (run.attempts.last_mut(), building.status) {
-                    attempt.end_us = t;
-                    attempt.end = Some(AttemptEnd::Status(status));
-                }
-            }
-            EventKind::Backoff {
-                attempt: after,
-                wait_ms,
-                reason,
-                retry_after_ms,
-            } => {
-                if let Some(attempt) = run.attempts.last_mut()
-                    && attempt.end.is_none()
-                {
-                    attempt.end_us = t;
-                    attempt.end = Some(reason.end());
-                }
-                run.waits.push(WaitSpan {
-                    after: *after,
-                    start_us: t,
-                    end_us: t.saturating_add(wait_ms.saturating_mul(1000)),
-                    retry_after: retry_after_ms.is_some_and(|ra| ra >= *wait_ms),
-                });
-            }
-            EventKind::GaveUp {
-                attempts,
-                last_error,
-            } => {
-                if let Some(attempt) = run.attempts.last_mut()
-                    && attempt.end.is_none()
-                {
-                    attempt.end_us = t;
-                    attempt.end = Some(last_error.end());
-                }
-                run.end = RunEnd::GaveUp {
-                    at_us: t,
-                    attempts: *attempts,
-                    last: last_error.end(),
-                };
-            }
-            EventKind::Failed { error } => {
-                if let Some(attempt) = run.attempts.last_mut()
-                    && attempt.end.is_none()
-                {
-                    attempt.end_us = t;
-                    attempt.end = Some(AttemptEnd::Error(error.code));
-                }
-                if run.end == RunEnd::Running {
-                    run.end = RunEnd::NotRetried {
-                        at_us: t,
-                        attempts,
-                        end: AttemptEnd::Error(error.code),
-                    };
-                }
-            }
-            EventKind::Closed { by } => {
-                if run.end != RunEnd::Running {
-                    continue;
-                }
-                let last = run.attempts.last().and_then(|a| a.end);
-                run.end = match (by, last) {
-                    (Closer::Browser, _) | (_, None) => {
-                        if let Some(attempt) = run.attempts.last_mut()
-                            && attempt.end.is_none()
-                        {
-                            attempt.end_us = t;
-                        }
-                        RunEnd::Cancelled { at_us: t, attempts }
+                // Cancelled during an attempt: it lasted until then.
+                (Ending::Closed(Closer::Browser), _) | (Ending::Closed(_), None) => {
+                    if last.end.is_none() {
+                        last.end_us = at_us;
                     }
-                    (_, Some(AttemptEnd::Status(status))) if status < 400 => RunEnd::Succeeded {
-                        at_us: t,
-                        attempts,
+                    RunEnd::Cancelled {
+                        at_us,
+                        attempts: tried,
+                    }
+                }
+                (Ending::Closed(_), Some(AttemptEnd::Status(status))) if status < 400 => {
+                    RunEnd::Succeeded {
+                        at_us,
+                        attempts: tried,
                         status,
-                    },
-                    (_, Some(end)) => RunEnd::NotRetried {
-                        at_us: t,
-                        attempts,
-                        end,
-                    },
-                };
+                    }
+                }
+                (Ending::Closed(_), Some(end)) => RunEnd::NotRetried {
+                    at_us,
+                    attempts: tried,
+                    end,
+                },
             }
-            _ => {}
         }
-    }
-    runs.into_iter()
-        .filter(|b| !b.run.attempts.is_empty())
-        .map(|b| b.run)
-        .collect()
+    };
+    Some(Run {
+        label: format!(
+            "op {}: {} {}",
+            exchange.op,
+            exchange.method,
+            path_of(exchange.url)
+        ),
+        attempts,
+        waits,
+        end,
+    })
 }
 
 /// `/flaky?key=a` from `http://127.0.0.1:8080/flaky?key=a`.
@@ -570,7 +532,8 @@ mod tests {
     use super::*;
     use crate::payload::Payload;
     use crate::protocol::{
-        AttemptReason, ClientMsg, ErrorCode, Event, HttpRequest, HttpTimings, RelayError, ServerMsg,
+        AttemptReason, ClientMsg, ErrorCode, Event, EventKind, HttpRequest, HttpTimings, OpId,
+        RelayError, ServerMsg,
     };
 
     fn event(trace: &mut Trace, op: OpId, t_us: u64, kind: EventKind) {
@@ -579,18 +542,8 @@ mod tests {
 
     fn request(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {
-            faults: None,
-            op,
-            method: "GET".to_owned(),
-            url: url.to_owned(),
-            headers: Vec::new(),
-            body: None,
-            json: false,
-            timeouts: None,
-            follow_redirects: 0,
-            max_body: None,
-            raw: false,
             retry: Some(Default::default()),
+            ..HttpRequest::get(op, url)
         }));
     }
 
@@ -759,6 +712,49 @@ mod tests {
             },
         );
         assert!(runs_from_trace(&trace).is_empty());
+    }
+
+    #[test]
+    fn a_run_the_browser_closed_is_cancelled_during_its_attempt() {
+        let mut trace = Trace::new();
+        request(&mut trace, 6, "http://x/flaky?key=c");
+        event(&mut trace, 6, 10, EventKind::Attempt { n: 1, of: 3 });
+        response(&mut trace, 6, 1_000, 503);
+        event(
+            &mut trace,
+            6,
+            1_110,
+            EventKind::Backoff {
+                attempt: 1,
+                wait_ms: 50,
+                reason: AttemptReason::Status(503),
+                retry_after_ms: None,
+            },
+        );
+        event(&mut trace, 6, 51_110, EventKind::Attempt { n: 2, of: 3 });
+        event(
+            &mut trace,
+            6,
+            61_110,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        );
+        let run = runs_from_trace(&trace).remove(0);
+        let spans: Vec<_> = run
+            .attempts
+            .iter()
+            .map(|a| (a.n, a.start_us, a.end_us, a.end))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (1, 0, 1_090, Some(AttemptEnd::Status(503))),
+                (2, 51_100, 61_100, None)
+            ]
+        );
+        assert_eq!(run.waits[0].end_us, 51_100);
+        assert_eq!(run.summary(), "cancelled during attempt 2 at 61 ms");
     }
 
     #[test]

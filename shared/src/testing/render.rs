@@ -1,8 +1,10 @@
 //! Every view and export of a recording, as the page would draw them.
 
 use crate::diagram::{self, Geometry, Scale, Viewport};
+use crate::dns;
 use crate::dns_ladder;
 use crate::har::{self, PageClock};
+use crate::http_view::HttpView;
 use crate::inspect;
 use crate::lifecycle_graph;
 use crate::protocol::DnsMode;
@@ -12,8 +14,8 @@ use crate::waterfall::{self, Axis};
 
 /// Draws `recording` every way the page can: the sequence diagram (both
 /// scales, SVG and Mermaid), the waterfall (both axes, as text too), the
-/// retry timeline, the DNS ladders, the payload inspector, each socket's
-/// lifecycle, and the HAR export. A recording is untrusted input (a file,
+/// retry timeline, the DNS ladders and outcomes, the payload inspector, the
+/// HTTP panel's answer, each socket's lifecycle, and the HAR export. A recording is untrusted input (a file,
 /// a `#trace=` link): none of this may panic, whatever it holds.
 pub fn render_everything(recording: &Recording) {
     let upto = recording.len();
@@ -51,6 +53,7 @@ pub fn render_everything(recording: &Recording) {
         for mode in [DnsMode::Stub, DnsMode::Trace] {
             let _ = dns_ladder::text(&dns_ladder::ladder(&trace, question.op, mode));
         }
+        let _ = dns::outcome(trace.events_of(question.op));
     }
 
     let _ = inspect::items(&trace);
@@ -58,6 +61,7 @@ pub fn render_everything(recording: &Recording) {
         let _ = inspect::wire_bytes(&trace, op);
         let _ = inspect::tls_records(&trace, op);
         let _ = inspect::http_messages(&trace, op);
+        let _ = HttpView::of(&trace, op).body_text();
     }
 
     let mut ops: Vec<_> = trace.steps().iter().map(|s| s.op).collect();
