@@ -1,5 +1,6 @@
 //! One operation's events folded into meaning, once, for every view and
-//! export to read: an HTTP [`http::Exchange`] (attempts → hops) and a DNS
+//! export to read: a socket's [`lifecycle`] state, an operation's
+//! [`phase_marks`], an HTTP [`http::Exchange`] (attempts → hops) and a DNS
 //! [`dns::Ladder`] (rungs, with the dig-style outcome derived from it).
 //!
 //! The model knows no geometry: relay times stay microseconds, bytes stay
@@ -11,6 +12,8 @@
 
 pub mod dns;
 pub mod http;
+pub mod lifecycle;
+pub mod phase_marks;
 
 /// The layering, checked on the source as rust-analyzer's `tidy` tests do:
 /// a rule nothing else would notice breaking.
@@ -85,21 +88,27 @@ mod tidy {
     #[test]
     fn views_read_the_model_not_http_or_dns_events() {
         let mut views = vec![
-            ("har.rs".to_owned(), include_str!("../har.rs").to_owned()),
+            (
+                "har.rs".to_owned(),
+                include_str!("../export/har.rs").to_owned(),
+            ),
             (
                 "waterfall.rs".into(),
-                include_str!("../waterfall.rs").into(),
+                include_str!("../view/waterfall.rs").into(),
             ),
-            ("inspect.rs".into(), include_str!("../inspect.rs").into()),
+            (
+                "inspect.rs".into(),
+                include_str!("../view/inspect.rs").into(),
+            ),
             (
                 "http_view.rs".into(),
-                include_str!("../http_view.rs").into(),
+                include_str!("../view/http_view.rs").into(),
             ),
             (
                 "dns_ladder.rs".into(),
-                include_str!("../dns_ladder.rs").into(),
+                include_str!("../view/dns_ladder.rs").into(),
             ),
-            ("dns.rs".into(), include_str!("../dns.rs").into()),
+            ("dns.rs".into(), include_str!("../view/dns.rs").into()),
             (
                 "retry/timeline.rs".into(),
                 include_str!("../retry/timeline.rs").into(),

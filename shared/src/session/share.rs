@@ -380,7 +380,7 @@ mod tests {
     /// PROTOCOL.md's example experiments are ones this code reads.
     #[test]
     fn the_documented_experiments_read() {
-        let doc = include_str!("../../PROTOCOL.md");
+        let doc = include_str!("../../../PROTOCOL.md");
         let section = &doc[doc
             .find("An **experiment link**")
             .expect("PROTOCOL.md says")..];

@@ -420,7 +420,7 @@ mod tests {
     /// PROTOCOL.md's example trace file is one this code reads.
     #[test]
     fn the_documented_example_reads() {
-        let doc = include_str!("../../PROTOCOL.md");
+        let doc = include_str!("../../../PROTOCOL.md");
         let section = &doc[doc
             .find("## Trace files")
             .expect("PROTOCOL.md has the section")..];
