@@ -9,6 +9,7 @@
 
 use std::rc::Rc;
 
+use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::explain;
 use roundtrip_shared::http_view::HttpView;
 use roundtrip_shared::payload::Payload;
@@ -341,7 +342,7 @@ pub fn http_panel(props: &Props) -> Html {
                                 .into_iter().map(|(name, us)| html! {
                                     <>
                                         <dt>{name}</dt>
-                                        <dd data-phase={name}>{format!("{}.{:03} ms", us / 1000, us % 1000)}</dd>
+                                        <dd data-phase={name}>{format_micros(us)}</dd>
                                     </>
                                 }) }
                         </dl>

@@ -8,6 +8,8 @@ use crate::diagram::Tone;
 use crate::model::http::{Ending, Exchange, exchanges};
 use crate::protocol::Closer;
 use crate::trace::Trace;
+pub use crate::view::units::format_us;
+use crate::view::units::nice_step;
 
 /// One attempt, in microseconds since the run's first attempt began.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -457,36 +459,6 @@ fn heading(label: &str, summary: &str, width: f64) -> String {
 
 fn fits(label: &str, width: f64) -> Option<String> {
     (label.chars().count() as f64 * CHAR_WIDTH + 8.0 <= width).then(|| label.to_owned())
-}
-
-/// A step of 1, 2 or 5 times a power of ten that cuts `span_us` into 4 to 10
-/// pieces.
-fn nice_step(span_us: u64) -> u64 {
-    let mut power = 1u64;
-    loop {
-        for factor in [1, 2, 5] {
-            let step = power.saturating_mul(factor);
-            if span_us / step <= 8 {
-                return step;
-            }
-        }
-        power = power.saturating_mul(10);
-    }
-}
-
-/// `0 ms`, `240 ms`, `1.5 s`, `12 s`.
-pub fn format_us(us: u64) -> String {
-    if us < 1_000 && us > 0 {
-        return format!("{us} µs");
-    }
-    let ms = us / 1_000;
-    if ms < 1_000 {
-        format!("{ms} ms")
-    } else {
-        let seconds = format!("{:.2}", us as f64 / 1e6);
-        let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
-        format!("{seconds} s")
-    }
 }
 
 /// A run as text, one line per attempt and wait: for tests and for people

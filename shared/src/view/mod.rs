@@ -11,6 +11,7 @@
 //! - [`http_view`]: what the HTTP panel shows of a request.
 //! - [`inspect`]: the payloads a trace holds, HTTP exchanges as raw text,
 //!   the bytes as they crossed the socket.
+//! - [`units`]: durations and axis ticks for people, for every view.
 //! - [`hexdump`], [`json_check`], [`tls_record`]: payloads as text and hex,
 //!   JSON re-indented and checked, the TLS records an eavesdropper sees.
 
@@ -23,4 +24,5 @@ pub mod inspect;
 pub mod json_check;
 pub mod lifecycle_graph;
 pub mod tls_record;
+pub mod units;
 pub mod waterfall;

@@ -19,12 +19,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::diagram::format_micros;
 use crate::model::http::{Exchange, exchanges};
 use crate::phase_marks::PhaseMarks;
 use crate::protocol::{EventKind, OpId};
 use crate::recording::OpStarts;
 use crate::trace::{Request, StepKind, Trace};
+use crate::view::units::{format_micros, round_scale, tick_label};
 
 /// Where the rows start.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -212,7 +212,7 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
         .map(|row| row.offset_us.unwrap_or(0).saturating_add(row.end_us))
         .max()
         .unwrap_or(0);
-    let (scale_us, step_us) = scale(longest);
+    let (scale_us, step_us) = round_scale(longest);
     for row in &mut rows {
         let offset = row.offset_us.unwrap_or(0);
         for bar in &mut row.bars {
@@ -223,7 +223,7 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
     let ticks = (0..=scale_us / step_us)
         .map(|i| Tick {
             left: percent(i * step_us, scale_us),
-            label: short_ms(i * step_us),
+            label: tick_label(i * step_us),
         })
         .collect();
     Waterfall {
@@ -236,42 +236,6 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
 
 fn percent(us: u64, scale_us: u64) -> f64 {
     (us as f64 * 100.0 / scale_us as f64 * 100.0).round() / 100.0
-}
-
-/// A scale that ends on a round tick, and the tick step: 1, 2 or 5 times a
-/// power of ten microseconds, at most six steps.
-fn scale(longest_us: u64) -> (u64, u64) {
-    let longest = longest_us.max(1);
-    let mut unit = 1u64;
-    loop {
-        for factor in [1, 2, 5] {
-            // Saturating: a step of u64::MAX ends the search for any span.
-            let step = unit.saturating_mul(factor);
-            if longest.div_ceil(step) <= 6 {
-                return (longest.div_ceil(step).saturating_mul(step), step);
-            }
-        }
-        unit = unit.saturating_mul(10);
-    }
-}
-
-/// A tick label: `0`, `500 µs`, `2 ms`, `1.5 s`.
-fn short_ms(us: u64) -> String {
-    if us == 0 {
-        "0".to_owned()
-    } else if us < 1_000 {
-        format!("{us} µs")
-    } else if us < 1_000_000 {
-        trim(us as f64 / 1_000.0, "ms")
-    } else {
-        trim(us as f64 / 1_000_000.0, "s")
-    }
-}
-
-fn trim(value: f64, unit: &str) -> String {
-    let text = format!("{value:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("{text} {unit}")
 }
 
 /// The times a TCP connection's events mark, as far as they got.
@@ -504,7 +468,7 @@ pub fn text(waterfall: &Waterfall, width: usize) -> String {
         Axis::Compare => "",
         Axis::Session => "session axis, ",
     };
-    let mut out = format!("{axis}scale {}\n", short_ms(waterfall.scale_us));
+    let mut out = format!("{axis}scale {}\n", tick_label(waterfall.scale_us));
     for row in &waterfall.rows {
         let mut line = vec![' '; width];
         for bar in &row.bars {
@@ -823,16 +787,5 @@ mod tests {
         assert_eq!(session.rows[0].offset_us, None);
         assert_eq!(session.rows[1].offset_us, Some(0));
         insta::assert_snapshot!(text(&session, 40));
-    }
-
-    #[test]
-    fn scales_end_on_round_ticks() {
-        assert_eq!(scale(0), (1, 1));
-        assert_eq!(scale(7), (8, 2));
-        assert_eq!(scale(13_500), (15_000, 5_000));
-        assert_eq!(scale(1_000_001), (1_200_000, 200_000));
-        assert_eq!(short_ms(1_500), "1.5 ms");
-        assert_eq!(short_ms(2_000_000), "2 s");
-        assert_eq!(short_ms(500), "500 µs");
     }
 }

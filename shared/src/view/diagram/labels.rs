@@ -225,7 +225,7 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                     format!(
                         "{}: wait {}",
                         reason.end().label(),
-                        crate::retry::timeline::format_us(wait_ms.saturating_mul(1000))
+                        crate::view::units::format_us(wait_ms.saturating_mul(1000))
                     ),
                     Tone::Note,
                 ),

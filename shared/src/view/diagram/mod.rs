@@ -48,21 +48,4 @@ impl Tone {
     }
 }
 
-/// Relay microseconds as milliseconds with three decimals: `1.204 ms`.
-pub fn format_micros(t_us: u64) -> String {
-    format!("{}.{:03} ms", t_us / 1000, t_us % 1000)
-}
-
-/// A span of session time: `0.250 ms`, `4.999 s`, `2 min 05.000 s`; for
-/// time labels and idle breaks, which may be long.
-pub fn format_span(t_us: u64) -> String {
-    let ms = t_us / 1000;
-    if ms < 1000 {
-        format_micros(t_us)
-    } else if ms < 60_000 {
-        format!("{}.{:03} s", ms / 1000, ms % 1000)
-    } else {
-        let s = ms / 1000;
-        format!("{} min {:02}.{:03} s", s / 60, s % 60, ms % 1000)
-    }
-}
+pub use crate::view::units::{format_micros, format_span};
