@@ -5,6 +5,8 @@
 //! and stop reading. Deadlines are shortened so that the test is quick;
 //! every cap is the public default.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,14 +14,14 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::access::Access;
 use roundtrip_relay::limits::Limits;
 use roundtrip_relay::policy::{Mode, Policy};
-use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_relay::{AppState, Config};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
 };
 use roundtrip_shared::wire::{self, Frame};
 use tokio::io::AsyncWriteExt as _;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
@@ -49,15 +51,7 @@ async fn public_relay() -> (SocketAddr, AppState) {
         loopback_only: true,
         ..Config::default()
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(config, Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
-    (addr, state)
+    support::start_relay_with(config).await
 }
 
 async fn connect_from(last: u8, relay: SocketAddr, recv_buffer: Option<u32>) -> TcpStream {

@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use roundtrip_relay::limits::Limits;
-use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, EventKind, HttpRequest, OpId,
@@ -24,19 +23,7 @@ use tokio::net::TcpListener;
 const BODY: usize = 40_000;
 
 async fn relay(limits: Limits) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config {
-        limits,
-        ..Config::default()
-    };
-    let state = AppState::new(config, Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    addr
+    support::start_relay_limited(limits).await.0
 }
 
 /// A server that reads each request's body whole, counts the bodies, and

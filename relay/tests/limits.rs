@@ -1,6 +1,8 @@
 //! Each limit: the first request past it gets its answer, the ones under it
 //! keep working, and places come back when sessions and sockets close.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -24,19 +26,7 @@ async fn relay(limits: Limits) -> SocketAddr {
 }
 
 async fn relay_state(limits: Limits) -> (SocketAddr, AppState) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config {
-        limits,
-        ..Config::default()
-    };
-    let state = AppState::new(config, Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
-    (addr, state)
+    support::start_relay_limited(limits).await
 }
 
 /// Waits (boundedly) until `n` sockets are open across the relay.

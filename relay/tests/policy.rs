@@ -3,6 +3,8 @@
 //! spelling of its address a hostile page tries. Everything stays on
 //! loopback: refused targets are refused before any packet is sent.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -138,15 +140,7 @@ async fn public_relay_with(rules: Vec<Rule>, resolver: Resolver) -> (SocketAddr,
         resolver,
         ..Config::default()
     };
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(config, Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
-    (addr, state)
+    support::start_relay_with(config).await
 }
 
 type Ws =

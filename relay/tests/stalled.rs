@@ -4,12 +4,14 @@
 //! the WebSocket write deadline, and an operation stuck on its target ends
 //! when its session does.
 
+mod support;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
+use roundtrip_relay::AppState;
 use roundtrip_relay::limits::Limits;
-use roundtrip_relay::{AppState, Config, lab::Lab};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ServerMsg,
@@ -24,19 +26,7 @@ const WAIT: Duration = Duration::from_secs(10);
 type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 async fn relay(limits: Limits) -> (SocketAddr, AppState) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config {
-        limits,
-        ..Config::default()
-    };
-    let state = AppState::new(config, Lab::start().await.unwrap());
-    tokio::spawn(roundtrip_relay::serve(
-        listener,
-        state.clone(),
-        std::future::pending(),
-    ));
-    (addr, state)
+    support::start_relay_limited(limits).await
 }
 
 /// A greeted session over a socket with a small receive buffer, so that a

@@ -23,15 +23,33 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const WAIT: Duration = Duration::from_secs(10);
 
 pub async fn start_relay() -> SocketAddr {
+    start_relay_with(Config::default()).await.0
+}
+
+/// The real relay with `config` and its lab services, serving on a free
+/// loopback port until the test ends; its address and its state (to look
+/// at counts and limits from the test).
+pub async fn start_relay_with(config: Config) -> (SocketAddr, AppState) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(Config::default(), Lab::start().await.unwrap());
+    let state = AppState::new(config, Lab::start().await.unwrap());
     tokio::spawn(roundtrip_relay::serve(
         listener,
-        state,
+        state.clone(),
         std::future::pending(),
     ));
-    addr
+    (addr, state)
+}
+
+/// [`start_relay_with`] the default settings but these limits.
+pub async fn start_relay_limited(
+    limits: roundtrip_relay::limits::Limits,
+) -> (SocketAddr, AppState) {
+    start_relay_with(Config {
+        limits,
+        ..Config::default()
+    })
+    .await
 }
 
 /// A loopback TCP port that refuses connections: bound, so that nothing
