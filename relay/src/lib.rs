@@ -84,6 +84,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How names outside the lab are resolved.
     pub resolver: resolver::Resolver,
+    /// Shown every accepted connection once the server has set it up
+    /// (tests check its socket options); `None` outside tests.
+    pub on_accept: Option<server::OnAccept>,
 }
 
 impl Default for Config {
@@ -97,6 +100,7 @@ impl Default for Config {
             loopback_only: false,
             header_timeout: Duration::from_secs(10),
             resolver: resolver::Resolver::System,
+            on_accept: None,
         }
     }
 }
@@ -263,12 +267,14 @@ pub async fn serve(
     let shutdown_tx = state.inner.shutdown_tx.clone();
     let sessions = state.inner.sessions.clone();
     let header_timeout = state.config().header_timeout;
+    let on_accept = state.config().on_accept.clone();
     let router = app(state);
     server::run(
         listener,
         router,
         header_timeout,
         SHUTDOWN_GRACE,
+        on_accept,
         async move {
             shutdown.await;
             tracing::info!("shutting down");

@@ -1,11 +1,13 @@
 //! The HTTP server loop under the router: `axum::serve` with the knobs a
 //! public relay needs and `axum::serve` does not expose — above all a limit
 //! on how long a client may take to send its request headers, so that slow
-//! header senders (slowloris) cannot hold connections open for ever.
+//! header senders (slowloris) cannot hold connections open for ever —
+//! and `TCP_NODELAY` on every accepted connection (see [`prepare`]).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,8 +16,32 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt as _;
+
+/// Sets up a connection the server accepted, before HTTP runs on it.
+///
+/// `TCP_NODELAY`: the relay writes each WebSocket frame as soon as it has
+/// it, and often two small ones back to back (a `sent` event, then the
+/// echoed `data`). With Nagle's algorithm on, the second waits in the
+/// kernel until the first is acknowledged, and the browser delays that ACK
+/// by up to 40 ms: every small round trip, and every session's opening,
+/// paid it.
+pub fn prepare(stream: &TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)
+}
+
+/// Called with every connection the server accepted, once [`prepare`]d:
+/// how the tests look at the socket options of the connections the real
+/// server accepts ([`crate::Config::on_accept`]).
+#[derive(Clone)]
+pub struct OnAccept(pub Arc<dyn Fn(&TcpStream) + Send + Sync>);
+
+impl std::fmt::Debug for OnAccept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnAccept(..)")
+    }
+}
 
 /// Serves `router` on `listener` until `shutdown` completes, then waits up
 /// to `grace` for HTTP exchanges in flight. (Upgraded WebSockets leave
@@ -25,6 +51,7 @@ pub async fn run(
     router: Router,
     header_timeout: Duration,
     grace: Duration,
+    on_accept: Option<OnAccept>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -48,6 +75,14 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        // A connection that cannot take the option is one that already
+        // died; serving it ends at once anyway.
+        if let Err(error) = prepare(&stream) {
+            tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+        }
+        if let Some(OnAccept(observe)) = &on_accept {
+            observe(&stream);
+        }
         let router = router.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request
