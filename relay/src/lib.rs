@@ -59,6 +59,21 @@ use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
+/// The WebSocket's read buffer: where each session's frames are read
+/// into, and the most read from the socket at once. tungstenite fills its
+/// free part with zeros before every read, so all of it is resident from
+/// the first frame (128 KiB by default, per session) and the `memset` is
+/// paid per read. It grows only while a larger frame is read (tungstenite
+/// reserves a frame's whole length). Chosen by `cargo xtask bench`: see
+/// ARCHITECTURE.md.
+const WS_READ_BUFFER: usize = 4 * 1024;
+/// What the session's writer may queue before tungstenite writes it out.
+/// The writer feeds every message already waiting, then flushes once, so
+/// a `sent` event and the `data` behind it leave in one write. The
+/// buffer holds at most this plus one message: when the socket blocks,
+/// the next message waits for it (tokio-tungstenite's `poll_ready`).
+const WS_WRITE_BUFFER: usize = 64 * 1024;
+
 /// How long open sessions get to say goodbye when the relay shuts down.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
@@ -244,6 +259,8 @@ async fn ws_upgrade(
     let permit = state.inner.gate.admit(peer.ip(), &state.config().limits);
     ws.max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BUFFER)
         .on_upgrade(move |socket| {
             let span = tracing::info_span!("session", id, %peer);
             let session = async move {

@@ -6,16 +6,39 @@
 
 use std::time::Instant;
 
+use bytes::{BufMut as _, Bytes, BytesMut};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{Event, EventKind, OpId, RelayError, ServerMsg};
+use roundtrip_shared::wire;
 use tokio::sync::mpsc;
 
 /// Something for the session's writer task to send.
 #[derive(Debug)]
 pub enum Outgoing {
-    Msg(ServerMsg),
+    /// Boxed: the writer's queue allocates room for 32 of these per
+    /// session up front, idle or not, and a `ServerMsg` is 144 bytes.
+    Msg(Box<ServerMsg>),
+    /// A binary `data` frame, built where the bytes were read (see
+    /// [`read_buffer`]).
+    Data(Bytes),
     /// Close the WebSocket with this code and reason.
     Close(u16, &'static str),
+}
+
+impl Outgoing {
+    pub fn msg(msg: ServerMsg) -> Self {
+        Outgoing::Msg(Box::new(msg))
+    }
+}
+
+/// A buffer for one read from a socket: room for a `data` frame's header,
+/// then for up to `capacity` bytes. What is read into it goes to the browser
+/// as it lies ([`Reporter::received`]): no copy on the way. A connection
+/// takes one only when it reads, so an idle one holds none.
+pub fn read_buffer(capacity: usize) -> BytesMut {
+    let mut buf = BytesMut::with_capacity(wire::DATA_HEADER + capacity);
+    buf.put_bytes(0, wire::DATA_HEADER);
+    buf
 }
 
 /// The session is gone: nobody is listening any more, so the operation
@@ -134,6 +157,18 @@ impl Reporter {
         self.send(msg).await
     }
 
+    /// Reports the bytes read into `buf` (a [`read_buffer`], after its
+    /// header room) as received: [`Reporter::data`] without the copies.
+    pub async fn received(&self, mut buf: BytesMut) -> Result<(), SessionGone> {
+        let t_us = self.t_us();
+        self.spend(buf.len() - wire::DATA_HEADER).await?;
+        buf[..wire::DATA_HEADER].copy_from_slice(&wire::data_header(self.op, t_us));
+        self.out
+            .send(Outgoing::Data(buf.freeze()))
+            .await
+            .map_err(|_| SessionGone)
+    }
+
     /// Reports one datagram received from `from` (the `datagram_received`
     /// event).
     pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), SessionGone> {
@@ -159,7 +194,7 @@ impl Reporter {
 
     async fn send(&self, msg: ServerMsg) -> Result<(), SessionGone> {
         self.out
-            .send(Outgoing::Msg(msg))
+            .send(Outgoing::msg(msg))
             .await
             .map_err(|_| SessionGone)
     }

@@ -124,6 +124,16 @@ pub async fn run(socket: WebSocket, state: AppState) {
         };
         let frame = match message {
             Some(Ok(Message::Text(text))) => Frame::Text(text.to_string()),
+            // The hot path: a binary send's payload goes on to its
+            // operation as a slice of the frame, not copied.
+            Some(Ok(Message::Binary(bytes)))
+                if session.greeted
+                    && let Some(op) = wire::send_op(&bytes) =>
+            {
+                let payload = bytes.slice(wire::SEND_HEADER..);
+                session.command(op, Command::Send(payload)).await;
+                continue;
+            }
             Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes.to_vec()),
             // axum answers pings itself.
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -175,26 +185,56 @@ async fn write_frames(
     mut outgoing: mpsc::Receiver<Outgoing>,
     encoding: watch::Receiver<DataEncoding>,
 ) {
-    while let Some(item) = outgoing.recv().await {
-        let message = match item {
-            Outgoing::Msg(msg) => match wire::encode_server(&msg, *encoding.borrow()) {
+    while let Some(first) = outgoing.recv().await {
+        // What is already queued behind it goes out in the same flush: a
+        // `sent` and the `data` right behind it take one write, not two.
+        let mut next = Some(first);
+        let mut fed = 0;
+        while let Some(item) = next.take() {
+            let message = match item {
+                Outgoing::Msg(msg) => match wire::encode_server(&msg, *encoding.borrow()) {
+                    Frame::Text(text) => Message::Text(text.into()),
+                    Frame::Binary(bytes) => Message::Binary(bytes.into()),
+                },
+                Outgoing::Data(frame) => data_message(frame, *encoding.borrow()),
+                Outgoing::Close(code, reason) => {
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: Utf8Bytes::from_static(reason),
+                        })))
+                        .await;
+                    return;
+                }
+            };
+            if sink.feed(message).await.is_err() {
+                // The browser is gone; the read loop will notice too.
+                return;
+            }
+            fed += 1;
+            if fed < OUTGOING_CAPACITY {
+                next = outgoing.try_recv().ok();
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A binary `data` frame as it goes to the browser: as it is, or in its
+/// JSON form for a client that asked for JSON.
+fn data_message(frame: bytes::Bytes, encoding: DataEncoding) -> Message {
+    match encoding {
+        DataEncoding::Binary => Message::Binary(frame),
+        DataEncoding::Json => match wire::decode_server(&Frame::Binary(frame.to_vec())) {
+            Ok(msg) => match wire::encode_server(&msg, DataEncoding::Json) {
                 Frame::Text(text) => Message::Text(text.into()),
                 Frame::Binary(bytes) => Message::Binary(bytes.into()),
             },
-            Outgoing::Close(code, reason) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: Utf8Bytes::from_static(reason),
-                    })))
-                    .await;
-                return;
-            }
-        };
-        if sink.send(message).await.is_err() {
-            // The browser is gone; the read loop will notice too.
-            return;
-        }
+            // The relay built the frame itself.
+            Err(_) => Message::Binary(frame),
+        },
     }
 }
 
@@ -315,13 +355,13 @@ impl Session {
                 )
                 .await
             }
-            ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
+            ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0.into())).await,
             ClientMsg::SendTo { op, target, data } => {
                 self.command(
                     op,
                     Command::SendTo {
                         target,
-                        data: data.0,
+                        data: data.0.into(),
                     },
                 )
                 .await
@@ -396,7 +436,7 @@ impl Session {
             services: self.state.lab().services(),
             limits: Some(session_limits(&self.state.config().limits)),
         };
-        let _ = self.out.send(Outgoing::Msg(welcome)).await;
+        let _ = self.out.send(Outgoing::msg(welcome)).await;
     }
 
     /// Starts operation `op` as a task of its own, unless the id is taken.
@@ -522,7 +562,7 @@ impl Session {
                 let error = self.budget.total_reached();
                 let _ = self
                     .out
-                    .send(Outgoing::Msg(ServerMsg::Error {
+                    .send(Outgoing::msg(ServerMsg::Error {
                         op: Some(op),
                         error,
                     }))
@@ -566,7 +606,7 @@ impl Session {
         tracing::debug!(?op, code = error.code.as_str(), "message rejected");
         let _ = self
             .out
-            .send(Outgoing::Msg(ServerMsg::Error { op, error }))
+            .send(Outgoing::msg(ServerMsg::Error { op, error }))
             .await;
     }
 }
