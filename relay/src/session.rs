@@ -186,8 +186,9 @@ async fn write_frames(
     encoding: watch::Receiver<DataEncoding>,
 ) {
     while let Some(first) = outgoing.recv().await {
-        // What is already queued behind it goes out in the same flush: a
-        // `sent` and the `data` right behind it take one write, not two.
+        // What is already queued behind it goes out in the same flush:
+        // frames that pile up (data and `sent` events under load) take one
+        // write, not one each.
         let mut next = Some(first);
         let mut fed = 0;
         while let Some(item) = next.take() {
