@@ -266,7 +266,9 @@ async fn ws_upgrade(
             let session = async move {
                 match permit {
                     // The permit lives as long as the session.
-                    Ok(_permit) => session::run(socket, state).await,
+                    // Boxed for the reason `Session::start` boxes
+                    // operations: one copy of the session's state, not two.
+                    Ok(_permit) => Box::pin(session::run(socket, state)).await,
                     Err(reason) => session::refuse(socket, &reason).await,
                 }
             };

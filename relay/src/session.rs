@@ -494,7 +494,10 @@ impl Session {
         let report = Reporter::new(op, self.out.clone())
             .with_budget(self.budget.clone())
             .with_closing(self.closing.clone());
-        let operation = operation(command_rx, report);
+        // Boxed: the task below holds the operation both before and while
+        // awaiting it, and rustc lays those out side by side; boxed, both
+        // are a pointer, and the operation's state is allocated once.
+        let operation = Box::pin(operation(command_rx, report));
         tokio::spawn(
             async move {
                 operation.await;
