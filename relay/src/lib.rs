@@ -68,6 +68,21 @@ use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument as _;
 
+/// The WebSocket's read buffer: where each session's frames are read
+/// into, and the most read from the socket at once. tungstenite fills its
+/// free part with zeros before every read, so all of it is resident from
+/// the first frame (128 KiB by default, per session) and the `memset` is
+/// paid per read. It grows only while a larger frame is read (tungstenite
+/// reserves a frame's whole length). Chosen by `cargo xtask bench`: see
+/// ARCHITECTURE.md.
+const WS_READ_BUFFER: usize = 4 * 1024;
+/// What the session's writer may queue before tungstenite writes it out.
+/// The writer feeds every message already waiting, then flushes once, so
+/// a `sent` event and the `data` behind it leave in one write. The
+/// buffer holds at most this plus one message: when the socket blocks,
+/// the next message waits for it (tokio-tungstenite's `poll_ready`).
+const WS_WRITE_BUFFER: usize = 64 * 1024;
+
 /// How long open sessions get to say goodbye when the relay shuts down.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
@@ -94,6 +109,9 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How names outside the lab are resolved.
     pub resolver: resolver::Resolver,
+    /// Shown every accepted connection once the server has set it up
+    /// (tests check its socket options); `None` outside tests.
+    pub on_accept: Option<server::OnAccept>,
 }
 
 impl Default for Config {
@@ -107,6 +125,7 @@ impl Default for Config {
             loopback_only: false,
             header_timeout: Duration::from_secs(10),
             resolver: resolver::Resolver::System,
+            on_accept: None,
         }
     }
 }
@@ -298,12 +317,16 @@ async fn ws_upgrade(
     let permit = state.inner.gate.admit(peer.ip(), &state.config().limits);
     ws.max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(WS_WRITE_BUFFER)
         .on_upgrade(move |socket| {
             let span = tracing::info_span!("session", id, %peer);
             let session = async move {
                 match permit {
                     // The permit lives as long as the session.
-                    Ok(_permit) => session::run(socket, state, peer.ip()).await,
+                    // Boxed for the reason `Session::start` boxes
+                    // operations: one copy of the session's state, not two.
+                    Ok(_permit) => Box::pin(session::run(socket, state, peer.ip())).await,
                     Err(reason) => session::refuse(socket, &reason).await,
                 }
             };
@@ -360,6 +383,7 @@ pub async fn serve(
     let sessions = state.inner.sessions.clone();
     let header_timeout = state.config().header_timeout;
     let per_ip = state.config().limits.max_connections_per_ip;
+    let on_accept = state.config().on_accept.clone();
     let router = app(state);
     server::run(
         listener,
@@ -367,6 +391,7 @@ pub async fn serve(
         header_timeout,
         per_ip,
         SHUTDOWN_GRACE,
+        on_accept,
         async move {
             shutdown.await;
             tracing::info!("shutting down");

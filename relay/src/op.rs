@@ -23,10 +23,11 @@ use crate::report::SessionGone;
 /// What the browser asks of a running operation, in the order it asked.
 #[derive(Debug)]
 pub enum Command {
-    /// Write these bytes.
-    Send(Vec<u8>),
+    /// Write these bytes. Often a slice of the WebSocket frame they came
+    /// in, passed on without a copy.
+    Send(bytes::Bytes),
     /// Send one datagram to this target (UDP only).
-    SendTo { target: String, data: Vec<u8> },
+    SendTo { target: String, data: bytes::Bytes },
     /// Half-close: write what waits, then shut down the sending side.
     Shutdown,
     /// End the operation (for a connection: write what waits, then close).

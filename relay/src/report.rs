@@ -6,14 +6,37 @@
 
 use std::time::Instant;
 
+use bytes::{BufMut as _, Bytes, BytesMut};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{Event, EventKind, OpId, RelayError, ServerMsg};
+use roundtrip_shared::wire;
 use tokio::sync::mpsc;
 
 /// Something for the session's writer task to send.
 #[derive(Debug)]
 pub enum Outgoing {
-    Msg(ServerMsg),
+    /// Boxed: the writer's queue allocates room for 32 of these per
+    /// session up front, idle or not, and a `ServerMsg` is 144 bytes.
+    Msg(Box<ServerMsg>),
+    /// A binary `data` frame, built where the bytes were read (see
+    /// [`read_buffer`]).
+    Data(Bytes),
+}
+
+impl Outgoing {
+    pub fn msg(msg: ServerMsg) -> Self {
+        Outgoing::Msg(Box::new(msg))
+    }
+}
+
+/// A buffer for one read from a socket: room for a `data` frame's header,
+/// then for up to `capacity` bytes. What is read into it goes to the browser
+/// as it lies ([`Reporter::received`]): no copy on the way. A connection
+/// takes one only when it reads, so an idle one holds none.
+pub fn read_buffer(capacity: usize) -> BytesMut {
+    let mut buf = BytesMut::with_capacity(wire::DATA_HEADER + capacity);
+    buf.put_bytes(0, wire::DATA_HEADER);
+    buf
 }
 
 /// The session is gone: nobody is listening any more, so the operation
@@ -164,6 +187,15 @@ impl Reporter {
         self.send(msg).await
     }
 
+    /// Reports the bytes read into `buf` (a [`read_buffer`], after its
+    /// header room) as received: [`Reporter::data`] without the copies.
+    pub async fn received(&self, mut buf: BytesMut) -> Result<(), SessionGone> {
+        let t_us = self.t_us();
+        self.spend(buf.len() - wire::DATA_HEADER).await?;
+        buf[..wire::DATA_HEADER].copy_from_slice(&wire::data_header(self.op, t_us));
+        self.deliver(Outgoing::Data(buf.freeze())).await
+    }
+
     /// Reports one datagram received from `from` (the `datagram_received`
     /// event).
     pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), SessionGone> {
@@ -188,8 +220,13 @@ impl Reporter {
     }
 
     async fn send(&self, msg: ServerMsg) -> Result<(), SessionGone> {
+        self.deliver(Outgoing::msg(msg)).await
+    }
+
+    /// Hands `item` to the session's writer, or says the session is gone.
+    async fn deliver(&self, item: Outgoing) -> Result<(), SessionGone> {
         tokio::select! {
-            sent = self.out.send(Outgoing::Msg(msg)) => sent.map_err(|_| SessionGone),
+            sent = self.out.send(item) => sent.map_err(|_| SessionGone),
             // A full queue to a session that ended is never emptied.
             () = self.ended.cancelled() => Err(SessionGone),
         }

@@ -8,6 +8,7 @@
 //! - at the descriptor limit, a 503 for the connection that could not be
 //!   served (from a descriptor kept in reserve) instead of silence, and one
 //!   log line per interval instead of one per failed accept.
+//! - `TCP_NODELAY` on every accepted connection (see [`prepare`]).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,6 +38,30 @@ static LINGERING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsiz
 /// At most one "accept failed" line per this long; the others are counted.
 const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
+/// Sets up a connection the server accepted, before HTTP runs on it.
+///
+/// `TCP_NODELAY`: the relay writes each WebSocket frame as soon as it has
+/// it, and often two small ones back to back (a `sent` event, then the
+/// echoed `data`). With Nagle's algorithm on, the second waits in the
+/// kernel until the first is acknowledged, and the browser delays that ACK
+/// by up to 40 ms: every small round trip, and every session's opening,
+/// paid it.
+pub fn prepare(stream: &TcpStream) -> std::io::Result<()> {
+    stream.set_nodelay(true)
+}
+
+/// Called with every connection the server accepted, once [`prepare`]d:
+/// how the tests look at the socket options of the connections the real
+/// server accepts ([`crate::Config::on_accept`]).
+#[derive(Clone)]
+pub struct OnAccept(pub Arc<dyn Fn(&TcpStream) + Send + Sync>);
+
+impl std::fmt::Debug for OnAccept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnAccept(..)")
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then waits up
 /// to `grace` for HTTP exchanges in flight. (Upgraded WebSockets leave
 /// hyper's hands; the caller waits for those.)
@@ -50,6 +75,7 @@ pub async fn run(
     header_timeout: Duration,
     per_ip: usize,
     grace: Duration,
+    on_accept: Option<OnAccept>,
     shutdown: impl Future<Output = ()>,
 ) {
     let connections = Arc::new(PerAddress::default());
@@ -90,6 +116,14 @@ pub async fn run(
             },
             () = &mut shutdown => break,
         };
+        // A connection that cannot take the option is one that already
+        // died; serving it ends at once anyway.
+        if let Err(error) = prepare(&stream) {
+            tracing::debug!(%peer, %error, "cannot set TCP_NODELAY");
+        }
+        if let Some(OnAccept(observe)) = &on_accept {
+            observe(&stream);
+        }
         let Some(place) = connections.acquire(peer.ip(), per_ip) else {
             tracing::debug!(%peer, "connection refused: too many from this address");
             refuse(

@@ -169,6 +169,16 @@ async fn read_frames(
         };
         let frame = match message {
             Some(Ok(Message::Text(text))) => Frame::Text(text.to_string()),
+            // The hot path: a binary send's payload goes on to its
+            // operation as a slice of the frame, not copied.
+            Some(Ok(Message::Binary(bytes)))
+                if session.greeted
+                    && let Some(op) = wire::send_op(&bytes) =>
+            {
+                let payload = bytes.slice(wire::SEND_HEADER..);
+                session.command(op, Command::Send(payload)).await;
+                continue;
+            }
             Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes.to_vec()),
             // axum answers pings itself.
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -230,6 +240,7 @@ async fn write_frames(
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(bytes) => Message::Binary(bytes.into()),
         },
+        Outgoing::Data(frame) => data_message(frame, *encoding.borrow()),
     };
     let asked = loop {
         let item = tokio::select! {
@@ -238,7 +249,20 @@ async fn write_frames(
             item = outgoing.recv() => item,
         };
         let Some(item) = item else { return };
-        let send = tokio::time::timeout(write_timeout, sink.send(encode(item)));
+        // What is already queued behind it goes out in the same flush:
+        // frames that pile up (data and `sent` events under load) take one
+        // write, not one each. The whole write has the deadline.
+        let batch = async {
+            sink.feed(encode(item)).await?;
+            let mut fed = 1;
+            while fed < OUTGOING_CAPACITY {
+                let Ok(item) = outgoing.try_recv() else { break };
+                sink.feed(encode(item)).await?;
+                fed += 1;
+            }
+            sink.flush().await
+        };
+        let send = tokio::time::timeout(write_timeout, batch);
         tokio::pin!(send);
         let (sent, asked) = tokio::select! {
             biased;
@@ -270,7 +294,7 @@ async fn write_frames(
     let closing = async {
         // What is queued already goes first.
         while let Ok(item) = outgoing.try_recv() {
-            sink.send(encode(item)).await?;
+            sink.feed(encode(item)).await?;
         }
         let frame = CloseFrame {
             code,
@@ -279,6 +303,22 @@ async fn write_frames(
         sink.send(Message::Close(Some(frame))).await
     };
     let _ = tokio::time::timeout(CLOSE_GRACE, closing).await;
+}
+
+/// A binary `data` frame as it goes to the browser: as it is, or in its
+/// JSON form for a client that asked for JSON.
+fn data_message(frame: bytes::Bytes, encoding: DataEncoding) -> Message {
+    match encoding {
+        DataEncoding::Binary => Message::Binary(frame),
+        DataEncoding::Json => match wire::decode_server(&Frame::Binary(frame.to_vec())) {
+            Ok(msg) => match wire::encode_server(&msg, DataEncoding::Json) {
+                Frame::Text(text) => Message::Text(text.into()),
+                Frame::Binary(bytes) => Message::Binary(bytes.into()),
+            },
+            // The relay built the frame itself.
+            Err(_) => Message::Binary(frame),
+        },
+    }
 }
 
 struct Session {
@@ -402,13 +442,13 @@ impl Session {
                 )
                 .await
             }
-            ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0)).await,
+            ClientMsg::Send { op, data } => self.command(op, Command::Send(data.0.into())).await,
             ClientMsg::SendTo { op, target, data } => {
                 self.command(
                     op,
                     Command::SendTo {
                         target,
-                        data: data.0,
+                        data: data.0.into(),
                     },
                 )
                 .await
@@ -483,7 +523,7 @@ impl Session {
             services: self.state.lab().services(),
             limits: Some(session_limits(&self.state.config().limits)),
         };
-        let _ = self.out.send(Outgoing::Msg(welcome)).await;
+        let _ = self.out.send(Outgoing::msg(welcome)).await;
     }
 
     /// Starts operation `op` as a task of its own, unless the id is taken.
@@ -541,7 +581,10 @@ impl Session {
             .with_budget(self.budget.clone())
             .with_closing(self.closing.clone())
             .with_session_end(self.ended.clone());
-        let operation = operation(command_rx, report);
+        // Boxed: the task below holds the operation both before and while
+        // awaiting it, and rustc lays those out side by side; boxed, both
+        // are a pointer, and the operation's state is allocated once.
+        let operation = Box::pin(operation(command_rx, report));
         let ended = self.ended.clone();
         tokio::spawn(
             async move {
@@ -618,7 +661,7 @@ impl Session {
                 let error = self.budget.total_reached();
                 let _ = self
                     .out
-                    .send(Outgoing::Msg(ServerMsg::Error {
+                    .send(Outgoing::msg(ServerMsg::Error {
                         op: Some(op),
                         error,
                     }))
@@ -662,7 +705,7 @@ impl Session {
         tracing::debug!(?op, code = error.code.as_str(), "message rejected");
         let _ = self
             .out
-            .send(Outgoing::Msg(ServerMsg::Error { op, error }))
+            .send(Outgoing::msg(ServerMsg::Error { op, error }))
             .await;
     }
 }

@@ -1,14 +1,98 @@
-//! `cargo xtask bench-diagram`: the sequence diagram's benchmarks
-//! (`frontend/tests/browser/bench.rs`: pan and zoom over 10,000 steps, and
-//! a live flood of messages taken in batches or one at a time) in headless
-//! Chromium, built in release mode, with their figures printed. They
-//! measure; they do not judge.
+//! The benchmarks. They measure and print; they do not judge.
+//!
+//! - `cargo xtask bench [--before PATH] [--trials N]`: the relay's data
+//!   path against websocat and direct TCP, in one run (the load generator
+//!   is `bench/`, the `roundtrip-bench` crate). `--before` adds a column
+//!   for another `roundtrip` binary (say, one built before a change).
+//! - `cargo xtask bench diagram` (also `bench-diagram`): the sequence
+//!   diagram's benchmarks (`frontend/tests/browser/bench.rs`: pan and zoom
+//!   over 10,000 steps, and a live flood of messages taken in batches or
+//!   one at a time) in headless Chromium, built in release mode.
 
-use std::process::ExitCode;
+use std::process::{Command, ExitCode};
 
-use crate::cmd;
+use crate::cmd::{self, say};
 use crate::setup::{self, CHROMEDRIVER};
 use crate::workspace::Workspace;
+
+/// The load generator's CPU; the echo server and the bridges get the next.
+const GENERATOR_CPU: usize = 0;
+const BRIDGE_CPU: usize = 1;
+
+/// `cargo xtask bench ARGS`.
+pub fn bench(args: &[String]) -> Result<ExitCode, String> {
+    if args.first().map(String::as_str) == Some("diagram") {
+        if args.len() > 1 {
+            return Err(format!(
+                "`bench diagram` takes no arguments, got {:?}",
+                &args[1..]
+            ));
+        }
+        return bench_diagram();
+    }
+    let mut passed: Vec<String> = Vec::new();
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        match flag.as_str() {
+            "--before" | "--trials" => {
+                let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+                let value = if flag == "--before" {
+                    // The generator runs from the repository root.
+                    std::fs::canonicalize(value)
+                        .map_err(|e| format!("--before {value}: {e}"))?
+                        .display()
+                        .to_string()
+                } else {
+                    value.clone()
+                };
+                passed.extend([flag.clone(), value]);
+            }
+            other => return Err(format!("unknown argument to `bench`: {other}")),
+        }
+    }
+    let ws = Workspace::locate()?;
+    say("[bench 1/3] websocat (the bridge to compare with)");
+    let websocat = setup::websocat(&ws)?;
+    say("[bench 2/3] the relay and the load generator, release mode");
+    cmd::run(Command::new(cmd::cargo()).current_dir(&ws.root).args([
+        "build",
+        "--release",
+        "-p",
+        "roundtrip-relay",
+        "-p",
+        "roundtrip-bench",
+        "--bins",
+    ]))?;
+    let release = ws.target_dir.join("release");
+    let generator = release.join("roundtrip-bench");
+    say("[bench 3/3] measuring (a few minutes)");
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let pin = cpus > BRIDGE_CPU && cmd::stdout_of("taskset", &["--version"]).is_some();
+    let mut command = if pin {
+        let mut command = Command::new("taskset");
+        command
+            .arg("-c")
+            .arg(GENERATOR_CPU.to_string())
+            .arg(&generator);
+        command
+    } else {
+        say("  not pinned to CPUs: needs taskset and two CPUs");
+        Command::new(&generator)
+    };
+    command
+        .current_dir(&ws.root)
+        .arg("run")
+        .arg("--relay")
+        .arg(release.join("roundtrip"))
+        .arg("--websocat")
+        .arg(&websocat)
+        .args(&passed);
+    if pin {
+        command.arg("--bridge-cpu").arg(BRIDGE_CPU.to_string());
+    }
+    cmd::run(&mut command)?;
+    Ok(ExitCode::SUCCESS)
+}
 
 pub fn bench_diagram() -> Result<ExitCode, String> {
     let ws = Workspace::locate()?;

@@ -2,8 +2,12 @@
 //!
 //! - `cargo xtask run [ARGS...]`: install the build tools that are missing,
 //!   build the page and the relay, and serve them (`roundtrip serve ARGS...`).
-//! - `cargo xtask bench-diagram`: the sequence diagram's rendering benchmark
-//!   (10,000 steps, pan and zoom, culling on and off) in headless Chromium.
+//! - `cargo xtask bench`: the relay's data path against websocat and direct
+//!   TCP (bulk, small messages, latency, idle memory, sessions held and
+//!   opened), one table from one run.
+//! - `cargo xtask bench diagram` (or `bench-diagram`): the sequence
+//!   diagram's rendering benchmark (10,000 steps, pan and zoom, culling on
+//!   and off) in headless Chromium.
 //! - `cargo xtask test`: install the same tools plus Chromium, then run every
 //!   check (format, lints, unit tests, wasm tests, browser end-to-end) and
 //!   print a summary.
@@ -34,16 +38,26 @@ Commands:
                  wasm tests in headless Chromium, the browser end-to-end
                  test, and that a second `run` would rebuild nothing. Prints
                  a summary; exits non-zero if any check failed.
-  bench-diagram  Rendering benchmark of the sequence diagram: 10,000 steps
+  bench [--before PATH] [--trials N]
+                 The relay's data path, release build, against websocat
+                 (installed into .tools/ the first time) and direct TCP to
+                 a TCP echo: bulk, small messages, latency, memory per idle
+                 session, sessions held, 1,000 sessions opened one after
+                 another. One table: medians over N trials (default 3),
+                 ratios, targets. --before adds a column for another
+                 `roundtrip` binary. Prints figures; asserts nothing.
+  bench diagram  Rendering benchmark of the sequence diagram: 10,000 steps
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.
+                 (Also `bench-diagram`.)
   setup          Only install what `test` needs (the first step of `run` and
                  `test`); prints where each tool was found.
   help           Print this message.
 
 Tools that are missing are installed once: the wasm32 target via rustup,
 Trunk and wasm-bindgen-cli via `cargo install` into .tools/, wasm-opt via npm
-into .tools/binaryen, Chromium via apt-get.";
+into .tools/binaryen, Chromium via apt-get; websocat (bench only) via
+`cargo install` into .tools/.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,6 +76,8 @@ fn main() -> ExitCode {
         }
         "setup" if rest.is_empty() => setup::setup_only(),
         "bench-diagram" if rest.is_empty() => bench::bench_diagram(),
+        "bench" if is_help(rest) => return usage_ok(),
+        "bench" => bench::bench(rest),
         "help" | "--help" | "-h" => return usage_ok(),
         other => {
             eprintln!("xtask: unknown command `{other}`\n\n{USAGE}");

@@ -26,6 +26,9 @@ const MERMAID_VERSION: &str = "11.17.2";
 /// browser tests.
 const HAR_SCHEMA_VERSION: &str = "2.0.0";
 const AJV_VERSION: &str = "6.15.0";
+/// websocat, the WebSocket-to-TCP bridge `cargo xtask bench` measures the
+/// relay against (only the bench installs it).
+const WEBSOCAT_VERSION: &str = "1.14.0";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -416,6 +419,39 @@ fn mermaid(ws: &Workspace) -> Result<(), String> {
             js.display()
         ))
     }
+}
+
+/// websocat for `cargo xtask bench`: on PATH or in `.tools/bin` when it is
+/// the pinned version, else installed there from crates.io (~3 minutes on
+/// 2 cores, once). Not part of `prepare`: only the bench needs it.
+pub fn websocat(ws: &Workspace) -> Result<PathBuf, String> {
+    let expected = format!("websocat {WEBSOCAT_VERSION}");
+    let fits = |path: &Path| cmd::stdout_of(path, &["--version"]).is_some_and(|v| v == expected);
+    if let Some(found) = find_tool(ws, "websocat", fits) {
+        return Ok(found);
+    }
+    say(&format!(
+        "  installing websocat {WEBSOCAT_VERSION} from crates.io into {} \
+         (takes ~3 minutes on 2 cores, once)",
+        ws.tools_dir().display()
+    ));
+    // No --locked: its lock file pins traitobject 0.1.0, which current Rust
+    // rejects (conflicting impls); 0.1.1 builds. No default features: the
+    // bench needs plain ws:// and tcp:, not TLS (which wants OpenSSL).
+    cmd::run(
+        Command::new(cmd::cargo())
+            .current_dir(&ws.root)
+            .args([
+                "install",
+                "websocat",
+                "--version",
+                WEBSOCAT_VERSION,
+                "--no-default-features",
+                "--root",
+            ])
+            .arg(ws.tools_dir()),
+    )?;
+    installed(ws, "websocat", fits)
 }
 
 fn chromium() -> Result<(), String> {

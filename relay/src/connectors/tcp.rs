@@ -13,6 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use bytes::{Buf as _, Bytes};
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
 use roundtrip_shared::protocol::{FaultTransport, Faults};
 use tokio::io::{AsyncWriteExt as _, Interest};
@@ -23,14 +24,15 @@ use crate::AppState;
 use crate::lab::faults::{self, FaultGuard};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
-use crate::report::{Reporter, SessionGone};
+use crate::report::{self, Reporter, SessionGone};
 use crate::target;
 
 // Bytes accepted from the browser but not yet written. Past this we stop
 // taking commands, which pushes back on the browser's WebSocket. Shared:
 // the page's send window is checked against it at compile time.
 use roundtrip_shared::pacing::RELAY_MAX_UNWRITTEN as MAX_UNWRITTEN;
-/// Largest read per `received` event.
+/// Largest read per `received` event. Each read takes a buffer of its own
+/// (see [`report::read_buffer`]), so an idle connection holds none.
 const READ_CHUNK: usize = 16 * 1024;
 
 /// How an operation ended, for the log line.
@@ -131,7 +133,11 @@ async fn drive(
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<Ending, SessionGone> {
-    let connecting = async {
+    // Boxed, as the endings in `transfer` are: an operation's task is as
+    // large as the largest state of its future, and these states (resolve
+    // and connect; close and flush) are brief, while an idle connection
+    // waits in `transfer` for as long as it lives.
+    let connecting = Box::pin(async {
         let target = match target::parse_for(target_text, state.lab(), "tcp") {
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
@@ -162,7 +168,7 @@ async fn drive(
         Ok(connect_any(state, &dial, &addrs, report)
             .await?
             .map(|dialled| (dialled, lab_place)))
-    };
+    });
     // The browser may close (or send too early) while we resolve and connect.
     let stream = tokio::select! {
         result = connecting => result?,
@@ -367,7 +373,7 @@ async fn transfer(
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<Ending, SessionGone> {
-    let mut unwritten: VecDeque<Vec<u8>> = VecDeque::new();
+    let mut unwritten: VecDeque<Bytes> = VecDeque::new();
     let mut unwritten_len = 0usize;
     let mut reading = true;
     let mut watching_errors = true;
@@ -375,7 +381,6 @@ async fn transfer(
     // Whether writing stalled on a full send buffer since the relay last
     // had nothing waiting.
     let mut stalled = false;
-    let mut buf = vec![0u8; READ_CHUNK];
     // The session's limits on how long a connection may idle and live; an
     // operation without a session budget (a test's) has none.
     let (idle_limit, lifetime) = report.socket_times().unwrap_or((FOREVER, FOREVER));
@@ -386,11 +391,11 @@ async fn transfer(
         tokio::select! {
             () = &mut idle => {
                 let why = format!("closed: no byte moved for {} s", idle_limit.as_secs());
-                return close_by_relay(stream, report, why).await;
+                return Box::pin(close_by_relay(stream, report, why)).await;
             }
             () = &mut end_of_life => {
                 let why = format!("closed: connections live at most {} s here", lifetime.as_secs());
-                return close_by_relay(stream, report, why).await;
+                return Box::pin(close_by_relay(stream, report, why)).await;
             }
             command = commands.recv(), if unwritten_len < MAX_UNWRITTEN => match command {
                 Some(Command::SendTo { .. }) => report.reject(send_to_unsupported()).await?,
@@ -415,7 +420,7 @@ async fn transfer(
                 // Data already accepted is still written before the close,
                 // as the kernel would do after close(), for a while: a peer
                 // that stopped reading must not hold the socket forever.
-                Some(Command::Close) => return close(stream, &mut unwritten, report, counts).await,
+                Some(Command::Close) => return Box::pin(close(stream, &mut unwritten, report, counts)).await,
                 // Nobody is left to report to, and a peer that reads slowly
                 // (or never) must not keep the connection alive for bytes
                 // nobody will hear about.
@@ -424,7 +429,7 @@ async fn transfer(
             // The queue of commands is full and not read (the peer stopped
             // reading): a close went around it.
             () = report.close_asked(), if unwritten_len >= MAX_UNWRITTEN => {
-                return close(stream, &mut unwritten, report, counts).await;
+                return Box::pin(close(stream, &mut unwritten, report, counts)).await;
             }
             // Commands are not read while the queue is full, so the end of
             // the session (its command sender dropped) must be heard here.
@@ -432,11 +437,11 @@ async fn transfer(
                 return Ok(Ending::SessionGone);
             }
             ready = stream.writable(), if !unwritten.is_empty() => {
-                let wanted = unwritten.front().map_or(0, Vec::len);
+                let wanted = unwritten.front().map_or(0, Bytes::len);
                 let result = ready.and_then(|()| write_some(&stream, &mut unwritten));
                 let n = match result {
                     Ok(n) => n,
-                    Err(error) => return end_on_error(report, error).await,
+                    Err(error) => return Box::pin(end_on_error(report, error)).await,
                 };
                 if n > 0 {
                     unwritten_len -= n;
@@ -460,24 +465,25 @@ async fn transfer(
             ready = stream.ready(Interest::ERROR), if !reading && watching_errors => {
                 match ready.map(|_| stream.take_error()) {
                     Ok(Ok(Some(error))) | Ok(Err(error)) | Err(error) => {
-                        return end_on_error(report, error).await;
+                        return Box::pin(end_on_error(report, error)).await;
                     }
                     // Readiness without an error: nothing to watch for.
                     Ok(Ok(None)) => watching_errors = false,
                 }
             },
             ready = stream.readable(), if reading => {
-                match ready.and_then(|()| stream.try_read(&mut buf)) {
+                let mut buf = report::read_buffer(READ_CHUNK);
+                match ready.and_then(|()| stream.try_read_buf(&mut buf)) {
                     Ok(0) => {
                         reading = false;
                         report.event(EventKind::PeerClosed).await?;
                     }
                     Ok(n) => {
                         counts.received += n as u64;
-                        report.data(&buf[..n]).await?;
+                        report.received(buf).await?;
                     }
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(error) => return end_on_error(report, error).await,
+                    Err(error) => return Box::pin(end_on_error(report, error)).await,
                 }
             },
         }
@@ -486,7 +492,7 @@ async fn transfer(
         // The FIN goes out once every byte sent before the shutdown has.
         if write_side == WriteSide::ShutdownPending && unwritten.is_empty() {
             if let Err(error) = stream.shutdown().await {
-                return end_on_error(report, error).await;
+                return Box::pin(end_on_error(report, error)).await;
             }
             write_side = WriteSide::Shut;
             report.event(EventKind::ShutdownSent).await?;
@@ -520,7 +526,7 @@ async fn close_by_relay(
 
 /// Writes as much of the front buffer as the socket takes now; 0 when it
 /// took nothing (spurious readiness).
-fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Vec<u8>>) -> io::Result<usize> {
+fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Bytes>) -> io::Result<usize> {
     let front = unwritten
         .front_mut()
         .expect("only called with bytes to write");
@@ -529,7 +535,7 @@ fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Vec<u8>>) -> io::Resu
             if n == front.len() {
                 unwritten.pop_front();
             } else {
-                front.drain(..n);
+                front.advance(n);
             }
             Ok(n)
         }
@@ -542,7 +548,7 @@ fn write_some(stream: &TcpStream, unwritten: &mut VecDeque<Vec<u8>>) -> io::Resu
 /// for at most [`CLOSE_LINGER`], then the socket closes.
 async fn close(
     stream: TcpStream,
-    unwritten: &mut VecDeque<Vec<u8>>,
+    unwritten: &mut VecDeque<Bytes>,
     report: &Reporter,
     counts: &mut Counts,
 ) -> Result<Ending, SessionGone> {
@@ -551,7 +557,7 @@ async fn close(
         Ok(Flushed::All) => {}
         Err(error) => return fail(report, error).await,
         Ok(Flushed::OutOfTime) => {
-            let left: usize = unwritten.iter().map(Vec::len).sum();
+            let left: usize = unwritten.iter().map(Bytes::len).sum();
             report
                 .reject(RelayError::new(
                     ErrorCode::TimedOut,
@@ -586,7 +592,7 @@ enum Flushed {
 /// always reported.
 async fn flush(
     stream: &TcpStream,
-    unwritten: &mut VecDeque<Vec<u8>>,
+    unwritten: &mut VecDeque<Bytes>,
     report: &Reporter,
     counts: &mut Counts,
     deadline: tokio::time::Instant,
