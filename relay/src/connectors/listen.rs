@@ -9,7 +9,6 @@
 //! Closing the listener stops accepting; connections already accepted stay
 //! open until they are closed themselves.
 
-use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, Refusal, RelayError};
@@ -18,6 +17,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use crate::AppState;
+use crate::connectors::common::{Ended, Expired, SocketClock, bind_error, close_by_relay, fail};
 use crate::connectors::tcp;
 use crate::op::{Command, Spawner};
 use crate::policy::Mode;
@@ -37,7 +37,7 @@ pub async fn run(
     report: Reporter,
 ) {
     let mut accepted = 0u64;
-    let ending = if state.policy().mode() == Mode::Public && port != 0 {
+    let ending = Ended::of(if state.policy().mode() == Mode::Public && port != 0 {
         // Strangers do not choose ports on the host's loopback: that would
         // let them squat the ports of services yet to start.
         let error = crate::policy::blocked(
@@ -50,8 +50,7 @@ pub async fn run(
         fail(&report, error).await
     } else {
         drive(state, port, &spawner, &mut commands, &report, &mut accepted).await
-    }
-    .unwrap_or_else(|SessionGone| "session gone".to_owned());
+    });
     tracing::info!(op = report.op(), port, %ending, accepted, "tcp listener ended");
 }
 
@@ -62,7 +61,7 @@ async fn drive(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     accepted: &mut u64,
-) -> Result<String, SessionGone> {
+) -> Result<Ended, SessionGone> {
     let local = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     // socket(), bind(), listen(): each step as a program takes it.
     let socket = match TcpSocket::new_v4().and_then(|socket| {
@@ -72,7 +71,7 @@ async fn drive(
         Ok(socket)
     }) {
         Ok(socket) => socket,
-        Err(error) => return fail(report, bind_error(&error, local)).await,
+        Err(error) => return fail(report, bind_error(&error, local, "listen on")).await,
     };
     let local = socket.local_addr().unwrap_or(local);
     report
@@ -98,26 +97,25 @@ async fn drive(
         })
         .await?;
     // The session's limits on how long a listener may idle (no connection
-    // accepted) and live; none for an operation without a budget.
-    let forever = std::time::Duration::from_secs(100 * 365 * 24 * 60 * 60);
-    let (idle_limit, lifetime) = report.socket_times().unwrap_or((forever, forever));
-    let idle = tokio::time::sleep(idle_limit);
-    let end_of_life = tokio::time::sleep(lifetime);
-    tokio::pin!(idle, end_of_life);
+    // accepted) and live.
+    let mut clock = SocketClock::start(report);
     loop {
         tokio::select! {
-            () = &mut idle => {
-                let why = format!("closed: no connection came for {} s", idle_limit.as_secs());
-                return close_by_relay(report, why).await;
-            }
-            () = &mut end_of_life => {
-                let why = format!("closed: listeners live at most {} s here", lifetime.as_secs());
+            expired = clock.expired() => {
+                let why = match expired {
+                    Expired::Idle(limit) => {
+                        format!("closed: no connection came for {} s", limit.as_secs())
+                    }
+                    Expired::Lifetime(limit) => {
+                        format!("closed: listeners live at most {} s here", limit.as_secs())
+                    }
+                };
                 return close_by_relay(report, why).await;
             }
             command = commands.recv() => match command {
                 Some(Command::Close) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
-                    return Ok("closed by browser".to_owned());
+                    return Ok(Ended::Closed(Closer::Browser));
                 }
                 None => return Err(SessionGone),
                 Some(_) => report.reject(not_a_sender()).await?,
@@ -143,10 +141,10 @@ async fn drive(
                             report.reject(error).await?;
                             continue;
                         }
-                        Admission::Closed => return Ok("closed by browser".to_owned()),
+                        Admission::Closed => return Ok(Ended::Closed(Closer::Browser)),
                     }
                     *accepted += 1;
-                    idle.as_mut().reset(tokio::time::Instant::now() + idle_limit);
+                    clock.touch();
                     report
                         .event(EventKind::Accepted { conn, peer: peer.to_string() })
                         .await?;
@@ -209,32 +207,4 @@ fn not_a_sender() -> RelayError {
         ErrorCode::NotSupported,
         "a listener only accepts connections: send, shutdown and close each one on its own operation (`accepted` names it)",
     )
-}
-
-/// Stops listening on the relay's own limits, saying which. Connections
-/// already accepted stay.
-async fn close_by_relay(report: &Reporter, why: String) -> Result<String, SessionGone> {
-    report
-        .reject(RelayError::new(ErrorCode::LimitReached, why))
-        .await?;
-    report
-        .event(EventKind::Closed { by: Closer::Relay })
-        .await?;
-    Ok("closed by relay".to_owned())
-}
-
-async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
-    let ending = format!("failed: {}", error.code.as_str());
-    report.event(EventKind::Failed { error }).await?;
-    Ok(ending)
-}
-
-fn bind_error(error: &io::Error, local: SocketAddr) -> RelayError {
-    match error.kind() {
-        io::ErrorKind::AddrInUse => RelayError::new(
-            ErrorCode::AddrInUse,
-            format!("cannot listen on {local}: another socket already uses that port"),
-        ),
-        _ => RelayError::new(ErrorCode::Io, format!("cannot bind {local}: {error}")),
-    }
 }

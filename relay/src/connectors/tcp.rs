@@ -21,6 +21,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::AppState;
+use crate::connectors::common::{Ended, Expired, SocketClock, close_by_relay, fail};
 use crate::lab::faults::{self, FaultGuard};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
@@ -34,26 +35,6 @@ use roundtrip_shared::pacing::RELAY_MAX_UNWRITTEN as MAX_UNWRITTEN;
 /// Largest read per `received` event. Each read takes a buffer of its own
 /// (see [`report::read_buffer`]), so an idle connection holds none.
 const READ_CHUNK: usize = 16 * 1024;
-
-/// How an operation ended, for the log line.
-#[derive(Debug)]
-enum Ending {
-    Closed(Closer),
-    Failed(ErrorCode),
-    SessionGone,
-}
-
-impl std::fmt::Display for Ending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Ending::Closed(Closer::Browser) => f.write_str("closed by browser"),
-            Ending::Closed(Closer::Peer) => f.write_str("closed by peer"),
-            Ending::Closed(Closer::Relay) => f.write_str("closed by relay"),
-            Ending::Failed(code) => write!(f, "failed: {}", code.as_str()),
-            Ending::SessionGone => f.write_str("session gone"),
-        }
-    }
-}
 
 #[derive(Debug, Default)]
 struct Counts {
@@ -86,7 +67,7 @@ pub async fn run(
     let mut counts = Counts::default();
     let ending = match drive(state, &target, options, &mut commands, &report, &mut counts).await {
         Ok(ending) => ending,
-        Err(SessionGone) => Ending::SessionGone,
+        Err(SessionGone) => Ended::SessionGone,
     };
     tracing::info!(
         op = report.op(),
@@ -113,7 +94,7 @@ pub async fn run_accepted(
         .unwrap_or_default();
     let ending = match connected(stream, &mut commands, &report, &mut counts).await {
         Ok(ending) => ending,
-        Err(SessionGone) => Ending::SessionGone,
+        Err(SessionGone) => Ended::SessionGone,
     };
     tracing::info!(
         op = report.op(),
@@ -132,7 +113,7 @@ async fn drive(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ending, SessionGone> {
+) -> Result<Ended, SessionGone> {
     // Boxed, as the endings in `transfer` are: an operation's task is as
     // large as the largest state of its future, and these states (resolve
     // and connect; close and flush) are brief, while an idle connection
@@ -174,7 +155,7 @@ async fn drive(
         result = connecting => result?,
         () = wait_for_close(commands, report) => {
             report.event(EventKind::Closed { by: Closer::Browser }).await?;
-            return Ok(Ending::Closed(Closer::Browser));
+            return Ok(Ended::Closed(Closer::Browser));
         }
     };
     // The guard keeps the lab's faults registered while the connection lives.
@@ -196,7 +177,7 @@ async fn connected(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ending, SessionGone> {
+) -> Result<Ended, SessionGone> {
     let (local, remote) = (stream.local_addr(), stream.peer_addr());
     report
         .event(EventKind::Connected {
@@ -372,7 +353,7 @@ async fn transfer(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ending, SessionGone> {
+) -> Result<Ended, SessionGone> {
     let mut unwritten: VecDeque<Bytes> = VecDeque::new();
     let mut unwritten_len = 0usize;
     let mut reading = true;
@@ -383,19 +364,20 @@ async fn transfer(
     let mut stalled = false;
     // The session's limits on how long a connection may idle and live; an
     // operation without a session budget (a test's) has none.
-    let (idle_limit, lifetime) = report.socket_times().unwrap_or((FOREVER, FOREVER));
-    let idle = tokio::time::sleep(idle_limit);
-    let end_of_life = tokio::time::sleep(lifetime);
-    tokio::pin!(idle, end_of_life);
+    let mut clock = SocketClock::start(report);
     loop {
         tokio::select! {
-            () = &mut idle => {
-                let why = format!("closed: no byte moved for {} s", idle_limit.as_secs());
-                return Box::pin(close_by_relay(stream, report, why)).await;
-            }
-            () = &mut end_of_life => {
-                let why = format!("closed: connections live at most {} s here", lifetime.as_secs());
-                return Box::pin(close_by_relay(stream, report, why)).await;
+            expired = clock.expired() => {
+                let why = match expired {
+                    Expired::Idle(limit) => {
+                        format!("closed: no byte moved for {} s", limit.as_secs())
+                    }
+                    Expired::Lifetime(limit) => {
+                        format!("closed: connections live at most {} s here", limit.as_secs())
+                    }
+                };
+                drop(stream);
+                return Box::pin(close_by_relay(report, why)).await;
             }
             command = commands.recv(), if unwritten_len < MAX_UNWRITTEN => match command {
                 Some(Command::SendTo { .. }) => report.reject(send_to_unsupported()).await?,
@@ -424,7 +406,7 @@ async fn transfer(
                 // Nobody is left to report to, and a peer that reads slowly
                 // (or never) must not keep the connection alive for bytes
                 // nobody will hear about.
-                None => return Ok(Ending::SessionGone),
+                None => return Ok(Ended::SessionGone),
             },
             // The queue of commands is full and not read (the peer stopped
             // reading): a close went around it.
@@ -434,7 +416,7 @@ async fn transfer(
             // Commands are not read while the queue is full, so the end of
             // the session (its command sender dropped) must be heard here.
             () = report.session_ended(), if unwritten_len >= MAX_UNWRITTEN => {
-                return Ok(Ending::SessionGone);
+                return Ok(Ended::SessionGone);
             }
             ready = stream.writable(), if !unwritten.is_empty() => {
                 let wanted = unwritten.front().map_or(0, Bytes::len);
@@ -487,8 +469,7 @@ async fn transfer(
                 }
             },
         }
-        idle.as_mut()
-            .reset(tokio::time::Instant::now() + idle_limit);
+        clock.touch();
         // The FIN goes out once every byte sent before the shutdown has.
         if write_side == WriteSide::ShutdownPending && unwritten.is_empty() {
             if let Err(error) = stream.shutdown().await {
@@ -504,25 +485,6 @@ async fn transfer(
 /// relay's own SO_LINGER): after that they are dropped and the socket
 /// closes.
 const CLOSE_LINGER: Duration = Duration::from_secs(5);
-
-/// Far enough in the future to mean "never" (and to add to an `Instant`).
-const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
-
-/// Ends a connection on the relay's own limits, saying which.
-async fn close_by_relay(
-    stream: TcpStream,
-    report: &Reporter,
-    why: String,
-) -> Result<Ending, SessionGone> {
-    drop(stream);
-    report
-        .reject(RelayError::new(ErrorCode::LimitReached, why))
-        .await?;
-    report
-        .event(EventKind::Closed { by: Closer::Relay })
-        .await?;
-    Ok(Ending::Closed(Closer::Relay))
-}
 
 /// Writes as much of the front buffer as the socket takes now; 0 when it
 /// took nothing (spurious readiness).
@@ -551,7 +513,7 @@ async fn close(
     unwritten: &mut VecDeque<Bytes>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ending, SessionGone> {
+) -> Result<Ended, SessionGone> {
     let deadline = tokio::time::Instant::now() + CLOSE_LINGER;
     match flush(&stream, unwritten, report, counts, deadline).await? {
         Ok(Flushed::All) => {}
@@ -577,7 +539,7 @@ async fn close(
             by: Closer::Browser,
         })
         .await?;
-    Ok(Ending::Closed(Closer::Browser))
+    Ok(Ended::Closed(Closer::Browser))
 }
 
 /// How a [`flush`] ended.
@@ -617,22 +579,16 @@ async fn flush(
 
 /// A read or write failed on an open connection: a reset is reported as the
 /// peer's doing, anything else as a failure.
-async fn end_on_error(report: &Reporter, error: io::Error) -> Result<Ending, SessionGone> {
+async fn end_on_error(report: &Reporter, error: io::Error) -> Result<Ended, SessionGone> {
     if matches!(
         error.kind(),
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
     ) {
         report.event(EventKind::Reset).await?;
         report.event(EventKind::Closed { by: Closer::Peer }).await?;
-        return Ok(Ending::Closed(Closer::Peer));
+        return Ok(Ended::Closed(Closer::Peer));
     }
     fail(report, io_error(&error)).await
-}
-
-async fn fail(report: &Reporter, error: RelayError) -> Result<Ending, SessionGone> {
-    let code = error.code;
-    report.event(EventKind::Failed { error }).await?;
-    Ok(Ending::Failed(code))
 }
 
 /// Names a failed connect the way a learner meets it in the socket API.

@@ -26,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::AppState;
+use crate::connectors::common::{Ended, Expired, SocketClock, bind_error, close_by_relay, fail};
 use crate::lab::faults;
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
@@ -73,8 +74,8 @@ pub async fn run(
         &report,
         &mut counts,
     )
-    .await
-    .unwrap_or_else(|SessionGone| "session gone".to_owned());
+    .await;
+    let ending = Ended::of(ending);
     tracing::info!(
         op = report.op(),
         target = target.as_deref().unwrap_or("-"),
@@ -92,7 +93,7 @@ async fn drive(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<String, SessionGone> {
+) -> Result<Ended, SessionGone> {
     if let Err(error) = permit_bind_port(state, options.bind_port) {
         return fail(report, error).await;
     }
@@ -134,7 +135,7 @@ async fn drive(
                 },
                 () = wait_for_close(commands, report) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
-                    return Ok("closed by browser".to_owned());
+                    return Ok(Ended::Closed(Closer::Browser));
                 }
             }
         }
@@ -154,7 +155,7 @@ async fn drive(
     let local = SocketAddr::new(ip, options.bind_port);
     let socket = match UdpSocket::bind(local).await {
         Ok(socket) => socket,
-        Err(error) => return fail(report, bind_error(&error, local)).await,
+        Err(error) => return fail(report, bind_error(&error, local, "bind")).await,
     };
     let local = socket.local_addr().unwrap_or(local);
     if let Some(remote) = remote
@@ -194,7 +195,7 @@ impl Socket {
         commands: &mut mpsc::Receiver<Command>,
         report: &Reporter,
         counts: &mut Counts,
-    ) -> Result<String, SessionGone> {
+    ) -> Result<Ended, SessionGone> {
         let mut buf = vec![0u8; RECV_BUFFER];
         // The receive timeout runs while a program would be waiting in
         // recvfrom(): from the start, after each send and each arrival. It
@@ -202,20 +203,20 @@ impl Socket {
         let arm = || options.recv_timeout.map(|after| Instant::now() + after);
         let mut deadline = arm();
         // The session's limits on how long a socket may idle (no datagram
-        // either way) and live; none for an operation without a budget.
-        let (idle_limit, lifetime) = report.socket_times().unwrap_or((FOREVER, FOREVER));
-        let idle = tokio::time::sleep(idle_limit);
-        let end_of_life = tokio::time::sleep(lifetime);
-        tokio::pin!(idle, end_of_life);
+        // either way) and live.
+        let mut clock = SocketClock::start(report);
         loop {
             let (sent, received) = (counts.sent, counts.received);
             tokio::select! {
-                () = &mut idle => {
-                    let why = format!("closed: no datagram moved for {} s", idle_limit.as_secs());
-                    return close_by_relay(report, why).await;
-                }
-                () = &mut end_of_life => {
-                    let why = format!("closed: UDP sockets live at most {} s here", lifetime.as_secs());
+                expired = clock.expired() => {
+                    let why = match expired {
+                        Expired::Idle(limit) => {
+                            format!("closed: no datagram moved for {} s", limit.as_secs())
+                        }
+                        Expired::Lifetime(limit) => {
+                            format!("closed: UDP sockets live at most {} s here", limit.as_secs())
+                        }
+                    };
                     return close_by_relay(report, why).await;
                 }
                 command = commands.recv() => match command {
@@ -248,9 +249,9 @@ impl Socket {
                     )).await?,
                     Some(Command::Close) => {
                         report.event(EventKind::Closed { by: Closer::Browser }).await?;
-                        return Ok("closed by browser".to_owned());
+                        return Ok(Ended::Closed(Closer::Browser));
                     }
-                    None => return Ok("session gone".to_owned()),
+                    None => return Ok(Ended::SessionGone),
                 },
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((n, from)) => {
@@ -277,7 +278,7 @@ impl Socket {
                 }
             }
             if (counts.sent, counts.received) != (sent, received) {
-                idle.as_mut().reset(Instant::now() + idle_limit);
+                clock.touch();
             }
         }
     }
@@ -409,20 +410,6 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
     }
 }
 
-/// Far enough in the future to mean "never" (and to add to an `Instant`).
-const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
-
-/// Ends a socket on the relay's own limits, saying which.
-async fn close_by_relay(report: &Reporter, why: String) -> Result<String, SessionGone> {
-    report
-        .reject(RelayError::new(ErrorCode::LimitReached, why))
-        .await?;
-    report
-        .event(EventKind::Closed { by: Closer::Relay })
-        .await?;
-    Ok("closed by relay".to_owned())
-}
-
 /// The policy on local ports: a public relay picks them itself. A stranger
 /// who chooses the port could take over one that a program on the relay's
 /// machine sends to (and read what it sends), or one a service is about to
@@ -452,22 +439,6 @@ async fn route_source(remote: SocketAddr) -> io::Result<IpAddr> {
     let probe = UdpSocket::bind(SocketAddr::new(any, 0)).await?;
     probe.connect(remote).await?;
     Ok(probe.local_addr()?.ip())
-}
-
-async fn fail(report: &Reporter, error: RelayError) -> Result<String, SessionGone> {
-    let ending = format!("failed: {}", error.code.as_str());
-    report.event(EventKind::Failed { error }).await?;
-    Ok(ending)
-}
-
-fn bind_error(error: &io::Error, local: SocketAddr) -> RelayError {
-    match error.kind() {
-        io::ErrorKind::AddrInUse => RelayError::new(
-            ErrorCode::AddrInUse,
-            format!("cannot bind {local}: another socket already uses that port"),
-        ),
-        _ => RelayError::new(ErrorCode::Io, format!("cannot bind {local}: {error}")),
-    }
 }
 
 /// Names a failed send (or UDP connect) the way a learner meets it.
