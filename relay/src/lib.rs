@@ -208,23 +208,17 @@ impl AppState {
     /// Every connector calls this right before it dials `dest.addr`, and then
     /// dials exactly that address.
     pub fn permit_dial(&self, dest: policy::Destination<'_>) -> Result<(), RelayError> {
-        // A session's live listener, by its exact address: on a public relay
-        // the one way to another session's server. Everything else on
-        // loopback stays as the policy says.
-        let to_listener =
-            dest.protocol == policy::Protocol::Tcp && self.inner.listeners.contains(dest.addr);
-        if !to_listener {
-            self.policy().check(dest)?;
-        }
-        if self.inner.config.loopback_only && !dest.addr.ip().is_loopback() {
-            self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
-            tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
-            return Err(policy::blocked(
-                Refusal::NotOnThisMachine,
-                format!("{} is not on this machine (loopback-only relay)", dest.addr),
-            ));
-        }
-        Ok(())
+        let dial = policy::Dial {
+            policy: self.policy(),
+            listeners: &self.inner.listeners,
+            loopback_only: self.inner.config.loopback_only,
+        };
+        dial.permit(dest).inspect_err(|error| {
+            if error.refusal == Some(Refusal::NotOnThisMachine) {
+                self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
+                tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
+            }
+        })
     }
 
     /// How often [`Config::loopback_only`] had to stop a dial the policy

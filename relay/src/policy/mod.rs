@@ -1,4 +1,5 @@
-//! The one place that decides what the relay may dial.
+//! The one place that decides what the relay may dial ([`Dial::permit`]:
+//! live listeners, this policy, and the loopback guard).
 //!
 //! Every connector asks [`Policy::check`] with the **resolved** address it is
 //! about to dial, and then dials exactly that address: a name is resolved
@@ -181,6 +182,36 @@ impl Policy {
                 ),
             )),
         }
+    }
+}
+
+/// Every rule the relay dials by, in one place: a session's live listener
+/// (by its exact address, over TCP) is the one loopback destination a
+/// public relay opens beyond its policy; then the policy; then, on a relay
+/// started for loopback only, a guard that refuses anything off this
+/// machine the rules above let through (a broken policy, not a learner's
+/// mistake: the caller counts and logs it).
+#[derive(Clone, Copy, Debug)]
+pub struct Dial<'a> {
+    pub policy: &'a Policy,
+    pub listeners: &'a listeners::Listeners,
+    pub loopback_only: bool,
+}
+
+impl Dial<'_> {
+    /// Whether `dest.addr` may be dialled now; a refusal says which rule.
+    pub fn permit(&self, dest: Destination<'_>) -> Result<(), RelayError> {
+        let to_listener = dest.protocol == Protocol::Tcp && self.listeners.contains(dest.addr);
+        if !to_listener {
+            self.policy.check(dest)?;
+        }
+        if self.loopback_only && !dest.addr.ip().is_loopback() {
+            return Err(blocked(
+                Refusal::NotOnThisMachine,
+                format!("{} is not on this machine (loopback-only relay)", dest.addr),
+            ));
+        }
+        Ok(())
     }
 }
 
