@@ -10,8 +10,10 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use roundtrip_shared::protocol::{Closer, ErrorCode, EventKind, RelayError};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
+use crate::op::Command;
 use crate::report::{Reporter, SessionGone};
 
 /// How an operation ended, for its log line.
@@ -112,6 +114,21 @@ pub async fn fail(report: &Reporter, error: RelayError) -> Result<Ended, Session
     let code = error.code;
     report.event(EventKind::Failed { error }).await?;
     Ok(Ended::Failed(code))
+}
+
+/// Refuses every request but `close` (with the error `refusal` names for
+/// it) until the browser closes or its session ends: what an operation
+/// answers while it has no socket to act on yet.
+pub async fn refuse_until_close(
+    commands: &mut mpsc::Receiver<Command>,
+    report: &Reporter,
+    refusal: impl Fn(&Command) -> RelayError,
+) {
+    while let Some(command) = commands.recv().await {
+        if matches!(command, Command::Close) || report.reject(refusal(&command)).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// A failed bind of `local`, as a learner meets it: a port in use is

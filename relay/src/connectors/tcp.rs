@@ -21,7 +21,9 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::AppState;
-use crate::connectors::common::{Ended, Expired, SocketClock, close_by_relay, fail};
+use crate::connectors::common::{
+    Ended, Expired, SocketClock, close_by_relay, fail, refuse_until_close,
+};
 use crate::lab::faults::{self, FaultGuard};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
@@ -191,23 +193,18 @@ async fn connected(
 /// Reads commands until the browser closes, refusing sends (and shutdowns):
 /// there is no connection yet. Returns when the browser closes or goes away.
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
-    loop {
-        let refusal = match commands.recv().await {
-            Some(Command::Send(_)) => RelayError::new(
-                ErrorCode::NotConnected,
-                "not connected yet: wait for the connected event before sending",
-            ),
-            Some(Command::Shutdown) => RelayError::new(
-                ErrorCode::NotConnected,
-                "not connected yet: there is no sending side to shut down before the connected event (close ends the attempt)",
-            ),
-            Some(Command::SendTo { .. }) => send_to_unsupported(),
-            Some(Command::Close) | None => return,
-        };
-        if report.reject(refusal).await.is_err() {
-            return;
-        }
-    }
+    refuse_until_close(commands, report, |command| match command {
+        Command::Send(_) => RelayError::new(
+            ErrorCode::NotConnected,
+            "not connected yet: wait for the connected event before sending",
+        ),
+        Command::Shutdown => RelayError::new(
+            ErrorCode::NotConnected,
+            "not connected yet: there is no sending side to shut down before the connected event (close ends the attempt)",
+        ),
+        Command::SendTo { .. } | Command::Close => send_to_unsupported(),
+    })
+    .await;
 }
 
 fn send_to_unsupported() -> RelayError {

@@ -26,7 +26,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::AppState;
-use crate::connectors::common::{Ended, Expired, SocketClock, bind_error, close_by_relay, fail};
+use crate::connectors::common::{
+    Ended, Expired, SocketClock, bind_error, close_by_relay, fail, refuse_until_close,
+};
 use crate::lab::faults;
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
@@ -392,22 +394,17 @@ impl Socket {
 /// Reads commands until the browser closes, refusing the others: there is no
 /// socket yet. Returns when the browser closes or goes away.
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
-    loop {
-        let refusal = match commands.recv().await {
-            Some(Command::Close) | None => return,
-            Some(Command::Shutdown) => RelayError::new(
-                ErrorCode::NotSupported,
-                "UDP has no connection to shut down: close ends the socket",
-            ),
-            Some(Command::Send(_) | Command::SendTo { .. }) => RelayError::new(
-                ErrorCode::NotConnected,
-                "the socket is not open yet: wait for the bound event before sending",
-            ),
-        };
-        if report.reject(refusal).await.is_err() {
-            return;
-        }
-    }
+    refuse_until_close(commands, report, |command| match command {
+        Command::Shutdown => RelayError::new(
+            ErrorCode::NotSupported,
+            "UDP has no connection to shut down: close ends the socket",
+        ),
+        _ => RelayError::new(
+            ErrorCode::NotConnected,
+            "the socket is not open yet: wait for the bound event before sending",
+        ),
+    })
+    .await;
 }
 
 /// The policy on local ports: a public relay picks them itself. A stranger
