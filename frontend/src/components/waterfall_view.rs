@@ -66,7 +66,7 @@ pub fn waterfall_view(props: &Props) -> Html {
                     </p>
                 }
                 <ul class="legend wf-legend" aria-label="Phases">
-                    { for Phase::ALL.into_iter().map(|phase| html! {
+                    { for Phase::all().map(|phase| html! {
                         <li class={classes!("wf-key", phase.class())}>{phase.name()}</li>
                     }) }
                 </ul>

@@ -46,7 +46,8 @@ impl Axis {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase", prefix = "phase-")]
 pub enum Phase {
     /// Time before the last hop of an HTTP request: earlier hops of a
     /// redirect, and the relay's own work.
@@ -63,15 +64,10 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 7] = [
-        Phase::Blocked,
-        Phase::Dns,
-        Phase::Connect,
-        Phase::Tls,
-        Phase::Send,
-        Phase::Wait,
-        Phase::Download,
-    ];
+    /// Every phase, in the order a request goes through them.
+    pub fn all() -> impl Iterator<Item = Phase> {
+        <Phase as strum::IntoEnumIterator>::iter()
+    }
 
     /// The word in labels and the legend.
     pub fn name(self) -> &'static str {
@@ -88,15 +84,7 @@ impl Phase {
 
     /// A stable token for a CSS class, `phase-dns`.
     pub fn class(self) -> &'static str {
-        match self {
-            Phase::Blocked => "phase-blocked",
-            Phase::Dns => "phase-dns",
-            Phase::Connect => "phase-connect",
-            Phase::Tls => "phase-tls",
-            Phase::Send => "phase-send",
-            Phase::Wait => "phase-wait",
-            Phase::Download => "phase-download",
-        }
+        self.into()
     }
 }
 
@@ -517,6 +505,31 @@ pub fn text(waterfall: &Waterfall, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The CSS classes the page's stylesheet colours, in the legend's order.
+    #[test]
+    fn phases_have_their_css_classes_in_order() {
+        let classes: Vec<&str> = Phase::all().map(Phase::class).collect();
+        assert_eq!(
+            classes,
+            [
+                "phase-blocked",
+                "phase-dns",
+                "phase-connect",
+                "phase-tls",
+                "phase-send",
+                "phase-wait",
+                "phase-download"
+            ]
+        );
+        let css = include_str!("../../../frontend/style.css");
+        for class in classes {
+            assert!(
+                css.contains(&format!(".{class}")),
+                "style.css has no .{class}"
+            );
+        }
+    }
     use crate::payload::Payload;
     use crate::protocol::{
         ClientMsg, Closer, ErrorCode, Event, HttpRequest, HttpTimings, RelayError, ResolveSource,
