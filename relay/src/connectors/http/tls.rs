@@ -1,0 +1,121 @@
+//! TLS for the HTTP connector: the client configuration the relay trusts,
+//! the `tls_handshake` event (version, cipher, ALPN, the certificates the
+//! server showed) and the wording of a failed handshake. The handshake
+//! itself runs in the exchange, where its time is measured.
+
+use std::io;
+use std::sync::Arc;
+
+use roundtrip_shared::protocol::{CertInfo, ErrorCode, EventKind, RelayError};
+use tokio_rustls::TlsConnector;
+
+use super::Stop;
+use crate::lab::Lab;
+
+/// The relay trusts the usual web roots (webpki-roots) plus its own lab CA.
+pub(super) fn tls_connector(lab: &Lab) -> Result<TlsConnector, Stop> {
+    let internal = |e: rustls::Error| {
+        Stop::Fail(RelayError::new(
+            ErrorCode::Tls,
+            format!("cannot set up TLS: {e}"),
+        ))
+    };
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    roots.add(lab.lab_ca().clone()).map_err(internal)?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(internal)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+fn version_name(version: rustls::ProtocolVersion) -> String {
+    match version {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_owned(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+pub(super) fn handshake_event(connection: &rustls::ClientConnection) -> EventKind {
+    let certs = connection
+        .peer_certificates()
+        .unwrap_or_default()
+        .iter()
+        .map(|der| match x509_parser::parse_x509_certificate(der) {
+            Ok((_, cert)) => CertInfo {
+                subject: cert.subject().to_string(),
+                issuer: cert.issuer().to_string(),
+                not_before: cert.validity().not_before.to_string(),
+                not_after: cert.validity().not_after.to_string(),
+            },
+            Err(error) => CertInfo {
+                subject: format!("(unparsable certificate: {error})"),
+                issuer: String::new(),
+                not_before: String::new(),
+                not_after: String::new(),
+            },
+        })
+        .collect();
+    EventKind::TlsHandshake {
+        version: connection
+            .protocol_version()
+            .map(version_name)
+            .unwrap_or_default(),
+        cipher: connection
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default(),
+        alpn: connection
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        certs,
+    }
+}
+
+pub(super) fn tls_error(error: &io::Error, name: &str) -> RelayError {
+    if let Some(tls) = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
+        let hint = match tls {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+                ": the certificate is not signed by a CA the relay trusts"
+            }
+            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
+            | rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForNameContext { .. },
+            ) => ": the certificate is made out to other names",
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Expired)
+            | rustls::Error::InvalidCertificate(rustls::CertificateError::ExpiredContext {
+                ..
+            }) => ": the certificate has expired",
+            // A plain-text answer ("HTTP/1.1 400 ...") read as a TLS record.
+            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+                ": the server answered in plain text, not TLS; is it http:// on that port?"
+            }
+            _ => "",
+        };
+        return RelayError::new(
+            ErrorCode::Tls,
+            format!("TLS handshake with {name} failed: {tls}{hint}"),
+        );
+    }
+    if error.kind() == io::ErrorKind::UnexpectedEof {
+        return RelayError::new(
+            ErrorCode::Tls,
+            format!(
+                "{name} closed the connection during the TLS handshake: is it speaking TLS on that port?"
+            ),
+        );
+    }
+    RelayError::new(
+        ErrorCode::Io,
+        format!("TLS handshake with {name} failed: {error}"),
+    )
+}
