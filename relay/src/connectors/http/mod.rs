@@ -36,6 +36,7 @@ use roundtrip_shared::protocol::{
 };
 use tokio::sync::mpsc;
 use tokio_rustls::TlsConnector;
+use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::AppState;
@@ -402,7 +403,8 @@ async fn one_hop(
         .handshake::<_, Full<Bytes>>(hyper_util::rt::TokioIo::new(io))
         .await
         .map_err(|e| http_error(&e))?;
-    let connection = AbortOnDrop(tokio::spawn(connection));
+    // hyper's connection task, stopped when the exchange is over.
+    let connection = AbortOnDropHandle::new(tokio::spawn(connection));
 
     let outgoing = request::build(hop, headers)?;
 
@@ -585,14 +587,5 @@ fn http_error(error: &hyper::Error) -> RelayError {
         )
     } else {
         RelayError::new(ErrorCode::Http, format!("HTTP exchange failed: {message}"))
-    }
-}
-
-/// hyper's connection task, stopped when the exchange is over.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
