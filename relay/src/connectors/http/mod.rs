@@ -220,21 +220,17 @@ pub(super) async fn exchange(
     let (mut hop, mut headers) = request::first_hop(request)?;
     let tls = tls_connector(lab)?;
     let wire_budget = Arc::new(AtomicUsize::new(if request.raw { WIRE_BUDGET } else { 0 }));
+    let ctx = HopCtx {
+        state,
+        request,
+        tls: &tls,
+        wire_budget: &wire_budget,
+        started,
+        report,
+    };
     let mut redirects_left = request.follow_redirects;
     loop {
-        let next = one_hop(
-            state,
-            request,
-            &hop,
-            &headers,
-            &tls,
-            &wire_budget,
-            started,
-            report,
-            summary,
-            request.follow_redirects > 0,
-        )
-        .await?;
+        let next = one_hop(&ctx, &hop, &headers, summary).await?;
         let Some((status, location)) = next else {
             return Ok(());
         };
@@ -259,22 +255,36 @@ pub(super) async fn exchange(
     }
 }
 
+/// What every hop of one exchange shares.
+struct HopCtx<'a> {
+    state: &'a AppState,
+    request: &'a HttpRequest,
+    tls: &'a TlsConnector,
+    /// Wire bytes left to report, across the exchange's hops.
+    wire_budget: &'a Arc<AtomicUsize>,
+    /// When the operation began (`timings.total_us` counts from here).
+    started: Instant,
+    report: &'a Reporter,
+}
+
 /// One request on a fresh connection. Returns the status and `Location` of
-/// a redirect to follow (only when `may_follow`), or `None` once the
-/// response has been reported in full.
-#[allow(clippy::too_many_arguments)]
+/// a redirect to follow (only when the request follows redirects), or
+/// `None` once the response has been reported in full.
 async fn one_hop(
-    state: &AppState,
-    request: &HttpRequest,
+    ctx: &HopCtx<'_>,
     hop: &Hop,
     headers: &[(HeaderName, HeaderValue)],
-    tls: &TlsConnector,
-    wire_budget: &Arc<AtomicUsize>,
-    started: Instant,
-    report: &Reporter,
     summary: &mut Summary,
-    may_follow: bool,
 ) -> Result<Option<(u16, String)>, Stop> {
+    let HopCtx {
+        state,
+        request,
+        tls,
+        wire_budget,
+        started,
+        report,
+    } = *ctx;
+    let may_follow = request.follow_redirects > 0;
     let (lab, config) = (state.lab(), state.config());
     // What this hop sends counts against the session's byte budgets, on
     // every hop and every attempt (a 307/308 or a retry sends the body
