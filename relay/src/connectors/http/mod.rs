@@ -47,7 +47,8 @@ use crate::report::{Reporter, SessionGone};
 use crate::target::{self, Target};
 use request::{Hop, outgoing_bytes};
 use taps::{HeadTap, Io, Marks, WIRE_BUDGET, WireTap, drain, pump};
-use tls::{handshake_event, tls_connector, tls_error};
+pub(crate) use tls::ClientTls;
+use tls::{handshake_event, tls_error};
 
 /// Defaults for the phases the browser leaves open.
 const DEFAULT_TLS: Duration = Duration::from_secs(10);
@@ -218,7 +219,7 @@ pub(super) async fn exchange(
         );
     }
     let (mut hop, mut headers) = request::first_hop(request)?;
-    let tls = tls_connector(lab)?;
+    let tls = state.http_tls().connector(lab)?;
     let wire_budget = Arc::new(AtomicUsize::new(if request.raw { WIRE_BUDGET } else { 0 }));
     let ctx = HopCtx {
         state,

@@ -4,7 +4,7 @@
 //! itself runs in the exchange, where its time is measured.
 
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use roundtrip_shared::protocol::{CertInfo, ErrorCode, EventKind, RelayError};
 use tokio_rustls::TlsConnector;
@@ -12,8 +12,33 @@ use tokio_rustls::TlsConnector;
 use super::Stop;
 use crate::lab::Lab;
 
+/// The relay's TLS client configuration, built once per relay (on first
+/// use; it copies every web root) and held in [`crate::AppState`].
+#[derive(Debug, Default)]
+pub(crate) struct ClientTls(OnceLock<Arc<rustls::ClientConfig>>);
+
+impl ClientTls {
+    /// The connector for one exchange: the relay's configuration, with a
+    /// TLS session cache of the exchange's own. Its hops may resume each
+    /// other's sessions, as they always could; other exchanges (other
+    /// attempts, other sessions, other people on a public relay) never
+    /// see its tickets, and each begins with a full handshake to show.
+    pub(super) fn connector(&self, lab: &Lab) -> Result<TlsConnector, Stop> {
+        let shared = match self.0.get() {
+            Some(config) => config,
+            None => {
+                let built = Arc::new(client_config(lab)?);
+                self.0.get_or_init(|| built)
+            }
+        };
+        let mut config = rustls::ClientConfig::clone(shared);
+        config.resumption = rustls::client::Resumption::default();
+        Ok(TlsConnector::from(Arc::new(config)))
+    }
+}
+
 /// The relay trusts the usual web roots (webpki-roots) plus its own lab CA.
-pub(super) fn tls_connector(lab: &Lab) -> Result<TlsConnector, Stop> {
+fn client_config(lab: &Lab) -> Result<rustls::ClientConfig, Stop> {
     let internal = |e: rustls::Error| {
         Stop::Fail(RelayError::new(
             ErrorCode::Tls,
@@ -31,7 +56,7 @@ pub(super) fn tls_connector(lab: &Lab) -> Result<TlsConnector, Stop> {
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(TlsConnector::from(Arc::new(config)))
+    Ok(config)
 }
 
 fn version_name(version: rustls::ProtocolVersion) -> String {
@@ -118,4 +143,33 @@ pub(super) fn tls_error(error: &io::Error, name: &str) -> RelayError {
         ErrorCode::Io,
         format!("TLS handshake with {name} failed: {error}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_client_config_is_built_once_per_relay() {
+        let lab = Lab::start().await.unwrap();
+        let tls = ClientTls::default();
+        let first = tls.connector(&lab).unwrap();
+        let second = tls.connector(&lab).unwrap();
+        // Built once: both come from the same configuration (a fresh build
+        // makes a fresh crypto provider)...
+        assert!(Arc::ptr_eq(
+            first.config().crypto_provider(),
+            second.config().crypto_provider()
+        ));
+        // ...and another relay builds its own.
+        let other = ClientTls::default().connector(&lab).unwrap();
+        assert!(!Arc::ptr_eq(
+            first.config().crypto_provider(),
+            other.config().crypto_provider()
+        ));
+        // Each exchange gets a configuration of its own to hold its
+        // sessions, with the relay's ALPN.
+        assert!(!Arc::ptr_eq(first.config(), second.config()));
+        assert_eq!(second.config().alpn_protocols, [b"http/1.1".to_vec()]);
+    }
 }
