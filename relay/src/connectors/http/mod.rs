@@ -23,7 +23,6 @@ mod taps;
 mod tls;
 
 use std::io;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
@@ -48,7 +47,7 @@ use crate::target::{self, Target};
 use request::{Hop, outgoing_bytes};
 use taps::{HeadTap, Io, Marks, WIRE_BUDGET, WireTap, drain, pump};
 pub(crate) use tls::ClientTls;
-use tls::{handshake_event, tls_error};
+use tls::{handshake_event, server_name, tls_error};
 
 /// Defaults for the phases the browser leaves open.
 const DEFAULT_TLS: Duration = Duration::from_secs(10);
@@ -295,43 +294,8 @@ async fn one_hop(
     let timeouts = request.timeouts.unwrap_or_default();
     let url = &hop.url;
     let https = url.scheme() == "https";
-    let port = url.port_or_known_default().unwrap_or(80);
-    let host = match url.host() {
-        Some(url::Host::Domain(name)) => name.to_owned(),
-        Some(url::Host::Ipv4(ip)) => ip.to_string(),
-        Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        None => return fail(ErrorCode::InvalidUrl, format!("{url} has no host")),
-    };
-    // A lab service name reaches the lab directly; its certificate is made
-    // out to `localhost`.
-    let (target, tls_name) = match (url.host(), lab.lookup(&host)) {
-        (Some(url::Host::Domain(_)), Some(addr)) => (
-            Target::Lab {
-                name: host.clone(),
-                addr,
-            },
-            "localhost".to_owned(),
-        ),
-        // Names under lab.test go to the DNS lab (and `www.lab.test` on 80
-        // or 443 to the HTTP labs, whose certificate covers *.lab.test).
-        (Some(url::Host::Domain(_)), None) if crate::lab::dns::is_lab_name(&host) => (
-            Target::LabHost {
-                host: host.clone(),
-                port,
-                dns: lab.dns().stub,
-            },
-            host.trim_end_matches('.').to_owned(),
-        ),
-        (Some(url::Host::Ipv4(ip)), _) => (Target::Literal(SocketAddr::new(ip.into(), port)), host),
-        (Some(url::Host::Ipv6(ip)), _) => (Target::Literal(SocketAddr::new(ip.into(), port)), host),
-        _ => (
-            Target::Host {
-                host: host.clone(),
-                port,
-            },
-            host,
-        ),
-    };
+    let target = target::from_url(url, lab)?;
+    let tls_name = server_name(&target);
     let mut timings = HttpTimings::default();
 
     let t = Instant::now();

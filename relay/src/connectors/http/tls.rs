@@ -11,6 +11,7 @@ use tokio_rustls::TlsConnector;
 
 use super::Stop;
 use crate::lab::Lab;
+use crate::target::Target;
 
 /// The relay's TLS client configuration, built once per relay (on first
 /// use; it copies every web root) and held in [`crate::AppState`].
@@ -57,6 +58,19 @@ fn client_config(lab: &Lab) -> Result<rustls::ClientConfig, Stop> {
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The name the server's certificate must carry. A lab service reached by
+/// its name has a certificate made out to `localhost`; a `lab.test` name
+/// (the HTTP labs' certificate covers `*.lab.test`), a host name or an IP
+/// literal stand for themselves.
+pub(super) fn server_name(target: &Target) -> String {
+    match target {
+        Target::Lab { .. } => "localhost".to_owned(),
+        Target::LabHost { host, .. } => host.trim_end_matches('.').to_owned(),
+        Target::Host { host, .. } => host.clone(),
+        Target::Literal(addr) => addr.ip().to_string(),
+    }
 }
 
 fn version_name(version: rustls::ProtocolVersion) -> String {
