@@ -166,6 +166,8 @@ struct Inner {
     sockets_per_ip: Arc<limits::PerAddress>,
     /// TCP connections to the lab services per client address.
     lab_per_ip: Arc<limits::PerAddress>,
+    /// The HTTP connector's TLS client configuration, built once.
+    http_tls: connectors::http::ClientTls,
 }
 
 impl AppState {
@@ -189,6 +191,7 @@ impl AppState {
                 sockets: Arc::default(),
                 sockets_per_ip: Arc::default(),
                 lab_per_ip: Arc::default(),
+                http_tls: connectors::http::ClientTls::default(),
             }),
         }
     }
@@ -199,6 +202,12 @@ impl AppState {
 
     pub fn lab(&self) -> &lab::Lab {
         &self.inner.lab
+    }
+
+    /// The HTTP connector's TLS client configuration (web roots and the lab
+    /// CA), shared by every exchange on this relay.
+    pub(crate) fn http_tls(&self) -> &connectors::http::ClientTls {
+        &self.inner.http_tls
     }
 
     pub fn policy(&self) -> &policy::Policy {

@@ -4,12 +4,14 @@
 //!
 //! Names under `lab.test` resolve through the DNS lab (and report the DNS
 //! query and response between `resolving` and `resolved`); other names go to
-//! the system resolver. Any connector that starts from a name (TCP, HTTP)
-//! gets both by calling [`parse`] then [`resolve`].
+//! the system resolver. Any connector that starts from a name gets both by
+//! calling [`parse`] (TCP, UDP) or [`from_url`] (HTTP: the same routing,
+//! from a URL's host and port) then [`resolve`].
 
 use std::net::SocketAddr;
 
 use roundtrip_shared::protocol::{ErrorCode, EventKind, RelayError, ResolveSource};
+use url::{Host, Url};
 
 use crate::lab::Lab;
 use crate::report::{Reporter, SessionGone};
@@ -135,6 +137,38 @@ pub fn parse(text: &str, lab: &Lab) -> Result<Target, RelayError> {
         host: host.to_owned(),
         port,
     })
+}
+
+/// Where an `http://` or `https://` URL leads, routed as [`parse`] routes a
+/// target: a lab service by its name, a name under `lab.test` through the
+/// DNS lab, an IP literal as it is, any other name through the resolver.
+/// The port is the URL's, else its scheme's.
+pub fn from_url(url: &Url, lab: &Lab) -> Result<Target, RelayError> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    let host = match url.host() {
+        Some(Host::Domain(name)) => name.to_owned(),
+        Some(Host::Ipv4(ip)) => return Ok(Target::Literal(SocketAddr::new(ip.into(), port))),
+        Some(Host::Ipv6(ip)) => return Ok(Target::Literal(SocketAddr::new(ip.into(), port))),
+        None => {
+            return Err(RelayError::new(
+                ErrorCode::InvalidUrl,
+                format!("{url} has no host"),
+            ));
+        }
+    };
+    if let Some(addr) = lab.lookup(&host) {
+        return Ok(Target::Lab { name: host, addr });
+    }
+    // `www.lab.test` on 80 or 443 leads on to the HTTP labs (see
+    // [`resolve`]).
+    if crate::lab::dns::is_lab_name(&host) {
+        return Ok(Target::LabHost {
+            host,
+            port,
+            dns: lab.dns().stub,
+        });
+    }
+    Ok(Target::Host { host, port })
 }
 
 fn check_port(port: u16, text: &str) -> Result<(), RelayError> {
@@ -303,6 +337,38 @@ mod tests {
             assert_eq!(err.code, ErrorCode::InvalidTarget, "{text}");
             assert!(err.message.contains(expected), "{text}: {}", err.message);
         }
+    }
+
+    #[tokio::test]
+    async fn urls_are_routed_as_targets_are() {
+        let lab = lab().await;
+        let from = |text: &str| from_url(&Url::parse(text).unwrap(), &lab).unwrap();
+        // A lab service by its name, with the port it really listens on.
+        assert_eq!(
+            from("http://http-lab/get"),
+            Target::Lab {
+                name: "http-lab".into(),
+                addr: lab.lookup("http-lab").unwrap(),
+            }
+        );
+        // Everything else as the same host and port typed as a target, with
+        // the scheme's port when the URL names none.
+        for (url, target) in [
+            ("http://127.0.0.1:8080/json", "127.0.0.1:8080"),
+            ("https://127.0.0.1/", "127.0.0.1:443"),
+            ("http://[::1]/", "[::1]:80"),
+            ("http://0x7f.1:81/", "127.0.0.1:81"),
+            ("https://www.lab.test/", "www.lab.test:443"),
+            ("http://Echo.Lab.Test.:7/", "echo.lab.test.:7"),
+            ("http://example.com:8080/a?b", "example.com:8080"),
+            ("https://localhost/", "localhost:443"),
+        ] {
+            assert_eq!(from(url), parse(target, &lab).unwrap(), "{url}");
+        }
+        assert!(matches!(
+            from("https://www.lab.test/"),
+            Target::LabHost { port: 443, .. }
+        ));
     }
 
     #[tokio::test]

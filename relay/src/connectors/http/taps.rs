@@ -1,0 +1,318 @@
+//! Two thin adapters that watch the bytes of one hop, and the plumbing that
+//! turns what they see into events in the right order.
+//!
+//! [`WireTap`] sits on the TCP socket (so over TLS it sees the records an
+//! eavesdropper would see) and reports `wire` events when the browser asked
+//! for `raw`; [`HeadTap`] sits on the plain-text side and captures the exact
+//! request head and the instant the first response byte arrives. They live
+//! under hyper, in `poll_*` calls that cannot await, so they only send
+//! [`TapEvent`]s into a channel; the exchange [`pump`]s that channel while
+//! it waits on hyper, so a `wire` event never comes after the response it
+//! carried.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use roundtrip_shared::payload::Payload;
+use roundtrip_shared::protocol::{EventKind, WireDir};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+
+use super::CHUNK;
+use crate::report::{Reporter, SessionGone};
+
+/// Most wire bytes reported per operation (`raw` requests); past this the
+/// `wire` events stop (the exchange goes on).
+pub(super) const WIRE_BUDGET: usize = 256 * 1024;
+/// Longest request head captured for `request_written`.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// The channel from a hop's taps to its exchange. Unbounded because a
+/// `poll_*` call cannot wait for room, yet bounded in practice: the wire
+/// tap sends at most [`WIRE_BUDGET`] bytes per operation, the head tap one
+/// head of at most [`MAX_HEAD`] bytes and one first-byte mark per hop, and
+/// the exchange drains it as it goes.
+pub(super) fn channel() -> (
+    mpsc::UnboundedSender<TapEvent>,
+    mpsc::UnboundedReceiver<TapEvent>,
+) {
+    mpsc::unbounded_channel()
+}
+
+/// When the request went out and the answer began, on this hop.
+#[derive(Debug, Default)]
+pub(super) struct Marks {
+    pub(super) written: Option<Instant>,
+    pub(super) first_byte: Option<Instant>,
+}
+
+/// Awaits `work` while reporting what the taps saw, in order.
+pub(super) async fn pump<F: std::future::Future>(
+    work: F,
+    taps: &mut mpsc::UnboundedReceiver<TapEvent>,
+    report: &Reporter,
+    marks: &mut Marks,
+) -> Result<F::Output, SessionGone> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            Some(event) = taps.recv() => tell(event, report, marks).await?,
+            output = &mut work => {
+                drain(taps, report, marks).await?;
+                return Ok(output);
+            }
+        }
+    }
+}
+
+/// Reports what the taps saw and nobody reported yet.
+pub(super) async fn drain(
+    taps: &mut mpsc::UnboundedReceiver<TapEvent>,
+    report: &Reporter,
+    marks: &mut Marks,
+) -> Result<(), SessionGone> {
+    while let Ok(event) = taps.try_recv() {
+        tell(event, report, marks).await?;
+    }
+    Ok(())
+}
+
+async fn tell(event: TapEvent, report: &Reporter, marks: &mut Marks) -> Result<(), SessionGone> {
+    match event {
+        TapEvent::Wire(dir, bytes) => {
+            report
+                .event(EventKind::Wire {
+                    dir,
+                    bytes: Payload(bytes),
+                })
+                .await
+        }
+        TapEvent::RequestWritten {
+            head,
+            body_bytes,
+            at,
+        } => {
+            marks.written = Some(at);
+            report
+                .event(EventKind::RequestWritten {
+                    head: Payload(head),
+                    body_bytes,
+                })
+                .await
+        }
+        TapEvent::FirstByte(at) => {
+            marks.first_byte = Some(at);
+            report.event(EventKind::FirstByte).await
+        }
+    }
+}
+
+/// What the adapters saw, in the order they saw it.
+#[derive(Debug)]
+pub(super) enum TapEvent {
+    Wire(WireDir, Vec<u8>),
+    RequestWritten {
+        head: Vec<u8>,
+        body_bytes: u64,
+        at: Instant,
+    },
+    FirstByte(Instant),
+}
+
+/// A byte stream hyper can drive: the TCP socket or TLS over it.
+pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// Sits on the TCP socket and reports the bytes crossing it (while the
+/// operation's wire budget lasts; 0 when the browser did not ask).
+pub(super) struct WireTap {
+    inner: TcpStream,
+    events: mpsc::UnboundedSender<TapEvent>,
+    budget: Arc<AtomicUsize>,
+}
+
+impl WireTap {
+    pub(super) fn new(
+        inner: TcpStream,
+        events: mpsc::UnboundedSender<TapEvent>,
+        budget: Arc<AtomicUsize>,
+    ) -> Self {
+        WireTap {
+            inner,
+            events,
+            budget,
+        }
+    }
+
+    fn report(&self, dir: WireDir, bytes: &[u8]) {
+        for piece in bytes.chunks(CHUNK) {
+            let allowed = self
+                .budget
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                    Some(left.saturating_sub(piece.len()))
+                })
+                .unwrap_or(0)
+                .min(piece.len());
+            if allowed == 0 {
+                return;
+            }
+            let _ = self
+                .events
+                .send(TapEvent::Wire(dir, piece[..allowed].to_vec()));
+        }
+    }
+}
+
+impl AsyncRead for WireTap {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            this.report(WireDir::In, &buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for WireTap {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            this.report(WireDir::Out, &buf[..n]);
+        }
+        polled
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Sits on the plain-text side (above TLS): captures the request head as
+/// hyper writes it, counts the body, and notes the first response byte.
+pub(super) struct HeadTap {
+    inner: Box<dyn Io>,
+    events: mpsc::UnboundedSender<TapEvent>,
+    head: Vec<u8>,
+    head_done: bool,
+    body_expected: u64,
+    body_written: u64,
+    written_reported: bool,
+    first_byte_seen: bool,
+}
+
+impl HeadTap {
+    /// Watches `inner` for a request whose body is `body_expected` bytes.
+    pub(super) fn new(
+        inner: Box<dyn Io>,
+        events: mpsc::UnboundedSender<TapEvent>,
+        body_expected: u64,
+    ) -> Self {
+        HeadTap {
+            inner,
+            events,
+            head: Vec::new(),
+            head_done: false,
+            body_expected,
+            body_written: 0,
+            written_reported: false,
+            first_byte_seen: false,
+        }
+    }
+
+    fn wrote(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
+        if !self.head_done {
+            let old = self.head.len();
+            self.head.extend_from_slice(bytes);
+            // The head ends at the first blank line.
+            let search_from = old.saturating_sub(3);
+            if let Some(end) = self.head[search_from..]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| search_from + p + 4)
+            {
+                rest = &bytes[end - old..];
+                self.head.truncate(end);
+                self.head_done = true;
+            } else if self.head.len() >= MAX_HEAD {
+                self.head_done = true;
+                rest = &[];
+            } else {
+                rest = &[];
+            }
+        }
+        self.body_written += rest.len() as u64;
+        if self.head_done && !self.written_reported && self.body_written >= self.body_expected {
+            self.written_reported = true;
+            let _ = self.events.send(TapEvent::RequestWritten {
+                head: std::mem::take(&mut self.head),
+                body_bytes: self.body_written,
+                at: Instant::now(),
+            });
+        }
+    }
+}
+
+impl AsyncRead for HeadTap {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled
+            && buf.filled().len() > before
+            && !this.first_byte_seen
+        {
+            this.first_byte_seen = true;
+            let _ = this.events.send(TapEvent::FirstByte(Instant::now()));
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for HeadTap {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            this.wrote(&buf[..n]);
+        }
+        polled
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
