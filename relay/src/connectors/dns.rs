@@ -73,9 +73,12 @@ pub async fn run(
     tokio::pin!(work);
     let outcome = loop {
         tokio::select! {
-            outcome = &mut work => break outcome,
+            outcome = &mut work => break outcome.map(|answer| match answer {
+                Ok(rcode) => DnsEnd::Answered(rcode),
+                Err(error) => DnsEnd::Failed(error),
+            }),
             command = commands.recv() => match command {
-                Some(Command::Close) => break Ok(Err(None)),
+                Some(Command::Close) => break Ok(DnsEnd::Cancelled),
                 Some(Command::Send(_) | Command::SendTo { .. } | Command::Shutdown) => {
                     let error = RelayError::new(
                         ErrorCode::NotSupported,
@@ -94,17 +97,17 @@ pub async fn run(
     let (name, rtype, mode) = (&request.name, request.rtype.as_str(), request.mode);
     let terminal = match outcome {
         Err(SessionGone) => return,
-        Ok(Ok(rcode)) => {
+        Ok(DnsEnd::Answered(rcode)) => {
             tracing::info!(name, rtype, ?mode, rcode, elapsed_ms, "dns query answered");
             EventKind::Closed { by: Closer::Relay }
         }
-        Ok(Err(None)) => {
+        Ok(DnsEnd::Cancelled) => {
             tracing::info!(name, rtype, ?mode, elapsed_ms, "dns query cancelled");
             EventKind::Closed {
                 by: Closer::Browser,
             }
         }
-        Ok(Err(Some(error))) => {
+        Ok(DnsEnd::Failed(error)) => {
             tracing::info!(
                 name,
                 rtype,
@@ -119,14 +122,23 @@ pub async fn run(
     let _ = report.event(terminal).await;
 }
 
-/// The final rcode, a typed error, or `None` for "cancelled".
-type Outcome = Result<Result<&'static str, Option<RelayError>>, SessionGone>;
+/// How a DNS operation ended.
+enum DnsEnd {
+    /// With this rcode.
+    Answered(&'static str),
+    /// The browser closed it first.
+    Cancelled,
+    Failed(RelayError),
+}
+
+/// The final rcode or a typed error (the outer error: the session ended).
+type Outcome = Result<Result<&'static str, RelayError>, SessionGone>;
 
 async fn query(state: &AppState, request: &Request, report: &Reporter) -> Outcome {
     let lab = state.lab();
     let name = match parse_name(&request.name, request.rtype) {
         Ok(name) => name,
-        Err(error) => return Ok(Err(Some(error))),
+        Err(error) => return Ok(Err(error)),
     };
     let first = match &request.server {
         None => match request.mode {
@@ -135,22 +147,22 @@ async fn query(state: &AppState, request: &Request, report: &Reporter) -> Outcom
         },
         Some(text) => match parse_server(text) {
             Ok(addr) => addr,
-            Err(error) => return Ok(Err(Some(error))),
+            Err(error) => return Ok(Err(error)),
         },
     };
     let rtype = request.rtype;
     match request.mode {
         DnsMode::Stub => {
             if let Err(refusal) = permit(state, first) {
-                return Ok(Err(Some(refusal)));
+                return Ok(Err(refusal));
             }
             let response = match ask(first, &name, rtype, true, request.timeout, report).await? {
                 Ok(response) => response,
-                Err(error) => return Ok(Err(Some(error))),
+                Err(error) => return Ok(Err(error)),
             };
             let rcode = rcode_text(response.metadata.response_code);
             if response.metadata.response_code == ResponseCode::ServFail {
-                return Ok(Err(Some(servfail(&[first]))));
+                return Ok(Err(servfail(&[first])));
             }
             Ok(Ok(rcode))
         }
@@ -191,8 +203,9 @@ async fn trace(
         .map(|response| rcode_text(response.metadata.response_code)))
 }
 
-/// The final response of a walk, a typed error, or `None` for "cancelled".
-type WalkEnd = Result<Result<Message, Option<RelayError>>, SessionGone>;
+/// The final response of a walk or a typed error (the outer error: the
+/// session ended).
+type WalkEnd = Result<Result<Message, RelayError>, SessionGone>;
 
 /// One trace-mode walk: where it starts and how it reports.
 struct Walk<'a> {
@@ -227,13 +240,13 @@ impl Walk<'_> {
                         continue;
                     }
                     if self.queries.fetch_add(1, Ordering::Relaxed) >= MAX_TRACE_QUERIES {
-                        return Ok(Err(Some(RelayError::new(
+                        return Ok(Err(RelayError::new(
                             ErrorCode::DnsFailed,
                             format!(
                                 "gave up after {MAX_TRACE_QUERIES} queries: the walk does not \
                                  come to an answer"
                             ),
-                        ))));
+                        )));
                     }
                     match ask(server, name, rtype, false, self.timeout, self.report).await? {
                         Ok(answer)
@@ -252,7 +265,9 @@ impl Walk<'_> {
                     }
                 }
                 let Some(response) = response else {
-                    return Ok(Err(last_error));
+                    // Every server was refused or failed (a referral always
+                    // names at least one).
+                    return Ok(Err(last_error.unwrap_or_else(|| servfail(&servers))));
                 };
                 if response.metadata.response_code != ResponseCode::NoError
                     || !response.answers.is_empty()
@@ -282,17 +297,17 @@ impl Walk<'_> {
                 servers = if glue.is_empty() {
                     match self.find_servers(&child, &ns_names, depth).await? {
                         Ok(found) => found,
-                        Err(error) => return Ok(Err(Some(error))),
+                        Err(error) => return Ok(Err(error)),
                     }
                 } else {
                     glue
                 };
                 zone = child;
             }
-            Ok(Err(Some(RelayError::new(
+            Ok(Err(RelayError::new(
                 ErrorCode::DnsFailed,
                 format!("gave up after {MAX_REFERRALS} referrals: the delegations may form a loop"),
-            ))))
+            )))
         })
     }
 
@@ -334,13 +349,11 @@ impl Walk<'_> {
                     .collect(),
                 Err(error) => {
                     // Out of queries: no other name server can be tried.
-                    if self.queries.load(Ordering::Relaxed) >= MAX_TRACE_QUERIES
-                        && let Some(error) = error
-                    {
+                    if self.queries.load(Ordering::Relaxed) >= MAX_TRACE_QUERIES {
                         return Ok(Err(error));
                     }
                     // Otherwise the next name server may do.
-                    last_error = error.or(last_error);
+                    last_error = Some(error);
                     Vec::new()
                 }
             };
