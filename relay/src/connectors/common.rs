@@ -117,16 +117,18 @@ pub async fn fail(report: &Reporter, error: RelayError) -> Result<Ended, Session
 }
 
 /// Refuses every request but `close` (with the error `refusal` names for
-/// it) until the browser closes or its session ends: what an operation
-/// answers while it has no socket to act on yet.
+/// it) until the browser closes (`Ok`) or its session ends: what an
+/// operation answers while it has no socket to act on.
 pub async fn refuse_until_close(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     refusal: impl Fn(&Command) -> RelayError,
-) {
-    while let Some(command) = commands.recv().await {
-        if matches!(command, Command::Close) || report.reject(refusal(&command)).await.is_err() {
-            return;
+) -> Result<(), SessionGone> {
+    loop {
+        match commands.recv().await {
+            Some(Command::Close) => return Ok(()),
+            Some(command) => report.reject(refusal(&command)).await?,
+            None => return Err(SessionGone),
         }
     }
 }

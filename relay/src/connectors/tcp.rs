@@ -193,7 +193,7 @@ async fn connected(
 /// Reads commands until the browser closes, refusing sends (and shutdowns):
 /// there is no connection yet. Returns when the browser closes or goes away.
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
-    refuse_until_close(commands, report, |command| match command {
+    let _ = refuse_until_close(commands, report, |command| match command {
         Command::Send(_) => RelayError::new(
             ErrorCode::NotConnected,
             "not connected yet: wait for the connected event before sending",

@@ -394,7 +394,7 @@ impl Socket {
 /// Reads commands until the browser closes, refusing the others: there is no
 /// socket yet. Returns when the browser closes or goes away.
 async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) {
-    refuse_until_close(commands, report, |command| match command {
+    let _ = refuse_until_close(commands, report, |command| match command {
         Command::Shutdown => RelayError::new(
             ErrorCode::NotSupported,
             "UDP has no connection to shut down: close ends the socket",

@@ -39,6 +39,7 @@ use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::AppState;
+use crate::connectors::common::{self, Ended, refuse_until_close};
 use crate::connectors::{http_retry, tcp};
 use crate::op::Command;
 use crate::policy::Protocol;
@@ -118,8 +119,8 @@ pub async fn run(
         }?;
         report
             .event(EventKind::Closed { by: Closer::Relay })
-            .await
-            .map_err(Stop::from)
+            .await?;
+        Ok(Closer::Relay)
     };
     let exchange = tokio::time::timeout(total, work);
     let stopped = tokio::select! {
@@ -133,22 +134,19 @@ pub async fn run(
                 ),
             ))),
         },
-        gone = wait_for_close(&mut commands, &report) => {
-            if gone {
-                Err(Stop::Gone)
-            } else {
-                report.event(EventKind::Closed { by: Closer::Browser }).await.map_err(Stop::from)
-            }
-        }
+        closed = refuse_until_close(&mut commands, &report, |_| RelayError::new(
+            ErrorCode::NotSupported,
+            "an HTTP operation takes its body in http_request; send and shutdown are for sockets",
+        )) => async {
+            closed?;
+            report.event(EventKind::Closed { by: Closer::Browser }).await?;
+            Ok(Closer::Browser)
+        }.await,
     };
     let ending = match stopped {
-        Ok(()) => "done".to_owned(),
-        Err(Stop::Gone) => "session gone".to_owned(),
-        Err(Stop::Fail(error)) => {
-            let code = error.code.as_str();
-            let _ = report.event(EventKind::Failed { error }).await;
-            format!("failed: {code}")
-        }
+        Ok(by) => Ended::Closed(by),
+        Err(Stop::Gone) => Ended::SessionGone,
+        Err(Stop::Fail(error)) => Ended::of(common::fail(&report, error).await),
     };
     tracing::info!(
         op = report.op(),
@@ -174,26 +172,6 @@ fn loggable(url: &str) -> String {
             ) + url.path()
         }
         Err(_) => "(invalid url)".to_owned(),
-    }
-}
-
-/// Reads commands until the browser closes (false) or the session goes
-/// away (true). An HTTP operation takes no `send`.
-async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporter) -> bool {
-    loop {
-        match commands.recv().await {
-            Some(Command::Send(_) | Command::SendTo { .. } | Command::Shutdown) => {
-                let refusal = RelayError::new(
-                    ErrorCode::NotSupported,
-                    "an HTTP operation takes its body in http_request; send and shutdown are for sockets",
-                );
-                if report.reject(refusal).await.is_err() {
-                    return true;
-                }
-            }
-            Some(Command::Close) => return false,
-            None => return true,
-        }
     }
 }
 
