@@ -13,10 +13,10 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use futures_util::{SinkExt as _, StreamExt as _};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, EventKind, OpId, PROTOCOL_VERSION, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -138,7 +138,7 @@ impl Conn {
             Conn::Roundtrip(ws) => {
                 // The binary `send` frame: [0x01][op: u32 BE][payload].
                 let mut frame = Vec::with_capacity(5 + data.len());
-                frame.push(wire::FRAME_SEND);
+                frame.push(frame::FRAME_SEND);
                 frame.extend_from_slice(&OP.to_be_bytes());
                 frame.extend_from_slice(&data);
                 ws.send(Message::Binary(frame.into()))
@@ -166,11 +166,11 @@ impl Conn {
                 match next_message(ws).await? {
                     // [0x02][op][t_us][payload]: only the length matters here;
                     // the relay's tests check the bytes.
-                    Message::Binary(bytes) if bytes.first() == Some(&wire::FRAME_DATA) => {
+                    Message::Binary(bytes) if bytes.first() == Some(&frame::FRAME_DATA) => {
                         return Ok(Incoming::Data(bytes.len() - 13));
                     }
                     Message::Text(text) => {
-                        match wire::decode_server(&Frame::Text(text.to_string()))
+                        match frame::decode_server(&Frame::Text(text.to_string()))
                             .map_err(|e| other(e.message))?
                         {
                             ServerMsg::Event(event) => match event.kind {
@@ -225,7 +225,7 @@ async fn websocket(addr: SocketAddr, path: &str) -> io::Result<Ws> {
 }
 
 async fn send_msg(ws: &mut Ws, msg: &ClientMsg) -> io::Result<()> {
-    let message = match wire::encode_client(msg) {
+    let message = match frame::encode_client(msg) {
         Frame::Text(text) => Message::Text(text.into()),
         Frame::Binary(bytes) => Message::Binary(bytes.into()),
     };
@@ -239,7 +239,7 @@ async fn recv_msg(ws: &mut Ws) -> io::Result<ServerMsg> {
             Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
             _ => continue,
         };
-        return wire::decode_server(&frame).map_err(|e| other(e.message));
+        return frame::decode_server(&frame).map_err(|e| other(e.message));
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Nothing else in the frontend touches a browser socket: components hand
 //! [`ClientMsg`]s to [`RelaySocket::send`] and hear back through a callback of
-//! [`Notice`]s. Frames are built and read only by `roundtrip_shared::wire`, so
+//! [`Notice`]s. Frames are built and read only by `roundtrip_shared::frame`, so
 //! the page speaks exactly the protocol the relay is tested against.
 
 use std::cell::{Cell, RefCell};
@@ -13,11 +13,11 @@ use futures::future::{Either, select};
 use futures::{FutureExt, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, State, WebSocketError};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::pacing::{Change, Pacer};
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, OpId, PROTOCOL_VERSION, RelayError, ServerMsg, SessionClose,
 };
-use roundtrip_shared::wire::{self, Frame};
 use yew::Callback;
 
 pub use roundtrip_shared::pacing::{MAX_SEND_CHUNK, MAX_SENDS_ON_WAY, SEND_WINDOW};
@@ -291,7 +291,7 @@ pub fn lost_reason(code: u16, reason: &str) -> String {
 }
 
 fn to_message(msg: &ClientMsg) -> Message {
-    match wire::encode_client(msg) {
+    match frame::encode_client(msg) {
         Frame::Text(text) => Message::Text(text),
         Frame::Binary(bytes) => Message::Bytes(bytes),
     }
@@ -326,7 +326,7 @@ fn read(message: Message) -> Notice {
         Message::Text(text) => Frame::Text(text),
         Message::Bytes(bytes) => Frame::Binary(bytes),
     };
-    match wire::decode_server(&frame) {
+    match frame::decode_server(&frame) {
         Ok(msg) => Notice::Message(msg),
         Err(error) => Notice::Unreadable(RelayError::new(
             error.code,

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use roundtrip_shared::wire::{Frame, decode_client, decode_server, encode_client};
+use roundtrip_shared::frame::{Frame, decode_client, decode_server, encode_client};
 
 fuzz_target!(|data: &[u8]| {
     let mut frames = vec![Frame::Binary(data.to_vec())];

@@ -7,9 +7,9 @@
 use std::time::Instant;
 
 use bytes::{BufMut as _, Bytes, BytesMut};
+use roundtrip_shared::frame;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{Event, EventKind, OpId, RelayError, ServerMsg};
-use roundtrip_shared::wire;
 use tokio::sync::mpsc;
 
 /// Something for the session's writer task to send.
@@ -34,8 +34,8 @@ impl Outgoing {
 /// as it lies ([`Reporter::received`]): no copy on the way. A connection
 /// takes one only when it reads, so an idle one holds none.
 pub fn read_buffer(capacity: usize) -> BytesMut {
-    let mut buf = BytesMut::with_capacity(wire::DATA_HEADER + capacity);
-    buf.put_bytes(0, wire::DATA_HEADER);
+    let mut buf = BytesMut::with_capacity(frame::DATA_HEADER + capacity);
+    buf.put_bytes(0, frame::DATA_HEADER);
     buf
 }
 
@@ -191,8 +191,8 @@ impl Reporter {
     /// header room) as received: [`Reporter::data`] without the copies.
     pub async fn received(&self, mut buf: BytesMut) -> Result<(), SessionGone> {
         let t_us = self.t_us();
-        self.spend(buf.len() - wire::DATA_HEADER).await?;
-        buf[..wire::DATA_HEADER].copy_from_slice(&wire::data_header(self.op, t_us));
+        self.spend(buf.len() - frame::DATA_HEADER).await?;
+        buf[..frame::DATA_HEADER].copy_from_slice(&frame::data_header(self.op, t_us));
         self.deliver(Outgoing::Data(buf.freeze())).await
     }
 

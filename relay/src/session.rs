@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt as _, StreamExt as _};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError,
     ServerMsg, SessionClose,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
@@ -173,9 +173,9 @@ async fn read_frames(
             // operation as a slice of the frame, not copied.
             Some(Ok(Message::Binary(bytes)))
                 if session.greeted
-                    && let Some(op) = wire::send_op(&bytes) =>
+                    && let Some(op) = frame::send_op(&bytes) =>
             {
-                let payload = bytes.slice(wire::SEND_HEADER..);
+                let payload = bytes.slice(frame::SEND_HEADER..);
                 session.command(op, Command::Send(payload)).await;
                 continue;
             }
@@ -236,7 +236,7 @@ async fn write_frames(
     write_timeout: Duration,
 ) {
     let encode = |item: Outgoing| match item {
-        Outgoing::Msg(msg) => match wire::encode_server(&msg, *encoding.borrow()) {
+        Outgoing::Msg(msg) => match frame::encode_server(&msg, *encoding.borrow()) {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(bytes) => Message::Binary(bytes.into()),
         },
@@ -310,8 +310,8 @@ async fn write_frames(
 fn data_message(frame: bytes::Bytes, encoding: DataEncoding) -> Message {
     match encoding {
         DataEncoding::Binary => Message::Binary(frame),
-        DataEncoding::Json => match wire::decode_server(&Frame::Binary(frame.to_vec())) {
-            Ok(msg) => match wire::encode_server(&msg, DataEncoding::Json) {
+        DataEncoding::Json => match frame::decode_server(&Frame::Binary(frame.to_vec())) {
+            Ok(msg) => match frame::encode_server(&msg, DataEncoding::Json) {
                 Frame::Text(text) => Message::Text(text.into()),
                 Frame::Binary(bytes) => Message::Binary(bytes.into()),
             },
@@ -362,10 +362,10 @@ fn timeout(field: &str, ms: Option<u64>) -> Result<Option<std::time::Duration>, 
 
 impl Session {
     async fn handle(&mut self, frame: Frame) {
-        let msg = match wire::decode_client(&frame) {
+        let msg = match frame::decode_client(&frame) {
             Ok(msg) => msg,
             // Said about the operation the frame names, if it names one.
-            Err(error) => return self.reject(wire::op_of(&frame), error).await,
+            Err(error) => return self.reject(frame::op_of(&frame), error).await,
         };
         if !self.greeted && !matches!(msg, ClientMsg::Hello { .. }) {
             let error = RelayError::new(

@@ -15,11 +15,11 @@ use roundtrip_relay::access::Access;
 use roundtrip_relay::limits::Limits;
 use roundtrip_relay::policy::{Mode, Policy};
 use roundtrip_relay::{AppState, Config};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -92,7 +92,7 @@ async fn session(last: u8, relay: SocketAddr, recv_buffer: Option<u32>) -> Optio
 }
 
 async fn send(ws: &mut Ws, msg: ClientMsg) -> Result<(), ()> {
-    let message = match wire::encode_client(&msg) {
+    let message = match frame::encode_client(&msg) {
         Frame::Text(text) => Message::Text(text.into()),
         Frame::Binary(bytes) => Message::Binary(bytes.into()),
     };
@@ -108,7 +108,7 @@ async fn next(ws: &mut Ws) -> Option<ServerMsg> {
             Message::Close(_) => return None,
             _ => continue,
         };
-        return wire::decode_server(&frame).ok();
+        return frame::decode_server(&frame).ok();
     }
 }
 

@@ -9,10 +9,10 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::limits::Limits;
 use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -48,7 +48,7 @@ async fn open(relay: SocketAddr) -> Ws {
 }
 
 async fn send(ws: &mut Ws, msg: ClientMsg) {
-    let message = match wire::encode_client(&msg) {
+    let message = match frame::encode_client(&msg) {
         Frame::Text(text) => Message::Text(text.into()),
         Frame::Binary(bytes) => Message::Binary(bytes.into()),
     };
@@ -71,7 +71,7 @@ async fn next(ws: &mut Ws) -> Result<ServerMsg, (u16, String)> {
             }
             _ => continue,
         };
-        return Ok(wire::decode_server(&frame).unwrap());
+        return Ok(frame::decode_server(&frame).unwrap());
     }
 }
 

@@ -15,11 +15,11 @@ use roundtrip_relay::access::Access;
 use roundtrip_relay::policy::{Mode, Policy, Rule};
 use roundtrip_relay::resolver::Resolver;
 use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
@@ -160,7 +160,7 @@ async fn open(relay: SocketAddr, origin: Option<&str>) -> Result<Ws, String> {
 }
 
 async fn send(ws: &mut Ws, msg: ClientMsg) {
-    let message = match wire::encode_client(&msg) {
+    let message = match frame::encode_client(&msg) {
         Frame::Text(text) => Message::Text(text.into()),
         Frame::Binary(bytes) => Message::Binary(bytes.into()),
     };
@@ -179,7 +179,7 @@ async fn recv(ws: &mut Ws) -> ServerMsg {
             Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
             _ => continue,
         };
-        return wire::decode_server(&frame).unwrap();
+        return frame::decode_server(&frame).unwrap();
     }
 }
 

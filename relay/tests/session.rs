@@ -7,12 +7,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::frame::Frame;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, OpId, PROTOCOL_VERSION,
     ResolveSource, ServerMsg,
 };
-use roundtrip_shared::wire::Frame;
 use support::{Client, refusing_port, start_relay};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpStream};

@@ -12,11 +12,11 @@ use std::time::Duration;
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::AppState;
 use roundtrip_relay::limits::Limits;
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ServerMsg,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::io::AsyncWriteExt as _;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
@@ -54,7 +54,7 @@ async fn session(relay: SocketAddr) -> Ws {
 }
 
 async fn send(ws: &mut Ws, msg: ClientMsg) {
-    let message = match wire::encode_client(&msg) {
+    let message = match frame::encode_client(&msg) {
         Frame::Text(text) => Message::Text(text.into()),
         Frame::Binary(bytes) => Message::Binary(bytes.into()),
     };
@@ -71,7 +71,7 @@ async fn next(ws: &mut Ws) -> Option<ServerMsg> {
             Message::Close(_) => return None,
             _ => continue,
         };
-        return Some(wire::decode_server(&frame).unwrap());
+        return Some(frame::decode_server(&frame).unwrap());
     }
 }
 
@@ -213,7 +213,7 @@ async fn a_target_that_stops_reading_does_not_keep_a_closed_session_alive() {
                 Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes.to_vec()),
                 _ => unreachable!(),
             };
-            if let Ok(ServerMsg::Error { error, .. }) = wire::decode_server(&frame) {
+            if let Ok(ServerMsg::Error { error, .. }) = frame::decode_server(&frame) {
                 assert_eq!(error.code, ErrorCode::LimitReached, "{error:?}");
                 assert!(error.message.contains("not reading"), "{error:?}");
                 break 'filling;

@@ -3,9 +3,9 @@
 
 mod support;
 
+use roundtrip_shared::frame::Frame;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{ClientMsg, Closer, DataEncoding, ErrorCode, EventKind};
-use roundtrip_shared::wire::Frame;
 use support::{Client, start_relay};
 use tokio::net::UdpSocket;
 

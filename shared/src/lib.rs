@@ -6,7 +6,7 @@
 //! Module map, by layer (each reads only the layers above it):
 //!
 //! - [`protocol`]: the messages (requests, events, typed errors, refusals,
-//!   close codes) as Rust types; [`wire`]: how they become WebSocket frames
+//!   close codes) as Rust types; [`frame`]: how they become WebSocket frames
 //!   and back; [`payload`]: payload bytes in JSON and short previews.
 //! - [`session`]: what happened, in order: the [`trace`] every view reads
 //!   (bounded), the [`recording`] it is saved as, [`replay`], [`share`]
@@ -38,6 +38,7 @@
 pub mod explain;
 pub mod export;
 pub mod forms;
+pub mod frame;
 pub mod model;
 pub mod page;
 pub mod payload;
@@ -47,7 +48,6 @@ pub mod session;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
 pub mod view;
-pub mod wire;
 
 pub use export::har;
 pub use model::{lifecycle, phase_marks};

@@ -3,7 +3,7 @@
 //! JSON has no byte strings. A payload travels as `{"text": "..."}` when it is
 //! valid UTF-8 (so a person reading a log or writing a script sees the words)
 //! and as `{"base64": "..."}` otherwise. The hot path never uses this: payload
-//! bytes normally travel in binary frames (see [`crate::wire`]).
+//! bytes normally travel in binary frames (see [`crate::frame`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -375,7 +375,7 @@ impl ClientMsg {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DataEncoding {
-    /// Binary frames (see [`crate::wire`]): no base64, no copies to speak of.
+    /// Binary frames (see [`crate::frame`]): no base64, no copies to speak of.
     #[default]
     Binary,
     /// [`ServerMsg::Data`] as JSON text frames with a [`Payload`].

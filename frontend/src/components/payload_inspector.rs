@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::hexdump::{self, TextPiece};
-use roundtrip_shared::inspect::{self, Direction, Item};
+use roundtrip_shared::inspect::{self, Direction, PayloadItem};
 use roundtrip_shared::json_check;
 use roundtrip_shared::payload::format_bytes;
 use roundtrip_shared::protocol::WireDir;
@@ -173,7 +173,7 @@ pub fn payload_inspector(props: &Props) -> Html {
 }
 
 /// Which way, how big, which encoding.
-fn meta(item: &Item, encoding: &str) -> Html {
+fn meta(item: &PayloadItem, encoding: &str) -> Html {
     let (class, words) = match item.dir {
         Direction::Out => ("dir-out", "browser → target"),
         Direction::In => ("dir-in", "target → browser"),
@@ -189,7 +189,7 @@ fn meta(item: &Item, encoding: &str) -> Html {
 
 /// For a payload of an HTTP operation: the exchange as raw text, and with
 /// HTTPS wire bytes the records an eavesdropper sees beside it.
-fn http_part(trace: &Trace, item: &Item) -> Html {
+fn http_part(trace: &Trace, item: &PayloadItem) -> Html {
     let Some(messages) = inspect::http_messages(trace, item.op) else {
         return html! {};
     };

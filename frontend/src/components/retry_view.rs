@@ -15,7 +15,7 @@ use roundtrip_shared::diagram::Tone;
 use roundtrip_shared::protocol::{ClientMsg, HttpRequest, OpId, Service};
 use roundtrip_shared::retry::FlakyPlan;
 use roundtrip_shared::retry::policy::RELAY_LIMITS;
-use roundtrip_shared::retry::timeline::{BarKind, Timeline, describe};
+use roundtrip_shared::retry::timeline::{RunBarKind, RunChart, describe};
 use roundtrip_shared::retry::{
     Jitter, Latency, RetryPolicy, Run, Scenario, layout, runs_from_trace, simulate,
 };
@@ -268,7 +268,7 @@ fn tone_class(tone: Tone) -> &'static str {
     tone.class()
 }
 
-fn timeline_svg(timeline: &Timeline) -> Html {
+fn timeline_svg(timeline: &RunChart) -> Html {
     let view_box = format!("0 0 {} {}", timeline.width, timeline.height);
     html! {
         <svg id="retry-timeline" class="retry-timeline" viewBox={view_box} role="img"
@@ -281,8 +281,8 @@ fn timeline_svg(timeline: &Timeline) -> Html {
                     </text>
                     { for row.bars.iter().map(|bar| {
                         let kind = match bar.kind {
-                            BarKind::Attempt => "retry-attempt",
-                            BarKind::Wait => "retry-wait",
+                            RunBarKind::Attempt => "retry-attempt",
+                            RunBarKind::Wait => "retry-wait",
                         };
                         html! {
                             <g class={classes!(kind, tone_class(bar.tone))}>

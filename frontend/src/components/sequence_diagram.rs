@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_shared::diagram::view::{Frame, LaneGeom, More, Row};
+use roundtrip_shared::diagram::view::{Drawing, DrawnRow, LaneGeom, More};
 use roundtrip_shared::diagram::{self, Geometry, Scale, Timeline, Tone, Viewport, export};
 use roundtrip_shared::trace::Trace;
 use yew::prelude::*;
@@ -433,7 +433,7 @@ fn arrowhead(tone: Tone) -> Html {
     }
 }
 
-fn lane_view(lane: &LaneGeom, frame: &Frame) -> Html {
+fn lane_view(lane: &LaneGeom, frame: &Drawing) -> Html {
     let x = lane.x.to_string();
     html! {
         <g class={classes!("lane", lane.kind.class())} data-lane={lane.kind.name()}
@@ -448,7 +448,7 @@ fn lane_view(lane: &LaneGeom, frame: &Frame) -> Html {
     }
 }
 
-fn row_view(row: &Row, scale: Scale, timeline: &Timeline) -> Html {
+fn row_view(row: &DrawnRow, scale: Scale, timeline: &Timeline) -> Html {
     let y = row.y.to_string();
     let body = if row.is_mark() {
         html! {
@@ -494,7 +494,7 @@ fn row_view(row: &Row, scale: Scale, timeline: &Timeline) -> Html {
     }
 }
 
-fn more_view(more: &More, frame: &Frame, open: Callback<()>) -> Html {
+fn more_view(more: &More, frame: &Drawing, open: Callback<()>) -> Html {
     let x = frame.width / 2.0;
     let on_click = open.reform(|_: MouseEvent| ());
     // Enter or Space on a focused mark opens it, as a click would.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::recording::PageTimes;
 use roundtrip_shared::trace::Trace;
-use roundtrip_shared::waterfall::{self, Axis, Bar, Phase, Row};
+use roundtrip_shared::waterfall::{self, Axis, Phase, PhaseBar, WaterfallRow};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -87,7 +87,7 @@ pub fn waterfall_view(props: &Props) -> Html {
     }
 }
 
-fn row(row: &Row, session: bool) -> Html {
+fn row(row: &WaterfallRow, session: bool) -> Html {
     let start = match row.offset_us {
         Some(offset) => format!("+{}", format_micros(offset)),
         None => "start unknown".to_owned(),
@@ -119,7 +119,7 @@ fn row(row: &Row, session: bool) -> Html {
     }
 }
 
-fn bar(bar: &Bar) -> Html {
+fn bar(bar: &PhaseBar) -> Html {
     html! {
         <span class={classes!("wf-bar", bar.phase.class(), bar.failed.then_some("is-failed"))}
             style={format!("left:{}%;width:{}%", bar.left, bar.width)}

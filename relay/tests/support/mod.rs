@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::{AppState, Config, lab::Lab};
+use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, Event, EventKind, OpId, PROTOCOL_VERSION, ServerMsg,
     Service,
 };
-use roundtrip_shared::wire::{self, Frame};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -154,7 +154,7 @@ impl Client {
     }
 
     pub async fn send(&mut self, msg: ClientMsg) {
-        let message = match wire::encode_client(&msg) {
+        let message = match frame::encode_client(&msg) {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(bytes) => Message::Binary(bytes.into()),
         };
@@ -218,7 +218,7 @@ impl Client {
 
     pub async fn recv(&mut self) -> ServerMsg {
         let frame = self.recv_frame().await;
-        wire::decode_server(&frame).unwrap_or_else(|e| panic!("undecodable {frame:?}: {e}"))
+        frame::decode_server(&frame).unwrap_or_else(|e| panic!("undecodable {frame:?}: {e}"))
     }
 
     /// The next event of any operation; data and datagrams become their

@@ -29,4 +29,4 @@ pub use backoff::{Backoff, Wait, schedule};
 pub use flaky::FlakyPlan;
 pub use policy::{AttemptEnd, Jitter, RetryLimits, RetryOn, RetryPolicy};
 pub use simulate::{Latency, Scenario, simulate};
-pub use timeline::{Run, RunEnd, Timeline, layout, runs_from_trace};
+pub use timeline::{Run, RunChart, RunEnd, layout, runs_from_trace};

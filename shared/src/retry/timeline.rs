@@ -247,15 +247,15 @@ const MIN_BAR: f64 = 3.0;
 
 /// What a bar stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BarKind {
+pub enum RunBarKind {
     Attempt,
     Wait,
 }
 
 /// One attempt or wait, placed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
-    pub kind: BarKind,
+pub struct RunBar {
+    pub kind: RunBarKind,
     pub x: f64,
     pub y: f64,
     pub width: f64,
@@ -280,13 +280,13 @@ pub struct Marker {
 
 /// One run, placed in its row.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
+pub struct RunRow {
     pub label: String,
     /// `label — summary` as drawn above the row: the label is cut (`…`) so
     /// that the summary, which says how the run ended, always shows.
     pub heading: String,
     pub label_y: f64,
-    pub bars: Vec<Bar>,
+    pub bars: Vec<RunBar>,
     pub end: Option<Marker>,
     pub summary: String,
     /// `succeeded`, `gave-up`, `not-retried`, `cancelled`, `running`: for
@@ -296,26 +296,26 @@ pub struct Row {
 
 /// A tick on the time axis.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tick {
+pub struct RunTick {
     pub x: f64,
     pub label: String,
 }
 
 /// Runs on one time axis.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Timeline {
+pub struct RunChart {
     pub width: f64,
     pub height: f64,
     /// Where the axis line is drawn.
     pub axis_y: f64,
     pub x0: f64,
     pub x1: f64,
-    pub ticks: Vec<Tick>,
-    pub rows: Vec<Row>,
+    pub ticks: Vec<RunTick>,
+    pub rows: Vec<RunRow>,
 }
 
 /// Places `runs` one row each on a shared axis from 0 to the longest run.
-pub fn layout(runs: &[Run]) -> Timeline {
+pub fn layout(runs: &[Run]) -> RunChart {
     let span_us = runs.iter().map(Run::span_us).max().unwrap_or(0).max(1_000);
     let step_us = nice_step(span_us);
     // The axis ends on the tick after the longest run.
@@ -323,7 +323,7 @@ pub fn layout(runs: &[Run]) -> Timeline {
     let x0 = LABEL_WIDTH + 4.0;
     let x1 = WIDTH - RIGHT_PAD;
     let x_of = |us: u64| x0 + (x1 - x0) * us as f64 / axis_us as f64;
-    let rows: Vec<Row> = runs
+    let rows: Vec<RunRow> = runs
         .iter()
         .enumerate()
         .map(|(i, run)| {
@@ -339,8 +339,8 @@ pub fn layout(runs: &[Run]) -> Timeline {
                     Some(end) => (Tone::Error, end.label()),
                 };
                 let label = format!("#{} {what}", attempt.n);
-                bars.push(Bar {
-                    kind: BarKind::Attempt,
+                bars.push(RunBar {
+                    kind: RunBarKind::Attempt,
                     x,
                     y: bar_y,
                     width,
@@ -363,8 +363,8 @@ pub fn layout(runs: &[Run]) -> Timeline {
                 } else {
                     format!("wait {took}")
                 };
-                bars.push(Bar {
-                    kind: BarKind::Wait,
+                bars.push(RunBar {
+                    kind: RunBarKind::Wait,
                     x,
                     y: bar_y + BAR_HEIGHT / 4.0,
                     width,
@@ -410,7 +410,7 @@ pub fn layout(runs: &[Run]) -> Timeline {
                 ),
             };
             let summary = run.summary();
-            Row {
+            RunRow {
                 heading: heading(&run.label, &summary, x1 - x0),
                 label: run.label.clone(),
                 label_y: top + 12.0,
@@ -423,12 +423,12 @@ pub fn layout(runs: &[Run]) -> Timeline {
         .collect();
     let axis_y = TOP + rows.len() as f64 * ROW_HEIGHT;
     let ticks = (0..=axis_us / step_us)
-        .map(|k| Tick {
+        .map(|k| RunTick {
             x: x_of(k * step_us),
             label: format_us(k * step_us),
         })
         .collect();
-    Timeline {
+    RunChart {
         width: WIDTH,
         height: axis_y + AXIS_HEIGHT,
         axis_y,

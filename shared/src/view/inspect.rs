@@ -38,7 +38,7 @@ pub enum Source {
 
 /// One payload the learner can pick.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Item {
+pub struct PayloadItem {
     pub op: OpId,
     pub dir: Direction,
     pub source: Source,
@@ -75,13 +75,13 @@ pub fn http_ops(trace: &Trace) -> Vec<HttpOp<'_>> {
 
 /// Every payload of the trace, in the order it moved. An HTTP response body
 /// and the wire bytes are listed whole, once the operation has ended.
-pub fn items(trace: &Trace) -> Vec<Item> {
+pub fn items(trace: &Trace) -> Vec<PayloadItem> {
     // Each payload with the trace step that moved it, to list them in order.
-    let mut out: Vec<(usize, Item)> = Vec::new();
+    let mut out: Vec<(usize, PayloadItem)> = Vec::new();
     let mut push = |at: usize, op: OpId, dir, source, what: &str, bytes: &[u8]| {
         out.push((
             at,
-            Item {
+            PayloadItem {
                 op,
                 dir,
                 source,

@@ -90,7 +90,7 @@ impl Phase {
 
 /// One phase of one row.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Bar {
+pub struct PhaseBar {
     pub phase: Phase,
     /// From the operation's start (the row's own clock).
     pub start_us: u64,
@@ -111,14 +111,14 @@ pub enum RowKind {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
+pub struct WaterfallRow {
     pub op: OpId,
     pub kind: RowKind,
     /// `GET http://127.0.0.1:8081/json`, `TCP tcp-echo`.
     pub label: String,
     /// `200 OK` once an HTTP response head arrived.
     pub status: Option<String>,
-    pub bars: Vec<Bar>,
+    pub bars: Vec<PhaseBar>,
     /// Where the row starts on the axis: 0 in compare mode; on the session
     /// axis, how long after the first row's operation this one started
     /// (`None` when the page's times do not know it: drawn at 0).
@@ -132,7 +132,7 @@ pub struct Row {
 
 /// A time mark on the axis.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tick {
+pub struct AxisTick {
     pub left: f64,
     pub label: String,
 }
@@ -140,11 +140,11 @@ pub struct Tick {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Waterfall {
     pub axis: Axis,
-    pub rows: Vec<Row>,
+    pub rows: Vec<WaterfallRow>,
     /// The time the full width stands for: the longest row, rounded up to a
     /// tick.
     pub scale_us: u64,
-    pub ticks: Vec<Tick>,
+    pub ticks: Vec<AxisTick>,
 }
 
 /// Lays out every HTTP request and TCP connection of the trace, each row
@@ -162,7 +162,7 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
         http.entry(exchange.op).or_insert(exchange);
     }
     let tcp = tcp_marks(trace);
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<WaterfallRow> = Vec::new();
     let mut seen = HashSet::new();
     for step in trace.steps() {
         let StepKind::Request(request) = &step.kind else {
@@ -209,7 +209,7 @@ pub fn layout_on(trace: &Trace, axis: Axis, starts: &OpStarts) -> Waterfall {
         }
     }
     let ticks = (0..=scale_us / step_us)
-        .map(|i| Tick {
+        .map(|i| AxisTick {
             left: percent(i * step_us, scale_us),
             label: tick_label(i * step_us),
         })
@@ -242,7 +242,7 @@ struct TcpMarks {
 
 /// An HTTP request's row: its status and failure, and the phases of its
 /// last hop, from the relay's timings once the answer is complete.
-fn http_row(exchange: Option<&Exchange<'_>>, op: OpId, label: String) -> Row {
+fn http_row(exchange: Option<&Exchange<'_>>, op: OpId, label: String) -> WaterfallRow {
     let hops = || exchange.into_iter().flat_map(|exchange| exchange.hops());
     let status = hops()
         .rev()
@@ -330,7 +330,7 @@ fn tcp_marks(trace: &Trace) -> HashMap<OpId, TcpMarks> {
     marks
 }
 
-fn tcp_row(marks: Option<&TcpMarks>, op: OpId, label: String) -> Row {
+fn tcp_row(marks: Option<&TcpMarks>, op: OpId, label: String) -> WaterfallRow {
     let none = TcpMarks::default();
     let marks = marks.unwrap_or(&none);
     let bars = tcp_from_events(marks);
@@ -342,9 +342,9 @@ fn finish_row(
     kind: RowKind,
     label: String,
     status: Option<String>,
-    mut bars: Vec<Bar>,
+    mut bars: Vec<PhaseBar>,
     error: Option<String>,
-) -> Row {
+) -> WaterfallRow {
     bars.retain(|bar| bar.duration_us > 0);
     if error.is_some()
         && let Some(last) = bars.last_mut()
@@ -356,7 +356,7 @@ fn finish_row(
         .map(|b| b.start_us.saturating_add(b.duration_us))
         .max()
         .unwrap_or(0);
-    Row {
+    WaterfallRow {
         op,
         kind,
         label,
@@ -369,9 +369,9 @@ fn finish_row(
     }
 }
 
-fn bar(phase: Phase, from: u64, to: u64) -> Bar {
+fn bar(phase: Phase, from: u64, to: u64) -> PhaseBar {
     let duration_us = to.saturating_sub(from);
-    Bar {
+    PhaseBar {
         phase,
         start_us: from,
         duration_us,
@@ -384,7 +384,7 @@ fn bar(phase: Phase, from: u64, to: u64) -> Bar {
 
 /// DNS and connect, as far as the marks go; a phase that never finished
 /// runs to `end` (the failure, or while running the last event).
-fn opening(phases: &PhaseMarks, end: u64) -> (Vec<Bar>, Option<u64>) {
+fn opening(phases: &PhaseMarks, end: u64) -> (Vec<PhaseBar>, Option<u64>) {
     let mut bars = Vec::new();
     if let Some(resolved) = phases.resolved {
         bars.push(bar(Phase::Dns, phases.resolving.unwrap_or(0), resolved));
@@ -403,7 +403,7 @@ fn opening(phases: &PhaseMarks, end: u64) -> (Vec<Bar>, Option<u64>) {
     (bars, phases.connected)
 }
 
-fn http_from_marks(phases: &PhaseMarks, end: u64) -> Vec<Bar> {
+fn http_from_marks(phases: &PhaseMarks, end: u64) -> Vec<PhaseBar> {
     let (mut bars, connected) = opening(phases, end);
     let Some(connected) = connected else {
         return bars;
@@ -432,7 +432,7 @@ fn http_from_marks(phases: &PhaseMarks, end: u64) -> Vec<Bar> {
     bars
 }
 
-fn tcp_from_events(marks: &TcpMarks) -> Vec<Bar> {
+fn tcp_from_events(marks: &TcpMarks) -> Vec<PhaseBar> {
     let (mut bars, _) = opening(&marks.phases, marks.end.unwrap_or(marks.last));
     if let (Some(sent), Some(received)) = (marks.first_sent, marks.first_received)
         && received >= sent

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::timeline::{LaneKind, Timeline};
-use super::view::{Frame, Geometry, Viewport, frame};
+use super::view::{Drawing, Geometry, Viewport, frame};
 use super::{Tone, format_micros};
 
 /// Colours of the light theme, the same as the page's stylesheet defaults.
@@ -67,7 +67,7 @@ pub fn svg(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> String 
     render_svg(&frame)
 }
 
-fn render_svg(frame: &Frame) -> String {
+fn render_svg(frame: &Drawing) -> String {
     let (w, h) = (frame.width, frame.height);
     let mut out = String::new();
     let _ = write!(

@@ -17,8 +17,8 @@ pub mod view;
 #[cfg(test)]
 mod tests;
 
-pub use timeline::{Item, Lane, LaneKind, Timeline, timeline};
-pub use view::{Frame, Geometry, More, Row, Scale, Viewport, frame};
+pub use timeline::{Lane, LaneKind, Timeline, TimelineItem, timeline};
+pub use view::{Drawing, DrawnRow, Geometry, More, Scale, Viewport, frame};
 
 /// What a row means, so that colours carry the same meaning everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]

@@ -91,7 +91,7 @@ impl Lane {
 
 /// One step of the trace, placed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Item {
+pub struct TimelineItem {
     /// Index of the step in the trace.
     pub step: usize,
     pub op: OpId,
@@ -113,7 +113,7 @@ pub struct Item {
     pub tone: Tone,
 }
 
-impl Item {
+impl TimelineItem {
     pub fn is_mark(&self) -> bool {
         self.from == self.to
     }
@@ -139,7 +139,7 @@ impl Break {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     pub lanes: Vec<Lane>,
-    pub items: Vec<Item>,
+    pub items: Vec<TimelineItem>,
     /// In session order; `items[b.before_item].breaks` counts `b` itself.
     pub breaks: Vec<Break>,
 }
@@ -443,7 +443,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
             Role::Relay => 1,
             Role::Target => target,
         };
-        items.push(Item {
+        items.push(TimelineItem {
             step: index,
             op: step.op,
             from: index_of(from),
@@ -481,7 +481,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
 /// opened one after another keep the Relay lane.
 fn split_clients(
     lanes: &mut Vec<Lane>,
-    items: &mut [Item],
+    items: &mut [TimelineItem],
     ops: &HashMap<OpId, OpClock>,
     op_order: &[OpId],
 ) {

@@ -8,7 +8,7 @@
 //! one "N more" mark, which zooming in opens up. The cost of a frame is a
 //! binary search plus the visible rows.
 
-use super::timeline::{Item, LaneKind, Timeline};
+use super::timeline::{LaneKind, Timeline, TimelineItem};
 use super::{Tone, format_micros};
 use crate::protocol::OpId;
 
@@ -113,7 +113,7 @@ pub struct LaneGeom {
 
 /// One arrow (or mark, when `from == to`), placed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Row {
+pub struct DrawnRow {
     /// Index into the timeline's items, and the trace step it draws.
     pub item: usize,
     pub step: usize,
@@ -134,7 +134,7 @@ pub struct Row {
     pub tone: Tone,
 }
 
-impl Row {
+impl DrawnRow {
     pub fn is_mark(&self) -> bool {
         self.from_lane == self.to_lane
     }
@@ -145,7 +145,7 @@ impl Row {
 pub struct More {
     pub y: f64,
     pub count: usize,
-    /// Item range `first..=last`.
+    /// TimelineItem range `first..=last`.
     pub first: usize,
     pub last: usize,
     /// The run holds at least one error.
@@ -169,13 +169,13 @@ pub struct BreakMark {
 
 /// A time label on the left edge (real-time scale only).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tick {
+pub struct TimeTick {
     pub y: f64,
     pub label: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Frame {
+pub struct Drawing {
     pub width: f64,
     /// The window's height, header included.
     pub height: f64,
@@ -183,17 +183,17 @@ pub struct Frame {
     /// Height of the whole diagram's content (below the header).
     pub content_height: f64,
     pub lanes: Vec<LaneGeom>,
-    pub rows: Vec<Row>,
+    pub rows: Vec<DrawnRow>,
     pub more: Vec<More>,
     /// Idle breaks in the window (real-time scale only).
     pub breaks: Vec<BreakMark>,
-    pub ticks: Vec<Tick>,
+    pub ticks: Vec<TimeTick>,
     /// Items in the window (drawn or merged), as `first..end`.
     pub visible: std::ops::Range<usize>,
     pub total: usize,
 }
 
-impl Frame {
+impl Drawing {
     /// One line per row and mark, top to bottom, for snapshot tests:
     /// `y  Relay -> Target  label`.
     pub fn describe(&self) -> String {
@@ -248,7 +248,7 @@ impl Frame {
 }
 
 /// The content offset of the item `index`.
-fn content_y(geometry: &Geometry, view: &Viewport, index: usize, item: &Item) -> f64 {
+fn content_y(geometry: &Geometry, view: &Viewport, index: usize, item: &TimelineItem) -> f64 {
     let pad = geometry.row_height / 2.0;
     match view.scale {
         Scale::Steps => pad + index as f64 * geometry.row_height * view.zoom,
@@ -295,7 +295,7 @@ pub fn lane_xs(lanes: usize, geometry: &Geometry) -> (Vec<f64>, f64) {
 }
 
 /// Lays out what `view` shows of `timeline`.
-pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame {
+pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Drawing {
     let (xs, width) = lane_xs(timeline.lanes.len(), geometry);
     let lanes = timeline
         .lanes
@@ -357,7 +357,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame
         free = y + geometry.min_gap;
         let from = &timeline.lanes[item.from];
         let to = &timeline.lanes[item.to];
-        rows.push(Row {
+        rows.push(DrawnRow {
             item: i,
             step: item.step,
             op: item.op,
@@ -398,7 +398,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Frame
             (ticks(timeline, geometry, view, body, screen), breaks)
         }
     };
-    Frame {
+    Drawing {
         width,
         height: view.height,
         header: geometry.header,
@@ -465,7 +465,7 @@ fn ticks(
     view: &Viewport,
     body: f64,
     screen: impl Fn(f64) -> f64,
-) -> Vec<Tick> {
+) -> Vec<TimeTick> {
     let px_per_ms = geometry.px_per_ms * view.zoom;
     if px_per_ms <= 0.0 || !px_per_ms.is_finite() {
         return Vec::new();
@@ -521,7 +521,7 @@ fn ticks(
                 break;
             }
             if content >= view.top {
-                out.push(Tick {
+                out.push(TimeTick {
                     y: screen(content),
                     label: tick_label(ms, step_ms),
                 });
