@@ -413,7 +413,7 @@ mod tests {
     use super::*;
     use crate::payload::Payload;
     use crate::protocol::{
-        AttemptReason, ClientMsg, Closer, ErrorCode, Event, EventKind, HttpRequest, HttpTimings,
+        AttemptReason, ClientMsg, Closer, ErrorCode, EventKind, HttpRequest, HttpTimings,
         RelayError, ServerMsg,
     };
 
@@ -427,9 +427,7 @@ mod tests {
         }));
     }
 
-    fn event(trace: &mut Trace, op: u32, t_us: u64, kind: EventKind) {
-        trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
-    }
+    use crate::testing::fixtures::record_event as event;
 
     fn tls_done() -> EventKind {
         EventKind::TlsHandshake {

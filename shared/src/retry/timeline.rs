@@ -504,13 +504,10 @@ mod tests {
     use super::*;
     use crate::payload::Payload;
     use crate::protocol::{
-        AttemptReason, ClientMsg, ErrorCode, Event, EventKind, HttpRequest, HttpTimings, OpId,
-        RelayError, ServerMsg,
+        AttemptReason, ClientMsg, ErrorCode, EventKind, HttpRequest, HttpTimings, OpId, RelayError,
     };
 
-    fn event(trace: &mut Trace, op: OpId, t_us: u64, kind: EventKind) {
-        trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
-    }
+    use crate::testing::fixtures::record_event as event;
 
     fn request(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest {

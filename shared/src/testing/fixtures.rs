@@ -4,6 +4,7 @@
 use crate::payload::Payload;
 use crate::protocol::{ClientMsg, Closer, Event, EventKind, ResolveSource, ServerMsg, Service};
 use crate::recording::Message;
+use crate::trace::Trace;
 
 pub fn echo_service() -> Service {
     Service {
@@ -71,4 +72,10 @@ pub fn echo_exchange(op: u32) -> Vec<Message> {
             },
         )),
     ]
+}
+
+/// Records the relay's event `kind` of `op`, `t_us` into it, as the page
+/// does when it arrives.
+pub fn record_event(trace: &mut Trace, op: u32, t_us: u64, kind: EventKind) {
+    trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
 }

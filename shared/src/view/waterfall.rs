@@ -532,13 +532,11 @@ mod tests {
     }
     use crate::payload::Payload;
     use crate::protocol::{
-        ClientMsg, Closer, ErrorCode, Event, HttpRequest, HttpTimings, RelayError, ResolveSource,
+        ClientMsg, Closer, ErrorCode, HttpRequest, HttpTimings, RelayError, ResolveSource,
         ServerMsg,
     };
 
-    fn event(trace: &mut Trace, op: OpId, t_us: u64, kind: EventKind) {
-        trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
-    }
+    use crate::testing::fixtures::record_event as event;
 
     fn http(trace: &mut Trace, op: OpId, url: &str) {
         trace.record_request(&ClientMsg::HttpRequest(HttpRequest::get(op, url)));

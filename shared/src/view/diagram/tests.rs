@@ -471,13 +471,11 @@ mod frames {
     use super::super::*;
     use crate::payload::Payload;
     use crate::protocol::{
-        ClientMsg, Closer, ErrorCode, Event, EventKind, RelayError, ResolveSource, ServerMsg,
+        ClientMsg, Closer, ErrorCode, EventKind, RelayError, ResolveSource, ServerMsg,
     };
     use crate::trace::Trace;
 
-    fn event(trace: &mut Trace, op: u32, t_us: u64, kind: EventKind) {
-        trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
-    }
+    use crate::testing::fixtures::record_event as event;
 
     fn connect(trace: &mut Trace, op: u32, target: &str, addr: &str, t0: u64) {
         trace.record_request(&ClientMsg::TcpConnect {
