@@ -47,13 +47,7 @@ async fn open(relay: SocketAddr) -> Ws {
     ws
 }
 
-async fn send(ws: &mut Ws, msg: ClientMsg) {
-    let message = match frame::encode_client(&msg) {
-        Frame::Text(text) => Message::Text(text.into()),
-        Frame::Binary(bytes) => Message::Binary(bytes.into()),
-    };
-    ws.send(message).await.unwrap();
-}
+use support::send_ws as send;
 
 /// The next message, or the close frame's (code, reason).
 async fn next(ws: &mut Ws) -> Result<ServerMsg, (u16, String)> {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use roundtrip_relay::access::Access;
 use roundtrip_relay::policy::{Mode, Policy, Rule};
 use roundtrip_relay::resolver::Resolver;
@@ -159,13 +159,7 @@ async fn open(relay: SocketAddr, origin: Option<&str>) -> Result<Ws, String> {
         .map_err(|e| e.to_string())
 }
 
-async fn send(ws: &mut Ws, msg: ClientMsg) {
-    let message = match frame::encode_client(&msg) {
-        Frame::Text(text) => Message::Text(text.into()),
-        Frame::Binary(bytes) => Message::Binary(bytes.into()),
-    };
-    ws.send(message).await.unwrap();
-}
+use support::send_ws as send;
 
 async fn recv(ws: &mut Ws) -> ServerMsg {
     loop {

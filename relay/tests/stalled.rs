@@ -9,7 +9,7 @@ mod support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
+use futures_util::StreamExt as _;
 use roundtrip_relay::AppState;
 use roundtrip_relay::limits::Limits;
 use roundtrip_shared::frame::{self, Frame};
@@ -53,13 +53,7 @@ async fn session(relay: SocketAddr) -> Ws {
     ws
 }
 
-async fn send(ws: &mut Ws, msg: ClientMsg) {
-    let message = match frame::encode_client(&msg) {
-        Frame::Text(text) => Message::Text(text.into()),
-        Frame::Binary(bytes) => Message::Binary(bytes.into()),
-    };
-    ws.send(message).await.unwrap();
-}
+use support::send_ws as send;
 
 /// The next message; `None` once the relay closed.
 async fn next(ws: &mut Ws) -> Option<ServerMsg> {

@@ -22,6 +22,20 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// Sends `msg` over any WebSocket to the relay, encoded as the page encodes
+/// it (for tests that hold the socket themselves: a small receive buffer,
+/// a chosen source address, an Origin header).
+pub async fn send_ws<S>(ws: &mut WebSocketStream<S>, msg: ClientMsg)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let message = match frame::encode_client(&msg) {
+        Frame::Text(text) => Message::Text(text.into()),
+        Frame::Binary(bytes) => Message::Binary(bytes.into()),
+    };
+    ws.send(message).await.unwrap();
+}
+
 pub async fn start_relay() -> SocketAddr {
     start_relay_with(Config::default()).await.0
 }
