@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use roundtrip_shared::protocol::{FIRST_RELAY_OP, OpId, RelayError};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::report::SessionGone;
+use crate::report::Halt;
 
 /// What the browser asks of a running operation, in the order it asked.
 #[derive(Debug)]
@@ -136,7 +136,7 @@ impl Spawner {
     /// Takes the next relay-chosen id and asks the session to route it to a
     /// new command channel. Once the answer is `Ok`, requests about the id
     /// reach the returned receiver: the caller may announce it.
-    pub fn create(&self, capacity: usize) -> Result<Created, SessionGone> {
+    pub fn create(&self, capacity: usize) -> Result<Created, Halt> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let op = FIRST_RELAY_OP | (n & !FIRST_RELAY_OP);
         let (commands, command_rx) = mpsc::channel(capacity);
@@ -147,7 +147,7 @@ impl Spawner {
                 commands,
                 admitted,
             })
-            .map_err(|_| SessionGone)?;
+            .map_err(|_| Halt::SessionGone)?;
         Ok((op, command_rx, answer))
     }
 }

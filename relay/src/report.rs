@@ -39,10 +39,15 @@ pub fn read_buffer(capacity: usize) -> BytesMut {
     buf
 }
 
-/// The session is gone: nobody is listening any more, so the operation
-/// should stop and drop its sockets.
+/// Why an operation must stop at once and drop its sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionGone;
+pub enum Halt {
+    /// Its session ended: nobody is listening any more.
+    SessionGone,
+    /// It spent the session's byte total; its `failed` event is sent (the
+    /// session itself goes on).
+    BudgetSpent,
+}
 
 /// One operation's way to report.
 #[derive(Debug, Clone)]
@@ -71,7 +76,7 @@ impl Reporter {
         }
     }
 
-    /// Ends with the session: reports fail with [`SessionGone`] from then
+    /// Ends with the session: reports fail with [`Halt::SessionGone`] from then
     /// on, and [`Reporter::session_ended`] returns.
     pub fn with_session_end(mut self, ended: tokio_util::sync::CancellationToken) -> Self {
         self.ended = ended;
@@ -114,12 +119,12 @@ impl Reporter {
             .map(|budget| (budget.socket_idle, budget.socket_lifetime))
     }
 
-    async fn spend(&self, bytes: usize) -> Result<(), SessionGone> {
+    async fn spend(&self, bytes: usize) -> Result<(), Halt> {
         if let Some(budget) = &self.budget {
             if !budget.charge(bytes) {
                 let error = budget.total_reached();
                 self.event(EventKind::Failed { error }).await?;
-                return Err(SessionGone);
+                return Err(Halt::BudgetSpent);
             }
             budget.inbound(bytes).await;
         }
@@ -163,7 +168,7 @@ impl Reporter {
 
     /// Reports one event. Waits while the browser is slow to read: that wait
     /// is the back-pressure that keeps the relay from buffering without bound.
-    pub async fn event(&self, kind: EventKind) -> Result<(), SessionGone> {
+    pub async fn event(&self, kind: EventKind) -> Result<(), Halt> {
         let event = Event {
             op: self.op,
             t_us: self.t_us(),
@@ -175,7 +180,7 @@ impl Reporter {
     /// Reports bytes received from the target (the `received` event).
     /// Past the session's byte total the operation fails instead (a
     /// `failed` event) and this returns `Err`, so the connector stops.
-    pub async fn data(&self, bytes: &[u8]) -> Result<(), SessionGone> {
+    pub async fn data(&self, bytes: &[u8]) -> Result<(), Halt> {
         // Stamped on arrival, before any wait for the budget.
         let t_us = self.t_us();
         self.spend(bytes.len()).await?;
@@ -189,7 +194,7 @@ impl Reporter {
 
     /// Reports the bytes read into `buf` (a [`read_buffer`], after its
     /// header room) as received: [`Reporter::data`] without the copies.
-    pub async fn received(&self, mut buf: BytesMut) -> Result<(), SessionGone> {
+    pub async fn received(&self, mut buf: BytesMut) -> Result<(), Halt> {
         let t_us = self.t_us();
         self.spend(buf.len() - frame::DATA_HEADER).await?;
         buf[..frame::DATA_HEADER].copy_from_slice(&frame::data_header(self.op, t_us));
@@ -198,7 +203,7 @@ impl Reporter {
 
     /// Reports one datagram received from `from` (the `datagram_received`
     /// event).
-    pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), SessionGone> {
+    pub async fn datagram(&self, from: String, bytes: &[u8]) -> Result<(), Halt> {
         let t_us = self.t_us();
         self.spend(bytes.len()).await?;
         let msg = ServerMsg::Datagram {
@@ -211,7 +216,7 @@ impl Reporter {
     }
 
     /// Refuses a message about this operation without ending it.
-    pub async fn reject(&self, error: RelayError) -> Result<(), SessionGone> {
+    pub async fn reject(&self, error: RelayError) -> Result<(), Halt> {
         let msg = ServerMsg::Error {
             op: Some(self.op),
             error,
@@ -219,16 +224,16 @@ impl Reporter {
         self.send(msg).await
     }
 
-    async fn send(&self, msg: ServerMsg) -> Result<(), SessionGone> {
+    async fn send(&self, msg: ServerMsg) -> Result<(), Halt> {
         self.deliver(Outgoing::msg(msg)).await
     }
 
     /// Hands `item` to the session's writer, or says the session is gone.
-    async fn deliver(&self, item: Outgoing) -> Result<(), SessionGone> {
+    async fn deliver(&self, item: Outgoing) -> Result<(), Halt> {
         tokio::select! {
-            sent = self.out.send(item) => sent.map_err(|_| SessionGone),
+            sent = self.out.send(item) => sent.map_err(|_| Halt::SessionGone),
             // A full queue to a session that ended is never emptied.
-            () = self.ended.cancelled() => Err(SessionGone),
+            () = self.ended.cancelled() => Err(Halt::SessionGone),
         }
     }
 }

@@ -14,7 +14,7 @@ use roundtrip_shared::protocol::{ErrorCode, EventKind, RelayError, ResolveSource
 use url::{Host, Url};
 
 use crate::lab::Lab;
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -206,7 +206,7 @@ pub async fn resolve(
     target: &Target,
     transport: &str,
     report: &Reporter,
-) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
+) -> Result<Result<Vec<SocketAddr>, RelayError>, Halt> {
     let (addrs, source) = match target {
         Target::LabHost { host, port, dns } => {
             report

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
 use crate::op::Command;
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 
 /// How an operation ended, for its log line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +27,17 @@ pub enum Ended {
 
 impl Ended {
     /// The ending of a connector's run, whichever way it came.
-    pub fn of(result: Result<Ended, SessionGone>) -> Ended {
-        result.unwrap_or(Ended::SessionGone)
+    pub fn of(result: Result<Ended, Halt>) -> Ended {
+        result.unwrap_or_else(Ended::halted)
+    }
+
+    /// The ending of an operation that had to stop at once.
+    pub fn halted(halt: Halt) -> Ended {
+        match halt {
+            Halt::SessionGone => Ended::SessionGone,
+            // Its `failed` (limit_reached) event is already sent.
+            Halt::BudgetSpent => Ended::Failed(ErrorCode::LimitReached),
+        }
     }
 }
 
@@ -99,7 +108,7 @@ impl SocketClock {
 
 /// Ends an operation on the relay's own limits, saying which (`why`): a
 /// `limit_reached` rejection, then `closed` by the relay.
-pub async fn close_by_relay(report: &Reporter, why: String) -> Result<Ended, SessionGone> {
+pub async fn close_by_relay(report: &Reporter, why: String) -> Result<Ended, Halt> {
     report
         .reject(RelayError::new(ErrorCode::LimitReached, why))
         .await?;
@@ -110,7 +119,7 @@ pub async fn close_by_relay(report: &Reporter, why: String) -> Result<Ended, Ses
 }
 
 /// Ends an operation with `error` (its one terminal event).
-pub async fn fail(report: &Reporter, error: RelayError) -> Result<Ended, SessionGone> {
+pub async fn fail(report: &Reporter, error: RelayError) -> Result<Ended, Halt> {
     let code = error.code;
     report.event(EventKind::Failed { error }).await?;
     Ok(Ended::Failed(code))
@@ -123,12 +132,12 @@ pub async fn refuse_until_close(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     refusal: impl Fn(&Command) -> RelayError,
-) -> Result<(), SessionGone> {
+) -> Result<(), Halt> {
     loop {
         match commands.recv().await {
             Some(Command::Close) => return Ok(()),
             Some(command) => report.reject(refusal(&command)).await?,
-            None => return Err(SessionGone),
+            None => return Err(Halt::SessionGone),
         }
     }
 }
@@ -156,7 +165,7 @@ mod tests {
             Ended::Failed(ErrorCode::Refused).to_string(),
             "failed: refused"
         );
-        assert_eq!(Ended::of(Err(SessionGone)), Ended::SessionGone);
+        assert_eq!(Ended::of(Err(Halt::SessionGone)), Ended::SessionGone);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 use crate::AppState;
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 
 /// How long to wait for each answer when the browser does not say.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -96,7 +96,7 @@ pub async fn run(
     let elapsed_ms = started.elapsed().as_millis();
     let (name, rtype, mode) = (&request.name, request.rtype.as_str(), request.mode);
     let terminal = match outcome {
-        Err(SessionGone) => return,
+        Err(_) => return,
         Ok(DnsEnd::Answered(rcode)) => {
             tracing::info!(name, rtype, ?mode, rcode, elapsed_ms, "dns query answered");
             EventKind::Closed { by: Closer::Relay }
@@ -132,7 +132,7 @@ enum DnsEnd {
 }
 
 /// The final rcode or a typed error (the outer error: the session ended).
-type Outcome = Result<Result<&'static str, RelayError>, SessionGone>;
+type Outcome = Result<Result<&'static str, RelayError>, Halt>;
 
 async fn query(state: &AppState, request: &Request, report: &Reporter) -> Outcome {
     let lab = state.lab();
@@ -205,7 +205,7 @@ async fn trace(
 
 /// The final response of a walk or a typed error (the outer error: the
 /// session ended).
-type WalkEnd = Result<Result<Message, RelayError>, SessionGone>;
+type WalkEnd = Result<Result<Message, RelayError>, Halt>;
 
 /// One trace-mode walk: where it starts and how it reports.
 struct Walk<'a> {
@@ -319,7 +319,7 @@ impl Walk<'_> {
         child: &Name,
         ns_names: &[Name],
         depth: usize,
-    ) -> Result<Result<Vec<SocketAddr>, RelayError>, SessionGone> {
+    ) -> Result<Result<Vec<SocketAddr>, RelayError>, Halt> {
         if depth >= MAX_NS_LOOKUPS {
             return Ok(Err(RelayError::new(
                 ErrorCode::DnsFailed,
@@ -429,7 +429,7 @@ async fn ask(
     recursion_desired: bool,
     timeout: Duration,
     report: &Reporter,
-) -> Result<Result<Message, RelayError>, SessionGone> {
+) -> Result<Result<Message, RelayError>, Halt> {
     let mut message = Message::query();
     message.metadata.recursion_desired = recursion_desired;
     message.add_query(Query::query(name.clone(), record_type(rtype)));
@@ -575,7 +575,7 @@ pub async fn lookup_lab(
     host: &str,
     timeout: Duration,
     report: &Reporter,
-) -> Result<Result<Vec<IpAddr>, RelayError>, SessionGone> {
+) -> Result<Result<Vec<IpAddr>, RelayError>, Halt> {
     let name = match parse_name(host, DnsType::A) {
         Ok(name) => name,
         Err(error) => return Ok(Err(error)),

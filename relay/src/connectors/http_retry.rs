@@ -62,7 +62,7 @@ pub(super) async fn attempts(
         let (reason, outcome) = match ended {
             Ok(()) => (AttemptReason::Status(summary.status), Ok(())),
             Err(Stop::Fail(error)) => (AttemptReason::Error(error.clone()), Err(Stop::Fail(error))),
-            Err(Stop::Gone) => return Err(Stop::Gone),
+            Err(Stop::Halt(halt)) => return Err(Stop::Halt(halt)),
         };
         let end: AttemptEnd = reason.end();
         if end.is_success() || !policy.retry_on.retries(end) {

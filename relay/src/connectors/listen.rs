@@ -21,7 +21,7 @@ use crate::connectors::common::{Ended, Expired, SocketClock, bind_error, close_b
 use crate::connectors::tcp;
 use crate::op::{Command, Spawner};
 use crate::policy::Mode;
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 
 /// Connections waiting in the kernel for `accept()`.
 const BACKLOG: u32 = 128;
@@ -61,7 +61,7 @@ async fn drive(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     accepted: &mut u64,
-) -> Result<Ended, SessionGone> {
+) -> Result<Ended, Halt> {
     let local = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     // socket(), bind(), listen(): each step as a program takes it.
     let socket = match TcpSocket::new_v4().and_then(|socket| {
@@ -117,7 +117,7 @@ async fn drive(
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
                     return Ok(Ended::Closed(Closer::Browser));
                 }
-                None => return Err(SessionGone),
+                None => return Err(Halt::SessionGone),
                 Some(_) => report.reject(not_a_sender()).await?,
             },
             result = listener.accept() => match result {
@@ -182,20 +182,20 @@ async fn admission(
     mut answer: tokio::sync::oneshot::Receiver<Result<(), RelayError>>,
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
-) -> Result<Admission, SessionGone> {
+) -> Result<Admission, Halt> {
     loop {
         tokio::select! {
             answer = &mut answer => return match answer {
                 Ok(Ok(())) => Ok(Admission::Admitted),
                 Ok(Err(error)) => Ok(Admission::Refused(error)),
-                Err(_) => Err(SessionGone),
+                Err(_) => Err(Halt::SessionGone),
             },
             command = commands.recv() => match command {
                 Some(Command::Close) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
                     return Ok(Admission::Closed);
                 }
-                None => return Err(SessionGone),
+                None => return Err(Halt::SessionGone),
                 Some(_) => report.reject(not_a_sender()).await?,
             },
         }

@@ -27,7 +27,7 @@ use crate::connectors::common::{
 use crate::lab::faults::{self, FaultGuard};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
-use crate::report::{self, Reporter, SessionGone};
+use crate::report::{self, Halt, Reporter};
 use crate::target;
 
 // Bytes accepted from the browser but not yet written. Past this we stop
@@ -67,10 +67,8 @@ pub async fn run(
     report: Reporter,
 ) {
     let mut counts = Counts::default();
-    let ending = match drive(state, &target, options, &mut commands, &report, &mut counts).await {
-        Ok(ending) => ending,
-        Err(SessionGone) => Ended::SessionGone,
-    };
+    let ending =
+        Ended::of(drive(state, &target, options, &mut commands, &report, &mut counts).await);
     tracing::info!(
         op = report.op(),
         %target,
@@ -94,10 +92,7 @@ pub async fn run_accepted(
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let ending = match connected(stream, &mut commands, &report, &mut counts).await {
-        Ok(ending) => ending,
-        Err(SessionGone) => Ended::SessionGone,
-    };
+    let ending = Ended::of(connected(stream, &mut commands, &report, &mut counts).await);
     tracing::info!(
         op = report.op(),
         %peer,
@@ -115,7 +110,7 @@ async fn drive(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ended, SessionGone> {
+) -> Result<Ended, Halt> {
     // Boxed, as the endings in `transfer` are: an operation's task is as
     // large as the largest state of its future, and these states (resolve
     // and connect; close and flush) are brief, while an idle connection
@@ -179,7 +174,7 @@ async fn connected(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ended, SessionGone> {
+) -> Result<Ended, Halt> {
     let (local, remote) = (stream.local_addr(), stream.peer_addr());
     report
         .event(EventKind::Connected {
@@ -239,7 +234,7 @@ pub(crate) async fn connect_any(
     dial: &Dial<'_>,
     addrs: &[SocketAddr],
     report: &Reporter,
-) -> Result<Result<Dialled, RelayError>, SessionGone> {
+) -> Result<Result<Dialled, RelayError>, Halt> {
     let mut last_error = None;
     for (index, addr) in addrs.iter().enumerate() {
         if let Some(error) = last_error.take() {
@@ -350,7 +345,7 @@ async fn transfer(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ended, SessionGone> {
+) -> Result<Ended, Halt> {
     let mut unwritten: VecDeque<Bytes> = VecDeque::new();
     let mut unwritten_len = 0usize;
     let mut reading = true;
@@ -510,7 +505,7 @@ async fn close(
     unwritten: &mut VecDeque<Bytes>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ended, SessionGone> {
+) -> Result<Ended, Halt> {
     let deadline = tokio::time::Instant::now() + CLOSE_LINGER;
     match flush(&stream, unwritten, report, counts, deadline).await? {
         Ok(Flushed::All) => {}
@@ -555,7 +550,7 @@ async fn flush(
     report: &Reporter,
     counts: &mut Counts,
     deadline: tokio::time::Instant,
-) -> Result<Result<Flushed, RelayError>, SessionGone> {
+) -> Result<Result<Flushed, RelayError>, Halt> {
     while !unwritten.is_empty() {
         let result = match tokio::time::timeout_at(deadline, stream.writable()).await {
             Err(_) => return Ok(Ok(Flushed::OutOfTime)),
@@ -576,7 +571,7 @@ async fn flush(
 
 /// A read or write failed on an open connection: a reset is reported as the
 /// peer's doing, anything else as a failure.
-async fn end_on_error(report: &Reporter, error: io::Error) -> Result<Ended, SessionGone> {
+async fn end_on_error(report: &Reporter, error: io::Error) -> Result<Ended, Halt> {
     if matches!(
         error.kind(),
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe

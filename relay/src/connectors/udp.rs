@@ -32,7 +32,7 @@ use crate::connectors::common::{
 use crate::lab::faults;
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 use crate::target::{self, Target};
 
 /// The largest UDP payload over IPv4: 65 535 − 20 (IP header) − 8 (UDP header).
@@ -95,7 +95,7 @@ async fn drive(
     commands: &mut mpsc::Receiver<Command>,
     report: &Reporter,
     counts: &mut Counts,
-) -> Result<Ended, SessionGone> {
+) -> Result<Ended, Halt> {
     if let Err(error) = permit_bind_port(state, options.bind_port) {
         return fail(report, error).await;
     }
@@ -197,7 +197,7 @@ impl Socket {
         commands: &mut mpsc::Receiver<Command>,
         report: &Reporter,
         counts: &mut Counts,
-    ) -> Result<Ended, SessionGone> {
+    ) -> Result<Ended, Halt> {
         let mut buf = vec![0u8; RECV_BUFFER];
         // The receive timeout runs while a program would be waiting in
         // recvfrom(): from the start, after each send and each arrival. It
@@ -292,7 +292,7 @@ impl Socket {
         state: &AppState,
         text: &str,
         report: &Reporter,
-    ) -> Result<Result<SocketAddr, RelayError>, SessionGone> {
+    ) -> Result<Result<SocketAddr, RelayError>, Halt> {
         let target = match target::parse_for(text, state.lab(), "udp") {
             Ok(target) => target,
             Err(error) => return Ok(Err(error)),
@@ -328,7 +328,7 @@ impl Socket {
         data: &[u8],
         report: &Reporter,
         counts: &mut Counts,
-    ) -> Result<bool, SessionGone> {
+    ) -> Result<bool, Halt> {
         let limit = if to.is_ipv4() {
             MAX_DATAGRAM_V4
         } else {
@@ -379,7 +379,7 @@ impl Socket {
         }
     }
 
-    async fn refused(&self, report: &Reporter) -> Result<(), SessionGone> {
+    async fn refused(&self, report: &Reporter) -> Result<(), Halt> {
         let addr = self.remote.map(|addr| addr.to_string()).unwrap_or_default();
         let error = RelayError::new(
             ErrorCode::Refused,

@@ -43,7 +43,7 @@ use crate::connectors::common::{self, Ended, refuse_until_close};
 use crate::connectors::{http_retry, tcp};
 use crate::op::Command;
 use crate::policy::Protocol;
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 use crate::target::{self, Target};
 use request::{Hop, outgoing_bytes};
 use taps::{HeadTap, Io, Marks, WIRE_BUDGET, WireTap, drain, pump};
@@ -64,13 +64,15 @@ const CHUNK: usize = 16 * 1024;
 /// Why an exchange stopped early.
 #[derive(Debug)]
 pub(super) enum Stop {
+    /// With this error, not yet reported.
     Fail(RelayError),
-    Gone,
+    /// At once: the session ended, or the byte budget is spent (reported).
+    Halt(Halt),
 }
 
-impl From<SessionGone> for Stop {
-    fn from(_: SessionGone) -> Self {
-        Stop::Gone
+impl From<Halt> for Stop {
+    fn from(halt: Halt) -> Self {
+        Stop::Halt(halt)
     }
 }
 
@@ -145,7 +147,7 @@ pub async fn run(
     };
     let ending = match stopped {
         Ok(by) => Ended::Closed(by),
-        Err(Stop::Gone) => Ended::SessionGone,
+        Err(Stop::Halt(halt)) => Ended::halted(halt),
         Err(Stop::Fail(error)) => Ended::of(common::fail(&report, error).await),
     };
     tracing::info!(

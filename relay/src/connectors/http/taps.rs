@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::CHUNK;
-use crate::report::{Reporter, SessionGone};
+use crate::report::{Halt, Reporter};
 
 /// Most wire bytes reported per operation (`raw` requests); past this the
 /// `wire` events stop (the exchange goes on).
@@ -57,7 +57,7 @@ pub(super) async fn pump<F: std::future::Future>(
     taps: &mut mpsc::UnboundedReceiver<TapEvent>,
     report: &Reporter,
     marks: &mut Marks,
-) -> Result<F::Output, SessionGone> {
+) -> Result<F::Output, Halt> {
     tokio::pin!(work);
     loop {
         tokio::select! {
@@ -76,14 +76,14 @@ pub(super) async fn drain(
     taps: &mut mpsc::UnboundedReceiver<TapEvent>,
     report: &Reporter,
     marks: &mut Marks,
-) -> Result<(), SessionGone> {
+) -> Result<(), Halt> {
     while let Ok(event) = taps.try_recv() {
         tell(event, report, marks).await?;
     }
     Ok(())
 }
 
-async fn tell(event: TapEvent, report: &Reporter, marks: &mut Marks) -> Result<(), SessionGone> {
+async fn tell(event: TapEvent, report: &Reporter, marks: &mut Marks) -> Result<(), Halt> {
     match event {
         TapEvent::Wire(dir, bytes) => {
             report
