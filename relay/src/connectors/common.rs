@@ -76,6 +76,20 @@ pub enum Expired {
     Lifetime(Duration),
 }
 
+impl Expired {
+    /// Why the relay closed: `closed: no byte moved for 300 s` for the idle
+    /// limit (`idle`: what did not happen), `closed: connections live at
+    /// most 1800 s here` for the lifetime (`kind`: what the socket is).
+    pub fn reason(self, idle: &str, kind: &str) -> String {
+        match self {
+            Expired::Idle(limit) => format!("closed: {idle} for {} s", limit.as_secs()),
+            Expired::Lifetime(limit) => {
+                format!("closed: {kind} live at most {} s here", limit.as_secs())
+            }
+        }
+    }
+}
+
 impl SocketClock {
     /// Starts the clock with the session's limits for `report`'s operation.
     pub fn start(report: &Reporter) -> SocketClock {
@@ -166,6 +180,20 @@ mod tests {
             "failed: refused"
         );
         assert_eq!(Ended::of(Err(Halt::SessionGone)), Ended::SessionGone);
+    }
+
+    #[test]
+    fn a_reached_limit_says_which() {
+        let idle = Expired::Idle(Duration::from_secs(300));
+        assert_eq!(
+            idle.reason("no byte moved", "connections"),
+            "closed: no byte moved for 300 s"
+        );
+        let old = Expired::Lifetime(Duration::from_secs(1800));
+        assert_eq!(
+            old.reason("no byte moved", "connections"),
+            "closed: connections live at most 1800 s here"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 use crate::AppState;
-use crate::connectors::common::{Ended, Expired, SocketClock, bind_error, close_by_relay, fail};
+use crate::connectors::common::{Ended, SocketClock, bind_error, close_by_relay, fail};
 use crate::connectors::tcp;
 use crate::op::{Command, Spawner};
 use crate::policy::Mode;
@@ -102,14 +102,7 @@ async fn drive(
     loop {
         tokio::select! {
             expired = clock.expired() => {
-                let why = match expired {
-                    Expired::Idle(limit) => {
-                        format!("closed: no connection came for {} s", limit.as_secs())
-                    }
-                    Expired::Lifetime(limit) => {
-                        format!("closed: listeners live at most {} s here", limit.as_secs())
-                    }
-                };
+                let why = expired.reason("no connection came", "listeners");
                 return close_by_relay(report, why).await;
             }
             command = commands.recv() => match command {

@@ -21,9 +21,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 
 use crate::AppState;
-use crate::connectors::common::{
-    Ended, Expired, SocketClock, close_by_relay, fail, refuse_until_close,
-};
+use crate::connectors::common::{Ended, SocketClock, close_by_relay, fail, refuse_until_close};
 use crate::lab::faults::{self, FaultGuard};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
@@ -360,14 +358,7 @@ async fn transfer(
     loop {
         tokio::select! {
             expired = clock.expired() => {
-                let why = match expired {
-                    Expired::Idle(limit) => {
-                        format!("closed: no byte moved for {} s", limit.as_secs())
-                    }
-                    Expired::Lifetime(limit) => {
-                        format!("closed: connections live at most {} s here", limit.as_secs())
-                    }
-                };
+                let why = expired.reason("no byte moved", "connections");
                 drop(stream);
                 return Box::pin(close_by_relay(report, why)).await;
             }

@@ -27,7 +27,7 @@ use tokio::time::Instant;
 
 use crate::AppState;
 use crate::connectors::common::{
-    Ended, Expired, SocketClock, bind_error, close_by_relay, fail, refuse_until_close,
+    Ended, SocketClock, bind_error, close_by_relay, fail, refuse_until_close,
 };
 use crate::lab::faults;
 use crate::op::Command;
@@ -211,14 +211,7 @@ impl Socket {
             let (sent, received) = (counts.sent, counts.received);
             tokio::select! {
                 expired = clock.expired() => {
-                    let why = match expired {
-                        Expired::Idle(limit) => {
-                            format!("closed: no datagram moved for {} s", limit.as_secs())
-                        }
-                        Expired::Lifetime(limit) => {
-                            format!("closed: UDP sockets live at most {} s here", limit.as_secs())
-                        }
-                    };
+                    let why = expired.reason("no datagram moved", "UDP sockets");
                     return close_by_relay(report, why).await;
                 }
                 command = commands.recv() => match command {
