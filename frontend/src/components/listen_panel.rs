@@ -1,12 +1,15 @@
 //! The browser as a server: listen on a loopback port through the relay,
 //! then talk on every connection it accepts (another tab can connect to it).
 
+use std::rc::Rc;
+
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{ClientMsg, OpId, op_name};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::hooks::use_line_entry;
 use crate::state::Accepted;
 
 #[derive(Debug, Properties, PartialEq)]
@@ -103,37 +106,22 @@ struct RowProps {
 
 #[function_component(ConnRow)]
 fn conn_row(props: &RowProps) -> Html {
-    let text = use_state(String::new);
     let conn = &props.conn;
-    let send = {
-        let text = text.clone();
+    let line = {
         let on_request = props.on_request.clone();
         let (op, can_send) = (conn.op, conn.can_send);
-        move || {
-            if can_send {
-                on_request.emit(ClientMsg::Send {
-                    op,
-                    data: Payload(format!("{}\n", *text).into_bytes()),
-                });
-                text.set(String::new());
-            }
-        }
-    };
-    let on_click = {
-        let send = send.clone();
-        Callback::from(move |_: MouseEvent| send())
-    };
-    let on_key = Callback::from(move |e: KeyboardEvent| {
-        if e.key() == "Enter" {
-            e.prevent_default();
-            send();
-        }
-    });
-    let on_input = {
-        let text = text.clone();
-        Callback::from(move |e: InputEvent| {
-            text.set(e.target_unchecked_into::<HtmlInputElement>().value());
-        })
+        use_line_entry(
+            String::new(),
+            Rc::new(move |text: &str| {
+                if can_send {
+                    on_request.emit(ClientMsg::Send {
+                        op,
+                        data: Payload(format!("{text}\n").into_bytes()),
+                    });
+                }
+                can_send
+            }),
+        )
     };
     let on_close = {
         let op = conn.op;
@@ -151,10 +139,10 @@ fn conn_row(props: &RowProps) -> Html {
             <div class="field-row">
                 <input class="conn-message" type="text" placeholder="a line to send"
                     aria-label={format!("Line to send on {}", op_name(conn.op))}
-                    value={(*text).clone()} autocomplete="off" spellcheck="false"
-                    oninput={on_input} onkeydown={on_key} />
+                    value={line.text.clone()} autocomplete="off" spellcheck="false"
+                    oninput={line.on_input.clone()} onkeydown={line.on_key.clone()} />
                 <button class="conn-send primary" disabled={!conn.can_send}
-                    onclick={on_click}>{"Send line"}</button>
+                    onclick={line.on_click.clone()}>{"Send line"}</button>
                 <button class="conn-close" disabled={!conn.can_close}
                     onclick={on_close}>{"Close"}</button>
             </div>

@@ -1,9 +1,12 @@
 //! Writing bytes to the open connection and reading what came back.
 
+use std::rc::Rc;
+
 use roundtrip_shared::payload::format_bytes;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
+use crate::hooks::use_line_entry;
 use crate::state::Held;
 
 /// What to append to each message. Line-based protocols (SMTP, HTTP, Redis)
@@ -74,39 +77,25 @@ pub struct Props {
 
 #[function_component(MessagePanel)]
 pub fn message_panel(props: &Props) -> Html {
-    let text = use_state(|| props.preset.to_string());
     let ending = use_state(|| LineEnding::None);
-
-    let send = {
-        let text = text.clone();
+    let line = {
         let ending = *ending;
         let on_send = props.on_send.clone();
         let can_send = props.can_send;
-        move || {
-            let mut bytes = text.as_bytes().to_vec();
-            bytes.extend_from_slice(ending.bytes());
-            // TCP has nothing to carry for zero bytes, and nothing would come back.
-            if can_send && !bytes.is_empty() {
-                on_send.emit(bytes);
-                text.set(String::new());
-            }
-        }
-    };
-    let on_send_click = {
-        let send = send.clone();
-        Callback::from(move |_: MouseEvent| send())
-    };
-    let on_key = Callback::from(move |e: KeyboardEvent| {
-        if e.key() == "Enter" {
-            e.prevent_default();
-            send();
-        }
-    });
-    let on_input = {
-        let text = text.clone();
-        Callback::from(move |e: InputEvent| {
-            text.set(e.target_unchecked_into::<HtmlInputElement>().value());
-        })
+        use_line_entry(
+            props.preset.to_string(),
+            Rc::new(move |text: &str| {
+                let mut bytes = text.as_bytes().to_vec();
+                bytes.extend_from_slice(ending.bytes());
+                // TCP has nothing to carry for zero bytes, and nothing would
+                // come back.
+                let sent = can_send && !bytes.is_empty();
+                if sent {
+                    on_send.emit(bytes);
+                }
+                sent
+            }),
+        )
     };
     // yew builds a list's options last to first, so the browser would select
     // the last one; set the value once the options exist.
@@ -132,11 +121,11 @@ pub fn message_panel(props: &Props) -> Html {
             <h2 id="message-heading">{"Message"}</h2>
             <div class="field-row">
                 <label for="message">{"Text"}</label>
-                <input id="message" type="text" value={(*text).clone()} placeholder="hello"
+                <input id="message" type="text" value={line.text.clone()} placeholder="hello"
                     autocomplete="off" spellcheck="false"
-                    oninput={on_input} onkeydown={on_key} />
+                    oninput={line.on_input.clone()} onkeydown={line.on_key.clone()} />
                 <button id="send" class="primary" disabled={!props.can_send}
-                    onclick={on_send_click}>{"Send"}</button>
+                    onclick={line.on_click.clone()}>{"Send"}</button>
             </div>
             <div class="field-row">
                 <label for="line-ending">{"Then send"}</label>
