@@ -101,10 +101,10 @@ pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
     let close = tokio::select! {
         close = read_frames(&mut stream, &mut session, &mut registered, &limits) => close,
         () = tokio::time::sleep(limits.session_lifetime) => {
-            Some((SessionClose::Lifetime.code(), "session lifetime reached"))
+            Some((SessionClose::Lifetime.code(), "session lifetime reached".into()))
         }
         () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
-            Some((SessionClose::GoingAway.code(), "relay shutting down"))
+            Some((SessionClose::GoingAway.code(), "relay shutting down".into()))
         }
         // The browser is gone, or stopped taking frames.
         _ = &mut writer => {
@@ -163,7 +163,7 @@ async fn read_frames(
                     } else {
                         "no hello in time"
                     };
-                    return Some((SessionClose::Idle.code(), reason));
+                    return Some((SessionClose::Idle.code(), reason.into()));
                 }
             },
         };
@@ -186,8 +186,11 @@ async fn read_frames(
             Some(Err(error)) => {
                 tracing::info!(%error, "session read failed");
                 if is_too_large(error) {
-                    let reason = "message too large: the relay accepts at most 256 KiB";
-                    return Some((SessionClose::MessageTooBig.code(), reason));
+                    let reason = format!(
+                        "message too large: the relay accepts at most {} KiB",
+                        session.state.config().max_ws_message / 1024
+                    );
+                    return Some((SessionClose::MessageTooBig.code(), reason.into()));
                 }
                 return None;
             }
@@ -218,7 +221,7 @@ fn is_too_large(error: axum::Error) -> bool {
 }
 
 /// The close code and reason a session ends with.
-type CloseWith = (u16, &'static str);
+type CloseWith = (u16, std::borrow::Cow<'static, str>);
 
 /// How long a closing session gives the browser to take what is queued and
 /// the close frame (and a frame already on its way to finish). A browser
@@ -298,7 +301,7 @@ async fn write_frames(
         }
         let frame = CloseFrame {
             code,
-            reason: Utf8Bytes::from_static(reason),
+            reason: Utf8Bytes::from(reason.as_ref()),
         };
         sink.send(Message::Close(Some(frame))).await
     };

@@ -15,7 +15,9 @@
 //! would rather not build binary frames.
 
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, DataEncoding, ErrorCode, OpId, RelayError, ServerMsg};
+use crate::protocol::{
+    ClientMsg, ClientMsgType, DataEncoding, ErrorCode, OpId, RelayError, ServerMsg, ServerMsgType,
+};
 
 /// Binary frame kind: browser -> relay payload for [`ClientMsg::Send`].
 pub const FRAME_SEND: u8 = 0x01;
@@ -55,7 +57,7 @@ pub fn encode_client(msg: &ClientMsg) -> Frame {
 /// relay can answer them without closing the session.
 pub fn decode_client(frame: &Frame) -> Result<ClientMsg, RelayError> {
     match frame {
-        Frame::Text(text) => from_json(text),
+        Frame::Text(text) => from_json(text, |kind| kind.parse::<ClientMsgType>().is_ok()),
         Frame::Binary(bytes) => match bytes.split_first() {
             Some((&FRAME_SEND, rest)) if rest.len() >= 4 => {
                 let (op, payload) = rest.split_at(4);
@@ -157,7 +159,7 @@ pub fn encode_server(msg: &ServerMsg, encoding: DataEncoding) -> Frame {
 /// Decodes a relay message from either form.
 pub fn decode_server(frame: &Frame) -> Result<ServerMsg, RelayError> {
     match frame {
-        Frame::Text(text) => from_json(text),
+        Frame::Text(text) => from_json(text, |kind| kind.parse::<ServerMsgType>().is_ok()),
         Frame::Binary(bytes) => match bytes.split_first() {
             Some((&FRAME_DATA, rest)) if rest.len() >= DATA_HEADER - 1 => {
                 let (op, rest) = rest.split_at(4);
@@ -216,7 +218,12 @@ fn to_json<T: serde::Serialize>(value: &T) -> String {
 
 /// Parses JSON, telling "not JSON", "unknown type" and "bad fields" apart so
 /// that a person writing a client learns what to fix.
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, RelayError> {
+/// A JSON message; `known` says whether a `type` is one of `T`'s, so that a
+/// message of an unknown type is told from a known one with a bad field.
+fn from_json<T: serde::de::DeserializeOwned>(
+    text: &str,
+    known: impl Fn(&str) -> bool,
+) -> Result<T, RelayError> {
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| RelayError::new(ErrorCode::Malformed, format!("not valid JSON: {e}")))?;
     let Some(kind) = value
@@ -230,18 +237,14 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, RelayError
         ));
     };
     serde_json::from_value(value).map_err(|e| {
-        let text = e.to_string();
         // Only the message's own `type` is an unknown type; an unknown
         // variant in a field (say an `rtype`) is a bad field.
-        if text.starts_with(&format!("unknown variant `{kind}`")) {
+        if known(&kind) {
+            RelayError::new(ErrorCode::Malformed, format!("bad \"{kind}\" message: {e}"))
+        } else {
             RelayError::new(
                 ErrorCode::UnknownType,
                 format!("unknown message type \"{kind}\""),
-            )
-        } else {
-            RelayError::new(
-                ErrorCode::Malformed,
-                format!("bad \"{kind}\" message: {text}"),
             )
         }
     })
@@ -637,6 +640,10 @@ mod tests {
     proptest! {
         #[test]
         fn client_messages_round_trip(msg in client_msg()) {
+            // Its `type` is one the decoder knows by name.
+            let kind: &str = ClientMsgType::from(&msg).into();
+            let json = serde_json::to_value(&msg).unwrap();
+            prop_assert_eq!(json["type"].as_str(), Some(kind));
             prop_assert_eq!(decode_client(&encode_client(&msg)).unwrap(), msg.clone());
             // The JSON form of every message (Send included) decodes too.
             let json = Frame::Text(serde_json::to_string(&msg).unwrap());
@@ -645,6 +652,9 @@ mod tests {
 
         #[test]
         fn server_messages_round_trip(msg in server_msg(), json in any::<bool>()) {
+            let kind: &str = ServerMsgType::from(&msg).into();
+            let value = serde_json::to_value(&msg).unwrap();
+            prop_assert_eq!(value["type"].as_str(), Some(kind));
             let encoding = if json { DataEncoding::Json } else { DataEncoding::Binary };
             prop_assert_eq!(decode_server(&encode_server(&msg, encoding)).unwrap(), msg);
         }
@@ -675,6 +685,37 @@ mod tests {
             let _ = decode_client(&Frame::Text(text.clone()));
             let _ = decode_server(&Frame::Text(text));
         }
+    }
+
+    /// Every `type` the decoder knows by name is one serde reads: with its
+    /// fields missing, it is a bad message, not an unknown type.
+    #[test]
+    fn every_known_type_is_a_message_type() {
+        use strum::IntoEnumIterator as _;
+        for kind in ClientMsgType::iter() {
+            let name: &str = kind.into();
+            let error = decode_client(&Frame::Text(format!(r#"{{"type":"{name}","bogus":1}}"#)))
+                .unwrap_err();
+            assert_eq!(
+                error.code,
+                ErrorCode::Malformed,
+                "{name}: {}",
+                error.message
+            );
+        }
+        for kind in ServerMsgType::iter() {
+            let name: &str = kind.into();
+            let error = decode_server(&Frame::Text(format!(r#"{{"type":"{name}","bogus":1}}"#)))
+                .unwrap_err();
+            assert_eq!(
+                error.code,
+                ErrorCode::Malformed,
+                "{name}: {}",
+                error.message
+            );
+        }
+        let error = decode_client(&Frame::Text(r#"{"type":"teleport"}"#.into())).unwrap_err();
+        assert_eq!(error.code, ErrorCode::UnknownType);
     }
 
     #[test]

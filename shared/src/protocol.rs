@@ -39,8 +39,17 @@ pub fn op_name(op: OpId) -> String {
 }
 
 /// Messages from the browser (or any client) to the relay.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// `ClientMsgType` lists their `type`s (the same `snake_case` rule as
+/// serde's; a test holds the two together), so a decoder tells an unknown
+/// type from a bad field without reading serde's error text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[strum_discriminants(
+    name(ClientMsgType),
+    derive(strum::EnumString, strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "snake_case")
+)]
 pub enum ClientMsg {
     /// The first message of every session.
     Hello {
@@ -382,9 +391,15 @@ pub enum DataEncoding {
     Json,
 }
 
-/// Messages from the relay to the browser.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Messages from the relay to the browser (`ServerMsgType`: their `type`s,
+/// as for [`ClientMsg`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[strum_discriminants(
+    name(ServerMsgType),
+    derive(strum::EnumString, strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "snake_case")
+)]
 pub enum ServerMsg {
     /// The answer to a good [`ClientMsg::Hello`].
     Welcome {
