@@ -129,10 +129,63 @@ pub(super) enum TapEvent {
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// A byte stream with a watcher: every byte read from it or written to it
+/// passes `watch` on its way. The one place the pass-through is written.
+pub(super) struct Tap<S, W> {
+    inner: S,
+    watch: W,
+}
+
+/// What a [`Tap`] does with the bytes that pass.
+pub(super) trait Watch: Unpin {
+    fn read(&mut self, bytes: &[u8]);
+    fn wrote(&mut self, bytes: &[u8]);
+}
+
+impl<S: AsyncRead + Unpin, W: Watch> AsyncRead for Tap<S, W> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = polled {
+            this.watch.read(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin, W: Watch> AsyncWrite for Tap<S, W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            this.watch.wrote(&buf[..n]);
+        }
+        polled
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
 /// Sits on the TCP socket and reports the bytes crossing it (while the
 /// operation's wire budget lasts; 0 when the browser did not ask).
-pub(super) struct WireTap {
-    inner: TcpStream,
+pub(super) type WireTap = Tap<TcpStream, WireWatch>;
+
+pub(super) struct WireWatch {
     events: mpsc::UnboundedSender<TapEvent>,
     budget: Arc<AtomicUsize>,
 }
@@ -143,13 +196,14 @@ impl WireTap {
         events: mpsc::UnboundedSender<TapEvent>,
         budget: Arc<AtomicUsize>,
     ) -> Self {
-        WireTap {
+        Tap {
             inner,
-            events,
-            budget,
+            watch: WireWatch { events, budget },
         }
     }
+}
 
+impl WireWatch {
     fn report(&self, dir: WireDir, bytes: &[u8]) {
         for piece in bytes.chunks(CHUNK) {
             let allowed = self
@@ -169,49 +223,21 @@ impl WireTap {
     }
 }
 
-impl AsyncRead for WireTap {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled {
-            this.report(WireDir::In, &buf.filled()[before..]);
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for WireTap {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = polled {
-            this.report(WireDir::Out, &buf[..n]);
-        }
-        polled
+impl Watch for WireWatch {
+    fn read(&mut self, bytes: &[u8]) {
+        self.report(WireDir::In, bytes);
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    fn wrote(&mut self, bytes: &[u8]) {
+        self.report(WireDir::Out, bytes);
     }
 }
 
 /// Sits on the plain-text side (above TLS): captures the request head as
 /// hyper writes it, counts the body, and notes the first response byte.
-pub(super) struct HeadTap {
-    inner: Box<dyn Io>,
+pub(super) type HeadTap = Tap<Box<dyn Io>, HeadWatch>;
+
+pub(super) struct HeadWatch {
     events: mpsc::UnboundedSender<TapEvent>,
     head: Vec<u8>,
     head_done: bool,
@@ -228,15 +254,26 @@ impl HeadTap {
         events: mpsc::UnboundedSender<TapEvent>,
         body_expected: u64,
     ) -> Self {
-        HeadTap {
+        Tap {
             inner,
-            events,
-            head: Vec::new(),
-            head_done: false,
-            body_expected,
-            body_written: 0,
-            written_reported: false,
-            first_byte_seen: false,
+            watch: HeadWatch {
+                events,
+                head: Vec::new(),
+                head_done: false,
+                body_expected,
+                body_written: 0,
+                written_reported: false,
+                first_byte_seen: false,
+            },
+        }
+    }
+}
+
+impl Watch for HeadWatch {
+    fn read(&mut self, bytes: &[u8]) {
+        if !bytes.is_empty() && !self.first_byte_seen {
+            self.first_byte_seen = true;
+            let _ = self.events.send(TapEvent::FirstByte(Instant::now()));
         }
     }
 
@@ -271,48 +308,5 @@ impl HeadTap {
                 at: Instant::now(),
             });
         }
-    }
-}
-
-impl AsyncRead for HeadTap {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled
-            && buf.filled().len() > before
-            && !this.first_byte_seen
-        {
-            this.first_byte_seen = true;
-            let _ = this.events.send(TapEvent::FirstByte(Instant::now()));
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for HeadTap {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = self.get_mut();
-        let polled = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = polled {
-            this.wrote(&buf[..n]);
-        }
-        polled
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
