@@ -106,12 +106,7 @@ pub fn echo_exchange(op: u32) -> Vec<Result<ClientMsg, ServerMsg>> {
 }
 
 pub fn echo_trace() -> Trace {
-    let mut trace = Trace::new();
-    for msg in echo_exchange(1) {
-        match msg {
-            Ok(request) => trace.record_request(&request),
-            Err(reply) => trace.record_server(&reply),
-        }
-    }
-    trace
+    roundtrip_shared::testing::fixtures::TraceBuilder::new()
+        .messages(roundtrip_shared::testing::fixtures::echo_exchange(1))
+        .build()
 }

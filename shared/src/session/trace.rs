@@ -521,6 +521,18 @@ mod tests {
     use crate::payload::Payload;
     use crate::protocol::Event;
 
+    /// The payloads the trace keeps on its relay events, in order.
+    fn payloads(trace: &Trace) -> Vec<Vec<u8>> {
+        trace
+            .steps()
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StepKind::Event { payload, .. } => payload.clone(),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn data(op: OpId, t_us: u64, bytes: Vec<u8>) -> ServerMsg {
         ServerMsg::Data {
             op,
@@ -600,14 +612,7 @@ mod tests {
                 kind: EventKind::Sent { bytes: 3 },
             }));
         }
-        let payloads: Vec<_> = trace
-            .steps()
-            .iter()
-            .filter_map(|s| match &s.kind {
-                StepKind::Event { payload, .. } => payload.clone(),
-                _ => None,
-            })
-            .collect();
+        let payloads = payloads(&trace);
         assert_eq!(payloads, vec![b"one".to_vec(), b"two".to_vec()]);
     }
 
@@ -659,14 +664,7 @@ mod tests {
                 kind: EventKind::Sent { bytes },
             }));
         }
-        let payloads: Vec<_> = trace
-            .steps()
-            .iter()
-            .filter_map(|s| match &s.kind {
-                StepKind::Event { payload, .. } => payload.clone(),
-                _ => None,
-            })
-            .collect();
+        let payloads = payloads(&trace);
         assert_eq!(payloads, vec![b"abcd".to_vec(), b"ef".to_vec()]);
     }
 

@@ -6,4 +6,5 @@
 pub mod fixtures;
 mod render;
 
+pub use fixtures::TraceBuilder;
 pub use render::render_everything;
