@@ -3,13 +3,13 @@
 
 mod support;
 
+use support::Client;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use roundtrip_relay::limits::Limits;
 use roundtrip_relay::{AppState, Config, lab::Lab};
-use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
 };
@@ -18,8 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = Client;
 
 async fn relay(limits: Limits) -> SocketAddr {
     relay_state(limits).await.0
@@ -41,44 +40,20 @@ async fn open_sockets_reach(state: &AppState, n: usize) {
 }
 
 async fn open(relay: SocketAddr) -> Ws {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
-        .await
-        .unwrap();
-    ws
+    Client::ungreeted(relay).await
 }
 
-use support::send_ws as send;
+async fn send(ws: &mut Ws, msg: ClientMsg) {
+    ws.send(msg).await;
+}
 
 /// The next message, or the close frame's (code, reason).
 async fn next(ws: &mut Ws) -> Result<ServerMsg, (u16, String)> {
-    loop {
-        let message = tokio::time::timeout(WAIT, ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let frame = match message {
-            Message::Text(text) => Frame::Text(text.to_string()),
-            Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
-            Message::Close(Some(close)) => {
-                return Err((close.code.into(), close.reason.to_string()));
-            }
-            _ => continue,
-        };
-        return Ok(frame::decode_server(&frame).unwrap());
-    }
+    ws.recv_or_close().await
 }
 
 async fn hello(ws: &mut Ws) {
-    send(
-        ws,
-        ClientMsg::Hello {
-            version: PROTOCOL_VERSION,
-            data: DataEncoding::Binary,
-        },
-    )
-    .await;
-    assert!(matches!(next(ws).await, Ok(ServerMsg::Welcome { .. })));
+    ws.hello(DataEncoding::Binary).await;
 }
 
 async fn connect_echo(ws: &mut Ws, op: u32) -> Result<(), ErrorCode> {
@@ -152,7 +127,7 @@ async fn sessions_per_address_are_limited_and_come_back() {
     assert!(reason.contains("too many sessions"), "{reason}");
     // The first session is unaffected.
     connect_echo(&mut first, 1).await.unwrap();
-    first.close(None).await.unwrap();
+    first.close().await;
     drop(first);
     // Its place comes back once it is gone.
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -247,7 +222,7 @@ async fn oversize_messages_close_the_session_with_1009() {
     hello(&mut ws).await;
     let mut frame = vec![0x01, 0, 0, 0, 1];
     frame.resize(300 * 1024, b'x');
-    ws.send(Message::Binary(frame.into())).await.unwrap();
+    ws.send_raw(Message::Binary(frame.into())).await;
     let (code, _reason) = next(&mut ws).await.unwrap_err();
     assert_eq!(code, 1009);
 }
@@ -596,21 +571,10 @@ async fn a_session_moves_at_most_its_total_bytes_and_goes_on() {
     }
 }
 
-/// A session from the loopback address 127.0.0.`last` (all of 127/8 is this
-/// machine, and each address counts as another client).
+/// A session from the loopback address 127.0.0.`last` (each address
+/// counts as another client).
 async fn open_from(relay: SocketAddr, last: u8) -> Ws {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket
-        .bind(SocketAddr::from(([127, 0, 0, last], 0)))
-        .unwrap();
-    let stream = socket.connect(relay).await.unwrap();
-    let (ws, _) = tokio_tungstenite::client_async(
-        format!("ws://{relay}/ws"),
-        tokio_tungstenite::MaybeTlsStream::Plain(stream),
-    )
-    .await
-    .unwrap();
-    ws
+    Client::ungreeted_from(relay, last).await
 }
 
 #[tokio::test]

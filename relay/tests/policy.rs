@@ -8,25 +8,20 @@ mod support;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use futures_util::StreamExt as _;
 use roundtrip_relay::access::Access;
 use roundtrip_relay::policy::{Mode, Policy, Rule};
 use roundtrip_relay::resolver::Resolver;
 use roundtrip_relay::{AppState, Config, lab::Lab};
-use roundtrip_shared::frame::{self, Frame};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, DataEncoding, ErrorCode, Event, EventKind, PROTOCOL_VERSION, ServerMsg,
 };
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpListener;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 const ORIGIN: &str = "https://roundtrip.example";
-const WAIT: Duration = Duration::from_secs(10);
 
 /// One address in each IANA special-purpose range (IPv4 and IPv6), the
 /// metadata services, and IPv6 forms that carry a forbidden IPv4 address.
@@ -143,8 +138,7 @@ async fn public_relay_with(rules: Vec<Rule>, resolver: Resolver) -> (SocketAddr,
     support::start_relay_with(config).await
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = support::Client;
 
 async fn open(relay: SocketAddr, origin: Option<&str>) -> Result<Ws, String> {
     let mut request = format!("ws://{relay}/ws").into_client_request().unwrap();
@@ -155,26 +149,16 @@ async fn open(relay: SocketAddr, origin: Option<&str>) -> Result<Ws, String> {
     }
     tokio_tungstenite::connect_async(request)
         .await
-        .map(|(ws, _)| ws)
+        .map(|(ws, _)| support::Client::over(ws))
         .map_err(|e| e.to_string())
 }
 
-use support::send_ws as send;
+async fn send(ws: &mut Ws, msg: ClientMsg) {
+    ws.send(msg).await;
+}
 
 async fn recv(ws: &mut Ws) -> ServerMsg {
-    loop {
-        let message = tokio::time::timeout(WAIT, ws.next())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        let frame = match message {
-            Message::Text(text) => Frame::Text(text.to_string()),
-            Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
-            _ => continue,
-        };
-        return frame::decode_server(&frame).unwrap();
-    }
+    ws.recv().await
 }
 
 /// Runs op to its terminal event and returns all its events.

@@ -97,6 +97,7 @@ pub struct Seen {
     pub data: Vec<u8>,
 }
 
+#[derive(Debug)]
 pub struct Client {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub services: Vec<Service>,
@@ -118,10 +119,60 @@ impl Client {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{relay}/ws"))
             .await
             .unwrap();
+        Client::over(ws)
+    }
+
+    /// Connects from the loopback address 127.0.0.`last` (all of 127/8 is
+    /// this machine, and each address counts as another client), without
+    /// saying hello.
+    pub async fn ungreeted_from(relay: SocketAddr, last: u8) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, last], 0)))
+            .unwrap();
+        let stream = socket.connect(relay).await.unwrap();
+        let (ws, _) = tokio_tungstenite::client_async(
+            format!("ws://{relay}/ws"),
+            MaybeTlsStream::Plain(stream),
+        )
+        .await
+        .unwrap();
+        Client::over(ws)
+    }
+
+    /// A client over a WebSocket the test opened itself (with an `Origin`
+    /// header, say).
+    pub fn over(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
         Client {
             ws,
             services: Vec::new(),
             wait: WAIT,
+        }
+    }
+
+    /// Closes the WebSocket from this side (the browser leaving).
+    pub async fn close(&mut self) {
+        self.ws.close(None).await.unwrap();
+    }
+
+    /// The next message, or the close frame's code and reason once the
+    /// relay closed the session.
+    pub async fn recv_or_close(&mut self) -> Result<ServerMsg, (u16, String)> {
+        loop {
+            let message = tokio::time::timeout(self.wait, self.ws.next())
+                .await
+                .expect("timed out waiting for the relay")
+                .expect("relay dropped the WebSocket without a close frame")
+                .unwrap();
+            let frame = match message {
+                Message::Text(text) => Frame::Text(text.to_string()),
+                Message::Binary(bytes) => Frame::Binary(bytes.to_vec()),
+                Message::Close(Some(close)) => {
+                    return Err((close.code.into(), close.reason.to_string()));
+                }
+                _ => continue,
+            };
+            return Ok(frame::decode_server(&frame).unwrap());
         }
     }
 
