@@ -28,6 +28,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use crate::AppState;
+use crate::connectors::common::{self, Ended, refuse_until_close};
 use crate::op::Command;
 use crate::policy::{Destination, Protocol};
 use crate::report::{Halt, Reporter};
@@ -71,64 +72,38 @@ pub async fn run(
     let started = Instant::now();
     let work = query(state, &request, &report);
     tokio::pin!(work);
-    let outcome = loop {
-        tokio::select! {
-            outcome = &mut work => break outcome.map(|answer| match answer {
-                Ok(rcode) => DnsEnd::Answered(rcode),
-                Err(error) => DnsEnd::Failed(error),
-            }),
-            command = commands.recv() => match command {
-                Some(Command::Close) => break Ok(DnsEnd::Cancelled),
-                Some(Command::Send(_) | Command::SendTo { .. } | Command::Shutdown) => {
-                    let error = RelayError::new(
-                        ErrorCode::NotSupported,
-                        "a DNS query takes no data: send a new dns_query instead",
-                    );
-                    if report.reject(error).await.is_err() {
-                        return;
-                    }
+    // The rcode, when a server answered.
+    let mut rcode = None;
+    let ended = async {
+        let by = tokio::select! {
+            answer = &mut work => match answer? {
+                Ok(answered) => {
+                    rcode = Some(answered);
+                    Closer::Relay
                 }
-                // The session is gone.
-                None => return,
+                Err(error) => return common::fail(&report, error).await,
             },
-        }
-    };
-    let elapsed_ms = started.elapsed().as_millis();
-    let (name, rtype, mode) = (&request.name, request.rtype.as_str(), request.mode);
-    let terminal = match outcome {
-        Err(_) => return,
-        Ok(DnsEnd::Answered(rcode)) => {
-            tracing::info!(name, rtype, ?mode, rcode, elapsed_ms, "dns query answered");
-            EventKind::Closed { by: Closer::Relay }
-        }
-        Ok(DnsEnd::Cancelled) => {
-            tracing::info!(name, rtype, ?mode, elapsed_ms, "dns query cancelled");
-            EventKind::Closed {
-                by: Closer::Browser,
+            closed = refuse_until_close(&mut commands, &report, |_| RelayError::new(
+                ErrorCode::NotSupported,
+                "a DNS query takes no data: send a new dns_query instead",
+            )) => {
+                closed?;
+                Closer::Browser
             }
-        }
-        Ok(DnsEnd::Failed(error)) => {
-            tracing::info!(
-                name,
-                rtype,
-                ?mode,
-                code = error.code.as_str(),
-                elapsed_ms,
-                "dns query failed"
-            );
-            EventKind::Failed { error }
-        }
-    };
-    let _ = report.event(terminal).await;
-}
-
-/// How a DNS operation ended.
-enum DnsEnd {
-    /// With this rcode.
-    Answered(&'static str),
-    /// The browser closed it first.
-    Cancelled,
-    Failed(RelayError),
+        };
+        report.event(EventKind::Closed { by }).await?;
+        Ok(Ended::Closed(by))
+    }
+    .await;
+    tracing::info!(
+        name = %request.name,
+        rtype = request.rtype.as_str(),
+        mode = ?request.mode,
+        rcode = rcode.unwrap_or("-"),
+        ending = %Ended::of(ended),
+        elapsed_ms = started.elapsed().as_millis(),
+        "dns query ended"
+    );
 }
 
 /// The final rcode or a typed error (the outer error: the session ended).

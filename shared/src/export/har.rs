@@ -429,6 +429,20 @@ mod tests {
 
     use crate::testing::fixtures::record_event as event;
 
+    /// Attempt 1 of 2 of `op` starts and connects.
+    fn first_of_two_attempts_connects(trace: &mut Trace, op: u32) {
+        event(trace, op, 1, EventKind::Attempt { n: 1, of: 2 });
+        event(
+            trace,
+            op,
+            100,
+            EventKind::Connected {
+                local: "127.0.0.1:40000".into(),
+                remote: "127.0.0.1:80".into(),
+            },
+        );
+    }
+
     fn tls_done() -> EventKind {
         EventKind::TlsHandshake {
             version: "TLS 1.3".into(),
@@ -695,16 +709,7 @@ mod tests {
             version: "HTTP/1.1".into(),
             headers: vec![],
         };
-        event(&mut trace, 5, 1, EventKind::Attempt { n: 1, of: 2 });
-        event(
-            &mut trace,
-            5,
-            100,
-            EventKind::Connected {
-                local: "127.0.0.1:40000".into(),
-                remote: "127.0.0.1:80".into(),
-            },
-        );
+        first_of_two_attempts_connects(&mut trace, 5);
         event(&mut trace, 5, 400, head(503, "Service Unavailable"));
         event(
             &mut trace,
@@ -755,16 +760,7 @@ mod tests {
             "http://127.0.0.1:80/flaky?mode=timeout",
             None,
         );
-        event(&mut trace, 7, 1, EventKind::Attempt { n: 1, of: 2 });
-        event(
-            &mut trace,
-            7,
-            100,
-            EventKind::Connected {
-                local: "127.0.0.1:40000".into(),
-                remote: "127.0.0.1:80".into(),
-            },
-        );
+        first_of_two_attempts_connects(&mut trace, 7);
         let timeout = crate::protocol::RelayError::new(
             crate::protocol::ErrorCode::TimedOut,
             "no first byte within 400 ms",
