@@ -14,7 +14,7 @@
 //! CPU). Each mode runs against every way in turn, trial after trial, so
 //! that a slow moment of the machine hurts all of them alike. It prints one
 //! table: median with min–max over the trials, ratios to direct TCP and to
-//! websocat, and the targets, met or missed. It asserts nothing.
+//! websocat, and the relay's targets, met or missed. It asserts nothing.
 //!
 //! Modules: [`conn`] (a client connection by each way), [`modes`] (the
 //! measurements), [`procs`] (child processes and `/proc`), [`table`]

@@ -121,7 +121,7 @@ fn number(x: f64) -> String {
     }
 }
 
-/// The target for the relay in this metric, as text, and whether
+/// The relay's target for the relay in this metric, as text, and whether
 /// `value` meets it (`None` when there is nothing to compare with).
 fn target(
     metric: Metric,

@@ -403,8 +403,8 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
 /// The policy on local ports: a public relay picks them itself. A stranger
 /// who chooses the port could take over one that a program on the relay's
 /// machine sends to (and read what it sends), or one a service is about to
-/// listen on; below 1024 too when the relay runs as root. Named apart, as
-/// the listener's refusal is, for the typed refusals to take over.
+/// listen on; below 1024 too when the relay runs as root. Refused as
+/// `Refusal::UdpPortChosen`, as the listener's chosen port is.
 fn permit_bind_port(state: &AppState, port: u16) -> Result<(), RelayError> {
     if state.policy().mode() == crate::policy::Mode::Public && port != 0 {
         return Err(crate::policy::blocked(
