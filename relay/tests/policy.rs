@@ -161,6 +161,28 @@ async fn recv(ws: &mut Ws) -> ServerMsg {
     ws.recv().await
 }
 
+/// Asks to listen on `port` as operation `op`, and returns the error the
+/// relay fails it with.
+async fn listen_refused(ws: &mut Ws, op: u32, port: u16) -> roundtrip_shared::protocol::RelayError {
+    send(
+        ws,
+        ClientMsg::TcpListen {
+            op,
+            port: Some(port),
+        },
+    )
+    .await;
+    wait_for(ws, |msg| match msg {
+        ServerMsg::Event(Event {
+            op: got,
+            kind: EventKind::Failed { error },
+            ..
+        }) if *got == op => Some(error.clone()),
+        _ => None,
+    })
+    .await
+}
+
 /// Runs op to its terminal event and returns all its events.
 async fn run_connect(ws: &mut Ws, op: u32, target: &str) -> Vec<EventKind> {
     send(
@@ -589,23 +611,7 @@ async fn public_sessions_reach_each_others_listeners_and_nothing_else() {
     let mut client = greeted(relay).await;
 
     // Strangers do not pick ports on the host.
-    send(
-        &mut server,
-        ClientMsg::TcpListen {
-            op: 9,
-            port: Some(4444),
-        },
-    )
-    .await;
-    let refusal = wait_for(&mut server, |msg| match msg {
-        ServerMsg::Event(Event {
-            op: 9,
-            kind: EventKind::Failed { error },
-            ..
-        }) => Some(error.clone()),
-        _ => None,
-    })
-    .await;
+    let refusal = listen_refused(&mut server, 9, 4444).await;
     assert_eq!(refusal.code, ErrorCode::Blocked, "{}", refusal.message);
 
     send(&mut server, ClientMsg::TcpListen { op: 1, port: None }).await;
@@ -841,23 +847,7 @@ async fn every_refusal_comes_from_the_relay_as_a_value() {
             other => panic!("{target} was not refused: {other:?}"),
         }
     }
-    send(
-        &mut ws,
-        ClientMsg::TcpListen {
-            op: 5,
-            port: Some(8080),
-        },
-    )
-    .await;
-    let refusal = wait_for(&mut ws, |msg| match msg {
-        ServerMsg::Event(Event {
-            op: 5,
-            kind: EventKind::Failed { error },
-            ..
-        }) => Some(error.clone()),
-        _ => None,
-    })
-    .await;
+    let refusal = listen_refused(&mut ws, 5, 8080).await;
     check(&refusal, Refusal::ListenPortChosen, "listen on 8080");
     send(
         &mut ws,

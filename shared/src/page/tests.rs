@@ -20,6 +20,11 @@ fn welcomed() -> State {
 
 /// The link opens and the relay welcomes the page, offering the echo.
 fn welcome(state: &mut State) {
+    welcome_with(state, None);
+}
+
+/// [`welcome`], with the session's limits.
+fn welcome_with(state: &mut State, limits: Option<crate::protocol::SessionLimits>) {
     state.apply(NOW, Action::Relay(Notice::Opened));
     state.apply(
         NOW,
@@ -27,7 +32,7 @@ fn welcome(state: &mut State) {
             version: PROTOCOL_VERSION,
             relay: "roundtrip 0.1.0".into(),
             services: vec![echo_service()],
-            limits: None,
+            limits,
         })),
     );
 }
@@ -559,23 +564,17 @@ fn a_listener_lists_its_connections_until_the_relay_link_ends() {
 fn the_quota_line_shows_what_the_session_uses_of_its_limits() {
     let mut state = State::default();
     assert_eq!(state.quota(), None, "nothing to show before the welcome");
-    state.apply(NOW, Action::Relay(Notice::Opened));
-    state.apply(
-        NOW,
-        Action::Relay(Notice::Message(ServerMsg::Welcome {
-            version: PROTOCOL_VERSION,
-            relay: "roundtrip 0.1.0".into(),
-            services: vec![echo_service()],
-            limits: Some(crate::protocol::SessionLimits {
-                session_bytes: Some(1024),
-                max_ops: 16,
-                ops_per_second: 5,
-                bytes_out_per_minute: Some(1024 * 1024),
-                bytes_in_per_minute: None,
-                session_idle_s: 300,
-                session_lifetime_s: 1800,
-            }),
-        })),
+    welcome_with(
+        &mut state,
+        Some(crate::protocol::SessionLimits {
+            session_bytes: Some(1024),
+            max_ops: 16,
+            ops_per_second: 5,
+            bytes_out_per_minute: Some(1024 * 1024),
+            bytes_in_per_minute: None,
+            session_idle_s: 300,
+            session_lifetime_s: 1800,
+        }),
     );
     let mut exchange = echo_exchange(state.next_op);
     let tail = exchange.split_off(4); // up to `connected`: the op is open

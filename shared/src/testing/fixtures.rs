@@ -77,7 +77,7 @@ pub fn echo_exchange(op: u32) -> Vec<Message> {
 /// Records the relay's event `kind` of `op`, `t_us` into it, as the page
 /// does when it arrives.
 pub fn record_event(trace: &mut Trace, op: u32, t_us: u64, kind: EventKind) {
-    trace.record_server(&ServerMsg::Event(Event { op, t_us, kind }));
+    trace.record_server(&event(op, t_us, kind));
 }
 
 /// A trace built as the page builds one, message by message: what went to
