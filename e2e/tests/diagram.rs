@@ -23,6 +23,17 @@ async fn tcp_and_udp_echo_draw_the_expected_diagram() {
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// `1.204 ms` or `2.500 s` in milliseconds.
+fn session_ms(text: &str) -> Option<f64> {
+    let (number, unit) = text.split_once(' ')?;
+    let number: f64 = number.parse().ok()?;
+    match unit {
+        "ms" => Some(number),
+        "s" => Some(number * 1000.0),
+        _ => None,
+    }
+}
+
 async fn run(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
@@ -52,11 +63,20 @@ async fn run(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(), String>
             need(rows, "`connect tcp-echo`", |r| {
                 r.label == "connect tcp-echo"
             })?;
+            // The handshake's step says when connect() returns and names
+            // both ends of the connection.
             need(rows, "the SYN-ACK from the target", |r| {
-                r.from == "Target" && r.label == "SYN-ACK (connected)"
+                r.from == "Target"
+                    && r.label
+                        .starts_with("SYN-ACK; connect() returns: 127.0.0.1:")
+                    && r.label.contains(" ↔ 127.0.0.1:")
             })?;
             need(rows, "`\"hello\" (5 B)` back from the target", |r| {
                 r.from == "Target" && r.to == "Relay" && r.label == "\"hello\" (5 B)"
+            })?;
+            // The echo ends where it began: with you.
+            need(rows, "`\"hello\" (5 B)` delivered to the browser", |r| {
+                r.from == "Relay" && r.to == "Browser" && r.label == "\"hello\" (5 B)"
             })?;
             need(rows, "the close's FIN", |r| r.label == "FIN (close)")?;
             need(rows, "the datagram to the UDP echo", |r| {
@@ -92,6 +112,19 @@ async fn run(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(), String>
         to_lanes.contains(targets[0]) && to_lanes.contains(targets[1]),
         format!("data rows reach both targets: {to_lanes:?}"),
     )?;
+    // Said once: arrows are socket events, not every packet.
+    let note = page.text("#what-is-drawn").await?;
+    check(
+        note == diagram::WHAT_IS_DRAWN,
+        format!("the legend says what the arrows are: {note:?}"),
+    )?;
+    // The time column is the session's clock: it never runs backwards.
+    let times = page.texts("svg#sequence g.row text.time").await?;
+    let ms: Vec<f64> = times.iter().filter_map(|t| session_ms(t)).collect();
+    check(
+        ms.len() == times.len() && ms.windows(2).all(|w| w[0] <= w[1]),
+        format!("the time column only grows: {times:?}"),
+    )?;
     // Each row tells its timing on hover and focus.
     let titles = page.attributes("svg#sequence g.row", "aria-label").await?;
     check(
@@ -105,7 +138,7 @@ async fn run(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(), String>
     page.click("button#sequence-table-toggle").await?;
     let table = page.text("#sequence-table").await?;
     check(
-        table.contains("SYN-ACK (connected)") && table.contains("\"ping\" (4 B) from"),
+        table.contains("SYN-ACK; connect() returns") && table.contains("\"ping\" (4 B) from"),
         format!("the table lists the steps: {table}"),
     )?;
     page.click("button#sequence-table-toggle").await?;

@@ -55,7 +55,21 @@ async fn nodelay_connect_then_shutdown_half_closes() {
             })
         })
         .await?;
-        page.wait_disabled("button#send").await
+        page.wait_disabled("button#send").await?;
+        // TCP sends one FIN: closing after the shutdown sends no second.
+        page.click("button#close").await?;
+        page.wait_text_is("#socket-state", "closed").await?;
+        let rows = page
+            .wait_rows("the close after the shutdown", |rows| {
+                need(rows, "`close(): FIN already sent` on the Relay", |r| {
+                    r.from == "Relay" && r.to == "Relay" && r.label == "close(): FIN already sent"
+                })
+            })
+            .await?;
+        check(
+            !rows.iter().any(|r| r.label == "FIN (close)"),
+            "no second FIN after the shutdown".to_owned(),
+        )
     });
 }
 

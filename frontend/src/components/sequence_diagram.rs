@@ -335,6 +335,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
                 { for LANE_LEGEND.iter().map(|(class, name)| html! {
                     <li class={*class}>{*name}</li>
                 }) }
+                <li id="what-is-drawn" class="legend-note">{diagram::WHAT_IS_DRAWN}</li>
             </ul>
             if let Some(problem) = &*problem {
                 <p class="error-message">{problem.clone()}</p>

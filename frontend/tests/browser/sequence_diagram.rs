@@ -77,10 +77,15 @@ async fn echo_exchange_draws_one_labelled_row_per_step() {
         ("Browser", "Relay", "connect tcp-echo"),
         ("Relay", "Relay", "= 127.0.0.1:4000 (lab service)"),
         ("Relay", "Target", "SYN → 127.0.0.1:4000"),
-        ("Target", "Relay", "SYN-ACK (connected)"),
+        (
+            "Target",
+            "Relay",
+            "SYN-ACK; connect() returns: 127.0.0.1:51000 ↔ 127.0.0.1:4000",
+        ),
         ("Browser", "Relay", "send \"hello\" (5 B)"),
         ("Relay", "Target", "\"hello\" (5 B)"),
         ("Target", "Relay", "\"hello\" (5 B)"),
+        ("Relay", "Browser", "\"hello\" (5 B)"),
         ("Browser", "Relay", "close"),
         ("Relay", "Target", "FIN (close)"),
     ];
@@ -101,7 +106,8 @@ async fn echo_exchange_draws_one_labelled_row_per_step() {
     // A mark (the lookup) is a circle on its lane, not an arrow.
     assert!(rows[1].query_selector("line").unwrap().is_none());
     assert_eq!(text(&one(&rows[2], ".time")), "0.010 ms");
-    assert_eq!(text(&one(&rows[0], ".time")), "");
+    // The column is session time: the browser's own steps have one too.
+    assert_eq!(text(&one(&rows[0], ".time")), "0.000 ms");
     // Hover and keyboard focus both tell the timing.
     assert_eq!(attr(&rows[3], "tabindex"), "0");
     let title = text(&one(&rows[3], "title"));

@@ -17,7 +17,19 @@ pub enum Role {
     Target,
 }
 
-pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, String, Tone) {
+/// What the timeline knows of a step's operation from its earlier steps.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Before {
+    /// The socket already sent its FIN (a `shutdown`): closing it sends
+    /// no second one.
+    pub fin_sent: bool,
+}
+
+pub(crate) fn describe_step(
+    step: &Step,
+    socket: SocketKind,
+    before: Before,
+) -> (Role, Role, String, Tone) {
     use Role::*;
     match &step.kind {
         StepKind::Request(request) => {
@@ -78,17 +90,25 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                 EventKind::Connecting { addr } => {
                     (Relay, Target, format!("SYN → {addr}"), Tone::Control)
                 }
-                // A server answers the SYN it accepted.
-                EventKind::Connected { .. } if socket == SocketKind::AcceptedConnection => (
-                    Relay,
+                // A server answers the SYN it accepted; `accept()` returns
+                // once the client's ACK came back. Both ends of the
+                // connection: its 4-tuple, this socket's side first.
+                EventKind::Connected { local, remote }
+                    if socket == SocketKind::AcceptedConnection =>
+                {
+                    (
+                        Relay,
+                        Target,
+                        format!("SYN-ACK; accept() returns: {local} ↔ {remote}"),
+                        Tone::Control,
+                    )
+                }
+                // `connect()` returns when the SYN-ACK arrives (the kernel
+                // sends the last ACK of the handshake, not drawn).
+                EventKind::Connected { local, remote } => (
                     Target,
-                    "SYN-ACK (connected)".to_owned(),
-                    Tone::Control,
-                ),
-                EventKind::Connected { .. } => (
-                    Target,
                     Relay,
-                    "SYN-ACK (connected)".to_owned(),
+                    format!("SYN-ACK; connect() returns: {local} ↔ {remote}"),
                     Tone::Control,
                 ),
                 EventKind::AttemptFailed { addr, error } => (
@@ -160,6 +180,16 @@ pub(crate) fn describe_step(step: &Step, socket: SocketKind) -> (Role, Role, Str
                 } if socket == SocketKind::TcpListener => {
                     (Relay, Relay, "stopped listening".to_owned(), Tone::Note)
                 }
+                // TCP sends one FIN per direction: after a shutdown,
+                // closing only releases the socket.
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } if before.fin_sent => (
+                    Relay,
+                    Relay,
+                    "close(): FIN already sent".to_owned(),
+                    Tone::Note,
+                ),
                 EventKind::Closed {
                     by: Closer::Browser,
                 } => (Relay, Target, "FIN (close)".to_owned(), Tone::Control),

@@ -20,6 +20,12 @@ mod tests;
 pub use timeline::{Lane, LaneKind, Timeline, TimelineItem, timeline};
 pub use view::{Drawing, DrawnRow, Geometry, More, Scale, Viewport, frame};
 
+/// Said once beside the diagram: its rows are what the relay's sockets
+/// reported, so a learner does not count packets off it (the handshake's
+/// last ACK, the ACKs of data, retransmissions never appear).
+pub const WHAT_IS_DRAWN: &str =
+    "Arrows are the socket events the relay saw, not every packet: ACKs are not drawn.";
+
 /// What a row means, so that colours carry the same meaning everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case", prefix = "tone-")]

@@ -75,10 +75,11 @@ fn echo_round_trip_snapshot() {
 Browser -> Relay  connect tcp-echo
 Relay  = 127.0.0.1:4000 (lab service)  @0.003 ms
 Relay -> Target  SYN → 127.0.0.1:4000  @0.010 ms
-Target -> Relay  SYN-ACK (connected)  @0.150 ms
+Target -> Relay  SYN-ACK; connect() returns: 127.0.0.1:51000 ↔ 127.0.0.1:4000  @0.150 ms
 Browser -> Relay  send \"hello\" (5 B)
 Relay -> Target  \"hello\" (5 B)  @2.000 ms
 Target -> Relay  \"hello\" (5 B)  @2.105 ms
+Relay -> Browser  \"hello\" (5 B)
 Browser -> Relay  close
 Relay -> Target  FIN (close)  @1500.000 ms
 "
@@ -140,7 +141,9 @@ fn binary_and_long_payloads_are_escaped_and_cut() {
         described,
         "\
 Target -> Relay  \"\\xff\\xfe\\n\" (3 B)  @0.001 ms
+Relay -> Browser  \"\\xff\\xfe\\n\" (3 B)
 Target -> Relay  \"xxxxxxxxxxxxxxxxxxxxxxxx…\" (2 KiB)  @0.002 ms
+Relay -> Browser  \"xxxxxxxxxxxxxxxxxxxxxxxx…\" (2 KiB)
 "
     );
 }
@@ -203,6 +206,7 @@ Relay  bound 127.0.0.1:5000 (connected)  @0.005 ms
 Browser -> Relay  send \"ping\" (4 B)
 Relay -> Target  \"ping\" (4 B) → 127.0.0.1:4001  @0.040 ms
 Target -> Relay  \"ping\" (4 B) from 127.0.0.1:4001  @0.090 ms
+Relay -> Browser  \"ping\" (4 B) from 127.0.0.1:4001
 Relay  recv timed out (1000 ms)  @1000.090 ms
 Browser -> Relay  close
 Relay  closed (UDP: no FIN)  @1000.100 ms
@@ -334,7 +338,7 @@ Browser -> Relay  listen (any free port)
 Relay  bound 127.0.0.1:5000  @0.002 ms
 Relay  listening on 127.0.0.1:5000  @0.003 ms
 Client -> Relay  SYN: accepted as conn #1  @0.090 ms
-Relay -> Client  SYN-ACK (connected)  @0.001 ms
+Relay -> Client  SYN-ACK; accept() returns: 127.0.0.1:5000 ↔ 127.0.0.1:40000  @0.001 ms
 Browser -> Relay  close
 Relay  stopped listening  @0.500 ms
 "
@@ -448,7 +452,7 @@ Browser -> Relay  GET https://localhost:4443/json
 Relay  resolve localhost  @0.000 ms
 Relay  = 127.0.0.1:4443  @0.001 ms
 Relay -> Target  SYN → 127.0.0.1:4443  @0.002 ms
-Target -> Relay  SYN-ACK (connected)  @0.003 ms
+Target -> Relay  SYN-ACK; connect() returns: 127.0.0.1:50000 ↔ 127.0.0.1:4443  @0.003 ms
 Relay -> Target  wire \"\\u{16}\\u{3}\\u{1}\" (3 B)  @0.004 ms
 Target -> Relay  TLS 1.3 TLS13_AES_128_GCM_SHA256  @0.005 ms
 Relay -> Target  GET /redirect/1  @0.006 ms
@@ -464,6 +468,7 @@ Relay  closed by relay  @0.013 ms
 }
 
 mod session_clock;
+mod what_it_says;
 
 mod frames {
     use super::super::export::{mermaid, mermaid_text, svg, xml_escape};
@@ -704,14 +709,17 @@ mod frames {
         let synack = f
             .rows
             .iter()
-            .find(|r| r.label == "SYN-ACK (connected)")
+            .find(|r| r.label.starts_with("SYN-ACK"))
             .unwrap();
         assert_eq!(
             synack.title,
-            "Target 127.0.0.1:4000 → Relay: SYN-ACK (connected)\n\
+            "Target 127.0.0.1:4000 → Relay: SYN-ACK; connect() returns: 127.0.0.1:51001 ↔ 127.0.0.1:4000\n\
              at 0.153 ms in the session (operation 1)\n\
+             0.153 ms into the operation, by the relay's clock\n\
              0.140 ms after the operation's previous step"
         );
+        // The time column is the session's clock.
+        assert_eq!(synack.time, "0.153 ms");
     }
 
     #[test]
@@ -805,7 +813,8 @@ mod frames {
         insta::assert_snapshot!(tl.describe_lanes());
         let f = frame(&tl, &Geometry::default(), &view(Scale::Steps, 1.0, 0.0));
         assert!(f.width > 720.0, "many lanes widen the diagram");
-        let data_from_client = tl.items.last().unwrap();
+        // The last step's bytes come from the client, then go on to the page.
+        let data_from_client = &tl.items[tl.items.len() - 2];
         assert_eq!(tl.lanes[data_from_client.from].subtitle, "127.0.0.1:40002");
         // Each chat connection's SYN leaves from its own lane; the browser's
         // requests still go to the Relay.
@@ -838,13 +847,15 @@ mod frames {
     fn ten_thousand_events_draw_only_the_window() {
         let trace = big_trace(10_000);
         let tl = timeline(&trace);
-        assert_eq!(tl.items.len(), 10_000);
+        // Each received line is drawn twice: into the relay, on to the page.
+        let n = tl.items.len();
+        assert!(n > 10_000, "{n} items");
         let geometry = Geometry::default();
         // At the end, at zoom 1: about a window's worth of rows.
         let at_end = Viewport::default().end(&tl, &geometry);
         let f = frame(&tl, &geometry, &at_end);
         assert!(f.rows.len() < 25, "{} rows drawn", f.rows.len());
-        assert_eq!(f.visible.end, 10_000);
+        assert_eq!(f.visible.end, n);
         insta::assert_snapshot!("big_end", f.describe());
         // Zoomed all the way out, everything is in the window but the crowd
         // is merged: the element count stays bounded.
@@ -853,9 +864,9 @@ mod frames {
             ..Viewport::default()
         };
         let f = frame(&tl, &geometry, &out);
-        assert_eq!(f.visible, 0..10_000);
+        assert_eq!(f.visible, 0..n);
         let merged: usize = f.more.iter().map(|m| m.count).sum();
-        assert_eq!(f.rows.len() + merged, 10_000);
+        assert_eq!(f.rows.len() + merged, n);
         assert!(f.rows.len() + f.more.len() < 60);
         assert!(f.more.iter().any(|m| m.has_error));
         insta::assert_snapshot!("big_zoomed_out", f.describe());
@@ -868,7 +879,7 @@ mod frames {
             ..Viewport::default()
         };
         let f = frame(&tl, &geometry, &all);
-        assert_eq!((f.rows.len(), f.more.len()), (10_000, 0));
+        assert_eq!((f.rows.len(), f.more.len()), (n, 0));
     }
 
     #[test]

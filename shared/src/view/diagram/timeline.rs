@@ -30,7 +30,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::Tone;
-use super::labels::{Role, describe_step};
+use super::labels::{Before, Role, describe_step};
 use crate::protocol::{EventKind, OpId};
 use crate::trace::{Request, SocketKind, StepKind, Trace};
 
@@ -216,6 +216,8 @@ struct OpClock {
     end_item: Option<usize>,
     /// Whether the relay reported anything about it yet.
     heard: bool,
+    /// The socket sent its FIN (`shutdown`).
+    fin_sent: bool,
 }
 
 /// The lanes, each peer's found by its kind and address.
@@ -276,14 +278,21 @@ pub fn timeline(trace: &Trace) -> Timeline {
 
     for (index, step) in trace.steps().iter().enumerate() {
         let socket = trace.kind_of(step.op);
-        let (from, to, label, tone) = describe_step(step, socket);
+        let item_index = items.len();
         let clock = ops.entry(step.op).or_insert_with(|| {
             op_order.push(step.op);
             OpClock {
-                first_item: index,
+                first_item: item_index,
                 ..OpClock::default()
             }
         });
+        let (from, to, label, tone) = describe_step(
+            step,
+            socket,
+            Before {
+                fin_sent: clock.fin_sent,
+            },
+        );
         // The page's time for the step, never before the step above.
         let seen = step
             .seen_us
@@ -307,7 +316,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
         if !under_way && at_us - now > IDLE_MIN_US && !items.is_empty() {
             idle_total += at_us - now;
             breaks.push(Break {
-                before_item: index,
+                before_item: item_index,
                 idle_us: at_us - now,
             });
         }
@@ -340,6 +349,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
                     }
                 }
                 EventKind::Listening { .. } => clock.busy = false,
+                EventKind::ShutdownSent => clock.fin_sent = true,
                 kind if kind.is_terminal() => clock.busy = false,
                 _ => {}
             },
@@ -351,7 +361,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
         if let StepKind::Event { kind, .. } = &step.kind {
             clock.heard = true;
             if kind.is_terminal() {
-                clock.end_item = Some(index);
+                clock.end_item = Some(item_index);
             }
         }
         if clock.busy {
@@ -430,7 +440,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
             let conn = ops.entry(conn).or_insert_with(|| {
                 op_order.push(conn);
                 OpClock {
-                    first_item: index,
+                    first_item: item_index,
                     ..OpClock::default()
                 }
             });
@@ -443,6 +453,14 @@ pub fn timeline(trace: &Trace) -> Timeline {
             Role::Relay => 1,
             Role::Target => target,
         };
+        let delivered = matches!(
+            &step.kind,
+            StepKind::Event {
+                kind: EventKind::Received { .. } | EventKind::DatagramReceived { .. },
+                ..
+            }
+        )
+        .then(|| (label.clone(), tone));
         items.push(TimelineItem {
             step: index,
             op: step.op,
@@ -456,6 +474,28 @@ pub fn timeline(trace: &Trace) -> Timeline {
             label,
             tone,
         });
+        // Bytes a socket received travel on to the page: the round trip
+        // ends where it began, in the Browser lane. The page saw them at
+        // `seen` (never before the relay got them).
+        if let Some((label, tone)) = delivered {
+            let at = seen.max(at_us);
+            now = at;
+            let clock = ops.get_mut(&step.op).expect("inserted above");
+            clock.last = Some(at);
+            items.push(TimelineItem {
+                step: index,
+                op: step.op,
+                from: 1,
+                to: 0,
+                at_us: at,
+                draw_us: at - idle_total,
+                breaks: breaks.len(),
+                t_us: None,
+                since_prev_us: Some(at - at_us),
+                label,
+                tone,
+            });
+        }
     }
     let mut lanes = lanes.list;
     split_clients(&mut lanes, &mut items, &ops, &op_order);

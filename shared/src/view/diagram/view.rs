@@ -126,8 +126,9 @@ pub struct DrawnRow {
     pub x2: f64,
     pub y: f64,
     pub label: String,
-    /// Relay time since the operation started, e.g. `1.204 ms`; empty for
-    /// the browser's own steps.
+    /// Session time, e.g. `1.735 s`: it only grows down the column, across
+    /// operations (the relay's time since the operation started is in the
+    /// hover).
     pub time: String,
     /// What hovering or focusing the row tells: where, when, how long.
     pub title: String,
@@ -370,7 +371,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Drawi
             y: screen(y),
             title: row_title(timeline, i),
             label: item.label.clone(),
-            time: item.t_us.map(format_micros).unwrap_or_default(),
+            time: super::format_span(item.at_us),
             tone: item.tone,
         });
     }
@@ -447,6 +448,12 @@ pub fn row_title(timeline: &Timeline, i: usize) -> String {
         format_micros(item.at_us),
         item.op
     ));
+    if let Some(t_us) = item.t_us {
+        title.push_str(&format!(
+            "\n{} into the operation, by the relay's clock",
+            format_micros(t_us)
+        ));
+    }
     if let Some(since) = item.since_prev_us {
         title.push_str(&format!(
             "\n{} after the operation's previous step",

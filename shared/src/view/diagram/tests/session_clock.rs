@@ -98,6 +98,10 @@ fn time_between_operations_counts_and_becomes_breaks() {
     );
     let echo = &tl.items[send.step + 2];
     assert_eq!(echo.at_us, 5_000_200, "events keep the relay's time");
+    // The echo reaches the page when the page saw it.
+    let delivered = &tl.items[send.step + 3];
+    assert_eq!((delivered.from, delivered.to), (1, 0));
+    assert_eq!(delivered.at_us, 5_000_500);
     assert_eq!(
         tl.breaks,
         vec![
@@ -106,8 +110,8 @@ fn time_between_operations_counts_and_becomes_breaks() {
                 idle_us: 5_000_000 - 150,
             },
             timeline::Break {
-                before_item: 6,
-                idle_us: 15_000_000 - 5_000_200,
+                before_item: 7,
+                idle_us: 15_000_000 - 5_000_500,
             },
         ]
     );
@@ -115,7 +119,7 @@ fn time_between_operations_counts_and_becomes_breaks() {
     // their spacing.
     assert_eq!(tl.items[3].draw_us, 150);
     assert_eq!(tl.items[5].draw_us - tl.items[3].draw_us, 200);
-    assert_eq!(tl.items[6].breaks, 2);
+    assert_eq!(tl.items[7].breaks, 2);
     assert!(
         tl.describe()
             .contains(&format!("  ({})\n", tl.breaks[0].label()))
@@ -141,7 +145,7 @@ fn idle_breaks_on_the_real_time_scale() {
     let y = |item: usize| f.rows.iter().find(|r| r.item == item).unwrap().y;
     assert!((y(3) - y(2) - geometry.break_height).abs() < 1e-9);
     // No time label falls inside a break, and labels only grow.
-    for (above, below) in [(2, 3), (5, 6)] {
+    for (above, below) in [(2, 3), (6, 7)] {
         let inside = |t: f64| t > y(above) + 1e-6 && t < y(below) - 1e-6;
         assert!(f.ticks.iter().all(|t| !inside(t.y)), "{f:#?}");
         assert!(f.breaks.iter().any(|b| inside(b.y)), "{f:#?}");
