@@ -17,6 +17,12 @@ pub struct ShownError {
     pub explanation: Option<explain::Explanation>,
 }
 
+/// What the page says when the peer reset a connection: what a program
+/// using the socket would get.
+pub const RESET_MESSAGE: &str = "The peer reset the connection (RST). A program would get an error \
+     on its next recv() or send(): in Python, ConnectionResetError \
+     (errno ECONNRESET, \"Connection reset by peer\").";
+
 impl State {
     /// What this relay session uses of its limits, for the page: open
     /// operations of the most allowed, bytes moved so far, and the rates,
@@ -92,6 +98,15 @@ impl State {
                 | StepKind::Rejected(error) => Some(ShownError {
                     message: error.message.clone(),
                     explanation: Some(explain::relay_error(error)),
+                }),
+                // The relay reports a reset as the peer's doing, not as a
+                // failure of its own; a program still meets it as an error.
+                StepKind::Event {
+                    kind: EventKind::Reset,
+                    ..
+                } => Some(ShownError {
+                    message: RESET_MESSAGE.to_owned(),
+                    explanation: Some(explain::error(crate::protocol::ErrorCode::Reset)),
                 }),
                 _ => None,
             })

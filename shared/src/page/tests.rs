@@ -685,3 +685,32 @@ fn a_session_the_relay_ended_is_explained_by_its_close_code() {
         ))
     );
 }
+
+#[test]
+fn a_reset_connection_is_an_error_a_program_would_get() {
+    let mut state = welcomed();
+    let mut exchange = echo_exchange(1);
+    // Connected and echoed; then the peer aborts instead of closing.
+    exchange.truncate(7);
+    feed(&mut state, exchange);
+    assert!(state.shown_errors().is_empty());
+    for kind in [
+        EventKind::Reset,
+        EventKind::Closed {
+            by: crate::protocol::Closer::Peer,
+        },
+    ] {
+        state.apply(NOW, Action::Relay(Notice::Message(event(1, 3_000, kind))));
+    }
+    let shown = state.shown_errors();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].message.contains("ConnectionResetError"),
+        "{}",
+        shown[0].message
+    );
+    assert_eq!(
+        shown[0].explanation,
+        Some(crate::explain::error(ErrorCode::Reset))
+    );
+}
