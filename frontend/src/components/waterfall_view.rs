@@ -100,7 +100,7 @@ fn row(row: &WaterfallRow, session: bool) -> Html {
                     <span class="wf-start">{start}</span>
                 }
                 if let Some(status) = &row.status {
-                    <span class="wf-status">{status.clone()}</span>
+                    <span class={classes!("wf-status", row.status_tone.map(|t| t.class()))}>{status.clone()}</span>
                 }
                 if let Some(error) = &row.error {
                     <span class="wf-error">{error.clone()}</span>

@@ -24,6 +24,7 @@ use crate::phase_marks::PhaseMarks;
 use crate::protocol::{EventKind, OpId};
 use crate::recording::OpStarts;
 use crate::trace::{Request, StepKind, Trace};
+use crate::view::diagram::Tone;
 use crate::view::units::{format_micros, round_scale, tick_label};
 
 /// Where the rows start.
@@ -118,6 +119,9 @@ pub struct WaterfallRow {
     pub label: String,
     /// `200 OK` once an HTTP response head arrived.
     pub status: Option<String>,
+    /// Its colour, by status class ([`Tone::of_status`]): a 404 is not
+    /// drawn like a 200.
+    pub status_tone: Option<Tone>,
     pub bars: Vec<PhaseBar>,
     /// Where the row starts on the axis: 0 in compare mode; on the session
     /// axis, how long after the first row's operation this one started
@@ -244,10 +248,8 @@ struct TcpMarks {
 /// last hop, from the relay's timings once the answer is complete.
 fn http_row(exchange: Option<&Exchange<'_>>, op: OpId, label: String) -> WaterfallRow {
     let hops = || exchange.into_iter().flat_map(|exchange| exchange.hops());
-    let status = hops()
-        .rev()
-        .find_map(|hop| hop.response)
-        .map(|head| format!("{} {}", head.status, head.reason));
+    let head = hops().rev().find_map(|hop| hop.response);
+    let status = head.map(|head| (format!("{} {}", head.status, head.reason), head.status));
     let error = exchange
         .and_then(Exchange::failure)
         .map(|error| error.message.clone());
@@ -341,7 +343,7 @@ fn finish_row(
     op: OpId,
     kind: RowKind,
     label: String,
-    status: Option<String>,
+    status: Option<(String, u16)>,
     mut bars: Vec<PhaseBar>,
     error: Option<String>,
 ) -> WaterfallRow {
@@ -360,7 +362,8 @@ fn finish_row(
         op,
         kind,
         label,
-        status,
+        status_tone: status.as_ref().map(|(_, code)| Tone::of_status(*code)),
+        status: status.map(|(text, _)| text),
         bars,
         offset_us: Some(0),
         end_us,
@@ -569,6 +572,35 @@ mod tests {
             op,
             timings.total_us,
             EventKind::Closed { by: Closer::Relay },
+        );
+    }
+
+    #[test]
+    fn statuses_are_coloured_by_their_class() {
+        let mut trace = Trace::new();
+        for (op, status) in [(1, 200), (2, 301), (3, 404), (4, 500)] {
+            http(&mut trace, op, "http://www.lab.test/status");
+            event(
+                &mut trace,
+                op,
+                1,
+                EventKind::ResponseHead {
+                    status,
+                    reason: "Reason".into(),
+                    version: "HTTP/1.1".into(),
+                    headers: vec![],
+                },
+            );
+        }
+        let tones: Vec<Option<Tone>> = layout(&trace).rows.iter().map(|r| r.status_tone).collect();
+        assert_eq!(
+            tones,
+            [
+                Some(Tone::Data),
+                Some(Tone::Note),
+                Some(Tone::Error),
+                Some(Tone::Error)
+            ]
         );
     }
 

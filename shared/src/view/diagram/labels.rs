@@ -217,11 +217,7 @@ pub(crate) fn describe_step(
                     Target,
                     Relay,
                     format!("{status} {reason}"),
-                    if *status >= 400 {
-                        Tone::Error
-                    } else {
-                        Tone::Data
-                    },
+                    Tone::of_status(*status),
                 ),
                 EventKind::Redirect { status, location } => (
                     Relay,

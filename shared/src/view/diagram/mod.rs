@@ -52,6 +52,17 @@ impl Tone {
     pub fn class(self) -> &'static str {
         self.into()
     }
+
+    /// An HTTP status by its class, the same in every view: a success is
+    /// data, an error (4xx, 5xx) an error, an informational answer or a
+    /// redirect (the request goes on elsewhere) a note.
+    pub fn of_status(status: u16) -> Tone {
+        match status {
+            200..=299 => Tone::Data,
+            400.. => Tone::Error,
+            _ => Tone::Note,
+        }
+    }
 }
 
 pub use crate::view::units::{format_micros, format_span};
