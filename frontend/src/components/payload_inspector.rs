@@ -199,7 +199,7 @@ fn http_part(trace: &Trace, item: &PayloadItem) -> Html {
             <h3>{"Request"}</h3>
             <pre id="inspector-http-request">{messages.request.clone()}</pre>
             <h3>{"Response"}</h3>
-            <pre id="inspector-http-response">{messages.response.clone().unwrap_or_else(|| "(no response yet)".to_owned())}</pre>
+            <pre id="inspector-http-response">{messages.response_text()}</pre>
         </div>
     };
     if !wire.tls || (wire.out.is_empty() && wire.inbound.is_empty()) {

@@ -284,6 +284,19 @@ pub struct HttpMessages {
     /// `None` until a response head arrived.
     pub response: Option<String>,
     pub status: Option<u16>,
+    /// What stands in for a response that never came: still waiting, or
+    /// that the request failed and why (a timeout must not read as
+    /// "not yet" forever).
+    pub no_response: String,
+}
+
+impl HttpMessages {
+    /// The response as raw text, or why there is none.
+    pub fn response_text(&self) -> String {
+        self.response
+            .clone()
+            .unwrap_or_else(|| self.no_response.clone())
+    }
 }
 
 /// The exchange of HTTP operation `op`, once its request head went out.
@@ -306,10 +319,20 @@ pub fn http_messages(trace: &Trace, op: OpId) -> Option<HttpMessages> {
         text.push_str(&String::from_utf8_lossy(&exchange.response_body()));
         text
     });
+    let no_response = match (exchange.failure(), exchange.end) {
+        (Some(error), _) => format!(
+            "(no response: the request failed ({}): {})",
+            error.code.summary(),
+            error.message
+        ),
+        (None, Some(_)) => "(no response: the operation ended before one arrived)".to_owned(),
+        (None, None) => "(no response yet)".to_owned(),
+    };
     Some(HttpMessages {
         request,
         response,
         status: head.map(|head| head.status),
+        no_response,
     })
 }
 
@@ -507,5 +530,55 @@ mod tests {
         assert_eq!(messages.status, Some(200));
         assert!(!wire_bytes(&trace, 4).tls);
         assert!(wire_bytes(&http_trace(1, "HTTPS://lab/", None), 1).tls);
+    }
+
+    #[test]
+    fn a_request_that_timed_out_says_it_failed_and_why() {
+        use crate::protocol::{ErrorCode, RelayError};
+        use crate::testing::TraceBuilder;
+        let head = "GET /slow HTTP/1.1\r\nhost: lab\r\n\r\n";
+        let written = TraceBuilder::new()
+            .request(ClientMsg::HttpRequest(HttpRequest::get(
+                5,
+                "http://www.lab.test/slow",
+            )))
+            .event(
+                5,
+                20,
+                EventKind::RequestWritten {
+                    head: Payload(head.into()),
+                    body_bytes: 0,
+                },
+            );
+        let waiting = written.build();
+        assert_eq!(
+            http_messages(&waiting, 5).unwrap().response_text(),
+            "(no response yet)"
+        );
+        let trace = TraceBuilder::new()
+            .request(ClientMsg::HttpRequest(HttpRequest::get(
+                5,
+                "http://www.lab.test/slow",
+            )))
+            .event(
+                5,
+                20,
+                EventKind::RequestWritten {
+                    head: Payload(head.into()),
+                    body_bytes: 0,
+                },
+            )
+            .event(
+                5,
+                10_000_020,
+                EventKind::Failed {
+                    error: RelayError::new(ErrorCode::TimedOut, "no response within 10 s"),
+                },
+            )
+            .build();
+        assert_eq!(
+            http_messages(&trace, 5).unwrap().response_text(),
+            "(no response: the request failed (timed out): no response within 10 s)"
+        );
     }
 }
