@@ -42,6 +42,8 @@ pub fn dns_panel(props: &Props) -> Html {
     let server = use_state(String::new);
     // The operation of the last query this panel sent.
     let last_op = use_state(|| None::<OpId>);
+    // The name and server of the last query, for what the lab can answer.
+    let asked = use_state(|| None::<(String, String)>);
 
     let outcome = last_op
         .map(|op| dns::outcome(props.trace.events_of(op)))
@@ -52,6 +54,7 @@ pub fn dns_panel(props: &Props) -> Html {
         let (name, rtype, mode, server) =
             (name.clone(), rtype.clone(), mode.clone(), server.clone());
         let last_op = last_op.clone();
+        let asked = asked.clone();
         let on_query = props.on_query.clone();
         // A query that never ends (the relay link was lost) must not block
         // the next one: every query has an op of its own.
@@ -62,6 +65,7 @@ pub fn dns_panel(props: &Props) -> Html {
             }
             let server = server.trim();
             last_op.set(Some(op));
+            asked.set(Some((name.trim().to_owned(), server.to_owned())));
             on_query.emit(ClientMsg::DnsQuery {
                 op,
                 name: name.trim().to_owned(),
@@ -151,6 +155,14 @@ pub fn dns_panel(props: &Props) -> Html {
                     onclick={on_query_click}>{"Query"}</button>
             </div>
             { summary(&outcome, running) }
+            if let Some(meaning) = dns::outcome_meaning(&outcome) {
+                <p id="dns-meaning" class="dns-meaning">{meaning}</p>
+            }
+            if let Some(note) = asked.as_ref().filter(|_| outcome.done).and_then(|(name, server)| {
+                dns::lab_scope_note(name, Some(server.as_str()))
+            }) {
+                <p id="dns-lab-scope" class="dns-meaning">{note}</p>
+            }
             <table id="dns-answers" class="dns-answers">
                 <thead>
                     <tr><th>{"name"}</th><th>{"TTL"}</th><th>{"class"}</th><th>{"type"}</th><th>{"data"}</th></tr>

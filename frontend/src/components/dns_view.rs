@@ -156,7 +156,14 @@ fn rung(rung: &Rung) -> Html {
                 n => format!("answer: {n} records"),
             },
         ),
-        Said::Empty { .. } => ("said-empty", "no records of that type".to_owned()),
+        Said::Empty { .. } => (
+            "said-empty",
+            rung.rcode
+                .as_deref()
+                .and_then(roundtrip_shared::dns::empty_meaning)
+                .unwrap_or("no records")
+                .to_owned(),
+        ),
     };
     html! {
         <li class={classes!("rung", class, rung.lookup_of.is_some().then_some("is-lookup"))}>

@@ -36,6 +36,46 @@ pub fn response_label(rcode: &str, answers: usize) -> String {
     }
 }
 
+/// What a response without answers means. NXDOMAIN: the name does not
+/// exist, for any type. NOERROR with no answer (called NODATA): the name
+/// exists, but has no records of the type asked.
+pub fn empty_meaning(rcode: &str) -> Option<&'static str> {
+    match rcode {
+        "NXDOMAIN" => Some("NXDOMAIN: no such name (it has no records of any type)"),
+        "NOERROR" => Some("NODATA: the name exists, but has no records of that type"),
+        _ => None,
+    }
+}
+
+/// The outcome in words when it holds no answer, e.g. for a name that does
+/// not exist; `None` while asking, with answers, or on a failure.
+pub fn outcome_meaning(outcome: &Outcome) -> Option<&'static str> {
+    if !outcome.done || !outcome.answers.is_empty() || outcome.error.is_some() {
+        return None;
+    }
+    empty_meaning(outcome.rcode.as_deref()?)
+}
+
+/// Said when the DNS lab (no server given) is asked about a name it does
+/// not serve: it knows only `lab.test` and its own addresses' reverse
+/// names.
+pub fn lab_scope_note(name: &str, server: Option<&str>) -> Option<&'static str> {
+    if server.is_some_and(|s| !s.trim().is_empty()) {
+        return None;
+    }
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    let served = name == "lab.test"
+        || name.ends_with(".lab.test")
+        || name.ends_with(".0.0.127.in-addr.arpa")
+        || name.starts_with("127.0.0.")
+        || name.is_empty();
+    (!served).then_some(
+        "The DNS lab answers only for names under lab.test. To ask a real \
+         resolver, give its address as Server (for example 9.9.9.9:53); \
+         the relay's policy decides whether it may.",
+    )
+}
+
 /// The five columns of a record, as dig prints them.
 pub fn columns(record: &DnsRecord) -> [String; 5] {
     [
@@ -162,5 +202,33 @@ host.lab.test. 5   IN A     127.0.0.1
             request_label("127.0.0.1", DnsType::Ptr, DnsMode::Stub),
             "dns PTR 127.0.0.1"
         );
+    }
+
+    #[test]
+    fn nxdomain_and_nodata_are_told_apart() {
+        let empty = |rcode: &str| Outcome {
+            rcode: Some(rcode.into()),
+            done: true,
+            ..Outcome::default()
+        };
+        let nx = outcome_meaning(&empty("NXDOMAIN")).unwrap();
+        let nodata = outcome_meaning(&empty("NOERROR")).unwrap();
+        assert!(nx.starts_with("NXDOMAIN: no such name"), "{nx}");
+        assert!(nodata.starts_with("NODATA: the name exists"), "{nodata}");
+        assert_eq!(outcome_meaning(&Outcome::default()), None, "still asking");
+    }
+
+    #[test]
+    fn the_lab_says_it_answers_only_for_lab_test() {
+        assert_eq!(lab_scope_note("www.lab.test", None), None);
+        assert_eq!(lab_scope_note("LAB.test.", None), None);
+        assert_eq!(lab_scope_note("127.0.0.1", None), None);
+        let note = lab_scope_note("example.com", None).unwrap();
+        assert!(note.contains("only for names under lab.test"), "{note}");
+        assert!(note.contains("Server"), "{note}");
+        // A name that only ends like the lab's is not the lab's.
+        assert!(lab_scope_note("evillab.test", None).is_some());
+        // Asking a real resolver: no note.
+        assert_eq!(lab_scope_note("example.com", Some("9.9.9.9:53")), None);
     }
 }

@@ -140,7 +140,12 @@ pub fn text(ladder: &Ladder) -> String {
                 format!("referral to {zone} ({})", servers.join(", "))
             }
             Said::Answer(records) => format!("{} answer(s)", records.len()),
-            Said::Empty { .. } => "no records".to_owned(),
+            Said::Empty { .. } => rung
+                .rcode
+                .as_deref()
+                .and_then(crate::dns::empty_meaning)
+                .unwrap_or("no records")
+                .to_owned(),
         };
         if let Some(ns) = &rung.lookup_of {
             out.push_str(&format!("(address of {ns}) "));
