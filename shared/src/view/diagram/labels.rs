@@ -6,6 +6,7 @@ use super::{Tone, format_micros};
 use crate::payload::{Payload, format_bytes, preview};
 use crate::protocol::{Closer, EventKind, ResolveSource, WireDir};
 use crate::trace::{Request, SocketKind, Step, StepKind};
+use crate::view::tls_record::WireReader;
 
 /// The side of an arrow, before the peer is known: `Target` stands for
 /// whatever the operation talks to (a server, a DNS server, a client that
@@ -23,14 +24,26 @@ pub(crate) struct Before {
     /// The socket already sent its FIN (a `shutdown`): closing it sends
     /// no second one.
     pub fin_sent: bool,
+    /// The TLS records of the wire bytes out and in, read so far.
+    pub wire_out: WireReader,
+    pub wire_in: WireReader,
 }
 
 pub(crate) fn describe_step(
     step: &Step,
     socket: SocketKind,
-    before: Before,
+    before: &mut Before,
 ) -> (Role, Role, String, Tone) {
     use Role::*;
+    // A new connection (an HTTP redirect's or retry's) starts new streams.
+    if let StepKind::Event {
+        kind: EventKind::Connected { .. },
+        ..
+    } = &step.kind
+    {
+        before.wire_out = WireReader::default();
+        before.wire_in = WireReader::default();
+    }
     match &step.kind {
         StepKind::Request(request) => {
             let label = match request {
@@ -282,17 +295,17 @@ pub(crate) fn describe_step(
                     ),
                     Tone::Note,
                 ),
+                // HTTPS bytes are named by their TLS records (their bytes
+                // as text say nothing); plain HTTP shows a short preview.
                 EventKind::Wire { dir, bytes } => {
-                    let (from, to) = match dir {
-                        WireDir::Out => (Relay, Target),
-                        WireDir::In => (Target, Relay),
+                    let (from, to, reader) = match dir {
+                        WireDir::Out => (Relay, Target, &mut before.wire_out),
+                        WireDir::In => (Target, Relay, &mut before.wire_in),
                     };
-                    (
-                        from,
-                        to,
-                        format!("wire {}", data_label(&bytes.0)),
-                        Tone::Data,
-                    )
+                    let label = reader
+                        .read(&bytes.0)
+                        .unwrap_or_else(|| format!("wire {}", data_label(&bytes.0)));
+                    (from, to, label, Tone::Data)
                 }
                 EventKind::DnsQuerySent { name, rtype, .. } => (
                     Relay,

@@ -453,7 +453,7 @@ Relay  resolve localhost  @0.000 ms
 Relay  = 127.0.0.1:4443  @0.001 ms
 Relay -> Target  SYN → 127.0.0.1:4443  @0.002 ms
 Target -> Relay  SYN-ACK; connect() returns: 127.0.0.1:50000 ↔ 127.0.0.1:4443  @0.003 ms
-Relay -> Target  wire \"\\u{16}\\u{3}\\u{1}\" (3 B)  @0.004 ms
+Relay -> Target  part of a record header, 3 B  @0.004 ms
 Target -> Relay  TLS 1.3 TLS13_AES_128_GCM_SHA256  @0.005 ms
 Relay -> Target  GET /redirect/1  @0.006 ms
 Target -> Relay  first byte  @0.007 ms

@@ -216,8 +216,8 @@ struct OpClock {
     end_item: Option<usize>,
     /// Whether the relay reported anything about it yet.
     heard: bool,
-    /// The socket sent its FIN (`shutdown`).
-    fin_sent: bool,
+    /// What its labels depend on of its earlier steps.
+    before: Before,
 }
 
 /// The lanes, each peer's found by its kind and address.
@@ -286,13 +286,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 ..OpClock::default()
             }
         });
-        let (from, to, label, tone) = describe_step(
-            step,
-            socket,
-            Before {
-                fin_sent: clock.fin_sent,
-            },
-        );
+        let (from, to, label, tone) = describe_step(step, socket, &mut clock.before);
         // The page's time for the step, never before the step above.
         let seen = step
             .seen_us
@@ -349,7 +343,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
                     }
                 }
                 EventKind::Listening { .. } => clock.busy = false,
-                EventKind::ShutdownSent => clock.fin_sent = true,
+                EventKind::ShutdownSent => clock.before.fin_sent = true,
                 kind if kind.is_terminal() => clock.busy = false,
                 _ => {}
             },

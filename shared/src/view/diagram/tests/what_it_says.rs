@@ -122,3 +122,46 @@ fn the_time_column_is_session_time_and_never_runs_backwards() {
         synack.title
     );
 }
+
+#[test]
+fn https_wire_bytes_are_named_as_tls_records() {
+    use crate::payload::Payload;
+    use crate::protocol::{HttpRequest, WireDir};
+    let wire = |dir, bytes: Vec<u8>| EventKind::Wire {
+        dir,
+        bytes: Payload(bytes),
+    };
+    // A ClientHello record (5-byte header, 4-byte message header, body).
+    let mut hello = vec![22, 3, 1, 0, 104, 1, 0, 0, 100];
+    hello.extend([0; 100]);
+    let mut answer = vec![23, 3, 3, 4, 176];
+    answer.extend([0x5a; 1200]);
+    let trace = TraceBuilder::new()
+        .request(ClientMsg::HttpRequest(HttpRequest::get(
+            1,
+            "https://www.lab.test/json",
+        )))
+        .event(1, 10, wire(WireDir::Out, hello))
+        .event(1, 20, wire(WireDir::In, answer))
+        .request(ClientMsg::HttpRequest(HttpRequest::get(
+            2,
+            "http://www.lab.test/json",
+        )))
+        .event(
+            2,
+            10,
+            wire(
+                WireDir::Out,
+                b"GET /json HTTP/1.1\r\nhost: www.lab.test\r\n\r\n".to_vec(),
+            ),
+        )
+        .build();
+    let tl = timeline(&trace);
+    let labels = labels(&tl);
+    assert_eq!(labels[1], "TLS handshake: ClientHello, 109 B");
+    assert_eq!(labels[2], "application data, 1.2 KiB");
+    assert_eq!(
+        labels[4], "wire \"GET /json HTTP/1.1\\r\\nhost…\" (42 B)",
+        "plain text: a short preview"
+    );
+}
