@@ -203,6 +203,8 @@ async fn experiment_link(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.open(url).await?;
     page.wait_text_is("#relay-status", "connected").await?;
     page.click("#udp-tab").await?;
+    // Every setting travels: the receive timeout too.
+    page.type_into("input#udp-timeout", "900").await?;
     page.click("button#udp-open").await?;
     page.wait_text_is("#udp-state", "bound").await?;
     page.type_into("input#udp-message", "ping").await?;
@@ -215,8 +217,12 @@ async fn experiment_link(page: &Page<'_>, url: &str) -> Result<(), String> {
         })
         .await?;
     match share::parse_fragment(link.split_once('#').map_or("", |(_, f)| f)) {
-        Ok(Some(Shared::Experiment(Experiment::Udp { target, send })))
-            if target == "udp-echo" && send == "ping" => {}
+        Ok(Some(Shared::Experiment(Experiment::Udp {
+            target,
+            send,
+            recv_timeout_ms: Some(900),
+            ..
+        }))) if target == "udp-echo" && send == "ping" => {}
         other => return Err(format!("the link carries {other:?}")),
     }
 
@@ -229,6 +235,7 @@ async fn experiment_link(page: &Page<'_>, url: &str) -> Result<(), String> {
     page.wait_text_is("select#udp-target-preset", "udp-echo")
         .await?;
     page.wait_text_is("input#udp-message", "ping").await?;
+    page.wait_text_is("input#udp-timeout", "900").await?;
     page.click("button#udp-open").await?;
     page.wait_text_is("#udp-state", "bound").await?;
     page.click("button#udp-send").await?;

@@ -2,7 +2,7 @@
 //! half-closing or closing the connection to it; with several connections
 //! open (two chat clients), choosing which one the panels act on.
 
-use roundtrip_shared::protocol::{ClientMsg, FaultTransport, Faults, OpId, Service};
+use roundtrip_shared::protocol::{ClientMsg, FaultTransport, OpId, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -40,15 +40,18 @@ pub struct Props {
 
 #[function_component(ConnectPanel)]
 pub fn connect_panel(props: &Props) -> Html {
-    let (preset_target, preset_nodelay) = match &props.preset {
+    let (preset_target, preset_nodelay, preset_faults) = match &props.preset {
         Some(Experiment::Tcp {
-            target, nodelay, ..
-        }) => (Some(target.clone()), *nodelay),
-        _ => (None, false),
+            target,
+            nodelay,
+            faults,
+            ..
+        }) => (Some(target.clone()), *nodelay, *faults),
+        _ => (None, false, None),
     };
     let picker = use_target_picker(preset_target, props.services.clone(), &[], CUSTOM);
     let nodelay = use_state(|| preset_nodelay);
-    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
+    let faults = use_state(|| Ok::<_, String>(preset_faults));
     let target = if picker.is_custom() {
         picker.custom.trim().to_owned()
     } else {
@@ -159,7 +162,8 @@ pub fn connect_panel(props: &Props) -> Html {
                     {"TCP_NODELAY "}<span class="hint">{"(Nagle off: small writes leave at once)"}</span>
                 </label>
             </div>
-            <FaultsForm prefix="tcp" transport={FaultTransport::Tcp} on_change={on_faults} />
+            <FaultsForm prefix="tcp" transport={FaultTransport::Tcp} on_change={on_faults}
+                initial={preset_faults} />
             <div class="buttons">
                 <button id="connect" class="primary"
                     disabled={!props.can_connect || faults.is_err()}

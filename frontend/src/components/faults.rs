@@ -4,7 +4,7 @@
 //! fields shown depend on the transport; the panel that holds it sends the
 //! faults with its next request.
 
-pub use roundtrip_shared::forms::faults::{Field, parse};
+pub use roundtrip_shared::forms::faults::{Field, parse, values_of};
 use roundtrip_shared::protocol::{FaultTransport, Faults};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -17,16 +17,21 @@ pub struct Props {
     /// What the fields ask for now (after each keystroke): the faults, or
     /// why they cannot be sent.
     pub on_change: Callback<Result<Option<Faults>, String>>,
+    /// Faults an experiment link asked for, filled in when the form shows
+    /// (the panel starts with the same).
+    #[prop_or_default]
+    pub initial: Option<Faults>,
 }
 
 #[function_component(FaultsForm)]
 pub fn faults_form(props: &Props) -> Html {
-    let values = use_state(Vec::<(Field, String)>::new);
+    let initial = props.initial;
+    let values = use_state(move || initial.as_ref().map(values_of).unwrap_or_default());
     let fields = Field::for_transport(props.transport);
     let problem = parse(props.transport, &values).err();
     let prefix = props.prefix.clone();
     html! {
-        <details class="faults" id={format!("{prefix}-faults")}>
+        <details class="faults" id={format!("{prefix}-faults")} open={props.initial.is_some()}>
             <summary>{"Faults (lab only)"}</summary>
             { for fields.iter().map(|&field| {
                 let id = format!("{prefix}-fault-{}", field.slug());

@@ -14,7 +14,7 @@ use roundtrip_shared::explain;
 use roundtrip_shared::http_view::HttpView;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
-    ClientMsg, FaultTransport, Faults, HttpRequest, HttpTimeouts, OpId, Service,
+    ClientMsg, FaultTransport, HttpRequest, HttpTimeouts, OpId, Service,
 };
 use roundtrip_shared::retry::Jitter;
 use roundtrip_shared::retry::policy::RELAY_LIMITS;
@@ -25,13 +25,14 @@ use yew::prelude::*;
 
 use super::explainer::Explainer;
 use super::faults::FaultsForm;
-pub use roundtrip_shared::forms::http::{RetryForm, parse_headers};
+pub use roundtrip_shared::forms::http::{DEFAULT_URL, RetryForm, parse_headers};
 
 pub const METHODS: [&str; 7] = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
-    /// Lab services from the welcome: the URL defaults to `http-lab`'s `/json`.
+    /// Lab services from the welcome. (The URL defaults to
+    /// [`DEFAULT_URL`], the lab by name, whatever port it got.)
     pub services: Vec<Service>,
     pub trace: Rc<Trace>,
     /// The id the next request takes.
@@ -42,13 +43,6 @@ pub struct Props {
     /// Settings from an experiment link, used when the panel first shows.
     #[prop_or_default]
     pub preset: Option<Experiment>,
-}
-
-fn default_url(services: &[Service]) -> String {
-    services
-        .iter()
-        .find(|s| s.name == "http-lab")
-        .map_or_else(String::new, |s| format!("http://{}/json", s.addr))
 }
 
 fn millis(text: &str) -> Option<u64> {
@@ -64,6 +58,7 @@ pub fn http_panel(props: &Props) -> Html {
             headers,
             body,
             retry,
+            ..
         }) => Some((
             method.clone(),
             url.clone(),
@@ -73,25 +68,46 @@ pub fn http_panel(props: &Props) -> Html {
         )),
         _ => None,
     };
+    // The settings a link carries beside the request itself.
+    let (preset_json, preset_raw, preset_redirects, preset_timeouts, preset_faults) =
+        match &props.preset {
+            Some(Experiment::Http {
+                json,
+                raw,
+                follow_redirects,
+                timeouts,
+                faults,
+                ..
+            }) => (
+                *json,
+                *raw,
+                *follow_redirects,
+                timeouts.unwrap_or_default(),
+                *faults,
+            ),
+            _ => (false, false, 0, HttpTimeouts::default(), None),
+        };
     let method = use_state(|| preset.as_ref().map_or("GET".to_owned(), |p| p.0.clone()));
     // `None` until the learner types, so the default follows the welcome.
     let url = use_state(|| preset.as_ref().map(|p| p.1.clone()));
     let headers = use_state(|| preset.as_ref().map(|p| p.2.clone()).unwrap_or_default());
     let body = use_state(|| preset.as_ref().map(|p| p.3.clone()).unwrap_or_default());
-    let json = use_state(|| false);
-    let raw = use_state(|| false);
-    let redirects = use_state(|| "0".to_owned());
-    let timeouts = use_state(|| [String::new(), String::new(), String::new(), String::new()]);
+    let json = use_state(|| preset_json);
+    let raw = use_state(|| preset_raw);
+    let redirects = use_state(|| preset_redirects.to_string());
+    let timeouts = use_state(|| {
+        let t = preset_timeouts;
+        [t.connect_ms, t.tls_ms, t.first_byte_ms, t.total_ms]
+            .map(|ms| ms.map(|ms| ms.to_string()).unwrap_or_default())
+    });
     let problem = use_state(|| None::<String>);
     let last_op = use_state(|| None::<OpId>);
     let preset_retry = preset.as_ref().and_then(|p| p.4.as_ref());
     let retry = use_state(|| preset_retry.is_some());
     let retry_form = use_state(|| preset_retry.map(RetryForm::of).unwrap_or_default());
-    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
+    let faults = use_state(|| Ok::<_, String>(preset_faults));
 
-    let shown_url = (*url)
-        .clone()
-        .unwrap_or_else(|| default_url(&props.services));
+    let shown_url = (*url).clone().unwrap_or_else(|| DEFAULT_URL.to_owned());
 
     let input = |setter: UseStateHandle<String>| {
         Callback::from(move |e: InputEvent| {
@@ -303,7 +319,7 @@ pub fn http_panel(props: &Props) -> Html {
                     jitter: on_retry_jitter,
                 }) }
             }
-            <FaultsForm prefix="http" transport={FaultTransport::Tcp}
+            <FaultsForm prefix="http" transport={FaultTransport::Tcp} initial={preset_faults}
                 on_change={{
                     let faults = faults.clone();
                     Callback::from(move |asked| faults.set(asked))

@@ -4,7 +4,7 @@
 
 use roundtrip_shared::lifecycle::SocketState;
 use roundtrip_shared::payload::{Payload, format_bytes, preview};
-use roundtrip_shared::protocol::{ClientMsg, FaultTransport, Faults, OpId, Service};
+use roundtrip_shared::protocol::{ClientMsg, FaultTransport, OpId, Service};
 use roundtrip_shared::share::Experiment;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
@@ -43,21 +43,34 @@ pub struct Props {
 
 #[function_component(UdpPanel)]
 pub fn udp_panel(props: &Props) -> Html {
-    let (preset_target, preset_send) = match &props.preset {
-        Some(Experiment::Udp { target, send }) => (Some(target.clone()), send.clone()),
-        _ => (None, String::new()),
-    };
+    let (preset_target, preset_send, preset_port, preset_timeout, preset_faults) =
+        match &props.preset {
+            Some(Experiment::Udp {
+                target,
+                send,
+                bind_port,
+                recv_timeout_ms,
+                faults,
+            }) => (
+                Some(target.clone()),
+                send.clone(),
+                bind_port.map(|p| p.to_string()).unwrap_or_default(),
+                recv_timeout_ms.map(|t| t.to_string()).unwrap_or_default(),
+                *faults,
+            ),
+            _ => (None, String::new(), String::new(), String::new(), None),
+        };
     let picker = use_target_picker(
         preset_target,
         props.services.clone(),
         &[NO_TARGET],
         NO_TARGET,
     );
-    let port = use_state(String::new);
-    let timeout = use_state(String::new);
+    let port = use_state(|| preset_port);
+    let timeout = use_state(|| preset_timeout);
     let message = use_state(|| preset_send);
     let send_to = use_state(String::new);
-    let faults = use_state(|| Ok::<_, String>(None::<Faults>));
+    let faults = use_state(|| Ok::<_, String>(preset_faults));
 
     let target = match picker.selected.as_str() {
         NO_TARGET => None,
@@ -170,7 +183,7 @@ pub fn udp_panel(props: &Props) -> Html {
                     class={classes!(recv_timeout_ms.is_err().then_some("invalid"))}
                     value={(*timeout).clone()} oninput={text_input(&timeout)} />
             </div>
-            <FaultsForm prefix="udp" transport={FaultTransport::Udp}
+            <FaultsForm prefix="udp" transport={FaultTransport::Udp} initial={preset_faults}
                 on_change={{
                     let faults = faults.clone();
                     Callback::from(move |asked| faults.set(asked))

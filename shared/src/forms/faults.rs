@@ -54,6 +54,22 @@ impl Field {
     }
 }
 
+/// The fields' text for `faults` (an experiment link's), the inverse of
+/// [`parse`].
+pub fn values_of(faults: &Faults) -> Vec<(Field, String)> {
+    let text = |n: Option<u64>| n.map(|n| n.to_string());
+    [
+        (Field::Latency, text(faults.latency_ms.map(u64::from))),
+        (Field::Drop, text(faults.drop_percent.map(u64::from))),
+        (Field::Seed, text(faults.drop_seed)),
+        (Field::Reset, text(faults.reset_after_bytes)),
+        (Field::Rate, text(faults.read_bytes_per_s.map(u64::from))),
+    ]
+    .into_iter()
+    .filter_map(|(field, value)| Some((field, value?)))
+    .collect()
+}
+
 /// The faults the typed values ask for: `None` when every field is empty,
 /// or a sentence about the first field that is not a number in range.
 pub fn parse(
@@ -84,6 +100,31 @@ pub fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_links_faults_fill_the_fields_back() {
+        for (transport, faults) in [
+            (
+                FaultTransport::Tcp,
+                Faults {
+                    latency_ms: Some(250),
+                    reset_after_bytes: Some(10),
+                    read_bytes_per_s: Some(1024),
+                    ..Faults::default()
+                },
+            ),
+            (
+                FaultTransport::Udp,
+                Faults {
+                    drop_percent: Some(30),
+                    drop_seed: Some(42),
+                    ..Faults::default()
+                },
+            ),
+        ] {
+            assert_eq!(parse(transport, &values_of(&faults)), Ok(Some(faults)));
+        }
+    }
 
     fn values(pairs: &[(Field, &str)]) -> Vec<(Field, String)> {
         pairs.iter().map(|(f, v)| (*f, (*v).to_owned())).collect()

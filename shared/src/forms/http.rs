@@ -4,6 +4,10 @@
 use crate::retry::policy::RELAY_LIMITS;
 use crate::retry::{Jitter, RetryOn, RetryPolicy};
 
+/// The HTTP panel's first URL: the lab by name, which the relay leads
+/// to its HTTP lab on any relay and after a restart (its port is random).
+pub const DEFAULT_URL: &str = "http://www.lab.test/json";
+
 /// `Name: value` lines into pairs; blank lines are skipped.
 pub fn parse_headers(text: &str) -> Result<Vec<(String, String)>, String> {
     text.lines()

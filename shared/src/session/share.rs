@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use crate::protocol::{ClientMsg, DnsMode, DnsType, OpId};
+use crate::protocol::{ClientMsg, DnsMode, DnsType, Faults, HttpTimeouts, OpId};
 use crate::recording::{Message, Recording, RecordingError};
 use crate::retry::RetryPolicy;
 
@@ -22,7 +22,13 @@ pub const MAX_LINK_CHARS: usize = 2_000_000;
 /// The most bytes a trace link may inflate to (a deflate bomb stops here).
 pub const MAX_TRACE_BYTES: usize = 32 * 1024 * 1024;
 
-/// What an experiment link sets up.
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
+/// What an experiment link sets up: every setting of its panel, so the
+/// link reproduces the experiment (kept by `experiments_travel_in_links`
+/// and `the_last_experiment_carries_every_setting`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Experiment {
@@ -33,12 +39,21 @@ pub enum Experiment {
         nodelay: bool,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         send: String,
+        /// What the lab service is asked to do wrong.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        faults: Option<Faults>,
     },
     /// A UDP socket and a datagram to send.
     Udp {
         target: String,
         #[serde(default, skip_serializing_if = "String::is_empty")]
         send: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bind_port: Option<u16>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recv_timeout_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        faults: Option<Faults>,
     },
     /// An HTTP request.
     Http {
@@ -53,6 +68,18 @@ pub enum Experiment {
         /// on backoff shares its multiplier, cap, seed and what is retried.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         retry: Option<RetryPolicy>,
+        /// The body is JSON (the relay checks it and sets the type).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        json: bool,
+        /// Keep the wire bytes.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        raw: bool,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        follow_redirects: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeouts: Option<HttpTimeouts>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        faults: Option<Faults>,
     },
     /// A DNS question.
     Dns {
@@ -120,19 +147,26 @@ pub fn last_experiment(recording: &Recording) -> Option<Experiment> {
             op,
             target,
             nodelay,
+            faults,
             ..
         } => Some(Experiment::Tcp {
             target: target.clone(),
             nodelay: *nodelay,
             send: first_send(*op),
+            faults: *faults,
         }),
         ClientMsg::UdpOpen {
             op,
             target: Some(target),
-            ..
+            bind_port,
+            recv_timeout_ms,
+            faults,
         } => Some(Experiment::Udp {
             target: target.clone(),
             send: first_send(*op),
+            bind_port: *bind_port,
+            recv_timeout_ms: *recv_timeout_ms,
+            faults: *faults,
         }),
         ClientMsg::HttpRequest(request) => Some(Experiment::Http {
             method: request.method.clone(),
@@ -149,6 +183,11 @@ pub fn last_experiment(recording: &Recording) -> Option<Experiment> {
                 .map(|b| String::from_utf8_lossy(&b.0).into_owned())
                 .unwrap_or_default(),
             retry: request.retry.clone(),
+            json: request.json,
+            raw: request.raw,
+            follow_redirects: request.follow_redirects,
+            timeouts: request.timeouts,
+            faults: request.faults,
         }),
         ClientMsg::DnsQuery {
             name, rtype, mode, ..
@@ -209,10 +248,21 @@ mod tests {
                 target: "echo.lab.test:7".to_owned(),
                 nodelay: true,
                 send: "hello\n".to_owned(),
+                faults: Some(Faults {
+                    reset_after_bytes: Some(10),
+                    ..Faults::default()
+                }),
             },
             Experiment::Udp {
                 target: "udp-echo".to_owned(),
                 send: "ping".to_owned(),
+                bind_port: Some(5000),
+                recv_timeout_ms: Some(800),
+                faults: Some(Faults {
+                    drop_percent: Some(30),
+                    drop_seed: Some(7),
+                    ..Faults::default()
+                }),
             },
             Experiment::Http {
                 method: "POST".to_owned(),
@@ -220,12 +270,28 @@ mod tests {
                 headers: "Content-Type: application/json".to_owned(),
                 body: "{\"a\": 1}".to_owned(),
                 retry: None,
+                json: true,
+                raw: true,
+                follow_redirects: 3,
+                timeouts: Some(HttpTimeouts {
+                    first_byte_ms: Some(2_000),
+                    ..HttpTimeouts::default()
+                }),
+                faults: Some(Faults {
+                    latency_ms: Some(250),
+                    ..Faults::default()
+                }),
             },
             Experiment::Http {
                 method: "GET".to_owned(),
                 url: "http://http-lab/flaky?key=a&status=503".to_owned(),
                 headers: String::new(),
                 body: String::new(),
+                json: false,
+                raw: false,
+                follow_redirects: 0,
+                timeouts: None,
+                faults: None,
                 retry: Some(RetryPolicy {
                     max_attempts: 5,
                     attempt_timeout_ms: Some(300),
@@ -319,6 +385,7 @@ mod tests {
                 target: "echo.lab.test:7".to_owned(),
                 nodelay: true,
                 send: "hello\n".to_owned(),
+                faults: None,
             })
         );
         rec.push(
@@ -373,6 +440,71 @@ mod tests {
                 headers: "Accept: */*".to_owned(),
                 body: String::new(),
                 retry: Some(policy),
+                json: false,
+                raw: false,
+                follow_redirects: 0,
+                timeouts: None,
+                faults: None,
+            })
+        );
+    }
+
+    #[test]
+    fn the_last_experiment_carries_every_setting() {
+        let faults = Some(Faults {
+            latency_ms: Some(100),
+            ..Faults::default()
+        });
+        let timeouts = Some(HttpTimeouts {
+            total_ms: Some(5_000),
+            ..HttpTimeouts::default()
+        });
+        let mut rec = Recording::default();
+        rec.push(
+            0.0,
+            Message::Out(ClientMsg::HttpRequest(crate::protocol::HttpRequest {
+                json: true,
+                raw: true,
+                follow_redirects: 5,
+                timeouts,
+                faults,
+                body: Some(Payload(b"{}".to_vec())),
+                ..crate::protocol::HttpRequest::get(1, "http://www.lab.test/post")
+            })),
+        );
+        let Some(Experiment::Http {
+            json,
+            raw,
+            follow_redirects,
+            timeouts: carried,
+            faults: carried_faults,
+            ..
+        }) = last_experiment(&rec)
+        else {
+            panic!("an HTTP experiment");
+        };
+        assert_eq!(
+            (json, raw, follow_redirects, carried, carried_faults),
+            (true, true, 5, timeouts, faults)
+        );
+        rec.push(
+            1.0,
+            Message::Out(ClientMsg::UdpOpen {
+                op: 2,
+                target: Some("udp-echo".to_owned()),
+                bind_port: Some(5001),
+                recv_timeout_ms: Some(900),
+                faults,
+            }),
+        );
+        assert_eq!(
+            last_experiment(&rec),
+            Some(Experiment::Udp {
+                target: "udp-echo".to_owned(),
+                send: String::new(),
+                bind_port: Some(5001),
+                recv_timeout_ms: Some(900),
+                faults,
             })
         );
     }
