@@ -185,6 +185,12 @@ async fn trace_link(page: &Page<'_>, relay: &Relay) -> Result<(), String> {
         .await?;
     page.wait_text_contains("#replay-status", "Paused · event 0 of")
         .await?;
+    // Before it plays, the diagram says how to replay, not to connect.
+    page.wait_text_is(
+        "svg#sequence .empty-hint",
+        roundtrip_shared::diagram::empty_hint(true),
+    )
+    .await?;
     let replayed = play_to_end(page).await?;
     same_rows(&live, &replayed)?;
     // Give a stray WebSocket time to show up in the relay's log.
@@ -195,6 +201,26 @@ async fn trace_link(page: &Page<'_>, relay: &Relay) -> Result<(), String> {
     if page.text("#relay-status").await.is_ok() {
         return Err("a trace link page should not show a relay link".to_owned());
     }
+
+    // An HTTP trace opens on the HTTP tab.
+    let mut http = Recording::default();
+    http.push(
+        0.0,
+        roundtrip_shared::recording::Message::Out(
+            roundtrip_shared::protocol::ClientMsg::HttpRequest(
+                roundtrip_shared::protocol::HttpRequest::get(1, "http://www.lab.test/json"),
+            ),
+        ),
+    );
+    page.open("about:blank").await?;
+    page.open(&format!(
+        "{}#{}",
+        relay.url.trim_end_matches('/'),
+        share::trace_fragment(&http)
+    ))
+    .await?;
+    page.wait_text_is("#http-tab[aria-selected=true]", "HTTP")
+        .await?;
     Ok(())
 }
 

@@ -68,7 +68,20 @@ pub fn app() -> Html {
         _ => None,
     });
     let share_link = use_state(|| None::<AttrValue>);
-    let control_tab = use_state(|| AttrValue::from(preset.as_ref().map_or("tcp", experiment_tab)));
+    // A trace link opens on the panel of its last experiment (an HTTP
+    // trace on the HTTP tab).
+    let control_tab = use_state(|| {
+        let traced = match &*shared {
+            Ok(Some(Shared::Trace(recording))) => share::last_experiment(recording),
+            _ => None,
+        };
+        AttrValue::from(
+            preset
+                .as_ref()
+                .or(traced.as_ref())
+                .map_or("tcp", experiment_tab),
+        )
+    });
 
     // What the views show: the live trace, or a recording's first messages.
     let shown = use_shown_trace(&views, state.trace.clone());

@@ -36,6 +36,10 @@ pub struct Props {
     /// The window's height in diagram units, header included.
     #[prop_or(560.0)]
     pub height: f64,
+    /// Showing a recording (a trace link, an opened file), not the live
+    /// session: the empty diagram says how to replay it.
+    #[prop_or_default]
+    pub recording: bool,
 }
 
 /// An `Rc` compared by identity: the timeline is rebuilt only when the
@@ -401,7 +405,7 @@ pub fn sequence_diagram(props: &Props) -> Html {
                     if frame.total == 0 {
                         <text class="empty-hint" x={(frame.width / 2.0).to_string()}
                             y={(frame.header + 40.0).to_string()} text-anchor="middle">
-                            {"Connect to see every step appear here."}
+                            {diagram::empty_hint(props.recording)}
                         </text>
                     }
                 </svg>

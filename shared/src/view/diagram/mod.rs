@@ -26,6 +26,16 @@ pub use view::{Drawing, DrawnRow, Geometry, More, Scale, Viewport, frame};
 pub const WHAT_IS_DRAWN: &str =
     "Arrows are the socket events the relay saw, not every packet: ACKs are not drawn.";
 
+/// What the empty diagram says: live, what to do to fill it; showing a
+/// recording that has not started yet (a trace link), how to replay it.
+pub fn empty_hint(recording: bool) -> &'static str {
+    if recording {
+        "Press ▶ Play to replay the recording: its steps appear here."
+    } else {
+        "Connect to see every step appear here."
+    }
+}
+
 /// What a row means, so that colours carry the same meaning everywhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::EnumIter, strum::IntoStaticStr)]
 #[strum(serialize_all = "kebab-case", prefix = "tone-")]
