@@ -37,6 +37,52 @@ async fn auto_follows_a_system_that_prefers_dark() {
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
 
+#[tokio::test]
+async fn the_keyboard_skips_to_the_views_and_sees_where_it_is() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // The first Tab stop is the skip link, shown once focused.
+        page.press_tab().await?;
+        let focused = page.focused().await?;
+        if !focused.contains("skip-link") {
+            return Err(format!("the first Tab stop is {focused}"));
+        }
+        wait_style(&page, ".skip-link", "top", "8px").await?;
+        // Following it puts the keyboard on the views.
+        page.click(".skip-link").await?;
+        page.wait("the views focused", async || {
+            let focused = page.focused().await?;
+            focused
+                .starts_with("div#views")
+                .then_some(())
+                .ok_or(focused)
+        })
+        .await?;
+        // "Open trace…" is a file input drawn as its label: tabbing to it
+        // draws the focus ring on the label.
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        for _ in 0..60 {
+            page.press_tab().await?;
+            if page.focused().await?.starts_with("input#open-trace") {
+                break;
+            }
+        }
+        let focused = page.focused().await?;
+        if !focused.starts_with("input#open-trace") {
+            return Err(format!("Tab never reached Open trace…: {focused}"));
+        }
+        wait_style(&page, "label[for=open-trace]", "outline-style", "solid").await
+    }
+    .await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
 /// Every colour written as `light-dark(light, dark)` has its light value in
 /// the fallback for browsers without `light-dark()`, which would otherwise
 /// drop it and draw the page without colours.

@@ -350,6 +350,28 @@ impl<'a> Page<'a> {
         .map_err(|e| e.to_string())
     }
 
+    /// Presses Tab in the focused element (the body at first), as a
+    /// keyboard user moves to the next stop.
+    pub async fn press_tab(&self) -> Result<()> {
+        self.client
+            .active_element()
+            .await
+            .map_err(|e| e.to_string())?
+            .send_keys("\u{E004}")
+            .await
+            .map_err(|e| format!("pressing Tab failed: {e}"))
+    }
+
+    /// The focused element as `tag#id.class`, for keyboard tests.
+    pub async fn focused(&self) -> Result<String> {
+        let script = "const e = document.activeElement;\
+            return e ? e.tagName.toLowerCase() + '#' + e.id + '.' + e.className : '';";
+        match self.script(script, vec![]).await? {
+            Value::String(text) => Ok(text),
+            other => Err(format!("no focused element: {other:?}")),
+        }
+    }
+
     /// Finds `css` to act on it. An element on a hidden tab is first shown
     /// by clicking its tab, as a person would.
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {

@@ -67,9 +67,11 @@ pub fn page_tools(props: &Props) -> Html {
                 <button type="button" id="save-trace" onclick={props.on_save.reform(|_: MouseEvent| ())}>
                     {"Save trace"}
                 </button>
-                <label class="button-like" for="open-trace">{"Open trace…"}</label>
+                // The input comes first: its focus ring is drawn on the
+                // label that follows it (`#open-trace:focus-visible + label`).
                 <input type="file" id="open-trace" class="visually-hidden" accept=".json,application/json"
                     onchange={on_open} />
+                <label class="button-like" for="open-trace">{"Open trace…"}</label>
                 <button type="button" id="share-experiment"
                     onclick={props.on_share_experiment.reform(|_: MouseEvent| ())}>
                     {"Link to this experiment"}

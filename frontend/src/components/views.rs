@@ -65,7 +65,7 @@ pub fn views(props: &Props) -> Html {
     let current = props.current;
     html! {
         // Replaying, the newest arrow draws itself, at the replay's pace.
-        <div class={classes!("views", (!props.live).then_some("is-replaying"))}
+        <div id="views" tabindex="-1" class={classes!("views", (!props.live).then_some("is-replaying"))}
             style={format!("--replay-step: {}ms", (600.0 / props.player.speed).round())}>
             <ReplayBar step={props.step} live={props.live} playing={props.player.playing}
                 speed={props.player.speed} can_go_live={!opened && !props.replay_only}
