@@ -103,6 +103,15 @@ async fn https_twice(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(),
     // The status line explains itself.
     page.wait_text_contains("#http-response details.explain", "What does this mean?")
         .await?;
+    // The chain the server presented: its leaf's names, and that the SNI
+    // travelled in clear.
+    page.wait_text_contains("#http-certs summary", "Certificate chain (2)")
+        .await?;
+    page.click("#http-certs summary").await?;
+    page.wait_text_contains("#http-certs", "valid for: localhost, 127.0.0.1")
+        .await?;
+    page.wait_text_contains("#http-certs", "(SNI) travels in clear in the ClientHello")
+        .await?;
     let phases = page.texts("#waterfall .wf-row[data-op] .wf-phase").await?;
     for wanted in ["DNS ", "connect ", "TLS ", "send ", "wait ", "download "] {
         if !phases.iter().any(|p| p.starts_with(wanted)) {

@@ -283,6 +283,12 @@ async fn https_reports_the_handshake_and_the_lab_chain() {
     assert_eq!(alpn.as_deref(), Some("http/1.1"));
     assert_eq!(certs.len(), 2, "{certs:?}");
     assert_eq!(certs[0].subject, "CN=localhost");
+    // The names the leaf is valid for reach the page.
+    assert_eq!(
+        certs[0].sans,
+        ["localhost", "127.0.0.1", "lab.test", "*.lab.test"],
+        "{certs:?}"
+    );
     assert_eq!(certs[0].issuer, "CN=Roundtrip Lab CA, O=Roundtrip");
     assert_eq!(certs[1].subject, certs[1].issuer, "the CA signs itself");
     assert!(!certs[0].not_after.is_empty());

@@ -541,6 +541,7 @@ mod tests {
                 issuer,
                 not_before,
                 not_after,
+                sans: vec![],
             },
         );
         prop_oneof![

@@ -311,6 +311,10 @@ pub struct CertInfo {
     pub issuer: String,
     pub not_before: String,
     pub not_after: String,
+    /// The names the certificate is valid for (its subject alternative
+    /// names: DNS names and IP addresses), as the relay read them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sans: Vec<String>,
 }
 
 /// How long each phase of an HTTP exchange took, in microseconds, measured

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use roundtrip_shared::diagram::format_micros;
 use roundtrip_shared::explain;
-use roundtrip_shared::http_view::HttpView;
+use roundtrip_shared::http_view::{HttpView, SNI_NOTE, cert_lines};
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, FaultTransport, HttpRequest, HttpTimeouts, OpId, Service,
@@ -362,6 +362,21 @@ pub fn http_panel(props: &Props) -> Html {
                                     </>
                                 }) }
                         </dl>
+                    }
+                    if !view.certs.is_empty() {
+                        <details id="http-certs" class="http-certs">
+                            <summary>{format!("Certificate chain ({})", view.certs.len())}</summary>
+                            <ol>
+                                { for view.certs.iter().map(|cert| html! {
+                                    <li class="cert">
+                                        { for cert_lines(cert).into_iter().map(|line| html! {
+                                            <div>{line}</div>
+                                        }) }
+                                    </li>
+                                }) }
+                            </ol>
+                            <p class="hint">{SNI_NOTE}</p>
+                        </details>
                     }
                 </div>
             }

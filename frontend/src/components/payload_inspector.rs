@@ -244,7 +244,7 @@ fn http_part(trace: &Trace, item: &PayloadItem) -> Html {
             <div class="eavesdrop">
                 <div class="eavesdrop-wire">
                     <h3>{"What an eavesdropper sees"}</h3>
-                    <p class="hint">{"TLS records on the wire: only their type and length are readable."}</p>
+                    <p class="hint">{"TLS records on the wire: only their type and length are readable. "}{roundtrip_shared::http_view::SNI_NOTE}</p>
                     <table id="inspector-tls-records" class="tls-records">
                         <thead>
                             <tr><th></th><th title="The relay's time into the request when the record began to cross">{"at"}</th><th>{"record"}</th><th>{"message"}</th><th>{"bytes"}</th><th>{"first bytes"}</th></tr>

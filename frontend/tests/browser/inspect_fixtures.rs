@@ -91,6 +91,7 @@ pub fn https_exchange(trace: &mut Trace, op: u32, scale: u64) {
                     issuer: "CN=Roundtrip lab CA".into(),
                     not_before: "2026-01-01".into(),
                     not_after: "2027-01-01".into(),
+                    sans: vec![],
                 }],
             },
         ),

@@ -123,6 +123,8 @@ pub struct Hop<'t> {
     pub remote: Option<&'t str>,
     /// The connection was secured: its wire bytes are TLS records.
     pub tls: bool,
+    /// The certificate chain the server presented, leaf first.
+    pub certs: &'t [crate::protocol::CertInfo],
     pub request: Option<RequestHead<'t>>,
     pub response: Option<ResponseHead<'t>>,
     /// The response body as it arrived, piece by piece (pieces the trace let
@@ -193,6 +195,7 @@ impl<'t> Hop<'t> {
             local: None,
             remote: None,
             tls: false,
+            certs: &[],
             request: None,
             response: None,
             body: Vec::new(),
@@ -379,7 +382,11 @@ impl<'t> Exchange<'t> {
                 hop.local = Some(local);
                 hop.remote = Some(remote);
             }
-            EventKind::TlsHandshake { .. } => attempt.hop().tls = true,
+            EventKind::TlsHandshake { certs, .. } => {
+                let hop = attempt.hop();
+                hop.tls = true;
+                hop.certs = certs;
+            }
             EventKind::RequestWritten { head, body_bytes } => {
                 attempt.hop().request = Some(RequestHead {
                     head: &head.0,

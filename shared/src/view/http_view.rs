@@ -5,7 +5,7 @@
 
 use crate::json_check::json_view;
 use crate::model::http::exchange;
-use crate::protocol::{HttpTimings, OpId, RelayError};
+use crate::protocol::{CertInfo, HttpTimings, OpId, RelayError};
 use crate::trace::Trace;
 
 /// What the trace says about one HTTP operation: its newest attempt's last
@@ -24,6 +24,30 @@ pub struct HttpView {
     pub finished: bool,
     /// `attempt 2 of 3` for a retried request.
     pub attempt: Option<String>,
+    /// The certificate chain the server presented on the last connection,
+    /// leaf first (empty for plain HTTP).
+    pub certs: Vec<CertInfo>,
+}
+
+/// Said beside a certificate chain: what TLS leaves readable. The name
+/// asked for travels in the ClientHello's SNI in clear; the certificates
+/// are encrypted in TLS 1.3 but travel in clear in TLS 1.2.
+pub const SNI_NOTE: &str = "The server name you asked for (SNI) travels in clear in the ClientHello, \
+     so an eavesdropper learns it. The certificates are encrypted in TLS 1.3; in TLS 1.2 they \
+     travel in clear too.";
+
+/// One certificate as lines for people: subject, issuer, validity, and the
+/// names it is valid for.
+pub fn cert_lines(cert: &CertInfo) -> Vec<String> {
+    let mut lines = vec![
+        format!("subject: {}", cert.subject),
+        format!("issuer: {}", cert.issuer),
+        format!("valid from {} until {}", cert.not_before, cert.not_after),
+    ];
+    if !cert.sans.is_empty() {
+        lines.push(format!("valid for: {}", cert.sans.join(", ")));
+    }
+    lines
 }
 
 impl HttpView {
@@ -49,6 +73,11 @@ impl HttpView {
             attempt: attempt
                 .announced
                 .map(|a| format!("attempt {} of {}", a.n, a.of)),
+            certs: exchange
+                .hops()
+                .next_back()
+                .map(|hop| hop.certs.to_vec())
+                .unwrap_or_default(),
         }
     }
 
@@ -167,5 +196,37 @@ mod tests {
         assert_eq!(failed.error, Some(error));
         assert!(failed.finished && failed.status.is_none());
         assert_eq!(HttpView::of(&trace, 2), HttpView::default());
+    }
+
+    #[test]
+    fn an_https_answer_shows_the_certificate_chain() {
+        let leaf = CertInfo {
+            subject: "CN=www.lab.test".into(),
+            issuer: "CN=Roundtrip lab CA".into(),
+            not_before: "Dec  1 00:00:00 2026 +00:00".into(),
+            not_after: "Dec  1 00:00:00 2027 +00:00".into(),
+            sans: vec!["www.lab.test".into(), "127.0.0.1".into()],
+        };
+        let trace = trace_of(vec![
+            EventKind::TlsHandshake {
+                version: "TLS 1.3".into(),
+                cipher: "TLS13_AES_128_GCM_SHA256".into(),
+                alpn: None,
+                certs: vec![leaf.clone()],
+            },
+            head(200),
+        ]);
+        let view = HttpView::of(&trace, 1);
+        assert_eq!(view.certs, [leaf.clone()]);
+        assert_eq!(
+            cert_lines(&leaf),
+            [
+                "subject: CN=www.lab.test",
+                "issuer: CN=Roundtrip lab CA",
+                "valid from Dec  1 00:00:00 2026 +00:00 until Dec  1 00:00:00 2027 +00:00",
+                "valid for: www.lab.test, 127.0.0.1",
+            ]
+        );
+        assert!(SNI_NOTE.contains("SNI") && SNI_NOTE.contains("in clear in the ClientHello"));
     }
 }

@@ -81,6 +81,30 @@ fn version_name(version: rustls::ProtocolVersion) -> String {
     }
 }
 
+/// The DNS names and IP addresses a certificate is valid for.
+fn subject_alt_names(cert: &x509_parser::certificate::X509Certificate<'_>) -> Vec<String> {
+    use x509_parser::extensions::GeneralName;
+    let Ok(Some(extension)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    extension
+        .value
+        .general_names
+        .iter()
+        .filter_map(|name| match name {
+            GeneralName::DNSName(dns) => Some((*dns).to_owned()),
+            GeneralName::IPAddress(bytes) => match bytes.len() {
+                4 => Some(std::net::Ipv4Addr::from(<[u8; 4]>::try_from(*bytes).ok()?).to_string()),
+                16 => {
+                    Some(std::net::Ipv6Addr::from(<[u8; 16]>::try_from(*bytes).ok()?).to_string())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 pub(super) fn handshake_event(connection: &rustls::ClientConnection) -> EventKind {
     let certs = connection
         .peer_certificates()
@@ -92,12 +116,14 @@ pub(super) fn handshake_event(connection: &rustls::ClientConnection) -> EventKin
                 issuer: cert.issuer().to_string(),
                 not_before: cert.validity().not_before.to_string(),
                 not_after: cert.validity().not_after.to_string(),
+                sans: subject_alt_names(&cert),
             },
             Err(error) => CertInfo {
                 subject: format!("(unparsable certificate: {error})"),
                 issuer: String::new(),
                 not_before: String::new(),
                 not_after: String::new(),
+                sans: Vec::new(),
             },
         })
         .collect();

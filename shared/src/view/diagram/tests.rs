@@ -405,6 +405,7 @@ fn https_request_snapshot() {
                 issuer: "CN=Roundtrip Lab CA".into(),
                 not_before: "".into(),
                 not_after: "".into(),
+                sans: vec![],
             }],
         },
         EventKind::RequestWritten {
