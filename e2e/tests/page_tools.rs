@@ -51,7 +51,14 @@ async fn the_keyboard_skips_to_the_views_and_sees_where_it_is() {
         if !focused.contains("skip-link") {
             return Err(format!("the first Tab stop is {focused}"));
         }
-        wait_style(&page, ".skip-link", "top", "8px").await?;
+        // Focused, it comes down into view (its top is no longer negative).
+        page.wait("the skip link in view", async || {
+            let top = page.computed_style(".skip-link", "top").await?;
+            (!top.trim().starts_with('-'))
+                .then_some(())
+                .ok_or(format!("top is {top:?}"))
+        })
+        .await?;
         // Following it puts the keyboard on the views.
         page.click(".skip-link").await?;
         page.wait("the views focused", async || {
