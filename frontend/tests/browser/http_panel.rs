@@ -482,6 +482,14 @@ async fn an_experiment_link_fills_in_the_retry_policy() {
                 headers: String::new(),
                 body: String::new(),
                 retry: Some(policy.clone()),
+                json: false,
+                raw: true,
+                follow_redirects: 2,
+                timeouts: Some(roundtrip_shared::protocol::HttpTimeouts {
+                    total_ms: Some(3_000),
+                    ..Default::default()
+                }),
+                faults: None,
             }),
         },
     )
@@ -500,6 +508,14 @@ async fn an_experiment_link_fills_in_the_retry_policy() {
             .checked()
     );
     assert_eq!(value("#http-retry-multiplier"), "3");
+    // Every setting the link carries is filled in.
+    assert!(
+        one(&root, "#http-raw")
+            .dyn_into::<HtmlInputElement>()
+            .unwrap()
+            .checked()
+    );
+    assert_eq!(value("#http-redirects"), "2");
     assert_eq!(value("#http-retry-cap-ms"), "2000");
     assert_eq!(value("#http-retry-seed"), "5");
     assert!(
@@ -512,7 +528,15 @@ async fn an_experiment_link_fills_in_the_retry_policy() {
     click(&one(&root, "#http-send"));
     yew::scheduler::flush().await;
     match sent.borrow().as_slice() {
-        [ClientMsg::HttpRequest(request)] => assert_eq!(request.retry, Some(policy)),
+        [ClientMsg::HttpRequest(request)] => {
+            assert_eq!(request.retry, Some(policy));
+            assert_eq!(
+                (request.raw, request.follow_redirects),
+                (true, 2),
+                "the link's settings go out with the request"
+            );
+            assert_eq!(request.timeouts.and_then(|t| t.total_ms), Some(3_000));
+        }
         other => panic!("expected one http_request, got {other:?}"),
     };
     root.remove();

@@ -190,6 +190,9 @@ async fn an_experiment_link_fills_in_the_udp_panel() {
         preset: Some(Experiment::Udp {
             target: "127.0.0.1:9999".into(),
             send: "ping".into(),
+            bind_port: Some(5005),
+            recv_timeout_ms: Some(750),
+            faults: None,
         }),
         services: Vec::new(),
         can_open: true,
@@ -213,6 +216,8 @@ async fn an_experiment_link_fills_in_the_udp_panel() {
     };
     assert_eq!(value("#udp-target"), "127.0.0.1:9999");
     assert_eq!(value("#udp-message"), "ping");
+    assert_eq!(value("#udp-bind-port"), "5005");
+    assert_eq!(value("#udp-timeout"), "750");
     let preset: HtmlSelectElement = one(&root, "#udp-target-preset").dyn_into().unwrap();
     assert_eq!(preset.value(), "custom");
 }

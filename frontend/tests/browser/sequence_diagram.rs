@@ -17,6 +17,7 @@ fn render(root: &Element, trace: Trace) -> yew::AppHandle<SequenceDiagram> {
             trace: Rc::new(trace),
             cull: true,
             height: 560.0,
+            recording: false,
         },
     )
     .render()
@@ -180,6 +181,7 @@ async fn a_refused_connection_ends_in_an_error_row_and_the_diagram_grows_live() 
         trace: Rc::new(trace),
         cull: true,
         height: 560.0,
+        recording: false,
     });
     yew::scheduler::flush().await;
 

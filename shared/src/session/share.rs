@@ -92,6 +92,9 @@ pub enum Experiment {
 
 /// What a link's fragment holds.
 #[derive(Clone, Debug, PartialEq)]
+// Read once, when the page loads: the size of the larger variant costs
+// nothing, and boxing it would only make every match on it clumsier.
+#[allow(clippy::large_enum_variant)]
 pub enum Shared {
     Experiment(Experiment),
     Trace(Recording),

@@ -217,7 +217,7 @@ mod tests {
             head(200),
         ]);
         let view = HttpView::of(&trace, 1);
-        assert_eq!(view.certs, [leaf.clone()]);
+        assert_eq!(view.certs, std::slice::from_ref(&leaf));
         assert_eq!(
             cert_lines(&leaf),
             [
