@@ -110,7 +110,7 @@ async fn https_twice(page: &Page<'_>, url: &str, downloads: &Path) -> Result<(),
     page.click("#http-certs summary").await?;
     page.wait_text_contains("#http-certs", "valid for: localhost, 127.0.0.1")
         .await?;
-    page.wait_text_contains("#http-certs", "(SNI) travels in clear in the ClientHello")
+    page.wait_text_contains("#http-certs", "travels in clear in the ClientHello")
         .await?;
     let phases = page.texts("#waterfall .wf-row[data-op] .wf-phase").await?;
     for wanted in ["DNS ", "connect ", "TLS ", "send ", "wait ", "download "] {

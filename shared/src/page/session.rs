@@ -19,9 +19,9 @@ pub struct ShownError {
 
 /// What the page says when the peer reset a connection: what a program
 /// using the socket would get.
-pub const RESET_MESSAGE: &str = "The peer reset the connection (RST). A program would get an error \
-     on its next recv() or send(): in Python, ConnectionResetError \
-     (errno ECONNRESET, \"Connection reset by peer\").";
+pub const RESET_MESSAGE: &str = "The peer reset the connection (RST): it aborted it instead of \
+     closing it. A program using this socket gets an error from recv() or send(): in Python, \
+     ConnectionResetError (errno ECONNRESET, \"Connection reset by peer\").";
 
 impl State {
     /// What this relay session uses of its limits, for the page: open

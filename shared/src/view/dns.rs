@@ -70,9 +70,10 @@ pub fn lab_scope_note(name: &str, server: Option<&str>) -> Option<&'static str> 
         || name.starts_with("127.0.0.")
         || name.is_empty();
     (!served).then_some(
-        "The DNS lab answers only for names under lab.test. To ask a real \
-         resolver, give its address as Server (for example 9.9.9.9:53); \
-         the relay's policy decides whether it may.",
+        "The DNS lab answers only for names under lab.test (and the reverse \
+         names of its 127.0.0.x addresses). To ask a real resolver, give its \
+         address as Server (for example 9.9.9.9:53); the relay's policy \
+         decides whether it may.",
     )
 }
 

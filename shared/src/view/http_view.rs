@@ -29,11 +29,13 @@ pub struct HttpView {
     pub certs: Vec<CertInfo>,
 }
 
-/// Said beside a certificate chain: what TLS leaves readable. The name
-/// asked for travels in the ClientHello's SNI in clear; the certificates
-/// are encrypted in TLS 1.3 but travel in clear in TLS 1.2.
-pub const SNI_NOTE: &str = "The server name you asked for (SNI) travels in clear in the ClientHello, \
-     so an eavesdropper learns it. The certificates are encrypted in TLS 1.3; in TLS 1.2 they \
+/// Said beside a certificate chain: what TLS leaves readable. The host
+/// name travels in the ClientHello's SNI in clear (rustls sends none for
+/// an IP address, and the relay does not use ECH); the certificates are
+/// encrypted in TLS 1.3 but travel in clear in TLS 1.2.
+pub const SNI_NOTE: &str = "The host name in the URL travels in clear in the ClientHello (its SNI \
+     extension; an IP address is not sent there), so an eavesdropper learns it: this relay does \
+     not use Encrypted Client Hello. The certificates are encrypted in TLS 1.3; in TLS 1.2 they \
      travel in clear too.";
 
 /// One certificate as lines for people: subject, issuer, validity, and the

@@ -597,7 +597,7 @@ mod tests {
             tones,
             [
                 Some(Tone::Data),
-                Some(Tone::Note),
+                Some(Tone::Data),
                 Some(Tone::Error),
                 Some(Tone::Error)
             ]

@@ -63,14 +63,15 @@ impl Tone {
         self.into()
     }
 
-    /// An HTTP status by its class, the same in every view: a success is
-    /// data, an error (4xx, 5xx) an error, an informational answer or a
-    /// redirect (the request goes on elsewhere) a note.
+    /// An HTTP status by its class, the same in every view: a client or
+    /// server error (4xx, 5xx) is an error; any other answer (1xx, 2xx,
+    /// 3xx) is data that came back. (Grey, the note tone, means "inside
+    /// the relay" in the legend, so a redirect is not grey.)
     pub fn of_status(status: u16) -> Tone {
-        match status {
-            200..=299 => Tone::Data,
-            400.. => Tone::Error,
-            _ => Tone::Note,
+        if status >= 400 {
+            Tone::Error
+        } else {
+            Tone::Data
         }
     }
 }
