@@ -19,9 +19,8 @@
 //! runs downward.
 //!
 //! Idle time: a gap of more than [`IDLE_MIN_US`] while nothing is under way
-//! (no DNS query or HTTP request waiting, no connection being set up, no
-//! socket that sent a request waiting for its answer) is the learner
-//! thinking or a peer keeping quiet. Drawn to scale it would push
+//! (no DNS query or HTTP request waiting, no connection being set up) is the
+//! learner thinking or a peer keeping quiet. Drawn to scale it would push
 //! everything else off screen, so it becomes a [`Break`]: left out of
 //! `draw_us` and drawn as one mark that says how long it was. Waits that are
 //! the lesson (backoff, timeouts, slow servers) happen while an operation is
@@ -219,11 +218,6 @@ struct OpClock {
     heard: bool,
     /// What its labels depend on of its earlier steps.
     before: Before,
-    /// A socket the page opened sent bytes and has heard nothing back
-    /// since: it waits for an answer, which is not idle.
-    awaiting: bool,
-    /// The browser asked to close it; closing waits for the peer.
-    closing: bool,
 }
 
 /// The lanes, each peer's found by its kind and address.
@@ -333,13 +327,10 @@ pub fn timeline(trace: &Trace) -> Timeline {
                     clock.busy = true;
                 }
                 // Closing waits for the queued bytes and the peer's FIN.
-                Request::Listen { .. } | Request::Http { .. } | Request::DnsQuery { .. } => {
-                    clock.busy = true
-                }
-                Request::Close => {
-                    clock.closing = true;
-                    clock.busy = true;
-                }
+                Request::Listen { .. }
+                | Request::Http { .. }
+                | Request::DnsQuery { .. }
+                | Request::Close => clock.busy = true,
                 _ => {}
             },
             StepKind::Event { kind, .. } => match kind {
@@ -353,23 +344,6 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 }
                 EventKind::Listening { .. } => clock.busy = false,
                 EventKind::ShutdownSent => clock.before.fin_sent = true,
-                // A client that sent a request and waits for the answer
-                // (a server serving one client at a time keeps it waiting
-                // for seconds) is not idle: the wait is drawn to scale.
-                EventKind::Sent { .. } | EventKind::DatagramSent { .. } if clock.client_socket => {
-                    clock.awaiting = true;
-                    clock.busy = true;
-                }
-                EventKind::Received { .. }
-                | EventKind::DatagramReceived { .. }
-                | EventKind::RecvTimeout { .. }
-                | EventKind::PeerClosed
-                | EventKind::Reset
-                    if clock.awaiting =>
-                {
-                    clock.awaiting = false;
-                    clock.busy = clock.closing;
-                }
                 kind if kind.is_terminal() => clock.busy = false,
                 _ => {}
             },

@@ -421,37 +421,3 @@ fn a_refused_send_while_connecting_keeps_the_connect_under_way() {
     let tl = timeline(&trace);
     assert!(tl.breaks.is_empty(), "{}", tl.describe());
 }
-
-#[test]
-fn a_client_waiting_for_its_answer_is_not_idle() {
-    // The concurrency lab: the server serves one client at a time, so this
-    // client's request waits 8.7 s for its answer.
-    let mut trace = Trace::new();
-    request(&mut trace, 0.0, connect_msg(1));
-    event(&mut trace, 0.4, 1, 150, connected("127.0.0.1:51000"));
-    request(
-        &mut trace,
-        100.0,
-        ClientMsg::Send {
-            op: 1,
-            data: Payload(b"work\n".to_vec()),
-        },
-    );
-    event(&mut trace, 100.3, 1, 100_100, EventKind::Sent { bytes: 5 });
-    trace.seen_at(8_785.0);
-    trace.record_server(&ServerMsg::Data {
-        op: 1,
-        t_us: 8_784_900,
-        data: Payload(b"done\n".to_vec()),
-    });
-    let tl = timeline(&trace);
-    assert_eq!(
-        tl.breaks,
-        vec![],
-        "the 8.7 s wait for the answer is drawn to scale"
-    );
-    // Once answered, the client's silence is idle again.
-    request(&mut trace, 20_000.0, ClientMsg::Close { op: 1 });
-    let tl = timeline(&trace);
-    assert_eq!(tl.breaks.len(), 1, "{:?}", tl.breaks);
-}
