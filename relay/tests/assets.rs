@@ -160,7 +160,9 @@ async fn get(addr: &str, path: &str, accept: Option<&str>) -> Answer {
 async fn each_file_goes_in_the_best_encoding_the_browser_accepts() {
     let page = Page::write("best");
     let addr = page.serve().await;
-    let cases: &[(&str, Option<&str>, Option<&str>, &[u8])] = &[
+    // Path, Accept-Encoding sent, Content-Encoding expected, the file.
+    type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [u8]);
+    let cases: &[Case<'_>] = &[
         // What Chromium sends.
         (
             "/app_bg.wasm",
