@@ -278,6 +278,18 @@ impl<'a> Page<'a> {
         serde_json::from_value(texts).map_err(|e| e.to_string())
     }
 
+    /// The document's scroll width and the window's inner width, in CSS
+    /// pixels: a page that scrolls sideways has the first above the second.
+    pub async fn document_width(&self) -> Result<(u64, u64)> {
+        let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
+        let widths = self.script(script, Vec::new()).await?;
+        let width = |i: usize| widths.get(i).and_then(Value::as_u64);
+        match (width(0), width(1)) {
+            (Some(scroll), Some(inner)) => Ok((scroll, inner)),
+            _ => Err(format!("unexpected widths {widths}")),
+        }
+    }
+
     /// Scrolls the page so that the first element matching `css` is at the
     /// top of the viewport (for a screenshot of it).
     pub async fn scroll_to(&self, css: &str) -> Result<()> {
