@@ -278,6 +278,12 @@ impl<'a> Page<'a> {
         serde_json::from_value(texts).map_err(|e| e.to_string())
     }
 
+    /// Runs `script` (a function body; `arguments` are `args`) in the page
+    /// and returns what it returns.
+    pub async fn run(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        self.script(script, args).await
+    }
+
     /// The document's scroll width and the window's inner width, in CSS
     /// pixels: a page that scrolls sideways has the first above the second.
     pub async fn document_width(&self) -> Result<(u64, u64)> {
@@ -363,8 +369,13 @@ impl<'a> Page<'a> {
     }
 
     /// Finds `css` to act on it. An element on a hidden tab is first shown
-    /// by clicking its tab, as a person would.
+    /// by clicking its tab, and one in a closed menu (`<details>`, such as
+    /// the page tools) by opening the menu, as a person would.
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        let menu = "const e = document.querySelector(arguments[0]);\
+            const menu = e && e.closest('details:not([open])');\
+            if (menu) { menu.querySelector('summary').click(); return true; } return false;";
+        self.script(menu, vec![json!(css)]).await?;
         let tab = "const e = document.querySelector(arguments[0]);\
             const panel = e && e.closest('[role=tabpanel]');\
             return panel && panel.hidden ? panel.getAttribute('aria-labelledby') : null;";
