@@ -88,6 +88,7 @@ async fn run(cull: bool, frames: usize) {
             trace,
             cull,
             height: 560.0,
+            fit_window: false,
         },
     )
     .render();

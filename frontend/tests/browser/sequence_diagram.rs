@@ -17,6 +17,7 @@ fn render(root: &Element, trace: Trace) -> yew::AppHandle<SequenceDiagram> {
             trace: Rc::new(trace),
             cull: true,
             height: 560.0,
+            fit_window: false,
         },
     )
     .render()
@@ -174,6 +175,7 @@ async fn a_refused_connection_ends_in_an_error_row_and_the_diagram_grows_live() 
         trace: Rc::new(trace),
         cull: true,
         height: 560.0,
+        fit_window: false,
     });
     yew::scheduler::flush().await;
 
