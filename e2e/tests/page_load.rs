@@ -2,7 +2,8 @@
 //! files. While the WebAssembly loads, index.html itself shows the page's
 //! name and a loading line, which the app removes when it starts; when the
 //! app cannot start, the line says so. The icon is served, and a missing
-//! file is a 404, not the page in its place.
+//! file is a 404, not the page in its place. The page's files travel
+//! compressed.
 
 mod support;
 
@@ -84,6 +85,65 @@ async fn the_icon_is_served_and_a_missing_file_is_not_found() {
             .contains("content-type: text/html"),
         "{head}"
     );
+}
+
+/// The built page's WebAssembly, asked for as Chromium asks: it comes as
+/// brotli, says so, and decodes to the file in dist/; a client that
+/// accepts no encoding gets the file itself.
+#[tokio::test]
+async fn the_page_arrives_compressed() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../dist");
+    let wasm_name = std::fs::read_dir(&dist)
+        .unwrap_or_else(|e| panic!("read {} (build the page first): {e}", dist.display()))
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .find(|name| name.ends_with(".wasm"))
+        .expect("a .wasm in dist/");
+    let raw = std::fs::read(dist.join(&wasm_name)).unwrap();
+    let relay = Relay::start().await;
+    let addr = relay
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    let path = format!("/{wasm_name}");
+
+    let (head, body) = get_with(addr, &path, "Accept-Encoding: gzip, deflate, br, zstd\r\n").await;
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("content-encoding: br"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    let mut decoded = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut decoded).unwrap();
+    assert!(
+        decoded == raw,
+        "the decoded wasm differs from dist/{wasm_name}"
+    );
+    println!(
+        "{wasm_name}: {} B raw, {} B as sent with brotli",
+        raw.len(),
+        body.len()
+    );
+
+    let (head, body) = get_with(addr, &path, "").await;
+    assert!(
+        !head.to_ascii_lowercase().contains("content-encoding"),
+        "{head}"
+    );
+    assert!(body == raw, "the uncompressed wasm differs from the file");
+}
+
+/// One HTTP/1.1 GET with `extra` header lines: the head and the body.
+async fn get_with(addr: &str, path: &str, extra: &str) -> (String, Vec<u8>) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    (head, response[split + 4..].to_vec())
 }
 
 /// One plain HTTP/1.1 GET: the status and the response head.

@@ -177,6 +177,17 @@ impl Drop for WidthWatch {
     }
 }
 
+/// CSS pixels from `element`'s top to the bottom of the browser window,
+/// as they are with the page scrolled to its top (a small margin kept);
+/// `None` without a window.
+pub fn room_below(element: &web_sys::Element) -> Option<f64> {
+    let window = web_sys::window()?;
+    let height = window.inner_height().ok()?.as_f64()?;
+    let scrolled = window.scroll_y().unwrap_or(0.0);
+    let top = element.get_bounding_client_rect().top() + scrolled;
+    Some(height - top - 12.0)
+}
+
 /// Loads the page again from its address.
 pub fn reload() {
     if let Ok(window) = window() {

@@ -12,13 +12,16 @@
 //!   check (format, lints, unit tests, wasm tests, browser end-to-end) and
 //!   print a summary.
 //!
-//! Std only (plus `serde_json` for `cargo metadata`) so that this crate builds
-//! in seconds on a fresh machine, before anything else is installed.
+//! Std only (plus `serde_json` for `cargo metadata`, and brotli and flate2
+//! to compress the page once when it is built) so that this crate builds in
+//! seconds on a fresh machine, before anything else is installed.
 
 mod apt;
 mod bench;
+mod budget;
 mod cmd;
 mod page;
+mod precompress;
 mod run;
 mod setup;
 mod test;
@@ -36,8 +39,9 @@ Commands:
   test           Install missing tools (also Chromium and chromedriver), then
                  run every check: fmt, clippy (host and wasm32), unit tests,
                  wasm tests in headless Chromium, the browser end-to-end
-                 test, and that a second `run` would rebuild nothing. Prints
-                 a summary; exits non-zero if any check failed.
+                 test, the page's size budget (brotli), and that a second
+                 `run` would rebuild nothing. Prints a summary; exits
+                 non-zero if any check failed.
   bench [--before PATH] [--trials N]
                  The relay's data path, release build, against websocat
                  (installed into .tools/ the first time) and direct TCP to
@@ -50,6 +54,9 @@ Commands:
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.
                  (Also `bench-diagram`.)
+  page           Build the page into dist/ (compressed forms included) and
+                 print its size against the budget (brotli wasm + JS + CSS);
+                 fails past the budget.
   setup          Only install what `test` needs (the first step of `run` and
                  `test`); prints where each tool was found.
   help           Print this message.
@@ -75,6 +82,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         "setup" if rest.is_empty() => setup::setup_only(),
+        "page" if rest.is_empty() => page_only(),
         "bench-diagram" if rest.is_empty() => bench::bench_diagram(),
         "bench" if is_help(rest) => return usage_ok(),
         "bench" => bench::bench(rest),
@@ -90,6 +98,22 @@ fn main() -> ExitCode {
             eprintln!("\nxtask: error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `cargo xtask page`: the page build `run` and `test` do, then its size
+/// against the budget (a table; fails past the budget).
+fn page_only() -> Result<ExitCode, String> {
+    let ws = workspace::Workspace::locate()?;
+    let tools = setup::prepare(&ws, false)?;
+    page::build(&ws, &tools)?;
+    let table = budget::check(&ws.root.join("dist"), budget::PAGE_BROTLI_BUDGET);
+    match table {
+        Ok(table) => {
+            println!("{table}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(message) => Err(message),
     }
 }
 

@@ -12,7 +12,9 @@
 //! and wasm-opt run every time), so it is skipped when what it reads is the
 //! same as for the build in the staging folder: the frontend's wasm as
 //! cargo left it, the files `index.html` hands to Trunk, Trunk.toml, and
-//! the tools. Cargo builds the wasm first, with the arguments Trunk gives
+//! the tools. After Trunk, each file is compressed once (precompress.rs),
+//! in the staging folder, so the compressed forms reach `dist/` by the same
+//! sync. Cargo builds the wasm first, with the arguments Trunk gives
 //! it, so that the wasm is current (and Trunk finds it fresh).
 
 use std::collections::BTreeSet;
@@ -66,6 +68,11 @@ pub fn build(ws: &Workspace, tools: &Tools) -> Result<Synced, String> {
                 .args(["build", "--release", "--dist"])
                 .arg(&staging),
         )?;
+        // Compressed once here, so the relay never compresses per request.
+        let compressed = crate::precompress::precompress(&staging)?;
+        say(&format!(
+            "{compressed} file(s) of the page compressed (brotli, gzip)"
+        ));
         std::fs::write(&stamp_file, &inputs)
             .map_err(|e| format!("cannot write {}: {e}", stamp_file.display()))?;
     }
@@ -106,6 +113,9 @@ fn inputs_stamp(ws: &Workspace, tools: &Tools) -> Result<String, String> {
         file.hash(&mut hasher);
         read(file)?.hash(&mut hasher);
     }
+    // What the build does after Trunk: a change there must rebuild the
+    // staging folder too.
+    "precompressed: brotli 11, gzip 9".hash(&mut hasher);
     tools.trunk.hash(&mut hasher);
     tools.path.hash(&mut hasher);
     Ok(format!("{:016x} {} files\n", hasher.finish(), files.len()))

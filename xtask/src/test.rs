@@ -182,6 +182,16 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools) -> Vec<Step<'a>> {
         },
         Step::commands("browser end-to-end (relay + Chromium)", vec![e2e]),
         Step {
+            name: "page size budget (wasm + JS + CSS, brotli)",
+            commands: Vec::new(),
+            check: Some(Box::new(|| {
+                let table =
+                    crate::budget::check(&ws.root.join("dist"), crate::budget::PAGE_BROTLI_BUDGET)?;
+                say(&table);
+                Ok(())
+            })),
+        },
+        Step {
             name: "a second `cargo xtask run` rebuilds nothing",
             commands: Vec::new(),
             check: Some(Box::new(|| second_run_rebuilds_nothing(ws, tools))),

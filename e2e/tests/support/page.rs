@@ -278,6 +278,24 @@ impl<'a> Page<'a> {
         serde_json::from_value(texts).map_err(|e| e.to_string())
     }
 
+    /// Runs `script` (a function body; `arguments` are `args`) in the page
+    /// and returns what it returns.
+    pub async fn run(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        self.script(script, args).await
+    }
+
+    /// The document's scroll width and the window's inner width, in CSS
+    /// pixels: a page that scrolls sideways has the first above the second.
+    pub async fn document_width(&self) -> Result<(u64, u64)> {
+        let script = "return [document.documentElement.scrollWidth, window.innerWidth];";
+        let widths = self.script(script, Vec::new()).await?;
+        let width = |i: usize| widths.get(i).and_then(Value::as_u64);
+        match (width(0), width(1)) {
+            (Some(scroll), Some(inner)) => Ok((scroll, inner)),
+            _ => Err(format!("unexpected widths {widths}")),
+        }
+    }
+
     /// Scrolls the page so that the first element matching `css` is at the
     /// top of the viewport (for a screenshot of it).
     pub async fn scroll_to(&self, css: &str) -> Result<()> {
@@ -373,8 +391,13 @@ impl<'a> Page<'a> {
     }
 
     /// Finds `css` to act on it. An element on a hidden tab is first shown
-    /// by clicking its tab, as a person would.
+    /// by clicking its tab, and one in a closed menu (`<details>`, such as
+    /// the page tools) by opening the menu, as a person would.
     async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        let menu = "const e = document.querySelector(arguments[0]);\
+            const menu = e && e.closest('details:not([open])');\
+            if (menu) { menu.querySelector('summary').click(); return true; } return false;";
+        self.script(menu, vec![json!(css)]).await?;
         let tab = "const e = document.querySelector(arguments[0]);\
             const panel = e && e.closest('[role=tabpanel]');\
             return panel && panel.hidden ? panel.getAttribute('aria-labelledby') : null;";

@@ -163,7 +163,10 @@ impl Browser {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
-            "--window-size=1280,900",
+            // Tall: the sequence diagram is as tall as the window leaves
+            // room for, and the diagram tests read every row of a whole
+            // session. tests/layout.rs sets laptop and phone sizes itself.
+            "--window-size=1280,1400",
         ]
         .into_iter()
         .chain(extra_args.iter().copied())

@@ -1,6 +1,6 @@
 //! The page's head: its name, the state of the link to the relay (with
 //! Reconnect once it is lost), what this session uses of the relay's
-//! limits, and the page tools.
+//! limits, and the page tools (folded into a menu).
 
 use yew::prelude::*;
 
@@ -53,11 +53,16 @@ pub fn masthead(props: &Props) -> Html {
                     <p id="quota" class="quota">{"This session: "}{quota.clone()}</p>
                 }
             </div>
-            <PageTools theme={tools.theme.clone()} presenter={tools.presenter}
-                link={tools.link.clone()} on_theme={tools.on_theme.clone()}
-                on_presenter={tools.on_presenter.clone()} on_save={tools.on_save.clone()}
-                on_open={tools.on_open.clone()} on_share_trace={tools.on_share_trace.clone()}
-                on_share_experiment={tools.on_share_experiment.clone()} />
+            // Folded into one button, so the experiments and their views
+            // start near the top of a laptop's screen.
+            <details class="page-menu">
+                <summary id="page-menu">{"Page tools"}</summary>
+                <PageTools theme={tools.theme.clone()} presenter={tools.presenter}
+                    link={tools.link.clone()} on_theme={tools.on_theme.clone()}
+                    on_presenter={tools.on_presenter.clone()} on_save={tools.on_save.clone()}
+                    on_open={tools.on_open.clone()} on_share_trace={tools.on_share_trace.clone()}
+                    on_share_experiment={tools.on_share_experiment.clone()} />
+            </details>
         </header>
     }
 }

@@ -40,7 +40,16 @@ pub struct Props {
     /// session: the empty diagram says how to replay it.
     #[prop_or_default]
     pub recording: bool,
+    /// Size the window to the browser's: from the diagram's top to the
+    /// bottom of the browser window (at least `MIN_FIT_PIXELS`), so the
+    /// newest step stays on screen while following. Off, `height` holds.
+    #[prop_or(false)]
+    pub fit_window: bool,
 }
+
+/// The least height, in CSS pixels, of a window fitted to the browser's: a
+/// few steps stay readable on a short screen (the page scrolls instead).
+const MIN_FIT_PIXELS: f64 = 260.0;
 
 /// An `Rc` compared by identity: the timeline is rebuilt only when the
 /// trace changes, so the same `Rc` means the same content, and comparing
@@ -61,14 +70,21 @@ pub fn sequence_diagram(props: &Props) -> Html {
     // scrolling its server off.
     let window_ref = use_node_ref();
     let fit_width = use_state_eq(|| None::<f64>);
+    // CSS pixels from the diagram's top to the bottom of the browser window.
+    let room_below = use_state_eq(|| None::<f64>);
     {
         let (window_ref, fit_width) = (window_ref.clone(), fit_width.clone());
+        let room_below = room_below.clone();
         use_effect_with((), move |_| {
             let watch = window_ref.cast::<web_sys::Element>().and_then(|window| {
+                let element = window.clone();
                 browser::watch_width(&window, move |width| {
                     // A hidden tab is 0 wide: keep the last real width.
                     if width > 0.0 {
                         fit_width.set(Some(width));
+                        if let Some(room) = browser::room_below(&element) {
+                            room_below.set(Some(room.round()));
+                        }
                     }
                 })
             });
@@ -93,10 +109,18 @@ pub fn sequence_diagram(props: &Props) -> Html {
     let drag: Rc<RefCell<Option<(f64, f64)>>> = use_mut_ref(|| None);
     let svg_ref = use_node_ref();
 
+    // Pixels to diagram units: the SVG is scaled to its box's width.
+    let height = match (*room_below, *fit_width) {
+        (Some(room), Some(box_width)) if props.fit_window && box_width > 0.0 => {
+            let (_, width) = diagram::view::lane_xs(timeline.lanes.len(), &geometry);
+            room.max(MIN_FIT_PIXELS) * width / box_width
+        }
+        _ => props.height,
+    };
     let view = {
         let base = Viewport {
             cull: props.cull,
-            height: props.height,
+            height,
             ..*stored
         };
         if *follow {

@@ -89,7 +89,7 @@ pub fn views(props: &Props) -> Html {
                         <li class="tone-note">{"inside the relay"}</li>
                         <li class="tone-error">{"error"}</li>
                     </ul>
-                    <SequenceDiagram trace={shown.clone()} recording={!props.live} />
+                    <SequenceDiagram trace={shown.clone()} recording={!props.live} fit_window=true />
                 </section>
             </TabPanel>
             <TabPanel id="lifecycle" selected={(*selected).clone()}>

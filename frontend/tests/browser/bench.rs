@@ -89,6 +89,7 @@ async fn run(cull: bool, frames: usize) {
             cull,
             height: 560.0,
             recording: false,
+            fit_window: false,
         },
     )
     .render();

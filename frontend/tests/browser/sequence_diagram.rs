@@ -18,6 +18,7 @@ fn render(root: &Element, trace: Trace) -> yew::AppHandle<SequenceDiagram> {
             cull: true,
             height: 560.0,
             recording: false,
+            fit_window: false,
         },
     )
     .render()
@@ -190,6 +191,7 @@ async fn a_refused_connection_ends_in_an_error_row_and_the_diagram_grows_live() 
         cull: true,
         height: 560.0,
         recording: false,
+        fit_window: false,
     });
     yew::scheduler::flush().await;
 

@@ -24,6 +24,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
+use super::har_fields::{self, iso_date};
 use crate::model::http::{Exchange, Hop, ResponseHead, exchanges};
 use crate::protocol::{OpId, WireDir};
 use crate::trace::Trace;
@@ -306,19 +307,6 @@ fn timings(hop: &Hop<'_>) -> (f64, Value) {
     )
 }
 
-/// `ms` since the Unix epoch as an ISO 8601 UTC date-time with
-/// milliseconds, `2026-11-25T22:00:00.123Z`.
-fn iso_date(ms: f64) -> String {
-    let nanos = (ms.round() as i128).saturating_mul(1_000_000);
-    let format = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|date| date.format(&format).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00.000Z".to_owned())
-}
-
 fn request_method(head: &[u8]) -> Option<String> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut request = httparse::Request::new(&mut headers);
@@ -378,9 +366,8 @@ fn request_cookies(headers: &[(String, String)]) -> Vec<Value> {
     headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-        .flat_map(|(_, value)| cookie::Cookie::split_parse(value.as_str()))
-        .filter_map(Result::ok)
-        .map(|c| json!({ "name": c.name(), "value": c.value() }))
+        .flat_map(|(_, value)| har_fields::request_cookies(value))
+        .map(|(name, value)| json!({ "name": name, "value": value }))
         .collect()
 }
 
@@ -388,20 +375,20 @@ fn response_cookies(headers: &[(String, String)]) -> Vec<Value> {
     headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .filter_map(|(_, value)| cookie::Cookie::parse(value.as_str()).ok())
+        .filter_map(|(_, value)| har_fields::set_cookie(value))
         .map(|c| {
-            let mut out = json!({ "name": c.name(), "value": c.value() });
-            if let Some(path) = c.path() {
+            let mut out = json!({ "name": c.name, "value": c.value });
+            if let Some(path) = c.path {
                 out["path"] = json!(path);
             }
-            if let Some(domain) = c.domain() {
+            if let Some(domain) = c.domain {
                 out["domain"] = json!(domain);
             }
-            if let Some(http_only) = c.http_only() {
-                out["httpOnly"] = json!(http_only);
+            if c.http_only {
+                out["httpOnly"] = json!(true);
             }
-            if let Some(secure) = c.secure() {
-                out["secure"] = json!(secure);
+            if c.secure {
+                out["secure"] = json!(true);
             }
             out
         })

@@ -2,3 +2,4 @@
 //! archive (the diagram's SVG and Mermaid export stay with the diagram).
 
 pub mod har;
+mod har_fields;
