@@ -124,9 +124,13 @@ async fn drive(
         };
         // A connection to a lab service holds one of its client's places
         // there for as long as it lives.
-        let lab_place = if addrs.iter().any(|addr| state.lab().is_service(*addr)) {
+        let lab_service = addrs.iter().find_map(|addr| state.lab().service_at(*addr));
+        let lab_place = if let Some(service) = lab_service {
             match state.open_lab_connection(options.client) {
-                Ok(place) => Some(place),
+                Ok(place) => {
+                    crate::telemetry::lab_connection(service);
+                    Some(place)
+                }
                 Err(error) => return Ok(Err(error)),
             }
         } else {
