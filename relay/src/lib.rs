@@ -256,15 +256,21 @@ impl AppState {
             listeners: &self.inner.listeners,
             loopback_only: self.inner.config.loopback_only,
         };
-        dial.permit(dest).inspect_err(|error| {
-            if let Some(refusal) = error.refusal {
-                telemetry::policy_refused(refusal);
-            }
-            if error.refusal == Some(Refusal::NotOnThisMachine) {
-                self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
-                tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
-            }
-        })
+        dial.permit(dest)
+            .inspect(|()| {
+                if let Some(service) = self.lab().service_at(dest.addr) {
+                    telemetry::lab_use(service);
+                }
+            })
+            .inspect_err(|error| {
+                if let Some(refusal) = error.refusal {
+                    telemetry::policy_refused(refusal);
+                }
+                if error.refusal == Some(Refusal::NotOnThisMachine) {
+                    self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
+                    tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
+                }
+            })
     }
 
     /// How often [`Config::loopback_only`] had to stop a dial the policy

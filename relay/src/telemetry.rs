@@ -23,7 +23,7 @@ pub const OPERATIONS_ENDED: &str = "roundtrip_operations_ended_total";
 pub const FIRST_EVENT_SECONDS: &str = "roundtrip_time_to_first_event_seconds";
 pub const BYTES: &str = "roundtrip_bytes_total";
 pub const REFUSALS: &str = "roundtrip_refusals_total";
-pub const LAB_CONNECTIONS: &str = "roundtrip_lab_connections_total";
+pub const LAB_USE: &str = "roundtrip_lab_dials_total";
 pub const DRAINING: &str = "roundtrip_draining";
 
 /// Sessions last seconds to hours.
@@ -113,8 +113,9 @@ fn describe() {
          draining, limit, lab_limit, or policy_<rule>."
     );
     describe_counter!(
-        LAB_CONNECTIONS,
-        "TCP connections to the lab services, by service."
+        LAB_USE,
+        "Dials the policy let through to a lab service, by service: TCP connections (HTTP \
+         requests' included), UDP sockets with a target, and each datagram sent with send_to."
     );
 }
 
@@ -184,10 +185,9 @@ pub fn first_event(after: Duration) {
     histogram!(FIRST_EVENT_SECONDS).record(after.as_secs_f64());
 }
 
-/// A TCP connection to the lab service `service` (a name from the lab's
-/// own list).
-pub fn lab_connection(service: &str) {
-    counter!(LAB_CONNECTIONS, "service" => service.to_owned()).increment(1);
+/// A dial to the lab service `service` (a name from the lab's own list).
+pub fn lab_use(service: &str) {
+    counter!(LAB_USE, "service" => service.to_owned()).increment(1);
 }
 
 /// The gauges, set from the relay's own counts right before they are

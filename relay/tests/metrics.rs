@@ -13,7 +13,7 @@ use std::time::Duration;
 use prometheus_parse::{Scrape, Value};
 use roundtrip_relay::Config;
 use roundtrip_relay::limits::Limits;
-use roundtrip_shared::protocol::{ClientMsg, DataEncoding, EventKind};
+use roundtrip_shared::protocol::{ClientMsg, DataEncoding, EventKind, HttpRequest};
 use support::{Client, http_get, start_relay_with};
 
 /// `/metrics` parsed; every sample line must be one the parser read.
@@ -118,6 +118,18 @@ async fn counters_move_as_a_session_does_things() {
         .until(1, |k| matches!(k, EventKind::Closed { .. }))
         .await;
 
+    // An HTTP request to the HTTP lab.
+    let lab = client.service_addr("http-lab");
+    client
+        .send(ClientMsg::HttpRequest(HttpRequest::get(
+            2,
+            format!("http://{lab}/"),
+        )))
+        .await;
+    client
+        .until(2, |k| matches!(k, EventKind::Closed { .. }))
+        .await;
+
     // A second session from the same address is one too many.
     let mut refused = Client::ungreeted_from(relay, 23).await;
     let close = refused.recv_close().await;
@@ -139,10 +151,12 @@ async fn counters_move_as_a_session_does_things() {
     let n = payload.len() as f64;
     assert!(moved("roundtrip_bytes_total", &[("direction", "to_target")]) >= n);
     assert!(moved("roundtrip_bytes_total", &[("direction", "from_target")]) >= n);
+    assert!(moved("roundtrip_lab_dials_total", &[("service", "tcp-echo")]) >= 1.0);
+    assert!(moved("roundtrip_lab_dials_total", &[("service", "http-lab")]) >= 1.0);
     assert!(
         moved(
-            "roundtrip_lab_connections_total",
-            &[("service", "tcp-echo")]
+            "roundtrip_operations_ended_total",
+            &[("kind", "http"), ("outcome", "closed")]
         ) >= 1.0
     );
     assert!(moved("roundtrip_refusals_total", &[("reason", "sessions")]) >= 1.0);

@@ -124,13 +124,9 @@ async fn drive(
         };
         // A connection to a lab service holds one of its client's places
         // there for as long as it lives.
-        let lab_service = addrs.iter().find_map(|addr| state.lab().service_at(*addr));
-        let lab_place = if let Some(service) = lab_service {
+        let lab_place = if addrs.iter().any(|addr| state.lab().is_service(*addr)) {
             match state.open_lab_connection(options.client) {
-                Ok(place) => {
-                    crate::telemetry::lab_connection(service);
-                    Some(place)
-                }
+                Ok(place) => Some(place),
                 Err(error) => return Ok(Err(error)),
             }
         } else {
