@@ -149,6 +149,11 @@ pub fn app() -> Html {
         on_share_trace: files.on_share_trace.clone(),
         on_share_experiment: files.on_share_experiment.clone(),
     };
+    // Once the relay is back after a lost link: the last experiment again.
+    let redo = state.redo().map(|msg| {
+        let request = relay.request.clone();
+        Callback::from(move |()| request.emit(msg.clone()))
+    });
     let preset_text = match &preset {
         Some(Experiment::Tcp { send, .. }) => AttrValue::from(send.clone()),
         _ => AttrValue::default(),
@@ -159,7 +164,8 @@ pub fn app() -> Html {
             // straight to what the experiments draw.
             <a class="skip-link" href="#views">{"Skip to the views"}</a>
             <Masthead {replay_only} relay={state.relay.clone()} quota={state.quota()}
-                on_reconnect={relay.reconnect.clone()} tools={tools} />
+                on_reconnect={relay.reconnect.clone()} reconnect_line={state.reconnect_line()}
+                {redo} tools={tools} />
             if let Some(problem) = &*problem {
                 <p id="page-problem" class="page-problem" role="alert">{problem.clone()}</p>
             }

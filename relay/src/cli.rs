@@ -1,7 +1,7 @@
 //! The `roundtrip` command line: every option with its default and the
 //! environment variable that can set it, as `--help` shows them.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -61,6 +61,35 @@ pub struct ServeArgs {
     /// [default: none]
     #[arg(long, env = "ROUNDTRIP_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// Serve /healthz, /readyz and /metrics on this address instead of
+    /// beside the page (which then answers 404 for them), e.g.
+    /// 127.0.0.1:9090. [default: beside the page]
+    #[arg(long, env = "ROUNDTRIP_ADMIN_LISTEN", value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
+    /// A reverse proxy (address or CIDR) whose X-Forwarded-For/Forwarded
+    /// name the client; from other peers those headers are ignored
+    /// (repeatable, or comma-separated). [default: none]
+    #[arg(
+        long = "trusted-proxy",
+        env = "ROUNDTRIP_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR",
+        value_parser = parse_net
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// On SIGTERM, how long to drain (no new sessions, /readyz 503) before
+    /// open sessions are closed with 1001; Ctrl-C does not wait.
+    /// [default: 10, or the settings file's drain_grace_s]
+    #[arg(long, env = "ROUNDTRIP_DRAIN_GRACE", value_name = "SECONDS")]
+    pub drain_grace: Option<u64>,
+    /// Log lines as text or as JSON objects (one a line, for log shippers).
+    #[arg(
+        long,
+        env = "ROUNDTRIP_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// How the user started the relay, for the commands that start-up errors
     /// suggest (`cargo xtask run` sets it to itself).
     #[arg(
@@ -70,6 +99,21 @@ pub struct ServeArgs {
         hide = true
     )]
     pub command_name: String,
+}
+
+/// How log lines are written.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A CIDR (`10.0.0.0/8`), or one address (`127.0.0.1`: a /32 or /128).
+fn parse_net(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("\"{text}\" is not an address or a CIDR such as 10.0.0.0/8"))
 }
 
 /// `0.1.0 (protocol 1)`: the protocol version is what a page and a relay
@@ -93,5 +137,13 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_a_cidr_or_one_address() {
+        assert_eq!(parse_net("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_net(" 127.0.0.1").unwrap().to_string(), "127.0.0.1/32");
+        assert_eq!(parse_net("::1").unwrap().to_string(), "::1/128");
+        assert!(parse_net("proxy.example").unwrap_err().contains("CIDR"));
     }
 }

@@ -8,12 +8,19 @@
 //! Module map:
 //!
 //! - [`access`]: who may open a session (Origin, Host and token checks).
+//! - [`admin`]: `/healthz`, `/readyz` and `/metrics`, for an operator's
+//!   tools (beside the page, or on `--admin-listen`).
+//! - [`client_addr`]: the client's address behind trusted reverse proxies
+//!   (`--trusted-proxy`), which every per-address limit and log line uses.
+//! - [`telemetry`]: the metrics the relay records, and their recorder.
 //! - [`assets`]: the page (Trunk's `dist/`), from disk in debug builds and
 //!   embedded in release builds.
 //! - [`cli`]: the `roundtrip` command line (options, defaults, variables).
 //! - [`startup`]: from `roundtrip serve`'s arguments to a running relay,
 //!   and the one-line start-up errors.
-//! - [`logging`]: log lines to stderr, coloured only on a terminal.
+//! - [`logging`]: log lines to stderr (text, coloured only on a terminal,
+//!   or JSON), and the crates whose trace lines would carry payloads kept
+//!   quiet.
 //! - [`settings`]: the settings file for a public relay.
 //! - [`server`]: the HTTP server loop (header read timeout, graceful
 //!   shutdown).
@@ -35,8 +42,10 @@
 //!   the DNS lab's hierarchy) and the faults they inject.
 
 pub mod access;
+pub mod admin;
 pub mod assets;
 pub mod cli;
+pub mod client_addr;
 pub mod connectors;
 pub mod lab;
 pub mod limits;
@@ -50,11 +59,12 @@ pub mod session;
 pub mod settings;
 pub mod startup;
 pub mod target;
+pub mod telemetry;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -85,6 +95,9 @@ const WS_WRITE_BUFFER: usize = 64 * 1024;
 
 /// How long open sessions get to say goodbye when the relay shuts down.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// The reason sent with the 1001 close when the relay stops: the page
+/// reconnects on its own after it.
+pub const GOING_AWAY_REASON: &str = "relay shutting down (restarting: reconnect in a moment)";
 
 /// Limits and defaults that apply to every session.
 #[derive(Clone, Debug)]
@@ -112,6 +125,16 @@ pub struct Config {
     /// Shown every accepted connection once the server has set it up
     /// (tests check its socket options); `None` outside tests.
     pub on_accept: Option<server::OnAccept>,
+    /// Serve `/healthz`, `/readyz` and `/metrics` beside the page; `false`
+    /// when `--admin-listen` serves them elsewhere (then the page's
+    /// listener answers 404 for them).
+    pub admin_on_public: bool,
+    /// Peers whose `Forwarded`/`X-Forwarded-For` name the client.
+    pub trusted_proxies: client_addr::TrustedProxies,
+    /// Once told to stop, how long the relay drains (no new sessions,
+    /// `/readyz` 503, open sessions go on) before it closes the sessions
+    /// still open with 1001. Zero: at once.
+    pub drain_grace: Duration,
 }
 
 impl Default for Config {
@@ -126,6 +149,9 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             resolver: resolver::Resolver::System,
             on_accept: None,
+            admin_on_public: true,
+            trusted_proxies: client_addr::TrustedProxies::default(),
+            drain_grace: Duration::ZERO,
         }
     }
 }
@@ -168,6 +194,11 @@ struct Inner {
     lab_per_ip: Arc<limits::PerAddress>,
     /// The HTTP connector's TLS client configuration, built once.
     http_tls: connectors::http::ClientTls,
+    /// Set once the relay was told to stop: no new sessions from then on.
+    draining: AtomicBool,
+    /// Cancelled to end the drain early (a person pressed Ctrl-C).
+    drain_cut: tokio_util::sync::CancellationToken,
+    metrics: metrics_exporter_prometheus::PrometheusHandle,
 }
 
 impl AppState {
@@ -192,6 +223,9 @@ impl AppState {
                 sockets_per_ip: Arc::default(),
                 lab_per_ip: Arc::default(),
                 http_tls: connectors::http::ClientTls::default(),
+                draining: AtomicBool::new(false),
+                drain_cut: tokio_util::sync::CancellationToken::new(),
+                metrics: telemetry::install(),
             }),
         }
     }
@@ -222,12 +256,21 @@ impl AppState {
             listeners: &self.inner.listeners,
             loopback_only: self.inner.config.loopback_only,
         };
-        dial.permit(dest).inspect_err(|error| {
-            if error.refusal == Some(Refusal::NotOnThisMachine) {
-                self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
-                tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
-            }
-        })
+        dial.permit(dest)
+            .inspect(|()| {
+                if let Some(service) = self.lab().service_at(dest.addr) {
+                    telemetry::lab_use(service);
+                }
+            })
+            .inspect_err(|error| {
+                if let Some(refusal) = error.refusal {
+                    telemetry::policy_refused(refusal);
+                }
+                if error.refusal == Some(Refusal::NotOnThisMachine) {
+                    self.inner.guard_trips.fetch_add(1, Ordering::SeqCst);
+                    tracing::error!(addr = %dest.addr, "policy let a non-loopback address through");
+                }
+            })
     }
 
     /// How often [`Config::loopback_only`] had to stop a dial the policy
@@ -265,6 +308,7 @@ impl AppState {
     ) -> Result<limits::AddressPermit, RelayError> {
         let max = self.config().limits.max_lab_connections_per_ip;
         self.inner.lab_per_ip.acquire(client, max).ok_or_else(|| {
+            telemetry::refused("lab_limit");
             RelayError::new(
                 roundtrip_shared::protocol::ErrorCode::LimitReached,
                 format!(
@@ -293,12 +337,38 @@ impl AppState {
     pub(crate) fn shutting_down(&self) -> watch::Receiver<bool> {
         self.inner.shutting_down.clone()
     }
+
+    /// Whether the relay takes new sessions, or why not.
+    pub fn ready(&self) -> Result<(), &'static str> {
+        if self.inner.draining.load(Ordering::SeqCst) {
+            return Err("draining before a restart or stop");
+        }
+        Ok(())
+    }
+
+    /// Ends the drain at once (the sessions still open are closed with
+    /// 1001): for Ctrl-C, where a person waits, not a load balancer.
+    pub fn cut_drain(&self) {
+        self.inner.drain_cut.cancel();
+    }
+
+    /// What renders the metrics.
+    pub fn metrics(&self) -> &metrics_exporter_prometheus::PrometheusHandle {
+        &self.inner.metrics
+    }
 }
 
-/// The relay's routes: the WebSocket at `/ws`, the page everywhere else.
+/// The relay's routes: the WebSocket at `/ws`, the admin routes unless
+/// they have a listener of their own, the page everywhere else.
 pub fn app(state: AppState) -> Router {
+    let admin = if state.config().admin_on_public {
+        admin::routes()
+    } else {
+        admin::hidden()
+    };
     Router::new()
         .route("/ws", get(ws_upgrade))
+        .merge(admin)
         .fallback(assets::serve)
         .with_state(state)
 }
@@ -310,31 +380,87 @@ async fn ws_upgrade(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
+    // Behind a trusted proxy, the client it forwards for: every limit and
+    // log line from here on is about that address.
+    let client = state.config().trusted_proxies.client(peer.ip(), &headers);
     if let Err(reason) = state.config().access.check(&headers, uri.query()) {
-        tracing::info!(%peer, %reason, "session refused");
+        tracing::info!(%client, %reason, "session refused");
+        telemetry::refused("access");
         return (StatusCode::FORBIDDEN, reason).into_response();
+    }
+    if let Err(why) = state.ready() {
+        tracing::info!(%client, why, "session refused");
+        telemetry::refused("draining");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            "the relay is restarting: try again in a moment",
+        )
+            .into_response();
     }
     let id = state.inner.next_session.fetch_add(1, Ordering::Relaxed);
     let max = state.config().max_ws_message;
     let sessions = state.inner.sessions.clone();
-    let permit = state.inner.gate.admit(peer.ip(), &state.config().limits);
+    let permit = state.inner.gate.admit(client, &state.config().limits);
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(WS_READ_BUFFER)
         .write_buffer_size(WS_WRITE_BUFFER)
         .on_upgrade(move |socket| {
-            let span = tracing::info_span!("session", id, %peer);
+            let span = tracing::info_span!("session", id, %client, port = peer.port());
             let session = async move {
                 match permit {
                     // The permit lives as long as the session.
                     // Boxed for the reason `Session::start` boxes
                     // operations: one copy of the session's state, not two.
-                    Ok(_permit) => Box::pin(session::run(socket, state, peer.ip())).await,
+                    Ok(_permit) => Box::pin(session::run(socket, state, client)).await,
                     Err(reason) => session::refuse(socket, &reason).await,
                 }
             };
             sessions.track_future(session.instrument(span))
         })
+}
+
+/// Serves [`admin::router`] on `listener` (`--admin-listen`) until the
+/// relay behind `state` shuts down.
+pub async fn serve_admin(listener: TcpListener, state: AppState) {
+    let mut down = state.shutting_down();
+    let knobs = server::Knobs {
+        header_timeout: state.config().header_timeout,
+        per_ip: state.config().limits.max_connections_per_ip,
+        trusted: client_addr::TrustedProxies::default(),
+        grace: Duration::from_secs(1),
+        on_accept: None,
+    };
+    server::run(listener, admin::router(state), knobs, async move {
+        let _ = down.wait_for(|down| *down).await;
+    })
+    .await;
+}
+
+impl AppState {
+    /// The drain before a stop: from now on no new sessions (`/readyz`
+    /// 503, `/ws` 503), while open sessions go on until they end, the
+    /// drain grace is over, or [`AppState::cut_drain`] is called.
+    async fn drain(&self) {
+        self.inner.draining.store(true, Ordering::SeqCst);
+        let grace = self.config().drain_grace;
+        if grace.is_zero() || self.inner.drain_cut.is_cancelled() {
+            return;
+        }
+        tracing::info!(
+            grace_s = grace.as_secs_f32(),
+            open_sessions = self.open_sessions(),
+            "draining: no new sessions; open ones are closed with 1001 when the grace is over"
+        );
+        let sessions = self.inner.sessions.clone();
+        sessions.close();
+        tokio::select! {
+            () = sessions.wait() => tracing::info!("every session has ended"),
+            () = tokio::time::sleep(grace) => tracing::info!("drain grace over"),
+            () = self.inner.drain_cut.cancelled() => {}
+        }
+    }
 }
 
 /// Raises this process's soft limit on open files to its hard limit: each
@@ -374,8 +500,10 @@ fn warn_if_few_descriptors(limits: &limits::Limits) {
     }
 }
 
-/// Serves the relay on `listener` until `shutdown` completes, then tells open
-/// sessions to close and returns once they have (or after a short grace).
+/// Serves the relay on `listener` until `shutdown` completes; then drains
+/// for [`Config::drain_grace`] (see [`AppState::drain`]), tells the sessions
+/// still open that the relay is going away (1001) and returns once they
+/// have closed (or after a short grace).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -387,16 +515,22 @@ pub async fn serve(
     let header_timeout = state.config().header_timeout;
     let per_ip = state.config().limits.max_connections_per_ip;
     let on_accept = state.config().on_accept.clone();
+    let trusted = state.config().trusted_proxies.clone();
+    let draining = state.clone();
     let router = app(state);
     server::run(
         listener,
         router,
-        header_timeout,
-        per_ip,
-        SHUTDOWN_GRACE,
-        on_accept,
+        server::Knobs {
+            header_timeout,
+            per_ip,
+            trusted,
+            grace: SHUTDOWN_GRACE,
+            on_accept,
+        },
         async move {
             shutdown.await;
+            draining.drain().await;
             tracing::info!("shutting down");
             let _ = shutdown_tx.send(true);
         },

@@ -9,8 +9,8 @@ use roundtrip_relay::{logging, startup};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    logging::init();
     let Command::Serve(args) = Cli::parse().command;
+    logging::init(args.log_format);
     roundtrip_relay::raise_descriptor_limit();
     match startup::serve(args).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,6 +12,8 @@ use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{Event, EventKind, OpId, RelayError, ServerMsg};
 use tokio::sync::mpsc;
 
+use crate::telemetry::{self, Direction};
+
 /// Something for the session's writer task to send.
 #[derive(Debug)]
 pub enum Outgoing {
@@ -61,6 +63,11 @@ pub struct Reporter {
     closing: Option<std::sync::Arc<crate::op::Closing>>,
     /// Cancelled when the session ends.
     ended: tokio_util::sync::CancellationToken,
+    /// What kind of operation this is, for the metrics (`tcp`, `dns`, ...).
+    kind: &'static str,
+    /// Set once the operation's first event went out (shared by the
+    /// reporter's clones: one operation, one first event).
+    reported: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Reporter {
@@ -73,7 +80,15 @@ impl Reporter {
             budget: None,
             closing: None,
             ended: tokio_util::sync::CancellationToken::new(),
+            kind: "operation",
+            reported: std::sync::Arc::default(),
         }
+    }
+
+    /// Names the operation's kind in the metrics.
+    pub fn with_kind(mut self, kind: &'static str) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Ends with the session: reports fail with [`Halt::SessionGone`] from then
@@ -120,6 +135,7 @@ impl Reporter {
     }
 
     async fn spend(&self, bytes: usize) -> Result<(), Halt> {
+        telemetry::bytes(Direction::FromTarget, bytes);
         if let Some(budget) = &self.budget {
             if !budget.charge(bytes) {
                 let error = budget.total_reached();
@@ -142,6 +158,7 @@ impl Reporter {
             }
             budget.outbound(bytes).await;
         }
+        telemetry::bytes(Direction::ToTarget, bytes);
         Ok(())
     }
 
@@ -159,6 +176,8 @@ impl Reporter {
             budget: self.budget.clone(),
             closing: self.closing.clone(),
             ended: self.ended.clone(),
+            kind: "accepted",
+            reported: std::sync::Arc::default(),
         }
     }
 
@@ -169,6 +188,13 @@ impl Reporter {
     /// Reports one event. Waits while the browser is slow to read: that wait
     /// is the back-pressure that keeps the relay from buffering without bound.
     pub async fn event(&self, kind: EventKind) -> Result<(), Halt> {
+        match &kind {
+            EventKind::Closed { .. } => telemetry::operation_ended(self.kind, "closed"),
+            EventKind::Failed { error } => {
+                telemetry::operation_ended(self.kind, error.code.as_str());
+            }
+            _ => {}
+        }
         let event = Event {
             op: self.op,
             t_us: self.t_us(),
@@ -230,6 +256,12 @@ impl Reporter {
 
     /// Hands `item` to the session's writer, or says the session is gone.
     async fn deliver(&self, item: Outgoing) -> Result<(), Halt> {
+        if !self
+            .reported
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            telemetry::first_event(self.start.elapsed());
+        }
         tokio::select! {
             sent = self.out.send(item) => sent.map_err(|_| Halt::SessionGone),
             // A full queue to a session that ended is never emptied.

@@ -62,22 +62,40 @@ impl std::fmt::Debug for OnAccept {
     }
 }
 
+/// How [`run`] serves.
+#[derive(Debug)]
+pub struct Knobs {
+    /// A connection must complete its first request head within this of
+    /// being accepted.
+    pub header_timeout: Duration,
+    /// Connections each client address may hold that have not been handed
+    /// to a session.
+    pub per_ip: usize,
+    /// Peers exempt from `per_ip`: a trusted reverse proxy carries many
+    /// clients' connections, and the per-address limits apply to those
+    /// clients once their requests say who they are.
+    pub trusted: crate::client_addr::TrustedProxies,
+    /// How long HTTP exchanges in flight get once `shutdown` completes.
+    pub grace: Duration,
+    pub on_accept: Option<OnAccept>,
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then waits up
-/// to `grace` for HTTP exchanges in flight. (Upgraded WebSockets leave
-/// hyper's hands; the caller waits for those.)
-///
-/// A connection must complete its first request head within
-/// `header_timeout` of being accepted; each client address may hold
-/// `per_ip` connections that have not been handed to a session.
+/// to `knobs.grace` for HTTP exchanges in flight. (Upgraded WebSockets
+/// leave hyper's hands; the caller waits for those.)
 pub async fn run(
     listener: TcpListener,
     router: Router,
-    header_timeout: Duration,
-    per_ip: usize,
-    grace: Duration,
-    on_accept: Option<OnAccept>,
+    knobs: Knobs,
     shutdown: impl Future<Output = ()>,
 ) {
+    let Knobs {
+        header_timeout,
+        per_ip,
+        trusted,
+        grace,
+        on_accept,
+    } = knobs;
     let connections = Arc::new(PerAddress::default());
     let mut accept_errors = AcceptErrors::default();
     // One descriptor held back, to answer one client when all others are
@@ -124,8 +142,14 @@ pub async fn run(
         if let Some(OnAccept(observe)) = &on_accept {
             observe(&stream);
         }
+        let per_ip = if trusted.trusts(peer.ip()) {
+            usize::MAX
+        } else {
+            per_ip
+        };
         let Some(place) = connections.acquire(peer.ip(), per_ip) else {
             tracing::debug!(%peer, "connection refused: too many from this address");
+            crate::telemetry::refused("connections");
             refuse(
                 stream,
                 &format!(

@@ -29,7 +29,7 @@ use tracing::Instrument as _;
 use crate::connectors::{dns, http, listen, tcp, udp};
 use crate::op::{Closing, Command, Registration, Spawner};
 use crate::report::{Outgoing, Reporter};
-use crate::{AppState, limits};
+use crate::{AppState, limits, telemetry};
 
 /// Messages waiting for the writer. With reads of 16 KiB this bounds what a
 /// session buffers for a slow browser to about half a mebibyte.
@@ -56,6 +56,8 @@ fn not_reading(op: OpId) -> RelayError {
 /// Closes a session that cannot be admitted, saying why (code 1013).
 pub async fn refuse(mut socket: WebSocket, reason: &str) {
     tracing::info!(%reason, "session refused");
+    telemetry::refused("sessions");
+    telemetry::session_refused(SessionClose::TryAgainLater.code());
     let frame = CloseFrame {
         code: SessionClose::TryAgainLater.code(),
         reason: Utf8Bytes::from(reason),
@@ -65,6 +67,8 @@ pub async fn refuse(mut socket: WebSocket, reason: &str) {
 
 pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
     tracing::info!("session started");
+    telemetry::session_started();
+    let started = std::time::Instant::now();
     let (sink, mut stream) = socket.split();
     let (out, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
     let (close_tx, close_rx) = oneshot::channel();
@@ -104,7 +108,7 @@ pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
             Some((SessionClose::Lifetime.code(), "session lifetime reached".into()))
         }
         () = async { let _ = shutting_down.wait_for(|down| *down).await; } => {
-            Some((SessionClose::GoingAway.code(), "relay shutting down".into()))
+            Some((SessionClose::GoingAway.code(), crate::GOING_AWAY_REASON.into()))
         }
         // The browser is gone, or stopped taking frames.
         _ = &mut writer => {
@@ -114,6 +118,7 @@ pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
     };
     // Every operation ends with the session, whatever it is waiting for.
     ended.cancel();
+    telemetry::session_ended(close.as_ref().map(|(code, _)| *code), started.elapsed());
     // Without a close to send, dropping the sender tells the writer to end.
     if let Some(close) = close {
         let _ = close_tx.send(close);
@@ -401,6 +406,7 @@ impl Session {
                 let state = self.state.clone();
                 self.start(
                     op,
+                    "tcp",
                     tracing::info_span!("tcp", op),
                     |commands, report| async move {
                         tcp::run(&state, target, options, commands, report).await
@@ -426,6 +432,7 @@ impl Session {
                 let state = self.state.clone();
                 self.start(
                     op,
+                    "udp",
                     tracing::info_span!("udp", op),
                     |commands, report| async move {
                         udp::run(&state, target, options, commands, report).await
@@ -438,6 +445,7 @@ impl Session {
                 let state = self.state.clone();
                 self.start(
                     op,
+                    "listen",
                     tracing::info_span!("listen", op),
                     |commands, report| async move {
                         listen::run(&state, port.unwrap_or(0), spawner, commands, report).await
@@ -463,6 +471,7 @@ impl Session {
                 let op = request.op;
                 self.start(
                     op,
+                    "http",
                     tracing::info_span!("http", op),
                     |commands, report| async move {
                         http::run(&state, request, commands, report).await
@@ -492,6 +501,7 @@ impl Session {
                 let state = self.state.clone();
                 self.start(
                     op,
+                    "dns",
                     tracing::info_span!("dns", op),
                     |commands, report| async move {
                         dns::run(&state, request, commands, report).await
@@ -530,8 +540,13 @@ impl Session {
     }
 
     /// Starts operation `op` as a task of its own, unless the id is taken.
-    async fn start<F, Fut>(&mut self, op: OpId, span: tracing::Span, operation: F)
-    where
+    async fn start<F, Fut>(
+        &mut self,
+        op: OpId,
+        kind: &'static str,
+        span: tracing::Span,
+        operation: F,
+    ) where
         F: FnOnce(mpsc::Receiver<Command>, Reporter) -> Fut,
         Fut: std::future::Future<Output = ()> + Send + 'static,
     {
@@ -580,7 +595,9 @@ impl Session {
         };
         let (commands, command_rx) = mpsc::channel(COMMAND_CAPACITY);
         self.ops.insert(op, commands);
+        telemetry::operation_started(kind);
         let report = Reporter::new(op, self.out.clone())
+            .with_kind(kind)
             .with_budget(self.budget.clone())
             .with_closing(self.closing.clone())
             .with_session_end(self.ended.clone());
@@ -672,6 +689,7 @@ impl Session {
                 return;
             }
             self.budget.outbound(bytes.len()).await;
+            telemetry::bytes(telemetry::Direction::ToTarget, bytes.len());
         }
         let command = match commands.try_send(command) {
             Ok(()) => {
@@ -705,6 +723,9 @@ impl Session {
     }
 
     async fn reject(&self, op: Option<OpId>, error: RelayError) {
+        if error.code == ErrorCode::LimitReached {
+            telemetry::refused("limit");
+        }
         tracing::debug!(?op, code = error.code.as_str(), "message rejected");
         let _ = self
             .out

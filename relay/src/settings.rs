@@ -4,6 +4,10 @@
 //! public = true
 //! origins = ["https://roundtrip.example"]   # pages allowed to open sessions
 //! token = "a long random string"            # optional shared secret
+//! trusted_proxies = ["127.0.0.1/32", "10.0.0.0/8"] # reverse proxies
+//!                                            # whose X-Forwarded-For counts
+//! admin_listen = "127.0.0.1:9090"            # /healthz, /readyz, /metrics
+//! drain_grace_s = 10                         # on SIGTERM, before 1001
 //!
 //! [[allow]]                                  # any number of rules
 //! protocols = ["tcp"]                        # tcp, udp, dns, http, https;
@@ -47,6 +51,16 @@ pub struct Settings {
     pub allow: Vec<Rule>,
     #[serde(default)]
     pub limits: LimitSettings,
+    /// Reverse proxies whose forwarding headers name the client (added to
+    /// `--trusted-proxy`).
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where the admin routes listen (`--admin-listen` wins).
+    #[serde(default)]
+    pub admin_listen: Option<std::net::SocketAddr>,
+    /// The drain on SIGTERM, in seconds (`--drain-grace` wins).
+    #[serde(default)]
+    pub drain_grace_s: Option<u64>,
 }
 
 /// Limits that replace the mode's defaults (see [`Limits`]).
@@ -250,6 +264,23 @@ mod tests {
         );
         assert_eq!(policy.mode(), Mode::Public);
         assert_eq!(access.origins, ["https://roundtrip.example"]);
+        assert_eq!(settings_admin(&doc), Some(9090));
+    }
+
+    fn settings_admin(doc: &str) -> Option<u16> {
+        Settings::parse(doc).unwrap().admin_listen.map(|a| a.port())
+    }
+
+    #[test]
+    fn the_operator_settings_parse() {
+        let settings = Settings::parse(
+            "trusted_proxies = [\"127.0.0.1/32\", \"10.0.0.0/8\"]\n\
+             admin_listen = \"127.0.0.1:9090\"\ndrain_grace_s = 4\n",
+        )
+        .unwrap();
+        assert_eq!(settings.trusted_proxies.len(), 2);
+        assert_eq!(settings.admin_listen.unwrap().port(), 9090);
+        assert_eq!(settings.drain_grace_s, Some(4));
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::cli::ServeArgs;
 use crate::settings::{Settings, SettingsError};
 use crate::{AppState, Config, lab};
 
+/// The drain on SIGTERM when neither `--drain-grace` nor the settings say.
+pub const DEFAULT_DRAIN_GRACE_S: u64 = 10;
+
 /// What stops the relay from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -72,6 +75,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     if args.token.is_some() {
         settings.token = args.token.clone();
     }
+    let mut trusted = settings.trusted_proxies.clone();
+    trusted.extend(args.trusted_proxies.iter().copied());
+    let admin_listen = args.admin_listen.or(settings.admin_listen);
+    let drain_grace = args
+        .drain_grace
+        .or(settings.drain_grace_s)
+        .unwrap_or(DEFAULT_DRAIN_GRACE_S);
     let (policy, access, limits) = settings.build().map_err(|message| match &args.config {
         Some(path) => StartupError::Settings(SettingsError::Invalid {
             path: path.clone(),
@@ -82,6 +92,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
 
     let listener = listen(args.host, args.port, &args.command_name).await?;
     let addr = listener.local_addr().map_err(StartupError::Serve)?;
+    let admin = match admin_listen {
+        Some(admin) => Some(listen(admin.ip(), admin.port(), &args.command_name).await?),
+        None => None,
+    };
     let lab = lab::Lab::start().await.map_err(StartupError::Lab)?;
     for service in lab.services() {
         tracing::info!(name = %service.name, addr = %service.addr, "lab service");
@@ -89,18 +103,38 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     // The URL goes to stdout (logs go to stderr) so that scripts can read it.
     println!("Roundtrip is running at http://{addr}/  (Ctrl-C to stop)");
 
+    if !trusted.is_empty() {
+        let nets: Vec<String> = trusted.iter().map(ToString::to_string).collect();
+        tracing::info!(proxies = %nets.join(", "), "client addresses from X-Forwarded-For/Forwarded of these peers");
+    }
     let config = Config {
         policy,
         access,
         limits,
+        admin_on_public: admin.is_none(),
+        trusted_proxies: crate::client_addr::TrustedProxies::new(trusted),
+        drain_grace: std::time::Duration::from_secs(drain_grace),
         ..Config::default()
     };
     if config.policy.mode() == crate::policy::Mode::Public {
         tracing::info!("public mode: deny by default, allow-list and origins from the settings");
     }
     let state = AppState::new(config, lab);
-    crate::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
+    if let Some(admin) = admin {
+        let at = admin.local_addr().map_err(StartupError::Serve)?;
+        tracing::info!(%at, "/healthz, /readyz and /metrics");
+        tokio::spawn(crate::serve_admin(admin, state.clone()));
+    }
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(StartupError::Serve)?;
+    let stopping = state.clone();
+    crate::serve(listener, state, async move {
+        tokio::select! {
+            // A person at a terminal: stop now, no drain.
+            _ = tokio::signal::ctrl_c() => stopping.cut_drain(),
+            // A service manager or an orchestrator: drain first.
+            _ = terminate.recv() => tracing::info!("SIGTERM"),
+        }
     })
     .await
     .map_err(StartupError::Serve)

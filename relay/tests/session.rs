@@ -694,7 +694,7 @@ async fn shutdown_says_goodbye_to_open_sessions() {
     stop.send(()).unwrap();
     let close = client.recv_close().await;
     assert_eq!(u16::from(close.code), 1001);
-    assert_eq!(close.reason.as_str(), "relay shutting down");
+    assert_eq!(close.reason.as_str(), roundtrip_relay::GOING_AWAY_REASON);
     tokio::time::timeout(support::WAIT, server)
         .await
         .expect("serve() returns after shutdown")

@@ -9,7 +9,7 @@ mod page;
 mod process;
 
 pub use page::{Page, Row, describe};
-pub use process::{Browser, Relay};
+pub use process::{Browser, Log, Relay};
 
 use std::path::PathBuf;
 

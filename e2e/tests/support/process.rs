@@ -28,9 +28,16 @@ pub struct Relay {
 
 impl Relay {
     pub async fn start() -> Relay {
+        Relay::start_with(&["--port", "0"]).await
+    }
+
+    /// The relay with these options after `serve --host 127.0.0.1` (a
+    /// `--port` among them).
+    pub async fn start_with(args: &[&str]) -> Relay {
         let binary = relay_binary();
         let mut child = Command::new(&binary)
-            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(["serve", "--host", "127.0.0.1"])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -75,6 +82,26 @@ impl Relay {
                 )
             }
         }
+    }
+}
+
+impl Relay {
+    /// Stops the relay as a service manager does (SIGTERM) and waits for
+    /// it to exit.
+    pub async fn terminate(mut self) {
+        let pid = self._child.id().expect("the relay is running").to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        assert!(status.success(), "kill -TERM {pid}");
+        let exited = tokio::time::timeout(Duration::from_secs(60), self._child.wait()).await;
+        assert!(
+            matches!(exited, Ok(Ok(_))),
+            "the relay did not exit after SIGTERM:\n{}",
+            self.log.lock().unwrap().join("\n")
+        );
     }
 }
 

@@ -16,6 +16,10 @@ pub struct Props {
     /// `State::quota`, when the relay sent its limits.
     pub quota: Option<String>,
     pub on_reconnect: Callback<()>,
+    /// `State::reconnect_line`: a lost relay in words, and the backoff.
+    pub reconnect_line: Option<String>,
+    /// `State::redo`'s request, offered once the relay is back.
+    pub redo: Option<Callback<()>>,
     pub tools: page_tools::Props,
 }
 
@@ -46,6 +50,17 @@ pub fn masthead(props: &Props) -> Html {
                         }
                         if matches!(props.relay, RelayLink::Lost { .. }) {
                             <button id="reconnect" onclick={on_reconnect}>{"Reconnect"}</button>
+                        }
+                    </p>
+                }
+                if let Some(line) = &props.reconnect_line {
+                    <p id="relay-retry" class="relay-retry" role="status">
+                        {line.clone()}
+                        if let Some(redo) = &props.redo {
+                            {" "}
+                            <button id="redo" onclick={redo.reform(|_: MouseEvent| ())}>
+                                {"Redo the last experiment"}
+                            </button>
                         }
                     </p>
                 }

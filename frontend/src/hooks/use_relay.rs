@@ -1,6 +1,11 @@
 //! The page model and its link to the relay: one reducer, one WebSocket per
-//! link generation ("Reconnect" starts the next), and the callbacks through
-//! which panels send requests.
+//! link generation ("Reconnect", or the page by itself after a lost link,
+//! starts the next), and the callbacks through which panels send requests.
+//!
+//! A lost link is retried with exponential backoff and jitter
+//! (`shared::page::reconnect_wait_ms`, tested natively): the wait is put in
+//! the page's state, which its status line shows, then a timer starts the
+//! next generation.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -9,7 +14,8 @@ use roundtrip_shared::protocol::ClientMsg;
 use yew::prelude::*;
 
 use crate::relay_socket::{self, Notice, RelaySocket};
-use crate::state::{Action, PageState};
+use crate::state::{Action, PageState, RelayLink};
+use roundtrip_shared::page::{Reconnecting, reconnect_wait_ms};
 
 /// What [`use_relay`] gives the page.
 #[derive(Clone, Debug)]
@@ -88,6 +94,27 @@ pub fn use_relay(replay_only: bool) -> Relay {
             });
         })
     };
+    // After a lost link: wait as the backoff says, then try the next
+    // generation. A failed try is lost again, and schedules the next wait.
+    {
+        let lost = !replay_only && matches!(state.relay, RelayLink::Lost { .. });
+        let dispatcher = state.dispatcher();
+        let attempt = state.next_reconnect_attempt();
+        let link_generation = link_generation.clone();
+        use_effect_with((lost, *link_generation), move |&(lost, generation)| {
+            let timer = lost.then(|| {
+                let wait_ms = reconnect_wait_ms(attempt, js_sys::Math::random());
+                dispatcher.dispatch(Action::ReconnectIn(Reconnecting { attempt, wait_ms }));
+                let wait = u32::try_from(wait_ms).unwrap_or(u32::MAX);
+                gloo_timers::callback::Timeout::new(wait, move || {
+                    link_generation.set(generation + 1)
+                })
+            });
+            // Dropping the timer cancels it (a manual Reconnect, the page
+            // going away).
+            move || drop(timer)
+        });
+    }
     let reconnect = Callback::from(move |()| link_generation.set(*link_generation + 1));
     Relay {
         state,

@@ -1,5 +1,6 @@
 //! The whole page, with no relay behind it: the test runner's server has no
-//! `/ws`, so the page must say so in words and offer to reconnect.
+//! `/ws`, so the page must say so in words, offer to reconnect, and
+//! reconnect by itself.
 
 use gloo_timers::future::TimeoutFuture;
 use roundtrip_frontend::app::App;
@@ -48,5 +49,12 @@ async fn without_a_relay_the_page_says_disconnected_and_why() {
         .collect();
     assert_eq!(options, ["custom"]);
     assert!(root.query_selector("button#reconnect").unwrap().is_some());
+    // It also tries again by itself, and says when and why it waits.
+    yew::scheduler::flush().await;
+    let retry = text(&one(&root, "#relay-retry"));
+    assert!(
+        retry.contains("Reconnecting by itself") || retry.starts_with("Reconnecting to the relay"),
+        "{retry}"
+    );
     root.remove();
 }

@@ -145,7 +145,15 @@ impl Lab {
     /// Whether `addr` is where a lab service listens (the DNS servers
     /// apart).
     pub fn is_service(&self, addr: SocketAddr) -> bool {
-        self.services.iter().any(|(_, a)| *a == addr)
+        self.service_at(addr).is_some()
+    }
+
+    /// The name of the service listening at `addr`, if one does.
+    pub fn service_at(&self, addr: SocketAddr) -> Option<&str> {
+        self.services
+            .iter()
+            .find(|(_, a)| *a == addr)
+            .map(|(s, _)| s.name.as_str())
     }
 
     /// The certificate of the CA that signed the HTTPS lab's certificate.

@@ -8,11 +8,14 @@
 //! - `tcp`, `udp`, `listen`, `session`: what each panel reads from the
 //!   state (methods of [`State`]).
 //! - [`notice`]: what the page's relay socket reports ([`Notice`]).
+//! - [`reconnect`]: a lost relay: the backoff schedule of reconnects, the
+//!   status line, the sockets lost, and "Redo".
 //! - [`recorder`]: the session's messages with their times, shared by
 //!   every clone of the state.
 
 mod listen;
 pub mod notice;
+pub mod reconnect;
 pub mod recorder;
 mod session;
 pub mod state;
@@ -23,6 +26,7 @@ mod udp;
 
 pub use listen::Accepted;
 pub use notice::{Notice, relay_url};
+pub use reconnect::{Reconnecting, reconnect_wait_ms};
 pub use recorder::Recorder;
 pub use session::ShownError;
 pub use state::{Action, CurrentOp, Held, RelayLink, State};

@@ -88,6 +88,16 @@ pub struct State {
     /// What of each TCP connection's sends waits in the page for the relay
     /// to write earlier ones (see `shared::pacing`).
     pub waiting: BTreeMap<OpId, Held>,
+    /// The reconnect scheduled since the link was lost; `None` once the
+    /// relay welcomes the page again.
+    pub reconnect: Option<super::Reconnecting>,
+    /// The link was lost since the learner's last experiment: the page says
+    /// so, and offers to redo it.
+    pub was_lost: bool,
+    /// Operations that were open when the link was lost.
+    pub lost: Vec<OpId>,
+    /// The request that started the last experiment (for "Redo").
+    pub last_experiment: Option<ClientMsg>,
 }
 
 impl Default for State {
@@ -105,6 +115,10 @@ impl Default for State {
             limits: None,
             recorder: Recorder::default(),
             waiting: BTreeMap::new(),
+            reconnect: None,
+            was_lost: false,
+            lost: Vec::new(),
+            last_experiment: None,
         }
     }
 }
@@ -122,6 +136,9 @@ pub enum Action {
     /// The learner picked which open connection the Target and Message
     /// panels act on.
     SelectConnection(OpId),
+    /// The page will reconnect by itself after this wait (see
+    /// [`super::reconnect::reconnect_wait_ms`]).
+    ReconnectIn(super::Reconnecting),
 }
 
 /// What of a connection's sends waits in the page.
@@ -191,10 +208,20 @@ impl State {
                 ));
             }
             Action::Relay(Notice::Closed { code, reason }) => {
+                // Once per lost link: a reconnect that fails finds nothing
+                // open, and keeps what the first loss found.
+                if !matches!(self.relay, RelayLink::Lost { .. }) {
+                    let open = self.trace.open_ops(self.session_start);
+                    if !open.is_empty() || matches!(self.relay, RelayLink::Ready { .. }) {
+                        self.lost = open;
+                        self.was_lost = true;
+                    }
+                }
                 self.waiting.clear();
                 self.relay = RelayLink::Lost { code, reason };
                 self.cut_off_current();
             }
+            Action::ReconnectIn(reconnecting) => self.reconnect = Some(reconnecting),
             Action::SelectConnection(op) => {
                 if self.connections().iter().any(|c| c.op == op) {
                     self.current = Some(CurrentOp { op, cut_off: false });
@@ -215,6 +242,11 @@ impl State {
             ClientMsg::UdpOpen { op, .. } => self.udp = started(op),
             ClientMsg::TcpListen { op, .. } => self.listener = started(op),
             _ => {}
+        }
+        if super::reconnect::starts_experiment(&msg) {
+            self.last_experiment = Some(msg.clone());
+            self.was_lost = false;
+            self.lost.clear();
         }
         // Every operation the page starts (a connection, a UDP
         // socket, a listener, a DNS query, an HTTP request) takes its
@@ -246,6 +278,7 @@ impl State {
                     self.session_errors.push(error.message);
                 }
                 self.relay = RelayLink::Ready { relay };
+                self.reconnect = None;
                 self.services = services;
                 self.limits = limits;
             }

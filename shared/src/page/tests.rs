@@ -1,6 +1,7 @@
 //! The page model driven by the messages of real exchanges, as the app
 //! feeds it: natively, through the one entry production uses.
 
+use super::reconnect::{Reconnecting, reconnect_wait_ms};
 use super::*;
 use crate::lifecycle::SocketState;
 use crate::pacing::{MAX_SEND_CHUNK, split_sends};
@@ -713,4 +714,109 @@ fn a_reset_connection_is_an_error_a_program_would_get() {
         shown[0].explanation,
         Some(crate::explain::error(ErrorCode::Reset))
     );
+}
+
+/// The relay goes away under an open connection and comes back: the page
+/// says so, counts its reconnect attempts, keeps the recording and the
+/// trace, names the connection that was lost and offers to redo the
+/// experiment as a new operation.
+#[test]
+fn a_lost_relay_is_reported_retried_and_the_experiment_offered_again() {
+    use crate::protocol::SessionClose;
+    let mut state = welcomed();
+    // The echo exchange up to `connected`: the connection is still open.
+    let exchange = echo_exchange(1);
+    let open: Vec<Message> = exchange
+        .into_iter()
+        .take_while(|m| !matches!(m, Message::In(ServerMsg::Event(e)) if e.kind.is_terminal()))
+        .collect();
+    feed(&mut state, open);
+    assert_eq!(state.reconnect_line(), None);
+    let recorded = state.recorder.len();
+    let steps = state.trace.steps().len();
+
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Closed {
+            code: Some(SessionClose::GoingAway.code()),
+            reason: "the relay is shutting down".into(),
+        }),
+    );
+    assert_eq!(state.lost, [1]);
+    assert_eq!(
+        state.redo(),
+        None,
+        "nothing to redo on while the relay is away"
+    );
+    let attempt = state.next_reconnect_attempt();
+    assert_eq!(attempt, 1);
+    state.apply(
+        NOW,
+        Action::ReconnectIn(Reconnecting {
+            attempt,
+            wait_ms: reconnect_wait_ms(attempt, 0.5),
+        }),
+    );
+    let line = state.reconnect_line().unwrap();
+    assert!(line.contains("the relay is shutting down"), "{line}");
+    assert!(line.contains("attempt 1 in 0.4 s"), "{line}");
+
+    // The first try finds no relay yet: the next waits longer.
+    state.apply(NOW, Action::RelayConnecting);
+    assert_eq!(
+        state.reconnect_line().as_deref(),
+        Some("Reconnecting to the relay (attempt 1)…")
+    );
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Closed {
+            code: None,
+            reason: "could not reach the relay".into(),
+        }),
+    );
+    assert_eq!(state.lost, [1], "the first loss's sockets are kept");
+    let attempt = state.next_reconnect_attempt();
+    assert_eq!(attempt, 2);
+    state.apply(
+        NOW,
+        Action::ReconnectIn(Reconnecting {
+            attempt,
+            wait_ms: reconnect_wait_ms(attempt, 0.0),
+        }),
+    );
+    assert!(
+        state
+            .reconnect_line()
+            .unwrap()
+            .contains("attempt 2 in 0.5 s")
+    );
+
+    // Back: the counter resets, nothing recorded was let go.
+    state.apply(NOW, Action::RelayConnecting);
+    welcome(&mut state);
+    assert_eq!(state.reconnect, None);
+    assert_eq!(state.next_reconnect_attempt(), 1);
+    assert!(state.recorder.len() > recorded);
+    assert!(state.trace.steps().len() >= steps);
+    let line = state.reconnect_line().unwrap();
+    assert!(line.starts_with("Reconnected to the relay."), "{line}");
+    assert!(
+        line.contains("op 1"),
+        "the lost connection is named: {line}"
+    );
+    assert!(state.current.unwrap().cut_off);
+
+    // Redo: the same experiment as a new operation.
+    let redo = state.redo().expect("an offer to redo");
+    match &redo {
+        ClientMsg::TcpConnect { op, target, .. } => {
+            assert_eq!(*op, 2);
+            assert_eq!(target, "tcp-echo");
+        }
+        other => panic!("expected the connect again, got {other:?}"),
+    }
+    state.apply(NOW, Action::Requested(redo));
+    assert_eq!(state.redo(), None);
+    assert_eq!(state.reconnect_line(), None);
+    assert_eq!(state.live_op(), Some(2));
 }
