@@ -1,0 +1,654 @@
+//! The course, in the order a first course in network programming takes.
+//! Each lesson is plain data (see `lesson.rs`); `ARCHITECTURE.md` says how
+//! to add one. Lab services are named, never given ports: the relay picks
+//! their ports at start.
+
+use crate::protocol::Faults;
+
+use super::checks::Check;
+use super::lesson::{After, Choice, Lesson, Mistake, Predict, Setup, Step, Target, Try, View};
+
+const ECHO: Target = Target::Service("tcp-echo");
+const UDP_ECHO: Target = Target::Service("udp-echo");
+const ECHO_V4: Target = Target::ServiceOn {
+    host: "127.0.0.1",
+    service: "tcp-echo",
+};
+const ECHO_LOCALHOST: Target = Target::ServiceOn {
+    host: "localhost",
+    service: "tcp-echo",
+};
+const ECHO_V6: Target = Target::ServiceOn {
+    host: "[::1]",
+    service: "tcp-echo",
+};
+const ECHO_7: Target = Target::LabName {
+    name: "echo.lab.test:7",
+    service: "tcp-echo",
+};
+const WWW_80: Target = Target::LabName {
+    name: "www.lab.test:80",
+    service: "http-lab",
+};
+/// Port 1 on loopback: nothing listens there on an ordinary machine.
+const CLOSED: Target = Target::Literal("127.0.0.1:1");
+
+const fn tcp(target: Target, send: &'static str, then: After) -> Setup {
+    Setup::Tcp {
+        target,
+        send,
+        then,
+        faults: None,
+    }
+}
+
+const fn udp(target: Target, send: &'static str, faults: Option<Faults>) -> Setup {
+    Setup::Udp {
+        target,
+        send,
+        recv_timeout_ms: 2_000,
+        faults,
+    }
+}
+
+const NO_FAULTS: Faults = Faults {
+    latency_ms: None,
+    drop_percent: None,
+    drop_seed: None,
+    reset_after_bytes: None,
+    read_bytes_per_s: None,
+};
+
+/// Every lesson, in course order.
+pub const LESSONS: &[Lesson] = &[
+    Lesson {
+        slug: "what-is-networking",
+        title: "Two programs and a protocol",
+        summary: "A first round trip: connect to the echo service, send text, get it back.",
+        text: "Networking is two programs talking. One of them, the **server**, waits for others \
+to contact it. The other, the **client**, starts the conversation. They may run on the same \
+computer or on two continents; the code is the same. What they say follows a **protocol**: \
+rules both sides agree on.
+
+The **echo service** is one of the lab services this relay runs for you, and its protocol is \
+the simplest there is: every byte it receives, it sends back unchanged.
+
+A web page cannot open a network connection by itself, so this page asks the relay to do it \
+and reports every step. The sequence diagram beside this lesson has a lane for each party: \
+**Browser** (this page), **Relay** (the program doing the networking) and **Target** (the \
+echo service). Blue arrows are what the page asked for, purple arrows are TCP's own control \
+messages, green arrows carry your data, and grey notes are things the relay did by itself.
+
+Press the first button. The relay connects to the echo service: the purple `SYN → …` arrow \
+goes out and `SYN-ACK (connected)` comes back. That is TCP's handshake; you will meet it \
+again. Then your text travels as bytes (the green arrows, labelled with the text and its \
+size), and the same bytes come back: a **round trip**.
+
+The second button has a whole conversation: connect, send, then `close`. The purple \
+`FIN (close)` arrow is your side saying \"I have nothing more to send\".
+
+Every conversation you will program has these parts: a start, data in both directions, and \
+an end. The code beside the lesson does the same from a program of your own.",
+        steps: &[
+            Step {
+                text: "Connect to the echo service and send `hello`.",
+                button: "Connect and send",
+                setup: tcp(ECHO, "hello", After::Keep),
+                check: Check::Echoed(ECHO),
+                check_label: "the same bytes came back from the echo service",
+                predict: Some(Predict {
+                    question: "The echo service receives the five bytes of `hello`. What comes back?",
+                    choices: &[
+                        Choice {
+                            label: "the same five bytes: hello",
+                            shows: Some(Check::Echoed(ECHO)),
+                        },
+                        Choice {
+                            label: "nothing: servers only listen",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "an error: nobody asked a question",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Look for the green arrow from Target back to Relay: its label \
+shows the bytes that came back.",
+                }),
+            },
+            Step {
+                text: "Have a whole conversation: connect, send `goodbye`, and close.",
+                button: "Connect, send, close",
+                setup: tcp(ECHO, "goodbye", After::Close),
+                check: Check::ClosedByPage(ECHO),
+                check_label: "your side closed the connection (FIN)",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Send text that is not English: `grüße, 你好`. Count the bytes on the arrow: \
+UTF-8 uses more than one byte for these characters.",
+                setup: tcp(ECHO, "grüße, 你好", After::Close),
+            },
+            Try {
+                text: "Connect and send nothing: the handshake still happens.",
+                setup: tcp(ECHO, "", After::Close),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Sending text instead of bytes",
+            text: "A socket carries bytes, not text. In Python, `sock.sendall(\"hello\")` fails \
+with `TypeError: a bytes-like object is required, not 'str'`. Encode first: \
+`\"hello\".encode(\"utf-8\")`, and decode what you receive with `.decode(\"utf-8\")`.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "ip-addresses",
+        title: "IP addresses",
+        summary: "IPv4 and IPv6, loopback, names, and what a wrong address does.",
+        text: "To talk to a program, you first need to reach its computer. Every computer on a \
+network has at least one **IP address**, and every packet carries the address it comes from \
+and the address it goes to.
+
+There are two forms. An **IPv4** address is four numbers from 0 to 255, such as \
+`192.0.2.10`: about four billion addresses, which is not enough for today's internet. An \
+**IPv6** address is 128 bits written as groups of hexadecimal digits, such as \
+`2001:db8::10`, where `::` stands for a run of zero groups. When a port follows an IPv6 \
+address, the address goes in brackets: `[2001:db8::10]:80`.
+
+One address is special: **loopback** means \"this computer\". In IPv4 it is `127.0.0.1` (in \
+fact all of `127.0.0.0/8`), in IPv6 it is `::1`. Traffic to loopback never leaves the \
+machine, which is why the lab services listen there. The name `localhost` usually stands for \
+both: a lookup turns it into addresses, and a client tries them one by one.
+
+A server does not listen on \"the computer\"; it listens on particular addresses. The echo \
+service listens on `127.0.0.1` only. Watch the third step closely.
+
+When an address is wrong, three different things can happen, and your program sees each \
+differently:
+
+- **refused**: the machine is there, nothing listens, and it answers with an RST at once;
+- **timed out**: nothing answers at all (the address is unused, or a firewall drops the \
+packets), so the client waits until its own deadline;
+- **unreachable**: your machine or a router knows there is no way there and says so.
+
+Each shows in the diagram as a red row with its reason.",
+        steps: &[
+            Step {
+                text: "Connect to the echo service by its IPv4 loopback address, `127.0.0.1`.",
+                button: "Connect by IPv4",
+                setup: tcp(ECHO_V4, "via IPv4", After::Close),
+                check: Check::Echoed(ECHO_V4),
+                check_label: "the echo answered at 127.0.0.1",
+                predict: None,
+            },
+            Step {
+                text: "Connect by the name `localhost`: the relay looks it up first (the grey \
+`resolve` note), then connects to an address it got.",
+                button: "Connect by name",
+                setup: tcp(ECHO_LOCALHOST, "via localhost", After::Close),
+                check: Check::ResolvedThenConnected(ECHO_LOCALHOST),
+                check_label: "localhost became addresses, then one connected",
+                predict: None,
+            },
+            Step {
+                text: "Connect to the same port on the IPv6 loopback address, `[::1]`.",
+                button: "Connect by IPv6",
+                setup: tcp(ECHO_V6, "via IPv6", After::Close),
+                check: Check::Refused(ECHO_V6),
+                check_label: "::1 refused: the echo listens on 127.0.0.1 only",
+                predict: Some(Predict {
+                    question: "The echo listens on 127.0.0.1. You connect to the same port at \
+::1, which is also this machine. What happens?",
+                    choices: &[
+                        Choice {
+                            label: "the echo answers: both are loopback",
+                            shows: Some(Check::Connected(ECHO_V6)),
+                        },
+                        Choice {
+                            label: "refused: nothing listens on that address and port",
+                            shows: Some(Check::Refused(ECHO_V6)),
+                        },
+                        Choice {
+                            label: "a time-out: the packet gets lost",
+                            shows: Some(Check::TimedOut(ECHO_V6)),
+                        },
+                    ],
+                    explain: "The red row says `connection refused`: the machine answered at \
+once, with an RST, because no socket listens on ::1 at that port.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "`127.0.0.2` is loopback too, but the echo did not bind it: refused.",
+                setup: tcp(
+                    Target::ServiceOn {
+                        host: "127.0.0.2",
+                        service: "tcp-echo",
+                    },
+                    "hi",
+                    After::Close,
+                ),
+            },
+            Try {
+                text: "`192.0.2.1` is reserved for documentation: nothing answers, so the \
+connection times out (this one leaves your machine).",
+                setup: tcp(Target::Literal("192.0.2.1:80"), "", After::Close),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "A server on 127.0.0.1 is invisible to other machines",
+            text: "A server bound to `127.0.0.1` accepts only connections from the same \
+computer. To accept them from the network, bind `0.0.0.0` (every IPv4 address) — and only \
+when you mean it.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "ports",
+        title: "Ports",
+        summary: "One address, many services: well-known ports, open and closed ports.",
+        text: "An address gets you to a computer; a **port** gets you to one program on it. A \
+port is a number from 1 to 65535, and a server asks the operating system for one when it \
+starts. A TCP connection is addressed to an (address, port) pair, so one computer can run a \
+web server, a mail server and a database side by side.
+
+Clients expect common services on **well-known ports**, below 1024:
+
+- 7: echo (the service of the first lesson)
+- 22: SSH, remote logins
+- 53: DNS, names to addresses
+- 80: HTTP, the web
+- 443: HTTPS, the web over TLS
+
+This relay's lab services listen on high ports picked when it started, so that they need no \
+privileges and collide with nothing. To let you practise with the real numbers, the lab's \
+names lead the well-known ports to them: `echo.lab.test:7` reaches the echo service and \
+`www.lab.test:80` the HTTP lab. A grey note in the diagram (`7 → …`) says which port the \
+relay really used.
+
+A port is **open** when a program listens on it: the handshake completes (`SYN-ACK`). It is \
+**closed** when nothing listens: the operating system itself answers the `SYN` with an RST, \
+and the client sees \"connection refused\" at once, in well under a millisecond on loopback. \
+A firewall may instead drop the SYN silently; then the client only hears nothing, until its \
+own timeout.
+
+Programs that are not servers use ports too: when your client connects, the system gives it \
+a free **ephemeral** port for its end. The endpoints list under the diagram shows it: the \
+port on your side changes with every connection.",
+        steps: &[
+            Step {
+                text: "Connect to the echo service on its well-known port: `echo.lab.test:7`.",
+                button: "Connect to port 7",
+                setup: tcp(ECHO_7, "port seven", After::Close),
+                check: Check::Echoed(ECHO_7),
+                check_label: "the echo answered on port 7",
+                predict: None,
+            },
+            Step {
+                text: "Connect to the HTTP lab on port 80, `www.lab.test:80`. Same kind of \
+handshake, a different program behind it.",
+                button: "Connect to port 80",
+                setup: tcp(WWW_80, "", After::Close),
+                check: Check::Connected(WWW_80),
+                check_label: "port 80 is open: the handshake completed",
+                predict: None,
+            },
+            Step {
+                text: "Connect to port 1 on this machine, `127.0.0.1:1`, where nothing listens.",
+                button: "Connect to a closed port",
+                setup: tcp(CLOSED, "", After::Close),
+                check: Check::Refused(CLOSED),
+                check_label: "the closed port answered with an RST (refused)",
+                predict: Some(Predict {
+                    question: "Nothing listens on port 1. What comes back to the client?",
+                    choices: &[
+                        Choice {
+                            label: "nothing: the client waits",
+                            shows: Some(Check::TimedOut(CLOSED)),
+                        },
+                        Choice {
+                            label: "an RST: connection refused",
+                            shows: Some(Check::Refused(CLOSED)),
+                        },
+                        Choice {
+                            label: "a SYN-ACK, then silence",
+                            shows: Some(Check::Connected(CLOSED)),
+                        },
+                    ],
+                    explain: "The red `failed: connection refused` row came at once: the \
+operating system answered for the port.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Port 443 is HTTPS: `www.lab.test:443` leads to the HTTPS lab.",
+                setup: tcp(
+                    Target::LabName {
+                        name: "www.lab.test:443",
+                        service: "https-lab",
+                    },
+                    "",
+                    After::Close,
+                ),
+            },
+            Try {
+                text: "Port 22 on this machine: is an SSH server running here?",
+                setup: tcp(Target::Literal("127.0.0.1:22"), "", After::Close),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "\"Address already in use\"",
+            text: "Two programs cannot listen on the same address and port. Starting a second \
+copy of a server fails with `OSError: [Errno 98] Address already in use`: stop the first, \
+or pick another port.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "sockets",
+        title: "Sockets and endpoints",
+        summary: "An endpoint is an address and a port; a connection is two endpoints.",
+        text: "A **socket** is what a program holds to use the network: the operating system \
+gives it one, and the program connects, sends and receives through it. In Python it is the \
+object `socket.socket(...)` returns; in Rust a `TcpStream`.
+
+Each end of a conversation is an **endpoint**: an (address, port) pair, such as \
+`127.0.0.1:51234`. A TCP connection joins two endpoints, and the four numbers together — \
+local address, local port, remote address, remote port — name it. Every packet of the \
+connection carries them, which is how the operating system hands each arriving packet to \
+the right socket.
+
+Press the first button. Once `SYN-ACK (connected)` arrives, the relay reports both \
+endpoints, and the list under the diagram shows them. The remote one is the echo service's \
+address and port. The local one is the relay's side of the connection, with an ephemeral \
+port the system chose.
+
+Now open a second connection to the same echo service while the first stays open. The \
+remote endpoint is the same, so what tells the two connections apart? The local port: the \
+system gives every new connection a different one. The diagram draws a **Client** lane for \
+each of your sockets, so you see two conversations with one server side by side.
+
+A server works the same way from its side. Its listening socket has one endpoint, and every \
+connection it accepts gets a new socket that shares the server's port; the client's endpoint \
+is what differs. That is how one web server on port 80 talks to thousands of clients at \
+once.",
+        steps: &[
+            Step {
+                text: "Open a connection to the echo service and keep it open.",
+                button: "Open a connection",
+                setup: tcp(ECHO, "first", After::Keep),
+                check: Check::Connected(ECHO),
+                check_label: "a connection with two endpoints is open",
+                predict: None,
+            },
+            Step {
+                text: "Open a second connection to the same echo service.",
+                button: "Open another",
+                setup: tcp(ECHO, "second", After::Keep),
+                check: Check::TwoConnections(ECHO),
+                check_label: "two connections to one server, told apart by the local port",
+                predict: Some(Predict {
+                    question: "The second connection goes to the same address and port. \
+Which number is different?",
+                    choices: &[
+                        Choice {
+                            label: "the local port",
+                            shows: Some(Check::TwoConnections(ECHO)),
+                        },
+                        Choice {
+                            label: "the server's port",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "none: they share one connection",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Compare the two rows of the endpoints list: the remote endpoint \
+is the same, the local port is not.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "A third connection: one more local port, one more Client lane.",
+            setup: tcp(ECHO, "third", After::Keep),
+        }],
+        mistake: None,
+        views: &[View::Sequence, View::Lifecycle],
+        server_code: false,
+    },
+    Lesson {
+        slug: "tcp-vs-udp",
+        title: "TCP and UDP side by side",
+        summary: "A stream with a handshake, or separate datagrams with none.",
+        text: "Programs choose between two transport protocols. In Python the choice is the \
+second argument of `socket.socket`: `SOCK_STREAM` for TCP, `SOCK_DGRAM` for UDP.
+
+**TCP** gives you a connection. It starts with a handshake (the purple `SYN` and \
+`SYN-ACK`), and then delivers a **stream** of bytes: everything you send arrives, in order, \
+exactly once, or the connection fails and tells you. TCP numbers the bytes, acknowledges \
+them and sends again what got lost; you never see that work, only a late arrival.
+
+**UDP** gives you **datagrams**: separate messages of up to about 64 KB, each sent on its \
+own. There is no handshake — in the diagram the UDP socket is just `bound` to a local port, \
+and the first thing on the wire is your datagram. Each datagram arrives whole or not at all, \
+and UDP itself never sends one again: a lost datagram is simply gone, and nobody tells you. \
+Datagrams can also arrive out of order.
+
+Why use UDP then? Because it costs nothing to start and never waits for a lost packet. DNS \
+asks its questions over UDP (one datagram out, one back), and games and calls prefer a late \
+packet skipped to a stream held up.
+
+The third step asks the lab's UDP echo to drop every datagram it receives — the fault \
+injector does this on purpose. Watch what your program gets: no error, no reply, only \
+silence, until its own receive timeout (the grey `recv timed out` note). A UDP program must \
+always set a timeout and decide what to do when it fires: ask again, or give up.",
+        steps: &[
+            Step {
+                text: "Send `over TCP` to the TCP echo: handshake, data, close.",
+                button: "Send over TCP",
+                setup: tcp(ECHO, "over TCP", After::Close),
+                check: Check::Echoed(ECHO),
+                check_label: "TCP: handshake, then the bytes came back",
+                predict: None,
+            },
+            Step {
+                text: "Send one datagram to the UDP echo: no handshake, one message each way.",
+                button: "Send a datagram",
+                setup: udp(UDP_ECHO, "over UDP", None),
+                check: Check::DatagramEchoed(UDP_ECHO),
+                check_label: "UDP: a datagram came back",
+                predict: None,
+            },
+            Step {
+                text: "Send a datagram while the lab drops every datagram it receives.",
+                button: "Send into a lossy network",
+                setup: udp(
+                    UDP_ECHO,
+                    "anyone there?",
+                    Some(Faults {
+                        drop_percent: Some(100),
+                        ..NO_FAULTS
+                    }),
+                ),
+                check: Check::DatagramLost(UDP_ECHO),
+                check_label: "a datagram was lost, and only the timeout said so",
+                predict: Some(Predict {
+                    question: "The datagram is dropped on the way. What does your program get?",
+                    choices: &[
+                        Choice {
+                            label: "an error saying it was lost",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "nothing, until its own timeout",
+                            shows: Some(Check::DatagramLost(UDP_ECHO)),
+                        },
+                        Choice {
+                            label: "the datagram, sent again later",
+                            shows: None,
+                        },
+                    ],
+                    explain: "After the green datagram arrow to Target nothing comes back, \
+only the grey `recv timed out` note two seconds later.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Half the datagrams dropped: send a few and see which come back.",
+                setup: udp(
+                    UDP_ECHO,
+                    "maybe",
+                    Some(Faults {
+                        drop_percent: Some(50),
+                        ..NO_FAULTS
+                    }),
+                ),
+            },
+            Try {
+                text: "300 ms of latency on TCP: the same bytes, later.",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: "slowly",
+                    then: After::Close,
+                    faults: Some(Faults {
+                        latency_ms: Some(300),
+                        ..NO_FAULTS
+                    }),
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "No timeout on a UDP receive",
+            text: "`sock.recvfrom(2048)` without `sock.settimeout(...)` waits forever when a \
+datagram is lost — and on a real network some are. Set a timeout, and catch `TimeoutError`.",
+            show: Some(udp(
+                UDP_ECHO,
+                "lost",
+                Some(Faults {
+                    drop_percent: Some(100),
+                    ..NO_FAULTS
+                }),
+            )),
+        }),
+        views: &[View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "socket-lifecycle",
+        title: "The socket lifecycle",
+        summary: "create, connect, send/recv, shutdown, close — and FIN versus RST.",
+        text: "A socket goes through a fixed series of states, and each socket call moves it \
+along. The lifecycle view beside this lesson draws them and lights the path your socket \
+took.
+
+A **client** calls `socket()` to create it, `connect()` to do the handshake, then `send()` \
+and `recv()` as long as the conversation lasts. A **server** calls `socket()`, `bind()` to \
+take its address and port, `listen()` to accept connections, and `accept()`, which waits \
+for a client and returns a new socket for that one connection.
+
+The end of a conversation has two calls, and they are different:
+
+- `shutdown(SHUT_WR)` closes only your sending direction: TCP sends a **FIN**, meaning \
+\"I will send nothing more\". You can still receive. When the other side has sent \
+everything too, its FIN arrives and `recv()` returns zero bytes (`b\"\"` in Python).
+- `close()` gives the socket back to the system. A normal close also sends a FIN.
+
+A FIN is a polite goodbye: everything sent before it is delivered first. An **RST** \
+(reset) is an abort: the connection ends at once, data still on its way may be lost, and \
+the other side's next call fails with \"connection reset by peer\" \
+(`ConnectionResetError` in Python). A program sends an RST when it crashes, when it closes \
+with unread data waiting, or on purpose.
+
+The first step shuts down your side and waits: the echo service reads the FIN, has nothing \
+left to echo, and closes its side with its own FIN — the purple arrow from Target. The \
+lifecycle passes through **half-closed** before both sides are shut. The second step asks \
+the lab to abort the connection after a few bytes: the red `RST` arrow.",
+        steps: &[
+            Step {
+                text: "Connect, send `goodbye`, then shut down your sending side.",
+                button: "Send, then shutdown",
+                setup: tcp(ECHO, "goodbye", After::Shutdown),
+                check: Check::FinFromServer(ECHO),
+                check_label: "a FIN came from the server after yours",
+                predict: None,
+            },
+            Step {
+                text: "Connect to an echo that aborts after 4 bytes, and send 8.",
+                button: "Send to an aborting server",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: "abcdefgh",
+                    then: After::Keep,
+                    faults: Some(Faults {
+                        reset_after_bytes: Some(4),
+                        ..NO_FAULTS
+                    }),
+                },
+                check: Check::Reset(ECHO),
+                check_label: "the server reset the connection (RST)",
+                predict: Some(Predict {
+                    question: "The server aborts the connection in the middle. What reaches \
+your socket?",
+                    choices: &[
+                        Choice {
+                            label: "a FIN, like any goodbye",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "an RST: connection reset",
+                            shows: Some(Check::Reset(ECHO)),
+                        },
+                        Choice {
+                            label: "nothing at all",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The red `RST` arrow from Target ends the connection; the \
+lifecycle goes to reset, not closed.",
+                }),
+            },
+            Step {
+                text: "A plain ending: connect, send `bye`, close.",
+                button: "Send, then close",
+                setup: tcp(ECHO, "bye", After::Close),
+                check: Check::ClosedByPage(ECHO),
+                check_label: "close() sent your FIN and ended the socket",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "Abort after the very first byte: does any of your data come back?",
+            setup: Setup::Tcp {
+                target: ECHO,
+                send: "xyz",
+                then: After::Keep,
+                faults: Some(Faults {
+                    reset_after_bytes: Some(1),
+                    ..NO_FAULTS
+                }),
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Never closing",
+            text: "A socket you never close stays open until your program exits, and a \
+server that forgets to close accepted sockets runs out of file descriptors. Use \
+`with socket.socket(...) as sock:` in Python (Rust closes when the value is dropped).",
+            show: None,
+        }),
+        views: &[View::Lifecycle, View::Sequence],
+        server_code: true,
+    },
+];
