@@ -69,3 +69,30 @@ pub fn endpoints(state: &State) -> Vec<(crate::protocol::OpId, String, String)> 
         .filter_map(|op| checks::connected(trace, op).map(|(l, r)| (op, l, r)))
         .collect()
 }
+
+/// What a page address shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: the playground (with the course's front door on a first visit).
+    Playground,
+    /// `/learn`: the table of contents.
+    Contents,
+    /// `/learn/<slug>`: a lesson, by its index in [`LESSONS`].
+    Lesson(usize),
+    /// `/learn/<something else>`: no such lesson.
+    NoSuchLesson,
+}
+
+/// The route of a page path (`location.pathname`).
+pub fn route(path: &str) -> Route {
+    let path = path.trim_end_matches('/');
+    match path.strip_prefix("/learn") {
+        Some("") => Route::Contents,
+        Some(rest) => match rest.strip_prefix('/').and_then(lesson) {
+            Some((index, _)) => Route::Lesson(index),
+            None if rest.starts_with('/') => Route::NoSuchLesson,
+            None => Route::Playground,
+        },
+        None => Route::Playground,
+    }
+}

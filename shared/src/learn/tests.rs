@@ -692,3 +692,18 @@ fn dns_as_dig() {
         "dig @9.9.9.9 'example.com' MX\n"
     );
 }
+
+#[test]
+fn page_paths_route_to_the_playground_the_contents_or_a_lesson() {
+    assert_eq!(route("/"), Route::Playground);
+    assert_eq!(route(""), Route::Playground);
+    assert_eq!(route("/learn"), Route::Contents);
+    assert_eq!(route("/learn/"), Route::Contents);
+    assert_eq!(route("/learn/ports"), Route::Lesson(2));
+    assert_eq!(route("/learn/ports/"), Route::Lesson(2));
+    assert_eq!(route("/learn/nope"), Route::NoSuchLesson);
+    assert_eq!(route("/learning"), Route::Playground);
+    for lesson in LESSONS {
+        assert!(matches!(route(&href(lesson)), Route::Lesson(_)));
+    }
+}
