@@ -18,6 +18,7 @@
 mod apt;
 mod bench;
 mod cmd;
+mod learn_tools;
 mod page;
 mod run;
 mod setup;

@@ -6,7 +6,7 @@
 //! - [`Root`]: chooses the page by address: the playground (with the
 //!   [`front_door::FrontDoor`] on a first visit), the contents, a lesson.
 //! - [`contents`]: `/learn`, the table of contents with progress.
-//! - [`lesson_page`]: `/learn/<slug>`.
+//! - [`lesson_page`]: a lesson, at `/learn/<slug>`.
 //! - [`text`]: lesson markup as HTML; [`code_box`]: the code with Copy.
 //! - [`progress`]: lessons done, kept in `localStorage`.
 

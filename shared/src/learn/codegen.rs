@@ -52,6 +52,11 @@ pub fn for_setup(
 ) -> Option<Vec<Program>> {
     let (host, port) = setup.target().address(services)?;
     let mut programs = Vec::new();
+    let faults = match setup {
+        Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
+            faults.is_some_and(|f| !f.is_empty())
+        }
+    };
     match setup {
         Setup::Tcp { then, .. } => {
             programs.push(program(
@@ -104,6 +109,21 @@ pub fn for_setup(
                     udp_server_python(server_port),
                 ));
             }
+        }
+    }
+    if faults {
+        // The lab injects faults only on the page's own connections: say
+        // so, or a learner would wonder why their copy behaves politely.
+        for program in programs.iter_mut().filter(|p| p.role == Role::Client) {
+            let comment = match program.lang {
+                Lang::Python | Lang::Shell => "#",
+                Lang::Rust => "//",
+            };
+            program.code = format!(
+                "{comment} The page asked the lab to inject faults on its own connection.\n\
+                 {comment} Run from your machine, this program meets the plain service.\n{}",
+                program.code
+            );
         }
     }
     Some(programs)

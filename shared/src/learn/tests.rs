@@ -637,10 +637,25 @@ fn the_udp_client_sets_a_timeout_and_catches_it() {
     };
     let programs = codegen::for_setup(&setup, &services(), "ping", true, 5007).unwrap();
     let py = &programs[0].code;
+    assert!(!py.contains("inject faults"), "no faults, no note");
     assert!(py.contains("socket.SOCK_DGRAM") && py.contains("sock.settimeout(2.5)"));
     assert!(py.contains("except TimeoutError:") && py.contains("sock.sendto("));
     assert!(programs[1].code.contains("Duration::from_millis(2500)"));
     assert!(programs[2].code.contains("server.recvfrom(2048)"));
+}
+
+#[test]
+fn code_for_a_setup_with_faults_says_the_lab_injects_them_for_the_page_only() {
+    let lossy = LESSONS
+        .iter()
+        .flat_map(|l| l.steps)
+        .find(|s| matches!(s.check, Check::DatagramLost(_)))
+        .unwrap();
+    let programs = codegen::for_setup(&lossy.setup, &services(), "x", true, 5007).unwrap();
+    for program in &programs {
+        let noted = program.code.contains("inject faults on its own connection");
+        assert_eq!(noted, program.role == Role::Client, "{}", program.file);
+    }
 }
 
 #[test]
