@@ -7,15 +7,25 @@
 
 mod support;
 
+use std::time::Duration;
+
+use roundtrip_shared::learn::codegen;
 use roundtrip_shared::learn::{LESSONS, Lesson, href};
 use support::{Browser, Page, Relay};
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 async fn run_lesson(slug: &str) {
+    run_lesson_with(slug, || async {}).await;
+}
+
+/// [`run_lesson`], after `before` (which starts what the learner would).
+async fn run_lesson_with<F: Future<Output = T>, T>(slug: &str, before: impl FnOnce() -> F) {
     let lesson: &Lesson = LESSONS
         .iter()
         .find(|l| l.slug == slug)
         .unwrap_or_else(|| panic!("no lesson {slug}"));
     let relay = Relay::start().await;
+    let _started = before().await;
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
     let outcome = do_every_step(&page, &relay.url, lesson).await;
@@ -104,6 +114,36 @@ async fn lesson_tcp_vs_udp() {
 #[tokio::test]
 async fn lesson_socket_lifecycle() {
     run_lesson("socket-lifecycle").await;
+}
+
+/// Lesson 8 as the learner does it: `server.py` from the code beside the
+/// lesson, run with `python3` on the relay's machine, on its fixed port.
+#[tokio::test]
+async fn lesson_echo_client_server() {
+    run_lesson_with("echo-client-server", || async {
+        let dir = support::target_dir().join("e2e/own-server");
+        std::fs::create_dir_all(&dir).expect("a folder for server.py");
+        let file = dir.join("server.py");
+        std::fs::write(&file, codegen::tcp_server_python(codegen::SERVER_PORT))
+            .expect("write server.py");
+        let mut server = tokio::process::Command::new("python3")
+            .arg("-u")
+            .arg(&file)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 server.py");
+        let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        assert!(
+            matches!(&first, Ok(Ok(Some(line))) if line.contains("listening on")),
+            "server.py did not start listening on port {} (is it taken?): {first:?}",
+            codegen::SERVER_PORT
+        );
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        server
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -30,6 +30,9 @@ const WWW_80: Target = Target::LabName {
     name: "www.lab.test:80",
     service: "http-lab",
 };
+/// The learner's own server, run from the code beside lesson 8 on the
+/// relay's machine: `codegen::SERVER_PORT` on loopback.
+pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
 /// Port 1 on loopback: nothing listens there on an ordinary machine.
 const CLOSED: Target = Target::Literal("127.0.0.1:1");
 
@@ -649,6 +652,102 @@ server that forgets to close accepted sockets runs out of file descriptors. Use 
             show: None,
         }),
         views: &[View::Lifecycle, View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "echo-client-server",
+        title: "Practice: an echo client and server",
+        summary: "Write both programs: run the server beside the lesson and reach it from the page.",
+        text:
+            "Time to write both programs yourself. The code beside this lesson has a client and a \
+server, in Python and in Rust. Start with the Python pair: it needs only the standard library.
+
+The server makes the four calls every TCP server makes. `socket()` creates the listening \
+socket, `bind()` claims an address and port (`127.0.0.1:5007`), `listen()` tells the system \
+to accept connections there, and `accept()` waits until a client's handshake is done, then \
+returns a **new** socket for that one client, with the client's address. The listening \
+socket goes on listening; the new one carries the conversation. The loop reads with \
+`recv(1024)` and sends back what came, until `recv` returns `b\"\"`: the client's FIN. \
+Leaving the `with` block then closes the connection, and the server's own FIN goes out.
+
+The client makes two calls before it talks: `socket()` and `connect()`. It encodes its text \
+into bytes and hands them to `sendall()`, which keeps sending until every byte is with the \
+system (plain `send()` may take only some). Then it reads until it has as many bytes back as \
+it sent.
+
+Save `server.py` and run `python3 server.py` in a terminal on the machine where this relay \
+runs (one you started with `cargo xtask run`; a public relay does not dial loopback \
+addresses). Leave it running and press the buttons. The relay connects to your server \
+exactly as it connects to the built-in echo, and the diagram cannot tell them apart. Watch \
+your terminal too: the server prints each connection's address, which is the relay's \
+endpoint.
+
+Your server serves one client at a time: while a connection is open, the next one waits in \
+the listen queue. The lessons on concurrency come back to that.",
+        steps: &[
+            Step {
+                text: "Warm up with the built-in echo: connect, send `ping`, close.",
+                button: "Use the built-in echo",
+                setup: tcp(ECHO, "ping", After::Close),
+                check: Check::Echoed(ECHO),
+                check_label: "the built-in echo answered",
+                predict: None,
+            },
+            Step {
+                text: "Start your server (`python3 server.py`), then connect to it at \
+`127.0.0.1:5007`, send a line and close.",
+                button: "Connect to your server",
+                setup: tcp(OWN_SERVER, "hello, my server", After::Close),
+                check: Check::Echoed(OWN_SERVER),
+                check_label: "your server echoed the bytes",
+                predict: None,
+            },
+            Step {
+                text: "Send once more, then shut down your sending side.",
+                button: "Send, then shutdown",
+                setup: tcp(OWN_SERVER, "last words", After::Shutdown),
+                check: Check::FinFromServer(OWN_SERVER),
+                check_label: "your server saw the FIN, left its loop and closed",
+                predict: Some(Predict {
+                    question: "Your FIN reaches the server. What does its `recv(1024)` do?",
+                    choices: &[
+                        Choice {
+                            label: "returns `b\"\"`; the loop ends, and the server's FIN comes back",
+                            shows: Some(Check::FinFromServer(OWN_SERVER)),
+                        },
+                        Choice {
+                            label: "keeps waiting for more data",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "raises an error",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The purple `FIN` from Target follows your `FIN (shutdown)`: that \
+is your server leaving its loop and closing the connection.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Stop your server (Ctrl-C) and connect again: refused, nothing listens.",
+                setup: tcp(OWN_SERVER, "anyone?", After::Close),
+            },
+            Try {
+                text: "Keep one connection open and open another: the second connection is \
+accepted by the system but your server reads it only when the first one ends.",
+                setup: tcp(OWN_SERVER, "wait your turn", After::Keep),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "\"Address already in use\" after a restart",
+            text: "Stop a server and start it at once, and `bind()` may fail: the old \
+connections linger in TIME_WAIT for a while. `setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` \
+before `bind()`, as in `server.py`, lets the new server take the port.",
+            show: None,
+        }),
+        views: &[View::Sequence, View::Lifecycle],
         server_code: true,
     },
 ];

@@ -722,3 +722,11 @@ fn page_paths_route_to_the_playground_the_contents_or_a_lesson() {
         assert!(matches!(route(&href(lesson)), Route::Lesson(_)));
     }
 }
+
+#[test]
+fn the_learner_s_own_server_is_where_the_generated_server_listens() {
+    assert_eq!(
+        lessons::OWN_SERVER.address(&[]),
+        Some(("127.0.0.1".to_owned(), codegen::SERVER_PORT))
+    );
+}
