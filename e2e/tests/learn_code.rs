@@ -162,7 +162,11 @@ async fn run_client(program: &Program, dir: &Path, python: &Path) -> (bool, Stri
 fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
     let echoed = (true, format!("received: {message}"));
     match check {
-        Check::Echoed(_) | Check::ClosedByPage(_) | Check::ResolvedThenConnected(_) => echoed,
+        Check::Echoed(_)
+        | Check::EchoedText(..)
+        | Check::InPieces(_)
+        | Check::ClosedByPage(_)
+        | Check::ResolvedThenConnected(_) => echoed,
         Check::Connected(_) | Check::TwoConnections(_) => (true, "connected from".to_owned()),
         Check::FinFromServer(_) => (true, "the server closed its side too".to_owned()),
         Check::DatagramEchoed(_) => echoed,

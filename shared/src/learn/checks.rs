@@ -23,6 +23,12 @@ pub enum Check {
     /// Bytes were sent on a TCP connection to the target and the same
     /// bytes came back.
     Echoed(Target),
+    /// Exactly `text` was sent on a TCP connection to the target and came
+    /// back: a step that sends something particular after others.
+    EchoedText(Target, &'static str),
+    /// Bytes sent on a TCP connection to the target came back whole, in
+    /// more than one piece: what one `recv` returns is not a message.
+    InPieces(Target),
     /// The target answered the connection attempt with an RST (refused).
     Refused(Target),
     /// No answer within the connect timeout.
@@ -65,6 +71,18 @@ impl Check {
             Check::Echoed(t) => any(t, &|op| {
                 let sent = sent_bytes(trace, op);
                 !sent.is_empty() && trace.received_bytes(op).starts_with(&sent)
+            }),
+            Check::EchoedText(t, text) => any(t, &|op| {
+                sent_bytes(trace, op) == text.as_bytes()
+                    && trace.received_bytes(op).starts_with(text.as_bytes())
+            }),
+            Check::InPieces(t) => any(t, &|op| {
+                let sent = sent_bytes(trace, op);
+                let pieces = trace
+                    .events_of(op)
+                    .filter(|e| matches!(e, EventKind::Received { .. }))
+                    .count();
+                !sent.is_empty() && pieces >= 2 && trace.received_bytes(op).starts_with(&sent)
             }),
             Check::Refused(t) => any(t, &|op| failed_with(trace, op, ErrorCode::Refused)),
             Check::TimedOut(t) => any(t, &|op| failed_with(trace, op, ErrorCode::TimedOut)),

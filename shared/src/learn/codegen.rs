@@ -173,6 +173,35 @@ pub fn py_str(text: &str) -> String {
     out
 }
 
+/// `text` as a unit repeated, when it is one (at least 4 times): a long
+/// test message reads as `"…" * 768` instead of pages of characters.
+pub fn repetition(text: &str) -> Option<(&str, usize)> {
+    let len = text.len();
+    (1..=len / 4)
+        .filter(|p| len % p == 0 && text.is_char_boundary(*p))
+        .find(|p| {
+            let unit = &text.as_bytes()[..*p];
+            text.as_bytes().chunks(*p).all(|c| c == unit)
+        })
+        .map(|p| (&text[..p], len / p))
+}
+
+/// A Python expression for the message `text`.
+fn py_message(text: &str) -> String {
+    match repetition(text) {
+        Some((unit, times)) if text.len() > 80 => format!("{} * {times}", py_str(unit)),
+        _ => py_str(text),
+    }
+}
+
+/// A Rust expression for the message `text` (a `&str`).
+fn rust_message(text: &str) -> String {
+    match repetition(text) {
+        Some((unit, times)) if text.len() > 80 => format!("&{}.repeat({times})", rust_str(unit)),
+        _ => rust_str(text),
+    }
+}
+
 /// A Rust string literal for `text`.
 pub fn rust_str(text: &str) -> String {
     format!("{text:?}")
@@ -195,7 +224,7 @@ fn rust_addr(host: &str, port: u16) -> String {
 pub fn tcp_client_python(host: &str, port: u16, message: &str, then: After) -> String {
     let family = family(host);
     let host = py_str(host);
-    let message = py_str(message);
+    let message = py_message(message);
     let ending = match then {
         After::Shutdown => {
             "\n    # shutdown(SHUT_WR) sends a FIN: \"I have nothing more to send\".\n    \
@@ -236,7 +265,7 @@ with socket.socket(socket.{family}, socket.SOCK_STREAM) as sock:
 
 pub fn tcp_client_rust(host: &str, port: u16, message: &str, then: After) -> String {
     let addr = rust_str(&rust_addr(host, port));
-    let message = rust_str(message);
+    let message = rust_message(message);
     let ending = match then {
         After::Shutdown => {
             "\n    // shutdown(Write) sends a FIN; read_to_end returns once the server's FIN arrives.\n    \

@@ -33,6 +33,24 @@ const WWW_80: Target = Target::LabName {
 /// The learner's own server, run from the code beside lesson 8 on the
 /// relay's machine: `codegen::SERVER_PORT` on loopback.
 pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
+/// 64 characters, repeated into [`BIG`].
+const BIG_UNIT: &[u8; 64] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+const BIG_BYTES: [u8; 64 * 768] = {
+    let mut out = [0u8; 64 * 768];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = BIG_UNIT[i % 64];
+        i += 1;
+    }
+    out
+};
+/// 48 KiB of text: larger than what the relay reads at once (16 KiB), so
+/// its echo comes back in several pieces.
+pub const BIG: &str = match std::str::from_utf8(&BIG_BYTES) {
+    Ok(text) => text,
+    Err(_) => panic!("BIG_UNIT is ASCII"),
+};
+const TWO_LINES: &str = "first\nsecond\n";
 /// Port 1 on loopback: nothing listens there on an ordinary machine.
 const CLOSED: Target = Target::Literal("127.0.0.1:1");
 
@@ -749,5 +767,90 @@ before `bind()`, as in `server.py`, lets the new server take the port.",
         }),
         views: &[View::Sequence, View::Lifecycle],
         server_code: true,
+    },
+    Lesson {
+        slug: "stream-messages",
+        title: "Messages over a stream",
+        summary: "What recv(1024) really returns, and how programs find where a message ends.",
+        text: "TCP carries a **stream** of bytes, not messages. It keeps the bytes in order and \
+loses none, but it does not keep the boundaries between your `send()` calls. What one \
+`sendall()` wrote may arrive in several pieces, and two small sends may arrive as one.
+
+So `recv(1024)` does not mean \"receive the message\". It means \"give me the bytes that \
+have arrived, at least one and at most 1024\", and it returns as soon as there are any. A \
+program that calls `recv` once and assumes it has the whole message works on your laptop \
+with short test strings, and fails the day a message is larger or the network slower.
+
+The first step sends 48 KB in one go. Watch the green arrows coming back: the relay reads at \
+most 16 KB at a time, so the echo arrives in several pieces, and only all of them together \
+are your message. Your program's `recv` sees the same. The code beside the lesson reads in \
+a loop until it has as many bytes as it sent.
+
+Because a stream has no boundaries, every protocol over TCP adds its own **framing**, a way \
+to tell where a message ends. Two ways are common:
+
+- a delimiter, such as a newline after each message: read until you have seen `\n`. SMTP \
+and many chat protocols work like this;
+- a length prefix: send the message's size first (for example as 4 bytes), then read exactly \
+that many bytes.
+
+HTTP uses both: its head ends with an empty line, and `Content-Length` says how long the \
+body is.
+
+Small writes meet one more effect, **Nagle's algorithm**: while earlier data is still \
+unacknowledged, TCP holds a small write back and sends it together with the next one, to \
+save packets. `TCP_NODELAY` (a checkbox in the playground's TCP panel) turns it off for \
+programs that send small messages and wait for answers.",
+        steps: &[
+            Step {
+                text: "Send 48 KB to the echo in one `sendall()`.",
+                button: "Send 48 KB",
+                setup: tcp(ECHO, BIG, After::Close),
+                check: Check::InPieces(ECHO),
+                check_label: "all 48 KB came back, in more than one piece",
+                predict: Some(Predict {
+                    question: "You send 48 KB in one call. How does the echo come back to the \
+relay's socket?",
+                    choices: &[
+                        Choice {
+                            label: "in one piece, as it was sent",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "in several pieces that add up to 48 KB",
+                            shows: Some(Check::InPieces(ECHO)),
+                        },
+                        Choice {
+                            label: "in pieces of exactly 1024 bytes",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Count the green arrows from Target: each is one read, and their \
+sizes differ.",
+                }),
+            },
+            Step {
+                text: "Send two lines in one write, `first\\nsecond\\n`: on the wire they are \
+just bytes, and only the newlines say where each message ends.",
+                button: "Send two lines",
+                setup: tcp(ECHO, TWO_LINES, After::Close),
+                check: Check::EchoedText(ECHO, TWO_LINES),
+                check_label: "the two lines came back as one stream of bytes",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "A single byte: the smallest piece a `recv` can return.",
+            setup: tcp(ECHO, "x", After::Close),
+        }],
+        mistake: Some(Mistake {
+            title: "One recv() for one message",
+            text: "`data = sock.recv(1024)` once, then treating `data` as the whole message, \
+loses everything after the first piece. Loop until your framing says the message is complete: \
+the length you expect, or the delimiter.",
+            show: Some(tcp(ECHO, BIG, After::Close)),
+        }),
+        views: &[View::Sequence],
+        server_code: false,
     },
 ];

@@ -730,3 +730,53 @@ fn the_learner_s_own_server_is_where_the_generated_server_listens() {
         Some(("127.0.0.1".to_owned(), codegen::SERVER_PORT))
     );
 }
+
+#[test]
+fn an_echo_in_pieces_passes_and_one_piece_or_half_does_not() {
+    let base = [
+        connect(1, "tcp-echo"),
+        connected(1, 51000),
+        send(1, "abcdef"),
+    ];
+    let one = page(base.clone().into_iter().chain([data(1, "abcdef")]));
+    assert!(Check::Echoed(ECHO).passed(&one));
+    assert!(!Check::InPieces(ECHO).passed(&one), "one piece");
+    let half = page(base.clone().into_iter().chain([data(1, "abc")]));
+    assert!(!Check::InPieces(ECHO).passed(&half), "not all of it yet");
+    let pieces = page(base.into_iter().chain([data(1, "abc"), data(1, "def")]));
+    assert!(Check::InPieces(ECHO).passed(&pieces));
+    assert!(Check::EchoedText(ECHO, "abcdef").passed(&pieces));
+    assert!(
+        !Check::EchoedText(ECHO, "first\nsecond\n").passed(&pieces),
+        "other text"
+    );
+}
+
+#[test]
+fn a_long_repeated_message_is_written_as_a_repetition() {
+    assert_eq!(lessons::BIG.len(), 48 * 1024);
+    assert_eq!(codegen::repetition("abab"), None, "fewer than 4 repeats");
+    assert_eq!(codegen::repetition("abababab"), Some(("ab", 4)));
+    assert_eq!(codegen::repetition("hello"), None);
+    let setup = Setup::Tcp {
+        target: ECHO,
+        send: lessons::BIG,
+        then: After::Close,
+        faults: None,
+    };
+    let programs = codegen::for_setup(&setup, &services(), lessons::BIG, false, 5007).unwrap();
+    assert!(
+        programs[0].code.contains("-_\" * 768"),
+        "{}",
+        programs[0].code
+    );
+    assert!(
+        programs[1].code.contains("-_\".repeat(768)"),
+        "{}",
+        programs[1].code
+    );
+    assert!(programs.iter().all(|p| p.code.len() < 4_000));
+    // A short message stays as written.
+    let short = codegen::for_setup(&setup, &services(), "aaaaaaaa", false, 5007).unwrap();
+    assert!(short[0].code.contains("MESSAGE = \"aaaaaaaa\""));
+}
