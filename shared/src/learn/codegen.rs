@@ -178,7 +178,7 @@ pub fn py_str(text: &str) -> String {
 pub fn repetition(text: &str) -> Option<(&str, usize)> {
     let len = text.len();
     (1..=len / 4)
-        .filter(|p| len % p == 0 && text.is_char_boundary(*p))
+        .filter(|p| len.is_multiple_of(*p) && text.is_char_boundary(*p))
         .find(|p| {
             let unit = &text.as_bytes()[..*p];
             text.as_bytes().chunks(*p).all(|c| c == unit)

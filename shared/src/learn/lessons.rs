@@ -35,7 +35,7 @@ const WWW_80: Target = Target::LabName {
 pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
 /// 64 characters, repeated into [`BIG`].
 const BIG_UNIT: &[u8; 64] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
-const BIG_BYTES: [u8; 64 * 768] = {
+static BIG_BYTES: [u8; 64 * 768] = {
     let mut out = [0u8; 64 * 768];
     let mut i = 0;
     while i < out.len() {
