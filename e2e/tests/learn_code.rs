@@ -169,7 +169,7 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
         | Check::ResolvedThenConnected(_) => echoed,
         Check::Connected(_) | Check::TwoConnections(_) => (true, "connected from".to_owned()),
         Check::FinFromServer(_) => (true, "the server closed its side too".to_owned()),
-        Check::DatagramEchoed(_) => echoed,
+        Check::DatagramEchoed(_) | Check::DatagramText(..) => echoed,
         Check::Refused(_) => match lang {
             Lang::Python => (false, "ConnectionRefusedError".to_owned()),
             _ => (false, "ConnectionRefused".to_owned()),

@@ -121,6 +121,11 @@ async fn lesson_stream_messages() {
     run_lesson("stream-messages").await;
 }
 
+#[tokio::test]
+async fn lesson_udp_echo() {
+    run_lesson("udp-echo").await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

@@ -43,6 +43,8 @@ pub enum Check {
     FinFromServer(Target),
     /// The connection was reset (an RST) while in use.
     Reset(Target),
+    /// A datagram of exactly `text` came back from the target, whole.
+    DatagramText(Target, &'static str),
     /// A datagram went to the target and one came back.
     DatagramEchoed(Target),
     /// A datagram went to the target and nothing came back before the
@@ -117,6 +119,12 @@ impl Check {
                     matches!(e, EventKind::Reset)
                         || matches!(e, EventKind::Failed { error } if error.code == ErrorCode::Reset)
                 })
+            }),
+            Check::DatagramText(t, text) => any(t, &|op| {
+                trace
+                    .datagrams(op)
+                    .iter()
+                    .any(|(_, bytes)| *bytes == text.as_bytes())
             }),
             Check::DatagramEchoed(t) => any(t, &|op| {
                 trace

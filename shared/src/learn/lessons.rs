@@ -50,6 +50,21 @@ pub const BIG: &str = match std::str::from_utf8(&BIG_BYTES) {
     Ok(text) => text,
     Err(_) => panic!("BIG_UNIT is ASCII"),
 };
+static MEDIUM_BYTES: [u8; 1200] = {
+    let mut out = [0u8; 1200];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = BIG_UNIT[i % 64];
+        i += 1;
+    }
+    out
+};
+/// 1,200 bytes: one datagram, well under the 1,500-byte packets of most
+/// networks and far under UDP's limit.
+pub const MEDIUM: &str = match std::str::from_utf8(&MEDIUM_BYTES) {
+    Ok(text) => text,
+    Err(_) => panic!("BIG_UNIT is ASCII"),
+};
 const TWO_LINES: &str = "first\nsecond\n";
 /// Port 1 on loopback: nothing listens there on an ordinary machine.
 const CLOSED: Target = Target::Literal("127.0.0.1:1");
@@ -852,5 +867,131 @@ the length you expect, or the delimiter.",
         }),
         views: &[View::Sequence],
         server_code: false,
+    },
+    Lesson {
+        slug: "udp-echo",
+        title: "A UDP echo",
+        summary: "Datagrams keep their boundaries, need no connection, and may vanish: receive timeouts.",
+        text:
+            "Now the same echo over UDP. The code beside this lesson makes a `SOCK_DGRAM` socket \
+and calls `sendto(data, (HOST, PORT))`: every call names where the datagram goes, because \
+there is no connection. There is no `connect()` handshake and no `accept()`: the server \
+(in `server.py`) calls `bind()` and then `recvfrom()`, which returns one datagram together \
+with the address it came from, and `sendto()` sends the answer back to that address.
+
+In the diagram, the UDP socket gets a grey `bound … (connected)` note: the relay binds a \
+local port and sets a default destination, which sends no packet at all. The first arrow to \
+Target is your datagram itself; compare the TCP handshake rows before any data in the \
+earlier lessons.
+
+UDP keeps **boundaries**. One `sendto()` is one datagram, and one `recvfrom()` returns one \
+whole datagram, never a part of one and never two at once. The second step sends 1,200 \
+bytes, and they come back as one green arrow of 1,200 bytes, where TCP would have been free \
+to split them. A datagram that does not fit the buffer you pass to `recvfrom` is cut off, \
+so pass one as large as the largest datagram you expect.
+
+The price is that nothing is guaranteed. A datagram can be lost, duplicated, or overtaken \
+by a later one, and neither side is told. If your request or its answer is lost, \
+`recvfrom()` simply waits. Without a timeout it waits forever; with `settimeout(2)` it \
+raises `TimeoutError` after two seconds, and your program decides what to do: send again, \
+or give up and say so. The third step asks the lab to drop everything, and the grey \
+`recv timed out` note is all that happens.
+
+Programs that need reliability over UDP, such as DNS clients, add it themselves: a timeout, \
+a retry, and a way to match each answer to its question.",
+        steps: &[
+            Step {
+                text: "Send `ping` as one datagram to the UDP echo.",
+                button: "Send ping",
+                setup: udp(UDP_ECHO, "ping", None),
+                check: Check::DatagramText(UDP_ECHO, "ping"),
+                check_label: "one datagram out, one datagram back",
+                predict: None,
+            },
+            Step {
+                text: "Send 1,200 bytes as one datagram.",
+                button: "Send 1,200 bytes",
+                setup: udp(UDP_ECHO, MEDIUM, None),
+                check: Check::DatagramText(UDP_ECHO, MEDIUM),
+                check_label: "the 1,200 bytes came back as one whole datagram",
+                predict: Some(Predict {
+                    question: "TCP split 48 KB into pieces. How do 1,200 bytes sent as one \
+datagram come back?",
+                    choices: &[
+                        Choice {
+                            label: "as one datagram of 1,200 bytes",
+                            shows: Some(Check::DatagramText(UDP_ECHO, MEDIUM)),
+                        },
+                        Choice {
+                            label: "in pieces, like a stream",
+                            shows: None,
+                        },
+                    ],
+                    explain: "One green arrow back from Target, with all 1,200 bytes on its \
+label: a datagram arrives whole or not at all.",
+                }),
+            },
+            Step {
+                text: "Send a datagram while the lab drops every datagram it receives.",
+                button: "Send into the void",
+                setup: udp(
+                    UDP_ECHO,
+                    "hello?",
+                    Some(Faults {
+                        drop_percent: Some(100),
+                        ..NO_FAULTS
+                    }),
+                ),
+                check: Check::DatagramLost(UDP_ECHO),
+                check_label: "the reply never came; the receive timeout fired",
+                predict: Some(Predict {
+                    question: "The lab drops your datagram. How long does your program wait \
+for the answer?",
+                    choices: &[
+                        Choice {
+                            label: "until its own receive timeout, then it gives up",
+                            shows: Some(Check::DatagramLost(UDP_ECHO)),
+                        },
+                        Choice {
+                            label: "until the network reports the loss",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "no time: sendto() fails",
+                            shows: None,
+                        },
+                    ],
+                    explain: "`sendto()` succeeded (the green arrow to Target); then nothing, \
+until the grey `recv timed out` note.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "Half of the datagrams dropped: send a few times and count the answers.",
+            setup: udp(
+                UDP_ECHO,
+                "lucky?",
+                Some(Faults {
+                    drop_percent: Some(50),
+                    ..NO_FAULTS
+                }),
+            ),
+        }],
+        mistake: Some(Mistake {
+            title: "Waiting forever for a datagram",
+            text: "`recvfrom()` without a timeout hangs your program the first time a datagram \
+is lost. Set `sock.settimeout(...)` and handle `TimeoutError` by retrying a few times, then \
+reporting the failure.",
+            show: Some(udp(
+                UDP_ECHO,
+                "lost",
+                Some(Faults {
+                    drop_percent: Some(100),
+                    ..NO_FAULTS
+                }),
+            )),
+        }),
+        views: &[View::Sequence, View::Lifecycle],
+        server_code: true,
     },
 ];

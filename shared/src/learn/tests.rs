@@ -313,6 +313,12 @@ fn a_datagram_echoed_or_lost() {
     );
     assert!(Check::DatagramEchoed(UDP).passed(&echoed));
     assert!(!Check::DatagramLost(UDP).passed(&echoed));
+    assert!(Check::DatagramText(UDP, "ping").passed(&echoed));
+    assert!(
+        !Check::DatagramText(UDP, "pong").passed(&echoed),
+        "another datagram"
+    );
+    assert!(!Check::DatagramText(UDP, "ping").passed(&waiting));
     let lost = page(
         sent.into_iter()
             .chain([ev(1, EventKind::RecvTimeout { after_ms: 2_000 })]),
