@@ -170,6 +170,10 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
         Check::Connected(_) | Check::TwoConnections(_) => (true, "connected from".to_owned()),
         Check::FinFromServer(_) => (true, "the server closed its side too".to_owned()),
         Check::DatagramEchoed(_) | Check::DatagramText(..) => echoed,
+        Check::HttpStatus(_, _, status) => match lang {
+            Lang::Shell => (true, format!("HTTP/1.1 {status}")),
+            _ => (true, format!("{status} ")),
+        },
         Check::Refused(_) => match lang {
             Lang::Python => (false, "ConnectionRefusedError".to_owned()),
             _ => (false, "ConnectionRefused".to_owned()),
@@ -179,9 +183,7 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
 }
 
 fn has_faults(setup: &Setup) -> bool {
-    match setup {
-        Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => faults.is_some(),
-    }
+    setup.has_faults()
 }
 
 #[tokio::test]
@@ -309,6 +311,7 @@ async fn the_servers_beside_the_lessons_answer_their_clients() {
                     recv_timeout_ms,
                     faults: None,
                 },
+                Setup::Http { .. } => continue,
             };
             let message = "to my own server";
             let servers = codegen::for_setup(&own, &[], message, true, port)

@@ -14,7 +14,7 @@ use yew::prelude::*;
 
 use super::code_box::CodeBox;
 use super::{progress, text};
-use crate::components::{LifecycleView, SequenceDiagram};
+use crate::components::{LifecycleView, PayloadInspector, SequenceDiagram};
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::RelayLink;
 
@@ -217,6 +217,11 @@ pub fn lesson_page(props: &Props) -> Html {
         View::Lifecycle => html! {
             <div class="learn-view">
                 <LifecycleView trace={state.trace.clone()} current={last_op} />
+            </div>
+        },
+        View::Payloads => html! {
+            <div class="learn-view">
+                <PayloadInspector trace={state.trace.clone()} />
             </div>
         },
     });

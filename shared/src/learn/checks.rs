@@ -43,6 +43,9 @@ pub enum Check {
     FinFromServer(Target),
     /// The connection was reset (an RST) while in use.
     Reset(Target),
+    /// An HTTP request to `http://<target><path>` got a response with this
+    /// status code.
+    HttpStatus(Target, &'static str, u16),
     /// A datagram of exactly `text` came back from the target, whole.
     DatagramText(Target, &'static str),
     /// A datagram went to the target and one came back.
@@ -120,6 +123,23 @@ impl Check {
                         || matches!(e, EventKind::Failed { error } if error.code == ErrorCode::Reset)
                 })
             }),
+            Check::HttpStatus(t, path, status) => {
+                let Some(dial) = t.dial(&state.services) else {
+                    return false;
+                };
+                let url = format!("http://{dial}{path}");
+                trace
+                    .steps()
+                    .iter()
+                    .filter(|step| {
+                        matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if *u == url)
+                    })
+                    .any(|step| {
+                        trace.events_of(step.op).any(|e| {
+                            matches!(e, EventKind::ResponseHead { status: s, .. } if s == status)
+                        })
+                    })
+            }
             Check::DatagramText(t, text) => any(t, &|op| {
                 trace
                     .datagrams(op)

@@ -52,11 +52,7 @@ pub fn for_setup(
 ) -> Option<Vec<Program>> {
     let (host, port) = setup.target().address(services)?;
     let mut programs = Vec::new();
-    let faults = match setup {
-        Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
-            faults.is_some_and(|f| !f.is_empty())
-        }
-    };
+    let faults = setup.has_faults();
     match setup {
         Setup::Tcp { then, .. } => {
             programs.push(program(
@@ -85,6 +81,19 @@ pub fn for_setup(
                     tcp_server_rust(server_port),
                 ));
             }
+        }
+        Setup::Http {
+            method,
+            path,
+            headers,
+            ..
+        } => {
+            let url = format!("http://{}{path}", rust_addr(&host, port));
+            let headers: Vec<(String, String)> = headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            programs.extend(http(method, &url, &headers, message, 10));
         }
         Setup::Udp {
             recv_timeout_ms, ..

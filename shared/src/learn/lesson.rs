@@ -84,6 +84,8 @@ pub struct Mistake {
 pub enum View {
     Sequence,
     Lifecycle,
+    /// The payload inspector: raw bytes, the HTTP exchange as text.
+    Payloads,
 }
 
 /// Where a setup connects to. Lab services listen on ports the relay picks
@@ -183,19 +185,30 @@ pub enum Setup {
         recv_timeout_ms: u64,
         faults: Option<Faults>,
     },
+    /// One HTTP request to `http://<target><path>`, its bytes on the wire
+    /// reported too (for the payload inspector). `send` is the body.
+    Http {
+        target: Target,
+        method: &'static str,
+        path: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+        send: &'static str,
+    },
 }
 
 impl Setup {
     pub fn target(&self) -> Target {
         match self {
-            Setup::Tcp { target, .. } | Setup::Udp { target, .. } => *target,
+            Setup::Tcp { target, .. } | Setup::Udp { target, .. } | Setup::Http { target, .. } => {
+                *target
+            }
         }
     }
 
     /// The text the setup sends unless the learner typed another.
     pub fn send(&self) -> &'static str {
         match self {
-            Setup::Tcp { send, .. } | Setup::Udp { send, .. } => send,
+            Setup::Tcp { send, .. } | Setup::Udp { send, .. } | Setup::Http { send, .. } => send,
         }
     }
 
@@ -213,6 +226,33 @@ impl Setup {
                 target,
                 send: message.to_owned(),
             },
+            Setup::Http {
+                method,
+                path,
+                headers,
+                ..
+            } => Experiment::Http {
+                method: (*method).to_owned(),
+                url: format!("http://{target}{path}"),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| format!("{n}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                body: message.to_owned(),
+                retry: None,
+            },
         })
+    }
+
+    /// Whether the setup asks the lab for faults (which the lab injects on
+    /// the page's own connections only).
+    pub fn has_faults(&self) -> bool {
+        match self {
+            Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
+                faults.is_some_and(|f| !f.is_empty())
+            }
+            Setup::Http { .. } => false,
+        }
     }
 }

@@ -994,4 +994,119 @@ reporting the failure.",
         views: &[View::Sequence, View::Lifecycle],
         server_code: true,
     },
+    Lesson {
+        slug: "http-anatomy",
+        title: "Anatomy of an HTTP request and response",
+        summary: "The bytes of an HTTP exchange: request line, Host and headers, status line, body.",
+        text: "HTTP runs over TCP, and HTTP/1.1 is text you can read. A request is a **head** of \
+lines, an empty line, and sometimes a **body**:
+
+- the request line: a method, a path and a version, `GET /get HTTP/1.1`;
+- header lines, `Name: value`. `Host` names the site, because one server can answer for \
+many names; others say who the client is and what it accepts;
+- an empty line, which ends the head. A body follows only when the head announces one, with \
+`Content-Length` (or chunked transfer encoding).
+
+The response has the same shape: a status line (`HTTP/1.1 200 OK`: the version, the status \
+code and a reason phrase for people), header lines such as `Content-Type: application/json` \
+and `Content-Length`, an empty line, then the body. Every line of a head ends with the two \
+bytes CR LF (`\r\n`).
+
+Press the first button and look at the payloads view beside the lesson: it shows the \
+exchange as the bytes that crossed the socket, head and body. In the diagram, the request \
+rides on the same TCP handshake as every earlier lesson: HTTP adds no connection of its \
+own. The name `www.lab.test` is looked up first, in the lab's DNS, and the lab's HTTP \
+service answers on port 80.
+
+The second request carries a header of your own, `X-Lesson: anatomy`. The lab's `/headers` \
+answers with the headers it received, so yours shows up in the body beside `Host`.
+
+A **status code** is the server's answer, not the network's. A 404 means that the \
+connection, the request and the response all worked, and the server has nothing at that \
+path. Python's `requests` returns a 404 like any other response; `raise_for_status()` \
+turns codes from 400 up into an exception when you want one. The code beside the lesson \
+does both, and `curl -i` prints the response head as it came.",
+        steps: &[
+            Step {
+                text: "Ask the HTTP lab for `/get`.",
+                button: "GET /get",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/get",
+                    headers: &[],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/get", 200),
+                check_label: "a response came back: 200 OK",
+                predict: None,
+            },
+            Step {
+                text: "Send a header of your own, `X-Lesson: anatomy`, to `/headers`.",
+                button: "GET /headers",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/headers",
+                    headers: &[("X-Lesson", "anatomy")],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/headers", 200),
+                check_label: "the lab answered with the headers it received",
+                predict: None,
+            },
+            Step {
+                text: "Ask for a page the lab does not have: `/status/404`.",
+                button: "GET /status/404",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/status/404",
+                    headers: &[],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/status/404", 404),
+                check_label: "a complete response, with status 404",
+                predict: Some(Predict {
+                    question: "The lab has nothing at this path. What does the exchange look \
+like?",
+                    choices: &[
+                        Choice {
+                            label: "a normal response whose status line says 404",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/404", 404)),
+                        },
+                        Choice {
+                            label: "the connection is refused",
+                            shows: Some(Check::Refused(WWW_80)),
+                        },
+                        Choice {
+                            label: "no answer: the request times out",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The diagram shows the handshake, the request and a response \
+head: `404 Not Found` is an answer like any other.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "A JSON body: `/json` answers with `Content-Type: application/json`.",
+            setup: Setup::Http {
+                target: WWW_80,
+                method: "GET",
+                path: "/json",
+                headers: &[],
+                send: "",
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Treating a 404 or a 500 as success",
+            text: "`requests.get(url)` does not raise for an error status: a program that \
+reads `response.json()` without looking at `response.status_code` (or calling \
+`response.raise_for_status()`) goes on with an error page as if it were data.",
+            show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
 ];

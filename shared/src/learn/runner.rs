@@ -5,7 +5,7 @@
 //! here without a browser.
 
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, EventKind, OpId, Service};
+use crate::protocol::{ClientMsg, EventKind, HttpRequest, OpId, Service};
 use crate::trace::Trace;
 
 use super::lesson::{After, Setup};
@@ -67,6 +67,22 @@ impl Run {
                 recv_timeout_ms: Some(recv_timeout_ms.min(MAX_RECV_TIMEOUT_MS)),
                 faults,
             },
+            Setup::Http {
+                method,
+                path,
+                headers,
+                ..
+            } => ClientMsg::HttpRequest(HttpRequest {
+                method: method.to_owned(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect(),
+                body: (!message.is_empty()).then(|| Payload(message.as_bytes().to_vec())),
+                json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
+                raw: true,
+                ..HttpRequest::get(op, format!("http://{target}{path}"))
+            }),
         };
         let run = Run {
             setup,
@@ -99,6 +115,8 @@ impl Run {
         let then = match self.setup {
             Setup::Tcp { then, .. } => Some(then),
             Setup::Udp { .. } => None,
+            // The relay runs the whole exchange and ends the operation.
+            Setup::Http { .. } => return Vec::new(),
         };
         match self.stage {
             Stage::Done => Vec::new(),
@@ -134,6 +152,7 @@ impl Run {
                         .events_of(op)
                         .any(|e| matches!(e, EventKind::PeerClosed))
             }
+            Setup::Http { .. } => false,
             Setup::Udp { .. } => trace.events_of(op).any(|e| {
                 matches!(
                     e,
@@ -154,6 +173,7 @@ impl Run {
                 After::Shutdown => vec![ClientMsg::Shutdown { op }],
             },
             Setup::Udp { .. } => vec![ClientMsg::Close { op }],
+            Setup::Http { .. } => Vec::new(),
         }
     }
 }

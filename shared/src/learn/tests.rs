@@ -786,3 +786,67 @@ fn a_long_repeated_message_is_written_as_a_repetition() {
     let short = codegen::for_setup(&setup, &services(), "aaaaaaaa", false, 5007).unwrap();
     assert!(short[0].code.contains("MESSAGE = \"aaaaaaaa\""));
 }
+
+#[test]
+fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let setup = LESSONS
+        .iter()
+        .flat_map(|l| l.steps)
+        .find(|s| s.check == Check::HttpStatus(www, "/status/404", 404))
+        .expect("a step asks for a 404")
+        .setup;
+    let state = page([]);
+    let (mut run, first) = Run::start(setup, &state.services, 1, "").unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(request.url, "http://www.lab.test:80/status/404");
+    assert!(request.raw && request.body.is_none());
+    let head = |status: u16| {
+        ev(
+            1,
+            EventKind::ResponseHead {
+                status,
+                reason: "x".into(),
+                version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+            },
+        )
+    };
+    let waiting = page([Message::Out(first.clone())]);
+    assert!(!Check::HttpStatus(www, "/status/404", 404).passed(&waiting));
+    assert_eq!(
+        run.advance(&waiting.trace),
+        vec![],
+        "the relay runs the exchange"
+    );
+    let answered = page([Message::Out(first.clone()), head(404)]);
+    assert!(Check::HttpStatus(www, "/status/404", 404).passed(&answered));
+    assert!(!Check::HttpStatus(www, "/status/404", 200).passed(&answered));
+    assert!(
+        !Check::HttpStatus(www, "/get", 404).passed(&answered),
+        "another path"
+    );
+    let ended = page([
+        Message::Out(first),
+        head(404),
+        ev(1, EventKind::Closed { by: Closer::Relay }),
+    ]);
+    run.advance(&ended.trace);
+    assert!(run.is_done());
+    // The code asks the lab's real address, with requests and curl.
+    let programs = codegen::for_setup(&setup, &services(), "", false, 5007).unwrap();
+    assert!(
+        programs[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/status/404\", timeout=10)")
+    );
+    assert_eq!(
+        programs[1].code,
+        "curl -sS -i --max-time 10 'http://127.0.0.1:4002/status/404'\n"
+    );
+}
