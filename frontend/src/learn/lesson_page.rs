@@ -292,7 +292,9 @@ pub fn lesson_page(props: &Props) -> Html {
                     <section class="panel learn-code" aria-labelledby="code-heading">
                         <h2 id="code-heading">{"The code"}</h2>
                         <p class="code-settings">
-                            <label for="learn-message">{"Message "}</label>
+                            <label for="learn-message">
+                                {if matches!(*current, Setup::Http { .. }) { "Body " } else { "Message " }}
+                            </label>
                             <input id="learn-message" type="text" value={message_text.clone()}
                                 oninput={on_message} />
                             {" "}<button type="button" id="run-code" disabled={!ready}

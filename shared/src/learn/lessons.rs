@@ -1109,4 +1109,130 @@ reads `response.json()` without looking at `response.status_code` (or calling \
         views: &[View::Payloads, View::Sequence],
         server_code: false,
     },
+    Lesson {
+        slug: "http-methods",
+        title: "HTTP methods",
+        summary: "GET, POST, PUT and DELETE, and what an API maps them to.",
+        text: "The first word of a request line is its **method**: what the client asks the \
+server to do with the thing the path names. An API maps the methods onto operations on its \
+data:
+
+- `GET` reads (\"give me `/users/7`\"). It has no body and must change nothing on the \
+server, so a browser, a cache or a retry may repeat it safely.
+- `POST` creates or submits (\"here is a new user\"). The body carries the data, today \
+usually JSON, with `Content-Type: application/json`. Two identical POSTs may create two \
+users.
+- `PUT` replaces what is at the path with the body (\"user 7 is now this\"). Sending the same \
+PUT twice leaves the same result: it is **idempotent**.
+- `DELETE` removes what is at the path, and is idempotent too.
+
+Two more are common: `PATCH` changes part of a resource, and `HEAD` is a GET that returns \
+only the head.
+
+The lab's `/post`, `/put` and `/delete` each accept their own method and answer with what \
+they received: the method, your headers, and the body, parsed as JSON when it is JSON. Look \
+at the request in the payloads view: a request with a body carries `Content-Type` and \
+`Content-Length`, so the server knows what the bytes are and where they end.
+
+The method belongs to the request, not to the URL. A server that does not take a method at \
+a path answers `405 Method Not Allowed`, which is still a complete response. In Python, \
+`requests.post(url, json=data, timeout=10)` turns `data` into JSON and sets the header for \
+you; `requests.put` and `requests.delete` work the same way. The code beside the lesson \
+follows the last request you sent.",
+        steps: &[
+            Step {
+                text: "Create something: POST a JSON body to `/post`.",
+                button: "POST /post",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "POST",
+                    path: "/post",
+                    headers: &[],
+                    send: "{\"name\": \"Ada\", \"role\": \"engineer\"}",
+                },
+                check: Check::HttpStatus(WWW_80, "/post", 200),
+                check_label: "the lab received the POST and its JSON body",
+                predict: None,
+            },
+            Step {
+                text: "Replace it: PUT a new body to `/put`.",
+                button: "PUT /put",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "PUT",
+                    path: "/put",
+                    headers: &[],
+                    send: "{\"name\": \"Ada\", \"role\": \"lead\"}",
+                },
+                check: Check::HttpStatus(WWW_80, "/put", 200),
+                check_label: "the PUT was accepted",
+                predict: None,
+            },
+            Step {
+                text: "Remove it: DELETE `/delete`, with no body.",
+                button: "DELETE /delete",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "DELETE",
+                    path: "/delete",
+                    headers: &[],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/delete", 200),
+                check_label: "the DELETE was accepted",
+                predict: None,
+            },
+            Step {
+                text: "Use the wrong method: POST to `/get`, which only takes GET.",
+                button: "POST /get",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "POST",
+                    path: "/get",
+                    headers: &[],
+                    send: "{\"oops\": true}",
+                },
+                check: Check::HttpStatus(WWW_80, "/get", 405),
+                check_label: "405 Method Not Allowed: a complete answer",
+                predict: Some(Predict {
+                    question: "`/get` takes only GET. What does the server answer to a POST?",
+                    choices: &[
+                        Choice {
+                            label: "200, treating it as a GET",
+                            shows: Some(Check::HttpStatus(WWW_80, "/get", 200)),
+                        },
+                        Choice {
+                            label: "405 Method Not Allowed",
+                            shows: Some(Check::HttpStatus(WWW_80, "/get", 405)),
+                        },
+                        Choice {
+                            label: "404 Not Found",
+                            shows: Some(Check::HttpStatus(WWW_80, "/get", 404)),
+                        },
+                    ],
+                    explain: "The path exists, so it is not a 404: the status line says \
+`405 Method Not Allowed`.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "Any method at all: `/anything` echoes whatever it gets, such as a PATCH.",
+            setup: Setup::Http {
+                target: WWW_80,
+                method: "PATCH",
+                path: "/anything",
+                headers: &[],
+                send: "{\"role\": \"lead\"}",
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Sending JSON as form text",
+            text: "`requests.post(url, data=text)` sends the bytes without saying they are \
+JSON, and many APIs then reject or misread them. Pass the Python value as `json=value`, \
+which encodes it and sets `Content-Type: application/json`.",
+            show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
 ];
