@@ -136,6 +136,11 @@ async fn lesson_http_methods() {
     run_lesson("http-methods").await;
 }
 
+#[tokio::test]
+async fn lesson_status_codes() {
+    run_lesson("status-codes").await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

@@ -95,6 +95,49 @@ const NO_FAULTS: Faults = Faults {
     read_bytes_per_s: None,
 };
 
+const STATUS_201: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/201",
+    headers: &[],
+    send: "",
+};
+const STATUS_403: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/403",
+    headers: &[],
+    send: "",
+};
+const STATUS_500: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/500",
+    headers: &[],
+    send: "",
+};
+const REDIRECT: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/redirect/1",
+    headers: &[],
+    send: "",
+};
+const BEARER_NONE: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/bearer",
+    headers: &[],
+    send: "",
+};
+const BEARER_TOKEN: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/bearer",
+    headers: &[("Authorization", "Bearer learner-token")],
+    send: "",
+};
+
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
     Lesson {
@@ -1230,6 +1273,108 @@ follows the last request you sent.",
             text: "`requests.post(url, data=text)` sends the bytes without saying they are \
 JSON, and many APIs then reject or misread them. Pass the Python value as `json=value`, \
 which encodes it and sets `Content-Type: application/json`.",
+            show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "status-codes",
+        title: "Status codes",
+        summary: "2xx, 3xx, 4xx, 5xx: what each answer means, from the lab.",
+        text: "The three digits of a status code are the server's answer, and the first digit \
+says which kind it is:
+
+- **2xx, success**: `200 OK`, `201 Created` (a POST made something new; a `Location` header \
+often says where), `204 No Content`.
+- **3xx, redirection**: what you asked for is elsewhere. `301 Moved Permanently` and `302 \
+Found` carry a `Location` header with the new address. Browsers follow it, and so does \
+Python's `requests` by default; `curl` follows only with `-L`, and the relay only when \
+asked.
+- **4xx, client error**: the request was wrong. `400 Bad Request` (malformed), `401 \
+Unauthorized` (no valid credentials; the `WWW-Authenticate` header says how to log in), \
+`403 Forbidden` (the server knows who you are and still says no), `404 Not Found`, `405 \
+Method Not Allowed`, `429 Too Many Requests`.
+- **5xx, server error**: the request may have been fine and the server failed. `500 \
+Internal Server Error`; `502 Bad Gateway` and `503 Service Unavailable` come from proxies \
+and overloaded servers.
+
+A retry can help with 503, 429 and some other 5xx answers, never with a 4xx you caused: the \
+same request fails the same way again.
+
+Each of these is a complete HTTP response, with a head and usually a body that explains \
+more. In the diagram they look alike; only the status line differs. In your program, look \
+at the code before you use the body: `response.raise_for_status()` raises \
+`requests.exceptions.HTTPError` for every 4xx and 5xx, with the code in its message, and \
+the code beside the lesson prints it.",
+        steps: &[
+            Step {
+                text: "Ask the lab for `201 Created`, the answer to a POST that made something.",
+                button: "Get a 201",
+                setup: STATUS_201,
+                check: Check::HttpStatus(WWW_80, "/status/201", 201),
+                check_label: "201 Created: a success",
+                predict: None,
+            },
+            Step {
+                text: "Ask `/bearer` without a token: it wants `Authorization: Bearer …`.",
+                button: "GET /bearer without a token",
+                setup: BEARER_NONE,
+                check: Check::HttpStatus(WWW_80, "/bearer", 401),
+                check_label: "401 Unauthorized, with a WWW-Authenticate header",
+                predict: None,
+            },
+            Step {
+                text: "Now with a token: the same request, one header more.",
+                button: "GET /bearer with a token",
+                setup: BEARER_TOKEN,
+                check: Check::HttpStatus(WWW_80, "/bearer", 200),
+                check_label: "200 OK once the token is there",
+                predict: None,
+            },
+            Step {
+                text: "Ask the lab for `500 Internal Server Error`.",
+                button: "Get a 500",
+                setup: STATUS_500,
+                check: Check::HttpStatus(WWW_80, "/status/500", 500),
+                check_label: "500: the server failed, the exchange did not",
+                predict: Some(Predict {
+                    question: "Whose fault is a 500?",
+                    choices: &[
+                        Choice {
+                            label: "the server's: it failed to handle the request",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/500", 500)),
+                        },
+                        Choice {
+                            label: "the client's: the request was malformed",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/500", 400)),
+                        },
+                        Choice {
+                            label: "the network's: the connection broke",
+                            shows: Some(Check::Reset(WWW_80)),
+                        },
+                    ],
+                    explain: "A complete response came back, so the network did its job; 5xx \
+codes say the server failed.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "A redirect, not followed: `302 Found` with a `Location` header \
+(`requests` would follow it to `/get`).",
+                setup: REDIRECT,
+            },
+            Try {
+                text: "`403 Forbidden`: known, and still not allowed.",
+                setup: STATUS_403,
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Retrying a 4xx",
+            text: "A loop that retries every failed request hammers the server with requests \
+that can never succeed. Retry timeouts, 429 and 503 (after the `Retry-After` they give), \
+and report a 4xx at once.",
             show: None,
         }),
         views: &[View::Payloads, View::Sequence],
