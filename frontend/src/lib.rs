@@ -15,6 +15,8 @@
 //!   reducer: the clock is read here and handed to the pure `apply`.
 //! - [`views_source`]: what the views show (live, paused, replaying, or an
 //!   opened recording) and the playback timer.
+//! - [`learn`]: the Learn course's pages (contents, lessons, the front
+//!   door), and [`learn::Root`], which picks the page by its address.
 //! - [`components`]: the panels and the sequence diagram; props in,
 //!   callbacks out.
 //!
@@ -25,6 +27,7 @@ pub mod app;
 pub mod browser;
 pub mod components;
 pub mod hooks;
+pub mod learn;
 pub mod relay_socket;
 pub mod state;
 pub mod trace_files;

@@ -7,5 +7,5 @@ fn main() {
     {
         loading.remove();
     }
-    yew::Renderer::<roundtrip_frontend::app::App>::new().render();
+    yew::Renderer::<roundtrip_frontend::learn::Root>::new().render();
 }

@@ -28,6 +28,9 @@
 //! - [`page`]: the page's model: state, actions and what the panels show,
 //!   with the clock passed in; [`forms`]: the page's forms parsed into
 //!   protocol values.
+//! - [`learn`]: the Learn course: lessons as data, their checks (pure
+//!   functions of the page model's trace), the runner behind each "Do this"
+//!   button, and the code generated beside each lesson.
 //! - `testing` (feature `test-support`): fixtures, and every view run over
 //!   a recording.
 //!
@@ -39,6 +42,7 @@ pub mod explain;
 pub mod export;
 pub mod forms;
 pub mod frame;
+pub mod learn;
 pub mod model;
 pub mod page;
 pub mod payload;

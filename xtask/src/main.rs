@@ -20,6 +20,7 @@ mod apt;
 mod bench;
 mod budget;
 mod cmd;
+mod learn_tools;
 mod page;
 mod precompress;
 mod run;

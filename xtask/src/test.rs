@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 use crate::cmd::{self, say};
 use crate::setup::{self, Tools};
 use crate::workspace::Workspace;
-use crate::{page, run};
+use crate::{learn_tools, page, run};
 
 /// One check: one or more commands that must all succeed, or a check made
 /// here in xtask.
@@ -37,7 +37,9 @@ struct Outcome {
 pub fn test() -> Result<ExitCode, String> {
     let ws = Workspace::locate()?;
     let tools = setup::prepare(&ws, true)?;
-    let steps = steps(&ws, &tools);
+    say("[setup] curl, dig and Python with requests (the Learn course's code is run)");
+    let learn_python = learn_tools::prepare(&ws)?;
+    let steps = steps(&ws, &tools, &learn_python);
     let total = steps.len();
 
     let mut outcomes = Vec::new();
@@ -85,7 +87,7 @@ fn run_all(commands: Vec<Command>) -> bool {
     passed
 }
 
-fn steps<'a>(ws: &'a Workspace, tools: &'a Tools) -> Vec<Step<'a>> {
+fn steps<'a>(ws: &'a Workspace, tools: &'a Tools, learn_python: &Path) -> Vec<Step<'a>> {
     let cargo = |args: &[&str]| tools.cargo(ws, args);
     let in_browser = |mut command: Command| {
         command
@@ -101,7 +103,8 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools) -> Vec<Step<'a>> {
         .env("ROUNDTRIP_MERMAID_JS", ws.mermaid_js())
         .env("ROUNDTRIP_HAR_TOOLS", ws.har_tools())
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
-        .env("CHROMIUM", setup::CHROMIUM);
+        .env("CHROMIUM", setup::CHROMIUM)
+        .env("ROUNDTRIP_LEARN_PYTHON", learn_python);
 
     vec![
         Step::commands(

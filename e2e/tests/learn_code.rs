@@ -1,0 +1,434 @@
+//! The code beside each lesson, run for real against the relay's lab
+//! services: what `shared::learn::codegen` writes for every "Do this" step
+//! is run as a learner would run it — Python with `python3` (in a virtual
+//! environment with `requests`), Rust compiled with `rustc`, `curl` and
+//! `dig` as written — and must show what the page showed for that step:
+//! the echoed text, the refusal, the FIN, the status code, the answer.
+//!
+//! Steps whose setup asks the lab for faults (drops, resets) are not run:
+//! the lab injects those only on the page's own connections, which the
+//! generated code says in a comment. The lost-datagram branch is run
+//! against a UDP socket that never answers instead.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use roundtrip_shared::learn::codegen::{self, Lang, Program, Role};
+use roundtrip_shared::learn::{Check, LESSONS, Setup, Target, lessons};
+use roundtrip_shared::protocol::{DnsType, Service};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// The lab services as the relay announced them in its log.
+async fn services(relay: &support::Relay) -> Vec<Service> {
+    for _ in 0..100 {
+        let found: Vec<Service> = relay
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|line| {
+                let rest = &line[line.find("lab service name=")? + "lab service name=".len()..];
+                let (name, addr) = rest.split_once(" addr=")?;
+                Some(Service {
+                    name: name.to_owned(),
+                    label: name.to_owned(),
+                    protocol: String::new(),
+                    addr: addr.split_whitespace().next()?.to_owned(),
+                })
+            })
+            .collect();
+        if found.iter().any(|s| s.name == "dns-lab") {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the relay's log names no lab services:\n{}",
+        relay.log.lock().unwrap().join("\n")
+    );
+}
+
+/// A scratch folder for the programs of one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = support::target_dir().join("learn-code").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the scratch folder");
+    dir
+}
+
+/// `ROUNDTRIP_LEARN_PYTHON` (set by `cargo xtask test`: a virtual
+/// environment with `requests`), else one made here in the target folder.
+async fn python() -> PathBuf {
+    if let Some(python) = std::env::var_os("ROUNDTRIP_LEARN_PYTHON") {
+        return PathBuf::from(python);
+    }
+    let venv = support::target_dir().join("learn-venv");
+    let python = venv.join("bin/python");
+    if !python.is_file() {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .await;
+        assert!(made.is_ok_and(|s| s.success()), "python3 -m venv failed");
+    }
+    let has_requests = Command::new(&python)
+        .args(["-c", "import requests"])
+        .status()
+        .await
+        .is_ok_and(|s| s.success());
+    if !has_requests {
+        let installed = Command::new(&python)
+            .args(["-m", "pip", "install", "-q", "requests"])
+            .status()
+            .await;
+        assert!(
+            installed.is_ok_and(|s| s.success()),
+            "pip could not install requests into {}",
+            venv.display()
+        );
+    }
+    python
+}
+
+async fn finish(mut command: Command, what: &str) -> Output {
+    command.stdin(Stdio::null()).kill_on_drop(true);
+    match tokio::time::timeout(RUN_LIMIT, command.output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => panic!("{what} did not start: {e}"),
+        Err(_) => panic!("{what} did not finish within {} s", RUN_LIMIT.as_secs()),
+    }
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Writes `program` into `dir` and returns the command that runs it
+/// (compiling a Rust one first).
+async fn runnable(program: &Program, dir: &Path, python: &Path) -> Command {
+    let file = dir.join(program.file);
+    std::fs::write(&file, &program.code).expect("write the program");
+    match program.lang {
+        Lang::Python => {
+            let mut command = Command::new(python);
+            command.arg("-u").arg(&file);
+            command
+        }
+        Lang::Rust => {
+            let binary = dir.join(program.file.trim_end_matches(".rs"));
+            let mut rustc = Command::new("rustc");
+            rustc
+                .args(["--edition", "2021", "-o"])
+                .arg(&binary)
+                .arg(&file);
+            let built = finish(rustc, &format!("rustc {}", program.file)).await;
+            let (out, err) = text(&built);
+            assert!(
+                built.status.success(),
+                "{} does not compile:\n{out}{err}\n--- code ---\n{}",
+                program.file,
+                program.code
+            );
+            Command::new(binary)
+        }
+        Lang::Shell => {
+            let mut command = Command::new("sh");
+            command.arg("-c").arg(&program.code);
+            command
+        }
+    }
+}
+
+/// Runs a client program; returns (succeeded, stdout, stderr).
+async fn run_client(program: &Program, dir: &Path, python: &Path) -> (bool, String, String) {
+    let command = runnable(program, dir, python).await;
+    let output = finish(command, program.file).await;
+    let (out, err) = text(&output);
+    (output.status.success(), out, err)
+}
+
+/// What the page showed for `check`, in the program's words: its output
+/// must contain it (and exit as expected).
+fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
+    let echoed = (true, format!("received: {message}"));
+    match check {
+        Check::Echoed(_)
+        | Check::EchoedText(..)
+        | Check::InPieces(_)
+        | Check::ClosedByPage(_)
+        | Check::ResolvedThenConnected(_) => echoed,
+        Check::Connected(_) | Check::TwoConnections(_) => (true, "connected from".to_owned()),
+        Check::FinFromServer(_) => (true, "the server closed its side too".to_owned()),
+        Check::DatagramEchoed(_) | Check::DatagramText(..) => echoed,
+        Check::HttpStatus(_, _, status) => match lang {
+            Lang::Shell => (true, format!("HTTP/1.1 {status}")),
+            _ => (true, format!("{status} ")),
+        },
+        Check::Refused(_) => match lang {
+            Lang::Python => (false, "ConnectionRefusedError".to_owned()),
+            _ => (false, "ConnectionRefused".to_owned()),
+        },
+        other => panic!("no program outcome for {other:?}"),
+    }
+}
+
+fn has_faults(setup: &Setup) -> bool {
+    setup.has_faults()
+}
+
+#[tokio::test]
+async fn every_lesson_step_s_clients_do_what_the_page_showed() {
+    let relay = support::Relay::start().await;
+    let services = services(&relay).await;
+    let python = python().await;
+    let dir = scratch("clients");
+    let mut ran = 0;
+    for lesson in LESSONS {
+        // The learner's own server is run by the next test, beside its client.
+        let runnable = |s: &&roundtrip_shared::learn::Step| {
+            !has_faults(&s.setup) && s.setup.target() != lessons::OWN_SERVER
+        };
+        for step in lesson.steps.iter().filter(runnable) {
+            let message = step.setup.send();
+            let programs = codegen::for_setup(&step.setup, &services, message, false, 0)
+                .expect("the services are known");
+            for program in programs.iter().filter(|p| p.role == Role::Client) {
+                let (want_success, needle) = expected(&step.check, message, program.lang);
+                let (ok, out, err) = run_client(program, &dir, &python).await;
+                assert!(
+                    ok == want_success && (out.contains(&needle) || err.contains(&needle)),
+                    "{} step {:?}: {} should {} and print {needle:?}\n--- stdout ---\n{out}\
+                     --- stderr ---\n{err}--- code ---\n{}",
+                    lesson.slug,
+                    step.button,
+                    program.file,
+                    if want_success { "succeed" } else { "fail" },
+                    program.code
+                );
+                if matches!(step.check, Check::TwoConnections(_)) {
+                    // A second run connects from another local port.
+                    let (_, again, _) = run_client(program, &dir, &python).await;
+                    let line = |s: &str| {
+                        s.lines()
+                            .find(|l| l.starts_with("connected from"))
+                            .map(str::to_owned)
+                    };
+                    assert_ne!(line(&out), line(&again), "two runs, two local endpoints");
+                }
+                ran += 1;
+            }
+        }
+    }
+    assert!(ran >= 20, "only {ran} programs ran");
+}
+
+#[tokio::test]
+async fn a_udp_client_that_gets_no_answer_reports_the_loss_after_its_timeout() {
+    // A UDP socket that receives and never answers: a lost reply.
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket");
+    let target = silent.local_addr().unwrap().to_string();
+    let leaked: &'static str = Box::leak(target.into_boxed_str());
+    let setup = Setup::Udp {
+        target: Target::Literal(leaked),
+        send: "anyone there?",
+        recv_timeout_ms: 500,
+        faults: None,
+    };
+    let python = python().await;
+    let dir = scratch("udp-lost");
+    for program in codegen::for_setup(&setup, &[], "anyone there?", false, 0).unwrap() {
+        let (ok, out, err) = run_client(&program, &dir, &python).await;
+        assert!(
+            ok && out.contains("a datagram was lost"),
+            "{}:\n{out}{err}",
+            program.file
+        );
+    }
+    let mut buf = [0u8; 64];
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (n, _) = silent.recv_from(&mut buf).expect("the datagrams arrived");
+    assert_eq!(&buf[..n], b"anyone there?");
+}
+
+/// Starts a server program and waits for its first line (it listens).
+async fn start_server(program: &Program, dir: &Path, python: &Path) -> tokio::process::Child {
+    let mut command = runnable(program, dir, python).await;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{} did not start: {e}", program.file));
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(RUN_LIMIT, lines.next_line()).await;
+    match first {
+        Ok(Ok(Some(line))) if line.contains("listening on") || line.contains("waiting for") => {}
+        other => panic!("{} did not say it listens: {other:?}", program.file),
+    }
+    // Keep draining its output so a chatty server never blocks.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    child
+}
+
+#[tokio::test]
+async fn the_servers_beside_the_lessons_answer_their_clients() {
+    let python = python().await;
+    let dir = scratch("servers");
+    let mut pairs = 0;
+    for lesson in LESSONS.iter().filter(|l| l.server_code) {
+        for step in lesson.steps.iter().filter(|s| !has_faults(&s.setup)) {
+            let port = support::free_port();
+            let programs = codegen::for_setup(&step.setup, &[], "", true, port);
+            // The client to the learner's own server: same setup, its port.
+            let target: &'static str = Box::leak(format!("127.0.0.1:{port}").into_boxed_str());
+            let own = match step.setup {
+                Setup::Tcp { send, then, .. } => Setup::Tcp {
+                    target: Target::Literal(target),
+                    send,
+                    then,
+                    faults: None,
+                },
+                Setup::Udp {
+                    send,
+                    recv_timeout_ms,
+                    ..
+                } => Setup::Udp {
+                    target: Target::Literal(target),
+                    send,
+                    recv_timeout_ms,
+                    faults: None,
+                },
+                Setup::Http { .. } => continue,
+            };
+            let message = "to my own server";
+            let servers = codegen::for_setup(&own, &[], message, true, port)
+                .unwrap()
+                .into_iter()
+                .filter(|p| p.role == Role::Server);
+            drop(programs);
+            for server in servers {
+                let mut child = start_server(&server, &dir, &python).await;
+                let client = codegen::for_setup(&own, &[], message, false, port).unwrap();
+                let client = &client[0];
+                let (ok, out, err) = run_client(client, &dir, &python).await;
+                let _ = child.kill().await;
+                assert!(
+                    ok && out.contains(&format!("received: {message}")),
+                    "{}: {} against {}:\n{out}{err}",
+                    lesson.slug,
+                    client.file,
+                    server.file
+                );
+                pairs += 1;
+            }
+        }
+    }
+    assert!(pairs >= 4, "only {pairs} server/client pairs ran");
+}
+
+/// Method, URL, headers, body, what Python prints, what curl prints.
+type HttpCase<'a> = (
+    &'a str,
+    String,
+    &'a [(String, String)],
+    &'a str,
+    &'a [&'a str],
+    &'a [&'a str],
+);
+
+#[tokio::test]
+async fn http_code_runs_with_requests_and_curl_against_the_http_lab() {
+    let relay = support::Relay::start().await;
+    let services = services(&relay).await;
+    let lab = &services
+        .iter()
+        .find(|s| s.name == "http-lab")
+        .expect("an HTTP lab")
+        .addr;
+    let python = python().await;
+    let dir = scratch("http");
+    let header = [("X-Lesson".to_owned(), "anatomy".to_owned())];
+    let cases: [HttpCase<'_>; 3] = [
+        (
+            "GET",
+            format!("http://{lab}/get"),
+            &header,
+            "",
+            &["200 OK", "anatomy"],
+            &["HTTP/1.1 200", "anatomy"],
+        ),
+        (
+            "POST",
+            format!("http://{lab}/post"),
+            &[],
+            "{\"n\": 1}",
+            &["200 OK", "\"n\""],
+            &["HTTP/1.1 200", "\"n\""],
+        ),
+        (
+            "GET",
+            format!("http://{lab}/status/404"),
+            &[],
+            "",
+            &["404", "the server answered with an error"],
+            &["HTTP/1.1 404"],
+        ),
+    ];
+    for (method, url, headers, body, py_wants, curl_wants) in cases {
+        for program in codegen::http(method, &url, headers, body, 10) {
+            let (ok, out, err) = run_client(&program, &dir, &python).await;
+            let wants = match program.lang {
+                Lang::Python => py_wants,
+                _ => curl_wants,
+            };
+            assert!(
+                ok && wants.iter().all(|w| out.contains(w)),
+                "{method} {url} as {}: want {wants:?}\n--- stdout ---\n{out}--- stderr ---\n{err}\
+                 --- code ---\n{}",
+                program.file,
+                program.code
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn dig_as_generated_asks_the_dns_lab() {
+    let relay = support::Relay::start().await;
+    let services = services(&relay).await;
+    let stub = &services
+        .iter()
+        .find(|s| s.name == "dns-lab")
+        .expect("the DNS lab")
+        .addr;
+    assert!(
+        std::process::Command::new("dig").arg("-v").output().is_ok(),
+        "dig is missing: `cargo xtask test` installs bind9-dnsutils \
+         (apt-get install bind9-dnsutils)"
+    );
+    let python = python().await;
+    let dir = scratch("dig");
+    let program = codegen::dig("www.lab.test", DnsType::A, stub);
+    let (ok, out, err) = run_client(&program, &dir, &python).await;
+    assert!(
+        ok && out.contains("status: NOERROR")
+            && out.contains("CNAME")
+            && out.contains("host.lab.test.")
+            && out.contains("127.0.0.1"),
+        "{}\n--- stdout ---\n{out}--- stderr ---\n{err}",
+        program.code
+    );
+}

@@ -1,0 +1,236 @@
+//! End-to-end: every lesson of the Learn course in headless Chromium with
+//! the real relay. Each test opens the lesson's address (the relay's
+//! single-page fallback serves it), answers each prediction, presses each
+//! "Do this" button and waits for its check to turn green, then saves a
+//! screenshot to `target/e2e/lessons/`. A last test follows every link of
+//! the contents and every "next" and "previous".
+
+mod support;
+
+use std::time::Duration;
+
+use roundtrip_shared::learn::codegen;
+use roundtrip_shared::learn::{LESSONS, Lesson, href};
+use support::{Browser, Page, Relay};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+async fn run_lesson(slug: &str) {
+    run_lesson_with(slug, || async {}).await;
+}
+
+/// [`run_lesson`], after `before` (which starts what the learner would).
+async fn run_lesson_with<F: Future<Output = T>, T>(slug: &str, before: impl FnOnce() -> F) {
+    let lesson: &Lesson = LESSONS
+        .iter()
+        .find(|l| l.slug == slug)
+        .unwrap_or_else(|| panic!("no lesson {slug}"));
+    let relay = Relay::start().await;
+    let _started = before().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = do_every_step(&page, &relay.url, lesson).await;
+    let shot = async {
+        page.scroll_to(".do-this").await?;
+        page.screenshot(
+            &support::target_dir()
+                .join("e2e/lessons")
+                .join(format!("{slug}.png")),
+        )
+        .await
+    }
+    .await;
+    browser.close().await;
+    outcome
+        .and(shot)
+        .unwrap_or_else(|e| panic!("lesson {slug}: {e}"));
+}
+
+async fn do_every_step(page: &Page<'_>, url: &str, lesson: &Lesson) -> Result<(), String> {
+    page.open(&format!("{url}{}", href(lesson))).await?;
+    page.wait_text_is("#lesson-title", lesson.title).await?;
+    page.wait_text_is("#relay-status", "connected").await?;
+    for (i, step) in lesson.steps.iter().enumerate() {
+        let check = format!("#check-{i}");
+        if page.attributes(&check, "data-passed").await? != ["false"] {
+            return Err(format!("{check} is green before its step ran"));
+        }
+        if let Some(predict) = step.predict {
+            // The button waits for an answer.
+            page.wait_disabled(&format!("#do-{i}")).await?;
+            let right = predict
+                .choices
+                .iter()
+                .position(|c| c.shows == Some(step.check))
+                .expect("the step's own check is a choice");
+            page.click(&format!("#predict-{i}-{right}")).await?;
+        }
+        page.click(&format!("#do-{i}")).await?;
+        page.wait(&format!("{check} to turn green"), async || {
+            match page.attributes(&check, "data-passed").await?.as_slice() {
+                [passed] if passed == "true" => Ok(()),
+                other => Err(format!("{check} data-passed={other:?}")),
+            }
+        })
+        .await?;
+        if step.predict.is_some() {
+            page.wait_text_contains(&format!("#predict-result-{i}"), "agrees")
+                .await?;
+        }
+    }
+    page.wait_text_contains("#lesson-done", "done").await?;
+    // The code beside it names the lab service's real port, not a lab name.
+    let code = page.text("#code").await?;
+    if code.contains("lab.test") || !code.contains("127.0.0.1") && !code.contains("::1") {
+        return Err(format!("the code does not name a real address:\n{code}"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn lesson_what_is_networking() {
+    run_lesson("what-is-networking").await;
+}
+
+#[tokio::test]
+async fn lesson_ip_addresses() {
+    run_lesson("ip-addresses").await;
+}
+
+#[tokio::test]
+async fn lesson_ports() {
+    run_lesson("ports").await;
+}
+
+#[tokio::test]
+async fn lesson_sockets() {
+    run_lesson("sockets").await;
+}
+
+#[tokio::test]
+async fn lesson_tcp_vs_udp() {
+    run_lesson("tcp-vs-udp").await;
+}
+
+#[tokio::test]
+async fn lesson_socket_lifecycle() {
+    run_lesson("socket-lifecycle").await;
+}
+
+#[tokio::test]
+async fn lesson_stream_messages() {
+    run_lesson("stream-messages").await;
+}
+
+#[tokio::test]
+async fn lesson_udp_echo() {
+    run_lesson("udp-echo").await;
+}
+
+#[tokio::test]
+async fn lesson_http_anatomy() {
+    run_lesson("http-anatomy").await;
+}
+
+#[tokio::test]
+async fn lesson_http_methods() {
+    run_lesson("http-methods").await;
+}
+
+#[tokio::test]
+async fn lesson_status_codes() {
+    run_lesson("status-codes").await;
+}
+
+/// Lesson 8 as the learner does it: `server.py` from the code beside the
+/// lesson, run with `python3` on the relay's machine, on its fixed port.
+#[tokio::test]
+async fn lesson_echo_client_server() {
+    run_lesson_with("echo-client-server", || async {
+        let dir = support::target_dir().join("e2e/own-server");
+        std::fs::create_dir_all(&dir).expect("a folder for server.py");
+        let file = dir.join("server.py");
+        std::fs::write(&file, codegen::tcp_server_python(codegen::SERVER_PORT))
+            .expect("write server.py");
+        let mut server = tokio::process::Command::new("python3")
+            .arg("-u")
+            .arg(&file)
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 server.py");
+        let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        assert!(
+            matches!(&first, Ok(Ok(Some(line))) if line.contains("listening on")),
+            "server.py did not start listening on port {} (is it taken?): {first:?}",
+            codegen::SERVER_PORT
+        );
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        server
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_lesson_link_next_and_previous_resolves_and_progress_is_kept() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        let url = &relay.url;
+        page.open(&format!("{url}/learn")).await?;
+        page.wait_text_contains("#learn-progress", "0 of").await?;
+        let links = page.attributes(".lesson-list a", "href").await?;
+        let expected: Vec<String> = LESSONS.iter().map(href).collect();
+        if links != expected {
+            return Err(format!("contents links {links:?}, want {expected:?}"));
+        }
+        for (i, lesson) in LESSONS.iter().enumerate() {
+            page.open(&format!("{url}{}", href(lesson))).await?;
+            page.wait_text_is("#lesson-title", lesson.title).await?;
+            let next = page.attributes("#next", "href").await?;
+            let want = LESSONS.get(i + 1).map_or("/learn".to_owned(), href);
+            if next != [want.clone()] {
+                return Err(format!("{}: next is {next:?}, want {want}", lesson.slug));
+            }
+            let previous = page.attributes("#previous", "href").await?;
+            let want: Vec<String> = i
+                .checked_sub(1)
+                .map(|p| href(&LESSONS[p]))
+                .into_iter()
+                .collect();
+            if previous != want {
+                return Err(format!(
+                    "{}: previous is {previous:?}, want {want:?}",
+                    lesson.slug
+                ));
+            }
+            // Following "next" lands on a page that knows the lesson.
+            page.click("#next").await?;
+            match LESSONS.get(i + 1) {
+                Some(next) => page.wait_text_is("#lesson-title", next.title).await?,
+                None => {
+                    page.wait_text_contains("#learn-progress", "lessons done")
+                        .await?
+                }
+            };
+        }
+        page.open(&format!("{url}/learn/no-such-lesson")).await?;
+        page.wait_text_contains("h1", "No such lesson").await?;
+        // The front door offers the course on a first visit, and goes
+        // away for good once the learner picks the playground.
+        page.open(url).await?;
+        page.wait_text_contains("#front-door-start", "Start the course")
+            .await?;
+        page.click("#front-door-playground").await?;
+        page.open(url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        if !page.texts("#front-door").await?.is_empty() {
+            return Err("the front door came back after it was dismissed".into());
+        }
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}

@@ -1,0 +1,216 @@
+//! The checks of "Do this" steps and the answers of "Predict first": pure
+//! functions of the trace in the page model, so a check turns green only
+//! when the relay reported that the thing really happened.
+//!
+//! A check looks at every operation of the page to its target (the same
+//! target string the setup dials), so it also turns green when the learner
+//! does the step by hand in the same page.
+
+use crate::page::State;
+use crate::protocol::{Closer, ErrorCode, EventKind, OpId};
+use crate::trace::{Request, StepKind, Trace};
+
+use super::lesson::Target;
+
+/// What a step asks the trace for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// A TCP connection to the target completed its handshake.
+    Connected(Target),
+    /// A name was resolved to addresses, then a connection to one of them
+    /// completed its handshake.
+    ResolvedThenConnected(Target),
+    /// Bytes were sent on a TCP connection to the target and the same
+    /// bytes came back.
+    Echoed(Target),
+    /// Exactly `text` was sent on a TCP connection to the target and came
+    /// back: a step that sends something particular after others.
+    EchoedText(Target, &'static str),
+    /// Bytes sent on a TCP connection to the target came back whole, in
+    /// more than one piece: what one `recv` returns is not a message.
+    InPieces(Target),
+    /// The target answered the connection attempt with an RST (refused).
+    Refused(Target),
+    /// No answer within the connect timeout.
+    TimedOut(Target),
+    /// The page closed a connection to the target (its FIN went).
+    ClosedByPage(Target),
+    /// Two connections to the target were open at once, from two local
+    /// ports: two different pairs of endpoints.
+    TwoConnections(Target),
+    /// The page shut down its sending side and a FIN came back from the
+    /// server.
+    FinFromServer(Target),
+    /// The connection was reset (an RST) while in use.
+    Reset(Target),
+    /// An HTTP request to `http://<target><path>` got a response with this
+    /// status code.
+    HttpStatus(Target, &'static str, u16),
+    /// A datagram of exactly `text` came back from the target, whole.
+    DatagramText(Target, &'static str),
+    /// A datagram went to the target and one came back.
+    DatagramEchoed(Target),
+    /// A datagram went to the target and nothing came back before the
+    /// receive timeout.
+    DatagramLost(Target),
+}
+
+impl Check {
+    /// Whether the page's trace shows it.
+    pub fn passed(&self, state: &State) -> bool {
+        let trace = &state.trace;
+        let ops = |target: &Target| -> Vec<OpId> {
+            match target.dial(&state.services) {
+                Some(dial) => ops_to(trace, &dial),
+                None => Vec::new(),
+            }
+        };
+        let any = |target: &Target, test: &dyn Fn(OpId) -> bool| ops(target).into_iter().any(test);
+        match self {
+            Check::Connected(t) => any(t, &|op| connected(trace, op).is_some()),
+            Check::ResolvedThenConnected(t) => any(t, &|op| {
+                let mut events = trace.events_of(op);
+                events.any(|e| matches!(e, EventKind::Resolved { addrs, .. } if !addrs.is_empty()))
+                    && events.any(|e| matches!(e, EventKind::Connected { .. }))
+            }),
+            Check::Echoed(t) => any(t, &|op| {
+                let sent = sent_bytes(trace, op);
+                !sent.is_empty() && trace.received_bytes(op).starts_with(&sent)
+            }),
+            Check::EchoedText(t, text) => any(t, &|op| {
+                sent_bytes(trace, op) == text.as_bytes()
+                    && trace.received_bytes(op).starts_with(text.as_bytes())
+            }),
+            Check::InPieces(t) => any(t, &|op| {
+                let sent = sent_bytes(trace, op);
+                let pieces = trace
+                    .events_of(op)
+                    .filter(|e| matches!(e, EventKind::Received { .. }))
+                    .count();
+                !sent.is_empty() && pieces >= 2 && trace.received_bytes(op).starts_with(&sent)
+            }),
+            Check::Refused(t) => any(t, &|op| failed_with(trace, op, ErrorCode::Refused)),
+            Check::TimedOut(t) => any(t, &|op| failed_with(trace, op, ErrorCode::TimedOut)),
+            Check::ClosedByPage(t) => any(t, &|op| {
+                trace.events_of(op).any(|e| {
+                    matches!(
+                        e,
+                        EventKind::Closed {
+                            by: Closer::Browser
+                        }
+                    )
+                })
+            }),
+            Check::TwoConnections(t) => {
+                let mut pairs: Vec<(String, String)> = ops(t)
+                    .into_iter()
+                    .filter_map(|op| connected(trace, op))
+                    .collect();
+                pairs.sort();
+                pairs.dedup();
+                pairs
+                    .iter()
+                    .any(|(_, remote)| pairs.iter().filter(|(_, r)| r == remote).count() >= 2)
+            }
+            Check::FinFromServer(t) => any(t, &|op| {
+                let mut events = trace.events_of(op);
+                events.any(|e| matches!(e, EventKind::ShutdownSent))
+                    && events.any(|e| matches!(e, EventKind::PeerClosed))
+            }),
+            Check::Reset(t) => any(t, &|op| {
+                trace.events_of(op).any(|e| {
+                    matches!(e, EventKind::Reset)
+                        || matches!(e, EventKind::Failed { error } if error.code == ErrorCode::Reset)
+                })
+            }),
+            Check::HttpStatus(t, path, status) => {
+                let Some(dial) = t.dial(&state.services) else {
+                    return false;
+                };
+                let url = format!("http://{dial}{path}");
+                trace
+                    .steps()
+                    .iter()
+                    .filter(|step| {
+                        matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if *u == url)
+                    })
+                    .any(|step| {
+                        trace.events_of(step.op).any(|e| {
+                            matches!(e, EventKind::ResponseHead { status: s, .. } if s == status)
+                        })
+                    })
+            }
+            Check::DatagramText(t, text) => any(t, &|op| {
+                trace
+                    .datagrams(op)
+                    .iter()
+                    .any(|(_, bytes)| *bytes == text.as_bytes())
+            }),
+            Check::DatagramEchoed(t) => any(t, &|op| {
+                trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::DatagramReceived { .. }))
+            }),
+            Check::DatagramLost(t) => any(t, &|op| {
+                let sent = trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::DatagramSent { .. }));
+                let timed_out = trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::RecvTimeout { .. }));
+                let answered = trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::DatagramReceived { .. }));
+                sent && timed_out && !answered
+            }),
+        }
+    }
+}
+
+/// The operations the page started to `dial` (a TCP connection, or a UDP
+/// socket connected to it), oldest first.
+pub fn ops_to(trace: &Trace, dial: &str) -> Vec<OpId> {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| match &step.kind {
+            StepKind::Request(Request::Connect { target, .. }) => target == dial,
+            StepKind::Request(Request::UdpOpen {
+                target: Some(target),
+                ..
+            }) => target == dial,
+            _ => false,
+        })
+        .map(|step| step.op)
+        .collect()
+}
+
+/// The two endpoints of `op` once connected: (local, remote).
+pub fn connected(trace: &Trace, op: OpId) -> Option<(String, String)> {
+    trace.events_of(op).find_map(|e| match e {
+        EventKind::Connected { local, remote } => Some((local.clone(), remote.clone())),
+        _ => None,
+    })
+}
+
+fn sent_bytes(trace: &Trace, op: OpId) -> Vec<u8> {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| step.op == op)
+        .filter_map(|step| match &step.kind {
+            StepKind::Request(Request::Send { data }) => Some(data.as_slice()),
+            _ => None,
+        })
+        .flatten()
+        .copied()
+        .collect()
+}
+
+fn failed_with(trace: &Trace, op: OpId, code: ErrorCode) -> bool {
+    trace.events_of(op).any(|e| match e {
+        EventKind::Failed { error } | EventKind::AttemptFailed { error, .. } => error.code == code,
+        EventKind::Refused { error, .. } => error.code == code,
+        _ => false,
+    })
+}

@@ -1,0 +1,542 @@
+//! The code beside a lesson: from the experiment's current settings, the
+//! programs a learner would write to do the same thing on their own machine
+//! — Python as a first course writes it (the `socket` module, `requests`),
+//! Rust with `std::net`, `curl` for HTTP and `dig` for DNS. Pure text, so
+//! the page shows it, tests compare it, and `e2e/tests/learn_code.rs` runs
+//! it against the relay's lab services.
+
+use crate::protocol::{DnsType, Service};
+
+use super::lesson::{After, Setup};
+
+/// The port the generated servers listen on: above 1024 (no privileges
+/// needed) and unlikely to be taken.
+pub const SERVER_PORT: u16 = 5007;
+
+/// The language of a program, for highlighting and for how to run it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Python,
+    Rust,
+    Shell,
+}
+
+/// Which side a program plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Client,
+    Server,
+}
+
+/// One program the page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// The file name it suggests (`client.py`) or `shell` for a command.
+    pub file: &'static str,
+    pub lang: Lang,
+    pub role: Role,
+    pub code: String,
+    /// How to run it.
+    pub run: &'static str,
+}
+
+/// The programs of a lesson's setup: clients in Python and Rust and, with
+/// `server`, the matching servers listening on `server_port`. `None` until
+/// the relay has named its services (their ports are in the code).
+pub fn for_setup(
+    setup: &Setup,
+    services: &[Service],
+    message: &str,
+    server: bool,
+    server_port: u16,
+) -> Option<Vec<Program>> {
+    let (host, port) = setup.target().address(services)?;
+    let mut programs = Vec::new();
+    let faults = setup.has_faults();
+    match setup {
+        Setup::Tcp { then, .. } => {
+            programs.push(program(
+                "client.py",
+                Lang::Python,
+                Role::Client,
+                tcp_client_python(&host, port, message, *then),
+            ));
+            programs.push(program(
+                "client.rs",
+                Lang::Rust,
+                Role::Client,
+                tcp_client_rust(&host, port, message, *then),
+            ));
+            if server {
+                programs.push(program(
+                    "server.py",
+                    Lang::Python,
+                    Role::Server,
+                    tcp_server_python(server_port),
+                ));
+                programs.push(program(
+                    "server.rs",
+                    Lang::Rust,
+                    Role::Server,
+                    tcp_server_rust(server_port),
+                ));
+            }
+        }
+        Setup::Http {
+            method,
+            path,
+            headers,
+            ..
+        } => {
+            let url = format!("http://{}{path}", rust_addr(&host, port));
+            let headers: Vec<(String, String)> = headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect();
+            programs.extend(http(method, &url, &headers, message, 10));
+        }
+        Setup::Udp {
+            recv_timeout_ms, ..
+        } => {
+            programs.push(program(
+                "client.py",
+                Lang::Python,
+                Role::Client,
+                udp_client_python(&host, port, message, *recv_timeout_ms),
+            ));
+            programs.push(program(
+                "client.rs",
+                Lang::Rust,
+                Role::Client,
+                udp_client_rust(&host, port, message, *recv_timeout_ms),
+            ));
+            if server {
+                programs.push(program(
+                    "server.py",
+                    Lang::Python,
+                    Role::Server,
+                    udp_server_python(server_port),
+                ));
+            }
+        }
+    }
+    if faults {
+        // The lab injects faults only on the page's own connections: say
+        // so, or a learner would wonder why their copy behaves politely.
+        for program in programs.iter_mut().filter(|p| p.role == Role::Client) {
+            let comment = match program.lang {
+                Lang::Python | Lang::Shell => "#",
+                Lang::Rust => "//",
+            };
+            program.code = format!(
+                "{comment} The page asked the lab to inject faults on its own connection.\n\
+                 {comment} Run from your machine, this program meets the plain service.\n{}",
+                program.code
+            );
+        }
+    }
+    Some(programs)
+}
+
+fn program(file: &'static str, lang: Lang, role: Role, code: String) -> Program {
+    let run = match (lang, file) {
+        (Lang::Python, "server.py") => "python3 server.py",
+        (Lang::Python, _) => "python3 client.py",
+        (Lang::Rust, "server.rs") => "rustc server.rs && ./server",
+        (Lang::Rust, _) => "rustc client.rs && ./client",
+        (Lang::Shell, _) => "paste it into a terminal",
+    };
+    Program {
+        file,
+        lang,
+        role,
+        code,
+        run,
+    }
+}
+
+/// `AF_INET` for an IPv4 address or a name, `AF_INET6` for an IPv6 one.
+fn family(host: &str) -> &'static str {
+    if host.contains(':') {
+        "AF_INET6"
+    } else {
+        "AF_INET"
+    }
+}
+
+/// A Python string literal for `text`.
+pub fn py_str(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `text` as a unit repeated, when it is one (at least 4 times): a long
+/// test message reads as `"…" * 768` instead of pages of characters.
+pub fn repetition(text: &str) -> Option<(&str, usize)> {
+    let len = text.len();
+    (1..=len / 4)
+        .filter(|p| len.is_multiple_of(*p) && text.is_char_boundary(*p))
+        .find(|p| {
+            let unit = &text.as_bytes()[..*p];
+            text.as_bytes().chunks(*p).all(|c| c == unit)
+        })
+        .map(|p| (&text[..p], len / p))
+}
+
+/// A Python expression for the message `text`.
+fn py_message(text: &str) -> String {
+    match repetition(text) {
+        Some((unit, times)) if text.len() > 80 => format!("{} * {times}", py_str(unit)),
+        _ => py_str(text),
+    }
+}
+
+/// A Rust expression for the message `text` (a `&str`).
+fn rust_message(text: &str) -> String {
+    match repetition(text) {
+        Some((unit, times)) if text.len() > 80 => format!("&{}.repeat({times})", rust_str(unit)),
+        _ => rust_str(text),
+    }
+}
+
+/// A Rust string literal for `text`.
+pub fn rust_str(text: &str) -> String {
+    format!("{text:?}")
+}
+
+/// A shell word for `text`, in single quotes.
+pub fn sh_word(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+/// `host:port` as Rust's `connect` takes it (`[v6]:port`).
+fn rust_addr(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+pub fn tcp_client_python(host: &str, port: u16, message: &str, then: After) -> String {
+    let family = family(host);
+    let host = py_str(host);
+    let message = py_message(message);
+    let ending = match then {
+        After::Shutdown => {
+            "\n    # shutdown(SHUT_WR) sends a FIN: \"I have nothing more to send\".\n    \
+             # We can still read; recv() returns b\"\" once the server's FIN arrives.\n    \
+             sock.shutdown(socket.SHUT_WR)\n    \
+             while chunk := sock.recv(1024):\n        \
+             received += chunk\n    \
+             print(\"the server closed its side too\")\n"
+        }
+        After::Close | After::Keep => "",
+    };
+    format!(
+        r#"import socket
+
+HOST = {host}
+PORT = {port}
+MESSAGE = {message}
+
+# {family}: an address family; SOCK_STREAM: TCP, a stream of bytes.
+with socket.socket(socket.{family}, socket.SOCK_STREAM) as sock:
+    sock.settimeout(5)  # never wait forever
+    sock.connect((HOST, PORT))  # the three-way handshake happens here
+    print("connected from", sock.getsockname(), "to", sock.getpeername())
+    data = MESSAGE.encode("utf-8")  # sockets carry bytes, not text
+    sock.sendall(data)
+    # One recv() may return part of the answer: read until we have it all.
+    received = b""
+    while len(received) < len(data):
+        chunk = sock.recv(1024)
+        if not chunk:  # b"": the server closed its side
+            break
+        received += chunk
+    print("received:", received.decode("utf-8"))
+{ending}# Leaving the with-block calls sock.close().
+"#
+    )
+}
+
+pub fn tcp_client_rust(host: &str, port: u16, message: &str, then: After) -> String {
+    let addr = rust_str(&rust_addr(host, port));
+    let message = rust_message(message);
+    let ending = match then {
+        After::Shutdown => {
+            "\n    // shutdown(Write) sends a FIN; read_to_end returns once the server's FIN arrives.\n    \
+             stream.shutdown(Shutdown::Write)?;\n    \
+             stream.read_to_end(&mut received)?;\n    \
+             println!(\"the server closed its side too\");\n"
+        }
+        After::Close | After::Keep => "",
+    };
+    let shutdown_import = match then {
+        After::Shutdown => ", Shutdown",
+        _ => "",
+    };
+    format!(
+        r#"use std::io::{{Read, Write}};
+use std::net::{{TcpStream{shutdown_import}}};
+use std::time::Duration;
+
+fn main() -> std::io::Result<()> {{
+    // connect() does the three-way handshake.
+    let mut stream = TcpStream::connect({addr})?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?; // never wait forever
+    println!("connected from {{}} to {{}}", stream.local_addr()?, stream.peer_addr()?);
+    let message = {message};
+    stream.write_all(message.as_bytes())?;
+    // One read may return part of the answer: read until we have it all.
+    let mut received = Vec::new();
+    let mut buf = [0u8; 1024];
+    while received.len() < message.len() {{
+        let n = stream.read(&mut buf)?;
+        if n == 0 {{
+            break; // the server closed its side
+        }}
+        received.extend_from_slice(&buf[..n]);
+    }}
+    println!("received: {{}}", String::from_utf8_lossy(&received));
+{ending}    Ok(()) // dropping the stream closes it
+}}
+"#
+    )
+}
+
+pub fn tcp_server_python(port: u16) -> String {
+    format!(
+        r#"import socket
+
+HOST = "127.0.0.1"  # loopback: only programs on this machine can connect
+PORT = {port}
+
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((HOST, PORT))
+    server.listen()
+    print(f"listening on {{HOST}}:{{PORT}}", flush=True)
+    while True:
+        conn, addr = server.accept()  # waits for a client's handshake
+        with conn:
+            print("connection from", addr, flush=True)
+            while True:
+                data = conn.recv(1024)
+                if not data:  # b"": the client sent its FIN
+                    break
+                conn.sendall(data)  # echo the bytes back
+        # Leaving the with-block closes this connection (our FIN).
+"#
+    )
+}
+
+pub fn tcp_server_rust(port: u16) -> String {
+    format!(
+        r#"use std::io::{{Read, Write}};
+use std::net::TcpListener;
+
+fn main() -> std::io::Result<()> {{
+    // bind + listen: loopback only, so only this machine can connect.
+    let listener = TcpListener::bind("127.0.0.1:{port}")?;
+    println!("listening on {{}}", listener.local_addr()?);
+    for stream in listener.incoming() {{
+        let mut stream = stream?; // accept()
+        println!("connection from {{}}", stream.peer_addr()?);
+        let mut buf = [0u8; 1024];
+        loop {{
+            let n = stream.read(&mut buf)?;
+            if n == 0 {{
+                break; // the client sent its FIN
+            }}
+            stream.write_all(&buf[..n])?; // echo the bytes back
+        }}
+        // The stream is dropped here: the connection closes (our FIN).
+    }}
+    Ok(())
+}}
+"#
+    )
+}
+
+fn seconds(ms: u64) -> String {
+    let s = ms as f64 / 1000.0;
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+pub fn udp_client_python(host: &str, port: u16, message: &str, timeout_ms: u64) -> String {
+    let family = family(host);
+    let host = py_str(host);
+    let message = py_str(message);
+    let timeout = seconds(timeout_ms);
+    format!(
+        r#"import socket
+
+HOST = {host}
+PORT = {port}
+MESSAGE = {message}
+
+# SOCK_DGRAM: UDP, separate datagrams, no connection and no handshake.
+with socket.socket(socket.{family}, socket.SOCK_DGRAM) as sock:
+    sock.settimeout({timeout})  # UDP never tells us a datagram was lost
+    sock.sendto(MESSAGE.encode("utf-8"), (HOST, PORT))
+    try:
+        data, sender = sock.recvfrom(2048)  # one whole datagram
+        print("received:", data.decode("utf-8"), "from", sender)
+    except TimeoutError:
+        print("no answer within {timeout} s: a datagram was lost")
+"#
+    )
+}
+
+pub fn udp_client_rust(host: &str, port: u16, message: &str, timeout_ms: u64) -> String {
+    let local = if host.contains(':') {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    };
+    let addr = rust_str(&rust_addr(host, port));
+    let message = rust_str(message);
+    format!(
+        r#"use std::io::ErrorKind;
+use std::net::UdpSocket;
+use std::time::Duration;
+
+fn main() -> std::io::Result<()> {{
+    // Any free local port; no connection, no handshake.
+    let socket = UdpSocket::bind("{local}")?;
+    // UDP never tells us a datagram was lost: wait a while, then give up.
+    socket.set_read_timeout(Some(Duration::from_millis({timeout_ms})))?;
+    socket.send_to({message}.as_bytes(), {addr})?;
+    let mut buf = [0u8; 2048];
+    match socket.recv_from(&mut buf) {{
+        Ok((n, from)) => println!("received: {{}} from {{from}}", String::from_utf8_lossy(&buf[..n])),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {{
+            println!("no answer within {timeout_ms} ms: a datagram was lost")
+        }}
+        Err(e) => return Err(e),
+    }}
+    Ok(())
+}}
+"#
+    )
+}
+
+pub fn udp_server_python(port: u16) -> String {
+    format!(
+        r#"import socket
+
+HOST = "127.0.0.1"
+PORT = {port}
+
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+    server.bind((HOST, PORT))  # no listen() and no accept(): there are no connections
+    print(f"waiting for datagrams on {{HOST}}:{{PORT}}", flush=True)
+    while True:
+        data, sender = server.recvfrom(2048)
+        server.sendto(data, sender)  # answer whoever sent it
+"#
+    )
+}
+
+/// An HTTP request as Python's `requests` and `curl` write it. A body that
+/// is JSON goes as `json=`; `timeout_s` bounds each wait.
+pub fn http(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+    timeout_s: u64,
+) -> Vec<Program> {
+    let json_body = serde_json::from_str::<serde_json::Value>(body).ok();
+    let mut py = String::from("import requests\n\n");
+    let mut args = vec![py_str(url)];
+    if !headers.is_empty() {
+        let pairs: Vec<String> = headers
+            .iter()
+            .map(|(n, v)| format!("{}: {}", py_str(n), py_str(v)))
+            .collect();
+        py.push_str(&format!("headers = {{{}}}\n", pairs.join(", ")));
+        args.push("headers=headers".into());
+    }
+    match (&json_body, body.is_empty()) {
+        (_, true) => {}
+        (Some(_), false) => {
+            py.push_str(&format!("payload = json.loads({})\n", py_str(body)));
+            py = py.replace("import requests", "import json\n\nimport requests");
+            args.push("json=payload".into());
+        }
+        (None, false) => {
+            py.push_str(&format!("body = {}\n", py_str(body)));
+            args.push("data=body.encode(\"utf-8\")".into());
+        }
+    }
+    args.push(format!("timeout={timeout_s}"));
+    let call = match method.to_ascii_uppercase().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD") => {
+            format!("requests.{}({})", m.to_ascii_lowercase(), args.join(", "))
+        }
+        other => format!("requests.request({}, {})", py_str(other), args.join(", ")),
+    };
+    py.push_str(&format!(
+        r#"
+try:
+    response = {call}
+    print(response.status_code, response.reason)
+    response.raise_for_status()  # 4xx and 5xx become an HTTPError
+    print(response.text)
+except requests.exceptions.Timeout:
+    print("no answer within {timeout_s} s")
+except requests.exceptions.HTTPError as error:
+    print("the server answered with an error:", error)
+"#
+    ));
+    let mut curl = format!("curl -sS -i --max-time {timeout_s}");
+    if !method.eq_ignore_ascii_case("GET") {
+        curl.push_str(&format!(" -X {}", sh_word(method)));
+    }
+    for (name, value) in headers {
+        curl.push_str(&format!(" -H {}", sh_word(&format!("{name}: {value}"))));
+    }
+    if !body.is_empty() {
+        if json_body.is_some() {
+            curl.push_str(" -H 'Content-Type: application/json'");
+        }
+        curl.push_str(&format!(" --data {}", sh_word(body)));
+    }
+    curl.push_str(&format!(" {}\n", sh_word(url)));
+    vec![
+        program("client.py", Lang::Python, Role::Client, py),
+        program("shell", Lang::Shell, Role::Client, curl),
+    ]
+}
+
+/// A DNS question as `dig` asks it of `server` (`ip:port` or an IP).
+pub fn dig(name: &str, rtype: DnsType, server: &str) -> Program {
+    let (ip, port) = match super::lesson::split_host_port(server) {
+        Some((ip, port)) => (ip, Some(port)),
+        None => (server.to_owned(), None),
+    };
+    let mut cmd = format!("dig @{ip}");
+    if let Some(port) = port.filter(|p| *p != 53) {
+        cmd.push_str(&format!(" -p {port}"));
+    }
+    cmd.push_str(&format!(" {} {}\n", sh_word(name), rtype.as_str()));
+    program("shell", Lang::Shell, Role::Client, cmd)
+}

@@ -1,0 +1,258 @@
+//! What a lesson is made of, as plain data: a teacher writes a [`Lesson`]
+//! in `lessons.rs` and every part of the page (text, buttons, checks,
+//! predictions, views, code) follows from it. Nothing here draws or runs.
+
+use crate::protocol::{Faults, Service};
+use crate::share::Experiment;
+
+use super::checks::Check;
+
+/// One lesson of the course.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lesson {
+    /// Its address: `/learn/<slug>`. Never change one that has shipped:
+    /// links and saved progress use it.
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// One line for the table of contents.
+    pub summary: &'static str,
+    /// The explanation, in the markup of [`super::markup`]: 150–400 words.
+    pub text: &'static str,
+    /// "Do this": 2–5 steps, each a button and a check.
+    pub steps: &'static [Step],
+    /// "Try this": one-line variations.
+    pub tries: &'static [Try],
+    /// "A common mistake", where the topic has one.
+    pub mistake: Option<Mistake>,
+    /// The views shown beside the lesson, most useful first.
+    pub views: &'static [View],
+    /// Also show the server side's program (for lessons with both).
+    pub server_code: bool,
+}
+
+/// A "Do this" step: what its button sets up and runs, and the check that
+/// turns green when the trace shows it happened.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    /// What the learner is asked to do, in the markup.
+    pub text: &'static str,
+    /// The button's words.
+    pub button: &'static str,
+    pub setup: Setup,
+    pub check: Check,
+    /// What the check's label says, e.g. "a FIN came from the server".
+    pub check_label: &'static str,
+    /// Asked before the button may be pressed.
+    pub predict: Option<Predict>,
+}
+
+/// "Predict first": a question with choices, each recognised in the trace
+/// by its own check, so the page can say which one really happened.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Predict {
+    pub question: &'static str,
+    pub choices: &'static [Choice],
+    /// What to read in the views once the trace has answered.
+    pub explain: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Choice {
+    pub label: &'static str,
+    /// The trace shows this choice when this check passes; `None` for a
+    /// choice no trace can show (the wrong ideas a learner may hold).
+    pub shows: Option<Check>,
+}
+
+/// "Try this": a variation with a one-line setup.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Try {
+    pub text: &'static str,
+    pub setup: Setup,
+}
+
+/// "A common mistake", with the setup that shows it live when there is one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mistake {
+    pub title: &'static str,
+    pub text: &'static str,
+    pub show: Option<Setup>,
+}
+
+/// The views a lesson can show beside its text (the app's own components).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Sequence,
+    Lifecycle,
+    /// The payload inspector: raw bytes, the HTTP exchange as text.
+    Payloads,
+}
+
+/// Where a setup connects to. Lab services listen on ports the relay picks
+/// at start, so a lesson names the service and the page fills in the port
+/// from the relay's welcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A lab service by name (`tcp-echo`, `udp-echo`), as the panels list it.
+    Service(&'static str),
+    /// A lab service's port on another spelling of its host: `[::1]`,
+    /// `localhost`.
+    ServiceOn {
+        host: &'static str,
+        service: &'static str,
+    },
+    /// A lab name with a well-known port (`echo.lab.test:7`) the relay
+    /// leads to `service`; programs on the learner's machine use the
+    /// service's real address.
+    LabName {
+        name: &'static str,
+        service: &'static str,
+    },
+    /// A `host:port` as written.
+    Literal(&'static str),
+}
+
+impl Target {
+    /// What the relay is asked to dial; `None` while the relay has not
+    /// named the service (before its welcome).
+    pub fn dial(&self, services: &[Service]) -> Option<String> {
+        match self {
+            Target::Service(name) => Some((*name).to_owned()),
+            Target::ServiceOn { host, service } => {
+                let (_, port) = service_addr(services, service)?;
+                Some(format!("{host}:{port}"))
+            }
+            Target::LabName { name, .. } => Some((*name).to_owned()),
+            Target::Literal(target) => Some((*target).to_owned()),
+        }
+    }
+
+    /// The host and port a program on the learner's machine connects to.
+    pub fn address(&self, services: &[Service]) -> Option<(String, u16)> {
+        match self {
+            Target::Service(service) | Target::LabName { service, .. } => {
+                service_addr(services, service)
+            }
+            Target::ServiceOn { host, service } => {
+                let (_, port) = service_addr(services, service)?;
+                Some((host.trim_matches(['[', ']']).to_owned(), port))
+            }
+            Target::Literal(target) => split_host_port(target),
+        }
+    }
+}
+
+/// `host:port` or `[v6]:port` into its host (brackets removed) and port.
+pub fn split_host_port(target: &str) -> Option<(String, u16)> {
+    let (host, port) = target.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    let host = host.trim_matches(['[', ']']);
+    (!host.is_empty()).then(|| (host.to_owned(), port))
+}
+
+fn service_addr(services: &[Service], name: &str) -> Option<(String, u16)> {
+    let service = services.iter().find(|s| s.name == name)?;
+    split_host_port(&service.addr)
+}
+
+/// What happens after the message went and its answer came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum After {
+    /// Leave the connection open.
+    Keep,
+    /// `close()`.
+    Close,
+    /// `shutdown(SHUT_WR)`: send a FIN, keep reading until the peer's.
+    Shutdown,
+}
+
+/// What a button sets up and runs, from start to end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Setup {
+    /// Connect, send `send` (when not empty) once connected, wait for the
+    /// answer, then `then`.
+    Tcp {
+        target: Target,
+        send: &'static str,
+        then: After,
+        faults: Option<Faults>,
+    },
+    /// Open a UDP socket to `target`, send `send` as one datagram, wait for
+    /// an answer or `recv_timeout_ms`, close.
+    Udp {
+        target: Target,
+        send: &'static str,
+        recv_timeout_ms: u64,
+        faults: Option<Faults>,
+    },
+    /// One HTTP request to `http://<target><path>`, its bytes on the wire
+    /// reported too (for the payload inspector). `send` is the body.
+    Http {
+        target: Target,
+        method: &'static str,
+        path: &'static str,
+        headers: &'static [(&'static str, &'static str)],
+        send: &'static str,
+    },
+}
+
+impl Setup {
+    pub fn target(&self) -> Target {
+        match self {
+            Setup::Tcp { target, .. } | Setup::Udp { target, .. } | Setup::Http { target, .. } => {
+                *target
+            }
+        }
+    }
+
+    /// The text the setup sends unless the learner typed another.
+    pub fn send(&self) -> &'static str {
+        match self {
+            Setup::Tcp { send, .. } | Setup::Udp { send, .. } | Setup::Http { send, .. } => send,
+        }
+    }
+
+    /// The playground's experiment link for this setup: "Open in the
+    /// playground" fills in its panel the same way.
+    pub fn experiment(&self, services: &[Service], message: &str) -> Option<Experiment> {
+        let target = self.target().dial(services)?;
+        Some(match self {
+            Setup::Tcp { .. } => Experiment::Tcp {
+                target,
+                nodelay: false,
+                send: message.to_owned(),
+            },
+            Setup::Udp { .. } => Experiment::Udp {
+                target,
+                send: message.to_owned(),
+            },
+            Setup::Http {
+                method,
+                path,
+                headers,
+                ..
+            } => Experiment::Http {
+                method: (*method).to_owned(),
+                url: format!("http://{target}{path}"),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| format!("{n}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                body: message.to_owned(),
+                retry: None,
+            },
+        })
+    }
+
+    /// Whether the setup asks the lab for faults (which the lab injects on
+    /// the page's own connections only).
+    pub fn has_faults(&self) -> bool {
+        match self {
+            Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
+                faults.is_some_and(|f| !f.is_empty())
+            }
+            Setup::Http { .. } => false,
+        }
+    }
+}

@@ -1,0 +1,1383 @@
+//! The course, in the order a first course in network programming takes.
+//! Each lesson is plain data (see `lesson.rs`); `ARCHITECTURE.md` says how
+//! to add one. Lab services are named, never given ports: the relay picks
+//! their ports at start.
+
+use crate::protocol::Faults;
+
+use super::checks::Check;
+use super::lesson::{After, Choice, Lesson, Mistake, Predict, Setup, Step, Target, Try, View};
+
+const ECHO: Target = Target::Service("tcp-echo");
+const UDP_ECHO: Target = Target::Service("udp-echo");
+const ECHO_V4: Target = Target::ServiceOn {
+    host: "127.0.0.1",
+    service: "tcp-echo",
+};
+const ECHO_LOCALHOST: Target = Target::ServiceOn {
+    host: "localhost",
+    service: "tcp-echo",
+};
+const ECHO_V6: Target = Target::ServiceOn {
+    host: "[::1]",
+    service: "tcp-echo",
+};
+const ECHO_7: Target = Target::LabName {
+    name: "echo.lab.test:7",
+    service: "tcp-echo",
+};
+const WWW_80: Target = Target::LabName {
+    name: "www.lab.test:80",
+    service: "http-lab",
+};
+/// The learner's own server, run from the code beside lesson 8 on the
+/// relay's machine: `codegen::SERVER_PORT` on loopback.
+pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
+/// 64 characters, repeated into [`BIG`].
+const BIG_UNIT: &[u8; 64] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+static BIG_BYTES: [u8; 64 * 768] = {
+    let mut out = [0u8; 64 * 768];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = BIG_UNIT[i % 64];
+        i += 1;
+    }
+    out
+};
+/// 48 KiB of text: larger than what the relay reads at once (16 KiB), so
+/// its echo comes back in several pieces.
+pub const BIG: &str = match std::str::from_utf8(&BIG_BYTES) {
+    Ok(text) => text,
+    Err(_) => panic!("BIG_UNIT is ASCII"),
+};
+static MEDIUM_BYTES: [u8; 1200] = {
+    let mut out = [0u8; 1200];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = BIG_UNIT[i % 64];
+        i += 1;
+    }
+    out
+};
+/// 1,200 bytes: one datagram, well under the 1,500-byte packets of most
+/// networks and far under UDP's limit.
+pub const MEDIUM: &str = match std::str::from_utf8(&MEDIUM_BYTES) {
+    Ok(text) => text,
+    Err(_) => panic!("BIG_UNIT is ASCII"),
+};
+const TWO_LINES: &str = "first\nsecond\n";
+/// Port 1 on loopback: nothing listens there on an ordinary machine.
+const CLOSED: Target = Target::Literal("127.0.0.1:1");
+
+const fn tcp(target: Target, send: &'static str, then: After) -> Setup {
+    Setup::Tcp {
+        target,
+        send,
+        then,
+        faults: None,
+    }
+}
+
+const fn udp(target: Target, send: &'static str, faults: Option<Faults>) -> Setup {
+    Setup::Udp {
+        target,
+        send,
+        recv_timeout_ms: 2_000,
+        faults,
+    }
+}
+
+const NO_FAULTS: Faults = Faults {
+    latency_ms: None,
+    drop_percent: None,
+    drop_seed: None,
+    reset_after_bytes: None,
+    read_bytes_per_s: None,
+};
+
+const STATUS_201: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/201",
+    headers: &[],
+    send: "",
+};
+const STATUS_403: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/403",
+    headers: &[],
+    send: "",
+};
+const STATUS_500: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/500",
+    headers: &[],
+    send: "",
+};
+const REDIRECT: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/redirect/1",
+    headers: &[],
+    send: "",
+};
+const BEARER_NONE: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/bearer",
+    headers: &[],
+    send: "",
+};
+const BEARER_TOKEN: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/bearer",
+    headers: &[("Authorization", "Bearer learner-token")],
+    send: "",
+};
+
+/// Every lesson, in course order.
+pub const LESSONS: &[Lesson] = &[
+    Lesson {
+        slug: "what-is-networking",
+        title: "Two programs and a protocol",
+        summary: "A first round trip: connect to the echo service, send text, get it back.",
+        text: "Networking is two programs talking. One of them, the **server**, waits for others \
+to contact it. The other, the **client**, starts the conversation. They may run on the same \
+computer or on two continents; the code is the same. What they say follows a **protocol**: \
+rules both sides agree on.
+
+The **echo service** is one of the lab services this relay runs for you, and its protocol is \
+the simplest there is: every byte it receives, it sends back unchanged.
+
+A web page cannot open a network connection by itself, so this page asks the relay to do it \
+and reports every step. The sequence diagram beside this lesson has a lane for each party: \
+**Browser** (this page), **Relay** (the program doing the networking) and **Target** (the \
+echo service). Blue arrows are what the page asked for, purple arrows are TCP's own control \
+messages, green arrows carry your data, and grey notes are things the relay did by itself.
+
+Press the first button. The relay connects to the echo service: the purple `SYN → …` arrow \
+goes out and `SYN-ACK (connected)` comes back. That is TCP's handshake; you will meet it \
+again. Then your text travels as bytes (the green arrows, labelled with the text and its \
+size), and the same bytes come back: a **round trip**.
+
+The second button has a whole conversation: connect, send, then `close`. The purple \
+`FIN (close)` arrow is your side saying \"I have nothing more to send\".
+
+Every conversation you will program has these parts: a start, data in both directions, and \
+an end. The code beside the lesson does the same from a program of your own.",
+        steps: &[
+            Step {
+                text: "Connect to the echo service and send `hello`.",
+                button: "Connect and send",
+                setup: tcp(ECHO, "hello", After::Keep),
+                check: Check::Echoed(ECHO),
+                check_label: "the same bytes came back from the echo service",
+                predict: Some(Predict {
+                    question: "The echo service receives the five bytes of `hello`. What comes back?",
+                    choices: &[
+                        Choice {
+                            label: "the same five bytes: hello",
+                            shows: Some(Check::Echoed(ECHO)),
+                        },
+                        Choice {
+                            label: "nothing: servers only listen",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "an error: nobody asked a question",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Look for the green arrow from Target back to Relay: its label \
+shows the bytes that came back.",
+                }),
+            },
+            Step {
+                text: "Have a whole conversation: connect, send `goodbye`, and close.",
+                button: "Connect, send, close",
+                setup: tcp(ECHO, "goodbye", After::Close),
+                check: Check::ClosedByPage(ECHO),
+                check_label: "your side closed the connection (FIN)",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Send text that is not English: `grüße, 你好`. Count the bytes on the arrow: \
+UTF-8 uses more than one byte for these characters.",
+                setup: tcp(ECHO, "grüße, 你好", After::Close),
+            },
+            Try {
+                text: "Connect and send nothing: the handshake still happens.",
+                setup: tcp(ECHO, "", After::Close),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Sending text instead of bytes",
+            text: "A socket carries bytes, not text. In Python, `sock.sendall(\"hello\")` fails \
+with `TypeError: a bytes-like object is required, not 'str'`. Encode first: \
+`\"hello\".encode(\"utf-8\")`, and decode what you receive with `.decode(\"utf-8\")`.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "ip-addresses",
+        title: "IP addresses",
+        summary: "IPv4 and IPv6, loopback, names, and what a wrong address does.",
+        text: "To talk to a program, you first need to reach its computer. Every computer on a \
+network has at least one **IP address**, and every packet carries the address it comes from \
+and the address it goes to.
+
+There are two forms. An **IPv4** address is four numbers from 0 to 255, such as \
+`192.0.2.10`: about four billion addresses, which is not enough for today's internet. An \
+**IPv6** address is 128 bits written as groups of hexadecimal digits, such as \
+`2001:db8::10`, where `::` stands for a run of zero groups. When a port follows an IPv6 \
+address, the address goes in brackets: `[2001:db8::10]:80`.
+
+One address is special: **loopback** means \"this computer\". In IPv4 it is `127.0.0.1` (in \
+fact all of `127.0.0.0/8`), in IPv6 it is `::1`. Traffic to loopback never leaves the \
+machine, which is why the lab services listen there. The name `localhost` usually stands for \
+both: a lookup turns it into addresses, and a client tries them one by one.
+
+A server does not listen on \"the computer\"; it listens on particular addresses. The echo \
+service listens on `127.0.0.1` only. Watch the third step closely.
+
+When an address is wrong, three different things can happen, and your program sees each \
+differently:
+
+- **refused**: the machine is there, nothing listens, and it answers with an RST at once;
+- **timed out**: nothing answers at all (the address is unused, or a firewall drops the \
+packets), so the client waits until its own deadline;
+- **unreachable**: your machine or a router knows there is no way there and says so.
+
+Each shows in the diagram as a red row with its reason.",
+        steps: &[
+            Step {
+                text: "Connect to the echo service by its IPv4 loopback address, `127.0.0.1`.",
+                button: "Connect by IPv4",
+                setup: tcp(ECHO_V4, "via IPv4", After::Close),
+                check: Check::Echoed(ECHO_V4),
+                check_label: "the echo answered at 127.0.0.1",
+                predict: None,
+            },
+            Step {
+                text: "Connect by the name `localhost`: the relay looks it up first (the grey \
+`resolve` note), then connects to an address it got.",
+                button: "Connect by name",
+                setup: tcp(ECHO_LOCALHOST, "via localhost", After::Close),
+                check: Check::ResolvedThenConnected(ECHO_LOCALHOST),
+                check_label: "localhost became addresses, then one connected",
+                predict: None,
+            },
+            Step {
+                text: "Connect to the same port on the IPv6 loopback address, `[::1]`.",
+                button: "Connect by IPv6",
+                setup: tcp(ECHO_V6, "via IPv6", After::Close),
+                check: Check::Refused(ECHO_V6),
+                check_label: "::1 refused: the echo listens on 127.0.0.1 only",
+                predict: Some(Predict {
+                    question: "The echo listens on 127.0.0.1. You connect to the same port at \
+::1, which is also this machine. What happens?",
+                    choices: &[
+                        Choice {
+                            label: "the echo answers: both are loopback",
+                            shows: Some(Check::Connected(ECHO_V6)),
+                        },
+                        Choice {
+                            label: "refused: nothing listens on that address and port",
+                            shows: Some(Check::Refused(ECHO_V6)),
+                        },
+                        Choice {
+                            label: "a time-out: the packet gets lost",
+                            shows: Some(Check::TimedOut(ECHO_V6)),
+                        },
+                    ],
+                    explain: "The red row says `connection refused`: the machine answered at \
+once, with an RST, because no socket listens on ::1 at that port.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "`127.0.0.2` is loopback too, but the echo did not bind it: refused.",
+                setup: tcp(
+                    Target::ServiceOn {
+                        host: "127.0.0.2",
+                        service: "tcp-echo",
+                    },
+                    "hi",
+                    After::Close,
+                ),
+            },
+            Try {
+                text: "`192.0.2.1` is reserved for documentation: nothing answers, so the \
+connection times out (this one leaves your machine).",
+                setup: tcp(Target::Literal("192.0.2.1:80"), "", After::Close),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "A server on 127.0.0.1 is invisible to other machines",
+            text: "A server bound to `127.0.0.1` accepts only connections from the same \
+computer. To accept them from the network, bind `0.0.0.0` (every IPv4 address) — and only \
+when you mean it.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "ports",
+        title: "Ports",
+        summary: "One address, many services: well-known ports, open and closed ports.",
+        text: "An address gets you to a computer; a **port** gets you to one program on it. A \
+port is a number from 1 to 65535, and a server asks the operating system for one when it \
+starts. A TCP connection is addressed to an (address, port) pair, so one computer can run a \
+web server, a mail server and a database side by side.
+
+Clients expect common services on **well-known ports**, below 1024:
+
+- 7: echo (the service of the first lesson)
+- 22: SSH, remote logins
+- 53: DNS, names to addresses
+- 80: HTTP, the web
+- 443: HTTPS, the web over TLS
+
+This relay's lab services listen on high ports picked when it started, so that they need no \
+privileges and collide with nothing. To let you practise with the real numbers, the lab's \
+names lead the well-known ports to them: `echo.lab.test:7` reaches the echo service and \
+`www.lab.test:80` the HTTP lab. A grey note in the diagram (`7 → …`) says which port the \
+relay really used.
+
+A port is **open** when a program listens on it: the handshake completes (`SYN-ACK`). It is \
+**closed** when nothing listens: the operating system itself answers the `SYN` with an RST, \
+and the client sees \"connection refused\" at once, in well under a millisecond on loopback. \
+A firewall may instead drop the SYN silently; then the client only hears nothing, until its \
+own timeout.
+
+Programs that are not servers use ports too: when your client connects, the system gives it \
+a free **ephemeral** port for its end. The endpoints list under the diagram shows it: the \
+port on your side changes with every connection.",
+        steps: &[
+            Step {
+                text: "Connect to the echo service on its well-known port: `echo.lab.test:7`.",
+                button: "Connect to port 7",
+                setup: tcp(ECHO_7, "port seven", After::Close),
+                check: Check::Echoed(ECHO_7),
+                check_label: "the echo answered on port 7",
+                predict: None,
+            },
+            Step {
+                text: "Connect to the HTTP lab on port 80, `www.lab.test:80`. Same kind of \
+handshake, a different program behind it.",
+                button: "Connect to port 80",
+                setup: tcp(WWW_80, "", After::Close),
+                check: Check::Connected(WWW_80),
+                check_label: "port 80 is open: the handshake completed",
+                predict: None,
+            },
+            Step {
+                text: "Connect to port 1 on this machine, `127.0.0.1:1`, where nothing listens.",
+                button: "Connect to a closed port",
+                setup: tcp(CLOSED, "", After::Close),
+                check: Check::Refused(CLOSED),
+                check_label: "the closed port answered with an RST (refused)",
+                predict: Some(Predict {
+                    question: "Nothing listens on port 1. What comes back to the client?",
+                    choices: &[
+                        Choice {
+                            label: "nothing: the client waits",
+                            shows: Some(Check::TimedOut(CLOSED)),
+                        },
+                        Choice {
+                            label: "an RST: connection refused",
+                            shows: Some(Check::Refused(CLOSED)),
+                        },
+                        Choice {
+                            label: "a SYN-ACK, then silence",
+                            shows: Some(Check::Connected(CLOSED)),
+                        },
+                    ],
+                    explain: "The red `failed: connection refused` row came at once: the \
+operating system answered for the port.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Port 443 is HTTPS: `www.lab.test:443` leads to the HTTPS lab.",
+                setup: tcp(
+                    Target::LabName {
+                        name: "www.lab.test:443",
+                        service: "https-lab",
+                    },
+                    "",
+                    After::Close,
+                ),
+            },
+            Try {
+                text: "Port 22 on this machine: is an SSH server running here?",
+                setup: tcp(Target::Literal("127.0.0.1:22"), "", After::Close),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "\"Address already in use\"",
+            text: "Two programs cannot listen on the same address and port. Starting a second \
+copy of a server fails with `OSError: [Errno 98] Address already in use`: stop the first, \
+or pick another port.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "sockets",
+        title: "Sockets and endpoints",
+        summary: "An endpoint is an address and a port; a connection is two endpoints.",
+        text: "A **socket** is what a program holds to use the network: the operating system \
+gives it one, and the program connects, sends and receives through it. In Python it is the \
+object `socket.socket(...)` returns; in Rust a `TcpStream`.
+
+Each end of a conversation is an **endpoint**: an (address, port) pair, such as \
+`127.0.0.1:51234`. A TCP connection joins two endpoints, and the four numbers together — \
+local address, local port, remote address, remote port — name it. Every packet of the \
+connection carries them, which is how the operating system hands each arriving packet to \
+the right socket.
+
+Press the first button. Once `SYN-ACK (connected)` arrives, the relay reports both \
+endpoints, and the list under the diagram shows them. The remote one is the echo service's \
+address and port. The local one is the relay's side of the connection, with an ephemeral \
+port the system chose.
+
+Now open a second connection to the same echo service while the first stays open. The \
+remote endpoint is the same, so what tells the two connections apart? The local port: the \
+system gives every new connection a different one. The diagram draws a **Client** lane for \
+each of your sockets, so you see two conversations with one server side by side.
+
+A server works the same way from its side. Its listening socket has one endpoint, and every \
+connection it accepts gets a new socket that shares the server's port; the client's endpoint \
+is what differs. That is how one web server on port 80 talks to thousands of clients at \
+once.",
+        steps: &[
+            Step {
+                text: "Open a connection to the echo service and keep it open.",
+                button: "Open a connection",
+                setup: tcp(ECHO, "first", After::Keep),
+                check: Check::Connected(ECHO),
+                check_label: "a connection with two endpoints is open",
+                predict: None,
+            },
+            Step {
+                text: "Open a second connection to the same echo service.",
+                button: "Open another",
+                setup: tcp(ECHO, "second", After::Keep),
+                check: Check::TwoConnections(ECHO),
+                check_label: "two connections to one server, told apart by the local port",
+                predict: Some(Predict {
+                    question: "The second connection goes to the same address and port. \
+Which number is different?",
+                    choices: &[
+                        Choice {
+                            label: "the local port",
+                            shows: Some(Check::TwoConnections(ECHO)),
+                        },
+                        Choice {
+                            label: "the server's port",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "none: they share one connection",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Compare the two rows of the endpoints list: the remote endpoint \
+is the same, the local port is not.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "A third connection: one more local port, one more Client lane.",
+            setup: tcp(ECHO, "third", After::Keep),
+        }],
+        mistake: None,
+        views: &[View::Sequence, View::Lifecycle],
+        server_code: false,
+    },
+    Lesson {
+        slug: "tcp-vs-udp",
+        title: "TCP and UDP side by side",
+        summary: "A stream with a handshake, or separate datagrams with none.",
+        text: "Programs choose between two transport protocols. In Python the choice is the \
+second argument of `socket.socket`: `SOCK_STREAM` for TCP, `SOCK_DGRAM` for UDP.
+
+**TCP** gives you a connection. It starts with a handshake (the purple `SYN` and \
+`SYN-ACK`), and then delivers a **stream** of bytes: everything you send arrives, in order, \
+exactly once, or the connection fails and tells you. TCP numbers the bytes, acknowledges \
+them and sends again what got lost; you never see that work, only a late arrival.
+
+**UDP** gives you **datagrams**: separate messages of up to about 64 KB, each sent on its \
+own. There is no handshake — in the diagram the UDP socket is just `bound` to a local port, \
+and the first thing on the wire is your datagram. Each datagram arrives whole or not at all, \
+and UDP itself never sends one again: a lost datagram is simply gone, and nobody tells you. \
+Datagrams can also arrive out of order.
+
+Why use UDP then? Because it costs nothing to start and never waits for a lost packet. DNS \
+asks its questions over UDP (one datagram out, one back), and games and calls prefer a late \
+packet skipped to a stream held up.
+
+The third step asks the lab's UDP echo to drop every datagram it receives — the fault \
+injector does this on purpose. Watch what your program gets: no error, no reply, only \
+silence, until its own receive timeout (the grey `recv timed out` note). A UDP program must \
+always set a timeout and decide what to do when it fires: ask again, or give up.",
+        steps: &[
+            Step {
+                text: "Send `over TCP` to the TCP echo: handshake, data, close.",
+                button: "Send over TCP",
+                setup: tcp(ECHO, "over TCP", After::Close),
+                check: Check::Echoed(ECHO),
+                check_label: "TCP: handshake, then the bytes came back",
+                predict: None,
+            },
+            Step {
+                text: "Send one datagram to the UDP echo: no handshake, one message each way.",
+                button: "Send a datagram",
+                setup: udp(UDP_ECHO, "over UDP", None),
+                check: Check::DatagramEchoed(UDP_ECHO),
+                check_label: "UDP: a datagram came back",
+                predict: None,
+            },
+            Step {
+                text: "Send a datagram while the lab drops every datagram it receives.",
+                button: "Send into a lossy network",
+                setup: udp(
+                    UDP_ECHO,
+                    "anyone there?",
+                    Some(Faults {
+                        drop_percent: Some(100),
+                        ..NO_FAULTS
+                    }),
+                ),
+                check: Check::DatagramLost(UDP_ECHO),
+                check_label: "a datagram was lost, and only the timeout said so",
+                predict: Some(Predict {
+                    question: "The datagram is dropped on the way. What does your program get?",
+                    choices: &[
+                        Choice {
+                            label: "an error saying it was lost",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "nothing, until its own timeout",
+                            shows: Some(Check::DatagramLost(UDP_ECHO)),
+                        },
+                        Choice {
+                            label: "the datagram, sent again later",
+                            shows: None,
+                        },
+                    ],
+                    explain: "After the green datagram arrow to Target nothing comes back, \
+only the grey `recv timed out` note two seconds later.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Half the datagrams dropped: send a few and see which come back.",
+                setup: udp(
+                    UDP_ECHO,
+                    "maybe",
+                    Some(Faults {
+                        drop_percent: Some(50),
+                        ..NO_FAULTS
+                    }),
+                ),
+            },
+            Try {
+                text: "300 ms of latency on TCP: the same bytes, later.",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: "slowly",
+                    then: After::Close,
+                    faults: Some(Faults {
+                        latency_ms: Some(300),
+                        ..NO_FAULTS
+                    }),
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "No timeout on a UDP receive",
+            text: "`sock.recvfrom(2048)` without `sock.settimeout(...)` waits forever when a \
+datagram is lost — and on a real network some are. Set a timeout, and catch `TimeoutError`.",
+            show: Some(udp(
+                UDP_ECHO,
+                "lost",
+                Some(Faults {
+                    drop_percent: Some(100),
+                    ..NO_FAULTS
+                }),
+            )),
+        }),
+        views: &[View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "socket-lifecycle",
+        title: "The socket lifecycle",
+        summary: "create, connect, send/recv, shutdown, close — and FIN versus RST.",
+        text: "A socket goes through a fixed series of states, and each socket call moves it \
+along. The lifecycle view beside this lesson draws them and lights the path your socket \
+took.
+
+A **client** calls `socket()` to create it, `connect()` to do the handshake, then `send()` \
+and `recv()` as long as the conversation lasts. A **server** calls `socket()`, `bind()` to \
+take its address and port, `listen()` to accept connections, and `accept()`, which waits \
+for a client and returns a new socket for that one connection.
+
+The end of a conversation has two calls, and they are different:
+
+- `shutdown(SHUT_WR)` closes only your sending direction: TCP sends a **FIN**, meaning \
+\"I will send nothing more\". You can still receive. When the other side has sent \
+everything too, its FIN arrives and `recv()` returns zero bytes (`b\"\"` in Python).
+- `close()` gives the socket back to the system. A normal close also sends a FIN.
+
+A FIN is a polite goodbye: everything sent before it is delivered first. An **RST** \
+(reset) is an abort: the connection ends at once, data still on its way may be lost, and \
+the other side's next call fails with \"connection reset by peer\" \
+(`ConnectionResetError` in Python). A program sends an RST when it crashes, when it closes \
+with unread data waiting, or on purpose.
+
+The first step shuts down your side and waits: the echo service reads the FIN, has nothing \
+left to echo, and closes its side with its own FIN — the purple arrow from Target. The \
+lifecycle passes through **half-closed** before both sides are shut. The second step asks \
+the lab to abort the connection after a few bytes: the red `RST` arrow.",
+        steps: &[
+            Step {
+                text: "Connect, send `goodbye`, then shut down your sending side.",
+                button: "Send, then shutdown",
+                setup: tcp(ECHO, "goodbye", After::Shutdown),
+                check: Check::FinFromServer(ECHO),
+                check_label: "a FIN came from the server after yours",
+                predict: None,
+            },
+            Step {
+                text: "Connect to an echo that aborts after 4 bytes, and send 8.",
+                button: "Send to an aborting server",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: "abcdefgh",
+                    then: After::Keep,
+                    faults: Some(Faults {
+                        reset_after_bytes: Some(4),
+                        ..NO_FAULTS
+                    }),
+                },
+                check: Check::Reset(ECHO),
+                check_label: "the server reset the connection (RST)",
+                predict: Some(Predict {
+                    question: "The server aborts the connection in the middle. What reaches \
+your socket?",
+                    choices: &[
+                        Choice {
+                            label: "a FIN, like any goodbye",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "an RST: connection reset",
+                            shows: Some(Check::Reset(ECHO)),
+                        },
+                        Choice {
+                            label: "nothing at all",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The red `RST` arrow from Target ends the connection; the \
+lifecycle goes to reset, not closed.",
+                }),
+            },
+            Step {
+                text: "A plain ending: connect, send `bye`, close.",
+                button: "Send, then close",
+                setup: tcp(ECHO, "bye", After::Close),
+                check: Check::ClosedByPage(ECHO),
+                check_label: "close() sent your FIN and ended the socket",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "Abort after the very first byte: does any of your data come back?",
+            setup: Setup::Tcp {
+                target: ECHO,
+                send: "xyz",
+                then: After::Keep,
+                faults: Some(Faults {
+                    reset_after_bytes: Some(1),
+                    ..NO_FAULTS
+                }),
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Never closing",
+            text: "A socket you never close stays open until your program exits, and a \
+server that forgets to close accepted sockets runs out of file descriptors. Use \
+`with socket.socket(...) as sock:` in Python (Rust closes when the value is dropped).",
+            show: None,
+        }),
+        views: &[View::Lifecycle, View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "echo-client-server",
+        title: "Practice: an echo client and server",
+        summary: "Write both programs: run the server beside the lesson and reach it from the page.",
+        text:
+            "Time to write both programs yourself. The code beside this lesson has a client and a \
+server, in Python and in Rust. Start with the Python pair: it needs only the standard library.
+
+The server makes the four calls every TCP server makes. `socket()` creates the listening \
+socket, `bind()` claims an address and port (`127.0.0.1:5007`), `listen()` tells the system \
+to accept connections there, and `accept()` waits until a client's handshake is done, then \
+returns a **new** socket for that one client, with the client's address. The listening \
+socket goes on listening; the new one carries the conversation. The loop reads with \
+`recv(1024)` and sends back what came, until `recv` returns `b\"\"`: the client's FIN. \
+Leaving the `with` block then closes the connection, and the server's own FIN goes out.
+
+The client makes two calls before it talks: `socket()` and `connect()`. It encodes its text \
+into bytes and hands them to `sendall()`, which keeps sending until every byte is with the \
+system (plain `send()` may take only some). Then it reads until it has as many bytes back as \
+it sent.
+
+Save `server.py` and run `python3 server.py` in a terminal on the machine where this relay \
+runs (one you started with `cargo xtask run`; a public relay does not dial loopback \
+addresses). Leave it running and press the buttons. The relay connects to your server \
+exactly as it connects to the built-in echo, and the diagram cannot tell them apart. Watch \
+your terminal too: the server prints each connection's address, which is the relay's \
+endpoint.
+
+Your server serves one client at a time: while a connection is open, the next one waits in \
+the listen queue. The lessons on concurrency come back to that.",
+        steps: &[
+            Step {
+                text: "Warm up with the built-in echo: connect, send `ping`, close.",
+                button: "Use the built-in echo",
+                setup: tcp(ECHO, "ping", After::Close),
+                check: Check::Echoed(ECHO),
+                check_label: "the built-in echo answered",
+                predict: None,
+            },
+            Step {
+                text: "Start your server (`python3 server.py`), then connect to it at \
+`127.0.0.1:5007`, send a line and close.",
+                button: "Connect to your server",
+                setup: tcp(OWN_SERVER, "hello, my server", After::Close),
+                check: Check::Echoed(OWN_SERVER),
+                check_label: "your server echoed the bytes",
+                predict: None,
+            },
+            Step {
+                text: "Send once more, then shut down your sending side.",
+                button: "Send, then shutdown",
+                setup: tcp(OWN_SERVER, "last words", After::Shutdown),
+                check: Check::FinFromServer(OWN_SERVER),
+                check_label: "your server saw the FIN, left its loop and closed",
+                predict: Some(Predict {
+                    question: "Your FIN reaches the server. What does its `recv(1024)` do?",
+                    choices: &[
+                        Choice {
+                            label: "returns `b\"\"`; the loop ends, and the server's FIN comes back",
+                            shows: Some(Check::FinFromServer(OWN_SERVER)),
+                        },
+                        Choice {
+                            label: "keeps waiting for more data",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "raises an error",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The purple `FIN` from Target follows your `FIN (shutdown)`: that \
+is your server leaving its loop and closing the connection.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Stop your server (Ctrl-C) and connect again: refused, nothing listens.",
+                setup: tcp(OWN_SERVER, "anyone?", After::Close),
+            },
+            Try {
+                text: "Keep one connection open and open another: the second connection is \
+accepted by the system but your server reads it only when the first one ends.",
+                setup: tcp(OWN_SERVER, "wait your turn", After::Keep),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "\"Address already in use\" after a restart",
+            text: "Stop a server and start it at once, and `bind()` may fail: the old \
+connections linger in TIME_WAIT for a while. `setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)` \
+before `bind()`, as in `server.py`, lets the new server take the port.",
+            show: None,
+        }),
+        views: &[View::Sequence, View::Lifecycle],
+        server_code: true,
+    },
+    Lesson {
+        slug: "stream-messages",
+        title: "Messages over a stream",
+        summary: "What recv(1024) really returns, and how programs find where a message ends.",
+        text: "TCP carries a **stream** of bytes, not messages. It keeps the bytes in order and \
+loses none, but it does not keep the boundaries between your `send()` calls. What one \
+`sendall()` wrote may arrive in several pieces, and two small sends may arrive as one.
+
+So `recv(1024)` does not mean \"receive the message\". It means \"give me the bytes that \
+have arrived, at least one and at most 1024\", and it returns as soon as there are any. A \
+program that calls `recv` once and assumes it has the whole message works on your laptop \
+with short test strings, and fails the day a message is larger or the network slower.
+
+The first step sends 48 KB in one go. Watch the green arrows coming back: the relay reads at \
+most 16 KB at a time, so the echo arrives in several pieces, and only all of them together \
+are your message. Your program's `recv` sees the same. The code beside the lesson reads in \
+a loop until it has as many bytes as it sent.
+
+Because a stream has no boundaries, every protocol over TCP adds its own **framing**, a way \
+to tell where a message ends. Two ways are common:
+
+- a delimiter, such as a newline after each message: read until you have seen `\n`. SMTP \
+and many chat protocols work like this;
+- a length prefix: send the message's size first (for example as 4 bytes), then read exactly \
+that many bytes.
+
+HTTP uses both: its head ends with an empty line, and `Content-Length` says how long the \
+body is.
+
+Small writes meet one more effect, **Nagle's algorithm**: while earlier data is still \
+unacknowledged, TCP holds a small write back and sends it together with the next one, to \
+save packets. `TCP_NODELAY` (a checkbox in the playground's TCP panel) turns it off for \
+programs that send small messages and wait for answers.",
+        steps: &[
+            Step {
+                text: "Send 48 KB to the echo in one `sendall()`.",
+                button: "Send 48 KB",
+                setup: tcp(ECHO, BIG, After::Close),
+                check: Check::InPieces(ECHO),
+                check_label: "all 48 KB came back, in more than one piece",
+                predict: Some(Predict {
+                    question: "You send 48 KB in one call. How does the echo come back to the \
+relay's socket?",
+                    choices: &[
+                        Choice {
+                            label: "in one piece, as it was sent",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "in several pieces that add up to 48 KB",
+                            shows: Some(Check::InPieces(ECHO)),
+                        },
+                        Choice {
+                            label: "in pieces of exactly 1024 bytes",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Count the green arrows from Target: each is one read, and their \
+sizes differ.",
+                }),
+            },
+            Step {
+                text: "Send two lines in one write, `first\\nsecond\\n`: on the wire they are \
+just bytes, and only the newlines say where each message ends.",
+                button: "Send two lines",
+                setup: tcp(ECHO, TWO_LINES, After::Close),
+                check: Check::EchoedText(ECHO, TWO_LINES),
+                check_label: "the two lines came back as one stream of bytes",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "A single byte: the smallest piece a `recv` can return.",
+            setup: tcp(ECHO, "x", After::Close),
+        }],
+        mistake: Some(Mistake {
+            title: "One recv() for one message",
+            text: "`data = sock.recv(1024)` once, then treating `data` as the whole message, \
+loses everything after the first piece. Loop until your framing says the message is complete: \
+the length you expect, or the delimiter.",
+            show: Some(tcp(ECHO, BIG, After::Close)),
+        }),
+        views: &[View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "udp-echo",
+        title: "A UDP echo",
+        summary: "Datagrams keep their boundaries, need no connection, and may vanish: receive timeouts.",
+        text:
+            "Now the same echo over UDP. The code beside this lesson makes a `SOCK_DGRAM` socket \
+and calls `sendto(data, (HOST, PORT))`: every call names where the datagram goes, because \
+there is no connection. There is no `connect()` handshake and no `accept()`: the server \
+(in `server.py`) calls `bind()` and then `recvfrom()`, which returns one datagram together \
+with the address it came from, and `sendto()` sends the answer back to that address.
+
+In the diagram, the UDP socket gets a grey `bound … (connected)` note: the relay binds a \
+local port and sets a default destination, which sends no packet at all. The first arrow to \
+Target is your datagram itself; compare the TCP handshake rows before any data in the \
+earlier lessons.
+
+UDP keeps **boundaries**. One `sendto()` is one datagram, and one `recvfrom()` returns one \
+whole datagram, never a part of one and never two at once. The second step sends 1,200 \
+bytes, and they come back as one green arrow of 1,200 bytes, where TCP would have been free \
+to split them. A datagram that does not fit the buffer you pass to `recvfrom` is cut off, \
+so pass one as large as the largest datagram you expect.
+
+The price is that nothing is guaranteed. A datagram can be lost, duplicated, or overtaken \
+by a later one, and neither side is told. If your request or its answer is lost, \
+`recvfrom()` simply waits. Without a timeout it waits forever; with `settimeout(2)` it \
+raises `TimeoutError` after two seconds, and your program decides what to do: send again, \
+or give up and say so. The third step asks the lab to drop everything, and the grey \
+`recv timed out` note is all that happens.
+
+Programs that need reliability over UDP, such as DNS clients, add it themselves: a timeout, \
+a retry, and a way to match each answer to its question.",
+        steps: &[
+            Step {
+                text: "Send `ping` as one datagram to the UDP echo.",
+                button: "Send ping",
+                setup: udp(UDP_ECHO, "ping", None),
+                check: Check::DatagramText(UDP_ECHO, "ping"),
+                check_label: "one datagram out, one datagram back",
+                predict: None,
+            },
+            Step {
+                text: "Send 1,200 bytes as one datagram.",
+                button: "Send 1,200 bytes",
+                setup: udp(UDP_ECHO, MEDIUM, None),
+                check: Check::DatagramText(UDP_ECHO, MEDIUM),
+                check_label: "the 1,200 bytes came back as one whole datagram",
+                predict: Some(Predict {
+                    question: "TCP split 48 KB into pieces. How do 1,200 bytes sent as one \
+datagram come back?",
+                    choices: &[
+                        Choice {
+                            label: "as one datagram of 1,200 bytes",
+                            shows: Some(Check::DatagramText(UDP_ECHO, MEDIUM)),
+                        },
+                        Choice {
+                            label: "in pieces, like a stream",
+                            shows: None,
+                        },
+                    ],
+                    explain: "One green arrow back from Target, with all 1,200 bytes on its \
+label: a datagram arrives whole or not at all.",
+                }),
+            },
+            Step {
+                text: "Send a datagram while the lab drops every datagram it receives.",
+                button: "Send into the void",
+                setup: udp(
+                    UDP_ECHO,
+                    "hello?",
+                    Some(Faults {
+                        drop_percent: Some(100),
+                        ..NO_FAULTS
+                    }),
+                ),
+                check: Check::DatagramLost(UDP_ECHO),
+                check_label: "the reply never came; the receive timeout fired",
+                predict: Some(Predict {
+                    question: "The lab drops your datagram. How long does your program wait \
+for the answer?",
+                    choices: &[
+                        Choice {
+                            label: "until its own receive timeout, then it gives up",
+                            shows: Some(Check::DatagramLost(UDP_ECHO)),
+                        },
+                        Choice {
+                            label: "until the network reports the loss",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "no time: sendto() fails",
+                            shows: None,
+                        },
+                    ],
+                    explain: "`sendto()` succeeded (the green arrow to Target); then nothing, \
+until the grey `recv timed out` note.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "Half of the datagrams dropped: send a few times and count the answers.",
+            setup: udp(
+                UDP_ECHO,
+                "lucky?",
+                Some(Faults {
+                    drop_percent: Some(50),
+                    ..NO_FAULTS
+                }),
+            ),
+        }],
+        mistake: Some(Mistake {
+            title: "Waiting forever for a datagram",
+            text: "`recvfrom()` without a timeout hangs your program the first time a datagram \
+is lost. Set `sock.settimeout(...)` and handle `TimeoutError` by retrying a few times, then \
+reporting the failure.",
+            show: Some(udp(
+                UDP_ECHO,
+                "lost",
+                Some(Faults {
+                    drop_percent: Some(100),
+                    ..NO_FAULTS
+                }),
+            )),
+        }),
+        views: &[View::Sequence, View::Lifecycle],
+        server_code: true,
+    },
+    Lesson {
+        slug: "http-anatomy",
+        title: "Anatomy of an HTTP request and response",
+        summary: "The bytes of an HTTP exchange: request line, Host and headers, status line, body.",
+        text: "HTTP runs over TCP, and HTTP/1.1 is text you can read. A request is a **head** of \
+lines, an empty line, and sometimes a **body**:
+
+- the request line: a method, a path and a version, `GET /get HTTP/1.1`;
+- header lines, `Name: value`. `Host` names the site, because one server can answer for \
+many names; others say who the client is and what it accepts;
+- an empty line, which ends the head. A body follows only when the head announces one, with \
+`Content-Length` (or chunked transfer encoding).
+
+The response has the same shape: a status line (`HTTP/1.1 200 OK`: the version, the status \
+code and a reason phrase for people), header lines such as `Content-Type: application/json` \
+and `Content-Length`, an empty line, then the body. Every line of a head ends with the two \
+bytes CR LF (`\r\n`).
+
+Press the first button and look at the payloads view beside the lesson: it shows the \
+exchange as the bytes that crossed the socket, head and body. In the diagram, the request \
+rides on the same TCP handshake as every earlier lesson: HTTP adds no connection of its \
+own. The name `www.lab.test` is looked up first, in the lab's DNS, and the lab's HTTP \
+service answers on port 80.
+
+The second request carries a header of your own, `X-Lesson: anatomy`. The lab's `/headers` \
+answers with the headers it received, so yours shows up in the body beside `Host`.
+
+A **status code** is the server's answer, not the network's. A 404 means that the \
+connection, the request and the response all worked, and the server has nothing at that \
+path. Python's `requests` returns a 404 like any other response; `raise_for_status()` \
+turns codes from 400 up into an exception when you want one. The code beside the lesson \
+does both, and `curl -i` prints the response head as it came.",
+        steps: &[
+            Step {
+                text: "Ask the HTTP lab for `/get`.",
+                button: "GET /get",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/get",
+                    headers: &[],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/get", 200),
+                check_label: "a response came back: 200 OK",
+                predict: None,
+            },
+            Step {
+                text: "Send a header of your own, `X-Lesson: anatomy`, to `/headers`.",
+                button: "GET /headers",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/headers",
+                    headers: &[("X-Lesson", "anatomy")],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/headers", 200),
+                check_label: "the lab answered with the headers it received",
+                predict: None,
+            },
+            Step {
+                text: "Ask for a page the lab does not have: `/status/404`.",
+                button: "GET /status/404",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/status/404",
+                    headers: &[],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/status/404", 404),
+                check_label: "a complete response, with status 404",
+                predict: Some(Predict {
+                    question: "The lab has nothing at this path. What does the exchange look \
+like?",
+                    choices: &[
+                        Choice {
+                            label: "a normal response whose status line says 404",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/404", 404)),
+                        },
+                        Choice {
+                            label: "the connection is refused",
+                            shows: Some(Check::Refused(WWW_80)),
+                        },
+                        Choice {
+                            label: "no answer: the request times out",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The diagram shows the handshake, the request and a response \
+head: `404 Not Found` is an answer like any other.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "A JSON body: `/json` answers with `Content-Type: application/json`.",
+            setup: Setup::Http {
+                target: WWW_80,
+                method: "GET",
+                path: "/json",
+                headers: &[],
+                send: "",
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Treating a 404 or a 500 as success",
+            text: "`requests.get(url)` does not raise for an error status: a program that \
+reads `response.json()` without looking at `response.status_code` (or calling \
+`response.raise_for_status()`) goes on with an error page as if it were data.",
+            show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "http-methods",
+        title: "HTTP methods",
+        summary: "GET, POST, PUT and DELETE, and what an API maps them to.",
+        text: "The first word of a request line is its **method**: what the client asks the \
+server to do with the thing the path names. An API maps the methods onto operations on its \
+data:
+
+- `GET` reads (\"give me `/users/7`\"). It has no body and must change nothing on the \
+server, so a browser, a cache or a retry may repeat it safely.
+- `POST` creates or submits (\"here is a new user\"). The body carries the data, today \
+usually JSON, with `Content-Type: application/json`. Two identical POSTs may create two \
+users.
+- `PUT` replaces what is at the path with the body (\"user 7 is now this\"). Sending the same \
+PUT twice leaves the same result: it is **idempotent**.
+- `DELETE` removes what is at the path, and is idempotent too.
+
+Two more are common: `PATCH` changes part of a resource, and `HEAD` is a GET that returns \
+only the head.
+
+The lab's `/post`, `/put` and `/delete` each accept their own method and answer with what \
+they received: the method, your headers, and the body, parsed as JSON when it is JSON. Look \
+at the request in the payloads view: a request with a body carries `Content-Type` and \
+`Content-Length`, so the server knows what the bytes are and where they end.
+
+The method belongs to the request, not to the URL. A server that does not take a method at \
+a path answers `405 Method Not Allowed`, which is still a complete response. In Python, \
+`requests.post(url, json=data, timeout=10)` turns `data` into JSON and sets the header for \
+you; `requests.put` and `requests.delete` work the same way. The code beside the lesson \
+follows the last request you sent.",
+        steps: &[
+            Step {
+                text: "Create something: POST a JSON body to `/post`.",
+                button: "POST /post",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "POST",
+                    path: "/post",
+                    headers: &[],
+                    send: "{\"name\": \"Ada\", \"role\": \"engineer\"}",
+                },
+                check: Check::HttpStatus(WWW_80, "/post", 200),
+                check_label: "the lab received the POST and its JSON body",
+                predict: None,
+            },
+            Step {
+                text: "Replace it: PUT a new body to `/put`.",
+                button: "PUT /put",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "PUT",
+                    path: "/put",
+                    headers: &[],
+                    send: "{\"name\": \"Ada\", \"role\": \"lead\"}",
+                },
+                check: Check::HttpStatus(WWW_80, "/put", 200),
+                check_label: "the PUT was accepted",
+                predict: None,
+            },
+            Step {
+                text: "Remove it: DELETE `/delete`, with no body.",
+                button: "DELETE /delete",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "DELETE",
+                    path: "/delete",
+                    headers: &[],
+                    send: "",
+                },
+                check: Check::HttpStatus(WWW_80, "/delete", 200),
+                check_label: "the DELETE was accepted",
+                predict: None,
+            },
+            Step {
+                text: "Use the wrong method: POST to `/get`, which only takes GET.",
+                button: "POST /get",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "POST",
+                    path: "/get",
+                    headers: &[],
+                    send: "{\"oops\": true}",
+                },
+                check: Check::HttpStatus(WWW_80, "/get", 405),
+                check_label: "405 Method Not Allowed: a complete answer",
+                predict: Some(Predict {
+                    question: "`/get` takes only GET. What does the server answer to a POST?",
+                    choices: &[
+                        Choice {
+                            label: "200, treating it as a GET",
+                            shows: Some(Check::HttpStatus(WWW_80, "/get", 200)),
+                        },
+                        Choice {
+                            label: "405 Method Not Allowed",
+                            shows: Some(Check::HttpStatus(WWW_80, "/get", 405)),
+                        },
+                        Choice {
+                            label: "404 Not Found",
+                            shows: Some(Check::HttpStatus(WWW_80, "/get", 404)),
+                        },
+                    ],
+                    explain: "The path exists, so it is not a 404: the status line says \
+`405 Method Not Allowed`.",
+                }),
+            },
+        ],
+        tries: &[Try {
+            text: "Any method at all: `/anything` echoes whatever it gets, such as a PATCH.",
+            setup: Setup::Http {
+                target: WWW_80,
+                method: "PATCH",
+                path: "/anything",
+                headers: &[],
+                send: "{\"role\": \"lead\"}",
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Sending JSON as form text",
+            text: "`requests.post(url, data=text)` sends the bytes without saying they are \
+JSON, and many APIs then reject or misread them. Pass the Python value as `json=value`, \
+which encodes it and sets `Content-Type: application/json`.",
+            show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "status-codes",
+        title: "Status codes",
+        summary: "2xx, 3xx, 4xx, 5xx: what each answer means, from the lab.",
+        text: "The three digits of a status code are the server's answer, and the first digit \
+says which kind it is:
+
+- **2xx, success**: `200 OK`, `201 Created` (a POST made something new; a `Location` header \
+often says where), `204 No Content`.
+- **3xx, redirection**: what you asked for is elsewhere. `301 Moved Permanently` and `302 \
+Found` carry a `Location` header with the new address. Browsers follow it, and so does \
+Python's `requests` by default; `curl` follows only with `-L`, and the relay only when \
+asked.
+- **4xx, client error**: the request was wrong. `400 Bad Request` (malformed), `401 \
+Unauthorized` (no valid credentials; the `WWW-Authenticate` header says how to log in), \
+`403 Forbidden` (the server knows who you are and still says no), `404 Not Found`, `405 \
+Method Not Allowed`, `429 Too Many Requests`.
+- **5xx, server error**: the request may have been fine and the server failed. `500 \
+Internal Server Error`; `502 Bad Gateway` and `503 Service Unavailable` come from proxies \
+and overloaded servers.
+
+A retry can help with 503, 429 and some other 5xx answers, never with a 4xx you caused: the \
+same request fails the same way again.
+
+Each of these is a complete HTTP response, with a head and usually a body that explains \
+more. In the diagram they look alike; only the status line differs. In your program, look \
+at the code before you use the body: `response.raise_for_status()` raises \
+`requests.exceptions.HTTPError` for every 4xx and 5xx, with the code in its message, and \
+the code beside the lesson prints it.",
+        steps: &[
+            Step {
+                text: "Ask the lab for `201 Created`, the answer to a POST that made something.",
+                button: "Get a 201",
+                setup: STATUS_201,
+                check: Check::HttpStatus(WWW_80, "/status/201", 201),
+                check_label: "201 Created: a success",
+                predict: None,
+            },
+            Step {
+                text: "Ask `/bearer` without a token: it wants `Authorization: Bearer …`.",
+                button: "GET /bearer without a token",
+                setup: BEARER_NONE,
+                check: Check::HttpStatus(WWW_80, "/bearer", 401),
+                check_label: "401 Unauthorized, with a WWW-Authenticate header",
+                predict: None,
+            },
+            Step {
+                text: "Now with a token: the same request, one header more.",
+                button: "GET /bearer with a token",
+                setup: BEARER_TOKEN,
+                check: Check::HttpStatus(WWW_80, "/bearer", 200),
+                check_label: "200 OK once the token is there",
+                predict: None,
+            },
+            Step {
+                text: "Ask the lab for `500 Internal Server Error`.",
+                button: "Get a 500",
+                setup: STATUS_500,
+                check: Check::HttpStatus(WWW_80, "/status/500", 500),
+                check_label: "500: the server failed, the exchange did not",
+                predict: Some(Predict {
+                    question: "Whose fault is a 500?",
+                    choices: &[
+                        Choice {
+                            label: "the server's: it failed to handle the request",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/500", 500)),
+                        },
+                        Choice {
+                            label: "the client's: the request was malformed",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/500", 400)),
+                        },
+                        Choice {
+                            label: "the network's: the connection broke",
+                            shows: Some(Check::Reset(WWW_80)),
+                        },
+                    ],
+                    explain: "A complete response came back, so the network did its job; 5xx \
+codes say the server failed.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "A redirect, not followed: `302 Found` with a `Location` header \
+(`requests` would follow it to `/get`).",
+                setup: REDIRECT,
+            },
+            Try {
+                text: "`403 Forbidden`: known, and still not allowed.",
+                setup: STATUS_403,
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Retrying a 4xx",
+            text: "A loop that retries every failed request hammers the server with requests \
+that can never succeed. Retry timeouts, 429 and 503 (after the `Retry-After` they give), \
+and report a 4xx at once.",
+            show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+];

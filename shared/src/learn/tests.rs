@@ -1,0 +1,852 @@
+//! The course tested natively: every check on recorded traces (and on one
+//! where its step did not happen: the check stays open), the runner's
+//! requests, the generated code, and the rules every lesson keeps.
+
+use super::codegen::{self, Lang, Role};
+use super::*;
+use crate::page::{Action, Notice, State};
+use crate::payload::Payload;
+use crate::protocol::{
+    ClientMsg, Closer, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ResolveSource,
+    ServerMsg, Service,
+};
+use crate::recording::Message;
+use crate::testing::fixtures::{echo_exchange, event};
+
+const NOW: f64 = 1_795_644_000_000.0;
+
+fn services() -> Vec<Service> {
+    let service = |name: &str, protocol: &str, addr: &str| Service {
+        name: name.into(),
+        label: name.into(),
+        protocol: protocol.into(),
+        addr: addr.into(),
+    };
+    vec![
+        service("tcp-echo", "tcp", "127.0.0.1:4000"),
+        service("udp-echo", "udp", "127.0.0.1:4001"),
+        service("http-lab", "http", "127.0.0.1:4002"),
+    ]
+}
+
+/// A page welcomed by a relay with the lab services above, then fed
+/// `messages` as the page feeds its model.
+fn page(messages: impl IntoIterator<Item = Message>) -> State {
+    let mut state = State::default();
+    state.apply(NOW, Action::Relay(Notice::Opened));
+    state.apply(
+        NOW,
+        Action::Relay(Notice::Message(ServerMsg::Welcome {
+            version: PROTOCOL_VERSION,
+            relay: "roundtrip test".into(),
+            services: services(),
+            limits: None,
+        })),
+    );
+    for message in messages {
+        state.apply(
+            NOW,
+            match message {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
+    }
+    state
+}
+
+fn connect(op: u32, target: &str) -> Message {
+    Message::Out(ClientMsg::TcpConnect {
+        op,
+        target: target.into(),
+        connect_timeout_ms: None,
+        nodelay: false,
+        faults: None,
+    })
+}
+
+fn ev(op: u32, kind: EventKind) -> Message {
+    Message::In(event(op, 10, kind))
+}
+
+fn connected(op: u32, local_port: u16) -> Message {
+    ev(
+        op,
+        EventKind::Connected {
+            local: format!("127.0.0.1:{local_port}"),
+            remote: "127.0.0.1:4000".into(),
+        },
+    )
+}
+
+fn failed(op: u32, code: ErrorCode) -> Message {
+    ev(
+        op,
+        EventKind::Failed {
+            error: RelayError::new(code, "it failed"),
+        },
+    )
+}
+
+fn send(op: u32, text: &str) -> Message {
+    Message::Out(ClientMsg::Send {
+        op,
+        data: Payload(text.as_bytes().to_vec()),
+    })
+}
+
+fn data(op: u32, text: &str) -> Message {
+    Message::In(ServerMsg::Data {
+        op,
+        t_us: 20,
+        data: Payload(text.as_bytes().to_vec()),
+    })
+}
+
+fn udp_open(op: u32) -> Message {
+    Message::Out(ClientMsg::UdpOpen {
+        op,
+        target: Some("udp-echo".into()),
+        bind_port: None,
+        recv_timeout_ms: Some(2_000),
+        faults: None,
+    })
+}
+
+const ECHO: Target = Target::Service("tcp-echo");
+const UDP: Target = Target::Service("udp-echo");
+const V6: Target = Target::ServiceOn {
+    host: "[::1]",
+    service: "tcp-echo",
+};
+
+#[test]
+fn an_echo_round_trip_passes_echoed_connected_and_closed() {
+    let state = page(echo_exchange(1));
+    for check in [
+        Check::Connected(ECHO),
+        Check::Echoed(ECHO),
+        Check::ClosedByPage(ECHO),
+    ] {
+        assert!(check.passed(&state), "{check:?}");
+    }
+    for check in [
+        Check::Refused(ECHO),
+        Check::Reset(ECHO),
+        Check::FinFromServer(ECHO),
+        Check::TwoConnections(ECHO),
+    ] {
+        assert!(!check.passed(&state), "{check:?} did not happen");
+    }
+}
+
+#[test]
+fn checks_stay_open_while_the_step_has_not_happened() {
+    // Connected, sent, no answer yet: not echoed, not closed.
+    let state = page([
+        connect(1, "tcp-echo"),
+        connected(1, 51000),
+        send(1, "hello"),
+    ]);
+    assert!(Check::Connected(ECHO).passed(&state));
+    assert!(!Check::Echoed(ECHO).passed(&state));
+    assert!(!Check::ClosedByPage(ECHO).passed(&state));
+    // Half the echo is not the echo.
+    let state = page([
+        connect(1, "tcp-echo"),
+        connected(1, 51000),
+        send(1, "hello"),
+        data(1, "hel"),
+    ]);
+    assert!(!Check::Echoed(ECHO).passed(&state));
+    // Nothing at all: every check is open.
+    let state = page([]);
+    for step in LESSONS.iter().flat_map(|l| l.steps) {
+        assert!(
+            !step.check.passed(&state),
+            "{:?} on an empty trace",
+            step.check
+        );
+    }
+}
+
+#[test]
+fn a_check_only_counts_operations_to_its_own_target() {
+    let state = page(echo_exchange(1));
+    let other = Target::ServiceOn {
+        host: "127.0.0.1",
+        service: "tcp-echo",
+    };
+    assert!(!Check::Echoed(other).passed(&state));
+}
+
+#[test]
+fn refused_and_timed_out_are_told_apart() {
+    let refused = page([connect(1, "[::1]:4000"), failed(1, ErrorCode::Refused)]);
+    assert!(Check::Refused(V6).passed(&refused));
+    assert!(!Check::TimedOut(V6).passed(&refused));
+    assert!(!Check::Connected(V6).passed(&refused));
+    let timed_out = page([connect(1, "[::1]:4000"), failed(1, ErrorCode::TimedOut)]);
+    assert!(Check::TimedOut(V6).passed(&timed_out));
+    assert!(!Check::Refused(V6).passed(&timed_out));
+    // A prediction is answered by the check that passed.
+    let ip = lesson("ip-addresses").unwrap().1;
+    let predict = ip.steps[2].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &refused), Some(1));
+    assert_eq!(shown_choice(&predict, &timed_out), Some(2));
+    assert_eq!(shown_choice(&predict, &page([])), None);
+}
+
+#[test]
+fn a_name_resolved_then_connected() {
+    let localhost = Target::ServiceOn {
+        host: "localhost",
+        service: "tcp-echo",
+    };
+    let resolved = ev(
+        1,
+        EventKind::Resolved {
+            addrs: vec!["[::1]:4000".into(), "127.0.0.1:4000".into()],
+            source: ResolveSource::System,
+        },
+    );
+    let state = page([connect(1, "localhost:4000"), resolved.clone()]);
+    assert!(!Check::ResolvedThenConnected(localhost).passed(&state));
+    let state = page([connect(1, "localhost:4000"), resolved, connected(1, 51000)]);
+    assert!(Check::ResolvedThenConnected(localhost).passed(&state));
+}
+
+#[test]
+fn two_connections_need_two_local_ports() {
+    let one = page([connect(1, "tcp-echo"), connected(1, 51000)]);
+    assert!(!Check::TwoConnections(ECHO).passed(&one));
+    let two = page([
+        connect(1, "tcp-echo"),
+        connected(1, 51000),
+        connect(2, "tcp-echo"),
+        connected(2, 51002),
+    ]);
+    assert!(Check::TwoConnections(ECHO).passed(&two));
+    assert_eq!(
+        endpoints(&two),
+        vec![
+            (1, "127.0.0.1:51000".into(), "127.0.0.1:4000".into()),
+            (2, "127.0.0.1:51002".into(), "127.0.0.1:4000".into()),
+        ]
+    );
+}
+
+#[test]
+fn fin_from_the_server_only_after_our_shutdown() {
+    let base = [connect(1, "tcp-echo"), connected(1, 51000)];
+    let fin_only = page(
+        base.clone()
+            .into_iter()
+            .chain([ev(1, EventKind::PeerClosed)]),
+    );
+    assert!(!Check::FinFromServer(ECHO).passed(&fin_only));
+    let shutdown = page(base.clone().into_iter().chain([
+        Message::Out(ClientMsg::Shutdown { op: 1 }),
+        ev(1, EventKind::ShutdownSent),
+    ]));
+    assert!(
+        !Check::FinFromServer(ECHO).passed(&shutdown),
+        "no FIN back yet"
+    );
+    let both = page(base.into_iter().chain([
+        Message::Out(ClientMsg::Shutdown { op: 1 }),
+        ev(1, EventKind::ShutdownSent),
+        ev(1, EventKind::PeerClosed),
+    ]));
+    assert!(Check::FinFromServer(ECHO).passed(&both));
+}
+
+#[test]
+fn a_reset_is_seen_as_an_event_or_a_failure() {
+    let base = [
+        connect(1, "tcp-echo"),
+        connected(1, 51000),
+        send(1, "abcdefgh"),
+    ];
+    assert!(!Check::Reset(ECHO).passed(&page(base.clone())));
+    let rst = page(base.clone().into_iter().chain([ev(1, EventKind::Reset)]));
+    assert!(Check::Reset(ECHO).passed(&rst));
+    let failed = page(base.into_iter().chain([failed(1, ErrorCode::Reset)]));
+    assert!(Check::Reset(ECHO).passed(&failed));
+}
+
+#[test]
+fn a_datagram_echoed_or_lost() {
+    let sent = [
+        udp_open(1),
+        ev(
+            1,
+            EventKind::Bound {
+                local: "127.0.0.1:52000".into(),
+                remote: Some("127.0.0.1:4001".into()),
+            },
+        ),
+        Message::Out(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"ping".to_vec()),
+        }),
+        ev(
+            1,
+            EventKind::DatagramSent {
+                to: "127.0.0.1:4001".into(),
+                bytes: 4,
+            },
+        ),
+    ];
+    let waiting = page(sent.clone());
+    assert!(!Check::DatagramEchoed(UDP).passed(&waiting));
+    assert!(!Check::DatagramLost(UDP).passed(&waiting), "no timeout yet");
+    let echoed = page(
+        sent.clone()
+            .into_iter()
+            .chain([Message::In(ServerMsg::Datagram {
+                op: 1,
+                t_us: 30,
+                from: "127.0.0.1:4001".into(),
+                data: Payload(b"ping".to_vec()),
+            })]),
+    );
+    assert!(Check::DatagramEchoed(UDP).passed(&echoed));
+    assert!(!Check::DatagramLost(UDP).passed(&echoed));
+    assert!(Check::DatagramText(UDP, "ping").passed(&echoed));
+    assert!(
+        !Check::DatagramText(UDP, "pong").passed(&echoed),
+        "another datagram"
+    );
+    assert!(!Check::DatagramText(UDP, "ping").passed(&waiting));
+    let lost = page(
+        sent.into_iter()
+            .chain([ev(1, EventKind::RecvTimeout { after_ms: 2_000 })]),
+    );
+    assert!(Check::DatagramLost(UDP).passed(&lost));
+    assert!(!Check::DatagramEchoed(UDP).passed(&lost));
+}
+
+/// Runs `setup` against replies the test plays as the relay: every request
+/// the run returns is recorded, then the relay's answer to it.
+fn drive(setup: Setup, reply: impl Fn(&ClientMsg) -> Vec<Message>) -> Vec<ClientMsg> {
+    let mut state = page([]);
+    let (mut run, first) = Run::start(setup, &state.services, 1, setup.send()).unwrap();
+    let mut pending = vec![first];
+    let mut sent = Vec::new();
+    for _ in 0..10 {
+        for msg in std::mem::take(&mut pending) {
+            state.apply(NOW, Action::Requested(msg.clone()));
+            for answer in reply(&msg) {
+                let Message::In(answer) = answer else {
+                    continue;
+                };
+                state.apply(NOW, Action::Relay(Notice::Message(answer)));
+            }
+            sent.push(msg);
+        }
+        pending = run.advance(&state.trace);
+        if pending.is_empty() && run.is_done() {
+            break;
+        }
+    }
+    assert!(run.is_done(), "the run ended; it sent {sent:?}");
+    sent
+}
+
+fn echo_relay(msg: &ClientMsg) -> Vec<Message> {
+    match msg {
+        ClientMsg::TcpConnect { op, .. } => vec![connected(*op, 51000)],
+        ClientMsg::Send { op, data: d } => {
+            vec![data(*op, &String::from_utf8_lossy(&d.0))]
+        }
+        ClientMsg::Shutdown { op } => vec![
+            ev(*op, EventKind::ShutdownSent),
+            ev(*op, EventKind::PeerClosed),
+        ],
+        ClientMsg::Close { op } => vec![ev(
+            *op,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        )],
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_runner_connects_sends_once_connected_and_closes_after_the_answer() {
+    let setup = Setup::Tcp {
+        target: ECHO,
+        send: "hello",
+        then: After::Close,
+        faults: None,
+    };
+    let sent = drive(setup, echo_relay);
+    assert!(matches!(&sent[0], ClientMsg::TcpConnect { target, .. } if target == "tcp-echo"));
+    assert_eq!(
+        sent[1..],
+        [
+            ClientMsg::Send {
+                op: 1,
+                data: Payload(b"hello".to_vec())
+            },
+            ClientMsg::Close { op: 1 }
+        ]
+    );
+    let shutdown = drive(
+        Setup::Tcp {
+            target: ECHO,
+            send: "bye",
+            then: After::Shutdown,
+            faults: None,
+        },
+        echo_relay,
+    );
+    assert_eq!(shutdown.last(), Some(&ClientMsg::Shutdown { op: 1 }));
+}
+
+#[test]
+fn the_runner_waits_and_stops_when_the_connection_fails() {
+    let setup = Setup::Tcp {
+        target: V6,
+        send: "x",
+        then: After::Close,
+        faults: None,
+    };
+    let state = page([]);
+    let (mut run, first) = Run::start(setup, &state.services, 1, "x").unwrap();
+    assert!(matches!(&first, ClientMsg::TcpConnect { target, .. } if target == "[::1]:4000"));
+    let waiting = page([Message::Out(first.clone())]);
+    assert_eq!(
+        run.advance(&waiting.trace),
+        vec![],
+        "nothing before connected"
+    );
+    let failed = page([Message::Out(first), failed(1, ErrorCode::Refused)]);
+    assert_eq!(run.advance(&failed.trace), vec![]);
+    assert!(run.is_done());
+    // Without the welcome the service's port is unknown.
+    assert_eq!(
+        Run::start(setup, &[], 1, "x").map(|_| ()),
+        Err(runner::RunError::NoServices)
+    );
+}
+
+#[test]
+fn the_udp_runner_sends_once_bound_and_closes_after_an_answer_or_a_timeout() {
+    let setup = Setup::Udp {
+        target: UDP,
+        send: "ping",
+        recv_timeout_ms: 60_000,
+        faults: None,
+    };
+    let timeout_relay = |msg: &ClientMsg| match msg {
+        ClientMsg::UdpOpen {
+            op,
+            recv_timeout_ms,
+            ..
+        } => {
+            assert_eq!(
+                *recv_timeout_ms,
+                Some(runner::MAX_RECV_TIMEOUT_MS),
+                "bounded"
+            );
+            vec![ev(
+                *op,
+                EventKind::Bound {
+                    local: "127.0.0.1:52000".into(),
+                    remote: Some("127.0.0.1:4001".into()),
+                },
+            )]
+        }
+        ClientMsg::Send { op, .. } => vec![ev(*op, EventKind::RecvTimeout { after_ms: 10_000 })],
+        _ => Vec::new(),
+    };
+    let sent = drive(setup, timeout_relay);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    assert_eq!(sent[2], ClientMsg::Close { op: 1 });
+}
+
+#[test]
+fn every_lesson_keeps_the_rules_of_the_course() {
+    let mut slugs = std::collections::HashSet::new();
+    for lesson in LESSONS {
+        assert!(slugs.insert(lesson.slug), "{} twice", lesson.slug);
+        assert!(
+            lesson
+                .slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '-'),
+            "{}: a slug is lowercase words and dashes",
+            lesson.slug
+        );
+        let words = markup::word_count(lesson.text);
+        assert!(
+            (150..=400).contains(&words),
+            "{}: {words} words (150–400)",
+            lesson.slug
+        );
+        assert!(
+            (2..=5).contains(&lesson.steps.len()),
+            "{}: 2–5 steps",
+            lesson.slug
+        );
+        assert!(lesson.tries.len() <= 4, "{}: at most 4 tries", lesson.slug);
+        assert!(!lesson.views.is_empty());
+        for step in lesson.steps {
+            if let Some(predict) = step.predict {
+                assert!(
+                    predict.choices.iter().any(|c| c.shows == Some(step.check)),
+                    "{}: the choice the step's check confirms is offered",
+                    lesson.slug
+                );
+            }
+            // Every setup runs against the lab's services.
+            assert!(Run::start(step.setup, &services_all(), 1, step.setup.send()).is_ok());
+        }
+        // The text parses into blocks with no marker left open.
+        for block in markup::parse(lesson.text) {
+            let spans = match block {
+                markup::Block::Paragraph(spans) => spans,
+                markup::Block::List(items) => items.concat(),
+            };
+            for span in spans {
+                if let markup::Span::Text(text) = span {
+                    assert!(!text.contains('`'), "{}: open ` in {text:?}", lesson.slug);
+                }
+            }
+        }
+    }
+}
+
+fn services_all() -> Vec<Service> {
+    let mut all = services();
+    all.push(Service {
+        name: "https-lab".into(),
+        label: "https".into(),
+        protocol: "https".into(),
+        addr: "127.0.0.1:4003".into(),
+    });
+    all
+}
+
+#[test]
+fn every_link_and_next_resolves() {
+    for (index, lesson) in LESSONS.iter().enumerate() {
+        let slug = href(lesson).strip_prefix("/learn/").unwrap().to_owned();
+        assert_eq!(super::lesson(&slug).map(|(i, _)| i), Some(index));
+        let (previous, next) = neighbours(index);
+        assert_eq!(previous.is_none(), index == 0);
+        assert_eq!(next.is_none(), index + 1 == LESSONS.len());
+        for neighbour in previous.into_iter().chain(next) {
+            assert!(super::lesson(neighbour.slug).is_some());
+        }
+    }
+    assert!(super::lesson("no-such-lesson").is_none());
+}
+
+#[test]
+fn progress_is_kept_as_known_slugs_in_course_order() {
+    let mut progress = progress::Progress::parse("ports junk what-is-networking");
+    assert_eq!(progress.to_stored(), "what-is-networking ports");
+    assert_eq!(progress.next_slug(), "ip-addresses");
+    assert!(progress.mark_done("ip-addresses"));
+    assert!(!progress.mark_done("ip-addresses"));
+    assert!(!progress.mark_done("unknown"));
+    assert_eq!(progress.count(), 3);
+    assert_eq!(progress::Progress::parse("").next_slug(), LESSONS[0].slug);
+}
+
+#[test]
+fn the_tcp_client_in_python_and_rust() {
+    let setup = LESSONS[0].steps[0].setup;
+    let programs = codegen::for_setup(&setup, &services(), "hello", true, 5007).unwrap();
+    let files: Vec<_> = programs.iter().map(|p| (p.file, p.lang, p.role)).collect();
+    assert_eq!(
+        files,
+        [
+            ("client.py", Lang::Python, Role::Client),
+            ("client.rs", Lang::Rust, Role::Client),
+            ("server.py", Lang::Python, Role::Server),
+            ("server.rs", Lang::Rust, Role::Server),
+        ]
+    );
+    let py = &programs[0].code;
+    for needle in [
+        "HOST = \"127.0.0.1\"",
+        "PORT = 4000",
+        "MESSAGE = \"hello\"",
+        "socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+        "sock.settimeout(5)",
+        "MESSAGE.encode(\"utf-8\")",
+        "received.decode(\"utf-8\")",
+    ] {
+        assert!(py.contains(needle), "{needle} in\n{py}");
+    }
+    assert!(
+        programs[1]
+            .code
+            .contains("TcpStream::connect(\"127.0.0.1:4000\")")
+    );
+    assert!(
+        programs[2].code.contains("PORT = 5007") && programs[2].code.contains("server.listen()")
+    );
+    assert!(
+        programs[3]
+            .code
+            .contains("TcpListener::bind(\"127.0.0.1:5007\")")
+    );
+}
+
+#[test]
+fn the_code_follows_the_settings() {
+    let v6 = Setup::Tcp {
+        target: V6,
+        send: "x",
+        then: After::Shutdown,
+        faults: None,
+    };
+    let programs = codegen::for_setup(&v6, &services(), "say \"hi\"\n", false, 5007).unwrap();
+    assert_eq!(programs.len(), 2, "no server unless the lesson has one");
+    let py = &programs[0].code;
+    assert!(py.contains("socket.AF_INET6"));
+    assert!(py.contains("HOST = \"::1\""));
+    assert!(py.contains(r#"MESSAGE = "say \"hi\"\n""#), "{py}");
+    assert!(py.contains("sock.shutdown(socket.SHUT_WR)"));
+    let rs = &programs[1].code;
+    assert!(rs.contains("TcpStream::connect(\"[::1]:4000\")"));
+    assert!(rs.contains("stream.shutdown(Shutdown::Write)?"));
+    // Before the welcome there is no port to write.
+    assert!(codegen::for_setup(&v6, &[], "x", false, 5007).is_none());
+    // A lab name becomes the service's real address.
+    let lab = Setup::Tcp {
+        target: Target::LabName {
+            name: "echo.lab.test:7",
+            service: "tcp-echo",
+        },
+        send: "x",
+        then: After::Close,
+        faults: None,
+    };
+    let programs = codegen::for_setup(&lab, &services(), "x", false, 5007).unwrap();
+    assert!(programs[0].code.contains("PORT = 4000"));
+}
+
+#[test]
+fn the_udp_client_sets_a_timeout_and_catches_it() {
+    let setup = Setup::Udp {
+        target: UDP,
+        send: "ping",
+        recv_timeout_ms: 2_500,
+        faults: None,
+    };
+    let programs = codegen::for_setup(&setup, &services(), "ping", true, 5007).unwrap();
+    let py = &programs[0].code;
+    assert!(!py.contains("inject faults"), "no faults, no note");
+    assert!(py.contains("socket.SOCK_DGRAM") && py.contains("sock.settimeout(2.5)"));
+    assert!(py.contains("except TimeoutError:") && py.contains("sock.sendto("));
+    assert!(programs[1].code.contains("Duration::from_millis(2500)"));
+    assert!(programs[2].code.contains("server.recvfrom(2048)"));
+}
+
+#[test]
+fn code_for_a_setup_with_faults_says_the_lab_injects_them_for_the_page_only() {
+    let lossy = LESSONS
+        .iter()
+        .flat_map(|l| l.steps)
+        .find(|s| matches!(s.check, Check::DatagramLost(_)))
+        .unwrap();
+    let programs = codegen::for_setup(&lossy.setup, &services(), "x", true, 5007).unwrap();
+    for program in &programs {
+        let noted = program.code.contains("inject faults on its own connection");
+        assert_eq!(noted, program.role == Role::Client, "{}", program.file);
+    }
+}
+
+#[test]
+fn http_as_requests_and_curl() {
+    let programs = codegen::http(
+        "POST",
+        "http://127.0.0.1:4002/post",
+        &[("Authorization".into(), "Bearer it's-me".into())],
+        "{\"n\": 1}",
+        10,
+    );
+    let py = &programs[0].code;
+    for needle in [
+        "import json",
+        "import requests",
+        "headers = {\"Authorization\": \"Bearer it's-me\"}",
+        "requests.post(\"http://127.0.0.1:4002/post\", headers=headers, json=payload, timeout=10)",
+        "response.raise_for_status()",
+        "except requests.exceptions.Timeout:",
+    ] {
+        assert!(py.contains(needle), "{needle} in\n{py}");
+    }
+    assert_eq!(
+        programs[1].code,
+        "curl -sS -i --max-time 10 -X 'POST' -H 'Authorization: Bearer it'\\''s-me' \
+         -H 'Content-Type: application/json' --data '{\"n\": 1}' 'http://127.0.0.1:4002/post'\n"
+    );
+    let get = codegen::http("GET", "http://127.0.0.1:4002/get", &[], "", 5);
+    assert!(
+        get[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/get\", timeout=5)")
+    );
+    assert_eq!(
+        get[1].code,
+        "curl -sS -i --max-time 5 'http://127.0.0.1:4002/get'\n"
+    );
+}
+
+#[test]
+fn dns_as_dig() {
+    use crate::protocol::DnsType;
+    assert_eq!(
+        codegen::dig("www.lab.test", DnsType::A, "127.0.0.1:5353").code,
+        "dig @127.0.0.1 -p 5353 'www.lab.test' A\n"
+    );
+    assert_eq!(
+        codegen::dig("example.com", DnsType::Mx, "9.9.9.9").code,
+        "dig @9.9.9.9 'example.com' MX\n"
+    );
+}
+
+#[test]
+fn page_paths_route_to_the_playground_the_contents_or_a_lesson() {
+    assert_eq!(route("/"), Route::Playground);
+    assert_eq!(route(""), Route::Playground);
+    assert_eq!(route("/learn"), Route::Contents);
+    assert_eq!(route("/learn/"), Route::Contents);
+    assert_eq!(route("/learn/ports"), Route::Lesson(2));
+    assert_eq!(route("/learn/ports/"), Route::Lesson(2));
+    assert_eq!(route("/learn/nope"), Route::NoSuchLesson);
+    assert_eq!(route("/learning"), Route::Playground);
+    for lesson in LESSONS {
+        assert!(matches!(route(&href(lesson)), Route::Lesson(_)));
+    }
+}
+
+#[test]
+fn the_learner_s_own_server_is_where_the_generated_server_listens() {
+    assert_eq!(
+        lessons::OWN_SERVER.address(&[]),
+        Some(("127.0.0.1".to_owned(), codegen::SERVER_PORT))
+    );
+}
+
+#[test]
+fn an_echo_in_pieces_passes_and_one_piece_or_half_does_not() {
+    let base = [
+        connect(1, "tcp-echo"),
+        connected(1, 51000),
+        send(1, "abcdef"),
+    ];
+    let one = page(base.clone().into_iter().chain([data(1, "abcdef")]));
+    assert!(Check::Echoed(ECHO).passed(&one));
+    assert!(!Check::InPieces(ECHO).passed(&one), "one piece");
+    let half = page(base.clone().into_iter().chain([data(1, "abc")]));
+    assert!(!Check::InPieces(ECHO).passed(&half), "not all of it yet");
+    let pieces = page(base.into_iter().chain([data(1, "abc"), data(1, "def")]));
+    assert!(Check::InPieces(ECHO).passed(&pieces));
+    assert!(Check::EchoedText(ECHO, "abcdef").passed(&pieces));
+    assert!(
+        !Check::EchoedText(ECHO, "first\nsecond\n").passed(&pieces),
+        "other text"
+    );
+}
+
+#[test]
+fn a_long_repeated_message_is_written_as_a_repetition() {
+    assert_eq!(lessons::BIG.len(), 48 * 1024);
+    assert_eq!(codegen::repetition("abab"), None, "fewer than 4 repeats");
+    assert_eq!(codegen::repetition("abababab"), Some(("ab", 4)));
+    assert_eq!(codegen::repetition("hello"), None);
+    let setup = Setup::Tcp {
+        target: ECHO,
+        send: lessons::BIG,
+        then: After::Close,
+        faults: None,
+    };
+    let programs = codegen::for_setup(&setup, &services(), lessons::BIG, false, 5007).unwrap();
+    assert!(
+        programs[0].code.contains("-_\" * 768"),
+        "{}",
+        programs[0].code
+    );
+    assert!(
+        programs[1].code.contains("-_\".repeat(768)"),
+        "{}",
+        programs[1].code
+    );
+    assert!(programs.iter().all(|p| p.code.len() < 4_000));
+    // A short message stays as written.
+    let short = codegen::for_setup(&setup, &services(), "aaaaaaaa", false, 5007).unwrap();
+    assert!(short[0].code.contains("MESSAGE = \"aaaaaaaa\""));
+}
+
+#[test]
+fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let setup = LESSONS
+        .iter()
+        .flat_map(|l| l.steps)
+        .find(|s| s.check == Check::HttpStatus(www, "/status/404", 404))
+        .expect("a step asks for a 404")
+        .setup;
+    let state = page([]);
+    let (mut run, first) = Run::start(setup, &state.services, 1, "").unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(request.url, "http://www.lab.test:80/status/404");
+    assert!(request.raw && request.body.is_none());
+    let head = |status: u16| {
+        ev(
+            1,
+            EventKind::ResponseHead {
+                status,
+                reason: "x".into(),
+                version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+            },
+        )
+    };
+    let waiting = page([Message::Out(first.clone())]);
+    assert!(!Check::HttpStatus(www, "/status/404", 404).passed(&waiting));
+    assert_eq!(
+        run.advance(&waiting.trace),
+        vec![],
+        "the relay runs the exchange"
+    );
+    let answered = page([Message::Out(first.clone()), head(404)]);
+    assert!(Check::HttpStatus(www, "/status/404", 404).passed(&answered));
+    assert!(!Check::HttpStatus(www, "/status/404", 200).passed(&answered));
+    assert!(
+        !Check::HttpStatus(www, "/get", 404).passed(&answered),
+        "another path"
+    );
+    let ended = page([
+        Message::Out(first),
+        head(404),
+        ev(1, EventKind::Closed { by: Closer::Relay }),
+    ]);
+    run.advance(&ended.trace);
+    assert!(run.is_done());
+    // The code asks the lab's real address, with requests and curl.
+    let programs = codegen::for_setup(&setup, &services(), "", false, 5007).unwrap();
+    assert!(
+        programs[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/status/404\", timeout=10)")
+    );
+    assert_eq!(
+        programs[1].code,
+        "curl -sS -i --max-time 10 'http://127.0.0.1:4002/status/404'\n"
+    );
+}
