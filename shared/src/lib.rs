@@ -28,6 +28,8 @@
 //! - [`page`]: the page's model: state, actions and what the panels show,
 //!   with the clock passed in; [`forms`]: the page's forms parsed into
 //!   protocol values.
+//! - [`program`]: a program running in the page: its socket calls as relay
+//!   operations, and relay errors as the exceptions CPython raises.
 //! - `testing` (feature `test-support`): fixtures, and every view run over
 //!   a recording.
 //!
@@ -42,6 +44,7 @@ pub mod frame;
 pub mod model;
 pub mod page;
 pub mod payload;
+pub mod program;
 pub mod protocol;
 pub mod retry;
 pub mod session;
