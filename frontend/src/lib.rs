@@ -25,6 +25,7 @@ pub mod app;
 pub mod browser;
 pub mod components;
 pub mod hooks;
+pub mod python;
 pub mod relay_socket;
 pub mod state;
 pub mod trace_files;

@@ -95,7 +95,7 @@ pub enum Outcome {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Send this to the relay (and record it, as a panel's request is).
-    Relay(ClientMsg),
+    Relay(Box<ClientMsg>),
     /// Post this to the program.
     Reply(Reply),
     /// Call [`Sockets::expire`] with `call` after `after_ms`.
@@ -125,6 +125,12 @@ enum State {
     Connecting,
     Connected,
     Closed,
+}
+
+impl Effect {
+    fn relay(msg: ClientMsg) -> Effect {
+        Effect::Relay(Box::new(msg))
+    }
 }
 
 /// Every socket of one run of a program.
@@ -180,7 +186,7 @@ impl Sockets {
                 } else {
                     format!("{host}:{port}")
                 };
-                vec![Effect::Relay(ClientMsg::TcpConnect {
+                vec![Effect::relay(ClientMsg::TcpConnect {
                     op: next_op,
                     target,
                     connect_timeout_ms: timeout_ms,
@@ -203,7 +209,7 @@ impl Sockets {
                     return reply(Outcome::Sent { bytes: 0 });
                 }
                 entry.sending.push_back((id, bytes, bytes));
-                vec![Effect::Relay(ClientMsg::Send { op, data })]
+                vec![Effect::relay(ClientMsg::Send { op, data })]
             }
             Call::Recv {
                 sock,
@@ -231,7 +237,7 @@ impl Sockets {
                 };
                 match (entry.state, entry.op) {
                     (State::Connected, Some(op)) => {
-                        let mut effects = vec![Effect::Relay(ClientMsg::Shutdown { op })];
+                        let mut effects = vec![Effect::relay(ClientMsg::Shutdown { op })];
                         effects.extend(reply(Outcome::Done));
                         effects
                     }
@@ -244,7 +250,7 @@ impl Sockets {
                     if let Some(op) = entry.op {
                         self.by_op.remove(&op);
                         if matches!(entry.state, State::Connecting | State::Connected) {
-                            effects.push(Effect::Relay(ClientMsg::Close { op }));
+                            effects.push(Effect::relay(ClientMsg::Close { op }));
                         }
                     }
                     entry.state = State::Closed;

@@ -67,13 +67,13 @@ fn connected() -> Sockets {
     );
     assert_eq!(
         effects,
-        vec![Effect::Relay(ClientMsg::TcpConnect {
+        vec![Effect::Relay(Box::new(ClientMsg::TcpConnect {
             op: OP,
             target: "127.0.0.1:7".into(),
             connect_timeout_ms: Some(2000),
             nodelay: false,
             faults: None,
-        })]
+        }))]
     );
     let effects = sockets.relay(&event(EventKind::Connected {
         local: "127.0.0.1:40000".into(),
@@ -106,8 +106,12 @@ fn an_ipv6_host_is_bracketed_in_the_target() {
             nodelay: true,
         },
     );
+    let Effect::Relay(msg) = &effects[0] else {
+        panic!("{effects:?}")
+    };
     assert!(
-        matches!(&effects[0], Effect::Relay(ClientMsg::TcpConnect { target, nodelay: true, .. }) if target == "[::1]:8080")
+        matches!(&**msg, ClientMsg::TcpConnect { target, nodelay: true, .. } if target == "[::1]:8080"),
+        "{msg:?}"
     );
 }
 
@@ -124,10 +128,10 @@ fn sendall_returns_when_the_relay_has_written_every_byte() {
     );
     assert_eq!(
         effects,
-        vec![Effect::Relay(ClientMsg::Send {
+        vec![Effect::Relay(Box::new(ClientMsg::Send {
             op: OP,
             data: Payload(b"hello world".to_vec())
-        })]
+        }))]
     );
     // The page sends a large payload in pieces: one `sent` per piece.
     assert_eq!(sockets.relay(&event(EventKind::Sent { bytes: 5 })), vec![]);
@@ -324,7 +328,7 @@ fn close_closes_the_operation_and_forgets_it() {
     assert_eq!(
         effects,
         vec![
-            Effect::Relay(ClientMsg::Close { op: OP }),
+            Effect::Relay(Box::new(ClientMsg::Close { op: OP })),
             reply(2, Outcome::Done)
         ]
     );
