@@ -14,8 +14,8 @@ use crate::components::masthead::Masthead;
 use crate::components::page_tools;
 use crate::components::views::Views;
 use crate::components::{
-    ConnectPanel, DnsPanel, ErrorList, HttpPanel, ListenPanel, MessagePanel, Tab, TabPanel, Tabs,
-    UdpPanel,
+    CodePanel, ConnectPanel, DnsPanel, ErrorList, HttpPanel, ListenPanel, MessagePanel, Tab,
+    TabPanel, Tabs, UdpPanel,
 };
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::{Action, RelayLink};
@@ -137,6 +137,7 @@ pub fn app() -> Html {
         Tab::new("udp", "UDP"),
         Tab::new("dns", "DNS"),
         Tab::new("http", "HTTP"),
+        Tab::new("code", "Python"),
     ];
     let tools = page_tools::Props {
         theme: preferences.theme.clone(),
@@ -208,6 +209,10 @@ pub fn app() -> Html {
                         <HttpPanel services={state.services.clone()} trace={state.trace.clone()}
                             next_op={state.next_op} can_request={relay_ready}
                             on_request={request.clone()} preset={preset.clone()} />
+                    </TabPanel>
+                    <TabPanel id="code" selected={(*control_tab).clone()} class="tab-panel">
+                        <CodePanel next_op={state.next_op} can_run={relay_ready}
+                            on_request={request.clone()} tap={relay.tap.clone()} />
                     </TabPanel>
                 </div>
                 <Views trace={shown} times={times} {step} player={views.player()}

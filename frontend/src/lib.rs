@@ -28,6 +28,7 @@ pub mod browser;
 pub mod components;
 pub mod hooks;
 pub mod learn;
+pub mod python;
 pub mod relay_socket;
 pub mod state;
 pub mod trace_files;

@@ -31,6 +31,8 @@
 //! - [`learn`]: the Learn course: lessons as data, their checks (pure
 //!   functions of the page model's trace), the runner behind each "Do this"
 //!   button, and the code generated beside each lesson.
+//! - [`program`]: a program running in the page: its socket calls as relay
+//!   operations, and relay errors as the exceptions CPython raises.
 //! - `testing` (feature `test-support`): fixtures, and every view run over
 //!   a recording.
 //!
@@ -46,6 +48,7 @@ pub mod learn;
 pub mod model;
 pub mod page;
 pub mod payload;
+pub mod program;
 pub mod protocol;
 pub mod retry;
 pub mod session;

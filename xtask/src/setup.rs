@@ -21,6 +21,19 @@ const BINARYEN_VERSION: &str = "132.0.0";
 /// Mermaid, whose own parser checks the diagram's Mermaid export in the
 /// browser tests (one file of its npm package, no dependencies).
 const MERMAID_VERSION: &str = "11.17.2";
+/// Pyodide, CPython compiled to WebAssembly, for the page's Python programs.
+/// `index.html` copies `.tools/pyodide-<this>/` into the page and the page
+/// loads it from `/pyodide-<this>/` (a test below holds the three together).
+pub const PYODIDE_VERSION: &str = "314.0.8";
+/// The files of Pyodide's npm package the page needs: the loader, the
+/// interpreter and the standard library (`socket`, `asyncio`, `json`, ...).
+const PYODIDE_FILES: [&str; 5] = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+];
 /// The HAR 1.2 JSON Schema (`har-schema`, the schemas of `har-validator`)
 /// and the validator that reads it, for checking the HAR export in the
 /// browser tests.
@@ -85,7 +98,7 @@ pub fn setup_only() -> Result<std::process::ExitCode, String> {
 /// chromedriver.
 pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     let started = Instant::now();
-    let total = if for_tests { 9 } else { 5 };
+    let total = if for_tests { 10 } else { 6 };
     let mut n = 0;
     let mut next = |what: &str| {
         n += 1;
@@ -111,6 +124,10 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     }
     next(&format!("wasm-opt (npm binaryen@{BINARYEN_VERSION})"));
     wasm_opt(ws)?;
+    next(&format!(
+        "Pyodide {PYODIDE_VERSION} (npm, Python for the page's programs)"
+    ));
+    pyodide(ws)?;
     if for_tests {
         next("rustfmt and clippy");
         lint_components()?;
@@ -421,6 +438,45 @@ fn mermaid(ws: &Workspace) -> Result<(), String> {
     }
 }
 
+/// `.tools/pyodide-<version>/`: the core of Pyodide's npm package (13 MB),
+/// taken with `npm pack` and `tar`. The page copies it in; the learner's
+/// browser fetches it only when a program first runs.
+fn pyodide(ws: &Workspace) -> Result<(), String> {
+    let dir = ws.pyodide_dir(PYODIDE_VERSION);
+    if PYODIDE_FILES.iter().all(|file| dir.join(file).exists()) {
+        say(&format!("  found {}", dir.display()));
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    say("  downloading the package with `npm pack` (6.5 MB, once)");
+    cmd::run(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["pack", "--silent"])
+            .arg(format!("pyodide@{PYODIDE_VERSION}")),
+    )?;
+    let tarball = dir.join(format!("pyodide-{PYODIDE_VERSION}.tgz"));
+    cmd::run(
+        Command::new("tar")
+            .current_dir(&dir)
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("--strip-components=1")
+            .args(PYODIDE_FILES.map(|file| format!("package/{file}"))),
+    )?;
+    let _ = std::fs::remove_file(&tarball);
+    match PYODIDE_FILES.iter().find(|file| !dir.join(file).exists()) {
+        None => {
+            say(&format!("  {}", dir.display()));
+            Ok(())
+        }
+        Some(missing) => Err(format!(
+            "`npm pack pyodide@{PYODIDE_VERSION}` did not give {missing} in {}",
+            dir.display()
+        )),
+    }
+}
+
 /// websocat for `cargo xtask bench`: on PATH or in `.tools/bin` when it is
 /// the pinned version, else installed there from crates.io (~3 minutes on
 /// 2 cores, once). Not part of `prepare`: only the bench needs it.
@@ -511,6 +567,24 @@ fn child_path(first: &[PathBuf]) -> OsString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page copies Pyodide from where this installs it, and loads it
+    /// from the folder that copy makes.
+    #[test]
+    fn the_page_and_the_install_name_one_pyodide() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let dir = format!("pyodide-{PYODIDE_VERSION}");
+        let index = std::fs::read_to_string(root.join("index.html")).unwrap();
+        assert!(
+            index.contains(&format!(r#"rel="copy-dir" href=".tools/{dir}""#)),
+            "index.html must copy .tools/{dir}"
+        );
+        let page = std::fs::read_to_string(root.join("frontend/src/python/mod.rs")).unwrap();
+        assert!(
+            page.contains(&format!(r#""/{dir}/""#)),
+            "the page must load /{dir}/"
+        );
+    }
 
     #[test]
     fn tool_installs_share_one_target_dir_and_skip_lto() {

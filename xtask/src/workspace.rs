@@ -37,6 +37,11 @@ impl Workspace {
         self.tools_dir().join("mermaid").join("mermaid.min.js")
     }
 
+    /// Pyodide's core files, as `index.html` copies them into the page.
+    pub fn pyodide_dir(&self, version: &str) -> PathBuf {
+        self.tools_dir().join(format!("pyodide-{version}"))
+    }
+
     /// Ajv and the HAR 1.2 schema, for the HAR check in the browser tests.
     pub fn har_tools(&self) -> PathBuf {
         self.tools_dir().join("har")

@@ -46,12 +46,20 @@ impl<'a> Page<'a> {
     }
 
     /// Polls `probe` until it returns Ok. Its Err is "what I see now".
-    pub async fn wait<T>(
+    pub async fn wait<T>(&self, what: &str, probe: impl AsyncFnMut() -> Result<T>) -> Result<T> {
+        self.wait_for(DEADLINE, what, probe).await
+    }
+
+    /// [`Page::wait`] with a deadline of its own, for what takes longer than
+    /// a click's answer (starting Python in the page: 13 MB to load and
+    /// start on a busy machine).
+    pub async fn wait_for<T>(
         &self,
+        within: Duration,
         what: &str,
         mut probe: impl AsyncFnMut() -> Result<T>,
     ) -> Result<T> {
-        let deadline = Instant::now() + DEADLINE;
+        let deadline = Instant::now() + within;
         loop {
             let last = match probe().await {
                 Ok(value) => return Ok(value),
@@ -105,6 +113,14 @@ impl<'a> Page<'a> {
             }
         })
         .await
+    }
+
+    /// The paths of every resource the page has fetched so far (the
+    /// browser's Resource Timing entries).
+    pub async fn fetched(&self) -> Result<Vec<String>> {
+        let script = "return performance.getEntriesByType('resource')\
+            .map(e => new URL(e.name).pathname);";
+        serde_json::from_value(self.script(script, vec![]).await?).map_err(|e| e.to_string())
     }
 
     /// Clicks `css` once it exists and is enabled.

@@ -2,6 +2,7 @@
 //! learner did through callbacks; the page model (`shared::page`) holds the
 //! session's state, and a panel keeps only its own form's fields.
 
+pub mod code_panel;
 pub mod connect_panel;
 pub mod dns_panel;
 pub mod dns_view;
@@ -25,6 +26,7 @@ pub mod udp_panel;
 pub mod views;
 pub mod waterfall_view;
 
+pub use code_panel::CodePanel;
 pub use connect_panel::ConnectPanel;
 pub use dns_panel::DnsPanel;
 pub use dns_view::DnsView;

@@ -8,4 +8,4 @@ pub mod use_relay;
 
 pub use use_line_entry::{LineEntry, use_line_entry};
 pub use use_preferences::{Preferences, use_preferences};
-pub use use_relay::{Relay, use_relay};
+pub use use_relay::{MessageTap, Relay, use_relay};

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_shared::protocol::ClientMsg;
+use roundtrip_shared::protocol::{ClientMsg, ServerMsg};
 use yew::prelude::*;
 
 use crate::relay_socket::{self, Notice, RelaySocket};
@@ -28,6 +28,40 @@ pub struct Relay {
     pub request_whole: Callback<ClientMsg>,
     /// Drops the current WebSocket and opens a new one.
     pub reconnect: Callback<()>,
+    /// Hands every message from the relay to a running program too.
+    pub tap: MessageTap,
+}
+
+/// Where the relay's messages go besides the page model: the program
+/// running in the page, if any, which waits on its operations' events.
+#[derive(Clone, Default)]
+pub struct MessageTap(Rc<RefCell<Option<Callback<ServerMsg>>>>);
+
+impl MessageTap {
+    pub fn set(&self, listener: Option<Callback<ServerMsg>>) {
+        *self.0.borrow_mut() = listener;
+    }
+
+    fn emit(&self, msgs: &[ServerMsg]) {
+        let listener = self.0.borrow().clone();
+        if let Some(listener) = listener {
+            for msg in msgs {
+                listener.emit(msg.clone());
+            }
+        }
+    }
+}
+
+impl PartialEq for MessageTap {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for MessageTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MessageTap")
+    }
 }
 
 /// The page model with a live link to the relay, or none when `replay_only`
@@ -38,10 +72,12 @@ pub fn use_relay(replay_only: bool) -> Relay {
     // Bumped by "Reconnect": each value is one WebSocket to the relay.
     let link_generation = use_state(|| 0_u32);
     let socket: Rc<RefCell<Option<RelaySocket>>> = use_mut_ref(|| None);
+    let tap = (*use_memo((), |_| MessageTap::default())).clone();
 
     {
         let dispatcher = state.dispatcher();
         let socket = socket.clone();
+        let tap = tap.clone();
         use_effect_with(*link_generation, move |_| {
             if replay_only {
                 return Box::new(|| ()) as Box<dyn FnOnce()>;
@@ -49,7 +85,10 @@ pub fn use_relay(replay_only: bool) -> Relay {
             dispatcher.dispatch(Action::RelayConnecting);
             let on_notice = {
                 let dispatcher = dispatcher.clone();
-                Callback::from(move |notice| dispatcher.dispatch(Action::Relay(notice)))
+                Callback::from(move |notice: Notice| {
+                    tap.emit(notice.messages());
+                    dispatcher.dispatch(Action::Relay(notice))
+                })
             };
             match relay_socket::page_relay_url().and_then(|url| RelaySocket::open(&url, on_notice))
             {
@@ -121,6 +160,7 @@ pub fn use_relay(replay_only: bool) -> Relay {
         request,
         request_whole,
         reconnect,
+        tap,
     }
 }
 

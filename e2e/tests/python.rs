@@ -1,0 +1,130 @@
+//! End-to-end: a Python program runs in the page (Pyodide in a worker) and
+//! its socket calls go through the real relay, drawn like the panels'
+//! operations. Headless Chromium, loopback only.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Browser, Page, Relay};
+
+/// Starting Python fetches 13 MB from the relay and starts CPython: on a
+/// busy 2-core machine that takes well over the usual wait.
+const PYTHON: Duration = Duration::from_secs(120);
+
+async fn output_contains(page: &Page<'_>, needle: &str) -> Result<String, String> {
+    page.wait_for(
+        PYTHON,
+        &format!("the program's output to contain {needle:?}"),
+        async || {
+            let text = page.text("#code-output").await?;
+            if text.contains(needle) {
+                Ok(text)
+            } else {
+                Err(format!(
+                    "output so far: {text:?}; status: {:?}",
+                    page.text("#code-status").await
+                ))
+            }
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_python_echo_client_runs_in_the_page_through_the_relay() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // The page's first load does not fetch Python.
+        let fetched = page.fetched().await?;
+        if let Some(path) = fetched.iter().find(|p| p.contains("pyodide")) {
+            return Err(format!("the first load fetched {path}"));
+        }
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "closed").await?;
+        if !output.contains("received: Hello, network!") {
+            return Err(format!("the echo did not come back: {output:?}"));
+        }
+        if !output.contains("connected from ('127.0.0.1',") {
+            return Err(format!("getsockname shows the relay's end: {output:?}"));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        // The program's connection is drawn like a panel's: connect, the
+        // data both ways, the close.
+        page.wait_rows("the program's connection in the diagram", |rows| {
+            let has = |label: &str| rows.iter().any(|r| r.label.contains(label));
+            if has("connect echo.lab.test:7") && has("FIN") {
+                Ok(())
+            } else {
+                Err(format!("rows: {}", support::describe(rows)))
+            }
+        })
+        .await?;
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-echo.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn errors_are_the_exceptions_cpython_raises_and_stop_ends_a_busy_program() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.choose("select#code-example", "1").await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "refused: [Errno 111] Connection refused").await?;
+
+        // An uncaught exception ends the program with its traceback, naming
+        // the learner's line.
+        page.set_value(
+            "textarea#code-text",
+            "import socket\n\nsocket.create_connection(('nosuch.lab.test', 80))\n",
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "gaierror").await?;
+        if !output.contains("line 3") {
+            return Err(format!("the traceback names line 3: {output:?}"));
+        }
+
+        // A busy loop holding a connection: Stop ends it at once and the
+        // relay closes its socket.
+        page.set_value(
+            "textarea#code-text",
+            "import socket\nsock = socket.create_connection(('echo.lab.test', 7))\nprint('looping', flush=True)\nwhile True:\n    pass\n",
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "looping").await?;
+        page.click("button#code-stop").await?;
+        page.wait_text_is("#code-status", "Stopped; its sockets were closed").await?;
+        page.wait_rows("the stopped program's connection closed", |rows| {
+            if rows.iter().any(|r| r.label.contains("FIN (close)") || r.label.contains("close")) {
+                Ok(())
+            } else {
+                Err(format!("rows: {}", support::describe(rows)))
+            }
+        })
+        .await?;
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-errors.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -1,0 +1,79 @@
+// The worker that runs a learner's Python program with Pyodide, so that a
+// busy or blocked program never freezes the page. Socket calls leave as
+// "call" messages to the page, which does them through the relay and
+// answers with "reply"; the program waits for each answer with Pyodide's
+// run_sync, which suspends WebAssembly on a JavaScript promise (JavaScript
+// Promise Integration), so `recv()` blocks the program and nothing else.
+//
+// Messages from the page: {type: "run", code, filename, pyodide, shim} and
+// {type: "reply", reply}. Messages to the page: {type: "ready"},
+// {type: "out", stream, text}, {type: "call", request} and
+// {type: "exit", status, error}.
+
+let pending = new Map();
+
+self.roundtrip_call = (request) =>
+  new Promise((resolve) => {
+    const id = JSON.parse(request).id;
+    pending.set(id, resolve);
+    postMessage({ type: "call", request });
+  });
+
+function out(stream) {
+  return { batched: (text) => postMessage({ type: "out", stream, text: text + "\n" }) };
+}
+
+self.onmessage = async (event) => {
+  const msg = event.data;
+  if (msg.type === "reply") {
+    const reply = JSON.parse(msg.reply);
+    const resolve = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (resolve) resolve(msg.reply);
+    return;
+  }
+  if (msg.type !== "run") return;
+  let pyodide;
+  try {
+    const { loadPyodide } = await import(msg.pyodide + "pyodide.mjs");
+    pyodide = await loadPyodide({ indexURL: msg.pyodide });
+  } catch (error) {
+    postMessage({ type: "exit", status: 1, error: "Python could not start: " + error });
+    return;
+  }
+  if (typeof WebAssembly.Suspending !== "function") {
+    postMessage({
+      type: "exit",
+      status: 1,
+      error:
+        "This browser cannot pause a program while it waits for the network " +
+        "(JavaScript Promise Integration). Chromium 137 or newer can.",
+    });
+    return;
+  }
+  pyodide.setStdout(out("stdout"));
+  pyodide.setStderr(out("stderr"));
+  postMessage({ type: "ready" });
+  try {
+    // The shim is a module of its own (its names must not mix with the
+    // program's), imported once: it patches the standard `socket` module.
+    pyodide.FS.writeFile("/home/pyodide/_roundtrip_socket.py", msg.shim);
+    pyodide.runPython("import _roundtrip_socket");
+    await pyodide.runPythonAsync(msg.code, { filename: msg.filename });
+    postMessage({ type: "exit", status: 0 });
+  } catch (error) {
+    // A Python exception: its traceback, with the learner's file name and
+    // line numbers, minus Pyodide's own frames.
+    const text = String(error.message || error);
+    postMessage({ type: "exit", status: 1, error: learnerTraceback(text, msg.filename) });
+  }
+};
+
+// Pyodide's traceback starts inside its own code (`_pyodide/_base.py`):
+// keep the header and the frames from the learner's file on.
+function learnerTraceback(text, filename) {
+  const lines = text.split("\n");
+  const first = lines.findIndex((line) => line.includes(`File "${filename}"`));
+  if (first < 0) return text.trim();
+  return ["Traceback (most recent call last):", ...lines.slice(first)].join("\n").trim();
+}

@@ -1,0 +1,9 @@
+//! Programs that run in the page: a Python program's socket calls and what
+//! they become on the relay ([`sockets`]), and the exceptions a program
+//! gets for the relay's errors ([`python_error`]).
+
+pub mod python_error;
+pub mod sockets;
+
+#[cfg(test)]
+mod tests;
