@@ -217,14 +217,22 @@ impl Setup {
     pub fn experiment(&self, services: &[Service], message: &str) -> Option<Experiment> {
         let target = self.target().dial(services)?;
         Some(match self {
-            Setup::Tcp { .. } => Experiment::Tcp {
+            Setup::Tcp { faults, .. } => Experiment::Tcp {
                 target,
                 nodelay: false,
                 send: message.to_owned(),
+                faults: *faults,
             },
-            Setup::Udp { .. } => Experiment::Udp {
+            Setup::Udp {
+                faults,
+                recv_timeout_ms,
+                ..
+            } => Experiment::Udp {
                 target,
                 send: message.to_owned(),
+                bind_port: None,
+                recv_timeout_ms: Some(*recv_timeout_ms),
+                faults: *faults,
             },
             Setup::Http {
                 method,
@@ -241,6 +249,13 @@ impl Setup {
                     .join("\n"),
                 body: message.to_owned(),
                 retry: None,
+                // As the lesson's own request: a JSON body marked as one,
+                // the wire bytes shown.
+                json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
+                raw: true,
+                follow_redirects: 0,
+                timeouts: None,
+                faults: None,
             },
         })
     }
