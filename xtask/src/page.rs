@@ -69,7 +69,7 @@ pub fn build(ws: &Workspace, tools: &Tools) -> Result<Synced, String> {
                 .arg(&staging),
         )?;
         // Compressed once here, so the relay never compresses per request.
-        let compressed = crate::precompress::precompress(&staging)?;
+        let compressed = crate::precompress::precompress(&staging, Some(&ws.root.join("dist")))?;
         say(&format!(
             "{compressed} file(s) of the page compressed (brotli, gzip)"
         ));

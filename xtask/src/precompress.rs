@@ -24,7 +24,11 @@ pub const GZIP_SUFFIX: &str = ".gz";
 /// (replacing older ones); a form that is not smaller than the file is not
 /// written, since sending it would cost more than the file itself. Returns
 /// how many files were compressed.
-pub fn precompress(dir: &Path) -> Result<usize, String> {
+///
+/// A file whose bytes are those of the same file in `previous` (the last
+/// build's output) takes that build's compressed forms instead: Pyodide's
+/// 13 MB take a minute at brotli's best and never change between builds.
+pub fn precompress(dir: &Path, previous: Option<&Path>) -> Result<usize, String> {
     let mut count = 0;
     for relative in files_under(dir)? {
         let path = dir.join(&relative);
@@ -33,7 +37,12 @@ pub fn precompress(dir: &Path) -> Result<usize, String> {
         }
         let raw =
             std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        for (suffix, compressed) in [(BROTLI_SUFFIX, brotli(&raw)), (GZIP_SUFFIX, gzip(&raw))] {
+        let earlier = previous.and_then(|previous| earlier_forms(&previous.join(&relative), &raw));
+        let forms = match earlier {
+            Some(forms) => forms,
+            None => [(BROTLI_SUFFIX, brotli(&raw)), (GZIP_SUFFIX, gzip(&raw))],
+        };
+        for (suffix, compressed) in forms {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
             let target = Path::new(&name);
@@ -48,6 +57,24 @@ pub fn precompress(dir: &Path) -> Result<usize, String> {
         count += 1;
     }
     Ok(count)
+}
+
+/// The compressed forms the last build wrote for `path`, when its bytes
+/// were `raw` and it has both (a build writes both whenever they are
+/// smaller, which for these files they are).
+fn earlier_forms(path: &Path, raw: &[u8]) -> Option<[(&'static str, Vec<u8>); 2]> {
+    if std::fs::read(path).ok()? != raw {
+        return None;
+    }
+    let form = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::fs::read(Path::new(&name)).ok()
+    };
+    Some([
+        (BROTLI_SUFFIX, form(BROTLI_SUFFIX)?),
+        (GZIP_SUFFIX, form(GZIP_SUFFIX)?),
+    ])
 }
 
 fn is_compressible(path: &Path) -> bool {
@@ -123,7 +150,7 @@ mod tests {
         std::fs::write(dir.join("photo.png"), &wasm).unwrap();
         std::fs::write(dir.join(".trunk-lock"), &css).unwrap();
 
-        assert_eq!(precompress(&dir).unwrap(), 3);
+        assert_eq!(precompress(&dir, None).unwrap(), 3);
 
         let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
         assert_eq!(unbrotli(&read("app_bg.wasm.br")), wasm);
@@ -137,9 +164,30 @@ mod tests {
         // The same input gives the same bytes (so dist/ is not rewritten),
         // and compressing again does not compress the compressed forms.
         let first = read("app_bg.wasm.gz");
-        assert_eq!(precompress(&dir).unwrap(), 3);
+        assert_eq!(precompress(&dir, None).unwrap(), 3);
         assert_eq!(read("app_bg.wasm.gz"), first);
         assert!(!dir.join("app_bg.wasm.br.br").exists());
+
+        // A file unchanged since the last build takes that build's forms
+        // (here marked, to tell them from fresh ones); a changed file is
+        // compressed afresh.
+        let next = dir.with_extension("next");
+        let _ = std::fs::remove_dir_all(&next);
+        std::fs::create_dir_all(next.join("snippets")).unwrap();
+        std::fs::write(next.join("app_bg.wasm"), &wasm).unwrap();
+        std::fs::write(
+            next.join("snippets/style.css"),
+            "p { color: red }\n".repeat(200),
+        )
+        .unwrap();
+        std::fs::write(dir.join("app_bg.wasm.br"), b"kept").unwrap();
+        assert_eq!(precompress(&next, Some(&dir)).unwrap(), 2);
+        assert_eq!(std::fs::read(next.join("app_bg.wasm.br")).unwrap(), b"kept");
+        assert_eq!(
+            unbrotli(&std::fs::read(next.join("snippets/style.css.br")).unwrap()),
+            "p { color: red }\n".repeat(200).as_bytes()
+        );
         let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&next);
     }
 }
