@@ -21,6 +21,8 @@
 //!   operations, and the single writer of outgoing frames.
 //! - [`limits`]: sessions per relay and per address, operations per
 //!   session, idle and lifetime.
+//! - [`shared_limits`]: the per-address limits that hold across several
+//!   relays, kept in Redis (`--redis`), and what happens when it is away.
 //! - [`op`]: the commands a session forwards to a running operation.
 //! - [`policy`]: what the relay may dial (local vs public mode, allow-list,
 //!   special-purpose IP ranges).
@@ -48,6 +50,7 @@ pub mod resolver;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod shared_limits;
 pub mod startup;
 pub mod target;
 
@@ -112,6 +115,9 @@ pub struct Config {
     /// Shown every accepted connection once the server has set it up
     /// (tests check its socket options); `None` outside tests.
     pub on_accept: Option<server::OnAccept>,
+    /// Where per-address limits are kept beyond this relay: in Redis with
+    /// `--redis`, nowhere else without.
+    pub shared_limits: shared_limits::SharedLimits,
 }
 
 impl Default for Config {
@@ -126,6 +132,7 @@ impl Default for Config {
             header_timeout: Duration::from_secs(10),
             resolver: resolver::Resolver::System,
             on_accept: None,
+            shared_limits: shared_limits::SharedLimits::local(),
         }
     }
 }
@@ -285,6 +292,12 @@ impl AppState {
         self.inner.gate.open()
     }
 
+    /// The per-address limits shared with other relays, and whether Redis
+    /// answers ([`shared_limits::SharedLimits::status`]).
+    pub fn shared_limits(&self) -> &shared_limits::SharedLimits {
+        &self.inner.config.shared_limits
+    }
+
     /// The listeners sessions run now.
     pub fn listeners(&self) -> &Arc<policy::listeners::Listeners> {
         &self.inner.listeners
@@ -317,7 +330,16 @@ async fn ws_upgrade(
     let id = state.inner.next_session.fetch_add(1, Ordering::Relaxed);
     let max = state.config().max_ws_message;
     let sessions = state.inner.sessions.clone();
-    let permit = state.inner.gate.admit(peer.ip(), &state.config().limits);
+    let permit = match state.inner.gate.admit(peer.ip(), &state.config().limits) {
+        // This relay's own count first: it never refuses what the shared
+        // one would admit, and it holds while Redis is away.
+        Ok(local) => state
+            .shared_limits()
+            .admit(peer.ip(), &state.config().limits)
+            .await
+            .map(|shared| (local, shared)),
+        Err(reason) => Err(reason),
+    };
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(WS_READ_BUFFER)

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 use crate::settings::{Settings, SettingsError};
+use crate::shared_limits::{SharedLimits, SharedOptions};
 use crate::{AppState, Config, lab};
 
 /// What stops the relay from starting.
@@ -72,6 +73,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     if args.token.is_some() {
         settings.token = args.token.clone();
     }
+    let redis = args.redis.clone().or(settings.redis.take());
     let (policy, access, limits) = settings.build().map_err(|message| match &args.config {
         Some(path) => StartupError::Settings(SettingsError::Invalid {
             path: path.clone(),
@@ -89,10 +91,23 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     // The URL goes to stdout (logs go to stderr) so that scripts can read it.
     println!("Roundtrip is running at http://{addr}/  (Ctrl-C to stop)");
 
+    let shared_limits = match redis.filter(|url| !url.is_empty()) {
+        Some(url) => {
+            let shared = SharedLimits::redis(&url, SharedOptions::default())
+                .map_err(|e| StartupError::Invalid(e.to_string()))?;
+            tracing::info!(
+                redis = %crate::shared_limits::hide_password(&url),
+                "per-address limits shared through Redis"
+            );
+            shared
+        }
+        None => SharedLimits::local(),
+    };
     let config = Config {
         policy,
         access,
         limits,
+        shared_limits,
         ..Config::default()
     };
     if config.policy.mode() == crate::policy::Mode::Public {

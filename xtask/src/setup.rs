@@ -85,7 +85,7 @@ pub fn setup_only() -> Result<std::process::ExitCode, String> {
 /// chromedriver.
 pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     let started = Instant::now();
-    let total = if for_tests { 9 } else { 5 };
+    let total = if for_tests { 10 } else { 5 };
     let mut n = 0;
     let mut next = |what: &str| {
         n += 1;
@@ -124,6 +124,8 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
             "har-schema {HAR_SCHEMA_VERSION} and Ajv {AJV_VERSION} (npm, check the HAR export)"
         ));
         har_schema(ws)?;
+        next("Debian's redis-server (the shared-limits tests start their own)");
+        test_servers()?;
     }
 
     let path = child_path(&[
@@ -461,6 +463,24 @@ fn chromium() -> Result<(), String> {
     }
     say("  installing Debian's chromium and chromium-driver (about a minute, once)");
     apt::install(&["chromium", "chromium-driver"])
+}
+
+/// Real servers the relay's tests start on loopback themselves: the
+/// shared-limits tests run two relays against one `redis-server`.
+pub const TEST_SERVERS: &[(&str, &str)] = &[("redis-server", "/usr/bin/redis-server")];
+
+fn test_servers() -> Result<(), String> {
+    let missing: Vec<&str> = TEST_SERVERS
+        .iter()
+        .filter(|(_, path)| !Path::new(path).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        say("  found redis-server");
+        return Ok(());
+    }
+    say(&format!("  installing Debian's {}", missing.join(" ")));
+    apt::install(&missing)
 }
 
 /// A tool that `fits`, on PATH or in `.tools/bin`.
