@@ -8,6 +8,8 @@
 //! - `cargo xtask bench diagram` (or `bench-diagram`): the sequence
 //!   diagram's rendering benchmark (10,000 steps, pan and zoom, culling on
 //!   and off) in headless Chromium.
+//! - `cargo xtask dist`: the static relay for x86_64 Linux (musl) with the
+//!   page embedded, at `target/dist/roundtrip`.
 //! - `cargo xtask test`: install the same tools plus Chromium, then run every
 //!   check (format, lints, unit tests, wasm tests, browser end-to-end) and
 //!   print a summary.
@@ -18,6 +20,7 @@
 mod apt;
 mod bench;
 mod cmd;
+mod dist;
 mod page;
 mod run;
 mod setup;
@@ -50,6 +53,10 @@ Commands:
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.
                  (Also `bench-diagram`.)
+  dist           The relay an operator ships: a static binary for
+                 x86_64-unknown-linux-musl with the page embedded, at
+                 target/dist/roundtrip (installs the musl target and
+                 musl-tools when missing). See README's Host a public demo.
   setup          Only install what `test` needs (the first step of `run` and
                  `test`); prints where each tool was found.
   help           Print this message.
@@ -75,6 +82,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         "setup" if rest.is_empty() => setup::setup_only(),
+        "dist" if rest.is_empty() => dist::dist(),
         "bench-diagram" if rest.is_empty() => bench::bench_diagram(),
         "bench" if is_help(rest) => return usage_ok(),
         "bench" => bench::bench(rest),

@@ -124,7 +124,7 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
             "har-schema {HAR_SCHEMA_VERSION} and Ajv {AJV_VERSION} (npm, check the HAR export)"
         ));
         har_schema(ws)?;
-        next("Debian's redis-server (the shared-limits tests start their own)");
+        next("Debian's redis-server, nginx, caddy, musl-tools (shared limits, deploy/, static build)");
         test_servers()?;
     }
 
@@ -467,7 +467,14 @@ fn chromium() -> Result<(), String> {
 
 /// Real servers the relay's tests start on loopback themselves: the
 /// shared-limits tests run two relays against one `redis-server`.
-pub const TEST_SERVERS: &[(&str, &str)] = &[("redis-server", "/usr/bin/redis-server")];
+/// The deploy tests check deploy/'s configs with nginx and caddy, and the
+/// static build needs musl-gcc.
+pub const TEST_SERVERS: &[(&str, &str)] = &[
+    ("redis-server", "/usr/bin/redis-server"),
+    ("nginx", "/usr/sbin/nginx"),
+    ("caddy", "/usr/bin/caddy"),
+    ("musl-tools", "/usr/bin/musl-gcc"),
+];
 
 fn test_servers() -> Result<(), String> {
     let missing: Vec<&str> = TEST_SERVERS
@@ -476,7 +483,7 @@ fn test_servers() -> Result<(), String> {
         .map(|(package, _)| *package)
         .collect();
     if missing.is_empty() {
-        say("  found redis-server");
+        say("  found redis-server, nginx, caddy and musl-gcc");
         return Ok(());
     }
     say(&format!("  installing Debian's {}", missing.join(" ")));

@@ -101,7 +101,11 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools) -> Vec<Step<'a>> {
         .env("ROUNDTRIP_MERMAID_JS", ws.mermaid_js())
         .env("ROUNDTRIP_HAR_TOOLS", ws.har_tools())
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
-        .env("CHROMIUM", setup::CHROMIUM);
+        .env("CHROMIUM", setup::CHROMIUM)
+        .env(
+            "ROUNDTRIP_DIST_BIN",
+            crate::dist::static_binary(&ws.target_dir),
+        );
 
     vec![
         Step::commands(
@@ -180,7 +184,17 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools) -> Vec<Step<'a>> {
             // dist/ as `run` left it when nothing changed.
             check: Some(Box::new(|| page::build(ws, tools).map(drop))),
         },
-        Step::commands("browser end-to-end (relay + Chromium)", vec![e2e]),
+        Step {
+            // Built once here (the dist profile: thin LTO) for the e2e
+            // step's dist.rs, which runs it from an empty directory.
+            name: "static relay (musl, `cargo xtask dist`'s build)",
+            commands: Vec::new(),
+            check: Some(Box::new(|| crate::dist::build_static(ws, tools).map(drop))),
+        },
+        Step::commands(
+            "browser end-to-end (relay + Chromium), static binary and deploy/ configs",
+            vec![e2e],
+        ),
         Step {
             name: "a second `cargo xtask run` rebuilds nothing",
             commands: Vec::new(),
