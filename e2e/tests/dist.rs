@@ -23,16 +23,21 @@ use tokio_tungstenite::tungstenite::Message;
 const WAIT: Duration = Duration::from_secs(30);
 
 fn dist_binary() -> PathBuf {
-    let binary = std::env::var_os("ROUNDTRIP_DIST_BIN").map(PathBuf::from).expect(
-        "ROUNDTRIP_DIST_BIN is not set: run `cargo xtask test`, or `cargo xtask dist` and \
+    let binary = std::env::var_os("ROUNDTRIP_DIST_BIN")
+        .map(PathBuf::from)
+        .expect(
+            "ROUNDTRIP_DIST_BIN is not set: run `cargo xtask test`, or `cargo xtask dist` and \
          point ROUNDTRIP_DIST_BIN at target/dist/roundtrip",
-    );
+        );
     assert!(binary.is_file(), "{} does not exist", binary.display());
     binary
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -87,7 +92,10 @@ fn start(binary: &Path, dir: &Path, args: &[&str]) -> Relay {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let start = line.find("http://").unwrap_or_else(|| panic!("no URL in {line:?}")) + 7;
+    let start = line
+        .find("http://")
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        + 7;
     let addr = line[start..].split('/').next().unwrap().parse().unwrap();
     Relay { child, addr }
 }
@@ -96,12 +104,19 @@ fn start(binary: &Path, dir: &Path, args: &[&str]) -> Relay {
 fn get(addr: SocketAddr, path: &str) -> (String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(WAIT)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
     let response = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+    (
+        head.lines().next().unwrap_or_default().to_owned(),
+        body.to_owned(),
+    )
 }
 
 async fn echo_round_trip(addr: SocketAddr) {
@@ -164,7 +179,11 @@ async fn echo_round_trip(addr: SocketAddr) {
 async fn the_static_binary_serves_the_page_and_an_echo_from_an_empty_directory() {
     let source = dist_binary();
     let bytes = std::fs::read(&source).unwrap();
-    assert!(is_static_elf(&bytes), "{} is dynamically linked", source.display());
+    assert!(
+        is_static_elf(&bytes),
+        "{} is dynamically linked",
+        source.display()
+    );
     // Nothing on disk but the binary, nothing in the environment.
     let dir = temp_dir("empty");
     let binary = dir.join("roundtrip");
@@ -172,7 +191,10 @@ async fn the_static_binary_serves_the_page_and_an_echo_from_an_empty_directory()
     let relay = start(&binary, &dir, &[]);
     let (status, body) = get(relay.addr, "/");
     assert!(status.contains(" 200 "), "{status}");
-    assert!(body.contains("<html") || body.contains("<!DOCTYPE"), "{body}");
+    assert!(
+        body.contains("<html") || body.contains("<!DOCTYPE"),
+        "{body}"
+    );
     echo_round_trip(relay.addr).await;
     // HEALTHZ: once `/healthz` is on this branch, assert here that
     // `get(relay.addr, "/healthz")` answers 200 (the Dockerfile's
@@ -187,7 +209,11 @@ async fn the_static_binary_serves_the_page_and_an_echo_from_an_empty_directory()
 fn the_example_settings_start_a_public_relay() {
     let dir = temp_dir("settings");
     let settings = repo().join("deploy/public.toml");
-    let relay = start(&dist_binary(), &dir, &["--config", settings.to_str().unwrap()]);
+    let relay = start(
+        &dist_binary(),
+        &dir,
+        &["--config", settings.to_str().unwrap()],
+    );
     let (status, _) = get(relay.addr, "/");
     assert!(status.contains(" 200 "), "{status}");
 }
@@ -208,27 +234,41 @@ fn run_ok(command: &mut Command) {
 fn nginx_accepts_the_example_config() {
     let dir = temp_dir("nginx");
     // A throwaway certificate where the config names Let's Encrypt's.
-    run_ok(Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"]).args([
-        "-keyout",
-        dir.join("key.pem").to_str().unwrap(),
-        "-out",
-        dir.join("cert.pem").to_str().unwrap(),
-        "-days",
-        "1",
-        "-subj",
-        "/CN=roundtrip.example",
-    ]));
+    run_ok(
+        Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
+            .args([
+                "-keyout",
+                dir.join("key.pem").to_str().unwrap(),
+                "-out",
+                dir.join("cert.pem").to_str().unwrap(),
+                "-days",
+                "1",
+                "-subj",
+                "/CN=roundtrip.example",
+            ]),
+    );
     let site = std::fs::read_to_string(repo().join("deploy/nginx.conf"))
         .unwrap()
-        .replace("/etc/letsencrypt/live/roundtrip.example/fullchain.pem", dir.join("cert.pem").to_str().unwrap())
-        .replace("/etc/letsencrypt/live/roundtrip.example/privkey.pem", dir.join("key.pem").to_str().unwrap());
+        .replace(
+            "/etc/letsencrypt/live/roundtrip.example/fullchain.pem",
+            dir.join("cert.pem").to_str().unwrap(),
+        )
+        .replace(
+            "/etc/letsencrypt/live/roundtrip.example/privkey.pem",
+            dir.join("key.pem").to_str().unwrap(),
+        );
     std::fs::write(dir.join("site.conf"), site).unwrap();
     let main = format!(
         "pid {0}/nginx.pid;\nerror_log stderr;\nevents {{}}\nhttp {{\n include {0}/site.conf;\n}}\n",
         dir.display()
     );
     std::fs::write(dir.join("nginx.conf"), main).unwrap();
-    run_ok(Command::new("nginx").args(["-t", "-c"]).arg(dir.join("nginx.conf")));
+    run_ok(
+        Command::new("nginx")
+            .args(["-t", "-c"])
+            .arg(dir.join("nginx.conf")),
+    );
 }
 
 #[test]

@@ -28,8 +28,13 @@ pub fn dist() -> Result<ExitCode, String> {
     let out = ws.target_dir.join("dist");
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let shipped = out.join("roundtrip");
-    std::fs::copy(&binary, &shipped)
-        .map_err(|e| format!("cannot copy {} to {}: {e}", binary.display(), shipped.display()))?;
+    std::fs::copy(&binary, &shipped).map_err(|e| {
+        format!(
+            "cannot copy {} to {}: {e}",
+            binary.display(),
+            shipped.display()
+        )
+    })?;
     say(&format!(
         "[dist 3/3] {} ({:.1} MB, static)",
         shipped.display(),
@@ -67,7 +72,8 @@ pub fn static_binary(target_dir: &Path) -> PathBuf {
 }
 
 pub fn musl_toolchain() -> Result<(), String> {
-    let installed = cmd::stdout_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    let installed =
+        cmd::stdout_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !installed.lines().any(|line| line.trim() == MUSL_TARGET) {
         say(&format!("  rustup target add {MUSL_TARGET}"));
         cmd::run(std::process::Command::new("rustup").args(["target", "add", MUSL_TARGET]))?;

@@ -49,6 +49,12 @@ Commands:
                  another. One table: medians over N trials (default 3),
                  ratios, targets. --before adds a column for another
                  `roundtrip` binary. Prints figures; asserts nothing.
+  bench load [--sessions N] [--echoing N] [--seconds N]
+                 The public setup under load: nginx in front of two relays
+                 sharing one Redis, all on loopback; up to 10,000 sessions
+                 (scaled to the open-file limit), 1,000 doing echo round
+                 trips. Prints sessions held, round trips/s, p99 latency,
+                 memory per session, refusals and sessions lost.
   bench diagram  Rendering benchmark of the sequence diagram: 10,000 steps
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.

@@ -124,7 +124,9 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
             "har-schema {HAR_SCHEMA_VERSION} and Ajv {AJV_VERSION} (npm, check the HAR export)"
         ));
         har_schema(ws)?;
-        next("Debian's redis-server, nginx, caddy, musl-tools (shared limits, deploy/, static build)");
+        next(
+            "Debian's redis-server, nginx, caddy, musl-tools (shared limits, deploy/, static build)",
+        );
         test_servers()?;
     }
 
