@@ -94,7 +94,7 @@ fn nginx(
          map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
          upstream relays {{ hash $remote_addr consistent; server {}; server {}; }}\n\
          server {{\n  listen {addr} backlog=4096;\n  location /ws {{\n   proxy_pass http://relays;\n\
-         proxy_http_version 1.1;\n   proxy_set_header Upgrade $http_upgrade;\n\
+         proxy_http_version 1.1;\n   proxy_set_header Host $host;\n   proxy_set_header Upgrade $http_upgrade;\n\
          proxy_set_header Connection $connection_upgrade;\n   proxy_read_timeout 3600s;\n  }}\n }}\n}}\n",
         relays[0], relays[1]
     );
