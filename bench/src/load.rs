@@ -296,8 +296,16 @@ pub async fn run(options: LoadOptions) -> Result<(), String> {
 
     let until = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
-    let outcomes =
-        futures_util::future::join_all(echo_conns.into_iter().map(|c| round_trips(c, until))).await;
+    // A task per session: the runtime's scheduler is fair across tasks,
+    // so no session waits behind the busy ones.
+    let tasks: Vec<_> = echo_conns
+        .into_iter()
+        .map(|c| tokio::spawn(round_trips(c, until)))
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.map_err(|e| e.to_string())?);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let mut latencies: Vec<Duration> = Vec::new();
     let mut echo_errors = 0;
@@ -352,10 +360,14 @@ pub async fn run(options: LoadOptions) -> Result<(), String> {
         latencies.len() as f64 / elapsed
     );
     println!(
-        "  latency p50 / p99            {:.2} ms / {:.2} ms",
+        "  latency p50 / p90 / p99      {:.2} ms / {:.2} ms / {:.2} ms (max {:.0} ms)",
         pct(0.50),
-        pct(0.99)
+        pct(0.90),
+        pct(0.99),
+        latencies.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3)
     );
+    let starved = outcomes.iter().filter(|(_, lat, _)| lat.len() <= 1).count();
+    println!("  echo sessions with <= 1 trip {starved}");
     println!("  echo sessions that failed    {echo_errors}");
     println!("  sessions lost while held     {lost}");
     drop(idle_conns);
