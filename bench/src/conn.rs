@@ -224,7 +224,7 @@ async fn websocket(addr: SocketAddr, path: &str) -> io::Result<Ws> {
     Ok(ws)
 }
 
-async fn send_msg(ws: &mut Ws, msg: &ClientMsg) -> io::Result<()> {
+pub(crate) async fn send_msg(ws: &mut Ws, msg: &ClientMsg) -> io::Result<()> {
     let message = match frame::encode_client(msg) {
         Frame::Text(text) => Message::Text(text.into()),
         Frame::Binary(bytes) => Message::Binary(bytes.into()),
@@ -232,7 +232,7 @@ async fn send_msg(ws: &mut Ws, msg: &ClientMsg) -> io::Result<()> {
     ws.send(message).await.map_err(io::Error::other)
 }
 
-async fn recv_msg(ws: &mut Ws) -> io::Result<ServerMsg> {
+pub(crate) async fn recv_msg(ws: &mut Ws) -> io::Result<ServerMsg> {
     loop {
         let frame = match next_message(ws).await? {
             Message::Text(text) => Frame::Text(text.to_string()),

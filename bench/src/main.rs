@@ -5,6 +5,7 @@
 //!                     [--trials N] [--bridge-cpu N] [--max-held N]
 //!                     [--modes bulk,small,latency,memory,open,held]
 //! roundtrip-bench echo        (the echo server, started by `run`)
+//! roundtrip-bench load --relay PATH [--sessions N] [--echoing N] [--seconds N]
 //! ```
 //!
 //! `run` starts a TCP echo server and, for every measurement, a fresh
@@ -22,6 +23,7 @@
 
 mod conn;
 mod echo;
+mod load;
 mod modes;
 mod procs;
 mod table;
@@ -35,7 +37,8 @@ use table::{Metric, Results};
 const USAGE: &str = "\
 Usage: roundtrip-bench run --relay PATH --websocat PATH [--before PATH] [--trials N] [--bridge-cpu N] [--max-held N]
                            [--modes bulk,small,latency,memory,open,held]
-       roundtrip-bench echo";
+       roundtrip-bench echo
+       roundtrip-bench load --relay PATH [--sessions N] [--echoing N] [--seconds N]";
 
 #[derive(Debug)]
 struct Options {
@@ -70,6 +73,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("echo") => runtime.block_on(echo::serve()).map_err(|e| e.to_string()),
         Some("run") => parse(&args[1..]).and_then(|options| runtime.block_on(run(options))),
+        Some("load") => {
+            parse_load(&args[1..]).and_then(|options| runtime.block_on(load::run(options)))
+        }
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -79,6 +85,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn parse_load(args: &[String]) -> Result<load::LoadOptions, String> {
+    let mut options = load::LoadOptions {
+        relay: PathBuf::new(),
+        sessions: 10_000,
+        echoing: 1_000,
+        seconds: 20,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .cloned()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let number = || {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("{flag} takes a number"))
+        };
+        match flag.as_str() {
+            "--relay" => options.relay = value.clone().into(),
+            "--sessions" => options.sessions = number()?,
+            "--echoing" => options.echoing = number()?,
+            "--seconds" => options.seconds = number()? as u64,
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    if options.relay.as_os_str().is_empty() {
+        return Err(format!("--relay is needed\n{USAGE}"));
+    }
+    Ok(options)
 }
 
 fn parse(args: &[String]) -> Result<Options, String> {

@@ -90,6 +90,12 @@ pub struct ServeArgs {
         default_value_t = LogFormat::Text
     )]
     pub log_format: LogFormat,
+    /// Redis that keeps per-address limits (sessions, new sessions and
+    /// bytes a minute) shared by every relay that names it, e.g.
+    /// redis://127.0.0.1:6379/. While it does not answer the relay serves
+    /// on its own limits. [default: none, limits per relay]
+    #[arg(long, env = "ROUNDTRIP_REDIS", hide_env_values = true)]
+    pub redis: Option<String>,
     /// How the user started the relay, for the commands that start-up errors
     /// suggest (`cargo xtask run` sets it to itself).
     #[arg(

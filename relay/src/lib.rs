@@ -28,6 +28,8 @@
 //!   operations, and the single writer of outgoing frames.
 //! - [`limits`]: sessions per relay and per address, operations per
 //!   session, idle and lifetime.
+//! - [`shared_limits`]: the per-address limits that hold across several
+//!   relays, kept in Redis (`--redis`), and what happens when it is away.
 //! - [`op`]: the commands a session forwards to a running operation.
 //! - [`policy`]: what the relay may dial (local vs public mode, allow-list,
 //!   special-purpose IP ranges).
@@ -57,6 +59,7 @@ pub mod resolver;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod shared_limits;
 pub mod startup;
 pub mod target;
 pub mod telemetry;
@@ -135,6 +138,9 @@ pub struct Config {
     /// `/readyz` 503, open sessions go on) before it closes the sessions
     /// still open with 1001. Zero: at once.
     pub drain_grace: Duration,
+    /// Where per-address limits are kept beyond this relay: in Redis with
+    /// `--redis`, nowhere else without.
+    pub shared_limits: shared_limits::SharedLimits,
 }
 
 impl Default for Config {
@@ -152,6 +158,7 @@ impl Default for Config {
             admin_on_public: true,
             trusted_proxies: client_addr::TrustedProxies::default(),
             drain_grace: Duration::ZERO,
+            shared_limits: shared_limits::SharedLimits::local(),
         }
     }
 }
@@ -329,6 +336,12 @@ impl AppState {
         self.inner.gate.open()
     }
 
+    /// The per-address limits shared with other relays, and whether Redis
+    /// answers ([`shared_limits::SharedLimits::status`]).
+    pub fn shared_limits(&self) -> &shared_limits::SharedLimits {
+        &self.inner.config.shared_limits
+    }
+
     /// The listeners sessions run now.
     pub fn listeners(&self) -> &Arc<policy::listeners::Listeners> {
         &self.inner.listeners
@@ -401,7 +414,16 @@ async fn ws_upgrade(
     let id = state.inner.next_session.fetch_add(1, Ordering::Relaxed);
     let max = state.config().max_ws_message;
     let sessions = state.inner.sessions.clone();
-    let permit = state.inner.gate.admit(client, &state.config().limits);
+    let permit = match state.inner.gate.admit(client, &state.config().limits) {
+        // This relay's own count first: it never refuses what the shared
+        // one would admit, and it holds while Redis is away.
+        Ok(local) => state
+            .shared_limits()
+            .admit(client, &state.config().limits)
+            .await
+            .map(|shared| (local, shared)),
+        Err(reason) => Err(reason),
+    };
     ws.max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(WS_READ_BUFFER)

@@ -63,6 +63,11 @@ pub struct Limits {
     /// A WebSocket frame the browser does not take within this long ends
     /// the session: a browser that stops reading cannot hold its place.
     pub write_timeout: Duration,
+    /// Bytes per client address ([`client_key`]) per clock minute, both
+    /// ways and across its sessions (and across relays with `--redis`:
+    /// [`crate::shared_limits`]). Bytes past it wait for the next minute.
+    /// `u64::MAX`: not counted at all.
+    pub bytes_per_minute_per_ip: u64,
 }
 
 const fn nonzero(n: u32) -> NonZeroU32 {
@@ -97,6 +102,7 @@ impl Limits {
             hello_timeout: Duration::from_secs(10),
             max_connections_per_ip: 1024,
             write_timeout: Duration::from_secs(10),
+            bytes_per_minute_per_ip: u64::MAX,
         }
     }
 
@@ -121,6 +127,9 @@ impl Limits {
             hello_timeout: Duration::from_secs(10),
             max_connections_per_ip: 32,
             write_timeout: Duration::from_secs(10),
+            // Four sessions' worth of the per-session rate towards the
+            // browser.
+            bytes_per_minute_per_ip: 32 * 1024 * 1024,
         }
     }
 }
@@ -137,14 +146,33 @@ pub struct Budget {
     pub max_bytes: u64,
     pub socket_idle: Duration,
     pub socket_lifetime: Duration,
+    /// The client's address and the shared counter of its bytes per
+    /// minute; `None` in tests of one session alone.
+    address: Option<(crate::shared_limits::SharedLimits, IpAddr, u64)>,
 }
 
 impl Budget {
+    /// A session's budget that also spends from its client address's
+    /// bytes per minute ([`Limits::bytes_per_minute_per_ip`]).
+    pub fn for_client(
+        limits: &Limits,
+        shared: crate::shared_limits::SharedLimits,
+        client: IpAddr,
+    ) -> Arc<Budget> {
+        let mut budget = Self::build(limits);
+        budget.address = Some((shared, client, limits.bytes_per_minute_per_ip));
+        Arc::new(budget)
+    }
+
     pub fn new(limits: &Limits) -> Arc<Budget> {
+        Arc::new(Self::build(limits))
+    }
+
+    fn build(limits: &Limits) -> Budget {
         // Bursts of at least one chunk, so that any single chunk can pass.
         let per_minute =
             |n: NonZeroU32| Quota::per_minute(n).allow_burst(n.max(nonzero(LARGEST_CHUNK)));
-        Arc::new(Budget {
+        Budget {
             ops: RateLimiter::direct(Quota::per_second(limits.ops_per_second)),
             bytes_out: RateLimiter::direct(per_minute(limits.bytes_out_per_minute)),
             bytes_in: RateLimiter::direct(per_minute(limits.bytes_in_per_minute)),
@@ -152,7 +180,8 @@ impl Budget {
             max_bytes: limits.session_bytes,
             socket_idle: limits.socket_idle,
             socket_lifetime: limits.socket_lifetime,
-        })
+            address: None,
+        }
     }
 
     /// Whether one more operation may start now.
@@ -188,11 +217,19 @@ impl Budget {
     /// Waits until `n` more bytes may go to a target.
     pub async fn outbound(&self, n: usize) {
         wait_for(&self.bytes_out, n).await;
+        self.spend_address(n).await;
     }
 
     /// Waits until `n` more bytes may go to the browser.
     pub async fn inbound(&self, n: usize) {
         wait_for(&self.bytes_in, n).await;
+        self.spend_address(n).await;
+    }
+
+    async fn spend_address(&self, n: usize) {
+        if let Some((shared, client, max)) = &self.address {
+            shared.spend_bytes(*client, n, *max).await;
+        }
     }
 }
 

@@ -84,7 +84,7 @@ pub async fn run(socket: WebSocket, state: AppState, client: std::net::IpAddr) {
     let mut shutting_down = state.shutting_down();
     let (registrations, mut registered) = mpsc::unbounded_channel();
     let ended = CancellationToken::new();
-    let budget = limits::Budget::new(&limits);
+    let budget = limits::Budget::for_client(&limits, state.shared_limits().clone(), client);
     let mut session = Session {
         budget,
         state,

@@ -8,6 +8,7 @@
 //!                                            # whose X-Forwarded-For counts
 //! admin_listen = "127.0.0.1:9090"            # /healthz, /readyz, /metrics
 //! drain_grace_s = 10                         # on SIGTERM, before 1001
+//! redis = "redis://127.0.0.1:6379/"          # limits shared across relays
 //!
 //! [[allow]]                                  # any number of rules
 //! protocols = ["tcp"]                        # tcp, udp, dns, http, https;
@@ -47,6 +48,9 @@ pub struct Settings {
     pub origins: Vec<String>,
     #[serde(default)]
     pub token: Option<String>,
+    /// Redis for limits shared across relays (`--redis` wins).
+    #[serde(default)]
+    pub redis: Option<String>,
     #[serde(default)]
     pub allow: Vec<Rule>,
     #[serde(default)]
@@ -84,6 +88,7 @@ pub struct LimitSettings {
     pub session_bytes: Option<u64>,
     pub max_connections_per_ip: Option<usize>,
     pub write_timeout_s: Option<u64>,
+    pub bytes_per_minute_per_ip: Option<u64>,
 }
 
 impl LimitSettings {
@@ -129,6 +134,9 @@ impl LimitSettings {
         base.max_connections_per_ip = self
             .max_connections_per_ip
             .unwrap_or(base.max_connections_per_ip);
+        base.bytes_per_minute_per_ip = self
+            .bytes_per_minute_per_ip
+            .unwrap_or(base.bytes_per_minute_per_ip);
         Ok(base)
     }
 }

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
 use crate::settings::{Settings, SettingsError};
+use crate::shared_limits::{SharedLimits, SharedOptions};
 use crate::{AppState, Config, lab};
 
 /// The drain on SIGTERM when neither `--drain-grace` nor the settings say.
@@ -82,6 +83,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         .drain_grace
         .or(settings.drain_grace_s)
         .unwrap_or(DEFAULT_DRAIN_GRACE_S);
+    let redis = args.redis.clone().or(settings.redis.take());
     let (policy, access, limits) = settings.build().map_err(|message| match &args.config {
         Some(path) => StartupError::Settings(SettingsError::Invalid {
             path: path.clone(),
@@ -107,6 +109,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         let nets: Vec<String> = trusted.iter().map(ToString::to_string).collect();
         tracing::info!(proxies = %nets.join(", "), "client addresses from X-Forwarded-For/Forwarded of these peers");
     }
+    let shared_limits = match redis.filter(|url| !url.is_empty()) {
+        Some(url) => {
+            let shared = SharedLimits::redis(&url, SharedOptions::default())
+                .map_err(|e| StartupError::Invalid(e.to_string()))?;
+            tracing::info!(
+                redis = %crate::shared_limits::hide_password(&url),
+                "per-address limits shared through Redis"
+            );
+            shared
+        }
+        None => SharedLimits::local(),
+    };
     let config = Config {
         policy,
         access,
@@ -114,6 +128,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
         admin_on_public: admin.is_none(),
         trusted_proxies: crate::client_addr::TrustedProxies::new(trusted),
         drain_grace: std::time::Duration::from_secs(drain_grace),
+        shared_limits,
         ..Config::default()
     };
     if config.policy.mode() == crate::policy::Mode::Public {

@@ -193,7 +193,7 @@ fn help_shows_every_option_with_its_default_and_variable() {
         .map(str::trim_start)
         .filter(|line| line.starts_with("--"))
         .collect();
-    assert_eq!(options.len(), 10, "{help}");
+    assert_eq!(options.len(), 11, "{help}");
     for line in options {
         assert!(line.contains("[env: ROUNDTRIP_"), "{line}");
         assert!(line.contains("[default: "), "{line}");

@@ -30,6 +30,9 @@ pub fn bench(args: &[String]) -> Result<ExitCode, String> {
         }
         return bench_diagram();
     }
+    if args.first().map(String::as_str) == Some("load") {
+        return bench_load(&args[1..]);
+    }
     let mut passed: Vec<String> = Vec::new();
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -91,6 +94,44 @@ pub fn bench(args: &[String]) -> Result<ExitCode, String> {
         command.arg("--bridge-cpu").arg(BRIDGE_CPU.to_string());
     }
     cmd::run(&mut command)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask bench load [--sessions N] [--echoing N] [--seconds N]`:
+/// nginx in front of two release relays sharing one Redis, and the load
+/// generator (`roundtrip-bench load`) as a process of its own. It starts
+/// and stops everything itself.
+pub fn bench_load(args: &[String]) -> Result<ExitCode, String> {
+    let ws = Workspace::locate()?;
+    say("[bench load 1/3] nginx and redis-server (Debian)");
+    for (package, path) in [
+        ("nginx", "/usr/sbin/nginx"),
+        ("redis-server", "/usr/bin/redis-server"),
+    ] {
+        if !std::path::Path::new(path).exists() {
+            crate::apt::install(&[package])?;
+        }
+    }
+    say("[bench load 2/3] the relay and the load generator, release mode");
+    cmd::run(Command::new(cmd::cargo()).current_dir(&ws.root).args([
+        "build",
+        "--release",
+        "-p",
+        "roundtrip-relay",
+        "-p",
+        "roundtrip-bench",
+        "--bins",
+    ]))?;
+    let release = ws.target_dir.join("release");
+    say("[bench load 3/3] measuring (about a minute)");
+    cmd::run(
+        Command::new(release.join("roundtrip-bench"))
+            .current_dir(&ws.root)
+            .arg("load")
+            .arg("--relay")
+            .arg(release.join("roundtrip"))
+            .args(args),
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,8 @@
 //! - `cargo xtask bench diagram` (or `bench-diagram`): the sequence
 //!   diagram's rendering benchmark (10,000 steps, pan and zoom, culling on
 //!   and off) in headless Chromium.
+//! - `cargo xtask dist`: the static relay for x86_64 Linux (musl) with the
+//!   page embedded, at `target/dist/roundtrip`.
 //! - `cargo xtask test`: install the same tools plus Chromium, then run every
 //!   check (format, lints, unit tests, wasm tests, browser end-to-end) and
 //!   print a summary.
@@ -21,6 +23,7 @@ mod bench;
 mod budget;
 mod cmd;
 mod learn_tools;
+mod dist;
 mod page;
 mod precompress;
 mod run;
@@ -51,13 +54,23 @@ Commands:
                  another. One table: medians over N trials (default 3),
                  ratios, targets. --before adds a column for another
                  `roundtrip` binary. Prints figures; asserts nothing.
+  bench load [--sessions N] [--echoing N] [--seconds N]
+                 The public setup under load: nginx in front of two relays
+                 sharing one Redis, all on loopback; up to 10,000 sessions
+                 (scaled to the open-file limit), 1,000 doing echo round
+                 trips. Prints sessions held, round trips/s, p99 latency,
+                 memory per session, refusals and sessions lost.
   bench diagram  Rendering benchmark of the sequence diagram: 10,000 steps
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.
                  (Also `bench-diagram`.)
   page           Build the page into dist/ (compressed forms included) and
                  print its size against the budget (brotli wasm + JS + CSS);
-                 fails past the budget.
+                 fails past its ceiling (see README's Page size).
+  dist           The relay an operator ships: a static binary for
+                 x86_64-unknown-linux-musl with the page embedded, at
+                 target/dist/roundtrip (installs the musl target and
+                 musl-tools when missing). See README's Host a public demo.
   setup          Only install what `test` needs (the first step of `run` and
                  `test`); prints where each tool was found.
   help           Print this message.
@@ -84,6 +97,7 @@ fn main() -> ExitCode {
         }
         "setup" if rest.is_empty() => setup::setup_only(),
         "page" if rest.is_empty() => page_only(),
+        "dist" if rest.is_empty() => dist::dist(),
         "bench-diagram" if rest.is_empty() => bench::bench_diagram(),
         "bench" if is_help(rest) => return usage_ok(),
         "bench" => bench::bench(rest),

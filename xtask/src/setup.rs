@@ -98,7 +98,7 @@ pub fn setup_only() -> Result<std::process::ExitCode, String> {
 /// chromedriver.
 pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
     let started = Instant::now();
-    let total = if for_tests { 10 } else { 6 };
+    let total = if for_tests { 11 } else { 6 };
     let mut n = 0;
     let mut next = |what: &str| {
         n += 1;
@@ -141,6 +141,10 @@ pub fn prepare(ws: &Workspace, for_tests: bool) -> Result<Tools, String> {
             "har-schema {HAR_SCHEMA_VERSION} and Ajv {AJV_VERSION} (npm, check the HAR export)"
         ));
         har_schema(ws)?;
+        next(
+            "Debian's redis-server, nginx, caddy, musl-tools (shared limits, deploy/, static build)",
+        );
+        test_servers()?;
     }
 
     let path = child_path(&[
@@ -517,6 +521,31 @@ fn chromium() -> Result<(), String> {
     }
     say("  installing Debian's chromium and chromium-driver (about a minute, once)");
     apt::install(&["chromium", "chromium-driver"])
+}
+
+/// Real servers the relay's tests start on loopback themselves: the
+/// shared-limits tests run two relays against one `redis-server`.
+/// The deploy tests check deploy/'s configs with nginx and caddy, and the
+/// static build needs musl-gcc.
+pub const TEST_SERVERS: &[(&str, &str)] = &[
+    ("redis-server", "/usr/bin/redis-server"),
+    ("nginx", "/usr/sbin/nginx"),
+    ("caddy", "/usr/bin/caddy"),
+    ("musl-tools", "/usr/bin/musl-gcc"),
+];
+
+fn test_servers() -> Result<(), String> {
+    let missing: Vec<&str> = TEST_SERVERS
+        .iter()
+        .filter(|(_, path)| !Path::new(path).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        say("  found redis-server, nginx, caddy and musl-gcc");
+        return Ok(());
+    }
+    say(&format!("  installing Debian's {}", missing.join(" ")));
+    apt::install(&missing)
 }
 
 /// A tool that `fits`, on PATH or in `.tools/bin`.

@@ -104,7 +104,11 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools, learn_python: &Path) -> Vec<St
         .env("ROUNDTRIP_HAR_TOOLS", ws.har_tools())
         .env("CHROMEDRIVER", setup::CHROMEDRIVER)
         .env("CHROMIUM", setup::CHROMIUM)
-        .env("ROUNDTRIP_LEARN_PYTHON", learn_python);
+        .env("ROUNDTRIP_LEARN_PYTHON", learn_python)
+        .env(
+            "ROUNDTRIP_DIST_BIN",
+            crate::dist::static_binary(&ws.target_dir),
+        );
 
     vec![
         Step::commands(
@@ -183,7 +187,17 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools, learn_python: &Path) -> Vec<St
             // dist/ as `run` left it when nothing changed.
             check: Some(Box::new(|| page::build(ws, tools).map(drop))),
         },
-        Step::commands("browser end-to-end (relay + Chromium)", vec![e2e]),
+        Step {
+            // Built once here (the dist profile: thin LTO) for the e2e
+            // step's dist.rs, which runs it from an empty directory.
+            name: "static relay (musl, `cargo xtask dist`'s build)",
+            commands: Vec::new(),
+            check: Some(Box::new(|| crate::dist::build_static(ws, tools).map(drop))),
+        },
+        Step::commands(
+            "browser end-to-end (relay + Chromium), static binary and deploy/ configs",
+            vec![e2e],
+        ),
         Step {
             name: "page size budget (wasm + JS + CSS, brotli)",
             commands: Vec::new(),
