@@ -196,9 +196,10 @@ async fn the_static_binary_serves_the_page_and_an_echo_from_an_empty_directory()
         "{body}"
     );
     echo_round_trip(relay.addr).await;
-    // HEALTHZ: once `/healthz` is on this branch, assert here that
-    // `get(relay.addr, "/healthz")` answers 200 (the Dockerfile's
-    // HEALTHCHECK asks it).
+    // The Dockerfile's HEALTHCHECK asks this.
+    let (status, body) = get(relay.addr, "/healthz");
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(body, "ok\n");
     let listing: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(listing.len(), 1, "the relay wrote nothing beside itself");
     drop(relay);

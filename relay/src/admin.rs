@@ -61,6 +61,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         state.open_sessions(),
         state.open_sockets(),
         state.ready().is_err(),
+        state.shared_limits().status(),
     );
     (
         [(

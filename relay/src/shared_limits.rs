@@ -52,6 +52,9 @@ pub enum Status {
 
 impl Status {
     /// As logs and metrics name it.
+    /// Every status, for the metric that names the current one.
+    pub const ALL: [Status; 3] = [Status::Local, Status::Shared, Status::Unreachable];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Local => "local",

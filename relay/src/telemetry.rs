@@ -25,6 +25,7 @@ pub const BYTES: &str = "roundtrip_bytes_total";
 pub const REFUSALS: &str = "roundtrip_refusals_total";
 pub const LAB_USE: &str = "roundtrip_lab_dials_total";
 pub const DRAINING: &str = "roundtrip_draining";
+pub const SHARED_LIMITS: &str = "roundtrip_shared_limits";
 
 /// Sessions last seconds to hours.
 const SESSION_BUCKETS: &[f64] = &[1.0, 10.0, 30.0, 60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0];
@@ -81,6 +82,10 @@ fn describe() {
     describe_gauge!(
         DRAINING,
         "1 while the relay drains before a restart (no new sessions), else 0."
+    );
+    describe_gauge!(
+        SHARED_LIMITS,
+        "1 for where per-address limits are kept now: `local` (no Redis), `shared` (Redis answers) or `unreachable` (Redis configured but away: local limits hold)."
     );
     describe_counter!(SESSIONS_STARTED, "Sessions admitted since start.");
     describe_counter!(
@@ -192,8 +197,16 @@ pub fn lab_use(service: &str) {
 
 /// The gauges, set from the relay's own counts right before they are
 /// rendered (so that they cannot drift from them).
-pub fn set_gauges(sessions: usize, sockets: usize, draining: bool) {
+pub fn set_gauges(
+    sessions: usize,
+    sockets: usize,
+    draining: bool,
+    limits: crate::shared_limits::Status,
+) {
     gauge!(SESSIONS_OPEN).set(sessions as f64);
     gauge!(SOCKETS_OPEN).set(sockets as f64);
     gauge!(DRAINING).set(if draining { 1.0 } else { 0.0 });
+    for state in crate::shared_limits::Status::ALL {
+        gauge!(SHARED_LIMITS, "state" => state.as_str()).set(if state == limits { 1.0 } else { 0.0 });
+    }
 }

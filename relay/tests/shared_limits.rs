@@ -227,6 +227,12 @@ async fn per_address_limits_hold_across_relays_and_survive_redis_going_away() {
         // The first admission after the kill may be the one that notices.
         let mut client = session(addr, 23).await.expect("served while Redis is away");
         status_becomes(state, Status::Unreachable).await;
+        // ...and says so to whoever watches it.
+        let (_, metrics) = support::http_get(addr, "/metrics").await;
+        assert!(
+            metrics.contains(r#"roundtrip_shared_limits{state="unreachable"} 1"#),
+            "{metrics}"
+        );
         echo(&mut client).await;
         outage.push(client);
     }
