@@ -207,6 +207,10 @@ pub fn set_gauges(
     gauge!(SOCKETS_OPEN).set(sockets as f64);
     gauge!(DRAINING).set(if draining { 1.0 } else { 0.0 });
     for state in crate::shared_limits::Status::ALL {
-        gauge!(SHARED_LIMITS, "state" => state.as_str()).set(if state == limits { 1.0 } else { 0.0 });
+        gauge!(SHARED_LIMITS, "state" => state.as_str()).set(if state == limits {
+            1.0
+        } else {
+            0.0
+        });
     }
 }

@@ -98,7 +98,8 @@ fn steps<'a>(ws: &'a Workspace, tools: &'a Tools, learn_python: &Path) -> Vec<St
             .env("CHROMEDRIVER", setup::CHROMEDRIVER);
         command
     };
-    let mut e2e = cargo(&["test", "-p", "roundtrip-e2e"]);
+    // Every test file runs even when one fails: a red run lists every failure.
+    let mut e2e = cargo(&["test", "-p", "roundtrip-e2e", "--no-fail-fast"]);
     e2e.env("ROUNDTRIP_BIN", relay_debug_binary(&ws.target_dir))
         .env("ROUNDTRIP_MERMAID_JS", ws.mermaid_js())
         .env("ROUNDTRIP_HAR_TOOLS", ws.har_tools())

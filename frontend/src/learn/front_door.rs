@@ -39,7 +39,7 @@ pub fn front_door() -> Html {
         <aside id="front-door" class="front-door" aria-label="Learn">
             <p>
                 <strong>{"New to network programming?"}</strong>
-                {" Short lessons, each a live experiment with the code beside it."}
+                {" Learn it live, lesson by lesson."}
             </p>
             <p class="front-door-actions">
                 <a id="front-door-start" class="button-link" href={start}>{start_label}</a>
