@@ -171,7 +171,7 @@ async fn on_a_laptop_the_main_buttons_and_the_newest_step_are_on_screen() {
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
 
-const TABS: &[&str] = &["tcp", "listen", "udp", "dns", "http"];
+const TABS: &[&str] = &["tcp", "listen", "udp", "dns", "http", "code"];
 
 #[tokio::test]
 async fn no_experiment_tab_scrolls_sideways_on_a_phone() {
