@@ -295,3 +295,129 @@ fn systemd_accepts_the_unit() {
     std::fs::write(&path, unit).unwrap();
     run_ok(Command::new("systemd-analyze").args(["verify"]).arg(&path));
 }
+
+/// `deploy/nginx.conf` sends each client address to one relay (its
+/// `hash $remote_addr consistent`), so a learner's second tab reaches the
+/// relay where the first one listens. Two relays behind nginx started with
+/// that upstream rule: two sessions from each of twelve loopback addresses
+/// land on one relay together, and both relays get some addresses.
+#[tokio::test]
+async fn nginx_keeps_each_client_address_on_one_relay() {
+    let shipped = std::fs::read_to_string(repo().join("deploy/nginx.conf")).unwrap();
+    let rule = shipped
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("hash "))
+        .expect("deploy/nginx.conf chooses relays by a hash")
+        .to_owned();
+    let binary = dist_binary();
+    let (dir_a, dir_b) = (temp_dir("lb-a"), temp_dir("lb-b"));
+    let relays = [start(&binary, &dir_a, &[]), start(&binary, &dir_b, &[])];
+
+    let dir = temp_dir("lb-nginx");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let d = dir.display();
+    let config = format!(
+        "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+         fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+         map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+         upstream roundtrip {{ {rule} server {}; server {}; }}\n\
+         server {{\n  listen 127.0.0.1:{port};\n  location / {{\n   proxy_pass http://roundtrip;\n\
+         proxy_http_version 1.1;\n   proxy_set_header Host $host;\n\
+         proxy_set_header Upgrade $http_upgrade;\n   proxy_set_header Connection $connection_upgrade;\n  }}\n }}\n}}\n",
+        relays[0].addr, relays[1].addr
+    );
+    std::fs::write(dir.join("nginx.conf"), config).unwrap();
+    let nginx = Command::new("nginx")
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start nginx: {e} (run `cargo xtask setup`)"));
+    struct Killed(Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _nginx = Killed(nginx);
+    let front = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = std::time::Instant::now() + WAIT;
+    while TcpStream::connect(front).is_err() {
+        assert!(std::time::Instant::now() < deadline, "nginx did not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let open = |addr: SocketAddr| -> usize {
+        let (_, body) = get(addr, "/metrics");
+        body.lines()
+            .find_map(|line| line.strip_prefix("roundtrip_sessions_open "))
+            .and_then(|n| n.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no roundtrip_sessions_open in {body}")) as usize
+    };
+    let mut kept = Vec::new();
+    let mut landed = [0, 0];
+    for last in 2..=13u8 {
+        let before = [open(relays[0].addr), open(relays[1].addr)];
+        for _ in 0..2 {
+            kept.push(session_from(front, last).await);
+        }
+        let after = [open(relays[0].addr), open(relays[1].addr)];
+        let grew = [after[0] - before[0], after[1] - before[1]];
+        assert!(
+            grew == [2, 0] || grew == [0, 2],
+            "the two sessions of 127.0.0.{last} landed on different relays: {grew:?}"
+        );
+        landed[usize::from(grew[1] == 2)] += 1;
+    }
+    assert!(
+        landed[0] > 0 && landed[1] > 0,
+        "every address went to one relay: {landed:?}"
+    );
+    drop(kept);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A greeted session through `front` from the loopback address
+/// 127.0.0.`last` (each address is another client to nginx).
+async fn session_from(
+    front: SocketAddr,
+    last: u8,
+) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from(([127, 0, 0, last], 0)))
+        .unwrap();
+    let stream = socket.connect(front).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{front}/ws"), stream)
+        .await
+        .unwrap();
+    let hello = frame::encode_client(&ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        data: DataEncoding::Binary,
+    });
+    let Frame::Text(text) = hello else {
+        panic!("hello is text")
+    };
+    ws.send(Message::Text(text.into())).await.unwrap();
+    let welcome = tokio::time::timeout(WAIT, ws.next())
+        .await
+        .expect("the relay answers")
+        .expect("the session stays open")
+        .unwrap();
+    assert!(
+        matches!(&welcome, Message::Text(text) if text.contains("welcome")),
+        "{welcome:?}"
+    );
+    ws
+}

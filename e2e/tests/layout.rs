@@ -89,6 +89,9 @@ async fn on_a_laptop_the_main_buttons_and_the_newest_step_are_on_screen() {
         page.open(&relay.url).await?;
         set_viewport(&browser, &page, 1366, 768).await?;
         page.wait_text_is("#relay-status", "connected").await?;
+        // A first visit offers the course above the playground; this is the
+        // playground as its users see it, once they have chosen it.
+        page.click("#front-door-playground").await?;
         on_screen(&page, "button#connect", "the TCP Connect button").await?;
 
         page.click("button#connect").await?;

@@ -73,6 +73,14 @@ async fn the_keyboard_skips_to_the_views_and_sees_where_it_is() {
         // draws the focus ring on the label.
         page.open(&relay.url).await?;
         page.wait_text_is("#relay-status", "connected").await?;
+        // It lives in the Page tools menu: open the menu (Enter on its
+        // summary) and Tab on from there.
+        page.run(
+            "const menu = document.querySelector('details.page-menu');\
+             menu.open = true; menu.querySelector('summary').focus(); return null;",
+            Vec::new(),
+        )
+        .await?;
         for _ in 0..60 {
             page.press_tab().await?;
             if page.focused().await?.starts_with("input#open-trace") {

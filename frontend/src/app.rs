@@ -161,9 +161,6 @@ pub fn app() -> Html {
     };
     html! {
         <div class="page" ondragover={files.on_drag_over} ondrop={files.on_drop}>
-            // The first Tab stop: past the page tools and the panels,
-            // straight to what the experiments draw.
-            <a class="skip-link" href="#views">{"Skip to the views"}</a>
             <Masthead {replay_only} relay={state.relay.clone()} quota={state.quota()}
                 on_reconnect={relay.reconnect.clone()} reconnect_line={state.reconnect_line()}
                 {redo} tools={tools} />

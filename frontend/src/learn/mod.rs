@@ -34,6 +34,10 @@ pub fn root() -> Html {
     match learn::route(&pathname()) {
         Route::Playground => html! {
             <>
+                // The first Tab stop, before the front door: past the page
+                // tools and the panels, straight to what the experiments
+                // draw.
+                <a class="skip-link" href="#views">{"Skip to the views"}</a>
                 <front_door::FrontDoor />
                 <App />
             </>
