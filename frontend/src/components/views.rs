@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use super::{
     DnsView, LifecycleView, PayloadInspector, ReplayBar, RetryView, SequenceDiagram, Tab, TabPanel,
-    Tabs, WaterfallView,
+    Tabs, ToneLegend, WaterfallView,
 };
 use crate::state::CurrentOp;
 
@@ -82,13 +82,7 @@ pub fn views(props: &Props) -> Html {
             <TabPanel id="sequence" selected={(*selected).clone()}>
                 <section class="panel diagram" aria-labelledby="diagram-heading">
                     <h2 id="diagram-heading">{"Sequence"}</h2>
-                    <ul class="legend" aria-label="Colours">
-                        <li class="tone-request">{"request"}</li>
-                        <li class="tone-control">{"TCP control"}</li>
-                        <li class="tone-data">{"data"}</li>
-                        <li class="tone-note">{"inside the relay"}</li>
-                        <li class="tone-error">{"error"}</li>
-                    </ul>
+                    <ToneLegend />
                     <SequenceDiagram trace={shown.clone()} recording={!props.live} fit_window=true />
                 </section>
             </TabPanel>

@@ -14,7 +14,7 @@ use yew::prelude::*;
 
 use super::code_box::CodeBox;
 use super::{progress, text};
-use crate::components::{LifecycleView, PayloadInspector, SequenceDiagram};
+use crate::components::{LifecycleView, PayloadInspector, SequenceDiagram, ToneLegend};
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::RelayLink;
 
@@ -204,13 +204,7 @@ pub fn lesson_page(props: &Props) -> Html {
         View::Sequence => html! {
             <section class="panel diagram learn-view" aria-labelledby="learn-diagram-heading">
                 <h2 id="learn-diagram-heading">{"Sequence"}</h2>
-                <ul class="legend" aria-label="Colours">
-                    <li class="tone-request">{"request"}</li>
-                    <li class="tone-control">{"TCP control"}</li>
-                    <li class="tone-data">{"data"}</li>
-                    <li class="tone-note">{"inside the relay"}</li>
-                    <li class="tone-error">{"error"}</li>
-                </ul>
+                <ToneLegend />
                 <SequenceDiagram trace={state.trace.clone()} height={420.0} />
             </section>
         },
