@@ -128,3 +128,109 @@ async fn errors_are_the_exceptions_cpython_raises_and_stop_ends_a_busy_program()
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test]
+async fn a_server_program_and_a_client_program_talk_through_the_relay() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // "TCP echo server + client": two programs, server.py first.
+        page.choose("select#code-example", "3").await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "listening on ('127.0.0.1', 8080)").await?;
+        // The console says where the relay really listens for port 8080.
+        if !output.contains("# your 127.0.0.1:8080 is the relay's 127.0.0.1:") {
+            return Err(format!("the port mapping is not shown: {output:?}"));
+        }
+        // The client, in the second tab, connects to 127.0.0.1:8080 and
+        // gets its bytes back from the server program.
+        page.click("button#code-file-1").await?;
+        page.wait_text_is("#code-status", "Run server.py first, then this one")
+            .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "received: Hello, server!").await?;
+        if !output.contains("127.0.0.1:8080 is where a program in this page listens") {
+            return Err(format!(
+                "the client's console explains the port: {output:?}"
+            ));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        // The server saw the connection and its end, and still runs.
+        page.click("button#code-file-0").await?;
+        output_contains(&page, "closed ('127.0.0.1',").await?;
+        page.wait_text_is("#code-status", "Running").await?;
+        // Stop closes the listener too: the relay reports it closed.
+        page.click("button#code-stop").await?;
+        page.wait_text_is("#code-status", "Stopped; its sockets were closed")
+            .await?;
+        page.wait_rows(
+            "the server's listener and connection in the diagram",
+            |rows| {
+                let has = |label: &str| rows.iter().any(|r| r.label.contains(label));
+                if has("listening on 127.0.0.1:") && has("accepted as") {
+                    Ok(())
+                } else {
+                    Err(format!("rows: {}", support::describe(rows)))
+                }
+            },
+        )
+        .await?;
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-server-client.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn udp_echo_a_receive_timeout_and_a_name_lookup_run_through_the_relay() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // "UDP echo" against the lab's udp-echo (echo.lab.test:7).
+        page.choose("select#code-example", "4").await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "received: Hello, UDP!").await?;
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+
+        // Nothing sends to this socket: recvfrom's timeout raises
+        // TimeoutError, as CPython's does.
+        page.set_value(
+            "textarea#code-text",
+            "import socket\nsock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nsock.bind(('127.0.0.1', 9999))\nsock.settimeout(1)\ntry:\n    sock.recvfrom(1024)\nexcept TimeoutError as error:\n    print('raised', type(error).__name__, error)\nsock.close()\n",
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "raised TimeoutError timed out").await?;
+
+        // A lookup through the relay's DNS, and a name that does not
+        // resolve.
+        page.choose("select#code-example", "5").await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "nosuch.lab.test does not resolve").await?;
+        if !output.contains("echo.lab.test is 127.0.0.1") {
+            return Err(format!("echo.lab.test resolves to 127.0.0.1: {output:?}"));
+        }
+        if !output.contains("[Errno -2] Name or service not known") {
+            return Err(format!("the gaierror is CPython's: {output:?}"));
+        }
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-udp-dns.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

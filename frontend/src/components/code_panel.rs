@@ -1,6 +1,8 @@
-//! The Code tab: a Python program the learner edits and runs in the page,
-//! its socket calls carried out through the relay (see `crate::python`),
-//! its output in a console below.
+//! The Code tab: Python programs the learner edits and runs in the page,
+//! their socket calls carried out through the relay (see `crate::python`),
+//! each one's output in a console below. An example may open several
+//! programs (a server and its client), one tab each, which run at once:
+//! a client connecting to the port a server program chose reaches it.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -9,19 +11,30 @@ use roundtrip_shared::protocol::{ClientMsg, OpId, ServerMsg};
 use web_sys::{HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
+use roundtrip_shared::program::ports::Ports;
+
 use crate::hooks::MessageTap;
-use crate::python::{Program, ProgramEvent};
+use crate::python::{PageLink, Program, ProgramEvent};
 
 /// The most output the console keeps: a program printing in a loop cannot
 /// make the page grow without bound.
 const MAX_OUTPUT: usize = 64 * 1024;
 
+/// One example: the programs it opens, each in a tab of its own.
+#[derive(Debug)]
+pub struct Example {
+    pub title: &'static str,
+    /// File names and sources, in the order to run them.
+    pub files: &'static [(&'static str, &'static str)],
+}
+
 /// Programs to start from, in the style of a first course.
-pub const EXAMPLES: [(&str, &str, &str); 3] = [
-    (
-        "echo_client.py",
-        "TCP echo client",
-        r#"import socket
+pub const EXAMPLES: [Example; 6] = [
+    Example {
+        title: "TCP echo client",
+        files: &[(
+            "echo_client.py",
+            r#"import socket
 
 HOST = "echo.lab.test"  # the relay's built-in echo service
 PORT = 7
@@ -35,11 +48,13 @@ with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
     print("received:", reply.decode("utf-8").strip())
 print("closed")
 "#,
-    ),
-    (
-        "refused.py",
-        "Connection refused",
-        r#"import socket
+        )],
+    },
+    Example {
+        title: "Connection refused",
+        files: &[(
+            "refused.py",
+            r#"import socket
 
 # Nothing listens on port 1 of this machine: the connection is refused.
 try:
@@ -47,11 +62,13 @@ try:
 except ConnectionRefusedError as error:
     print("refused:", error)
 "#,
-    ),
-    (
-        "recv_timeout.py",
-        "recv with a timeout",
-        r#"import socket
+        )],
+    },
+    Example {
+        title: "recv with a timeout",
+        files: &[(
+            "recv_timeout.py",
+            r#"import socket
 
 # The echo only answers what it is sent: recv() waits, and the timeout ends
 # the wait.
@@ -61,7 +78,90 @@ with socket.create_connection(("echo.lab.test", 7), timeout=2) as sock:
     except TimeoutError:
         print("nothing arrived within 2 seconds")
 "#,
-    ),
+        )],
+    },
+    Example {
+        title: "TCP echo server + client",
+        files: &[
+            (
+                "server.py",
+                r#"import socket
+
+# Run this first, then client.py in the next tab.
+HOST = "127.0.0.1"  # this machine only
+PORT = 8080         # the port clients connect to
+
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((HOST, PORT))
+    server.listen()
+    print("listening on", server.getsockname())
+    while True:
+        conn, addr = server.accept()  # waits for a client
+        with conn:
+            print("connection from", addr)
+            while True:
+                data = conn.recv(1024)
+                if not data:  # the client closed its side
+                    break
+                conn.sendall(data)
+        print("closed", addr)
+"#,
+            ),
+            (
+                "client.py",
+                r#"import socket
+
+# Run server.py first: it listens on port 8080 of this machine.
+HOST = "127.0.0.1"
+PORT = 8080
+
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    sock.connect((HOST, PORT))
+    sock.sendall(b"Hello, server!")
+    data = sock.recv(1024)
+print("received:", data.decode())
+"#,
+            ),
+        ],
+    },
+    Example {
+        title: "UDP echo",
+        files: &[(
+            "udp_echo.py",
+            r#"import socket
+
+HOST = "echo.lab.test"  # the relay's built-in echo service
+PORT = 7
+
+# UDP: no connection, each sendto() is one datagram.
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+    sock.settimeout(2)
+    sock.sendto(b"Hello, UDP!", (HOST, PORT))
+    try:
+        data, addr = sock.recvfrom(1024)
+        print("received:", data.decode())
+    except TimeoutError:
+        # A lost datagram is not sent again: the program must decide.
+        print("no reply within 2 seconds")
+"#,
+        )],
+    },
+    Example {
+        title: "Look up a name (DNS)",
+        files: &[(
+            "lookup.py",
+            r#"import socket
+
+# The relay asks its DNS (the lab's names end in .lab.test).
+for name in ["echo.lab.test", "nosuch.lab.test"]:
+    try:
+        print(name, "is", socket.gethostbyname(name))
+    except socket.gaierror as error:
+        print(name, "does not resolve:", error)
+"#,
+        )],
+    },
 ];
 
 #[derive(Properties, PartialEq, Debug)]
@@ -82,111 +182,167 @@ enum Status {
     Failed(String),
 }
 
+impl Status {
+    fn running(&self) -> bool {
+        matches!(self, Status::Loading | Status::Running)
+    }
+}
+
+/// One tab's program as it runs: the panel holds these in a cell, as the
+/// worker's events arrive between renders.
+#[derive(Default)]
+struct Run {
+    program: Option<Rc<Program>>,
+    console: String,
+    status: Option<Status>,
+}
+
+fn files_of(example: usize) -> Vec<(String, String)> {
+    EXAMPLES[example]
+        .files
+        .iter()
+        .map(|(name, code)| ((*name).to_owned(), (*code).to_owned()))
+        .collect()
+}
+
 #[function_component(CodePanel)]
 pub fn code_panel(props: &Props) -> Html {
     let example = use_state(|| 0_usize);
-    let code = use_state(|| EXAMPLES[0].2.to_owned());
-    let output = use_state(String::new);
-    let status = use_state(|| Status::Idle);
-    // The panel owns the running program; the relay's tap holds a weak
-    // reference, so a program that ended is gone.
-    let program: Rc<RefCell<Option<Rc<Program>>>> = use_mut_ref(|| None);
+    let files = use_state(|| files_of(0));
+    let selected = use_state(|| 0_usize);
+    // Every tab's run; the relay's messages go to each running program
+    // (each takes only its own operations).
+    let runs: Rc<RefCell<Vec<Run>>> = use_mut_ref(Vec::new);
+    let redraw = use_force_update();
     let page_next_op: Rc<Cell<OpId>> = (*use_memo((), |_| Rc::new(Cell::new(0)))).clone();
     page_next_op.set(props.next_op);
+    let last_op: Rc<Cell<OpId>> = (*use_memo((), |_| Rc::new(Cell::new(0)))).clone();
+    let ports: Rc<RefCell<Ports>> =
+        (*use_memo((), |_| Rc::new(RefCell::new(Ports::default())))).clone();
+    {
+        let (tap, runs) = (props.tap.clone(), runs.clone());
+        use_effect_with((), move |_| {
+            let listener = Rc::downgrade(&runs);
+            tap.set(Some(Callback::from(move |msg: ServerMsg| {
+                let Some(runs) = listener.upgrade() else {
+                    return;
+                };
+                // Taken out first: a program answering may print, which
+                // changes the runs.
+                let programs: Vec<Rc<Program>> = runs
+                    .borrow()
+                    .iter()
+                    .filter_map(|r| r.program.clone())
+                    .collect();
+                for program in programs {
+                    program.relay(&msg);
+                }
+            })));
+            move || tap.set(None)
+        });
+    }
 
-    // Output arrives in pieces between renders: keep the running text in a
-    // cell and publish a copy, so no piece is lost to a stale state.
-    let console: Rc<RefCell<String>> = use_mut_ref(String::new);
-
+    let current = (*selected).min(files.len().saturating_sub(1));
+    let status_of = |i: usize| {
+        runs.borrow()
+            .get(i)
+            .and_then(|r| r.status.clone())
+            .unwrap_or(Status::Idle)
+    };
     let run = {
-        let (code, program, status, output, console) = (
-            code.clone(),
-            program.clone(),
-            status.clone(),
-            output.clone(),
-            console.clone(),
-        );
-        let (tap, to_relay, page_next_op) = (
-            props.tap.clone(),
-            props.on_request.clone(),
-            page_next_op.clone(),
-        );
-        let filename = EXAMPLES[*example].0;
-        Callback::from(move |()| {
-            // A new run replaces the old one (its sockets close).
-            program.borrow_mut().take();
-            console.borrow_mut().clear();
-            output.set(String::new());
-            status.set(Status::Loading);
+        let (files, runs, redraw) = (files.clone(), runs.clone(), redraw.clone());
+        let page = PageLink {
+            next_op: page_next_op.clone(),
+            last_op: last_op.clone(),
+            ports: ports.clone(),
+            to_relay: props.on_request.clone(),
+        };
+        Callback::from(move |i: usize| {
+            let Some((filename, code)) = files.get(i).cloned() else {
+                return;
+            };
+            // A new run replaces the tab's last one (its sockets close).
+            let old = {
+                let mut runs = runs.borrow_mut();
+                if runs.len() <= i {
+                    runs.resize_with(i + 1, Run::default);
+                }
+                let run = &mut runs[i];
+                run.console.clear();
+                run.status = Some(Status::Loading);
+                run.program.take()
+            };
+            drop(old);
             let on_event = {
-                let (status, output, console, tap) =
-                    (status.clone(), output.clone(), console.clone(), tap.clone());
-                Callback::from(move |event| match event {
-                    ProgramEvent::Started => status.set(Status::Running),
-                    ProgramEvent::Output { text, .. } => {
-                        append(&mut console.borrow_mut(), &text);
-                        output.set(console.borrow().clone());
-                    }
-                    ProgramEvent::Exited {
-                        status: code,
-                        error,
-                    } => {
-                        if let Some(error) = error {
-                            append(&mut console.borrow_mut(), &format!("{error}\n"));
-                            output.set(console.borrow().clone());
+                let (runs, redraw) = (Rc::downgrade(&runs), redraw.clone());
+                Callback::from(move |event| {
+                    let Some(runs) = runs.upgrade() else {
+                        return;
+                    };
+                    if let Some(run) = runs.borrow_mut().get_mut(i) {
+                        match event {
+                            ProgramEvent::Started => run.status = Some(Status::Running),
+                            ProgramEvent::Output { text, .. } => append(&mut run.console, &text),
+                            ProgramEvent::Note(text) => {
+                                append(&mut run.console, &format!("# {text}\n"))
+                            }
+                            ProgramEvent::Exited {
+                                status: code,
+                                error,
+                            } => {
+                                if let Some(error) = error {
+                                    append(&mut run.console, &format!("{error}\n"));
+                                }
+                                run.status = Some(Status::Exited(code));
+                            }
                         }
-                        tap.set(None);
-                        status.set(Status::Exited(code));
                     }
+                    redraw.force_update();
                 })
             };
-            match Program::start(
-                &code,
-                filename,
-                page_next_op.clone(),
-                to_relay.clone(),
-                on_event,
-            ) {
-                Ok(started) => {
-                    let started = Rc::new(started);
-                    let listener = Rc::downgrade(&started);
-                    tap.set(Some(Callback::from(move |msg: ServerMsg| {
-                        if let Some(program) = listener.upgrade() {
-                            program.relay(&msg);
-                        }
-                    })));
-                    *program.borrow_mut() = Some(started);
+            let started = Program::start(&code, &filename, page.clone(), on_event);
+            if let Some(run) = runs.borrow_mut().get_mut(i) {
+                match started {
+                    Ok(program) => run.program = Some(Rc::new(program)),
+                    Err(error) => run.status = Some(Status::Failed(error)),
                 }
-                Err(error) => status.set(Status::Failed(error)),
             }
+            redraw.force_update();
         })
     };
     let stop = {
-        let (program, status, tap) = (program.clone(), status.clone(), props.tap.clone());
-        Callback::from(move |_: MouseEvent| {
-            if let Some(program) = program.borrow_mut().take() {
+        let (runs, redraw) = (runs.clone(), redraw.clone());
+        Callback::from(move |i: usize| {
+            let program = runs.borrow_mut().get_mut(i).and_then(|run| {
+                run.status = Some(Status::Stopped);
+                run.program.take()
+            });
+            if let Some(program) = program {
                 program.stop();
             }
-            tap.set(None);
-            status.set(Status::Stopped);
+            redraw.force_update();
         })
     };
-    let running = matches!(*status, Status::Loading | Status::Running);
+    let running = status_of(current).running();
     let on_input = {
-        let code = code.clone();
+        let files = files.clone();
         Callback::from(move |e: InputEvent| {
             let area: HtmlTextAreaElement = e.target_unchecked_into();
-            code.set(area.value());
+            let mut next = (*files).clone();
+            if let Some(file) = next.get_mut(current) {
+                file.1 = area.value();
+            }
+            files.set(next);
         })
     };
     let on_keydown = {
-        let (code, run) = (code.clone(), run.clone());
-        let can_run = props.can_run;
+        let (files, run) = (files.clone(), run.clone());
+        let can_run = props.can_run && !running;
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
                 e.prevent_default();
                 if can_run {
-                    run.emit(());
+                    run.emit(current);
                 }
             } else if e.key() == "Tab" && !e.shift_key() {
                 // Tab indents, as in an editor; Shift+Tab still leaves.
@@ -198,32 +354,51 @@ pub fn code_panel(props: &Props) -> Html {
                     .char_indices()
                     .nth(start)
                     .map_or(value.len(), |(i, _)| i);
-                let next = format!("{}    {}", &value[..at], &value[at..]);
-                area.set_value(&next);
+                let text = format!("{}    {}", &value[..at], &value[at..]);
+                area.set_value(&text);
                 let caret = (start + 4) as u32;
                 let _ = area.set_selection_range(caret, caret);
-                code.set(next);
+                let mut next = (*files).clone();
+                if let Some(file) = next.get_mut(current) {
+                    file.1 = text;
+                }
+                files.set(next);
             }
         })
     };
     let on_example = {
-        let (example, code) = (example.clone(), code.clone());
+        let (example, files, selected, runs) = (
+            example.clone(),
+            files.clone(),
+            selected.clone(),
+            runs.clone(),
+        );
         Callback::from(move |e: Event| {
             let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            if let Some((i, (_, _, text))) = select
+            if let Some(i) = select
                 .value()
                 .parse::<usize>()
                 .ok()
-                .and_then(|i| Some((i, EXAMPLES.get(i)?)))
+                .filter(|&i| i < EXAMPLES.len())
             {
+                // Another example: the programs of the last one stop.
+                let old: Vec<Run> = std::mem::take(&mut *runs.borrow_mut());
+                drop(old);
                 example.set(i);
-                code.set((*text).to_owned());
+                files.set(files_of(i));
+                selected.set(0);
             }
         })
     };
+    let code = files.get(current).map(|f| f.1.clone()).unwrap_or_default();
+    let filename = files.get(current).map(|f| f.0.clone()).unwrap_or_default();
     let lines = code.lines().count().max(1) + 1;
     let gutter: String = (1..=lines).map(|n| format!("{n}\n")).collect();
-    let status_line = match &*status {
+    let status = status_of(current);
+    let status_line = match &status {
+        Status::Idle if files.len() > 1 && current > 0 => {
+            format!("Run {} first, then this one", files[0].0)
+        }
         Status::Idle => "Ctrl+Enter runs the program".to_owned(),
         Status::Loading => "Starting Python… (the first time, about 13 MB)".to_owned(),
         Status::Running => "Running".to_owned(),
@@ -232,31 +407,57 @@ pub fn code_panel(props: &Props) -> Html {
         Status::Stopped => "Stopped; its sockets were closed".to_owned(),
         Status::Failed(why) => why.clone(),
     };
+    let output = runs
+        .borrow()
+        .get(current)
+        .map(|r| r.console.clone())
+        .unwrap_or_default();
     html! {
         <section class="panel code-panel" aria-label="Python program">
             <div class="row">
                 <label for="code-example">{"Example"}</label>
                 <select id="code-example" onchange={on_example}>
-                    { for EXAMPLES.iter().enumerate().map(|(i, (_, title, _))| html! {
-                        <option value={i.to_string()} selected={i == *example}>{*title}</option>
+                    { for EXAMPLES.iter().enumerate().map(|(i, example_at)| html! {
+                        <option value={i.to_string()} selected={i == *example}>{example_at.title}</option>
                     }) }
                 </select>
             </div>
+            if files.len() > 1 {
+                <div class="code-files" role="group" aria-label="Programs">
+                    { for files.iter().enumerate().map(|(i, (name, _))| {
+                        let onclick = {
+                            let selected = selected.clone();
+                            Callback::from(move |_: MouseEvent| selected.set(i))
+                        };
+                        let state = match status_of(i) {
+                            Status::Loading | Status::Running => " (running)",
+                            _ => "",
+                        };
+                        html! {
+                            <button type="button" id={format!("code-file-{i}")} class="code-file"
+                                aria-pressed={(i == current).to_string()} {onclick}>
+                                {format!("{}. {name}{state}", i + 1)}
+                            </button>
+                        }
+                    }) }
+                </div>
+            }
             <div class="code-editor">
                 <pre class="code-gutter" aria-hidden="true">{gutter}</pre>
                 <textarea id="code-text" spellcheck="false" autocomplete="off"
-                    aria-label={format!("Python program {}", EXAMPLES[*example].0)}
-                    rows={lines.to_string()} value={(*code).clone()}
+                    aria-label={format!("Python program {filename}")}
+                    rows={lines.to_string()} value={code}
                     oninput={on_input} onkeydown={on_keydown} />
             </div>
             <div class="row">
                 <button id="code-run" disabled={!props.can_run || running}
-                    onclick={run.reform(|_: MouseEvent| ())}>{"Run"}</button>
-                <button id="code-stop" disabled={!running} onclick={stop}>{"Stop"}</button>
+                    onclick={run.reform(move |_: MouseEvent| current)}>{"Run"}</button>
+                <button id="code-stop" disabled={!running}
+                    onclick={stop.reform(move |_: MouseEvent| current)}>{"Stop"}</button>
                 <span id="code-status" class="code-status" role="status">{status_line}</span>
             </div>
-            <pre id="code-output" class="code-output" aria-label="Program output"
-                aria-live="polite">{(*output).clone()}</pre>
+            <pre id="code-output" class="code-output" aria-label={format!("Output of {filename}")}
+                aria-live="polite">{output}</pre>
         </section>
     }
 }

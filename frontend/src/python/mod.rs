@@ -13,6 +13,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
+use roundtrip_shared::program::ports::Ports;
 use roundtrip_shared::program::sockets::{Effect, Request, Sockets};
 use roundtrip_shared::protocol::{ClientMsg, OpId, ServerMsg};
 use wasm_bindgen::JsCast;
@@ -32,6 +33,9 @@ pub enum ProgramEvent {
     Started,
     /// A piece of the program's output.
     Output { stderr: bool, text: String },
+    /// A line from the page about the program's sockets (where the relay
+    /// really listens for the port it chose).
+    Note(String),
     /// The program ended: its exit status and, when it raised, the
     /// traceback.
     Exited { status: i32, error: Option<String> },
@@ -48,9 +52,10 @@ struct Inner {
     sockets: RefCell<Sockets>,
     /// The page's next free operation id, as the panels see it.
     page_next_op: Rc<Cell<OpId>>,
-    /// The last id this program took: two connects before the page
-    /// re-renders must not share one.
-    last_op: Cell<OpId>,
+    /// The last id a program of the page took: two operations started
+    /// before the page re-renders (by one program or two) must not share
+    /// one.
+    last_op: Rc<Cell<OpId>>,
     to_relay: yew::Callback<ClientMsg>,
     on_event: yew::Callback<ProgramEvent>,
     worker: RefCell<Option<Worker>>,
@@ -64,19 +69,26 @@ impl std::fmt::Debug for Program {
 
 impl Program {
     /// Starts `code` (named `filename` in tracebacks) in a new worker.
+    /// The programs of one page share `ports` (where each one's servers
+    /// really listen) and `last_op`.
     pub fn start(
         code: &str,
         filename: &str,
-        page_next_op: Rc<Cell<OpId>>,
-        to_relay: yew::Callback<ClientMsg>,
+        page: PageLink,
         on_event: yew::Callback<ProgramEvent>,
     ) -> Result<Program, String> {
+        let PageLink {
+            next_op: page_next_op,
+            last_op,
+            ports,
+            to_relay,
+        } = page;
         let worker =
             new_worker().map_err(|e| format!("the program's worker did not start: {e:?}"))?;
         let inner = Rc::new(Inner {
-            sockets: RefCell::default(),
+            sockets: RefCell::new(Sockets::sharing(ports)),
             page_next_op,
-            last_op: Cell::new(0),
+            last_op,
             to_relay,
             on_event,
             worker: RefCell::new(Some(worker.clone())),
@@ -129,6 +141,18 @@ impl Program {
     }
 }
 
+/// What the programs of one page share with it and with each other.
+#[derive(Clone, Debug)]
+pub struct PageLink {
+    /// The page's next free operation id, as the panels see it.
+    pub next_op: Rc<Cell<OpId>>,
+    /// The last operation id a program took.
+    pub last_op: Rc<Cell<OpId>>,
+    /// Where the relay really listens for each program's port.
+    pub ports: Rc<RefCell<Ports>>,
+    pub to_relay: yew::Callback<ClientMsg>,
+}
+
 impl Drop for Program {
     fn drop(&mut self) {
         self.inner.end();
@@ -141,8 +165,7 @@ impl Inner {
         if let Some(worker) = self.worker.borrow_mut().take() {
             worker.terminate();
         }
-        let open = self.sockets.borrow().open_ops();
-        *self.sockets.borrow_mut() = Sockets::default();
+        let open = self.sockets.borrow_mut().end();
         for op in open {
             self.to_relay.emit(ClientMsg::Close { op });
         }
@@ -178,7 +201,7 @@ impl Inner {
                         let effects = self.sockets.borrow_mut().call(request, op);
                         if effects
                             .iter()
-                            .any(|e| matches!(e, Effect::Relay(msg) if matches!(**msg, ClientMsg::TcpConnect { .. })))
+                            .any(|e| matches!(e, Effect::Relay(msg) if starts_op(msg)))
                         {
                             self.last_op.set(op);
                         }
@@ -200,6 +223,7 @@ impl Inner {
         for effect in effects {
             match effect {
                 Effect::Relay(msg) => self.to_relay.emit(*msg),
+                Effect::Note(text) => self.on_event.emit(ProgramEvent::Note(text)),
                 Effect::Reply(reply) => {
                     let Some(worker) = self.worker.borrow().clone() else {
                         continue;
@@ -225,6 +249,17 @@ impl Inner {
             }
         }
     }
+}
+
+/// Whether `msg` starts an operation, taking the id it names.
+fn starts_op(msg: &ClientMsg) -> bool {
+    matches!(
+        msg,
+        ClientMsg::TcpConnect { .. }
+            | ClientMsg::TcpListen { .. }
+            | ClientMsg::UdpOpen { .. }
+            | ClientMsg::DnsQuery { .. }
+    )
 }
 
 /// A module worker from the script built into the page: it needs no file

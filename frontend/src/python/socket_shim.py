@@ -62,22 +62,34 @@ def _address(text):
     return (host.strip("[]"), int(port))
 
 
+def _host_port(address):
+    if not isinstance(address, tuple) or len(address) < 2:
+        raise TypeError("AF_INET address must be a tuple (host, port)")
+    host, port = address[0], address[1]
+    if not isinstance(port, int) or not 0 <= port <= 65535:
+        raise OverflowError("bind(): port must be 0-65535.")
+    return str(host), port
+
+
 class socket:
-    """A TCP socket whose calls the relay carries out on a real socket."""
+    """A TCP or UDP socket whose calls the relay carries out on a real
+    socket. A server's port is the program's own: the page maps it to the
+    port the relay really listens on."""
 
     def __init__(self, family=_std.AF_INET, type=_std.SOCK_STREAM, proto=0, fileno=None):
         if family not in (_std.AF_INET, _std.AF_INET6):
             raise OSError(_errno.EAFNOSUPPORT, "Address family not supported by protocol")
-        if type != _std.SOCK_STREAM:
+        if type not in (_std.SOCK_STREAM, _std.SOCK_DGRAM):
             raise OSError(
                 _errno.EPROTONOSUPPORT,
-                "only TCP sockets (SOCK_STREAM) run in the page so far; "
-                "use the UDP panel for datagrams",
+                "only TCP (SOCK_STREAM) and UDP (SOCK_DGRAM) sockets run in the page",
             )
         self.family = family
         self.type = type
         self.proto = proto
-        self._fd = next(_fds)
+        self._fd = next(_fds) if fileno is None else fileno
+        self._bound = None
+        self._listening = False
         self._timeout = _std.getdefaulttimeout()
         self._nodelay = False
         self._closed = False
@@ -133,8 +145,75 @@ class socket:
         if self._closed:
             raise OSError(_errno.EBADF, "Bad file descriptor")
 
+    def _udp(self):
+        return self.type == _std.SOCK_DGRAM
+
+    def bind(self, address):
+        self._check_open()
+        host, port = _host_port(address)
+        if self._bound is not None:
+            raise OSError(_errno.EINVAL, "Invalid argument")
+        if self._udp():
+            reply = _call("bind", sock=self._fd, host=host, port=port)
+            self._local = _address(reply["local"])
+        else:
+            # The relay listens when the program calls listen().
+            self._local = ("0.0.0.0" if host == "" else host, port)
+        self._bound = (host, port)
+
+    def listen(self, backlog=None):
+        self._check_open()
+        if self._udp():
+            raise OSError(_errno.EOPNOTSUPP, "Operation not supported")
+        if self._listening:
+            return
+        host, port = self._bound or ("0.0.0.0", 0)
+        reply = _call("listen", sock=self._fd, host=host, port=port)
+        self._local = _address(reply["local"])
+        self._listening = True
+
+    def accept(self):
+        self._check_open()
+        if not self._listening:
+            raise OSError(_errno.EINVAL, "Invalid argument")
+        conn_fd = next(_fds)
+        reply = _call("accept", sock=self._fd, conn=conn_fd, timeout_ms=self._timeout_ms())
+        conn = socket(self.family, self.type, self.proto, fileno=conn_fd)
+        # As CPython's: the new socket blocks unless a default timeout is set.
+        conn._timeout = _std.getdefaulttimeout()
+        conn._local = self._local
+        conn._remote = _address(reply["peer"])
+        return conn, conn._remote
+
+    def sendto(self, data, flags_or_address, address=None):
+        self._check_open()
+        if not self._udp():
+            raise OSError(_errno.EISCONN, "Transport endpoint is already connected")
+        host, port = _host_port(flags_or_address if address is None else address)
+        reply = _call("send_to", sock=self._fd, host=host, port=port, data=_payload(data))
+        return reply["bytes"]
+
+    def recvfrom(self, bufsize, flags=0):
+        self._check_open()
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recvfrom")
+        if not self._udp():
+            return self.recv(bufsize), self._remote
+        reply = _call("recv_from", sock=self._fd, max=bufsize, timeout_ms=self._timeout_ms())
+        return _bytes(reply["data"]), _address(reply["from"])
+
+    def recvfrom_into(self, buffer, nbytes=0, flags=0):
+        view = memoryview(buffer).cast("B")
+        data, address = self.recvfrom(nbytes or len(view))
+        view[: len(data)] = data
+        return len(data), address
+
     def connect(self, address):
         self._check_open()
+        if self._udp():
+            # A UDP "connection" only names where send() goes.
+            self._remote = _host_port(address)
+            return
         host, port = address[0], int(address[1])
         reply = _call(
             "connect",
@@ -156,16 +235,25 @@ class socket:
 
     def sendall(self, data, flags=0):
         self._check_open()
+        if self._udp():
+            self.send(data)
+            return
         _call("send", sock=self._fd, data=_payload(data))
 
     def send(self, data, flags=0):
         self._check_open()
+        if self._udp():
+            if self._remote is None:
+                raise OSError(_errno.EDESTADDRREQ, "Destination address required")
+            return self.sendto(data, self._remote)
         return _call("send", sock=self._fd, data=_payload(data))["bytes"]
 
     def recv(self, bufsize, flags=0):
         self._check_open()
         if bufsize < 0:
             raise ValueError("negative buffersize in recv")
+        if self._udp():
+            return self.recvfrom(bufsize)[0]
         if bufsize == 0:
             return b""
         reply = _call("recv", sock=self._fd, max=bufsize, timeout_ms=self._timeout_ms())
@@ -221,6 +309,62 @@ def create_connection(address, timeout=_std._GLOBAL_DEFAULT_TIMEOUT, source_addr
     return sock
 
 
+def create_server(address, *, family=_std.AF_INET, backlog=None, reuse_port=False, dualstack_ipv6=False):
+    sock = socket(family, _std.SOCK_STREAM)
+    try:
+        sock.bind(address)
+        sock.listen(backlog)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _is_ipv4(text):
+    parts = text.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def gethostbyname_ex(hostname):
+    name = str(hostname)
+    if _is_ipv4(name):
+        return name, [], [name]
+    if name in ("", "localhost"):
+        return "localhost", [], ["127.0.0.1"]
+    # Asked of the relay's DNS: the lab's names (echo.lab.test, ...).
+    reply = _call("resolve", name=name)
+    return name, [], reply["addrs"]
+
+
+def gethostbyname(hostname):
+    return gethostbyname_ex(hostname)[2][0]
+
+
+def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
+    if port is None:
+        port = 0
+    elif isinstance(port, str):
+        port = int(port) if port.isdigit() else _std.getservbyname(port)
+    if host is None:
+        host = "0.0.0.0" if flags & _std.AI_PASSIVE else "127.0.0.1"
+    if ":" in str(host):
+        if family not in (0, _std.AF_INET6):
+            raise _std.gaierror(_std.EAI_ADDRFAMILY, "Address family for hostname not supported")
+        addrs = [(_std.AF_INET6, (str(host), port, 0, 0))]
+    else:
+        if family not in (0, _std.AF_INET):
+            raise _std.gaierror(_std.EAI_ADDRFAMILY, "Address family for hostname not supported")
+        addrs = [(_std.AF_INET, (addr, port)) for addr in gethostbyname_ex(host)[2]]
+    kinds = [(_std.SOCK_STREAM, _std.IPPROTO_TCP), (_std.SOCK_DGRAM, _std.IPPROTO_UDP)]
+    if type:
+        kinds = [(k, p) for k, p in kinds if k == type]
+    return [(fam, kind, p, "", addr) for fam, addr in addrs for kind, p in kinds]
+
+
 _std.socket = socket
 _std.SocketType = socket
 _std.create_connection = create_connection
+_std.create_server = create_server
+_std.gethostbyname = gethostbyname
+_std.gethostbyname_ex = gethostbyname_ex
+_std.getaddrinfo = getaddrinfo

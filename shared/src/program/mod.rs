@@ -2,6 +2,7 @@
 //! they become on the relay ([`sockets`]), and the exceptions a program
 //! gets for the relay's errors ([`python_error`]).
 
+pub mod ports;
 pub mod python_error;
 pub mod sockets;
 

@@ -79,6 +79,7 @@ pub const EINVAL: i32 = 22;
 pub const EMFILE: i32 = 24;
 pub const EPIPE: i32 = 32;
 pub const EADDRINUSE: i32 = 98;
+pub const EADDRNOTAVAIL: i32 = 99;
 pub const ECONNRESET: i32 = 104;
 pub const ENOBUFS: i32 = 105;
 pub const ENOTCONN: i32 = 107;
@@ -88,6 +89,8 @@ pub const EIO: i32 = 5;
 pub const EBADF: i32 = 9;
 /// `socket.EAI_NONAME` with glibc: "Name or service not known".
 pub const EAI_NONAME: i32 = -2;
+/// `socket.EAI_AGAIN`: "Temporary failure in name resolution".
+pub const EAI_AGAIN: i32 = -3;
 
 /// The exception a Python program gets where the relay reports `error`.
 /// A policy refusal carries the relay's explanation in its message: the

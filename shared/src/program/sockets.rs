@@ -9,13 +9,16 @@
 //! with a deadline is given back as [`Effect::Deadline`], and the page
 //! calls [`Sockets::expire`] when it passes.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use super::ports::{self, Ports, Proto};
 use super::python_error::{self, PyError, PyException};
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, EventKind, OpId, RelayError, ServerMsg};
+use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
 
 /// Which call of the program a reply answers.
 pub type CallId = u32;
@@ -27,6 +30,14 @@ pub type SockId = u32;
 /// the socket fails with `ENOBUFS` (a real kernel would shrink the window
 /// and the sender would wait; the relay reads on regardless).
 pub const MAX_UNREAD: usize = 1 << 20;
+
+/// Connections a listener holds that the program has not accepted yet;
+/// past this, a new one is closed at once (a kernel's backlog is full).
+pub const MAX_BACKLOG: usize = 128;
+
+/// Datagrams a UDP socket holds that the program has not read; past this,
+/// a new one is dropped, as a kernel drops what its buffer cannot hold.
+pub const MAX_DATAGRAMS: usize = 256;
 
 /// One call of the program, as the worker sends it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +76,46 @@ pub enum Call {
     Shutdown { sock: SockId },
     /// `sock.close()`.
     Close { sock: SockId },
+    /// `sock.bind((host, port))` then `sock.listen()` on a TCP socket: the
+    /// relay listens on a port of its own, and `port` leads there for the
+    /// programs in the page.
+    Listen {
+        sock: SockId,
+        host: String,
+        port: u16,
+    },
+    /// `sock.accept()`: the next connection, as the new socket `conn`.
+    Accept {
+        sock: SockId,
+        conn: SockId,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+    /// `sock.bind((host, port))` on a UDP socket.
+    Bind {
+        sock: SockId,
+        host: String,
+        port: u16,
+    },
+    /// `sock.sendto(data, (host, port))` on a UDP socket (which is bound
+    /// first if it is not yet, as the kernel does).
+    SendTo {
+        sock: SockId,
+        host: String,
+        port: u16,
+        data: Payload,
+    },
+    /// `sock.recvfrom(max)` on a UDP socket: the next datagram, cut to
+    /// `max` bytes.
+    RecvFrom {
+        sock: SockId,
+        max: u32,
+        #[serde(default)]
+        timeout_ms: Option<u64>,
+    },
+    /// `socket.gethostbyname(name)` / `getaddrinfo`: the IPv4 addresses of
+    /// `name`, asked of the relay's DNS.
+    Resolve { name: String },
 }
 
 /// The answer to one call.
@@ -87,6 +138,16 @@ pub enum Outcome {
     Sent { bytes: u64 },
     /// `recv` returned these bytes (empty: the peer closed its side).
     Received { data: Payload },
+    /// `listen` returned: the program's address, and the relay's for it.
+    Listening { local: String, relay: String },
+    /// `accept` returned a connection from `peer`.
+    Accepted { peer: String },
+    /// `bind` on a UDP socket returned: the program's address.
+    Bound { local: String },
+    /// `recvfrom` returned a datagram from `from`.
+    Datagram { data: Payload, from: String },
+    /// `gethostbyname` returned these addresses.
+    Addresses { addrs: Vec<String> },
     /// The call raised.
     Raised { error: PyError },
 }
@@ -100,6 +161,9 @@ pub enum Effect {
     Reply(Reply),
     /// Call [`Sockets::expire`] with `call` after `after_ms`.
     Deadline { call: CallId, after_ms: u64 },
+    /// A line for the program's console about where its traffic really
+    /// goes ("your 127.0.0.1:8080 is the relay's 127.0.0.1:41234").
+    Note(String),
 }
 
 #[derive(Debug, Default)]
@@ -116,6 +180,21 @@ struct Sock {
     /// `sendall`s waiting for the relay's `sent`: the call and the bytes
     /// still to be reported written.
     sending: VecDeque<(CallId, u64, u64)>,
+    /// A listener or UDP socket: the port the program bound (0 until the
+    /// relay opens it, when the program asked for any port).
+    port: Option<(Proto, u16)>,
+    /// `listen` or `bind` waiting for the relay to open the socket.
+    opening: Option<CallId>,
+    /// A listener's connections not yet accepted (their sockets).
+    backlog: VecDeque<SockId>,
+    accepting: Option<(CallId, SockId)>,
+    /// A UDP socket's datagrams not yet read, with their senders.
+    datagrams: VecDeque<(String, Vec<u8>)>,
+    /// `sendto`s waiting for the socket to open: call, target, bytes.
+    to_send: VecDeque<(CallId, String, Payload)>,
+    receiving: Option<(CallId, u32)>,
+    /// An accepted connection's peer, until `accept` takes it.
+    peer: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -124,6 +203,12 @@ enum State {
     Fresh,
     Connecting,
     Connected,
+    /// A listener or UDP socket the relay is opening.
+    Opening,
+    /// A listener listening.
+    Listening,
+    /// A UDP socket open on the relay.
+    Bound,
     Closed,
 }
 
@@ -138,21 +223,67 @@ impl Effect {
 pub struct Sockets {
     socks: BTreeMap<SockId, Sock>,
     by_op: BTreeMap<OpId, SockId>,
+    /// Name lookups waiting for their DNS answer.
+    lookups: BTreeMap<OpId, Lookup>,
+    /// The page's map of program ports (shared by every program in it).
+    ports: Rc<RefCell<Ports>>,
+    /// Handles for accepted connections until `accept` gives them the
+    /// program's: counted down from the top, far from the program's.
+    next_pending: Option<SockId>,
+}
+
+#[derive(Debug)]
+struct Lookup {
+    call: CallId,
+    addrs: Option<Vec<String>>,
 }
 
 impl Sockets {
-    /// The operations this program has open, to close when it stops.
+    /// A program's sockets in a page whose programs share `ports`.
+    pub fn sharing(ports: Rc<RefCell<Ports>>) -> Sockets {
+        Sockets {
+            ports,
+            ..Sockets::default()
+        }
+    }
+
+    /// The operations this program has open, to close when it stops
+    /// (listeners and the connections they hold too). The ports it bound
+    /// are given back.
     pub fn open_ops(&self) -> Vec<OpId> {
         self.socks
             .values()
             .filter(|sock| sock.state != State::Closed)
             .filter_map(|sock| sock.op)
+            .chain(self.lookups.keys().copied())
             .collect()
     }
 
-    /// Whether `op` is one of this program's operations.
+    /// The program ended: the operations to close, and its ports are free
+    /// for the next program. Nothing is left open after.
+    pub fn end(&mut self) -> Vec<OpId> {
+        let open = self.open_ops();
+        self.release_ports();
+        self.socks.clear();
+        self.by_op.clear();
+        self.lookups.clear();
+        open
+    }
+
+    /// The ports this program bound are free again.
+    pub fn release_ports(&mut self) {
+        let mut ports = self.ports.borrow_mut();
+        for sock in self.socks.values_mut() {
+            if let Some((proto, port)) = sock.port.take() {
+                ports.release(proto, port);
+            }
+        }
+    }
+
+    /// Whether `op` is one of this program's operations (an accepted
+    /// connection from the moment the relay announces it).
     pub fn owns(&self, op: OpId) -> bool {
-        self.by_op.contains_key(&op)
+        self.by_op.contains_key(&op) || self.lookups.contains_key(&op)
     }
 
     /// One call of the program. `next_op` is the page's next free
@@ -181,18 +312,26 @@ impl Sockets {
                 entry.op = Some(next_op);
                 entry.connecting = Some(id);
                 self.by_op.insert(next_op, sock);
-                let target = if host.contains(':') {
-                    format!("[{host}]:{port}")
-                } else {
-                    format!("{host}:{port}")
+                let mut effects = Vec::new();
+                let asked = join(&host, port);
+                let target = match self.ports.borrow().lookup(Proto::Tcp, &host, port) {
+                    Some(relay) => {
+                        effects.push(Effect::Note(format!(
+                            "{asked} is where a program in this page listens: the relay's {relay}"
+                        )));
+                        entry.peer = Some(format!("127.0.0.1:{port}"));
+                        relay.to_owned()
+                    }
+                    None => asked,
                 };
-                vec![Effect::relay(ClientMsg::TcpConnect {
+                effects.push(Effect::relay(ClientMsg::TcpConnect {
                     op: next_op,
                     target,
                     connect_timeout_ms: timeout_ms,
                     nodelay,
                     faults: None,
-                })]
+                }));
+                effects
             }
             Call::Send { sock, data } => {
                 let Some(entry) = self.socks.get_mut(&sock) else {
@@ -244,12 +383,162 @@ impl Sockets {
                     _ => raise(not_connected()),
                 }
             }
+            Call::Listen { sock, host, port } => {
+                if let Err(error) = check_local(&host) {
+                    return raise(error);
+                }
+                let entry = self.socks.entry(sock).or_default();
+                if entry.state != State::Fresh {
+                    return raise(invalid());
+                }
+                if let Err(error) = self.ports.borrow_mut().claim(Proto::Tcp, port) {
+                    return raise(error);
+                }
+                entry.port = Some((Proto::Tcp, port));
+                entry.state = State::Opening;
+                entry.op = Some(next_op);
+                entry.opening = Some(id);
+                self.by_op.insert(next_op, sock);
+                vec![Effect::relay(ClientMsg::TcpListen {
+                    op: next_op,
+                    port: None,
+                })]
+            }
+            Call::Accept {
+                sock,
+                conn,
+                timeout_ms,
+            } => {
+                let Some(entry) = self.socks.get_mut(&sock) else {
+                    return raise(invalid());
+                };
+                if entry.state != State::Listening {
+                    return raise(match entry.broken.clone() {
+                        Some(error) => error,
+                        None => invalid(),
+                    });
+                }
+                if let Some(pending) = entry.backlog.pop_front() {
+                    return reply(self.take_accepted(pending, conn));
+                }
+                entry.accepting = Some((id, conn));
+                deadline(id, timeout_ms)
+            }
+            Call::Bind { sock, host, port } => {
+                if let Err(error) = check_local(&host) {
+                    return raise(error);
+                }
+                let entry = self.socks.entry(sock).or_default();
+                if entry.state != State::Fresh {
+                    return raise(invalid());
+                }
+                if let Err(error) = self.ports.borrow_mut().claim(Proto::Udp, port) {
+                    return raise(error);
+                }
+                entry.port = Some((Proto::Udp, port));
+                entry.opening = Some(id);
+                self.open_udp(sock, next_op)
+            }
+            Call::SendTo {
+                sock,
+                host,
+                port,
+                data,
+            } => {
+                let asked = join(&host, port);
+                let target = self
+                    .ports
+                    .borrow()
+                    .lookup(Proto::Udp, &host, port)
+                    .map_or(asked, str::to_owned);
+                let entry = self.socks.entry(sock).or_default();
+                match entry.state {
+                    State::Fresh => {
+                        // An unbound socket gets any port, as the kernel
+                        // gives it one on the first `sendto`.
+                        entry.port = Some((Proto::Udp, 0));
+                        entry.to_send.push_back((id, target, data));
+                        self.open_udp(sock, next_op)
+                    }
+                    State::Opening => {
+                        entry.to_send.push_back((id, target, data));
+                        Vec::new()
+                    }
+                    State::Bound => {
+                        let Some(op) = entry.op else {
+                            return raise(invalid());
+                        };
+                        let bytes = data.0.len() as u64;
+                        entry.sending.push_back((id, bytes, bytes));
+                        vec![Effect::relay(ClientMsg::SendTo { op, target, data })]
+                    }
+                    _ => raise(bad_fd()),
+                }
+            }
+            Call::RecvFrom {
+                sock,
+                max,
+                timeout_ms,
+            } => {
+                let entry = self.socks.entry(sock).or_default();
+                let mut effects = Vec::new();
+                match entry.state {
+                    State::Bound | State::Opening => {}
+                    State::Fresh => {
+                        // Reading from a socket never bound waits on any
+                        // port, as on a real machine (nothing will come).
+                        entry.port = Some((Proto::Udp, 0));
+                        effects = self.open_udp(sock, next_op);
+                    }
+                    _ => return raise(bad_fd()),
+                }
+                let entry = self.socks.get_mut(&sock).expect("opened above");
+                if let Some((from, mut bytes)) = entry.datagrams.pop_front() {
+                    bytes.truncate(max as usize);
+                    effects.extend(reply(Outcome::Datagram {
+                        data: Payload(bytes),
+                        from,
+                    }));
+                    return effects;
+                }
+                entry.receiving = Some((id, max));
+                effects.extend(deadline(id, timeout_ms));
+                effects
+            }
+            Call::Resolve { name } => {
+                self.lookups.insert(
+                    next_op,
+                    Lookup {
+                        call: id,
+                        addrs: None,
+                    },
+                );
+                vec![Effect::relay(ClientMsg::DnsQuery {
+                    op: next_op,
+                    name,
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                    server: None,
+                    timeout_ms: None,
+                })]
+            }
             Call::Close { sock } => {
                 let mut effects = Vec::new();
                 if let Some(mut entry) = self.socks.remove(&sock) {
                     if let Some(op) = entry.op {
                         self.by_op.remove(&op);
-                        if matches!(entry.state, State::Connecting | State::Connected) {
+                        if entry.state != State::Closed {
+                            effects.push(Effect::relay(ClientMsg::Close { op }));
+                        }
+                    }
+                    if let Some((proto, port)) = entry.port.take() {
+                        self.ports.borrow_mut().release(proto, port);
+                    }
+                    // Connections the program never accepted close with
+                    // their listener.
+                    for pending in std::mem::take(&mut entry.backlog) {
+                        if let Some(op) = self.socks.remove(&pending).and_then(|p| p.op) {
+                            self.by_op.remove(&op);
                             effects.push(Effect::relay(ClientMsg::Close { op }));
                         }
                     }
@@ -273,12 +562,181 @@ impl Sockets {
         let (op, happened) = match msg {
             ServerMsg::Event(event) => (event.op, Happened::Event(&event.kind)),
             ServerMsg::Data { op, data, .. } => (*op, Happened::Data(&data.0)),
+            ServerMsg::Datagram { op, from, data, .. } => {
+                return self.datagram(*op, from, &data.0);
+            }
             ServerMsg::Error {
                 op: Some(op),
                 error,
             } => (*op, Happened::Refused(error)),
             _ => return Vec::new(),
         };
+        if self.lookups.contains_key(&op) {
+            return self.looked_up(op, happened);
+        }
+        let Some(&sock) = self.by_op.get(&op) else {
+            return Vec::new();
+        };
+        let Some(entry) = self.socks.get_mut(&sock) else {
+            return Vec::new();
+        };
+        let effects = match (entry.state, entry.port) {
+            (State::Opening | State::Listening | State::Bound, Some((proto, _))) => {
+                self.opened_socket(sock, proto, happened)
+            }
+            _ => entry.happened(happened),
+        };
+        if let Some(entry) = self.socks.get(&sock)
+            && entry.state == State::Closed
+            && entry.connecting.is_none()
+        {
+            self.by_op.remove(&op);
+        }
+        effects
+    }
+
+    /// An event of a listener or a UDP socket.
+    fn opened_socket(&mut self, sock: SockId, proto: Proto, happened: Happened<'_>) -> Vec<Effect> {
+        let Some(entry) = self.socks.get_mut(&sock) else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        match happened {
+            Happened::Event(EventKind::Listening { addr }) if proto == Proto::Tcp => {
+                let asked = entry.port.map_or(0, |(_, port)| port);
+                let port = self.ports.borrow_mut().opened(Proto::Tcp, asked, addr);
+                entry.port = Some((Proto::Tcp, port));
+                entry.state = State::Listening;
+                let local = format!("127.0.0.1:{port}");
+                effects.push(Effect::Note(if local == *addr {
+                    format!("your server listens on the relay's {addr}")
+                } else {
+                    format!("your {local} is the relay's {addr}")
+                }));
+                if let Some(id) = entry.opening.take() {
+                    effects.push(Effect::Reply(Reply {
+                        id,
+                        outcome: Outcome::Listening {
+                            local,
+                            relay: addr.clone(),
+                        },
+                    }));
+                }
+            }
+            Happened::Event(EventKind::Bound { local: addr, .. }) if proto == Proto::Udp => {
+                let asked = entry.port.map_or(0, |(_, port)| port);
+                let port = self.ports.borrow_mut().opened(Proto::Udp, asked, addr);
+                entry.port = Some((Proto::Udp, port));
+                entry.state = State::Bound;
+                let local = format!("127.0.0.1:{port}");
+                if local != *addr {
+                    effects.push(Effect::Note(format!(
+                        "your UDP {local} is the relay's {addr}"
+                    )));
+                }
+                if let Some(id) = entry.opening.take() {
+                    effects.push(Effect::Reply(Reply {
+                        id,
+                        outcome: Outcome::Bound { local },
+                    }));
+                }
+                if let Some(op) = entry.op {
+                    for (id, target, data) in std::mem::take(&mut entry.to_send) {
+                        let bytes = data.0.len() as u64;
+                        entry.sending.push_back((id, bytes, bytes));
+                        effects.push(Effect::relay(ClientMsg::SendTo { op, target, data }));
+                    }
+                }
+            }
+            Happened::Event(EventKind::Accepted { conn, peer }) => {
+                if entry.backlog.len() >= MAX_BACKLOG {
+                    effects.push(Effect::relay(ClientMsg::Close { op: *conn }));
+                    return effects;
+                }
+                let pending = self.next_pending.unwrap_or(SockId::MAX);
+                self.next_pending = Some(pending.wrapping_sub(1));
+                entry.backlog.push_back(pending);
+                let waiting = entry.accepting.take();
+                self.by_op.insert(*conn, pending);
+                self.socks.insert(
+                    pending,
+                    Sock {
+                        op: Some(*conn),
+                        // Accepted means the handshake is done; the
+                        // connection's own `connected` follows.
+                        state: State::Connected,
+                        peer: Some(peer.clone()),
+                        ..Sock::default()
+                    },
+                );
+                if let Some((id, conn)) = waiting {
+                    let outcome = self.take_first_accepted(sock, conn);
+                    effects.push(Effect::Reply(Reply { id, outcome }));
+                }
+            }
+            Happened::Event(EventKind::DatagramSent { bytes, .. }) => {
+                if let Some((id, _, _)) = entry.sending.pop_front() {
+                    effects.push(Effect::Reply(Reply {
+                        id,
+                        outcome: Outcome::Sent { bytes: *bytes },
+                    }));
+                }
+            }
+            // A datagram refused by its target, or a connection the
+            // listener had to close at once (the session's limit): the
+            // socket goes on; a `sendto` waiting fails.
+            Happened::Refused(error) if entry.state != State::Opening => {
+                if proto == Proto::Udp
+                    && let Some((id, _, _)) = entry.sending.pop_front()
+                {
+                    effects.push(Effect::Reply(Reply {
+                        id,
+                        outcome: Outcome::Raised {
+                            error: python_error::from_relay(error),
+                        },
+                    }));
+                }
+            }
+            Happened::Event(EventKind::Failed { error }) | Happened::Refused(error) => {
+                let error = python_error::from_relay(error);
+                effects.extend(self.end_opened(sock, &error));
+            }
+            Happened::Event(EventKind::Closed { .. }) => {
+                effects.extend(self.end_opened(sock, &bad_fd()));
+            }
+            _ => {}
+        }
+        effects
+    }
+
+    /// A listener or UDP socket ended: what waits on it raises `error`.
+    fn end_opened(&mut self, sock: SockId, error: &PyError) -> Vec<Effect> {
+        let Some(entry) = self.socks.get_mut(&sock) else {
+            return Vec::new();
+        };
+        entry.state = State::Closed;
+        entry.broken.get_or_insert(error.clone());
+        if let Some((proto, port)) = entry.port.take() {
+            self.ports.borrow_mut().release(proto, port);
+        }
+        let raised = |id| {
+            Effect::Reply(Reply {
+                id,
+                outcome: Outcome::Raised {
+                    error: error.clone(),
+                },
+            })
+        };
+        let mut effects: Vec<Effect> = entry.opening.take().into_iter().map(raised).collect();
+        effects.extend(entry.accepting.take().map(|(id, _)| raised(id)));
+        effects.extend(entry.receiving.take().map(|(id, _)| raised(id)));
+        effects.extend(entry.to_send.drain(..).map(|(id, _, _)| raised(id)));
+        effects.extend(entry.sending.drain(..).map(|(id, _, _)| raised(id)));
+        effects
+    }
+
+    /// A datagram arrived on a UDP socket.
+    fn datagram(&mut self, op: OpId, from: &str, data: &[u8]) -> Vec<Effect> {
         let Some(entry) = self
             .by_op
             .get(&op)
@@ -286,19 +744,119 @@ impl Sockets {
         else {
             return Vec::new();
         };
-        let effects = entry.happened(happened);
-        if entry.state == State::Closed && entry.connecting.is_none() {
-            self.by_op.remove(&op);
+        // A datagram from another program of the page shows that
+        // program's port, as the relay's port is not the one it chose.
+        let from = match self.ports.borrow().program_port(Proto::Udp, from) {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => from.to_owned(),
+        };
+        if let Some((id, max)) = entry.receiving.take() {
+            let mut bytes = data.to_vec();
+            bytes.truncate(max as usize);
+            return vec![Effect::Reply(Reply {
+                id,
+                outcome: Outcome::Datagram {
+                    data: Payload(bytes),
+                    from,
+                },
+            })];
         }
-        effects
+        if entry.datagrams.len() < MAX_DATAGRAMS {
+            entry.datagrams.push_back((from, data.to_vec()));
+        }
+        Vec::new()
+    }
+
+    /// A step of a name lookup.
+    fn looked_up(&mut self, op: OpId, happened: Happened<'_>) -> Vec<Effect> {
+        let Some(lookup) = self.lookups.get_mut(&op) else {
+            return Vec::new();
+        };
+        let outcome = match happened {
+            Happened::Event(EventKind::DnsResponse { rcode, answers, .. }) => {
+                if rcode == "NOERROR" {
+                    let found = lookup.addrs.get_or_insert_with(Vec::new);
+                    found.extend(
+                        answers
+                            .iter()
+                            .filter(|record| record.rtype == "A")
+                            .map(|record| record.data.clone()),
+                    );
+                }
+                return Vec::new();
+            }
+            Happened::Event(EventKind::Closed { .. }) => match lookup.addrs.take() {
+                Some(addrs) if !addrs.is_empty() => Outcome::Addresses { addrs },
+                _ => Outcome::Raised {
+                    error: python_error::from_relay(&RelayError {
+                        code: crate::protocol::ErrorCode::ResolveFailed,
+                        message: String::new(),
+                        refusal: None,
+                    }),
+                },
+            },
+            Happened::Event(EventKind::Failed { error }) | Happened::Refused(error) => {
+                Outcome::Raised {
+                    error: lookup_error(error),
+                }
+            }
+            _ => return Vec::new(),
+        };
+        let call = lookup.call;
+        self.lookups.remove(&op);
+        vec![Effect::Reply(Reply { id: call, outcome })]
+    }
+
+    /// Opens the UDP socket `sock` as operation `op`.
+    fn open_udp(&mut self, sock: SockId, op: OpId) -> Vec<Effect> {
+        let entry = self.socks.entry(sock).or_default();
+        entry.state = State::Opening;
+        entry.op = Some(op);
+        self.by_op.insert(op, sock);
+        vec![Effect::relay(ClientMsg::UdpOpen {
+            op,
+            target: None,
+            bind_port: None,
+            recv_timeout_ms: None,
+            faults: None,
+        })]
+    }
+
+    /// The first connection waiting on listener `sock` becomes the
+    /// program's socket `conn`.
+    fn take_first_accepted(&mut self, sock: SockId, conn: SockId) -> Outcome {
+        match self
+            .socks
+            .get_mut(&sock)
+            .and_then(|entry| entry.backlog.pop_front())
+        {
+            Some(pending) => self.take_accepted(pending, conn),
+            None => Outcome::Raised { error: invalid() },
+        }
+    }
+
+    /// The waiting connection `pending` becomes the program's socket `conn`.
+    fn take_accepted(&mut self, pending: SockId, conn: SockId) -> Outcome {
+        let Some(mut entry) = self.socks.remove(&pending) else {
+            return Outcome::Raised { error: invalid() };
+        };
+        let peer = entry.peer.take().unwrap_or_default();
+        if let Some(op) = entry.op {
+            self.by_op.insert(op, conn);
+        }
+        self.socks.insert(conn, entry);
+        Outcome::Accepted { peer }
     }
 
     /// A deadline the page set for `call` passed: a `recv` still waiting
     /// raises `TimeoutError`, as with `settimeout`.
     pub fn expire(&mut self, call: CallId) -> Vec<Effect> {
         for entry in self.socks.values_mut() {
-            if entry.reading.is_some_and(|(id, _)| id == call) {
+            let waits = |slot: Option<(CallId, u32)>| slot.is_some_and(|(id, _)| id == call);
+            if waits(entry.reading) || waits(entry.receiving) || waits(entry.accepting) {
                 entry.reading = None;
+                entry.receiving = None;
+                entry.accepting = None;
                 return vec![Effect::Reply(Reply {
                     id: call,
                     outcome: Outcome::Raised {
@@ -359,6 +917,8 @@ impl Sock {
             Happened::Event(kind) => match kind {
                 EventKind::Connected { local, remote } => {
                     self.state = State::Connected;
+                    // A program of the page is seen at the port it chose.
+                    let remote = self.peer.as_ref().unwrap_or(remote);
                     self.connecting
                         .take()
                         .map(|id| {
@@ -456,6 +1016,72 @@ impl Sock {
         effects.extend(self.sending.drain(..).map(|(id, _, _)| raised(id)));
         effects
     }
+}
+
+/// A wait for `call`, when the socket has a timeout.
+fn deadline(call: CallId, timeout_ms: Option<u64>) -> Vec<Effect> {
+    timeout_ms
+        .map(|after_ms| Effect::Deadline { call, after_ms })
+        .into_iter()
+        .collect()
+}
+
+/// `host:port`, bracketing an IPv6 address.
+fn join(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A program binds to an address of this machine (the relay's loopback),
+/// never to another: that one is not the relay's to give.
+fn check_local(host: &str) -> Result<(), PyError> {
+    if ports::is_this_machine(host) {
+        Ok(())
+    } else {
+        Err(PyError::new(
+            PyException::OsError,
+            Some(python_error::EADDRNOTAVAIL),
+            "Cannot assign requested address",
+        ))
+    }
+}
+
+/// What a name lookup that failed raises: `socket.gaierror`, as
+/// `gethostbyname` raises it, unless the relay refused to ask at all.
+fn lookup_error(error: &RelayError) -> PyError {
+    let raised = python_error::from_relay(error);
+    match raised.exception {
+        PyException::PermissionError | PyException::Gaierror => raised,
+        PyException::TimeoutError => PyError::new(
+            PyException::Gaierror,
+            Some(python_error::EAI_AGAIN),
+            "Temporary failure in name resolution",
+        ),
+        _ => PyError::new(
+            PyException::Gaierror,
+            Some(python_error::EAI_NONAME),
+            "Name or service not known",
+        ),
+    }
+}
+
+fn invalid() -> PyError {
+    PyError::new(
+        PyException::OsError,
+        Some(python_error::EINVAL),
+        "Invalid argument",
+    )
+}
+
+fn bad_fd() -> PyError {
+    PyError::new(
+        PyException::OsError,
+        Some(python_error::EBADF),
+        "Bad file descriptor",
+    )
 }
 
 fn not_connected() -> PyError {

@@ -1,8 +1,12 @@
 //! The socket model driven call by call and event by event, as the page
 //! drives it with a program's requests and the relay's messages.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::ports::{Ports, Proto};
 use super::python_error::PyException;
-use super::sockets::{Call, Effect, MAX_UNREAD, Outcome, Reply, Request, Sockets};
+use super::sockets::{Call, Effect, MAX_DATAGRAMS, MAX_UNREAD, Outcome, Reply, Request, Sockets};
 use crate::payload::Payload;
 use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, EventKind, RelayError, ServerMsg};
 
@@ -385,5 +389,632 @@ fn the_worker_contract_reads_as_json() {
     assert_eq!(
         json,
         serde_json::json!({"id": 4, "result": "sent", "bytes": 3})
+    );
+}
+
+fn event_of(op: u32, kind: EventKind) -> ServerMsg {
+    ServerMsg::Event(Event { op, t_us: 1, kind })
+}
+
+fn relay_msg(effect: &Effect) -> &ClientMsg {
+    match effect {
+        Effect::Relay(msg) => msg,
+        other => panic!("not a message to the relay: {other:?}"),
+    }
+}
+
+/// A server program listening on its port 8080 (op `OP`), which is the
+/// relay's 127.0.0.1:41234.
+fn listening(ports: &Rc<RefCell<Ports>>) -> Sockets {
+    let mut server = Sockets::sharing(ports.clone());
+    let effects = call(
+        &mut server,
+        1,
+        Call::Listen {
+            sock: 3,
+            host: "0.0.0.0".into(),
+            port: 8080,
+        },
+    );
+    // The relay picks the port: the program's 8080 is never asked for.
+    assert_eq!(
+        relay_msg(&effects[0]),
+        &ClientMsg::TcpListen { op: OP, port: None }
+    );
+    let effects = server.relay(&event(EventKind::Listening {
+        addr: "127.0.0.1:41234".into(),
+    }));
+    assert_eq!(
+        effects,
+        vec![
+            Effect::Note("your 127.0.0.1:8080 is the relay's 127.0.0.1:41234".into()),
+            reply(
+                1,
+                Outcome::Listening {
+                    local: "127.0.0.1:8080".into(),
+                    relay: "127.0.0.1:41234".into()
+                }
+            )
+        ]
+    );
+    server
+}
+
+const CONN: u32 = 0x8000_0001;
+
+#[test]
+fn a_server_accepts_a_connection_to_its_own_port_from_another_program() {
+    let ports = Rc::new(RefCell::new(Ports::default()));
+    let mut server = listening(&ports);
+    // The server waits in accept() with a timeout.
+    assert_eq!(
+        call(
+            &mut server,
+            2,
+            Call::Accept {
+                sock: 3,
+                conn: 4,
+                timeout_ms: Some(5000)
+            }
+        ),
+        vec![Effect::Deadline {
+            call: 2,
+            after_ms: 5000
+        }]
+    );
+    // A client program in the same page connects to localhost:8080: it
+    // goes to the relay's port, and sees the port it asked for.
+    let mut client = Sockets::sharing(ports.clone());
+    let effects = client.call(
+        Request {
+            id: 1,
+            call: Call::Connect {
+                sock: 3,
+                host: "localhost".into(),
+                port: 8080,
+                timeout_ms: None,
+                nodelay: false,
+            },
+        },
+        9,
+    );
+    assert_eq!(
+        effects[0],
+        Effect::Note(
+            "localhost:8080 is where a program in this page listens: the relay's 127.0.0.1:41234"
+                .into()
+        )
+    );
+    assert!(
+        matches!(relay_msg(&effects[1]), ClientMsg::TcpConnect { op: 9, target, .. } if target == "127.0.0.1:41234"),
+        "{effects:?}"
+    );
+    assert_eq!(
+        client.relay(&event_of(
+            9,
+            EventKind::Connected {
+                local: "127.0.0.1:50000".into(),
+                remote: "127.0.0.1:41234".into()
+            }
+        )),
+        vec![reply(
+            1,
+            Outcome::Connected {
+                local: "127.0.0.1:50000".into(),
+                remote: "127.0.0.1:8080".into()
+            }
+        )]
+    );
+    // The relay accepts it on the server's listener: accept() returns.
+    assert_eq!(
+        server.relay(&event(EventKind::Accepted {
+            conn: CONN,
+            peer: "127.0.0.1:50000".into()
+        })),
+        vec![reply(
+            2,
+            Outcome::Accepted {
+                peer: "127.0.0.1:50000".into()
+            }
+        )]
+    );
+    // The accepted socket (fd 4) reads what the client sent.
+    server.relay(&event_of(
+        CONN,
+        EventKind::Connected {
+            local: "127.0.0.1:41234".into(),
+            remote: "127.0.0.1:50000".into(),
+        },
+    ));
+    server.relay(&ServerMsg::Data {
+        op: CONN,
+        t_us: 3,
+        data: Payload(b"Hello".to_vec()),
+    });
+    assert_eq!(
+        call(
+            &mut server,
+            3,
+            Call::Recv {
+                sock: 4,
+                max: 1024,
+                timeout_ms: None
+            }
+        ),
+        vec![received(3, b"Hello")]
+    );
+    // Stop closes the listener and the connection it accepted.
+    let mut open = server.open_ops();
+    open.sort();
+    assert_eq!(open, vec![OP, CONN]);
+    let mut ended = server.end();
+    ended.sort();
+    assert_eq!(ended, vec![OP, CONN]);
+    assert!(server.end().is_empty(), "closed once");
+    assert_eq!(ports.borrow().lookup(Proto::Tcp, "127.0.0.1", 8080), None);
+}
+
+#[test]
+fn connections_wait_for_accept_and_close_with_their_listener() {
+    let ports = Rc::new(RefCell::new(Ports::default()));
+    let mut server = listening(&ports);
+    for (n, conn) in [CONN, CONN + 1].into_iter().enumerate() {
+        assert_eq!(
+            server.relay(&event(EventKind::Accepted {
+                conn,
+                peer: format!("127.0.0.1:5000{n}")
+            })),
+            vec![]
+        );
+    }
+    // accept() takes the first at once.
+    assert_eq!(
+        call(
+            &mut server,
+            2,
+            Call::Accept {
+                sock: 3,
+                conn: 4,
+                timeout_ms: None
+            }
+        ),
+        vec![reply(
+            2,
+            Outcome::Accepted {
+                peer: "127.0.0.1:50000".into()
+            }
+        )]
+    );
+    // Closing the listener closes it and the one never accepted; the
+    // accepted one stays, and the port is free again.
+    let effects = call(&mut server, 3, Call::Close { sock: 3 });
+    let closed: Vec<&ClientMsg> = effects
+        .iter()
+        .filter(|e| matches!(e, Effect::Relay(_)))
+        .map(relay_msg)
+        .collect();
+    assert_eq!(
+        closed,
+        vec![
+            &ClientMsg::Close { op: OP },
+            &ClientMsg::Close { op: CONN + 1 }
+        ]
+    );
+    assert_eq!(server.open_ops(), vec![CONN]);
+    assert!(ports.borrow_mut().claim(Proto::Tcp, 8080).is_ok());
+}
+
+#[test]
+fn a_second_server_on_the_same_port_gets_address_in_use_and_a_failed_listen_raises() {
+    let ports = Rc::new(RefCell::new(Ports::default()));
+    let _server = listening(&ports);
+    let mut second = Sockets::sharing(ports.clone());
+    let listen = |sockets: &mut Sockets, id| {
+        call(
+            sockets,
+            id,
+            Call::Listen {
+                sock: 3,
+                host: "127.0.0.1".into(),
+                port: 8080,
+            },
+        )
+    };
+    assert_eq!(
+        raised_name(&listen(&mut second, 1)),
+        Some(PyException::OsError)
+    );
+    // Binding an address that is not this machine's.
+    let effects = call(
+        &mut second,
+        2,
+        Call::Listen {
+            sock: 5,
+            host: "192.0.2.1".into(),
+            port: 9000,
+        },
+    );
+    assert_eq!(raised_name(&effects), Some(PyException::OsError));
+    // The relay refuses the listener (its limit): listen() raises.
+    let mut third = Sockets::sharing(ports.clone());
+    call(
+        &mut third,
+        1,
+        Call::Listen {
+            sock: 3,
+            host: "".into(),
+            port: 9000,
+        },
+    );
+    let effects = third.relay(&event(EventKind::Failed {
+        error: RelayError {
+            code: ErrorCode::LimitReached,
+            message: "16 operations are open".into(),
+            refusal: None,
+        },
+    }));
+    assert_eq!(raised_name(&effects), Some(PyException::OsError));
+    assert!(ports.borrow_mut().claim(Proto::Tcp, 9000).is_ok());
+}
+
+#[test]
+fn accept_with_a_timeout_raises_timeout_error() {
+    let ports = Rc::new(RefCell::new(Ports::default()));
+    let mut server = listening(&ports);
+    call(
+        &mut server,
+        2,
+        Call::Accept {
+            sock: 3,
+            conn: 4,
+            timeout_ms: Some(100),
+        },
+    );
+    assert_eq!(
+        raised_name(&server.expire(2)),
+        Some(PyException::TimeoutError)
+    );
+    // A connection arriving later waits for the next accept().
+    assert_eq!(
+        server.relay(&event(EventKind::Accepted {
+            conn: CONN,
+            peer: "127.0.0.1:50000".into()
+        })),
+        vec![]
+    );
+}
+
+#[test]
+fn a_udp_sendto_binds_any_port_first_then_recvfrom_returns_the_datagram() {
+    let mut sockets = Sockets::default();
+    let hello = Payload(b"Hello".to_vec());
+    let effects = call(
+        &mut sockets,
+        1,
+        Call::SendTo {
+            sock: 3,
+            host: "echo.lab.test".into(),
+            port: 7,
+            data: hello.clone(),
+        },
+    );
+    // The socket opens first; the datagram waits for it.
+    assert_eq!(
+        effects,
+        vec![Effect::Relay(Box::new(ClientMsg::UdpOpen {
+            op: OP,
+            target: None,
+            bind_port: None,
+            recv_timeout_ms: None,
+            faults: None
+        }))]
+    );
+    let effects = sockets.relay(&event(EventKind::Bound {
+        local: "127.0.0.1:50001".into(),
+        remote: None,
+    }));
+    assert_eq!(
+        effects,
+        vec![Effect::Relay(Box::new(ClientMsg::SendTo {
+            op: OP,
+            target: "echo.lab.test:7".into(),
+            data: hello.clone()
+        }))]
+    );
+    assert_eq!(
+        sockets.relay(&event(EventKind::DatagramSent {
+            to: "127.0.0.1:40007".into(),
+            bytes: 5
+        })),
+        vec![reply(1, Outcome::Sent { bytes: 5 })]
+    );
+    // The echo arrives before the program reads: it waits, whole.
+    sockets.relay(&ServerMsg::Datagram {
+        op: OP,
+        t_us: 5,
+        from: "127.0.0.1:40007".into(),
+        data: hello,
+    });
+    // recvfrom(2) returns the first two bytes; the rest of that datagram
+    // is gone, as UDP drops what does not fit.
+    assert_eq!(
+        call(
+            &mut sockets,
+            2,
+            Call::RecvFrom {
+                sock: 3,
+                max: 2,
+                timeout_ms: None
+            }
+        ),
+        vec![reply(
+            2,
+            Outcome::Datagram {
+                data: Payload(b"He".to_vec()),
+                from: "127.0.0.1:40007".into()
+            }
+        )]
+    );
+    // Nothing more: with a timeout, the wait ends in TimeoutError.
+    assert_eq!(
+        call(
+            &mut sockets,
+            3,
+            Call::RecvFrom {
+                sock: 3,
+                max: 1024,
+                timeout_ms: Some(1000)
+            }
+        ),
+        vec![Effect::Deadline {
+            call: 3,
+            after_ms: 1000
+        }]
+    );
+    assert_eq!(
+        raised_name(&sockets.expire(3)),
+        Some(PyException::TimeoutError)
+    );
+    assert_eq!(sockets.open_ops(), vec![OP]);
+}
+
+#[test]
+fn a_udp_server_port_leads_other_programs_to_it_and_shows_their_ports() {
+    let ports = Rc::new(RefCell::new(Ports::default()));
+    let mut server = Sockets::sharing(ports.clone());
+    call(
+        &mut server,
+        1,
+        Call::Bind {
+            sock: 3,
+            host: "127.0.0.1".into(),
+            port: 9999,
+        },
+    );
+    assert_eq!(
+        server.relay(&event(EventKind::Bound {
+            local: "127.0.0.1:50002".into(),
+            remote: None
+        })),
+        vec![
+            Effect::Note("your UDP 127.0.0.1:9999 is the relay's 127.0.0.1:50002".into()),
+            reply(
+                1,
+                Outcome::Bound {
+                    local: "127.0.0.1:9999".into()
+                }
+            )
+        ]
+    );
+    let mut client = Sockets::sharing(ports.clone());
+    client.call(
+        Request {
+            id: 1,
+            call: Call::SendTo {
+                sock: 3,
+                host: "localhost".into(),
+                port: 9999,
+                data: Payload(b"ping".to_vec()),
+            },
+        },
+        9,
+    );
+    let effects = client.relay(&event_of(
+        9,
+        EventKind::Bound {
+            local: "127.0.0.1:50003".into(),
+            remote: None,
+        },
+    ));
+    assert!(
+        matches!(relay_msg(&effects[0]), ClientMsg::SendTo { target, .. } if target == "127.0.0.1:50002"),
+        "{effects:?}"
+    );
+    // The server's reply comes from the relay's 50002: the client sees
+    // the server's own 9999.
+    assert_eq!(
+        client.relay(&ServerMsg::Datagram {
+            op: 9,
+            t_us: 1,
+            from: "127.0.0.1:50002".into(),
+            data: Payload(b"pong".to_vec()),
+        }),
+        vec![]
+    );
+    let effects = client.call(
+        Request {
+            id: 2,
+            call: Call::RecvFrom {
+                sock: 3,
+                max: 100,
+                timeout_ms: None,
+            },
+        },
+        10,
+    );
+    assert_eq!(
+        effects,
+        vec![reply(
+            2,
+            Outcome::Datagram {
+                data: Payload(b"pong".to_vec()),
+                from: "127.0.0.1:9999".into()
+            }
+        )]
+    );
+}
+
+#[test]
+fn a_udp_socket_keeps_a_bounded_number_of_unread_datagrams() {
+    let mut sockets = Sockets::default();
+    call(
+        &mut sockets,
+        1,
+        Call::Bind {
+            sock: 3,
+            host: "".into(),
+            port: 0,
+        },
+    );
+    sockets.relay(&event(EventKind::Bound {
+        local: "127.0.0.1:50004".into(),
+        remote: None,
+    }));
+    for n in 0..(MAX_DATAGRAMS + 10) {
+        sockets.relay(&ServerMsg::Datagram {
+            op: OP,
+            t_us: 1,
+            from: "127.0.0.1:1".into(),
+            data: Payload(n.to_string().into_bytes()),
+        });
+    }
+    let mut read = 0;
+    while let [
+        Effect::Reply(Reply {
+            outcome: Outcome::Datagram { .. },
+            ..
+        }),
+    ] = call(
+        &mut sockets,
+        2,
+        Call::RecvFrom {
+            sock: 3,
+            max: 10,
+            timeout_ms: None,
+        },
+    )
+    .as_slice()
+    {
+        read += 1;
+    }
+    assert_eq!(read, MAX_DATAGRAMS);
+}
+
+fn dns_record(rtype: &str, data: &str) -> crate::protocol::DnsRecord {
+    crate::protocol::DnsRecord {
+        name: "echo.lab.test.".into(),
+        ttl: 60,
+        class: "IN".into(),
+        rtype: rtype.into(),
+        data: data.into(),
+    }
+}
+
+#[test]
+fn gethostbyname_asks_the_relays_dns_and_a_name_that_does_not_resolve_is_a_gaierror() {
+    let mut sockets = Sockets::default();
+    let effects = call(
+        &mut sockets,
+        1,
+        Call::Resolve {
+            name: "echo.lab.test".into(),
+        },
+    );
+    assert!(
+        matches!(relay_msg(&effects[0]), ClientMsg::DnsQuery { op: OP, name, rtype: crate::protocol::DnsType::A, .. } if name == "echo.lab.test"),
+        "{effects:?}"
+    );
+    assert_eq!(sockets.open_ops(), vec![OP]);
+    let response = |rcode: &str, answers| {
+        event(EventKind::DnsResponse {
+            server: "127.0.0.1:53".into(),
+            rcode: rcode.into(),
+            answers,
+            authority: vec![],
+            additional: vec![],
+            elapsed_us: 10,
+        })
+    };
+    assert_eq!(
+        sockets.relay(&response(
+            "NOERROR",
+            vec![
+                dns_record("CNAME", "host.lab.test."),
+                dns_record("A", "127.0.0.1")
+            ]
+        )),
+        vec![]
+    );
+    assert_eq!(
+        sockets.relay(&event(EventKind::Closed { by: Closer::Relay })),
+        vec![reply(
+            1,
+            Outcome::Addresses {
+                addrs: vec!["127.0.0.1".into()]
+            }
+        )]
+    );
+    assert!(sockets.open_ops().is_empty());
+
+    call(
+        &mut sockets,
+        2,
+        Call::Resolve {
+            name: "nosuch.lab.test".into(),
+        },
+    );
+    sockets.relay(&response("NXDOMAIN", vec![]));
+    let effects = sockets.relay(&event(EventKind::Closed { by: Closer::Relay }));
+    let [
+        Effect::Reply(Reply {
+            outcome: Outcome::Raised { error },
+            ..
+        }),
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        error.traceback_line(),
+        "socket.gaierror: [Errno -2] Name or service not known"
+    );
+
+    // No answer at all: a temporary failure, as glibc reports it.
+    call(
+        &mut sockets,
+        3,
+        Call::Resolve {
+            name: "slow.lab.test".into(),
+        },
+    );
+    let effects = sockets.relay(&event(EventKind::Failed {
+        error: RelayError {
+            code: ErrorCode::DnsTimeout,
+            message: "no answer".into(),
+            refusal: None,
+        },
+    }));
+    let [
+        Effect::Reply(Reply {
+            outcome: Outcome::Raised { error },
+            ..
+        }),
+    ] = effects.as_slice()
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(
+        error.traceback_line(),
+        "socket.gaierror: [Errno -3] Temporary failure in name resolution"
     );
 }
