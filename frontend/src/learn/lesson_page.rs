@@ -74,7 +74,7 @@ pub fn lesson_page(props: &Props) -> Html {
         Callback::from(move |(setup, text): (Setup, String)| {
             current.set(setup);
             message.set(text.clone());
-            match Run::start(setup, &state.services, state.next_op, &text) {
+            match Run::start(setup, &state.services, &state.trace, state.next_op, &text) {
                 Ok((run, first)) => {
                     problem.set(None);
                     runs.borrow_mut().push(run);

@@ -53,6 +53,15 @@ pub enum Check {
     /// A datagram went to the target and nothing came back before the
     /// receive timeout.
     DatagramLost(Target),
+    /// The page listened: the relay reported the listener's address.
+    Listening,
+    /// The page's listener accepted a connection from the page's own
+    /// client, the request arrived on the accepted connection, and the
+    /// client got the answer the server sent (the request in capitals).
+    Served,
+    /// One listener accepted two connections, from two client ports: one
+    /// server, two clients, each on a socket of its own.
+    TwoClients,
 }
 
 impl Check {
@@ -163,8 +172,96 @@ impl Check {
                     .any(|e| matches!(e, EventKind::DatagramReceived { .. }));
                 sent && timed_out && !answered
             }),
+            Check::Listening => listener_ops(trace).into_iter().any(|op| {
+                trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::Listening { .. }))
+            }),
+            Check::Served => served(trace).next().is_some(),
+            Check::TwoClients => listener_ops(trace).into_iter().any(|listener| {
+                let mut peers: Vec<String> = served(trace)
+                    .filter(|s| s.listener == listener)
+                    .map(|s| s.peer)
+                    .collect();
+                peers.sort();
+                peers.dedup();
+                peers.len() >= 2
+            }),
         }
     }
+}
+
+/// The page's listeners (`tcp_listen` operations), oldest first.
+pub fn listener_ops(trace: &Trace) -> Vec<OpId> {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(Request::Listen { .. })))
+        .map(|step| step.op)
+        .collect()
+}
+
+/// The connections a listener accepted: (accepted operation, peer).
+pub fn accepted(trace: &Trace, listener: OpId) -> Vec<(OpId, String)> {
+    trace
+        .events_of(listener)
+        .filter_map(|e| match e {
+            EventKind::Accepted { conn, peer } => Some((*conn, peer.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The page's listener that listens now, and its address.
+pub fn open_listener(trace: &Trace) -> Option<(OpId, String)> {
+    listener_ops(trace)
+        .into_iter()
+        .filter(|op| !trace.events_of(*op).any(EventKind::is_terminal))
+        .filter_map(|op| {
+            trace.events_of(op).find_map(|e| match e {
+                EventKind::Listening { addr } => Some((op, addr.clone())),
+                _ => None,
+            })
+        })
+        .next_back()
+}
+
+/// The page's client connection whose local endpoint is `peer`: the
+/// other end of a connection the page's listener accepted.
+pub fn client_from(trace: &Trace, peer: &str) -> Option<OpId> {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(Request::Connect { .. })))
+        .map(|step| step.op)
+        .find(|op| connected(trace, *op).is_some_and(|(local, _)| local == peer))
+}
+
+/// What a server that answers in capitals sends for `request`.
+pub fn answer_to(request: &[u8]) -> Vec<u8> {
+    request.to_ascii_uppercase()
+}
+
+/// One exchange between the page's client and the page's listener.
+struct Served {
+    listener: OpId,
+    peer: String,
+}
+
+/// Every exchange in which the accepted side received a request and the
+/// page's client received its answer.
+fn served(trace: &Trace) -> impl Iterator<Item = Served> + '_ {
+    listener_ops(trace).into_iter().flat_map(move |listener| {
+        accepted(trace, listener)
+            .into_iter()
+            .filter(move |(conn, peer)| {
+                let request = trace.received_bytes(*conn);
+                !request.is_empty()
+                    && client_from(trace, peer)
+                        .is_some_and(|client| trace.received_bytes(client) == answer_to(&request))
+            })
+            .map(move |(_, peer)| Served { listener, peer })
+    })
 }
 
 /// The operations the page started to `dial` (a TCP connection, or a UDP

@@ -95,6 +95,38 @@ pub fn for_setup(
                 .collect();
             programs.extend(http(method, &url, &headers, message, 10));
         }
+        Setup::Listen | Setup::Serve { .. } => {
+            // Both sides run on the learner's machine: the server first.
+            let request = if message.is_empty() {
+                "hello, server"
+            } else {
+                message
+            };
+            programs.push(program(
+                "server.py",
+                Lang::Python,
+                Role::Server,
+                answer_server_python(server_port),
+            ));
+            programs.push(program(
+                "client.py",
+                Lang::Python,
+                Role::Client,
+                ask_client_python(server_port, request),
+            ));
+            programs.push(program(
+                "server.rs",
+                Lang::Rust,
+                Role::Server,
+                answer_server_rust(server_port),
+            ));
+            programs.push(program(
+                "client.rs",
+                Lang::Rust,
+                Role::Client,
+                ask_client_rust(server_port, request),
+            ));
+        }
         Setup::Udp {
             recv_timeout_ms, ..
         } => {
@@ -365,6 +397,106 @@ fn main() -> std::io::Result<()> {{
         }}
         // The stream is dropped here: the connection closes (our FIN).
     }}
+    Ok(())
+}}
+"#
+    )
+}
+
+/// A server that reads each client's request to its FIN and answers with
+/// it in capitals: what the page does when it is the server.
+pub fn answer_server_python(port: u16) -> String {
+    format!(
+        r#"import socket
+
+HOST = "127.0.0.1"  # loopback: only programs on this machine can connect
+PORT = {port}
+
+# The server speaks second: it claims an address and waits for clients.
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((HOST, PORT))
+    server.listen()
+    print(f"listening on {{HOST}}:{{PORT}}", flush=True)
+    while True:
+        conn, addr = server.accept()  # a new socket for this one client
+        with conn:
+            print("connection from", addr, flush=True)
+            request = b""
+            while chunk := conn.recv(1024):  # b"" once the client's FIN arrives
+                request += chunk
+            conn.sendall(request.upper())  # the answer: the request in capitals
+        # Leaving the with-block closes this connection (our FIN).
+"#
+    )
+}
+
+/// A client that sends one request, says it is complete with a FIN, and
+/// reads the answer to the server's FIN.
+pub fn ask_client_python(port: u16, request: &str) -> String {
+    let request = py_message(request);
+    format!(
+        r#"import socket
+
+HOST = "127.0.0.1"  # where the server listens
+PORT = {port}
+REQUEST = {request}
+
+# The client speaks first: it connects to the server's address.
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    sock.settimeout(5)  # never wait forever
+    sock.connect((HOST, PORT))
+    print("connected from", sock.getsockname(), "to", sock.getpeername())
+    sock.sendall(REQUEST.encode("utf-8"))
+    sock.shutdown(socket.SHUT_WR)  # our FIN: the request is complete
+    answer = b""
+    while chunk := sock.recv(1024):  # b"" once the server's FIN arrives
+        answer += chunk
+    print("received:", answer.decode("utf-8"))
+"#
+    )
+}
+
+pub fn answer_server_rust(port: u16) -> String {
+    format!(
+        r#"use std::io::{{Read, Write}};
+use std::net::TcpListener;
+
+fn main() -> std::io::Result<()> {{
+    // bind + listen: loopback only, so only this machine can connect.
+    let listener = TcpListener::bind("127.0.0.1:{port}")?;
+    println!("listening on {{}}", listener.local_addr()?);
+    for stream in listener.incoming() {{
+        let mut stream = stream?; // accept(): a new socket for this one client
+        println!("connection from {{}}", stream.peer_addr()?);
+        let mut request = Vec::new();
+        stream.read_to_end(&mut request)?; // returns at the client's FIN
+        stream.write_all(&request.to_ascii_uppercase())?; // the answer
+        // The stream is dropped here: the connection closes (our FIN).
+    }}
+    Ok(())
+}}
+"#
+    )
+}
+
+pub fn ask_client_rust(port: u16, request: &str) -> String {
+    let request = rust_message(request);
+    format!(
+        r#"use std::io::{{Read, Write}};
+use std::net::{{Shutdown, TcpStream}};
+use std::time::Duration;
+
+fn main() -> std::io::Result<()> {{
+    // The client speaks first: it connects to the server's address.
+    let mut stream = TcpStream::connect("127.0.0.1:{port}")?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?; // never wait forever
+    println!("connected from {{}} to {{}}", stream.local_addr()?, stream.peer_addr()?);
+    stream.write_all({request}.as_bytes())?;
+    stream.shutdown(Shutdown::Write)?; // our FIN: the request is complete
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?; // returns at the server's FIN
+    println!("received: {{}}", String::from_utf8_lossy(&answer));
     Ok(())
 }}
 "#

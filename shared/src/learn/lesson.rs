@@ -194,29 +194,51 @@ pub enum Setup {
         headers: &'static [(&'static str, &'static str)],
         send: &'static str,
     },
+    /// The page as a server: listen on a port the relay picks (a
+    /// `tcp_listen`), and wait.
+    Listen,
+    /// The page as both sides: listen (or use the listener already
+    /// listening), connect to it as a client, send `send` and shut down
+    /// the sending side; the accepted connection reads to the FIN, answers
+    /// with the request in capitals and closes, as the `server.py` beside
+    /// the lesson does.
+    Serve { send: &'static str },
 }
 
+/// Where the programs beside a listening lesson meet on the learner's
+/// machine: their own server on [`super::codegen::SERVER_PORT`].
+pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
+
 impl Setup {
+    /// What the setup connects to. A listening setup's own listener is
+    /// wherever the relay put it; its programs meet at [`OWN_SERVER`].
     pub fn target(&self) -> Target {
         match self {
             Setup::Tcp { target, .. } | Setup::Udp { target, .. } | Setup::Http { target, .. } => {
                 *target
             }
+            Setup::Listen | Setup::Serve { .. } => OWN_SERVER,
         }
     }
 
     /// The text the setup sends unless the learner typed another.
     pub fn send(&self) -> &'static str {
         match self {
-            Setup::Tcp { send, .. } | Setup::Udp { send, .. } | Setup::Http { send, .. } => send,
+            Setup::Tcp { send, .. }
+            | Setup::Udp { send, .. }
+            | Setup::Http { send, .. }
+            | Setup::Serve { send } => send,
+            Setup::Listen => "",
         }
     }
 
     /// The playground's experiment link for this setup: "Open in the
-    /// playground" fills in its panel the same way.
+    /// playground" fills in its panel the same way. A listening setup has
+    /// none: the playground's TCP server tab starts from a click.
     pub fn experiment(&self, services: &[Service], message: &str) -> Option<Experiment> {
         let target = self.target().dial(services)?;
         Some(match self {
+            Setup::Listen | Setup::Serve { .. } => return None,
             Setup::Tcp { faults, .. } => Experiment::Tcp {
                 target,
                 nodelay: false,
@@ -267,7 +289,7 @@ impl Setup {
             Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
                 faults.is_some_and(|f| !f.is_empty())
             }
-            Setup::Http { .. } => false,
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } => false,
         }
     }
 }

@@ -32,7 +32,7 @@ const WWW_80: Target = Target::LabName {
 };
 /// The learner's own server, run from the code beside lesson 8 on the
 /// relay's machine: `codegen::SERVER_PORT` on loopback.
-pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
+pub use super::lesson::OWN_SERVER;
 /// 64 characters, repeated into [`BIG`].
 const BIG_UNIT: &[u8; 64] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 static BIG_BYTES: [u8; 64 * 768] = {
@@ -623,6 +623,120 @@ datagram is lost — and on a real network some are. Set a timeout, and catch `T
             )),
         }),
         views: &[View::Sequence],
+        server_code: true,
+    },
+    Lesson {
+        slug: "client-server",
+        title: "Clients and servers",
+        summary: "Who listens and who connects: the page as a server, and as its own client.",
+        text: "Every conversation so far began with this page connecting to a service that was \
+already running. That is the **client/server model**. A **server** starts first, claims an \
+address and a port, and waits. A **client** connects to it whenever it likes. The roles say \
+who waits and who begins, not how big the machine is: a laptop can be a server, and one \
+program can be a client and a server at once.
+
+A server makes three calls before anyone can reach it. `socket()` creates a socket, \
+`bind()` claims an address and port, and `listen()` tells the system to accept connections \
+there. From then on the system completes the handshake with every client that connects, and \
+the server's `accept()` hands over each finished connection as a **new socket**, one per \
+client. The listening socket carries no data; it only waits for the next client.
+
+In this lesson the page plays both parts. The first button asks the relay to listen for the \
+page: the grey notes `bound …` and `listening on …` show the address it picked on its \
+machine. Nothing crosses the network while a server waits.
+
+The second button makes the page a client too. It connects to that address, sends a request \
+and shuts down its sending side, so its FIN says \"the request is complete\". The purple \
+`SYN: accepted as conn #1` arrow is the listener taking the connection. The accepted \
+connection reads up to the FIN, answers with the request in capitals and closes. Both ends \
+are operations of this page: your client, and `conn #1`; the endpoints list shows that each \
+one's local address is the other's remote address.
+
+The third button sends a second client. The same listener accepts it as `conn #2`, from \
+another client port: one server, many clients, a connection each.
+
+Client sends, a FIN ends the request, the answer comes back, the server closes: that small \
+agreement is a protocol. The code beside the lesson writes it as two programs. Run \
+`server.py` first, then `client.py`.",
+        steps: &[
+            Step {
+                text: "Be the server: listen on a port the relay picks.",
+                button: "Listen",
+                setup: Setup::Listen,
+                check: Check::Listening,
+                check_label: "the relay listens for the page and says where",
+                predict: Some(Predict {
+                    question: "Your server listens and no client has come yet. What goes over \
+the network?",
+                    choices: &[
+                        Choice {
+                            label: "nothing: a listening socket only waits",
+                            shows: Some(Check::Listening),
+                        },
+                        Choice {
+                            label: "the server announces itself to the network",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "a handshake with the relay",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Only grey notes: `bound` and `listening on`, things the relay \
+did on its own machine. No arrow reaches another party until a client connects.",
+                }),
+            },
+            Step {
+                text: "Be the client: connect to your listener, send `hello, server` and shut \
+down your sending side.",
+                button: "Connect as a client",
+                setup: Setup::Serve {
+                    send: "hello, server",
+                },
+                check: Check::Served,
+                check_label: "the server got the request on an accepted connection, and the \
+client got the answer",
+                predict: Some(Predict {
+                    question: "The client connects. On the server's side, which socket carries \
+the request?",
+                    choices: &[
+                        Choice {
+                            label: "a new socket that `accept()` returned for this client",
+                            shows: Some(Check::Served),
+                        },
+                        Choice {
+                            label: "the listening socket itself",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The request arrives on `conn #1`, an operation of its own; the \
+listener's lane shows only the `accepted` arrow.",
+                }),
+            },
+            Step {
+                text: "Send a second client to the same listener.",
+                button: "Connect a second client",
+                setup: Setup::Serve { send: "me too" },
+                check: Check::TwoClients,
+                check_label: "one listener accepted two clients, from two ports",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "A third client with a longer request: the same listener takes it, and \
+the answer comes back in capitals.",
+            setup: Setup::Serve {
+                send: "a request of my own",
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Starting the client before the server",
+            text: "Run `client.py` while no `server.py` listens, and `connect()` raises \
+`ConnectionRefusedError`: nobody listens on the port, so the system answers the SYN with an \
+RST. Start the server first; a client that may start early retries with a pause.",
+            show: None,
+        }),
+        views: &[View::Sequence, View::Lifecycle],
         server_code: true,
     },
     Lesson {

@@ -331,7 +331,23 @@ fn a_datagram_echoed_or_lost() {
 /// the run returns is recorded, then the relay's answer to it.
 fn drive(setup: Setup, reply: impl Fn(&ClientMsg) -> Vec<Message>) -> Vec<ClientMsg> {
     let mut state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, 1, setup.send()).unwrap();
+    drive_on(&mut state, setup, reply)
+}
+
+/// [`drive`] on a page that has done things already.
+fn drive_on(
+    state: &mut State,
+    setup: Setup,
+    reply: impl Fn(&ClientMsg) -> Vec<Message>,
+) -> Vec<ClientMsg> {
+    let (mut run, first) = Run::start(
+        setup,
+        &state.services,
+        &state.trace,
+        state.next_op,
+        setup.send(),
+    )
+    .unwrap();
     let mut pending = vec![first];
     let mut sent = Vec::new();
     for _ in 0..10 {
@@ -415,7 +431,7 @@ fn the_runner_waits_and_stops_when_the_connection_fails() {
         faults: None,
     };
     let state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, 1, "x").unwrap();
+    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "x").unwrap();
     assert!(matches!(&first, ClientMsg::TcpConnect { target, .. } if target == "[::1]:4000"));
     let waiting = page([Message::Out(first.clone())]);
     assert_eq!(
@@ -428,7 +444,7 @@ fn the_runner_waits_and_stops_when_the_connection_fails() {
     assert!(run.is_done());
     // Without the welcome the service's port is unknown.
     assert_eq!(
-        Run::start(setup, &[], 1, "x").map(|_| ()),
+        Run::start(setup, &[], &Default::default(), 1, "x").map(|_| ()),
         Err(runner::RunError::NoServices)
     );
 }
@@ -503,7 +519,16 @@ fn every_lesson_keeps_the_rules_of_the_course() {
                 );
             }
             // Every setup runs against the lab's services.
-            assert!(Run::start(step.setup, &services_all(), 1, step.setup.send()).is_ok());
+            assert!(
+                Run::start(
+                    step.setup,
+                    &services_all(),
+                    &Default::default(),
+                    1,
+                    step.setup.send()
+                )
+                .is_ok()
+            );
         }
         // The text parses into blocks with no marker left open.
         for block in markup::parse(lesson.text) {
@@ -800,7 +825,7 @@ fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
         .expect("a step asks for a 404")
         .setup;
     let state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, 1, "").unwrap();
+    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "").unwrap();
     let ClientMsg::HttpRequest(request) = &first else {
         panic!("{first:?}")
     };
@@ -849,4 +874,285 @@ fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
         programs[1].code,
         "curl -sS -i --max-time 10 'http://127.0.0.1:4002/status/404'\n"
     );
+}
+
+/// The relay as it treats a listening page: the listener listens on
+/// `127.0.0.1:40000`; each client connection is accepted as the next
+/// `conn` (from its own local port); bytes and FINs cross from each end to
+/// the other.
+struct LoopbackRelay {
+    /// (client op, accepted op) of each connection so far.
+    pairs: std::cell::RefCell<Vec<(u32, u32)>>,
+}
+
+const LISTEN_ADDR: &str = "127.0.0.1:40000";
+
+impl LoopbackRelay {
+    fn new() -> Self {
+        LoopbackRelay {
+            pairs: Default::default(),
+        }
+    }
+
+    fn other_end(&self, op: u32) -> Option<u32> {
+        self.pairs
+            .borrow()
+            .iter()
+            .find_map(|&(client, conn)| match op {
+                _ if op == client => Some(conn),
+                _ if op == conn => Some(client),
+                _ => None,
+            })
+    }
+
+    fn reply(&self, msg: &ClientMsg) -> Vec<Message> {
+        match msg {
+            ClientMsg::TcpListen { op, port: None } => vec![
+                ev(
+                    *op,
+                    EventKind::Bound {
+                        local: LISTEN_ADDR.into(),
+                        remote: None,
+                    },
+                ),
+                ev(
+                    *op,
+                    EventKind::Listening {
+                        addr: LISTEN_ADDR.into(),
+                    },
+                ),
+            ],
+            ClientMsg::TcpConnect { op, target, .. } => {
+                assert_eq!(target, LISTEN_ADDR, "the client dials the listener");
+                let n = self.pairs.borrow().len() as u32;
+                let conn = crate::protocol::FIRST_RELAY_OP + n;
+                self.pairs.borrow_mut().push((*op, conn));
+                let local = format!("127.0.0.1:{}", 50_000 + n);
+                vec![
+                    ev(
+                        *op,
+                        EventKind::Connected {
+                            local: local.clone(),
+                            remote: LISTEN_ADDR.into(),
+                        },
+                    ),
+                    ev(
+                        1,
+                        EventKind::Accepted {
+                            conn,
+                            peer: local.clone(),
+                        },
+                    ),
+                    ev(
+                        conn,
+                        EventKind::Connected {
+                            local: LISTEN_ADDR.into(),
+                            remote: local,
+                        },
+                    ),
+                ]
+            }
+            ClientMsg::Send { op, data: d } => match self.other_end(*op) {
+                Some(other) => vec![data(other, &String::from_utf8_lossy(&d.0))],
+                None => Vec::new(),
+            },
+            ClientMsg::Shutdown { op } => {
+                let mut out = vec![ev(*op, EventKind::ShutdownSent)];
+                out.extend(self.other_end(*op).map(|o| ev(o, EventKind::PeerClosed)));
+                out
+            }
+            ClientMsg::Close { op } => vec![ev(
+                *op,
+                EventKind::Closed {
+                    by: Closer::Browser,
+                },
+            )],
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_page_listens_then_serves_its_own_clients_in_capitals() {
+    let relay = LoopbackRelay::new();
+    let mut state = page([]);
+    let lesson = lesson("client-server").unwrap().1;
+    assert!(passed(lesson, &state).iter().all(|p| !p));
+
+    // Listen: one request, then the run waits for nothing more.
+    let sent = drive_on(&mut state, Setup::Listen, |m| relay.reply(m));
+    assert_eq!(sent, [ClientMsg::TcpListen { op: 1, port: None }]);
+    assert_eq!(passed(lesson, &state), [true, false, false]);
+    assert_eq!(
+        checks::open_listener(&state.trace),
+        Some((1, LISTEN_ADDR.to_owned()))
+    );
+
+    // A client: the open listener takes it; the request and its FIN go,
+    // the accepted side answers in capitals and shuts down, both close.
+    let sent = drive_on(&mut state, Setup::Serve { send: "hello" }, |m| {
+        relay.reply(m)
+    });
+    let conn = crate::protocol::FIRST_RELAY_OP;
+    assert!(
+        matches!(&sent[0], ClientMsg::TcpConnect { op: 2, target, .. } if target == LISTEN_ADDR),
+        "{sent:?}"
+    );
+    assert_eq!(
+        sent[1..],
+        [
+            ClientMsg::Send {
+                op: 2,
+                data: Payload(b"hello".to_vec())
+            },
+            ClientMsg::Shutdown { op: 2 },
+            ClientMsg::Send {
+                op: conn,
+                data: Payload(b"HELLO".to_vec())
+            },
+            ClientMsg::Shutdown { op: conn },
+            ClientMsg::Close { op: 2 },
+            ClientMsg::Close { op: conn },
+        ]
+    );
+    assert_eq!(passed(lesson, &state), [true, true, false]);
+    let predict = lesson.steps[1].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &state), Some(0));
+
+    // A second client: same listener, another port, another conn.
+    drive_on(&mut state, Setup::Serve { send: "me too" }, |m| {
+        relay.reply(m)
+    });
+    assert_eq!(passed(lesson, &state), [true, true, true]);
+    assert_eq!(state.trace.received_bytes(conn + 1), b"me too");
+    assert_eq!(state.trace.received_bytes(3), b"ME TOO");
+}
+
+#[test]
+fn serving_from_scratch_listens_first_and_dials_the_address_it_got() {
+    let relay = LoopbackRelay::new();
+    let sent = drive(Setup::Serve { send: "hi" }, |m| relay.reply(m));
+    assert_eq!(sent[0], ClientMsg::TcpListen { op: 1, port: None });
+    assert!(
+        matches!(&sent[1], ClientMsg::TcpConnect { op: 2, target, .. } if target == LISTEN_ADDR),
+        "the client takes the next id and the listener's address: {sent:?}"
+    );
+}
+
+#[test]
+fn served_stays_open_without_the_answer_or_with_an_echo() {
+    let conn = crate::protocol::FIRST_RELAY_OP;
+    let listen = [
+        Message::Out(ClientMsg::TcpListen { op: 1, port: None }),
+        ev(
+            1,
+            EventKind::Listening {
+                addr: LISTEN_ADDR.into(),
+            },
+        ),
+        connect(2, LISTEN_ADDR),
+        ev(
+            2,
+            EventKind::Connected {
+                local: "127.0.0.1:50000".into(),
+                remote: LISTEN_ADDR.into(),
+            },
+        ),
+        ev(
+            1,
+            EventKind::Accepted {
+                conn,
+                peer: "127.0.0.1:50000".into(),
+            },
+        ),
+        send(2, "hello"),
+        data(conn, "hello"),
+    ];
+    // The request arrived; no answer yet.
+    let waiting = page(listen.clone());
+    assert!(Check::Listening.passed(&waiting));
+    assert!(!Check::Served.passed(&waiting));
+    // An echo is not the answer this server gives.
+    let mut echoed = listen.to_vec();
+    echoed.push(data(2, "hello"));
+    assert!(!Check::Served.passed(&page(echoed.clone())));
+    // The answer from a connection the listener did not accept (another
+    // peer) does not count either.
+    let mut elsewhere = listen.to_vec();
+    elsewhere[4] = ev(
+        1,
+        EventKind::Accepted {
+            conn,
+            peer: "127.0.0.1:50999".into(),
+        },
+    );
+    elsewhere.push(data(2, "HELLO"));
+    assert!(!Check::Served.passed(&page(elsewhere)));
+    let mut answered = listen.to_vec();
+    answered.push(data(2, "HELLO"));
+    let answered = page(answered);
+    assert!(Check::Served.passed(&answered));
+    assert!(
+        !Check::TwoClients.passed(&answered),
+        "one client is not two"
+    );
+    // A listener that failed never listened.
+    let failed = page([
+        Message::Out(ClientMsg::TcpListen { op: 1, port: None }),
+        failed(1, ErrorCode::AddrInUse),
+    ]);
+    assert!(!Check::Listening.passed(&failed));
+    assert_eq!(checks::open_listener(&failed.trace), None);
+}
+
+#[test]
+fn the_code_for_clients_and_servers_is_a_pair_that_meets_on_the_server_port() {
+    let programs = codegen::for_setup(
+        &Setup::Serve {
+            send: "hello, server",
+        },
+        &services(),
+        "hello, server",
+        true,
+        codegen::SERVER_PORT,
+    )
+    .unwrap();
+    let files: Vec<_> = programs.iter().map(|p| (p.file, p.role)).collect();
+    assert_eq!(
+        files,
+        [
+            ("server.py", Role::Server),
+            ("client.py", Role::Client),
+            ("server.rs", Role::Server),
+            ("client.rs", Role::Client),
+        ]
+    );
+    let server = &programs[0].code;
+    for call in [
+        "server.bind((HOST, PORT))",
+        "server.listen()",
+        "server.accept()",
+        "request.upper()",
+        "PORT = 5007",
+    ] {
+        assert!(server.contains(call), "{call} in\n{server}");
+    }
+    let client = &programs[1].code;
+    for call in [
+        "sock.connect((HOST, PORT))",
+        "REQUEST = \"hello, server\"",
+        "sock.shutdown(socket.SHUT_WR)",
+        "PORT = 5007",
+    ] {
+        assert!(client.contains(call), "{call} in\n{client}");
+    }
+    assert!(programs[2].code.contains("to_ascii_uppercase()"));
+    assert!(programs[3].code.contains("Shutdown::Write"));
+    // The code follows the message; Listen alone shows the pair too.
+    let mine = codegen::for_setup(&Setup::Serve { send: "x" }, &[], "mine", true, 6000).unwrap();
+    assert!(mine[1].code.contains("REQUEST = \"mine\"") && mine[1].code.contains("PORT = 6000"));
+    let listen = codegen::for_setup(&Setup::Listen, &[], "", true, 6000).unwrap();
+    assert!(listen[1].code.contains("REQUEST = \"hello, server\""));
+    // No playground link: its TCP server tab starts from a click.
+    assert_eq!(Setup::Listen.experiment(&services(), ""), None);
 }
