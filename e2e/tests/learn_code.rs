@@ -174,6 +174,12 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
             Lang::Shell => (true, format!("HTTP/1.1 {status}")),
             _ => (true, format!("{status} ")),
         },
+        // requests raises ReadTimeout, which the program catches; curl
+        // stops with its error 28.
+        Check::HttpTimedOut(..) => match lang {
+            Lang::Shell => (false, "(28)".to_owned()),
+            _ => (true, "no answer within".to_owned()),
+        },
         Check::Refused(_) => match lang {
             Lang::Python => (false, "ConnectionRefusedError".to_owned()),
             _ => (false, "ConnectionRefused".to_owned()),

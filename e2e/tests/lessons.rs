@@ -225,6 +225,18 @@ async fn lesson_status_codes() {
     run_lesson("status-codes").await;
 }
 
+/// Lesson 14: its last step's timeout shows as the red failure the text
+/// describes, and no response head for `/delay/5`.
+#[tokio::test]
+async fn lesson_http_client_library() {
+    run_lesson_saying(
+        "http-client-library",
+        || async {},
+        &["failed: timed out", "503 Service Unavailable"],
+    )
+    .await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

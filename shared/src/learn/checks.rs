@@ -53,6 +53,9 @@ pub enum Check {
     /// A datagram went to the target and nothing came back before the
     /// receive timeout.
     DatagramLost(Target),
+    /// An HTTP request to `http://<target><path>` got no response within
+    /// its timeout: the relay gave up and said so.
+    HttpTimedOut(Target, &'static str),
     /// The page listened: the relay reported the listener's address.
     Listening,
     /// The page's listener accepted a connection from the page's own
@@ -132,23 +135,15 @@ impl Check {
                         || matches!(e, EventKind::Failed { error } if error.code == ErrorCode::Reset)
                 })
             }),
-            Check::HttpStatus(t, path, status) => {
-                let Some(dial) = t.dial(&state.services) else {
-                    return false;
-                };
-                let url = format!("http://{dial}{path}");
+            Check::HttpStatus(t, path, status) => http_ops(state, t, path).into_iter().any(|op| {
                 trace
-                    .steps()
-                    .iter()
-                    .filter(|step| {
-                        matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if *u == url)
-                    })
-                    .any(|step| {
-                        trace.events_of(step.op).any(|e| {
-                            matches!(e, EventKind::ResponseHead { status: s, .. } if s == status)
-                        })
-                    })
-            }
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::ResponseHead { status: s, .. } if s == status))
+            }),
+            Check::HttpTimedOut(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                let mut events = trace.events_of(op);
+                events.any(|e| matches!(e, EventKind::Failed { error } if error.code == ErrorCode::TimedOut))
+            }),
             Check::DatagramText(t, text) => any(t, &|op| {
                 trace
                     .datagrams(op)
@@ -189,6 +184,23 @@ impl Check {
             }),
         }
     }
+}
+
+/// The page's HTTP requests to `http://<target><path>`.
+fn http_ops(state: &State, target: &Target, path: &str) -> Vec<OpId> {
+    let Some(dial) = target.dial(&state.services) else {
+        return Vec::new();
+    };
+    let url = format!("http://{dial}{path}");
+    state
+        .trace
+        .steps()
+        .iter()
+        .filter(|step| {
+            matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if *u == url)
+        })
+        .map(|step| step.op)
+        .collect()
 }
 
 /// The page's listeners (`tcp_listen` operations), oldest first.

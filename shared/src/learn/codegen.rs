@@ -86,6 +86,7 @@ pub fn for_setup(
             method,
             path,
             headers,
+            timeout_ms,
             ..
         } => {
             let url = format!("http://{}{path}", rust_addr(&host, port));
@@ -93,7 +94,9 @@ pub fn for_setup(
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                 .collect();
-            programs.extend(http(method, &url, &headers, message, 10));
+            // Whole seconds, rounded up: never a shorter wait than the page's.
+            let timeout_s = timeout_ms.map_or(10, |ms| ms.div_ceil(1000).max(1));
+            programs.extend(http(method, &url, &headers, message, timeout_s));
         }
         Setup::Listen | Setup::Serve { .. } => {
             // Both sides run on the learner's machine: the server first.

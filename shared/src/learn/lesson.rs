@@ -2,7 +2,7 @@
 //! in `lessons.rs` and every part of the page (text, buttons, checks,
 //! predictions, views, code) follows from it. Nothing here draws or runs.
 
-use crate::protocol::{Faults, Service};
+use crate::protocol::{Faults, HttpTimeouts, Service};
 use crate::share::Experiment;
 
 use super::checks::Check;
@@ -193,6 +193,10 @@ pub enum Setup {
         path: &'static str,
         headers: &'static [(&'static str, &'static str)],
         send: &'static str,
+        /// How long to wait for the response to begin (and for the
+        /// connection), as `requests`' `timeout=` does; the relay's
+        /// defaults when `None`.
+        timeout_ms: Option<u64>,
     },
     /// The page as a server: listen on a port the relay picks (a
     /// `tcp_listen`), and wait.
@@ -260,6 +264,7 @@ impl Setup {
                 method,
                 path,
                 headers,
+                timeout_ms,
                 ..
             } => Experiment::Http {
                 method: (*method).to_owned(),
@@ -276,7 +281,7 @@ impl Setup {
                 json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
                 raw: true,
                 follow_redirects: 0,
-                timeouts: None,
+                timeouts: timeout_ms.map(HttpTimeouts::waiting),
                 faults: None,
             },
         })

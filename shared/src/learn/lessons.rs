@@ -101,6 +101,7 @@ const STATUS_201: Setup = Setup::Http {
     path: "/status/201",
     headers: &[],
     send: "",
+    timeout_ms: None,
 };
 const STATUS_403: Setup = Setup::Http {
     target: WWW_80,
@@ -108,6 +109,7 @@ const STATUS_403: Setup = Setup::Http {
     path: "/status/403",
     headers: &[],
     send: "",
+    timeout_ms: None,
 };
 const STATUS_500: Setup = Setup::Http {
     target: WWW_80,
@@ -115,6 +117,7 @@ const STATUS_500: Setup = Setup::Http {
     path: "/status/500",
     headers: &[],
     send: "",
+    timeout_ms: None,
 };
 const REDIRECT: Setup = Setup::Http {
     target: WWW_80,
@@ -122,6 +125,7 @@ const REDIRECT: Setup = Setup::Http {
     path: "/redirect/1",
     headers: &[],
     send: "",
+    timeout_ms: None,
 };
 const BEARER_NONE: Setup = Setup::Http {
     target: WWW_80,
@@ -129,6 +133,7 @@ const BEARER_NONE: Setup = Setup::Http {
     path: "/bearer",
     headers: &[],
     send: "",
+    timeout_ms: None,
 };
 const BEARER_TOKEN: Setup = Setup::Http {
     target: WWW_80,
@@ -136,6 +141,15 @@ const BEARER_TOKEN: Setup = Setup::Http {
     path: "/bearer",
     headers: &[("Authorization", "Bearer learner-token")],
     send: "",
+    timeout_ms: None,
+};
+const DELAY_5_TIMEOUT_2: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/delay/5",
+    headers: &[],
+    send: "",
+    timeout_ms: Some(2_000),
 };
 
 /// Every lesson, in course order.
@@ -1193,6 +1207,7 @@ does both, and `curl -i` prints the response head as it came.",
                     path: "/get",
                     headers: &[],
                     send: "",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 200),
                 check_label: "a response came back: 200 OK",
@@ -1207,6 +1222,7 @@ does both, and `curl -i` prints the response head as it came.",
                     path: "/headers",
                     headers: &[("X-Lesson", "anatomy")],
                     send: "",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/headers", 200),
                 check_label: "the lab answered with the headers it received",
@@ -1221,6 +1237,7 @@ does both, and `curl -i` prints the response head as it came.",
                     path: "/status/404",
                     headers: &[],
                     send: "",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/status/404", 404),
                 check_label: "a complete response, with status 404",
@@ -1254,6 +1271,7 @@ head: `404 Not Found` is an answer like any other.",
                 path: "/json",
                 headers: &[],
                 send: "",
+                timeout_ms: None,
             },
         }],
         mistake: Some(Mistake {
@@ -1306,6 +1324,7 @@ follows the last request you sent.",
                     path: "/post",
                     headers: &[],
                     send: "{\"name\": \"Ada\", \"role\": \"engineer\"}",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/post", 200),
                 check_label: "the lab received the POST and its JSON body",
@@ -1320,6 +1339,7 @@ follows the last request you sent.",
                     path: "/put",
                     headers: &[],
                     send: "{\"name\": \"Ada\", \"role\": \"lead\"}",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/put", 200),
                 check_label: "the PUT was accepted",
@@ -1334,6 +1354,7 @@ follows the last request you sent.",
                     path: "/delete",
                     headers: &[],
                     send: "",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/delete", 200),
                 check_label: "the DELETE was accepted",
@@ -1348,6 +1369,7 @@ follows the last request you sent.",
                     path: "/get",
                     headers: &[],
                     send: "{\"oops\": true}",
+                    timeout_ms: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 405),
                 check_label: "405 Method Not Allowed: a complete answer",
@@ -1380,6 +1402,7 @@ follows the last request you sent.",
                 path: "/anything",
                 headers: &[],
                 send: "{\"role\": \"lead\"}",
+                timeout_ms: None,
             },
         }],
         mistake: Some(Mistake {
@@ -1490,6 +1513,173 @@ codes say the server failed.",
 that can never succeed. Retry timeouts, 429 and 503 (after the `Retry-After` they give), \
 and report a 4xx at once.",
             show: None,
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "http-client-library",
+        title: "An HTTP client library",
+        summary: "requests with a timeout, a JSON body, a bearer token, errors for 4xx and 5xx, and a timeout that fires.",
+        text: "You could write HTTP by hand on a socket, as the earlier lessons showed it on the \
+wire. Programs use a **client library** instead: it opens the connection, writes the head, \
+reads the response to its end, and hands you the status, the headers and the body. In \
+Python that library is usually `requests`; the code beside the lesson follows each button.
+
+Four habits make a client you can trust:
+
+- **Always pass a timeout.** `requests.get(url, timeout=10)` waits at most 10 seconds to \
+connect, and at most 10 seconds for each wait on the server's bytes. Without `timeout=`, \
+`requests` waits forever on a server that never answers.
+- **Send data as JSON with `json=`.** `requests.post(url, json=payload, timeout=10)` turns \
+the Python value into JSON text and sets `Content-Type: application/json`. The lab's \
+`/post` answers with what it received, so your values come back parsed under `json`.
+- **Put credentials in headers.** A bearer token goes in `headers={\"Authorization\": \
+\"Bearer …\"}`. Without it the lab's `/bearer` answers 401; with it, 200.
+- **Check the status.** A 503 is a complete response, so `requests` returns it like a 200. \
+`response.raise_for_status()` raises `requests.exceptions.HTTPError` for every 4xx and 5xx, \
+and your program stops treating an error page as data.
+
+The last step asks `/delay/5`, which waits five seconds before it answers, with a timeout \
+of two. The relay gives up after two seconds with a red `failed: timed out`, and no \
+response head ever arrives. In Python the same wait raises \
+`requests.exceptions.ReadTimeout`, a kind of `requests.exceptions.Timeout`; `curl \
+--max-time 2` stops with error 28.
+
+A timeout is a decision, not a fault: pick the longest wait your program can afford, catch \
+the exception, and say clearly what happened.",
+        steps: &[
+            Step {
+                text: "GET `/get` with a timeout of 10 seconds.",
+                button: "GET with a timeout",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/get",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                },
+                check: Check::HttpStatus(WWW_80, "/get", 200),
+                check_label: "200 OK, well within the timeout",
+                predict: None,
+            },
+            Step {
+                text: "POST a JSON body to `/post` with `json=`.",
+                button: "POST JSON",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "POST",
+                    path: "/post",
+                    headers: &[],
+                    send: "{\"city\": \"Lisbon\", \"days\": 3}",
+                    timeout_ms: Some(10_000),
+                },
+                check: Check::HttpStatus(WWW_80, "/post", 200),
+                check_label: "the lab received the JSON body",
+                predict: None,
+            },
+            Step {
+                text: "Call `/bearer` with a token in the `Authorization` header.",
+                button: "GET with a bearer token",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/bearer",
+                    headers: &[("Authorization", "Bearer learner-token")],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                },
+                check: Check::HttpStatus(WWW_80, "/bearer", 200),
+                check_label: "200: the token was accepted",
+                predict: None,
+            },
+            Step {
+                text: "Ask for `/status/503`, a server that is unavailable.",
+                button: "GET a 503",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/status/503",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                },
+                check: Check::HttpStatus(WWW_80, "/status/503", 503),
+                check_label: "a complete response with status 503",
+                predict: Some(Predict {
+                    question: "`requests.get` receives a 503. What does it do?",
+                    choices: &[
+                        Choice {
+                            label: "returns the response; `raise_for_status()` raises `HTTPError`",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/503", 503)),
+                        },
+                        Choice {
+                            label: "raises an exception by itself",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "retries until it gets a 200",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The response head says `503 Service Unavailable`: a response \
+like any other, until your code looks at the status.",
+                }),
+            },
+            Step {
+                text: "Ask `/delay/5` (five seconds to answer) with a timeout of two seconds.",
+                button: "GET /delay/5, timeout 2 s",
+                setup: DELAY_5_TIMEOUT_2,
+                check: Check::HttpTimedOut(WWW_80, "/delay/5"),
+                check_label: "no response within 2 s: the request timed out",
+                predict: Some(Predict {
+                    question: "The server needs five seconds; you allow two. What happens?",
+                    choices: &[
+                        Choice {
+                            label: "after two seconds the request fails with a timeout",
+                            shows: Some(Check::HttpTimedOut(WWW_80, "/delay/5")),
+                        },
+                        Choice {
+                            label: "the response arrives after five seconds anyway",
+                            shows: Some(Check::HttpStatus(WWW_80, "/delay/5", 200)),
+                        },
+                    ],
+                    explain: "A red `failed: timed out` and no response head: the client \
+stopped waiting, whatever the server did next.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "The same delay with a timeout of ten seconds: slow, and a success.",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/delay/5",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                },
+            },
+            Try {
+                text: "`/bearer` without the token: 401, and `raise_for_status()` raises.",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/bearer",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "No timeout",
+            text: "`requests.get(url)` without `timeout=` can wait forever on a server that \
+accepted the connection and never answers, and the program hangs with no error to log. \
+Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
+            show: Some(DELAY_5_TIMEOUT_2),
         }),
         views: &[View::Payloads, View::Sequence],
         server_code: false,

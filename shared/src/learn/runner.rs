@@ -5,7 +5,9 @@
 //! here without a browser.
 
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, EventKind, FIRST_RELAY_OP, HttpRequest, OpId, Service};
+use crate::protocol::{
+    ClientMsg, EventKind, FIRST_RELAY_OP, HttpRequest, HttpTimeouts, OpId, Service,
+};
 use crate::trace::{StepKind, Trace};
 
 use super::checks::{accepted, answer_to, connected, open_listener};
@@ -134,6 +136,7 @@ impl Run {
                 method,
                 path,
                 headers,
+                timeout_ms,
                 ..
             } => ClientMsg::HttpRequest(HttpRequest {
                 method: method.to_owned(),
@@ -144,6 +147,7 @@ impl Run {
                 body: (!message.is_empty()).then(|| Payload(message.as_bytes().to_vec())),
                 json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
                 raw: true,
+                timeouts: timeout_ms.map(HttpTimeouts::waiting),
                 ..HttpRequest::get(op, format!("http://{target}{path}"))
             }),
             Setup::Listen | Setup::Serve { .. } => ClientMsg::TcpListen { op, port: None },

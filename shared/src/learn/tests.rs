@@ -1156,3 +1156,121 @@ fn the_code_for_clients_and_servers_is_a_pair_that_meets_on_the_server_port() {
     // No playground link: its TCP server tab starts from a click.
     assert_eq!(Setup::Listen.experiment(&services(), ""), None);
 }
+
+#[test]
+fn an_http_timeout_is_a_failure_with_no_response_head() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("http-client-library").unwrap().1;
+    let step = lesson.steps[4];
+    assert_eq!(step.check, Check::HttpTimedOut(www, "/delay/5"));
+    let state = page([]);
+    let (_, first) = Run::start(step.setup, &state.services, &state.trace, 1, "").unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(request.url, "http://www.lab.test:80/delay/5");
+    let timeouts = request.timeouts.expect("the lesson's timeout is asked for");
+    assert_eq!(
+        (timeouts.connect_ms, timeouts.first_byte_ms),
+        (Some(2_000), Some(2_000))
+    );
+    let timed_out = page([Message::Out(first.clone()), failed(1, ErrorCode::TimedOut)]);
+    assert!(Check::HttpTimedOut(www, "/delay/5").passed(&timed_out));
+    let predict = step.predict.unwrap();
+    assert_eq!(shown_choice(&predict, &timed_out), Some(0));
+    // Still waiting, answered in time, or failed otherwise: not a timeout.
+    let waiting = page([Message::Out(first.clone())]);
+    let answered = page([
+        Message::Out(first.clone()),
+        ev(
+            1,
+            EventKind::ResponseHead {
+                status: 200,
+                reason: "OK".into(),
+                version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+            },
+        ),
+    ]);
+    let refused = page([Message::Out(first), failed(1, ErrorCode::Refused)]);
+    for state in [&waiting, &answered, &refused] {
+        assert!(!Check::HttpTimedOut(www, "/delay/5").passed(state));
+    }
+    assert_eq!(shown_choice(&predict, &answered), Some(1));
+    assert!(
+        !Check::HttpTimedOut(www, "/get").passed(&timed_out),
+        "another path"
+    );
+}
+
+#[test]
+fn the_http_client_code_carries_the_timeout_json_and_token() {
+    let lesson = lesson("http-client-library").unwrap().1;
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    let get = code(0);
+    assert!(
+        get[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/get\", timeout=10)")
+    );
+    let post = code(1);
+    assert!(
+        post[0].code.contains("json=payload, timeout=10"),
+        "{}",
+        post[0].code
+    );
+    assert!(post[1].code.contains("-H 'Content-Type: application/json'"));
+    let bearer = code(2);
+    assert!(
+        bearer[0]
+            .code
+            .contains("headers = {\"Authorization\": \"Bearer learner-token\"}")
+    );
+    assert!(
+        bearer[1]
+            .code
+            .contains("-H 'Authorization: Bearer learner-token'")
+    );
+    assert!(code(3)[0].code.contains("response.raise_for_status()"));
+    let delay = code(4);
+    assert!(
+        delay[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/delay/5\", timeout=2)")
+    );
+    assert!(
+        delay[0]
+            .code
+            .contains("except requests.exceptions.Timeout:")
+    );
+    assert_eq!(
+        delay[1].code,
+        "curl -sS -i --max-time 2 'http://127.0.0.1:4002/delay/5'\n"
+    );
+    // A wait under a second is still a wait of at least one in the code.
+    let short = Setup::Http {
+        target: ECHO,
+        method: "GET",
+        path: "/",
+        headers: &[],
+        send: "",
+        timeout_ms: Some(1_200),
+    };
+    assert!(
+        codegen::for_setup(&short, &services(), "", false, 0).unwrap()[0]
+            .code
+            .contains("timeout=2)")
+    );
+    // The playground link keeps the timeout.
+    let link = lesson.steps[4].setup.experiment(&services(), "").unwrap();
+    assert!(matches!(
+        link,
+        crate::share::Experiment::Http { timeouts: Some(t), .. } if t.first_byte_ms == Some(2_000)
+    ));
+}
