@@ -1026,6 +1026,16 @@ fn the_page_listens_then_serves_its_own_clients_in_capitals() {
     assert_eq!(passed(lesson, &state), [true, true, true]);
     assert_eq!(state.trace.received_bytes(conn + 1), b"me too");
     assert_eq!(state.trace.received_bytes(3), b"ME TOO");
+    // The diagram says what the lesson's text points at.
+    let said = crate::diagram::timeline(&state.trace).describe();
+    for label in [
+        "bound 127.0.0.1:40000",
+        "listening on 127.0.0.1:40000",
+        "SYN: accepted as conn #1",
+        "SYN: accepted as conn #2",
+    ] {
+        assert!(said.contains(label), "{label:?} in\n{said}");
+    }
 }
 
 #[test]
@@ -1196,6 +1206,8 @@ fn an_http_timeout_is_a_failure_with_no_response_head() {
         ),
     ]);
     let refused = page([Message::Out(first), failed(1, ErrorCode::Refused)]);
+    let said = crate::diagram::timeline(&timed_out.trace).describe();
+    assert!(said.contains("failed: timed out"), "{said}");
     for state in [&waiting, &answered, &refused] {
         assert!(!Check::HttpTimedOut(www, "/delay/5").passed(state));
     }
