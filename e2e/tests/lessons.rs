@@ -237,6 +237,22 @@ async fn lesson_http_client_library() {
     .await;
 }
 
+/// The DNS lesson: the arrows and notes its text points at.
+#[tokio::test]
+async fn lesson_dns() {
+    run_lesson_saying(
+        "dns",
+        || async {},
+        &[
+            "query A ",
+            "referral to ",
+            "query MX ",
+            "resolve www.lab.test",
+        ],
+    )
+    .await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

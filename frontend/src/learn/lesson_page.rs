@@ -14,7 +14,7 @@ use yew::prelude::*;
 
 use super::code_box::CodeBox;
 use super::{progress, text};
-use crate::components::{LifecycleView, PayloadInspector, SequenceDiagram, ToneLegend};
+use crate::components::{DnsView, LifecycleView, PayloadInspector, SequenceDiagram, ToneLegend};
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::RelayLink;
 
@@ -216,6 +216,11 @@ pub fn lesson_page(props: &Props) -> Html {
         View::Payloads => html! {
             <div class="learn-view">
                 <PayloadInspector trace={state.trace.clone()} />
+            </div>
+        },
+        View::Dns => html! {
+            <div class="learn-view">
+                <DnsView trace={state.trace.clone()} />
             </div>
         },
     });

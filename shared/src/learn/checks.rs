@@ -7,7 +7,7 @@
 //! does the step by hand in the same page.
 
 use crate::page::State;
-use crate::protocol::{Closer, ErrorCode, EventKind, OpId};
+use crate::protocol::{Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource};
 use crate::trace::{Request, StepKind, Trace};
 
 use super::lesson::Target;
@@ -56,6 +56,14 @@ pub enum Check {
     /// An HTTP request to `http://<target><path>` got no response within
     /// its timeout: the relay gave up and said so.
     HttpTimedOut(Target, &'static str),
+    /// A DNS question for the `rtype` records of a name, asked in `mode`,
+    /// got a `NOERROR` answer holding a record of type `record` (`A`,
+    /// `CNAME`, `MX`, ...). In trace mode a referral came first: the walk
+    /// started above the name's own server.
+    DnsAnswered(&'static str, DnsType, DnsMode, &'static str),
+    /// An HTTP request to `http://<target><path>`: its host name was
+    /// resolved, then the connection made, then a response came back.
+    HttpResolvedFirst(Target, &'static str),
     /// The page listened: the relay reported the listener's address.
     Listening,
     /// The page's listener accepted a connection from the page's own
@@ -166,6 +174,33 @@ impl Check {
                     .events_of(op)
                     .any(|e| matches!(e, EventKind::DatagramReceived { .. }));
                 sent && timed_out && !answered
+            }),
+            Check::DnsAnswered(name, rtype, mode, record) => trace
+                .steps()
+                .iter()
+                .filter(|step| {
+                    matches!(&step.kind, StepKind::Request(Request::DnsQuery { name: n, rtype: r, mode: m })
+                        if n.trim_end_matches('.') == *name && r == rtype && m == mode)
+                })
+                .any(|step| {
+                    let referred = trace
+                        .events_of(step.op)
+                        .any(|e| matches!(e, EventKind::DnsReferral { .. }));
+                    let answered = trace.events_of(step.op).any(|e| {
+                        matches!(e, EventKind::DnsResponse { rcode, answers, .. }
+                            if rcode == "NOERROR" && answers.iter().any(|a| a.rtype == *record))
+                    });
+                    answered && (referred || *mode == DnsMode::Stub)
+                }),
+            Check::HttpResolvedFirst(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                let mut events = trace.events_of(op);
+                let looked_up = |e: &EventKind| {
+                    matches!(e, EventKind::Resolved { addrs, source }
+                        if !addrs.is_empty() && *source != ResolveSource::Literal)
+                };
+                events.any(looked_up)
+                    && events.any(|e| matches!(e, EventKind::Connected { .. }))
+                    && events.any(|e| matches!(e, EventKind::ResponseHead { .. }))
             }),
             Check::Listening => listener_ops(trace).into_iter().any(|op| {
                 trace

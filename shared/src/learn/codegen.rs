@@ -5,7 +5,7 @@
 //! the page shows it, tests compare it, and `e2e/tests/learn_code.rs` runs
 //! it against the relay's lab services.
 
-use crate::protocol::{DnsType, Service};
+use crate::protocol::{DnsMode, DnsType, Service};
 
 use super::lesson::{After, Setup};
 
@@ -129,6 +129,20 @@ pub fn for_setup(
                 Role::Client,
                 ask_client_rust(server_port, request),
             ));
+        }
+        Setup::Dns { name, rtype, mode } => {
+            let mut program = dig(name, *rtype, &rust_addr(&host, port));
+            if *mode == DnsMode::Trace {
+                // The lab's names live only in its own servers; the real
+                // root (where `dig +trace` starts) has never heard of them.
+                program.code = format!(
+                    "# The page walked from the lab's root server down, as `dig +trace`\n\
+                     # does from the real root; the real root does not know lab.test,\n\
+                     # so ask the lab's stub server: the answer is the same.\n{}",
+                    program.code
+                );
+            }
+            programs.push(program);
         }
         Setup::Udp {
             recv_timeout_ms, ..

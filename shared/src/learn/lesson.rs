@@ -2,7 +2,7 @@
 //! in `lessons.rs` and every part of the page (text, buttons, checks,
 //! predictions, views, code) follows from it. Nothing here draws or runs.
 
-use crate::protocol::{Faults, HttpTimeouts, Service};
+use crate::protocol::{DnsMode, DnsType, Faults, HttpTimeouts, Service};
 use crate::share::Experiment;
 
 use super::checks::Check;
@@ -86,6 +86,8 @@ pub enum View {
     Lifecycle,
     /// The payload inspector: raw bytes, the HTTP exchange as text.
     Payloads,
+    /// The DNS view: the servers asked as a ladder, the answer with TTLs.
+    Dns,
 }
 
 /// Where a setup connects to. Lab services listen on ports the relay picks
@@ -207,7 +209,17 @@ pub enum Setup {
     /// with the request in capitals and closes, as the `server.py` beside
     /// the lesson does.
     Serve { send: &'static str },
+    /// One DNS question: `rtype` records of `name`, asked of the DNS lab's
+    /// stub server, or walked from the lab's root (`DnsMode::Trace`).
+    Dns {
+        name: &'static str,
+        rtype: DnsType,
+        mode: DnsMode,
+    },
 }
+
+/// The DNS lab's stub server: what a DNS setup's programs ask.
+pub const DNS_LAB: Target = Target::Service("dns-lab");
 
 /// Where the programs beside a listening lesson meet on the learner's
 /// machine: their own server on [`super::codegen::SERVER_PORT`].
@@ -222,6 +234,7 @@ impl Setup {
                 *target
             }
             Setup::Listen | Setup::Serve { .. } => OWN_SERVER,
+            Setup::Dns { .. } => DNS_LAB,
         }
     }
 
@@ -232,7 +245,7 @@ impl Setup {
             | Setup::Udp { send, .. }
             | Setup::Http { send, .. }
             | Setup::Serve { send } => send,
-            Setup::Listen => "",
+            Setup::Listen | Setup::Dns { .. } => "",
         }
     }
 
@@ -243,6 +256,11 @@ impl Setup {
         let target = self.target().dial(services)?;
         Some(match self {
             Setup::Listen | Setup::Serve { .. } => return None,
+            Setup::Dns { name, rtype, mode } => Experiment::Dns {
+                name: (*name).to_owned(),
+                rtype: *rtype,
+                mode: *mode,
+            },
             Setup::Tcp { faults, .. } => Experiment::Tcp {
                 target,
                 nodelay: false,
@@ -294,7 +312,7 @@ impl Setup {
             Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
                 faults.is_some_and(|f| !f.is_empty())
             }
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } => false,
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! to add one. Lab services are named, never given ports: the relay picks
 //! their ports at start.
 
-use crate::protocol::Faults;
+use crate::protocol::{DnsMode, DnsType, Faults};
 
 use super::checks::Check;
 use super::lesson::{After, Choice, Lesson, Mistake, Predict, Setup, Step, Target, Try, View};
@@ -1682,6 +1682,179 @@ Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
             show: Some(DELAY_5_TIMEOUT_2),
         }),
         views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "dns",
+        title: "DNS: from a name to an address",
+        summary: "Stub lookups and the walk from the root, record types, TTLs, and the lookup before every connection.",
+        text: "Programs connect to addresses, people type names. The **Domain Name System** \
+turns one into the other. When your program calls `socket.getaddrinfo(\"www.example.com\", \
+443)`, or `connect()` with a name, the system's **stub resolver** sends one question to one \
+server, a recursive resolver, and waits for the final answer. That resolver does the real \
+work: it starts at a **root** server, which does not know the name but refers it to the \
+servers of the top-level domain, which refer it to the domain's own **authoritative** \
+server, which answers.
+
+This relay runs a small DNS of its own on loopback: a root, a server for `test.`, one for \
+`lab.test.`, and a stub server that plays the resolver. The first button asks the stub for \
+the A record of `www.lab.test`: one blue `query A …` arrow, one answer. The DNS view beside \
+the lesson shows it: `www` is a **CNAME**, an alias for another name, whose chain ends in an \
+**A** record, an IPv4 address. The second button walks from the root as a resolver does, and \
+each grey `referral to …` note is one step down the tree.
+
+DNS holds more than addresses. Each record has a type: A and AAAA (IPv4 and IPv6 \
+addresses), CNAME (an alias), MX (the mail server of a domain, with a preference number), TXT \
+(free text, often used to prove who owns a domain), NS (the domain's name servers).
+
+Every record also carries a **TTL**, in seconds: how long a resolver may keep the answer in \
+its cache and answer again without asking. The lab's records have 300; the DNS view counts \
+each one down. A long TTL means fewer lookups, and a change that takes that long to reach \
+everyone.
+
+Every connection to a name starts with this lookup. The last button fetches \
+`http://www.lab.test/get`: the diagram shows `resolve www.lab.test` and its answer first, \
+then the TCP handshake, then the HTTP request. For HTTPS a TLS handshake sits between the \
+TCP handshake and the request. When a lookup fails, nothing else happens: Python raises \
+`socket.gaierror`.",
+        steps: &[
+            Step {
+                text: "Ask the lab's stub server for the A record of `www.lab.test`.",
+                button: "Look up www.lab.test",
+                setup: Setup::Dns {
+                    name: "www.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                },
+                check: Check::DnsAnswered("www.lab.test", DnsType::A, DnsMode::Stub, "CNAME"),
+                check_label: "an answer: CNAMEs, then the address",
+                predict: Some(Predict {
+                    question: "You ask for the address of `www.lab.test`. What comes back?",
+                    choices: &[
+                        Choice {
+                            label: "a chain of aliases (CNAME) that ends in an address (A)",
+                            shows: Some(Check::DnsAnswered(
+                                "www.lab.test",
+                                DnsType::A,
+                                DnsMode::Stub,
+                                "CNAME",
+                            )),
+                        },
+                        Choice {
+                            label: "one A record, nothing else",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "an error: www is not a real computer",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The answer section holds `www → web → host` as CNAME records, \
+then `host`'s A record: the stub server followed the aliases for you.",
+                }),
+            },
+            Step {
+                text: "Walk from the root for `echo.lab.test`, as a resolver does.",
+                button: "Trace from the root",
+                setup: Setup::Dns {
+                    name: "echo.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Trace,
+                },
+                check: Check::DnsAnswered("echo.lab.test", DnsType::A, DnsMode::Trace, "A"),
+                check_label: "referrals from the root down, then the answer",
+                predict: Some(Predict {
+                    question: "Which server knows the address of `echo.lab.test`?",
+                    choices: &[
+                        Choice {
+                            label: "the root server",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "the server of `lab.test.`, found by following referrals",
+                            shows: Some(Check::DnsAnswered(
+                                "echo.lab.test",
+                                DnsType::A,
+                                DnsMode::Trace,
+                                "A",
+                            )),
+                        },
+                    ],
+                    explain: "The root refers to `test.`, `test.` refers to `lab.test.`, and \
+only that server answers with the A record.",
+                }),
+            },
+            Step {
+                text: "Ask for another record type: the MX record of `lab.test`.",
+                button: "Look up MX",
+                setup: Setup::Dns {
+                    name: "lab.test",
+                    rtype: DnsType::Mx,
+                    mode: DnsMode::Stub,
+                },
+                check: Check::DnsAnswered("lab.test", DnsType::Mx, DnsMode::Stub, "MX"),
+                check_label: "the mail server of lab.test, with its preference",
+                predict: None,
+            },
+            Step {
+                text: "Fetch `http://www.lab.test/get` and find the lookup before the \
+handshake.",
+                button: "GET by name",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/get",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                },
+                check: Check::HttpResolvedFirst(WWW_80, "/get"),
+                check_label: "resolved, then connected, then answered",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "TXT records: free text the domain publishes.",
+                setup: Setup::Dns {
+                    name: "lab.test",
+                    rtype: DnsType::Txt,
+                    mode: DnsMode::Stub,
+                },
+            },
+            Try {
+                text: "AAAA: the IPv6 address of `echo.lab.test`.",
+                setup: Setup::Dns {
+                    name: "echo.lab.test",
+                    rtype: DnsType::Aaaa,
+                    mode: DnsMode::Stub,
+                },
+            },
+            Try {
+                text: "A TTL of 5 seconds: `short.lab.test`, counted down in the DNS view.",
+                setup: Setup::Dns {
+                    name: "short.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                },
+            },
+            Try {
+                text: "Three addresses for one name: `many.lab.test`.",
+                setup: Setup::Dns {
+                    name: "many.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Treating a failed lookup as \"server down\"",
+            text: "A name that does not resolve raises `socket.gaierror` before any \
+connection is tried, so no server was asked to connect at all. Log the name and the error \
+as they are: a typo in a host name and a server that is down need different fixes.",
+            show: None,
+        }),
+        views: &[View::Dns, View::Sequence],
         server_code: false,
     },
 ];

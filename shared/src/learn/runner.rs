@@ -151,6 +151,14 @@ impl Run {
                 ..HttpRequest::get(op, format!("http://{target}{path}"))
             }),
             Setup::Listen | Setup::Serve { .. } => ClientMsg::TcpListen { op, port: None },
+            Setup::Dns { name, rtype, mode } => ClientMsg::DnsQuery {
+                op,
+                name: name.to_owned(),
+                rtype,
+                mode,
+                server: None,
+                timeout_ms: None,
+            },
         })
     }
 
@@ -180,7 +188,9 @@ impl Run {
             Setup::Tcp { then, .. } => Some(then),
             Setup::Udp { .. } => None,
             // The relay runs the whole exchange and ends the operation.
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } => return Vec::new(),
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+                return Vec::new();
+            }
         };
         match self.stage {
             Stage::Done => Vec::new(),
@@ -320,7 +330,7 @@ impl Run {
                         .events_of(op)
                         .any(|e| matches!(e, EventKind::PeerClosed))
             }
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } => false,
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
             Setup::Udp { .. } => trace.events_of(op).any(|e| {
                 matches!(
                     e,
@@ -341,7 +351,9 @@ impl Run {
                 After::Shutdown => vec![ClientMsg::Shutdown { op }],
             },
             Setup::Udp { .. } => vec![ClientMsg::Close { op }],
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } => Vec::new(),
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+                Vec::new()
+            }
         }
     }
 }

@@ -1286,3 +1286,218 @@ fn the_http_client_code_carries_the_timeout_json_and_token() {
         crate::share::Experiment::Http { timeouts: Some(t), .. } if t.first_byte_ms == Some(2_000)
     ));
 }
+
+fn dns_query(
+    op: u32,
+    name: &str,
+    rtype: crate::protocol::DnsType,
+    mode: crate::protocol::DnsMode,
+) -> Message {
+    Message::Out(ClientMsg::DnsQuery {
+        op,
+        name: name.into(),
+        rtype,
+        mode,
+        server: None,
+        timeout_ms: None,
+    })
+}
+
+fn record(name: &str, rtype: &str, data: &str) -> crate::protocol::DnsRecord {
+    crate::protocol::DnsRecord {
+        name: name.into(),
+        ttl: 300,
+        class: "IN".into(),
+        rtype: rtype.into(),
+        data: data.into(),
+    }
+}
+
+fn dns_answer(op: u32, rcode: &str, answers: Vec<crate::protocol::DnsRecord>) -> Message {
+    ev(
+        op,
+        EventKind::DnsResponse {
+            server: "127.0.0.1:4005".into(),
+            rcode: rcode.into(),
+            answers,
+            authority: Vec::new(),
+            additional: Vec::new(),
+            elapsed_us: 300,
+        },
+    )
+}
+
+#[test]
+fn dns_answers_are_read_by_name_type_mode_and_record() {
+    use crate::protocol::{DnsMode, DnsType};
+    let lesson = lesson("dns").unwrap().1;
+    let chain = vec![
+        record("www.lab.test.", "CNAME", "web.lab.test."),
+        record("web.lab.test.", "CNAME", "host.lab.test."),
+        record("host.lab.test.", "A", "127.0.0.1"),
+    ];
+    let stub = page([
+        dns_query(1, "www.lab.test", DnsType::A, DnsMode::Stub),
+        dns_answer(1, "NOERROR", chain.clone()),
+    ]);
+    assert_eq!(passed(lesson, &stub), [true, false, false, false]);
+    assert_eq!(
+        shown_choice(&lesson.steps[0].predict.unwrap(), &stub),
+        Some(0)
+    );
+    // Asked, not answered yet; or answered NXDOMAIN: open.
+    let asked = page([dns_query(1, "www.lab.test", DnsType::A, DnsMode::Stub)]);
+    let nx = page([
+        dns_query(1, "www.lab.test", DnsType::A, DnsMode::Stub),
+        dns_answer(1, "NXDOMAIN", Vec::new()),
+    ]);
+    for state in [&asked, &nx] {
+        assert!(!lesson.steps[0].check.passed(state));
+    }
+    // The walk counts only with a referral: a trace-mode answer straight
+    // from one server is not a walk from the root.
+    let echo = vec![record("echo.lab.test.", "A", "127.0.0.1")];
+    let no_walk = page([
+        dns_query(1, "echo.lab.test", DnsType::A, DnsMode::Trace),
+        dns_answer(1, "NOERROR", echo.clone()),
+    ]);
+    assert!(!lesson.steps[1].check.passed(&no_walk));
+    let walked = page([
+        dns_query(1, "echo.lab.test", DnsType::A, DnsMode::Trace),
+        ev(
+            1,
+            EventKind::DnsReferral {
+                zone: "test.".into(),
+                servers: vec!["ns1.test.".into()],
+                addrs: vec!["127.0.0.3".into()],
+            },
+        ),
+        dns_answer(1, "NOERROR", echo),
+    ]);
+    assert!(lesson.steps[1].check.passed(&walked));
+    assert!(!lesson.steps[0].check.passed(&walked), "another name");
+    let mx = page([
+        dns_query(1, "lab.test", DnsType::Mx, DnsMode::Stub),
+        dns_answer(
+            1,
+            "NOERROR",
+            vec![record("lab.test.", "MX", "10 mail.lab.test.")],
+        ),
+    ]);
+    assert!(lesson.steps[2].check.passed(&mx));
+    let said = crate::diagram::timeline(&walked.trace).describe();
+    assert!(said.contains("referral to test."), "{said}");
+}
+
+#[test]
+fn an_http_request_by_name_is_resolved_before_it_connects() {
+    use crate::protocol::ResolveSource;
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let check = Check::HttpResolvedFirst(www, "/get");
+    let state = page([]);
+    let setup = lesson("dns").unwrap().1.steps[3].setup;
+    let (_, first) = Run::start(setup, &state.services, &state.trace, 1, "").unwrap();
+    let resolved = |source| {
+        ev(
+            1,
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:80".into()],
+                source,
+            },
+        )
+    };
+    let head = ev(
+        1,
+        EventKind::ResponseHead {
+            status: 200,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+        },
+    );
+    let by_name = page([
+        Message::Out(first.clone()),
+        resolved(ResolveSource::DnsLab),
+        connected(1, 51000),
+        head.clone(),
+    ]);
+    assert!(check.passed(&by_name));
+    let said = crate::diagram::timeline(&by_name.trace).describe();
+    assert!(said.contains("(DNS lab)"), "{said}");
+    // Not connected yet; or an address written as a literal: open.
+    let not_yet = page([Message::Out(first.clone()), resolved(ResolveSource::DnsLab)]);
+    let literal = page([
+        Message::Out(first),
+        resolved(ResolveSource::Literal),
+        connected(1, 51000),
+        head,
+    ]);
+    assert!(!check.passed(&not_yet) && !check.passed(&literal));
+}
+
+#[test]
+fn dns_code_is_dig_against_the_lab_stub_server() {
+    use crate::protocol::{DnsMode, DnsType};
+    let mut services = services();
+    services.push(Service {
+        name: "dns-lab".into(),
+        label: "dns".into(),
+        protocol: "dns".into(),
+        addr: "127.0.0.1:4005".into(),
+    });
+    let dig = |setup: Setup| codegen::for_setup(&setup, &services, "", false, 0).unwrap();
+    let stub = dig(Setup::Dns {
+        name: "www.lab.test",
+        rtype: DnsType::A,
+        mode: DnsMode::Stub,
+    });
+    assert_eq!(stub.len(), 1);
+    assert_eq!(stub[0].code, "dig @127.0.0.1 -p 4005 'www.lab.test' A\n");
+    let walk = dig(Setup::Dns {
+        name: "echo.lab.test",
+        rtype: DnsType::Mx,
+        mode: DnsMode::Trace,
+    });
+    assert!(
+        walk[0]
+            .code
+            .starts_with("# The page walked from the lab's root")
+    );
+    assert!(
+        walk[0]
+            .code
+            .ends_with("dig @127.0.0.1 -p 4005 'echo.lab.test' MX\n")
+    );
+    // Before the relay named the DNS lab, there is no code.
+    assert!(
+        codegen::for_setup(
+            &Setup::Dns {
+                name: "x",
+                rtype: DnsType::A,
+                mode: DnsMode::Stub
+            },
+            &[],
+            "",
+            false,
+            0
+        )
+        .is_none()
+    );
+    // The playground link asks the same question.
+    assert_eq!(
+        Setup::Dns {
+            name: "lab.test",
+            rtype: DnsType::Txt,
+            mode: DnsMode::Stub
+        }
+        .experiment(&services, ""),
+        Some(crate::share::Experiment::Dns {
+            name: "lab.test".into(),
+            rtype: DnsType::Txt,
+            mode: DnsMode::Stub
+        })
+    );
+}
