@@ -291,12 +291,14 @@ pub fn lesson_page(props: &Props) -> Html {
                     <section class="panel learn-code" aria-labelledby="code-heading">
                         <h2 id="code-heading">{"The code"}</h2>
                         <p class="code-settings">
-                            <label for="learn-message">
-                                {if matches!(*current, Setup::Http { .. }) { "Body " } else { "Message " }}
-                            </label>
-                            <input id="learn-message" type="text" value={message_text.clone()}
-                                oninput={on_message} />
-                            {" "}<button type="button" id="run-code" disabled={!ready}
+                            // A DNS question sends no text of the learner's.
+                            if let Some(label) = message_label(&current) {
+                                <label for="learn-message">{label}</label>
+                                <input id="learn-message" type="text" value={message_text.clone()}
+                                    oninput={on_message} />
+                                {" "}
+                            }
+                            <button type="button" id="run-code" disabled={!ready}
                                 onclick={run_code}>{"Run it here"}</button>
                             if let Some(link) = playground {
                                 {" "}<a id="open-playground" href={link}>{"Open in the playground"}</a>
@@ -307,5 +309,16 @@ pub fn lesson_page(props: &Props) -> Html {
                 </aside>
             </main>
         </div>
+    }
+}
+
+/// What the text field beside the code is to the current setup, if it
+/// takes one.
+fn message_label(setup: &Setup) -> Option<&'static str> {
+    match setup {
+        Setup::Http { .. } => Some("Body "),
+        Setup::Listen | Setup::Serve { .. } => Some("Request "),
+        Setup::Tcp { .. } | Setup::Udp { .. } => Some("Message "),
+        Setup::Dns { .. } => None,
     }
 }
