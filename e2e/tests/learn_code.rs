@@ -186,6 +186,18 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
             Lang::Shell => (true, "HTTP/1.1 200".to_owned()),
             _ => (true, "200 ".to_owned()),
         },
+        // The retry loop prints the attempt that got through; curl prints
+        // the last response it got.
+        Check::RetriedToSuccess(..)
+        | Check::HonouredRetryAfter(..)
+        | Check::RetriedAfterTimeout(..) => match lang {
+            Lang::Shell => (true, "HTTP/1.1 200".to_owned()),
+            _ => (true, ": 200 OK".to_owned()),
+        },
+        Check::GaveUp(..) => match lang {
+            Lang::Shell => (true, "HTTP/1.1 500".to_owned()),
+            _ => (true, "gave up after".to_owned()),
+        },
         Check::Refused(_) => match lang {
             Lang::Python => (false, "ConnectionRefusedError".to_owned()),
             _ => (false, "ConnectionRefused".to_owned()),

@@ -253,6 +253,24 @@ async fn lesson_dns() {
     .await;
 }
 
+/// Designing for failure: the attempts, waits and the giving up the text
+/// points at, against the lab's `/flaky` with a fresh key per run.
+#[tokio::test]
+async fn lesson_designing_for_failure() {
+    run_lesson_saying(
+        "designing-for-failure",
+        || async {},
+        &[
+            "attempt 1 of 4",
+            "500: wait",
+            "503: wait",
+            "gave up after 3 attempts",
+            "timed out: wait",
+        ],
+    )
+    .await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

@@ -14,7 +14,9 @@ use yew::prelude::*;
 
 use super::code_box::CodeBox;
 use super::{progress, text};
-use crate::components::{DnsView, LifecycleView, PayloadInspector, SequenceDiagram, ToneLegend};
+use crate::components::{
+    DnsView, LifecycleView, PayloadInspector, RetryView, SequenceDiagram, ToneLegend,
+};
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::RelayLink;
 
@@ -74,7 +76,14 @@ pub fn lesson_page(props: &Props) -> Html {
         Callback::from(move |(setup, text): (Setup, String)| {
             current.set(setup);
             message.set(text.clone());
-            match Run::start(setup, &state.services, &state.trace, state.next_op, &text) {
+            match Run::start(
+                setup,
+                &state.services,
+                &state.trace,
+                state.next_op,
+                &text,
+                js_sys::Date::now() as u64,
+            ) {
                 Ok((run, first)) => {
                     problem.set(None);
                     runs.borrow_mut().push(run);
@@ -216,6 +225,13 @@ pub fn lesson_page(props: &Props) -> Html {
         View::Payloads => html! {
             <div class="learn-view">
                 <PayloadInspector trace={state.trace.clone()} />
+            </div>
+        },
+        View::Retry => html! {
+            <div class="learn-view">
+                <RetryView trace={state.trace.clone()} services={state.services.clone()}
+                    next_op={state.next_op} can_request={ready}
+                    on_request={relay.request.clone()} />
             </div>
         },
         View::Dns => html! {

@@ -7,7 +7,9 @@
 //! does the step by hand in the same page.
 
 use crate::page::State;
-use crate::protocol::{Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource};
+use crate::protocol::{
+    AttemptReason, Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource,
+};
 use crate::trace::{Request, StepKind, Trace};
 
 use super::lesson::Target;
@@ -64,6 +66,17 @@ pub enum Check {
     /// An HTTP request to `http://<target><path>`: its host name was
     /// resolved, then the connection made, then a response came back.
     HttpResolvedFirst(Target, &'static str),
+    /// An HTTP request with retries to `http://<target><path>` (any
+    /// query): at least one attempt failed and was waited out, and a later
+    /// one got `200`.
+    RetriedToSuccess(Target, &'static str),
+    /// As [`Check::RetriedToSuccess`], and a wait honoured the server's
+    /// `Retry-After` (it was at least as long).
+    HonouredRetryAfter(Target, &'static str),
+    /// As [`Check::RetriedToSuccess`], and an attempt failed by timing out.
+    RetriedAfterTimeout(Target, &'static str),
+    /// A request with retries used up its attempts and gave up.
+    GaveUp(Target, &'static str),
     /// The page listened: the relay reported the listener's address.
     Listening,
     /// The page's listener accepted a connection from the page's own
@@ -202,6 +215,26 @@ impl Check {
                     && events.any(|e| matches!(e, EventKind::Connected { .. }))
                     && events.any(|e| matches!(e, EventKind::ResponseHead { .. }))
             }),
+            Check::RetriedToSuccess(t, path) => http_ops(state, t, path)
+                .into_iter()
+                .any(|op| retried(trace, op, &|_| true) && ok_in_the_end(trace, op)),
+            Check::HonouredRetryAfter(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                retried(trace, op, &|e| {
+                    matches!(e, EventKind::Backoff { wait_ms, retry_after_ms: Some(after), .. }
+                        if wait_ms >= after)
+                }) && ok_in_the_end(trace, op)
+            }),
+            Check::RetriedAfterTimeout(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                retried(trace, op, &|e| {
+                    matches!(e, EventKind::Backoff { reason: AttemptReason::Error(error), .. }
+                        if error.code == ErrorCode::TimedOut)
+                }) && ok_in_the_end(trace, op)
+            }),
+            Check::GaveUp(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::GaveUp { .. }))
+            }),
             Check::Listening => listener_ops(trace).into_iter().any(|op| {
                 trace
                     .events_of(op)
@@ -227,15 +260,38 @@ fn http_ops(state: &State, target: &Target, path: &str) -> Vec<OpId> {
         return Vec::new();
     };
     let url = format!("http://{dial}{path}");
+    // A path without a query matches the same path with any query.
+    let with_query = format!("{url}?");
+    let matches = |u: &str| u == url || (!path.contains('?') && u.starts_with(&with_query));
     state
         .trace
         .steps()
         .iter()
         .filter(|step| {
-            matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if *u == url)
+            matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if matches(u))
         })
         .map(|step| step.op)
         .collect()
+}
+
+/// Whether an attempt of `op` failed, was waited out, and `backoff` holds
+/// for one of its waits.
+fn retried(trace: &Trace, op: OpId, backoff: &dyn Fn(&EventKind) -> bool) -> bool {
+    trace
+        .events_of(op)
+        .any(|e| matches!(e, EventKind::Backoff { .. }) && backoff(e))
+}
+
+/// Whether the last response head of `op` says 200.
+fn ok_in_the_end(trace: &Trace, op: OpId) -> bool {
+    trace
+        .events_of(op)
+        .filter_map(|e| match e {
+            EventKind::ResponseHead { status, .. } => Some(*status),
+            _ => None,
+        })
+        .last()
+        == Some(200)
 }
 
 /// The page's listeners (`tcp_listen` operations), oldest first.

@@ -7,7 +7,7 @@
 
 use crate::protocol::{DnsMode, DnsType, Service};
 
-use super::lesson::{After, Setup};
+use super::lesson::{After, Retry, Setup};
 
 /// The port the generated servers listen on: above 1024 (no privileges
 /// needed) and unlikely to be taken.
@@ -87,6 +87,7 @@ pub fn for_setup(
             path,
             headers,
             timeout_ms,
+            retry,
             ..
         } => {
             let url = format!("http://{}{path}", rust_addr(&host, port));
@@ -96,7 +97,10 @@ pub fn for_setup(
                 .collect();
             // Whole seconds, rounded up: never a shorter wait than the page's.
             let timeout_s = timeout_ms.map_or(10, |ms| ms.div_ceil(1000).max(1));
-            programs.extend(http(method, &url, &headers, message, timeout_s));
+            match retry {
+                Some(retry) => programs.extend(http_retry(&url, *retry, timeout_s)),
+                None => programs.extend(http(method, &url, &headers, message, timeout_s)),
+            }
         }
         Setup::Listen | Setup::Serve { .. } => {
             // Both sides run on the learner's machine: the server first.
@@ -670,6 +674,98 @@ except requests.exceptions.HTTPError as error:
         curl.push_str(&format!(" --data {}", sh_word(body)));
     }
     curl.push_str(&format!(" {}\n", sh_word(url)));
+    vec![
+        program("client.py", Lang::Python, Role::Client, py),
+        program("shell", Lang::Shell, Role::Client, curl),
+    ]
+}
+
+/// A GET with retries, as a program that survives a flaky server writes
+/// it: a timeout on each attempt, retries of timeouts, connection errors,
+/// 429 and 5xx only, exponential backoff with full jitter (or none), the
+/// server's `Retry-After` honoured, and each failure said clearly. A
+/// `{key}` in `url` becomes a key of each run's own.
+pub fn http_retry(url: &str, retry: Retry, timeout_s: u64) -> Vec<Program> {
+    let (py_url, sh_url) = match url.split_once("{key}") {
+        Some((before, after)) => (
+            match after {
+                "" => format!("{} + uuid.uuid4().hex", py_str(&format!("{before}py-"))),
+                _ => format!(
+                    "{} + uuid.uuid4().hex + {}",
+                    py_str(&format!("{before}py-")),
+                    py_str(after)
+                ),
+            },
+            format!(
+                "{}\"sh-$$-$(date +%s)\"{}",
+                sh_word(before),
+                if after.is_empty() {
+                    String::new()
+                } else {
+                    sh_word(after)
+                }
+            ),
+        ),
+        None => (py_str(url), sh_word(url)),
+    };
+    let attempts = retry.max_attempts;
+    let base = seconds(retry.base_ms);
+    let cap = seconds(Retry::CAP_MS);
+    let jitter = if retry.jitter {
+        "    wait = random.uniform(0, wait)  # full jitter: many clients spread out\n"
+    } else {
+        ""
+    };
+    let py = format!(
+        r#"import random
+import time
+import uuid
+
+import requests
+
+# A fresh key: the lab's /flaky counts the attempts of each key.
+URL = {py_url}
+ATTEMPTS = {attempts}  # in all, the first one included
+BASE = {base}  # seconds to wait after the first failure; doubled after each
+CAP = {cap}  # no wait is longer than this
+TIMEOUT = {timeout_s}  # seconds, for each attempt
+
+
+def worth_retrying(status):
+    # A 4xx is the request's fault: the same request fails again.
+    return status == 429 or status >= 500
+
+
+for attempt in range(1, ATTEMPTS + 1):
+    response = None
+    try:
+        response = requests.get(URL, timeout=TIMEOUT)
+        problem = f"status {{response.status_code}}" if worth_retrying(response.status_code) else None
+    except requests.exceptions.Timeout:
+        problem = f"no answer within {{TIMEOUT}} s"
+    except requests.exceptions.ConnectionError as error:
+        problem = f"connection failed: {{error}}"
+    if problem is None:
+        print(f"attempt {{attempt}}: {{response.status_code}} {{response.reason}}")
+        break
+    print(f"attempt {{attempt}} failed: {{problem}}", flush=True)
+    if attempt == ATTEMPTS:
+        print(f"gave up after {{ATTEMPTS}} attempts; the last one: {{problem}}")
+        break
+    wait = min(CAP, BASE * 2 ** (attempt - 1))
+{jitter}    retry_after = response.headers.get("Retry-After") if response is not None else None
+    if retry_after and retry_after.isdigit():
+        wait = min(CAP, max(wait, int(retry_after)))  # the server said how long
+    print(f"waiting {{wait:.2f}} s", flush=True)
+    time.sleep(wait)
+"#
+    );
+    // curl retries timeouts, 408, 429 and 5xx answers (500, 502, 503,
+    // 504) with its own backoff (1 s, doubling), and honours Retry-After.
+    let curl = format!(
+        "curl -sS -i --max-time {timeout_s} --retry {} {sh_url}\n",
+        attempts.saturating_sub(1)
+    );
     vec![
         program("client.py", Lang::Python, Role::Client, py),
         program("shell", Lang::Shell, Role::Client, curl),

@@ -3,6 +3,7 @@
 //! predictions, views, code) follows from it. Nothing here draws or runs.
 
 use crate::protocol::{DnsMode, DnsType, Faults, HttpTimeouts, Service};
+use crate::retry::{Jitter, RetryPolicy};
 use crate::share::Experiment;
 
 use super::checks::Check;
@@ -88,6 +89,8 @@ pub enum View {
     Payloads,
     /// The DNS view: the servers asked as a ladder, the answer with TTLs.
     Dns,
+    /// The retry view: each attempt, its ending and the wait after it.
+    Retry,
 }
 
 /// Where a setup connects to. Lab services listen on ports the relay picks
@@ -199,6 +202,10 @@ pub enum Setup {
         /// connection), as `requests`' `timeout=` does; the relay's
         /// defaults when `None`.
         timeout_ms: Option<u64>,
+        /// Retry under this policy (the relay runs the attempts). A `{key}`
+        /// in `path` becomes a key of this run's own, so the lab's `/flaky`
+        /// counts its attempts afresh.
+        retry: Option<Retry>,
     },
     /// The page as a server: listen on a port the relay picks (a
     /// `tcp_listen`), and wait.
@@ -220,6 +227,46 @@ pub enum Setup {
 
 /// The DNS lab's stub server: what a DNS setup's programs ask.
 pub const DNS_LAB: Target = Target::Service("dns-lab");
+
+/// A lesson's retry policy: attempts, the first wait (doubled after each
+/// attempt, capped at [`Retry::CAP_MS`]) and whether to jitter it; the
+/// server's `Retry-After` is honoured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts in all, the first one included.
+    pub max_attempts: u32,
+    pub base_ms: u64,
+    /// Full jitter: each wait drawn between zero and its backoff.
+    pub jitter: bool,
+}
+
+impl Retry {
+    /// No wait is longer than this.
+    pub const CAP_MS: u64 = 5_000;
+
+    /// The relay's policy for it.
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            base_ms: self.base_ms,
+            multiplier: 2.0,
+            cap_ms: Self::CAP_MS,
+            jitter: if self.jitter {
+                Jitter::Full
+            } else {
+                Jitter::None
+            },
+            honor_retry_after: true,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+/// The text a run puts for `{key}` in a path: the lab counts `/flaky`'s
+/// attempts per key, so each run asks with its own.
+pub fn keyed_path(path: &str, nonce: u64) -> String {
+    path.replace("{key}", &format!("learn-{nonce}"))
+}
 
 /// Where the programs beside a listening lesson meet on the learner's
 /// machine: their own server on [`super::codegen::SERVER_PORT`].
@@ -283,17 +330,18 @@ impl Setup {
                 path,
                 headers,
                 timeout_ms,
+                retry,
                 ..
             } => Experiment::Http {
                 method: (*method).to_owned(),
-                url: format!("http://{target}{path}"),
+                url: format!("http://{target}{}", keyed_path(path, 0)),
                 headers: headers
                     .iter()
                     .map(|(n, v)| format!("{n}: {v}"))
                     .collect::<Vec<_>>()
                     .join("\n"),
                 body: message.to_owned(),
-                retry: None,
+                retry: retry.map(|r| r.policy()),
                 // As the lesson's own request: a JSON body marked as one,
                 // the wire bytes shown.
                 json: serde_json::from_str::<serde_json::Value>(message).is_ok(),

@@ -6,7 +6,9 @@
 use crate::protocol::{DnsMode, DnsType, Faults};
 
 use super::checks::Check;
-use super::lesson::{After, Choice, Lesson, Mistake, Predict, Setup, Step, Target, Try, View};
+use super::lesson::{
+    After, Choice, Lesson, Mistake, Predict, Retry, Setup, Step, Target, Try, View,
+};
 
 const ECHO: Target = Target::Service("tcp-echo");
 const UDP_ECHO: Target = Target::Service("udp-echo");
@@ -102,6 +104,7 @@ const STATUS_201: Setup = Setup::Http {
     headers: &[],
     send: "",
     timeout_ms: None,
+    retry: None,
 };
 const STATUS_403: Setup = Setup::Http {
     target: WWW_80,
@@ -110,6 +113,7 @@ const STATUS_403: Setup = Setup::Http {
     headers: &[],
     send: "",
     timeout_ms: None,
+    retry: None,
 };
 const STATUS_500: Setup = Setup::Http {
     target: WWW_80,
@@ -118,6 +122,7 @@ const STATUS_500: Setup = Setup::Http {
     headers: &[],
     send: "",
     timeout_ms: None,
+    retry: None,
 };
 const REDIRECT: Setup = Setup::Http {
     target: WWW_80,
@@ -126,6 +131,7 @@ const REDIRECT: Setup = Setup::Http {
     headers: &[],
     send: "",
     timeout_ms: None,
+    retry: None,
 };
 const BEARER_NONE: Setup = Setup::Http {
     target: WWW_80,
@@ -134,6 +140,7 @@ const BEARER_NONE: Setup = Setup::Http {
     headers: &[],
     send: "",
     timeout_ms: None,
+    retry: None,
 };
 const BEARER_TOKEN: Setup = Setup::Http {
     target: WWW_80,
@@ -142,6 +149,7 @@ const BEARER_TOKEN: Setup = Setup::Http {
     headers: &[("Authorization", "Bearer learner-token")],
     send: "",
     timeout_ms: None,
+    retry: None,
 };
 const DELAY_5_TIMEOUT_2: Setup = Setup::Http {
     target: WWW_80,
@@ -150,7 +158,37 @@ const DELAY_5_TIMEOUT_2: Setup = Setup::Http {
     headers: &[],
     send: "",
     timeout_ms: Some(2_000),
+    retry: None,
 };
+
+const fn flaky(path: &'static str, timeout_ms: u64, max_attempts: u32) -> Setup {
+    Setup::Http {
+        target: WWW_80,
+        method: "GET",
+        path,
+        headers: &[],
+        send: "",
+        timeout_ms: Some(timeout_ms),
+        retry: Some(Retry {
+            max_attempts,
+            base_ms: 200,
+            jitter: true,
+        }),
+    }
+}
+const FLAKY_TWICE: Setup = flaky("/flaky?fail=2&status=500&key={key}", 10_000, 4);
+const RETRY_AFTER: Setup = flaky(
+    "/flaky?fail=1&status=503&retry_after=2&key={key}",
+    10_000,
+    3,
+);
+const GIVE_UP: Setup = flaky("/flaky?fail=5&status=500&key={key}", 10_000, 3);
+/// Slow failing attempts answer after 3 s; the timeout is 1 s.
+const TIMEOUT_THEN_RETRY: Setup = flaky(
+    "/flaky?fail=1&mode=timeout&delay_ms=3000&key={key}",
+    1_000,
+    3,
+);
 
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
@@ -1208,6 +1246,7 @@ does both, and `curl -i` prints the response head as it came.",
                     headers: &[],
                     send: "",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 200),
                 check_label: "a response came back: 200 OK",
@@ -1223,6 +1262,7 @@ does both, and `curl -i` prints the response head as it came.",
                     headers: &[("X-Lesson", "anatomy")],
                     send: "",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/headers", 200),
                 check_label: "the lab answered with the headers it received",
@@ -1238,6 +1278,7 @@ does both, and `curl -i` prints the response head as it came.",
                     headers: &[],
                     send: "",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/status/404", 404),
                 check_label: "a complete response, with status 404",
@@ -1272,6 +1313,7 @@ head: `404 Not Found` is an answer like any other.",
                 headers: &[],
                 send: "",
                 timeout_ms: None,
+                retry: None,
             },
         }],
         mistake: Some(Mistake {
@@ -1325,6 +1367,7 @@ follows the last request you sent.",
                     headers: &[],
                     send: "{\"name\": \"Ada\", \"role\": \"engineer\"}",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/post", 200),
                 check_label: "the lab received the POST and its JSON body",
@@ -1340,6 +1383,7 @@ follows the last request you sent.",
                     headers: &[],
                     send: "{\"name\": \"Ada\", \"role\": \"lead\"}",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/put", 200),
                 check_label: "the PUT was accepted",
@@ -1355,6 +1399,7 @@ follows the last request you sent.",
                     headers: &[],
                     send: "",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/delete", 200),
                 check_label: "the DELETE was accepted",
@@ -1370,6 +1415,7 @@ follows the last request you sent.",
                     headers: &[],
                     send: "{\"oops\": true}",
                     timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 405),
                 check_label: "405 Method Not Allowed: a complete answer",
@@ -1403,6 +1449,7 @@ follows the last request you sent.",
                 headers: &[],
                 send: "{\"role\": \"lead\"}",
                 timeout_ms: None,
+                retry: None,
             },
         }],
         mistake: Some(Mistake {
@@ -1559,6 +1606,7 @@ the exception, and say clearly what happened.",
                     headers: &[],
                     send: "",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 200),
                 check_label: "200 OK, well within the timeout",
@@ -1574,6 +1622,7 @@ the exception, and say clearly what happened.",
                     headers: &[],
                     send: "{\"city\": \"Lisbon\", \"days\": 3}",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/post", 200),
                 check_label: "the lab received the JSON body",
@@ -1589,6 +1638,7 @@ the exception, and say clearly what happened.",
                     headers: &[("Authorization", "Bearer learner-token")],
                     send: "",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/bearer", 200),
                 check_label: "200: the token was accepted",
@@ -1604,6 +1654,7 @@ the exception, and say clearly what happened.",
                     headers: &[],
                     send: "",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/status/503", 503),
                 check_label: "a complete response with status 503",
@@ -1660,6 +1711,7 @@ stopped waiting, whatever the server did next.",
                     headers: &[],
                     send: "",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
             },
             Try {
@@ -1671,6 +1723,7 @@ stopped waiting, whatever the server did next.",
                     headers: &[],
                     send: "",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
             },
         ],
@@ -1807,6 +1860,7 @@ handshake.",
                     headers: &[],
                     send: "",
                     timeout_ms: Some(10_000),
+                    retry: None,
                 },
                 check: Check::HttpResolvedFirst(WWW_80, "/get"),
                 check_label: "resolved, then connected, then answered",
@@ -1855,6 +1909,118 @@ as they are: a typo in a host name and a server that is down need different fixe
             show: None,
         }),
         views: &[View::Dns, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "designing-for-failure",
+        title: "Designing for failure",
+        summary: "Timeouts, retries with exponential backoff and jitter, Retry-After, and giving up clearly.",
+        text: "A program that talks over a network will meet failures: a server that is \
+restarting, an answer that never comes, a limit it ran into. Designing for failure means \
+deciding in advance what your program does then.
+
+- **A timeout on every wait.** It turns \"hangs forever\" into an error your program can \
+handle.
+- **Retry what may pass.** A timeout, a refused connection, `429 Too Many Requests` and 5xx \
+answers may succeed a moment later. A 4xx your request caused will not: report it at once. \
+Retry only requests that are safe to repeat, such as GET, PUT and DELETE; a retried POST may \
+do its work twice.
+- **Back off.** Wait before each retry, longer each time: 0.2 s, 0.4 s, 0.8 s, up to a cap. \
+This is **exponential backoff**. Retrying at once only adds load to a server that is already \
+struggling.
+- **Add jitter.** When a server fails, its clients fail together, and if they all wait the \
+same time they come back together. Drawing each wait at random between zero and the backoff \
+(**full jitter**) spreads them out.
+- **Honour `Retry-After`.** A 503 or a 429 may say how many seconds to wait: wait at least \
+that long.
+- **Give up, and say so.** After a fixed number of attempts, stop with one clear message: \
+what was asked, how many attempts, and the last error.
+
+The lab's `/flaky` fails the first attempts of each key, then succeeds; every run of a \
+button uses a fresh key. The relay runs the attempts itself. The grey notes show `attempt 1 \
+of 4`, then each failure with its wait (`500: wait …`), and the retry view beside the \
+lesson sets the attempts and the waits out one by one.
+
+The code beside the lesson is practice project 3: a client with a timeout and retries, a \
+loop with `time.sleep`, printing each failure as it happens. `curl --retry` does the same \
+with its own backoff, starting at one second.",
+        steps: &[
+            Step {
+                text: "GET a server that fails twice, with up to 4 attempts.",
+                button: "Retry with backoff",
+                setup: FLAKY_TWICE,
+                check: Check::RetriedToSuccess(WWW_80, "/flaky"),
+                check_label: "failed attempts, waits, then 200",
+                predict: Some(Predict {
+                    question: "The first two attempts get `500`. With 4 attempts allowed, what \
+happens?",
+                    choices: &[
+                        Choice {
+                            label: "two waits, then the third attempt gets 200",
+                            shows: Some(Check::RetriedToSuccess(WWW_80, "/flaky")),
+                        },
+                        Choice {
+                            label: "the client gives up at the first 500",
+                            shows: Some(Check::GaveUp(WWW_80, "/flaky")),
+                        },
+                        Choice {
+                            label: "all four attempts are used",
+                            shows: None,
+                        },
+                    ],
+                    explain: "`attempt 3 of 4` comes after two waits, and its response is \
+`200 OK`: no attempt is made after a success.",
+                }),
+            },
+            Step {
+                text: "A `503` with `Retry-After: 2`: the server says how long to wait.",
+                button: "Honour Retry-After",
+                setup: RETRY_AFTER,
+                check: Check::HonouredRetryAfter(WWW_80, "/flaky"),
+                check_label: "the wait was at least the 2 s the server asked for",
+                predict: None,
+            },
+            Step {
+                text: "A server that fails five times, with only 3 attempts allowed.",
+                button: "Run out of attempts",
+                setup: GIVE_UP,
+                check: Check::GaveUp(WWW_80, "/flaky"),
+                check_label: "gave up after 3 attempts, and said why",
+                predict: None,
+            },
+            Step {
+                text: "An attempt that never answers: a 1 s timeout, then a retry.",
+                button: "Retry a timeout",
+                setup: TIMEOUT_THEN_RETRY,
+                check: Check::RetriedAfterTimeout(WWW_80, "/flaky"),
+                check_label: "the first attempt timed out, the retry got 200",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "The same flaky server without jitter: the waits are exactly 0.2 s and 0.4 s.",
+            setup: Setup::Http {
+                target: WWW_80,
+                method: "GET",
+                path: "/flaky?fail=2&status=500&key={key}",
+                headers: &[],
+                send: "",
+                timeout_ms: Some(10_000),
+                retry: Some(Retry {
+                    max_attempts: 4,
+                    base_ms: 200,
+                    jitter: false,
+                }),
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Retrying at once, forever",
+            text: "`while True: try: ... except: pass` retries without a pause and without an \
+end: it hammers a server that is down, hides the error, and never stops. Bound the attempts, \
+back off with jitter, and log the last error when you give up.",
+            show: Some(GIVE_UP),
+        }),
+        views: &[View::Retry, View::Sequence],
         server_code: false,
     },
 ];

@@ -11,7 +11,7 @@ use crate::protocol::{
 use crate::trace::{StepKind, Trace};
 
 use super::checks::{accepted, answer_to, connected, open_listener};
-use super::lesson::{After, Setup};
+use super::lesson::{After, Setup, keyed_path};
 
 /// How long a UDP socket of a lesson waits for its answer at most.
 pub const MAX_RECV_TIMEOUT_MS: u64 = 10_000;
@@ -62,13 +62,15 @@ pub enum RunError {
 
 impl Run {
     /// Starts `setup` as operation `op` sending `message` on a page whose
-    /// trace is `trace`: the run and the first request.
+    /// trace is `trace`: the run and the first request. `nonce` (the
+    /// page's clock will do) makes the `{key}` of a path this run's own.
     pub fn start(
         setup: Setup,
         services: &[Service],
         trace: &Trace,
         op: OpId,
         message: &str,
+        nonce: u64,
     ) -> Result<(Run, ClientMsg), RunError> {
         let mut serve = Serving::default();
         let mut stage = Stage::Opening;
@@ -93,7 +95,7 @@ impl Run {
                     listen
                 }
             },
-            _ => Self::first(setup, services, op, message)?,
+            _ => Self::first(setup, services, op, message, nonce)?,
         };
         let run = Run {
             setup,
@@ -111,6 +113,7 @@ impl Run {
         services: &[Service],
         op: OpId,
         message: &str,
+        nonce: u64,
     ) -> Result<ClientMsg, RunError> {
         let target = setup.target().dial(services).ok_or(RunError::NoServices)?;
         Ok(match setup {
@@ -137,6 +140,7 @@ impl Run {
                 path,
                 headers,
                 timeout_ms,
+                retry,
                 ..
             } => ClientMsg::HttpRequest(HttpRequest {
                 method: method.to_owned(),
@@ -148,7 +152,8 @@ impl Run {
                 json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
                 raw: true,
                 timeouts: timeout_ms.map(HttpTimeouts::waiting),
-                ..HttpRequest::get(op, format!("http://{target}{path}"))
+                retry: retry.map(|r| r.policy()),
+                ..HttpRequest::get(op, format!("http://{target}{}", keyed_path(path, nonce)))
             }),
             Setup::Listen | Setup::Serve { .. } => ClientMsg::TcpListen { op, port: None },
             Setup::Dns { name, rtype, mode } => ClientMsg::DnsQuery {

@@ -346,6 +346,7 @@ fn drive_on(
         &state.trace,
         state.next_op,
         setup.send(),
+        0,
     )
     .unwrap();
     let mut pending = vec![first];
@@ -431,7 +432,7 @@ fn the_runner_waits_and_stops_when_the_connection_fails() {
         faults: None,
     };
     let state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "x").unwrap();
+    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "x", 0).unwrap();
     assert!(matches!(&first, ClientMsg::TcpConnect { target, .. } if target == "[::1]:4000"));
     let waiting = page([Message::Out(first.clone())]);
     assert_eq!(
@@ -444,7 +445,7 @@ fn the_runner_waits_and_stops_when_the_connection_fails() {
     assert!(run.is_done());
     // Without the welcome the service's port is unknown.
     assert_eq!(
-        Run::start(setup, &[], &Default::default(), 1, "x").map(|_| ()),
+        Run::start(setup, &[], &Default::default(), 1, "x", 0).map(|_| ()),
         Err(runner::RunError::NoServices)
     );
 }
@@ -525,7 +526,8 @@ fn every_lesson_keeps_the_rules_of_the_course() {
                     &services_all(),
                     &Default::default(),
                     1,
-                    step.setup.send()
+                    step.setup.send(),
+                    0
                 )
                 .is_ok()
             );
@@ -825,7 +827,7 @@ fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
         .expect("a step asks for a 404")
         .setup;
     let state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "").unwrap();
+    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "", 0).unwrap();
     let ClientMsg::HttpRequest(request) = &first else {
         panic!("{first:?}")
     };
@@ -1177,7 +1179,7 @@ fn an_http_timeout_is_a_failure_with_no_response_head() {
     let step = lesson.steps[4];
     assert_eq!(step.check, Check::HttpTimedOut(www, "/delay/5"));
     let state = page([]);
-    let (_, first) = Run::start(step.setup, &state.services, &state.trace, 1, "").unwrap();
+    let (_, first) = Run::start(step.setup, &state.services, &state.trace, 1, "", 0).unwrap();
     let ClientMsg::HttpRequest(request) = &first else {
         panic!("{first:?}")
     };
@@ -1273,6 +1275,7 @@ fn the_http_client_code_carries_the_timeout_json_and_token() {
         headers: &[],
         send: "",
         timeout_ms: Some(1_200),
+        retry: None,
     };
     assert!(
         codegen::for_setup(&short, &services(), "", false, 0).unwrap()[0]
@@ -1399,7 +1402,7 @@ fn an_http_request_by_name_is_resolved_before_it_connects() {
     let check = Check::HttpResolvedFirst(www, "/get");
     let state = page([]);
     let setup = lesson("dns").unwrap().1.steps[3].setup;
-    let (_, first) = Run::start(setup, &state.services, &state.trace, 1, "").unwrap();
+    let (_, first) = Run::start(setup, &state.services, &state.trace, 1, "", 0).unwrap();
     let resolved = |source| {
         ev(
             1,
@@ -1499,5 +1502,170 @@ fn dns_code_is_dig_against_the_lab_stub_server() {
             rtype: DnsType::Txt,
             mode: DnsMode::Stub
         })
+    );
+}
+
+fn http_event(kind: EventKind) -> Message {
+    ev(1, kind)
+}
+
+fn head(status: u16) -> Message {
+    http_event(EventKind::ResponseHead {
+        status,
+        reason: "x".into(),
+        version: "HTTP/1.1".into(),
+        headers: Vec::new(),
+    })
+}
+
+fn backoff(status: Option<u16>, wait_ms: u64, retry_after_ms: Option<u64>) -> Message {
+    use crate::protocol::AttemptReason;
+    http_event(EventKind::Backoff {
+        attempt: 1,
+        wait_ms,
+        reason: match status {
+            Some(status) => AttemptReason::Status(status),
+            None => AttemptReason::Error(RelayError::new(ErrorCode::TimedOut, "first byte")),
+        },
+        retry_after_ms,
+    })
+}
+
+#[test]
+fn retries_are_read_from_the_attempts_waits_and_last_response() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("designing-for-failure").unwrap().1;
+    let state = page([]);
+    let (_, first) = Run::start(
+        lesson.steps[0].setup,
+        &state.services,
+        &state.trace,
+        1,
+        "",
+        77,
+    )
+    .unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    // Each run asks with a key of its own, under the lesson's policy.
+    assert_eq!(
+        request.url,
+        "http://www.lab.test:80/flaky?fail=2&status=500&key=learn-77"
+    );
+    let policy = request.retry.clone().expect("a retry policy");
+    assert_eq!((policy.max_attempts, policy.base_ms), (4, 200));
+    assert!(policy.honor_retry_after);
+    assert!(policy.check(&crate::retry::policy::RELAY_LIMITS).is_ok());
+    for step in lesson.steps {
+        let Setup::Http {
+            retry: Some(retry), ..
+        } = step.setup
+        else {
+            panic!("every step retries")
+        };
+        assert!(
+            retry
+                .policy()
+                .check(&crate::retry::policy::RELAY_LIMITS)
+                .is_ok()
+        );
+    }
+
+    let out = Message::Out(first);
+    let retried = page([
+        out.clone(),
+        head(500),
+        backoff(Some(500), 150, None),
+        head(200),
+    ]);
+    assert_eq!(passed(lesson, &retried), [true, false, false, false]);
+    assert_eq!(
+        shown_choice(&lesson.steps[0].predict.unwrap(), &retried),
+        Some(0)
+    );
+    // Still waiting after a failure; or a 200 at once: not a retry.
+    let waiting = page([out.clone(), head(500), backoff(Some(500), 150, None)]);
+    let at_once = page([out.clone(), head(200)]);
+    for state in [&waiting, &at_once, &page([])] {
+        assert!(!Check::RetriedToSuccess(www, "/flaky").passed(state));
+    }
+    // Retry-After: the wait must be at least what the server asked.
+    let honoured = page([
+        out.clone(),
+        head(503),
+        backoff(Some(503), 2_000, Some(2_000)),
+        head(200),
+    ]);
+    let short = page([
+        out.clone(),
+        head(503),
+        backoff(Some(503), 900, Some(2_000)),
+        head(200),
+    ]);
+    assert!(Check::HonouredRetryAfter(www, "/flaky").passed(&honoured));
+    assert!(!Check::HonouredRetryAfter(www, "/flaky").passed(&short));
+    assert!(!Check::HonouredRetryAfter(www, "/flaky").passed(&retried));
+    let timed_out = page([out.clone(), backoff(None, 150, None), head(200)]);
+    assert!(Check::RetriedAfterTimeout(www, "/flaky").passed(&timed_out));
+    assert!(!Check::RetriedAfterTimeout(www, "/flaky").passed(&retried));
+    let gave_up = page([
+        out.clone(),
+        head(500),
+        http_event(EventKind::GaveUp {
+            attempts: 3,
+            last_error: crate::protocol::AttemptReason::Status(500),
+        }),
+    ]);
+    assert!(Check::GaveUp(www, "/flaky").passed(&gave_up));
+    assert!(!Check::GaveUp(www, "/flaky").passed(&retried));
+    assert!(!Check::RetriedToSuccess(www, "/flaky").passed(&gave_up));
+    // The path matches with any query, and only that path.
+    assert!(!Check::RetriedToSuccess(www, "/get").passed(&retried));
+    let said = crate::diagram::timeline(&retried.trace).describe();
+    assert!(said.contains("500: wait"), "{said}");
+}
+
+#[test]
+fn the_retry_code_backs_off_with_jitter_and_a_fresh_key() {
+    let lesson = lesson("designing-for-failure").unwrap().1;
+    let code = |setup: Setup| codegen::for_setup(&setup, &services(), "", false, 0).unwrap();
+    let first = code(lesson.steps[0].setup);
+    let py = &first[0].code;
+    for needle in [
+        "URL = \"http://127.0.0.1:4002/flaky?fail=2&status=500&key=py-\" + uuid.uuid4().hex\n",
+        "ATTEMPTS = 4",
+        "BASE = 0.2",
+        "CAP = 5",
+        "TIMEOUT = 10",
+        "requests.get(URL, timeout=TIMEOUT)",
+        "random.uniform(0, wait)",
+        "Retry-After",
+        "time.sleep(wait)",
+        "gave up after",
+    ] {
+        assert!(py.contains(needle), "{needle:?} in\n{py}");
+    }
+    assert_eq!(
+        first[1].code,
+        "curl -sS -i --max-time 10 --retry 3 'http://127.0.0.1:4002/flaky?fail=2&status=500&key='\"sh-$$-$(date +%s)\"\n"
+    );
+    // Without jitter there is no random wait; the timeout follows the step.
+    let Setup::Http { retry, .. } = lesson.tries[0].setup else {
+        panic!()
+    };
+    assert!(!retry.unwrap().jitter);
+    assert!(
+        !code(lesson.tries[0].setup)[0]
+            .code
+            .contains("random.uniform")
+    );
+    assert!(
+        code(lesson.steps[3].setup)[0]
+            .code
+            .contains("TIMEOUT = 1  #")
     );
 }
