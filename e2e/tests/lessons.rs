@@ -20,6 +20,17 @@ async fn run_lesson(slug: &str) {
 
 /// [`run_lesson`], after `before` (which starts what the learner would).
 async fn run_lesson_with<F: Future<Output = T>, T>(slug: &str, before: impl FnOnce() -> F) {
+    run_lesson_saying(slug, before, &[]).await;
+}
+
+/// [`run_lesson_with`]; then the sequence diagram (its text for screen
+/// readers, every step of it) says each of `says`, as the lesson's text
+/// tells the learner it will.
+async fn run_lesson_saying<F: Future<Output = T>, T>(
+    slug: &str,
+    before: impl FnOnce() -> F,
+    says: &[&str],
+) {
     let lesson: &Lesson = LESSONS
         .iter()
         .find(|l| l.slug == slug)
@@ -28,7 +39,21 @@ async fn run_lesson_with<F: Future<Output = T>, T>(slug: &str, before: impl FnOn
     let _started = before().await;
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
-    let outcome = do_every_step(&page, &relay.url, lesson).await;
+    let outcome = async {
+        do_every_step(&page, &relay.url, lesson).await?;
+        let diagram = page
+            .run(
+                "const e = document.getElementById('sequence-text'); return e ? e.textContent : ''",
+                vec![],
+            )
+            .await?;
+        let diagram = diagram.as_str().unwrap_or_default();
+        match says.iter().find(|s| !diagram.contains(*s)) {
+            Some(missing) => Err(format!("the diagram never says {missing:?}:\n{diagram}")),
+            None => Ok(()),
+        }
+    }
+    .await;
     let shot = async {
         page.scroll_to(".do-this").await?;
         page.screenshot(
@@ -111,6 +136,65 @@ async fn lesson_tcp_vs_udp() {
     run_lesson("tcp-vs-udp").await;
 }
 
+/// Lesson 6: the page listens, then is its own client twice; the diagram
+/// says what the text points at, and the endpoints list shows each
+/// connection from both of its ends.
+#[tokio::test]
+async fn lesson_client_server() {
+    run_lesson_saying(
+        "client-server",
+        || async {},
+        &[
+            "bound 127.0.0.1:",
+            "listening on 127.0.0.1:",
+            "SYN: accepted as conn #1",
+            "SYN: accepted as conn #2",
+        ],
+    )
+    .await;
+    // The two ends of one connection, as the endpoints list shows them.
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&format!("{}/learn/client-server", relay.url))
+            .await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.click("#predict-0-0").await?;
+        page.click("#do-0").await?;
+        page.wait_text_contains("#check-0", "✓").await?;
+        page.click("#predict-1-0").await?;
+        page.click("#do-1").await?;
+        page.wait_text_contains("#check-1", "✓").await?;
+        let rows = page.texts("#endpoints li").await?;
+        let ends: Vec<(String, String, String)> = rows
+            .iter()
+            .filter_map(|row| {
+                let (who, pair) = row.split_once(": ")?;
+                let (local, remote) = pair.split_once(" ↔ ")?;
+                Some((who.to_owned(), local.to_owned(), remote.to_owned()))
+            })
+            .collect();
+        let conn = ends
+            .iter()
+            .find(|(who, ..)| who == "conn #1")
+            .ok_or(format!("no conn #1 in {rows:?}"))?;
+        let client = ends
+            .iter()
+            .find(|(who, local, remote)| {
+                who.starts_with("op ") && *local == conn.2 && *remote == conn.1
+            })
+            .ok_or(format!("no client whose ends mirror conn #1 in {rows:?}"))?;
+        if client.1 == client.2 {
+            return Err(format!("one endpoint twice: {client:?}"));
+        }
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
 #[tokio::test]
 async fn lesson_socket_lifecycle() {
     run_lesson("socket-lifecycle").await;
@@ -139,6 +223,52 @@ async fn lesson_http_methods() {
 #[tokio::test]
 async fn lesson_status_codes() {
     run_lesson("status-codes").await;
+}
+
+/// Lesson 14: its last step's timeout shows as the red failure the text
+/// describes, and no response head for `/delay/5`.
+#[tokio::test]
+async fn lesson_http_client_library() {
+    run_lesson_saying(
+        "http-client-library",
+        || async {},
+        &["failed: timed out", "503 Service Unavailable"],
+    )
+    .await;
+}
+
+/// The DNS lesson: the arrows and notes its text points at.
+#[tokio::test]
+async fn lesson_dns() {
+    run_lesson_saying(
+        "dns",
+        || async {},
+        &[
+            "query A ",
+            "referral to ",
+            "query MX ",
+            "resolve www.lab.test",
+        ],
+    )
+    .await;
+}
+
+/// Designing for failure: the attempts, waits and the giving up the text
+/// points at, against the lab's `/flaky` with a fresh key per run.
+#[tokio::test]
+async fn lesson_designing_for_failure() {
+    run_lesson_saying(
+        "designing-for-failure",
+        || async {},
+        &[
+            "attempt 1 of 4",
+            "500: wait",
+            "503: wait",
+            "gave up after 3 attempts",
+            "timed out: wait",
+        ],
+    )
+    .await;
 }
 
 /// Lesson 8 as the learner does it: `server.py` from the code beside the

@@ -304,6 +304,18 @@ pub struct HttpTimeouts {
     pub total_ms: Option<u64>,
 }
 
+impl HttpTimeouts {
+    /// Waits of `ms` for the connection and for the response's first byte,
+    /// as Python's `requests.get(url, timeout=s)` waits.
+    pub fn waiting(ms: u64) -> HttpTimeouts {
+        HttpTimeouts {
+            connect_ms: Some(ms),
+            first_byte_ms: Some(ms),
+            ..HttpTimeouts::default()
+        }
+    }
+}
+
 /// One certificate of the chain a TLS server presented.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertInfo {

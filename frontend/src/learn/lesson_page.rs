@@ -14,7 +14,9 @@ use yew::prelude::*;
 
 use super::code_box::CodeBox;
 use super::{progress, text};
-use crate::components::{LifecycleView, PayloadInspector, SequenceDiagram, ToneLegend};
+use crate::components::{
+    DnsView, LifecycleView, PayloadInspector, RetryView, SequenceDiagram, ToneLegend,
+};
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::RelayLink;
 
@@ -74,7 +76,14 @@ pub fn lesson_page(props: &Props) -> Html {
         Callback::from(move |(setup, text): (Setup, String)| {
             current.set(setup);
             message.set(text.clone());
-            match Run::start(setup, &state.services, state.next_op, &text) {
+            match Run::start(
+                setup,
+                &state.services,
+                &state.trace,
+                state.next_op,
+                &text,
+                js_sys::Date::now() as u64,
+            ) {
                 Ok((run, first)) => {
                     problem.set(None);
                     runs.borrow_mut().push(run);
@@ -218,6 +227,18 @@ pub fn lesson_page(props: &Props) -> Html {
                 <PayloadInspector trace={state.trace.clone()} />
             </div>
         },
+        View::Retry => html! {
+            <div class="learn-view">
+                <RetryView trace={state.trace.clone()} services={state.services.clone()}
+                    next_op={state.next_op} can_request={ready}
+                    on_request={relay.request.clone()} />
+            </div>
+        },
+        View::Dns => html! {
+            <div class="learn-view">
+                <DnsView trace={state.trace.clone()} />
+            </div>
+        },
     });
 
     html! {
@@ -286,12 +307,14 @@ pub fn lesson_page(props: &Props) -> Html {
                     <section class="panel learn-code" aria-labelledby="code-heading">
                         <h2 id="code-heading">{"The code"}</h2>
                         <p class="code-settings">
-                            <label for="learn-message">
-                                {if matches!(*current, Setup::Http { .. }) { "Body " } else { "Message " }}
-                            </label>
-                            <input id="learn-message" type="text" value={message_text.clone()}
-                                oninput={on_message} />
-                            {" "}<button type="button" id="run-code" disabled={!ready}
+                            // A DNS question sends no text of the learner's.
+                            if let Some(label) = message_label(&current) {
+                                <label for="learn-message">{label}</label>
+                                <input id="learn-message" type="text" value={message_text.clone()}
+                                    oninput={on_message} />
+                                {" "}
+                            }
+                            <button type="button" id="run-code" disabled={!ready}
                                 onclick={run_code}>{"Run it here"}</button>
                             if let Some(link) = playground {
                                 {" "}<a id="open-playground" href={link}>{"Open in the playground"}</a>
@@ -302,5 +325,16 @@ pub fn lesson_page(props: &Props) -> Html {
                 </aside>
             </main>
         </div>
+    }
+}
+
+/// What the text field beside the code is to the current setup, if it
+/// takes one.
+fn message_label(setup: &Setup) -> Option<&'static str> {
+    match setup {
+        Setup::Http { .. } => Some("Body "),
+        Setup::Listen | Setup::Serve { .. } => Some("Request "),
+        Setup::Tcp { .. } | Setup::Udp { .. } => Some("Message "),
+        Setup::Dns { .. } => None,
     }
 }

@@ -7,7 +7,9 @@
 //! does the step by hand in the same page.
 
 use crate::page::State;
-use crate::protocol::{Closer, ErrorCode, EventKind, OpId};
+use crate::protocol::{
+    AttemptReason, Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource,
+};
 use crate::trace::{Request, StepKind, Trace};
 
 use super::lesson::Target;
@@ -53,6 +55,37 @@ pub enum Check {
     /// A datagram went to the target and nothing came back before the
     /// receive timeout.
     DatagramLost(Target),
+    /// An HTTP request to `http://<target><path>` got no response within
+    /// its timeout: the relay gave up and said so.
+    HttpTimedOut(Target, &'static str),
+    /// A DNS question for the `rtype` records of a name, asked in `mode`,
+    /// got a `NOERROR` answer holding a record of type `record` (`A`,
+    /// `CNAME`, `MX`, ...). In trace mode a referral came first: the walk
+    /// started above the name's own server.
+    DnsAnswered(&'static str, DnsType, DnsMode, &'static str),
+    /// An HTTP request to `http://<target><path>`: its host name was
+    /// resolved, then the connection made, then a response came back.
+    HttpResolvedFirst(Target, &'static str),
+    /// An HTTP request with retries to `http://<target><path>` (any
+    /// query): at least one attempt failed and was waited out, and a later
+    /// one got `200`.
+    RetriedToSuccess(Target, &'static str),
+    /// As [`Check::RetriedToSuccess`], and a wait honoured the server's
+    /// `Retry-After` (it was at least as long).
+    HonouredRetryAfter(Target, &'static str),
+    /// As [`Check::RetriedToSuccess`], and an attempt failed by timing out.
+    RetriedAfterTimeout(Target, &'static str),
+    /// A request with retries used up its attempts and gave up.
+    GaveUp(Target, &'static str),
+    /// The page listened: the relay reported the listener's address.
+    Listening,
+    /// The page's listener accepted a connection from the page's own
+    /// client, the request arrived on the accepted connection, and the
+    /// client got the answer the server sent (the request in capitals).
+    Served,
+    /// One listener accepted two connections, from two client ports: one
+    /// server, two clients, each on a socket of its own.
+    TwoClients,
 }
 
 impl Check {
@@ -123,23 +156,15 @@ impl Check {
                         || matches!(e, EventKind::Failed { error } if error.code == ErrorCode::Reset)
                 })
             }),
-            Check::HttpStatus(t, path, status) => {
-                let Some(dial) = t.dial(&state.services) else {
-                    return false;
-                };
-                let url = format!("http://{dial}{path}");
+            Check::HttpStatus(t, path, status) => http_ops(state, t, path).into_iter().any(|op| {
                 trace
-                    .steps()
-                    .iter()
-                    .filter(|step| {
-                        matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if *u == url)
-                    })
-                    .any(|step| {
-                        trace.events_of(step.op).any(|e| {
-                            matches!(e, EventKind::ResponseHead { status: s, .. } if s == status)
-                        })
-                    })
-            }
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::ResponseHead { status: s, .. } if s == status))
+            }),
+            Check::HttpTimedOut(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                let mut events = trace.events_of(op);
+                events.any(|e| matches!(e, EventKind::Failed { error } if error.code == ErrorCode::TimedOut))
+            }),
             Check::DatagramText(t, text) => any(t, &|op| {
                 trace
                     .datagrams(op)
@@ -163,8 +188,183 @@ impl Check {
                     .any(|e| matches!(e, EventKind::DatagramReceived { .. }));
                 sent && timed_out && !answered
             }),
+            Check::DnsAnswered(name, rtype, mode, record) => trace
+                .steps()
+                .iter()
+                .filter(|step| {
+                    matches!(&step.kind, StepKind::Request(Request::DnsQuery { name: n, rtype: r, mode: m })
+                        if n.trim_end_matches('.') == *name && r == rtype && m == mode)
+                })
+                .any(|step| {
+                    let referred = trace
+                        .events_of(step.op)
+                        .any(|e| matches!(e, EventKind::DnsReferral { .. }));
+                    let answered = trace.events_of(step.op).any(|e| {
+                        matches!(e, EventKind::DnsResponse { rcode, answers, .. }
+                            if rcode == "NOERROR" && answers.iter().any(|a| a.rtype == *record))
+                    });
+                    answered && (referred || *mode == DnsMode::Stub)
+                }),
+            Check::HttpResolvedFirst(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                let mut events = trace.events_of(op);
+                let looked_up = |e: &EventKind| {
+                    matches!(e, EventKind::Resolved { addrs, source }
+                        if !addrs.is_empty() && *source != ResolveSource::Literal)
+                };
+                events.any(looked_up)
+                    && events.any(|e| matches!(e, EventKind::Connected { .. }))
+                    && events.any(|e| matches!(e, EventKind::ResponseHead { .. }))
+            }),
+            Check::RetriedToSuccess(t, path) => http_ops(state, t, path)
+                .into_iter()
+                .any(|op| retried(trace, op, &|_| true) && ok_in_the_end(trace, op)),
+            Check::HonouredRetryAfter(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                retried(trace, op, &|e| {
+                    matches!(e, EventKind::Backoff { wait_ms, retry_after_ms: Some(after), .. }
+                        if wait_ms >= after)
+                }) && ok_in_the_end(trace, op)
+            }),
+            Check::RetriedAfterTimeout(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                retried(trace, op, &|e| {
+                    matches!(e, EventKind::Backoff { reason: AttemptReason::Error(error), .. }
+                        if error.code == ErrorCode::TimedOut)
+                }) && ok_in_the_end(trace, op)
+            }),
+            Check::GaveUp(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::GaveUp { .. }))
+            }),
+            Check::Listening => listener_ops(trace).into_iter().any(|op| {
+                trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::Listening { .. }))
+            }),
+            Check::Served => served(trace).next().is_some(),
+            Check::TwoClients => listener_ops(trace).into_iter().any(|listener| {
+                let mut peers: Vec<String> = served(trace)
+                    .filter(|s| s.listener == listener)
+                    .map(|s| s.peer)
+                    .collect();
+                peers.sort();
+                peers.dedup();
+                peers.len() >= 2
+            }),
         }
     }
+}
+
+/// The page's HTTP requests to `http://<target><path>`.
+fn http_ops(state: &State, target: &Target, path: &str) -> Vec<OpId> {
+    let Some(dial) = target.dial(&state.services) else {
+        return Vec::new();
+    };
+    let url = format!("http://{dial}{path}");
+    // A path without a query matches the same path with any query.
+    let with_query = format!("{url}?");
+    let matches = |u: &str| u == url || (!path.contains('?') && u.starts_with(&with_query));
+    state
+        .trace
+        .steps()
+        .iter()
+        .filter(|step| {
+            matches!(&step.kind, StepKind::Request(Request::Http { url: u, .. }) if matches(u))
+        })
+        .map(|step| step.op)
+        .collect()
+}
+
+/// Whether an attempt of `op` failed, was waited out, and `backoff` holds
+/// for one of its waits.
+fn retried(trace: &Trace, op: OpId, backoff: &dyn Fn(&EventKind) -> bool) -> bool {
+    trace
+        .events_of(op)
+        .any(|e| matches!(e, EventKind::Backoff { .. }) && backoff(e))
+}
+
+/// Whether the last response head of `op` says 200.
+fn ok_in_the_end(trace: &Trace, op: OpId) -> bool {
+    trace
+        .events_of(op)
+        .filter_map(|e| match e {
+            EventKind::ResponseHead { status, .. } => Some(*status),
+            _ => None,
+        })
+        .last()
+        == Some(200)
+}
+
+/// The page's listeners (`tcp_listen` operations), oldest first.
+pub fn listener_ops(trace: &Trace) -> Vec<OpId> {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(Request::Listen { .. })))
+        .map(|step| step.op)
+        .collect()
+}
+
+/// The connections a listener accepted: (accepted operation, peer).
+pub fn accepted(trace: &Trace, listener: OpId) -> Vec<(OpId, String)> {
+    trace
+        .events_of(listener)
+        .filter_map(|e| match e {
+            EventKind::Accepted { conn, peer } => Some((*conn, peer.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The page's listener that listens now, and its address.
+pub fn open_listener(trace: &Trace) -> Option<(OpId, String)> {
+    listener_ops(trace)
+        .into_iter()
+        .filter(|op| !trace.events_of(*op).any(EventKind::is_terminal))
+        .filter_map(|op| {
+            trace.events_of(op).find_map(|e| match e {
+                EventKind::Listening { addr } => Some((op, addr.clone())),
+                _ => None,
+            })
+        })
+        .next_back()
+}
+
+/// The page's client connection whose local endpoint is `peer`: the
+/// other end of a connection the page's listener accepted.
+pub fn client_from(trace: &Trace, peer: &str) -> Option<OpId> {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(Request::Connect { .. })))
+        .map(|step| step.op)
+        .find(|op| connected(trace, *op).is_some_and(|(local, _)| local == peer))
+}
+
+/// What a server that answers in capitals sends for `request`.
+pub fn answer_to(request: &[u8]) -> Vec<u8> {
+    request.to_ascii_uppercase()
+}
+
+/// One exchange between the page's client and the page's listener.
+struct Served {
+    listener: OpId,
+    peer: String,
+}
+
+/// Every exchange in which the accepted side received a request and the
+/// page's client received its answer.
+fn served(trace: &Trace) -> impl Iterator<Item = Served> + '_ {
+    listener_ops(trace).into_iter().flat_map(move |listener| {
+        accepted(trace, listener)
+            .into_iter()
+            .filter(move |(conn, peer)| {
+                let request = trace.received_bytes(*conn);
+                !request.is_empty()
+                    && client_from(trace, peer)
+                        .is_some_and(|client| trace.received_bytes(client) == answer_to(&request))
+            })
+            .map(move |(_, peer)| Served { listener, peer })
+    })
 }
 
 /// The operations the page started to `dial` (a TCP connection, or a UDP

@@ -5,9 +5,9 @@
 //! the page shows it, tests compare it, and `e2e/tests/learn_code.rs` runs
 //! it against the relay's lab services.
 
-use crate::protocol::{DnsType, Service};
+use crate::protocol::{DnsMode, DnsType, Service};
 
-use super::lesson::{After, Setup};
+use super::lesson::{After, Retry, Setup};
 
 /// The port the generated servers listen on: above 1024 (no privileges
 /// needed) and unlikely to be taken.
@@ -86,6 +86,8 @@ pub fn for_setup(
             method,
             path,
             headers,
+            timeout_ms,
+            retry,
             ..
         } => {
             let url = format!("http://{}{path}", rust_addr(&host, port));
@@ -93,7 +95,58 @@ pub fn for_setup(
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
                 .collect();
-            programs.extend(http(method, &url, &headers, message, 10));
+            // Whole seconds, rounded up: never a shorter wait than the page's.
+            let timeout_s = timeout_ms.map_or(10, |ms| ms.div_ceil(1000).max(1));
+            match retry {
+                Some(retry) => programs.extend(http_retry(&url, *retry, timeout_s)),
+                None => programs.extend(http(method, &url, &headers, message, timeout_s)),
+            }
+        }
+        Setup::Listen | Setup::Serve { .. } => {
+            // Both sides run on the learner's machine: the server first.
+            let request = if message.is_empty() {
+                "hello, server"
+            } else {
+                message
+            };
+            programs.push(program(
+                "server.py",
+                Lang::Python,
+                Role::Server,
+                answer_server_python(server_port),
+            ));
+            programs.push(program(
+                "client.py",
+                Lang::Python,
+                Role::Client,
+                ask_client_python(server_port, request),
+            ));
+            programs.push(program(
+                "server.rs",
+                Lang::Rust,
+                Role::Server,
+                answer_server_rust(server_port),
+            ));
+            programs.push(program(
+                "client.rs",
+                Lang::Rust,
+                Role::Client,
+                ask_client_rust(server_port, request),
+            ));
+        }
+        Setup::Dns { name, rtype, mode } => {
+            let mut program = dig(name, *rtype, &rust_addr(&host, port));
+            if *mode == DnsMode::Trace {
+                // The lab's names live only in its own servers; the real
+                // root (where `dig +trace` starts) has never heard of them.
+                program.code = format!(
+                    "# The page walked from the lab's root server down, as `dig +trace`\n\
+                     # does from the real root; the real root does not know lab.test,\n\
+                     # so ask the lab's stub server: the answer is the same.\n{}",
+                    program.code
+                );
+            }
+            programs.push(program);
         }
         Setup::Udp {
             recv_timeout_ms, ..
@@ -371,6 +424,106 @@ fn main() -> std::io::Result<()> {{
     )
 }
 
+/// A server that reads each client's request to its FIN and answers with
+/// it in capitals: what the page does when it is the server.
+pub fn answer_server_python(port: u16) -> String {
+    format!(
+        r#"import socket
+
+HOST = "127.0.0.1"  # loopback: only programs on this machine can connect
+PORT = {port}
+
+# The server speaks second: it claims an address and waits for clients.
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((HOST, PORT))
+    server.listen()
+    print(f"listening on {{HOST}}:{{PORT}}", flush=True)
+    while True:
+        conn, addr = server.accept()  # a new socket for this one client
+        with conn:
+            print("connection from", addr, flush=True)
+            request = b""
+            while chunk := conn.recv(1024):  # b"" once the client's FIN arrives
+                request += chunk
+            conn.sendall(request.upper())  # the answer: the request in capitals
+        # Leaving the with-block closes this connection (our FIN).
+"#
+    )
+}
+
+/// A client that sends one request, says it is complete with a FIN, and
+/// reads the answer to the server's FIN.
+pub fn ask_client_python(port: u16, request: &str) -> String {
+    let request = py_message(request);
+    format!(
+        r#"import socket
+
+HOST = "127.0.0.1"  # where the server listens
+PORT = {port}
+REQUEST = {request}
+
+# The client speaks first: it connects to the server's address.
+with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    sock.settimeout(5)  # never wait forever
+    sock.connect((HOST, PORT))
+    print("connected from", sock.getsockname(), "to", sock.getpeername())
+    sock.sendall(REQUEST.encode("utf-8"))
+    sock.shutdown(socket.SHUT_WR)  # our FIN: the request is complete
+    answer = b""
+    while chunk := sock.recv(1024):  # b"" once the server's FIN arrives
+        answer += chunk
+    print("received:", answer.decode("utf-8"))
+"#
+    )
+}
+
+pub fn answer_server_rust(port: u16) -> String {
+    format!(
+        r#"use std::io::{{Read, Write}};
+use std::net::TcpListener;
+
+fn main() -> std::io::Result<()> {{
+    // bind + listen: loopback only, so only this machine can connect.
+    let listener = TcpListener::bind("127.0.0.1:{port}")?;
+    println!("listening on {{}}", listener.local_addr()?);
+    for stream in listener.incoming() {{
+        let mut stream = stream?; // accept(): a new socket for this one client
+        println!("connection from {{}}", stream.peer_addr()?);
+        let mut request = Vec::new();
+        stream.read_to_end(&mut request)?; // returns at the client's FIN
+        stream.write_all(&request.to_ascii_uppercase())?; // the answer
+        // The stream is dropped here: the connection closes (our FIN).
+    }}
+    Ok(())
+}}
+"#
+    )
+}
+
+pub fn ask_client_rust(port: u16, request: &str) -> String {
+    let request = rust_message(request);
+    format!(
+        r#"use std::io::{{Read, Write}};
+use std::net::{{Shutdown, TcpStream}};
+use std::time::Duration;
+
+fn main() -> std::io::Result<()> {{
+    // The client speaks first: it connects to the server's address.
+    let mut stream = TcpStream::connect("127.0.0.1:{port}")?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?; // never wait forever
+    println!("connected from {{}} to {{}}", stream.local_addr()?, stream.peer_addr()?);
+    stream.write_all({request}.as_bytes())?;
+    stream.shutdown(Shutdown::Write)?; // our FIN: the request is complete
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?; // returns at the server's FIN
+    println!("received: {{}}", String::from_utf8_lossy(&answer));
+    Ok(())
+}}
+"#
+    )
+}
+
 fn seconds(ms: u64) -> String {
     let s = ms as f64 / 1000.0;
     if s.fract() == 0.0 {
@@ -521,6 +674,98 @@ except requests.exceptions.HTTPError as error:
         curl.push_str(&format!(" --data {}", sh_word(body)));
     }
     curl.push_str(&format!(" {}\n", sh_word(url)));
+    vec![
+        program("client.py", Lang::Python, Role::Client, py),
+        program("shell", Lang::Shell, Role::Client, curl),
+    ]
+}
+
+/// A GET with retries, as a program that survives a flaky server writes
+/// it: a timeout on each attempt, retries of timeouts, connection errors,
+/// 429 and 5xx only, exponential backoff with full jitter (or none), the
+/// server's `Retry-After` honoured, and each failure said clearly. A
+/// `{key}` in `url` becomes a key of each run's own.
+pub fn http_retry(url: &str, retry: Retry, timeout_s: u64) -> Vec<Program> {
+    let (py_url, sh_url) = match url.split_once("{key}") {
+        Some((before, after)) => (
+            match after {
+                "" => format!("{} + uuid.uuid4().hex", py_str(&format!("{before}py-"))),
+                _ => format!(
+                    "{} + uuid.uuid4().hex + {}",
+                    py_str(&format!("{before}py-")),
+                    py_str(after)
+                ),
+            },
+            format!(
+                "{}\"sh-$$-$(date +%s)\"{}",
+                sh_word(before),
+                if after.is_empty() {
+                    String::new()
+                } else {
+                    sh_word(after)
+                }
+            ),
+        ),
+        None => (py_str(url), sh_word(url)),
+    };
+    let attempts = retry.max_attempts;
+    let base = seconds(retry.base_ms);
+    let cap = seconds(Retry::CAP_MS);
+    let jitter = if retry.jitter {
+        "    wait = random.uniform(0, wait)  # full jitter: many clients spread out\n"
+    } else {
+        ""
+    };
+    let py = format!(
+        r#"import random
+import time
+import uuid
+
+import requests
+
+# A fresh key: the lab's /flaky counts the attempts of each key.
+URL = {py_url}
+ATTEMPTS = {attempts}  # in all, the first one included
+BASE = {base}  # seconds to wait after the first failure; doubled after each
+CAP = {cap}  # no wait is longer than this
+TIMEOUT = {timeout_s}  # seconds, for each attempt
+
+
+def worth_retrying(status):
+    # A 4xx is the request's fault: the same request fails again.
+    return status == 429 or status >= 500
+
+
+for attempt in range(1, ATTEMPTS + 1):
+    response = None
+    try:
+        response = requests.get(URL, timeout=TIMEOUT)
+        problem = f"status {{response.status_code}}" if worth_retrying(response.status_code) else None
+    except requests.exceptions.Timeout:
+        problem = f"no answer within {{TIMEOUT}} s"
+    except requests.exceptions.ConnectionError as error:
+        problem = f"connection failed: {{error}}"
+    if problem is None:
+        print(f"attempt {{attempt}}: {{response.status_code}} {{response.reason}}")
+        break
+    print(f"attempt {{attempt}} failed: {{problem}}", flush=True)
+    if attempt == ATTEMPTS:
+        print(f"gave up after {{ATTEMPTS}} attempts; the last one: {{problem}}")
+        break
+    wait = min(CAP, BASE * 2 ** (attempt - 1))
+{jitter}    retry_after = response.headers.get("Retry-After") if response is not None else None
+    if retry_after and retry_after.isdigit():
+        wait = min(CAP, max(wait, int(retry_after)))  # the server said how long
+    print(f"waiting {{wait:.2f}} s", flush=True)
+    time.sleep(wait)
+"#
+    );
+    // curl retries timeouts, 408, 429 and 5xx answers (500, 502, 503,
+    // 504) with its own backoff (1 s, doubling), and honours Retry-After.
+    let curl = format!(
+        "curl -sS -i --max-time {timeout_s} --retry {} {sh_url}\n",
+        attempts.saturating_sub(1)
+    );
     vec![
         program("client.py", Lang::Python, Role::Client, py),
         program("shell", Lang::Shell, Role::Client, curl),

@@ -2,7 +2,8 @@
 //! in `lessons.rs` and every part of the page (text, buttons, checks,
 //! predictions, views, code) follows from it. Nothing here draws or runs.
 
-use crate::protocol::{Faults, Service};
+use crate::protocol::{DnsMode, DnsType, Faults, HttpTimeouts, Service};
+use crate::retry::{Jitter, RetryPolicy};
 use crate::share::Experiment;
 
 use super::checks::Check;
@@ -86,6 +87,10 @@ pub enum View {
     Lifecycle,
     /// The payload inspector: raw bytes, the HTTP exchange as text.
     Payloads,
+    /// The DNS view: the servers asked as a ladder, the answer with TTLs.
+    Dns,
+    /// The retry view: each attempt, its ending and the wait after it.
+    Retry,
 }
 
 /// Where a setup connects to. Lab services listen on ports the relay picks
@@ -193,30 +198,116 @@ pub enum Setup {
         path: &'static str,
         headers: &'static [(&'static str, &'static str)],
         send: &'static str,
+        /// How long to wait for the response to begin (and for the
+        /// connection), as `requests`' `timeout=` does; the relay's
+        /// defaults when `None`.
+        timeout_ms: Option<u64>,
+        /// Retry under this policy (the relay runs the attempts). A `{key}`
+        /// in `path` becomes a key of this run's own, so the lab's `/flaky`
+        /// counts its attempts afresh.
+        retry: Option<Retry>,
+    },
+    /// The page as a server: listen on a port the relay picks (a
+    /// `tcp_listen`), and wait.
+    Listen,
+    /// The page as both sides: listen (or use the listener already
+    /// listening), connect to it as a client, send `send` and shut down
+    /// the sending side; the accepted connection reads to the FIN, answers
+    /// with the request in capitals and closes, as the `server.py` beside
+    /// the lesson does.
+    Serve { send: &'static str },
+    /// One DNS question: `rtype` records of `name`, asked of the DNS lab's
+    /// stub server, or walked from the lab's root (`DnsMode::Trace`).
+    Dns {
+        name: &'static str,
+        rtype: DnsType,
+        mode: DnsMode,
     },
 }
 
+/// The DNS lab's stub server: what a DNS setup's programs ask.
+pub const DNS_LAB: Target = Target::Service("dns-lab");
+
+/// A lesson's retry policy: attempts, the first wait (doubled after each
+/// attempt, capped at [`Retry::CAP_MS`]) and whether to jitter it; the
+/// server's `Retry-After` is honoured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retry {
+    /// Attempts in all, the first one included.
+    pub max_attempts: u32,
+    pub base_ms: u64,
+    /// Full jitter: each wait drawn between zero and its backoff.
+    pub jitter: bool,
+}
+
+impl Retry {
+    /// No wait is longer than this.
+    pub const CAP_MS: u64 = 5_000;
+
+    /// The relay's policy for it.
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            base_ms: self.base_ms,
+            multiplier: 2.0,
+            cap_ms: Self::CAP_MS,
+            jitter: if self.jitter {
+                Jitter::Full
+            } else {
+                Jitter::None
+            },
+            honor_retry_after: true,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+/// The text a run puts for `{key}` in a path: the lab counts `/flaky`'s
+/// attempts per key, so each run asks with its own.
+pub fn keyed_path(path: &str, nonce: u64) -> String {
+    path.replace("{key}", &format!("learn-{nonce}"))
+}
+
+/// Where the programs beside a listening lesson meet on the learner's
+/// machine: their own server on [`super::codegen::SERVER_PORT`].
+pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
+
 impl Setup {
+    /// What the setup connects to. A listening setup's own listener is
+    /// wherever the relay put it; its programs meet at [`OWN_SERVER`].
     pub fn target(&self) -> Target {
         match self {
             Setup::Tcp { target, .. } | Setup::Udp { target, .. } | Setup::Http { target, .. } => {
                 *target
             }
+            Setup::Listen | Setup::Serve { .. } => OWN_SERVER,
+            Setup::Dns { .. } => DNS_LAB,
         }
     }
 
     /// The text the setup sends unless the learner typed another.
     pub fn send(&self) -> &'static str {
         match self {
-            Setup::Tcp { send, .. } | Setup::Udp { send, .. } | Setup::Http { send, .. } => send,
+            Setup::Tcp { send, .. }
+            | Setup::Udp { send, .. }
+            | Setup::Http { send, .. }
+            | Setup::Serve { send } => send,
+            Setup::Listen | Setup::Dns { .. } => "",
         }
     }
 
     /// The playground's experiment link for this setup: "Open in the
-    /// playground" fills in its panel the same way.
+    /// playground" fills in its panel the same way. A listening setup has
+    /// none: the playground's TCP server tab starts from a click.
     pub fn experiment(&self, services: &[Service], message: &str) -> Option<Experiment> {
         let target = self.target().dial(services)?;
         Some(match self {
+            Setup::Listen | Setup::Serve { .. } => return None,
+            Setup::Dns { name, rtype, mode } => Experiment::Dns {
+                name: (*name).to_owned(),
+                rtype: *rtype,
+                mode: *mode,
+            },
             Setup::Tcp { faults, .. } => Experiment::Tcp {
                 target,
                 nodelay: false,
@@ -238,23 +329,25 @@ impl Setup {
                 method,
                 path,
                 headers,
+                timeout_ms,
+                retry,
                 ..
             } => Experiment::Http {
                 method: (*method).to_owned(),
-                url: format!("http://{target}{path}"),
+                url: format!("http://{target}{}", keyed_path(path, 0)),
                 headers: headers
                     .iter()
                     .map(|(n, v)| format!("{n}: {v}"))
                     .collect::<Vec<_>>()
                     .join("\n"),
                 body: message.to_owned(),
-                retry: None,
+                retry: retry.map(|r| r.policy()),
                 // As the lesson's own request: a JSON body marked as one,
                 // the wire bytes shown.
                 json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
                 raw: true,
                 follow_redirects: 0,
-                timeouts: None,
+                timeouts: timeout_ms.map(HttpTimeouts::waiting),
                 faults: None,
             },
         })
@@ -267,7 +360,7 @@ impl Setup {
             Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
                 faults.is_some_and(|f| !f.is_empty())
             }
-            Setup::Http { .. } => false,
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
         }
     }
 }

@@ -3,10 +3,12 @@
 //! to add one. Lab services are named, never given ports: the relay picks
 //! their ports at start.
 
-use crate::protocol::Faults;
+use crate::protocol::{DnsMode, DnsType, Faults};
 
 use super::checks::Check;
-use super::lesson::{After, Choice, Lesson, Mistake, Predict, Setup, Step, Target, Try, View};
+use super::lesson::{
+    After, Choice, Lesson, Mistake, Predict, Retry, Setup, Step, Target, Try, View,
+};
 
 const ECHO: Target = Target::Service("tcp-echo");
 const UDP_ECHO: Target = Target::Service("udp-echo");
@@ -32,7 +34,7 @@ const WWW_80: Target = Target::LabName {
 };
 /// The learner's own server, run from the code beside lesson 8 on the
 /// relay's machine: `codegen::SERVER_PORT` on loopback.
-pub const OWN_SERVER: Target = Target::Literal("127.0.0.1:5007");
+pub use super::lesson::OWN_SERVER;
 /// 64 characters, repeated into [`BIG`].
 const BIG_UNIT: &[u8; 64] = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
 static BIG_BYTES: [u8; 64 * 768] = {
@@ -101,6 +103,8 @@ const STATUS_201: Setup = Setup::Http {
     path: "/status/201",
     headers: &[],
     send: "",
+    timeout_ms: None,
+    retry: None,
 };
 const STATUS_403: Setup = Setup::Http {
     target: WWW_80,
@@ -108,6 +112,8 @@ const STATUS_403: Setup = Setup::Http {
     path: "/status/403",
     headers: &[],
     send: "",
+    timeout_ms: None,
+    retry: None,
 };
 const STATUS_500: Setup = Setup::Http {
     target: WWW_80,
@@ -115,6 +121,8 @@ const STATUS_500: Setup = Setup::Http {
     path: "/status/500",
     headers: &[],
     send: "",
+    timeout_ms: None,
+    retry: None,
 };
 const REDIRECT: Setup = Setup::Http {
     target: WWW_80,
@@ -122,6 +130,8 @@ const REDIRECT: Setup = Setup::Http {
     path: "/redirect/1",
     headers: &[],
     send: "",
+    timeout_ms: None,
+    retry: None,
 };
 const BEARER_NONE: Setup = Setup::Http {
     target: WWW_80,
@@ -129,6 +139,8 @@ const BEARER_NONE: Setup = Setup::Http {
     path: "/bearer",
     headers: &[],
     send: "",
+    timeout_ms: None,
+    retry: None,
 };
 const BEARER_TOKEN: Setup = Setup::Http {
     target: WWW_80,
@@ -136,7 +148,47 @@ const BEARER_TOKEN: Setup = Setup::Http {
     path: "/bearer",
     headers: &[("Authorization", "Bearer learner-token")],
     send: "",
+    timeout_ms: None,
+    retry: None,
 };
+const DELAY_5_TIMEOUT_2: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/delay/5",
+    headers: &[],
+    send: "",
+    timeout_ms: Some(2_000),
+    retry: None,
+};
+
+const fn flaky(path: &'static str, timeout_ms: u64, max_attempts: u32) -> Setup {
+    Setup::Http {
+        target: WWW_80,
+        method: "GET",
+        path,
+        headers: &[],
+        send: "",
+        timeout_ms: Some(timeout_ms),
+        retry: Some(Retry {
+            max_attempts,
+            base_ms: 200,
+            jitter: true,
+        }),
+    }
+}
+const FLAKY_TWICE: Setup = flaky("/flaky?fail=2&status=500&key={key}", 10_000, 4);
+const RETRY_AFTER: Setup = flaky(
+    "/flaky?fail=1&status=503&retry_after=2&key={key}",
+    10_000,
+    3,
+);
+const GIVE_UP: Setup = flaky("/flaky?fail=5&status=500&key={key}", 10_000, 3);
+/// Slow failing attempts answer after 3 s; the timeout is 1 s.
+const TIMEOUT_THEN_RETRY: Setup = flaky(
+    "/flaky?fail=1&mode=timeout&delay_ms=3000&key={key}",
+    1_000,
+    3,
+);
 
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
@@ -626,6 +678,120 @@ datagram is lost — and on a real network some are. Set a timeout, and catch `T
         server_code: true,
     },
     Lesson {
+        slug: "client-server",
+        title: "Clients and servers",
+        summary: "Who listens and who connects: the page as a server, and as its own client.",
+        text: "Every conversation so far began with this page connecting to a service that was \
+already running. That is the **client/server model**. A **server** starts first, claims an \
+address and a port, and waits. A **client** connects to it whenever it likes. The roles say \
+who waits and who begins, not how big the machine is: a laptop can be a server, and one \
+program can be a client and a server at once.
+
+A server makes three calls before anyone can reach it. `socket()` creates a socket, \
+`bind()` claims an address and port, and `listen()` tells the system to accept connections \
+there. From then on the system completes the handshake with every client that connects, and \
+the server's `accept()` hands over each finished connection as a **new socket**, one per \
+client. The listening socket carries no data; it only waits for the next client.
+
+In this lesson the page plays both parts. The first button asks the relay to listen for the \
+page: the grey notes `bound …` and `listening on …` show the address it picked on its \
+machine. Nothing crosses the network while a server waits.
+
+The second button makes the page a client too. It connects to that address, sends a request \
+and shuts down its sending side, so its FIN says \"the request is complete\". The purple \
+`SYN: accepted as conn #1` arrow is the listener taking the connection. The accepted \
+connection reads up to the FIN, answers with the request in capitals and closes. Both ends \
+are operations of this page: your client, and `conn #1`; the endpoints list shows that each \
+one's local address is the other's remote address.
+
+The third button sends a second client. The same listener accepts it as `conn #2`, from \
+another client port: one server, many clients, a connection each.
+
+Client sends, a FIN ends the request, the answer comes back, the server closes: that small \
+agreement is a protocol. The code beside the lesson writes it as two programs. Run \
+`server.py` first, then `client.py`.",
+        steps: &[
+            Step {
+                text: "Be the server: listen on a port the relay picks.",
+                button: "Listen",
+                setup: Setup::Listen,
+                check: Check::Listening,
+                check_label: "the relay listens for the page and says where",
+                predict: Some(Predict {
+                    question: "Your server listens and no client has come yet. What goes over \
+the network?",
+                    choices: &[
+                        Choice {
+                            label: "nothing: a listening socket only waits",
+                            shows: Some(Check::Listening),
+                        },
+                        Choice {
+                            label: "the server announces itself to the network",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "a handshake with the relay",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Only grey notes: `bound` and `listening on`, things the relay \
+did on its own machine. No arrow reaches another party until a client connects.",
+                }),
+            },
+            Step {
+                text: "Be the client: connect to your listener, send `hello, server` and shut \
+down your sending side.",
+                button: "Connect as a client",
+                setup: Setup::Serve {
+                    send: "hello, server",
+                },
+                check: Check::Served,
+                check_label: "the server got the request on an accepted connection, and the \
+client got the answer",
+                predict: Some(Predict {
+                    question: "The client connects. On the server's side, which socket carries \
+the request?",
+                    choices: &[
+                        Choice {
+                            label: "a new socket that `accept()` returned for this client",
+                            shows: Some(Check::Served),
+                        },
+                        Choice {
+                            label: "the listening socket itself",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The request arrives on `conn #1`, an operation of its own; the \
+listener's lane shows only the `accepted` arrow.",
+                }),
+            },
+            Step {
+                text: "Send a second client to the same listener.",
+                button: "Connect a second client",
+                setup: Setup::Serve { send: "me too" },
+                check: Check::TwoClients,
+                check_label: "one listener accepted two clients, from two ports",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "A third client with a longer request: the same listener takes it, and \
+the answer comes back in capitals.",
+            setup: Setup::Serve {
+                send: "a request of my own",
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Starting the client before the server",
+            text: "Run `client.py` while no `server.py` listens, and `connect()` raises \
+`ConnectionRefusedError`: nobody listens on the port, so the system answers the SYN with an \
+RST. Start the server first; a client that may start early retries with a pause.",
+            show: None,
+        }),
+        views: &[View::Sequence, View::Lifecycle],
+        server_code: true,
+    },
+    Lesson {
         slug: "socket-lifecycle",
         title: "The socket lifecycle",
         summary: "create, connect, send/recv, shutdown, close — and FIN versus RST.",
@@ -1079,6 +1245,8 @@ does both, and `curl -i` prints the response head as it came.",
                     path: "/get",
                     headers: &[],
                     send: "",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 200),
                 check_label: "a response came back: 200 OK",
@@ -1093,6 +1261,8 @@ does both, and `curl -i` prints the response head as it came.",
                     path: "/headers",
                     headers: &[("X-Lesson", "anatomy")],
                     send: "",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/headers", 200),
                 check_label: "the lab answered with the headers it received",
@@ -1107,6 +1277,8 @@ does both, and `curl -i` prints the response head as it came.",
                     path: "/status/404",
                     headers: &[],
                     send: "",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/status/404", 404),
                 check_label: "a complete response, with status 404",
@@ -1140,6 +1312,8 @@ head: `404 Not Found` is an answer like any other.",
                 path: "/json",
                 headers: &[],
                 send: "",
+                timeout_ms: None,
+                retry: None,
             },
         }],
         mistake: Some(Mistake {
@@ -1192,6 +1366,8 @@ follows the last request you sent.",
                     path: "/post",
                     headers: &[],
                     send: "{\"name\": \"Ada\", \"role\": \"engineer\"}",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/post", 200),
                 check_label: "the lab received the POST and its JSON body",
@@ -1206,6 +1382,8 @@ follows the last request you sent.",
                     path: "/put",
                     headers: &[],
                     send: "{\"name\": \"Ada\", \"role\": \"lead\"}",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/put", 200),
                 check_label: "the PUT was accepted",
@@ -1220,6 +1398,8 @@ follows the last request you sent.",
                     path: "/delete",
                     headers: &[],
                     send: "",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/delete", 200),
                 check_label: "the DELETE was accepted",
@@ -1234,6 +1414,8 @@ follows the last request you sent.",
                     path: "/get",
                     headers: &[],
                     send: "{\"oops\": true}",
+                    timeout_ms: None,
+                    retry: None,
                 },
                 check: Check::HttpStatus(WWW_80, "/get", 405),
                 check_label: "405 Method Not Allowed: a complete answer",
@@ -1266,6 +1448,8 @@ follows the last request you sent.",
                 path: "/anything",
                 headers: &[],
                 send: "{\"role\": \"lead\"}",
+                timeout_ms: None,
+                retry: None,
             },
         }],
         mistake: Some(Mistake {
@@ -1378,6 +1562,465 @@ and report a 4xx at once.",
             show: None,
         }),
         views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "http-client-library",
+        title: "An HTTP client library",
+        summary: "requests with a timeout, a JSON body, a bearer token, errors for 4xx and 5xx, and a timeout that fires.",
+        text: "You could write HTTP by hand on a socket, as the earlier lessons showed it on the \
+wire. Programs use a **client library** instead: it opens the connection, writes the head, \
+reads the response to its end, and hands you the status, the headers and the body. In \
+Python that library is usually `requests`; the code beside the lesson follows each button.
+
+Four habits make a client you can trust:
+
+- **Always pass a timeout.** `requests.get(url, timeout=10)` waits at most 10 seconds to \
+connect, and at most 10 seconds for each wait on the server's bytes. Without `timeout=`, \
+`requests` waits forever on a server that never answers.
+- **Send data as JSON with `json=`.** `requests.post(url, json=payload, timeout=10)` turns \
+the Python value into JSON text and sets `Content-Type: application/json`. The lab's \
+`/post` answers with what it received, so your values come back parsed under `json`.
+- **Put credentials in headers.** A bearer token goes in `headers={\"Authorization\": \
+\"Bearer …\"}`. Without it the lab's `/bearer` answers 401; with it, 200.
+- **Check the status.** A 503 is a complete response, so `requests` returns it like a 200. \
+`response.raise_for_status()` raises `requests.exceptions.HTTPError` for every 4xx and 5xx, \
+and your program stops treating an error page as data.
+
+The last step asks `/delay/5`, which waits five seconds before it answers, with a timeout \
+of two. The relay gives up after two seconds with a red `failed: timed out`, and no \
+response head ever arrives. In Python the same wait raises \
+`requests.exceptions.ReadTimeout`, a kind of `requests.exceptions.Timeout`; `curl \
+--max-time 2` stops with error 28.
+
+A timeout is a decision, not a fault: pick the longest wait your program can afford, catch \
+the exception, and say clearly what happened.",
+        steps: &[
+            Step {
+                text: "GET `/get` with a timeout of 10 seconds.",
+                button: "GET with a timeout",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/get",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+                check: Check::HttpStatus(WWW_80, "/get", 200),
+                check_label: "200 OK, well within the timeout",
+                predict: None,
+            },
+            Step {
+                text: "POST a JSON body to `/post` with `json=`.",
+                button: "POST JSON",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "POST",
+                    path: "/post",
+                    headers: &[],
+                    send: "{\"city\": \"Lisbon\", \"days\": 3}",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+                check: Check::HttpStatus(WWW_80, "/post", 200),
+                check_label: "the lab received the JSON body",
+                predict: None,
+            },
+            Step {
+                text: "Call `/bearer` with a token in the `Authorization` header.",
+                button: "GET with a bearer token",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/bearer",
+                    headers: &[("Authorization", "Bearer learner-token")],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+                check: Check::HttpStatus(WWW_80, "/bearer", 200),
+                check_label: "200: the token was accepted",
+                predict: None,
+            },
+            Step {
+                text: "Ask for `/status/503`, a server that is unavailable.",
+                button: "GET a 503",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/status/503",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+                check: Check::HttpStatus(WWW_80, "/status/503", 503),
+                check_label: "a complete response with status 503",
+                predict: Some(Predict {
+                    question: "`requests.get` receives a 503. What does it do?",
+                    choices: &[
+                        Choice {
+                            label: "returns the response; `raise_for_status()` raises `HTTPError`",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/503", 503)),
+                        },
+                        Choice {
+                            label: "raises an exception by itself",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "retries until it gets a 200",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The response head says `503 Service Unavailable`: a response \
+like any other, until your code looks at the status.",
+                }),
+            },
+            Step {
+                text: "Ask `/delay/5` (five seconds to answer) with a timeout of two seconds.",
+                button: "GET /delay/5, timeout 2 s",
+                setup: DELAY_5_TIMEOUT_2,
+                check: Check::HttpTimedOut(WWW_80, "/delay/5"),
+                check_label: "no response within 2 s: the request timed out",
+                predict: Some(Predict {
+                    question: "The server needs five seconds; you allow two. What happens?",
+                    choices: &[
+                        Choice {
+                            label: "after two seconds the request fails with a timeout",
+                            shows: Some(Check::HttpTimedOut(WWW_80, "/delay/5")),
+                        },
+                        Choice {
+                            label: "the response arrives after five seconds anyway",
+                            shows: Some(Check::HttpStatus(WWW_80, "/delay/5", 200)),
+                        },
+                    ],
+                    explain: "A red `failed: timed out` and no response head: the client \
+stopped waiting, whatever the server did next.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "The same delay with a timeout of ten seconds: slow, and a success.",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/delay/5",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+            },
+            Try {
+                text: "`/bearer` without the token: 401, and `raise_for_status()` raises.",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/bearer",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "No timeout",
+            text: "`requests.get(url)` without `timeout=` can wait forever on a server that \
+accepted the connection and never answers, and the program hangs with no error to log. \
+Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
+            show: Some(DELAY_5_TIMEOUT_2),
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "dns",
+        title: "DNS: from a name to an address",
+        summary: "Stub lookups and the walk from the root, record types, TTLs, and the lookup before every connection.",
+        text: "Programs connect to addresses, people type names. The **Domain Name System** \
+turns one into the other. When your program calls `socket.getaddrinfo(\"www.example.com\", \
+443)`, or `connect()` with a name, the system's **stub resolver** sends one question to one \
+server, a recursive resolver, and waits for the final answer. That resolver does the real \
+work: it starts at a **root** server, which does not know the name but refers it to the \
+servers of the top-level domain, which refer it to the domain's own **authoritative** \
+server, which answers.
+
+This relay runs a small DNS of its own on loopback: a root, a server for `test.`, one for \
+`lab.test.`, and a stub server that plays the resolver. The first button asks the stub for \
+the A record of `www.lab.test`: one blue `query A …` arrow, one answer. The DNS view beside \
+the lesson shows it: `www` is a **CNAME**, an alias for another name, whose chain ends in an \
+**A** record, an IPv4 address. The second button walks from the root as a resolver does, and \
+each grey `referral to …` note is one step down the tree.
+
+DNS holds more than addresses. Each record has a type: A and AAAA (IPv4 and IPv6 \
+addresses), CNAME (an alias), MX (the mail server of a domain, with a preference number), TXT \
+(free text, often used to prove who owns a domain), NS (the domain's name servers).
+
+Every record also carries a **TTL**, in seconds: how long a resolver may keep the answer in \
+its cache and answer again without asking. The lab's records have 300; the DNS view counts \
+each one down. A long TTL means fewer lookups, and a change that takes that long to reach \
+everyone.
+
+Every connection to a name starts with this lookup. The last button fetches \
+`http://www.lab.test/get`: the diagram shows `resolve www.lab.test` and its answer first, \
+then the TCP handshake, then the HTTP request. For HTTPS a TLS handshake sits between the \
+TCP handshake and the request. When a lookup fails, nothing else happens: Python raises \
+`socket.gaierror`.",
+        steps: &[
+            Step {
+                text: "Ask the lab's stub server for the A record of `www.lab.test`.",
+                button: "Look up www.lab.test",
+                setup: Setup::Dns {
+                    name: "www.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                },
+                check: Check::DnsAnswered("www.lab.test", DnsType::A, DnsMode::Stub, "CNAME"),
+                check_label: "an answer: CNAMEs, then the address",
+                predict: Some(Predict {
+                    question: "You ask for the address of `www.lab.test`. What comes back?",
+                    choices: &[
+                        Choice {
+                            label: "a chain of aliases (CNAME) that ends in an address (A)",
+                            shows: Some(Check::DnsAnswered(
+                                "www.lab.test",
+                                DnsType::A,
+                                DnsMode::Stub,
+                                "CNAME",
+                            )),
+                        },
+                        Choice {
+                            label: "one A record, nothing else",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "an error: www is not a real computer",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The answer section holds `www → web → host` as CNAME records, \
+then `host`'s A record: the stub server followed the aliases for you.",
+                }),
+            },
+            Step {
+                text: "Walk from the root for `echo.lab.test`, as a resolver does.",
+                button: "Trace from the root",
+                setup: Setup::Dns {
+                    name: "echo.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Trace,
+                },
+                check: Check::DnsAnswered("echo.lab.test", DnsType::A, DnsMode::Trace, "A"),
+                check_label: "referrals from the root down, then the answer",
+                predict: Some(Predict {
+                    question: "Which server knows the address of `echo.lab.test`?",
+                    choices: &[
+                        Choice {
+                            label: "the root server",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "the server of `lab.test.`, found by following referrals",
+                            shows: Some(Check::DnsAnswered(
+                                "echo.lab.test",
+                                DnsType::A,
+                                DnsMode::Trace,
+                                "A",
+                            )),
+                        },
+                    ],
+                    explain: "The root refers to `test.`, `test.` refers to `lab.test.`, and \
+only that server answers with the A record.",
+                }),
+            },
+            Step {
+                text: "Ask for another record type: the MX record of `lab.test`.",
+                button: "Look up MX",
+                setup: Setup::Dns {
+                    name: "lab.test",
+                    rtype: DnsType::Mx,
+                    mode: DnsMode::Stub,
+                },
+                check: Check::DnsAnswered("lab.test", DnsType::Mx, DnsMode::Stub, "MX"),
+                check_label: "the mail server of lab.test, with its preference",
+                predict: None,
+            },
+            Step {
+                text: "Fetch `http://www.lab.test/get` and find the lookup before the \
+handshake.",
+                button: "GET by name",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/get",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+                check: Check::HttpResolvedFirst(WWW_80, "/get"),
+                check_label: "resolved, then connected, then answered",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "TXT records: free text the domain publishes.",
+                setup: Setup::Dns {
+                    name: "lab.test",
+                    rtype: DnsType::Txt,
+                    mode: DnsMode::Stub,
+                },
+            },
+            Try {
+                text: "AAAA: the IPv6 address of `echo.lab.test`.",
+                setup: Setup::Dns {
+                    name: "echo.lab.test",
+                    rtype: DnsType::Aaaa,
+                    mode: DnsMode::Stub,
+                },
+            },
+            Try {
+                text: "A TTL of 5 seconds: `short.lab.test`, counted down in the DNS view.",
+                setup: Setup::Dns {
+                    name: "short.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                },
+            },
+            Try {
+                text: "Three addresses for one name: `many.lab.test`.",
+                setup: Setup::Dns {
+                    name: "many.lab.test",
+                    rtype: DnsType::A,
+                    mode: DnsMode::Stub,
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Treating a failed lookup as \"server down\"",
+            text: "A name that does not resolve raises `socket.gaierror` before any \
+connection is tried, so no server was asked to connect at all. Log the name and the error \
+as they are: a typo in a host name and a server that is down need different fixes.",
+            show: None,
+        }),
+        views: &[View::Dns, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "designing-for-failure",
+        title: "Designing for failure",
+        summary: "Timeouts, retries with exponential backoff and jitter, Retry-After, and giving up clearly.",
+        text: "A program that talks over a network will meet failures: a server that is \
+restarting, an answer that never comes, a limit it ran into. Designing for failure means \
+deciding in advance what your program does then.
+
+- **A timeout on every wait.** It turns \"hangs forever\" into an error your program can \
+handle.
+- **Retry what may pass.** A timeout, a refused connection, `429 Too Many Requests` and 5xx \
+answers may succeed a moment later. A 4xx your request caused will not: report it at once. \
+Retry only requests that are safe to repeat, such as GET, PUT and DELETE; a retried POST may \
+do its work twice.
+- **Back off.** Wait before each retry, longer each time: 0.2 s, 0.4 s, 0.8 s, up to a cap. \
+This is **exponential backoff**. Retrying at once only adds load to a server that is already \
+struggling.
+- **Add jitter.** When a server fails, its clients fail together, and if they all wait the \
+same time they come back together. Drawing each wait at random between zero and the backoff \
+(**full jitter**) spreads them out.
+- **Honour `Retry-After`.** A 503 or a 429 may say how many seconds to wait: wait at least \
+that long.
+- **Give up, and say so.** After a fixed number of attempts, stop with one clear message: \
+what was asked, how many attempts, and the last error.
+
+The lab's `/flaky` fails the first attempts of each key, then succeeds; every run of a \
+button uses a fresh key. The relay runs the attempts itself. The grey notes show `attempt 1 \
+of 4`, then each failure with its wait (`500: wait …`), and the retry view beside the \
+lesson sets the attempts and the waits out one by one.
+
+The code beside the lesson is practice project 3: a client with a timeout and retries, a \
+loop with `time.sleep`, printing each failure as it happens. `curl --retry` does the same \
+with its own backoff, starting at one second.",
+        steps: &[
+            Step {
+                text: "GET a server that fails twice, with up to 4 attempts.",
+                button: "Retry with backoff",
+                setup: FLAKY_TWICE,
+                check: Check::RetriedToSuccess(WWW_80, "/flaky"),
+                check_label: "failed attempts, waits, then 200",
+                predict: Some(Predict {
+                    question: "The first two attempts get `500`. With 4 attempts allowed, what \
+happens?",
+                    choices: &[
+                        Choice {
+                            label: "two waits, then the third attempt gets 200",
+                            shows: Some(Check::RetriedToSuccess(WWW_80, "/flaky")),
+                        },
+                        Choice {
+                            label: "the client gives up at the first 500",
+                            shows: Some(Check::GaveUp(WWW_80, "/flaky")),
+                        },
+                        Choice {
+                            label: "all four attempts are used",
+                            shows: None,
+                        },
+                    ],
+                    explain: "`attempt 3 of 4` comes after two waits, and its response is \
+`200 OK`: no attempt is made after a success.",
+                }),
+            },
+            Step {
+                text: "A `503` with `Retry-After: 2`: the server says how long to wait.",
+                button: "Honour Retry-After",
+                setup: RETRY_AFTER,
+                check: Check::HonouredRetryAfter(WWW_80, "/flaky"),
+                check_label: "the wait was at least the 2 s the server asked for",
+                predict: None,
+            },
+            Step {
+                text: "A server that fails five times, with only 3 attempts allowed.",
+                button: "Run out of attempts",
+                setup: GIVE_UP,
+                check: Check::GaveUp(WWW_80, "/flaky"),
+                check_label: "gave up after 3 attempts, and said why",
+                predict: None,
+            },
+            Step {
+                text: "An attempt that never answers: a 1 s timeout, then a retry.",
+                button: "Retry a timeout",
+                setup: TIMEOUT_THEN_RETRY,
+                check: Check::RetriedAfterTimeout(WWW_80, "/flaky"),
+                check_label: "the first attempt timed out, the retry got 200",
+                predict: None,
+            },
+        ],
+        tries: &[Try {
+            text: "The same flaky server without jitter: the waits are exactly 0.2 s and 0.4 s.",
+            setup: Setup::Http {
+                target: WWW_80,
+                method: "GET",
+                path: "/flaky?fail=2&status=500&key={key}",
+                headers: &[],
+                send: "",
+                timeout_ms: Some(10_000),
+                retry: Some(Retry {
+                    max_attempts: 4,
+                    base_ms: 200,
+                    jitter: false,
+                }),
+            },
+        }],
+        mistake: Some(Mistake {
+            title: "Retrying at once, forever",
+            text: "`while True: try: ... except: pass` retries without a pause and without an \
+end: it hammers a server that is down, hides the error, and never stops. Bound the attempts, \
+back off with jitter, and log the last error when you give up.",
+            show: Some(GIVE_UP),
+        }),
+        views: &[View::Retry, View::Sequence],
         server_code: false,
     },
 ];

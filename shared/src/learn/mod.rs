@@ -22,7 +22,7 @@ pub mod runner;
 mod tests;
 
 pub use checks::Check;
-pub use lesson::{After, Choice, Lesson, Mistake, Predict, Setup, Step, Target, Try, View};
+pub use lesson::{After, Choice, Lesson, Mistake, Predict, Retry, Setup, Step, Target, Try, View};
 pub use lessons::LESSONS;
 pub use runner::Run;
 

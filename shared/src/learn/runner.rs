@@ -5,10 +5,13 @@
 //! here without a browser.
 
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, EventKind, HttpRequest, OpId, Service};
-use crate::trace::Trace;
+use crate::protocol::{
+    ClientMsg, EventKind, FIRST_RELAY_OP, HttpRequest, HttpTimeouts, OpId, Service,
+};
+use crate::trace::{StepKind, Trace};
 
-use super::lesson::{After, Setup};
+use super::checks::{accepted, answer_to, connected, open_listener};
+use super::lesson::{After, Setup, keyed_path};
 
 /// How long a UDP socket of a lesson waits for its answer at most.
 pub const MAX_RECV_TIMEOUT_MS: u64 = 10_000;
@@ -20,6 +23,17 @@ pub struct Run {
     pub op: OpId,
     message: Vec<u8>,
     stage: Stage,
+    /// The operations of a listening setup.
+    serve: Serving,
+}
+
+/// The page as server and client: its listener, its client connection,
+/// and the connection the listener accepted from that client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Serving {
+    listener: Option<OpId>,
+    client: Option<OpId>,
+    conn: Option<OpId>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +42,14 @@ enum Stage {
     Opening,
     /// The message went; waiting for its answer.
     Sent,
+    /// A listening setup: waiting for the listener's address.
+    Listening,
+    /// The client connects to the listener.
+    Connecting,
+    /// The request went; the accepted side reads to the client's FIN.
+    Asking,
+    /// The answer went; the client reads to the server's FIN.
+    Answered,
     Done,
 }
 
@@ -39,16 +61,62 @@ pub enum RunError {
 }
 
 impl Run {
-    /// Starts `setup` as operation `op` sending `message`: the run and the
-    /// first request.
+    /// Starts `setup` as operation `op` sending `message` on a page whose
+    /// trace is `trace`: the run and the first request. `nonce` (the
+    /// page's clock will do) makes the `{key}` of a path this run's own.
     pub fn start(
+        setup: Setup,
+        services: &[Service],
+        trace: &Trace,
+        op: OpId,
+        message: &str,
+        nonce: u64,
+    ) -> Result<(Run, ClientMsg), RunError> {
+        let mut serve = Serving::default();
+        let mut stage = Stage::Opening;
+        let listen = ClientMsg::TcpListen { op, port: None };
+        let first = match setup {
+            Setup::Listen => {
+                serve.listener = Some(op);
+                stage = Stage::Listening;
+                listen
+            }
+            // A listener that listens already takes the next client.
+            Setup::Serve { .. } => match open_listener(trace) {
+                Some((listener, addr)) => {
+                    serve.listener = Some(listener);
+                    serve.client = Some(op);
+                    stage = Stage::Connecting;
+                    connect(op, addr)
+                }
+                None => {
+                    serve.listener = Some(op);
+                    stage = Stage::Listening;
+                    listen
+                }
+            },
+            _ => Self::first(setup, services, op, message, nonce)?,
+        };
+        let run = Run {
+            setup,
+            op,
+            message: message.as_bytes().to_vec(),
+            stage,
+            serve,
+        };
+        Ok((run, first))
+    }
+
+    /// The first request of a setup that connects to its target.
+    fn first(
         setup: Setup,
         services: &[Service],
         op: OpId,
         message: &str,
-    ) -> Result<(Run, ClientMsg), RunError> {
+        nonce: u64,
+    ) -> Result<ClientMsg, RunError> {
         let target = setup.target().dial(services).ok_or(RunError::NoServices)?;
-        let first = match setup {
+        Ok(match setup {
             Setup::Tcp { faults, .. } => ClientMsg::TcpConnect {
                 op,
                 target,
@@ -71,6 +139,8 @@ impl Run {
                 method,
                 path,
                 headers,
+                timeout_ms,
+                retry,
                 ..
             } => ClientMsg::HttpRequest(HttpRequest {
                 method: method.to_owned(),
@@ -81,16 +151,20 @@ impl Run {
                 body: (!message.is_empty()).then(|| Payload(message.as_bytes().to_vec())),
                 json: serde_json::from_str::<serde_json::Value>(message).is_ok(),
                 raw: true,
-                ..HttpRequest::get(op, format!("http://{target}{path}"))
+                timeouts: timeout_ms.map(HttpTimeouts::waiting),
+                retry: retry.map(|r| r.policy()),
+                ..HttpRequest::get(op, format!("http://{target}{}", keyed_path(path, nonce)))
             }),
-        };
-        let run = Run {
-            setup,
-            op,
-            message: message.as_bytes().to_vec(),
-            stage: Stage::Opening,
-        };
-        Ok((run, first))
+            Setup::Listen | Setup::Serve { .. } => ClientMsg::TcpListen { op, port: None },
+            Setup::Dns { name, rtype, mode } => ClientMsg::DnsQuery {
+                op,
+                name: name.to_owned(),
+                rtype,
+                mode,
+                server: None,
+                timeout_ms: None,
+            },
+        })
     }
 
     pub fn is_done(&self) -> bool {
@@ -100,6 +174,9 @@ impl Run {
     /// The requests to send now that the trace is `trace`; each is sent
     /// once (the run moves on as it returns them).
     pub fn advance(&mut self, trace: &Trace) -> Vec<ClientMsg> {
+        if matches!(self.setup, Setup::Listen | Setup::Serve { .. }) {
+            return self.advance_serving(trace);
+        }
         let op = self.op;
         let mut events = trace.events_of(op);
         let ended = trace.events_of(op).any(|e| {
@@ -116,7 +193,9 @@ impl Run {
             Setup::Tcp { then, .. } => Some(then),
             Setup::Udp { .. } => None,
             // The relay runs the whole exchange and ends the operation.
-            Setup::Http { .. } => return Vec::new(),
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+                return Vec::new();
+            }
         };
         match self.stage {
             Stage::Done => Vec::new(),
@@ -139,6 +218,110 @@ impl Run {
                 }]
             }
             Stage::Sent => self.finish(trace),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A listening setup, one stage at a time: listen; connect to the
+    /// listener; send the request and a FIN; once the accepted side has
+    /// read to that FIN, answer in capitals and shut down; once the client
+    /// has read to the server's FIN, close both.
+    fn advance_serving(&mut self, trace: &Trace) -> Vec<ClientMsg> {
+        let ended =
+            |op: Option<OpId>| op.is_some_and(|op| trace.events_of(op).any(EventKind::is_terminal));
+        let has = |op: Option<OpId>, test: &dyn Fn(&EventKind) -> bool| {
+            op.is_some_and(|op| trace.events_of(op).any(test))
+        };
+        let Serving {
+            listener,
+            client,
+            conn,
+        } = self.serve;
+        let peer_closed = |e: &EventKind| matches!(e, EventKind::PeerClosed);
+        match self.stage {
+            Stage::Listening => {
+                if ended(listener) {
+                    self.stage = Stage::Done;
+                    return Vec::new();
+                }
+                let addr = listener.and_then(|op| {
+                    trace.events_of(op).find_map(|e| match e {
+                        EventKind::Listening { addr } => Some(addr.clone()),
+                        _ => None,
+                    })
+                });
+                let Some(addr) = addr else {
+                    return Vec::new();
+                };
+                if self.setup == Setup::Listen {
+                    self.stage = Stage::Done;
+                    return Vec::new();
+                }
+                let op = fresh_op(trace);
+                self.serve.client = Some(op);
+                self.stage = Stage::Connecting;
+                vec![connect(op, addr)]
+            }
+            Stage::Connecting => {
+                if ended(client) {
+                    self.stage = Stage::Done;
+                    return Vec::new();
+                }
+                let Some(op) = client.filter(|op| connected(trace, *op).is_some()) else {
+                    return Vec::new();
+                };
+                self.stage = Stage::Asking;
+                let mut out = Vec::new();
+                if !self.message.is_empty() {
+                    out.push(ClientMsg::Send {
+                        op,
+                        data: Payload(self.message.clone()),
+                    });
+                }
+                out.push(ClientMsg::Shutdown { op });
+                out
+            }
+            Stage::Asking => {
+                let conn = conn.or_else(|| {
+                    let (local, _) = connected(trace, client?)?;
+                    accepted(trace, listener?)
+                        .into_iter()
+                        .find(|(_, peer)| *peer == local)
+                        .map(|(conn, _)| conn)
+                });
+                self.serve.conn = conn;
+                if ended(client) || ended(conn) {
+                    self.stage = Stage::Done;
+                    return Vec::new();
+                }
+                let Some(op) = conn.filter(|_| has(conn, &peer_closed)) else {
+                    return Vec::new();
+                };
+                self.stage = Stage::Answered;
+                let answer = answer_to(&trace.received_bytes(op));
+                let mut out = Vec::new();
+                if !answer.is_empty() {
+                    out.push(ClientMsg::Send {
+                        op,
+                        data: Payload(answer),
+                    });
+                }
+                out.push(ClientMsg::Shutdown { op });
+                out
+            }
+            Stage::Answered => {
+                if !ended(client) && !has(client, &peer_closed) {
+                    return Vec::new();
+                }
+                self.stage = Stage::Done;
+                [client, conn]
+                    .into_iter()
+                    .flatten()
+                    .filter(|op| !ended(Some(*op)))
+                    .map(|op| ClientMsg::Close { op })
+                    .collect()
+            }
+            Stage::Opening | Stage::Sent | Stage::Done => Vec::new(),
         }
     }
 
@@ -152,7 +335,7 @@ impl Run {
                         .events_of(op)
                         .any(|e| matches!(e, EventKind::PeerClosed))
             }
-            Setup::Http { .. } => false,
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
             Setup::Udp { .. } => trace.events_of(op).any(|e| {
                 matches!(
                     e,
@@ -173,7 +356,33 @@ impl Run {
                 After::Shutdown => vec![ClientMsg::Shutdown { op }],
             },
             Setup::Udp { .. } => vec![ClientMsg::Close { op }],
-            Setup::Http { .. } => Vec::new(),
+            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+                Vec::new()
+            }
         }
     }
+}
+
+/// A connection to the page's own listener at `addr`.
+fn connect(op: OpId, addr: String) -> ClientMsg {
+    ClientMsg::TcpConnect {
+        op,
+        target: addr,
+        connect_timeout_ms: None,
+        nodelay: false,
+        faults: None,
+    }
+}
+
+/// An operation id no request of the page has used yet: the page counts
+/// its ids up from the largest it used.
+fn fresh_op(trace: &Trace) -> OpId {
+    trace
+        .steps()
+        .iter()
+        .filter(|step| matches!(step.kind, StepKind::Request(_)))
+        .map(|step| step.op)
+        .filter(|op| *op < FIRST_RELAY_OP)
+        .max()
+        .map_or(1, |op| op + 1)
 }

@@ -331,7 +331,24 @@ fn a_datagram_echoed_or_lost() {
 /// the run returns is recorded, then the relay's answer to it.
 fn drive(setup: Setup, reply: impl Fn(&ClientMsg) -> Vec<Message>) -> Vec<ClientMsg> {
     let mut state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, 1, setup.send()).unwrap();
+    drive_on(&mut state, setup, reply)
+}
+
+/// [`drive`] on a page that has done things already.
+fn drive_on(
+    state: &mut State,
+    setup: Setup,
+    reply: impl Fn(&ClientMsg) -> Vec<Message>,
+) -> Vec<ClientMsg> {
+    let (mut run, first) = Run::start(
+        setup,
+        &state.services,
+        &state.trace,
+        state.next_op,
+        setup.send(),
+        0,
+    )
+    .unwrap();
     let mut pending = vec![first];
     let mut sent = Vec::new();
     for _ in 0..10 {
@@ -415,7 +432,7 @@ fn the_runner_waits_and_stops_when_the_connection_fails() {
         faults: None,
     };
     let state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, 1, "x").unwrap();
+    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "x", 0).unwrap();
     assert!(matches!(&first, ClientMsg::TcpConnect { target, .. } if target == "[::1]:4000"));
     let waiting = page([Message::Out(first.clone())]);
     assert_eq!(
@@ -428,7 +445,7 @@ fn the_runner_waits_and_stops_when_the_connection_fails() {
     assert!(run.is_done());
     // Without the welcome the service's port is unknown.
     assert_eq!(
-        Run::start(setup, &[], 1, "x").map(|_| ()),
+        Run::start(setup, &[], &Default::default(), 1, "x", 0).map(|_| ()),
         Err(runner::RunError::NoServices)
     );
 }
@@ -503,7 +520,17 @@ fn every_lesson_keeps_the_rules_of_the_course() {
                 );
             }
             // Every setup runs against the lab's services.
-            assert!(Run::start(step.setup, &services_all(), 1, step.setup.send()).is_ok());
+            assert!(
+                Run::start(
+                    step.setup,
+                    &services_all(),
+                    &Default::default(),
+                    1,
+                    step.setup.send(),
+                    0
+                )
+                .is_ok()
+            );
         }
         // The text parses into blocks with no marker left open.
         for block in markup::parse(lesson.text) {
@@ -800,7 +827,7 @@ fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
         .expect("a step asks for a 404")
         .setup;
     let state = page([]);
-    let (mut run, first) = Run::start(setup, &state.services, 1, "").unwrap();
+    let (mut run, first) = Run::start(setup, &state.services, &state.trace, 1, "", 0).unwrap();
     let ClientMsg::HttpRequest(request) = &first else {
         panic!("{first:?}")
     };
@@ -848,5 +875,797 @@ fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
     assert_eq!(
         programs[1].code,
         "curl -sS -i --max-time 10 'http://127.0.0.1:4002/status/404'\n"
+    );
+}
+
+/// The relay as it treats a listening page: the listener listens on
+/// `127.0.0.1:40000`; each client connection is accepted as the next
+/// `conn` (from its own local port); bytes and FINs cross from each end to
+/// the other.
+struct LoopbackRelay {
+    /// (client op, accepted op) of each connection so far.
+    pairs: std::cell::RefCell<Vec<(u32, u32)>>,
+}
+
+const LISTEN_ADDR: &str = "127.0.0.1:40000";
+
+impl LoopbackRelay {
+    fn new() -> Self {
+        LoopbackRelay {
+            pairs: Default::default(),
+        }
+    }
+
+    fn other_end(&self, op: u32) -> Option<u32> {
+        self.pairs
+            .borrow()
+            .iter()
+            .find_map(|&(client, conn)| match op {
+                _ if op == client => Some(conn),
+                _ if op == conn => Some(client),
+                _ => None,
+            })
+    }
+
+    fn reply(&self, msg: &ClientMsg) -> Vec<Message> {
+        match msg {
+            ClientMsg::TcpListen { op, port: None } => vec![
+                ev(
+                    *op,
+                    EventKind::Bound {
+                        local: LISTEN_ADDR.into(),
+                        remote: None,
+                    },
+                ),
+                ev(
+                    *op,
+                    EventKind::Listening {
+                        addr: LISTEN_ADDR.into(),
+                    },
+                ),
+            ],
+            ClientMsg::TcpConnect { op, target, .. } => {
+                assert_eq!(target, LISTEN_ADDR, "the client dials the listener");
+                let n = self.pairs.borrow().len() as u32;
+                let conn = crate::protocol::FIRST_RELAY_OP + n;
+                self.pairs.borrow_mut().push((*op, conn));
+                let local = format!("127.0.0.1:{}", 50_000 + n);
+                vec![
+                    ev(
+                        *op,
+                        EventKind::Connected {
+                            local: local.clone(),
+                            remote: LISTEN_ADDR.into(),
+                        },
+                    ),
+                    ev(
+                        1,
+                        EventKind::Accepted {
+                            conn,
+                            peer: local.clone(),
+                        },
+                    ),
+                    ev(
+                        conn,
+                        EventKind::Connected {
+                            local: LISTEN_ADDR.into(),
+                            remote: local,
+                        },
+                    ),
+                ]
+            }
+            ClientMsg::Send { op, data: d } => match self.other_end(*op) {
+                Some(other) => vec![data(other, &String::from_utf8_lossy(&d.0))],
+                None => Vec::new(),
+            },
+            ClientMsg::Shutdown { op } => {
+                let mut out = vec![ev(*op, EventKind::ShutdownSent)];
+                out.extend(self.other_end(*op).map(|o| ev(o, EventKind::PeerClosed)));
+                out
+            }
+            ClientMsg::Close { op } => vec![ev(
+                *op,
+                EventKind::Closed {
+                    by: Closer::Browser,
+                },
+            )],
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_page_listens_then_serves_its_own_clients_in_capitals() {
+    let relay = LoopbackRelay::new();
+    let mut state = page([]);
+    let lesson = lesson("client-server").unwrap().1;
+    assert!(passed(lesson, &state).iter().all(|p| !p));
+
+    // Listen: one request, then the run waits for nothing more.
+    let sent = drive_on(&mut state, Setup::Listen, |m| relay.reply(m));
+    assert_eq!(sent, [ClientMsg::TcpListen { op: 1, port: None }]);
+    assert_eq!(passed(lesson, &state), [true, false, false]);
+    assert_eq!(
+        checks::open_listener(&state.trace),
+        Some((1, LISTEN_ADDR.to_owned()))
+    );
+
+    // A client: the open listener takes it; the request and its FIN go,
+    // the accepted side answers in capitals and shuts down, both close.
+    let sent = drive_on(&mut state, Setup::Serve { send: "hello" }, |m| {
+        relay.reply(m)
+    });
+    let conn = crate::protocol::FIRST_RELAY_OP;
+    assert!(
+        matches!(&sent[0], ClientMsg::TcpConnect { op: 2, target, .. } if target == LISTEN_ADDR),
+        "{sent:?}"
+    );
+    assert_eq!(
+        sent[1..],
+        [
+            ClientMsg::Send {
+                op: 2,
+                data: Payload(b"hello".to_vec())
+            },
+            ClientMsg::Shutdown { op: 2 },
+            ClientMsg::Send {
+                op: conn,
+                data: Payload(b"HELLO".to_vec())
+            },
+            ClientMsg::Shutdown { op: conn },
+            ClientMsg::Close { op: 2 },
+            ClientMsg::Close { op: conn },
+        ]
+    );
+    assert_eq!(passed(lesson, &state), [true, true, false]);
+    let predict = lesson.steps[1].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &state), Some(0));
+
+    // A second client: same listener, another port, another conn.
+    drive_on(&mut state, Setup::Serve { send: "me too" }, |m| {
+        relay.reply(m)
+    });
+    assert_eq!(passed(lesson, &state), [true, true, true]);
+    assert_eq!(state.trace.received_bytes(conn + 1), b"me too");
+    assert_eq!(state.trace.received_bytes(3), b"ME TOO");
+    // The diagram says what the lesson's text points at.
+    let said = crate::diagram::timeline(&state.trace).describe();
+    for label in [
+        "bound 127.0.0.1:40000",
+        "listening on 127.0.0.1:40000",
+        "SYN: accepted as conn #1",
+        "SYN: accepted as conn #2",
+    ] {
+        assert!(said.contains(label), "{label:?} in\n{said}");
+    }
+}
+
+#[test]
+fn serving_from_scratch_listens_first_and_dials_the_address_it_got() {
+    let relay = LoopbackRelay::new();
+    let sent = drive(Setup::Serve { send: "hi" }, |m| relay.reply(m));
+    assert_eq!(sent[0], ClientMsg::TcpListen { op: 1, port: None });
+    assert!(
+        matches!(&sent[1], ClientMsg::TcpConnect { op: 2, target, .. } if target == LISTEN_ADDR),
+        "the client takes the next id and the listener's address: {sent:?}"
+    );
+}
+
+#[test]
+fn served_stays_open_without_the_answer_or_with_an_echo() {
+    let conn = crate::protocol::FIRST_RELAY_OP;
+    let listen = [
+        Message::Out(ClientMsg::TcpListen { op: 1, port: None }),
+        ev(
+            1,
+            EventKind::Listening {
+                addr: LISTEN_ADDR.into(),
+            },
+        ),
+        connect(2, LISTEN_ADDR),
+        ev(
+            2,
+            EventKind::Connected {
+                local: "127.0.0.1:50000".into(),
+                remote: LISTEN_ADDR.into(),
+            },
+        ),
+        ev(
+            1,
+            EventKind::Accepted {
+                conn,
+                peer: "127.0.0.1:50000".into(),
+            },
+        ),
+        send(2, "hello"),
+        data(conn, "hello"),
+    ];
+    // The request arrived; no answer yet.
+    let waiting = page(listen.clone());
+    assert!(Check::Listening.passed(&waiting));
+    assert!(!Check::Served.passed(&waiting));
+    // An echo is not the answer this server gives.
+    let mut echoed = listen.to_vec();
+    echoed.push(data(2, "hello"));
+    assert!(!Check::Served.passed(&page(echoed.clone())));
+    // The answer from a connection the listener did not accept (another
+    // peer) does not count either.
+    let mut elsewhere = listen.to_vec();
+    elsewhere[4] = ev(
+        1,
+        EventKind::Accepted {
+            conn,
+            peer: "127.0.0.1:50999".into(),
+        },
+    );
+    elsewhere.push(data(2, "HELLO"));
+    assert!(!Check::Served.passed(&page(elsewhere)));
+    let mut answered = listen.to_vec();
+    answered.push(data(2, "HELLO"));
+    let answered = page(answered);
+    assert!(Check::Served.passed(&answered));
+    assert!(
+        !Check::TwoClients.passed(&answered),
+        "one client is not two"
+    );
+    // A listener that failed never listened.
+    let failed = page([
+        Message::Out(ClientMsg::TcpListen { op: 1, port: None }),
+        failed(1, ErrorCode::AddrInUse),
+    ]);
+    assert!(!Check::Listening.passed(&failed));
+    assert_eq!(checks::open_listener(&failed.trace), None);
+}
+
+#[test]
+fn the_code_for_clients_and_servers_is_a_pair_that_meets_on_the_server_port() {
+    let programs = codegen::for_setup(
+        &Setup::Serve {
+            send: "hello, server",
+        },
+        &services(),
+        "hello, server",
+        true,
+        codegen::SERVER_PORT,
+    )
+    .unwrap();
+    let files: Vec<_> = programs.iter().map(|p| (p.file, p.role)).collect();
+    assert_eq!(
+        files,
+        [
+            ("server.py", Role::Server),
+            ("client.py", Role::Client),
+            ("server.rs", Role::Server),
+            ("client.rs", Role::Client),
+        ]
+    );
+    let server = &programs[0].code;
+    for call in [
+        "server.bind((HOST, PORT))",
+        "server.listen()",
+        "server.accept()",
+        "request.upper()",
+        "PORT = 5007",
+    ] {
+        assert!(server.contains(call), "{call} in\n{server}");
+    }
+    let client = &programs[1].code;
+    for call in [
+        "sock.connect((HOST, PORT))",
+        "REQUEST = \"hello, server\"",
+        "sock.shutdown(socket.SHUT_WR)",
+        "PORT = 5007",
+    ] {
+        assert!(client.contains(call), "{call} in\n{client}");
+    }
+    assert!(programs[2].code.contains("to_ascii_uppercase()"));
+    assert!(programs[3].code.contains("Shutdown::Write"));
+    // The code follows the message; Listen alone shows the pair too.
+    let mine = codegen::for_setup(&Setup::Serve { send: "x" }, &[], "mine", true, 6000).unwrap();
+    assert!(mine[1].code.contains("REQUEST = \"mine\"") && mine[1].code.contains("PORT = 6000"));
+    let listen = codegen::for_setup(&Setup::Listen, &[], "", true, 6000).unwrap();
+    assert!(listen[1].code.contains("REQUEST = \"hello, server\""));
+    // No playground link: its TCP server tab starts from a click.
+    assert_eq!(Setup::Listen.experiment(&services(), ""), None);
+}
+
+#[test]
+fn an_http_timeout_is_a_failure_with_no_response_head() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("http-client-library").unwrap().1;
+    let step = lesson.steps[4];
+    assert_eq!(step.check, Check::HttpTimedOut(www, "/delay/5"));
+    let state = page([]);
+    let (_, first) = Run::start(step.setup, &state.services, &state.trace, 1, "", 0).unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(request.url, "http://www.lab.test:80/delay/5");
+    let timeouts = request.timeouts.expect("the lesson's timeout is asked for");
+    assert_eq!(
+        (timeouts.connect_ms, timeouts.first_byte_ms),
+        (Some(2_000), Some(2_000))
+    );
+    let timed_out = page([Message::Out(first.clone()), failed(1, ErrorCode::TimedOut)]);
+    assert!(Check::HttpTimedOut(www, "/delay/5").passed(&timed_out));
+    let predict = step.predict.unwrap();
+    assert_eq!(shown_choice(&predict, &timed_out), Some(0));
+    // Still waiting, answered in time, or failed otherwise: not a timeout.
+    let waiting = page([Message::Out(first.clone())]);
+    let answered = page([
+        Message::Out(first.clone()),
+        ev(
+            1,
+            EventKind::ResponseHead {
+                status: 200,
+                reason: "OK".into(),
+                version: "HTTP/1.1".into(),
+                headers: Vec::new(),
+            },
+        ),
+    ]);
+    let refused = page([Message::Out(first), failed(1, ErrorCode::Refused)]);
+    let said = crate::diagram::timeline(&timed_out.trace).describe();
+    assert!(said.contains("failed: timed out"), "{said}");
+    for state in [&waiting, &answered, &refused] {
+        assert!(!Check::HttpTimedOut(www, "/delay/5").passed(state));
+    }
+    assert_eq!(shown_choice(&predict, &answered), Some(1));
+    assert!(
+        !Check::HttpTimedOut(www, "/get").passed(&timed_out),
+        "another path"
+    );
+}
+
+#[test]
+fn the_http_client_code_carries_the_timeout_json_and_token() {
+    let lesson = lesson("http-client-library").unwrap().1;
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    let get = code(0);
+    assert!(
+        get[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/get\", timeout=10)")
+    );
+    let post = code(1);
+    assert!(
+        post[0].code.contains("json=payload, timeout=10"),
+        "{}",
+        post[0].code
+    );
+    assert!(post[1].code.contains("-H 'Content-Type: application/json'"));
+    let bearer = code(2);
+    assert!(
+        bearer[0]
+            .code
+            .contains("headers = {\"Authorization\": \"Bearer learner-token\"}")
+    );
+    assert!(
+        bearer[1]
+            .code
+            .contains("-H 'Authorization: Bearer learner-token'")
+    );
+    assert!(code(3)[0].code.contains("response.raise_for_status()"));
+    let delay = code(4);
+    assert!(
+        delay[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/delay/5\", timeout=2)")
+    );
+    assert!(
+        delay[0]
+            .code
+            .contains("except requests.exceptions.Timeout:")
+    );
+    assert_eq!(
+        delay[1].code,
+        "curl -sS -i --max-time 2 'http://127.0.0.1:4002/delay/5'\n"
+    );
+    // A wait under a second is still a wait of at least one in the code.
+    let short = Setup::Http {
+        target: ECHO,
+        method: "GET",
+        path: "/",
+        headers: &[],
+        send: "",
+        timeout_ms: Some(1_200),
+        retry: None,
+    };
+    assert!(
+        codegen::for_setup(&short, &services(), "", false, 0).unwrap()[0]
+            .code
+            .contains("timeout=2)")
+    );
+    // The playground link keeps the timeout.
+    let link = lesson.steps[4].setup.experiment(&services(), "").unwrap();
+    assert!(matches!(
+        link,
+        crate::share::Experiment::Http { timeouts: Some(t), .. } if t.first_byte_ms == Some(2_000)
+    ));
+}
+
+fn dns_query(
+    op: u32,
+    name: &str,
+    rtype: crate::protocol::DnsType,
+    mode: crate::protocol::DnsMode,
+) -> Message {
+    Message::Out(ClientMsg::DnsQuery {
+        op,
+        name: name.into(),
+        rtype,
+        mode,
+        server: None,
+        timeout_ms: None,
+    })
+}
+
+fn record(name: &str, rtype: &str, data: &str) -> crate::protocol::DnsRecord {
+    crate::protocol::DnsRecord {
+        name: name.into(),
+        ttl: 300,
+        class: "IN".into(),
+        rtype: rtype.into(),
+        data: data.into(),
+    }
+}
+
+fn dns_answer(op: u32, rcode: &str, answers: Vec<crate::protocol::DnsRecord>) -> Message {
+    ev(
+        op,
+        EventKind::DnsResponse {
+            server: "127.0.0.1:4005".into(),
+            rcode: rcode.into(),
+            answers,
+            authority: Vec::new(),
+            additional: Vec::new(),
+            elapsed_us: 300,
+        },
+    )
+}
+
+#[test]
+fn dns_answers_are_read_by_name_type_mode_and_record() {
+    use crate::protocol::{DnsMode, DnsType};
+    let lesson = lesson("dns").unwrap().1;
+    let chain = vec![
+        record("www.lab.test.", "CNAME", "web.lab.test."),
+        record("web.lab.test.", "CNAME", "host.lab.test."),
+        record("host.lab.test.", "A", "127.0.0.1"),
+    ];
+    let stub = page([
+        dns_query(1, "www.lab.test", DnsType::A, DnsMode::Stub),
+        dns_answer(1, "NOERROR", chain.clone()),
+    ]);
+    assert_eq!(passed(lesson, &stub), [true, false, false, false]);
+    assert_eq!(
+        shown_choice(&lesson.steps[0].predict.unwrap(), &stub),
+        Some(0)
+    );
+    // Asked, not answered yet; or answered NXDOMAIN: open.
+    let asked = page([dns_query(1, "www.lab.test", DnsType::A, DnsMode::Stub)]);
+    let nx = page([
+        dns_query(1, "www.lab.test", DnsType::A, DnsMode::Stub),
+        dns_answer(1, "NXDOMAIN", Vec::new()),
+    ]);
+    for state in [&asked, &nx] {
+        assert!(!lesson.steps[0].check.passed(state));
+    }
+    // The walk counts only with a referral: a trace-mode answer straight
+    // from one server is not a walk from the root.
+    let echo = vec![record("echo.lab.test.", "A", "127.0.0.1")];
+    let no_walk = page([
+        dns_query(1, "echo.lab.test", DnsType::A, DnsMode::Trace),
+        dns_answer(1, "NOERROR", echo.clone()),
+    ]);
+    assert!(!lesson.steps[1].check.passed(&no_walk));
+    let walked = page([
+        dns_query(1, "echo.lab.test", DnsType::A, DnsMode::Trace),
+        ev(
+            1,
+            EventKind::DnsReferral {
+                zone: "test.".into(),
+                servers: vec!["ns1.test.".into()],
+                addrs: vec!["127.0.0.3".into()],
+            },
+        ),
+        dns_answer(1, "NOERROR", echo),
+    ]);
+    assert!(lesson.steps[1].check.passed(&walked));
+    assert!(!lesson.steps[0].check.passed(&walked), "another name");
+    let mx = page([
+        dns_query(1, "lab.test", DnsType::Mx, DnsMode::Stub),
+        dns_answer(
+            1,
+            "NOERROR",
+            vec![record("lab.test.", "MX", "10 mail.lab.test.")],
+        ),
+    ]);
+    assert!(lesson.steps[2].check.passed(&mx));
+    let said = crate::diagram::timeline(&walked.trace).describe();
+    assert!(said.contains("referral to test."), "{said}");
+}
+
+#[test]
+fn an_http_request_by_name_is_resolved_before_it_connects() {
+    use crate::protocol::ResolveSource;
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let check = Check::HttpResolvedFirst(www, "/get");
+    let state = page([]);
+    let setup = lesson("dns").unwrap().1.steps[3].setup;
+    let (_, first) = Run::start(setup, &state.services, &state.trace, 1, "", 0).unwrap();
+    let resolved = |source| {
+        ev(
+            1,
+            EventKind::Resolved {
+                addrs: vec!["127.0.0.1:80".into()],
+                source,
+            },
+        )
+    };
+    let head = ev(
+        1,
+        EventKind::ResponseHead {
+            status: 200,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+        },
+    );
+    let by_name = page([
+        Message::Out(first.clone()),
+        resolved(ResolveSource::DnsLab),
+        connected(1, 51000),
+        head.clone(),
+    ]);
+    assert!(check.passed(&by_name));
+    let said = crate::diagram::timeline(&by_name.trace).describe();
+    assert!(said.contains("(DNS lab)"), "{said}");
+    // Not connected yet; or an address written as a literal: open.
+    let not_yet = page([Message::Out(first.clone()), resolved(ResolveSource::DnsLab)]);
+    let literal = page([
+        Message::Out(first),
+        resolved(ResolveSource::Literal),
+        connected(1, 51000),
+        head,
+    ]);
+    assert!(!check.passed(&not_yet) && !check.passed(&literal));
+}
+
+#[test]
+fn dns_code_is_dig_against_the_lab_stub_server() {
+    use crate::protocol::{DnsMode, DnsType};
+    let mut services = services();
+    services.push(Service {
+        name: "dns-lab".into(),
+        label: "dns".into(),
+        protocol: "dns".into(),
+        addr: "127.0.0.1:4005".into(),
+    });
+    let dig = |setup: Setup| codegen::for_setup(&setup, &services, "", false, 0).unwrap();
+    let stub = dig(Setup::Dns {
+        name: "www.lab.test",
+        rtype: DnsType::A,
+        mode: DnsMode::Stub,
+    });
+    assert_eq!(stub.len(), 1);
+    assert_eq!(stub[0].code, "dig @127.0.0.1 -p 4005 'www.lab.test' A\n");
+    let walk = dig(Setup::Dns {
+        name: "echo.lab.test",
+        rtype: DnsType::Mx,
+        mode: DnsMode::Trace,
+    });
+    assert!(
+        walk[0]
+            .code
+            .starts_with("# The page walked from the lab's root")
+    );
+    assert!(
+        walk[0]
+            .code
+            .ends_with("dig @127.0.0.1 -p 4005 'echo.lab.test' MX\n")
+    );
+    // Before the relay named the DNS lab, there is no code.
+    assert!(
+        codegen::for_setup(
+            &Setup::Dns {
+                name: "x",
+                rtype: DnsType::A,
+                mode: DnsMode::Stub
+            },
+            &[],
+            "",
+            false,
+            0
+        )
+        .is_none()
+    );
+    // The playground link asks the same question.
+    assert_eq!(
+        Setup::Dns {
+            name: "lab.test",
+            rtype: DnsType::Txt,
+            mode: DnsMode::Stub
+        }
+        .experiment(&services, ""),
+        Some(crate::share::Experiment::Dns {
+            name: "lab.test".into(),
+            rtype: DnsType::Txt,
+            mode: DnsMode::Stub
+        })
+    );
+}
+
+fn http_event(kind: EventKind) -> Message {
+    ev(1, kind)
+}
+
+fn head(status: u16) -> Message {
+    http_event(EventKind::ResponseHead {
+        status,
+        reason: "x".into(),
+        version: "HTTP/1.1".into(),
+        headers: Vec::new(),
+    })
+}
+
+fn backoff(status: Option<u16>, wait_ms: u64, retry_after_ms: Option<u64>) -> Message {
+    use crate::protocol::AttemptReason;
+    http_event(EventKind::Backoff {
+        attempt: 1,
+        wait_ms,
+        reason: match status {
+            Some(status) => AttemptReason::Status(status),
+            None => AttemptReason::Error(RelayError::new(ErrorCode::TimedOut, "first byte")),
+        },
+        retry_after_ms,
+    })
+}
+
+#[test]
+fn retries_are_read_from_the_attempts_waits_and_last_response() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("designing-for-failure").unwrap().1;
+    let state = page([]);
+    let (_, first) = Run::start(
+        lesson.steps[0].setup,
+        &state.services,
+        &state.trace,
+        1,
+        "",
+        77,
+    )
+    .unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    // Each run asks with a key of its own, under the lesson's policy.
+    assert_eq!(
+        request.url,
+        "http://www.lab.test:80/flaky?fail=2&status=500&key=learn-77"
+    );
+    let policy = request.retry.clone().expect("a retry policy");
+    assert_eq!((policy.max_attempts, policy.base_ms), (4, 200));
+    assert!(policy.honor_retry_after);
+    assert!(policy.check(&crate::retry::policy::RELAY_LIMITS).is_ok());
+    for step in lesson.steps {
+        let Setup::Http {
+            retry: Some(retry), ..
+        } = step.setup
+        else {
+            panic!("every step retries")
+        };
+        assert!(
+            retry
+                .policy()
+                .check(&crate::retry::policy::RELAY_LIMITS)
+                .is_ok()
+        );
+    }
+
+    let out = Message::Out(first);
+    let retried = page([
+        out.clone(),
+        head(500),
+        backoff(Some(500), 150, None),
+        head(200),
+    ]);
+    assert_eq!(passed(lesson, &retried), [true, false, false, false]);
+    assert_eq!(
+        shown_choice(&lesson.steps[0].predict.unwrap(), &retried),
+        Some(0)
+    );
+    // Still waiting after a failure; or a 200 at once: not a retry.
+    let waiting = page([out.clone(), head(500), backoff(Some(500), 150, None)]);
+    let at_once = page([out.clone(), head(200)]);
+    for state in [&waiting, &at_once, &page([])] {
+        assert!(!Check::RetriedToSuccess(www, "/flaky").passed(state));
+    }
+    // Retry-After: the wait must be at least what the server asked.
+    let honoured = page([
+        out.clone(),
+        head(503),
+        backoff(Some(503), 2_000, Some(2_000)),
+        head(200),
+    ]);
+    let short = page([
+        out.clone(),
+        head(503),
+        backoff(Some(503), 900, Some(2_000)),
+        head(200),
+    ]);
+    assert!(Check::HonouredRetryAfter(www, "/flaky").passed(&honoured));
+    assert!(!Check::HonouredRetryAfter(www, "/flaky").passed(&short));
+    assert!(!Check::HonouredRetryAfter(www, "/flaky").passed(&retried));
+    let timed_out = page([out.clone(), backoff(None, 150, None), head(200)]);
+    assert!(Check::RetriedAfterTimeout(www, "/flaky").passed(&timed_out));
+    assert!(!Check::RetriedAfterTimeout(www, "/flaky").passed(&retried));
+    let gave_up = page([
+        out.clone(),
+        head(500),
+        http_event(EventKind::GaveUp {
+            attempts: 3,
+            last_error: crate::protocol::AttemptReason::Status(500),
+        }),
+    ]);
+    assert!(Check::GaveUp(www, "/flaky").passed(&gave_up));
+    assert!(!Check::GaveUp(www, "/flaky").passed(&retried));
+    assert!(!Check::RetriedToSuccess(www, "/flaky").passed(&gave_up));
+    // The path matches with any query, and only that path.
+    assert!(!Check::RetriedToSuccess(www, "/get").passed(&retried));
+    let said = crate::diagram::timeline(&retried.trace).describe();
+    assert!(said.contains("500: wait"), "{said}");
+}
+
+#[test]
+fn the_retry_code_backs_off_with_jitter_and_a_fresh_key() {
+    let lesson = lesson("designing-for-failure").unwrap().1;
+    let code = |setup: Setup| codegen::for_setup(&setup, &services(), "", false, 0).unwrap();
+    let first = code(lesson.steps[0].setup);
+    let py = &first[0].code;
+    for needle in [
+        "URL = \"http://127.0.0.1:4002/flaky?fail=2&status=500&key=py-\" + uuid.uuid4().hex\n",
+        "ATTEMPTS = 4",
+        "BASE = 0.2",
+        "CAP = 5",
+        "TIMEOUT = 10",
+        "requests.get(URL, timeout=TIMEOUT)",
+        "random.uniform(0, wait)",
+        "Retry-After",
+        "time.sleep(wait)",
+        "gave up after",
+    ] {
+        assert!(py.contains(needle), "{needle:?} in\n{py}");
+    }
+    assert_eq!(
+        first[1].code,
+        "curl -sS -i --max-time 10 --retry 3 'http://127.0.0.1:4002/flaky?fail=2&status=500&key='\"sh-$$-$(date +%s)\"\n"
+    );
+    // Without jitter there is no random wait; the timeout follows the step.
+    let Setup::Http { retry, .. } = lesson.tries[0].setup else {
+        panic!()
+    };
+    assert!(!retry.unwrap().jitter);
+    assert!(
+        !code(lesson.tries[0].setup)[0]
+            .code
+            .contains("random.uniform")
+    );
+    assert!(
+        code(lesson.steps[3].setup)[0]
+            .code
+            .contains("TIMEOUT = 1  #")
     );
 }
