@@ -43,11 +43,18 @@ pub fn op_name(op: OpId) -> String {
 /// `ClientMsgType` lists their `type`s (the same `snake_case` rule as
 /// serde's; a test holds the two together), so a decoder tells an unknown
 /// type from a bad field without reading serde's error text.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
+///
+/// Read by hand (`protocol_de`), as [`ServerMsg`] is.
+#[derive(Clone, Debug, PartialEq, Serialize, strum::EnumDiscriminants)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[strum_discriminants(
     name(ClientMsgType),
-    derive(strum::EnumString, strum::EnumIter, strum::IntoStaticStr),
+    derive(
+        strum::EnumString,
+        strum::EnumIter,
+        strum::IntoStaticStr,
+        strum::VariantNames
+    ),
     strum(serialize_all = "snake_case")
 )]
 pub enum ClientMsg {

@@ -1,6 +1,6 @@
-//! Reading the relay's messages and recording entries from JSON, by hand.
+//! Reading the protocol's messages and recording entries from JSON, by hand.
 //!
-//! `ServerMsg` and `EventKind` are tagged inside the object (`"type"`,
+//! `ClientMsg`, `ServerMsg` and `EventKind` are tagged inside the object (`"type"`,
 //! `"kind"`), and `Event` and a recording's `Entry` flatten one object into
 //! another. serde's derived code for those shapes buffers every message into
 //! its own generic tree and reads it a second time, and that code is
@@ -9,7 +9,7 @@
 //! `serde_json::Value` first anyway (to tell an unknown `type` from a bad
 //! field), so these impls take that object, look the tag up by name (the
 //! keys may come in any order) and read each field of the variant straight
-//! from it. Only the fields' own types go through serde.
+//! from it. The relay reads the page's messages with the same code. Only the fields' own types go through serde.
 //!
 //! What is accepted is what the derives accepted: the same fields, the same
 //! defaults (an absent `Option` is `None`), unknown fields refused where the
@@ -24,7 +24,10 @@ use serde_json::{Map, Value};
 
 use strum::VariantNames as _;
 
-use crate::protocol::{Event, EventKind, EventKindType, ServerMsg, ServerMsgType};
+use crate::protocol::{
+    ClientMsg, ClientMsgType, Event, EventKind, EventKindType, HttpRequest, ServerMsg,
+    ServerMsgType,
+};
 use crate::recording::{Entry, Message};
 
 /// serde_json's error: what `from_value` of a field gives.
@@ -66,9 +69,29 @@ impl Fields {
         self.req(name)
     }
 
-    /// Refuses a field left over, as `deny_unknown_fields` does.
-    fn done(self, expected: &'static [&'static str]) -> Result<(), Error> {
-        match self.0.keys().next() {
+    /// A field that takes its default when left out.
+    fn or_default<T: DeserializeOwned + Default>(
+        &mut self,
+        name: &'static str,
+    ) -> Result<T, Error> {
+        Ok(self.opt_present(name)?.unwrap_or_default())
+    }
+
+    /// A field's value when present (`null` is a value here, as for a
+    /// derived `#[serde(default)]` field).
+    fn opt_present<T: DeserializeOwned>(&mut self, name: &'static str) -> Result<Option<T>, Error> {
+        self.0.remove(name).map(T::deserialize).transpose()
+    }
+
+    /// Refuses any field but `expected` (the tag already taken), as
+    /// `deny_unknown_fields` does; checked first, as serde meets an
+    /// unknown field before it misses one.
+    fn only(&self, expected: &'static [&'static str]) -> Result<(), Error> {
+        match self
+            .0
+            .keys()
+            .find(|name| !expected.contains(&name.as_str()))
+        {
             Some(name) => Err(Error::unknown_field(name, expected)),
             None => Ok(()),
         }
@@ -114,43 +137,39 @@ impl ServerMsg {
         };
         let msg = match known {
             ServerMsgType::Welcome => {
-                let msg = ServerMsg::Welcome {
+                f.only(&["version", "relay", "services", "limits"])?;
+                ServerMsg::Welcome {
                     version: f.req("version")?,
                     relay: f.req("relay")?,
                     services: f.req("services")?,
                     limits: f.opt("limits")?,
-                };
-                f.done(&["version", "relay", "services", "limits"])?;
-                msg
+                }
             }
             // An event's fields are flattened: others are ignored.
             ServerMsgType::Event => ServerMsg::Event(Event::from_fields(f)?),
             ServerMsgType::Data => {
-                let msg = ServerMsg::Data {
+                f.only(&["op", "t_us", "data"])?;
+                ServerMsg::Data {
                     op: f.req("op")?,
                     t_us: f.req("t_us")?,
                     data: f.req("data")?,
-                };
-                f.done(&["op", "t_us", "data"])?;
-                msg
+                }
             }
             ServerMsgType::Datagram => {
-                let msg = ServerMsg::Datagram {
+                f.only(&["op", "t_us", "from", "data"])?;
+                ServerMsg::Datagram {
                     op: f.req("op")?,
                     t_us: f.req("t_us")?,
                     from: f.req("from")?,
                     data: f.req("data")?,
-                };
-                f.done(&["op", "t_us", "from", "data"])?;
-                msg
+                }
             }
             ServerMsgType::Error => {
-                let msg = ServerMsg::Error {
+                f.only(&["op", "error"])?;
+                ServerMsg::Error {
                     op: f.opt("op")?,
                     error: f.req("error")?,
-                };
-                f.done(&["op", "error"])?;
-                msg
+                }
             }
         };
         Ok(msg)
@@ -160,6 +179,96 @@ impl ServerMsg {
 impl<'de> Deserialize<'de> for ServerMsg {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         through_value(deserializer, ServerMsg::from_json_value)
+    }
+}
+
+impl ClientMsg {
+    fn from_json_value(value: Value) -> Result<ClientMsg, Error> {
+        use ClientMsgType as T;
+        let mut f = Fields::of(value, "internally tagged enum ClientMsg")?;
+        let kind = f.tag("type")?;
+        let Ok(known) = kind.parse::<ClientMsgType>() else {
+            return Err(Error::unknown_variant(&kind, ClientMsgType::VARIANTS));
+        };
+        Ok(match known {
+            T::Hello => {
+                f.only(&["version", "data"])?;
+                ClientMsg::Hello {
+                    version: f.req("version")?,
+                    data: f.or_default("data")?,
+                }
+            }
+            T::TcpConnect => {
+                f.only(&["op", "target", "connect_timeout_ms", "nodelay", "faults"])?;
+                ClientMsg::TcpConnect {
+                    op: f.req("op")?,
+                    target: f.req("target")?,
+                    connect_timeout_ms: f.opt("connect_timeout_ms")?,
+                    nodelay: f.or_default("nodelay")?,
+                    faults: f.opt("faults")?,
+                }
+            }
+            T::UdpOpen => {
+                f.only(&["op", "target", "bind_port", "recv_timeout_ms", "faults"])?;
+                ClientMsg::UdpOpen {
+                    op: f.req("op")?,
+                    target: f.opt("target")?,
+                    bind_port: f.opt("bind_port")?,
+                    recv_timeout_ms: f.opt("recv_timeout_ms")?,
+                    faults: f.opt("faults")?,
+                }
+            }
+            T::TcpListen => {
+                f.only(&["op", "port"])?;
+                ClientMsg::TcpListen {
+                    op: f.req("op")?,
+                    port: f.opt("port")?,
+                }
+            }
+            T::Send => {
+                f.only(&["op", "data"])?;
+                ClientMsg::Send {
+                    op: f.req("op")?,
+                    data: f.req("data")?,
+                }
+            }
+            T::SendTo => {
+                f.only(&["op", "target", "data"])?;
+                ClientMsg::SendTo {
+                    op: f.req("op")?,
+                    target: f.req("target")?,
+                    data: f.req("data")?,
+                }
+            }
+            T::Shutdown => {
+                f.only(&["op"])?;
+                ClientMsg::Shutdown { op: f.req("op")? }
+            }
+            T::Close => {
+                f.only(&["op"])?;
+                ClientMsg::Close { op: f.req("op")? }
+            }
+            T::DnsQuery => {
+                f.only(&["op", "name", "rtype", "mode", "server", "timeout_ms"])?;
+                ClientMsg::DnsQuery {
+                    op: f.req("op")?,
+                    name: f.req("name")?,
+                    rtype: f.req("rtype")?,
+                    mode: f.or_default("mode")?,
+                    server: f.opt("server")?,
+                    timeout_ms: f.opt("timeout_ms")?,
+                }
+            }
+            // The request's own fields, read by its derived (plain struct)
+            // reading, which refuses unknown ones.
+            T::HttpRequest => ClientMsg::HttpRequest(HttpRequest::deserialize(Value::Object(f.0))?),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientMsg {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        through_value(deserializer, ClientMsg::from_json_value)
     }
 }
 
@@ -353,10 +462,9 @@ impl Message {
 impl<'de> Deserialize<'de> for Message {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         through_value(deserializer, |value| {
-            let mut f = Fields::of(value, "adjacently tagged enum Message")?;
-            let message = Message::from_fields(&mut f)?;
-            f.done(&["dir", "msg"])?;
-            Ok(message)
+            // Other fields are ignored, as serde's adjacently tagged
+            // reading does.
+            Message::from_fields(&mut Fields::of(value, "adjacently tagged enum Message")?)
         })
     }
 }
@@ -617,6 +725,150 @@ mod tests {
         messages
     }
 
+    /// One request of every type, every optional field both set and not.
+    fn every_request() -> Vec<ClientMsg> {
+        let faults = Faults {
+            latency_ms: Some(5),
+            reset_after_bytes: Some(10),
+            ..Faults::default()
+        };
+        vec![
+            ClientMsg::Hello {
+                version: 1,
+                data: DataEncoding::Json,
+            },
+            ClientMsg::Hello {
+                version: 1,
+                data: DataEncoding::Binary,
+            },
+            ClientMsg::TcpConnect {
+                op: 1,
+                target: "tcp-echo".into(),
+                connect_timeout_ms: Some(500),
+                nodelay: true,
+                faults: Some(faults),
+            },
+            ClientMsg::TcpConnect {
+                op: 1,
+                target: "[::1]:7".into(),
+                connect_timeout_ms: None,
+                nodelay: false,
+                faults: None,
+            },
+            ClientMsg::UdpOpen {
+                op: 2,
+                target: Some("udp-echo".into()),
+                bind_port: Some(0),
+                recv_timeout_ms: Some(100),
+                faults: Some(Faults {
+                    drop_percent: Some(50),
+                    drop_seed: Some(7),
+                    ..Faults::default()
+                }),
+            },
+            ClientMsg::UdpOpen {
+                op: 2,
+                target: None,
+                bind_port: None,
+                recv_timeout_ms: None,
+                faults: None,
+            },
+            ClientMsg::TcpListen {
+                op: 3,
+                port: Some(8080),
+            },
+            ClientMsg::TcpListen { op: 3, port: None },
+            ClientMsg::Send {
+                op: 4,
+                data: Payload(vec![0xff, b'x']),
+            },
+            ClientMsg::SendTo {
+                op: 5,
+                target: "127.0.0.1:7".into(),
+                data: Payload(b"hi".to_vec()),
+            },
+            ClientMsg::Shutdown { op: 6 },
+            ClientMsg::Close { op: 7 },
+            ClientMsg::DnsQuery {
+                op: 8,
+                name: "www.lab.test".into(),
+                rtype: DnsType::Mx,
+                mode: DnsMode::Trace,
+                server: Some("127.0.0.1:53".into()),
+                timeout_ms: Some(900),
+            },
+            ClientMsg::DnsQuery {
+                op: 8,
+                name: "127.0.0.1".into(),
+                rtype: DnsType::Ptr,
+                mode: DnsMode::Stub,
+                server: None,
+                timeout_ms: None,
+            },
+            ClientMsg::HttpRequest(HttpRequest {
+                headers: vec![("accept".into(), "*/*".into())],
+                body: Some(Payload(b"{}".to_vec())),
+                json: true,
+                timeouts: Some(HttpTimeouts {
+                    total_ms: Some(5000),
+                    ..HttpTimeouts::default()
+                }),
+                follow_redirects: 3,
+                raw: true,
+                ..HttpRequest::get(9, "http://www.lab.test/json")
+            }),
+            ClientMsg::HttpRequest(HttpRequest::get(9, "https://www.lab.test/")),
+        ]
+    }
+
+    #[test]
+    fn every_request_reads_back_as_written_in_any_key_order() {
+        let types: BTreeSet<&str> = every_request()
+            .iter()
+            .map(|m| <&str>::from(ClientMsgType::from(m)))
+            .collect();
+        let all: BTreeSet<&str> = ClientMsgType::iter().map(<&str>::from).collect();
+        assert_eq!(types, all);
+        for msg in every_request() {
+            let json = serde_json::to_string(&msg).unwrap();
+            assert_eq!(
+                serde_json::from_str::<ClientMsg>(&json).unwrap(),
+                msg,
+                "{json}"
+            );
+            let value = serde_json::to_value(&msg).unwrap();
+            for order in [vec![], vec![0, 3], vec![5, 1, 2], vec![9, 9, 4, 0]] {
+                let text = reordered(&value, &order);
+                assert_eq!(
+                    serde_json::from_str::<ClientMsg>(&text).unwrap(),
+                    msg,
+                    "{text}"
+                );
+            }
+        }
+        let read = |text: &str| {
+            serde_json::from_str::<ClientMsg>(text)
+                .unwrap_err()
+                .to_string()
+        };
+        let err = read(r#"{"type":"tcp_connect","bogus":1}"#);
+        assert!(
+            err.contains("unknown field `bogus`, expected one of `op`, `target`"),
+            "{err}"
+        );
+        let err = read(r#"{"type":"tcp_connect","op":1}"#);
+        assert!(err.contains("missing field `target`"), "{err}");
+        let err = read(r#"{"type":"http_request","op":1,"method":"GET","url":"u","x":1}"#);
+        assert!(err.contains("unknown field `x`"), "{err}");
+        let err = read(r#"{"type":"hello","version":1,"data":null}"#);
+        assert!(err.contains("invalid type: null"), "{err}");
+        let err = read(r#"{"type":"teleport"}"#);
+        assert!(
+            err.contains("unknown variant `teleport`, expected one of `hello`"),
+            "{err}"
+        );
+    }
+
     /// `value`'s JSON with its top-level keys in the order `order` picks.
     fn reordered(value: &Value, order: &[usize]) -> String {
         let Value::Object(map) = value else {
@@ -692,6 +944,9 @@ mod tests {
                 i as f64 + 0.5,
                 Message::Out(ClientMsg::Close { op: i as u32 }),
             );
+        }
+        for msg in every_request() {
+            recording.push(100.0, Message::Out(msg));
         }
         let back = Recording::from_json(&recording.to_json()).unwrap();
         assert_eq!(back, recording);
