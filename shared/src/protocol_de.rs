@@ -70,7 +70,7 @@ impl Fields {
     }
 
     /// A field that takes its default when left out.
-    fn or_default<T: DeserializeOwned + Default>(
+    pub(crate) fn or_default<T: DeserializeOwned + Default>(
         &mut self,
         name: &'static str,
     ) -> Result<T, Error> {
@@ -117,7 +117,7 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
 
 /// Reads `T` from any deserializer through a JSON value (one copy of
 /// serde's code per deserializer: `Value`'s own).
-fn through_value<'de, D, T>(
+pub(crate) fn through_value<'de, D, T>(
     deserializer: D,
     read: impl FnOnce(Value) -> Result<T, Error>,
 ) -> Result<T, D::Error>
