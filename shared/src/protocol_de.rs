@@ -86,7 +86,7 @@ impl Fields {
     /// Refuses any field but `expected` (the tag already taken), as
     /// `deny_unknown_fields` does; checked first, as serde meets an
     /// unknown field before it misses one.
-    fn only(&self, expected: &'static [&'static str]) -> Result<(), Error> {
+    pub(crate) fn only(&self, expected: &'static [&'static str]) -> Result<(), Error> {
         match self
             .0
             .keys()
