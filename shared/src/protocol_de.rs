@@ -1,22 +1,25 @@
 //! Reading the protocol's messages and recording entries from JSON, by hand.
 //!
-//! `ClientMsg`, `ServerMsg` and `EventKind` are tagged inside the object (`"type"`,
-//! `"kind"`), and `Event` and a recording's `Entry` flatten one object into
-//! another. serde's derived code for those shapes buffers every message into
-//! its own generic tree and reads it a second time, and that code is
-//! generated again for each type inside: most of the page's WebAssembly
-//! spent on reading JSON. The page reads every message into a
+//! `ClientMsg`, `ServerMsg` and `EventKind` are tagged inside the object
+//! (`"type"`, `"kind"`), and `Event` and a recording's `Entry` flatten one
+//! object into another. serde's derived code for those shapes buffers every
+//! message into its own generic tree and reads it a second time, and that
+//! code is generated again for each type inside: most of the page's
+//! WebAssembly spent on reading JSON. Both sides read every message into a
 //! `serde_json::Value` first anyway (to tell an unknown `type` from a bad
-//! field), so these impls take that object, look the tag up by name (the
-//! keys may come in any order) and read each field of the variant straight
-//! from it. The relay reads the page's messages with the same code. Only the fields' own types go through serde.
+//! field), so these impls take that object (any other source is read into
+//! one first), look the tag up by name (the keys may come in any order) and
+//! read each field of the variant straight from it. Only the fields' own
+//! types go through serde. The page's other tagged shapes (the Python
+//! worker's calls, experiment links) use the same [`Fields`].
 //!
 //! What is accepted is what the derives accepted: the same fields, the same
 //! defaults (an absent `Option` is `None`), unknown fields refused where the
 //! type says `deny_unknown_fields` and ignored where it flattens, and
 //! serde's own error texts (`missing field`, `unknown field`, `unknown
-//! variant`). Serialisation stays derived, so the JSON written is unchanged;
-//! the tests round-trip every variant.
+//! variant`). One difference: a key given twice is read as JSON objects
+//! are, the last one counting. Serialisation stays derived, so the JSON
+//! written is unchanged; the tests round-trip every variant.
 
 use serde::de::{DeserializeOwned, Error as _, Unexpected};
 use serde::{Deserialize, Deserializer};
