@@ -7,7 +7,8 @@
 //!
 //! - [`protocol`]: the messages (requests, events, typed errors, refusals,
 //!   close codes) as Rust types; [`frame`]: how they become WebSocket frames
-//!   and back; [`payload`]: payload bytes in JSON and short previews.
+//!   and back; [`payload`]: payload bytes in JSON and short previews;
+//!   `protocol_de`: the relay's messages read from JSON by hand.
 //! - [`session`]: what happened, in order: the [`trace`] every view reads
 //!   (bounded), the [`recording`] it is saved as, [`replay`], [`share`]
 //!   links, and the [`pacing`] of the page's sends.
@@ -50,6 +51,7 @@ pub mod page;
 pub mod payload;
 pub mod program;
 pub mod protocol;
+mod protocol_de;
 pub mod retry;
 pub mod session;
 #[cfg(any(test, feature = "test-support"))]

@@ -43,11 +43,18 @@ pub fn op_name(op: OpId) -> String {
 /// `ClientMsgType` lists their `type`s (the same `snake_case` rule as
 /// serde's; a test holds the two together), so a decoder tells an unknown
 /// type from a bad field without reading serde's error text.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, strum::EnumDiscriminants)]
+///
+/// Read by hand (`protocol_de`), as [`ServerMsg`] is.
+#[derive(Clone, Debug, PartialEq, Serialize, strum::EnumDiscriminants)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[strum_discriminants(
     name(ClientMsgType),
-    derive(strum::EnumString, strum::EnumIter, strum::IntoStaticStr),
+    derive(
+        strum::EnumString,
+        strum::EnumIter,
+        strum::IntoStaticStr,
+        strum::VariantNames
+    ),
     strum(serialize_all = "snake_case")
 )]
 pub enum ClientMsg {
@@ -409,11 +416,20 @@ pub enum DataEncoding {
 
 /// Messages from the relay to the browser (`ServerMsgType`: their `type`s,
 /// as for [`ClientMsg`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
+///
+/// Read by hand (`protocol_de`): serde's derived reading of a tagged enum
+/// buffers each message and reads it twice, which costs the page more code
+/// than anything else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, strum::EnumDiscriminants)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[strum_discriminants(
     name(ServerMsgType),
-    derive(strum::EnumString, strum::EnumIter, strum::IntoStaticStr),
+    derive(
+        strum::EnumString,
+        strum::EnumIter,
+        strum::IntoStaticStr,
+        strum::VariantNames
+    ),
     strum(serialize_all = "snake_case")
 )]
 pub enum ServerMsg {
@@ -486,8 +502,9 @@ pub struct Service {
     pub addr: String,
 }
 
-/// One step of an operation, as the relay saw it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One step of an operation, as the relay saw it (read by hand, as
+/// [`ServerMsg`] is).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Event {
     pub op: OpId,
     /// Microseconds since the relay started this operation (monotonic clock).
@@ -520,8 +537,22 @@ impl AttemptReason {
 /// and either `connected` or `attempt_failed`, then any number of `sent` and
 /// received data, `peer_closed` when the target sent FIN, `reset` when it sent
 /// RST, and finally exactly one of `closed` or `failed`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Read by hand, as [`ServerMsg`] is; `EventKindType` lists the `kind`s
+/// (the same `snake_case` rule as serde's; the round-trip tests hold the
+/// two together).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, strum::EnumDiscriminants)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[strum_discriminants(
+    name(EventKindType),
+    derive(
+        strum::EnumString,
+        strum::EnumIter,
+        strum::IntoStaticStr,
+        strum::VariantNames
+    ),
+    strum(serialize_all = "snake_case")
+)]
 pub enum EventKind {
     /// Looking up the addresses of `host`.
     Resolving { host: String },

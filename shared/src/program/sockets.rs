@@ -19,6 +19,7 @@ use super::ports::{self, Ports, Proto};
 use super::python_error::{self, PyError, PyException};
 use crate::payload::Payload;
 use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
+use crate::protocol_de::{Fields, through_value};
 
 /// Which call of the program a reply answers.
 pub type CallId = u32;
@@ -39,15 +40,17 @@ pub const MAX_BACKLOG: usize = 128;
 /// a new one is dropped, as a kernel drops what its buffer cannot hold.
 pub const MAX_DATAGRAMS: usize = 256;
 
-/// One call of the program, as the worker sends it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One call of the program, as the worker sends it. Read by hand, as the
+/// protocol's messages are (`protocol_de`): the derived reading of a
+/// flattened, tagged call would buffer it and read it twice.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Request {
     pub id: CallId,
     #[serde(flatten)]
     pub call: Call,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum Call {
     /// `sock.connect((host, port))` on a TCP socket.
@@ -116,6 +119,88 @@ pub enum Call {
     /// `socket.gethostbyname(name)` / `getaddrinfo`: the IPv4 addresses of
     /// `name`, asked of the relay's DNS.
     Resolve { name: String },
+}
+
+/// Every `call`, as serde spells them.
+const CALLS: &[&str] = &[
+    "connect",
+    "send",
+    "recv",
+    "shutdown",
+    "close",
+    "listen",
+    "accept",
+    "bind",
+    "send_to",
+    "recv_from",
+    "resolve",
+];
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        through_value(deserializer, |value| {
+            // The call is flattened into the request: other fields are
+            // ignored.
+            let mut f = Fields::of(value, "struct Request")?;
+            let id = f.req("id")?;
+            let call: String = f.req("call")?;
+            let call = match call.as_str() {
+                "connect" => Call::Connect {
+                    sock: f.req("sock")?,
+                    host: f.req("host")?,
+                    port: f.req("port")?,
+                    timeout_ms: f.opt("timeout_ms")?,
+                    nodelay: f.or_default("nodelay")?,
+                },
+                "send" => Call::Send {
+                    sock: f.req("sock")?,
+                    data: f.req("data")?,
+                },
+                "recv" => Call::Recv {
+                    sock: f.req("sock")?,
+                    max: f.req("max")?,
+                    timeout_ms: f.opt("timeout_ms")?,
+                },
+                "shutdown" => Call::Shutdown {
+                    sock: f.req("sock")?,
+                },
+                "close" => Call::Close {
+                    sock: f.req("sock")?,
+                },
+                "listen" => Call::Listen {
+                    sock: f.req("sock")?,
+                    host: f.req("host")?,
+                    port: f.req("port")?,
+                },
+                "accept" => Call::Accept {
+                    sock: f.req("sock")?,
+                    conn: f.req("conn")?,
+                    timeout_ms: f.opt("timeout_ms")?,
+                },
+                "bind" => Call::Bind {
+                    sock: f.req("sock")?,
+                    host: f.req("host")?,
+                    port: f.req("port")?,
+                },
+                "send_to" => Call::SendTo {
+                    sock: f.req("sock")?,
+                    host: f.req("host")?,
+                    port: f.req("port")?,
+                    data: f.req("data")?,
+                },
+                "recv_from" => Call::RecvFrom {
+                    sock: f.req("sock")?,
+                    max: f.req("max")?,
+                    timeout_ms: f.opt("timeout_ms")?,
+                },
+                "resolve" => Call::Resolve {
+                    name: f.req("name")?,
+                },
+                other => return Err(serde::de::Error::unknown_variant(other, CALLS)),
+            };
+            Ok(Request { id, call })
+        })
+    }
 }
 
 /// The answer to one call.

@@ -1018,3 +1018,117 @@ fn gethostbyname_asks_the_relays_dns_and_a_name_that_does_not_resolve_is_a_gaier
         "socket.gaierror: [Errno -3] Temporary failure in name resolution"
     );
 }
+
+/// Every call reads back as the worker writes it, with its fields in any
+/// order and fields it does not know passed over.
+#[test]
+fn every_call_reads_back_as_written() {
+    let calls = [
+        Call::Connect {
+            sock: 1,
+            host: "www.lab.test".into(),
+            port: 80,
+            timeout_ms: Some(500),
+            nodelay: true,
+        },
+        Call::Connect {
+            sock: 1,
+            host: "::1".into(),
+            port: 7,
+            timeout_ms: None,
+            nodelay: false,
+        },
+        Call::Send {
+            sock: 2,
+            data: Payload(vec![0xff, b'a']),
+        },
+        Call::Recv {
+            sock: 3,
+            max: 4096,
+            timeout_ms: Some(0),
+        },
+        Call::Recv {
+            sock: 3,
+            max: 1,
+            timeout_ms: None,
+        },
+        Call::Shutdown { sock: 4 },
+        Call::Close { sock: 5 },
+        Call::Listen {
+            sock: 6,
+            host: "127.0.0.1".into(),
+            port: 8080,
+        },
+        Call::Accept {
+            sock: 6,
+            conn: 7,
+            timeout_ms: Some(500),
+        },
+        Call::Bind {
+            sock: 8,
+            host: "0.0.0.0".into(),
+            port: 9999,
+        },
+        Call::SendTo {
+            sock: 8,
+            host: "127.0.0.1".into(),
+            port: 7,
+            data: Payload(b"ping".to_vec()),
+        },
+        Call::RecvFrom {
+            sock: 8,
+            max: 2048,
+            timeout_ms: None,
+        },
+        Call::Resolve {
+            name: "www.lab.test".into(),
+        },
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (id, call) in calls.into_iter().enumerate() {
+        seen.insert(match call {
+            Call::Connect { .. } => "connect",
+            Call::Send { .. } => "send",
+            Call::Recv { .. } => "recv",
+            Call::Shutdown { .. } => "shutdown",
+            Call::Close { .. } => "close",
+            Call::Listen { .. } => "listen",
+            Call::Accept { .. } => "accept",
+            Call::Bind { .. } => "bind",
+            Call::SendTo { .. } => "send_to",
+            Call::RecvFrom { .. } => "recv_from",
+            Call::Resolve { .. } => "resolve",
+        });
+        let request = Request {
+            id: id as u32,
+            call,
+        };
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(serde_json::from_str::<Request>(&json).unwrap(), request);
+        // Reversed keys, and a field from a newer worker.
+        let serde_json::Value::Object(map) = serde_json::to_value(&request).unwrap() else {
+            panic!("{json}")
+        };
+        let mut fields: Vec<String> = map
+            .iter()
+            .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
+            .collect();
+        fields.reverse();
+        fields.push(r#""new":1"#.to_owned());
+        let text = format!("{{{}}}", fields.join(","));
+        assert_eq!(
+            serde_json::from_str::<Request>(&text).unwrap(),
+            request,
+            "{text}"
+        );
+    }
+    assert_eq!(seen.len(), 11);
+    let err = serde_json::from_str::<Request>(r#"{"id":1,"call":"fly","sock":1}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown variant `fly`"), "{err}");
+    let err = serde_json::from_str::<Request>(r#"{"id":1,"call":"close"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing field `sock`"), "{err}");
+}

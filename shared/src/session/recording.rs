@@ -27,8 +27,9 @@ pub const MAX_ENTRIES: usize = 100_000;
 /// The latest `at_ms` a recording file may have: 30 days.
 pub const MAX_AT_MS: f64 = 30.0 * 24.0 * 3600.0 * 1000.0;
 
-/// One message and when the page saw it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One message and when the page saw it. Read by hand (`protocol_de`), as
+/// the relay's messages are.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Entry {
     /// Milliseconds since the recording started, by the page's clock.
     pub at_ms: f64,
@@ -37,7 +38,7 @@ pub struct Entry {
 }
 
 /// Which way a message went.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "dir", content = "msg", rename_all = "snake_case")]
 pub enum Message {
     /// From the page to the relay.

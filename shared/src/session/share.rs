@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::{ClientMsg, DnsMode, DnsType, Faults, HttpTimeouts, OpId};
+use crate::protocol_de::{Fields, through_value};
 use crate::recording::{Message, Recording, RecordingError};
 use crate::retry::RetryPolicy;
 
@@ -28,8 +29,9 @@ fn is_zero(n: &u8) -> bool {
 
 /// What an experiment link sets up: every setting of its panel, so the
 /// link reproduces the experiment (kept by `experiments_travel_in_links`
-/// and `the_last_experiment_carries_every_setting`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// and `the_last_experiment_carries_every_setting`). Read by hand, as the
+/// protocol's messages are (`protocol_de`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Experiment {
     /// A TCP connection, and optionally text to send once connected.
@@ -88,6 +90,74 @@ pub enum Experiment {
         #[serde(default)]
         mode: DnsMode,
     },
+}
+
+/// Every `kind` of experiment, as serde spells them.
+const EXPERIMENT_KINDS: &[&str] = &["tcp", "udp", "http", "dns"];
+
+impl<'de> Deserialize<'de> for Experiment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        through_value(deserializer, |value| {
+            let mut f = Fields::of(value, "internally tagged enum Experiment")?;
+            let kind: String = f.req("kind")?;
+            Ok(match kind.as_str() {
+                "tcp" => {
+                    f.only(&["target", "nodelay", "send", "faults"])?;
+                    Experiment::Tcp {
+                        target: f.req("target")?,
+                        nodelay: f.or_default("nodelay")?,
+                        send: f.or_default("send")?,
+                        faults: f.opt("faults")?,
+                    }
+                }
+                "udp" => {
+                    f.only(&["target", "send", "bind_port", "recv_timeout_ms", "faults"])?;
+                    Experiment::Udp {
+                        target: f.req("target")?,
+                        send: f.or_default("send")?,
+                        bind_port: f.opt("bind_port")?,
+                        recv_timeout_ms: f.opt("recv_timeout_ms")?,
+                        faults: f.opt("faults")?,
+                    }
+                }
+                "http" => {
+                    f.only(&[
+                        "method",
+                        "url",
+                        "headers",
+                        "body",
+                        "retry",
+                        "json",
+                        "raw",
+                        "follow_redirects",
+                        "timeouts",
+                        "faults",
+                    ])?;
+                    Experiment::Http {
+                        method: f.req("method")?,
+                        url: f.req("url")?,
+                        headers: f.or_default("headers")?,
+                        body: f.or_default("body")?,
+                        retry: f.opt("retry")?,
+                        json: f.or_default("json")?,
+                        raw: f.or_default("raw")?,
+                        follow_redirects: f.or_default("follow_redirects")?,
+                        timeouts: f.opt("timeouts")?,
+                        faults: f.opt("faults")?,
+                    }
+                }
+                "dns" => {
+                    f.only(&["name", "rtype", "mode"])?;
+                    Experiment::Dns {
+                        name: f.req("name")?,
+                        rtype: f.req("rtype")?,
+                        mode: f.or_default("mode")?,
+                    }
+                }
+                other => return Err(serde::de::Error::unknown_variant(other, EXPERIMENT_KINDS)),
+            })
+        })
+    }
 }
 
 /// What a link's fragment holds.
@@ -570,5 +640,77 @@ mod tests {
             parse_fragment(&format!("#trace={}", URL_SAFE_NO_PAD.encode(bomb))),
             Err(LinkError::TooLarge)
         );
+    }
+
+    /// Links read back whatever order their fields come in; a field no
+    /// experiment has, or a kind none is, is refused by name.
+    #[test]
+    fn experiments_read_back_in_any_key_order() {
+        let experiments = [
+            Experiment::Tcp {
+                target: "tcp-echo".into(),
+                nodelay: true,
+                send: "hi".into(),
+                faults: Some(Faults {
+                    latency_ms: Some(5),
+                    ..Faults::default()
+                }),
+            },
+            Experiment::Udp {
+                target: "udp-echo".into(),
+                send: String::new(),
+                bind_port: Some(5353),
+                recv_timeout_ms: Some(200),
+                faults: None,
+            },
+            Experiment::Http {
+                method: "POST".into(),
+                url: "http://www.lab.test/json".into(),
+                headers: "Accept: */*".into(),
+                body: "{}".into(),
+                retry: None,
+                json: true,
+                raw: true,
+                follow_redirects: 2,
+                timeouts: Some(HttpTimeouts {
+                    connect_ms: Some(100),
+                    ..HttpTimeouts::default()
+                }),
+                faults: None,
+            },
+            Experiment::Dns {
+                name: "www.lab.test".into(),
+                rtype: DnsType::Aaaa,
+                mode: DnsMode::Trace,
+            },
+        ];
+        for experiment in experiments {
+            let serde_json::Value::Object(map) = serde_json::to_value(&experiment).unwrap() else {
+                panic!("not an object")
+            };
+            let mut fields: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", serde_json::Value::from(k.as_str())))
+                .collect();
+            fields.reverse();
+            let text = format!("{{{}}}", fields.join(","));
+            assert_eq!(
+                serde_json::from_slice::<Experiment>(text.as_bytes()).unwrap(),
+                experiment,
+                "{text}"
+            );
+        }
+        let err =
+            serde_json::from_str::<Experiment>(r#"{"kind":"dns","name":"a","rtype":"A","x":1}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("unknown field `x`, expected one of `name`"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<Experiment>(r#"{"kind":"smtp"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `smtp`"), "{err}");
     }
 }

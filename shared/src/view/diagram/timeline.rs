@@ -19,8 +19,10 @@
 //! runs downward.
 //!
 //! Idle time: a gap of more than [`IDLE_MIN_US`] while nothing is under way
-//! (no DNS query or HTTP request waiting, no connection being set up) is the
-//! learner thinking or a peer keeping quiet. Drawn to scale it would push
+//! (no DNS query or HTTP request waiting, no connection being set up, no
+//! client of a service that answers each message waiting for its answer:
+//! [`ANSWERING_SERVICES`]) is the learner
+//! thinking or a peer keeping quiet. Drawn to scale it would push
 //! everything else off screen, so it becomes a [`Break`]: left out of
 //! `draw_us` and drawn as one mark that says how long it was. Waits that are
 //! the lesson (backoff, timeouts, slow servers) happen while an operation is
@@ -33,6 +35,25 @@ use super::Tone;
 use super::labels::{Before, Role, describe_step};
 use crate::protocol::{EventKind, OpId};
 use crate::trace::{Request, SocketKind, StepKind, Trace};
+
+/// The lab services that answer each message a client sends (the echoes
+/// and the concurrency lab's servers), as the relay names them. A client
+/// that sent one of them a message waits for the answer; a client of
+/// anything else (the chat, a server the page knows nothing of) may send a
+/// line that nobody answers, and its silence after it is idle.
+pub const ANSWERING_SERVICES: &[&str] = &[
+    "tcp-echo",
+    "udp-echo",
+    "tcp-slow-serial",
+    "tcp-slow-threads",
+    "tcp-slow-async",
+];
+
+/// Whether `target` (a connection's or UDP socket's) names a service of
+/// [`ANSWERING_SERVICES`].
+fn answers_each_message(target: &str) -> bool {
+    ANSWERING_SERVICES.contains(&target.trim())
+}
 
 /// What a lane stands for; colours and the text alternative use it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -218,6 +239,14 @@ struct OpClock {
     heard: bool,
     /// What its labels depend on of its earlier steps.
     before: Before,
+    /// Its peer is a lab service that answers each message it gets
+    /// ([`ANSWERING_SERVICES`]): what it sends is a request.
+    answers: bool,
+    /// A socket the page opened to such a service sent a request and has
+    /// heard nothing back since: it waits for the answer, which is not idle.
+    awaiting: bool,
+    /// The browser asked to close it; closing waits for the peer.
+    closing: bool,
 }
 
 /// The lanes, each peer's found by its kind and address.
@@ -322,15 +351,24 @@ pub fn timeline(trace: &Trace) -> Timeline {
         let was_busy = clock.busy;
         match &step.kind {
             StepKind::Request(request) => match request {
-                Request::Connect { .. } | Request::UdpOpen { .. } => {
+                Request::Connect { target, .. } => {
                     clock.client_socket = true;
+                    clock.answers = answers_each_message(target);
+                    clock.busy = true;
+                }
+                Request::UdpOpen { target, .. } => {
+                    clock.client_socket = true;
+                    clock.answers = target.as_deref().is_some_and(answers_each_message);
                     clock.busy = true;
                 }
                 // Closing waits for the queued bytes and the peer's FIN.
-                Request::Listen { .. }
-                | Request::Http { .. }
-                | Request::DnsQuery { .. }
-                | Request::Close => clock.busy = true,
+                Request::Listen { .. } | Request::Http { .. } | Request::DnsQuery { .. } => {
+                    clock.busy = true
+                }
+                Request::Close => {
+                    clock.closing = true;
+                    clock.busy = true;
+                }
                 _ => {}
             },
             StepKind::Event { kind, .. } => match kind {
@@ -344,6 +382,30 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 }
                 EventKind::Listening { .. } => clock.busy = false,
                 EventKind::ShutdownSent => clock.before.fin_sent = true,
+                // A client that sent a request and waits for the answer
+                // (a server serving one client at a time keeps it waiting
+                // for seconds) is not idle: the wait is drawn to scale.
+                // A lab name with a well-known port (`echo.lab.test:7`)
+                // says which service it is here.
+                EventKind::LabPort { service, .. } => {
+                    clock.answers = answers_each_message(service);
+                }
+                EventKind::Sent { .. } | EventKind::DatagramSent { .. }
+                    if clock.client_socket && clock.answers =>
+                {
+                    clock.awaiting = true;
+                    clock.busy = true;
+                }
+                EventKind::Received { .. }
+                | EventKind::DatagramReceived { .. }
+                | EventKind::RecvTimeout { .. }
+                | EventKind::PeerClosed
+                | EventKind::Reset
+                    if clock.awaiting =>
+                {
+                    clock.awaiting = false;
+                    clock.busy = clock.closing;
+                }
                 kind if kind.is_terminal() => clock.busy = false,
                 _ => {}
             },

@@ -28,6 +28,16 @@ fn connect_msg(op: u32) -> ClientMsg {
     }
 }
 
+fn connect_to(op: u32, target: &str) -> ClientMsg {
+    ClientMsg::TcpConnect {
+        faults: None,
+        op,
+        target: target.into(),
+        connect_timeout_ms: None,
+        nodelay: false,
+    }
+}
+
 fn connected(local: &str) -> EventKind {
     EventKind::Connected {
         local: local.into(),
@@ -418,6 +428,110 @@ fn a_refused_send_while_connecting_keeps_the_connect_under_way() {
             ),
         },
     );
+    let tl = timeline(&trace);
+    assert!(tl.breaks.is_empty(), "{}", tl.describe());
+}
+
+#[test]
+fn a_client_waiting_for_its_answer_is_not_idle() {
+    // The concurrency lab: the server serves one client at a time, so this
+    // client's request waits 8.7 s for its answer.
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_to(1, "tcp-slow-serial"));
+    event(&mut trace, 0.4, 1, 150, connected("127.0.0.1:51000"));
+    request(
+        &mut trace,
+        100.0,
+        ClientMsg::Send {
+            op: 1,
+            data: Payload(b"work\n".to_vec()),
+        },
+    );
+    event(&mut trace, 100.3, 1, 100_100, EventKind::Sent { bytes: 5 });
+    trace.seen_at(8_785.0);
+    trace.record_server(&ServerMsg::Data {
+        op: 1,
+        t_us: 8_784_900,
+        data: Payload(b"done\n".to_vec()),
+    });
+    let tl = timeline(&trace);
+    assert_eq!(
+        tl.breaks,
+        vec![],
+        "the 8.7 s wait for the answer is drawn to scale"
+    );
+    // Once answered, the client's silence is idle again.
+    request(&mut trace, 20_000.0, ClientMsg::Close { op: 1 });
+    let tl = timeline(&trace);
+    assert_eq!(tl.breaks.len(), 1, "{:?}", tl.breaks);
+}
+
+/// A chat line is a message, not a request: nobody owes an answer, so the
+/// silence after it is idle, however long (the same trace to a service
+/// that answers each message is drawn to scale, above).
+#[test]
+fn a_chat_client_that_spoke_is_idle_while_nobody_answers() {
+    let spoke = |target: &str| {
+        let mut trace = Trace::new();
+        request(&mut trace, 0.0, connect_to(1, target));
+        event(&mut trace, 0.4, 1, 150, connected("127.0.0.1:51000"));
+        request(
+            &mut trace,
+            100.0,
+            ClientMsg::Send {
+                op: 1,
+                data: Payload(b"hello all\n".to_vec()),
+            },
+        );
+        event(&mut trace, 100.3, 1, 100_100, EventKind::Sent { bytes: 10 });
+        request(&mut trace, 9_000.0, ClientMsg::Close { op: 1 });
+        timeline(&trace).breaks.len()
+    };
+    assert_eq!(spoke("tcp-chat"), 1, "the chat client's silence is idle");
+    assert_eq!(
+        spoke("example.com:7"),
+        1,
+        "a server the page knows nothing of"
+    );
+    assert_eq!(
+        spoke("tcp-slow-serial"),
+        0,
+        "a request waits for its answer"
+    );
+}
+
+/// A lab name with a well-known port says which service it reaches.
+#[test]
+fn a_lab_name_tells_which_service_answers() {
+    let mut trace = Trace::new();
+    request(&mut trace, 0.0, connect_to(1, "echo.lab.test:7"));
+    event(
+        &mut trace,
+        0.2,
+        1,
+        100,
+        EventKind::LabPort {
+            from: "echo.lab.test:7".into(),
+            to: "127.0.0.1:40007".into(),
+            service: "tcp-echo".into(),
+        },
+    );
+    event(&mut trace, 0.4, 1, 150, connected("127.0.0.1:51000"));
+    request(
+        &mut trace,
+        100.0,
+        ClientMsg::Send {
+            op: 1,
+            data: Payload(b"ping\n".to_vec()),
+        },
+    );
+    event(&mut trace, 100.3, 1, 100_100, EventKind::Sent { bytes: 5 });
+    trace.seen_at(5_100.0);
+    trace.record_server(&ServerMsg::Data {
+        op: 1,
+        t_us: 5_100_000,
+        data: Payload(b"ping\n".to_vec()),
+    });
     let tl = timeline(&trace);
     assert!(tl.breaks.is_empty(), "{}", tl.describe());
 }
