@@ -361,6 +361,13 @@ def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return [(fam, kind, p, "", addr) for fam, addr in addrs for kind, p in kinds]
 
 
+# Pyodide's socket module is built without SO_REUSEADDR and SO_REUSEPORT,
+# which nearly every course's server sets: give them Linux's values (the
+# relay's sockets need neither, and setsockopt accepts them).
+for _name, _value in (("SO_REUSEADDR", 2), ("SO_REUSEPORT", 15)):
+    if not hasattr(_std, _name):
+        setattr(_std, _name, _value)
+
 _std.socket = socket
 _std.SocketType = socket
 _std.create_connection = create_connection
