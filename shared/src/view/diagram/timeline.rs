@@ -799,16 +799,22 @@ fn join_own_connections(
             before.entry(server).or_default().push(client);
         }
     }
+    let mut placed = vec![false; lanes.len()];
     let mut order = Vec::with_capacity(lanes.len());
     for lane in 0..lanes.len() {
         if moved.contains(&lane) {
             continue;
         }
-        if let Some(clients) = before.get(&lane) {
-            order.extend(clients);
+        for &at in before.get(&lane).into_iter().flatten().chain([&lane]) {
+            if !placed[at] {
+                placed[at] = true;
+                order.push(at);
+            }
         }
-        order.push(lane);
     }
+    // A lane a hostile trace made both a client end and a server end keeps
+    // a place: at the end.
+    order.extend((0..lanes.len()).filter(|&lane| !placed[lane]));
     let mut new_index = vec![0; lanes.len()];
     for (new, old) in order.iter().enumerate() {
         new_index[*old] = new;
