@@ -702,9 +702,10 @@ and shuts down its sending side, so its FIN says \"the request is complete\". Th
 note `accepted as conn #1`, beside `listening on …`, is the listener taking the connection. \
 The accepted connection reads up to the FIN, answers with the request in capitals and closes. \
 Both ends are operations of this page: your client, and `conn #1`. The diagram draws them as \
-two lanes, your client's address and the listener's, with every arrow going from one end to \
-the other, and says `two ends of one TCP connection` when `accept()` returns; the endpoints \
-list shows that each one's local address is the other's remote address.
+two lanes, your client's address and the listener's: what crosses the connection is one arrow \
+from the end that sent it to the end that got it, and `accept()` returning says `two ends of \
+one TCP connection`. The endpoints list shows that each one's local address is the other's \
+remote address.
 
 The third button sends a second client. The same listener accepts it as `conn #2`, from \
 another client port: one server, many clients, a connection each.
