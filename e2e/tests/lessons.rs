@@ -137,8 +137,9 @@ async fn lesson_tcp_vs_udp() {
 }
 
 /// Lesson 6: the page listens, then is its own client twice; the diagram
-/// says what the text points at, and the endpoints list shows each
-/// connection from both of its ends.
+/// says what the text points at (each client joined to its accepted
+/// connection), and the endpoints list shows each connection from both of
+/// its ends.
 #[tokio::test]
 async fn lesson_client_server() {
     run_lesson_saying(
@@ -147,8 +148,9 @@ async fn lesson_client_server() {
         &[
             "bound 127.0.0.1:",
             "listening on 127.0.0.1:",
-            "SYN: accepted as conn #1",
-            "SYN: accepted as conn #2",
+            "accepted as conn #1",
+            "accepted as conn #2",
+            "accept() returns: two ends of one TCP connection",
         ],
     )
     .await;

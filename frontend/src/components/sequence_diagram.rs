@@ -480,11 +480,17 @@ fn lane_view(lane: &LaneGeom, frame: &Drawing) -> Html {
 fn row_view(row: &DrawnRow, scale: Scale, timeline: &Timeline) -> Html {
     let y = row.y.to_string();
     let body = if row.is_mark() {
+        // On the rightmost lane the label is written to its left.
+        let (label_x, anchor) = if row.label_left {
+            (row.x1 - 2.5 * MARK_RADIUS, "end")
+        } else {
+            (row.x1 + 2.5 * MARK_RADIUS, "start")
+        };
         html! {
             <>
                 <circle class="mark" cx={row.x1.to_string()} cy={y.clone()} r={MARK_RADIUS.to_string()} />
-                <text class="label" x={(row.x1 + 2.5 * MARK_RADIUS).to_string()}
-                    y={(row.y + 4.0).to_string()} text-anchor="start">
+                <text class="label" x={label_x.to_string()}
+                    y={(row.y + 4.0).to_string()} text-anchor={anchor}>
                     {row.label.clone()}
                 </text>
             </>

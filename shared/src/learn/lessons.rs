@@ -698,11 +698,14 @@ page: the grey notes `bound …` and `listening on …` show the address it pick
 machine. Nothing crosses the network while a server waits.
 
 The second button makes the page a client too. It connects to that address, sends a request \
-and shuts down its sending side, so its FIN says \"the request is complete\". The purple \
-`SYN: accepted as conn #1` arrow is the listener taking the connection. The accepted \
-connection reads up to the FIN, answers with the request in capitals and closes. Both ends \
-are operations of this page: your client, and `conn #1`; the endpoints list shows that each \
-one's local address is the other's remote address.
+and shuts down its sending side, so its FIN says \"the request is complete\". The grey \
+note `accepted as conn #1`, beside `listening on …`, is the listener taking the connection. \
+The accepted connection reads up to the FIN, answers with the request in capitals and closes. \
+Both ends are operations of this page: your client, and `conn #1`. The diagram draws them as \
+two lanes, your client's address and the listener's: what crosses the connection is one arrow \
+from the end that sent it to the end that got it, and `accept()` returning says `two ends of \
+one TCP connection`. The endpoints list shows that each one's local address is the other's \
+remote address.
 
 The third button sends a second client. The same listener accepts it as `conn #2`, from \
 another client port: one server, many clients, a connection each.
@@ -761,8 +764,8 @@ the request?",
                             shows: None,
                         },
                     ],
-                    explain: "The request arrives on `conn #1`, an operation of its own; the \
-listener's lane shows only the `accepted` arrow.",
+                    explain: "The request arrives on `conn #1`, a socket of its own with a lane \
+of its own; the listener only notes `accepted as conn #1`.",
                 }),
             },
             Step {

@@ -1033,8 +1033,12 @@ fn the_page_listens_then_serves_its_own_clients_in_capitals() {
     for label in [
         "bound 127.0.0.1:40000",
         "listening on 127.0.0.1:40000",
-        "SYN: accepted as conn #1",
-        "SYN: accepted as conn #2",
+        "Relay  accepted as conn #1",
+        "Relay  accepted as conn #2",
+        // Each client and its accepted connection: one connection, two ends.
+        "accept() returns: two ends of one TCP connection",
+        "Client -> Target  \"hello\" (5 B)",
+        "Target -> Client  \"HELLO\" (5 B)",
     ] {
         assert!(said.contains(label), "{label:?} in\n{said}");
     }

@@ -110,13 +110,18 @@ fn render_svg(frame: &Drawing) -> String {
             xml_escape(&row.time)
         );
         if row.is_mark() {
+            let (x, anchor) = if row.label_left {
+                (row.x1 - 12.5, " text-anchor=\"end\"")
+            } else {
+                (row.x1 + 12.5, "")
+            };
             let _ = write!(
                 out,
                 "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{colour}\"/>\
-<text x=\"{:.1}\" y=\"{:.1}\" {FONT} {HALO} font-size=\"13\" fill=\"{colour}\">{}</text>",
+<text x=\"{:.1}\" y=\"{:.1}\"{anchor} {FONT} {HALO} font-size=\"13\" fill=\"{colour}\">{}</text>",
                 row.x1,
                 row.y,
-                row.x1 + 12.5,
+                x,
                 row.y + 4.0,
                 xml_escape(&row.label)
             );

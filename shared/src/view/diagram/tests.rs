@@ -468,6 +468,7 @@ Relay  closed by relay  @0.013 ms
     );
 }
 
+mod own_listener;
 mod session_clock;
 mod what_it_says;
 

@@ -7,6 +7,9 @@
 //! several sockets open to one peer at the same time (chat, the concurrency
 //! lab), each of them gets a Client lane of its own between the Relay and
 //! that peer, so the arrows of one client are not mixed with another's.
+//! When the page connects to its own listener, the client and the accepted
+//! connection are the two ends of one connection, drawn as two lanes joined
+//! by the arrows between them (`join_own_connections`).
 //!
 //! The clock: the relay stamps each event in microseconds since *its
 //! operation* started; the page stamps each message with when it saw it
@@ -228,6 +231,12 @@ struct OpClock {
     client_socket: bool,
     /// The socket's own address, from `connected` or `bound`.
     local: Option<String>,
+    /// The other end's address, from `connected`.
+    remote: Option<String>,
+    /// A TCP connection the page opened (`tcp_connect`).
+    tcp_client: bool,
+    /// A connection one of the page's listeners accepted.
+    accepted: bool,
     /// Something is under way: a DNS query or HTTP request not yet ended,
     /// a socket not yet set up. Gaps then are never idle.
     busy: bool,
@@ -353,6 +362,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
             StepKind::Request(request) => match request {
                 Request::Connect { target, .. } => {
                     clock.client_socket = true;
+                    clock.tcp_client = true;
                     clock.answers = answers_each_message(target);
                     clock.busy = true;
                 }
@@ -374,6 +384,10 @@ pub fn timeline(trace: &Trace) -> Timeline {
             StepKind::Event { kind, .. } => match kind {
                 EventKind::Connected { local, .. } | EventKind::Bound { local, .. } => {
                     clock.local = Some(local.clone());
+                    if let EventKind::Connected { remote, .. } = kind {
+                        clock.remote = Some(remote.clone());
+                        clock.accepted = socket == SocketKind::AcceptedConnection;
+                    }
                     // The socket is set up; an HTTP request goes on after
                     // connecting, and a listener after listening.
                     if clock.client_socket {
@@ -554,7 +568,8 @@ pub fn timeline(trace: &Trace) -> Timeline {
         }
     }
     let mut lanes = lanes.list;
-    split_clients(&mut lanes, &mut items, &ops, &op_order);
+    let joined = join_own_connections(trace, &mut lanes, &mut items, &ops, &op_order);
+    split_clients(&mut lanes, &mut items, &ops, &op_order, &joined);
     // Before anything talked to a peer, an empty Target lane shows where
     // the other side will be.
     if lanes.len() == 2 {
@@ -580,12 +595,14 @@ fn split_clients(
     items: &mut [TimelineItem],
     ops: &HashMap<OpId, OpClock>,
     op_order: &[OpId],
+    joined: &HashSet<OpId>,
 ) {
     // Per peer, its sockets in order of their first step; a socket open
     // while another one to the same peer is gets a lane (as does that one).
+    // A joined connection's client end has its lane already.
     let mut open_by_peer: HashMap<usize, Vec<OpId>> = HashMap::new();
     let mut concurrent: HashSet<OpId> = HashSet::new();
-    for op in op_order {
+    for op in op_order.iter().filter(|op| !joined.contains(op)) {
         let clock = &ops[op];
         let (true, Some(peer)) = (clock.client_socket, clock.peer) else {
             continue;
@@ -635,4 +652,179 @@ fn split_clients(
         }
     }
     lanes.splice(2..2, new_lanes);
+}
+
+/// Whether `addr` (`127.0.0.1:5000`, `[::1]:5000`) is a loopback address.
+fn is_loopback(addr: &str) -> bool {
+    addr.parse::<std::net::SocketAddr>()
+        .is_ok_and(|addr| addr.ip().is_loopback())
+}
+
+/// The port of `addr`, as written.
+fn port_of(addr: &str) -> &str {
+    addr.rsplit_once(':').map_or(addr, |(_, port)| port)
+}
+
+/// Joins the two ends of each connection the page opened to one of its own
+/// listeners: a `tcp_connect` whose `connected` (local, remote) is an
+/// accepted connection's (remote, local), both on loopback. Drawn apart,
+/// the client's bytes would leave towards a Target lane and arrive from an
+/// unrelated Client lane; joined, each end is a lane of its own and every
+/// arrow goes from one end to the other:
+///
+/// - the client end's steps move from the Relay lane to the Client lane the
+///   listener named for it, the accepted end's to the Target lane the
+///   client dialled (the listener's address), the Client lane just before
+///   it; the browser's requests and deliveries stay where they are;
+/// - what crosses the connection is drawn once, when it arrives (the
+///   handshake by the client's SYN and SYN-ACK; data, FIN and RST by the
+///   receiving end): the sending end's `sent` and FIN become notes on its
+///   lane, the listener's `accepted` a note on the Relay lane beside its
+///   `listening`, and `accept()` returning, a note on the accepted end's
+///   lane, says that the two lanes are the two ends of one TCP connection.
+///
+/// Returns the client ends joined: they need no Client lane of their own
+/// ([`split_clients`]).
+fn join_own_connections(
+    trace: &Trace,
+    lanes: &mut Vec<Lane>,
+    items: &mut [TimelineItem],
+    ops: &HashMap<OpId, OpClock>,
+    op_order: &[OpId],
+) -> HashSet<OpId> {
+    let end = |op: &OpId| {
+        let clock = &ops[op];
+        match (&clock.local, &clock.remote, clock.peer) {
+            (Some(local), Some(remote), Some(peer))
+                if is_loopback(local) && is_loopback(remote) =>
+            {
+                Some((local.as_str(), remote.as_str(), peer))
+            }
+            _ => None,
+        }
+    };
+    // The accepted ends by their (local, remote), each joined at most once.
+    let mut accepted: HashMap<(&str, &str), OpId> = HashMap::new();
+    for op in op_order.iter().filter(|op| ops[op].accepted) {
+        if let Some((local, remote, _)) = end(op) {
+            accepted.entry((local, remote)).or_insert(*op);
+        }
+    }
+    // Each joined end's own lane; what `accept()` returning says for each
+    // accepted end; the (client lane, server lane) of each join.
+    let mut own: HashMap<OpId, usize> = HashMap::new();
+    let mut servers: HashMap<OpId, String> = HashMap::new();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut clients = HashSet::new();
+    for op in op_order.iter().filter(|op| ops[op].tcp_client) {
+        let Some((local, remote, server_lane)) = end(op) else {
+            continue;
+        };
+        let Some(server) = accepted.remove(&(remote, local)) else {
+            continue;
+        };
+        let Some(client_lane) = ops[&server].peer else {
+            continue;
+        };
+        if client_lane == server_lane || client_lane < 2 || server_lane < 2 {
+            continue;
+        }
+        own.insert(*op, client_lane);
+        own.insert(server, server_lane);
+        let label = format!(
+            "accept() returns: two ends of one TCP connection, port {} ↔ port {}",
+            port_of(local),
+            port_of(remote)
+        );
+        servers.insert(server, label);
+        pairs.push((client_lane, server_lane));
+        clients.insert(*op);
+    }
+    if pairs.is_empty() {
+        return clients;
+    }
+    for item in items.iter_mut() {
+        if item.from == 0 || item.to == 0 {
+            continue;
+        }
+        let StepKind::Event { kind, .. } = &trace.steps()[item.step].kind else {
+            continue;
+        };
+        if let EventKind::Accepted { conn, .. } = kind
+            && servers.contains_key(conn)
+        {
+            // The client's SYN is drawn already: the listener, beside its
+            // `listening`, hands the connection over.
+            item.from = 1;
+            item.to = 1;
+            item.label = format!("accepted as {}", crate::protocol::op_name(*conn));
+            item.tone = Tone::Note;
+            continue;
+        }
+        let Some(&lane) = own.get(&item.op) else {
+            continue;
+        };
+        if item.from == 1 {
+            item.from = lane;
+        }
+        if item.to == 1 {
+            item.to = lane;
+        }
+        if item.is_mark() {
+            continue;
+        }
+        // What this end sends is drawn when the other end gets it.
+        let mark = match kind {
+            EventKind::Connected { .. } => servers.get(&item.op).cloned(),
+            EventKind::Sent { .. } => Some(format!("sent {}", item.label)),
+            EventKind::ShutdownSent => Some("FIN sent (shutdown)".to_owned()),
+            EventKind::Closed { .. } => Some("FIN sent (close)".to_owned()),
+            _ => None,
+        };
+        if let Some(label) = mark {
+            if matches!(kind, EventKind::Connected { .. }) {
+                item.tone = Tone::Note;
+            }
+            item.from = lane;
+            item.to = lane;
+            item.label = label;
+        }
+    }
+    // The client end's lane just before the server end's: what the client
+    // sends runs towards the server, as it does to any target.
+    let mut before: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut moved = HashSet::new();
+    for (client, server) in pairs {
+        if client > server && moved.insert(client) {
+            before.entry(server).or_default().push(client);
+        }
+    }
+    let mut placed = vec![false; lanes.len()];
+    let mut order = Vec::with_capacity(lanes.len());
+    for lane in 0..lanes.len() {
+        if moved.contains(&lane) {
+            continue;
+        }
+        for &at in before.get(&lane).into_iter().flatten().chain([&lane]) {
+            if !placed[at] {
+                placed[at] = true;
+                order.push(at);
+            }
+        }
+    }
+    // A lane a hostile trace made both a client end and a server end keeps
+    // a place: at the end.
+    order.extend((0..lanes.len()).filter(|&lane| !placed[lane]));
+    let mut new_index = vec![0; lanes.len()];
+    for (new, old) in order.iter().enumerate() {
+        new_index[*old] = new;
+    }
+    for item in items.iter_mut() {
+        item.from = new_index[item.from];
+        item.to = new_index[item.to];
+    }
+    let old = std::mem::take(lanes);
+    let mut old: Vec<Option<Lane>> = old.into_iter().map(Some).collect();
+    lanes.extend(order.iter().filter_map(|i| old[*i].take()));
+    clients
 }

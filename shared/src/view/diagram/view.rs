@@ -133,6 +133,10 @@ pub struct DrawnRow {
     /// What hovering or focusing the row tells: where, when, how long.
     pub title: String,
     pub tone: Tone,
+    /// A mark on the rightmost lane (an end of a connection the page made
+    /// to its own listener): its label is written to the left of the lane,
+    /// where there is room, not past the diagram's edge.
+    pub label_left: bool,
 }
 
 impl DrawnRow {
@@ -373,6 +377,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Drawi
             label: item.label.clone(),
             time: super::format_span(item.at_us),
             tone: item.tone,
+            label_left: item.is_mark() && item.from + 1 == timeline.lanes.len(),
         });
     }
     more.extend(pending);
