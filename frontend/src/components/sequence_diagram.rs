@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use roundtrip_shared::diagram::view::{Drawing, DrawnRow, LaneGeom, More};
+use roundtrip_shared::diagram::view::{Drawing, DrawnRow, LaneGeom, MARK_RADIUS, More};
 use roundtrip_shared::diagram::{self, Geometry, Scale, Timeline, Tone, Viewport, export};
 use roundtrip_shared::trace::Trace;
 use yew::prelude::*;
@@ -24,7 +24,6 @@ const ZOOM_STEP: f64 = 1.25;
 /// Clicking "N more" zooms in this much around it.
 const MORE_ZOOM: f64 = 4.0;
 const LABEL_LIFT: f64 = 7.0;
-const MARK_RADIUS: f64 = 5.0;
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
@@ -480,17 +479,11 @@ fn lane_view(lane: &LaneGeom, frame: &Drawing) -> Html {
 fn row_view(row: &DrawnRow, scale: Scale, timeline: &Timeline) -> Html {
     let y = row.y.to_string();
     let body = if row.is_mark() {
-        // On the rightmost lane the label is written to its left.
-        let (label_x, anchor) = if row.label_left {
-            (row.x1 - 2.5 * MARK_RADIUS, "end")
-        } else {
-            (row.x1 + 2.5 * MARK_RADIUS, "start")
-        };
         html! {
             <>
                 <circle class="mark" cx={row.x1.to_string()} cy={y.clone()} r={MARK_RADIUS.to_string()} />
-                <text class="label" x={label_x.to_string()}
-                    y={(row.y + 4.0).to_string()} text-anchor={anchor}>
+                <text class="label" x={row.label_x.to_string()}
+                    y={(row.y + 4.0).to_string()} text-anchor={row.label_anchor.svg()}>
                     {row.label.clone()}
                 </text>
             </>
@@ -501,8 +494,8 @@ fn row_view(row: &DrawnRow, scale: Scale, timeline: &Timeline) -> Html {
                 <line class="arrow" x1={row.x1.to_string()} x2={row.x2.to_string()}
                     y1={y.clone()} y2={y}
                     marker-end={format!("url(#{})", marker_id(row.tone))} />
-                <text class="label" x={((row.x1 + row.x2) / 2.0).to_string()}
-                    y={(row.y - LABEL_LIFT).to_string()} text-anchor="middle">
+                <text class="label" x={row.label_x.to_string()}
+                    y={(row.y - LABEL_LIFT).to_string()} text-anchor={row.label_anchor.svg()}>
                     {row.label.clone()}
                 </text>
             </>

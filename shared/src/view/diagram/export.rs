@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::timeline::{LaneKind, Timeline};
-use super::view::{Drawing, Geometry, Viewport, frame};
+use super::view::{Anchor, Drawing, Geometry, Viewport, frame};
 use super::{Tone, format_micros};
 
 /// Colours of the light theme, the same as the page's stylesheet defaults.
@@ -110,10 +110,10 @@ fn render_svg(frame: &Drawing) -> String {
             xml_escape(&row.time)
         );
         if row.is_mark() {
-            let (x, anchor) = if row.label_left {
-                (row.x1 - 12.5, " text-anchor=\"end\"")
-            } else {
-                (row.x1 + 12.5, "")
+            // SVG's default anchor is `start`.
+            let anchor = match row.label_anchor {
+                Anchor::Start => String::new(),
+                other => format!(" text-anchor=\"{}\"", other.svg()),
             };
             let _ = write!(
                 out,
@@ -121,7 +121,7 @@ fn render_svg(frame: &Drawing) -> String {
 <text x=\"{:.1}\" y=\"{:.1}\"{anchor} {FONT} {HALO} font-size=\"13\" fill=\"{colour}\">{}</text>",
                 row.x1,
                 row.y,
-                x,
+                row.label_x,
                 row.y + 4.0,
                 xml_escape(&row.label)
             );
@@ -129,12 +129,13 @@ fn render_svg(frame: &Drawing) -> String {
             let _ = write!(
                 out,
                 "<line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{colour}\" stroke-width=\"2\" marker-end=\"url(#arrow-{})\"/>\
-<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" {FONT} {HALO} font-size=\"13\" fill=\"{colour}\">{}</text>",
+<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{}\" {FONT} {HALO} font-size=\"13\" fill=\"{colour}\">{}</text>",
                 row.x1,
                 row.x2,
                 row.tone.class(),
-                (row.x1 + row.x2) / 2.0,
+                row.label_x,
                 row.y - 7.0,
+                row.label_anchor.svg(),
                 xml_escape(&row.label),
                 y = row.y,
             );

@@ -985,3 +985,40 @@ mod frames {
         insta::assert_snapshot!(text);
     }
 }
+
+/// A label is centred over its arrow or written beside its mark unless
+/// that runs past an edge of the diagram; then it turns to stay inside.
+#[test]
+fn labels_near_an_edge_turn_to_stay_inside_the_diagram() {
+    use super::view::{Anchor, LABEL_CHAR_WIDTH, TIME_COLUMN_WIDTH, place_label};
+    let width = 720.0;
+    // A short label over an arrow in the middle: centred.
+    assert_eq!(
+        place_label("SYN", 120.0, 360.0, width),
+        (240.0, Anchor::Middle)
+    );
+    // The 4-tuple between the two rightmost lanes: ends at the right edge.
+    let tuple = "SYN-ACK; connect() returns: 127.0.0.1:51942 ↔ 127.0.0.1:45335";
+    let (x, anchor) = place_label(tuple, 450.0, 600.0, width);
+    assert_eq!(anchor, Anchor::End);
+    assert!(x <= width && x - tuple.chars().count() as f64 * LABEL_CHAR_WIDTH >= 0.0);
+    // The same between the two leftmost lanes of a narrow drawing: starts
+    // right of the time column.
+    assert_eq!(
+        place_label(tuple, 100.0, 250.0, width),
+        (TIME_COLUMN_WIDTH, Anchor::Start)
+    );
+    // A mark's label goes right; on the rightmost lane, left.
+    assert_eq!(
+        place_label("listening on 127.0.0.1:5000", 360.0, 360.0, width),
+        (372.5, Anchor::Start)
+    );
+    assert_eq!(
+        place_label("FIN sent (close)", 600.0, 600.0, width),
+        (587.5, Anchor::End)
+    );
+    // Too long for either side: the side with more room.
+    let long = "x".repeat(120);
+    assert_eq!(place_label(&long, 360.0, 360.0, width).1, Anchor::Start);
+    assert_eq!(place_label(&long, 600.0, 600.0, width).1, Anchor::End);
+}

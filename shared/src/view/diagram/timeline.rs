@@ -732,7 +732,7 @@ fn join_own_connections(
         own.insert(*op, client_lane);
         own.insert(server, server_lane);
         let label = format!(
-            "accept() returns: two ends of one TCP connection, port {} ↔ port {}",
+            "accept() returns: two ends of one TCP connection, {} ↔ {}",
             port_of(local),
             port_of(remote)
         );

@@ -133,10 +133,67 @@ pub struct DrawnRow {
     /// What hovering or focusing the row tells: where, when, how long.
     pub title: String,
     pub tone: Tone,
-    /// A mark on the rightmost lane (an end of a connection the page made
-    /// to its own listener): its label is written to the left of the lane,
-    /// where there is room, not past the diagram's edge.
-    pub label_left: bool,
+    /// Where the label is written: `label_x` with this anchor. An arrow's
+    /// label is centred over it unless that would run past an edge of the
+    /// diagram; a mark's is written to its right, or to its left where the
+    /// right has no room (see [`place_label`]).
+    pub label_x: f64,
+    pub label_anchor: Anchor,
+}
+
+/// How a label sits on its `x`, as SVG's `text-anchor` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Anchor {
+    Start,
+    Middle,
+    End,
+}
+
+impl Anchor {
+    /// The `text-anchor` value.
+    pub fn svg(self) -> &'static str {
+        match self {
+            Anchor::Start => "start",
+            Anchor::Middle => "middle",
+            Anchor::End => "end",
+        }
+    }
+}
+
+/// A mark's radius; its label starts this far from its centre.
+pub const MARK_RADIUS: f64 = 5.0;
+const MARK_LABEL_GAP: f64 = 2.5 * MARK_RADIUS;
+/// A label character's width at the labels' 13 px, estimated on the wide
+/// side: labels are placed without a browser to measure them.
+pub const LABEL_CHAR_WIDTH: f64 = 7.2;
+/// The time column on the left: labels stay right of it.
+pub const TIME_COLUMN_WIDTH: f64 = 56.0;
+/// Room kept between a label and the diagram's right edge.
+const EDGE: f64 = 4.0;
+
+/// Where a row's label goes in a diagram `width` wide: a long label next
+/// to an edge (the SYN-ACK's 4-tuple between the two rightmost lanes, a
+/// note on the rightmost lane) is turned to stay inside, not cut off.
+pub fn place_label(label: &str, x1: f64, x2: f64, width: f64) -> (f64, Anchor) {
+    let text = label.chars().count() as f64 * LABEL_CHAR_WIDTH;
+    let right_edge = width - EDGE;
+    if x1 == x2 {
+        let right = right_edge - (x1 + MARK_LABEL_GAP);
+        let left = x1 - MARK_LABEL_GAP - TIME_COLUMN_WIDTH;
+        return if text <= right || right >= left {
+            (x1 + MARK_LABEL_GAP, Anchor::Start)
+        } else {
+            (x1 - MARK_LABEL_GAP, Anchor::End)
+        };
+    }
+    let mid = (x1 + x2) / 2.0;
+    if mid + text / 2.0 > right_edge {
+        (right_edge, Anchor::End)
+    } else if mid - text / 2.0 < TIME_COLUMN_WIDTH {
+        (TIME_COLUMN_WIDTH, Anchor::Start)
+    } else {
+        (mid, Anchor::Middle)
+    }
 }
 
 impl DrawnRow {
@@ -362,6 +419,7 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Drawi
         free = y + geometry.min_gap;
         let from = &timeline.lanes[item.from];
         let to = &timeline.lanes[item.to];
+        let (label_x, label_anchor) = place_label(&item.label, xs[item.from], xs[item.to], width);
         rows.push(DrawnRow {
             item: i,
             step: item.step,
@@ -377,7 +435,8 @@ pub fn frame(timeline: &Timeline, geometry: &Geometry, view: &Viewport) -> Drawi
             label: item.label.clone(),
             time: super::format_span(item.at_us),
             tone: item.tone,
-            label_left: item.is_mark() && item.from + 1 == timeline.lanes.len(),
+            label_x,
+            label_anchor,
         });
     }
     more.extend(pending);

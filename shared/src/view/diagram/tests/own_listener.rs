@@ -2,6 +2,7 @@
 //! connection are the two ends of one TCP connection (the same 4-tuple,
 //! mirrored), drawn as two lanes joined by the arrows between them.
 
+use super::super::view::{Anchor, LABEL_CHAR_WIDTH, TIME_COLUMN_WIDTH};
 use super::super::*;
 use crate::protocol::{ClientMsg, Closer, EventKind, ResolveSource};
 use crate::testing::TraceBuilder;
@@ -149,7 +150,7 @@ fn a_connection_to_the_pages_own_listener_is_drawn_as_one_connection() {
             "Target 127.0.0.1:5000 -> Client 127.0.0.1:40000  SYN-ACK; connect() returns: 127.0.0.1:40000 ↔ 127.0.0.1:5000",
             // The listener, beside its `listening`, hands it over.
             "Relay  accepted as conn #1",
-            "Target 127.0.0.1:5000  accept() returns: two ends of one TCP connection, port 40000 ↔ port 5000",
+            "Target 127.0.0.1:5000  accept() returns: two ends of one TCP connection, 40000 ↔ 5000",
             // The client's bytes leave its end and arrive at the accepted
             // socket, which hands them to the page.
             "Browser -> Relay  send \"hi\" (2 B)",
@@ -196,14 +197,18 @@ fn the_accepted_ends_marks_are_written_inside_the_diagram() {
         .iter()
         .find(|r| r.label.contains(JOINED_LABEL))
         .unwrap();
-    // The Target lane is the rightmost: its marks' labels go to its left.
+    // The Target lane is the rightmost: its marks' labels go to its left,
+    // and stay inside the diagram and right of the time column.
     assert_eq!(joined.to_lane, tl.lanes.len() - 1);
-    assert!(joined.label_left);
+    assert_eq!(joined.label_anchor, Anchor::End);
+    assert!(joined.label_x < joined.x1, "{joined:#?}");
+    let text = joined.label.chars().count() as f64 * LABEL_CHAR_WIDTH;
+    assert!(joined.label_x - text >= TIME_COLUMN_WIDTH, "{joined:#?}");
     assert!(
         f.rows
             .iter()
-            .filter(|r| r.label_left)
-            .all(|r| r.is_mark() && r.from == LaneKind::Target),
+            .filter(|r| r.is_mark() && r.label_anchor == Anchor::End)
+            .all(|r| r.from == LaneKind::Target),
         "{f:#?}"
     );
     let client_mark = f
@@ -211,12 +216,22 @@ fn the_accepted_ends_marks_are_written_inside_the_diagram() {
         .iter()
         .find(|r| r.label == "sent \"hi\" (2 B)")
         .unwrap();
-    assert!(!client_mark.label_left);
+    assert_eq!(client_mark.label_anchor, Anchor::Start);
+    // No label runs past the diagram's right edge.
+    for row in &f.rows {
+        let text = row.label.chars().count() as f64 * LABEL_CHAR_WIDTH;
+        let right = match row.label_anchor {
+            Anchor::Start => row.label_x + text,
+            Anchor::Middle => row.label_x + text / 2.0,
+            Anchor::End => row.label_x,
+        };
+        assert!(right <= f.width, "{row:#?} in {}", f.width);
+    }
     let svg = export::svg(&tl, &geometry, &view);
     assert!(
         svg.contains(&format!(
             "x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\"",
-            joined.x1 - 12.5,
+            joined.label_x,
             joined.y + 4.0
         )),
         "{svg}"
@@ -224,7 +239,7 @@ fn the_accepted_ends_marks_are_written_inside_the_diagram() {
     // Mermaid notes the join over the accepted end's participant.
     assert!(
         export::mermaid(&tl).contains(
-            "Note over L3: accept() returns: two ends of one TCP connection, port 40000 ↔ port 5000"
+            "Note over L3: accept() returns: two ends of one TCP connection, 40000 ↔ 5000"
         ),
         "{}",
         export::mermaid(&tl)
@@ -385,7 +400,7 @@ fn two_clients_of_the_pages_listener_are_each_joined_to_their_end() {
     for expected in [
         "Client 127.0.0.1:40000 -> Target 127.0.0.1:5000  SYN → 127.0.0.1:5000",
         "Client 127.0.0.1:40001 -> Target 127.0.0.1:5000  SYN → 127.0.0.1:5000",
-        "Target 127.0.0.1:5000  accept() returns: two ends of one TCP connection, port 40001 ↔ port 5000",
+        "Target 127.0.0.1:5000  accept() returns: two ends of one TCP connection, 40001 ↔ 5000",
         "Client 127.0.0.1:40001 -> Target 127.0.0.1:5000  \"two\" (3 B)",
     ] {
         assert!(
