@@ -12,8 +12,11 @@
 # What differs from the real package: the relay makes each request on a
 # fresh connection (no keep-alive, no connection pool), the body is
 # received whole before the call returns (at most 4 MiB; `stream=True`
-# changes nothing), no cookies are kept by a Session, no proxies, and a
-# request lasts at most the relay's 60 s in all.
+# changes nothing), a request lasts at most the relay's 60 s in all, the
+# relay checks certificates whatever `verify` says, there are no proxies
+# and no file uploads, and cookies are kept by name and host only (no
+# paths, no expiry dates; a cookie set during a redirect the relay
+# followed is not sent on the next hop).
 
 import base64
 import datetime
@@ -155,6 +158,48 @@ _EXCEPTIONS = [
 ]
 
 
+class RequestsCookieJar(dict):
+    """Cookies by name: requests' jar as a program reads it
+    (`r.cookies["name"]`, `get_dict()`, `set()`), without domains or
+    paths. A Session sends a cookie back to the host that set it (one the
+    program set itself, everywhere)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._hosts = {}
+
+    def set(self, name, value, **kwargs):
+        if value is None:
+            self.pop(name, None)
+            self._hosts.pop(name, None)
+        else:
+            self[name] = value
+            self._hosts[name] = kwargs.get("domain")
+
+    def get_dict(self, domain=None, path=None):
+        return dict(self)
+
+    def _for(self, host):
+        return {k: v for k, v in self.items() if self._hosts.get(k) in (None, "", host)}
+
+    def _take(self, set_cookie_values, host):
+        """Cookies from a response's Set-Cookie headers (a Max-Age of 0
+        deletes)."""
+        for header in set_cookie_values:
+            pair, *attrs = header.split(";")
+            name, eq, value = pair.partition("=")
+            if not eq:
+                continue
+            name = name.strip()
+            expired = any(a.strip().lower().replace(" ", "") == "max-age=0" for a in attrs)
+            if expired:
+                self.pop(name, None)
+                self._hosts.pop(name, None)
+            else:
+                self[name] = value.strip()
+                self._hosts[name] = host
+
+
 class CaseInsensitiveDict(MutableMapping):
     """A dict whose keys are matched without regard to case, keeping the
     case they were last set with (requests.structures.CaseInsensitiveDict)."""
@@ -257,10 +302,12 @@ class PreparedRequest:
     def __repr__(self):
         return f"<PreparedRequest [{self.method}]>"
 
-    def prepare(self, method, url, headers=None, data=None, params=None, auth=None, json=None):
+    def prepare(self, method, url, headers=None, data=None, params=None, auth=None, json=None, cookies=None):
         self.method = method.upper() if method else method
         self.url = _prepare_url(url, params)
         self.headers = CaseInsensitiveDict(headers or {})
+        if cookies and "cookie" not in self.headers:
+            self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         self._prepare_body(data, json)
         if auth:
             if isinstance(auth, tuple) and len(auth) == 2:
@@ -380,12 +427,13 @@ class Response:
         self._content = False
         self.status_code = None
         self.headers = CaseInsensitiveDict()
+        self._raw_headers = []
         self.raw = None
         self.url = None
         self.encoding = None
         self.history = []
         self.reason = None
-        self.cookies = {}
+        self.cookies = RequestsCookieJar()
         self.elapsed = datetime.timedelta(0)
         self.request = None
         self.connection = None
@@ -511,12 +559,20 @@ def _response(answer, request, body=b""):
         # joined with ", ".
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     response.headers = headers
+    response._raw_headers = [tuple(h) for h in answer["headers"]]
     response.url = answer["url"]
     response.elapsed = datetime.timedelta(microseconds=answer["elapsed_us"])
     response.encoding = _encoding_from_headers(headers)
+    response.cookies._take(
+        [v for k, v in answer["headers"] if k.lower() == "set-cookie"], urlsplit(response.url).hostname
+    )
     response._content = body
     response.request = request
     return response
+
+
+def _raw_headers(response):
+    return response._raw_headers
 
 
 def _pool(url):
@@ -551,6 +607,9 @@ def _failure(error, request, seconds):
             f"{retries} (Caused by ConnectTimeoutError({conn}, "
             f"'Connection to {host} timed out. ({limit})'))"
         )
+    elif kind == "ConnectionError" and cause and cause["exception"] == "ConnectionResetError":
+        # Reset during the exchange, as http.client meets it.
+        text = f"('Connection aborted.', {cause_exc!r})"
     elif kind == "ConnectionError" and cause:
         line = _errno_line(cause)
         if cause["exception"] == "gaierror":
@@ -598,7 +657,7 @@ class Session:
         self.stream = False
         self.verify = True
         self.cert = None
-        self.cookies = {}
+        self.cookies = RequestsCookieJar()
         self.trust_env = True
         self.max_redirects = DEFAULT_REDIRECT_LIMIT
 
@@ -611,7 +670,7 @@ class Session:
     def close(self):
         pass
 
-    def prepare_request(self, method, url, headers=None, data=None, params=None, auth=None, json=None):
+    def prepare_request(self, method, url, headers=None, data=None, params=None, auth=None, json=None, cookies=None):
         merged = CaseInsensitiveDict(self.headers)
         for name, value in (headers or {}).items():
             if value is None:
@@ -627,9 +686,11 @@ class Session:
         else:
             merged_params = params
         request = PreparedRequest()
+        host = urlsplit(str(url).strip()).hostname
         request.prepare(
             method=method, url=url, headers=merged, data=data,
             params=merged_params, auth=auth if auth is not None else self.auth, json=json,
+            cookies={**self.cookies._for(host), **(cookies or {})},
         )
         return request
 
@@ -638,7 +699,7 @@ class Session:
                 hooks=None, stream=None, verify=None, cert=None, json=None):
         if files:
             raise NotImplementedError("file uploads (files=) are not available in the page")
-        request = self.prepare_request(method, url, headers, data, params, auth, json)
+        request = self.prepare_request(method, url, headers, data, params, auth, json, cookies)
         return self.send(request, timeout=timeout, allow_redirects=allow_redirects)
 
     def send(self, request, timeout=None, allow_redirects=True, **kwargs):
@@ -674,6 +735,10 @@ class Session:
             reply["response"], request, _roundtrip_socket._bytes(reply["body"])
         )
         response.history = history
+        for hop in history + [response]:
+            self.cookies._take(
+                [v for k, v in _raw_headers(hop) if k.lower() == "set-cookie"], urlsplit(hop.url).hostname
+            )
         return response
 
     def get(self, url, **kwargs):
@@ -753,6 +818,7 @@ def _submodule(name, **names):
 _submodule("exceptions", **{cls.__name__: cls for cls in _EXCEPTIONS})
 _submodule("auth", AuthBase=AuthBase, HTTPBasicAuth=HTTPBasicAuth, _basic_auth_str=_basic_auth_str)
 _submodule("structures", CaseInsensitiveDict=CaseInsensitiveDict)
+_submodule("cookies", RequestsCookieJar=RequestsCookieJar)
 _submodule("status_codes", codes=codes)
 _submodule("sessions", Session=Session, session=session)
 _submodule("models", Response=Response, PreparedRequest=PreparedRequest)

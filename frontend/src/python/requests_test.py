@@ -203,6 +203,24 @@ class Bodies(unittest.TestCase):
         self.assertIn("authorization", sent_headers(first))
         self.assertNotIn("x-course", sent_headers(second))
 
+    def test_cookies_go_back_to_the_host_that_set_them(self):
+        answer(
+            response(headers=[("set-cookie", "session=abc; Path=/; HttpOnly"), ("set-cookie", "theme=dark")]),
+            response(),
+            response(),
+            response(headers=[("set-cookie", "session=; Max-Age=0")], url="http://www.lab.test/logout"),
+        )
+        with requests.Session() as s:
+            r = s.get("http://www.lab.test/cookies/set")
+            self.assertEqual(r.cookies["session"], "abc")
+            self.assertEqual(r.cookies.get_dict(), {"session": "abc", "theme": "dark"})
+            s.get("http://www.lab.test/cookies", cookies={"extra": "1"})
+            s.get("http://other.lab.test/cookies")
+            s.get("http://www.lab.test/logout")
+            self.assertEqual(s.cookies.get_dict(), {"theme": "dark"})
+        self.assertEqual(sent_headers(calls[1])["cookie"], "session=abc; theme=dark; extra=1")
+        self.assertNotIn("cookie", sent_headers(calls[2]))
+
 
 class Errors(unittest.TestCase):
     def test_raise_for_status_words_it_as_requests_does(self):
@@ -275,6 +293,20 @@ class Errors(unittest.TestCase):
             "(Caused by NameResolutionError(\"HTTPConnection(host='nosuch.lab.test', port=80): "
             "Failed to resolve 'nosuch.lab.test' ([Errno -2] Name or service not known)\"))",
             str(raised.exception),
+        )
+
+    def test_a_reset_during_the_exchange_is_connection_aborted(self):
+        answer(
+            failed(
+                "ConnectionError",
+                cause={"exception": "ConnectionResetError", "errno": 104, "message": "Connection reset by peer"},
+            )
+        )
+        with self.assertRaises(requests.ConnectionError) as raised:
+            requests.get("http://www.lab.test/get")
+        self.assertEqual(
+            str(raised.exception),
+            "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
         )
 
     def test_a_blocked_target_says_why(self):
