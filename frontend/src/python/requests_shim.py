@@ -24,7 +24,7 @@ import json as _json
 import sys
 import types
 from collections.abc import Mapping, MutableMapping
-from urllib.parse import urlencode, urlsplit, urlunsplit, quote
+from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import _roundtrip_socket
 
@@ -289,6 +289,34 @@ def default_headers():
     )
 
 
+class Request:
+    """A request not yet prepared (requests.Request)."""
+
+    def __init__(self, method=None, url=None, headers=None, files=None, data=None,
+                 params=None, auth=None, cookies=None, hooks=None, json=None):
+        if files:
+            raise NotImplementedError("file uploads (files=) are not available in the page")
+        self.method = method
+        self.url = url
+        self.headers = headers or {}
+        self.data = data or []
+        self.params = params or {}
+        self.auth = auth
+        self.cookies = cookies
+        self.json = json
+
+    def __repr__(self):
+        return f"<Request [{self.method}]>"
+
+    def prepare(self):
+        p = PreparedRequest()
+        p.prepare(
+            method=self.method, url=self.url, headers=self.headers, data=self.data,
+            params=self.params, auth=self.auth, json=self.json, cookies=self.cookies,
+        )
+        return p
+
+
 class PreparedRequest:
     """The request as it goes out: method, URL (with params), headers,
     body."""
@@ -309,6 +337,12 @@ class PreparedRequest:
         if cookies and "cookie" not in self.headers:
             self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         self._prepare_body(data, json)
+        if auth is None:
+            # Credentials in the URL (http://user:pass@host/), as requests
+            # takes them.
+            parts = urlsplit(self.url)
+            if parts.username or parts.password:
+                auth = (unquote(parts.username or ""), unquote(parts.password or ""))
         if auth:
             if isinstance(auth, tuple) and len(auth) == 2:
                 auth = HTTPBasicAuth(*auth)
@@ -369,7 +403,7 @@ def _prepare_url(url, params):
     netloc = parts.netloc
     userinfo, at, hostport = netloc.rpartition("@")
     netloc = userinfo + at + hostport.lower()
-    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=~")
+    path = parts.path or "/"
     query = parts.query
     if params:
         if isinstance(params, (str, bytes)):
@@ -378,7 +412,30 @@ def _prepare_url(url, params):
             encoded = urlencode(list(_pairs(params)), doseq=True)
         if encoded:
             query = f"{query}&{encoded}" if query else encoded
-    return urlunsplit((parts.scheme.lower(), netloc, path, query, parts.fragment))
+    return _requote(urlunsplit((parts.scheme.lower(), netloc, path, query, parts.fragment)))
+
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _requote(uri):
+    """Quotes what must be, leaving escapes as they are (requests.utils'
+    requote_uri)."""
+    parts = uri.split("%")
+    try:
+        for i in range(1, len(parts)):
+            h = parts[i][0:2]
+            if len(h) == 2 and h.isalnum():
+                try:
+                    c = chr(int(h, 16))
+                except ValueError:
+                    raise InvalidURL(f"Invalid percent-escape sequence: '{h}'")
+                parts[i] = c + parts[i][2:] if c in _UNRESERVED else f"%{parts[i]}"
+            else:
+                parts[i] = f"%{parts[i]}"
+        return quote("".join(parts), safe="!#$%&'()*+,/:;=?@[]~")
+    except InvalidURL:
+        return quote(uri, safe="!#$&'()*+,/:;=?@[]~")
 
 
 def _timeouts(timeout):
@@ -402,7 +459,7 @@ def _ms(name, value):
         return None
     if isinstance(value, bool):
         raise ValueError(
-            f"Timeout cannot be a boolean value. It must be an int, float or None."
+            "Timeout cannot be a boolean value. It must be an int, float or None."
         )
     try:
         seconds = float(value)
@@ -670,7 +727,14 @@ class Session:
     def close(self):
         pass
 
-    def prepare_request(self, method, url, headers=None, data=None, params=None, auth=None, json=None, cookies=None):
+    def prepare_request(self, request):
+        """A Request made ready with this Session's settings."""
+        return self._prepare(
+            request.method, request.url, request.headers, request.data, request.params,
+            request.auth, request.json, request.cookies,
+        )
+
+    def _prepare(self, method, url, headers=None, data=None, params=None, auth=None, json=None, cookies=None):
         merged = CaseInsensitiveDict(self.headers)
         for name, value in (headers or {}).items():
             if value is None:
@@ -699,7 +763,7 @@ class Session:
                 hooks=None, stream=None, verify=None, cert=None, json=None):
         if files:
             raise NotImplementedError("file uploads (files=) are not available in the page")
-        request = self.prepare_request(method, url, headers, data, params, auth, json, cookies)
+        request = self._prepare(method, url, headers, data, params, auth, json, cookies)
         return self.send(request, timeout=timeout, allow_redirects=allow_redirects)
 
     def send(self, request, timeout=None, allow_redirects=True, **kwargs):
@@ -821,4 +885,4 @@ _submodule("structures", CaseInsensitiveDict=CaseInsensitiveDict)
 _submodule("cookies", RequestsCookieJar=RequestsCookieJar)
 _submodule("status_codes", codes=codes)
 _submodule("sessions", Session=Session, session=session)
-_submodule("models", Response=Response, PreparedRequest=PreparedRequest)
+_submodule("models", Request=Request, Response=Response, PreparedRequest=PreparedRequest)

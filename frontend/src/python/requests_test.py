@@ -203,6 +203,17 @@ class Bodies(unittest.TestCase):
         self.assertIn("authorization", sent_headers(first))
         self.assertNotIn("x-course", sent_headers(second))
 
+    def test_a_request_prepared_by_hand_is_sent(self):
+        answer(response())
+        with requests.Session() as s:
+            s.headers["X-Course"] = "net101"
+            prepared = s.prepare_request(requests.Request("POST", "http://www.lab.test/post", data={"a": "1"}))
+            self.assertEqual(prepared.body, "a=1")
+            s.send(prepared, timeout=2)
+        self.assertEqual(calls[0]["body"], {"text": "a=1"})
+        self.assertEqual(sent_headers(calls[0])["x-course"], "net101")
+        self.assertEqual(calls[0]["read_timeout_ms"], 2000)
+
     def test_cookies_go_back_to_the_host_that_set_them(self):
         answer(
             response(headers=[("set-cookie", "session=abc; Path=/; HttpOnly"), ("set-cookie", "theme=dark")]),
@@ -405,6 +416,8 @@ class AsTheRealPackage(unittest.TestCase):
             ("PUT", "http://www.lab.test/put", dict(data="plain text")),
             ("GET", "http://www.lab.test/basic-auth/ada/s3cret", dict(auth=("ada", "s3cret"))),
             ("DELETE", "http://www.lab.test/delete", dict()),
+            ("GET", "http://www.lab.test/a b/%7E?q=x y&z=1", dict(params={"k": "v w"})),
+            ("GET", "https://ada:pw@www.lab.test:8443/x?", dict(params={"q": "é"})),
         ]
         for method, url, kwargs in cases:
             theirs = real.Session().prepare_request(real.Request(method, url, **kwargs))
