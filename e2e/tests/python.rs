@@ -285,6 +285,44 @@ async fn requests_in_a_program_gets_json_times_out_and_raises_for_status() {
                 return Err(format!("no {wanted}phase among {phases:?}"));
             }
         }
+
+        // POST JSON with a header, Basic auth, redirects, a refusal: what
+        // the lab echoes is what the program sent.
+        page.set_value(
+            "textarea#code-text",
+            r#"import requests
+
+r = requests.post("http://www.lab.test/post", json={"course": "net101"},
+                  headers={"X-Course": "net101"}, timeout=5)
+echo = r.json()
+print("sent json:", echo["json"])
+print("content-type:", echo["headers"]["content-type"])
+print("x-course:", echo["headers"]["x-course"])
+r = requests.get("http://www.lab.test/basic-auth/ada/secret", auth=("ada", "secret"), timeout=5)
+print("auth:", r.status_code, r.json()["user"])
+r = requests.get("http://www.lab.test/redirect/2", timeout=5)
+print("redirects:", [h.status_code for h in r.history], r.url)
+try:
+    requests.get("http://127.0.0.1:1/", timeout=5)
+except requests.exceptions.ConnectionError as error:
+    print("refused:", type(error.__cause__).__name__)
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "refused:").await?;
+        for line in [
+            "sent json: {'course': 'net101'}",
+            "content-type: application/json",
+            "x-course: net101",
+            "auth: 200 ada",
+            "redirects: [302, 302] http://www.lab.test/get",
+            "refused: ConnectionRefusedError",
+        ] {
+            if !output.contains(line) {
+                return Err(format!("no {line:?} in the output: {output:?}"));
+            }
+        }
         Ok(())
     }
     .await;
