@@ -72,8 +72,10 @@ pub enum RequestsError {
     ConnectionError,
     /// No connection within the connect timeout.
     ConnectTimeout,
-    /// Connected, but no response (or TLS handshake) within the read
-    /// timeout, or the whole request took longer than the relay allows.
+    /// Connected, but the response did not come within the read timeout,
+    /// the TLS handshake not within the connect timeout (urllib3 2 reports
+    /// that as a read timeout too), or the whole request took longer than
+    /// the relay allows.
     ReadTimeout,
     /// The TLS handshake failed (an untrusted or mismatched certificate).
     #[serde(rename = "SSLError")]
