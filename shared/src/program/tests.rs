@@ -1588,6 +1588,27 @@ fn the_module_reads_a_response_and_a_failure_by_these_names() {
         .unwrap()["exception"]
             .clone()
     };
+    let json = serde_json::to_value(Reply {
+        id: 5,
+        outcome: Outcome::HttpFailed {
+            error: HttpFailure {
+                exception: RequestsError::ConnectionError,
+                cause: Some(super::python_error::PyError::new(
+                    PyException::ConnectionRefusedError,
+                    Some(111),
+                    "Connection refused",
+                )),
+                message: "ConnectionRefusedError: [Errno 111] Connection refused".into(),
+            },
+        },
+    })
+    .unwrap();
+    assert_eq!(json["result"], "http_failed");
+    assert_eq!(json["error"]["exception"], "ConnectionError");
+    assert_eq!(
+        json["error"]["cause"],
+        serde_json::json!({"exception": "ConnectionRefusedError", "errno": 111, "message": "Connection refused"})
+    );
     assert_eq!(name(RequestsError::SslError), "SSLError");
     assert_eq!(name(RequestsError::InvalidUrl), "InvalidURL");
     assert_eq!(name(RequestsError::ReadTimeout), "ReadTimeout");
