@@ -236,3 +236,99 @@ async fn udp_echo_a_receive_timeout_and_a_name_lookup_run_through_the_relay() {
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test]
+async fn requests_in_a_program_gets_json_times_out_and_raises_for_status() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // "HTTP with requests": a GET of the lab's JSON, a timeout against
+        // /delay/3, and raise_for_status() on a 404.
+        page.choose("select#code-example", "6").await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "HTTP error:").await?;
+        for line in [
+            "200 OK",
+            "content type: application/json",
+            "title: Roundtrip sample",
+            // requests.exceptions.Timeout caught: the read timed out (the
+            // connection was made, the answer did not come in 1 s).
+            "gave up: ReadTimeout",
+            "HTTP error: 404 Client Error: Not Found for url: http://www.lab.test/status/404",
+        ] {
+            if !output.contains(line) {
+                return Err(format!("no {line:?} in the output: {output:?}"));
+            }
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        // Each request is an HTTP operation of the page's session, drawn
+        // in the waterfall with its status.
+        page.click("button#timing-tab").await?;
+        page.wait("the program's requests in the waterfall", async || {
+            let statuses = page.texts("#waterfall .wf-status").await?;
+            if statuses.iter().any(|s| s == "200 OK")
+                && statuses.iter().any(|s| s == "404 Not Found")
+            {
+                Ok(())
+            } else {
+                Err(format!("statuses: {statuses:?}"))
+            }
+        })
+        .await?;
+        let phases = page.texts("#waterfall .wf-row[data-op] .wf-phase").await?;
+        for wanted in ["connect ", "wait "] {
+            if !phases.iter().any(|p| p.starts_with(wanted)) {
+                return Err(format!("no {wanted}phase among {phases:?}"));
+            }
+        }
+
+        // POST JSON with a header, Basic auth, redirects, a refusal: what
+        // the lab echoes is what the program sent.
+        page.set_value(
+            "textarea#code-text",
+            r#"import requests
+
+r = requests.post("http://www.lab.test/post", json={"course": "net101"},
+                  headers={"X-Course": "net101"}, timeout=5)
+echo = r.json()
+print("sent json:", echo["json"])
+print("content-type:", echo["headers"]["content-type"])
+print("x-course:", echo["headers"]["x-course"])
+r = requests.get("http://www.lab.test/basic-auth/ada/secret", auth=("ada", "secret"), timeout=5)
+print("auth:", r.status_code, r.json()["user"])
+r = requests.get("http://www.lab.test/redirect/2", timeout=5)
+print("redirects:", [h.status_code for h in r.history], r.url)
+try:
+    requests.get("http://127.0.0.1:1/", timeout=5)
+except requests.exceptions.ConnectionError as error:
+    print("refused:", type(error.__cause__).__name__)
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "refused:").await?;
+        for line in [
+            "sent json: {'course': 'net101'}",
+            "content-type: application/json",
+            "x-course: net101",
+            "auth: 200 ada",
+            "redirects: [302, 302] http://www.lab.test/get",
+            "refused: ConnectionRefusedError",
+        ] {
+            if !output.contains(line) {
+                return Err(format!("no {line:?} in the output: {output:?}"));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-requests.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

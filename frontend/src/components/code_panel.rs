@@ -29,7 +29,7 @@ pub struct Example {
 }
 
 /// Programs to start from, in the style of a first course.
-pub const EXAMPLES: [Example; 6] = [
+pub const EXAMPLES: [Example; 7] = [
     Example {
         title: "TCP echo client",
         files: &[(
@@ -159,6 +159,34 @@ for name in ["echo.lab.test", "nosuch.lab.test"]:
         print(name, "is", socket.gethostbyname(name))
     except socket.gaierror as error:
         print(name, "does not resolve:", error)
+"#,
+        )],
+    },
+    Example {
+        title: "HTTP with requests",
+        files: &[(
+            "http_get.py",
+            r#"import requests
+
+URL = "http://www.lab.test"  # the relay's HTTP lab
+
+response = requests.get(URL + "/json", timeout=5)
+print(response.status_code, response.reason)
+print("content type:", response.headers["Content-Type"])
+print("title:", response.json()["slideshow"]["title"])
+
+# /delay/3 answers after 3 seconds: a 1-second timeout gives up first.
+try:
+    requests.get(URL + "/delay/3", timeout=1)
+except requests.exceptions.Timeout as error:
+    print("gave up:", type(error).__name__)
+
+# raise_for_status() turns a 4xx or 5xx answer into an exception.
+response = requests.get(URL + "/status/404", timeout=5)
+try:
+    response.raise_for_status()
+except requests.exceptions.HTTPError as error:
+    print("HTTP error:", error)
 "#,
         )],
     },

@@ -2,7 +2,8 @@
 //! and the page carries out the program's socket calls through its own
 //! relay session, so they are drawn like the panels' operations.
 //!
-//! The worker asks, the page answers: each socket call arrives as a
+//! The worker asks, the page answers: each socket call (and each request
+//! of the `requests` module, `requests_shim.py`) arrives as a
 //! [`Request`], goes through `shared::program::sockets` (the pure model of
 //! what each call becomes and returns), and the [`Reply`] goes back when the
 //! relay's events settle it. Stop terminates the worker at once (a `while
@@ -25,6 +26,7 @@ use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, W
 const PYODIDE_DIR: &str = "/pyodide-314.0.8/";
 const WORKER_JS: &str = include_str!("worker.mjs");
 const SOCKET_SHIM: &str = include_str!("socket_shim.py");
+const REQUESTS_MODULE: &str = include_str!("requests_shim.py");
 
 /// What a running program tells the panel.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,6 +113,7 @@ impl Program {
             ("code", code),
             ("filename", filename),
             ("shim", SOCKET_SHIM),
+            ("requests", REQUESTS_MODULE),
         ] {
             let _ = js_sys::Reflect::set(&run, &key.into(), &value.into());
         }
@@ -259,6 +262,7 @@ fn starts_op(msg: &ClientMsg) -> bool {
             | ClientMsg::TcpListen { .. }
             | ClientMsg::UdpOpen { .. }
             | ClientMsg::DnsQuery { .. }
+            | ClientMsg::HttpRequest(_)
     )
 }
 

@@ -142,5 +142,85 @@ class Names(unittest.TestCase):
         self.assertEqual(raised.exception.errno, socket.EAI_NONAME)
 
 
+def response(status=200, reason="OK", headers=(), body="", url="http://www.lab.test/get"):
+    return {
+        "result": "response",
+        "response": {
+            "status": status,
+            "reason": reason,
+            "headers": [list(h) for h in headers],
+            "url": url,
+            "elapsed_us": 900,
+        },
+        "body": {"text": body},
+        "history": [],
+    }
+
+
+class Urllib(unittest.TestCase):
+    """urllib.request, patched as the program imports it: each request is
+    one `http` call to the page."""
+
+    def test_urlopen_reads_a_response(self):
+        import urllib.request
+
+        answer(response(headers=[("Content-Type", "application/json")], body='{"a": 1}', url="https://www.lab.test/json"))
+        with urllib.request.urlopen("https://www.lab.test/json", timeout=5) as r:
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.reason, "OK")
+            self.assertEqual(r.headers["content-type"], "application/json")
+            self.assertEqual(json.loads(r.read()), {"a": 1})
+            self.assertEqual(r.url, "https://www.lab.test/json")
+        (call,) = requests
+        self.assertEqual(call["call"], "http")
+        self.assertEqual((call["method"], call["url"]), ("GET", "https://www.lab.test/json"))
+        self.assertEqual((call["connect_timeout_ms"], call["read_timeout_ms"]), (5000, 5000))
+        self.assertEqual(call["max_redirects"], 0)
+
+    def test_a_post_and_redirects_as_urllib_follows_them(self):
+        import urllib.request
+
+        answer(
+            response(302, "Found", [("Location", "/get")], url="http://www.lab.test/post"),
+            response(body="done", url="http://www.lab.test/get"),
+        )
+        r = urllib.request.urlopen("http://www.lab.test/post", data=b"a=1")
+        self.assertEqual(r.read(), b"done")
+        self.assertEqual(r.url, "http://www.lab.test/get")
+        first, second = requests
+        self.assertEqual((first["method"], first["body"]), ("POST", {"text": "a=1"}))
+        headers = {k.lower(): v for k, v in first["headers"]}
+        self.assertEqual(headers["content-type"], "application/x-www-form-urlencoded")
+        self.assertNotIn("content-length", headers)
+        self.assertEqual((second["method"], second["url"]), ("GET", "http://www.lab.test/get"))
+
+    def test_errors_are_urllibs(self):
+        import urllib.error
+        import urllib.request
+
+        answer(response(404, "Not Found", url="http://www.lab.test/status/404"))
+        with self.assertRaises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen("http://www.lab.test/status/404")
+        self.assertEqual(str(raised.exception), "HTTP Error 404: Not Found")
+        self.assertEqual(raised.exception.code, 404)
+        answer(
+            {
+                "result": "http_failed",
+                "error": {
+                    "exception": "ConnectionError",
+                    "message": "",
+                    "cause": {"exception": "ConnectionRefusedError", "errno": 111, "message": "Connection refused"},
+                },
+            }
+        )
+        with self.assertRaises(urllib.error.URLError) as raised:
+            urllib.request.urlopen("http://127.0.0.1:1/")
+        self.assertEqual(str(raised.exception), "<urlopen error [Errno 111] Connection refused>")
+        self.assertIsInstance(raised.exception.reason, ConnectionRefusedError)
+        answer({"result": "http_failed", "error": {"exception": "ReadTimeout", "message": "first byte timeout"}})
+        with self.assertRaises(TimeoutError):
+            urllib.request.urlopen("http://www.lab.test/delay/3", timeout=1)
+
+
 if __name__ == "__main__":
     unittest.main()

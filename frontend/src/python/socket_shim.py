@@ -368,6 +368,114 @@ for _name, _value in (("SO_REUSEADDR", 2), ("SO_REUSEPORT", 15)):
     if not hasattr(_std, _name):
         setattr(_std, _name, _value)
 
+# urllib.request: `urlopen` makes each request (each hop of a redirect) one
+# `http` call to the page, as the `requests` module does, so it is drawn
+# in the waterfall and https:// works (Pyodide has no `ssl` to wrap a
+# socket in). Patched when the program imports it, so a program that does
+# not pays nothing.
+def _urllib_patch(module):
+    import email.parser
+    import http.client
+    import io
+    import urllib.error
+    import urllib.response
+
+    def _open(req):
+        timeout = None if req.timeout is _std._GLOBAL_DEFAULT_TIMEOUT else req.timeout
+        ms = None if timeout is None else max(1, round(float(timeout) * 1000))
+        headers = dict(req.unredirected_hdrs)
+        headers.update(req.headers)
+        body = req.data
+        if body is not None and not isinstance(body, (bytes, bytearray)):
+            if hasattr(body, "read"):
+                body = body.read()
+            else:
+                body = b"".join(body)
+        reply = _call(
+            "http",
+            method=req.get_method(),
+            url=req.full_url,
+            # The relay frames the body itself (Content-Length from it).
+            headers=[[k, str(v)] for k, v in headers.items() if k.lower() != "content-length"],
+            body=None if body is None else _payload(body),
+            connect_timeout_ms=ms,
+            read_timeout_ms=ms,
+            # urllib's own redirect handler follows them, one call each.
+            max_redirects=0,
+        )
+        if reply["result"] == "http_failed":
+            error = reply["error"]
+            if error["exception"] == "ReadTimeout":
+                # As http.client's getresponse() raises it: not wrapped.
+                raise _std.timeout("timed out")
+            if error["exception"] == "ConnectTimeout":
+                raise urllib.error.URLError(_std.timeout("timed out"))
+            cause = error.get("cause")
+            raise urllib.error.URLError(_exception(cause) if cause else error["message"])
+        answer = reply["response"]
+        head = "".join(f"{name}: {value}\r\n" for name, value in answer["headers"])
+        message = email.parser.Parser(_class=http.client.HTTPMessage).parsestr(head + "\r\n")
+        response = urllib.response.addinfourl(
+            io.BytesIO(_bytes(reply["body"])), message, answer["url"], answer["status"]
+        )
+        response.msg = response.reason = answer["reason"]
+        return response
+
+    class HTTPHandler(module.HTTPHandler):
+        def http_open(self, req):
+            return _open(req)
+
+    handlers = [HTTPHandler]
+    if hasattr(module, "HTTPSHandler"):
+        class HTTPSHandler(module.HTTPSHandler):
+            def https_open(self, req):
+                return _open(req)
+    else:
+        class HTTPSHandler(module.BaseHandler):
+            https_request = module.AbstractHTTPHandler.do_request_
+
+            def https_open(self, req):
+                return _open(req)
+    handlers.append(HTTPSHandler)
+    module.install_opener(module.build_opener(*handlers))
+
+
+class _UrllibFinder:
+    """Patches urllib.request as it is first imported."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "urllib.request":
+            return None
+        import importlib.util
+        import sys
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        exec_module = spec.loader.exec_module
+
+        class Loader:
+            def create_module(self, spec):
+                return None
+
+            def exec_module(self, module):
+                exec_module(module)
+                _urllib_patch(module)
+
+        spec.loader = Loader()
+        return spec
+
+
+def _watch_urllib():
+    import sys
+
+    if "urllib.request" in sys.modules:
+        _urllib_patch(sys.modules["urllib.request"])
+    else:
+        sys.meta_path.insert(0, _UrllibFinder())
+
+
+_watch_urllib()
+
 _std.socket = socket
 _std.SocketType = socket
 _std.create_connection = create_connection

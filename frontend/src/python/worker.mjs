@@ -5,7 +5,8 @@
 // run_sync, which suspends WebAssembly on a JavaScript promise (JavaScript
 // Promise Integration), so `recv()` blocks the program and nothing else.
 //
-// Messages from the page: {type: "run", code, filename, pyodide, shim} and
+// Messages from the page: {type: "run", code, filename, pyodide, shim,
+// requests} and
 // {type: "reply", reply}. Messages to the page: {type: "ready"},
 // {type: "out", stream, text}, {type: "call", request} and
 // {type: "exit", status, error}.
@@ -59,6 +60,9 @@ self.onmessage = async (event) => {
     // program's), imported once: it patches the standard `socket` module.
     pyodide.FS.writeFile("/home/pyodide/_roundtrip_socket.py", msg.shim);
     pyodide.runPython("import _roundtrip_socket");
+    // `requests` (a subset whose requests the relay makes), imported only
+    // by a program that imports it.
+    pyodide.FS.writeFile("/home/pyodide/requests.py", msg.requests);
     await pyodide.runPythonAsync(msg.code, { filename: msg.filename });
     postMessage({ type: "exit", status: 0 });
   } catch (error) {

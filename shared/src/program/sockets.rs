@@ -15,6 +15,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
+use super::http::{Exchanges, HttpCall, HttpFailure, HttpResponse};
 use super::ports::{self, Ports, Proto};
 use super::python_error::{self, PyError, PyException};
 use crate::payload::Payload;
@@ -119,6 +120,9 @@ pub enum Call {
     /// `socket.gethostbyname(name)` / `getaddrinfo`: the IPv4 addresses of
     /// `name`, asked of the relay's DNS.
     Resolve { name: String },
+    /// `requests.get(url, ...)` and its kin: one HTTP request, made by the
+    /// relay (see [`super::http`]).
+    Http(HttpCall),
 }
 
 /// Every `call`, as serde spells them.
@@ -134,6 +138,7 @@ const CALLS: &[&str] = &[
     "send_to",
     "recv_from",
     "resolve",
+    "http",
 ];
 
 impl<'de> Deserialize<'de> for Request {
@@ -196,6 +201,15 @@ impl<'de> Deserialize<'de> for Request {
                 "resolve" => Call::Resolve {
                     name: f.req("name")?,
                 },
+                "http" => Call::Http(HttpCall {
+                    method: f.req("method")?,
+                    url: f.req("url")?,
+                    headers: f.or_default("headers")?,
+                    body: f.opt("body")?,
+                    connect_timeout_ms: f.opt("connect_timeout_ms")?,
+                    read_timeout_ms: f.opt("read_timeout_ms")?,
+                    max_redirects: f.or_default("max_redirects")?,
+                }),
                 other => return Err(serde::de::Error::unknown_variant(other, CALLS)),
             };
             Ok(Request { id, call })
@@ -233,6 +247,16 @@ pub enum Outcome {
     Datagram { data: Payload, from: String },
     /// `gethostbyname` returned these addresses.
     Addresses { addrs: Vec<String> },
+    /// An HTTP request's response: the last one, its body (whole, at most
+    /// [`super::http::MAX_BODY`]), and the redirects that led to it, first
+    /// first.
+    Response {
+        response: HttpResponse,
+        body: Payload,
+        history: Vec<HttpResponse>,
+    },
+    /// An HTTP request failed: the `requests` exception it raises.
+    HttpFailed { error: HttpFailure },
     /// The call raised.
     Raised { error: PyError },
 }
@@ -310,6 +334,8 @@ pub struct Sockets {
     by_op: BTreeMap<OpId, SockId>,
     /// Name lookups waiting for their DNS answer.
     lookups: BTreeMap<OpId, Lookup>,
+    /// HTTP requests under way.
+    http: Exchanges,
     /// The page's map of program ports (shared by every program in it).
     ports: Rc<RefCell<Ports>>,
     /// Handles for accepted connections until `accept` gives them the
@@ -341,6 +367,7 @@ impl Sockets {
             .filter(|sock| sock.state != State::Closed)
             .filter_map(|sock| sock.op)
             .chain(self.lookups.keys().copied())
+            .chain(self.http.open_ops())
             .collect()
     }
 
@@ -352,6 +379,7 @@ impl Sockets {
         self.socks.clear();
         self.by_op.clear();
         self.lookups.clear();
+        self.http.clear();
         open
     }
 
@@ -368,7 +396,7 @@ impl Sockets {
     /// Whether `op` is one of this program's operations (an accepted
     /// connection from the moment the relay announces it).
     pub fn owns(&self, op: OpId) -> bool {
-        self.by_op.contains_key(&op) || self.lookups.contains_key(&op)
+        self.by_op.contains_key(&op) || self.lookups.contains_key(&op) || self.http.owns(op)
     }
 
     /// One call of the program. `next_op` is the page's next free
@@ -607,6 +635,7 @@ impl Sockets {
                     timeout_ms: None,
                 })]
             }
+            Call::Http(http) => self.http.start(id, http, next_op),
             Call::Close { sock } => {
                 let mut effects = Vec::new();
                 if let Some(mut entry) = self.socks.remove(&sock) {
@@ -644,6 +673,14 @@ impl Sockets {
 
     /// A message from the relay; those about other operations are ignored.
     pub fn relay(&mut self, msg: &ServerMsg) -> Vec<Effect> {
+        let op = match msg {
+            ServerMsg::Event(event) => Some(event.op),
+            ServerMsg::Data { op, .. } | ServerMsg::Error { op: Some(op), .. } => Some(*op),
+            _ => None,
+        };
+        if op.is_some_and(|op| self.http.owns(op)) {
+            return self.http.relay(msg);
+        }
         let (op, happened) = match msg {
             ServerMsg::Event(event) => (event.op, Happened::Event(&event.kind)),
             ServerMsg::Data { op, data, .. } => (*op, Happened::Data(&data.0)),

@@ -4,11 +4,15 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use super::http::{HttpCall, HttpFailure, HttpResponse, MAX_BODY, RequestsError};
 use super::ports::{Ports, Proto};
 use super::python_error::PyException;
 use super::sockets::{Call, Effect, MAX_DATAGRAMS, MAX_UNREAD, Outcome, Reply, Request, Sockets};
 use crate::payload::Payload;
-use crate::protocol::{ClientMsg, Closer, ErrorCode, Event, EventKind, RelayError, ServerMsg};
+use crate::protocol::{
+    ClientMsg, Closer, ErrorCode, Event, EventKind, HttpRequest, HttpTimeouts, HttpTimings,
+    Refusal, RelayError, ServerMsg,
+};
 
 const OP: u32 = 7;
 
@@ -1083,6 +1087,28 @@ fn every_call_reads_back_as_written() {
         Call::Resolve {
             name: "www.lab.test".into(),
         },
+        Call::Http(HttpCall {
+            method: "POST".into(),
+            url: "http://www.lab.test/post?a=1".into(),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                ("X-Twice".into(), "1".into()),
+                ("X-Twice".into(), "2".into()),
+            ],
+            body: Some(Payload(b"{\"a\": 1}".to_vec())),
+            connect_timeout_ms: Some(3050),
+            read_timeout_ms: Some(27_000),
+            max_redirects: 30,
+        }),
+        Call::Http(HttpCall {
+            method: "GET".into(),
+            url: "http://www.lab.test/".into(),
+            headers: Vec::new(),
+            body: None,
+            connect_timeout_ms: None,
+            read_timeout_ms: None,
+            max_redirects: 0,
+        }),
     ];
     let mut seen = std::collections::BTreeSet::new();
     for (id, call) in calls.into_iter().enumerate() {
@@ -1098,6 +1124,7 @@ fn every_call_reads_back_as_written() {
             Call::SendTo { .. } => "send_to",
             Call::RecvFrom { .. } => "recv_from",
             Call::Resolve { .. } => "resolve",
+            Call::Http { .. } => "http",
         });
         let request = Request {
             id: id as u32,
@@ -1122,7 +1149,7 @@ fn every_call_reads_back_as_written() {
             "{text}"
         );
     }
-    assert_eq!(seen.len(), 11);
+    assert_eq!(seen.len(), 12);
     let err = serde_json::from_str::<Request>(r#"{"id":1,"call":"fly","sock":1}"#)
         .unwrap_err()
         .to_string();
@@ -1131,4 +1158,460 @@ fn every_call_reads_back_as_written() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing field `sock`"), "{err}");
+}
+
+// HTTP: `requests` in the page.
+
+fn at(t_us: u64, kind: EventKind) -> ServerMsg {
+    ServerMsg::Event(Event { op: OP, t_us, kind })
+}
+
+fn get(url: &str) -> HttpCall {
+    HttpCall {
+        method: "GET".into(),
+        url: url.into(),
+        headers: vec![("User-Agent".into(), "python-requests/2.32.3".into())],
+        body: None,
+        connect_timeout_ms: Some(5000),
+        read_timeout_ms: Some(5000),
+        max_redirects: 30,
+    }
+}
+
+fn head(status: u16, reason: &str, headers: &[(&str, &str)]) -> EventKind {
+    EventKind::ResponseHead {
+        status,
+        reason: reason.into(),
+        version: "HTTP/1.1".into(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect(),
+    }
+}
+
+fn done() -> EventKind {
+    EventKind::ResponseDone {
+        body_bytes: 0,
+        json: false,
+        timings: HttpTimings::default(),
+    }
+}
+
+fn failed(code: ErrorCode, message: &str) -> ServerMsg {
+    event(EventKind::Failed {
+        error: RelayError::new(code, message),
+    })
+}
+
+fn http_failure(effects: &[Effect]) -> HttpFailure {
+    match effects {
+        [
+            Effect::Reply(Reply {
+                id: 1,
+                outcome: Outcome::HttpFailed { error },
+            }),
+        ] => error.clone(),
+        other => panic!("not one failure: {other:?}"),
+    }
+}
+
+/// A GET started as op `OP`, up to its connection.
+fn requesting(url: &str) -> Sockets {
+    let mut sockets = Sockets::default();
+    call(&mut sockets, 1, Call::Http(get(url)));
+    assert!(sockets.owns(OP));
+    sockets
+}
+
+#[test]
+fn a_get_is_one_http_request_operation_with_the_programs_timeouts() {
+    let mut sockets = Sockets::default();
+    let mut call_ = get("http://www.lab.test/json");
+    call_.connect_timeout_ms = Some(3050);
+    call_.read_timeout_ms = Some(0);
+    let effects = call(&mut sockets, 1, Call::Http(call_));
+    assert_eq!(
+        effects,
+        vec![Effect::Relay(Box::new(ClientMsg::HttpRequest(
+            HttpRequest {
+                headers: vec![("User-Agent".into(), "python-requests/2.32.3".into())],
+                timeouts: Some(HttpTimeouts {
+                    connect_ms: Some(3050),
+                    tls_ms: Some(3050),
+                    // The relay refuses 0: the shortest wait it takes.
+                    first_byte_ms: Some(1),
+                    total_ms: None,
+                }),
+                follow_redirects: 30,
+                max_body: Some(MAX_BODY),
+                ..HttpRequest::get(OP, "http://www.lab.test/json")
+            }
+        )))]
+    );
+    // No timeout given: the relay's own.
+    let mut sockets = Sockets::default();
+    let mut call_ = get("http://www.lab.test/json");
+    call_.connect_timeout_ms = None;
+    call_.read_timeout_ms = None;
+    let effects = call(&mut sockets, 2, Call::Http(call_));
+    let [Effect::Relay(msg)] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    let ClientMsg::HttpRequest(request) = &**msg else {
+        panic!("{msg:?}")
+    };
+    assert_eq!(request.timeouts, None);
+}
+
+#[test]
+fn the_response_comes_back_whole_with_its_headers_in_order() {
+    let mut sockets = requesting("http://www.lab.test/json");
+    for msg in [
+        at(
+            100,
+            EventKind::Connecting {
+                addr: "127.0.0.1:80".into(),
+            },
+        ),
+        at(
+            200,
+            EventKind::Connected {
+                local: "127.0.0.1:50000".into(),
+                remote: "127.0.0.1:80".into(),
+            },
+        ),
+        at(
+            1500,
+            head(
+                200,
+                "OK",
+                &[
+                    ("content-type", "application/json"),
+                    ("set-cookie", "a=1"),
+                    ("set-cookie", "b=2"),
+                ],
+            ),
+        ),
+        data(b"{\"slideshow\":"),
+        data(b"{}}"),
+    ] {
+        assert_eq!(sockets.relay(&msg), Vec::new(), "{msg:?}");
+    }
+    let effects = sockets.relay(&at(1700, done()));
+    assert_eq!(
+        effects,
+        vec![reply(
+            1,
+            Outcome::Response {
+                response: HttpResponse {
+                    status: 200,
+                    reason: "OK".into(),
+                    headers: vec![
+                        ("content-type".into(), "application/json".into()),
+                        ("set-cookie".into(), "a=1".into()),
+                        ("set-cookie".into(), "b=2".into()),
+                    ],
+                    url: "http://www.lab.test/json".into(),
+                    elapsed_us: 1500,
+                },
+                body: Payload(b"{\"slideshow\":{}}".to_vec()),
+                history: Vec::new(),
+            }
+        )]
+    );
+    // The relay's close ends the operation: nothing more for the program,
+    // nothing left to close.
+    assert_eq!(
+        sockets.relay(&event(EventKind::Closed { by: Closer::Relay })),
+        Vec::new()
+    );
+    assert!(!sockets.owns(OP));
+    assert_eq!(sockets.open_ops(), Vec::<u32>::new());
+}
+
+#[test]
+fn followed_redirects_are_the_history_and_the_last_url_is_the_response_url() {
+    let mut sockets = requesting("http://www.lab.test/redirect/2");
+    let moved = |t_us, location: &str| {
+        [
+            at(t_us, head(302, "Found", &[("location", location)])),
+            at(
+                t_us + 10,
+                EventKind::Redirect {
+                    status: 302,
+                    location: format!("http://www.lab.test{location}"),
+                },
+            ),
+        ]
+    };
+    for msg in moved(1000, "/redirect/1")
+        .into_iter()
+        .chain(moved(3000, "/get"))
+        .chain([at(3500, head(200, "OK", &[])), data(b"{}")])
+    {
+        assert_eq!(sockets.relay(&msg), Vec::new());
+    }
+    let effects = sockets.relay(&at(3600, done()));
+    let [
+        Effect::Reply(Reply {
+            outcome: Outcome::Response {
+                response, history, ..
+            },
+            ..
+        }),
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(response.url, "http://www.lab.test/get");
+    // Each hop's time from its own start (the redirect that led there).
+    assert_eq!(response.elapsed_us, 3500 - 3010);
+    let hops: Vec<(u16, &str, u64)> = history
+        .iter()
+        .map(|h| (h.status, h.url.as_str(), h.elapsed_us))
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            (302, "http://www.lab.test/redirect/2", 1000),
+            (302, "http://www.lab.test/redirect/1", 3000 - 1010),
+        ]
+    );
+}
+
+#[test]
+fn a_timeout_before_the_connection_is_a_connect_timeout_and_after_it_a_read_timeout() {
+    let mut sockets = requesting("http://www.lab.test/get");
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::TimedOut,
+        "connection to 127.0.0.1:80 timed out: no answer within 5000 ms",
+    )));
+    assert_eq!(failure.exception, RequestsError::ConnectTimeout);
+    assert!(!sockets.owns(OP));
+
+    let mut sockets = requesting("http://www.lab.test/delay/3");
+    sockets.relay(&event(EventKind::Connected {
+        local: "127.0.0.1:50000".into(),
+        remote: "127.0.0.1:80".into(),
+    }));
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::TimedOut,
+        "first byte timeout: no response within 500 ms of sending the request (timeouts.first_byte_ms)",
+    )));
+    assert_eq!(failure.exception, RequestsError::ReadTimeout);
+    assert!(
+        failure.message.contains("first byte timeout"),
+        "{failure:?}"
+    );
+
+    // A redirect's next hop connects anew: its timeout is a connect one.
+    let mut sockets = requesting("http://www.lab.test/redirect/1");
+    sockets.relay(&event(EventKind::Connected {
+        local: "127.0.0.1:50000".into(),
+        remote: "127.0.0.1:80".into(),
+    }));
+    sockets.relay(&event(head(
+        302,
+        "Found",
+        &[("location", "http://far.example/")],
+    )));
+    sockets.relay(&event(EventKind::Redirect {
+        status: 302,
+        location: "http://far.example/".into(),
+    }));
+    let failure = http_failure(&sockets.relay(&failed(ErrorCode::TimedOut, "timed out")));
+    assert_eq!(failure.exception, RequestsError::ConnectTimeout);
+}
+
+#[test]
+fn no_connection_is_a_connection_error_with_the_socket_error_under_it() {
+    let cause = |code, message: &str| {
+        let mut sockets = requesting("http://127.0.0.1:1/");
+        let failure = http_failure(&sockets.relay(&failed(code, message)));
+        assert_eq!(failure.exception, RequestsError::ConnectionError);
+        failure.cause.expect("a socket error under it")
+    };
+    let refused = cause(ErrorCode::Refused, "127.0.0.1:1 refused the connection");
+    assert_eq!(
+        refused.traceback_line(),
+        "ConnectionRefusedError: [Errno 111] Connection refused"
+    );
+    let unresolved = cause(ErrorCode::ResolveFailed, "nosuch.lab.test has no address");
+    assert_eq!(
+        unresolved.traceback_line(),
+        "socket.gaierror: [Errno -2] Name or service not known"
+    );
+    let reset = cause(ErrorCode::Reset, "reset");
+    assert_eq!(reset.exception, PyException::ConnectionResetError);
+
+    // The relay's policy: the explanation travels to the program.
+    let mut sockets = requesting("http://10.0.0.5/");
+    let failure = http_failure(&sockets.relay(&failed_with(RelayError::refused(
+        Refusal::SpecialAddress,
+        "blocked: 10.0.0.5 is in a private range (10.0.0.0/8)",
+    ))));
+    assert_eq!(failure.exception, RequestsError::ConnectionError);
+    let cause = failure.cause.expect("a PermissionError under it");
+    assert_eq!(cause.exception, PyException::PermissionError);
+    assert!(
+        cause.message.contains("private range (10.0.0.0/8)"),
+        "{cause:?}"
+    );
+}
+
+fn failed_with(error: RelayError) -> ServerMsg {
+    event(EventKind::Failed { error })
+}
+
+#[test]
+fn redirects_past_the_limit_are_too_many_redirects_and_a_broken_server_is_not() {
+    let mut sockets = Sockets::default();
+    let mut limited = get("http://www.lab.test/redirect/3");
+    limited.max_redirects = 1;
+    call(&mut sockets, 1, Call::Http(limited));
+    sockets.relay(&event(head(302, "Found", &[("location", "/redirect/2")])));
+    sockets.relay(&event(EventKind::Redirect {
+        status: 302,
+        location: "http://www.lab.test/redirect/2".into(),
+    }));
+    sockets.relay(&event(head(302, "Found", &[("location", "/redirect/1")])));
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::Http,
+        "too many redirects: stopped after following 1 (follow_redirects); the last one was 302 to /redirect/1",
+    )));
+    assert_eq!(failure.exception, RequestsError::TooManyRedirects);
+    assert_eq!(failure.message, "Exceeded 1 redirects.");
+
+    let mut sockets = requesting("http://www.lab.test/get");
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::Http,
+        "the server closed before its whole answer",
+    )));
+    assert_eq!(failure.exception, RequestsError::ConnectionError);
+}
+
+#[test]
+fn a_body_past_the_cap_raises_and_the_page_holds_no_more_than_the_cap() {
+    let mut sockets = requesting("http://www.lab.test/drip");
+    sockets.relay(&event(head(200, "OK", &[])));
+    let piece = vec![b'x'; 1 << 20];
+    for _ in 0..5 {
+        assert_eq!(sockets.relay(&data(&piece)), Vec::new());
+    }
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::BodyTooLarge,
+        "the response body is larger than the limit of 4194304 bytes (max_body): the relay stopped reading",
+    )));
+    assert_eq!(failure.exception, RequestsError::RequestException);
+    assert!(failure.message.contains("larger than 4 MiB"), "{failure:?}");
+
+    // A relay that sent more than it was asked for: the body stops at the
+    // cap.
+    let mut sockets = requesting("http://www.lab.test/drip");
+    sockets.relay(&event(head(200, "OK", &[])));
+    for _ in 0..5 {
+        sockets.relay(&data(&piece));
+    }
+    let effects = sockets.relay(&event(done()));
+    let [
+        Effect::Reply(Reply {
+            outcome: Outcome::Response { body, .. },
+            ..
+        }),
+    ] = &effects[..]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(body.0.len() as u64, MAX_BODY);
+}
+
+#[test]
+fn a_request_refused_before_it_starts_raises_and_a_stopped_program_closes_its_requests() {
+    let mut sockets = requesting("http://www.lab.test/get");
+    let failure = http_failure(&sockets.relay(&ServerMsg::Error {
+        op: Some(OP),
+        error: RelayError::new(ErrorCode::LimitReached, "16 operations are open"),
+    }));
+    assert_eq!(failure.exception, RequestsError::ConnectionError);
+    assert!(
+        failure.message.contains("16 operations are open"),
+        "{failure:?}"
+    );
+    assert!(!sockets.owns(OP));
+
+    // Stopped while the request waits: its operation is closed.
+    let mut sockets = requesting("http://www.lab.test/delay/10");
+    assert_eq!(sockets.end(), vec![OP]);
+    assert!(!sockets.owns(OP));
+}
+
+#[test]
+fn the_module_reads_a_response_and_a_failure_by_these_names() {
+    let json = serde_json::to_value(Reply {
+        id: 4,
+        outcome: Outcome::Response {
+            response: HttpResponse {
+                status: 404,
+                reason: "Not Found".into(),
+                headers: vec![("content-length".into(), "0".into())],
+                url: "http://www.lab.test/status/404".into(),
+                elapsed_us: 1234,
+            },
+            body: Payload(Vec::new()),
+            history: Vec::new(),
+        },
+    })
+    .unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "id": 4,
+            "result": "response",
+            "response": {
+                "status": 404,
+                "reason": "Not Found",
+                "headers": [["content-length", "0"]],
+                "url": "http://www.lab.test/status/404",
+                "elapsed_us": 1234
+            },
+            "body": {"text": ""},
+            "history": []
+        })
+    );
+    let name = |exception| {
+        serde_json::to_value(HttpFailure {
+            exception,
+            cause: None,
+            message: String::new(),
+        })
+        .unwrap()["exception"]
+            .clone()
+    };
+    let json = serde_json::to_value(Reply {
+        id: 5,
+        outcome: Outcome::HttpFailed {
+            error: HttpFailure {
+                exception: RequestsError::ConnectionError,
+                cause: Some(super::python_error::PyError::new(
+                    PyException::ConnectionRefusedError,
+                    Some(111),
+                    "Connection refused",
+                )),
+                message: "ConnectionRefusedError: [Errno 111] Connection refused".into(),
+            },
+        },
+    })
+    .unwrap();
+    assert_eq!(json["result"], "http_failed");
+    assert_eq!(json["error"]["exception"], "ConnectionError");
+    assert_eq!(
+        json["error"]["cause"],
+        serde_json::json!({"exception": "ConnectionRefusedError", "errno": 111, "message": "Connection refused"})
+    );
+    assert_eq!(name(RequestsError::SslError), "SSLError");
+    assert_eq!(name(RequestsError::InvalidUrl), "InvalidURL");
+    assert_eq!(name(RequestsError::ReadTimeout), "ReadTimeout");
+    assert_eq!(name(RequestsError::ConnectTimeout), "ConnectTimeout");
+    assert_eq!(name(RequestsError::TooManyRedirects), "TooManyRedirects");
 }
