@@ -332,3 +332,85 @@ except requests.exceptions.ConnectionError as error:
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The editor colours the program as an editor would, and keeps the
+/// learner's edits in the browser: a reload brings them back, and
+/// "Restore the example" gives the example as it ships.
+#[tokio::test]
+async fn the_editor_colours_the_program_and_keeps_edits_across_a_reload() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let value = async || -> Result<String, String> {
+        let value = page
+            .run("return document.querySelector('#code-text').value", vec![])
+            .await?;
+        Ok(value.as_str().unwrap_or_default().to_owned())
+    };
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        let shipped = value().await?;
+        if !shipped.starts_with("import socket\n") {
+            return Err(format!("the first example is not shown: {shipped:?}"));
+        }
+        // The layer under the editor holds the same text, coloured.
+        let layer = page.text(".code-highlight").await?;
+        if layer.trim_end() != shipped.trim_end() {
+            return Err(format!("the coloured layer differs: {layer:?}"));
+        }
+        let keywords = page.texts(".code-highlight .tok-keyword").await?;
+        let strings = page.texts(".code-highlight .tok-string").await?;
+        let comments = page.texts(".code-highlight .tok-comment").await?;
+        if !(keywords.iter().any(|k| k == "import")
+            && keywords.iter().any(|k| k == "with")
+            && strings.iter().any(|s| s == "\"echo.lab.test\"")
+            && comments.iter().any(|c| c.starts_with("# the relay")))
+        {
+            return Err(format!(
+                "keywords {keywords:?}, strings {strings:?}, comments {comments:?}"
+            ));
+        }
+        let edited = "import socket\nprint('kept across a reload')\n";
+        page.set_value("textarea#code-text", edited).await?;
+        page.wait_text_contains(".code-kept", "kept in this browser")
+            .await?;
+        // A reload: the edit is back, coloured.
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.wait("the edit after a reload", async || {
+            let now = value().await?;
+            if now == edited {
+                Ok(())
+            } else {
+                Err(format!("the editor holds {now:?}"))
+            }
+        })
+        .await?;
+        let strings = page.texts(".code-highlight .tok-string").await?;
+        if strings != ["'kept across a reload'"] {
+            return Err(format!("strings after the reload: {strings:?}"));
+        }
+        // Restore: the example as it ships, and nothing kept.
+        page.click("button#code-restore").await?;
+        page.wait("the example as it ships", async || {
+            let now = value().await?;
+            if now == shipped {
+                Ok(())
+            } else {
+                Err(format!("the editor holds {now:?}"))
+            }
+        })
+        .await?;
+        if !page.texts(".code-kept").await?.is_empty() {
+            return Err("the restored example still says it is kept".into());
+        }
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-editor.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -105,6 +105,13 @@ pub fn remember(key: &str, value: &str) {
     }
 }
 
+/// Forgets what [`remember`] kept under `key`.
+pub fn forget(key: &str) {
+    if let Some(storage) = window().ok().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.remove_item(key);
+    }
+}
+
 /// Sets an attribute on `<html>`, where the style sheet's theme and
 /// presenter rules look.
 pub fn set_root_attribute(name: &str, value: &str) {

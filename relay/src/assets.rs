@@ -198,6 +198,22 @@ pub fn respond(files: &impl Files, uri: &Uri, headers: &HeaderMap) -> Response {
     })
 }
 
+/// How long a browser may keep `path`. Trunk names the page's assets by
+/// content hash and Pyodide's folder carries its version, so those never
+/// change; the page itself and its Python modules (`python/`, fixed names)
+/// are asked for again each time, so a new relay's are used at once.
+fn cache_control(path: &str) -> &'static str {
+    if path == "index.html" || path.starts_with(PYTHON_MODULES) {
+        "no-cache"
+    } else {
+        "public, max-age=31536000, immutable"
+    }
+}
+
+/// Where `index.html` puts the page's Python modules (the socket shim and
+/// `requests`), fetched by the program's worker when a program first runs.
+const PYTHON_MODULES: &str = "python/";
+
 /// Whether `path` asks for a file rather than a page of the app: its last
 /// segment has an extension.
 fn names_a_file(path: &str) -> bool {
@@ -219,13 +235,7 @@ fn file_response(files: &impl Files, path: &str, accepted: &[Encoding]) -> Optio
         })
         .or_else(|| files.file(path).map(|bytes| (Encoding::Identity, bytes)))?;
     let mime = mime_guess::from_path(path).first_or_octet_stream();
-    // Trunk names assets by content hash, so they never change; the page
-    // itself must be fetched again to pick up new asset names.
-    let cache = if path == "index.html" {
-        "no-cache"
-    } else {
-        "public, max-age=31536000, immutable"
-    };
+    let cache = cache_control(path);
     let mut response = (
         [
             (header::CONTENT_TYPE, mime.as_ref().to_owned()),
@@ -267,7 +277,29 @@ mod tests {
 
 #[cfg(test)]
 mod routes {
-    use super::names_a_file;
+    use super::{cache_control, names_a_file};
+
+    #[test]
+    fn only_files_named_by_their_content_or_version_are_kept_for_good() {
+        for kept in [
+            "roundtrip-frontend-1a2b3c4d5e6f7a8b_bg.wasm",
+            "style-97fe6c153c492528.css",
+            "pyodide-314.0.8/pyodide.asm.wasm",
+        ] {
+            assert_eq!(
+                cache_control(kept),
+                "public, max-age=31536000, immutable",
+                "{kept}"
+            );
+        }
+        for asked_again in [
+            "index.html",
+            "python/socket_shim.py",
+            "python/requests_shim.py",
+        ] {
+            assert_eq!(cache_control(asked_again), "no-cache", "{asked_again}");
+        }
+    }
 
     #[test]
     fn files_are_told_from_pages_of_the_app() {

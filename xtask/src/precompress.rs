@@ -14,7 +14,9 @@ use crate::page::files_under;
 
 /// Extensions worth compressing: text and WebAssembly. Images such as PNG
 /// are compressed already; an SVG is text.
-const COMPRESSIBLE: &[&str] = &["wasm", "js", "mjs", "css", "html", "svg", "json", "txt"];
+const COMPRESSIBLE: &[&str] = &[
+    "wasm", "js", "mjs", "css", "html", "svg", "json", "txt", "py",
+];
 
 /// The suffixes of the compressed forms, as the relay looks them up.
 pub const BROTLI_SUFFIX: &str = ".br";

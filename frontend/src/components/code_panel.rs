@@ -11,8 +11,11 @@ use roundtrip_shared::protocol::{ClientMsg, OpId, ServerMsg};
 use web_sys::{HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
+use roundtrip_shared::program::highlight;
 use roundtrip_shared::program::ports::Ports;
+use roundtrip_shared::program::saved::{self, Save};
 
+use crate::browser;
 use crate::hooks::MessageTap;
 use crate::python::{PageLink, Program, ProgramEvent};
 
@@ -225,12 +228,50 @@ struct Run {
     status: Option<Status>,
 }
 
+/// The example's programs as the learner left them in this browser, or as
+/// it ships them.
 fn files_of(example: usize) -> Vec<(String, String)> {
-    EXAMPLES[example]
-        .files
-        .iter()
-        .map(|(name, code)| ((*name).to_owned(), (*code).to_owned()))
-        .collect()
+    let shipped = EXAMPLES[example].files;
+    browser::preference(&storage_key(example))
+        .and_then(|stored| saved::restore(&stored, shipped))
+        .unwrap_or_else(|| {
+            shipped
+                .iter()
+                .map(|(name, code)| ((*name).to_owned(), (*code).to_owned()))
+                .collect()
+        })
+}
+
+/// Where the browser keeps the learner's edits to an example.
+fn storage_key(example: usize) -> String {
+    format!("roundtrip.python.{}", EXAMPLES[example].title)
+}
+
+/// Keeps `files` (the example's programs, edited) in the browser; whether
+/// they were too long to keep.
+fn keep(example: usize, files: &[(String, String)]) -> bool {
+    match saved::save(files, EXAMPLES[example].files) {
+        Save::Forget => {
+            browser::forget(&storage_key(example));
+            true
+        }
+        Save::Keep(text) => {
+            browser::remember(&storage_key(example), &text);
+            true
+        }
+        Save::TooLong => false,
+    }
+}
+
+/// The source in coloured pieces, for the layer under the editor.
+fn highlighted(code: &str) -> Html {
+    // A last newline would not show in the layer; the editor shows a line.
+    html! {
+        { for highlight::python(code).into_iter().map(|piece| match piece.kind.class() {
+            Some(class) => html! { <span {class}>{piece.text}</span> },
+            None => html! { {piece.text} },
+        }) }
+    }
 }
 
 #[function_component(CodePanel)]
@@ -352,19 +393,49 @@ pub fn code_panel(props: &Props) -> Html {
         })
     };
     let running = status_of(current).running();
-    let on_input = {
-        let files = files.clone();
-        Callback::from(move |e: InputEvent| {
-            let area: HtmlTextAreaElement = e.target_unchecked_into();
+    // Every edit is kept in the browser as it is made.
+    let too_long = use_state(|| false);
+    let edit = {
+        let (files, example, too_long) = (files.clone(), *example, too_long.clone());
+        Callback::from(move |text: String| {
             let mut next = (*files).clone();
             if let Some(file) = next.get_mut(current) {
-                file.1 = area.value();
+                file.1 = text;
             }
+            too_long.set(!keep(example, &next));
             files.set(next);
         })
     };
+    let on_input = {
+        let edit = edit.clone();
+        Callback::from(move |e: InputEvent| {
+            let area: HtmlTextAreaElement = e.target_unchecked_into();
+            edit.emit(area.value());
+        })
+    };
+    // The coloured layer under the editor scrolls with it.
+    let layer = use_node_ref();
+    let on_scroll = {
+        let layer = layer.clone();
+        Callback::from(move |e: Event| {
+            let area: HtmlTextAreaElement = e.target_unchecked_into();
+            if let Some(layer) = layer.cast::<web_sys::Element>() {
+                layer.set_scroll_left(area.scroll_left());
+                layer.set_scroll_top(area.scroll_top());
+            }
+        })
+    };
+    let restore = {
+        let (files, example, too_long) = (files.clone(), *example, too_long.clone());
+        Callback::from(move |_: MouseEvent| {
+            browser::forget(&storage_key(example));
+            too_long.set(false);
+            files.set(files_of(example));
+        })
+    };
+    let edited = saved::save(&files, EXAMPLES[*example].files) != Save::Forget;
     let on_keydown = {
-        let (files, run) = (files.clone(), run.clone());
+        let (edit, run) = (edit.clone(), run.clone());
         let can_run = props.can_run && !running;
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
@@ -386,20 +457,17 @@ pub fn code_panel(props: &Props) -> Html {
                 area.set_value(&text);
                 let caret = (start + 4) as u32;
                 let _ = area.set_selection_range(caret, caret);
-                let mut next = (*files).clone();
-                if let Some(file) = next.get_mut(current) {
-                    file.1 = text;
-                }
-                files.set(next);
+                edit.emit(text);
             }
         })
     };
     let on_example = {
-        let (example, files, selected, runs) = (
+        let (example, files, selected, runs, too_long) = (
             example.clone(),
             files.clone(),
             selected.clone(),
             runs.clone(),
+            too_long.clone(),
         );
         Callback::from(move |e: Event| {
             let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
@@ -414,6 +482,7 @@ pub fn code_panel(props: &Props) -> Html {
                 drop(old);
                 example.set(i);
                 files.set(files_of(i));
+                too_long.set(false);
                 selected.set(0);
             }
         })
@@ -472,11 +541,26 @@ pub fn code_panel(props: &Props) -> Html {
             }
             <div class="code-editor">
                 <pre class="code-gutter" aria-hidden="true">{gutter}</pre>
-                <textarea id="code-text" spellcheck="false" autocomplete="off"
-                    aria-label={format!("Python program {filename}")}
-                    rows={lines.to_string()} value={code}
-                    oninput={on_input} onkeydown={on_keydown} />
+                <div class="code-area">
+                    <pre class="code-highlight" aria-hidden="true" ref={layer}>{highlighted(&code)}</pre>
+                    <textarea id="code-text" spellcheck="false" autocomplete="off"
+                        aria-label={format!("Python program {filename}")}
+                        rows={lines.to_string()} value={code}
+                        oninput={on_input} onkeydown={on_keydown} onscroll={on_scroll} />
+                </div>
             </div>
+            if edited {
+                <p class="code-kept">
+                    if *too_long {
+                        {"Too long to keep in this browser: your edits last until you close the page. "}
+                    } else {
+                        {"Your edits are kept in this browser. "}
+                    }
+                    <button type="button" id="code-restore" onclick={restore}>
+                        {"Restore the example"}
+                    </button>
+                </p>
+            }
             <div class="row">
                 <button id="code-run" disabled={!props.can_run || running}
                     onclick={run.reform(move |_: MouseEvent| current)}>{"Run"}</button>

@@ -25,8 +25,10 @@ use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, W
 /// xtask holds the version to the one it installs).
 const PYODIDE_DIR: &str = "/pyodide-314.0.8/";
 const WORKER_JS: &str = include_str!("worker.mjs");
-const SOCKET_SHIM: &str = include_str!("socket_shim.py");
-const REQUESTS_MODULE: &str = include_str!("requests_shim.py");
+/// Where the page serves its own Python modules (`index.html` copies
+/// `socket_shim.py` and `requests_shim.py` there): the worker fetches them
+/// when a program first runs, so the page's first load does not carry them.
+const MODULES_DIR: &str = "/python/";
 
 /// What a running program tells the panel.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,16 +114,11 @@ impl Program {
             ("type", "run"),
             ("code", code),
             ("filename", filename),
-            ("shim", SOCKET_SHIM),
-            ("requests", REQUESTS_MODULE),
+            ("pyodide", &format!("{origin}{PYODIDE_DIR}")),
+            ("modules", &format!("{origin}{MODULES_DIR}")),
         ] {
             let _ = js_sys::Reflect::set(&run, &key.into(), &value.into());
         }
-        let _ = js_sys::Reflect::set(
-            &run,
-            &"pyodide".into(),
-            &format!("{origin}{PYODIDE_DIR}").into(),
-        );
         worker
             .post_message(&run)
             .map_err(|e| format!("the program could not be sent to its worker: {e:?}"))?;

@@ -5,8 +5,8 @@
 // run_sync, which suspends WebAssembly on a JavaScript promise (JavaScript
 // Promise Integration), so `recv()` blocks the program and nothing else.
 //
-// Messages from the page: {type: "run", code, filename, pyodide, shim,
-// requests} and
+// Messages from the page: {type: "run", code, filename, pyodide, modules}
+// (the URLs of Pyodide and of the page's own Python modules) and
 // {type: "reply", reply}. Messages to the page: {type: "ready"},
 // {type: "out", stream, text}, {type: "call", request} and
 // {type: "exit", status, error}.
@@ -34,10 +34,20 @@ self.onmessage = async (event) => {
     return;
   }
   if (msg.type !== "run") return;
-  let pyodide;
+  let pyodide, shim, requests;
   try {
+    // The page's modules come while Pyodide loads.
+    const modules = Promise.all(
+      ["socket_shim.py", "requests_shim.py"].map(async (name) => {
+        const response = await fetch(msg.modules + name);
+        if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+        return response.text();
+      }),
+    );
+    modules.catch(() => {}); // reported below, if Pyodide loads
     const { loadPyodide } = await import(msg.pyodide + "pyodide.mjs");
     pyodide = await loadPyodide({ indexURL: msg.pyodide });
+    [shim, requests] = await modules;
   } catch (error) {
     postMessage({ type: "exit", status: 1, error: "Python could not start: " + error });
     return;
@@ -58,11 +68,11 @@ self.onmessage = async (event) => {
   try {
     // The shim is a module of its own (its names must not mix with the
     // program's), imported once: it patches the standard `socket` module.
-    pyodide.FS.writeFile("/home/pyodide/_roundtrip_socket.py", msg.shim);
+    pyodide.FS.writeFile("/home/pyodide/_roundtrip_socket.py", shim);
     pyodide.runPython("import _roundtrip_socket");
     // `requests` (a subset whose requests the relay makes), imported only
     // by a program that imports it.
-    pyodide.FS.writeFile("/home/pyodide/requests.py", msg.requests);
+    pyodide.FS.writeFile("/home/pyodide/requests.py", requests);
     await pyodide.runPythonAsync(msg.code, { filename: msg.filename });
     postMessage({ type: "exit", status: 0 });
   } catch (error) {

@@ -154,6 +154,7 @@ impl Exchanges {
         );
         vec![Effect::Relay(Box::new(ClientMsg::HttpRequest(
             HttpRequest {
+                method: http.method,
                 headers: http.headers,
                 body: http.body,
                 timeouts,

@@ -1265,6 +1265,28 @@ fn a_get_is_one_http_request_operation_with_the_programs_timeouts() {
 }
 
 #[test]
+fn a_post_goes_to_the_relay_as_a_post_with_its_body() {
+    for method in ["POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] {
+        let mut sockets = Sockets::default();
+        let mut post = get("http://www.lab.test/anything");
+        post.method = method.into();
+        post.body = Some(Payload(br#"{"course":"net101"}"#.to_vec()));
+        let effects = call(&mut sockets, 1, Call::Http(post));
+        let [Effect::Relay(msg)] = &effects[..] else {
+            panic!("{effects:?}")
+        };
+        let ClientMsg::HttpRequest(request) = &**msg else {
+            panic!("{msg:?}")
+        };
+        assert_eq!(request.method, method);
+        assert_eq!(
+            request.body,
+            Some(Payload(br#"{"course":"net101"}"#.to_vec()))
+        );
+    }
+}
+
+#[test]
 fn the_response_comes_back_whole_with_its_headers_in_order() {
     let mut sockets = requesting("http://www.lab.test/json");
     for msg in [
