@@ -414,3 +414,47 @@ async fn the_editor_colours_the_program_and_keeps_edits_across_a_reload() {
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The code beside a lesson runs in the page: "run it in the page's Python
+/// tab" opens the Python tab with the lesson's programs, server first, and
+/// the client gets the server's answer through the relay.
+#[tokio::test]
+async fn a_lessons_server_and_client_run_in_the_python_tab() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&format!("{}/learn/client-server", relay.url))
+            .await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.click("a#run-python").await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.wait_text_contains("select#code-example", "From the link")
+            .await?;
+        page.wait_text_is("button#code-file-0", "1. server.py")
+            .await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "listening on 127.0.0.1:").await?;
+        page.click("button#code-file-1").await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "received:").await?;
+        let answer = output
+            .lines()
+            .find_map(|line| line.strip_prefix("received: "))
+            .unwrap_or_default();
+        if answer.is_empty() || answer != answer.to_uppercase() {
+            return Err(format!(
+                "the server's answer is not the request in capitals: {output:?}"
+            ));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-lesson-code.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

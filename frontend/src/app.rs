@@ -3,6 +3,8 @@
 //! the trace `views_source` chooses (the live session, or a recording being
 //! replayed).
 
+use std::rc::Rc;
+
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::ClientMsg;
 use roundtrip_shared::replay::Command;
@@ -28,6 +30,7 @@ fn experiment_tab(experiment: &Experiment) -> &'static str {
         Experiment::Udp { .. } => "udp",
         Experiment::Http { .. } => "http",
         Experiment::Dns { .. } => "dns",
+        Experiment::Python { .. } => "code",
     }
 }
 
@@ -209,7 +212,11 @@ pub fn app() -> Html {
                     </TabPanel>
                     <TabPanel id="code" selected={(*control_tab).clone()} class="tab-panel">
                         <CodePanel next_op={state.next_op} can_run={relay_ready}
-                            on_request={request.clone()} tap={relay.tap.clone()} />
+                            on_request={request.clone()} tap={relay.tap.clone()}
+                            preset={match &preset {
+                                Some(Experiment::Python { files }) => Some(Rc::new(files.clone())),
+                                _ => None,
+                            }} />
                     </TabPanel>
                 </div>
                 <Views trace={shown} times={times} {step} player={views.player()}

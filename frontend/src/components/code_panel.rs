@@ -201,7 +201,14 @@ pub struct Props {
     pub can_run: bool,
     pub on_request: Callback<ClientMsg>,
     pub tap: MessageTap,
+    /// Programs a link opened the page with (the code beside a lesson):
+    /// shown first, as a choice of their own above the examples.
+    #[prop_or_default]
+    pub preset: Option<Rc<Vec<(String, String)>>>,
 }
+
+/// The example choice that stands for the programs a link brought.
+const FROM_LINK: usize = usize::MAX;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Status {
@@ -250,7 +257,11 @@ fn storage_key(example: usize) -> String {
 /// Keeps `files` (the example's programs, edited) in the browser; whether
 /// they were too long to keep.
 fn keep(example: usize, files: &[(String, String)]) -> bool {
-    match saved::save(files, EXAMPLES[example].files) {
+    // A link's programs are the link's: not kept.
+    let Some(shipped) = EXAMPLES.get(example) else {
+        return true;
+    };
+    match saved::save(files, shipped.files) {
         Save::Forget => {
             browser::forget(&storage_key(example));
             true
@@ -276,8 +287,17 @@ fn highlighted(code: &str) -> Html {
 
 #[function_component(CodePanel)]
 pub fn code_panel(props: &Props) -> Html {
-    let example = use_state(|| 0_usize);
-    let files = use_state(|| files_of(0));
+    let example = {
+        let from_link = props.preset.is_some();
+        use_state(move || if from_link { FROM_LINK } else { 0 })
+    };
+    let files = {
+        let preset = props.preset.clone();
+        use_state(move || match preset {
+            Some(files) => (*files).clone(),
+            None => files_of(0),
+        })
+    };
     let selected = use_state(|| 0_usize);
     // Every tab's run; the relay's messages go to each running program
     // (each takes only its own operations).
@@ -433,7 +453,9 @@ pub fn code_panel(props: &Props) -> Html {
             files.set(files_of(example));
         })
     };
-    let edited = saved::save(&files, EXAMPLES[*example].files) != Save::Forget;
+    let edited = EXAMPLES
+        .get(*example)
+        .is_some_and(|shipped| saved::save(&files, shipped.files) != Save::Forget);
     let on_keydown = {
         let (edit, run) = (edit.clone(), run.clone());
         let can_run = props.can_run && !running;
@@ -469,19 +491,21 @@ pub fn code_panel(props: &Props) -> Html {
             runs.clone(),
             too_long.clone(),
         );
+        let preset = props.preset.clone();
         Callback::from(move |e: Event| {
             let select: web_sys::HtmlSelectElement = e.target_unchecked_into();
-            if let Some(i) = select
-                .value()
-                .parse::<usize>()
-                .ok()
-                .filter(|&i| i < EXAMPLES.len())
-            {
+            let value = select.value();
+            let chosen = match (value.parse::<usize>(), &preset) {
+                (Ok(i), _) if i < EXAMPLES.len() => Some((i, files_of(i))),
+                (Err(_), Some(linked)) if value == "link" => Some((FROM_LINK, (**linked).clone())),
+                _ => None,
+            };
+            if let Some((i, programs)) = chosen {
                 // Another example: the programs of the last one stop.
                 let old: Vec<Run> = std::mem::take(&mut *runs.borrow_mut());
                 drop(old);
                 example.set(i);
-                files.set(files_of(i));
+                files.set(programs);
                 too_long.set(false);
                 selected.set(0);
             }
@@ -514,6 +538,9 @@ pub fn code_panel(props: &Props) -> Html {
             <div class="row">
                 <label for="code-example">{"Example"}</label>
                 <select id="code-example" onchange={on_example}>
+                    if props.preset.is_some() {
+                        <option value="link" selected={*example == FROM_LINK}>{"From the link"}</option>
+                    }
                     { for EXAMPLES.iter().enumerate().map(|(i, example_at)| html! {
                         <option value={i.to_string()} selected={i == *example}>{example_at.title}</option>
                     }) }

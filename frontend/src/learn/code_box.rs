@@ -1,7 +1,8 @@
 //! The code beside a lesson: one tab per program, the code, how to run it,
 //! and a Copy button.
 
-use roundtrip_shared::learn::codegen::{Program, Role};
+use roundtrip_shared::learn::codegen::{Lang, Program, Role};
+use roundtrip_shared::share::Experiment;
 use yew::prelude::*;
 
 use crate::browser;
@@ -33,6 +34,22 @@ pub fn code_box(props: &Props) -> Html {
             });
         })
     };
+    // The Python programs open in the page's Python tab, servers first
+    // (the tab says to run them in order).
+    let run_in_page = {
+        let mut python: Vec<&Program> = props
+            .programs
+            .iter()
+            .filter(|p| p.lang == Lang::Python)
+            .collect();
+        python.sort_by_key(|p| p.role != Role::Server);
+        let files: Vec<(String, String)> = python
+            .iter()
+            .map(|p| (p.file.to_owned(), p.code.clone()))
+            .collect();
+        (program.lang == Lang::Python && !files.is_empty())
+            .then(|| format!("/#{}", Experiment::Python { files }.to_fragment()))
+    };
     html! {
         <div class="code-box">
             <div class="code-tabs" role="group" aria-label="Program">
@@ -56,6 +73,9 @@ pub fn code_box(props: &Props) -> Html {
             <p class="code-run">
                 <button type="button" id="copy-code" onclick={on_copy}>{"Copy"}</button>
                 {" Run: "}<code>{program.run}</code>
+                if let Some(link) = run_in_page {
+                    {" or "}<a id="run-python" href={link}>{"run it in the page's Python tab"}</a>
+                }
                 if let Some(note) = &*copied {
                     <span class="copy-note" role="status">{" "}{note.clone()}</span>
                 }

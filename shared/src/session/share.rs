@@ -90,10 +90,50 @@ pub enum Experiment {
         #[serde(default)]
         mode: DnsMode,
     },
+    /// Python programs for the Python tab (file name, source), in the
+    /// order to run them: the code beside a lesson, run in the page.
+    Python { files: Vec<(String, String)> },
 }
 
 /// Every `kind` of experiment, as serde spells them.
-const EXPERIMENT_KINDS: &[&str] = &["tcp", "udp", "http", "dns"];
+const EXPERIMENT_KINDS: &[&str] = &["tcp", "udp", "http", "dns", "python"];
+
+/// The most programs a link opens (an example has one to three).
+pub const MAX_LINK_PROGRAMS: usize = 8;
+
+/// Programs a link may carry: one to [`MAX_LINK_PROGRAMS`], each named
+/// `name.py` (a short plain name), all together at most
+/// `program::saved::MAX_SAVED_BYTES`.
+fn check_programs(files: &[(String, String)]) -> Result<(), String> {
+    if files.is_empty() || files.len() > MAX_LINK_PROGRAMS {
+        return Err(format!(
+            "it opens {} programs; a link opens 1 to {MAX_LINK_PROGRAMS}",
+            files.len()
+        ));
+    }
+    for (name, _) in files {
+        let stem = name.strip_suffix(".py").unwrap_or_default();
+        let plain = !stem.is_empty()
+            && stem.len() <= 40
+            && stem
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !plain {
+            return Err(format!(
+                "{name:?} is not a program name (letters, digits, _ and -, then .py)"
+            ));
+        }
+    }
+    let bytes: usize = files.iter().map(|(n, c)| n.len() + c.len()).sum();
+    let max = crate::program::saved::MAX_SAVED_BYTES;
+    if bytes > max {
+        return Err(format!(
+            "its programs are {bytes} bytes; a link carries at most {} KiB",
+            max / 1024
+        ));
+    }
+    Ok(())
+}
 
 impl<'de> Deserialize<'de> for Experiment {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -153,6 +193,12 @@ impl<'de> Deserialize<'de> for Experiment {
                         rtype: f.req("rtype")?,
                         mode: f.or_default("mode")?,
                     }
+                }
+                "python" => {
+                    f.only(&["files"])?;
+                    let files: Vec<(String, String)> = f.req("files")?;
+                    check_programs(&files).map_err(serde::de::Error::custom)?;
+                    Experiment::Python { files }
                 }
                 other => return Err(serde::de::Error::unknown_variant(other, EXPERIMENT_KINDS)),
             })
@@ -387,6 +433,15 @@ mod tests {
                 rtype: DnsType::Cname,
                 mode: DnsMode::Trace,
             },
+            Experiment::Python {
+                files: vec![
+                    (
+                        "server.py".to_owned(),
+                        "import socket\n# é, ✓ and a\ttab\n".to_owned(),
+                    ),
+                    ("client.py".to_owned(), "print('hi')\n".to_owned()),
+                ],
+            },
         ];
         for experiment in experiments {
             let fragment = experiment.to_fragment();
@@ -402,6 +457,38 @@ mod tests {
                 Ok(Some(Shared::Experiment(experiment)))
             );
         }
+    }
+
+    /// A link's programs are refused, with the reason, when they are not
+    /// what the Python tab can open.
+    #[test]
+    fn a_links_programs_are_checked() {
+        let link = |files: serde_json::Value| {
+            let json = serde_json::json!({"kind": "python", "files": files}).to_string();
+            parse_fragment(&format!("#experiment={}", URL_SAFE_NO_PAD.encode(json)))
+        };
+        let refused = |files: serde_json::Value, why: &str| match link(files) {
+            Err(LinkError::BadExperiment(error)) => assert!(error.contains(why), "{error}"),
+            other => panic!("{other:?}"),
+        };
+        refused(serde_json::json!([]), "opens 0 programs");
+        refused(
+            serde_json::json!(vec![["a.py", ""]; MAX_LINK_PROGRAMS + 1]),
+            "a link opens 1 to 8",
+        );
+        for name in ["../etc.py", "a b.py", ".py", "notes.txt", "x/y.py"] {
+            refused(
+                serde_json::json!([[name, "print(1)"]]),
+                "is not a program name",
+            );
+        }
+        let big = "#".repeat(crate::program::saved::MAX_SAVED_BYTES);
+        refused(serde_json::json!([["big.py", big]]), "at most 256 KiB");
+        refused(serde_json::json!([["a.py"]]), "invalid length");
+        assert!(matches!(
+            link(serde_json::json!([["echo_client.py", "import socket\n"]])),
+            Ok(Some(Shared::Experiment(Experiment::Python { .. })))
+        ));
     }
 
     #[test]
@@ -595,7 +682,7 @@ mod tests {
             .lines()
             .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
             .collect();
-        assert_eq!(read.len(), 5);
+        assert_eq!(read.len(), 6);
     }
 
     #[test]
