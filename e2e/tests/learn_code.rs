@@ -165,6 +165,7 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
         Check::Echoed(_)
         | Check::EchoedText(..)
         | Check::InPieces(_)
+        | Check::EchoedAfter(..)
         | Check::ClosedByPage(_)
         | Check::ResolvedThenConnected(_) => echoed,
         Check::Connected(_) | Check::TwoConnections(_) => (true, "connected from".to_owned()),
@@ -482,5 +483,64 @@ async fn dig_as_generated_asks_the_dns_lab() {
             && out.contains("127.0.0.1"),
         "{}\n--- stdout ---\n{out}--- stderr ---\n{err}",
         program.code
+    );
+}
+
+/// The mistake box of "Common mistakes" quotes what CPython says when a
+/// program sends text instead of bytes; the encoded text is echoed, and
+/// "é" is two bytes.
+#[tokio::test]
+async fn sending_text_instead_of_bytes_is_the_type_error_the_lesson_quotes() {
+    let relay = support::Relay::start().await;
+    let services = services(&relay).await;
+    let echo = &services
+        .iter()
+        .find(|s| s.name == "tcp-echo")
+        .expect("the TCP echo")
+        .addr;
+    let (host, port) = echo.rsplit_once(':').unwrap();
+    let python = python().await;
+    let dir = scratch("text-not-bytes");
+    let said = "TypeError: a bytes-like object is required, not 'str'";
+    let mistake = LESSONS
+        .iter()
+        .find(|l| l.slug == "common-mistakes")
+        .and_then(|l| l.mistake)
+        .expect("the lesson's mistake box");
+    assert!(mistake.text.contains(said), "{}", mistake.text);
+    let program = |send: &str| {
+        format!(
+            "import socket\n\
+             with socket.create_connection(({host:?}, {port}), timeout=5) as sock:\n    \
+             sock.sendall({send})\n    \
+             sock.shutdown(socket.SHUT_WR)\n    \
+             received = b\"\"\n    \
+             while chunk := sock.recv(1024):\n        \
+             received += chunk\n    \
+             print(\"received:\", received.decode(\"utf-8\"))\n\
+             print(len(\"é\"), len(\"é\".encode(\"utf-8\")))\n"
+        )
+    };
+    let run = |name: &'static str, code: String| {
+        let python = python.clone();
+        let file = dir.join(name);
+        async move {
+            std::fs::write(&file, code).expect("write the program");
+            let mut command = Command::new(&python);
+            command.arg("-u").arg(&file);
+            let output = finish(command, name).await;
+            let (out, err) = text(&output);
+            (output.status.success(), out, err)
+        }
+    };
+    let (ok, out, err) = run("text.py", program("\"hello\"")).await;
+    assert!(
+        !ok && err.contains(said),
+        "text.py should fail with {said:?}:\n{out}{err}"
+    );
+    let (ok, out, err) = run("bytes.py", program("\"hello\".encode(\"utf-8\")")).await;
+    assert!(
+        ok && out.contains("received: hello") && out.contains("1 2"),
+        "bytes.py:\n{out}{err}"
     );
 }

@@ -271,6 +271,19 @@ async fn lesson_designing_for_failure() {
     .await;
 }
 
+/// Common mistakes: each step's mistake shows in the diagram as the text
+/// says (the slow reader's 200-byte pieces, the timeout, the FIN each
+/// way); the long link's delay is its step's own check.
+#[tokio::test]
+async fn lesson_common_mistakes() {
+    run_lesson_saying(
+        "common-mistakes",
+        || async {},
+        &["(200 B)", "failed: timed out", "FIN (shutdown)", "FIN  @"],
+    )
+    .await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

@@ -31,6 +31,10 @@ pub enum Check {
     /// Bytes sent on a TCP connection to the target came back whole, in
     /// more than one piece: what one `recv` returns is not a message.
     InPieces(Target),
+    /// Bytes sent on a TCP connection to the target came back whole, and
+    /// the first of them at least this many milliseconds after the relay
+    /// wrote them (relay times): an answer over a slow link.
+    EchoedAfter(Target, u64),
     /// The target answered the connection attempt with an RST (refused).
     Refused(Target),
     /// No answer within the connect timeout.
@@ -121,6 +125,14 @@ impl Check {
                     .filter(|e| matches!(e, EventKind::Received { .. }))
                     .count();
                 !sent.is_empty() && pieces >= 2 && trace.received_bytes(op).starts_with(&sent)
+            }),
+            Check::EchoedAfter(t, ms) => any(t, &|op| {
+                let sent = sent_bytes(trace, op);
+                let wrote = first_at(trace, op, &|e| matches!(e, EventKind::Sent { .. }));
+                let answered = first_at(trace, op, &|e| matches!(e, EventKind::Received { .. }));
+                !sent.is_empty()
+                    && trace.received_bytes(op).starts_with(&sent)
+                    && matches!((wrote, answered), (Some(w), Some(a)) if a.saturating_sub(w) >= ms * 1000)
             }),
             Check::Refused(t) => any(t, &|op| failed_with(trace, op, ErrorCode::Refused)),
             Check::TimedOut(t) => any(t, &|op| failed_with(trace, op, ErrorCode::TimedOut)),
@@ -389,6 +401,15 @@ pub fn ops_to(trace: &Trace, dial: &str) -> Vec<OpId> {
 pub fn connected(trace: &Trace, op: OpId) -> Option<(String, String)> {
     trace.events_of(op).find_map(|e| match e {
         EventKind::Connected { local, remote } => Some((local.clone(), remote.clone())),
+        _ => None,
+    })
+}
+
+/// The relay time (µs into the operation) of the first event of `op` that
+/// `test` picks.
+fn first_at(trace: &Trace, op: OpId, test: &dyn Fn(&EventKind) -> bool) -> Option<u64> {
+    trace.steps().iter().find_map(|step| match &step.kind {
+        StepKind::Event { kind, .. } if step.op == op && test(kind) => step.t_us,
         _ => None,
     })
 }

@@ -190,6 +190,31 @@ const TIMEOUT_THEN_RETRY: Setup = flaky(
     3,
 );
 
+/// `/delay/3` answers after three seconds; asked with no timeout of the
+/// lesson's own (the relay's defaults), or with a timeout of one second.
+const fn delay_3(timeout_ms: Option<u64>) -> Setup {
+    Setup::Http {
+        target: WWW_80,
+        method: "GET",
+        path: "/delay/3",
+        headers: &[],
+        send: "",
+        timeout_ms,
+        retry: None,
+    }
+}
+/// The echo reading slowly: 200 bytes every quarter of a second.
+const SLOW_READER: Faults = Faults {
+    read_bytes_per_s: Some(800),
+    ..NO_FAULTS
+};
+/// What the lab adds to each piece the echo reads: a long link.
+const LINK_LATENCY_MS: u64 = 300;
+const LONG_LINK: Faults = Faults {
+    latency_ms: Some(LINK_LATENCY_MS as u32),
+    ..NO_FAULTS
+};
+
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
     Lesson {
@@ -2021,6 +2046,148 @@ back off with jitter, and log the last error when you give up.",
             show: Some(GIVE_UP),
         }),
         views: &[View::Retry, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "common-mistakes",
+        title: "Common mistakes",
+        summary: "One recv for a whole message, no timeout, not closing, testing only on loopback, text instead of bytes: each shown live.",
+        text: "Most bugs in network programs are not in the network. They are a few assumptions \
+that hold on a developer's laptop and fail in the world. Each step below makes one of them \
+happen in the lab, so you see it before your users do.
+
+- **One recv() is not one message.** Lesson 9, \"Messages over a stream\", sent 48 KB \
+and got it back in pieces, but size is not the only cause. In the first step the echo server reads slowly, 200 bytes at a \
+time, and sends back each piece as soon as it has read it: 1,200 bytes, less than one \
+packet, come back as several green arrows. A program that calls `recv` once keeps only the \
+first piece. Loop until your framing says the message is complete.
+- **No timeout.** The lab's `/delay/3` answers after three seconds. Asked with no timeout, \
+the request simply waits, and on a server that never answers it would wait for ever: \
+`requests.get(url)` without `timeout=` sets no limit of its own (the relay behind this \
+page gives up after 30 seconds). The same request with a one-second timeout ends after one second with \
+a red `failed: timed out`, an error your program can catch and report.
+- **Forgetting to close.** The other side cannot tell \"finished\" from \"slow\" until you \
+say so. The fourth step shuts down its sending side: the purple `FIN (shutdown)` tells the \
+echo server you are done, its next read returns the end of the stream, and it closes its \
+side too (the `FIN` coming back). Without a close, no `FIN` goes while your program runs: \
+the server keeps a socket waiting for \
+you, and a server that reads a request to its end never answers.
+- **Testing only on loopback.** On `127.0.0.1` a round trip takes a fraction of a \
+millisecond and every answer looks instant. The last step asks the lab to hold what the echo \
+reads for 300 ms, about a round trip between continents: the same `hello` comes back at \
+least 300 ms after it went. Timeouts that are too short, and code that waits for one answer \
+before it asks the next question, show up only now.
+
+The box at the end adds the mistake Python stops at once: sending text instead of bytes.",
+        steps: &[
+            Step {
+                text: "Send 1,200 bytes to an echo server that reads them 200 bytes at a time.",
+                button: "Send to a slow reader",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: MEDIUM,
+                    then: After::Close,
+                    faults: Some(SLOW_READER),
+                },
+                check: Check::InPieces(ECHO),
+                check_label: "all 1,200 bytes came back, in more than one piece",
+                predict: Some(Predict {
+                    question: "1,200 bytes fit in one packet. How many `recv(4096)` calls \
+does the program need to get the whole echo?",
+                    choices: &[
+                        Choice {
+                            label: "one: the message is smaller than the buffer",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "as many as it takes: the echo arrives in pieces",
+                            shows: Some(Check::InPieces(ECHO)),
+                        },
+                    ],
+                    explain: "Count the green arrows from Target: each is a piece that \
+arrived on its own, and only together are they the message.",
+                }),
+            },
+            Step {
+                text: "Ask `/delay/3` with no timeout of your own.",
+                button: "GET /delay/3, no timeout",
+                setup: delay_3(None),
+                check: Check::HttpStatus(WWW_80, "/delay/3", 200),
+                check_label: "200, after waiting as long as the server took",
+                predict: Some(Predict {
+                    question: "`requests.get(url)` has no `timeout=`, and the server takes \
+three seconds. What happens?",
+                    choices: &[
+                        Choice {
+                            label: "a default timeout stops it after a second or two",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "it waits the whole three seconds, then gets 200",
+                            shows: Some(Check::HttpStatus(WWW_80, "/delay/3", 200)),
+                        },
+                    ],
+                    explain: "No timeout means no limit: the request waited for the server. \
+Had it never answered, the program would still be waiting.",
+                }),
+            },
+            Step {
+                text: "The same request with a timeout of one second.",
+                button: "GET /delay/3, timeout 1 s",
+                setup: delay_3(Some(1_000)),
+                check: Check::HttpTimedOut(WWW_80, "/delay/3"),
+                check_label: "no response within 1 s: a timeout the program can handle",
+                predict: None,
+            },
+            Step {
+                text: "Send `hello` to the echo, then shut down your sending side and read \
+until the server closes.",
+                button: "Say you are done",
+                setup: tcp(ECHO, "hello", After::Shutdown),
+                check: Check::FinFromServer(ECHO),
+                check_label: "the server saw your FIN and closed its side too",
+                predict: None,
+            },
+            Step {
+                text: "Send `hello` to the echo over a link with 300 ms of latency.",
+                button: "Send over a long link",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: "hello",
+                    then: After::Close,
+                    faults: Some(LONG_LINK),
+                },
+                check: Check::EchoedAfter(ECHO, LINK_LATENCY_MS),
+                check_label: "the echo came back at least 300 ms after it went",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "The same 1,200 bytes to the echo reading at full speed: on loopback they \
+usually come back in one piece, which is why one `recv` seems to work there.",
+                setup: tcp(ECHO, MEDIUM, After::Close),
+            },
+            Try {
+                text: "Keep the connection open after the echo: no `FIN` goes either way, and \
+the server waits.",
+                setup: tcp(ECHO, "hello", After::Keep),
+            },
+            Try {
+                text: "`/delay/3` with a timeout of five seconds: slow, and a success.",
+                setup: delay_3(Some(5_000)),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Sending text instead of bytes",
+            text: "In Python 3, `sock.sendall(\"hello\")` raises `TypeError: a bytes-like \
+object is required, not 'str'`: a socket carries bytes, and text becomes bytes only through \
+an encoding. Send `\"hello\".encode(\"utf-8\")` and turn what arrives back into text with \
+`data.decode(\"utf-8\")`, as the code beside the lesson does. Count a message in bytes, not \
+characters: `\"é\"` is one character and two bytes in UTF-8.",
+            show: None,
+        }),
+        views: &[View::Sequence, View::Lifecycle],
         server_code: false,
     },
 ];

@@ -1669,3 +1669,235 @@ fn the_retry_code_backs_off_with_jitter_and_a_fresh_key() {
             .contains("TIMEOUT = 1  #")
     );
 }
+
+/// An event of `op` at `t_us` relay microseconds into it.
+fn ev_at(op: u32, t_us: u64, kind: EventKind) -> Message {
+    Message::In(event(op, t_us, kind))
+}
+
+fn data_at(op: u32, t_us: u64, text: &str) -> Message {
+    Message::In(ServerMsg::Data {
+        op,
+        t_us,
+        data: Payload(text.as_bytes().to_vec()),
+    })
+}
+
+#[test]
+fn an_echo_over_a_long_link_is_told_from_a_quick_one_by_relay_times() {
+    let late = Check::EchoedAfter(ECHO, 300);
+    let base = || {
+        [
+            connect(1, "tcp-echo"),
+            connected(1, 51000),
+            send(1, "hello"),
+            ev_at(1, 1_000, EventKind::Sent { bytes: 5 }),
+        ]
+    };
+    // 300 ms after the relay wrote it: the long link.
+    let slow = page(base().into_iter().chain([data_at(1, 301_000, "hello")]));
+    assert!(late.passed(&slow));
+    assert!(Check::Echoed(ECHO).passed(&slow));
+    // Loopback: the echo within a millisecond.
+    let quick = page(base().into_iter().chain([data_at(1, 1_400, "hello")]));
+    assert!(Check::Echoed(ECHO).passed(&quick));
+    assert!(!late.passed(&quick), "a quick echo is not a long link");
+    // Late, but only part of it; or no answer yet; or the first piece
+    // quick and the rest late.
+    let part = page(base().into_iter().chain([data_at(1, 400_000, "hel")]));
+    let waiting = page(base());
+    let split = page(
+        base()
+            .into_iter()
+            .chain([data_at(1, 1_200, "he"), data_at(1, 400_000, "llo")]),
+    );
+    for state in [&part, &waiting, &split] {
+        assert!(!late.passed(state));
+    }
+    // Another target's slow echo does not count.
+    assert!(!Check::EchoedAfter(V6, 300).passed(&slow));
+}
+
+#[test]
+fn common_mistakes_asks_for_the_faults_timeouts_and_ending_its_text_describes() {
+    let (_, lesson) = lesson("common-mistakes").unwrap();
+    assert_eq!(
+        lesson.slug,
+        LESSONS.last().unwrap().slug,
+        "after designing for failure"
+    );
+    let state = page([]);
+    let first = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0)
+            .unwrap()
+            .1
+    };
+    // 1: 1,200 bytes to an echo that reads 200 bytes a quarter second.
+    assert_eq!(lesson.steps[0].setup.send().len(), 1_200);
+    let ClientMsg::TcpConnect {
+        faults: Some(faults),
+        ..
+    } = first(0)
+    else {
+        panic!("the slow reader is asked for")
+    };
+    assert_eq!(faults.read_bytes_per_s, Some(800));
+    assert_eq!(lesson.steps[0].check, Check::InPieces(ECHO));
+    // 2 and 3: /delay/3 with the relay's defaults, then with 1 s.
+    let timeouts = |i: usize| match first(i) {
+        ClientMsg::HttpRequest(request) => {
+            assert_eq!(request.url, "http://www.lab.test:80/delay/3");
+            request.timeouts
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(timeouts(1), None, "no timeout of the lesson's own");
+    let one = timeouts(2).expect("a timeout");
+    assert_eq!(
+        (one.connect_ms, one.first_byte_ms),
+        (Some(1_000), Some(1_000))
+    );
+    // 4: shut down and read to the server's FIN.
+    assert!(matches!(
+        lesson.steps[3].setup,
+        Setup::Tcp {
+            then: After::Shutdown,
+            ..
+        }
+    ));
+    assert_eq!(lesson.steps[3].check, Check::FinFromServer(ECHO));
+    // 5: 300 ms of latency, and a check that waits at least that long.
+    let ClientMsg::TcpConnect {
+        faults: Some(faults),
+        ..
+    } = first(4)
+    else {
+        panic!("the latency is asked for")
+    };
+    assert_eq!(faults.latency_ms, Some(300));
+    assert_eq!(lesson.steps[4].check, Check::EchoedAfter(ECHO, 300));
+}
+
+#[test]
+fn common_mistakes_checks_and_predictions_on_recorded_traces() {
+    let (_, lesson) = lesson("common-mistakes").unwrap();
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let state = page([]);
+    let request = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        Message::Out(
+            Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0)
+                .unwrap()
+                .1,
+        )
+    };
+    // Step 2: a 200 for /delay/3 shows the second choice; still waiting
+    // shows none, and the check stays open.
+    let answered = page([request(1), head_of(1, 200)]);
+    let waiting = page([request(1)]);
+    let check = lesson.steps[1].check;
+    assert_eq!(check, Check::HttpStatus(www, "/delay/3", 200));
+    assert!(check.passed(&answered));
+    assert!(!check.passed(&waiting));
+    let predict = lesson.steps[1].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &answered), Some(1));
+    assert_eq!(shown_choice(&predict, &waiting), None);
+    // Step 3: the timeout; an answer is not one.
+    let timed_out = page([request(2), failed(1, ErrorCode::TimedOut)]);
+    let check = lesson.steps[2].check;
+    assert!(check.passed(&timed_out));
+    assert!(!check.passed(&answered));
+    assert!(!check.passed(&page([request(2)])));
+    // Step 1: the echo in pieces shows the second choice; in one piece,
+    // neither the check nor a choice.
+    let predict = lesson.steps[0].predict.unwrap();
+    let base = [connect(1, "tcp-echo"), connected(1, 51000), send(1, "abcd")];
+    let pieces = page(
+        base.clone()
+            .into_iter()
+            .chain([data(1, "ab"), data(1, "cd")]),
+    );
+    let whole = page(base.into_iter().chain([data(1, "abcd")]));
+    assert_eq!(shown_choice(&predict, &pieces), Some(1));
+    assert_eq!(shown_choice(&predict, &whole), None);
+    assert!(!lesson.steps[0].check.passed(&whole));
+}
+
+fn head_of(op: u32, status: u16) -> Message {
+    ev(
+        op,
+        EventKind::ResponseHead {
+            status,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+        },
+    )
+}
+
+#[test]
+fn common_mistakes_code_encodes_loops_shuts_down_and_passes_timeouts() {
+    let (_, lesson) = lesson("common-mistakes").unwrap();
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    // Every TCP step: text encoded to bytes and decoded back, and a loop
+    // of reads, not one.
+    for i in [0, 3, 4] {
+        let programs = code(i);
+        let py = &programs[0].code;
+        for needle in [
+            "data = MESSAGE.encode(\"utf-8\")",
+            "received.decode(\"utf-8\")",
+            "while len(received) < len(data):",
+        ] {
+            assert!(py.contains(needle), "step {i}: {needle} in\n{py}");
+        }
+        assert!(programs[1].code.contains("write_all(message.as_bytes())"));
+    }
+    // The faults are the page's own: the code says so.
+    for i in [0, 4] {
+        assert!(
+            code(i)[0]
+                .code
+                .contains("inject faults on its own connection")
+        );
+    }
+    assert!(!code(3)[0].code.contains("inject faults"));
+    assert!(code(3)[0].code.contains("sock.shutdown(socket.SHUT_WR)"));
+    // The HTTP steps: the code always passes a timeout, one second when
+    // the step asks for one, and catches it.
+    let no_timeout = code(1);
+    assert!(
+        no_timeout[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/delay/3\", timeout=10)")
+    );
+    let timeout = code(2);
+    assert!(
+        timeout[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/delay/3\", timeout=1)")
+    );
+    assert!(
+        timeout[0]
+            .code
+            .contains("except requests.exceptions.Timeout:")
+    );
+    assert_eq!(
+        timeout[1].code,
+        "curl -sS -i --max-time 1 'http://127.0.0.1:4002/delay/3'\n"
+    );
+    // The mistake box quotes CPython's own words (run by learn_code.rs).
+    let mistake = lesson.mistake.unwrap();
+    assert!(
+        mistake
+            .text
+            .contains("TypeError: a bytes-like object is required, not 'str'")
+    );
+}
