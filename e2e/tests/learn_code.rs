@@ -116,6 +116,9 @@ fn text(output: &Output) -> (String, String) {
 /// Writes `program` into `dir` and returns the command that runs it
 /// (compiling a Rust one first).
 async fn runnable(program: &Program, dir: &Path, python: &Path) -> Command {
+    if program.file == codegen::TOKIO_MAIN {
+        return tokio_program(program).await;
+    }
     let file = dir.join(program.file);
     std::fs::write(&file, &program.code).expect("write the program");
     match program.lang {
@@ -147,6 +150,54 @@ async fn runnable(program: &Program, dir: &Path, python: &Path) -> Command {
             command
         }
     }
+}
+
+/// A program that needs tokio, built as its "Run" says: a Cargo project
+/// with tokio and the features it names, resolved offline from the
+/// workspace's lockfile (its own target folder is kept between runs).
+async fn tokio_program(program: &Program) -> Command {
+    let project = support::target_dir().join("learn-code-tokio");
+    std::fs::create_dir_all(project.join("src")).expect("create the project");
+    let features = codegen::TOKIO_RUN
+        .split("--features ")
+        .nth(1)
+        .and_then(|rest| rest.split([' ', ';']).next())
+        .expect("the run line names tokio's features");
+    let features: Vec<String> = features.split(',').map(|f| format!("{f:?}")).collect();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"clients\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\ntokio = {{ version = \"1\", features = [{}] }}\n\n[workspace]\n",
+            features.join(", ")
+        ),
+    )
+    .expect("write Cargo.toml");
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::copy(workspace.join("Cargo.lock"), project.join("Cargo.lock"))
+        .expect("copy the workspace's lockfile");
+    std::fs::write(project.join("src/main.rs"), &program.code).expect("write src/main.rs");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .args(["build", "--offline", "--quiet", "--manifest-path"])
+        .arg(project.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", project.join("target"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    // The first build compiles tokio: longer than a program may run.
+    let built = tokio::time::timeout(Duration::from_secs(900), build.output())
+        .await
+        .expect("cargo build of the tokio program finished")
+        .expect("cargo starts");
+    let (out, err) = text(&built);
+    assert!(
+        built.status.success(),
+        "{} does not build with tokio:\n{out}{err}\n--- code ---\n{}",
+        program.file,
+        program.code
+    );
+    Command::new(project.join("target/debug/clients"))
 }
 
 /// Runs a client program; returns (succeeded, stdout, stderr).
@@ -199,6 +250,9 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
             Lang::Shell => (true, "HTTP/1.1 500".to_owned()),
             _ => (true, "gave up after".to_owned()),
         },
+        // Every client of many at once printed its answer.
+        Check::WaitedAtOnce(_, n) => (true, format!("client {n} received: ")),
+        Check::AnsweredAfter(..) => (true, "received: ".to_owned()),
         Check::Refused(_) => match lang {
             Lang::Python => (false, "ConnectionRefusedError".to_owned()),
             _ => (false, "ConnectionRefused".to_owned()),
@@ -362,7 +416,11 @@ async fn the_servers_beside_the_lessons_answer_their_clients() {
                     recv_timeout_ms,
                     faults: None,
                 },
-                Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+                Setup::Http { .. }
+                | Setup::Listen
+                | Setup::Serve { .. }
+                | Setup::Many { .. }
+                | Setup::Dns { .. } => {
                     continue;
                 }
             };

@@ -284,6 +284,22 @@ async fn lesson_common_mistakes() {
     .await;
 }
 
+/// Async I/O: the requests each step sends to the concurrency lab, and
+/// the answers, as the diagram draws them.
+#[tokio::test]
+async fn lesson_async_io() {
+    run_lesson_saying(
+        "async-io",
+        || async {},
+        &[
+            "send \"hello\\n\"",
+            "tcp-slow-async: answered",
+            "tcp-slow-serial: answere",
+        ],
+    )
+    .await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

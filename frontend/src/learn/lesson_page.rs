@@ -334,7 +334,7 @@ fn message_label(setup: &Setup) -> Option<&'static str> {
     match setup {
         Setup::Http { .. } => Some("Body "),
         Setup::Listen | Setup::Serve { .. } => Some("Request "),
-        Setup::Tcp { .. } | Setup::Udp { .. } => Some("Message "),
+        Setup::Tcp { .. } | Setup::Udp { .. } | Setup::Many { .. } => Some("Message "),
         Setup::Dns { .. } => None,
     }
 }

@@ -35,6 +35,14 @@ pub enum Check {
     /// the first of them at least this many milliseconds after the relay
     /// wrote them (relay times): an answer over a slow link.
     EchoedAfter(Target, u64),
+    /// At least this many connections to the target were waiting at once:
+    /// each had sent its request before any of them got its answer, and
+    /// each got one.
+    WaitedAtOnce(Target, u8),
+    /// A connection to the target sent a request and its first answer came
+    /// at least this many milliseconds after the relay wrote the request
+    /// (relay times): a client kept waiting.
+    AnsweredAfter(Target, u64),
     /// The target answered the connection attempt with an RST (refused).
     Refused(Target),
     /// No answer within the connect timeout.
@@ -128,12 +136,40 @@ impl Check {
             }),
             Check::EchoedAfter(t, ms) => any(t, &|op| {
                 let sent = sent_bytes(trace, op);
-                let wrote = first_at(trace, op, &|e| matches!(e, EventKind::Sent { .. }));
-                let answered = first_at(trace, op, &|e| matches!(e, EventKind::Received { .. }));
                 !sent.is_empty()
                     && trace.received_bytes(op).starts_with(&sent)
-                    && matches!((wrote, answered), (Some(w), Some(a)) if a.saturating_sub(w) >= ms * 1000)
+                    && answered_after(trace, op, *ms)
             }),
+            Check::AnsweredAfter(t, ms) => any(t, &|op| answered_after(trace, op, *ms)),
+            Check::WaitedAtOnce(t, n) => {
+                let at = |op: OpId, test: &dyn Fn(&StepKind) -> bool| {
+                    trace
+                        .steps()
+                        .iter()
+                        .position(|step| step.op == op && test(&step.kind))
+                };
+                // Each connection's wait: from its request to its answer.
+                let waits: Vec<(usize, usize)> = ops(t)
+                    .into_iter()
+                    .filter_map(|op| {
+                        let asked = at(op, &|k| {
+                            matches!(k, StepKind::Request(Request::Send { .. }))
+                        })?;
+                        let answered = at(op, &|k| {
+                            matches!(k, StepKind::Event { kind: EventKind::Received { .. }, .. })
+                        })?;
+                        Some((asked, answered))
+                    })
+                    .collect();
+                // When one answer came, how many were waiting for theirs.
+                waits.iter().any(|(_, first)| {
+                    waits
+                        .iter()
+                        .filter(|(asked, answered)| asked < first && answered >= first)
+                        .count()
+                        >= usize::from(*n)
+                })
+            }
             Check::Refused(t) => any(t, &|op| failed_with(trace, op, ErrorCode::Refused)),
             Check::TimedOut(t) => any(t, &|op| failed_with(trace, op, ErrorCode::TimedOut)),
             Check::ClosedByPage(t) => any(t, &|op| {
@@ -403,6 +439,14 @@ pub fn connected(trace: &Trace, op: OpId) -> Option<(String, String)> {
         EventKind::Connected { local, remote } => Some((local.clone(), remote.clone())),
         _ => None,
     })
+}
+
+/// Whether the first answer on `op` came at least `ms` after the relay
+/// wrote the first of its request (relay times).
+fn answered_after(trace: &Trace, op: OpId, ms: u64) -> bool {
+    let wrote = first_at(trace, op, &|e| matches!(e, EventKind::Sent { .. }));
+    let answered = first_at(trace, op, &|e| matches!(e, EventKind::Received { .. }));
+    matches!((wrote, answered), (Some(w), Some(a)) if a.saturating_sub(w) >= ms * 1000)
 }
 
 /// The relay time (µs into the operation) of the first event of `op` that

@@ -134,6 +134,20 @@ pub fn for_setup(
                 ask_client_rust(server_port, request),
             ));
         }
+        Setup::Many { count, .. } => {
+            programs.push(program(
+                "client.py",
+                Lang::Python,
+                Role::Client,
+                many_clients_python(&host, port, message, *count),
+            ));
+            programs.push(program(
+                TOKIO_MAIN,
+                Lang::Rust,
+                Role::Client,
+                many_clients_rust(&host, port, message, *count),
+            ));
+        }
         Setup::Dns { name, rtype, mode } => {
             let mut program = dig(name, *rtype, &rust_addr(&host, port));
             if *mode == DnsMode::Trace {
@@ -196,6 +210,7 @@ fn program(file: &'static str, lang: Lang, role: Role, code: String) -> Program 
         (Lang::Python, "server.py") => "python3 server.py",
         (Lang::Python, _) => "python3 client.py",
         (Lang::Rust, "server.rs") => "rustc server.rs && ./server",
+        (Lang::Rust, TOKIO_MAIN) => TOKIO_RUN,
         (Lang::Rust, _) => "rustc client.rs && ./client",
         (Lang::Shell, _) => "paste it into a terminal",
     };
@@ -604,6 +619,93 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
     while True:
         data, sender = server.recvfrom(2048)
         server.sendto(data, sender)  # answer whoever sent it
+"#
+    )
+}
+
+/// Where a program that needs tokio goes: a Cargo project's main file.
+pub const TOKIO_MAIN: &str = "src/main.rs";
+/// How to run it, tokio added with the features the program uses.
+pub const TOKIO_RUN: &str = "cargo new clients && cd clients && cargo add tokio --features rt,net,io-util,macros,time; put this in src/main.rs; cargo run";
+
+/// `count` clients at once on one event loop, as `asyncio` writes it:
+/// each connects, sends `message`, reads the answer to the server's close;
+/// `asyncio.gather` runs them together.
+pub fn many_clients_python(host: &str, port: u16, message: &str, count: u8) -> String {
+    let host = py_str(host);
+    let message = py_message(message);
+    format!(
+        r#"import asyncio
+import time
+
+HOST = {host}
+PORT = {port}
+MESSAGE = {message}
+CLIENTS = {count}
+
+
+async def ask(n):
+    # Each await hands control back to the event loop, which runs the
+    # other clients while this one waits.
+    reader, writer = await asyncio.open_connection(HOST, PORT)
+    writer.write(MESSAGE.encode("utf-8"))  # sockets carry bytes, not text
+    await writer.drain()
+    # read() with no size reads until the server closes its side.
+    answer = await asyncio.wait_for(reader.read(), timeout=10)  # never wait forever
+    writer.close()
+    await writer.wait_closed()
+    print(f"client {{n}} received:", answer.decode("utf-8").strip())
+
+
+async def main():
+    started = time.perf_counter()
+    # One event loop, many waits: gather runs every client at once.
+    await asyncio.gather(*(ask(n) for n in range(1, CLIENTS + 1)))
+    print(f"{{CLIENTS}} clients in {{time.perf_counter() - started:.2f}} s")
+
+
+asyncio.run(main())
+"#
+    )
+}
+
+/// [`many_clients_python`] with tokio on one thread: one task per client.
+pub fn many_clients_rust(host: &str, port: u16, message: &str, count: u8) -> String {
+    let addr = rust_str(&rust_addr(host, port));
+    let message = rust_message(message);
+    format!(
+        r#"// A Cargo project with tokio: see "Run" below.
+use std::time::{{Duration, Instant}};
+
+use tokio::io::{{AsyncReadExt, AsyncWriteExt}};
+use tokio::net::TcpStream;
+
+const CLIENTS: usize = {count};
+
+async fn ask(n: usize) -> std::io::Result<()> {{
+    // Each .await hands control back to the runtime, which runs the other
+    // clients while this one waits.
+    let mut stream = TcpStream::connect({addr}).await?;
+    let message = {message};
+    stream.write_all(message.as_bytes()).await?;
+    // read_to_end reads until the server closes its side.
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await??;
+    println!("client {{n}} received: {{}}", String::from_utf8_lossy(&answer).trim());
+    Ok(())
+}}
+
+// One thread, one event loop: every client's waits overlap on it.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {{
+    let started = Instant::now();
+    let clients: Vec<_> = (1..=CLIENTS).map(|n| tokio::spawn(ask(n))).collect();
+    for client in clients {{
+        client.await.expect("a client task panicked")?;
+    }}
+    println!("{{CLIENTS}} clients in {{:.2}} s", started.elapsed().as_secs_f64());
+    Ok(())
+}}
 "#
     )
 }

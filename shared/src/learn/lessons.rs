@@ -11,6 +11,15 @@ use super::lesson::{
 };
 
 const ECHO: Target = Target::Service("tcp-echo");
+/// The concurrency lab: the same slow work (200 ms) served three ways.
+const SLOW_ASYNC: Target = Target::Service("tcp-slow-async");
+const SLOW_SERIAL: Target = Target::Service("tcp-slow-serial");
+const SLOW_THREADS: Target = Target::Service("tcp-slow-threads");
+/// Clients at once: as many lab connections as a public relay allows one
+/// address.
+const AT_ONCE: u8 = 4;
+/// The line the slow servers read before they work.
+const ASK: &str = "hello\n";
 const UDP_ECHO: Target = Target::Service("udp-echo");
 const ECHO_V4: Target = Target::ServiceOn {
     host: "127.0.0.1",
@@ -1760,6 +1769,135 @@ Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
             show: Some(DELAY_5_TIMEOUT_2),
         }),
         views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "async-io",
+        title: "Async I/O",
+        summary: "One event loop, many waits: several connections open at once from one program, with asyncio and tokio.",
+        text: "Most of a network program's life is waiting: for a connection, for an answer, for \
+the other side to close. A blocking call such as `sock.recv(1024)` stops its thread while \
+it waits, and in a program with one thread that is everything. With one connection that is fine. With four, a program that asks one after \
+another waits four times in a row.
+
+**Asynchronous I/O** waits for all of them at once. An **event loop** keeps the sockets its \
+tasks are waiting on and asks the operating system which of them are ready (`epoll` on \
+Linux, `kqueue` on macOS). When one is ready, the loop runs the task that waited on it until \
+that task waits again. One thread, many waits, as long as no task calls something that \
+blocks.
+
+In Python the loop is `asyncio`: `async def` marks a function that can wait, `await` is \
+where it hands control back to the loop, `asyncio.open_connection` connects without \
+blocking, and `asyncio.gather` runs many tasks together. In Rust, `tokio` is the event loop \
+and `.await` the waiting point; the code beside the lesson runs it on a single thread to make \
+the point.
+
+The page works this way too: its JavaScript runs on one thread and waits on every relay \
+operation at once. The steps use the concurrency lab's slow servers. Each reads one line, \
+works for 200 ms, answers with a line saying how long after you connected the answer came, \
+and closes.
+
+The first step asks once. The second opens four connections at once: in the diagram all four \
+blue `send` arrows go out before the first green answer comes back, four waits at the same \
+time. The third asks the server that serves one client at a time. Your waits still overlap, \
+but its answers come one after another, the last at least 600 ms after it was asked: an \
+event loop makes your waiting concurrent, not the server.",
+        steps: &[
+            Step {
+                text: "Ask the async server once: connect, send one line, read the answer.",
+                button: "One client",
+                setup: Setup::Many {
+                    target: SLOW_ASYNC,
+                    count: 1,
+                    send: ASK,
+                },
+                check: Check::WaitedAtOnce(SLOW_ASYNC, 1),
+                check_label: "the request went, and its answer came back",
+                predict: None,
+            },
+            Step {
+                text: "Four clients at once to the same server, from one page.",
+                button: "Four clients at once",
+                setup: Setup::Many {
+                    target: SLOW_ASYNC,
+                    count: AT_ONCE,
+                    send: ASK,
+                },
+                check: Check::WaitedAtOnce(SLOW_ASYNC, AT_ONCE),
+                check_label: "four requests were waiting at the same time, and each was answered",
+                predict: Some(Predict {
+                    question: "Four clients on one event loop, each waiting 200 ms for its \
+answer. How do their waits go?",
+                    choices: &[
+                        Choice {
+                            label: "each request waits until the one before it has its answer",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "all four requests go out before the first answer comes back",
+                            shows: Some(Check::WaitedAtOnce(SLOW_ASYNC, AT_ONCE)),
+                        },
+                    ],
+                    explain: "Four blue `send` arrows, then the green answers: while one \
+client waited, the loop sent the others.",
+                }),
+            },
+            Step {
+                text: "Four clients at once to the server that serves one client at a time.",
+                button: "Four at once, one-at-a-time server",
+                setup: Setup::Many {
+                    target: SLOW_SERIAL,
+                    count: AT_ONCE,
+                    send: ASK,
+                },
+                check: Check::AnsweredAfter(SLOW_SERIAL, 600),
+                check_label: "a client waited over 600 ms: the server served the others first",
+                predict: Some(Predict {
+                    question: "The same four clients, but the server serves one at a time. \
+When do the answers come?",
+                    choices: &[
+                        Choice {
+                            label: "together, because the client is asynchronous",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "one after another: the last client waits for the others",
+                            shows: Some(Check::AnsweredAfter(SLOW_SERIAL, 600)),
+                        },
+                    ],
+                    explain: "The times beside the green answers grow by about 200 ms each: \
+the client waited on all four at once, the server worked on one at a time.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Four at once to the thread-per-client server: the answers come together \
+again, one thread each on the server's side.",
+                setup: Setup::Many {
+                    target: SLOW_THREADS,
+                    count: AT_ONCE,
+                    send: ASK,
+                },
+            },
+            Try {
+                text: "Two at once to the async server.",
+                setup: Setup::Many {
+                    target: SLOW_ASYNC,
+                    count: 2,
+                    send: ASK,
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Blocking inside async code",
+            text: "`time.sleep(1)` or a plain `sock.recv()` inside an `async def` blocks the \
+event loop itself: every other task stops with it. Wait with `await asyncio.sleep(1)` and the \
+loop's own streams (`asyncio.open_connection`), and hand blocking work to a thread with \
+`await asyncio.to_thread(...)`.",
+            show: None,
+        }),
+        views: &[View::Sequence],
         server_code: false,
     },
     Lesson {

@@ -8,7 +8,7 @@ use crate::payload::Payload;
 use crate::protocol::{
     ClientMsg, EventKind, FIRST_RELAY_OP, HttpRequest, HttpTimeouts, OpId, Service,
 };
-use crate::trace::{StepKind, Trace};
+use crate::trace::{Request, StepKind, Trace};
 
 use super::checks::{accepted, answer_to, connected, open_listener};
 use super::lesson::{After, Setup, keyed_path};
@@ -25,6 +25,17 @@ pub struct Run {
     stage: Stage,
     /// The operations of a listening setup.
     serve: Serving,
+    /// The connections of a setup of many at once: each one's operation,
+    /// and whether its request went and its close.
+    many: Vec<Conn>,
+}
+
+/// One of many connections at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Conn {
+    op: OpId,
+    sent: bool,
+    closed: bool,
 }
 
 /// The page as server and client: its listener, its client connection,
@@ -97,12 +108,21 @@ impl Run {
             },
             _ => Self::first(setup, services, op, message, nonce)?,
         };
+        let many = match setup {
+            Setup::Many { .. } => vec![Conn {
+                op,
+                sent: false,
+                closed: false,
+            }],
+            _ => Vec::new(),
+        };
         let run = Run {
             setup,
             op,
             message: message.as_bytes().to_vec(),
             stage,
             serve,
+            many,
         };
         Ok((run, first))
     }
@@ -124,6 +144,7 @@ impl Run {
                 nodelay: false,
                 faults,
             },
+            Setup::Many { .. } => connect(op, target),
             Setup::Udp {
                 recv_timeout_ms,
                 faults,
@@ -177,6 +198,9 @@ impl Run {
         if matches!(self.setup, Setup::Listen | Setup::Serve { .. }) {
             return self.advance_serving(trace);
         }
+        if let Setup::Many { count, .. } = self.setup {
+            return self.advance_many(trace, count);
+        }
         let op = self.op;
         let mut events = trace.events_of(op);
         let ended = trace.events_of(op).any(|e| {
@@ -193,7 +217,11 @@ impl Run {
             Setup::Tcp { then, .. } => Some(then),
             Setup::Udp { .. } => None,
             // The relay runs the whole exchange and ends the operation.
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Dns { .. } => {
                 return Vec::new();
             }
         };
@@ -325,6 +353,61 @@ impl Run {
         }
     }
 
+    /// Many connections at once: once the first asked for is in the trace,
+    /// the others to the same target; each sends its request once it is
+    /// connected and closes once the server has closed its side; done when
+    /// every one has ended or been closed.
+    fn advance_many(&mut self, trace: &Trace, count: u8) -> Vec<ClientMsg> {
+        let mut out = Vec::new();
+        if self.many.len() < usize::from(count) {
+            let Some(dial) = trace.steps().iter().find_map(|step| match &step.kind {
+                StepKind::Request(Request::Connect { target, .. }) if step.op == self.op => {
+                    Some(target.clone())
+                }
+                _ => None,
+            }) else {
+                return out;
+            };
+            let mut op = fresh_op(trace);
+            while self.many.len() < usize::from(count) {
+                out.push(connect(op, dial.clone()));
+                self.many.push(Conn {
+                    op,
+                    sent: false,
+                    closed: false,
+                });
+                op += 1;
+            }
+        }
+        for conn in &mut self.many {
+            if conn.closed || trace.events_of(conn.op).any(EventKind::is_terminal) {
+                conn.closed = true;
+                continue;
+            }
+            if !conn.sent {
+                if connected(trace, conn.op).is_some() {
+                    conn.sent = true;
+                    if !self.message.is_empty() {
+                        out.push(ClientMsg::Send {
+                            op: conn.op,
+                            data: Payload(self.message.clone()),
+                        });
+                    }
+                }
+            } else if trace
+                .events_of(conn.op)
+                .any(|e| matches!(e, EventKind::PeerClosed))
+            {
+                conn.closed = true;
+                out.push(ClientMsg::Close { op: conn.op });
+            }
+        }
+        if self.many.iter().all(|c| c.closed) {
+            self.stage = Stage::Done;
+        }
+        out
+    }
+
     /// Once the answer is in (or cannot come), what `then` says.
     fn finish(&mut self, trace: &Trace) -> Vec<ClientMsg> {
         let op = self.op;
@@ -335,7 +418,11 @@ impl Run {
                         .events_of(op)
                         .any(|e| matches!(e, EventKind::PeerClosed))
             }
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Dns { .. } => false,
             Setup::Udp { .. } => trace.events_of(op).any(|e| {
                 matches!(
                     e,
@@ -356,9 +443,11 @@ impl Run {
                 After::Shutdown => vec![ClientMsg::Shutdown { op }],
             },
             Setup::Udp { .. } => vec![ClientMsg::Close { op }],
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
-                Vec::new()
-            }
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Dns { .. } => Vec::new(),
         }
     }
 }

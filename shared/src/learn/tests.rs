@@ -1901,3 +1901,229 @@ fn common_mistakes_code_encodes_loops_shuts_down_and_passes_timeouts() {
             .contains("TypeError: a bytes-like object is required, not 'str'")
     );
 }
+
+fn slow(name: &'static str) -> Target {
+    Target::Service(name)
+}
+
+/// A page welcomed with the lab services plus the concurrency lab.
+fn page_with_slow(messages: impl IntoIterator<Item = Message>) -> State {
+    let mut state = page([]);
+    for (i, name) in ["tcp-slow-serial", "tcp-slow-threads", "tcp-slow-async"]
+        .into_iter()
+        .enumerate()
+    {
+        state.services.push(Service {
+            name: name.into(),
+            label: name.into(),
+            protocol: "tcp".into(),
+            addr: format!("127.0.0.1:{}", 4010 + i),
+        });
+    }
+    for message in messages {
+        state.apply(
+            NOW,
+            match message {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
+    }
+    state
+}
+
+#[test]
+fn many_at_once_connects_them_all_sends_each_once_connected_and_closes_each_after_the_server() {
+    let (_, lesson) = lesson("async-io").unwrap();
+    let setup = lesson.steps[1].setup;
+    assert!(matches!(setup, Setup::Many { count: 4, .. }));
+    let mut state = page_with_slow([]);
+    let (mut run, first) =
+        Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0).unwrap();
+    assert!(
+        matches!(&first, ClientMsg::TcpConnect { op: 1, target, .. } if target == "tcp-slow-async")
+    );
+    let apply = |state: &mut State, message: Message| {
+        state.apply(
+            NOW,
+            match message {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
+    };
+    apply(&mut state, Message::Out(first));
+    // The other three connect at once, to the same target, with ops of
+    // their own; nothing is sent before a connection is up.
+    let next = run.advance(&state.trace);
+    let ops: Vec<u32> = next
+        .iter()
+        .map(|m| match m {
+            ClientMsg::TcpConnect { op, target, .. } if target == "tcp-slow-async" => *op,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ops, [2, 3, 4]);
+    for msg in next {
+        apply(&mut state, Message::Out(msg));
+    }
+    assert!(
+        run.advance(&state.trace).is_empty(),
+        "all waiting to connect"
+    );
+    // Each sends its line once it is connected, and only once.
+    for op in 1..=4 {
+        apply(&mut state, connected(op, 51000 + op as u16));
+    }
+    let sends = run.advance(&state.trace);
+    assert_eq!(sends.len(), 4);
+    for (i, msg) in sends.iter().enumerate() {
+        assert!(
+            matches!(msg, ClientMsg::Send { op, data } if *op == i as u32 + 1 && data.0 == b"hello\n")
+        );
+        apply(&mut state, Message::Out(msg.clone()));
+    }
+    assert!(run.advance(&state.trace).is_empty());
+    // Four waits at once: the check passes once the answers are in.
+    assert!(!Check::WaitedAtOnce(slow("tcp-slow-async"), 4).passed(&state));
+    for op in 1..=4 {
+        apply(&mut state, data(op, "tcp-slow-async: answered 201 ms\n"));
+        apply(&mut state, ev(op, EventKind::PeerClosed));
+    }
+    assert!(Check::WaitedAtOnce(slow("tcp-slow-async"), 4).passed(&state));
+    let closes = run.advance(&state.trace);
+    assert_eq!(
+        closes,
+        (1..=4)
+            .map(|op| ClientMsg::Close { op })
+            .collect::<Vec<_>>()
+    );
+    assert!(run.is_done());
+    // No playground panel opens many at once.
+    assert_eq!(setup.experiment(&state.services, "hello\n"), None);
+    assert!(!setup.has_faults());
+}
+
+#[test]
+fn waits_at_once_are_told_from_waits_one_after_another() {
+    let async_ = slow("tcp-slow-async");
+    let at_once = Check::WaitedAtOnce(async_, 4);
+    let conn = |op: u32| {
+        [
+            Message::Out(ClientMsg::TcpConnect {
+                op,
+                target: "tcp-slow-async".into(),
+                connect_timeout_ms: None,
+                nodelay: false,
+                faults: None,
+            }),
+            connected(op, 52000 + op as u16),
+        ]
+    };
+    let opened: Vec<Message> = (1..=4).flat_map(conn).collect();
+    // All four asked, then all four answered.
+    let together = page_with_slow(
+        opened
+            .clone()
+            .into_iter()
+            .chain((1..=4).map(|op| send(op, "hello\n")))
+            .chain((1..=4).map(|op| data(op, "answer\n"))),
+    );
+    assert!(at_once.passed(&together));
+    // One after another: each asked after the one before had its answer.
+    let in_turn = page_with_slow(
+        opened
+            .clone()
+            .into_iter()
+            .chain((1..=4).flat_map(|op| [send(op, "hello\n"), data(op, "answer\n")])),
+    );
+    assert!(!at_once.passed(&in_turn));
+    assert!(Check::WaitedAtOnce(async_, 1).passed(&in_turn));
+    // Three answered, one still waiting; or only three connections.
+    let unanswered = page_with_slow(
+        opened
+            .clone()
+            .into_iter()
+            .chain((1..=4).map(|op| send(op, "hello\n")))
+            .chain((1..=3).map(|op| data(op, "answer\n"))),
+    );
+    assert!(!at_once.passed(&unanswered));
+    assert!(Check::WaitedAtOnce(async_, 3).passed(&unanswered));
+    // Another server's waits do not count.
+    assert!(!Check::WaitedAtOnce(slow("tcp-slow-serial"), 4).passed(&together));
+    assert!(!at_once.passed(&page_with_slow([])));
+}
+
+#[test]
+fn a_client_kept_waiting_is_read_from_relay_times() {
+    let serial = slow("tcp-slow-serial");
+    let base = || {
+        [
+            connect(1, "tcp-slow-serial"),
+            connected(1, 51000),
+            send(1, "hello\n"),
+            ev_at(1, 2_000, EventKind::Sent { bytes: 6 }),
+        ]
+    };
+    let queued = page_with_slow(base().into_iter().chain([data_at(1, 802_000, "answer\n")]));
+    assert!(Check::AnsweredAfter(serial, 600).passed(&queued));
+    let first_in_line = page_with_slow(base().into_iter().chain([data_at(1, 202_000, "answer\n")]));
+    assert!(!Check::AnsweredAfter(serial, 600).passed(&first_in_line));
+    assert!(!Check::AnsweredAfter(serial, 600).passed(&page_with_slow(base())));
+    let (_, lesson) = lesson("async-io").unwrap();
+    assert_eq!(lesson.steps[2].check, Check::AnsweredAfter(serial, 600));
+    let predict = lesson.steps[2].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &queued), Some(1));
+    assert_eq!(shown_choice(&predict, &first_in_line), None);
+}
+
+#[test]
+fn many_clients_are_asyncio_gather_and_tokio_on_one_thread() {
+    let (_, lesson) = lesson("async-io").unwrap();
+    let state = page_with_slow([]);
+    let setup = lesson.steps[1].setup;
+    let programs = codegen::for_setup(&setup, &state.services, setup.send(), false, 5007).unwrap();
+    let files: Vec<_> = programs.iter().map(|p| (p.file, p.lang, p.role)).collect();
+    assert_eq!(
+        files,
+        [
+            ("client.py", Lang::Python, Role::Client),
+            (codegen::TOKIO_MAIN, Lang::Rust, Role::Client),
+        ]
+    );
+    let py = &programs[0].code;
+    for needle in [
+        "import asyncio",
+        "HOST = \"127.0.0.1\"",
+        "PORT = 4012",
+        "MESSAGE = \"hello\\n\"",
+        "CLIENTS = 4",
+        "await asyncio.open_connection(HOST, PORT)",
+        "MESSAGE.encode(\"utf-8\")",
+        "await asyncio.wait_for(reader.read(), timeout=10)",
+        "await asyncio.gather(*(ask(n) for n in range(1, CLIENTS + 1)))",
+        "print(f\"client {n} received:\"",
+        "time.perf_counter()",
+        "asyncio.run(main())",
+    ] {
+        assert!(py.contains(needle), "{needle} in\n{py}");
+    }
+    let rs = &programs[1].code;
+    for needle in [
+        "#[tokio::main(flavor = \"current_thread\")]",
+        "TcpStream::connect(\"127.0.0.1:4012\").await?",
+        "const CLIENTS: usize = 4;",
+        "tokio::spawn(ask(n))",
+        "tokio::time::timeout(Duration::from_secs(10)",
+        "println!(\"client {n} received: {}\"",
+    ] {
+        assert!(rs.contains(needle), "{needle} in\n{rs}");
+    }
+    assert_eq!(programs[1].run, codegen::TOKIO_RUN);
+    assert!(codegen::TOKIO_RUN.contains("cargo add tokio --features rt,net,io-util,macros,time"));
+    // The count follows the step.
+    let one = lesson.steps[0].setup;
+    let programs = codegen::for_setup(&one, &state.services, one.send(), false, 5007).unwrap();
+    assert!(programs[0].code.contains("CLIENTS = 1"));
+    assert!(programs[1].code.contains("const CLIENTS: usize = 1;"));
+}
