@@ -67,6 +67,9 @@ pub enum Check {
     /// A datagram went to the target and nothing came back before the
     /// receive timeout.
     DatagramLost(Target),
+    /// Every one of the paths was asked of the target over HTTP and got a
+    /// response (of any status): a health check went round.
+    EveryPathAnswered(Target, &'static [&'static str]),
     /// An HTTP request to `http://<target><path>` got no response within
     /// its timeout: the relay gave up and said so.
     HttpTimedOut(Target, &'static str),
@@ -208,6 +211,13 @@ impl Check {
                 trace
                     .events_of(op)
                     .any(|e| matches!(e, EventKind::ResponseHead { status: s, .. } if s == status))
+            }),
+            Check::EveryPathAnswered(t, paths) => !paths.is_empty() && paths.iter().all(|path| {
+                http_ops(state, t, path).into_iter().any(|op| {
+                    trace
+                        .events_of(op)
+                        .any(|e| matches!(e, EventKind::ResponseHead { .. }))
+                })
             }),
             Check::HttpTimedOut(t, path) => http_ops(state, t, path).into_iter().any(|op| {
                 let mut events = trace.events_of(op);

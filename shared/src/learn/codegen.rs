@@ -148,6 +148,15 @@ pub fn for_setup(
                 many_clients_rust(&host, port, message, *count),
             ));
         }
+        Setup::Checks {
+            paths, timeout_ms, ..
+        } => {
+            let urls: Vec<String> = paths
+                .iter()
+                .map(|path| format!("http://{}{path}", rust_addr(&host, port)))
+                .collect();
+            programs.extend(health_checker(&urls, timeout_ms.div_ceil(1000).max(1)));
+        }
         Setup::Dns { name, rtype, mode } => {
             let mut program = dig(name, *rtype, &rust_addr(&host, port));
             if *mode == DnsMode::Trace {
@@ -708,6 +717,58 @@ async fn main() -> std::io::Result<()> {{
 }}
 "#
     )
+}
+
+/// Practice project 2: a health checker that asks each of `urls` in turn
+/// and prints its status and how long it took, as `requests` and a shell
+/// loop of `curl` write it; `timeout_s` bounds each wait.
+pub fn health_checker(urls: &[String], timeout_s: u64) -> Vec<Program> {
+    let list: String = urls
+        .iter()
+        .map(|url| format!("    {},\n", py_str(url)))
+        .collect();
+    let py = format!(
+        r#"import time
+
+import requests
+
+URLS = [
+{list}]
+TIMEOUT = {timeout_s}  # seconds: to connect, and for the answer to begin
+
+for url in URLS:
+    started = time.perf_counter()
+    try:
+        response = requests.get(url, timeout=TIMEOUT)
+    except requests.exceptions.Timeout:
+        print(f"DOWN {{url}}: no answer within {{TIMEOUT}} s")
+        continue
+    except requests.exceptions.ConnectionError as error:
+        print(f"DOWN {{url}}: cannot connect: {{error}}")
+        continue
+    took_ms = (time.perf_counter() - started) * 1000
+    # elapsed: from sending the request until its head had arrived.
+    head_ms = response.elapsed.total_seconds() * 1000
+    state = "UP  " if response.ok else "DOWN"  # ok: a status below 400
+    print(f"{{state}} {{url}}: {{response.status_code}} {{response.reason}}, "
+          f"{{took_ms:.0f}} ms (head after {{head_ms:.0f}} ms)")
+"#
+    );
+    let words: Vec<String> = urls.iter().map(|url| sh_word(url)).collect();
+    let curl = format!(
+        "# Each phase, in seconds from the start: the name looked up, connected,\n\
+         # the first byte of the answer, the last.\n\
+         for url in {}; do\n  \
+         curl -sS -o /dev/null --max-time {timeout_s} \\\n    \
+         -w \"HTTP/%{{http_version}} %{{http_code}} $url: name %{{time_namelookup}} s, connected %{{time_connect}} s, first byte %{{time_starttransfer}} s, total %{{time_total}} s\\n\" \\\n    \
+         \"$url\" || echo \"DOWN $url\"\n\
+         done\n",
+        words.join(" ")
+    );
+    vec![
+        program("client.py", Lang::Python, Role::Client, py),
+        program("shell", Lang::Shell, Role::Client, curl),
+    ]
 }
 
 /// An HTTP request as Python's `requests` and `curl` write it. A body that

@@ -91,6 +91,8 @@ pub enum View {
     Dns,
     /// The retry view: each attempt, its ending and the wait after it.
     Retry,
+    /// The waterfall: each HTTP request's phases, timed.
+    Waterfall,
 }
 
 /// Where a setup connects to. Lab services listen on ports the relay picks
@@ -225,6 +227,15 @@ pub enum Setup {
         count: u8,
         send: &'static str,
     },
+    /// A health check: a `GET` of `http://<target><path>` for each of
+    /// `paths`, one after another as a program's loop asks them, each
+    /// with a timeout of `timeout_ms` (to connect and for the answer to
+    /// begin).
+    Checks {
+        target: Target,
+        paths: &'static [&'static str],
+        timeout_ms: u64,
+    },
     /// One DNS question: `rtype` records of `name`, asked of the DNS lab's
     /// stub server, or walked from the lab's root (`DnsMode::Trace`).
     Dns {
@@ -289,7 +300,8 @@ impl Setup {
             Setup::Tcp { target, .. }
             | Setup::Udp { target, .. }
             | Setup::Http { target, .. }
-            | Setup::Many { target, .. } => *target,
+            | Setup::Many { target, .. }
+            | Setup::Checks { target, .. } => *target,
             Setup::Listen | Setup::Serve { .. } => OWN_SERVER,
             Setup::Dns { .. } => DNS_LAB,
         }
@@ -303,18 +315,21 @@ impl Setup {
             | Setup::Http { send, .. }
             | Setup::Many { send, .. }
             | Setup::Serve { send } => send,
-            Setup::Listen | Setup::Dns { .. } => "",
+            Setup::Listen | Setup::Dns { .. } | Setup::Checks { .. } => "",
         }
     }
 
     /// The playground's experiment link for this setup: "Open in the
     /// playground" fills in its panel the same way. A listening setup has
     /// none: the playground's TCP server tab starts from a click; nor has
-    /// a setup of many connections at once, which no panel opens.
+    /// a setup of many connections at once, which no panel opens, nor a
+    /// health check of several addresses.
     pub fn experiment(&self, services: &[Service], message: &str) -> Option<Experiment> {
         let target = self.target().dial(services)?;
         Some(match self {
-            Setup::Listen | Setup::Serve { .. } | Setup::Many { .. } => return None,
+            Setup::Listen | Setup::Serve { .. } | Setup::Many { .. } | Setup::Checks { .. } => {
+                return None;
+            }
             Setup::Dns { name, rtype, mode } => Experiment::Dns {
                 name: (*name).to_owned(),
                 rtype: *rtype,
@@ -376,6 +391,7 @@ impl Setup {
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }
+            | Setup::Checks { .. }
             | Setup::Dns { .. } => false,
         }
     }

@@ -224,6 +224,18 @@ const LONG_LINK: Faults = Faults {
     ..NO_FAULTS
 };
 
+/// The endpoints a health check of the lab asks when all is well.
+const HEALTHY: &[&str] = &["/get", "/json", "/delay/1"];
+const WITH_502: &[&str] = &["/get", "/status/502"];
+const WITH_SLOW: &[&str] = &["/delay/4", "/get"];
+const fn health(paths: &'static [&'static str], timeout_ms: u64) -> Setup {
+    Setup::Checks {
+        target: WWW_80,
+        paths,
+        timeout_ms,
+    }
+}
+
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
     Lesson {
@@ -1769,6 +1781,101 @@ Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
             show: Some(DELAY_5_TIMEOUT_2),
         }),
         views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "health-checker",
+        title: "Practice project 2: an API health checker",
+        summary: "A program that asks several endpoints in turn and prints each one's status and response time, with every phase timed in the waterfall.",
+        text: "A **health checker** asks each address on a list whether it is alive and says how \
+long each one took. It is the second practice project, and a tool you will keep: the same \
+loop can watch a service you run.
+
+For each URL the program beside the lesson does four things:
+
+- starts a clock with `time.perf_counter()`;
+- sends `requests.get(url, timeout=TIMEOUT)`, so that one dead server cannot hold up the \
+whole round;
+- reads the status: `response.ok` is true below 400, so a 200 is UP and a 502 is DOWN;
+- prints the status and the time taken. `response.elapsed` runs from sending the request \
+until its head has arrived; the clock around the call also counts connecting and reading the \
+body.
+
+A failure without a status becomes a line too: `requests.exceptions.Timeout` when no answer \
+came in time, `requests.exceptions.ConnectionError` when no connection could be made.
+
+Beside the lesson, the **waterfall** times every request in phases: `DNS` (the name \
+`www.lab.test` looked up in the lab's DNS server), `connect`, `send` (writing the request), \
+`wait` (until the first byte of the answer) and `download` (the rest of it), after a short \
+`blocked`, the relay's own work before it starts. Each row is one request. The lab answers `/delay/1` only after a second, and its row shows where that second \
+went: into `wait`, the time the server spent before answering. A slow network would show in \
+`connect`, a slow name server in `DNS`.
+
+The first step checks three endpoints, one after another as the loop does. The second adds \
+one that answers `502 Bad Gateway`: a quick and complete answer that still means the service \
+is down. The third asks `/delay/4` with a two-second timeout, then `/get`: no answer in time, which \
+a checker reports as DOWN before it goes on to the next.",
+        steps: &[
+            Step {
+                text: "Check `/get`, `/json` and `/delay/1`, one after another, with a timeout \
+of five seconds each.",
+                button: "Check three endpoints",
+                setup: health(HEALTHY, 5_000),
+                check: Check::EveryPathAnswered(WWW_80, HEALTHY),
+                check_label: "all three answered, each timed phase by phase",
+                predict: None,
+            },
+            Step {
+                text: "Check `/get` and `/status/502`, a gateway whose service behind it is \
+down.",
+                button: "Check with a 502",
+                setup: health(WITH_502, 5_000),
+                check: Check::HttpStatus(WWW_80, "/status/502", 502),
+                check_label: "502: answered, and DOWN",
+                predict: None,
+            },
+            Step {
+                text: "Check `/delay/4`, then `/get`, with a timeout of two seconds.",
+                button: "Check a slow endpoint",
+                setup: health(WITH_SLOW, 2_000),
+                check: Check::HttpTimedOut(WWW_80, "/delay/4"),
+                check_label: "no answer within 2 s: DOWN, and the round went on",
+                predict: Some(Predict {
+                    question: "The checker allows two seconds; `/delay/4` needs four. What does \
+the round do?",
+                    choices: &[
+                        Choice {
+                            label: "waits the four seconds, then reports it UP",
+                            shows: Some(Check::HttpStatus(WWW_80, "/delay/4", 200)),
+                        },
+                        Choice {
+                            label: "reports it DOWN after two seconds and asks the next one",
+                            shows: Some(Check::HttpTimedOut(WWW_80, "/delay/4")),
+                        },
+                    ],
+                    explain: "A red `failed: timed out` for `/delay/4`, then the request for \
+`/get`: the loop went on without it.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "The slow endpoint with a timeout of five seconds: UP, and slow.",
+                setup: health(WITH_SLOW, 5_000),
+            },
+            Try {
+                text: "A longer round: `/get`, `/headers`, `/status/404` and `/delay/2`.",
+                setup: health(&["/get", "/headers", "/status/404", "/delay/2"], 5_000),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Timing only the happy path",
+            text: "A checker that measures `response.elapsed` but has no `timeout=` never \
+reports the server that hangs: it hangs with it. And a checker that counts any answer as UP \
+misses the 500s and 502s. Time every call, bound every wait, and look at the status.",
+            show: Some(health(WITH_SLOW, 2_000)),
+        }),
+        views: &[View::Waterfall, View::Sequence],
         server_code: false,
     },
     Lesson {

@@ -28,6 +28,16 @@ pub struct Run {
     /// The connections of a setup of many at once: each one's operation,
     /// and whether its request went and its close.
     many: Vec<Conn>,
+    /// A health check: what its requests dial, the next path to ask and
+    /// the request under way.
+    checking: Option<Checking>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Checking {
+    dial: String,
+    next: usize,
+    current: OpId,
 }
 
 /// One of many connections at once.
@@ -116,6 +126,14 @@ impl Run {
             }],
             _ => Vec::new(),
         };
+        let checking = match setup {
+            Setup::Checks { target, .. } => Some(Checking {
+                dial: target.dial(services).ok_or(RunError::NoServices)?,
+                next: 1,
+                current: op,
+            }),
+            _ => None,
+        };
         let run = Run {
             setup,
             op,
@@ -123,6 +141,7 @@ impl Run {
             stage,
             serve,
             many,
+            checking,
         };
         Ok((run, first))
     }
@@ -145,6 +164,14 @@ impl Run {
                 faults,
             },
             Setup::Many { .. } => connect(op, target),
+            Setup::Checks {
+                paths, timeout_ms, ..
+            } => health_check(
+                op,
+                &target,
+                paths.first().copied().unwrap_or("/"),
+                timeout_ms,
+            ),
             Setup::Udp {
                 recv_timeout_ms,
                 faults,
@@ -201,6 +228,12 @@ impl Run {
         if let Setup::Many { count, .. } = self.setup {
             return self.advance_many(trace, count);
         }
+        if let Setup::Checks {
+            paths, timeout_ms, ..
+        } = self.setup
+        {
+            return self.advance_checks(trace, paths, timeout_ms);
+        }
         let op = self.op;
         let mut events = trace.events_of(op);
         let ended = trace.events_of(op).any(|e| {
@@ -221,6 +254,7 @@ impl Run {
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }
+            | Setup::Checks { .. }
             | Setup::Dns { .. } => {
                 return Vec::new();
             }
@@ -408,6 +442,29 @@ impl Run {
         out
     }
 
+    /// A health check: once a request has ended (answered, failed or timed
+    /// out), the next path; done after the last.
+    fn advance_checks(&mut self, trace: &Trace, paths: &[&str], timeout_ms: u64) -> Vec<ClientMsg> {
+        let Some(checking) = &mut self.checking else {
+            self.stage = Stage::Done;
+            return Vec::new();
+        };
+        if !trace
+            .events_of(checking.current)
+            .any(EventKind::is_terminal)
+        {
+            return Vec::new();
+        }
+        let Some(path) = paths.get(checking.next) else {
+            self.stage = Stage::Done;
+            return Vec::new();
+        };
+        let op = fresh_op(trace);
+        checking.next += 1;
+        checking.current = op;
+        vec![health_check(op, &checking.dial, path, timeout_ms)]
+    }
+
     /// Once the answer is in (or cannot come), what `then` says.
     fn finish(&mut self, trace: &Trace) -> Vec<ClientMsg> {
         let op = self.op;
@@ -422,6 +479,7 @@ impl Run {
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }
+            | Setup::Checks { .. }
             | Setup::Dns { .. } => false,
             Setup::Udp { .. } => trace.events_of(op).any(|e| {
                 matches!(
@@ -447,9 +505,20 @@ impl Run {
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }
+            | Setup::Checks { .. }
             | Setup::Dns { .. } => Vec::new(),
         }
     }
+}
+
+/// One `GET` of a health check, its wire bytes reported (for the
+/// waterfall and the inspector).
+fn health_check(op: OpId, dial: &str, path: &str, timeout_ms: u64) -> ClientMsg {
+    ClientMsg::HttpRequest(HttpRequest {
+        raw: true,
+        timeouts: Some(HttpTimeouts::waiting(timeout_ms)),
+        ..HttpRequest::get(op, format!("http://{dial}{path}"))
+    })
 }
 
 /// A connection to the page's own listener at `addr`.

@@ -7,8 +7,8 @@ use super::*;
 use crate::page::{Action, Notice, State};
 use crate::payload::Payload;
 use crate::protocol::{
-    ClientMsg, Closer, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ResolveSource,
-    ServerMsg, Service,
+    ClientMsg, Closer, ErrorCode, EventKind, HttpRequest, PROTOCOL_VERSION, RelayError,
+    ResolveSource, ServerMsg, Service,
 };
 use crate::recording::Message;
 use crate::testing::fixtures::{echo_exchange, event};
@@ -2126,4 +2126,158 @@ fn many_clients_are_asyncio_gather_and_tokio_on_one_thread() {
     let programs = codegen::for_setup(&one, &state.services, one.send(), false, 5007).unwrap();
     assert!(programs[0].code.contains("CLIENTS = 1"));
     assert!(programs[1].code.contains("const CLIENTS: usize = 1;"));
+}
+
+#[test]
+fn a_health_check_asks_each_path_in_turn_with_its_timeout() {
+    let (_, lesson) = lesson("health-checker").unwrap();
+    let setup = lesson.steps[0].setup;
+    let mut state = page([]);
+    let (mut run, first) =
+        Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0).unwrap();
+    let mut asked = Vec::new();
+    let mut pending = vec![first];
+    for _ in 0..10 {
+        for msg in std::mem::take(&mut pending) {
+            let ClientMsg::HttpRequest(request) = &msg else {
+                panic!("{msg:?}")
+            };
+            let timeouts = request.timeouts.expect("each request has the timeout");
+            assert_eq!(
+                (timeouts.connect_ms, timeouts.first_byte_ms),
+                (Some(5_000), Some(5_000))
+            );
+            assert!(request.raw, "the wire bytes are reported");
+            asked.push((request.op, request.url.clone()));
+            let op = request.op;
+            state.apply(NOW, Action::Requested(msg));
+            // Not the next one while this one is under way.
+            assert!(run.advance(&state.trace).is_empty());
+            for event in [
+                EventKind::ResponseHead {
+                    status: 200,
+                    reason: "OK".into(),
+                    version: "HTTP/1.1".into(),
+                    headers: Vec::new(),
+                },
+                EventKind::Closed { by: Closer::Relay },
+            ] {
+                state.apply(NOW, Action::Relay(Notice::Message(event_msg(op, event))));
+            }
+        }
+        pending = run.advance(&state.trace);
+        if pending.is_empty() && run.is_done() {
+            break;
+        }
+    }
+    assert!(run.is_done());
+    assert_eq!(
+        asked,
+        [
+            (1, "http://www.lab.test:80/get".to_owned()),
+            (2, "http://www.lab.test:80/json".to_owned()),
+            (3, "http://www.lab.test:80/delay/1".to_owned()),
+        ]
+    );
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    assert!(Check::EveryPathAnswered(www, &["/get", "/json", "/delay/1"]).passed(&state));
+    assert_eq!(setup.experiment(&state.services, ""), None);
+}
+
+fn event_msg(op: u32, kind: EventKind) -> ServerMsg {
+    event(op, 10, kind)
+}
+
+#[test]
+fn every_path_answered_needs_an_answer_for_each_path() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let get = |op: u32, path: &str| {
+        Message::Out(ClientMsg::HttpRequest(HttpRequest::get(
+            op,
+            format!("http://www.lab.test:80{path}"),
+        )))
+    };
+    let paths: &'static [&'static str] = &["/get", "/delay/1"];
+    let all = page([
+        get(1, "/get"),
+        head_of(1, 200),
+        get(2, "/delay/1"),
+        head_of(2, 503),
+    ]);
+    assert!(
+        Check::EveryPathAnswered(www, paths).passed(&all),
+        "any status counts"
+    );
+    let one_missing = page([get(1, "/get"), head_of(1, 200), get(2, "/delay/1")]);
+    assert!(!Check::EveryPathAnswered(www, paths).passed(&one_missing));
+    let timed_out = page([
+        get(1, "/get"),
+        head_of(1, 200),
+        get(2, "/delay/1"),
+        failed(2, ErrorCode::TimedOut),
+    ]);
+    assert!(!Check::EveryPathAnswered(www, paths).passed(&timed_out));
+    assert!(
+        !Check::EveryPathAnswered(www, &[]).passed(&all),
+        "no paths, no check"
+    );
+    assert!(
+        !Check::EveryPathAnswered(ECHO, paths).passed(&all),
+        "another target"
+    );
+}
+
+#[test]
+fn the_health_checker_code_times_each_call_bounds_each_wait_and_reads_the_status() {
+    let (_, lesson) = lesson("health-checker").unwrap();
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    let first = code(0);
+    assert_eq!(
+        first.iter().map(|p| (p.file, p.lang)).collect::<Vec<_>>(),
+        [("client.py", Lang::Python), ("shell", Lang::Shell)]
+    );
+    let py = &first[0].code;
+    for needle in [
+        "URLS = [\n    \"http://127.0.0.1:4002/get\",\n    \"http://127.0.0.1:4002/json\",\n    \"http://127.0.0.1:4002/delay/1\",\n]",
+        "TIMEOUT = 5",
+        "started = time.perf_counter()",
+        "requests.get(url, timeout=TIMEOUT)",
+        "except requests.exceptions.Timeout:",
+        "except requests.exceptions.ConnectionError as error:",
+        "response.elapsed.total_seconds()",
+        "\"UP  \" if response.ok else \"DOWN\"",
+    ] {
+        assert!(py.contains(needle), "{needle} in\n{py}");
+    }
+    let sh = &first[1].code;
+    for needle in [
+        "for url in 'http://127.0.0.1:4002/get' 'http://127.0.0.1:4002/json' 'http://127.0.0.1:4002/delay/1'; do",
+        "--max-time 5",
+        "%{time_namelookup}",
+        "%{time_connect}",
+        "%{time_starttransfer}",
+        "%{time_total}",
+        "HTTP/%{http_version} %{http_code}",
+        "|| echo \"DOWN $url\"",
+    ] {
+        assert!(sh.contains(needle), "{needle} in\n{sh}");
+    }
+    // The slow step's timeout, in whole seconds.
+    let slow = code(2);
+    assert!(slow[0].code.contains("TIMEOUT = 2"));
+    assert!(slow[1].code.contains("--max-time 2"));
+    assert!(
+        slow[0]
+            .code
+            .contains("\"http://127.0.0.1:4002/delay/4\",\n    \"http://127.0.0.1:4002/get\",")
+    );
 }
