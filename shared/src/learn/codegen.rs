@@ -747,7 +747,7 @@ for url in URLS:
         print(f"DOWN {{url}}: cannot connect: {{error}}")
         continue
     took_ms = (time.perf_counter() - started) * 1000
-    # elapsed: from sending the request until its head had arrived.
+    # elapsed: until the response's head had been read (not the body).
     head_ms = response.elapsed.total_seconds() * 1000
     state = "UP  " if response.ok else "DOWN"  # ok: a status below 400
     print(f"{{state}} {{url}}: {{response.status_code}} {{response.reason}}, "

@@ -1797,9 +1797,8 @@ For each URL the program beside the lesson does four things:
 - sends `requests.get(url, timeout=TIMEOUT)`, so that one dead server cannot hold up the \
 whole round;
 - reads the status: `response.ok` is true below 400, so a 200 is UP and a 502 is DOWN;
-- prints the status and the time taken. `response.elapsed` runs from sending the request \
-until its head has arrived; the clock around the call also counts connecting and reading the \
-body.
+- prints the status and the time taken. `response.elapsed` stops once the response's head \
+has been read; the clock around the call also counts reading the body.
 
 A failure without a status becomes a line too: `requests.exceptions.Timeout` when no answer \
 came in time, `requests.exceptions.ConnectionError` when no connection could be made.
