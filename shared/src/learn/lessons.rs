@@ -2300,7 +2300,7 @@ back off with jitter, and log the last error when you give up.",
 that hold on a developer's laptop and fail in the world. Each step below makes one of them \
 happen in the lab, so you see it before your users do.
 
-- **One recv() is not one message.** Lesson 9, \"Messages over a stream\", sent 48 KB \
+- **One `recv()` is not one message.** Lesson 9, \"Messages over a stream\", sent 48 KB \
 and got it back in pieces, but size is not the only cause. In the first step the echo server reads slowly, 200 bytes at a \
 time, and sends back each piece as soon as it has read it: 1,200 bytes, less than one \
 packet, come back as several green arrows. A program that calls `recv` once keeps only the \
