@@ -273,6 +273,101 @@ async fn lesson_designing_for_failure() {
     .await;
 }
 
+/// Common mistakes: each step's mistake shows in the diagram as the text
+/// says (the slow reader's 200-byte pieces, the timeout, the FIN each
+/// way); the long link's delay is its step's own check.
+#[tokio::test]
+async fn lesson_common_mistakes() {
+    run_lesson_saying(
+        "common-mistakes",
+        || async {},
+        &["(200 B)", "failed: timed out", "FIN (shutdown)", "FIN  @"],
+    )
+    .await;
+}
+
+/// Practice project 2: every endpoint asked in turn, the timeout in red,
+/// and the waterfall the text points at: a row per request, and the
+/// second `/delay/1` takes spent in `wait`.
+#[tokio::test]
+async fn lesson_health_checker() {
+    run_lesson_saying(
+        "health-checker",
+        || async {},
+        &[
+            "GET http://www.lab.test:80/json",
+            "GET http://www.lab.test:80/delay/1",
+            "502 Bad Gateway",
+            "failed: timed out",
+        ],
+    )
+    .await;
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&format!("{}/learn/health-checker", relay.url))
+            .await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.click("#do-0").await?;
+        page.wait_text_contains("#check-0", "✓").await?;
+        let rows = page
+            .run(
+                "return [...document.querySelectorAll('#waterfall .wf-row[data-op]')].map(r => \
+                 [r.querySelector('.wf-name').textContent, \
+                 [...r.querySelectorAll('.wf-phase')].map(p => p.textContent)])",
+                vec![],
+            )
+            .await?;
+        let rows: Vec<(String, Vec<String>)> =
+            serde_json::from_value(rows).map_err(|e| e.to_string())?;
+        if rows.len() < 3 {
+            return Err(format!("the waterfall has a row per request: {rows:?}"));
+        }
+        let (_, phases) = rows
+            .iter()
+            .find(|(name, _)| name.contains("/delay/1"))
+            .ok_or(format!("no /delay/1 row in {rows:?}"))?;
+        let ms = |phase: &str| -> Option<f64> {
+            phases.iter().find_map(|p| {
+                p.strip_prefix(&format!("{phase} "))?
+                    .strip_suffix(" ms")?
+                    .parse()
+                    .ok()
+            })
+        };
+        match ms("wait") {
+            Some(wait) if wait >= 1000.0 => {}
+            other => return Err(format!("/delay/1 waited {other:?} ms: {phases:?}")),
+        }
+        for phase in ["DNS", "connect"] {
+            if ms(phase).is_none() {
+                return Err(format!("no {phase} phase timed for /delay/1: {phases:?}"));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    browser.close().await;
+    outcome.unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Async I/O: the requests each step sends to the concurrency lab, and
+/// the answers, as the diagram draws them.
+#[tokio::test]
+async fn lesson_async_io() {
+    run_lesson_saying(
+        "async-io",
+        || async {},
+        &[
+            "send \"hello\\n\"",
+            "tcp-slow-async: answered",
+            "tcp-slow-serial: answere",
+        ],
+    )
+    .await;
+}
+
 /// Lesson 8 as the learner does it: `server.py` from the code beside the
 /// lesson, run with `python3` on the relay's machine, on its fixed port.
 #[tokio::test]

@@ -15,7 +15,7 @@ use yew::prelude::*;
 use super::code_box::CodeBox;
 use super::{progress, text};
 use crate::components::{
-    DnsView, LifecycleView, PayloadInspector, RetryView, SequenceDiagram, ToneLegend,
+    DnsView, LifecycleView, PayloadInspector, RetryView, SequenceDiagram, ToneLegend, WaterfallView,
 };
 use crate::hooks::{use_preferences, use_relay};
 use crate::state::RelayLink;
@@ -239,6 +239,11 @@ pub fn lesson_page(props: &Props) -> Html {
                 <DnsView trace={state.trace.clone()} />
             </div>
         },
+        View::Waterfall => html! {
+            <div class="learn-view">
+                <WaterfallView trace={state.trace.clone()} />
+            </div>
+        },
     });
 
     html! {
@@ -334,7 +339,7 @@ fn message_label(setup: &Setup) -> Option<&'static str> {
     match setup {
         Setup::Http { .. } => Some("Body "),
         Setup::Listen | Setup::Serve { .. } => Some("Request "),
-        Setup::Tcp { .. } | Setup::Udp { .. } => Some("Message "),
-        Setup::Dns { .. } => None,
+        Setup::Tcp { .. } | Setup::Udp { .. } | Setup::Many { .. } => Some("Message "),
+        Setup::Dns { .. } | Setup::Checks { .. } => None,
     }
 }

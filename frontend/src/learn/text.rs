@@ -3,13 +3,14 @@
 use roundtrip_shared::learn::markup::{self, Block, Span};
 use yew::prelude::*;
 
-fn spans(spans: &[Span]) -> Html {
-    spans
+fn spans(parts: &[Span]) -> Html {
+    parts
         .iter()
         .map(|span| match span {
             Span::Text(text) => html! { {text.clone()} },
             Span::Code(code) => html! { <code>{code.clone()}</code> },
-            Span::Strong(text) => html! { <strong>{text.clone()}</strong> },
+            // Emphasis may hold code: `**Honour `Retry-After`.**`.
+            Span::Strong(text) => html! { <strong>{spans(&markup::spans(text))}</strong> },
         })
         .collect()
 }

@@ -31,6 +31,18 @@ pub enum Check {
     /// Bytes sent on a TCP connection to the target came back whole, in
     /// more than one piece: what one `recv` returns is not a message.
     InPieces(Target),
+    /// Bytes sent on a TCP connection to the target came back whole, and
+    /// the first of them at least this many milliseconds after the relay
+    /// wrote them (relay times): an answer over a slow link.
+    EchoedAfter(Target, u64),
+    /// At least this many connections to the target were waiting at once:
+    /// each had sent its request before any of them got its answer, and
+    /// each got one.
+    WaitedAtOnce(Target, u8),
+    /// A connection to the target sent a request and its first answer came
+    /// at least this many milliseconds after the relay wrote the request
+    /// (relay times): a client kept waiting.
+    AnsweredAfter(Target, u64),
     /// The target answered the connection attempt with an RST (refused).
     Refused(Target),
     /// No answer within the connect timeout.
@@ -55,6 +67,9 @@ pub enum Check {
     /// A datagram went to the target and nothing came back before the
     /// receive timeout.
     DatagramLost(Target),
+    /// Every one of the paths was asked of the target over HTTP and got a
+    /// response (of any status): a health check went round.
+    EveryPathAnswered(Target, &'static [&'static str]),
     /// An HTTP request to `http://<target><path>` got no response within
     /// its timeout: the relay gave up and said so.
     HttpTimedOut(Target, &'static str),
@@ -122,6 +137,42 @@ impl Check {
                     .count();
                 !sent.is_empty() && pieces >= 2 && trace.received_bytes(op).starts_with(&sent)
             }),
+            Check::EchoedAfter(t, ms) => any(t, &|op| {
+                let sent = sent_bytes(trace, op);
+                !sent.is_empty()
+                    && trace.received_bytes(op).starts_with(&sent)
+                    && answered_after(trace, op, *ms)
+            }),
+            Check::AnsweredAfter(t, ms) => any(t, &|op| answered_after(trace, op, *ms)),
+            Check::WaitedAtOnce(t, n) => {
+                let at = |op: OpId, test: &dyn Fn(&StepKind) -> bool| {
+                    trace
+                        .steps()
+                        .iter()
+                        .position(|step| step.op == op && test(&step.kind))
+                };
+                // Each connection's wait: from its request to its answer.
+                let waits: Vec<(usize, usize)> = ops(t)
+                    .into_iter()
+                    .filter_map(|op| {
+                        let asked = at(op, &|k| {
+                            matches!(k, StepKind::Request(Request::Send { .. }))
+                        })?;
+                        let answered = at(op, &|k| {
+                            matches!(k, StepKind::Event { kind: EventKind::Received { .. }, .. })
+                        })?;
+                        Some((asked, answered))
+                    })
+                    .collect();
+                // When one answer came, how many were waiting for theirs.
+                waits.iter().any(|(_, first)| {
+                    waits
+                        .iter()
+                        .filter(|(asked, answered)| asked < first && answered >= first)
+                        .count()
+                        >= usize::from(*n)
+                })
+            }
             Check::Refused(t) => any(t, &|op| failed_with(trace, op, ErrorCode::Refused)),
             Check::TimedOut(t) => any(t, &|op| failed_with(trace, op, ErrorCode::TimedOut)),
             Check::ClosedByPage(t) => any(t, &|op| {
@@ -160,6 +211,13 @@ impl Check {
                 trace
                     .events_of(op)
                     .any(|e| matches!(e, EventKind::ResponseHead { status: s, .. } if s == status))
+            }),
+            Check::EveryPathAnswered(t, paths) => !paths.is_empty() && paths.iter().all(|path| {
+                http_ops(state, t, path).into_iter().any(|op| {
+                    trace
+                        .events_of(op)
+                        .any(|e| matches!(e, EventKind::ResponseHead { .. }))
+                })
             }),
             Check::HttpTimedOut(t, path) => http_ops(state, t, path).into_iter().any(|op| {
                 let mut events = trace.events_of(op);
@@ -389,6 +447,23 @@ pub fn ops_to(trace: &Trace, dial: &str) -> Vec<OpId> {
 pub fn connected(trace: &Trace, op: OpId) -> Option<(String, String)> {
     trace.events_of(op).find_map(|e| match e {
         EventKind::Connected { local, remote } => Some((local.clone(), remote.clone())),
+        _ => None,
+    })
+}
+
+/// Whether the first answer on `op` came at least `ms` after the relay
+/// wrote the first of its request (relay times).
+fn answered_after(trace: &Trace, op: OpId, ms: u64) -> bool {
+    let wrote = first_at(trace, op, &|e| matches!(e, EventKind::Sent { .. }));
+    let answered = first_at(trace, op, &|e| matches!(e, EventKind::Received { .. }));
+    matches!((wrote, answered), (Some(w), Some(a)) if a.saturating_sub(w) >= ms * 1000)
+}
+
+/// The relay time (µs into the operation) of the first event of `op` that
+/// `test` picks.
+fn first_at(trace: &Trace, op: OpId, test: &dyn Fn(&EventKind) -> bool) -> Option<u64> {
+    trace.steps().iter().find_map(|step| match &step.kind {
+        StepKind::Event { kind, .. } if step.op == op && test(kind) => step.t_us,
         _ => None,
     })
 }

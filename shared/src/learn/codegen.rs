@@ -134,6 +134,29 @@ pub fn for_setup(
                 ask_client_rust(server_port, request),
             ));
         }
+        Setup::Many { count, .. } => {
+            programs.push(program(
+                "client.py",
+                Lang::Python,
+                Role::Client,
+                many_clients_python(&host, port, message, *count),
+            ));
+            programs.push(program(
+                TOKIO_MAIN,
+                Lang::Rust,
+                Role::Client,
+                many_clients_rust(&host, port, message, *count),
+            ));
+        }
+        Setup::Checks {
+            paths, timeout_ms, ..
+        } => {
+            let urls: Vec<String> = paths
+                .iter()
+                .map(|path| format!("http://{}{path}", rust_addr(&host, port)))
+                .collect();
+            programs.extend(health_checker(&urls, timeout_ms.div_ceil(1000).max(1)));
+        }
         Setup::Dns { name, rtype, mode } => {
             let mut program = dig(name, *rtype, &rust_addr(&host, port));
             if *mode == DnsMode::Trace {
@@ -196,6 +219,7 @@ fn program(file: &'static str, lang: Lang, role: Role, code: String) -> Program 
         (Lang::Python, "server.py") => "python3 server.py",
         (Lang::Python, _) => "python3 client.py",
         (Lang::Rust, "server.rs") => "rustc server.rs && ./server",
+        (Lang::Rust, TOKIO_MAIN) => TOKIO_RUN,
         (Lang::Rust, _) => "rustc client.rs && ./client",
         (Lang::Shell, _) => "paste it into a terminal",
     };
@@ -606,6 +630,145 @@ with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
         server.sendto(data, sender)  # answer whoever sent it
 "#
     )
+}
+
+/// Where a program that needs tokio goes: a Cargo project's main file.
+pub const TOKIO_MAIN: &str = "src/main.rs";
+/// How to run it, tokio added with the features the program uses.
+pub const TOKIO_RUN: &str = "cargo new clients && cd clients && cargo add tokio --features rt,net,io-util,macros,time; put this in src/main.rs; cargo run";
+
+/// `count` clients at once on one event loop, as `asyncio` writes it:
+/// each connects, sends `message`, reads the answer to the server's close;
+/// `asyncio.gather` runs them together.
+pub fn many_clients_python(host: &str, port: u16, message: &str, count: u8) -> String {
+    let host = py_str(host);
+    let message = py_message(message);
+    format!(
+        r#"import asyncio
+import time
+
+HOST = {host}
+PORT = {port}
+MESSAGE = {message}
+CLIENTS = {count}
+
+
+async def ask(n):
+    # Each await hands control back to the event loop, which runs the
+    # other clients while this one waits.
+    reader, writer = await asyncio.open_connection(HOST, PORT)
+    writer.write(MESSAGE.encode("utf-8"))  # sockets carry bytes, not text
+    await writer.drain()
+    # read() with no size reads until the server closes its side.
+    answer = await asyncio.wait_for(reader.read(), timeout=10)  # never wait forever
+    writer.close()
+    await writer.wait_closed()
+    print(f"client {{n}} received:", answer.decode("utf-8").strip())
+
+
+async def main():
+    started = time.perf_counter()
+    # One event loop, many waits: gather runs every client at once.
+    await asyncio.gather(*(ask(n) for n in range(1, CLIENTS + 1)))
+    print(f"{{CLIENTS}} clients in {{time.perf_counter() - started:.2f}} s")
+
+
+asyncio.run(main())
+"#
+    )
+}
+
+/// [`many_clients_python`] with tokio on one thread: one task per client.
+pub fn many_clients_rust(host: &str, port: u16, message: &str, count: u8) -> String {
+    let addr = rust_str(&rust_addr(host, port));
+    let message = rust_message(message);
+    format!(
+        r#"// A Cargo project with tokio: see "Run" below.
+use std::time::{{Duration, Instant}};
+
+use tokio::io::{{AsyncReadExt, AsyncWriteExt}};
+use tokio::net::TcpStream;
+
+const CLIENTS: usize = {count};
+
+async fn ask(n: usize) -> std::io::Result<()> {{
+    // Each .await hands control back to the runtime, which runs the other
+    // clients while this one waits.
+    let mut stream = TcpStream::connect({addr}).await?;
+    let message = {message};
+    stream.write_all(message.as_bytes()).await?;
+    // read_to_end reads until the server closes its side.
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await??;
+    println!("client {{n}} received: {{}}", String::from_utf8_lossy(&answer).trim());
+    Ok(())
+}}
+
+// One thread, one event loop: every client's waits overlap on it.
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> std::io::Result<()> {{
+    let started = Instant::now();
+    let clients: Vec<_> = (1..=CLIENTS).map(|n| tokio::spawn(ask(n))).collect();
+    for client in clients {{
+        client.await.expect("a client task panicked")?;
+    }}
+    println!("{{CLIENTS}} clients in {{:.2}} s", started.elapsed().as_secs_f64());
+    Ok(())
+}}
+"#
+    )
+}
+
+/// Practice project 2: a health checker that asks each of `urls` in turn
+/// and prints its status and how long it took, as `requests` and a shell
+/// loop of `curl` write it; `timeout_s` bounds each wait.
+pub fn health_checker(urls: &[String], timeout_s: u64) -> Vec<Program> {
+    let list: String = urls
+        .iter()
+        .map(|url| format!("    {},\n", py_str(url)))
+        .collect();
+    let py = format!(
+        r#"import time
+
+import requests
+
+URLS = [
+{list}]
+TIMEOUT = {timeout_s}  # seconds: to connect, and for the answer to begin
+
+for url in URLS:
+    started = time.perf_counter()
+    try:
+        response = requests.get(url, timeout=TIMEOUT)
+    except requests.exceptions.Timeout:
+        print(f"DOWN {{url}}: no answer within {{TIMEOUT}} s")
+        continue
+    except requests.exceptions.ConnectionError as error:
+        print(f"DOWN {{url}}: cannot connect: {{error}}")
+        continue
+    took_ms = (time.perf_counter() - started) * 1000
+    # elapsed: until the response's head had been read (not the body).
+    head_ms = response.elapsed.total_seconds() * 1000
+    state = "UP  " if response.ok else "DOWN"  # ok: a status below 400
+    print(f"{{state}} {{url}}: {{response.status_code}} {{response.reason}}, "
+          f"{{took_ms:.0f}} ms (head after {{head_ms:.0f}} ms)")
+"#
+    );
+    let words: Vec<String> = urls.iter().map(|url| sh_word(url)).collect();
+    let curl = format!(
+        "# Each phase, in seconds from the start: the name looked up, connected,\n\
+         # the first byte of the answer, the last.\n\
+         for url in {}; do\n  \
+         curl -sS -o /dev/null --max-time {timeout_s} \\\n    \
+         -w \"HTTP/%{{http_version}} %{{http_code}} $url: name %{{time_namelookup}} s, connected %{{time_connect}} s, first byte %{{time_starttransfer}} s, total %{{time_total}} s\\n\" \\\n    \
+         \"$url\" || echo \"DOWN $url\"\n\
+         done\n",
+        words.join(" ")
+    );
+    vec![
+        program("client.py", Lang::Python, Role::Client, py),
+        program("shell", Lang::Shell, Role::Client, curl),
+    ]
 }
 
 /// An HTTP request as Python's `requests` and `curl` write it. A body that

@@ -91,6 +91,8 @@ pub enum View {
     Dns,
     /// The retry view: each attempt, its ending and the wait after it.
     Retry,
+    /// The waterfall: each HTTP request's phases, timed.
+    Waterfall,
 }
 
 /// Where a setup connects to. Lab services listen on ports the relay picks
@@ -216,6 +218,24 @@ pub enum Setup {
     /// with the request in capitals and closes, as the `server.py` beside
     /// the lesson does.
     Serve { send: &'static str },
+    /// `count` TCP connections to `target` at once: each sends `send` as
+    /// soon as it is connected, reads the answer until the server closes,
+    /// and closes; the page waits on all of them together, as one event
+    /// loop does.
+    Many {
+        target: Target,
+        count: u8,
+        send: &'static str,
+    },
+    /// A health check: a `GET` of `http://<target><path>` for each of
+    /// `paths`, one after another as a program's loop asks them, each
+    /// with a timeout of `timeout_ms` (to connect and for the answer to
+    /// begin).
+    Checks {
+        target: Target,
+        paths: &'static [&'static str],
+        timeout_ms: u64,
+    },
     /// One DNS question: `rtype` records of `name`, asked of the DNS lab's
     /// stub server, or walked from the lab's root (`DnsMode::Trace`).
     Dns {
@@ -277,9 +297,11 @@ impl Setup {
     /// wherever the relay put it; its programs meet at [`OWN_SERVER`].
     pub fn target(&self) -> Target {
         match self {
-            Setup::Tcp { target, .. } | Setup::Udp { target, .. } | Setup::Http { target, .. } => {
-                *target
-            }
+            Setup::Tcp { target, .. }
+            | Setup::Udp { target, .. }
+            | Setup::Http { target, .. }
+            | Setup::Many { target, .. }
+            | Setup::Checks { target, .. } => *target,
             Setup::Listen | Setup::Serve { .. } => OWN_SERVER,
             Setup::Dns { .. } => DNS_LAB,
         }
@@ -291,18 +313,23 @@ impl Setup {
             Setup::Tcp { send, .. }
             | Setup::Udp { send, .. }
             | Setup::Http { send, .. }
+            | Setup::Many { send, .. }
             | Setup::Serve { send } => send,
-            Setup::Listen | Setup::Dns { .. } => "",
+            Setup::Listen | Setup::Dns { .. } | Setup::Checks { .. } => "",
         }
     }
 
     /// The playground's experiment link for this setup: "Open in the
     /// playground" fills in its panel the same way. A listening setup has
-    /// none: the playground's TCP server tab starts from a click.
+    /// none: the playground's TCP server tab starts from a click; nor has
+    /// a setup of many connections at once, which no panel opens, nor a
+    /// health check of several addresses.
     pub fn experiment(&self, services: &[Service], message: &str) -> Option<Experiment> {
         let target = self.target().dial(services)?;
         Some(match self {
-            Setup::Listen | Setup::Serve { .. } => return None,
+            Setup::Listen | Setup::Serve { .. } | Setup::Many { .. } | Setup::Checks { .. } => {
+                return None;
+            }
             Setup::Dns { name, rtype, mode } => Experiment::Dns {
                 name: (*name).to_owned(),
                 rtype: *rtype,
@@ -360,7 +387,12 @@ impl Setup {
             Setup::Tcp { faults, .. } | Setup::Udp { faults, .. } => {
                 faults.is_some_and(|f| !f.is_empty())
             }
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Checks { .. }
+            | Setup::Dns { .. } => false,
         }
     }
 }

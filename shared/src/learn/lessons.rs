@@ -11,6 +11,15 @@ use super::lesson::{
 };
 
 const ECHO: Target = Target::Service("tcp-echo");
+/// The concurrency lab: the same slow work (200 ms) served three ways.
+const SLOW_ASYNC: Target = Target::Service("tcp-slow-async");
+const SLOW_SERIAL: Target = Target::Service("tcp-slow-serial");
+const SLOW_THREADS: Target = Target::Service("tcp-slow-threads");
+/// Clients at once: as many lab connections as a public relay allows one
+/// address.
+const AT_ONCE: u8 = 4;
+/// The line the slow servers read before they work.
+const ASK: &str = "hello\n";
 const UDP_ECHO: Target = Target::Service("udp-echo");
 const ECHO_V4: Target = Target::ServiceOn {
     host: "127.0.0.1",
@@ -189,6 +198,43 @@ const TIMEOUT_THEN_RETRY: Setup = flaky(
     1_000,
     3,
 );
+
+/// `/delay/3` answers after three seconds; asked with no timeout of the
+/// lesson's own (the relay's defaults), or with a timeout of one second.
+const fn delay_3(timeout_ms: Option<u64>) -> Setup {
+    Setup::Http {
+        target: WWW_80,
+        method: "GET",
+        path: "/delay/3",
+        headers: &[],
+        send: "",
+        timeout_ms,
+        retry: None,
+    }
+}
+/// The echo reading slowly: 200 bytes every quarter of a second.
+const SLOW_READER: Faults = Faults {
+    read_bytes_per_s: Some(800),
+    ..NO_FAULTS
+};
+/// What the lab adds to each piece the echo reads: a long link.
+const LINK_LATENCY_MS: u64 = 300;
+const LONG_LINK: Faults = Faults {
+    latency_ms: Some(LINK_LATENCY_MS as u32),
+    ..NO_FAULTS
+};
+
+/// The endpoints a health check of the lab asks when all is well.
+const HEALTHY: &[&str] = &["/get", "/json", "/delay/1"];
+const WITH_502: &[&str] = &["/get", "/status/502"];
+const WITH_SLOW: &[&str] = &["/delay/4", "/get"];
+const fn health(paths: &'static [&'static str], timeout_ms: u64) -> Setup {
+    Setup::Checks {
+        target: WWW_80,
+        paths,
+        timeout_ms,
+    }
+}
 
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
@@ -1741,6 +1787,229 @@ Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
         server_code: false,
     },
     Lesson {
+        slug: "health-checker",
+        title: "Practice project 2: an API health checker",
+        summary: "A program that asks several endpoints in turn and prints each one's status and response time, with every phase timed in the waterfall.",
+        text: "A **health checker** asks each address on a list whether it is alive and says how \
+long each one took. It is the second practice project, and a tool you will keep: the same \
+loop can watch a service you run.
+
+For each URL the program beside the lesson does four things:
+
+- starts a clock with `time.perf_counter()`;
+- sends `requests.get(url, timeout=TIMEOUT)`, so that one dead server cannot hold up the \
+whole round;
+- reads the status: `response.ok` is true below 400, so a 200 is UP and a 502 is DOWN;
+- prints the status and the time taken. `response.elapsed` stops once the response's head \
+has been read; the clock around the call also counts reading the body.
+
+A failure without a status becomes a line too: `requests.exceptions.Timeout` when no answer \
+came in time, `requests.exceptions.ConnectionError` when no connection could be made.
+
+Beside the lesson, the **waterfall** times every request in phases: `DNS` (the name \
+`www.lab.test` looked up in the lab's DNS server), `connect`, `send` (writing the request), \
+`wait` (until the first byte of the answer) and `download` (the rest of it), after a short \
+`blocked`, the relay's own work before it starts. Each row is one request. The lab answers `/delay/1` only after a second, and its row shows where that second \
+went: into `wait`, the time the server spent before answering. A slow network would show in \
+`connect`, a slow name server in `DNS`.
+
+The first step checks three endpoints, one after another as the loop does. The second adds \
+one that answers `502 Bad Gateway`: a quick and complete answer that still means the service \
+is down. The third asks `/delay/4` with a two-second timeout, then `/get`: no answer in time, which \
+a checker reports as DOWN before it goes on to the next.",
+        steps: &[
+            Step {
+                text: "Check `/get`, `/json` and `/delay/1`, one after another, with a timeout \
+of five seconds each.",
+                button: "Check three endpoints",
+                setup: health(HEALTHY, 5_000),
+                check: Check::EveryPathAnswered(WWW_80, HEALTHY),
+                check_label: "all three answered, each timed phase by phase",
+                predict: None,
+            },
+            Step {
+                text: "Check `/get` and `/status/502`, a gateway whose service behind it is \
+down.",
+                button: "Check with a 502",
+                setup: health(WITH_502, 5_000),
+                check: Check::HttpStatus(WWW_80, "/status/502", 502),
+                check_label: "502: answered, and DOWN",
+                predict: None,
+            },
+            Step {
+                text: "Check `/delay/4`, then `/get`, with a timeout of two seconds.",
+                button: "Check a slow endpoint",
+                setup: health(WITH_SLOW, 2_000),
+                check: Check::HttpTimedOut(WWW_80, "/delay/4"),
+                check_label: "no answer within 2 s: DOWN, and the round went on",
+                predict: Some(Predict {
+                    question: "The checker allows two seconds; `/delay/4` needs four. What does \
+the round do?",
+                    choices: &[
+                        Choice {
+                            label: "waits the four seconds, then reports it UP",
+                            shows: Some(Check::HttpStatus(WWW_80, "/delay/4", 200)),
+                        },
+                        Choice {
+                            label: "reports it DOWN after two seconds and asks the next one",
+                            shows: Some(Check::HttpTimedOut(WWW_80, "/delay/4")),
+                        },
+                    ],
+                    explain: "A red `failed: timed out` for `/delay/4`, then the request for \
+`/get`: the loop went on without it.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "The slow endpoint with a timeout of five seconds: UP, and slow.",
+                setup: health(WITH_SLOW, 5_000),
+            },
+            Try {
+                text: "A longer round: `/get`, `/headers`, `/status/404` and `/delay/2`.",
+                setup: health(&["/get", "/headers", "/status/404", "/delay/2"], 5_000),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Timing only the happy path",
+            text: "A checker that measures `response.elapsed` but has no `timeout=` never \
+reports the server that hangs: it hangs with it. And a checker that counts any answer as UP \
+misses the 500s and 502s. Time every call, bound every wait, and look at the status.",
+            show: Some(health(WITH_SLOW, 2_000)),
+        }),
+        views: &[View::Waterfall, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "async-io",
+        title: "Async I/O",
+        summary: "One event loop, many waits: several connections open at once from one program, with asyncio and tokio.",
+        text: "Most of a network program's life is waiting: for a connection, for an answer, for \
+the other side to close. A blocking call such as `sock.recv(1024)` stops its thread while \
+it waits, and in a program with one thread that is everything. With one connection that is fine. With four, a program that asks one after \
+another waits four times in a row.
+
+**Asynchronous I/O** waits for all of them at once. An **event loop** keeps the sockets its \
+tasks are waiting on and asks the operating system which of them are ready (`epoll` on \
+Linux, `kqueue` on macOS). When one is ready, the loop runs the task that waited on it until \
+that task waits again. One thread, many waits, as long as no task calls something that \
+blocks.
+
+In Python the loop is `asyncio`: `async def` marks a function that can wait, `await` is \
+where it hands control back to the loop, `asyncio.open_connection` connects without \
+blocking, and `asyncio.gather` runs many tasks together. In Rust, `tokio` is the event loop \
+and `.await` the waiting point; the code beside the lesson runs it on a single thread to make \
+the point.
+
+The page works this way too: its JavaScript runs on one thread and waits on every relay \
+operation at once. The steps use the concurrency lab's slow servers. Each reads one line, \
+works for 200 ms, answers with a line saying how long after you connected the answer came, \
+and closes.
+
+The first step asks once. The second opens four connections at once: in the diagram all four \
+blue `send` arrows go out before the first green answer comes back, four waits at the same \
+time. The third asks the server that serves one client at a time. Your waits still overlap, \
+but its answers come one after another, the last at least 600 ms after it was asked: an \
+event loop makes your waiting concurrent, not the server.",
+        steps: &[
+            Step {
+                text: "Ask the async server once: connect, send one line, read the answer.",
+                button: "One client",
+                setup: Setup::Many {
+                    target: SLOW_ASYNC,
+                    count: 1,
+                    send: ASK,
+                },
+                check: Check::WaitedAtOnce(SLOW_ASYNC, 1),
+                check_label: "the request went, and its answer came back",
+                predict: None,
+            },
+            Step {
+                text: "Four clients at once to the same server, from one page.",
+                button: "Four clients at once",
+                setup: Setup::Many {
+                    target: SLOW_ASYNC,
+                    count: AT_ONCE,
+                    send: ASK,
+                },
+                check: Check::WaitedAtOnce(SLOW_ASYNC, AT_ONCE),
+                check_label: "four requests were waiting at the same time, and each was answered",
+                predict: Some(Predict {
+                    question: "Four clients on one event loop, each waiting 200 ms for its \
+answer. How do their waits go?",
+                    choices: &[
+                        Choice {
+                            label: "each request waits until the one before it has its answer",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "all four requests go out before the first answer comes back",
+                            shows: Some(Check::WaitedAtOnce(SLOW_ASYNC, AT_ONCE)),
+                        },
+                    ],
+                    explain: "Four blue `send` arrows, then the green answers: while one \
+client waited, the loop sent the others.",
+                }),
+            },
+            Step {
+                text: "Four clients at once to the server that serves one client at a time.",
+                button: "Four at once, one-at-a-time server",
+                setup: Setup::Many {
+                    target: SLOW_SERIAL,
+                    count: AT_ONCE,
+                    send: ASK,
+                },
+                check: Check::AnsweredAfter(SLOW_SERIAL, 600),
+                check_label: "a client waited over 600 ms: the server served the others first",
+                predict: Some(Predict {
+                    question: "The same four clients, but the server serves one at a time. \
+When do the answers come?",
+                    choices: &[
+                        Choice {
+                            label: "together, because the client is asynchronous",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "one after another: the last client waits for the others",
+                            shows: Some(Check::AnsweredAfter(SLOW_SERIAL, 600)),
+                        },
+                    ],
+                    explain: "The times beside the green answers grow by about 200 ms each: \
+the client waited on all four at once, the server worked on one at a time.",
+                }),
+            },
+        ],
+        tries: &[
+            Try {
+                text: "Four at once to the thread-per-client server: the answers come together \
+again, one thread each on the server's side.",
+                setup: Setup::Many {
+                    target: SLOW_THREADS,
+                    count: AT_ONCE,
+                    send: ASK,
+                },
+            },
+            Try {
+                text: "Two at once to the async server.",
+                setup: Setup::Many {
+                    target: SLOW_ASYNC,
+                    count: 2,
+                    send: ASK,
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Blocking inside async code",
+            text: "`time.sleep(1)` or a plain `sock.recv()` inside an `async def` blocks the \
+event loop itself: every other task stops with it. Wait with `await asyncio.sleep(1)` and the \
+loop's own streams (`asyncio.open_connection`), and hand blocking work to a thread with \
+`await asyncio.to_thread(...)`.",
+            show: None,
+        }),
+        views: &[View::Sequence],
+        server_code: false,
+    },
+    Lesson {
         slug: "dns",
         title: "DNS: from a name to an address",
         summary: "Stub lookups and the walk from the root, record types, TTLs, and the lookup before every connection.",
@@ -2024,6 +2293,148 @@ back off with jitter, and log the last error when you give up.",
             show: Some(GIVE_UP),
         }),
         views: &[View::Retry, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "common-mistakes",
+        title: "Common mistakes",
+        summary: "One recv for a whole message, no timeout, not closing, testing only on loopback, text instead of bytes: each shown live.",
+        text: "Most bugs in network programs are not in the network. They are a few assumptions \
+that hold on a developer's laptop and fail in the world. Each step below makes one of them \
+happen in the lab, so you see it before your users do.
+
+- **One `recv()` is not one message.** Lesson 9, \"Messages over a stream\", sent 48 KB \
+and got it back in pieces, but size is not the only cause. In the first step the echo server reads slowly, 200 bytes at a \
+time, and sends back each piece as soon as it has read it: 1,200 bytes, less than one \
+packet, come back as several green arrows. A program that calls `recv` once keeps only the \
+first piece. Loop until your framing says the message is complete.
+- **No timeout.** The lab's `/delay/3` answers after three seconds. Asked with no timeout, \
+the request simply waits, and on a server that never answers it would wait for ever: \
+`requests.get(url)` without `timeout=` sets no limit of its own (the relay behind this \
+page gives up after 30 seconds). The same request with a one-second timeout ends after one second with \
+a red `failed: timed out`, an error your program can catch and report.
+- **Forgetting to close.** The other side cannot tell \"finished\" from \"slow\" until you \
+say so. The fourth step shuts down its sending side: the purple `FIN (shutdown)` tells the \
+echo server you are done, its next read returns the end of the stream, and it closes its \
+side too (the `FIN` coming back). Without a close, no `FIN` goes while your program runs: \
+the server keeps a socket waiting for \
+you, and a server that reads a request to its end never answers.
+- **Testing only on loopback.** On `127.0.0.1` a round trip takes a fraction of a \
+millisecond and every answer looks instant. The last step asks the lab to hold what the echo \
+reads for 300 ms, about a round trip between continents: the same `hello` comes back at \
+least 300 ms after it went. Timeouts that are too short, and code that waits for one answer \
+before it asks the next question, show up only now.
+
+The box at the end adds the mistake Python stops at once: sending text instead of bytes.",
+        steps: &[
+            Step {
+                text: "Send 1,200 bytes to an echo server that reads them 200 bytes at a time.",
+                button: "Send to a slow reader",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: MEDIUM,
+                    then: After::Close,
+                    faults: Some(SLOW_READER),
+                },
+                check: Check::InPieces(ECHO),
+                check_label: "all 1,200 bytes came back, in more than one piece",
+                predict: Some(Predict {
+                    question: "1,200 bytes fit in one packet. How many `recv(4096)` calls \
+does the program need to get the whole echo?",
+                    choices: &[
+                        Choice {
+                            label: "one: the message is smaller than the buffer",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "as many as it takes: the echo arrives in pieces",
+                            shows: Some(Check::InPieces(ECHO)),
+                        },
+                    ],
+                    explain: "Count the green arrows from Target: each is a piece that \
+arrived on its own, and only together are they the message.",
+                }),
+            },
+            Step {
+                text: "Ask `/delay/3` with no timeout of your own.",
+                button: "GET /delay/3, no timeout",
+                setup: delay_3(None),
+                check: Check::HttpStatus(WWW_80, "/delay/3", 200),
+                check_label: "200, after waiting as long as the server took",
+                predict: Some(Predict {
+                    question: "`requests.get(url)` has no `timeout=`, and the server takes \
+three seconds. What happens?",
+                    choices: &[
+                        Choice {
+                            label: "a default timeout stops it after a second or two",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "it waits the whole three seconds, then gets 200",
+                            shows: Some(Check::HttpStatus(WWW_80, "/delay/3", 200)),
+                        },
+                    ],
+                    explain: "No timeout means no limit: the request waited for the server. \
+Had it never answered, the program would still be waiting.",
+                }),
+            },
+            Step {
+                text: "The same request with a timeout of one second.",
+                button: "GET /delay/3, timeout 1 s",
+                setup: delay_3(Some(1_000)),
+                check: Check::HttpTimedOut(WWW_80, "/delay/3"),
+                check_label: "no response within 1 s: a timeout the program can handle",
+                predict: None,
+            },
+            Step {
+                text: "Send `hello` to the echo, then shut down your sending side and read \
+until the server closes.",
+                button: "Say you are done",
+                setup: tcp(ECHO, "hello", After::Shutdown),
+                check: Check::FinFromServer(ECHO),
+                check_label: "the server saw your FIN and closed its side too",
+                predict: None,
+            },
+            Step {
+                text: "Send `hello` to the echo over a link with 300 ms of latency.",
+                button: "Send over a long link",
+                setup: Setup::Tcp {
+                    target: ECHO,
+                    send: "hello",
+                    then: After::Close,
+                    faults: Some(LONG_LINK),
+                },
+                check: Check::EchoedAfter(ECHO, LINK_LATENCY_MS),
+                check_label: "the echo came back at least 300 ms after it went",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "The same 1,200 bytes to the echo reading at full speed: on loopback they \
+usually come back in one piece, which is why one `recv` seems to work there.",
+                setup: tcp(ECHO, MEDIUM, After::Close),
+            },
+            Try {
+                text: "Keep the connection open after the echo: no `FIN` goes either way, and \
+the server waits.",
+                setup: tcp(ECHO, "hello", After::Keep),
+            },
+            Try {
+                text: "`/delay/3` with a timeout of five seconds: slow, and a success.",
+                setup: delay_3(Some(5_000)),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Sending text instead of bytes",
+            text: "In Python 3, `sock.sendall(\"hello\")` raises `TypeError: a bytes-like \
+object is required, not 'str'`: a socket carries bytes, and text becomes bytes only through \
+an encoding. Send `\"hello\".encode(\"utf-8\")` and turn what arrives back into text with \
+`data.decode(\"utf-8\")`, as the code beside the lesson does. Count a message in bytes, not \
+characters: `\"é\"` is one character and two bytes in UTF-8.",
+            show: None,
+        }),
+        views: &[View::Sequence, View::Lifecycle],
         server_code: false,
     },
 ];

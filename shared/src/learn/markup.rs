@@ -4,7 +4,8 @@
 //! - paragraphs are separated by a blank line;
 //! - a line starting with `- ` is an item of a list;
 //! - `` `code` `` is code (socket calls, addresses, bytes);
-//! - `**words**` is emphasis.
+//! - `**words**` is emphasis, which may hold `` `code` `` (its text is
+//!   parsed again as running text).
 //!
 //! A marker left open (an odd number of backticks) stays plain text: a typo
 //! shows as written instead of swallowing the rest of the paragraph.
@@ -121,6 +122,22 @@ mod tests {
     fn an_open_marker_stays_plain_text() {
         assert_eq!(spans("a ` b ** c"), vec![text("a ` b ** c")]);
         assert_eq!(spans("``"), vec![text("``")]);
+    }
+
+    #[test]
+    fn emphasis_may_hold_code() {
+        let outer = spans("**Honour `Retry-After`.** Then");
+        assert_eq!(
+            outer,
+            vec![Span::Strong("Honour `Retry-After`.".into()), text(" Then")]
+        );
+        let Span::Strong(inner) = &outer[0] else {
+            panic!("{outer:?}")
+        };
+        assert_eq!(
+            spans(inner),
+            vec![text("Honour "), Span::Code("Retry-After".into()), text(".")]
+        );
     }
 
     #[test]

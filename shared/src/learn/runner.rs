@@ -8,7 +8,7 @@ use crate::payload::Payload;
 use crate::protocol::{
     ClientMsg, EventKind, FIRST_RELAY_OP, HttpRequest, HttpTimeouts, OpId, Service,
 };
-use crate::trace::{StepKind, Trace};
+use crate::trace::{Request, StepKind, Trace};
 
 use super::checks::{accepted, answer_to, connected, open_listener};
 use super::lesson::{After, Setup, keyed_path};
@@ -25,6 +25,27 @@ pub struct Run {
     stage: Stage,
     /// The operations of a listening setup.
     serve: Serving,
+    /// The connections of a setup of many at once: each one's operation,
+    /// and whether its request went and its close.
+    many: Vec<Conn>,
+    /// A health check: what its requests dial, the next path to ask and
+    /// the request under way.
+    checking: Option<Checking>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Checking {
+    dial: String,
+    next: usize,
+    current: OpId,
+}
+
+/// One of many connections at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Conn {
+    op: OpId,
+    sent: bool,
+    closed: bool,
 }
 
 /// The page as server and client: its listener, its client connection,
@@ -97,12 +118,30 @@ impl Run {
             },
             _ => Self::first(setup, services, op, message, nonce)?,
         };
+        let many = match setup {
+            Setup::Many { .. } => vec![Conn {
+                op,
+                sent: false,
+                closed: false,
+            }],
+            _ => Vec::new(),
+        };
+        let checking = match setup {
+            Setup::Checks { target, .. } => Some(Checking {
+                dial: target.dial(services).ok_or(RunError::NoServices)?,
+                next: 1,
+                current: op,
+            }),
+            _ => None,
+        };
         let run = Run {
             setup,
             op,
             message: message.as_bytes().to_vec(),
             stage,
             serve,
+            many,
+            checking,
         };
         Ok((run, first))
     }
@@ -124,6 +163,15 @@ impl Run {
                 nodelay: false,
                 faults,
             },
+            Setup::Many { .. } => connect(op, target),
+            Setup::Checks {
+                paths, timeout_ms, ..
+            } => health_check(
+                op,
+                &target,
+                paths.first().copied().unwrap_or("/"),
+                timeout_ms,
+            ),
             Setup::Udp {
                 recv_timeout_ms,
                 faults,
@@ -177,6 +225,15 @@ impl Run {
         if matches!(self.setup, Setup::Listen | Setup::Serve { .. }) {
             return self.advance_serving(trace);
         }
+        if let Setup::Many { count, .. } = self.setup {
+            return self.advance_many(trace, count);
+        }
+        if let Setup::Checks {
+            paths, timeout_ms, ..
+        } = self.setup
+        {
+            return self.advance_checks(trace, paths, timeout_ms);
+        }
         let op = self.op;
         let mut events = trace.events_of(op);
         let ended = trace.events_of(op).any(|e| {
@@ -193,7 +250,12 @@ impl Run {
             Setup::Tcp { then, .. } => Some(then),
             Setup::Udp { .. } => None,
             // The relay runs the whole exchange and ends the operation.
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Checks { .. }
+            | Setup::Dns { .. } => {
                 return Vec::new();
             }
         };
@@ -325,6 +387,84 @@ impl Run {
         }
     }
 
+    /// Many connections at once: once the first asked for is in the trace,
+    /// the others to the same target; each sends its request once it is
+    /// connected and closes once the server has closed its side; done when
+    /// every one has ended or been closed.
+    fn advance_many(&mut self, trace: &Trace, count: u8) -> Vec<ClientMsg> {
+        let mut out = Vec::new();
+        if self.many.len() < usize::from(count) {
+            let Some(dial) = trace.steps().iter().find_map(|step| match &step.kind {
+                StepKind::Request(Request::Connect { target, .. }) if step.op == self.op => {
+                    Some(target.clone())
+                }
+                _ => None,
+            }) else {
+                return out;
+            };
+            let mut op = fresh_op(trace);
+            while self.many.len() < usize::from(count) {
+                out.push(connect(op, dial.clone()));
+                self.many.push(Conn {
+                    op,
+                    sent: false,
+                    closed: false,
+                });
+                op += 1;
+            }
+        }
+        for conn in &mut self.many {
+            if conn.closed || trace.events_of(conn.op).any(EventKind::is_terminal) {
+                conn.closed = true;
+                continue;
+            }
+            if !conn.sent {
+                if connected(trace, conn.op).is_some() {
+                    conn.sent = true;
+                    if !self.message.is_empty() {
+                        out.push(ClientMsg::Send {
+                            op: conn.op,
+                            data: Payload(self.message.clone()),
+                        });
+                    }
+                }
+            } else if trace
+                .events_of(conn.op)
+                .any(|e| matches!(e, EventKind::PeerClosed))
+            {
+                conn.closed = true;
+                out.push(ClientMsg::Close { op: conn.op });
+            }
+        }
+        if self.many.iter().all(|c| c.closed) {
+            self.stage = Stage::Done;
+        }
+        out
+    }
+
+    /// A health check: once a request has ended (answered, failed or timed
+    /// out), the next path; done after the last.
+    fn advance_checks(&mut self, trace: &Trace, paths: &[&str], timeout_ms: u64) -> Vec<ClientMsg> {
+        let Some(checking) = &mut self.checking else {
+            self.stage = Stage::Done;
+            return Vec::new();
+        };
+        if !trace
+            .events_of(checking.current)
+            .any(EventKind::is_terminal)
+        {
+            return Vec::new();
+        }
+        let Some(path) = paths.get(checking.next) else {
+            self.stage = Stage::Done;
+            return Vec::new();
+        };
+        let op = fresh_op(trace);
+        checking.next += 1;
+        checking.current = op;
+        vec![health_check(op, &checking.dial, path, timeout_ms)]
+    }
+
     /// Once the answer is in (or cannot come), what `then` says.
     fn finish(&mut self, trace: &Trace) -> Vec<ClientMsg> {
         let op = self.op;
@@ -335,7 +475,12 @@ impl Run {
                         .events_of(op)
                         .any(|e| matches!(e, EventKind::PeerClosed))
             }
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => false,
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Checks { .. }
+            | Setup::Dns { .. } => false,
             Setup::Udp { .. } => trace.events_of(op).any(|e| {
                 matches!(
                     e,
@@ -356,11 +501,24 @@ impl Run {
                 After::Shutdown => vec![ClientMsg::Shutdown { op }],
             },
             Setup::Udp { .. } => vec![ClientMsg::Close { op }],
-            Setup::Http { .. } | Setup::Listen | Setup::Serve { .. } | Setup::Dns { .. } => {
-                Vec::new()
-            }
+            Setup::Http { .. }
+            | Setup::Listen
+            | Setup::Serve { .. }
+            | Setup::Many { .. }
+            | Setup::Checks { .. }
+            | Setup::Dns { .. } => Vec::new(),
         }
     }
+}
+
+/// One `GET` of a health check, its wire bytes reported (for the
+/// waterfall and the inspector).
+fn health_check(op: OpId, dial: &str, path: &str, timeout_ms: u64) -> ClientMsg {
+    ClientMsg::HttpRequest(HttpRequest {
+        raw: true,
+        timeouts: Some(HttpTimeouts::waiting(timeout_ms)),
+        ..HttpRequest::get(op, format!("http://{dial}{path}"))
+    })
 }
 
 /// A connection to the page's own listener at `addr`.

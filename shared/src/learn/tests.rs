@@ -7,8 +7,8 @@ use super::*;
 use crate::page::{Action, Notice, State};
 use crate::payload::Payload;
 use crate::protocol::{
-    ClientMsg, Closer, ErrorCode, EventKind, PROTOCOL_VERSION, RelayError, ResolveSource,
-    ServerMsg, Service,
+    ClientMsg, Closer, ErrorCode, EventKind, HttpRequest, PROTOCOL_VERSION, RelayError,
+    ResolveSource, ServerMsg, Service,
 };
 use crate::recording::Message;
 use crate::testing::fixtures::{echo_exchange, event};
@@ -538,7 +538,12 @@ fn every_lesson_keeps_the_rules_of_the_course() {
                 markup::Block::Paragraph(spans) => spans,
                 markup::Block::List(items) => items.concat(),
             };
-            for span in spans {
+            // Emphasis is parsed again for its code.
+            let inner = spans.iter().flat_map(|span| match span {
+                markup::Span::Strong(text) => markup::spans(text),
+                _ => Vec::new(),
+            });
+            for span in spans.iter().cloned().chain(inner) {
                 if let markup::Span::Text(text) = span {
                     assert!(!text.contains('`'), "{}: open ` in {text:?}", lesson.slug);
                 }
@@ -1671,5 +1676,617 @@ fn the_retry_code_backs_off_with_jitter_and_a_fresh_key() {
         code(lesson.steps[3].setup)[0]
             .code
             .contains("TIMEOUT = 1  #")
+    );
+}
+
+/// An event of `op` at `t_us` relay microseconds into it.
+fn ev_at(op: u32, t_us: u64, kind: EventKind) -> Message {
+    Message::In(event(op, t_us, kind))
+}
+
+fn data_at(op: u32, t_us: u64, text: &str) -> Message {
+    Message::In(ServerMsg::Data {
+        op,
+        t_us,
+        data: Payload(text.as_bytes().to_vec()),
+    })
+}
+
+#[test]
+fn an_echo_over_a_long_link_is_told_from_a_quick_one_by_relay_times() {
+    let late = Check::EchoedAfter(ECHO, 300);
+    let base = || {
+        [
+            connect(1, "tcp-echo"),
+            connected(1, 51000),
+            send(1, "hello"),
+            ev_at(1, 1_000, EventKind::Sent { bytes: 5 }),
+        ]
+    };
+    // 300 ms after the relay wrote it: the long link.
+    let slow = page(base().into_iter().chain([data_at(1, 301_000, "hello")]));
+    assert!(late.passed(&slow));
+    assert!(Check::Echoed(ECHO).passed(&slow));
+    // Loopback: the echo within a millisecond.
+    let quick = page(base().into_iter().chain([data_at(1, 1_400, "hello")]));
+    assert!(Check::Echoed(ECHO).passed(&quick));
+    assert!(!late.passed(&quick), "a quick echo is not a long link");
+    // Late, but only part of it; or no answer yet; or the first piece
+    // quick and the rest late.
+    let part = page(base().into_iter().chain([data_at(1, 400_000, "hel")]));
+    let waiting = page(base());
+    let split = page(
+        base()
+            .into_iter()
+            .chain([data_at(1, 1_200, "he"), data_at(1, 400_000, "llo")]),
+    );
+    for state in [&part, &waiting, &split] {
+        assert!(!late.passed(state));
+    }
+    // Another target's slow echo does not count.
+    assert!(!Check::EchoedAfter(V6, 300).passed(&slow));
+}
+
+#[test]
+fn common_mistakes_asks_for_the_faults_timeouts_and_ending_its_text_describes() {
+    let (_, lesson) = lesson("common-mistakes").unwrap();
+    assert_eq!(
+        lesson.slug,
+        LESSONS.last().unwrap().slug,
+        "after designing for failure"
+    );
+    let state = page([]);
+    let first = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0)
+            .unwrap()
+            .1
+    };
+    // 1: 1,200 bytes to an echo that reads 200 bytes a quarter second.
+    assert_eq!(lesson.steps[0].setup.send().len(), 1_200);
+    let ClientMsg::TcpConnect {
+        faults: Some(faults),
+        ..
+    } = first(0)
+    else {
+        panic!("the slow reader is asked for")
+    };
+    assert_eq!(faults.read_bytes_per_s, Some(800));
+    assert_eq!(lesson.steps[0].check, Check::InPieces(ECHO));
+    // 2 and 3: /delay/3 with the relay's defaults, then with 1 s.
+    let timeouts = |i: usize| match first(i) {
+        ClientMsg::HttpRequest(request) => {
+            assert_eq!(request.url, "http://www.lab.test:80/delay/3");
+            request.timeouts
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(timeouts(1), None, "no timeout of the lesson's own");
+    let one = timeouts(2).expect("a timeout");
+    assert_eq!(
+        (one.connect_ms, one.first_byte_ms),
+        (Some(1_000), Some(1_000))
+    );
+    // 4: shut down and read to the server's FIN.
+    assert!(matches!(
+        lesson.steps[3].setup,
+        Setup::Tcp {
+            then: After::Shutdown,
+            ..
+        }
+    ));
+    assert_eq!(lesson.steps[3].check, Check::FinFromServer(ECHO));
+    // 5: 300 ms of latency, and a check that waits at least that long.
+    let ClientMsg::TcpConnect {
+        faults: Some(faults),
+        ..
+    } = first(4)
+    else {
+        panic!("the latency is asked for")
+    };
+    assert_eq!(faults.latency_ms, Some(300));
+    assert_eq!(lesson.steps[4].check, Check::EchoedAfter(ECHO, 300));
+}
+
+#[test]
+fn common_mistakes_checks_and_predictions_on_recorded_traces() {
+    let (_, lesson) = lesson("common-mistakes").unwrap();
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let state = page([]);
+    let request = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        Message::Out(
+            Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0)
+                .unwrap()
+                .1,
+        )
+    };
+    // Step 2: a 200 for /delay/3 shows the second choice; still waiting
+    // shows none, and the check stays open.
+    let answered = page([request(1), head_of(1, 200)]);
+    let waiting = page([request(1)]);
+    let check = lesson.steps[1].check;
+    assert_eq!(check, Check::HttpStatus(www, "/delay/3", 200));
+    assert!(check.passed(&answered));
+    assert!(!check.passed(&waiting));
+    let predict = lesson.steps[1].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &answered), Some(1));
+    assert_eq!(shown_choice(&predict, &waiting), None);
+    // Step 3: the timeout; an answer is not one.
+    let timed_out = page([request(2), failed(1, ErrorCode::TimedOut)]);
+    let check = lesson.steps[2].check;
+    assert!(check.passed(&timed_out));
+    assert!(!check.passed(&answered));
+    assert!(!check.passed(&page([request(2)])));
+    // Step 1: the echo in pieces shows the second choice; in one piece,
+    // neither the check nor a choice.
+    let predict = lesson.steps[0].predict.unwrap();
+    let base = [connect(1, "tcp-echo"), connected(1, 51000), send(1, "abcd")];
+    let pieces = page(
+        base.clone()
+            .into_iter()
+            .chain([data(1, "ab"), data(1, "cd")]),
+    );
+    let whole = page(base.into_iter().chain([data(1, "abcd")]));
+    assert_eq!(shown_choice(&predict, &pieces), Some(1));
+    assert_eq!(shown_choice(&predict, &whole), None);
+    assert!(!lesson.steps[0].check.passed(&whole));
+}
+
+fn head_of(op: u32, status: u16) -> Message {
+    ev(
+        op,
+        EventKind::ResponseHead {
+            status,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+        },
+    )
+}
+
+#[test]
+fn common_mistakes_code_encodes_loops_shuts_down_and_passes_timeouts() {
+    let (_, lesson) = lesson("common-mistakes").unwrap();
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    // Every TCP step: text encoded to bytes and decoded back, and a loop
+    // of reads, not one.
+    for i in [0, 3, 4] {
+        let programs = code(i);
+        let py = &programs[0].code;
+        for needle in [
+            "data = MESSAGE.encode(\"utf-8\")",
+            "received.decode(\"utf-8\")",
+            "while len(received) < len(data):",
+        ] {
+            assert!(py.contains(needle), "step {i}: {needle} in\n{py}");
+        }
+        assert!(programs[1].code.contains("write_all(message.as_bytes())"));
+    }
+    // The faults are the page's own: the code says so.
+    for i in [0, 4] {
+        assert!(
+            code(i)[0]
+                .code
+                .contains("inject faults on its own connection")
+        );
+    }
+    assert!(!code(3)[0].code.contains("inject faults"));
+    assert!(code(3)[0].code.contains("sock.shutdown(socket.SHUT_WR)"));
+    // The HTTP steps: the code always passes a timeout, one second when
+    // the step asks for one, and catches it.
+    let no_timeout = code(1);
+    assert!(
+        no_timeout[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/delay/3\", timeout=10)")
+    );
+    let timeout = code(2);
+    assert!(
+        timeout[0]
+            .code
+            .contains("requests.get(\"http://127.0.0.1:4002/delay/3\", timeout=1)")
+    );
+    assert!(
+        timeout[0]
+            .code
+            .contains("except requests.exceptions.Timeout:")
+    );
+    assert_eq!(
+        timeout[1].code,
+        "curl -sS -i --max-time 1 'http://127.0.0.1:4002/delay/3'\n"
+    );
+    // The mistake box quotes CPython's own words (run by learn_code.rs).
+    let mistake = lesson.mistake.unwrap();
+    assert!(
+        mistake
+            .text
+            .contains("TypeError: a bytes-like object is required, not 'str'")
+    );
+}
+
+fn slow(name: &'static str) -> Target {
+    Target::Service(name)
+}
+
+/// A page welcomed with the lab services plus the concurrency lab.
+fn page_with_slow(messages: impl IntoIterator<Item = Message>) -> State {
+    let mut state = page([]);
+    for (i, name) in ["tcp-slow-serial", "tcp-slow-threads", "tcp-slow-async"]
+        .into_iter()
+        .enumerate()
+    {
+        state.services.push(Service {
+            name: name.into(),
+            label: name.into(),
+            protocol: "tcp".into(),
+            addr: format!("127.0.0.1:{}", 4010 + i),
+        });
+    }
+    for message in messages {
+        state.apply(
+            NOW,
+            match message {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
+    }
+    state
+}
+
+#[test]
+fn many_at_once_connects_them_all_sends_each_once_connected_and_closes_each_after_the_server() {
+    let (_, lesson) = lesson("async-io").unwrap();
+    let setup = lesson.steps[1].setup;
+    assert!(matches!(setup, Setup::Many { count: 4, .. }));
+    let mut state = page_with_slow([]);
+    let (mut run, first) =
+        Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0).unwrap();
+    assert!(
+        matches!(&first, ClientMsg::TcpConnect { op: 1, target, .. } if target == "tcp-slow-async")
+    );
+    let apply = |state: &mut State, message: Message| {
+        state.apply(
+            NOW,
+            match message {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
+    };
+    apply(&mut state, Message::Out(first));
+    // The other three connect at once, to the same target, with ops of
+    // their own; nothing is sent before a connection is up.
+    let next = run.advance(&state.trace);
+    let ops: Vec<u32> = next
+        .iter()
+        .map(|m| match m {
+            ClientMsg::TcpConnect { op, target, .. } if target == "tcp-slow-async" => *op,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ops, [2, 3, 4]);
+    for msg in next {
+        apply(&mut state, Message::Out(msg));
+    }
+    assert!(
+        run.advance(&state.trace).is_empty(),
+        "all waiting to connect"
+    );
+    // Each sends its line once it is connected, and only once.
+    for op in 1..=4 {
+        apply(&mut state, connected(op, 51000 + op as u16));
+    }
+    let sends = run.advance(&state.trace);
+    assert_eq!(sends.len(), 4);
+    for (i, msg) in sends.iter().enumerate() {
+        assert!(
+            matches!(msg, ClientMsg::Send { op, data } if *op == i as u32 + 1 && data.0 == b"hello\n")
+        );
+        apply(&mut state, Message::Out(msg.clone()));
+    }
+    assert!(run.advance(&state.trace).is_empty());
+    // Four waits at once: the check passes once the answers are in.
+    assert!(!Check::WaitedAtOnce(slow("tcp-slow-async"), 4).passed(&state));
+    for op in 1..=4 {
+        apply(&mut state, data(op, "tcp-slow-async: answered 201 ms\n"));
+        apply(&mut state, ev(op, EventKind::PeerClosed));
+    }
+    assert!(Check::WaitedAtOnce(slow("tcp-slow-async"), 4).passed(&state));
+    let closes = run.advance(&state.trace);
+    assert_eq!(
+        closes,
+        (1..=4)
+            .map(|op| ClientMsg::Close { op })
+            .collect::<Vec<_>>()
+    );
+    assert!(run.is_done());
+    // No playground panel opens many at once.
+    assert_eq!(setup.experiment(&state.services, "hello\n"), None);
+    assert!(!setup.has_faults());
+}
+
+#[test]
+fn waits_at_once_are_told_from_waits_one_after_another() {
+    let async_ = slow("tcp-slow-async");
+    let at_once = Check::WaitedAtOnce(async_, 4);
+    let conn = |op: u32| {
+        [
+            Message::Out(ClientMsg::TcpConnect {
+                op,
+                target: "tcp-slow-async".into(),
+                connect_timeout_ms: None,
+                nodelay: false,
+                faults: None,
+            }),
+            connected(op, 52000 + op as u16),
+        ]
+    };
+    let opened: Vec<Message> = (1..=4).flat_map(conn).collect();
+    // All four asked, then all four answered.
+    let together = page_with_slow(
+        opened
+            .clone()
+            .into_iter()
+            .chain((1..=4).map(|op| send(op, "hello\n")))
+            .chain((1..=4).map(|op| data(op, "answer\n"))),
+    );
+    assert!(at_once.passed(&together));
+    // One after another: each asked after the one before had its answer.
+    let in_turn = page_with_slow(
+        opened
+            .clone()
+            .into_iter()
+            .chain((1..=4).flat_map(|op| [send(op, "hello\n"), data(op, "answer\n")])),
+    );
+    assert!(!at_once.passed(&in_turn));
+    assert!(Check::WaitedAtOnce(async_, 1).passed(&in_turn));
+    // Three answered, one still waiting; or only three connections.
+    let unanswered = page_with_slow(
+        opened
+            .clone()
+            .into_iter()
+            .chain((1..=4).map(|op| send(op, "hello\n")))
+            .chain((1..=3).map(|op| data(op, "answer\n"))),
+    );
+    assert!(!at_once.passed(&unanswered));
+    assert!(Check::WaitedAtOnce(async_, 3).passed(&unanswered));
+    // Another server's waits do not count.
+    assert!(!Check::WaitedAtOnce(slow("tcp-slow-serial"), 4).passed(&together));
+    assert!(!at_once.passed(&page_with_slow([])));
+}
+
+#[test]
+fn a_client_kept_waiting_is_read_from_relay_times() {
+    let serial = slow("tcp-slow-serial");
+    let base = || {
+        [
+            connect(1, "tcp-slow-serial"),
+            connected(1, 51000),
+            send(1, "hello\n"),
+            ev_at(1, 2_000, EventKind::Sent { bytes: 6 }),
+        ]
+    };
+    let queued = page_with_slow(base().into_iter().chain([data_at(1, 802_000, "answer\n")]));
+    assert!(Check::AnsweredAfter(serial, 600).passed(&queued));
+    let first_in_line = page_with_slow(base().into_iter().chain([data_at(1, 202_000, "answer\n")]));
+    assert!(!Check::AnsweredAfter(serial, 600).passed(&first_in_line));
+    assert!(!Check::AnsweredAfter(serial, 600).passed(&page_with_slow(base())));
+    let (_, lesson) = lesson("async-io").unwrap();
+    assert_eq!(lesson.steps[2].check, Check::AnsweredAfter(serial, 600));
+    let predict = lesson.steps[2].predict.unwrap();
+    assert_eq!(shown_choice(&predict, &queued), Some(1));
+    assert_eq!(shown_choice(&predict, &first_in_line), None);
+}
+
+#[test]
+fn many_clients_are_asyncio_gather_and_tokio_on_one_thread() {
+    let (_, lesson) = lesson("async-io").unwrap();
+    let state = page_with_slow([]);
+    let setup = lesson.steps[1].setup;
+    let programs = codegen::for_setup(&setup, &state.services, setup.send(), false, 5007).unwrap();
+    let files: Vec<_> = programs.iter().map(|p| (p.file, p.lang, p.role)).collect();
+    assert_eq!(
+        files,
+        [
+            ("client.py", Lang::Python, Role::Client),
+            (codegen::TOKIO_MAIN, Lang::Rust, Role::Client),
+        ]
+    );
+    let py = &programs[0].code;
+    for needle in [
+        "import asyncio",
+        "HOST = \"127.0.0.1\"",
+        "PORT = 4012",
+        "MESSAGE = \"hello\\n\"",
+        "CLIENTS = 4",
+        "await asyncio.open_connection(HOST, PORT)",
+        "MESSAGE.encode(\"utf-8\")",
+        "await asyncio.wait_for(reader.read(), timeout=10)",
+        "await asyncio.gather(*(ask(n) for n in range(1, CLIENTS + 1)))",
+        "print(f\"client {n} received:\"",
+        "time.perf_counter()",
+        "asyncio.run(main())",
+    ] {
+        assert!(py.contains(needle), "{needle} in\n{py}");
+    }
+    let rs = &programs[1].code;
+    for needle in [
+        "#[tokio::main(flavor = \"current_thread\")]",
+        "TcpStream::connect(\"127.0.0.1:4012\").await?",
+        "const CLIENTS: usize = 4;",
+        "tokio::spawn(ask(n))",
+        "tokio::time::timeout(Duration::from_secs(10)",
+        "println!(\"client {n} received: {}\"",
+    ] {
+        assert!(rs.contains(needle), "{needle} in\n{rs}");
+    }
+    assert_eq!(programs[1].run, codegen::TOKIO_RUN);
+    assert!(codegen::TOKIO_RUN.contains("cargo add tokio --features rt,net,io-util,macros,time"));
+    // The count follows the step.
+    let one = lesson.steps[0].setup;
+    let programs = codegen::for_setup(&one, &state.services, one.send(), false, 5007).unwrap();
+    assert!(programs[0].code.contains("CLIENTS = 1"));
+    assert!(programs[1].code.contains("const CLIENTS: usize = 1;"));
+}
+
+#[test]
+fn a_health_check_asks_each_path_in_turn_with_its_timeout() {
+    let (_, lesson) = lesson("health-checker").unwrap();
+    let setup = lesson.steps[0].setup;
+    let mut state = page([]);
+    let (mut run, first) =
+        Run::start(setup, &state.services, &state.trace, 1, setup.send(), 0).unwrap();
+    let mut asked = Vec::new();
+    let mut pending = vec![first];
+    for _ in 0..10 {
+        for msg in std::mem::take(&mut pending) {
+            let ClientMsg::HttpRequest(request) = &msg else {
+                panic!("{msg:?}")
+            };
+            let timeouts = request.timeouts.expect("each request has the timeout");
+            assert_eq!(
+                (timeouts.connect_ms, timeouts.first_byte_ms),
+                (Some(5_000), Some(5_000))
+            );
+            assert!(request.raw, "the wire bytes are reported");
+            asked.push((request.op, request.url.clone()));
+            let op = request.op;
+            state.apply(NOW, Action::Requested(msg));
+            // Not the next one while this one is under way.
+            assert!(run.advance(&state.trace).is_empty());
+            for event in [
+                EventKind::ResponseHead {
+                    status: 200,
+                    reason: "OK".into(),
+                    version: "HTTP/1.1".into(),
+                    headers: Vec::new(),
+                },
+                EventKind::Closed { by: Closer::Relay },
+            ] {
+                state.apply(NOW, Action::Relay(Notice::Message(event_msg(op, event))));
+            }
+        }
+        pending = run.advance(&state.trace);
+        if pending.is_empty() && run.is_done() {
+            break;
+        }
+    }
+    assert!(run.is_done());
+    assert_eq!(
+        asked,
+        [
+            (1, "http://www.lab.test:80/get".to_owned()),
+            (2, "http://www.lab.test:80/json".to_owned()),
+            (3, "http://www.lab.test:80/delay/1".to_owned()),
+        ]
+    );
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    assert!(Check::EveryPathAnswered(www, &["/get", "/json", "/delay/1"]).passed(&state));
+    assert_eq!(setup.experiment(&state.services, ""), None);
+}
+
+fn event_msg(op: u32, kind: EventKind) -> ServerMsg {
+    event(op, 10, kind)
+}
+
+#[test]
+fn every_path_answered_needs_an_answer_for_each_path() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let get = |op: u32, path: &str| {
+        Message::Out(ClientMsg::HttpRequest(HttpRequest::get(
+            op,
+            format!("http://www.lab.test:80{path}"),
+        )))
+    };
+    let paths: &'static [&'static str] = &["/get", "/delay/1"];
+    let all = page([
+        get(1, "/get"),
+        head_of(1, 200),
+        get(2, "/delay/1"),
+        head_of(2, 503),
+    ]);
+    assert!(
+        Check::EveryPathAnswered(www, paths).passed(&all),
+        "any status counts"
+    );
+    let one_missing = page([get(1, "/get"), head_of(1, 200), get(2, "/delay/1")]);
+    assert!(!Check::EveryPathAnswered(www, paths).passed(&one_missing));
+    let timed_out = page([
+        get(1, "/get"),
+        head_of(1, 200),
+        get(2, "/delay/1"),
+        failed(2, ErrorCode::TimedOut),
+    ]);
+    assert!(!Check::EveryPathAnswered(www, paths).passed(&timed_out));
+    assert!(
+        !Check::EveryPathAnswered(www, &[]).passed(&all),
+        "no paths, no check"
+    );
+    assert!(
+        !Check::EveryPathAnswered(ECHO, paths).passed(&all),
+        "another target"
+    );
+}
+
+#[test]
+fn the_health_checker_code_times_each_call_bounds_each_wait_and_reads_the_status() {
+    let (_, lesson) = lesson("health-checker").unwrap();
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    let first = code(0);
+    assert_eq!(
+        first.iter().map(|p| (p.file, p.lang)).collect::<Vec<_>>(),
+        [("client.py", Lang::Python), ("shell", Lang::Shell)]
+    );
+    let py = &first[0].code;
+    for needle in [
+        "URLS = [\n    \"http://127.0.0.1:4002/get\",\n    \"http://127.0.0.1:4002/json\",\n    \"http://127.0.0.1:4002/delay/1\",\n]",
+        "TIMEOUT = 5",
+        "started = time.perf_counter()",
+        "requests.get(url, timeout=TIMEOUT)",
+        "except requests.exceptions.Timeout:",
+        "except requests.exceptions.ConnectionError as error:",
+        "response.elapsed.total_seconds()",
+        "\"UP  \" if response.ok else \"DOWN\"",
+    ] {
+        assert!(py.contains(needle), "{needle} in\n{py}");
+    }
+    let sh = &first[1].code;
+    for needle in [
+        "for url in 'http://127.0.0.1:4002/get' 'http://127.0.0.1:4002/json' 'http://127.0.0.1:4002/delay/1'; do",
+        "--max-time 5",
+        "%{time_namelookup}",
+        "%{time_connect}",
+        "%{time_starttransfer}",
+        "%{time_total}",
+        "HTTP/%{http_version} %{http_code}",
+        "|| echo \"DOWN $url\"",
+    ] {
+        assert!(sh.contains(needle), "{needle} in\n{sh}");
+    }
+    // The slow step's timeout, in whole seconds.
+    let slow = code(2);
+    assert!(slow[0].code.contains("TIMEOUT = 2"));
+    assert!(slow[1].code.contains("--max-time 2"));
+    assert!(
+        slow[0]
+            .code
+            .contains("\"http://127.0.0.1:4002/delay/4\",\n    \"http://127.0.0.1:4002/get\",")
     );
 }
