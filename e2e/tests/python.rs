@@ -458,3 +458,50 @@ async fn a_lessons_server_and_client_run_in_the_python_tab() {
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Threads: a thread-per-client server answers a second and a third client
+/// while the first keeps it waiting, as with real threads; the clients'
+/// own threads run at once too. (A server that served one client at a
+/// time would answer client 1 first.)
+#[tokio::test]
+async fn a_thread_per_client_server_does_not_keep_the_second_client_waiting() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.choose("select#code-example", "7").await?;
+        page.wait_text_is("button#code-file-0", "1. threaded_server.py")
+            .await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "listening on ('127.0.0.1', 8080)").await?;
+        page.click("button#code-file-1").await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "client 1 got").await?;
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        let at = |n: u32| {
+            output
+                .find(&format!("client {n} got 'HELLO FROM CLIENT {n}'"))
+                .ok_or_else(|| format!("client {n}'s answer is missing: {output:?}"))
+        };
+        let (first, second, third) = (at(1)?, at(2)?, at(3)?);
+        if !(second < first && third < first) {
+            return Err(format!("clients 2 and 3 waited for client 1: {output:?}"));
+        }
+        // The server served all three, each in a thread of its own.
+        page.click("button#code-file-0").await?;
+        let served = page.text("#code-output").await?;
+        if served.matches("serving ('127.0.0.1',").count() != 3 {
+            return Err(format!("the server's console: {served:?}"));
+        }
+        Ok(())
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-threads.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -32,7 +32,7 @@ pub struct Example {
 }
 
 /// Programs to start from, in the style of a first course.
-pub const EXAMPLES: [Example; 7] = [
+pub const EXAMPLES: [Example; 8] = [
     Example {
         title: "TCP echo client",
         files: &[(
@@ -192,6 +192,65 @@ except requests.exceptions.HTTPError as error:
     print("HTTP error:", error)
 "#,
         )],
+    },
+    Example {
+        title: "Threads: a server for many clients",
+        files: &[
+            (
+                "threaded_server.py",
+                r#"import socket
+import threading
+
+# One thread per client: while one client is silent, the others are served.
+HOST = "127.0.0.1"
+PORT = 8080
+
+
+def handle(conn, addr):
+    with conn:
+        print("serving", addr)
+        while data := conn.recv(1024):  # b"": the client closed its side
+            conn.sendall(data.upper())
+    print("done with", addr)
+
+
+with socket.create_server((HOST, PORT)) as server:
+    print("listening on", server.getsockname())
+    while True:
+        conn, addr = server.accept()
+        threading.Thread(target=handle, args=(conn, addr), daemon=True).start()
+"#,
+            ),
+            (
+                "three_clients.py",
+                r#"import socket
+import threading
+import time
+
+# Run threaded_server.py first. Three clients at once; client 1 connects
+# first and then keeps the server waiting for 2 seconds.
+HOST = "127.0.0.1"
+PORT = 8080
+start = time.perf_counter()
+
+
+def client(n, pause):
+    with socket.create_connection((HOST, PORT), timeout=10) as sock:
+        time.sleep(pause)
+        sock.sendall(f"hello from client {n}".encode("utf-8"))
+        reply = sock.recv(1024).decode("utf-8")
+        print(f"client {n} got {reply!r} after {time.perf_counter() - start:.1f} s")
+
+
+threads = [threading.Thread(target=client, args=(1, 2.0))]
+threads += [threading.Thread(target=client, args=(n, 0.2)) for n in (2, 3)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+"#,
+            ),
+        ],
     },
 ];
 
