@@ -505,3 +505,64 @@ async fn a_thread_per_client_server_does_not_keep_the_second_client_waiting() {
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// asyncio over the relay: `start_server` serves ten clients of one
+/// `gather` on one event loop, each answer taking a second, and every
+/// client is being served before the first answer goes out (a server that
+/// served one at a time would answer the first before reading the second).
+#[tokio::test]
+async fn an_asyncio_server_serves_ten_clients_of_one_event_loop_at_once() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome: Result<(), String> = async {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.choose("select#code-example", "8").await?;
+        page.wait_text_is("button#code-file-0", "1. async_server.py")
+            .await?;
+        page.click("button#code-run").await?;
+        output_contains(&page, "listening on ('127.0.0.1', 8080)").await?;
+        page.click("button#code-file-1").await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "10 answers in").await?;
+        for n in 1..=10 {
+            if !output.contains(&format!("HELLO FROM CLIENT {n}\n")) {
+                return Err(format!("no answer for client {n}: {output:?}"));
+            }
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        page.click("button#code-file-0").await?;
+        page.wait("the server's console", async || {
+            let served = page.text("#code-output").await?;
+            let readings: Vec<usize> = served
+                .match_indices("reading from ('127.0.0.1',")
+                .map(|(i, _)| i)
+                .collect();
+            let answers: Vec<usize> = served
+                .match_indices("answered ('127.0.0.1',")
+                .map(|(i, _)| i)
+                .collect();
+            match (readings.last(), answers.first()) {
+                (Some(last), Some(first)) if readings.len() == 10 && answers.len() == 10 => {
+                    if last < first {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "the server did not serve the ten at once: {served:?}"
+                        ))
+                    }
+                }
+                _ => Err(format!("the server's console so far: {served:?}")),
+            }
+        })
+        .await
+    }
+    .await;
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-asyncio.png"))
+        .await;
+    browser.close().await;
+    outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}

@@ -34,11 +34,11 @@ self.onmessage = async (event) => {
     return;
   }
   if (msg.type !== "run") return;
-  let pyodide, shim, requests, threads;
+  let pyodide, shim, requests, threads, streams;
   try {
     // The page's modules come while Pyodide loads.
     const modules = Promise.all(
-      ["socket_shim.py", "requests_shim.py", "threads_shim.py"].map(async (name) => {
+      ["socket_shim.py", "requests_shim.py", "threads_shim.py", "asyncio_shim.py"].map(async (name) => {
         const response = await fetch(msg.modules + name);
         if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
         return response.text();
@@ -47,7 +47,7 @@ self.onmessage = async (event) => {
     modules.catch(() => {}); // reported below, if Pyodide loads
     const { loadPyodide } = await import(msg.pyodide + "pyodide.mjs");
     pyodide = await loadPyodide({ indexURL: msg.pyodide });
-    [shim, requests, threads] = await modules;
+    [shim, requests, threads, streams] = await modules;
   } catch (error) {
     postMessage({ type: "exit", status: 1, error: "Python could not start: " + error });
     return;
@@ -76,6 +76,9 @@ self.onmessage = async (event) => {
     // Threads as tasks that switch where a thread blocks (see the file).
     pyodide.FS.writeFile("/home/pyodide/_roundtrip_threads.py", threads);
     pyodide.runPython("import _roundtrip_threads");
+    // asyncio's open_connection and start_server over the page's sockets.
+    pyodide.FS.writeFile("/home/pyodide/_roundtrip_asyncio.py", streams);
+    pyodide.runPython("import _roundtrip_asyncio");
     await pyodide.runPythonAsync(msg.code, { filename: msg.filename });
     // As CPython does, the program ends when its non-daemon threads have.
     await pyodide.runPythonAsync("import _roundtrip_threads\n_roundtrip_threads.join_all()");
