@@ -100,6 +100,19 @@ async fn errors_are_the_exceptions_cpython_raises_and_stop_ends_a_busy_program()
             return Err(format!("the traceback names line 3: {output:?}"));
         }
 
+        // Another process cannot run in a browser: the program is told so
+        // at its line, at once.
+        page.set_value(
+            "textarea#code-text",
+            "import subprocess\n\nsubprocess.run(['ls'])\n",
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(&page, "cannot start another process").await?;
+        if !(output.contains("line 3") && output.contains("(subprocess)")) {
+            return Err(format!("the refusal names the line and the call: {output:?}"));
+        }
+
         // A busy loop holding a connection: Stop ends it at once and the
         // relay closes its socket.
         page.set_value(
@@ -565,4 +578,79 @@ async fn an_asyncio_server_serves_ten_clients_of_one_event_loop_at_once() {
         .await;
     browser.close().await;
     outcome.and(shot).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The Python beside the lessons runs in the page as it is written: the
+/// server first where the lesson has one (it starts and waits), then the
+/// client, to its end. "run it in the page's Python tab" is true of each
+/// (TCP and UDP with their servers, `requests` with timeouts, a retry
+/// loop, a health checker, `asyncio` clients).
+#[tokio::test]
+async fn the_python_beside_the_lessons_runs_in_the_page() {
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let mut failed = Vec::new();
+    for slug in [
+        "what-is-networking",
+        "udp-echo",
+        "http-client-library",
+        "health-checker",
+        "async-io",
+        "designing-for-failure",
+    ] {
+        let outcome: Result<(), String> = async {
+            page.open(&format!("{}/learn/{slug}", relay.url)).await?;
+            page.wait_text_is("#relay-status", "connected").await?;
+            page.click("a#run-python").await?;
+            page.wait_text_is("#relay-status", "connected").await?;
+            page.wait_text_contains("select#code-example", "From the link")
+                .await?;
+            // A lesson with a server opens it first: it starts, says where
+            // it waits, and runs on while the client runs in the next tab.
+            if !page.texts("button#code-file-1").await?.is_empty() {
+                page.click("button#code-run").await?;
+                page.wait_for(PYTHON, "the server to start", async || {
+                    let output = page.text("#code-output").await?;
+                    if output.contains("listening on")
+                        || output.contains("waiting for datagrams on")
+                    {
+                        Ok(())
+                    } else {
+                        Err(output)
+                    }
+                })
+                .await?;
+                page.click("button#code-file-1").await?;
+            }
+            page.click("button#code-run").await?;
+            page.wait_for(PYTHON, "the program to end", async || {
+                let status = page.text("#code-status").await?;
+                if status.starts_with("Finished") || status.starts_with("Ended") {
+                    Ok(status)
+                } else {
+                    Err(status)
+                }
+            })
+            .await
+            .and_then(|status| {
+                if status == "Finished (exit status 0)" {
+                    Ok(())
+                } else {
+                    Err(status)
+                }
+            })
+        }
+        .await;
+        if let Err(why) = outcome {
+            let output = page.text("#code-output").await.unwrap_or_default();
+            failed.push(format!("{slug}: {why}\n{output}"));
+        }
+    }
+    let shot = page
+        .screenshot(&support::target_dir().join("e2e/python-lessons.png"))
+        .await;
+    browser.close().await;
+    assert!(failed.is_empty(), "{}", failed.join("\n---\n"));
+    shot.unwrap_or_else(|e| panic!("{e}"));
 }

@@ -13,10 +13,16 @@
 # Lock (and with it Condition, Event, Semaphore, Barrier and queue.Queue,
 # which are built on it), RLock, and time.sleep. The program waits for its
 # threads at the end, as CPython does for non-daemon threads.
+#
+# Other processes cannot run in a browser at all: `subprocess`, `os.fork`
+# and `multiprocessing` fail at once, at the program's line, saying so.
 
 import asyncio
 import contextvars
+import errno
 import itertools
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -186,3 +192,31 @@ threading.active_count = lambda: len(_enumerate())
 threading.Lock = threading._allocate_lock = Lock
 threading.RLock = threading._PyRLock
 time.sleep = _sleep
+
+
+_NO_PROCESSES = (
+    "a program in the page cannot start another process ({what}): the "
+    "browser runs this program only. For several things at once, use "
+    "threading or asyncio."
+)
+
+
+def _refuse(what):
+    def refuse(*args, **kwargs):
+        raise OSError(errno.ENOSYS, _NO_PROCESSES.format(what=what))
+
+    return refuse
+
+
+class _NoMultiprocessing:
+    """Refuses `import multiprocessing` (and the process pool) by name."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "multiprocessing" or name.startswith("multiprocessing."):
+            raise ModuleNotFoundError(_NO_PROCESSES.format(what="multiprocessing"), name=name)
+        return None
+
+
+subprocess.Popen.__init__ = _refuse("subprocess")
+os.fork = _refuse("os.fork")
+sys.meta_path.insert(0, _NoMultiprocessing())
