@@ -582,7 +582,7 @@ pub fn code_panel(props: &Props) -> Html {
     };
     let edited = EXAMPLES
         .get(*example)
-        .is_some_and(|shipped| saved::save(&files, shipped.files) != Save::Forget);
+        .is_some_and(|shipped| saved::is_edited(&files, shipped.files));
     let on_keydown = {
         let (edit, run) = (edit.clone(), run.clone());
         let can_run = props.can_run && !running;

@@ -22,12 +22,7 @@ pub enum Save {
 /// What to keep for `files`, the example's programs as edited; `example`
 /// is the same programs as the example ships them.
 pub fn save(files: &[(String, String)], example: &[(&str, &str)]) -> Save {
-    let unchanged = files.len() == example.len()
-        && files
-            .iter()
-            .zip(example)
-            .all(|((name, code), (n, c))| name == n && code == c);
-    if unchanged {
+    if !is_edited(files, example) {
         return Save::Forget;
     }
     let Ok(text) = serde_json::to_string(files) else {
@@ -38,6 +33,15 @@ pub fn save(files: &[(String, String)], example: &[(&str, &str)]) -> Save {
     } else {
         Save::Keep(text)
     }
+}
+
+/// Whether `files` differ from `example` as it ships.
+pub fn is_edited(files: &[(String, String)], example: &[(&str, &str)]) -> bool {
+    files.len() != example.len()
+        || files
+            .iter()
+            .zip(example)
+            .any(|((name, code), (n, c))| name != n || code != c)
 }
 
 /// The programs kept in `stored`, if it is a copy of `example` (the same
