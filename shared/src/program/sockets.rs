@@ -21,6 +21,7 @@ use super::python_error::{self, PyError, PyException};
 use crate::payload::Payload;
 use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
 use crate::protocol_de::{Fields, through_value};
+use crate::session::sources::CallName;
 
 /// Which call of the program a reply answers.
 pub type CallId = u32;
@@ -47,6 +48,13 @@ pub const MAX_DATAGRAMS: usize = 256;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Request {
     pub id: CallId,
+    /// The line of the program's file that made the call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// With a socket's first call: the line that created the socket
+    /// (`socket.socket(...)`), which the page is told of only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub made: Option<u32>,
     #[serde(flatten)]
     pub call: Call,
 }
@@ -212,7 +220,12 @@ impl<'de> Deserialize<'de> for Request {
                 }),
                 other => return Err(serde::de::Error::unknown_variant(other, CALLS)),
             };
-            Ok(Request { id, call })
+            Ok(Request {
+                id,
+                line: f.opt("line")?,
+                made: f.opt("made")?,
+                call,
+            })
         })
     }
 }
@@ -321,6 +334,18 @@ enum State {
     Closed,
 }
 
+/// Whether `msg` starts an operation, taking the id it names.
+pub fn starts_op(msg: &ClientMsg) -> bool {
+    matches!(
+        msg,
+        ClientMsg::TcpConnect { .. }
+            | ClientMsg::TcpListen { .. }
+            | ClientMsg::UdpOpen { .. }
+            | ClientMsg::DnsQuery { .. }
+            | ClientMsg::HttpRequest(_)
+    )
+}
+
 impl Effect {
     fn relay(msg: ClientMsg) -> Effect {
         Effect::Relay(Box::new(msg))
@@ -397,6 +422,49 @@ impl Sockets {
     /// connection from the moment the relay announces it).
     pub fn owns(&self, op: OpId) -> bool {
         self.by_op.contains_key(&op) || self.lookups.contains_key(&op) || self.http.owns(op)
+    }
+
+    /// Which operations a call the program just made acted on, as the
+    /// trace tells them apart ([`crate::session::sources`]): its socket's
+    /// (once the socket has one), and the DNS query or HTTP request it
+    /// started. With `made`, the socket's creation on the operation the
+    /// call opened. Read after [`Sockets::call`], before its effects are
+    /// carried out.
+    pub fn sources_of(&self, request: &Request, effects: &[Effect]) -> Vec<(OpId, CallName, u32)> {
+        let Some(line) = request.line else {
+            return Vec::new();
+        };
+        let started = effects.iter().find_map(|effect| match effect {
+            Effect::Relay(msg) if starts_op(msg) => msg.op(),
+            _ => None,
+        });
+        let (sock, name) = match &request.call {
+            Call::Connect { sock, .. } => (Some(sock), CallName::Connect),
+            Call::Send { sock, .. } => (Some(sock), CallName::Send),
+            Call::Recv { sock, .. } => (Some(sock), CallName::Recv),
+            Call::Shutdown { sock } => (Some(sock), CallName::Shutdown),
+            Call::Close { sock } => (Some(sock), CallName::Close),
+            Call::Listen { sock, .. } => (Some(sock), CallName::Listen),
+            Call::Accept { sock, .. } => (Some(sock), CallName::Accept),
+            Call::Bind { sock, .. } => (Some(sock), CallName::Bind),
+            Call::SendTo { sock, .. } => (Some(sock), CallName::SendTo),
+            Call::RecvFrom { sock, .. } => (Some(sock), CallName::RecvFrom),
+            Call::Resolve { .. } => (None, CallName::Lookup),
+            Call::Http(_) => (None, CallName::Request),
+        };
+        let op = match sock {
+            Some(sock) => self.socks.get(sock).and_then(|sock| sock.op),
+            None => started,
+        };
+        let Some(op) = op else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(2);
+        if let Some(made) = request.made.filter(|_| started == Some(op)) {
+            out.push((op, CallName::Socket, made));
+        }
+        out.push((op, name, line));
+        out
     }
 
     /// One call of the program. `next_op` is the page's next free

@@ -13,6 +13,7 @@ use crate::protocol::{
     ClientMsg, Closer, ErrorCode, Event, EventKind, HttpRequest, HttpTimeouts, HttpTimings,
     Refusal, RelayError, ServerMsg,
 };
+use crate::session::sources::CallName;
 
 const OP: u32 = 7;
 
@@ -33,7 +34,15 @@ fn data(bytes: &[u8]) -> ServerMsg {
 }
 
 fn call(sockets: &mut Sockets, id: u32, call: Call) -> Vec<Effect> {
-    sockets.call(Request { id, call }, OP)
+    sockets.call(
+        Request {
+            id,
+            line: None,
+            made: None,
+            call,
+        },
+        OP,
+    )
 }
 
 fn reply(id: u32, outcome: Outcome) -> Effect {
@@ -378,6 +387,8 @@ fn the_worker_contract_reads_as_json() {
     assert_eq!(
         request,
         Request {
+            line: None,
+            made: None,
             id: 4,
             call: Call::Send {
                 sock: 3,
@@ -471,6 +482,8 @@ fn a_server_accepts_a_connection_to_its_own_port_from_another_program() {
     let mut client = Sockets::sharing(ports.clone());
     let effects = client.call(
         Request {
+            line: None,
+            made: None,
             id: 1,
             call: Call::Connect {
                 sock: 3,
@@ -813,6 +826,8 @@ fn a_udp_server_port_leads_other_programs_to_it_and_shows_their_ports() {
     let mut client = Sockets::sharing(ports.clone());
     client.call(
         Request {
+            line: None,
+            made: None,
             id: 1,
             call: Call::SendTo {
                 sock: 3,
@@ -847,6 +862,8 @@ fn a_udp_server_port_leads_other_programs_to_it_and_shows_their_ports() {
     );
     let effects = client.call(
         Request {
+            line: None,
+            made: None,
             id: 2,
             call: Call::RecvFrom {
                 sock: 3,
@@ -1127,6 +1144,8 @@ fn every_call_reads_back_as_written() {
             Call::Http { .. } => "http",
         });
         let request = Request {
+            line: None,
+            made: None,
             id: id as u32,
             call,
         };
@@ -1636,4 +1655,55 @@ fn the_module_reads_a_response_and_a_failure_by_these_names() {
     assert_eq!(name(RequestsError::ReadTimeout), "ReadTimeout");
     assert_eq!(name(RequestsError::ConnectTimeout), "ConnectTimeout");
     assert_eq!(name(RequestsError::TooManyRedirects), "TooManyRedirects");
+}
+
+/// The worker names the line of each call, and with a socket's first call
+/// the line that created it: the page ties them to the operations.
+#[test]
+fn a_call_names_its_line_and_the_operation_it_acted_on() {
+    let request: Request = serde_json::from_str(
+        r#"{"id": 1, "line": 3, "made": 2, "call": "connect", "sock": 5, "host": "echo.lab.test", "port": 7}"#,
+    )
+    .unwrap();
+    assert_eq!((request.line, request.made), (Some(3), Some(2)));
+    let mut sockets = Sockets::default();
+    let effects = sockets.call(request.clone(), OP);
+    assert_eq!(
+        sockets.sources_of(&request, &effects),
+        [(OP, CallName::Socket, 2), (OP, CallName::Connect, 3)]
+    );
+    // A later call on the socket names its operation, without `socket()`.
+    let send = Request {
+        id: 2,
+        line: Some(4),
+        made: Some(2),
+        call: Call::Send {
+            sock: 5,
+            data: Payload(b"hi".to_vec()),
+        },
+    };
+    let effects = sockets.call(send.clone(), OP + 1);
+    assert_eq!(
+        sockets.sources_of(&send, &effects),
+        [(OP, CallName::Send, 4)]
+    );
+    // A lookup is an operation of its own; a call without a line is none.
+    let lookup = Request {
+        id: 3,
+        line: Some(6),
+        made: None,
+        call: Call::Resolve {
+            name: "www.lab.test".into(),
+        },
+    };
+    let effects = sockets.call(lookup.clone(), OP + 1);
+    assert_eq!(
+        sockets.sources_of(&lookup, &effects),
+        [(OP + 1, CallName::Lookup, 6)]
+    );
+    let unlined = Request {
+        line: None,
+        ..lookup
+    };
+    assert!(sockets.sources_of(&unlined, &[]).is_empty());
 }

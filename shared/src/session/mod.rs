@@ -8,6 +8,7 @@
 //!   and replayed into a trace.
 //! - [`replay`]: stepping and playing through a recording.
 //! - [`share`]: links that carry an experiment or a recording.
+//! - [`sources`]: which line of which program in the page made each step.
 //! - [`pacing`]: the page's sends paced like a blocking `send()`, and the
 //!   limits the page and the relay must agree on.
 
@@ -15,4 +16,5 @@ pub mod pacing;
 pub mod recording;
 pub mod replay;
 pub mod share;
+pub mod sources;
 pub mod trace;

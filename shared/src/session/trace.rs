@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use super::sources::{ProgramCall, Sources};
 use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
 
 /// The most steps a trace keeps: as many as a recording holds.
@@ -112,6 +113,8 @@ pub struct Trace {
     released_bytes: u64,
     /// Steps not kept because the trace held [`MAX_STEPS`].
     steps_not_kept: u64,
+    /// Which program in the page made which steps, and at which line.
+    sources: Sources,
 }
 
 impl Trace {
@@ -254,6 +257,7 @@ impl Trace {
             ServerMsg::Event(event) => {
                 if let EventKind::Accepted { conn, .. } = event.kind {
                     self.accepted_ops.insert(conn);
+                    self.sources.accepted(event.op, conn);
                 }
                 let payload = match event.kind {
                     EventKind::Sent { bytes } => {
@@ -364,6 +368,17 @@ impl Trace {
     }
 
     /// Steps that came after the trace held [`MAX_STEPS`] and were not kept.
+    /// A program in the page is about to make `call`: the steps it makes
+    /// from now on are its (see [`Sources::resolve`]).
+    pub fn program_call(&mut self, call: ProgramCall) {
+        self.sources.record(self.steps.len(), call);
+    }
+
+    /// The programs' calls, to tell which line made a step.
+    pub fn sources(&self) -> &Sources {
+        &self.sources
+    }
+
     pub fn steps_not_kept(&self) -> u64 {
         self.steps_not_kept
     }

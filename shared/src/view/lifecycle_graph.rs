@@ -9,7 +9,8 @@
 //! sent and received, closed).
 
 use crate::lifecycle::{SocketState, path};
-use crate::protocol::EventKind;
+use crate::protocol::{EventKind, OpId};
+use crate::session::sources::{CallName, Sources};
 use crate::trace::SocketKind;
 
 use SocketState::*;
@@ -333,6 +334,41 @@ fn edge_path((x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> String {
 pub struct Call {
     pub name: &'static str,
     pub count: usize,
+    /// For a program's socket: the lines of its file that made the call
+    /// (see [`add_lines`]), each once, in order.
+    pub lines: Vec<u32>,
+}
+
+impl Call {
+    /// `line 4`, `lines 9, 14`, or `lines 3, 5, 8, 9, …` past four.
+    pub fn lines_label(&self) -> Option<String> {
+        const SHOWN: usize = 4;
+        let (first, rest) = self.lines.split_first()?;
+        if rest.is_empty() {
+            return Some(format!("line {first}"));
+        }
+        let mut shown: Vec<String> = self.lines.iter().take(SHOWN).map(u32::to_string).collect();
+        if self.lines.len() > SHOWN {
+            shown.push("…".to_owned());
+        }
+        Some(format!("lines {}", shown.join(", ")))
+    }
+}
+
+/// Gives each call of a program's socket `op` the lines that made it.
+pub fn add_lines(calls: &mut [Call], sources: &Sources, op: OpId) {
+    for name in CallName::ALL {
+        let Some(call_name) = name.socket_call() else {
+            continue;
+        };
+        if let Some(call) = calls.iter_mut().find(|call| call.name == call_name) {
+            for line in sources.lines_of(op, name) {
+                if !call.lines.contains(&line) {
+                    call.lines.push(line);
+                }
+            }
+        }
+    }
 }
 
 /// The calls a C program would make for this socket, in the order it makes
@@ -399,7 +435,11 @@ pub fn calls<'a>(machine: Machine, events: impl IntoIterator<Item = &'a EventKin
     names
         .iter()
         .zip(counts)
-        .map(|(&name, count)| Call { name, count })
+        .map(|(&name, count)| Call {
+            name,
+            count,
+            lines: Vec::new(),
+        })
         .collect()
 }
 
@@ -603,5 +643,60 @@ mod tests {
             },
         ];
         insta::assert_snapshot!(shot(SocketKind::UdpSocket, &events));
+    }
+
+    /// A program's socket: each call lists the lines that made it.
+    #[test]
+    fn a_programs_calls_carry_their_line_numbers() {
+        use crate::session::sources::ProgramCall;
+        let mut sources = Sources::default();
+        for (call, line) in [
+            (CallName::Socket, 2),
+            (CallName::Connect, 3),
+            (CallName::Send, 4),
+            (CallName::Recv, 5),
+            (CallName::Send, 4),
+            (CallName::Send, 7),
+            (CallName::Close, 9),
+        ] {
+            sources.record(
+                0,
+                ProgramCall {
+                    op: 1,
+                    call,
+                    program: "client.py".into(),
+                    line,
+                    text: String::new(),
+                },
+            );
+        }
+        let (_, mut calls) = of_events(SocketKind::TcpConnection, &[connected()]);
+        add_lines(&mut calls, &sources, 1);
+        let labels: Vec<_> = calls
+            .iter()
+            .map(|call| format!("{} {}", call.name, call.lines_label().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "socket() line 2",
+                "getaddrinfo() ",
+                "connect() line 3",
+                "send() lines 4, 7",
+                "recv() line 5",
+                "shutdown() ",
+                "close() line 9",
+            ]
+        );
+        // Another socket's calls are not this one's.
+        let (_, mut other) = of_events(SocketKind::TcpConnection, &[connected()]);
+        add_lines(&mut other, &sources, 2);
+        assert!(other.iter().all(|call| call.lines.is_empty()));
+        let many = Call {
+            name: "send()",
+            count: 6,
+            lines: vec![1, 2, 3, 4, 5, 6],
+        };
+        assert_eq!(many.lines_label().unwrap(), "lines 1, 2, 3, 4, …");
     }
 }

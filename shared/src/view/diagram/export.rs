@@ -21,7 +21,7 @@ fn tone_colour(tone: Tone) -> &'static str {
 
 fn lane_colour(kind: LaneKind) -> &'static str {
     match kind {
-        LaneKind::Browser => "#1f5fbf",
+        LaneKind::Browser | LaneKind::Program => "#1f5fbf",
         LaneKind::Relay => "#1b1f24",
         LaneKind::Dns => "#9a6700",
         LaneKind::Target => "#0b7285",

@@ -469,6 +469,7 @@ Relay  closed by relay  @0.013 ms
 }
 
 mod own_listener;
+mod programs;
 mod session_clock;
 mod what_it_says;
 

@@ -62,6 +62,9 @@ fn answers_each_message(target: &str) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum LaneKind {
     Browser,
+    /// A Python program running in the page: it talks through the relay
+    /// as the page's panels do.
+    Program,
     Relay,
     /// A DNS server the relay queried.
     Dns,
@@ -75,6 +78,7 @@ impl LaneKind {
     pub fn name(self) -> &'static str {
         match self {
             LaneKind::Browser => "Browser",
+            LaneKind::Program => "Program",
             LaneKind::Relay => "Relay",
             LaneKind::Dns => "DNS",
             LaneKind::Target => "Target",
@@ -85,7 +89,8 @@ impl LaneKind {
     /// CSS class of the lane's colour, e.g. `lane-dns`.
     pub fn class(self) -> &'static str {
         match self {
-            LaneKind::Browser => "lane-browser",
+            // A program runs in the browser: its lane has the browser's colour.
+            LaneKind::Browser | LaneKind::Program => "lane-browser",
             LaneKind::Relay => "lane-relay",
             LaneKind::Dns => "lane-dns",
             LaneKind::Target => "lane-target",
@@ -135,6 +140,9 @@ pub struct TimelineItem {
     pub since_prev_us: Option<u64>,
     pub label: String,
     pub tone: Tone,
+    /// For a step a program in the page made: its file, line and the
+    /// line's text (`client.py, line 9: sock.sendall(b"Hello")`).
+    pub source: Option<String>,
 }
 
 impl TimelineItem {
@@ -543,6 +551,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
             since_prev_us,
             label,
             tone,
+            source: None,
         });
         // Bytes a socket received travel on to the page: the round trip
         // ends where it began, in the Browser lane. The page saw them at
@@ -564,6 +573,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 since_prev_us: Some(at - at_us),
                 label,
                 tone,
+                source: None,
             });
         }
     }
@@ -578,10 +588,68 @@ pub fn timeline(trace: &Trace) -> Timeline {
             subtitle: String::new(),
         });
     }
+    programs(trace, &mut lanes, &mut items);
     Timeline {
         lanes,
         items,
         breaks,
+    }
+}
+
+/// The steps of a program in the page start and end in a lane of the
+/// program's own (`Program client.py`), between the Browser and the Relay,
+/// and carry the line that made them. When only programs spoke, their
+/// lanes take the Browser lane's place.
+fn programs(trace: &Trace, lanes: &mut Vec<Lane>, items: &mut [TimelineItem]) {
+    let sources = trace.sources();
+    if sources.is_empty() {
+        return;
+    }
+    let made_by = sources.resolve(trace.steps());
+    // The programs in the order they first speak, and whether the panels
+    // spoke at all.
+    let mut names: Vec<&str> = Vec::new();
+    let mut browser_used = false;
+    for item in items.iter_mut() {
+        item.source = made_by
+            .get(item.step)
+            .copied()
+            .flatten()
+            .map(|source| source.describe());
+        if item.from != 0 && item.to != 0 {
+            continue;
+        }
+        match sources.program_of(item.op) {
+            Some(name) if !names.contains(&name) => names.push(name),
+            Some(_) => {}
+            None => browser_used = true,
+        }
+    }
+    if names.is_empty() {
+        return;
+    }
+    let new_lanes = names.iter().map(|name| Lane {
+        kind: LaneKind::Program,
+        subtitle: (*name).to_owned(),
+    });
+    // Where each program's lane goes, and how far the others move.
+    let (first, added) = if browser_used {
+        (1, names.len())
+    } else {
+        (0, names.len() - 1)
+    };
+    lanes.splice(first..1, new_lanes);
+    let moved = |lane: usize| if lane >= 1 { lane + added } else { lane };
+    for item in items.iter_mut() {
+        let program = sources
+            .program_of(item.op)
+            .and_then(|name| names.iter().position(|n| *n == name));
+        for lane in [&mut item.from, &mut item.to] {
+            *lane = match (*lane, program) {
+                (0, Some(index)) => first + index,
+                (lane, _) => moved(lane),
+            };
+        }
     }
 }
 

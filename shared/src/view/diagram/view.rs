@@ -507,6 +507,9 @@ pub fn row_title(timeline: &Timeline, i: usize) -> String {
             item.label
         )
     };
+    if let Some(source) = &item.source {
+        title.push_str(&format!("\nmade by {source}"));
+    }
     title.push_str(&format!(
         "\nat {} in the session (operation {})",
         format_micros(item.at_us),
