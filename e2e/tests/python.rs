@@ -168,6 +168,40 @@ async fn a_server_program_and_a_client_program_talk_through_the_relay() {
         }
         page.wait_text_is("#code-status", "Finished (exit status 0)")
             .await?;
+        // Each program has a lane of its own in the diagram, and a step a
+        // program made names its file and line when hovered.
+        let lanes = page.texts("svg#sequence g.lane text.lane-subtitle").await?;
+        if !(lanes.iter().any(|l| l == "server.py") && lanes.iter().any(|l| l == "client.py")) {
+            return Err(format!("each program has its lane: {lanes:?}"));
+        }
+        page.wait(
+            "the client's and server's steps name their lines",
+            async || {
+                let titles = page.texts("svg#sequence g.row > title").await?;
+                let made_by = |program: &str| {
+                    titles
+                        .iter()
+                        .any(|t| t.contains(&format!("made by {program}, line ")))
+                };
+                if made_by("client.py") && made_by("server.py") {
+                    Ok(())
+                } else {
+                    Err(format!("titles: {titles:#?}"))
+                }
+            },
+        )
+        .await?;
+        // The lifecycle of the client's socket: each call with its line.
+        page.click("button#lifecycle-tab").await?;
+        page.wait_text_is("#socket-state", "closed").await?;
+        for (call, line) in [("connect()", 8), ("send()", 9), ("recv()", 10)] {
+            page.wait_text_is(
+                &format!("#socket-calls li[data-call='{call}'] .call-lines"),
+                &format!("· line {line}"),
+            )
+            .await?;
+        }
+        page.click("button#sequence-tab").await?;
         // The server saw the connection and its end, and still runs.
         page.click("button#code-file-0").await?;
         output_contains(page, "closed ('127.0.0.1',").await?;

@@ -118,6 +118,10 @@ pub fn app() -> Html {
         let dispatcher = state.dispatcher();
         Callback::from(move |op| dispatcher.dispatch(Action::SelectConnection(op)))
     };
+    let on_program_call = {
+        let dispatcher = state.dispatcher();
+        Callback::from(move |call| dispatcher.dispatch(Action::ProgramCall(call)))
+    };
     // The Message panel sends on the connection the Target panel acts on.
     let on_send = {
         let request = request.clone();
@@ -212,7 +216,7 @@ pub fn app() -> Html {
                     </TabPanel>
                     <TabPanel id="code" selected={(*control_tab).clone()} class="tab-panel">
                         <CodePanel next_op={state.next_op} can_run={relay_ready}
-                            on_request={request.clone()} tap={relay.tap.clone()}
+                            on_request={request.clone()} {on_program_call} tap={relay.tap.clone()}
                             preset={match &preset {
                                 Some(Experiment::Python { files }) => Some(Rc::new(files.clone())),
                                 _ => None,

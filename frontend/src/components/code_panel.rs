@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use roundtrip_shared::protocol::{ClientMsg, OpId, ServerMsg};
+use roundtrip_shared::session::sources::ProgramCall;
 use web_sys::{HtmlTextAreaElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -327,6 +328,8 @@ pub struct Props {
     pub next_op: OpId,
     pub can_run: bool,
     pub on_request: Callback<ClientMsg>,
+    /// Which line of a program made the requests that follow.
+    pub on_program_call: Callback<ProgramCall>,
     pub tap: MessageTap,
     /// Programs a link opened the page with (the code beside a lesson):
     /// shown first, as a choice of their own above the examples.
@@ -472,6 +475,7 @@ pub fn code_panel(props: &Props) -> Html {
             last_op: last_op.clone(),
             ports: ports.clone(),
             to_relay: props.on_request.clone(),
+            on_call: props.on_program_call.clone(),
         };
         Callback::from(move |i: usize| {
             let Some((filename, code)) = files.get(i).cloned() else {

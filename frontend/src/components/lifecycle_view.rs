@@ -38,13 +38,18 @@ pub fn lifecycle_view(props: &Props) -> Html {
     let current = *path.last().expect("a path is never empty");
     let kind = op.map(|op| props.trace.kind_of(op));
     let machine = kind.map_or(Machine::TcpClient, Machine::of);
-    let (graph, calls) = match kind {
+    let (graph, mut calls) = match kind {
         Some(kind) => lifecycle_graph::of_events(kind, events.iter().copied()),
         None => (
             lifecycle_graph::graph(machine, &path),
             lifecycle_graph::calls(machine, []),
         ),
     };
+    // A program's socket: the lines of its file that made each call.
+    let program = op.and_then(|op| props.trace.sources().program_of(op));
+    if let Some(op) = op.filter(|_| program.is_some()) {
+        lifecycle_graph::add_lines(&mut calls, props.trace.sources(), op);
+    }
     let on_choose = {
         let chosen = chosen.clone();
         Callback::from(move |e: Event| {
@@ -52,9 +57,12 @@ pub fn lifecycle_view(props: &Props) -> Html {
             chosen.set(value.parse().ok());
         })
     };
-    let heading = match op {
-        Some(op) => format!("Socket ({}) · {}", op_name(op), machine.title()),
-        None => "Socket".to_owned(),
+    let heading = match (op, program) {
+        (Some(op), Some(program)) => {
+            format!("Socket ({}) · {} · {program}", op_name(op), machine.title())
+        }
+        (Some(op), None) => format!("Socket ({}) · {}", op_name(op), machine.title()),
+        (None, _) => "Socket".to_owned(),
     };
     let last = path.len().saturating_sub(1);
     html! {
@@ -91,6 +99,9 @@ pub fn lifecycle_view(props: &Props) -> Html {
                             <code>{call.name}</code>
                             if call.count > 1 {
                                 <span class="call-count">{format!(" ×{}", call.count)}</span>
+                            }
+                            if let Some(lines) = call.lines_label() {
+                                <span class="call-lines">{format!(" · {lines}")}</span>
                             }
                         </li>
                     }) }

@@ -15,8 +15,9 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use roundtrip_shared::program::ports::Ports;
-use roundtrip_shared::program::sockets::{Effect, Request, Sockets};
+use roundtrip_shared::program::sockets::{Effect, Request, Sockets, starts_op};
 use roundtrip_shared::protocol::{ClientMsg, OpId, ServerMsg};
+use roundtrip_shared::session::sources::ProgramCall;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Blob, BlobPropertyBag, MessageEvent, Url, Worker, WorkerOptions, WorkerType};
@@ -61,8 +62,12 @@ struct Inner {
     /// one.
     last_op: Rc<Cell<OpId>>,
     to_relay: yew::Callback<ClientMsg>,
+    on_call: yew::Callback<ProgramCall>,
     on_event: yew::Callback<ProgramEvent>,
     worker: RefCell<Option<Worker>>,
+    /// The program's file name and lines, to name the line of each call.
+    filename: String,
+    lines: Vec<String>,
 }
 
 impl std::fmt::Debug for Program {
@@ -86,6 +91,7 @@ impl Program {
             last_op,
             ports,
             to_relay,
+            on_call,
         } = page;
         let worker =
             new_worker().map_err(|e| format!("the program's worker did not start: {e:?}"))?;
@@ -94,8 +100,11 @@ impl Program {
             page_next_op,
             last_op,
             to_relay,
+            on_call,
             on_event,
             worker: RefCell::new(Some(worker.clone())),
+            filename: filename.to_owned(),
+            lines: code.lines().map(str::to_owned).collect(),
         });
         let on_message = {
             let inner = Rc::downgrade(&inner);
@@ -151,6 +160,8 @@ pub struct PageLink {
     /// Where the relay really listens for each program's port.
     pub ports: Rc<RefCell<Ports>>,
     pub to_relay: yew::Callback<ClientMsg>,
+    /// Told, before a call's messages leave, which line made it.
+    pub on_call: yew::Callback<ProgramCall>,
 }
 
 impl Drop for Program {
@@ -198,7 +209,23 @@ impl Inner {
                             .page_next_op
                             .get()
                             .max(self.last_op.get().saturating_add(1));
-                        let effects = self.sockets.borrow_mut().call(request, op);
+                        let mut sockets = self.sockets.borrow_mut();
+                        let effects = sockets.call(request.clone(), op);
+                        let sources = sockets.sources_of(&request, &effects);
+                        drop(sockets);
+                        for (op, call, line) in sources {
+                            self.on_call.emit(ProgramCall {
+                                op,
+                                call,
+                                program: self.filename.clone(),
+                                line,
+                                text: self
+                                    .lines
+                                    .get((line as usize).wrapping_sub(1))
+                                    .cloned()
+                                    .unwrap_or_default(),
+                            });
+                        }
                         if effects
                             .iter()
                             .any(|e| matches!(e, Effect::Relay(msg) if starts_op(msg)))
@@ -249,18 +276,6 @@ impl Inner {
             }
         }
     }
-}
-
-/// Whether `msg` starts an operation, taking the id it names.
-fn starts_op(msg: &ClientMsg) -> bool {
-    matches!(
-        msg,
-        ClientMsg::TcpConnect { .. }
-            | ClientMsg::TcpListen { .. }
-            | ClientMsg::UdpOpen { .. }
-            | ClientMsg::DnsQuery { .. }
-            | ClientMsg::HttpRequest(_)
-    )
 }
 
 /// A module worker from the script built into the page: it needs no file

@@ -16,6 +16,7 @@ import errno as _errno
 import itertools
 import json
 import socket as _std
+import sys
 
 import js
 from pyodide.ffi import run_sync
@@ -25,8 +26,32 @@ _call_ids = itertools.count(1)
 _fds = itertools.count(3)
 
 
+# The line of the learner's program that created each socket, told to the
+# page with the socket's first call (the page sees a socket only then).
+_made = {}
+
+
+def _learner_line():
+    """The line of the learner's file that is running now: the frame of
+    their program nearest to this call, past the modules in between
+    (socket, requests, threads)."""
+    program = getattr(js, "roundtrip_program_file", None)
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == program:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
 def _call(call, **fields):
     request = {"id": next(_call_ids), "call": call, **fields}
+    line = _learner_line()
+    if line is not None:
+        request["line"] = line
+    made = _made.pop(fields.get("sock"), None)
+    if made is not None:
+        request["made"] = made
     reply = json.loads(run_sync(js.roundtrip_call(json.dumps(request))))
     if reply["result"] == "raised":
         raise _exception(reply["error"])
@@ -88,6 +113,11 @@ class socket:
         self.type = type
         self.proto = proto
         self._fd = next(_fds) if fileno is None else fileno
+        # Bounded: a program making sockets it never uses tells no more.
+        if fileno is None and len(_made) < 1024:
+            line = _learner_line()
+            if line is not None:
+                _made[self._fd] = line
         self._bound = None
         self._listening = False
         self._timeout = _std.getdefaulttimeout()

@@ -62,6 +62,8 @@ self.onmessage = async (event) => {
     });
     return;
   }
+  // The socket module names the line of this file that made each call.
+  self.roundtrip_program_file = msg.filename;
   pyodide.setStdout(out("stdout"));
   pyodide.setStderr(out("stderr"));
   postMessage({ type: "ready" });

@@ -15,6 +15,7 @@ use crate::protocol::{
     ClientMsg, ErrorCode, EventKind, FIRST_RELAY_OP, OpId, PROTOCOL_VERSION, RelayError, ServerMsg,
     Service, SessionLimits, op_name,
 };
+use crate::session::sources::ProgramCall;
 use crate::trace::Trace;
 
 use crate::recording::Message;
@@ -131,6 +132,9 @@ pub enum Action {
     Relay(Notice),
     /// This message went to the relay.
     Requested(ClientMsg),
+    /// A program in the page makes this call: the requests that follow are
+    /// its line's.
+    ProgramCall(ProgramCall),
     /// The page could not do what the learner asked.
     Problem(String),
     /// The learner picked which open connection the Target and Message
@@ -165,6 +169,7 @@ impl State {
                 self.note(now_ms, Message::Out(msg.clone()));
                 self.requested(msg);
             }
+            Action::ProgramCall(call) => Rc::make_mut(&mut self.trace).program_call(call),
             Action::Relay(Notice::Message(msg)) => {
                 self.note(now_ms, Message::In(msg.clone()));
                 self.receive(msg);

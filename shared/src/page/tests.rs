@@ -820,3 +820,36 @@ fn a_lost_relay_is_reported_retried_and_the_experiment_offered_again() {
     assert_eq!(state.reconnect_line(), None);
     assert_eq!(state.live_op(), Some(2));
 }
+
+/// A program's call, then the request it made: the trace ties them.
+#[test]
+fn a_programs_call_names_the_line_of_the_request_that_follows() {
+    use crate::session::sources::{CallName, ProgramCall};
+    let mut state = welcomed();
+    state.apply(
+        NOW,
+        Action::ProgramCall(ProgramCall {
+            op: 1,
+            call: CallName::Connect,
+            program: "client.py".into(),
+            line: 8,
+            text: "sock.connect((HOST, PORT))".into(),
+        }),
+    );
+    state.apply(
+        NOW,
+        Action::Requested(ClientMsg::TcpConnect {
+            op: 1,
+            target: "echo.lab.test:7".into(),
+            connect_timeout_ms: None,
+            nodelay: false,
+            faults: None,
+        }),
+    );
+    let made_by = state.trace.sources().resolve(state.trace.steps());
+    assert_eq!(
+        made_by.last().copied().flatten().map(|s| s.describe()),
+        Some("client.py, line 8: sock.connect((HOST, PORT))".to_owned())
+    );
+    assert_eq!(state.trace.sources().program_of(1), Some("client.py"));
+}

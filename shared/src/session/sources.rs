@@ -27,7 +27,7 @@ pub const MAX_LINE_TEXT: usize = 120;
 
 /// The socket calls a program makes that the page can see, as a course
 /// names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CallName {
     /// `socket.socket(...)`: told with the socket's first call that opens
     /// something on the relay.
@@ -160,16 +160,20 @@ pub struct Sources {
     /// Program names, each once; calls refer to them by index.
     programs: Vec<String>,
     /// The program each operation belongs to.
-    op_program: HashMap<OpId, u16>,
+    op_program: HashMap<OpId, usize>,
     calls: Vec<Kept>,
     /// Each line's text, once per program and line.
-    texts: HashMap<(u16, u32), String>,
+    texts: Vec<(u16, u32, String)>,
     calls_not_kept: u64,
 }
 
 /// The most distinct program names a trace keeps (a page runs at most a
 /// few programs; a hostile stream of names must not grow the trace).
 const MAX_PROGRAMS: usize = 64;
+
+/// The most lines whose text a trace keeps (past it, steps name their line
+/// without its text).
+const MAX_TEXTS: usize = 1024;
 
 impl Sources {
     /// Keeps `call`, made when the trace held `at_step` steps.
@@ -189,14 +193,21 @@ impl Sources {
                 return;
             }
         } as u16;
-        self.op_program.entry(call.op).or_insert(program);
-        self.texts.entry((program, call.line)).or_insert_with(|| {
+        self.op_program
+            .entry(call.op)
+            .or_insert(usize::from(program));
+        let known = self
+            .texts
+            .iter()
+            .any(|(p, line, _)| (*p, *line) == (program, call.line));
+        if !known && self.texts.len() < MAX_TEXTS {
             let text = call.text.trim();
-            match text.char_indices().nth(MAX_LINE_TEXT) {
+            let text = match text.char_indices().nth(MAX_LINE_TEXT) {
                 Some((cut, _)) => format!("{}…", &text[..cut]),
                 None => text.to_owned(),
-            }
-        });
+            };
+            self.texts.push((program, call.line, text));
+        }
         self.calls.push(Kept {
             op: call.op,
             call: call.call,
@@ -216,7 +227,7 @@ impl Sources {
     /// The program `op` belongs to, if a program's.
     pub fn program_of(&self, op: OpId) -> Option<&str> {
         let index = *self.op_program.get(&op)?;
-        Some(&self.programs[usize::from(index)])
+        Some(&self.programs[index])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -234,8 +245,9 @@ impl Sources {
             line: kept.line,
             text: self
                 .texts
-                .get(&(kept.program, kept.line))
-                .map_or("", String::as_str),
+                .iter()
+                .find(|(p, line, _)| (*p, *line) == (kept.program, kept.line))
+                .map_or("", |(_, _, text)| text.as_str()),
             call: kept.call,
         }
     }
@@ -256,44 +268,36 @@ impl Sources {
     /// One pass over steps and calls.
     pub fn resolve(&self, steps: &[Step]) -> Vec<Option<Source<'_>>> {
         let mut out = Vec::with_capacity(steps.len());
-        // The latest call of each kind on each operation, so far.
-        let mut latest: HashMap<(OpId, CallName), usize> = HashMap::new();
-        // The call behind the latest request of each kind on each operation.
-        let mut answered: HashMap<(OpId, RequestKind), Option<usize>> = HashMap::new();
-        // HTTP requests and DNS queries: every step of theirs is the call's.
-        let mut whole: HashMap<OpId, usize> = HashMap::new();
-        let mut last_request: HashMap<OpId, Option<usize>> = HashMap::new();
+        let mut index_of: HashMap<OpId, usize> = HashMap::new();
+        let mut ops: Vec<OpCalls> = Vec::new();
         let mut next_call = 0;
         for (index, step) in steps.iter().enumerate() {
             while let Some(kept) = self.calls.get(next_call).filter(|k| k.at_step <= index) {
-                latest.insert((kept.op, kept.call), next_call);
+                OpCalls::of(&mut index_of, &mut ops, kept.op).latest[kept.call as usize] =
+                    Some(next_call);
                 next_call += 1;
             }
+            let op = OpCalls::of(&mut index_of, &mut ops, step.op);
             let made_by = match &step.kind {
                 StepKind::Request(request) => {
                     let call = CallName::ALL
                         .iter()
                         .filter(|call| call.makes(request))
-                        .filter_map(|&call| latest.get(&(step.op, call)).copied())
+                        .filter_map(|&call| op.latest[call as usize])
                         .max();
-                    if matches!(request, Request::Http { .. } | Request::DnsQuery { .. })
-                        && let Some(call) = call
-                    {
-                        whole.insert(step.op, call);
+                    if matches!(request, Request::Http { .. } | Request::DnsQuery { .. }) {
+                        op.whole = op.whole.or(call);
                     }
-                    answered.insert((step.op, RequestKind::of(request)), call);
-                    last_request.insert(step.op, call);
+                    op.answered[RequestKind::of(request) as usize] = call;
+                    op.last_request = call;
                     call
                 }
-                StepKind::Event { kind, .. } => match whole.get(&step.op) {
-                    Some(&call) => Some(call),
+                StepKind::Event { kind, .. } => match op.whole {
+                    Some(call) => Some(call),
                     // A failure ends whatever the operation was asked last.
-                    None if matches!(kind, EventKind::Failed { .. }) => {
-                        last_request.get(&step.op).copied().flatten()
-                    }
+                    None if matches!(kind, EventKind::Failed { .. }) => op.last_request,
                     None => RequestKind::answered_by(kind)
-                        .and_then(|request| answered.get(&(step.op, request)).copied())
-                        .flatten(),
+                        .and_then(|request| op.answered[request as usize]),
                 },
                 StepKind::Rejected(_) => None,
             };
@@ -303,8 +307,35 @@ impl Sources {
     }
 }
 
+/// What [`Sources::resolve`] remembers of one operation as it walks.
+#[derive(Clone, Debug, Default)]
+struct OpCalls {
+    /// The latest call of each kind (by `CallName as usize`).
+    latest: [Option<usize>; CallName::ALL.len()],
+    /// The call behind the latest request of each kind (by
+    /// `RequestKind as usize`).
+    answered: [Option<usize>; 7],
+    /// An HTTP request or DNS query: every step of it is its call's.
+    whole: Option<usize>,
+    last_request: Option<usize>,
+}
+
+impl OpCalls {
+    fn of<'a>(
+        index_of: &mut HashMap<OpId, usize>,
+        ops: &'a mut Vec<OpCalls>,
+        op: OpId,
+    ) -> &'a mut OpCalls {
+        let index = *index_of.entry(op).or_insert_with(|| {
+            ops.push(OpCalls::default());
+            ops.len() - 1
+        });
+        &mut ops[index]
+    }
+}
+
 /// The kinds of request whose answers an event can be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum RequestKind {
     Connect,
     Open,
