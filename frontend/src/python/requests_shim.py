@@ -863,13 +863,18 @@ def _failure(error, request, seconds):
     cause = error.get("cause")
     cause_exc = _roundtrip_socket._exception(cause) if cause else None
     retries = f"{pool}: Max retries exceeded with url: {path}"
+    # Which of the program's (connect, read) ran out; none: the relay's own
+    # limit, in its words.
+    waited = {"connect": seconds[0], "read": seconds[1]}.get(error.get("limit"))
     if kind == "ReadTimeout":
-        if seconds[1] is None:
+        # A stalled TLS handshake too, named by the connect timeout it
+        # waited under, as urllib3 2 words it.
+        if waited is None:
             text = f"{pool}: Read timed out. ({error['message']})"
         else:
-            text = f"{pool}: Read timed out. (read timeout={seconds[1]})"
+            text = f"{pool}: Read timed out. (read timeout={waited})"
     elif kind == "ConnectTimeout":
-        limit = error["message"] if seconds[0] is None else f"connect timeout={seconds[0]}"
+        limit = error["message"] if waited is None else f"connect timeout={waited}"
         text = (
             f"{retries} (Caused by ConnectTimeoutError({conn}, "
             f"'Connection to {host} timed out. ({limit})'))"

@@ -82,10 +82,12 @@ def response(status=200, reason="OK", headers=(), body="", url="http://www.lab.t
     }
 
 
-def failed(exception, message="", cause=None):
+def failed(exception, message="", cause=None, limit=None):
     error = {"exception": exception, "message": message}
     if cause:
         error["cause"] = cause
+    if limit:
+        error["limit"] = limit
     return {"result": "http_failed", "error": error}
 
 
@@ -371,7 +373,7 @@ class Errors(unittest.TestCase):
         self.assertEqual(str(raised.exception), "Expecting value: line 1 column 1 (char 0)")
 
     def test_a_read_timeout_is_a_timeout(self):
-        answer(failed("ReadTimeout", "first byte timeout: no response within 500 ms"))
+        answer(failed("ReadTimeout", "first byte timeout: no response within 500 ms", limit="read"))
         with self.assertRaises(Timeout) as raised:
             requests.get("http://www.lab.test/delay/3", timeout=0.5)
         self.assertIsInstance(raised.exception, requests.exceptions.ReadTimeout)
@@ -382,12 +384,32 @@ class Errors(unittest.TestCase):
         )
 
     def test_a_connect_timeout_is_both_a_timeout_and_a_connection_error(self):
-        answer(failed("ConnectTimeout", "connection to 192.0.2.1:80 timed out"))
+        answer(failed("ConnectTimeout", "connection to 192.0.2.1:80 timed out", limit="connect"))
         with self.assertRaises(requests.exceptions.ConnectTimeout) as raised:
             requests.get("http://192.0.2.1/", timeout=(1, 5))
         self.assertIsInstance(raised.exception, requests.ConnectionError)
         self.assertIsInstance(raised.exception, requests.Timeout)
         self.assertIn("Connection to 192.0.2.1 timed out. (connect timeout=1)", str(raised.exception))
+
+    def test_a_stalled_tls_handshake_is_a_read_timeout_named_by_the_connect_timeout(self):
+        answer(
+            failed(
+                "ReadTimeout",
+                "TLS handshake timeout: no handshake within 1000 ms (timeouts.tls_ms)",
+                limit="connect",
+            )
+        )
+        with self.assertRaises(requests.exceptions.ReadTimeout) as raised:
+            requests.get("https://www.lab.test/get", timeout=(1, 5))
+        self.assertEqual(
+            str(raised.exception),
+            "HTTPSConnectionPool(host='www.lab.test', port=443): Read timed out. (read timeout=1)",
+        )
+        # The relay's own limit (no timeout of the program's ran out).
+        answer(failed("ReadTimeout", "total timeout: the whole request took longer than 60000 ms"))
+        with self.assertRaises(requests.exceptions.ReadTimeout) as raised:
+            requests.get("http://www.lab.test/drip", timeout=5)
+        self.assertIn("Read timed out. (total timeout: the whole request", str(raised.exception))
 
     def test_refused_and_unresolved_are_connection_errors_caused_by_the_socket_error(self):
         answer(
@@ -613,6 +635,30 @@ class AsTheRealPackage(unittest.TestCase):
                 ours.get(base + "/redirect/1", timeout=5)
         self.assertEqual(str(got.exception), str(expected.exception))
         self.assertEqual(got.exception.response.status_code, expected.exception.response.status_code)
+
+    def test_a_stalled_tls_handshake_reads_as_the_real_package(self):
+        # A server on this machine that accepts and never answers the
+        # ClientHello.
+        with machine_sockets():
+            server = socket.create_server(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        held = []
+        thread = threading.Thread(target=lambda: held.append(server.accept()), daemon=True)
+        thread.start()
+        url = f"https://127.0.0.1:{port}/get"
+        try:
+            with machine_sockets(), self.assertRaises(real.exceptions.Timeout) as expected:
+                real.get(url, timeout=(0.2, 5))
+        finally:
+            thread.join()
+            for conn, _ in held:
+                conn.close()
+            server.close()
+        answer(failed("ReadTimeout", "TLS handshake timeout: no handshake within 200 ms", limit="connect"))
+        with self.assertRaises(requests.exceptions.Timeout) as got:
+            requests.get(url, timeout=(0.2, 5))
+        self.assertIs(type(got.exception), getattr(requests.exceptions, type(expected.exception).__name__))
+        self.assertEqual(str(got.exception), str(expected.exception))
 
     def test_bad_timeouts_read_the_same(self):
         for timeout in (0, -1, (1, 2, 3), True, "x"):
