@@ -824,3 +824,64 @@ except requests.exceptions.ConnectionError as error:
     })
     .await;
 }
+
+/// A reset, as a course meets it: the server hangs up (its FIN), the client
+/// writes anyway, and the server's kernel answers with RST. The relay's
+/// socket meets the real RST (drawn in the diagram), and the program gets
+/// what CPython on Linux gives the same program: the write goes out, the
+/// next raises `BrokenPipeError` (a reset after the FIN is EPIPE), and
+/// `recv` returns `b""`.
+#[tokio::test]
+async fn writing_to_a_server_that_hung_up_meets_its_rst_as_a_broken_pipe() {
+    in_a_page("python-reset", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import socket
+import time
+
+server = socket.create_server(("127.0.0.1", 8080))
+client = socket.create_connection(("127.0.0.1", 8080))
+conn, peer = server.accept()
+conn.close()  # the server hangs up: its FIN
+print("after the server's FIN, recv returns", client.recv(1024), flush=True)
+try:
+    for attempt in range(1, 21):
+        client.sendall(b"are you there?\n")
+        print(f"send {attempt} went out", flush=True)
+        time.sleep(0.2)
+except BrokenPipeError as error:
+    print("the peer answered with RST:", error)
+print("recv after the RST returns", client.recv(1024))
+client.close()
+server.close()
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(page, "recv after the RST returns").await?;
+        for line in [
+            "after the server's FIN, recv returns b''",
+            "send 1 went out",
+            "the peer answered with RST: [Errno 32] Broken pipe",
+            "recv after the RST returns b''",
+        ] {
+            if !output.lines().any(|l| l == line) {
+                return Err(format!("no {line:?} in the output: {output:?}"));
+            }
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        page.wait_rows("the RST in the diagram", |rows| {
+            if rows.iter().any(|r| r.label == "RST") {
+                Ok(())
+            } else {
+                Err("no RST".into())
+            }
+        })
+        .await?;
+        Ok(())
+    })
+    .await;
+}

@@ -314,6 +314,51 @@ fn a_reset_fails_the_waiting_recv_and_every_later_call() {
     );
 }
 
+/// As Linux reports it: the peer closed (FIN), the program wrote anyway,
+/// and the peer's kernel answered with RST. The reset arrives in
+/// CLOSE_WAIT, which the kernel reports as EPIPE: the next send raises
+/// `BrokenPipeError`, and recv keeps returning `b""` (the FIN came first).
+#[test]
+fn a_reset_after_the_peers_fin_is_a_broken_pipe_and_recv_still_ends() {
+    let mut sockets = connected();
+    sockets.relay(&event(EventKind::PeerClosed));
+    let recv = |sockets: &mut Sockets, id| {
+        call(
+            sockets,
+            id,
+            Call::Recv {
+                sock: 3,
+                max: 10,
+                timeout_ms: None,
+            },
+        )
+    };
+    let send = |sockets: &mut Sockets, id| {
+        call(
+            sockets,
+            id,
+            Call::Send {
+                sock: 3,
+                data: Payload(b"x".to_vec()),
+            },
+        )
+    };
+    assert_eq!(recv(&mut sockets, 2), vec![received(2, b"")]);
+    assert!(matches!(
+        send(&mut sockets, 3).as_slice(),
+        [Effect::Relay(msg)] if matches!(**msg, ClientMsg::Send { .. })
+    ));
+    // The write was answered with RST; the relay's `sent` did not come.
+    let effects = sockets.relay(&event(EventKind::Reset));
+    assert_eq!(raised_name(&effects), Some(PyException::BrokenPipeError));
+    sockets.relay(&event(EventKind::Closed { by: Closer::Peer }));
+    assert_eq!(
+        raised_name(&send(&mut sockets, 4)),
+        Some(PyException::BrokenPipeError)
+    );
+    assert_eq!(recv(&mut sockets, 5), vec![received(5, b"")]);
+}
+
 #[test]
 fn sending_on_a_socket_that_never_connected_raises_os_error() {
     let mut sockets = Sockets::default();
