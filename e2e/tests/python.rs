@@ -618,11 +618,11 @@ async fn a_retry_loop_rides_out_the_flaky_endpoints_failures() {
             r#"import time
 import requests
 
-url = "http://www.lab.test/flaky?key=course&fail=2&slow=1&delay_ms=3000"
+url = "http://www.lab.test/flaky?key=course&fail=2&slow=1&delay_ms=5000"
 backoff = 0.5
 for attempt in range(1, 6):
     try:
-        response = requests.get(url, timeout=1)
+        response = requests.get(url, timeout=2)
         response.raise_for_status()
     except requests.exceptions.RequestException as error:
         print(f"attempt {attempt} failed: {type(error).__name__}: {error}")
@@ -639,9 +639,9 @@ for attempt in range(1, 6):
         let output = output_contains(page, "attempt 3: 200, the lab counted 3").await?;
         let lines: Vec<&str> = output.lines().collect();
         let expected = [
-            "attempt 1 failed: ReadTimeout: HTTPConnectionPool(host='www.lab.test', port=80): Read timed out. (read timeout=1)",
+            "attempt 1 failed: ReadTimeout: HTTPConnectionPool(host='www.lab.test', port=80): Read timed out. (read timeout=2)",
             "waiting 0.5 s",
-            "attempt 2 failed: HTTPError: 500 Server Error: Internal Server Error for url: http://www.lab.test/flaky?key=course&fail=2&slow=1&delay_ms=3000",
+            "attempt 2 failed: HTTPError: 500 Server Error: Internal Server Error for url: http://www.lab.test/flaky?key=course&fail=2&slow=1&delay_ms=5000",
             "waiting 1.0 s",
             "attempt 3: 200, the lab counted 3",
         ];
