@@ -16,7 +16,15 @@ const PYTHON: Duration = Duration::from_secs(120);
 /// `target/e2e/{shot}.png` whatever happened, closes the browser, and
 /// fails with what `body` saw.
 async fn in_a_page(shot: &str, body: impl AsyncFnOnce(&Relay, &Page<'_>) -> Result<(), String>) {
-    let relay = Relay::start().await;
+    on_a_relay(Relay::start().await, shot, body).await;
+}
+
+/// As [`in_a_page`], on a relay started with options of its own.
+async fn on_a_relay(
+    relay: Relay,
+    shot: &str,
+    body: impl AsyncFnOnce(&Relay, &Page<'_>) -> Result<(), String>,
+) {
     let browser = Browser::start().await;
     let page = Page::new(&browser.client, &relay.log);
     let outcome = body(&relay, &page).await;
@@ -627,6 +635,287 @@ async fn the_python_beside_the_lessons_runs_in_the_page() {
         } else {
             Err(failed.join("\n---\n"))
         }
+    })
+    .await;
+}
+
+/// A course's retry loop against the HTTP lab's `/flaky`: the first
+/// attempt is too slow for its timeout, the second fails with a 500, the
+/// third succeeds; the program waits between them and says so.
+#[tokio::test]
+async fn a_retry_loop_rides_out_the_flaky_endpoints_failures() {
+    in_a_page("python-retry", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import time
+import requests
+
+url = "http://www.lab.test/flaky?key=course&fail=2&slow=1&delay_ms=5000"
+backoff = 0.5
+for attempt in range(1, 6):
+    try:
+        response = requests.get(url, timeout=2)
+        response.raise_for_status()
+    except requests.exceptions.RequestException as error:
+        print(f"attempt {attempt} failed: {type(error).__name__}: {error}")
+        print(f"waiting {backoff} s", flush=True)
+        time.sleep(backoff)
+        backoff *= 2
+    else:
+        print(f"attempt {attempt}: {response.status_code}, the lab counted {response.json()['attempt']}")
+        break
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(page, "attempt 3: 200, the lab counted 3").await?;
+        let lines: Vec<&str> = output.lines().collect();
+        let expected = [
+            "attempt 1 failed: ReadTimeout: HTTPConnectionPool(host='www.lab.test', port=80): Read timed out. (read timeout=2)",
+            "waiting 0.5 s",
+            "attempt 2 failed: HTTPError: 500 Server Error: Internal Server Error for url: http://www.lab.test/flaky?key=course&fail=2&slow=1&delay_ms=5000",
+            "waiting 1.0 s",
+            "attempt 3: 200, the lab counted 3",
+        ];
+        if !lines.starts_with(&expected) {
+            return Err(format!("the attempts, in order: {output:?}"));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        // Each attempt is a request of its own in the waterfall.
+        page.click("button#timing-tab").await?;
+        page.wait("the three attempts in the waterfall", async || {
+            let statuses = page.texts("#waterfall .wf-status").await?;
+            if statuses.iter().filter(|s| *s == "500 Internal Server Error").count() == 1
+                && statuses.iter().filter(|s| *s == "200 OK").count() == 1
+            {
+                Ok(())
+            } else {
+                Err(format!("statuses: {statuses:?}"))
+            }
+        })
+        .await
+    })
+    .await;
+}
+
+/// The chat lab with two programs running at once, one per tab: both join
+/// the room, one says a line, the other prints it as the room passes it on.
+#[tokio::test]
+async fn two_programs_talk_through_the_chat_lab() {
+    in_a_page("python-chat", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        // An example with two tabs, each given a chat client.
+        page.choose("select#code-example", "3").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import socket
+
+with socket.create_connection(("chat.lab.test", 531)) as sock:
+    lines = sock.makefile("r", encoding="utf-8", newline="\n")
+    print("room:", lines.readline().strip(), flush=True)
+    for line in lines:
+        print("room:", line.strip(), flush=True)
+        if line.startswith("["):
+            break
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        output_contains(page, "room: * welcome, you are 127.0.0.1:").await?;
+        page.click("button#code-file-1").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import socket
+
+with socket.create_connection(("chat.lab.test", 531)) as sock:
+    lines = sock.makefile("r", encoding="utf-8", newline="\n")
+    print("room:", lines.readline().strip(), flush=True)
+    sock.sendall(b"hello from the second program\n")
+    print("said hello")
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(page, "said hello").await?;
+        if !output.contains("room: * welcome, you are 127.0.0.1:")
+            || !output.contains("; 1 other is here")
+        {
+            return Err(format!("the second program met the first: {output:?}"));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        // The first program got the line, from the second's address.
+        page.click("button#code-file-0").await?;
+        let output = output_contains(page, "hello from the second program").await?;
+        let said = output
+            .lines()
+            .find(|line| line.ends_with("] hello from the second program"))
+            .ok_or_else(|| format!("the line as the room passes it on: {output:?}"))?;
+        if !(said.starts_with("room: [127.0.0.1:") && output.contains(" joined")) {
+            return Err(format!("who said it, and who joined: {output:?}"));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Stop ends a program blocked in `recv` (nothing will ever come: it sent
+/// nothing to the echo), and the relay closes its connection.
+#[tokio::test]
+async fn stop_ends_a_program_blocked_in_recv_and_closes_its_connection() {
+    in_a_page("python-stop-recv", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.set_value(
+            "textarea#code-text",
+            "import socket\nsock = socket.create_connection(('echo.lab.test', 7))\nprint('waiting for data', flush=True)\ndata = sock.recv(1024)\nprint('recv returned', data)\n",
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        output_contains(page, "waiting for data").await?;
+        page.wait_rows("the program's connection", |rows| {
+            if rows.iter().any(|r| r.label.contains("connect echo.lab.test:7")) {
+                Ok(())
+            } else {
+                Err("no connect yet".into())
+            }
+        })
+        .await?;
+        page.wait_text_is("#code-status", "Running").await?;
+        page.click("button#code-stop").await?;
+        page.wait_text_is("#code-status", "Stopped; its sockets were closed")
+            .await?;
+        page.wait_rows("the blocked program's connection closed", |rows| {
+            if rows.iter().any(|r| r.label == "FIN (close)") {
+                Ok(())
+            } else {
+                Err("no FIN (close)".into())
+            }
+        })
+        .await?;
+        let output = page.text("#code-output").await?;
+        if output.contains("recv returned") {
+            return Err(format!("recv returned: {output:?}"));
+        }
+        Ok(())
+    })
+    .await;
+}
+
+/// On a public relay (lab targets only) a program reaches the lab, and a
+/// connection to a private or loopback address raises `PermissionError`
+/// carrying the relay's reason, as `requests` carries it under its
+/// `ConnectionError`.
+#[tokio::test]
+async fn a_public_relay_refuses_a_private_target_with_a_permission_error_that_says_why() {
+    let port = support::free_port().to_string();
+    let origin = format!("http://127.0.0.1:{port}");
+    let relay = Relay::start_with(&["--port", &port, "--public", "--origin", &origin]).await;
+    on_a_relay(relay, "python-public", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import socket
+import requests
+
+with socket.create_connection(("echo.lab.test", 7), timeout=5) as sock:
+    sock.sendall(b"lab targets work")
+    print("echo:", sock.recv(1024).decode())
+for host, port in [("10.0.0.1", 80), ("127.0.0.1", 6379)]:
+    try:
+        socket.create_connection((host, port), timeout=5)
+    except PermissionError as error:
+        print(f"{host}:{port}:", error)
+try:
+    requests.get("http://192.168.1.1/", timeout=5)
+except requests.exceptions.ConnectionError as error:
+    print("requests:", type(error.__cause__).__name__, error.__cause__)
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(page, "requests:").await?;
+        for line in [
+            "echo: lab targets work",
+            "10.0.0.1:80: [Errno 13] Permission denied: blocked: 10.0.0.1 is in a private range (10.0.0.0/8)",
+            "127.0.0.1:6379: [Errno 13] Permission denied: blocked: 127.0.0.1 is in loopback (127.0.0.0/8)",
+            "requests: PermissionError [Errno 13] Permission denied: blocked: 192.168.1.1 is in a private range (192.168.0.0/16)",
+        ] {
+            if !output.lines().any(|l| l == line) {
+                return Err(format!("no {line:?} in the output: {output:?}"));
+            }
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// A reset, as a course meets it: the server hangs up (its FIN), the client
+/// writes anyway, and the server's kernel answers with RST. The relay's
+/// socket meets the real RST (drawn in the diagram), and the program gets
+/// what CPython on Linux gives the same program: the write goes out, the
+/// next raises `BrokenPipeError` (a reset after the FIN is EPIPE), and
+/// `recv` returns `b""`.
+#[tokio::test]
+async fn writing_to_a_server_that_hung_up_meets_its_rst_as_a_broken_pipe() {
+    in_a_page("python-reset", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import socket
+import time
+
+server = socket.create_server(("127.0.0.1", 8080))
+client = socket.create_connection(("127.0.0.1", 8080))
+conn, peer = server.accept()
+conn.close()  # the server hangs up: its FIN
+print("after the server's FIN, recv returns", client.recv(1024), flush=True)
+try:
+    for attempt in range(1, 21):
+        client.sendall(b"are you there?\n")
+        print(f"send {attempt} went out", flush=True)
+        time.sleep(0.2)
+except BrokenPipeError as error:
+    print("the peer answered with RST:", error)
+print("recv after the RST returns", client.recv(1024))
+client.close()
+server.close()
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(page, "recv after the RST returns").await?;
+        for line in [
+            "after the server's FIN, recv returns b''",
+            "send 1 went out",
+            "the peer answered with RST: [Errno 32] Broken pipe",
+            "recv after the RST returns b''",
+        ] {
+            if !output.lines().any(|l| l == line) {
+                return Err(format!("no {line:?} in the output: {output:?}"));
+            }
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        page.wait_rows("the RST in the diagram", |rows| {
+            if rows.iter().any(|r| r.label == "RST") {
+                Ok(())
+            } else {
+                Err("no RST".into())
+            }
+        })
+        .await?;
+        Ok(())
     })
     .await;
 }

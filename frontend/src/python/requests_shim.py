@@ -14,12 +14,15 @@
 # received whole before the call returns (at most 4 MiB; `stream=True`
 # changes nothing), a request lasts at most the relay's 60 s in all, the
 # relay checks certificates whatever `verify` says, there are no proxies
-# and no file uploads, and cookies are kept by name and host only (no
-# paths, no expiry dates; a cookie set during a redirect the relay
-# followed is not sent on the next hop).
+# and no file uploads, and a cookie set during a redirect the relay
+# followed is not sent on the next hop (the Session keeps it for the next
+# request).
 
 import base64
+import copy
 import datetime
+import http.client
+import http.cookiejar
 import json as _json
 import sys
 import types
@@ -158,46 +161,248 @@ _EXCEPTIONS = [
 ]
 
 
-class RequestsCookieJar(dict):
-    """Cookies by name: requests' jar as a program reads it
-    (`r.cookies["name"]`, `get_dict()`, `set()`), without domains or
-    paths. A Session sends a cookie back to the host that set it (one the
-    program set itself, everywhere)."""
+# requests.cookies: the standard library's cookie jar, which keeps each
+# cookie with its domain, path and expiry and sends it only where and
+# while they allow, fed through stand-ins for urllib's request and
+# response, as requests feeds it.
+class _MockRequest:
+    """A request as http.cookiejar reads one (requests.cookies.MockRequest)."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._hosts = {}
+    def __init__(self, url, headers):
+        self._url = url
+        self._headers = headers
+        self._new_headers = {}
+        self.type = urlsplit(url).scheme
+
+    def get_type(self):
+        return self.type
+
+    def get_host(self):
+        return urlsplit(self._url).netloc
+
+    def get_origin_req_host(self):
+        return self.get_host()
+
+    def get_full_url(self):
+        # A Host header the program set names the host the cookies are for.
+        host = self._headers.get("Host")
+        if not host:
+            return self._url
+        parts = urlsplit(self._url)
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+    def is_unverifiable(self):
+        return True
+
+    def has_header(self, name):
+        return name in self._headers or name in self._new_headers
+
+    def get_header(self, name, default=None):
+        return self._headers.get(name, self._new_headers.get(name, default))
+
+    def add_unredirected_header(self, name, value):
+        self._new_headers[name] = value
+
+    def get_new_headers(self):
+        return self._new_headers
+
+    @property
+    def unverifiable(self):
+        return self.is_unverifiable()
+
+    @property
+    def origin_req_host(self):
+        return self.get_origin_req_host()
+
+    @property
+    def host(self):
+        return self.get_host()
+
+
+class _MockResponse:
+    """A response's headers as http.cookiejar reads them."""
+
+    def __init__(self, raw_headers):
+        self._headers = http.client.HTTPMessage()
+        for name, value in raw_headers:
+            self._headers[name] = value
+
+    def info(self):
+        return self._headers
+
+
+class CookieConflictError(RuntimeError):
+    pass
+
+
+class RequestsCookieJar(http.cookiejar.CookieJar, MutableMapping):
+    """requests' jar: a standard CookieJar (each cookie with its domain,
+    path and expiry) that a program also reads as a dict by name
+    (`r.cookies["name"]`, `get_dict()`, `set()`)."""
+
+    def get(self, name, default=None, domain=None, path=None):
+        try:
+            return self._find_no_duplicates(name, domain, path)
+        except KeyError:
+            return default
 
     def set(self, name, value, **kwargs):
         if value is None:
-            self.pop(name, None)
-            self._hosts.pop(name, None)
-        else:
-            self[name] = value
-            self._hosts[name] = kwargs.get("domain")
+            remove_cookie_by_name(self, name, domain=kwargs.get("domain"), path=kwargs.get("path"))
+            return None
+        cookie = create_cookie(name, value, **kwargs)
+        self.set_cookie(cookie)
+        return cookie
+
+    def keys(self):
+        return [cookie.name for cookie in iter(self)]
+
+    def values(self):
+        return [cookie.value for cookie in iter(self)]
+
+    def items(self):
+        return [(cookie.name, cookie.value) for cookie in iter(self)]
+
+    def list_domains(self):
+        domains = []
+        for cookie in iter(self):
+            if cookie.domain not in domains:
+                domains.append(cookie.domain)
+        return domains
+
+    def list_paths(self):
+        paths = []
+        for cookie in iter(self):
+            if cookie.path not in paths:
+                paths.append(cookie.path)
+        return paths
 
     def get_dict(self, domain=None, path=None):
-        return dict(self)
+        return {
+            cookie.name: cookie.value
+            for cookie in iter(self)
+            if (domain is None or cookie.domain == domain) and (path is None or cookie.path == path)
+        }
 
-    def _for(self, host):
-        return {k: v for k, v in self.items() if self._hosts.get(k) in (None, "", host)}
+    def __contains__(self, name):
+        try:
+            return super().__contains__(name)
+        except CookieConflictError:
+            return True
 
-    def _take(self, set_cookie_values, host):
-        """Cookies from a response's Set-Cookie headers (a Max-Age of 0
-        deletes)."""
-        for header in set_cookie_values:
-            pair, *attrs = header.split(";")
-            name, eq, value = pair.partition("=")
-            if not eq:
-                continue
-            name = name.strip()
-            expired = any(a.strip().lower().replace(" ", "") == "max-age=0" for a in attrs)
-            if expired:
-                self.pop(name, None)
-                self._hosts.pop(name, None)
-            else:
-                self[name] = value.strip()
-                self._hosts[name] = host
+    def __getitem__(self, name):
+        return self._find_no_duplicates(name)
+
+    def __setitem__(self, name, value):
+        self.set(name, value)
+
+    def __delitem__(self, name):
+        remove_cookie_by_name(self, name)
+
+    def set_cookie(self, cookie, *args, **kwargs):
+        if hasattr(cookie.value, "startswith") and cookie.value.startswith('"') and cookie.value.endswith('"'):
+            cookie.value = cookie.value.replace('\\"', "")
+        return super().set_cookie(cookie, *args, **kwargs)
+
+    def update(self, other):
+        if isinstance(other, http.cookiejar.CookieJar):
+            for cookie in other:
+                self.set_cookie(copy.copy(cookie))
+        else:
+            super().update(other)
+
+    def copy(self):
+        new = RequestsCookieJar()
+        new.set_policy(self.get_policy())
+        new.update(self)
+        return new
+
+    def get_policy(self):
+        return self._policy
+
+    def _find_no_duplicates(self, name, domain=None, path=None):
+        found = None
+        for cookie in iter(self):
+            if cookie.name == name and (domain is None or cookie.domain == domain) and (
+                path is None or cookie.path == path
+            ):
+                if found is not None:
+                    raise CookieConflictError(f"There are multiple cookies with name, {name!r}")
+                found = cookie.value
+        if found is not None:
+            return found
+        raise KeyError(f"name={name!r}, domain={domain!r}, path={path!r}")
+
+
+def create_cookie(name, value, **kwargs):
+    """A cookie for every host and path unless `domain` or `path` say
+    otherwise (requests.cookies.create_cookie)."""
+    result = {
+        "version": 0, "name": name, "value": value, "port": None, "domain": "", "path": "/",
+        "secure": False, "expires": None, "discard": True, "comment": None,
+        "comment_url": None, "rest": {"HttpOnly": None}, "rfc2109": False,
+    }
+    badargs = set(kwargs) - set(result)
+    if badargs:
+        raise TypeError(f"create_cookie() got unexpected keyword arguments: {list(badargs)}")
+    result.update(kwargs)
+    result["port_specified"] = bool(result["port"])
+    result["domain_specified"] = bool(result["domain"])
+    result["domain_initial_dot"] = result["domain"].startswith(".")
+    result["path_specified"] = bool(result["path"])
+    return http.cookiejar.Cookie(**result)
+
+
+def remove_cookie_by_name(cookiejar, name, domain=None, path=None):
+    clearables = [
+        (cookie.domain, cookie.path, cookie.name)
+        for cookie in cookiejar
+        if cookie.name == name
+        and (domain is None or domain == cookie.domain)
+        and (path is None or path == cookie.path)
+    ]
+    for domain, path, name in clearables:
+        cookiejar.clear(domain, path, name)
+
+
+def cookiejar_from_dict(cookie_dict, cookiejar=None, overwrite=True):
+    if cookiejar is None:
+        cookiejar = RequestsCookieJar()
+    if cookie_dict is not None:
+        names = [cookie.name for cookie in cookiejar]
+        for name in cookie_dict:
+            if overwrite or name not in names:
+                cookiejar.set_cookie(create_cookie(name, cookie_dict[name]))
+    return cookiejar
+
+
+def merge_cookies(cookiejar, cookies):
+    if not isinstance(cookiejar, http.cookiejar.CookieJar):
+        raise ValueError("You can only merge into CookieJar")
+    if isinstance(cookies, dict):
+        cookiejar = cookiejar_from_dict(cookies, cookiejar=cookiejar, overwrite=False)
+    elif isinstance(cookies, http.cookiejar.CookieJar):
+        try:
+            cookiejar.update(cookies)
+        except AttributeError:
+            for cookie in cookies:
+                cookiejar.set_cookie(cookie)
+    return cookiejar
+
+
+def _extract_cookies(jar, response):
+    """The Set-Cookie headers of `response` into `jar`, for the URL it
+    answered (requests.cookies.extract_cookies_to_jar)."""
+    request = response.request
+    headers = request.headers if request is not None else {}
+    jar.extract_cookies(_MockResponse(response._raw_headers), _MockRequest(response.url, headers))
+
+
+def _cookie_header(jar, url, headers):
+    """The Cookie header `jar` gives a request to `url`, if any."""
+    request = _MockRequest(url, headers)
+    jar.add_cookie_header(request)
+    return request.get_new_headers().get("Cookie")
 
 
 class CaseInsensitiveDict(MutableMapping):
@@ -334,8 +539,7 @@ class PreparedRequest:
         self.method = method.upper() if method else method
         self.url = _prepare_url(url, params)
         self.headers = CaseInsensitiveDict(headers or {})
-        if cookies and "cookie" not in self.headers:
-            self.headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        self.prepare_cookies(cookies)
         self._prepare_body(data, json)
         if auth is None:
             # Credentials in the URL (http://user:pass@host/), as requests
@@ -348,6 +552,18 @@ class PreparedRequest:
                 auth = HTTPBasicAuth(*auth)
             result = auth(self)
             self.__dict__.update(result.__dict__)
+
+    def prepare_cookies(self, cookies):
+        """The Cookie header from a jar (or a dict) as its policy allows for
+        this URL: a cookie's domain, path and expiry, unless the program
+        set the header itself."""
+        if isinstance(cookies, http.cookiejar.CookieJar):
+            self._cookies = cookies
+        else:
+            self._cookies = cookiejar_from_dict(cookies)
+        header = _cookie_header(self._cookies, self.url, self.headers)
+        if header is not None:
+            self.headers["Cookie"] = header
 
     def _prepare_body(self, data, json):
         body = None
@@ -620,16 +836,10 @@ def _response(answer, request, body=b""):
     response.url = answer["url"]
     response.elapsed = datetime.timedelta(microseconds=answer["elapsed_us"])
     response.encoding = _encoding_from_headers(headers)
-    response.cookies._take(
-        [v for k, v in answer["headers"] if k.lower() == "set-cookie"], urlsplit(response.url).hostname
-    )
     response._content = body
     response.request = request
+    _extract_cookies(response.cookies, response)
     return response
-
-
-def _raw_headers(response):
-    return response._raw_headers
 
 
 def _pool(url):
@@ -653,13 +863,18 @@ def _failure(error, request, seconds):
     cause = error.get("cause")
     cause_exc = _roundtrip_socket._exception(cause) if cause else None
     retries = f"{pool}: Max retries exceeded with url: {path}"
+    # Which of the program's (connect, read) ran out; none: the relay's own
+    # limit, in its words.
+    waited = {"connect": seconds[0], "read": seconds[1]}.get(error.get("limit"))
     if kind == "ReadTimeout":
-        if seconds[1] is None:
+        # A stalled TLS handshake too, named by the connect timeout it
+        # waited under, as urllib3 2 words it.
+        if waited is None:
             text = f"{pool}: Read timed out. ({error['message']})"
         else:
-            text = f"{pool}: Read timed out. (read timeout={seconds[1]})"
+            text = f"{pool}: Read timed out. (read timeout={waited})"
     elif kind == "ConnectTimeout":
-        limit = error["message"] if seconds[0] is None else f"connect timeout={seconds[0]}"
+        limit = error["message"] if waited is None else f"connect timeout={waited}"
         text = (
             f"{retries} (Caused by ConnectTimeoutError({conn}, "
             f"'Connection to {host} timed out. ({limit})'))"
@@ -701,7 +916,7 @@ def _body_payload(body):
 
 class Session:
     """Settings shared by several requests: headers, auth, params,
-    max_redirects. (Cookies are not kept.)"""
+    max_redirects, and the cookies the responses set."""
 
     __attrs__ = ["headers", "auth", "params", "max_redirects"]
 
@@ -749,12 +964,15 @@ class Session:
             merged_params = {**self.params, **params}
         else:
             merged_params = params
+        # The request's cookies over the Session's, as requests merges them.
+        if not isinstance(cookies, http.cookiejar.CookieJar):
+            cookies = cookiejar_from_dict(cookies or {})
+        merged_cookies = merge_cookies(merge_cookies(RequestsCookieJar(), self.cookies), cookies)
         request = PreparedRequest()
-        host = urlsplit(str(url).strip()).hostname
         request.prepare(
             method=method, url=url, headers=merged, data=data,
             params=merged_params, auth=auth if auth is not None else self.auth, json=json,
-            cookies={**self.cookies._for(host), **(cookies or {})},
+            cookies=merged_cookies,
         )
         return request
 
@@ -800,9 +1018,12 @@ class Session:
         )
         response.history = history
         for hop in history + [response]:
-            self.cookies._take(
-                [v for k, v in _raw_headers(hop) if k.lower() == "set-cookie"], urlsplit(hop.url).hostname
-            )
+            _extract_cookies(self.cookies, hop)
+        if allow_redirects and response.is_redirect and len(history) >= self.max_redirects:
+            # A redirect past max_redirects (the relay stops at the limit
+            # and, at 0, follows none), as requests' resolve_redirects
+            # refuses it.
+            raise TooManyRedirects(f"Exceeded {self.max_redirects} redirects.", response=response)
         return response
 
     def get(self, url, **kwargs):
@@ -882,7 +1103,11 @@ def _submodule(name, **names):
 _submodule("exceptions", **{cls.__name__: cls for cls in _EXCEPTIONS})
 _submodule("auth", AuthBase=AuthBase, HTTPBasicAuth=HTTPBasicAuth, _basic_auth_str=_basic_auth_str)
 _submodule("structures", CaseInsensitiveDict=CaseInsensitiveDict)
-_submodule("cookies", RequestsCookieJar=RequestsCookieJar)
+_submodule(
+    "cookies", RequestsCookieJar=RequestsCookieJar, CookieConflictError=CookieConflictError,
+    create_cookie=create_cookie, cookiejar_from_dict=cookiejar_from_dict, merge_cookies=merge_cookies,
+    remove_cookie_by_name=remove_cookie_by_name,
+)
 _submodule("status_codes", codes=codes)
 _submodule("sessions", Session=Session, session=session)
 _submodule("models", Request=Request, Response=Response, PreparedRequest=PreparedRequest)

@@ -6,10 +6,13 @@
 # and the messages are compared with the real package's.
 # Run: python3 -B frontend/src/python/requests_test.py
 
+import contextlib
+import http.server
 import importlib.util
 import json
 import pathlib
 import sys
+import threading
 import types
 import unittest
 
@@ -32,6 +35,16 @@ def roundtrip_call(request):
     reply["id"] = request["id"]
     return json.dumps(reply)
 
+
+# The machine's sockets, before the shim replaces them in `socket`: the
+# real package and the servers it talks to here use them.
+import socket  # noqa: E402
+
+_MACHINE_SOCKETS = {
+    name: getattr(socket, name)
+    for name in ("socket", "SocketType", "create_connection", "create_server",
+                 "gethostbyname", "gethostbyname_ex", "getaddrinfo")
+}
 
 sys.modules["js"] = types.SimpleNamespace(roundtrip_call=roundtrip_call)
 sys.modules["pyodide"] = types.ModuleType("pyodide")
@@ -69,11 +82,41 @@ def response(status=200, reason="OK", headers=(), body="", url="http://www.lab.t
     }
 
 
-def failed(exception, message="", cause=None):
+def failed(exception, message="", cause=None, limit=None):
     error = {"exception": exception, "message": message}
     if cause:
         error["cause"] = cause
+    if limit:
+        error["limit"] = limit
     return {"result": "http_failed", "error": error}
+
+
+@contextlib.contextmanager
+def machine_sockets():
+    """The machine's own sockets in `socket` while the real package runs."""
+    shim = {name: getattr(socket, name) for name in _MACHINE_SOCKETS}
+    for name, value in _MACHINE_SOCKETS.items():
+        setattr(socket, name, value)
+    try:
+        yield
+    finally:
+        for name, value in shim.items():
+            setattr(socket, name, value)
+
+
+@contextlib.contextmanager
+def serving(handler):
+    """An HTTP server on this machine for the real package; its base URL."""
+    with machine_sockets():
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def sent_headers(call):
@@ -232,6 +275,78 @@ class Bodies(unittest.TestCase):
         self.assertEqual(sent_headers(calls[1])["cookie"], "session=abc; theme=dark; extra=1")
         self.assertNotIn("cookie", sent_headers(calls[2]))
 
+    def test_a_cookie_goes_only_where_its_path_and_expiry_let_it(self):
+        set_cookies = [
+            ("set-cookie", "cart=3; Path=/shop"),
+            ("set-cookie", "visited=yes; Path=/; Max-Age=3600"),
+            ("set-cookie", "until=2100; Path=/; Expires=Fri, 01 Jan 2100 00:00:00 GMT"),
+            ("set-cookie", "expired=1; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT"),
+            ("set-cookie", "spent=1; Path=/; Max-Age=0"),
+            # No Path: the directory of the URL that set it (/shop).
+            ("set-cookie", "step=2"),
+        ]
+        answer(
+            response(headers=set_cookies, url="http://www.lab.test/shop/login"),
+            response(url="http://www.lab.test/shop/basket"),
+            response(url="http://www.lab.test/about"),
+            response(url="http://www.lab.test/shopping"),
+        )
+        with requests.Session() as s:
+            r = s.get("http://www.lab.test/shop/login")
+            self.assertEqual(
+                sorted(r.cookies.keys()), ["cart", "step", "until", "visited"]
+            )
+            s.get("http://www.lab.test/shop/basket")
+            s.get("http://www.lab.test/about")
+            s.get("http://www.lab.test/shopping")
+            self.assertEqual(s.cookies.get("cart", path="/shop"), "3")
+            self.assertIsNone(s.cookies.get("expired"))
+        cookies = [sent_headers(call).get("cookie") for call in calls]
+        self.assertIsNone(cookies[0])
+        self.assertEqual(cookies[1], "cart=3; step=2; visited=yes; until=2100")
+        self.assertEqual(cookies[2], "visited=yes; until=2100")
+        # /shopping is not under /shop.
+        self.assertEqual(cookies[3], "visited=yes; until=2100")
+
+    def test_a_cookie_that_expires_while_kept_is_no_longer_sent(self):
+        answer(response(headers=[("set-cookie", "token=abc; Path=/; Max-Age=60")]), response(), response())
+        with requests.Session() as s:
+            s.get("http://www.lab.test/cookies/set")
+            s.get("http://www.lab.test/cookies")
+            (cookie,) = list(s.cookies)
+            cookie.expires -= 61  # a minute later
+            s.get("http://www.lab.test/cookies")
+        self.assertEqual(sent_headers(calls[1])["cookie"], "token=abc")
+        self.assertNotIn("cookie", sent_headers(calls[2]))
+
+    def test_max_redirects_is_the_limit_the_relay_follows(self):
+        answer(response(url="http://www.lab.test/get"))
+        with requests.Session() as s:
+            s.max_redirects = 2
+            s.get("http://www.lab.test/redirect/2")
+        self.assertEqual(calls[0]["max_redirects"], 2)
+        answer(failed("TooManyRedirects", "Exceeded 2 redirects."))
+        with requests.Session() as s:
+            s.max_redirects = 2
+            with self.assertRaisesRegex(requests.TooManyRedirects, "^Exceeded 2 redirects.$"):
+                s.get("http://www.lab.test/redirect/3")
+
+    def test_max_redirects_of_0_refuses_the_first_redirect(self):
+        redirect = response(302, "Found", [("location", "/get")], url="http://www.lab.test/redirect/1")
+        answer(redirect)
+        with requests.Session() as s:
+            s.max_redirects = 0
+            with self.assertRaises(requests.TooManyRedirects) as raised:
+                s.get("http://www.lab.test/redirect/1")
+            self.assertEqual(calls[0]["max_redirects"], 0)
+            self.assertEqual(str(raised.exception), "Exceeded 0 redirects.")
+            self.assertEqual(raised.exception.response.status_code, 302)
+            # Not following at all is still allowed, and so is a response
+            # that is not a redirect.
+            answer(redirect, response())
+            self.assertEqual(s.get("http://www.lab.test/redirect/1", allow_redirects=False).status_code, 302)
+            self.assertEqual(s.get("http://www.lab.test/get").status_code, 200)
+
 
 class Errors(unittest.TestCase):
     def test_raise_for_status_words_it_as_requests_does(self):
@@ -258,7 +373,7 @@ class Errors(unittest.TestCase):
         self.assertEqual(str(raised.exception), "Expecting value: line 1 column 1 (char 0)")
 
     def test_a_read_timeout_is_a_timeout(self):
-        answer(failed("ReadTimeout", "first byte timeout: no response within 500 ms"))
+        answer(failed("ReadTimeout", "first byte timeout: no response within 500 ms", limit="read"))
         with self.assertRaises(Timeout) as raised:
             requests.get("http://www.lab.test/delay/3", timeout=0.5)
         self.assertIsInstance(raised.exception, requests.exceptions.ReadTimeout)
@@ -269,12 +384,32 @@ class Errors(unittest.TestCase):
         )
 
     def test_a_connect_timeout_is_both_a_timeout_and_a_connection_error(self):
-        answer(failed("ConnectTimeout", "connection to 192.0.2.1:80 timed out"))
+        answer(failed("ConnectTimeout", "connection to 192.0.2.1:80 timed out", limit="connect"))
         with self.assertRaises(requests.exceptions.ConnectTimeout) as raised:
             requests.get("http://192.0.2.1/", timeout=(1, 5))
         self.assertIsInstance(raised.exception, requests.ConnectionError)
         self.assertIsInstance(raised.exception, requests.Timeout)
         self.assertIn("Connection to 192.0.2.1 timed out. (connect timeout=1)", str(raised.exception))
+
+    def test_a_stalled_tls_handshake_is_a_read_timeout_named_by_the_connect_timeout(self):
+        answer(
+            failed(
+                "ReadTimeout",
+                "TLS handshake timeout: no handshake within 1000 ms (timeouts.tls_ms)",
+                limit="connect",
+            )
+        )
+        with self.assertRaises(requests.exceptions.ReadTimeout) as raised:
+            requests.get("https://www.lab.test/get", timeout=(1, 5))
+        self.assertEqual(
+            str(raised.exception),
+            "HTTPSConnectionPool(host='www.lab.test', port=443): Read timed out. (read timeout=1)",
+        )
+        # The relay's own limit (no timeout of the program's ran out).
+        answer(failed("ReadTimeout", "total timeout: the whole request took longer than 60000 ms"))
+        with self.assertRaises(requests.exceptions.ReadTimeout) as raised:
+            requests.get("http://www.lab.test/drip", timeout=5)
+        self.assertIn("Read timed out. (total timeout: the whole request", str(raised.exception))
 
     def test_refused_and_unresolved_are_connection_errors_caused_by_the_socket_error(self):
         answer(
@@ -431,6 +566,99 @@ class AsTheRealPackage(unittest.TestCase):
             mine = sent_headers(call)
             for name in ("content-type", "authorization", "accept"):
                 self.assertEqual(mine.get(name), theirs.headers.get(name), (name, method, url))
+
+    def test_cookies_go_where_the_real_package_sends_them(self):
+        # The same Set-Cookie headers from a server on this machine to the
+        # real package, and from the page's answers to ours: the Cookie
+        # header of each later request is the same.
+        set_cookies = [
+            "cart=3; Path=/shop",
+            "visited=yes; Path=/; Max-Age=3600",
+            "until=2100; Path=/; Expires=Fri, 01 Jan 2100 00:00:00 GMT",
+            "expired=1; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+            "spent=1; Path=/; Max-Age=0",
+            "step=2",
+            "deep=1; Path=/shop/basket/",
+        ]
+        paths = ["/shop/login", "/shop/basket", "/shop/basket/items", "/about", "/shopping", "/"]
+        received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                received.append(self.headers.get("Cookie"))
+                self.send_response(200)
+                if self.path == paths[0]:
+                    for value in set_cookies:
+                        self.send_header("Set-Cookie", value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        with serving(Handler) as base:
+            with machine_sockets(), real.Session() as theirs:
+                for path in paths:
+                    theirs.get(base + path, timeout=5)
+            answer(
+                *[
+                    response(headers=[("set-cookie", v) for v in set_cookies] if path == paths[0] else [], url=base + path)
+                    for path in paths
+                ]
+            )
+            with requests.Session() as ours:
+                for path in paths:
+                    ours.get(base + path, timeout=5)
+        self.assertEqual([sent_headers(call).get("cookie") for call in calls], received)
+        self.assertEqual(received[2], "deep=1; cart=3; step=2; visited=yes; until=2100")
+
+    def test_max_redirects_of_0_reads_as_the_real_package(self):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(302)
+                self.send_header("Location", "/get")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        with serving(Handler) as base:
+            with machine_sockets(), real.Session() as theirs:
+                theirs.max_redirects = 0
+                with self.assertRaises(real.TooManyRedirects) as expected:
+                    theirs.get(base + "/redirect/1", timeout=5)
+        answer(response(302, "Found", [("location", "/get")], url=base + "/redirect/1"))
+        with requests.Session() as ours:
+            ours.max_redirects = 0
+            with self.assertRaises(requests.TooManyRedirects) as got:
+                ours.get(base + "/redirect/1", timeout=5)
+        self.assertEqual(str(got.exception), str(expected.exception))
+        self.assertEqual(got.exception.response.status_code, expected.exception.response.status_code)
+
+    def test_a_stalled_tls_handshake_reads_as_the_real_package(self):
+        # A server on this machine that accepts and never answers the
+        # ClientHello.
+        with machine_sockets():
+            server = socket.create_server(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        held = []
+        thread = threading.Thread(target=lambda: held.append(server.accept()), daemon=True)
+        thread.start()
+        url = f"https://127.0.0.1:{port}/get"
+        try:
+            with machine_sockets(), self.assertRaises(real.exceptions.Timeout) as expected:
+                real.get(url, timeout=(0.2, 5))
+        finally:
+            thread.join()
+            for conn, _ in held:
+                conn.close()
+            server.close()
+        answer(failed("ReadTimeout", "TLS handshake timeout: no handshake within 200 ms", limit="connect"))
+        with self.assertRaises(requests.exceptions.Timeout) as got:
+            requests.get(url, timeout=(0.2, 5))
+        self.assertIs(type(got.exception), getattr(requests.exceptions, type(expected.exception).__name__))
+        self.assertEqual(str(got.exception), str(expected.exception))
 
     def test_bad_timeouts_read_the_same(self):
         for timeout in (0, -1, (1, 2, 3), True, "x"):

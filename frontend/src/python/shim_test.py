@@ -217,9 +217,21 @@ class Urllib(unittest.TestCase):
             urllib.request.urlopen("http://127.0.0.1:1/")
         self.assertEqual(str(raised.exception), "<urlopen error [Errno 111] Connection refused>")
         self.assertIsInstance(raised.exception.reason, ConnectionRefusedError)
-        answer({"result": "http_failed", "error": {"exception": "ReadTimeout", "message": "first byte timeout"}})
+        answer({"result": "http_failed", "error": {"exception": "ReadTimeout", "message": "first byte timeout", "limit": "read"}})
         with self.assertRaises(TimeoutError):
             urllib.request.urlopen("http://www.lab.test/delay/3", timeout=1)
+        # A TLS handshake that stalls fails inside urlopen's request, which
+        # wraps it.
+        answer(
+            {
+                "result": "http_failed",
+                "error": {"exception": "ReadTimeout", "message": "TLS handshake timeout", "limit": "connect"},
+            }
+        )
+        with self.assertRaises(urllib.error.URLError) as raised:
+            urllib.request.urlopen("https://www.lab.test/get", timeout=1)
+        self.assertIsInstance(raised.exception.reason, TimeoutError)
+        self.assertIn("handshake operation timed out", str(raised.exception))
 
 
 if __name__ == "__main__":

@@ -435,9 +435,13 @@ def _urllib_patch(module):
         )
         if reply["result"] == "http_failed":
             error = reply["error"]
-            if error["exception"] == "ReadTimeout":
+            if error["exception"] == "ReadTimeout" and error.get("limit") != "connect":
                 # As http.client's getresponse() raises it: not wrapped.
                 raise _std.timeout("timed out")
+            if error["exception"] == "ReadTimeout":
+                # The TLS handshake stalled: urlopen wraps what the
+                # handshake raised, as it wraps a connect timeout.
+                raise urllib.error.URLError(_std.timeout("The handshake operation timed out"))
             if error["exception"] == "ConnectTimeout":
                 raise urllib.error.URLError(_std.timeout("timed out"))
             cause = error.get("cause")

@@ -98,6 +98,22 @@ pub struct HttpFailure {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<PyError>,
     pub message: String,
+    /// For a timeout, which of the program's `timeout=(connect, read)` ran
+    /// out: the message names its value, as `requests` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<TimeoutLimit>,
+}
+
+/// One of the two waits `requests` bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeoutLimit {
+    /// The connection and its TLS handshake (urllib3 2 waits for the
+    /// handshake under the connect timeout, and reports it as a read
+    /// timeout: `Read timed out. (read timeout=<connect>)`).
+    Connect,
+    /// The response.
+    Read,
 }
 
 /// One request under way.
@@ -112,6 +128,9 @@ struct Exchange {
     /// The current hop's connection is open (a timeout now is a read
     /// timeout).
     connected: bool,
+    /// The current hop's TLS handshake is done (or it has none): a timeout
+    /// now is the response's, not the handshake's.
+    handshaken: bool,
     head: Option<HttpResponse>,
     history: Vec<HttpResponse>,
     body: Vec<u8>,
@@ -146,6 +165,7 @@ impl Exchanges {
                 url: http.url.clone(),
                 hop_start_us: 0,
                 connected: false,
+                handshaken: false,
                 head: None,
                 history: Vec::new(),
                 body: Vec::new(),
@@ -213,6 +233,11 @@ impl Exchanges {
             ServerMsg::Event(event) => match &event.kind {
                 EventKind::Connected { .. } => {
                     exchange.connected = true;
+                    exchange.handshaken = !is_https(&exchange.url);
+                    None
+                }
+                EventKind::TlsHandshake { .. } => {
+                    exchange.handshaken = true;
                     None
                 }
                 EventKind::ResponseHead {
@@ -237,6 +262,7 @@ impl Exchanges {
                     exchange.url = location.clone();
                     exchange.hop_start_us = t_us;
                     exchange.connected = false;
+                    exchange.handshaken = false;
                     exchange.body.clear();
                     None
                 }
@@ -263,6 +289,7 @@ impl Exchanges {
                                 cause: None,
                                 message: "the request was closed before its response arrived"
                                     .into(),
+                                limit: None,
                             },
                         })
                     };
@@ -282,6 +309,12 @@ impl Exchanges {
             })]
         })
     }
+}
+
+/// Whether the hop to `url` is made over TLS.
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 fn reply(call: CallId, outcome: Option<Outcome>) -> Vec<Effect> {
@@ -313,15 +346,31 @@ impl Exchange {
             exception,
             message: cause.traceback_line(),
             cause: Some(cause),
+            limit: None,
         };
         let plain = |exception| HttpFailure {
             exception,
             cause: None,
             message: error.message.clone(),
+            limit: None,
+        };
+        let timed_out = |exception, limit| HttpFailure {
+            limit: Some(limit),
+            ..plain(exception)
         };
         match error.code {
+            // A handshake that stalls: a read timeout under the connect
+            // timeout, as urllib3 2 raises it.
+            ErrorCode::TimedOut if self.connected && !self.handshaken => {
+                timed_out(R::ReadTimeout, TimeoutLimit::Connect)
+            }
+            ErrorCode::TimedOut if self.connected && self.head.is_none() => {
+                timed_out(R::ReadTimeout, TimeoutLimit::Read)
+            }
+            // The body stalled past the relay's limit on the whole request:
+            // none of the program's timeouts.
             ErrorCode::TimedOut if self.connected => plain(R::ReadTimeout),
-            ErrorCode::TimedOut => plain(R::ConnectTimeout),
+            ErrorCode::TimedOut => timed_out(R::ConnectTimeout, TimeoutLimit::Connect),
             ErrorCode::ResolveFailed | ErrorCode::InvalidName | ErrorCode::DnsFailed => with_cause(
                 R::ConnectionError,
                 PyError::new(
@@ -343,6 +392,7 @@ impl Exchange {
             ErrorCode::BodyTooLarge => HttpFailure {
                 exception: R::RequestException,
                 cause: None,
+                limit: None,
                 message: format!(
                     "the response body is larger than {} MiB, the most a program in the page receives: the relay stopped reading",
                     MAX_BODY / (1024 * 1024)
@@ -351,6 +401,7 @@ impl Exchange {
             ErrorCode::Http if self.redirected_past_limit() => HttpFailure {
                 exception: R::TooManyRedirects,
                 cause: None,
+                limit: None,
                 message: format!("Exceeded {} redirects.", self.max_redirects),
             },
             ErrorCode::Http => plain(R::ConnectionError),

@@ -1075,6 +1075,13 @@ impl Sock {
                 data: Payload(data),
             });
         }
+        // Past the peer's FIN, Linux's recv returns b"" whatever came
+        // after it (a reset included).
+        if self.eof {
+            return Some(Outcome::Received {
+                data: Payload(Vec::new()),
+            });
+        }
         if let Some(error) = &self.broken {
             return Some(Outcome::Raised {
                 error: error.clone(),
@@ -1127,6 +1134,15 @@ impl Sock {
                     self.eof = true;
                     self.wake_reader()
                 }
+                // A reset after the peer's FIN (our bytes reached a socket
+                // it had closed) is EPIPE on Linux, as the kernel words a
+                // reset in CLOSE_WAIT: send raises BrokenPipeError, recv
+                // goes on returning b"".
+                EventKind::Reset if self.eof => self.fail(PyError::new(
+                    PyException::BrokenPipeError,
+                    Some(python_error::EPIPE),
+                    "Broken pipe",
+                )),
                 EventKind::Reset => self.fail(PyError::new(
                     PyException::ConnectionResetError,
                     Some(python_error::ECONNRESET),

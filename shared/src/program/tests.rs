@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::http::{HttpCall, HttpFailure, HttpResponse, MAX_BODY, RequestsError};
+use super::http::{HttpCall, HttpFailure, HttpResponse, MAX_BODY, RequestsError, TimeoutLimit};
 use super::ports::{Ports, Proto};
 use super::python_error::PyException;
 use super::sockets::{Call, Effect, MAX_DATAGRAMS, MAX_UNREAD, Outcome, Reply, Request, Sockets};
@@ -321,6 +321,51 @@ fn a_reset_fails_the_waiting_recv_and_every_later_call() {
         raised_name(&effects),
         Some(PyException::ConnectionResetError)
     );
+}
+
+/// As Linux reports it: the peer closed (FIN), the program wrote anyway,
+/// and the peer's kernel answered with RST. The reset arrives in
+/// CLOSE_WAIT, which the kernel reports as EPIPE: the next send raises
+/// `BrokenPipeError`, and recv keeps returning `b""` (the FIN came first).
+#[test]
+fn a_reset_after_the_peers_fin_is_a_broken_pipe_and_recv_still_ends() {
+    let mut sockets = connected();
+    sockets.relay(&event(EventKind::PeerClosed));
+    let recv = |sockets: &mut Sockets, id| {
+        call(
+            sockets,
+            id,
+            Call::Recv {
+                sock: 3,
+                max: 10,
+                timeout_ms: None,
+            },
+        )
+    };
+    let send = |sockets: &mut Sockets, id| {
+        call(
+            sockets,
+            id,
+            Call::Send {
+                sock: 3,
+                data: Payload(b"x".to_vec()),
+            },
+        )
+    };
+    assert_eq!(recv(&mut sockets, 2), vec![received(2, b"")]);
+    assert!(matches!(
+        send(&mut sockets, 3).as_slice(),
+        [Effect::Relay(msg)] if matches!(**msg, ClientMsg::Send { .. })
+    ));
+    // The write was answered with RST; the relay's `sent` did not come.
+    let effects = sockets.relay(&event(EventKind::Reset));
+    assert_eq!(raised_name(&effects), Some(PyException::BrokenPipeError));
+    sockets.relay(&event(EventKind::Closed { by: Closer::Peer }));
+    assert_eq!(
+        raised_name(&send(&mut sockets, 4)),
+        Some(PyException::BrokenPipeError)
+    );
+    assert_eq!(recv(&mut sockets, 5), vec![received(5, b"")]);
 }
 
 #[test]
@@ -1429,6 +1474,7 @@ fn a_timeout_before_the_connection_is_a_connect_timeout_and_after_it_a_read_time
         "connection to 127.0.0.1:80 timed out: no answer within 5000 ms",
     )));
     assert_eq!(failure.exception, RequestsError::ConnectTimeout);
+    assert_eq!(failure.limit, Some(TimeoutLimit::Connect));
     assert!(!sockets.owns(OP));
 
     let mut sockets = requesting("http://www.lab.test/delay/3");
@@ -1441,6 +1487,7 @@ fn a_timeout_before_the_connection_is_a_connect_timeout_and_after_it_a_read_time
         "first byte timeout: no response within 500 ms of sending the request (timeouts.first_byte_ms)",
     )));
     assert_eq!(failure.exception, RequestsError::ReadTimeout);
+    assert_eq!(failure.limit, Some(TimeoutLimit::Read));
     assert!(
         failure.message.contains("first byte timeout"),
         "{failure:?}"
@@ -1463,6 +1510,76 @@ fn a_timeout_before_the_connection_is_a_connect_timeout_and_after_it_a_read_time
     }));
     let failure = http_failure(&sockets.relay(&failed(ErrorCode::TimedOut, "timed out")));
     assert_eq!(failure.exception, RequestsError::ConnectTimeout);
+}
+
+/// As urllib3 2 (under requests 2.32) raises them: a TLS handshake that
+/// stalls is a `ReadTimeout` that names the connect timeout (the handshake
+/// waits under it); once the handshake is done, a stalled response names
+/// the read timeout; a body that stalls past the relay's limit on the whole
+/// request names none of the program's.
+#[test]
+fn a_stalled_tls_handshake_is_a_read_timeout_under_the_connect_timeout() {
+    let connected = || {
+        event(EventKind::Connected {
+            local: "127.0.0.1:50000".into(),
+            remote: "127.0.0.1:443".into(),
+        })
+    };
+    let mut sockets = requesting("https://www.lab.test/get");
+    sockets.relay(&connected());
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::TimedOut,
+        "TLS handshake timeout: no handshake within 5000 ms (timeouts.tls_ms)",
+    )));
+    assert_eq!(failure.exception, RequestsError::ReadTimeout);
+    assert_eq!(failure.limit, Some(TimeoutLimit::Connect));
+
+    let mut sockets = requesting("HTTPS://www.lab.test/delay/3");
+    sockets.relay(&connected());
+    sockets.relay(&event(EventKind::TlsHandshake {
+        version: "TLS 1.3".into(),
+        cipher: "TLS13_AES_128_GCM_SHA256".into(),
+        alpn: None,
+        certs: Vec::new(),
+    }));
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::TimedOut,
+        "first byte timeout: no response within 5000 ms of sending the request (timeouts.first_byte_ms)",
+    )));
+    assert_eq!(failure.exception, RequestsError::ReadTimeout);
+    assert_eq!(failure.limit, Some(TimeoutLimit::Read));
+
+    // A redirect from http to https: the next hop has its handshake to do.
+    let mut sockets = requesting("http://www.lab.test/redirect-to?url=https://www.lab.test/get");
+    sockets.relay(&connected());
+    sockets.relay(&event(head(
+        302,
+        "Found",
+        &[("location", "https://www.lab.test/get")],
+    )));
+    sockets.relay(&event(EventKind::Redirect {
+        status: 302,
+        location: "https://www.lab.test/get".into(),
+    }));
+    sockets.relay(&connected());
+    let failure =
+        http_failure(&sockets.relay(&failed(ErrorCode::TimedOut, "TLS handshake timeout")));
+    assert_eq!(
+        (failure.exception, failure.limit),
+        (RequestsError::ReadTimeout, Some(TimeoutLimit::Connect))
+    );
+
+    let mut sockets = requesting("http://www.lab.test/drip");
+    sockets.relay(&connected());
+    sockets.relay(&event(head(200, "OK", &[])));
+    let failure = http_failure(&sockets.relay(&failed(
+        ErrorCode::TimedOut,
+        "total timeout: the whole request took longer than 60000 ms (timeouts.total_ms)",
+    )));
+    assert_eq!(
+        (failure.exception, failure.limit),
+        (RequestsError::ReadTimeout, None)
+    );
 }
 
 #[test]
@@ -1625,6 +1742,7 @@ fn the_module_reads_a_response_and_a_failure_by_these_names() {
             exception,
             cause: None,
             message: String::new(),
+            limit: None,
         })
         .unwrap()["exception"]
             .clone()
@@ -1640,6 +1758,7 @@ fn the_module_reads_a_response_and_a_failure_by_these_names() {
                     "Connection refused",
                 )),
                 message: "ConnectionRefusedError: [Errno 111] Connection refused".into(),
+                limit: None,
             },
         },
     })
