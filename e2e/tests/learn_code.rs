@@ -18,41 +18,11 @@ use std::time::Duration;
 
 use roundtrip_shared::learn::codegen::{self, Lang, Program, Role};
 use roundtrip_shared::learn::{Check, LESSONS, Setup, Target, lessons};
-use roundtrip_shared::protocol::{DnsType, Service};
+use roundtrip_shared::protocol::DnsType;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
 const RUN_LIMIT: Duration = Duration::from_secs(60);
-
-/// The lab services as the relay announced them in its log.
-async fn services(relay: &support::Relay) -> Vec<Service> {
-    for _ in 0..100 {
-        let found: Vec<Service> = relay
-            .log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|line| {
-                let rest = &line[line.find("lab service name=")? + "lab service name=".len()..];
-                let (name, addr) = rest.split_once(" addr=")?;
-                Some(Service {
-                    name: name.to_owned(),
-                    label: name.to_owned(),
-                    protocol: String::new(),
-                    addr: addr.split_whitespace().next()?.to_owned(),
-                })
-            })
-            .collect();
-        if found.iter().any(|s| s.name == "dns-lab") {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "the relay's log names no lab services:\n{}",
-        relay.log.lock().unwrap().join("\n")
-    );
-}
 
 /// A scratch folder for the programs of one test.
 fn scratch(name: &str) -> PathBuf {
@@ -272,7 +242,7 @@ fn has_faults(setup: &Setup) -> bool {
 #[tokio::test]
 async fn every_lesson_step_s_clients_do_what_the_page_showed() {
     let relay = support::Relay::start().await;
-    let services = services(&relay).await;
+    let services = relay.lab_services().await;
     let python = python().await;
     let dir = scratch("clients");
     let mut ran = 0;
@@ -489,7 +459,7 @@ type HttpCase<'a> = (
 #[tokio::test]
 async fn http_code_runs_with_requests_and_curl_against_the_http_lab() {
     let relay = support::Relay::start().await;
-    let services = services(&relay).await;
+    let services = relay.lab_services().await;
     let lab = &services
         .iter()
         .find(|s| s.name == "http-lab")
@@ -545,7 +515,7 @@ async fn http_code_runs_with_requests_and_curl_against_the_http_lab() {
 #[tokio::test]
 async fn dig_as_generated_asks_the_dns_lab() {
     let relay = support::Relay::start().await;
-    let services = services(&relay).await;
+    let services = relay.lab_services().await;
     let stub = &services
         .iter()
         .find(|s| s.name == "dns-lab")
@@ -576,7 +546,7 @@ async fn dig_as_generated_asks_the_dns_lab() {
 #[tokio::test]
 async fn sending_text_instead_of_bytes_is_the_type_error_the_lesson_quotes() {
     let relay = support::Relay::start().await;
-    let services = services(&relay).await;
+    let services = relay.lab_services().await;
     let echo = &services
         .iter()
         .find(|s| s.name == "tcp-echo")

@@ -8,6 +8,10 @@
 //!   diagram's benchmarks (`frontend/tests/browser/bench.rs`: pan and zoom
 //!   over 10,000 steps, and a live flood of messages taken in batches or
 //!   one at a time) in headless Chromium, built in release mode.
+//! - `cargo xtask bench python [--trials N]`: Python in the page
+//!   (`e2e/tests/python_bench.rs`, an ignored test run here): cold and warm
+//!   start, and a 1,000-round-trip echo loop through the relay against the
+//!   same loop in a native `python3`, with the release relay.
 
 use std::process::{Command, ExitCode};
 
@@ -32,6 +36,9 @@ pub fn bench(args: &[String]) -> Result<ExitCode, String> {
     }
     if args.first().map(String::as_str) == Some("load") {
         return bench_load(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("python") {
+        return bench_python(&args[1..]);
     }
     let mut passed: Vec<String> = Vec::new();
     let mut args = args.iter();
@@ -132,6 +139,54 @@ pub fn bench_load(args: &[String]) -> Result<ExitCode, String> {
             .arg(release.join("roundtrip"))
             .args(args),
     )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo xtask bench python [--trials N]`: the page and the release relay
+/// that embeds it (`cargo xtask run`'s build), then the ignored benchmark
+/// of the e2e crate, which starts that relay and headless Chromium itself.
+pub fn bench_python(args: &[String]) -> Result<ExitCode, String> {
+    let trials = match args {
+        [] => "3".to_owned(),
+        [flag, n] if flag == "--trials" && n.parse::<usize>().is_ok_and(|n| n > 0) => n.clone(),
+        other => {
+            return Err(format!(
+                "`bench python` takes only `--trials N` (N at least 1), got {other:?}"
+            ));
+        }
+    };
+    let ws = Workspace::locate()?;
+    let tools = setup::prepare(&ws, true)?;
+    say("[bench python 1/3] python3 (the native side of the comparison)");
+    if cmd::stdout_of("python3", &["--version"]).is_none() {
+        crate::apt::install(&["python3"])?;
+    }
+    say("[bench python 2/3] the page and the relay, release mode");
+    let relay = crate::run::build(&ws, &tools)?;
+    say(&format!(
+        "[bench python 3/3] measuring, {trials} trials (a few minutes)"
+    ));
+    let mut command = tools.cargo(
+        &ws,
+        &[
+            "test",
+            "-p",
+            "roundtrip-e2e",
+            "--test",
+            "python_bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ],
+    );
+    command
+        .env("ROUNDTRIP_BIN", &relay)
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("CHROMIUM", setup::CHROMIUM)
+        .env("ROUNDTRIP_BENCH_TRIALS", &trials)
+        .env("ROUNDTRIP_BENCH_PYTHON", "python3");
+    cmd::run(&mut command)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,6 +8,8 @@
 //! - `cargo xtask bench diagram` (or `bench-diagram`): the sequence
 //!   diagram's rendering benchmark (10,000 steps, pan and zoom, culling on
 //!   and off) in headless Chromium.
+//! - `cargo xtask bench python`: Python in the page, cold and warm start
+//!   and a 1,000-round-trip echo loop against native `python3`.
 //! - `cargo xtask dist`: the static relay for x86_64 Linux (musl) with the
 //!   page embedded, at `target/dist/roundtrip`.
 //! - `cargo xtask test`: install the same tools plus Chromium, then run every
@@ -64,6 +66,14 @@ Commands:
                  in headless Chromium (release build), frame times during
                  pan and zoom with culling on, then off as the baseline.
                  (Also `bench-diagram`.)
+  bench python [--trials N]
+                 Python in the page, release build, headless Chromium:
+                 cold start (Pyodide fetched from the relay, a fresh
+                 profile), warm start (after a reload, from the cache), and
+                 1,000 echo round trips in Python through the relay against
+                 the same program in native python3 to the same echo.
+                 Median and min-max over N trials (default 3); asserts
+                 nothing.
   page           Build the page into dist/ (compressed forms included) and
                  print its size against the budget (brotli wasm + JS + CSS);
                  fails past its ceiling (see README's Page size).

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder};
+use roundtrip_shared::protocol::Service;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
@@ -100,6 +101,40 @@ impl Relay {
         assert!(
             matches!(exited, Ok(Ok(_))),
             "the relay did not exit after SIGTERM:\n{}",
+            self.log.lock().unwrap().join("\n")
+        );
+    }
+}
+
+impl Relay {
+    /// The lab services as the relay announced them in its log (`lab
+    /// service name=... addr=...`, the DNS lab last): where each really
+    /// listens, for a program outside the page to reach it.
+    pub async fn lab_services(&self) -> Vec<Service> {
+        for _ in 0..100 {
+            let found: Vec<Service> = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|line| {
+                    let rest = &line[line.find("lab service name=")? + "lab service name=".len()..];
+                    let (name, addr) = rest.split_once(" addr=")?;
+                    Some(Service {
+                        name: name.to_owned(),
+                        label: name.to_owned(),
+                        protocol: String::new(),
+                        addr: addr.split_whitespace().next()?.to_owned(),
+                    })
+                })
+                .collect();
+            if found.iter().any(|s| s.name == "dns-lab") {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "the relay's log names no lab services:\n{}",
             self.log.lock().unwrap().join("\n")
         );
     }
