@@ -40,8 +40,9 @@ pub struct Synced {
 pub fn build(ws: &Workspace, tools: &Tools) -> Result<Synced, String> {
     let staging = ws.target_dir.join("page-staging");
     let stamp_file = ws.target_dir.join("page-staging.inputs");
-    // Trunk's own cargo command (`--release`, `--bin`; `--offline` since
-    // Trunk.toml says offline, which does not change what is built).
+    // Trunk's own cargo command (`--profile page`, as index.html asks;
+    // `--bin`; `--offline` since Trunk.toml says offline, which does not
+    // change what is built).
     cmd::run(&mut tools.cargo(
         ws,
         &[
@@ -49,7 +50,8 @@ pub fn build(ws: &Workspace, tools: &Tools) -> Result<Synced, String> {
             "--target=wasm32-unknown-unknown",
             "--manifest-path",
             "frontend/Cargo.toml",
-            "--release",
+            "--profile",
+            "page",
             "--offline",
             "--bin",
             "roundtrip-frontend",
@@ -97,7 +99,8 @@ fn inputs_stamp(ws: &Workspace, tools: &Tools) -> Result<String, String> {
         ws.root.join("Trunk.toml"),
         ws.target_dir
             .join("wasm32-unknown-unknown")
-            .join("release")
+            // The `page` profile's folder (see the cargo command above).
+            .join("page")
             .join("roundtrip-frontend.wasm"),
     ];
     for href in trunk_hrefs(&String::from_utf8_lossy(&index)) {
