@@ -45,7 +45,6 @@ impl State {
     /// their ids and peers, in the order they came.
     pub(super) fn accepted(&self) -> Vec<(OpId, String)> {
         self.session_steps()
-            .iter()
             .filter_map(|step| match &step.kind {
                 StepKind::Event {
                     kind: EventKind::Accepted { conn, peer },
@@ -64,17 +63,16 @@ impl State {
         self.accepted()
             .into_iter()
             .map(|(op, peer)| {
-                let events =
-                    steps
-                        .iter()
-                        .filter(|step| step.op == op)
-                        .filter_map(|step| match &step.kind {
-                            StepKind::Event { kind, .. } => Some(kind),
-                            _ => None,
-                        });
+                let events = steps
+                    .clone()
+                    .filter(|step| step.op == op)
+                    .filter_map(|step| match &step.kind {
+                        StepKind::Event { kind, .. } => Some(kind),
+                        _ => None,
+                    });
                 let state = lifecycle::current(events);
                 let received = steps
-                    .iter()
+                    .clone()
                     .filter(|step| step.op == op)
                     .filter_map(|step| match &step.kind {
                         StepKind::Event {

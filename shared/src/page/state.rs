@@ -323,9 +323,8 @@ impl State {
     /// The current operation while it can still take requests.
     /// The steps of the current relay session: the relay numbers accepted
     /// connections per session, so only these count for them.
-    pub(super) fn session_steps(&self) -> &[crate::trace::Step] {
-        let steps = self.trace.steps();
-        &steps[self.session_start.min(steps.len())..]
+    pub(super) fn session_steps(&self) -> crate::session::chunked::Iter<'_, crate::trace::Step> {
+        self.trace.steps().iter_from(self.session_start)
     }
 
     pub(super) fn live_op(&self) -> Option<OpId> {

@@ -48,9 +48,7 @@ impl State {
         if !matches!(self.relay, RelayLink::Ready { .. }) {
             return Vec::new();
         }
-        let steps = self.session_steps();
-        steps
-            .iter()
+        self.session_steps()
             .filter_map(|step| match &step.kind {
                 StepKind::Request(Request::Connect { target, .. }) => Some((step.op, target)),
                 _ => None,

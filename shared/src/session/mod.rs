@@ -8,10 +8,12 @@
 //!   and replayed into a trace.
 //! - [`replay`]: stepping and playing through a recording.
 //! - [`share`]: links that carry an experiment or a recording.
+//! - [`chunked`]: the list the trace keeps its steps in, cheap to copy.
 //! - [`sources`]: which line of which program in the page made each step.
 //! - [`pacing`]: the page's sends paced like a blocking `send()`, and the
 //!   limits the page and the relay must agree on.
 
+pub mod chunked;
 pub mod pacing;
 pub mod recording;
 pub mod replay;

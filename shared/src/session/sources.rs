@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 
+use super::chunked::Chunked;
 use super::trace::{Request, Step, StepKind};
 use crate::protocol::{EventKind, OpId};
 
@@ -266,7 +267,7 @@ impl Sources {
 
     /// For each of `steps` (a trace's, in order), the call that made it.
     /// One pass over steps and calls.
-    pub fn resolve(&self, steps: &[Step]) -> Vec<Option<Source<'_>>> {
+    pub fn resolve(&self, steps: &Chunked<Step>) -> Vec<Option<Source<'_>>> {
         let mut out = Vec::with_capacity(steps.len());
         let mut index_of: HashMap<OpId, usize> = HashMap::new();
         let mut ops: Vec<OpCalls> = Vec::new();

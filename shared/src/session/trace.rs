@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use super::chunked::Chunked;
 use super::sources::{ProgramCall, Sources};
 use crate::protocol::{ClientMsg, DnsMode, DnsType, EventKind, OpId, RelayError, ServerMsg};
 
@@ -88,7 +89,9 @@ pub struct Step {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
-    steps: Vec<Step>,
+    /// In chunks shared between copies: the page copies its state, trace
+    /// included, on every action (see `chunked`).
+    steps: Chunked<Step>,
     /// Bytes sent by the browser and not yet confirmed by a `sent` event, per
     /// operation. The relay writes bytes in order and confirms each write with
     /// a `sent` of its length (one send may take several writes), so a `sent`
@@ -122,7 +125,7 @@ impl Trace {
         Self::default()
     }
 
-    pub fn steps(&self) -> &[Step] {
+    pub fn steps(&self) -> &Chunked<Step> {
         &self.steps
     }
 
@@ -352,7 +355,10 @@ impl Trace {
             let Some(oldest) = self.payload_steps.pop_front() else {
                 break;
             };
-            if let StepKind::Event { payload, .. } = &mut self.steps[oldest].kind
+            if let Some(Step {
+                kind: StepKind::Event { payload, .. },
+                ..
+            }) = self.steps.get_mut(oldest)
                 && let Some(bytes) = payload.take()
             {
                 self.payload_bytes -= bytes.len();
@@ -475,7 +481,7 @@ impl Trace {
 }
 
 /// The bytes `op` received in `steps`, concatenated.
-fn received_in(steps: &[Step], op: OpId) -> Vec<u8> {
+fn received_in(steps: &Chunked<Step>, op: OpId) -> Vec<u8> {
     let mut out = Vec::new();
     for step in steps {
         if let StepKind::Event {

@@ -214,12 +214,14 @@ fn a_long_line_is_cut_and_calls_past_the_bound_are_counted() {
     let mut sources = Sources::default();
     let long = "x".repeat(500);
     sources.record(0, call(1, CallName::Send, "p.py", 1, &long));
-    let steps = [Step {
+    let steps: Chunked<Step> = [Step {
         op: 1,
         t_us: None,
         seen_us: None,
         kind: StepKind::Request(Request::Send { data: vec![1] }),
-    }];
+    }]
+    .into_iter()
+    .collect();
     let text = sources.resolve(&steps)[0].unwrap().text;
     assert_eq!(text.chars().count(), MAX_LINE_TEXT + 1);
     assert!(text.ends_with('…'));
