@@ -859,6 +859,65 @@ except requests.exceptions.ConnectionError as error:
     .await;
 }
 
+/// A reset as a course makes one on purpose: the server sets `SO_LINGER`
+/// to zero and closes, so its kernel sends an RST instead of a FIN. The
+/// relay aborts its socket for real (`abort`), the client's relay socket
+/// meets the RST, and the client program's `recv` raises
+/// `ConnectionResetError` as CPython's does; the diagram draws the RST
+/// both ways and no FIN.
+#[tokio::test]
+async fn a_server_that_closes_with_so_linger_zero_resets_the_client() {
+    in_a_page("python-abort", async |relay, page| {
+        page.open(&relay.url).await?;
+        page.wait_text_is("#relay-status", "connected").await?;
+        page.set_value(
+            "textarea#code-text",
+            r#"import socket
+import struct
+
+server = socket.create_server(("127.0.0.1", 8080))
+client = socket.create_connection(("127.0.0.1", 8080))
+conn, peer = server.accept()
+conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+conn.close()  # SO_LINGER 0: an RST, not a FIN
+try:
+    data = client.recv(1024)
+    print("recv returned", data)
+except ConnectionResetError as error:
+    print("ConnectionResetError:", error)
+client.close()
+server.close()
+"#,
+        )
+        .await?;
+        page.click("button#code-run").await?;
+        let output = output_contains(
+            page,
+            "ConnectionResetError: [Errno 104] Connection reset by peer",
+        )
+        .await?;
+        if output.contains("recv returned") {
+            return Err(format!("recv returned instead of raising: {output:?}"));
+        }
+        page.wait_text_is("#code-status", "Finished (exit status 0)")
+            .await?;
+        page.wait_rows("the RST sent and met, and no FIN", |rows| {
+            let has = |label: &str| rows.iter().any(|r| r.label.contains(label));
+            if has("FIN (") {
+                return Err(format!("a FIN was drawn: {}", support::describe(rows)));
+            }
+            if has("RST sent (abort)") && rows.iter().any(|r| r.label == "RST") {
+                Ok(())
+            } else {
+                Err(format!("rows: {}", support::describe(rows)))
+            }
+        })
+        .await?;
+        Ok(())
+    })
+    .await;
+}
+
 /// A reset, as a course meets it: the server hangs up (its FIN), the client
 /// writes anyway, and the server's kernel answers with RST. The relay's
 /// socket meets the real RST (drawn in the diagram), and the program gets

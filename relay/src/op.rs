@@ -11,7 +11,7 @@
 //! the session's [`Spawner`] and registers the new operation's command sender
 //! with the session, which routes the browser's requests to it from then on.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -32,6 +32,9 @@ pub enum Command {
     Shutdown,
     /// End the operation (for a connection: write what waits, then close).
     Close,
+    /// End the operation; a TCP connection is aborted (`SO_LINGER` 0: what
+    /// waits is dropped and an RST goes to the peer). Anything else closes.
+    Abort,
 }
 
 /// Closes that could not wait in an operation's command queue. A TCP
@@ -41,17 +44,20 @@ pub enum Command {
 /// One per session, shared by its operations.
 #[derive(Debug, Default)]
 pub struct Closing {
-    asked: Mutex<HashSet<OpId>>,
+    /// Each operation asked, and whether to abort it.
+    asked: Mutex<HashMap<OpId, bool>>,
     changed: Notify,
 }
 
 impl Closing {
-    /// Asks `op` to close.
-    pub fn ask(&self, op: OpId) {
-        self.asked
+    /// Asks `op` to close, or to abort: an abort asked once stays asked.
+    pub fn ask(&self, op: OpId, abort: bool) {
+        *self
+            .asked
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(op);
+            .entry(op)
+            .or_default() |= abort;
         self.changed.notify_waiters();
     }
 
@@ -63,20 +69,20 @@ impl Closing {
             .remove(&op);
     }
 
-    /// Returns once `op` is asked to close.
-    pub async fn asked(&self, op: OpId) {
+    /// Returns once `op` is asked to close: whether to abort it.
+    pub async fn asked(&self, op: OpId) -> bool {
         loop {
             // Listen before looking, so that no ask falls in between.
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if self
+            if let Some(&abort) = self
                 .asked
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .contains(&op)
+                .get(&op)
             {
-                return;
+                return abort;
             }
             changed.await;
         }

@@ -113,8 +113,9 @@ impl Reporter {
     }
 
     /// Returns once the browser asked this operation to close while its
-    /// command queue was full; never without a session.
-    pub async fn close_asked(&self) {
+    /// command queue was full (whether to abort it); never without a
+    /// session.
+    pub async fn close_asked(&self) -> bool {
         match &self.closing {
             Some(closing) => closing.asked(self.op).await,
             None => std::future::pending().await,

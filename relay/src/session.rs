@@ -466,6 +466,7 @@ impl Session {
             }
             ClientMsg::Shutdown { op } => self.command(op, Command::Shutdown).await,
             ClientMsg::Close { op } => self.command(op, Command::Close).await,
+            ClientMsg::Abort { op } => self.command(op, Command::Abort).await,
             ClientMsg::HttpRequest(request) => {
                 let state = self.state.clone();
                 let op = request.op;
@@ -699,12 +700,12 @@ impl Session {
             Err(TrySendError::Closed(_)) => return self.reject(Some(op), ended()).await,
             Err(TrySendError::Full(command)) => command,
         };
-        if let Command::Close = command {
+        if let Command::Close | Command::Abort = command {
             // The queue is full (a peer that stopped reading holds it up):
             // the close goes around it, and into it once there is room.
-            self.closing.ask(op);
+            self.closing.ask(op, matches!(command, Command::Abort));
             tokio::spawn(async move {
-                let _ = commands.send(Command::Close).await;
+                let _ = commands.send(command).await;
             });
             return;
         }

@@ -597,6 +597,54 @@ async fn peer_fin_and_peer_reset_are_told_apart() {
 }
 
 #[tokio::test]
+async fn abort_resets_the_connection_and_drops_nothing_else() {
+    let relay = start_relay().await;
+    let mut client = greeted(relay).await;
+    let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (read_tx, read_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (mut stream, _) = server.accept().await.unwrap();
+        let mut got = Vec::new();
+        let ended = tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut got).await;
+        let _ = read_tx.send((got, ended.map_err(|e| e.kind())));
+    });
+
+    client
+        .send(ClientMsg::TcpConnect {
+            faults: None,
+            op: 1,
+            target: addr.to_string(),
+            connect_timeout_ms: None,
+            nodelay: false,
+        })
+        .await;
+    while !matches!(client.next_event(1).await.1, EventKind::Connected { .. }) {}
+    client
+        .send(ClientMsg::Send {
+            op: 1,
+            data: Payload(b"hi".to_vec()),
+        })
+        .await;
+    assert_eq!(client.next_event(1).await.1, EventKind::Sent { bytes: 2 });
+    client.send(ClientMsg::Abort { op: 1 }).await;
+    assert_eq!(client.next_event(1).await.1, EventKind::ResetSent);
+    assert_eq!(
+        client.next_event(1).await.1,
+        EventKind::Closed {
+            by: Closer::Browser
+        }
+    );
+    let (got, ended) = read_rx.await.unwrap();
+    assert_eq!(got, b"hi", "what was written before the abort arrived");
+    assert_eq!(
+        ended,
+        Err(std::io::ErrorKind::ConnectionReset),
+        "the peer reads a reset, not an end of stream"
+    );
+}
+
+#[tokio::test]
 async fn sends_before_connected_are_refused_and_close_cancels_a_connect() {
     let relay = start_relay().await;
     let mut client = greeted(relay).await;

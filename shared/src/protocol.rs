@@ -128,6 +128,11 @@ pub enum ClientMsg {
     Shutdown { op: OpId },
     /// Close the connection (both directions) and end the operation.
     Close { op: OpId },
+    /// Abort a TCP connection, as `close()` does after `SO_LINGER` is set to
+    /// zero: bytes still waiting to be written are dropped and an RST goes
+    /// to the peer instead of a FIN, so the peer's next read or write fails
+    /// with "connection reset". On any other operation it is `close`.
+    Abort { op: OpId },
     /// Ask DNS for the `rtype` records of `name` (for `PTR`, `name` may be an
     /// IP address). `stub` asks one server (the DNS lab's unless `server` is
     /// given); `trace` starts at the root (the lab's unless `server` is
@@ -397,6 +402,7 @@ impl ClientMsg {
             | ClientMsg::SendTo { op, .. }
             | ClientMsg::Shutdown { op }
             | ClientMsg::Close { op }
+            | ClientMsg::Abort { op }
             | ClientMsg::DnsQuery { op, .. } => Some(*op),
             ClientMsg::HttpRequest(request) => Some(request.op),
         }
@@ -617,6 +623,10 @@ pub enum EventKind {
     PeerClosed,
     /// The target aborted the connection (RST).
     Reset,
+    /// The relay aborted the connection at the browser's `abort`: an RST
+    /// went to the peer, and bytes still waiting to be written were
+    /// dropped. `closed` (by the browser) follows.
+    ResetSent,
     /// The operation is over and its socket is closed. Terminal.
     Closed {
         /// Who closed: `browser`, `peer` or `relay`.

@@ -251,6 +251,10 @@ impl ClientMsg {
                 f.only(&["op"])?;
                 ClientMsg::Close { op: f.req("op")? }
             }
+            T::Abort => {
+                f.only(&["op"])?;
+                ClientMsg::Abort { op: f.req("op")? }
+            }
             T::DnsQuery => {
                 f.only(&["op", "name", "rtype", "mode", "server", "timeout_ms"])?;
                 ClientMsg::DnsQuery {
@@ -362,6 +366,7 @@ impl EventKind {
                 error: f.req("error")?,
             },
             K::ShutdownSent => EventKind::ShutdownSent,
+            K::ResetSent => EventKind::ResetSent,
             K::PeerClosed => EventKind::PeerClosed,
             K::Reset => EventKind::Reset,
             K::Closed => EventKind::Closed { by: f.req("by")? },
@@ -570,6 +575,7 @@ mod tests {
                 error: RelayError::new(ErrorCode::Refused, "nothing listens"),
             },
             EventKind::ShutdownSent,
+            EventKind::ResetSent,
             EventKind::PeerClosed,
             EventKind::Reset,
             EventKind::Closed { by: Closer::Relay },
@@ -792,6 +798,7 @@ mod tests {
             },
             ClientMsg::Shutdown { op: 6 },
             ClientMsg::Close { op: 7 },
+            ClientMsg::Abort { op: 7 },
             ClientMsg::DnsQuery {
                 op: 8,
                 name: "www.lab.test".into(),

@@ -65,6 +65,34 @@ class Server(unittest.TestCase):
         self.assertEqual(requests[0]["port"], 8080)
         self.assertEqual(requests[1]["conn"], requests[2]["sock"])
 
+    def test_so_linger_zero_makes_close_abort_and_only_then(self):
+        import struct
+
+        answer(
+            {"result": "listening", "local": "127.0.0.1:8080", "relay": "127.0.0.1:41234"},
+            {"result": "accepted", "peer": "127.0.0.1:50000"},
+            {"result": "done"},
+            {"result": "done"},
+        )
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+            server.bind(("127.0.0.1", 8080))
+            server.listen()
+            conn, _ = server.accept()
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.assertEqual(
+                struct.unpack("ii", conn.getsockopt(socket.SOL_SOCKET, socket.SO_LINGER, 8)),
+                (1, 0),
+            )
+            conn.close()
+        closes = [r for r in requests if r["call"] == "close"]
+        self.assertEqual([c["abort"] for c in closes], [True, False])
+        self.assertEqual(closes[0]["sock"], requests[1]["conn"])
+
+        # A linger with a timeout is an ordinary close (a FIN).
+        plain = socket.socket()
+        plain.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 5))
+        self.assertFalse(plain._abort)
+
     def test_accept_with_a_timeout_raises_timeout_error(self):
         answer(
             {"result": "listening", "local": "127.0.0.1:8080", "relay": "127.0.0.1:41234"},

@@ -16,6 +16,7 @@ import errno as _errno
 import itertools
 import json
 import socket as _std
+import struct as _struct
 import sys
 
 import js
@@ -122,6 +123,8 @@ class socket:
         self._listening = False
         self._timeout = _std.getdefaulttimeout()
         self._nodelay = False
+        # SO_LINGER on with zero seconds: close() sends an RST.
+        self._abort = False
         self._closed = False
         self._local = None
         self._remote = None
@@ -163,12 +166,20 @@ class socket:
     def setsockopt(self, level, option, value, *rest):
         if level == _std.IPPROTO_TCP and option == _std.TCP_NODELAY:
             self._nodelay = bool(value)
+        elif level == _std.SOL_SOCKET and option == _std.SO_LINGER:
+            # struct.pack("ii", on, seconds): on with zero seconds makes
+            # close() abort the connection with an RST instead of a FIN.
+            on, seconds = _struct.unpack("ii", bytes(value)[:8])
+            self._abort = bool(on) and seconds == 0
         # SO_REUSEADDR and the rest are accepted: the relay's sockets have
         # what they need.
 
     def getsockopt(self, level, option, *rest):
         if level == _std.IPPROTO_TCP and option == _std.TCP_NODELAY:
             return int(self._nodelay)
+        if level == _std.SOL_SOCKET and option == _std.SO_LINGER:
+            linger = _struct.pack("ii", int(self._abort), 0)
+            return linger[: rest[0]] if rest else int(self._abort)
         return 0
 
     def _check_open(self):
@@ -303,7 +314,7 @@ class socket:
     def close(self):
         if not self._closed:
             self._closed = True
-            _call("close", sock=self._fd)
+            _call("close", sock=self._fd, abort=self._abort)
 
     def detach(self):
         raise OSError(_errno.EOPNOTSUPP, "detach() is not available in the page")

@@ -149,7 +149,7 @@ pub async fn refuse_until_close(
 ) -> Result<(), Halt> {
     loop {
         match commands.recv().await {
-            Some(Command::Close) => return Ok(()),
+            Some(Command::Close | Command::Abort) => return Ok(()),
             Some(command) => report.reject(refusal(&command)).await?,
             None => return Err(Halt::SessionGone),
         }

@@ -106,7 +106,7 @@ async fn drive(
                 return close_by_relay(report, why).await;
             }
             command = commands.recv() => match command {
-                Some(Command::Close) => {
+                Some(Command::Close | Command::Abort) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
                     return Ok(Ended::Closed(Closer::Browser));
                 }
@@ -184,7 +184,7 @@ async fn admission(
                 Err(_) => Err(Halt::SessionGone),
             },
             command = commands.recv() => match command {
-                Some(Command::Close) => {
+                Some(Command::Close | Command::Abort) => {
                     report.event(EventKind::Closed { by: Closer::Browser }).await?;
                     return Ok(Admission::Closed);
                 }

@@ -195,7 +195,7 @@ async fn wait_for_close(commands: &mut mpsc::Receiver<Command>, report: &Reporte
             ErrorCode::NotConnected,
             "not connected yet: there is no sending side to shut down before the connected event (close ends the attempt)",
         ),
-        Command::SendTo { .. } | Command::Close => send_to_unsupported(),
+        Command::SendTo { .. } | Command::Close | Command::Abort => send_to_unsupported(),
     })
     .await;
 }
@@ -386,6 +386,7 @@ async fn transfer(
                 // as the kernel would do after close(), for a while: a peer
                 // that stopped reading must not hold the socket forever.
                 Some(Command::Close) => return Box::pin(close(stream, &mut unwritten, report, counts)).await,
+                Some(Command::Abort) => return Box::pin(abort(stream, report)).await,
                 // Nobody is left to report to, and a peer that reads slowly
                 // (or never) must not keep the connection alive for bytes
                 // nobody will hear about.
@@ -393,7 +394,10 @@ async fn transfer(
             },
             // The queue of commands is full and not read (the peer stopped
             // reading): a close went around it.
-            () = report.close_asked(), if unwritten_len >= MAX_UNWRITTEN => {
+            abort = report.close_asked(), if unwritten_len >= MAX_UNWRITTEN => {
+                if abort {
+                    return Box::pin(self::abort(stream, report)).await;
+                }
                 return Box::pin(close(stream, &mut unwritten, report, counts)).await;
             }
             // Commands are not read while the queue is full, so the end of
@@ -517,6 +521,25 @@ async fn close(
         }
     }
     drop(stream);
+    report
+        .event(EventKind::Closed {
+            by: Closer::Browser,
+        })
+        .await?;
+    Ok(Ended::Closed(Closer::Browser))
+}
+
+/// Aborts the connection as `close()` does after `SO_LINGER` 0: what waits
+/// to be written is dropped and the kernel sends an RST, not a FIN.
+async fn abort(stream: TcpStream, report: &Reporter) -> Result<Ended, Halt> {
+    if let Err(error) = stream.set_zero_linger() {
+        // Without the linger the close would be a FIN: say so, and close.
+        tracing::debug!(%error, "SO_LINGER 0 refused; closing with a FIN");
+        drop(stream);
+    } else {
+        drop(stream);
+        report.event(EventKind::ResetSent).await?;
+    }
     report
         .event(EventKind::Closed {
             by: Closer::Browser,

@@ -242,7 +242,7 @@ impl Socket {
                         ErrorCode::NotSupported,
                         "UDP has no connection to shut down: close ends the socket",
                     )).await?,
-                    Some(Command::Close) => {
+                    Some(Command::Close | Command::Abort) => {
                         report.event(EventKind::Closed { by: Closer::Browser }).await?;
                         return Ok(Ended::Closed(Closer::Browser));
                     }

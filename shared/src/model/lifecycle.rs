@@ -155,6 +155,8 @@ impl SocketState {
             EventKind::ShutdownSent if self == SocketState::HalfClosed => SocketState::BothShut,
             EventKind::ShutdownSent => SocketState::LocalHalfClosed,
             EventKind::Reset => SocketState::Reset,
+            // Our own abort: the socket closes (with an RST, not a FIN).
+            EventKind::ResetSent => self,
             // A reset stays the reason the socket ended.
             EventKind::Closed { .. } if self == SocketState::Reset => SocketState::Reset,
             EventKind::Closed { .. } => SocketState::Closed,

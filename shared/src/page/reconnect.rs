@@ -117,6 +117,7 @@ fn set_op(msg: &mut ClientMsg, new: OpId) {
         | ClientMsg::SendTo { op, .. }
         | ClientMsg::Shutdown { op }
         | ClientMsg::Close { op }
+        | ClientMsg::Abort { op }
         | ClientMsg::DnsQuery { op, .. } => *op = new,
         ClientMsg::HttpRequest(request) => request.op = new,
         ClientMsg::Hello { .. } => {}

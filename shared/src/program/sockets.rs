@@ -86,8 +86,13 @@ pub enum Call {
     },
     /// `sock.shutdown(SHUT_WR)` (other `how`s are done in the shim).
     Shutdown { sock: SockId },
-    /// `sock.close()`.
-    Close { sock: SockId },
+    /// `sock.close()`. With `abort` (the program set `SO_LINGER` on with a
+    /// zero timeout), a TCP connection closes with an RST, not a FIN.
+    Close {
+        sock: SockId,
+        #[serde(default)]
+        abort: bool,
+    },
     /// `sock.bind((host, port))` then `sock.listen()` on a TCP socket: the
     /// relay listens on a port of its own, and `port` leads there for the
     /// programs in the page.
@@ -179,6 +184,7 @@ impl<'de> Deserialize<'de> for Request {
                 },
                 "close" => Call::Close {
                     sock: f.req("sock")?,
+                    abort: f.or_default("abort")?,
                 },
                 "listen" => Call::Listen {
                     sock: f.req("sock")?,
@@ -443,7 +449,7 @@ impl Sockets {
             Call::Send { sock, .. } => (Some(sock), CallName::Send),
             Call::Recv { sock, .. } => (Some(sock), CallName::Recv),
             Call::Shutdown { sock } => (Some(sock), CallName::Shutdown),
-            Call::Close { sock } => (Some(sock), CallName::Close),
+            Call::Close { sock, .. } => (Some(sock), CallName::Close),
             Call::Listen { sock, .. } => (Some(sock), CallName::Listen),
             Call::Accept { sock, .. } => (Some(sock), CallName::Accept),
             Call::Bind { sock, .. } => (Some(sock), CallName::Bind),
@@ -704,13 +710,17 @@ impl Sockets {
                 })]
             }
             Call::Http(http) => self.http.start(id, http, next_op),
-            Call::Close { sock } => {
+            Call::Close { sock, abort } => {
                 let mut effects = Vec::new();
                 if let Some(mut entry) = self.socks.remove(&sock) {
                     if let Some(op) = entry.op {
                         self.by_op.remove(&op);
                         if entry.state != State::Closed {
-                            effects.push(Effect::relay(ClientMsg::Close { op }));
+                            effects.push(Effect::relay(if abort {
+                                ClientMsg::Abort { op }
+                            } else {
+                                ClientMsg::Close { op }
+                            }));
                         }
                     }
                     if let Some((proto, port)) = entry.port.take() {

@@ -383,10 +383,38 @@ fn sending_on_a_socket_that_never_connected_raises_os_error() {
 }
 
 #[test]
+fn close_after_so_linger_zero_aborts_the_connection() {
+    let mut sockets = connected();
+    let effects = call(
+        &mut sockets,
+        2,
+        Call::Close {
+            sock: 3,
+            abort: true,
+        },
+    );
+    assert_eq!(
+        effects,
+        vec![
+            Effect::Relay(Box::new(ClientMsg::Abort { op: OP })),
+            reply(2, Outcome::Done)
+        ]
+    );
+    assert!(sockets.open_ops().is_empty());
+}
+
+#[test]
 fn close_closes_the_operation_and_forgets_it() {
     let mut sockets = connected();
     assert_eq!(sockets.open_ops(), vec![OP]);
-    let effects = call(&mut sockets, 2, Call::Close { sock: 3 });
+    let effects = call(
+        &mut sockets,
+        2,
+        Call::Close {
+            sock: 3,
+            abort: false,
+        },
+    );
     assert_eq!(
         effects,
         vec![
@@ -649,7 +677,14 @@ fn connections_wait_for_accept_and_close_with_their_listener() {
     );
     // Closing the listener closes it and the one never accepted; the
     // accepted one stays, and the port is free again.
-    let effects = call(&mut server, 3, Call::Close { sock: 3 });
+    let effects = call(
+        &mut server,
+        3,
+        Call::Close {
+            sock: 3,
+            abort: false,
+        },
+    );
     let closed: Vec<&ClientMsg> = effects
         .iter()
         .filter(|e| matches!(e, Effect::Relay(_)))
@@ -1119,7 +1154,10 @@ fn every_call_reads_back_as_written() {
             timeout_ms: None,
         },
         Call::Shutdown { sock: 4 },
-        Call::Close { sock: 5 },
+        Call::Close {
+            sock: 5,
+            abort: false,
+        },
         Call::Listen {
             sock: 6,
             host: "127.0.0.1".into(),

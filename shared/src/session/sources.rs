@@ -102,7 +102,7 @@ impl CallName {
             Request::Send { .. } => self == CallName::Send,
             Request::SendTo { .. } => self == CallName::SendTo,
             Request::Shutdown => self == CallName::Shutdown,
-            Request::Close => self == CallName::Close,
+            Request::Close | Request::Abort => self == CallName::Close,
             Request::Http { .. } => self == CallName::Request,
             Request::DnsQuery { .. } => self == CallName::Lookup,
         }
@@ -356,7 +356,7 @@ impl RequestKind {
             Request::Listen { .. } => RequestKind::Listen,
             Request::Send { .. } | Request::SendTo { .. } => RequestKind::Send,
             Request::Shutdown => RequestKind::Shutdown,
-            Request::Close => RequestKind::Close,
+            Request::Close | Request::Abort => RequestKind::Close,
             Request::Http { .. } | Request::DnsQuery { .. } => RequestKind::Other,
         }
     }
@@ -380,7 +380,7 @@ impl RequestKind {
             EventKind::Bound { .. } => RequestKind::Open,
             EventKind::Listening { .. } => RequestKind::Listen,
             EventKind::ShutdownSent => RequestKind::Shutdown,
-            EventKind::Closed { .. } => RequestKind::Close,
+            EventKind::ResetSent | EventKind::Closed { .. } => RequestKind::Close,
             _ => return None,
         })
     }

@@ -47,6 +47,8 @@ pub enum Request {
     },
     Shutdown,
     Close,
+    /// `close()` with `SO_LINGER` set to zero: an RST, not a FIN.
+    Abort,
     Http {
         method: String,
         url: String,
@@ -221,6 +223,7 @@ impl Trace {
             }
             ClientMsg::Shutdown { op } => (*op, Request::Shutdown),
             ClientMsg::Close { op } => (*op, Request::Close),
+            ClientMsg::Abort { op } => (*op, Request::Abort),
             ClientMsg::HttpRequest(request) => (
                 request.op,
                 Request::Http {

@@ -24,6 +24,8 @@ pub(crate) struct Before {
     /// The socket already sent its FIN (a `shutdown`): closing it sends
     /// no second one.
     pub fin_sent: bool,
+    /// This end aborted the connection: an RST went instead of a FIN.
+    pub rst_sent: bool,
     /// The TLS records of the wire bytes out and in, read so far.
     pub wire_out: WireReader,
     pub wire_in: WireReader,
@@ -73,6 +75,7 @@ pub(crate) fn describe_step(
                 }
                 Request::Shutdown => "shutdown (write side)".to_owned(),
                 Request::Close => "close".to_owned(),
+                Request::Abort => "close (SO_LINGER 0: abort)".to_owned(),
                 Request::Http { method, url, .. } => format!("{method} {url}"),
                 Request::DnsQuery { name, rtype, mode } => {
                     crate::dns::request_label(name, *rtype, *mode)
@@ -182,6 +185,7 @@ pub(crate) fn describe_step(
                 }
                 EventKind::PeerClosed => (Target, Relay, "FIN".to_owned(), Tone::Control),
                 EventKind::Reset => (Target, Relay, "RST".to_owned(), Tone::Error),
+                EventKind::ResetSent => (Relay, Target, "RST (abort)".to_owned(), Tone::Error),
                 // Closing a UDP socket or a listener sends nothing.
                 EventKind::Closed {
                     by: Closer::Browser,
@@ -195,6 +199,14 @@ pub(crate) fn describe_step(
                 }
                 // TCP sends one FIN per direction: after a shutdown,
                 // closing only releases the socket.
+                EventKind::Closed {
+                    by: Closer::Browser,
+                } if before.rst_sent => (
+                    Relay,
+                    Relay,
+                    "closed: RST sent, no FIN".to_owned(),
+                    Tone::Note,
+                ),
                 EventKind::Closed {
                     by: Closer::Browser,
                 } if before.fin_sent => (

@@ -404,6 +404,7 @@ pub fn timeline(trace: &Trace) -> Timeline {
                 }
                 EventKind::Listening { .. } => clock.busy = false,
                 EventKind::ShutdownSent => clock.before.fin_sent = true,
+                EventKind::ResetSent => clock.before.rst_sent = true,
                 // A client that sent a request and waits for the answer
                 // (a server serving one client at a time keeps it waiting
                 // for seconds) is not idle: the wait is drawn to scale.
@@ -811,6 +812,8 @@ fn join_own_connections(
     if pairs.is_empty() {
         return clients;
     }
+    // Ends that aborted: their close sent an RST, not a FIN.
+    let mut aborted = HashSet::new();
     for item in items.iter_mut() {
         if item.from == 0 || item.to == 0 {
             continue;
@@ -846,6 +849,13 @@ fn join_own_connections(
             EventKind::Connected { .. } => servers.get(&item.op).cloned(),
             EventKind::Sent { .. } => Some(format!("sent {}", item.label)),
             EventKind::ShutdownSent => Some("FIN sent (shutdown)".to_owned()),
+            EventKind::ResetSent => {
+                aborted.insert(item.op);
+                Some("RST sent (abort)".to_owned())
+            }
+            EventKind::Closed { .. } if aborted.contains(&item.op) => {
+                Some("closed: RST sent, no FIN".to_owned())
+            }
             EventKind::Closed { .. } => Some("FIN sent (close)".to_owned()),
             _ => None,
         };

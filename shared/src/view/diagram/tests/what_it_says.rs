@@ -45,6 +45,33 @@ fn close_after_shutdown_sends_no_second_fin() {
 }
 
 #[test]
+fn an_abort_sends_an_rst_and_no_fin() {
+    let mut messages = echo_exchange(1);
+    messages.truncate(7);
+    let trace = TraceBuilder::new()
+        .messages(messages)
+        .request(ClientMsg::Abort { op: 1 })
+        .event(1, 3_000, EventKind::ResetSent)
+        .event(
+            1,
+            3_100,
+            EventKind::Closed {
+                by: Closer::Browser,
+            },
+        )
+        .build();
+    let tl = timeline(&trace);
+    let all = labels(&tl);
+    assert!(!all.iter().any(|l| l.contains("FIN (")), "{all:?}");
+    let rst = tl.items.iter().find(|i| i.label == "RST (abort)").unwrap();
+    assert_eq!(rst.tone, Tone::Error);
+    assert!(!rst.is_mark(), "the RST goes on the wire to the peer");
+    let close = tl.items.last().unwrap();
+    assert_eq!(close.label, "closed: RST sent, no FIN");
+    assert!(close.is_mark());
+}
+
+#[test]
 fn the_echo_travels_on_to_the_browser() {
     let tl = timeline(&TraceBuilder::new().messages(echo_exchange(1)).build());
     let lane = |i: usize| tl.lanes[i].kind;
