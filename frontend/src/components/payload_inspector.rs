@@ -137,9 +137,10 @@ pub fn payload_inspector(props: &Props) -> Html {
             </pre>
         },
     };
-    // The expected keys: with a JSON payload, and with any payload once
-    // keys are asked for (a body that is not JSON then says why).
-    let keys = (shown == Tab::Json || !expected.trim().is_empty()).then(|| {
+    // The expected keys: with a JSON payload, and with any payload that
+    // came in once keys are asked for (a body that is not JSON says why).
+    let asked = !expected.trim().is_empty() && item.dir == Direction::In;
+    let keys = (shown == Tab::Json || asked).then(|| {
         let checks = json_check::check_keys(&item.bytes, &json_check::parse_key_list(&expected));
         let not_json = json_check::parse_error(&item.bytes).filter(|_| !checks.is_empty());
         html! {
