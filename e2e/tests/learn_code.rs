@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use roundtrip_shared::json_check::Fit;
 use roundtrip_shared::learn::codegen::{self, Lang, Program, Role};
 use roundtrip_shared::learn::{Check, LESSONS, Setup, Target, lessons};
 use roundtrip_shared::protocol::DnsType;
@@ -202,6 +203,24 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
             Lang::Shell => (false, "(28)".to_owned()),
             _ => (true, "no answer within".to_owned()),
         },
+        // The JSON client says what it found and ends with an error status
+        // when it rejects the document; curl shows the head of each, all 200.
+        Check::JsonFit(.., fit) => match (lang, fit) {
+            (Lang::Shell, _) => (true, "HTTP/1.1 200".to_owned()),
+            (_, Fit::Fits) => (true, "the document has the expected shape".to_owned()),
+            (_, Fit::Missing) => (false, "'temp' is missing".to_owned()),
+            (_, Fit::WrongType) => (false, "'temp' has the wrong type: str".to_owned()),
+            (_, Fit::OtherShape) => (false, "expected a JSON object, got list".to_owned()),
+            (_, Fit::NotJson) => (
+                false,
+                "the body is not JSON: Expecting value: line 1 column 1 (char 0)".to_owned(),
+            ),
+        },
+        // The program stops at the declared length; curl with its error 63.
+        Check::HttpTooLarge(..) => match lang {
+            Lang::Shell => (false, "(63)".to_owned()),
+            _ => (false, "too large: 1048576 bytes declared".to_owned()),
+        },
         // dig prints each answer as `name TTL IN TYPE data`.
         Check::DnsAnswered(.., record) => (true, format!("IN\t{record}\t")),
         Check::HttpResolvedFirst(..) => match lang {
@@ -304,6 +323,38 @@ async fn every_lesson_step_s_clients_do_what_the_page_showed() {
         }
     }
     assert!(ran >= 20, "only {ran} programs ran");
+}
+
+/// The JSON lesson's setups that are not steps, run as the page shows
+/// them: the mistake box's wrong type is rejected by name, and the
+/// mebibyte without a limit of the program's own arrives whole and fits
+/// the try's keys.
+#[tokio::test]
+async fn the_json_client_rejects_a_wrong_type_and_reads_a_large_body_without_a_limit() {
+    let relay = support::Relay::start().await;
+    let services = relay.lab_services().await;
+    let python = python().await;
+    let dir = scratch("json");
+    let lesson = LESSONS
+        .iter()
+        .find(|l| l.slug == "json-responses")
+        .expect("the JSON lesson");
+    let wrong = lesson.mistake.and_then(|m| m.show).expect("shown live");
+    for (setup, want_success, needle) in [
+        (wrong, false, "rejected: 'temp' has the wrong type: str"),
+        (
+            lesson.tries[1].setup,
+            true,
+            "the document has the expected shape: {'city': 'Lisbon', 'readings': [18.5",
+        ),
+    ] {
+        let programs = codegen::for_setup(&setup, &services, "", false, 0).expect("services");
+        let (ok, out, err) = run_client(&programs[0], &dir, &python).await;
+        assert!(
+            ok == want_success && (out.contains(needle) || err.contains(needle)),
+            "{setup:?}: want {needle:?}\n--- stdout ---\n{out}--- stderr ---\n{err}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -412,6 +463,7 @@ async fn the_servers_beside_the_lessons_answer_their_clients() {
                     faults: None,
                 },
                 Setup::Http { .. }
+                | Setup::Json { .. }
                 | Setup::Listen
                 | Setup::Serve { .. }
                 | Setup::Many { .. }

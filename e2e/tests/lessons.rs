@@ -240,6 +240,85 @@ async fn lesson_http_client_library() {
 }
 
 /// The DNS lesson: the arrows and notes its text points at.
+/// Lesson 15: every check green; then the payload inspector, filled in
+/// with the lesson's keys, says in plain words what each broken body is,
+/// as the predictions and the mistake box say; and the diagram shows the
+/// last step's refusal as the text describes it.
+#[tokio::test]
+async fn lesson_json_responses() {
+    let slug = "json-responses";
+    let lesson: &Lesson = LESSONS.iter().find(|l| l.slug == slug).expect("lesson 15");
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = async {
+        do_every_step(&page, &relay.url, lesson).await?;
+        let diagram = page
+            .run(
+                "const e = document.getElementById('sequence-text'); return e ? e.textContent : ''",
+                vec![],
+            )
+            .await?;
+        let diagram = diagram.as_str().unwrap_or_default();
+        if !diagram.contains("failed: body too large") {
+            return Err(format!(
+                "the diagram never says the body was too large:\n{diagram}"
+            ));
+        }
+        let keys = page
+            .run(
+                "return document.getElementById('inspector-keys').value",
+                vec![],
+            )
+            .await?;
+        if keys != "city:string temp:number" {
+            return Err("the inspector is not filled in with the lesson's keys".into());
+        }
+        // Each body again, newest first in the inspector: what it says.
+        for (button, says) in [
+            ("#do-0", "✓ temp is a number"),
+            ("#do-1", "✗ temp missing"),
+            (
+                "#do-2",
+                "✗ temp cannot be read: the document should be an object, got an array",
+            ),
+            ("#show-mistake", "✗ temp should be a number, got a string"),
+        ] {
+            page.click(button).await?;
+            page.wait(&format!("the inspector to say {says:?}"), async || {
+                let checks = page.texts("#inspector-key-checks li").await?;
+                if checks.iter().any(|c| c == says) {
+                    Ok(())
+                } else {
+                    Err(format!("checks: {checks:?}"))
+                }
+            })
+            .await?;
+        }
+        page.click("#do-3").await?;
+        page.wait_text_contains("#inspector-not-json", "expected value at line 1 column 1")
+            .await?;
+        page.wait_text_contains("#inspector-text", "<html><body>")
+            .await?;
+        Ok::<(), String>(())
+    }
+    .await;
+    let shot = async {
+        page.scroll_to(".inspector").await?;
+        page.screenshot(
+            &support::target_dir()
+                .join("e2e/lessons")
+                .join(format!("{slug}.png")),
+        )
+        .await
+    }
+    .await;
+    browser.close().await;
+    outcome
+        .and(shot)
+        .unwrap_or_else(|e| panic!("lesson {slug}: {e}"));
+}
+
 #[tokio::test]
 async fn lesson_dns() {
     run_lesson_saying(

@@ -773,3 +773,66 @@ async fn close_cancels_a_request_in_flight() {
         }
     }
 }
+
+/// The JSON lesson's endpoints, each breaking a program's expectation (an
+/// object with `city` a string and `temp` a number) one way, as the lesson
+/// says: all 200, all `application/json`.
+#[tokio::test]
+async fn the_json_endpoints_break_the_expected_shape_one_way_each() {
+    let mut client = start(DataEncoding::Binary).await;
+    let mut op = 0;
+    let mut fetch = async |path: &str| {
+        op += 1;
+        let exchange = client.run(get(op, client.http_url(path))).await;
+        assert_eq!(exchange.statuses(), [200], "{path}");
+        assert_eq!(
+            exchange.header("content-type").as_deref(),
+            Some("application/json"),
+            "{path}"
+        );
+        let json = exchange.events.iter().find_map(|e| match e {
+            EventKind::ResponseDone { json, .. } => Some(*json),
+            _ => None,
+        });
+        (exchange, json)
+    };
+    let (weather, json) = fetch("/json/weather").await;
+    assert_eq!(json, Some(true));
+    let report = weather.body_json();
+    assert_eq!(report["city"], "Lisbon");
+    assert_eq!(report["temp"], 18.5);
+
+    let (missing, _) = fetch("/json/missing-key").await;
+    let missing = missing.body_json();
+    assert_eq!(missing["city"], "Lisbon");
+    assert!(missing.get("temp").is_none(), "{missing}");
+
+    let (wrong, _) = fetch("/json/wrong-type").await;
+    assert_eq!(wrong.body_json()["temp"], "18.5");
+
+    let (shape, _) = fetch("/json/other-shape").await;
+    let list = shape.body_json();
+    assert!(list.is_array(), "{list}");
+    assert_eq!(list[0]["temp"], 18.5);
+
+    // The header says JSON; the body is a web page: the relay says so.
+    let (page, json) = fetch("/json/not-json").await;
+    assert_eq!(json, Some(false));
+    assert!(serde_json::from_slice::<serde_json::Value>(&page.body).is_err());
+    assert!(page.body.starts_with(b"<html>"));
+
+    // A megabyte of valid JSON, its length declared: whole under the
+    // relay's default limit, refused at once under a 64 KiB one.
+    let (big, json) = fetch("/json/oversized").await;
+    assert_eq!(json, Some(true));
+    assert_eq!(big.body.len(), 1024 * 1024);
+    assert_eq!(big.header("content-length").as_deref(), Some("1048576"));
+    assert_eq!(big.body_json()["readings"][0], 18.5);
+    let mut limited = get(op + 1, client.http_url("/json/oversized"));
+    limited.max_body = Some(64 * 1024);
+    let refused = client.run(limited).await;
+    assert_eq!(refused.statuses(), [200]);
+    assert!(refused.body.is_empty(), "nothing of the body is read");
+    let (code, message) = refused.failure();
+    assert_eq!(code, ErrorCode::BodyTooLarge, "{message}");
+}

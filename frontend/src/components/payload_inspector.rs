@@ -21,6 +21,10 @@ use yew::prelude::*;
 #[derive(Debug, Properties, PartialEq)]
 pub struct Props {
     pub trace: Rc<Trace>,
+    /// Expected keys to start with (a lesson's `city:string temp:number`);
+    /// the field follows when they change.
+    #[prop_or_default]
+    pub keys: AttrValue,
 }
 
 /// How the picked payload is shown.
@@ -47,7 +51,13 @@ pub fn payload_inspector(props: &Props) -> Html {
     let picked = use_state(|| None::<usize>);
     // `None`: JSON when the payload is JSON, text otherwise.
     let tab = use_state(|| None::<Tab>);
-    let expected = use_state(String::new);
+    let expected = use_state(|| props.keys.to_string());
+    {
+        let expected = expected.clone();
+        use_effect_with(props.keys.clone(), move |keys| {
+            expected.set(keys.to_string())
+        });
+    }
 
     let items = inspect::items(&props.trace);
     let index = picked
@@ -121,33 +131,42 @@ pub fn payload_inspector(props: &Props) -> Html {
                 }) }
             </pre>
         },
-        Tab::Json => {
-            let checks =
-                json_check::check_keys(&item.bytes, &json_check::parse_key_list(&expected));
-            html! {
-                <>
-                    <pre id="inspector-json" class="payload-json">
-                        {json.as_ref().map(|j| j.pretty.clone()).unwrap_or_default()}
-                    </pre>
-                    <div class="field-row">
-                        <label for="inspector-keys">{"Expected keys"}</label>
-                        <input id="inspector-keys" type="text" value={(*expected).clone()}
-                            placeholder="url, headers.Host, items.0.id"
-                            autocomplete="off" spellcheck="false" oninput={on_keys} />
-                    </div>
-                    <ul id="inspector-key-checks" class="key-checks">
-                        { for checks.into_iter().map(|check| html! {
-                            <li class={if check.present { "key-present" } else { "key-missing" }}>
-                                {if check.present { "✓ " } else { "✗ " }}
-                                <code>{check.path}</code>
-                                {if check.present { " present" } else { " missing" }}
-                            </li>
-                        }) }
-                    </ul>
-                </>
-            }
-        }
+        Tab::Json => html! {
+            <pre id="inspector-json" class="payload-json">
+                {json.as_ref().map(|j| j.pretty.clone()).unwrap_or_default()}
+            </pre>
+        },
     };
+    // The expected keys: with a JSON payload, and with any payload that
+    // came in once keys are asked for (a body that is not JSON says why).
+    let asked = !expected.trim().is_empty() && item.dir == Direction::In;
+    let keys = (shown == Tab::Json || asked).then(|| {
+        let checks = json_check::check_keys(&item.bytes, &json_check::parse_key_list(&expected));
+        let not_json = json_check::parse_error(&item.bytes).filter(|_| !checks.is_empty());
+        html! {
+            <>
+                <div class="field-row">
+                    <label for="inspector-keys">{"Expected keys"}</label>
+                    <input id="inspector-keys" type="text" value={(*expected).clone()}
+                        placeholder="url, headers.Host, items.0.id, temp:number"
+                        autocomplete="off" spellcheck="false" oninput={on_keys} />
+                </div>
+                if let Some(why) = not_json {
+                    <p id="inspector-not-json" class="key-missing">
+                        {"Not JSON: "}{why}
+                    </p>
+                }
+                <ul id="inspector-key-checks" class="key-checks">
+                    { for checks.iter().map(|check| html! {
+                        <li class={if check.ok() { "key-present" } else { "key-missing" }}>
+                            {if check.ok() { "✓ " } else { "✗ " }}
+                            {crate::learn::text::inline(&check.words())}
+                        </li>
+                    }) }
+                </ul>
+            </>
+        }
+    });
 
     html! {
         <section class="panel inspector" aria-labelledby="inspector-heading">
@@ -167,6 +186,7 @@ pub fn payload_inspector(props: &Props) -> Html {
                 { tab_button(Tab::Json) }
             </div>
             { body }
+            { keys.unwrap_or_default() }
             { http_part(&props.trace, item) }
         </section>
     }

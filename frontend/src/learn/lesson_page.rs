@@ -224,7 +224,7 @@ pub fn lesson_page(props: &Props) -> Html {
         },
         View::Payloads => html! {
             <div class="learn-view">
-                <PayloadInspector trace={state.trace.clone()} />
+                <PayloadInspector trace={state.trace.clone()} keys={json_keys(&current)} />
             </div>
         },
         View::Retry => html! {
@@ -340,6 +340,14 @@ fn message_label(setup: &Setup) -> Option<&'static str> {
         Setup::Http { .. } => Some("Body "),
         Setup::Listen | Setup::Serve { .. } => Some("Request "),
         Setup::Tcp { .. } | Setup::Udp { .. } | Setup::Many { .. } => Some("Message "),
-        Setup::Dns { .. } | Setup::Checks { .. } => None,
+        Setup::Dns { .. } | Setup::Checks { .. } | Setup::Json { .. } => None,
+    }
+}
+
+/// The keys a JSON setup's program expects, for the payload inspector.
+fn json_keys(setup: &Setup) -> AttrValue {
+    match setup {
+        Setup::Json { expect, .. } => AttrValue::Static(expect),
+        _ => AttrValue::default(),
     }
 }

@@ -22,6 +22,7 @@ async fn an_https_body_shows_as_json_with_keys_and_the_records_beside_it() {
         root.clone(),
         Props {
             trace: Rc::new(trace),
+            keys: Default::default(),
         },
     )
     .render();
@@ -60,6 +61,22 @@ async fn an_https_body_shows_as_json_with_keys_and_the_records_beside_it() {
         ]
     );
     assert_eq!(all(&root, "#inspector-key-checks .key-missing").len(), 1);
+    // With a type after a key: the type, and the shape on the way.
+    keys.set_value("slideshow.title:number slideshow:object slideshow.title.x");
+    fire(&keys, "input");
+    yew::scheduler::flush().await;
+    let checks: Vec<String> = all(&root, "#inspector-key-checks li")
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "✗ slideshow.title should be a number, got a string",
+            "✓ slideshow is an object",
+            "✗ slideshow.title.x cannot be read: slideshow.title should be an object, got a string"
+        ]
+    );
 
     click(&one(&root, "#inspector-tab-hex"));
     yew::scheduler::flush().await;
@@ -113,6 +130,7 @@ async fn tcp_bytes_that_are_not_utf8_are_marked() {
         root.clone(),
         Props {
             trace: Rc::new(trace),
+            keys: Default::default(),
         },
     )
     .render();
@@ -136,6 +154,7 @@ async fn tcp_bytes_that_are_not_utf8_are_marked() {
         root.clone(),
         Props {
             trace: Rc::new(Trace::new()),
+            keys: Default::default(),
         },
     )
     .render();

@@ -197,6 +197,12 @@ pub fn router() -> Router {
         .route("/anything/{*rest}", any(echo))
         .route("/headers", get(headers))
         .route("/json", get(json_sample))
+        .route("/json/weather", get(weather))
+        .route("/json/missing-key", get(missing_key))
+        .route("/json/wrong-type", get(wrong_type))
+        .route("/json/other-shape", get(other_shape))
+        .route("/json/not-json", get(not_json))
+        .route("/json/oversized", get(oversized))
         .route("/status/{code}", any(status))
         .route("/delay/{seconds}", any(delay))
         .route("/drip", get(drip))
@@ -275,6 +281,80 @@ async fn json_sample() -> Response {
         }
     }))
     .into_response()
+}
+
+/// The JSON lesson's weather report, as a program expects it: an object
+/// with `city` a string and `temp` a number. The endpoints after it break
+/// that expectation one way each.
+fn report() -> serde_json::Map<String, Value> {
+    let Value::Object(map) = json!({
+        "city": "Lisbon",
+        "temp": 18.5,
+        "unit": "C",
+        "wind_kmh": 12
+    }) else {
+        unreachable!("an object literal")
+    };
+    map
+}
+
+async fn weather() -> Response {
+    axum::Json(report()).into_response()
+}
+
+/// The report without `temp`.
+async fn missing_key() -> Response {
+    let mut map = report();
+    map.remove("temp");
+    axum::Json(map).into_response()
+}
+
+/// `temp` as the string `"18.5"`, as a server that formats its numbers does.
+async fn wrong_type() -> Response {
+    let mut map = report();
+    map.insert("temp".into(), Value::String("18.5".into()));
+    axum::Json(map).into_response()
+}
+
+/// A list of reports where one report (an object) is expected.
+async fn other_shape() -> Response {
+    axum::Json(Value::Array(vec![Value::Object(report())])).into_response()
+}
+
+/// A 200 whose `Content-Type` says JSON and whose body is an HTML page, as
+/// a misconfigured proxy or framework sends.
+async fn not_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        "<html><body><h1>Service busy</h1><p>Please try again later.</p></body></html>\n",
+    )
+        .into_response()
+}
+
+/// The size of `/json/oversized`'s body: valid JSON of [`OVERSIZED_BYTES`].
+const OVERSIZED_BYTES: usize = 1024 * 1024;
+
+/// A valid JSON report with a megabyte of readings (exactly
+/// [`OVERSIZED_BYTES`], its length declared), for a client that limits
+/// what it reads.
+async fn oversized() -> Response {
+    const HEAD: &str = "{\"city\": \"Lisbon\", \"readings\": [";
+    const TAIL: &str = "]}";
+    let mut body = String::with_capacity(OVERSIZED_BYTES);
+    body.push_str(HEAD);
+    while body.len() + ", 18.5".len() + TAIL.len() <= OVERSIZED_BYTES {
+        if !body.ends_with('[') {
+            body.push_str(", ");
+        }
+        body.push_str("18.5");
+    }
+    // Spaces to the exact size, where JSON allows them.
+    body.extend(std::iter::repeat_n(
+        ' ',
+        OVERSIZED_BYTES - body.len() - TAIL.len(),
+    ));
+    body.push_str(TAIL);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn status(Path(code): Path<String>) -> Response {

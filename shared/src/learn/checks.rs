@@ -6,6 +6,8 @@
 //! target string the setup dials), so it also turns green when the learner
 //! does the step by hand in the same page.
 
+use crate::json_check::{self, Fit};
+use crate::model::http::exchange;
 use crate::page::State;
 use crate::protocol::{
     AttemptReason, Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource,
@@ -73,6 +75,15 @@ pub enum Check {
     /// An HTTP request to `http://<target><path>` got no response within
     /// its timeout: the relay gave up and said so.
     HttpTimedOut(Target, &'static str),
+    /// The whole response to `http://<target><path>` arrived and, checked
+    /// against expected keys written as the payload inspector takes them
+    /// (`city:string temp:number`), is [`Fit`]: it fits, or the first
+    /// problem a program meets (not JSON, another shape, a key missing, a
+    /// key of another type).
+    JsonFit(Target, &'static str, &'static str, Fit),
+    /// An HTTP request to `http://<target><path>` was refused because the
+    /// response body was larger than its limit (`max_body`).
+    HttpTooLarge(Target, &'static str),
     /// A DNS question for the `rtype` records of a name, asked in `mode`,
     /// got a `NOERROR` answer holding a record of type `record` (`A`,
     /// `CNAME`, `MX`, ...). In trace mode a referral came first: the walk
@@ -222,6 +233,16 @@ impl Check {
             Check::HttpTimedOut(t, path) => http_ops(state, t, path).into_iter().any(|op| {
                 let mut events = trace.events_of(op);
                 events.any(|e| matches!(e, EventKind::Failed { error } if error.code == ErrorCode::TimedOut))
+            }),
+            Check::JsonFit(t, path, expect, want) => http_ops(state, t, path).into_iter().any(|op| {
+                exchange(trace, op).is_some_and(|exchange| {
+                    let done = exchange.last_attempt().hops.iter().any(|hop| hop.done.is_some());
+                    done && json_check::fit(&exchange.response_body(), expect) == *want
+                })
+            }),
+            Check::HttpTooLarge(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                let mut events = trace.events_of(op);
+                events.any(|e| matches!(e, EventKind::Failed { error } if error.code == ErrorCode::BodyTooLarge))
             }),
             Check::DatagramText(t, text) => any(t, &|op| {
                 trace

@@ -7,7 +7,8 @@
 
 use crate::protocol::{DnsMode, DnsType, Service};
 
-use super::lesson::{After, Retry, Setup};
+use super::lesson::{After, JSON_TIMEOUT_MS, Retry, Setup};
+use crate::json_check::{JsonType, parse_key_list};
 
 /// The port the generated servers listen on: above 1024 (no privileges
 /// needed) and unlikely to be taken.
@@ -101,6 +102,15 @@ pub fn for_setup(
                 Some(retry) => programs.extend(http_retry(&url, *retry, timeout_s)),
                 None => programs.extend(http(method, &url, &headers, message, timeout_s)),
             }
+        }
+        Setup::Json {
+            path,
+            expect,
+            max_bytes,
+            ..
+        } => {
+            let url = format!("http://{}{path}", rust_addr(&host, port));
+            programs.extend(json_client(&url, expect, *max_bytes));
         }
         Setup::Listen | Setup::Serve { .. } => {
             // Both sides run on the learner's machine: the server first.
@@ -837,6 +847,125 @@ except requests.exceptions.HTTPError as error:
         curl.push_str(&format!(" --data {}", sh_word(body)));
     }
     curl.push_str(&format!(" {}\n", sh_word(url)));
+    vec![
+        program("client.py", Lang::Python, Role::Client, py),
+        program("shell", Lang::Shell, Role::Client, curl),
+    ]
+}
+
+/// The Python type (or types) `isinstance` takes for a JSON type.
+fn py_type(kind: JsonType) -> &'static str {
+    match kind {
+        JsonType::String => "str",
+        JsonType::Number => "(int, float)",
+        JsonType::Boolean => "bool",
+        JsonType::Null => "type(None)",
+        JsonType::Array => "list",
+        JsonType::Object => "dict",
+    }
+}
+
+/// A client that reads a JSON document and checks it before it uses it,
+/// as `requests` and `curl` write it: the status, the content type, a
+/// parse that may fail, the shape (an object), and each of `expect`'s
+/// top-level keys (`city:string temp:number`) there and of its type.
+/// With `max_bytes` it reads the body itself and stops past that size.
+pub fn json_client(url: &str, expect: &str, max_bytes: Option<u64>) -> Vec<Program> {
+    let timeout_s = JSON_TIMEOUT_MS / 1000;
+    let expected: Vec<String> = parse_key_list(expect)
+        .iter()
+        .map(|entry| {
+            let (key, kind) = entry.rsplit_once(':').unwrap_or((entry, ""));
+            let kind = JsonType::parse(kind).map_or("object", py_type);
+            format!("    {}: {kind},\n", py_str(key))
+        })
+        .collect();
+    let (imports, fetch) = match max_bytes {
+        None => (
+            "import requests\n",
+            format!(
+                r#"response = requests.get(URL, timeout={timeout_s})
+response.raise_for_status()  # 4xx and 5xx become an HTTPError
+content_type = response.headers.get("Content-Type", "")
+print(response.status_code, response.reason, content_type)
+if "json" not in content_type:
+    raise SystemExit("the server did not say the body is JSON")
+try:
+    data = response.json()  # JSON text -> dict, list, str, int, float, bool, None
+except requests.exceptions.JSONDecodeError as error:  # also a ValueError
+    raise SystemExit(f"the body is not JSON: {{error}}")
+"#
+            ),
+        ),
+        Some(max) => (
+            "import json\n\nimport requests\n",
+            format!(
+                r#"MAX_BYTES = {max}  # more than this program expects: refuse it
+
+# stream=True: read the body ourselves, and stop once it is too large.
+with requests.get(URL, timeout={timeout_s}, stream=True) as response:
+    response.raise_for_status()  # 4xx and 5xx become an HTTPError
+    print(response.status_code, response.reason, response.headers.get("Content-Type"))
+    declared = response.headers.get("Content-Length")
+    if declared and int(declared) > MAX_BYTES:
+        raise SystemExit(f"too large: {{declared}} bytes declared, at most {{MAX_BYTES}} accepted")
+    # A length can be missing or wrong: count the bytes as they arrive.
+    body = b""
+    for chunk in response.iter_content(8192):
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise SystemExit(f"too large: more than {{MAX_BYTES}} bytes")
+try:
+    data = json.loads(body)
+except ValueError as error:  # json.JSONDecodeError is a ValueError
+    raise SystemExit(f"the body is not JSON: {{error}}")
+"#
+            ),
+        ),
+    };
+    let expected: String = expected.concat();
+    let py = format!(
+        r#"{imports}
+URL = {url}
+# The keys this program reads, and the type each must have.
+EXPECTED = {{
+{expected}}}
+
+
+def is_a(value, kind):
+    # True and False are ints in Python: a number must not be a bool.
+    if isinstance(value, bool):
+        return kind is bool
+    return isinstance(value, kind)
+
+
+{fetch}
+# The shape: one object (a dict), not a list or a single value.
+if not isinstance(data, dict):
+    raise SystemExit(f"expected a JSON object, got {{type(data).__name__}}")
+problems = []
+for key, kind in EXPECTED.items():
+    if key not in data:  # data[key] would raise KeyError
+        problems.append(f"{{key!r}} is missing")
+    elif not is_a(data[key], kind):
+        problems.append(f"{{key!r}} has the wrong type: {{type(data[key]).__name__}}")
+if problems:
+    raise SystemExit("rejected: " + "; ".join(problems))
+# Every key is there and of its type: data[key] is safe now. A key the
+# program can do without is read with a default: data.get(key, default).
+print("the document has the expected shape:", {{key: data[key] for key in EXPECTED}})
+"#,
+        url = py_str(url),
+    );
+    let mut curl = format!("curl -sS -i --max-time {timeout_s}");
+    if let Some(max) = max_bytes {
+        // curl stops with its error 63 when the declared length is larger.
+        curl.push_str(&format!(" --max-filesize {max}"));
+    }
+    curl.push_str(&format!(
+        " -H 'Accept: application/json' {}\n",
+        sh_word(url)
+    ));
     vec![
         program("client.py", Lang::Python, Role::Client, py),
         program("shell", Lang::Shell, Role::Client, curl),

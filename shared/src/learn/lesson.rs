@@ -209,6 +209,17 @@ pub enum Setup {
         /// counts its attempts afresh.
         retry: Option<Retry>,
     },
+    /// A `GET` of `http://<target><path>` for a JSON document a program
+    /// reads: `expect` is what it needs, written as the payload inspector
+    /// takes it (`city:string temp:number`), and the page fills it in
+    /// there. With `max_bytes` the relay refuses a larger body (its
+    /// `max_body`) as the program does. The wait is [`JSON_TIMEOUT_MS`].
+    Json {
+        target: Target,
+        path: &'static str,
+        expect: &'static str,
+        max_bytes: Option<u64>,
+    },
     /// The page as a server: listen on a port the relay picks (a
     /// `tcp_listen`), and wait.
     Listen,
@@ -244,6 +255,10 @@ pub enum Setup {
         mode: DnsMode,
     },
 }
+
+/// How long a [`Setup::Json`] waits to connect and for its answer to
+/// begin, as its program's `timeout=` does.
+pub const JSON_TIMEOUT_MS: u64 = 10_000;
 
 /// The DNS lab's stub server: what a DNS setup's programs ask.
 pub const DNS_LAB: Target = Target::Service("dns-lab");
@@ -300,6 +315,7 @@ impl Setup {
             Setup::Tcp { target, .. }
             | Setup::Udp { target, .. }
             | Setup::Http { target, .. }
+            | Setup::Json { target, .. }
             | Setup::Many { target, .. }
             | Setup::Checks { target, .. } => *target,
             Setup::Listen | Setup::Serve { .. } => OWN_SERVER,
@@ -315,7 +331,7 @@ impl Setup {
             | Setup::Http { send, .. }
             | Setup::Many { send, .. }
             | Setup::Serve { send } => send,
-            Setup::Listen | Setup::Dns { .. } | Setup::Checks { .. } => "",
+            Setup::Listen | Setup::Dns { .. } | Setup::Checks { .. } | Setup::Json { .. } => "",
         }
     }
 
@@ -377,6 +393,19 @@ impl Setup {
                 timeouts: timeout_ms.map(HttpTimeouts::waiting),
                 faults: None,
             },
+            // The playground's form has no limit on the body: it reads it all.
+            Setup::Json { path, .. } => Experiment::Http {
+                method: "GET".to_owned(),
+                url: format!("http://{target}{path}"),
+                headers: String::new(),
+                body: String::new(),
+                retry: None,
+                json: false,
+                raw: true,
+                follow_redirects: 0,
+                timeouts: Some(HttpTimeouts::waiting(JSON_TIMEOUT_MS)),
+                faults: None,
+            },
         })
     }
 
@@ -388,6 +417,7 @@ impl Setup {
                 faults.is_some_and(|f| !f.is_empty())
             }
             Setup::Http { .. }
+            | Setup::Json { .. }
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }

@@ -9,6 +9,7 @@ use super::checks::Check;
 use super::lesson::{
     After, Choice, Lesson, Mistake, Predict, Retry, Setup, Step, Target, Try, View,
 };
+use crate::json_check::Fit;
 
 const ECHO: Target = Target::Service("tcp-echo");
 /// The concurrency lab: the same slow work (200 ms) served three ways.
@@ -235,6 +236,22 @@ const fn health(paths: &'static [&'static str], timeout_ms: u64) -> Setup {
         timeout_ms,
     }
 }
+
+/// What the JSON lesson's program needs of the lab's weather report, as
+/// the payload inspector takes it.
+const WEATHER: &str = "city:string temp:number";
+const fn json_get(path: &'static str, expect: &'static str, max_bytes: Option<u64>) -> Setup {
+    Setup::Json {
+        target: WWW_80,
+        path,
+        expect,
+        max_bytes,
+    }
+}
+const JSON_MISSING: Check = Check::JsonFit(WWW_80, "/json/missing-key", WEATHER, Fit::Missing);
+const JSON_NOT_JSON: Check = Check::JsonFit(WWW_80, "/json/not-json", WEATHER, Fit::NotJson);
+/// The JSON lesson's limit on a body: far more than a weather report.
+const JSON_LIMIT: u64 = 64 * 1024;
 
 /// Every lesson, in course order.
 pub const LESSONS: &[Lesson] = &[
@@ -1782,6 +1799,146 @@ stopped waiting, whatever the server did next.",
 accepted the connection and never answers, and the program hangs with no error to log. \
 Pass a timeout on every call and catch `requests.exceptions.Timeout`.",
             show: Some(DELAY_5_TIMEOUT_2),
+        }),
+        views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "json-responses",
+        title: "JSON responses",
+        summary: "Parse safely, check the shape, the keys and their types, use defaults, and do not trust the size.",
+        text: "A server's JSON is only text until your program parses it, and nothing promises \
+that it has the shape your code expects. The lab serves a small weather report, \
+`{\"city\": \"Lisbon\", \"temp\": 18.5, ...}`, and the same report broken one way at a time. \
+The payload inspector beside the lesson checks each body against what the program needs: \
+`city:string temp:number`.
+
+A careful client checks in the order things go wrong:
+
+- **The content type.** `Content-Type: application/json` is the server's claim, not a proof: \
+the lab's `/json/not-json` says JSON and sends an HTML page.
+- **Parse safely.** `response.json()` turns the text into Python values: an object becomes a \
+`dict`, an array a `list`, a number an `int` or a `float`, `null` becomes `None`. On a body \
+that is not JSON it raises `requests.exceptions.JSONDecodeError`, which is also a \
+`ValueError`: catch it and say what came back.
+- **The shape.** Code that expects one object and receives a list of them fails at its first \
+key. `isinstance(data, dict)` tells you which you have.
+- **The keys.** `data[\"temp\"]` raises `KeyError` when the key is missing; \
+`data.get(\"temp\")` returns `None`, and `data.get(\"temp\", 0.0)` a default you choose. Use \
+`.get` with a default for a key you can do without; check the ones you cannot.
+- **The types.** `\"18.5\"` is a string, not a number: `isinstance(data[\"temp\"], (int, \
+float))` tells them apart. In Python `True` is an `int` too, so rule out `bool` where you \
+want a number.
+- **The size.** A body can be far larger than you expect, and its `Content-Length` can be \
+missing or wrong. The last step asks for a mebibyte with a limit of 64 KiB: the relay stops \
+at once with a red `failed: body too large`, as the program beside it stops, reading with \
+`stream=True` and counting the bytes.
+
+The status line helps with none of this: every response in this lesson is `200 OK`.",
+        steps: &[
+            Step {
+                text: "GET `/json/weather`, the report as the program expects it.",
+                button: "GET the report",
+                setup: json_get("/json/weather", WEATHER, None),
+                check: Check::JsonFit(WWW_80, "/json/weather", WEATHER, Fit::Fits),
+                check_label: "JSON with `city` a string and `temp` a number",
+                predict: None,
+            },
+            Step {
+                text: "GET `/json/missing-key`: the same report without `temp`.",
+                button: "GET a report without temp",
+                setup: json_get("/json/missing-key", WEATHER, None),
+                check: JSON_MISSING,
+                check_label: "the inspector marks `temp` missing",
+                predict: Some(Predict {
+                    question: "The body has no `temp`. What does `data[\"temp\"]` do?",
+                    choices: &[
+                        Choice {
+                            label: "raises `KeyError`",
+                            shows: Some(JSON_MISSING),
+                        },
+                        Choice {
+                            label: "returns `None`",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "returns `0`",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The key is not there, so `data[\"temp\"]` raises `KeyError`; \
+`data.get(\"temp\")` returns `None`, and `data.get(\"temp\", 0.0)` your default.",
+                }),
+            },
+            Step {
+                text: "GET `/json/other-shape`: a list of reports where one report was expected.",
+                button: "GET a list",
+                setup: json_get("/json/other-shape", WEATHER, None),
+                check: Check::JsonFit(WWW_80, "/json/other-shape", WEATHER, Fit::OtherShape),
+                check_label: "another shape: an array where an object was expected",
+                predict: None,
+            },
+            Step {
+                text: "GET `/json/not-json`: its `Content-Type` says JSON, its body is a web page.",
+                button: "GET a page that claims to be JSON",
+                setup: json_get("/json/not-json", WEATHER, None),
+                check: JSON_NOT_JSON,
+                check_label: "`200 OK`, JSON by its header, and not JSON",
+                predict: Some(Predict {
+                    question: "The header says JSON; the body is HTML. What does \
+`response.json()` do?",
+                    choices: &[
+                        Choice {
+                            label: "raises `requests.exceptions.JSONDecodeError`",
+                            shows: Some(JSON_NOT_JSON),
+                        },
+                        Choice {
+                            label: "returns the HTML as a string",
+                            shows: None,
+                        },
+                        Choice {
+                            label: "returns `None`",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The inspector cannot parse the body: `expected value at line 1 \
+column 1`. Python's parser says `Expecting value: line 1 column 1 (char 0)`, and \
+`response.json()` raises it as a `JSONDecodeError`.",
+                }),
+            },
+            Step {
+                text: "GET `/json/oversized`, a mebibyte of valid JSON, accepting at most 64 KiB.",
+                button: "GET a mebibyte, limit 64 KiB",
+                setup: json_get("/json/oversized", WEATHER, Some(JSON_LIMIT)),
+                check: Check::HttpTooLarge(WWW_80, "/json/oversized"),
+                check_label: "refused: the body is larger than the limit",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "`/json/wrong-type`: `temp` is the string `\"18.5\"`, and the inspector says \
+it should be a number.",
+                setup: json_get("/json/wrong-type", WEATHER, None),
+            },
+            Try {
+                text: "The mebibyte with no limit of yours: all of it arrives, valid JSON with \
+`readings` an array.",
+                setup: json_get("/json/oversized", "city:string readings:array", None),
+            },
+            Try {
+                text: "The lab's `/json`: type your own keys into the inspector, such as \
+`slideshow.slides:array`.",
+                setup: json_get("/json", "slideshow:object slideshow.slides:array", None),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Trusting the type",
+            text: "When `temp` arrives as `\"18.5\"`, `data[\"temp\"] + 1` raises `TypeError` \
+somewhere far from the request that caused it, and `data[\"temp\"] > 20` raises too. Check \
+each value with `isinstance` where the response comes in, and reject it with a message that \
+names the key.",
+            show: Some(json_get("/json/wrong-type", WEATHER, None)),
         }),
         views: &[View::Payloads, View::Sequence],
         server_code: false,

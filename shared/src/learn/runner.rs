@@ -11,7 +11,7 @@ use crate::protocol::{
 use crate::trace::{Request, StepKind, Trace};
 
 use super::checks::{accepted, answer_to, connected, open_listener};
-use super::lesson::{After, Setup, keyed_path};
+use super::lesson::{After, JSON_TIMEOUT_MS, Setup, keyed_path};
 
 /// How long a UDP socket of a lesson waits for its answer at most.
 pub const MAX_RECV_TIMEOUT_MS: u64 = 10_000;
@@ -203,6 +203,14 @@ impl Run {
                 retry: retry.map(|r| r.policy()),
                 ..HttpRequest::get(op, format!("http://{target}{}", keyed_path(path, nonce)))
             }),
+            // No wire bytes: the inspector's newest payload is the body.
+            Setup::Json {
+                path, max_bytes, ..
+            } => ClientMsg::HttpRequest(HttpRequest {
+                timeouts: Some(HttpTimeouts::waiting(JSON_TIMEOUT_MS)),
+                max_body: max_bytes,
+                ..HttpRequest::get(op, format!("http://{target}{path}"))
+            }),
             Setup::Listen | Setup::Serve { .. } => ClientMsg::TcpListen { op, port: None },
             Setup::Dns { name, rtype, mode } => ClientMsg::DnsQuery {
                 op,
@@ -251,6 +259,7 @@ impl Run {
             Setup::Udp { .. } => None,
             // The relay runs the whole exchange and ends the operation.
             Setup::Http { .. }
+            | Setup::Json { .. }
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }
@@ -476,6 +485,7 @@ impl Run {
                         .any(|e| matches!(e, EventKind::PeerClosed))
             }
             Setup::Http { .. }
+            | Setup::Json { .. }
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }
@@ -502,6 +512,7 @@ impl Run {
             },
             Setup::Udp { .. } => vec![ClientMsg::Close { op }],
             Setup::Http { .. }
+            | Setup::Json { .. }
             | Setup::Listen
             | Setup::Serve { .. }
             | Setup::Many { .. }

@@ -2290,3 +2290,201 @@ fn the_health_checker_code_times_each_call_bounds_each_wait_and_reads_the_status
             .contains("\"http://127.0.0.1:4002/delay/4\",\n    \"http://127.0.0.1:4002/get\",")
     );
 }
+
+/// A response to op 1 as the relay reports it: head, the body in two
+/// pieces, `response_done` (when `done`), closed.
+fn json_response(body: &str, done: bool) -> Vec<Message> {
+    let (first, rest) = body.split_at(body.len() / 2);
+    let mut messages = vec![head_of(1, 200), data(1, first), data(1, rest)];
+    if done {
+        messages.push(http_event(EventKind::ResponseDone {
+            body_bytes: body.len() as u64,
+            json: serde_json::from_str::<serde_json::Value>(body).is_ok(),
+            timings: Default::default(),
+        }));
+        messages.push(http_event(EventKind::Closed { by: Closer::Peer }));
+    }
+    messages
+}
+
+#[test]
+fn json_checks_read_the_whole_body_against_the_expected_keys() {
+    use crate::json_check::Fit;
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("json-responses").unwrap().1;
+    let expect = "city:string temp:number";
+    // What each of the lab's bodies is, as the relay tests serve them.
+    let cases = [
+        (
+            0,
+            r#"{"city": "Lisbon", "temp": 18.5, "unit": "C", "wind_kmh": 12}"#,
+            Fit::Fits,
+        ),
+        (
+            1,
+            r#"{"city": "Lisbon", "unit": "C", "wind_kmh": 12}"#,
+            Fit::Missing,
+        ),
+        (2, r#"[{"city": "Lisbon", "temp": 18.5}]"#, Fit::OtherShape),
+        (
+            3,
+            "<html><body><h1>Service busy</h1></body></html>\n",
+            Fit::NotJson,
+        ),
+    ];
+    for (i, body, fit) in cases {
+        let step = lesson.steps[i];
+        let Setup::Json { path, .. } = step.setup else {
+            panic!("step {i} is a JSON setup")
+        };
+        assert_eq!(step.check, Check::JsonFit(www, path, expect, fit));
+        let state = page([]);
+        let (_, first) = Run::start(step.setup, &state.services, &state.trace, 1, "", 0).unwrap();
+        let ClientMsg::HttpRequest(request) = &first else {
+            panic!("{first:?}")
+        };
+        assert_eq!(request.url, format!("http://www.lab.test:80{path}"));
+        assert_eq!(request.method, "GET");
+        // No wire bytes: the inspector's newest payload is the body.
+        assert!(!request.raw);
+        assert_eq!(request.max_body, None);
+        let timeouts = request.timeouts.expect("a timeout, as the program's");
+        assert_eq!(timeouts.first_byte_ms, Some(10_000));
+
+        let answered =
+            page(std::iter::once(Message::Out(first.clone())).chain(json_response(body, true)));
+        assert!(step.check.passed(&answered), "step {i}");
+        if let Some(predict) = step.predict {
+            let right = predict
+                .choices
+                .iter()
+                .position(|c| c.shows == Some(step.check));
+            assert_eq!(shown_choice(&predict, &answered), right);
+        }
+        // Every other verdict stays open on this body.
+        for other in [
+            Fit::Fits,
+            Fit::Missing,
+            Fit::OtherShape,
+            Fit::NotJson,
+            Fit::WrongType,
+        ] {
+            if other != fit {
+                assert!(!Check::JsonFit(www, path, expect, other).passed(&answered));
+            }
+        }
+        // Not yet whole, or not asked at all: the check stays open.
+        let halfway =
+            page(std::iter::once(Message::Out(first.clone())).chain(json_response(body, false)));
+        assert!(!step.check.passed(&halfway), "step {i}: half a body");
+        assert!(!step.check.passed(&page([])), "step {i}: nothing asked");
+        assert!(
+            !Check::JsonFit(www, "/json", expect, fit).passed(&answered),
+            "another path"
+        );
+    }
+    // The mistake box shows a wrong type.
+    let wrong = lesson.mistake.unwrap().show.unwrap();
+    let state = page([]);
+    let (_, first) = Run::start(wrong, &state.services, &state.trace, 1, "", 0).unwrap();
+    let answered = page(
+        std::iter::once(Message::Out(first))
+            .chain(json_response(r#"{"city": "Lisbon", "temp": "18.5"}"#, true)),
+    );
+    assert!(Check::JsonFit(www, "/json/wrong-type", expect, Fit::WrongType).passed(&answered));
+}
+
+#[test]
+fn a_body_past_the_limit_is_refused_by_the_relay() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("json-responses").unwrap().1;
+    let step = lesson.steps[4];
+    assert_eq!(step.check, Check::HttpTooLarge(www, "/json/oversized"));
+    let state = page([]);
+    let (_, first) = Run::start(step.setup, &state.services, &state.trace, 1, "", 0).unwrap();
+    let ClientMsg::HttpRequest(request) = &first else {
+        panic!("{first:?}")
+    };
+    assert_eq!(request.max_body, Some(64 * 1024));
+    let refused = page([
+        Message::Out(first.clone()),
+        head_of(1, 200),
+        failed(1, ErrorCode::BodyTooLarge),
+    ]);
+    assert!(step.check.passed(&refused));
+    // Waiting, answered whole, or failed otherwise: not refused for size.
+    let waiting = page([Message::Out(first.clone()), head_of(1, 200)]);
+    let timed_out = page([Message::Out(first.clone()), failed(1, ErrorCode::TimedOut)]);
+    let whole = page(std::iter::once(Message::Out(first)).chain(json_response("[1]", true)));
+    for state in [&waiting, &timed_out, &whole] {
+        assert!(!step.check.passed(state));
+    }
+    assert!(
+        !Check::HttpTooLarge(www, "/json").passed(&refused),
+        "another path"
+    );
+}
+
+#[test]
+fn the_json_client_checks_type_shape_keys_and_size_before_it_uses_them() {
+    let lesson = lesson("json-responses").unwrap().1;
+    let code = |setup: Setup| codegen::for_setup(&setup, &services(), "", false, 0).unwrap();
+    let plain = code(lesson.steps[0].setup);
+    let files: Vec<_> = plain.iter().map(|p| (p.file, p.lang, p.role)).collect();
+    assert_eq!(
+        files,
+        [
+            ("client.py", Lang::Python, Role::Client),
+            ("shell", Lang::Shell, Role::Client)
+        ]
+    );
+    let py = &plain[0].code;
+    for needle in [
+        "URL = \"http://127.0.0.1:4002/json/weather\"",
+        "    \"city\": str,\n    \"temp\": (int, float),\n",
+        "requests.get(URL, timeout=10)",
+        "response.raise_for_status()",
+        "if \"json\" not in content_type:",
+        "data = response.json()",
+        "except requests.exceptions.JSONDecodeError as error:",
+        "if not isinstance(data, dict):",
+        "if key not in data:",
+        "if isinstance(value, bool):\n        return kind is bool",
+    ] {
+        assert!(py.contains(needle), "{needle:?} in\n{py}");
+    }
+    assert!(!py.contains("stream=True"), "no limit, no streaming");
+    assert_eq!(
+        plain[1].code,
+        "curl -sS -i --max-time 10 -H 'Accept: application/json' 'http://127.0.0.1:4002/json/weather'\n"
+    );
+    let limited = code(lesson.steps[4].setup);
+    let py = &limited[0].code;
+    for needle in [
+        "MAX_BYTES = 65536",
+        "requests.get(URL, timeout=10, stream=True)",
+        "int(declared) > MAX_BYTES",
+        "for chunk in response.iter_content(8192):",
+        "data = json.loads(body)",
+        "except ValueError as error:",
+    ] {
+        assert!(py.contains(needle), "{needle:?} in\n{py}");
+    }
+    assert!(limited[1].code.contains(" --max-filesize 65536 "));
+    // A try's own keys become the program's.
+    let readings = code(lesson.tries[1].setup);
+    assert!(readings[0].code.contains("    \"readings\": list,\n"));
+    // The playground link asks the same URL, its wire bytes shown.
+    let link = lesson.steps[3].setup.experiment(&services(), "").unwrap();
+    assert!(matches!(
+        link,
+        crate::share::Experiment::Http { ref url, ref method, .. }
+            if url == "http://www.lab.test:80/json/not-json" && method == "GET"
+    ));
+}
