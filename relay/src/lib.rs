@@ -371,8 +371,9 @@ impl AppState {
     }
 }
 
-/// The relay's routes: the WebSocket at `/ws`, the admin routes unless
-/// they have a listener of their own, the page everywhere else.
+/// The relay's routes: the WebSocket at `/ws`, the lab CA's certificate at
+/// `/lab-ca.pem`, the admin routes unless they have a listener of their
+/// own, the page everywhere else.
 pub fn app(state: AppState) -> Router {
     let admin = if state.config().admin_on_public {
         admin::routes()
@@ -381,9 +382,28 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .route("/ws", get(ws_upgrade))
+        .route("/lab-ca.pem", get(lab_ca))
         .merge(admin)
         .fallback(assets::serve)
         .with_state(state)
+}
+
+/// The lab CA's certificate, for the programs beside the HTTPS lessons to
+/// trust the HTTPS lab with (`verify="lab-ca.pem"`, `curl --cacert`). A
+/// certificate is public; its key never leaves the relay's memory, and a
+/// new one is made at every start.
+async fn lab_ca(State(state): State<AppState>) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/x-pem-file"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"lab-ca.pem\"",
+            ),
+        ],
+        state.lab().lab_ca_pem().to_owned(),
+    )
+        .into_response()
 }
 
 async fn ws_upgrade(

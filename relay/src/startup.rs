@@ -100,7 +100,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartupError> {
     };
     let lab = lab::Lab::start().await.map_err(StartupError::Lab)?;
     for service in lab.services() {
-        tracing::info!(name = %service.name, addr = %service.addr, "lab service");
+        tracing::info!(
+            name = %service.name,
+            addr = %service.addr,
+            protocol = %service.protocol,
+            "lab service"
+        );
     }
     // The URL goes to stdout (logs go to stderr) so that scripts can read it.
     println!("Roundtrip is running at http://{addr}/  (Ctrl-C to stop)");

@@ -9,7 +9,7 @@ use std::time::Duration;
 use roundtrip_shared::payload::Payload;
 use roundtrip_shared::protocol::{
     ClientMsg, Closer, DataEncoding, ErrorCode, Event, EventKind, HttpRequest, HttpTimeouts, OpId,
-    ResolveSource, ServerMsg, WireDir,
+    RelayError, ResolveSource, ServerMsg, TlsFailure, WireDir,
 };
 use support::{Client, start_relay};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -34,7 +34,13 @@ async fn start(data: DataEncoding) -> Client {
             .filter(|s| s.protocol.starts_with("http"))
             .map(|s| (s.name.as_str(), s.protocol.as_str()))
             .collect::<Vec<_>>(),
-        [("http-lab", "http"), ("https-lab", "https")]
+        [
+            ("http-lab", "http"),
+            ("https-lab", "https"),
+            ("https-wrong-name", "https"),
+            ("https-unknown-ca", "https"),
+            ("https-expired", "https"),
+        ]
     );
     client
 }
@@ -163,8 +169,13 @@ impl Exchange {
     }
 
     fn failure(&self) -> (ErrorCode, String) {
+        let error = self.error();
+        (error.code, error.message)
+    }
+
+    fn error(&self) -> RelayError {
         match self.events.last() {
-            Some(EventKind::Failed { error }) => (error.code, error.message.clone()),
+            Some(EventKind::Failed { error }) => error.clone(),
             other => panic!("expected a failure, got {other:?} after {:?}", self.names()),
         }
     }
@@ -490,9 +501,14 @@ async fn mixed_up_schemes_and_ports_say_what_is_wrong() {
     let plain = client
         .run(get(1, format!("https://{}/get", client.http())))
         .await;
-    let (code, message) = plain.failure();
-    assert_eq!(code, ErrorCode::Tls);
-    assert!(message.contains("plain text, not TLS"), "{message}");
+    let error = plain.error();
+    assert_eq!(error.code, ErrorCode::Tls);
+    assert_eq!(error.tls_failure, Some(TlsFailure::NotTls));
+    assert!(
+        error.message.contains("plain text, not TLS"),
+        "{}",
+        error.message
+    );
     let zero = client.run(get(2, "http://127.0.0.1:0/".into())).await;
     let (code, message) = zero.failure();
     assert_eq!(code, ErrorCode::InvalidUrl);
@@ -721,6 +737,84 @@ async fn a_certificate_from_an_unknown_ca_is_a_tls_error() {
         message.contains("not signed by a CA the relay trusts"),
         "{message}"
     );
+    assert_eq!(
+        exchange.error().tls_failure,
+        Some(TlsFailure::UnknownIssuer)
+    );
+}
+
+#[tokio::test]
+async fn each_broken_lab_certificate_fails_the_handshake_with_its_own_reason() {
+    let mut client = start(DataEncoding::Binary).await;
+    let cases = [
+        (
+            "https-wrong-name",
+            TlsFailure::WrongName,
+            "made out to other names",
+            // The message names what the certificate is valid for.
+            "someone-else.lab.test",
+        ),
+        (
+            "https-unknown-ca",
+            TlsFailure::UnknownIssuer,
+            "not signed by a CA the relay trusts",
+            "TLS handshake with localhost failed",
+        ),
+        (
+            "https-expired",
+            TlsFailure::Expired,
+            "has expired",
+            "expired",
+        ),
+    ];
+    for (op, (service, failure, hint, detail)) in (1..).zip(cases) {
+        let exchange = client
+            .run(HttpRequest {
+                raw: true,
+                ..get(op, format!("https://{service}/get"))
+            })
+            .await;
+        // Connected, then refused in the handshake: no request went out.
+        assert_eq!(
+            exchange.names(),
+            names(&["resolved", "connecting", "connected", "failed"]),
+            "{service}"
+        );
+        let error = exchange.error();
+        assert_eq!(error.code, ErrorCode::Tls, "{service}");
+        assert_eq!(error.tls_failure, Some(failure), "{service}");
+        assert!(
+            error.message.contains(hint) && error.message.contains(detail),
+            "{service}: {}",
+            error.message
+        );
+        // The client's hello crossed the wire, and the server answered it:
+        // the handshake began and the relay ended it.
+        assert!(!wire_bytes(&exchange, WireDir::Out).is_empty(), "{service}");
+        assert!(!wire_bytes(&exchange, WireDir::In).is_empty(), "{service}");
+    }
+    // The good lab, under the same relay, still answers.
+    let good = client.run(get(9, "https://https-lab/get".into())).await;
+    assert_eq!(good.statuses(), [200]);
+}
+
+#[tokio::test]
+async fn the_relay_serves_the_lab_ca_that_signed_the_https_lab() {
+    let relay = start_relay().await;
+    let (status, response) = support::http_get(relay, "/lab-ca.pem").await;
+    assert_eq!(status, 200);
+    let pem = &response[response.find("-----BEGIN").expect("a PEM body")..];
+    assert!(
+        pem.trim_end().ends_with("-----END CERTIFICATE-----"),
+        "{pem}"
+    );
+    let (_, parsed) = x509_parser::pem::parse_x509_pem(pem.as_bytes()).expect("PEM");
+    let cert = parsed.parse_x509().expect("a certificate");
+    assert_eq!(
+        cert.subject().to_string(),
+        "CN=Roundtrip Lab CA, O=Roundtrip"
+    );
+    assert!(cert.is_ca());
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! "What does this mean?": a short explanation for every HTTP status class
 //! and the common status codes, every protocol [`ErrorCode`], every
-//! [`Refusal`] of the relay's policy and every [`SessionClose`]. Each says what
+//! [`Refusal`] of the relay's policy, every [`TlsFailure`] of a handshake
+//! and every [`SessionClose`]. Each says what
 //! it means, the usual causes, and what to do.
 //!
 //! [`error`], [`refusal`] and [`session_close`] match without a wildcard, so
@@ -8,7 +9,7 @@
 //! refusal and the close code come as values from the relay (`RelayError`'s
 //! `refusal`, the close frame's code): nothing here reads a message.
 
-use crate::protocol::{ErrorCode, Refusal, RelayError, SessionClose};
+use crate::protocol::{ErrorCode, Refusal, RelayError, SessionClose, TlsFailure};
 
 /// One explanation, in three parts that read as one paragraph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,11 +220,44 @@ pub fn error(code: ErrorCode) -> Explanation {
 }
 
 /// The explanation of an error the relay sent: its policy rule's when it
-/// names one (`blocked`), otherwise its code's.
+/// names one (`blocked`), the handshake's problem when it names one
+/// (`tls`), otherwise its code's.
 pub fn relay_error(error: &RelayError) -> Explanation {
-    error
-        .refusal
-        .map_or_else(|| self::error(error.code), refusal)
+    match (error.refusal, error.tls_failure) {
+        (Some(r), _) => refusal(r),
+        (None, Some(failure)) => tls_failure(failure),
+        (None, None) => self::error(error.code),
+    }
+}
+
+/// The explanation of a failed TLS handshake whose cause the relay named.
+pub fn tls_failure(failure: TlsFailure) -> Explanation {
+    match failure {
+        TlsFailure::UnknownIssuer => ex(
+            "certificate from an unknown CA",
+            "The server's certificate chain does not lead to a certificate authority (CA) the client trusts, so nothing vouches that the key belongs to that name; the client stopped before sending the request.",
+            "a self-signed certificate, a company's or a lab's private CA, or a server that does not send the intermediate certificates of its chain.",
+            "fix the server's certificate; to trust a private CA, give your program that one CA's file (requests' verify=, curl --cacert), never turn verification off.",
+        ),
+        TlsFailure::WrongName => ex(
+            "certificate for another name",
+            "The certificate is signed by a trusted CA but made out to other names than the one the client asked for, so it proves nothing about this server; the client stopped before sending the request.",
+            "a typo in the host name, an address used instead of the name, a server that hosts several sites and sent the wrong certificate, or someone in the middle.",
+            "connect with a name the certificate lists (the message says which ones), or have the server's certificate include the name you use.",
+        ),
+        TlsFailure::Expired => ex(
+            "certificate expired",
+            "The certificate's validity period has ended, so the client no longer accepts it, even though a trusted CA signed it for this name.",
+            "a certificate nobody renewed, or a client whose clock is wrong.",
+            "renew the certificate (automate it: Let's Encrypt certificates last 90 days), and check the client's clock.",
+        ),
+        TlsFailure::NotTls => ex(
+            "no TLS on that port",
+            "The server answered the client's TLS hello with something that is not TLS, or hung up.",
+            "https:// on a port that serves plain HTTP, or a port of another protocol.",
+            "use http:// for that port, or the port where the server speaks TLS (443 by convention).",
+        ),
+    }
 }
 
 /// The explanation of a refusal by the relay's policy.
@@ -589,6 +623,25 @@ mod tests {
         }
         assert_eq!(close_code(1000), None);
         assert_eq!(close_code(1006), None);
+    }
+
+    #[test]
+    fn every_tls_failure_has_its_own_explanation_and_explains_its_error() {
+        use strum::IntoEnumIterator as _;
+        let mut titles = std::collections::HashSet::new();
+        for failure in TlsFailure::iter() {
+            let explanation = tls_failure(failure);
+            assert!(complete(&explanation), "{failure:?}");
+            assert!(
+                titles.insert(explanation.title),
+                "{failure:?} repeats a title"
+            );
+            let error = RelayError::tls(failure, "TLS handshake with localhost failed");
+            assert_eq!(relay_error(&error), explanation);
+        }
+        // A TLS error whose cause the relay could not name: the code's.
+        let bare = RelayError::new(ErrorCode::Tls, "TLS handshake failed: who knows");
+        assert_eq!(relay_error(&bare), error(ErrorCode::Tls));
     }
 
     #[test]

@@ -293,11 +293,15 @@ mod tests {
                 <Refusal as strum::IntoEnumIterator>::iter().collect::<Vec<_>>(),
             )),
             ".{0,40}",
+            prop::option::of(prop::sample::select(
+                <TlsFailure as strum::IntoEnumIterator>::iter().collect::<Vec<_>>(),
+            )),
         )
-            .prop_map(|(code, refusal, message)| RelayError {
+            .prop_map(|(code, refusal, message, tls_failure)| RelayError {
                 code,
                 message,
                 refusal,
+                tls_failure,
             })
     }
 

@@ -754,6 +754,11 @@ pub struct RelayError {
     /// page can explain it without reading the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal: Option<Refusal>,
+    /// With `tls`: what was wrong with the handshake, when the relay can
+    /// tell (a certificate from an unknown CA, for other names, expired),
+    /// so that the page can explain it without reading the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_failure: Option<TlsFailure>,
 }
 
 impl RelayError {
@@ -762,6 +767,7 @@ impl RelayError {
             code,
             message: message.into(),
             refusal: None,
+            tls_failure: None,
         }
     }
 
@@ -772,8 +778,38 @@ impl RelayError {
             code: ErrorCode::Blocked,
             message: message.into(),
             refusal: Some(refusal),
+            tls_failure: None,
         }
     }
+
+    /// A `tls` error for `failure`; the message says the particulars (which
+    /// name, which names the certificate has) in words.
+    pub fn tls(failure: TlsFailure, message: impl Into<String>) -> Self {
+        RelayError {
+            code: ErrorCode::Tls,
+            message: message.into(),
+            refusal: None,
+            tls_failure: Some(failure),
+        }
+    }
+}
+
+/// Why a TLS handshake failed, as a value: decided where the relay reads
+/// the TLS library's error, carried in [`RelayError::tls_failure`], and
+/// explained by `explain::tls_failure`. The HTTPS lab has a service for
+/// each certificate problem (PROTOCOL.md lists them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsFailure {
+    /// The chain does not lead to a certificate authority the client
+    /// trusts (a self-signed certificate, or a private CA).
+    UnknownIssuer,
+    /// The certificate is valid, but for other names than the one asked.
+    WrongName,
+    /// The certificate's validity period has ended.
+    Expired,
+    /// The server answered in plain text, or hung up, instead of TLS.
+    NotTls,
 }
 
 /// Why the relay's policy refused: the rule, as a value. It is decided where

@@ -120,10 +120,15 @@ impl Relay {
                 .filter_map(|line| {
                     let rest = &line[line.find("lab service name=")? + "lab service name=".len()..];
                     let (name, addr) = rest.split_once(" addr=")?;
+                    // What it speaks: HTTPS services are asked with https://.
+                    let protocol = addr
+                        .split_once("protocol=")
+                        .and_then(|(_, p)| p.split_whitespace().next())
+                        .unwrap_or_default();
                     Some(Service {
                         name: name.to_owned(),
                         label: name.to_owned(),
-                        protocol: String::new(),
+                        protocol: protocol.to_owned(),
                         addr: addr.split_whitespace().next()?.to_owned(),
                     })
                 })

@@ -2,9 +2,11 @@
 //! got, answer with a chosen status, wait, drip, redirect, ask for
 //! credentials, or fail a set number of times for retry lessons.
 //!
-//! One axum [`Router`] served twice on loopback: in plain HTTP (`http-lab`)
-//! and over TLS (`https-lab`) with a certificate made at start by a lab CA
-//! (rcgen). The relay's HTTP client trusts that CA (see [`LabTls`]).
+//! One axum [`Router`] served on loopback in plain HTTP (`http-lab`) and
+//! over TLS (`https-lab`) with a certificate made at start by a lab CA
+//! (rcgen). The relay's HTTP client trusts that CA (see [`LabTls`]). Three
+//! more HTTPS services present a certificate a careful client refuses, one
+//! reason each ([`BadCert`]): for another name, from an unknown CA, expired.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -36,74 +38,197 @@ const MAX_REDIRECTS: u32 = 20;
 const MAX_ECHO_BODY: usize = 1024 * 1024;
 /// `/flaky` keeps this many client keys; the oldest is forgotten first.
 const MAX_FLAKY_KEYS: usize = 1024;
-/// The lab CA and the leaf it signed for the HTTPS lab.
+/// A certificate chain and its key, as one HTTPS lab service presents it.
+#[derive(Debug, Clone)]
+struct Leaf {
+    /// Leaf first, then the CA that signed it.
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<Vec<u8>>,
+}
+
+/// The names the good leaf (and the expired one) are made out to: what the
+/// relay checks when it dials a lab service by name (`localhost`), what a
+/// program on the relay's machine checks (`127.0.0.1`), and the lab's
+/// domain (`https://www.lab.test/`).
+const LAB_NAMES: [&str; 4] = ["localhost", "127.0.0.1", "lab.test", "*.lab.test"];
+
+/// The one name the wrong-name service's certificate is made out to: a lab
+/// name nobody dials, so the certificate is good for nothing anyone asks.
+pub const WRONG_NAME: &str = "someone-else.lab.test";
+
+/// The lab CA and the certificates made at start for the HTTPS lab and its
+/// three broken siblings (see [`BadCert`]).
 #[derive(Debug, Clone)]
 pub struct LabTls {
-    /// The lab CA's certificate: the relay's HTTP client trusts it.
+    /// The lab CA's certificate: the relay's HTTP client trusts it, for
+    /// every name (no other CA signs anything in the lab).
     pub ca: CertificateDer<'static>,
-    leaf: CertificateDer<'static>,
-    leaf_key: Arc<Vec<u8>>,
+    /// The lab CA's certificate in PEM, as the relay serves it at
+    /// `/lab-ca.pem` for programs on the learner's machine.
+    pub ca_pem: String,
+    good: Leaf,
+    wrong_name: Leaf,
+    expired: Leaf,
+    unknown_ca: Leaf,
+}
+
+/// The HTTPS lab services whose certificate a careful client refuses, each
+/// for its own reason (lesson 21).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BadCert {
+    /// Signed by the lab CA, for [`WRONG_NAME`] only.
+    WrongName,
+    /// For the lab's names, signed by a CA of its own that nobody trusts.
+    UnknownCa,
+    /// Signed by the lab CA for the lab's names; it expired a month ago.
+    Expired,
+}
+
+impl BadCert {
+    pub const ALL: [BadCert; 3] = [BadCert::WrongName, BadCert::UnknownCa, BadCert::Expired];
+
+    /// The service's name, as sessions dial it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BadCert::WrongName => "https-wrong-name",
+            BadCert::UnknownCa => "https-unknown-ca",
+            BadCert::Expired => "https-expired",
+        }
+    }
+
+    /// What the panels list it as.
+    pub fn label(self) -> &'static str {
+        match self {
+            BadCert::WrongName => "HTTPS lab, certificate for another name (built-in)",
+            BadCert::UnknownCa => "HTTPS lab, certificate from an unknown CA (built-in)",
+            BadCert::Expired => "HTTPS lab, expired certificate (built-in)",
+        }
+    }
 }
 
 impl LabTls {
-    /// A fresh CA (`CN=Roundtrip Lab CA`) and a leaf for `localhost`,
-    /// `127.0.0.1`, `lab.test` and `*.lab.test` (`https://www.lab.test/`).
+    /// A fresh CA (`CN=Roundtrip Lab CA`), a leaf for the lab's names
+    /// (`localhost`, `127.0.0.1`, `lab.test`, `*.lab.test`), and the three
+    /// broken leaves of [`BadCert`].
     pub fn generate() -> Result<LabTls, rcgen::Error> {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-        };
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "Roundtrip Lab CA");
-        ca_params
-            .distinguished_name
-            .push(DnType::OrganizationName, "Roundtrip");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        // Real-looking validity (from yesterday, for a year), so that a
-        // lesson about certificate dates has dates worth reading.
+        use rcgen::{CertificateParams, DnType, KeyPair};
+        // Real-looking validity (from half a year ago, for a year and a
+        // half), so that a lesson about certificate dates has dates worth
+        // reading, and the expired leaf expired while its CA was valid.
         let now = time::OffsetDateTime::now_utc();
-        ca_params.not_before = now - time::Duration::days(1);
-        ca_params.not_after = now + time::Duration::days(365);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_key = KeyPair::generate()?;
-        let ca = ca_params.self_signed(&ca_key)?;
-        let issuer = Issuer::new(ca_params, ca_key);
+        let (ca, ca_pem, issuer) = make_ca("Roundtrip Lab CA", now)?;
+        // An unknown CA: made the same way, trusted by nobody.
+        let (stranger, _, stranger_issuer) = make_ca("Roundtrip Stranger CA", now)?;
 
-        let mut leaf_params = CertificateParams::new(vec![
-            "localhost".to_owned(),
-            "127.0.0.1".to_owned(),
-            "lab.test".to_owned(),
-            "*.lab.test".to_owned(),
-        ])?;
-        leaf_params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        leaf_params.not_before = now - time::Duration::days(1);
-        leaf_params.not_after = now + time::Duration::days(90);
-        let leaf_key = KeyPair::generate()?;
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer)?;
+        let leaf = |names: &[&str],
+                    from: time::OffsetDateTime,
+                    until: time::OffsetDateTime,
+                    issuer: &rcgen::Issuer<'_, KeyPair>,
+                    ca: &CertificateDer<'static>|
+         -> Result<Leaf, rcgen::Error> {
+            let mut params =
+                CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())?;
+            params.distinguished_name.push(DnType::CommonName, names[0]);
+            params.not_before = from;
+            params.not_after = until;
+            let key = KeyPair::generate()?;
+            let cert = params.signed_by(&key, issuer)?;
+            Ok(Leaf {
+                chain: vec![cert.der().clone(), ca.clone()],
+                key: Arc::new(key.serialize_der()),
+            })
+        };
+        let days = time::Duration::days;
+        let good = leaf(&LAB_NAMES, now - days(1), now + days(90), &issuer, &ca)?;
+        let wrong_name = leaf(&[WRONG_NAME], now - days(1), now + days(90), &issuer, &ca)?;
+        // A 90-day certificate nobody renewed: it ended a month ago.
+        let expired = leaf(&LAB_NAMES, now - days(120), now - days(30), &issuer, &ca)?;
+        let unknown_ca = leaf(
+            &LAB_NAMES,
+            now - days(1),
+            now + days(90),
+            &stranger_issuer,
+            &stranger,
+        )?;
         Ok(LabTls {
-            ca: ca.der().clone(),
-            leaf: leaf.der().clone(),
-            leaf_key: Arc::new(leaf_key.serialize_der()),
+            ca,
+            ca_pem,
+            good,
+            wrong_name,
+            expired,
+            unknown_ca,
         })
     }
 
-    fn server_config(&self) -> Result<rustls::ServerConfig, rustls::Error> {
+    fn server_config(leaf: &Leaf) -> Result<rustls::ServerConfig, rustls::Error> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key.as_ref().clone()));
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf.key.as_ref().clone()));
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(vec![self.leaf.clone(), self.ca.clone()], key)?;
+            .with_single_cert(leaf.chain.clone(), key)?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(config)
     }
+
+    fn bad(&self, which: BadCert) -> &Leaf {
+        match which {
+            BadCert::WrongName => &self.wrong_name,
+            BadCert::UnknownCa => &self.unknown_ca,
+            BadCert::Expired => &self.expired,
+        }
+    }
+}
+
+/// A self-signed CA called `name`: its certificate (DER and PEM) and what
+/// signs with it.
+fn make_ca(
+    name: &str,
+    now: time::OffsetDateTime,
+) -> Result<
+    (
+        CertificateDer<'static>,
+        String,
+        rcgen::Issuer<'static, rcgen::KeyPair>,
+    ),
+    rcgen::Error,
+> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+    };
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "Roundtrip");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.not_before = now - time::Duration::days(180);
+    params.not_after = now + time::Duration::days(365);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok((
+        cert.der().clone(),
+        pem(cert.der()),
+        Issuer::new(params, key),
+    ))
+}
+
+/// A certificate in PEM, the text form programs and tools read (RFC 7468):
+/// base64 in lines of 64 characters between the two markers.
+fn pem(der: &[u8]) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 /// The running HTTP and HTTPS labs.
@@ -111,13 +236,16 @@ impl LabTls {
 pub(super) struct HttpLab {
     pub http: SocketAddr,
     pub https: SocketAddr,
+    /// The HTTPS services with a broken certificate, and where they listen.
+    pub bad: Vec<(BadCert, SocketAddr)>,
     pub tls: LabTls,
 }
 
-/// Starts both labs on `127.0.0.1` with ephemeral ports.
+/// Starts the labs on `127.0.0.1` with ephemeral ports: plain HTTP, HTTPS,
+/// and HTTPS with each [`BadCert`] (the same routes behind each).
 pub(super) async fn start(faults: Arc<FaultTable>) -> std::io::Result<HttpLab> {
     let tls = LabTls::generate().map_err(std::io::Error::other)?;
-    let config = tls.server_config().map_err(std::io::Error::other)?;
+    let config = LabTls::server_config(&tls.good).map_err(std::io::Error::other)?;
     let router = router();
 
     let plain = TcpListener::bind("127.0.0.1:0").await?;
@@ -138,10 +266,30 @@ pub(super) async fn start(faults: Arc<FaultTable>) -> std::io::Result<HttpLab> {
     tokio::spawn(serve_tls(
         secure,
         TlsAcceptor::from(Arc::new(config)),
-        router,
-        faults,
+        router.clone(),
+        faults.clone(),
     ));
-    Ok(HttpLab { http, https, tls })
+
+    let mut bad = Vec::new();
+    for which in BadCert::ALL {
+        let config = LabTls::server_config(tls.bad(which)).map_err(std::io::Error::other)?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        bad.push((which, listener.local_addr()?));
+        // A client that checks the certificate hangs up in the handshake;
+        // one told not to check (`curl -k`) gets the lab's routes.
+        tokio::spawn(serve_tls(
+            listener,
+            TlsAcceptor::from(Arc::new(config)),
+            router.clone(),
+            faults.clone(),
+        ));
+    }
+    Ok(HttpLab {
+        http,
+        https,
+        bad,
+        tls,
+    })
 }
 
 /// Accepts TLS connections and serves `router` on each.
@@ -582,6 +730,10 @@ mod tests {
     #[test]
     fn lab_certificates_generate() {
         let tls = LabTls::generate().unwrap();
-        assert!(tls.server_config().is_ok());
+        assert!(LabTls::server_config(&tls.good).is_ok());
+        for which in BadCert::ALL {
+            assert!(LabTls::server_config(tls.bad(which)).is_ok(), "{which:?}");
+        }
+        assert!(tls.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
     }
 }

@@ -36,6 +36,8 @@ pub struct Lab {
     services: Vec<(Service, SocketAddr)>,
     /// The HTTPS lab's CA, which the HTTP connector trusts.
     lab_ca: rustls::pki_types::CertificateDer<'static>,
+    /// The same in PEM, served at `/lab-ca.pem`.
+    lab_ca_pem: String,
     dns: dns::DnsLab,
     /// Faults the browser asked for, by the relay-side address of each
     /// connection or socket (see [`faults`]).
@@ -55,6 +57,7 @@ impl Lab {
         let mut lab = Lab {
             services: Vec::new(),
             lab_ca: http.tls.ca.clone(),
+            lab_ca_pem: http.tls.ca_pem.clone(),
             dns: dns::start(echo_addr.port()).await?,
             faults: table.clone(),
             slow_read_timeout: Arc::default(),
@@ -125,6 +128,11 @@ impl Lab {
             "https",
             http.https,
         );
+        // Lesson 21's broken certificates: each handshake fails in the
+        // relay's client with its own typed reason.
+        for (which, addr) in &http.bad {
+            lab.add(which.name(), which.label(), "https", *addr);
+        }
         // The SRV record of the DNS lab points at the TCP echo.
         lab.add(
             "dns-lab",
@@ -159,6 +167,12 @@ impl Lab {
     /// The certificate of the CA that signed the HTTPS lab's certificate.
     pub fn lab_ca(&self) -> &rustls::pki_types::CertificateDer<'static> {
         &self.lab_ca
+    }
+
+    /// The lab CA's certificate in PEM, for programs on the learner's
+    /// machine to trust the HTTPS lab with (`verify=`, `--cacert`).
+    pub fn lab_ca_pem(&self) -> &str {
+        &self.lab_ca_pem
     }
 
     /// The lab service a `lab.test` name with the well-known `port` means to

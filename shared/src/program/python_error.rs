@@ -167,6 +167,7 @@ mod tests {
             code,
             message: message.into(),
             refusal: None,
+            tls_failure: None,
         }
     }
 

@@ -992,6 +992,7 @@ impl Sockets {
                         code: crate::protocol::ErrorCode::ResolveFailed,
                         message: String::new(),
                         refusal: None,
+                        tls_failure: None,
                     }),
                 },
             },

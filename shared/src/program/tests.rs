@@ -259,6 +259,7 @@ fn a_refused_connect_raises_connection_refused_error() {
             code: ErrorCode::Refused,
             message: "connection refused".into(),
             refusal: None,
+            tls_failure: None,
         },
     }));
     assert_eq!(
@@ -287,6 +288,7 @@ fn a_blocked_target_raises_permission_error() {
             code: ErrorCode::Blocked,
             message: "10.1.2.3 is private".into(),
             refusal: None,
+            tls_failure: None,
         },
     });
     assert_eq!(raised_name(&effects), Some(PyException::PermissionError));
@@ -748,6 +750,7 @@ fn a_second_server_on_the_same_port_gets_address_in_use_and_a_failed_listen_rais
             code: ErrorCode::LimitReached,
             message: "16 operations are open".into(),
             refusal: None,
+            tls_failure: None,
         },
     }));
     assert_eq!(raised_name(&effects), Some(PyException::OsError));
@@ -1103,6 +1106,7 @@ fn gethostbyname_asks_the_relays_dns_and_a_name_that_does_not_resolve_is_a_gaier
             code: ErrorCode::DnsTimeout,
             message: "no answer".into(),
             refusal: None,
+            tls_failure: None,
         },
     }));
     let [

@@ -322,7 +322,7 @@ pub fn http_messages(trace: &Trace, op: OpId) -> Option<HttpMessages> {
     let no_response = match (exchange.failure(), exchange.end) {
         (Some(error), _) => format!(
             "(no response: the request failed ({}): {})",
-            error.code.summary(),
+            crate::explain::relay_error(error).title,
             error.message
         ),
         (None, Some(_)) => "(no response: the operation ended before one arrived)".to_owned(),

@@ -6,7 +6,7 @@
 use std::io;
 use std::sync::{Arc, OnceLock};
 
-use roundtrip_shared::protocol::{CertInfo, ErrorCode, EventKind, RelayError};
+use roundtrip_shared::protocol::{CertInfo, ErrorCode, EventKind, RelayError, TlsFailure};
 use tokio_rustls::TlsConnector;
 
 use super::Stop;
@@ -148,32 +148,28 @@ pub(super) fn tls_error(error: &io::Error, name: &str) -> RelayError {
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
     {
-        let hint = match tls {
-            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer) => {
+        let failure = tls_failure(tls);
+        let hint = match failure {
+            Some(TlsFailure::UnknownIssuer) => {
                 ": the certificate is not signed by a CA the relay trusts"
             }
-            rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
-            | rustls::Error::InvalidCertificate(
-                rustls::CertificateError::NotValidForNameContext { .. },
-            ) => ": the certificate is made out to other names",
-            rustls::Error::InvalidCertificate(rustls::CertificateError::Expired)
-            | rustls::Error::InvalidCertificate(rustls::CertificateError::ExpiredContext {
-                ..
-            }) => ": the certificate has expired",
+            Some(TlsFailure::WrongName) => ": the certificate is made out to other names",
+            Some(TlsFailure::Expired) => ": the certificate has expired",
             // A plain-text answer ("HTTP/1.1 400 ...") read as a TLS record.
-            rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            Some(TlsFailure::NotTls) => {
                 ": the server answered in plain text, not TLS; is it http:// on that port?"
             }
-            _ => "",
+            None => "",
         };
-        return RelayError::new(
-            ErrorCode::Tls,
-            format!("TLS handshake with {name} failed: {tls}{hint}"),
-        );
+        let message = format!("TLS handshake with {name} failed: {tls}{hint}");
+        return match failure {
+            Some(failure) => RelayError::tls(failure, message),
+            None => RelayError::new(ErrorCode::Tls, message),
+        };
     }
     if error.kind() == io::ErrorKind::UnexpectedEof {
-        return RelayError::new(
-            ErrorCode::Tls,
+        return RelayError::tls(
+            TlsFailure::NotTls,
             format!(
                 "{name} closed the connection during the TLS handshake: is it speaking TLS on that port?"
             ),
@@ -183,6 +179,25 @@ pub(super) fn tls_error(error: &io::Error, name: &str) -> RelayError {
         ErrorCode::Io,
         format!("TLS handshake with {name} failed: {error}"),
     )
+}
+
+/// What a rustls error says about the handshake, as the protocol's value;
+/// `None` for the errors a learner's lesson does not name.
+fn tls_failure(error: &rustls::Error) -> Option<TlsFailure> {
+    use rustls::CertificateError as Cert;
+    match error {
+        rustls::Error::InvalidCertificate(Cert::UnknownIssuer) => Some(TlsFailure::UnknownIssuer),
+        rustls::Error::InvalidCertificate(
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. },
+        ) => Some(TlsFailure::WrongName),
+        rustls::Error::InvalidCertificate(Cert::Expired | Cert::ExpiredContext { .. }) => {
+            Some(TlsFailure::Expired)
+        }
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            Some(TlsFailure::NotTls)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -381,7 +381,8 @@ fn data_label(bytes: &[u8]) -> String {
     )
 }
 
-/// `failed: connection refused`; a policy refusal says why, as the relay
+/// `failed: connection refused`, `failed: certificate expired`; a policy
+/// refusal says why, as the relay
 /// put it: `blocked: 10.0.0.1 is a private address`.
 fn refusal(what: &str, error: &crate::protocol::RelayError) -> String {
     match error.code {
@@ -396,6 +397,10 @@ fn refusal(what: &str, error: &crate::protocol::RelayError) -> String {
             }
             format!("blocked: {short}")
         }
-        _ => format!("{what}: {}", error.code.summary()),
+        // A failed handshake says which rule the certificate broke.
+        _ => match error.tls_failure {
+            Some(failure) => format!("{what}: {}", crate::explain::tls_failure(failure).title),
+            None => format!("{what}: {}", error.code.summary()),
+        },
     }
 }
