@@ -92,10 +92,18 @@ async fn runnable(program: &Program, dir: &Path, python: &Path) -> Command {
     }
     let file = dir.join(program.file);
     std::fs::write(&file, &program.code).expect("write the program");
+    let mut command = plain_runnable(program, dir, &file, python).await;
+    // As a learner runs it: in its folder, beside the files it names
+    // (`lab-ca.pem`).
+    command.current_dir(dir);
+    command
+}
+
+async fn plain_runnable(program: &Program, dir: &Path, file: &Path, python: &Path) -> Command {
     match program.lang {
         Lang::Python => {
             let mut command = Command::new(python);
-            command.arg("-u").arg(&file);
+            command.arg("-u").arg(file);
             command
         }
         Lang::Rust => {
@@ -104,7 +112,7 @@ async fn runnable(program: &Program, dir: &Path, python: &Path) -> Command {
             rustc
                 .args(["--edition", "2021", "-o"])
                 .arg(&binary)
-                .arg(&file);
+                .arg(file);
             let built = finish(rustc, &format!("rustc {}", program.file)).await;
             let (out, err) = text(&built);
             assert!(
@@ -223,6 +231,16 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
         },
         // dig prints each answer as `name TTL IN TYPE data`.
         Check::DnsAnswered(.., record) => (true, format!("IN\t{record}\t")),
+        Check::HttpsAnswered(..) | Check::WireShows(..) | Check::WireHides(..) => match lang {
+            Lang::Shell => (true, "HTTP/1.1 200".to_owned()),
+            _ => (true, "200 ".to_owned()),
+        },
+        // requests raises SSLError, which the program catches; curl stops
+        // with its error 60 (the peer's certificate was not accepted).
+        Check::CertRefused(..) => match lang {
+            Lang::Shell => (false, "(60)".to_owned()),
+            _ => (true, "the certificate was refused".to_owned()),
+        },
         Check::HttpResolvedFirst(..) => match lang {
             Lang::Shell => (true, "HTTP/1.1 200".to_owned()),
             _ => (true, "200 ".to_owned()),
@@ -254,6 +272,18 @@ fn expected(check: &Check, message: &str, lang: Lang) -> (bool, String) {
     }
 }
 
+/// Saves the relay's `/lab-ca.pem` into `dir`, as the HTTPS code asks a
+/// learner to.
+async fn save_lab_ca(relay: &support::Relay, dir: &Path) {
+    let url = format!("{}/lab-ca.pem", relay.url.trim_end_matches('/'));
+    let mut curl = Command::new("curl");
+    curl.args(["-sS", "--fail", "-o"])
+        .arg(dir.join("lab-ca.pem"))
+        .arg(&url);
+    let saved = finish(curl, "curl /lab-ca.pem").await;
+    assert!(saved.status.success(), "{url}: {:?}", text(&saved));
+}
+
 fn has_faults(setup: &Setup) -> bool {
     setup.has_faults()
 }
@@ -264,6 +294,7 @@ async fn every_lesson_step_s_clients_do_what_the_page_showed() {
     let services = relay.lab_services().await;
     let python = python().await;
     let dir = scratch("clients");
+    save_lab_ca(&relay, &dir).await;
     let mut ran = 0;
     for lesson in LESSONS {
         // The learner's own server is run by the next test, beside its client.

@@ -10,7 +10,8 @@ use crate::json_check::{self, Fit};
 use crate::model::http::exchange;
 use crate::page::State;
 use crate::protocol::{
-    AttemptReason, Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource,
+    AttemptReason, Closer, DnsMode, DnsType, ErrorCode, EventKind, OpId, ResolveSource, TlsFailure,
+    WireDir,
 };
 use crate::trace::{Request, StepKind, Trace};
 
@@ -59,7 +60,7 @@ pub enum Check {
     FinFromServer(Target),
     /// The connection was reset (an RST) while in use.
     Reset(Target),
-    /// An HTTP request to `http://<target><path>` got a response with this
+    /// An HTTP request to `<scheme>://<target><path>` got a response with this
     /// status code.
     HttpStatus(Target, &'static str, u16),
     /// A datagram of exactly `text` came back from the target, whole.
@@ -72,7 +73,7 @@ pub enum Check {
     /// Every one of the paths was asked of the target over HTTP and got a
     /// response (of any status): a health check went round.
     EveryPathAnswered(Target, &'static [&'static str]),
-    /// An HTTP request to `http://<target><path>` got no response within
+    /// An HTTP request to `<scheme>://<target><path>` got no response within
     /// its timeout: the relay gave up and said so.
     HttpTimedOut(Target, &'static str),
     /// The whole response to `http://<target><path>` arrived and, checked
@@ -89,10 +90,10 @@ pub enum Check {
     /// `CNAME`, `MX`, ...). In trace mode a referral came first: the walk
     /// started above the name's own server.
     DnsAnswered(&'static str, DnsType, DnsMode, &'static str),
-    /// An HTTP request to `http://<target><path>`: its host name was
+    /// An HTTP request to `<scheme>://<target><path>`: its host name was
     /// resolved, then the connection made, then a response came back.
     HttpResolvedFirst(Target, &'static str),
-    /// An HTTP request with retries to `http://<target><path>` (any
+    /// An HTTP request with retries to `<scheme>://<target><path>` (any
     /// query): at least one attempt failed and was waited out, and a later
     /// one got `200`.
     RetriedToSuccess(Target, &'static str),
@@ -103,6 +104,22 @@ pub enum Check {
     RetriedAfterTimeout(Target, &'static str),
     /// A request with retries used up its attempts and gave up.
     GaveUp(Target, &'static str),
+    /// An HTTPS request to `https://<target><path>` completed its TLS
+    /// handshake (the relay reported the version and the server's
+    /// certificates) and then got a response.
+    HttpsAnswered(Target, &'static str),
+    /// A request to `<scheme>://<target><path>` got a response, and `text`
+    /// (a token, a header) is readable in the bytes that went out on the
+    /// wire: what an eavesdropper reads of plain HTTP.
+    WireShows(Target, &'static str, &'static str),
+    /// A request to `https://<target><path>` got a response after a TLS
+    /// handshake, the request the relay wrote (the decrypted side) holds
+    /// `text`, and the bytes that went out on the wire do not: only TLS
+    /// records crossed.
+    WireHides(Target, &'static str, &'static str),
+    /// An HTTPS request to `https://<target><path>` failed in its TLS
+    /// handshake for this reason, before any request was written.
+    CertRefused(Target, &'static str, TlsFailure),
     /// The page listened: the relay reported the listener's address.
     Listening,
     /// The page's listener accepted a connection from the page's own
@@ -314,6 +331,40 @@ impl Check {
                     .events_of(op)
                     .any(|e| matches!(e, EventKind::GaveUp { .. }))
             }),
+            Check::HttpsAnswered(t, path) => http_ops(state, t, path).into_iter().any(|op| {
+                let mut events = trace.events_of(op);
+                events.any(|e| matches!(e, EventKind::TlsHandshake { .. }))
+                    && events.any(|e| matches!(e, EventKind::ResponseHead { .. }))
+            }),
+            Check::WireShows(t, path, text) => http_ops(state, t, path).into_iter().any(|op| {
+                answered(trace, op) && contains(&wire_out(trace, op), text.as_bytes())
+            }),
+            Check::WireHides(t, path, text) => http_ops(state, t, path).into_iter().any(|op| {
+                let written = trace.events_of(op).any(|e| {
+                    matches!(e, EventKind::RequestWritten { head, .. }
+                        if contains(&head.0, text.as_bytes()))
+                });
+                let wire = wire_out(trace, op);
+                trace
+                    .events_of(op)
+                    .any(|e| matches!(e, EventKind::TlsHandshake { .. }))
+                    && written
+                    && answered(trace, op)
+                    && !wire.is_empty()
+                    && !contains(&wire, text.as_bytes())
+            }),
+            Check::CertRefused(t, path, failure) => {
+                http_ops(state, t, path).into_iter().any(|op| {
+                    let refused = trace.events_of(op).any(|e| {
+                        matches!(e, EventKind::Failed { error }
+                            if error.code == ErrorCode::Tls && error.tls_failure == Some(*failure))
+                    });
+                    let wrote = trace
+                        .events_of(op)
+                        .any(|e| matches!(e, EventKind::RequestWritten { .. }));
+                    refused && !wrote
+                })
+            }
             Check::Listening => listener_ops(trace).into_iter().any(|op| {
                 trace
                     .events_of(op)
@@ -333,12 +384,12 @@ impl Check {
     }
 }
 
-/// The page's HTTP requests to `http://<target><path>`.
+/// The page's HTTP requests to `http://<target><path>` (`https://` for an
+/// HTTPS lab service, see [`Target::scheme`]).
 fn http_ops(state: &State, target: &Target, path: &str) -> Vec<OpId> {
-    let Some(dial) = target.dial(&state.services) else {
+    let Some(url) = target.url(&state.services, path) else {
         return Vec::new();
     };
-    let url = format!("http://{dial}{path}");
     // A path without a query matches the same path with any query.
     let with_query = format!("{url}?");
     let matches = |u: &str| u == url || (!path.contains('?') && u.starts_with(&with_query));
@@ -351,6 +402,35 @@ fn http_ops(state: &State, target: &Target, path: &str) -> Vec<OpId> {
         })
         .map(|step| step.op)
         .collect()
+}
+
+/// Whether a response head came back on `op`.
+fn answered(trace: &Trace, op: OpId) -> bool {
+    trace
+        .events_of(op)
+        .any(|e| matches!(e, EventKind::ResponseHead { .. }))
+}
+
+/// The bytes `op` sent on the wire, as the relay reported them (`wire`
+/// events: what an eavesdropper on the path would capture).
+fn wire_out(trace: &Trace, op: OpId) -> Vec<u8> {
+    trace
+        .events_of(op)
+        .filter_map(|e| match e {
+            EventKind::Wire {
+                dir: WireDir::Out,
+                bytes,
+            } => Some(bytes.0.as_slice()),
+            _ => None,
+        })
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// Whether `needle` occurs in `haystack` (an empty needle never does).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Whether an attempt of `op` failed, was waited out, and `backoff` holds

@@ -91,7 +91,8 @@ pub fn for_setup(
             retry,
             ..
         } => {
-            let url = format!("http://{}{path}", rust_addr(&host, port));
+            let scheme = setup.target().scheme(services);
+            let url = format!("{scheme}://{}{path}", rust_addr(&host, port));
             let headers: Vec<(String, String)> = headers
                 .iter()
                 .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
@@ -791,7 +792,11 @@ pub fn http(
     timeout_s: u64,
 ) -> Vec<Program> {
     let json_body = serde_json::from_str::<serde_json::Value>(body).ok();
+    let tls = url.starts_with("https://");
     let mut py = String::from("import requests\n\n");
+    if tls {
+        py.push_str(LAB_CA_PY);
+    }
     let mut args = vec![py_str(url)];
     if !headers.is_empty() {
         let pairs: Vec<String> = headers
@@ -814,6 +819,9 @@ pub fn http(
         }
     }
     args.push(format!("timeout={timeout_s}"));
+    if tls {
+        args.push("verify=LAB_CA".into());
+    }
     let call = match method.to_ascii_uppercase().as_str() {
         m @ ("GET" | "POST" | "PUT" | "DELETE" | "PATCH" | "HEAD") => {
             format!("requests.{}({})", m.to_ascii_lowercase(), args.join(", "))
@@ -829,11 +837,22 @@ try:
     print(response.text)
 except requests.exceptions.Timeout:
     print("no answer within {timeout_s} s")
-except requests.exceptions.HTTPError as error:
+{refused}except requests.exceptions.HTTPError as error:
     print("the server answered with an error:", error)
-"#
+"#,
+        refused = if tls {
+            "except requests.exceptions.SSLError as error:\n    \
+             # The handshake failed: no request was sent.\n    \
+             print(\"the certificate was refused:\", error)\n"
+        } else {
+            ""
+        }
     ));
     let mut curl = format!("curl -sS -i --max-time {timeout_s}");
+    if tls {
+        // The lab's CA, saved from the relay as the Python program says.
+        curl.push_str(" --cacert lab-ca.pem");
+    }
     if !method.eq_ignore_ascii_case("GET") {
         curl.push_str(&format!(" -X {}", sh_word(method)));
     }
@@ -971,6 +990,16 @@ print("the document has the expected shape:", {{key: data[key] for key in EXPECT
         program("shell", Lang::Shell, Role::Client, curl),
     ]
 }
+/// Said before an HTTPS request to the lab: which CA to trust, and where it
+/// comes from.
+const LAB_CA_PY: &str = "# The lab's certificates are signed by the lab's own CA, which your system
+# does not trust (and should not). Save it next to this file from the
+# relay: http://<the relay's address>/lab-ca.pem, the address this page
+# came from. verify= trusts that one CA for this request, and the name,
+# the signatures and the dates are all still checked.
+LAB_CA = \"lab-ca.pem\"
+
+";
 
 /// A GET with retries, as a program that survives a flaky server writes
 /// it: a timeout on each attempt, retries of timeouts, connection errors,

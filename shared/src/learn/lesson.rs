@@ -134,6 +134,28 @@ impl Target {
         }
     }
 
+    /// The scheme an HTTP setup speaks to the target with: `https` for a
+    /// lab service that speaks HTTPS (`https-lab` and its siblings with
+    /// broken certificates, by name or by a lab name), `http` otherwise.
+    pub fn scheme(&self, services: &[Service]) -> &'static str {
+        let service = match self {
+            Target::Service(service)
+            | Target::ServiceOn { service, .. }
+            | Target::LabName { service, .. } => *service,
+            Target::Literal(_) => return "http",
+        };
+        match services.iter().find(|s| s.name == service) {
+            Some(s) if s.protocol == "https" => "https",
+            _ => "http",
+        }
+    }
+
+    /// `<scheme>://<dial><path>`: the URL an HTTP setup asks for.
+    pub fn url(&self, services: &[Service], path: &str) -> Option<String> {
+        let dial = self.dial(services)?;
+        Some(format!("{}://{dial}{path}", self.scheme(services)))
+    }
+
     /// The host and port a program on the learner's machine connects to.
     pub fn address(&self, services: &[Service]) -> Option<(String, u16)> {
         match self {
@@ -192,8 +214,10 @@ pub enum Setup {
         recv_timeout_ms: u64,
         faults: Option<Faults>,
     },
-    /// One HTTP request to `http://<target><path>`, its bytes on the wire
-    /// reported too (for the payload inspector). `send` is the body.
+    /// One HTTP request to `http://<target><path>` (`https://` when the
+    /// target is an HTTPS lab service, see [`Target::scheme`]), its bytes
+    /// on the wire reported too (for the payload inspector). `send` is the
+    /// body.
     Http {
         target: Target,
         method: &'static str,
@@ -377,7 +401,11 @@ impl Setup {
                 ..
             } => Experiment::Http {
                 method: (*method).to_owned(),
-                url: format!("http://{target}{}", keyed_path(path, 0)),
+                url: format!(
+                    "{}://{target}{}",
+                    self.target().scheme(services),
+                    keyed_path(path, 0)
+                ),
                 headers: headers
                     .iter()
                     .map(|(n, v)| format!("{n}: {v}"))

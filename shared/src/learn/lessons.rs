@@ -3,7 +3,7 @@
 //! to add one. Lab services are named, never given ports: the relay picks
 //! their ports at start.
 
-use crate::protocol::{DnsMode, DnsType, Faults};
+use crate::protocol::{DnsMode, DnsType, Faults, TlsFailure};
 
 use super::checks::Check;
 use super::lesson::{
@@ -42,6 +42,41 @@ const WWW_80: Target = Target::LabName {
     name: "www.lab.test:80",
     service: "http-lab",
 };
+const WWW_443: Target = Target::LabName {
+    name: "www.lab.test:443",
+    service: "https-lab",
+};
+/// The HTTPS lab's siblings, each with a certificate a careful client
+/// refuses (the relay checks lab services by name against `localhost`).
+const WRONG_NAME: Target = Target::Service("https-wrong-name");
+const UNKNOWN_CA: Target = Target::Service("https-unknown-ca");
+const EXPIRED: Target = Target::Service("https-expired");
+/// The token lesson 21 sends, to look for on the wire.
+const TOKEN: &str = "learner-token";
+/// `GET /bearer` with the token, from `target`.
+const fn bearer(target: Target) -> Setup {
+    Setup::Http {
+        target,
+        method: "GET",
+        path: "/bearer",
+        headers: &[("Authorization", "Bearer learner-token")],
+        send: "",
+        timeout_ms: Some(10_000),
+        retry: None,
+    }
+}
+/// `GET <path>` from `target`, with a timeout of ten seconds.
+const fn get(target: Target, path: &'static str) -> Setup {
+    Setup::Http {
+        target,
+        method: "GET",
+        path,
+        headers: &[],
+        send: "",
+        timeout_ms: Some(10_000),
+        retry: None,
+    }
+}
 /// The learner's own server, run from the code beside lesson 8 on the
 /// relay's machine: `codegen::SERVER_PORT` on loopback.
 pub use super::lesson::OWN_SERVER;
@@ -2450,6 +2485,141 @@ back off with jitter, and log the last error when you give up.",
             show: Some(GIVE_UP),
         }),
         views: &[View::Retry, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "https-tls",
+        title: "HTTPS and TLS",
+        summary: "What the TLS handshake does, certificates and who trusts them, and what an eavesdropper still sees.",
+        text: "HTTPS is HTTP inside **TLS**. The request and the response are the same as \
+before, but first the client and the server run a **handshake** on the new TCP connection, \
+and everything after it is encrypted.
+
+The handshake does two jobs:
+
+- **Agree on keys.** The client's `ClientHello` and the server's `ServerHello` each carry a \
+key share. From them both sides compute the same secret keys, which an eavesdropper who saw \
+both messages cannot compute. In TLS 1.3 this takes one round trip, and the request follows \
+at once: the grey `TLS 1.3 …` note in the diagram.
+- **Prove who the server is.** The server sends its **certificate**, its public key and \
+its names signed by a **certificate authority (CA)**, and signs the handshake with the \
+matching private key. The client accepts it only if the chain of signatures leads to a CA \
+it already trusts (your system, browsers and `requests` each keep a list), the name it asked for is one of \
+the certificate's names, and today is within the certificate's dates. Otherwise it hangs \
+up before it sends the request.
+
+The relay trusts the lab's own CA, which signed the HTTPS lab's certificate. Three lab \
+services each break one rule: `https-wrong-name` has a certificate for \
+`someone-else.lab.test` (the relay checks lab services by the name `localhost`), \
+`https-unknown-ca` one signed by a CA nobody trusts, and `https-expired` one that ended a \
+month ago. Each fails in red with its own reason.
+
+What can someone on the path read? The payload inspector shows the bytes on the wire \
+beside the decrypted exchange. Over plain HTTP the wire holds the request as written, \
+token and all. Over HTTPS an eavesdropper still sees the IP addresses and ports, the \
+server's name in the `ClientHello` (SNI), and the size and timing of each record, but not \
+the path, the headers or the body.
+
+Programs on your machine must trust the lab's CA too: save it from this relay's \
+`/lab-ca.pem` next to the code, which passes it as `verify=`.",
+        steps: &[
+            Step {
+                text: "Send a bearer token over plain HTTP, then find it in the inspector's \
+bytes.",
+                button: "GET /bearer over HTTP",
+                setup: bearer(WWW_80),
+                check: Check::WireShows(WWW_80, "/bearer", TOKEN),
+                check_label: "the token is readable in the bytes on the wire",
+                predict: Some(Predict {
+                    question: "Someone on the network copies every byte of this request. \
+What can they read?",
+                    choices: &[
+                        Choice {
+                            label: "everything: the path, the headers, the token",
+                            shows: Some(Check::WireShows(WWW_80, "/bearer", TOKEN)),
+                        },
+                        Choice {
+                            label: "only the addresses; the token is hidden",
+                            shows: None,
+                        },
+                    ],
+                    explain: "The bytes that left the socket are the request as written: \
+`Authorization: Bearer learner-token` in plain text.",
+                }),
+            },
+            Step {
+                text: "The same request over HTTPS: a handshake first, then records.",
+                button: "GET /bearer over HTTPS",
+                setup: bearer(WWW_443),
+                check: Check::WireHides(WWW_443, "/bearer", TOKEN),
+                check_label: "handshake done, and the token is nowhere on the wire",
+                predict: None,
+            },
+            Step {
+                text: "Ask a server whose certificate is made out to another name.",
+                button: "GET from https-wrong-name",
+                setup: get(WRONG_NAME, "/get"),
+                check: Check::CertRefused(WRONG_NAME, "/get", TlsFailure::WrongName),
+                check_label: "refused: the certificate is for another name",
+                predict: Some(Predict {
+                    question: "A trusted CA signed this certificate, for \
+`someone-else.lab.test`. What does the client do?",
+                    choices: &[
+                        Choice {
+                            label: "hangs up in the handshake, before the request",
+                            shows: Some(Check::CertRefused(
+                                WRONG_NAME,
+                                "/get",
+                                TlsFailure::WrongName,
+                            )),
+                        },
+                        Choice {
+                            label: "sends the request: the CA is trusted",
+                            shows: Some(Check::HttpsAnswered(WRONG_NAME, "/get")),
+                        },
+                    ],
+                    explain: "No request line follows the handshake: a signature proves \
+only the names it covers, and `localhost` is not one of them.",
+                }),
+            },
+            Step {
+                text: "Ask a server whose certificate comes from a CA nobody trusts.",
+                button: "GET from https-unknown-ca",
+                setup: get(UNKNOWN_CA, "/get"),
+                check: Check::CertRefused(UNKNOWN_CA, "/get", TlsFailure::UnknownIssuer),
+                check_label: "refused: the certificate is from an unknown CA",
+                predict: None,
+            },
+            Step {
+                text: "Ask a server whose certificate has expired.",
+                button: "GET from https-expired",
+                setup: get(EXPIRED, "/get"),
+                check: Check::CertRefused(EXPIRED, "/get", TlsFailure::Expired),
+                check_label: "refused: the certificate has expired",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "`https://www.lab.test/headers` over HTTPS: the lab echoes the headers \
+it received, decrypted.",
+                setup: get(WWW_443, "/headers"),
+            },
+            Try {
+                text: "The same over plain HTTP: the same answer, readable on the wire.",
+                setup: get(WWW_80, "/headers"),
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "Turning verification off",
+            text: "When a certificate is refused, `requests.get(url, verify=False)` (or \
+`curl -k`) makes the error go away, and with it the only proof of who answers: anyone on \
+the path could answer in the server's place, and the encryption would protect you from \
+nobody. Fix the cause instead: the name you use, the server's certificate, or, for a \
+private CA, trust that one CA's file with `verify=\"ca.pem\"`.",
+            show: Some(get(WRONG_NAME, "/get")),
+        }),
+        views: &[View::Payloads, View::Sequence],
         server_code: false,
     },
     Lesson {

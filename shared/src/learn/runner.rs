@@ -201,7 +201,14 @@ impl Run {
                 raw: true,
                 timeouts: timeout_ms.map(HttpTimeouts::waiting),
                 retry: retry.map(|r| r.policy()),
-                ..HttpRequest::get(op, format!("http://{target}{}", keyed_path(path, nonce)))
+                ..HttpRequest::get(
+                    op,
+                    format!(
+                        "{}://{target}{}",
+                        setup.target().scheme(services),
+                        keyed_path(path, nonce)
+                    ),
+                )
             }),
             // No wire bytes: the inspector's newest payload is the body.
             Setup::Json {

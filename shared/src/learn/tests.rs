@@ -554,12 +554,19 @@ fn every_lesson_keeps_the_rules_of_the_course() {
 
 fn services_all() -> Vec<Service> {
     let mut all = services();
-    all.push(Service {
-        name: "https-lab".into(),
-        label: "https".into(),
-        protocol: "https".into(),
-        addr: "127.0.0.1:4003".into(),
-    });
+    for (name, port) in [
+        ("https-lab", 4003),
+        ("https-wrong-name", 4004),
+        ("https-unknown-ca", 4005),
+        ("https-expired", 4006),
+    ] {
+        all.push(Service {
+            name: name.into(),
+            label: name.into(),
+            protocol: "https".into(),
+            addr: format!("127.0.0.1:{port}"),
+        });
+    }
     all
 }
 
@@ -2487,4 +2494,268 @@ fn the_json_client_checks_type_shape_keys_and_size_before_it_uses_them() {
         crate::share::Experiment::Http { ref url, ref method, .. }
             if url == "http://www.lab.test:80/json/not-json" && method == "GET"
     ));
+}
+
+/// A page welcomed with every lab service, the HTTPS ones included.
+fn page_with_https(messages: impl IntoIterator<Item = Message>) -> State {
+    let mut state = page([]);
+    state.services = services_all();
+    for message in messages {
+        state.apply(
+            NOW,
+            match message {
+                Message::Out(request) => Action::Requested(request),
+                Message::In(reply) => Action::Relay(Notice::Message(reply)),
+            },
+        );
+    }
+    state
+}
+
+/// The first request a step of the HTTPS lesson sends.
+fn tls_step_request(i: usize) -> ClientMsg {
+    let lesson = lesson("https-tls").unwrap().1;
+    let (_, first) = Run::start(
+        lesson.steps[i].setup,
+        &services_all(),
+        &Default::default(),
+        1,
+        "",
+        0,
+    )
+    .unwrap();
+    first
+}
+
+fn wire_out(op: u32, bytes: &[u8]) -> Message {
+    ev(
+        op,
+        EventKind::Wire {
+            dir: crate::protocol::WireDir::Out,
+            bytes: Payload(bytes.to_vec()),
+        },
+    )
+}
+
+fn head_200(op: u32) -> Message {
+    ev(
+        op,
+        EventKind::ResponseHead {
+            status: 200,
+            reason: "OK".into(),
+            version: "HTTP/1.1".into(),
+            headers: Vec::new(),
+        },
+    )
+}
+
+fn handshake(op: u32) -> Message {
+    ev(
+        op,
+        EventKind::TlsHandshake {
+            version: "TLS 1.3".into(),
+            cipher: "TLS13_AES_256_GCM_SHA384".into(),
+            alpn: Some("http/1.1".into()),
+            certs: Vec::new(),
+        },
+    )
+}
+
+const BEARER_HEAD: &[u8] =
+    b"GET /bearer HTTP/1.1\r\nHost: www.lab.test\r\nAuthorization: Bearer learner-token\r\n\r\n";
+
+fn written(op: u32) -> Message {
+    ev(
+        op,
+        EventKind::RequestWritten {
+            head: Payload(BEARER_HEAD.to_vec()),
+            body_bytes: 0,
+        },
+    )
+}
+
+#[test]
+fn the_https_lesson_asks_https_of_https_services_and_http_of_the_others() {
+    let ClientMsg::HttpRequest(plain) = tls_step_request(0) else {
+        panic!()
+    };
+    assert_eq!(plain.url, "http://www.lab.test:80/bearer");
+    assert!(plain.raw, "the wire bytes are asked for, for the inspector");
+    let ClientMsg::HttpRequest(secure) = tls_step_request(1) else {
+        panic!()
+    };
+    assert_eq!(secure.url, "https://www.lab.test:443/bearer");
+    for (i, service) in [
+        (2, "https-wrong-name"),
+        (3, "https-unknown-ca"),
+        (4, "https-expired"),
+    ] {
+        let ClientMsg::HttpRequest(request) = tls_step_request(i) else {
+            panic!()
+        };
+        assert_eq!(request.url, format!("https://{service}/get"));
+    }
+    // A literal target is plain HTTP; so is a service the relay has not
+    // named (yet).
+    assert_eq!(
+        Target::Literal("127.0.0.1:8080").scheme(&services_all()),
+        "http"
+    );
+    assert_eq!(Target::Service("https-lab").scheme(&services()), "http");
+}
+
+#[test]
+fn the_token_shows_on_the_plain_wire_only() {
+    let lesson = lesson("https-tls").unwrap().1;
+    let (plain_check, secure_check) = (lesson.steps[0].check, lesson.steps[1].check);
+    let plain = |messages: Vec<Message>| {
+        page_with_https(std::iter::once(Message::Out(tls_step_request(0))).chain(messages))
+    };
+    let secure = |messages: Vec<Message>| {
+        page_with_https(std::iter::once(Message::Out(tls_step_request(1))).chain(messages))
+    };
+    // Plain HTTP: the request as written crossed the wire, and came back
+    // answered.
+    let read = plain(vec![written(1), wire_out(1, BEARER_HEAD), head_200(1)]);
+    assert!(plain_check.passed(&read));
+    assert_eq!(
+        shown_choice(&lesson.steps[0].predict.unwrap(), &read),
+        Some(0)
+    );
+    // Not yet answered, no wire bytes, or bytes without the token: open.
+    for open in [
+        plain(vec![written(1), wire_out(1, BEARER_HEAD)]),
+        plain(vec![written(1), head_200(1)]),
+        plain(vec![
+            wire_out(1, b"GET /bearer HTTP/1.1\r\n\r\n"),
+            head_200(1),
+        ]),
+    ] {
+        assert!(!plain_check.passed(&open));
+    }
+    // HTTPS: a handshake, the token in the decrypted request, records on
+    // the wire.
+    let records = [0x17, 0x03, 0x03, 0x00, 0x40, 0x9a, 0x11, 0x5e, 0x02];
+    let hidden = secure(vec![
+        handshake(1),
+        wire_out(1, &records),
+        written(1),
+        head_200(1),
+    ]);
+    assert!(secure_check.passed(&hidden));
+    assert!(
+        Check::HttpsAnswered(
+            Target::LabName {
+                name: "www.lab.test:443",
+                service: "https-lab"
+            },
+            "/bearer"
+        )
+        .passed(&hidden)
+    );
+    // The plain check never passes on the encrypted exchange, nor the
+    // encrypted one on the plain exchange.
+    assert!(!plain_check.passed(&hidden));
+    assert!(!secure_check.passed(&read));
+    for open in [
+        // No handshake reported.
+        secure(vec![wire_out(1, &records), written(1), head_200(1)]),
+        // The token readable on the wire after all.
+        secure(vec![
+            handshake(1),
+            wire_out(1, BEARER_HEAD),
+            written(1),
+            head_200(1),
+        ]),
+        // No wire bytes to look at.
+        secure(vec![handshake(1), written(1), head_200(1)]),
+        // No response.
+        secure(vec![handshake(1), wire_out(1, &records), written(1)]),
+    ] {
+        assert!(!secure_check.passed(&open));
+    }
+}
+
+#[test]
+fn each_bad_certificate_is_its_own_check() {
+    use crate::protocol::TlsFailure;
+    let lesson = lesson("https-tls").unwrap().1;
+    let refusal = |failure: TlsFailure| {
+        ev(
+            1,
+            EventKind::Failed {
+                error: RelayError::tls(failure, "TLS handshake with localhost failed"),
+            },
+        )
+    };
+    let reasons = [
+        (2, TlsFailure::WrongName),
+        (3, TlsFailure::UnknownIssuer),
+        (4, TlsFailure::Expired),
+    ];
+    for (i, failure) in reasons {
+        let step = lesson.steps[i];
+        let request = Message::Out(tls_step_request(i));
+        let refused = page_with_https([request.clone(), refusal(failure)]);
+        assert!(step.check.passed(&refused), "step {i}");
+        // Another reason, a TLS error with no reason, a request that was
+        // written, or no answer yet: the check stays open.
+        for (_, other) in reasons.iter().filter(|(_, f)| *f != failure) {
+            assert!(
+                !step
+                    .check
+                    .passed(&page_with_https([request.clone(), refusal(*other)]))
+            );
+        }
+        for open in [
+            page_with_https([request.clone(), failed(1, ErrorCode::Tls)]),
+            page_with_https([request.clone(), written(1), refusal(failure)]),
+            page_with_https([request.clone()]),
+        ] {
+            assert!(!step.check.passed(&open), "step {i}");
+        }
+        // The diagram says which rule the certificate broke.
+        let said = crate::diagram::timeline(&refused.trace).describe();
+        let title = crate::explain::tls_failure(failure).title;
+        assert!(said.contains(&format!("failed: {title}")), "{said}");
+    }
+    // The prediction of the wrong name: the refusal, not an answer.
+    let predict = lesson.steps[2].predict.unwrap();
+    let request = Message::Out(tls_step_request(2));
+    let refused = page_with_https([request.clone(), refusal(TlsFailure::WrongName)]);
+    assert_eq!(shown_choice(&predict, &refused), Some(0));
+    let answered = page_with_https([request, handshake(1), head_200(1)]);
+    assert_eq!(shown_choice(&predict, &answered), Some(1));
+}
+
+#[test]
+fn https_code_trusts_the_lab_ca_and_says_a_refused_certificate() {
+    let lesson = lesson("https-tls").unwrap().1;
+    let code = |setup: Setup| codegen::for_setup(&setup, &services_all(), "", false, 5007).unwrap();
+    let secure = code(lesson.steps[1].setup);
+    let py = &secure[0].code;
+    assert_eq!(secure[0].lang, Lang::Python);
+    assert!(py.contains("LAB_CA = \"lab-ca.pem\""), "{py}");
+    assert!(
+        py.contains("requests.get(\"https://127.0.0.1:4003/bearer\""),
+        "{py}"
+    );
+    assert!(py.contains("verify=LAB_CA"), "{py}");
+    assert!(py.contains("except requests.exceptions.SSLError"), "{py}");
+    let curl = &secure[1].code;
+    assert!(curl.contains("--cacert lab-ca.pem"), "{curl}");
+    assert!(curl.contains("'https://127.0.0.1:4003/bearer'"), "{curl}");
+    let expired = code(lesson.steps[4].setup);
+    assert!(expired[0].code.contains("https://127.0.0.1:4006/get"));
+    // Plain HTTP code has nothing of TLS.
+    let plain = code(lesson.steps[0].setup);
+    assert!(plain[0].code.contains("http://127.0.0.1:4002/bearer"));
+    for program in &plain {
+        assert!(!program.code.contains("LAB_CA") && !program.code.contains("cacert"));
+    }
+    // verify=False is named in the mistake, never written in the code.
+    for program in secure.iter().chain(&expired) {
+        assert!(!program.code.contains("verify=False"));
+        assert!(!program.code.contains(" -k "));
+    }
 }
