@@ -71,6 +71,17 @@ async fn run_lesson_saying<F: Future<Output = T>, T>(
 }
 
 async fn do_every_step(page: &Page<'_>, url: &str, lesson: &Lesson) -> Result<(), String> {
+    do_every_step_then(page, url, lesson, async |_| Ok(())).await
+}
+
+/// [`do_every_step`], calling `after` with each step's index once its
+/// check is green (and its prediction answered).
+async fn do_every_step_then(
+    page: &Page<'_>,
+    url: &str,
+    lesson: &Lesson,
+    mut after: impl AsyncFnMut(usize) -> Result<(), String>,
+) -> Result<(), String> {
     page.open(&format!("{url}{}", href(lesson))).await?;
     page.wait_text_is("#lesson-title", lesson.title).await?;
     page.wait_text_is("#relay-status", "connected").await?;
@@ -101,6 +112,7 @@ async fn do_every_step(page: &Page<'_>, url: &str, lesson: &Lesson) -> Result<()
             page.wait_text_contains(&format!("#predict-result-{i}"), "agrees")
                 .await?;
         }
+        after(i).await?;
     }
     page.wait_text_contains("#lesson-done", "done").await?;
     // The code beside it names the lab service's real port, not a lab name.
@@ -351,6 +363,92 @@ async fn lesson_designing_for_failure() {
         ],
     )
     .await;
+}
+
+/// HTTPS and TLS: what the text says the learner sees. Over plain HTTP
+/// the inspector shows the exchange as it crossed, token and all; over
+/// HTTPS the eavesdropper's table holds only TLS records (a ClientHello,
+/// application data, never the token) beside the decrypted request that
+/// does hold it; the diagram shows the handshake, and each broken
+/// certificate fails in its own words.
+#[tokio::test]
+async fn lesson_https_tls() {
+    let lesson: &Lesson = LESSONS.iter().find(|l| l.slug == "https-tls").unwrap();
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let token = "Authorization: Bearer learner-token";
+    let outcome = async {
+        do_every_step_then(&page, &relay.url, lesson, async |i| match i {
+            0 => {
+                page.wait_text_contains("#inspector-http .sub", "HTTP exchange (")
+                    .await?;
+                page.wait_text_contains("#inspector-http-request", token)
+                    .await?;
+                match page.texts("#inspector-tls-records").await?.as_slice() {
+                    [] => Ok(()),
+                    records => Err(format!("TLS records on plain HTTP: {records:?}")),
+                }
+            }
+            1 => {
+                page.wait_text_contains("#inspector-http .sub", "HTTPS exchange (")
+                    .await?;
+                page.wait("the TLS records of the exchange", async || {
+                    let kinds = page.texts("#inspector-tls-records .record-type").await?;
+                    if kinds.iter().any(|k| k == "handshake")
+                        && kinds.iter().any(|k| k == "application_data")
+                    {
+                        Ok(())
+                    } else {
+                        Err(format!("records: {kinds:?}"))
+                    }
+                })
+                .await?;
+                page.wait_text_contains("#inspector-tls-records", "ClientHello")
+                    .await?;
+                // The eavesdropper's side names the SNI, and the decrypted
+                // side holds the token the wire does not.
+                page.wait_text_contains(".eavesdrop-wire", "SNI").await?;
+                page.wait_text_contains(".eavesdrop-plain #inspector-http-request", token)
+                    .await?;
+                let wire = page.text(".eavesdrop-wire").await?;
+                if wire.contains("learner-token") {
+                    return Err(format!("the token is readable on the wire:\n{wire}"));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        })
+        .await?;
+        let diagram = page
+            .run(
+                "const e = document.getElementById('sequence-text'); return e ? e.textContent : ''",
+                vec![],
+            )
+            .await?;
+        let diagram = diagram.as_str().unwrap_or_default();
+        let says = [
+            "TLS 1.3",
+            "failed: certificate for another name",
+            "failed: certificate from an unknown CA",
+            "failed: certificate expired",
+        ];
+        match says.iter().find(|s| !diagram.contains(*s)) {
+            Some(missing) => Err(format!("the diagram never says {missing:?}:\n{diagram}")),
+            None => Ok(()),
+        }
+    }
+    .await;
+    let shot = async {
+        page.scroll_to(".do-this").await?;
+        page.screenshot(&support::target_dir().join("e2e/lessons/https-tls.png"))
+            .await
+    }
+    .await;
+    browser.close().await;
+    outcome
+        .and(shot)
+        .unwrap_or_else(|e| panic!("lesson https-tls: {e}"));
 }
 
 /// Common mistakes: each step's mistake shows in the diagram as the text
