@@ -2500,7 +2500,7 @@ The handshake does two jobs:
 - **Agree on keys.** The client's `ClientHello` and the server's `ServerHello` each carry a \
 key share. From them both sides compute the same secret keys, which an eavesdropper who saw \
 both messages cannot compute. In TLS 1.3 this takes one round trip, and the request follows \
-at once: the grey `TLS 1.3 …` note in the diagram.
+at once: the purple `TLS 1.3 …` arrow in the diagram.
 - **Prove who the server is.** The server sends its **certificate**, its public key and \
 its names signed by a **certificate authority (CA)**, and signs the handshake with the \
 matching private key. The client accepts it only if the chain of signatures leads to a CA \
@@ -2613,9 +2613,9 @@ it received, decrypted.",
         mistake: Some(Mistake {
             title: "Turning verification off",
             text: "When a certificate is refused, `requests.get(url, verify=False)` (or \
-`curl -k`) makes the error go away, and with it the only proof of who answers: anyone on \
-the path could answer in the server's place, and the encryption would protect you from \
-nobody. Fix the cause instead: the name you use, the server's certificate, or, for a \
+`curl -k`) makes the error go away, and with it the only proof of who answers. Anyone who \
+can intercept the connection can then answer in the server's place with a certificate of \
+their own: your data is still encrypted, but to them. Fix the cause instead: the name you use, the server's certificate, or, for a \
 private CA, trust that one CA's file with `verify=\"ca.pem\"`.",
             show: Some(get(WRONG_NAME, "/get")),
         }),
