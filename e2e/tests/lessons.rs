@@ -639,3 +639,49 @@ async fn every_lesson_link_next_and_previous_resolves_and_progress_is_kept() {
     browser.close().await;
     outcome.unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Security practice: every step green against the real lab; the diagram
+/// shows the token in the URL, the input refused with a 400 and the 429
+/// waited out, as the text says.
+#[tokio::test]
+async fn lesson_security_practice() {
+    let lesson: &Lesson = LESSONS
+        .iter()
+        .find(|l| l.slug == "security-practice")
+        .expect("the lesson");
+    let relay = Relay::start().await;
+    let browser = Browser::start().await;
+    let page = Page::new(&browser.client, &relay.log);
+    let outcome = async {
+        do_every_step(&page, &relay.url, lesson).await?;
+        let text = |script: &'static str| async {
+            let value = page.run(script, vec![]).await?;
+            Ok::<_, String>(value.as_str().unwrap_or_default().to_owned())
+        };
+        let diagram = text(
+            "const e = document.getElementById('sequence-text'); return e ? e.textContent : ''",
+        )
+        .await?;
+        for said in ["/get?token=learner-token", "400 Bad Request", "429: wait"] {
+            if !diagram.contains(said) {
+                return Err(format!("the diagram never says {said:?}:\n{diagram}"));
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let shot = async {
+        page.scroll_to(".do-this").await?;
+        page.screenshot(
+            &support::target_dir()
+                .join("e2e/lessons")
+                .join("security-practice.png"),
+        )
+        .await
+    }
+    .await;
+    browser.close().await;
+    outcome
+        .and(shot)
+        .unwrap_or_else(|e| panic!("lesson security-practice: {e}"));
+}

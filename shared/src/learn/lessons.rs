@@ -227,6 +227,33 @@ const RETRY_AFTER: Setup = flaky(
     10_000,
     3,
 );
+/// Lesson 22: the same bearer token as [`BEARER_TOKEN`], in the query string
+/// of the lab's `/get`, which answers with the URL it received.
+const TOKEN_IN_URL: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/get?token=learner-token",
+    headers: &[],
+    send: "",
+    timeout_ms: Some(10_000),
+    retry: None,
+};
+/// `abc` is not a status code: the lab validates it and answers 400.
+const BAD_INPUT: Setup = Setup::Http {
+    target: WWW_80,
+    method: "GET",
+    path: "/status/abc",
+    headers: &[],
+    send: "",
+    timeout_ms: Some(10_000),
+    retry: None,
+};
+/// A server that rate-limits the first attempt: 429 with `Retry-After: 1`.
+const RATE_LIMITED: Setup = flaky(
+    "/flaky?fail=1&status=429&retry_after=1&key={key}",
+    10_000,
+    3,
+);
 const GIVE_UP: Setup = flaky("/flaky?fail=5&status=500&key={key}", 10_000, 3);
 /// Slow failing attempts answer after 3 s; the timeout is 1 s.
 const TIMEOUT_THEN_RETRY: Setup = flaky(
@@ -2620,6 +2647,148 @@ private CA, trust that one CA's file with `verify=\"ca.pem\"`.",
             show: Some(get(WRONG_NAME, "/get")),
         }),
         views: &[View::Payloads, View::Sequence],
+        server_code: false,
+    },
+    Lesson {
+        slug: "security-practice",
+        title: "Security practice",
+        summary: "Secrets in headers, not URLs or logs; validating input; rate limits; why a public relay refuses private addresses.",
+        text: "A program on a network talks to strangers, and strangers may be careless or \
+hostile. A few habits keep it out of most trouble.
+
+- **Secrets go in headers, never in the URL.** A URL is copied everywhere: into browser \
+history, server access logs, proxies' logs, a HAR export, a bug report. The first step sends \
+a token in the `Authorization` header. The second puts the same token in `?token=`: the lab's \
+`/get` answers with the `url` it received, token and all, exactly what a server writes to \
+its access log. HTTPS hides both from an eavesdropper on the wire, but not from the logs at \
+either end. This relay follows the same rule: its log lines name addresses, sizes and codes, \
+never payloads, tokens, `Authorization` or `Cookie` values.
+- **Validate input.** Check what arrives (type, range, length) before you use it, and refuse \
+what does not fit with a clear error. The lab's `/status/abc` does: `abc` is not a status \
+code, so it answers `400 Bad Request` and says why, instead of failing somewhere deeper.
+- **Limit rates.** A server that answers everyone as fast as they ask can be flooded. It \
+answers `429 Too Many Requests`, often with `Retry-After`. The third step meets one and \
+waits as asked. This relay limits each session too: how many operations may be open at \
+once and how many may start each second, with lower limits when it runs in public.
+- **Refuse private addresses on a public relay.** A relay run on your machine may reach \
+anything you could. A relay on the internet must not become a way into the network behind \
+it: routers, databases, cloud metadata at `169.254.169.254`. So it resolves a name first, \
+checks the address it is about to dial, and refuses private, loopback and link-local ones \
+with a `blocked` error that names the rule, even when a public name leads there.",
+        steps: &[
+            Step {
+                text: "Call `/bearer` with the token in the `Authorization` header.",
+                button: "Token in a header",
+                setup: BEARER_TOKEN,
+                check: Check::HttpStatus(WWW_80, "/bearer", 200),
+                check_label: "200: the token was accepted, and the URL holds no secret",
+                predict: None,
+            },
+            Step {
+                text: "Send the same token in the query string, to the lab's `/get`.",
+                button: "Token in the URL",
+                setup: TOKEN_IN_URL,
+                check: Check::HttpStatus(WWW_80, "/get?token=learner-token", 200),
+                check_label: "200, and the server's answer repeats the URL with the token",
+                predict: Some(Predict {
+                    question: "The request goes to `/get?token=learner-token`. Does the \
+server see the token?",
+                    choices: &[
+                        Choice {
+                            label: "yes: the query is part of the URL the server receives",
+                            shows: Some(Check::HttpStatus(
+                                WWW_80,
+                                "/get?token=learner-token",
+                                200,
+                            )),
+                        },
+                        Choice {
+                            label: "no: the query stays in the client",
+                            shows: None,
+                        },
+                    ],
+                    explain: "Read the response in the payload inspector: its `url` is \
+`/get?token=learner-token`. Whatever logs the URL logs the token.",
+                }),
+            },
+            Step {
+                text: "Ask for the status code `abc`: input the server cannot use.",
+                button: "Send bad input",
+                setup: BAD_INPUT,
+                check: Check::HttpStatus(WWW_80, "/status/abc", 400),
+                check_label: "400 Bad Request, with the reason",
+                predict: Some(Predict {
+                    question: "`abc` is not a status code. What does a careful server answer?",
+                    choices: &[
+                        Choice {
+                            label: "400 Bad Request, saying what was wrong",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/abc", 400)),
+                        },
+                        Choice {
+                            label: "500 Internal Server Error: it crashed on the input",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/abc", 500)),
+                        },
+                        Choice {
+                            label: "200 OK: it ignores what it does not understand",
+                            shows: Some(Check::HttpStatus(WWW_80, "/status/abc", 200)),
+                        },
+                    ],
+                    explain: "The lab checked the input first and refused it: a 4xx means \
+the request was wrong, and the body says how.",
+                }),
+            },
+            Step {
+                text: "A server that rate-limits: the first attempt gets `429` with \
+`Retry-After: 1`.",
+                button: "Meet a rate limit",
+                setup: RATE_LIMITED,
+                check: Check::HonouredRetryAfter(WWW_80, "/flaky"),
+                check_label: "429, a wait of at least 1 s, then 200",
+                predict: None,
+            },
+        ],
+        tries: &[
+            Try {
+                text: "`/bearer` with no token: `401 Unauthorized`, refused before any work \
+is done.",
+                setup: BEARER_NONE,
+            },
+            Try {
+                text: "`/headers` with a token: the server sees the header too, but a URL \
+is what logs and history keep.",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/headers",
+                    headers: &[("Authorization", "Bearer learner-token")],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+            },
+            Try {
+                text: "`/status/1000`: a number, but out of range, so also `400`.",
+                setup: Setup::Http {
+                    target: WWW_80,
+                    method: "GET",
+                    path: "/status/1000",
+                    headers: &[],
+                    send: "",
+                    timeout_ms: Some(10_000),
+                    retry: None,
+                },
+            },
+        ],
+        mistake: Some(Mistake {
+            title: "A token in the query string",
+            text: "`requests.get(url, params={\"token\": token})` works, and so does the \
+token: it is now in the server's access log, in every proxy's log on the way, and in the \
+history of whoever opens the link. Logging `response.url` while debugging puts it in your \
+own logs too. Send it as `headers={\"Authorization\": f\"Bearer {token}\"}`, keep it out of \
+your log lines, and if one leaked, revoke it: a secret that was logged is no longer secret.",
+            show: Some(TOKEN_IN_URL),
+        }),
+        views: &[View::Payloads, View::Retry, View::Sequence],
         server_code: false,
     },
     Lesson {

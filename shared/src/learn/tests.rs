@@ -2759,3 +2759,126 @@ fn https_code_trusts_the_lab_ca_and_says_a_refused_certificate() {
         assert!(!program.code.contains(" -k "));
     }
 }
+
+/// Security practice: each step's check passes only on the response its
+/// own request got; the token in the URL is a different request from the
+/// token in a header; the code keeps the token where the step put it.
+#[test]
+fn security_practice_tells_the_token_s_place_bad_input_and_a_rate_limit_apart() {
+    let www = Target::LabName {
+        name: "www.lab.test:80",
+        service: "http-lab",
+    };
+    let lesson = lesson("security-practice").unwrap().1;
+    let state = page([]);
+    let request = |i: usize| {
+        let (_, msg) = Run::start(
+            lesson.steps[i].setup,
+            &state.services,
+            &state.trace,
+            1,
+            "",
+            78,
+        )
+        .unwrap();
+        let ClientMsg::HttpRequest(request) = &msg else {
+            panic!("{msg:?}")
+        };
+        (request.clone(), Message::Out(msg))
+    };
+    let (header, header_out) = request(0);
+    assert_eq!(header.url, "http://www.lab.test:80/bearer");
+    assert!(
+        header
+            .headers
+            .iter()
+            .any(|(n, v)| n == "Authorization" && v == "Bearer learner-token")
+    );
+    let (in_url, in_url_out) = request(1);
+    assert_eq!(in_url.url, "http://www.lab.test:80/get?token=learner-token");
+    assert!(
+        !in_url
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("authorization"))
+    );
+    let (bad, bad_out) = request(2);
+    assert_eq!(bad.url, "http://www.lab.test:80/status/abc");
+    let (limited, limited_out) = request(3);
+    assert_eq!(
+        limited.url,
+        "http://www.lab.test:80/flaky?fail=1&status=429&retry_after=1&key=learn-78"
+    );
+    assert!(limited.retry.expect("a retry policy").honor_retry_after);
+
+    // Nothing happened yet: every check stays open.
+    assert_eq!(passed(lesson, &page([])), [false; 4]);
+    // A request sent but not answered: still open.
+    assert_eq!(passed(lesson, &page([header_out.clone()])), [false; 4]);
+    assert_eq!(
+        passed(lesson, &page([header_out.clone(), head(200)])),
+        [true, false, false, false]
+    );
+    // A 401 is not the header step done.
+    assert_eq!(passed(lesson, &page([header_out, head(401)])), [false; 4]);
+    let token_in_url = page([in_url_out, head(200)]);
+    assert_eq!(passed(lesson, &token_in_url), [false, true, false, false]);
+    assert_eq!(
+        shown_choice(&lesson.steps[1].predict.unwrap(), &token_in_url),
+        Some(0)
+    );
+    let refused = page([bad_out.clone(), head(400)]);
+    assert_eq!(passed(lesson, &refused), [false, false, true, false]);
+    assert_eq!(
+        shown_choice(&lesson.steps[2].predict.unwrap(), &refused),
+        Some(0)
+    );
+    // Had the server crashed on the input, the trace says so.
+    let crashed = page([bad_out, head(500)]);
+    assert_eq!(passed(lesson, &crashed), [false; 4]);
+    assert_eq!(
+        shown_choice(&lesson.steps[2].predict.unwrap(), &crashed),
+        Some(1)
+    );
+    // The rate limit: a 429, a wait as long as Retry-After asked, a 200.
+    let waited = page([
+        limited_out.clone(),
+        head(429),
+        backoff(Some(429), 1_000, Some(1_000)),
+        head(200),
+    ]);
+    assert_eq!(passed(lesson, &waited), [false, false, false, true]);
+    let impatient = page([
+        limited_out.clone(),
+        head(429),
+        backoff(Some(429), 300, Some(1_000)),
+        head(200),
+    ]);
+    let still_limited = page([limited_out, head(429)]);
+    for state in [&impatient, &still_limited] {
+        assert!(!Check::HonouredRetryAfter(www, "/flaky").passed(state));
+    }
+
+    // The code beside it: the token where the step put it, and a timeout.
+    let code = |i: usize| {
+        let setup = lesson.steps[i].setup;
+        codegen::for_setup(&setup, &services(), setup.send(), false, 5007).unwrap()
+    };
+    let header_code = code(0);
+    assert!(
+        header_code[0]
+            .code
+            .contains("headers = {\"Authorization\": \"Bearer learner-token\"}"),
+        "{}",
+        header_code[0].code
+    );
+    assert!(header_code[0].code.contains("timeout="));
+    assert!(
+        header_code[1]
+            .code
+            .contains("-H 'Authorization: Bearer learner-token'")
+    );
+    let url_code = code(1);
+    assert!(url_code[0].code.contains("/get?token=learner-token"));
+    assert!(!url_code[0].code.contains("Authorization"));
+}
