@@ -114,6 +114,11 @@ fn udp_open(op: u32) -> Message {
 }
 
 const ECHO: Target = Target::Service("tcp-echo");
+/// The HTTP lab by its lab name, as the HTTP lessons ask it.
+const WWW: Target = Target::LabName {
+    name: "www.lab.test:80",
+    service: "http-lab",
+};
 const UDP: Target = Target::Service("udp-echo");
 const V6: Target = Target::ServiceOn {
     host: "[::1]",
@@ -828,10 +833,7 @@ fn a_long_repeated_message_is_written_as_a_repetition() {
 
 #[test]
 fn an_http_status_is_read_from_the_response_head_of_the_request_to_that_url() {
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let setup = LESSONS
         .iter()
         .flat_map(|l| l.steps)
@@ -1187,10 +1189,7 @@ fn the_code_for_clients_and_servers_is_a_pair_that_meets_on_the_server_port() {
 
 #[test]
 fn an_http_timeout_is_a_failure_with_no_response_head() {
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let lesson = lesson("http-client-library").unwrap().1;
     let step = lesson.steps[4];
     assert_eq!(step.check, Check::HttpTimedOut(www, "/delay/5"));
@@ -1411,10 +1410,7 @@ fn dns_answers_are_read_by_name_type_mode_and_record() {
 #[test]
 fn an_http_request_by_name_is_resolved_before_it_connects() {
     use crate::protocol::ResolveSource;
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let check = Check::HttpResolvedFirst(www, "/get");
     let state = page([]);
     let setup = lesson("dns").unwrap().1.steps[3].setup;
@@ -1549,10 +1545,7 @@ fn backoff(status: Option<u16>, wait_ms: u64, retry_after_ms: Option<u64>) -> Me
 
 #[test]
 fn retries_are_read_from_the_attempts_waits_and_last_response() {
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let lesson = lesson("designing-for-failure").unwrap().1;
     let state = page([]);
     let (_, first) = Run::start(
@@ -1798,10 +1791,7 @@ fn common_mistakes_asks_for_the_faults_timeouts_and_ending_its_text_describes() 
 #[test]
 fn common_mistakes_checks_and_predictions_on_recorded_traces() {
     let (_, lesson) = lesson("common-mistakes").unwrap();
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let state = page([]);
     let request = |i: usize| {
         let setup = lesson.steps[i].setup;
@@ -2195,10 +2185,7 @@ fn a_health_check_asks_each_path_in_turn_with_its_timeout() {
             (3, "http://www.lab.test:80/delay/1".to_owned()),
         ]
     );
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     assert!(Check::EveryPathAnswered(www, &["/get", "/json", "/delay/1"]).passed(&state));
     assert_eq!(setup.experiment(&state.services, ""), None);
 }
@@ -2209,10 +2196,7 @@ fn event_msg(op: u32, kind: EventKind) -> ServerMsg {
 
 #[test]
 fn every_path_answered_needs_an_answer_for_each_path() {
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let get = |op: u32, path: &str| {
         Message::Out(ClientMsg::HttpRequest(HttpRequest::get(
             op,
@@ -2317,10 +2301,7 @@ fn json_response(body: &str, done: bool) -> Vec<Message> {
 #[test]
 fn json_checks_read_the_whole_body_against_the_expected_keys() {
     use crate::json_check::Fit;
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let lesson = lesson("json-responses").unwrap().1;
     let expect = "city:string temp:number";
     // What each of the lab's bodies is, as the relay tests serve them.
@@ -2406,10 +2387,7 @@ fn json_checks_read_the_whole_body_against_the_expected_keys() {
 
 #[test]
 fn a_body_past_the_limit_is_refused_by_the_relay() {
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let lesson = lesson("json-responses").unwrap().1;
     let step = lesson.steps[4];
     assert_eq!(step.check, Check::HttpTooLarge(www, "/json/oversized"));
@@ -2765,10 +2743,7 @@ fn https_code_trusts_the_lab_ca_and_says_a_refused_certificate() {
 /// token in a header; the code keeps the token where the step put it.
 #[test]
 fn security_practice_tells_the_token_s_place_bad_input_and_a_rate_limit_apart() {
-    let www = Target::LabName {
-        name: "www.lab.test:80",
-        service: "http-lab",
-    };
+    let www = WWW;
     let lesson = lesson("security-practice").unwrap().1;
     let state = page([]);
     let request = |i: usize| {
